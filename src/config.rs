@@ -1,0 +1,128 @@
+//! Build-time capacities and run-time settings.
+
+use crate::pcb::Filtering;
+
+// MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS from the `LWIP_SNAT_*` variables.
+include!(concat!(env!("OUT_DIR"), "/config.rs"));
+
+/// RFC floors for the idle timeouts, in milliseconds.
+pub mod floor {
+    /// RFC 4787 REQ-5: a UDP mapping lives at least 2 minutes.
+    pub const UDP_MS: u32 = 120_000;
+    /// RFC 5382 REQ-5: an established TCP connection lives at least 2 h 4 min.
+    pub const TCP_ESTABLISHED_MS: u32 = 7_440_000;
+    /// RFC 5382 REQ-5: a partially open or closing connection lives at least 4 min.
+    pub const TCP_TRANSITORY_MS: u32 = 240_000;
+    /// RFC 5508 REQ-2: an ICMP query mapping lives at least 60 s.
+    pub const ICMP_MS: u32 = 60_000;
+}
+
+/// Settings that may change at run time. [`Config::DEFAULT`] meets every RFC floor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Idle timeout of an established TCP connection.
+    pub tcp_established_ms: u32,
+    /// Idle timeout of a partially open or closing TCP connection (and after an RST).
+    pub tcp_transitory_ms: u32,
+    /// Idle timeout of a UDP mapping, refreshed by outbound traffic.
+    pub udp_ms: u32,
+    /// Idle timeout of an ICMP query mapping.
+    pub icmp_ms: u32,
+    /// External ports chosen for inside ports ≥ 1024 when the inside port is taken
+    /// (inclusive; must lie in 1024..=0xBFFF, clear of lwIP's own ephemeral ports).
+    pub port_range: (u16, u16),
+    pub tcp_filtering: Filtering,
+    pub udp_filtering: Filtering,
+    /// Most sessions (all protocols) one inside host may hold; 0 = no limit.
+    pub host_quota: u16,
+    /// Answer a flow refused for lack of room with ICMP 3/13 instead of silence.
+    pub reject_when_full: bool,
+    /// Accept timeouts below the RFC floors (tiny-RAM builds that must recycle sooner).
+    pub allow_short_timeouts: bool,
+}
+
+/// Why a configuration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A timeout is below its RFC floor and `allow_short_timeouts` is not set, or is zero.
+    Timeout,
+    /// The port range is empty, below 1024 or reaches into 0xC000–0xFFFF.
+    PortRange,
+}
+
+impl Config {
+    pub const DEFAULT: Config = Config {
+        tcp_established_ms: floor::TCP_ESTABLISHED_MS,
+        tcp_transitory_ms: floor::TCP_TRANSITORY_MS,
+        udp_ms: 300_000,
+        icmp_ms: floor::ICMP_MS,
+        port_range: (1024, 0xBFFF),
+        tcp_filtering: Filtering::AddressAndPortDependent,
+        udp_filtering: Filtering::AddressAndPortDependent,
+        host_quota: default_host_quota(),
+        reject_when_full: true,
+        allow_short_timeouts: false,
+    };
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let timeouts = [
+            (self.tcp_established_ms, floor::TCP_ESTABLISHED_MS),
+            (self.tcp_transitory_ms, floor::TCP_TRANSITORY_MS),
+            (self.udp_ms, floor::UDP_MS),
+            (self.icmp_ms, floor::ICMP_MS),
+        ];
+        for (value, floor) in timeouts {
+            // Above 2^31 ms the wrapping clock comparison would break.
+            if value == 0 || value > i32::MAX as u32 || (value < floor && !self.allow_short_timeouts) {
+                return Err(ConfigError::Timeout);
+            }
+        }
+        let (start, end) = self.port_range;
+        if start < 1024 || start > end || end >= crate::pcb::port::LWIP_EPHEMERAL_START {
+            return Err(ConfigError::PortRange);
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// By default one host may hold half of all sessions.
+const fn default_host_quota() -> u16 {
+    let half = (MAX_TCP + MAX_UDP + MAX_ICMP) / 2;
+    if half > u16::MAX as usize {
+        u16::MAX
+    } else {
+        half as u16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_meets_floors() {
+        assert_eq!(Config::DEFAULT.validate(), Ok(()));
+        assert_eq!(Config::DEFAULT.udp_ms, 300_000);
+    }
+
+    #[test]
+    fn below_floor_needs_the_flag() {
+        let short = Config { udp_ms: 30_000, ..Config::DEFAULT };
+        assert_eq!(short.validate(), Err(ConfigError::Timeout));
+        assert_eq!(Config { allow_short_timeouts: true, ..short }.validate(), Ok(()));
+        assert_eq!(Config { icmp_ms: 0, allow_short_timeouts: true, ..short }.validate(), Err(ConfigError::Timeout));
+    }
+
+    #[test]
+    fn port_range_must_avoid_lwip_ports() {
+        for range in [(1000, 2000), (5000, 4000), (40000, 0xC000)] {
+            assert_eq!(Config { port_range: range, ..Config::DEFAULT }.validate(), Err(ConfigError::PortRange));
+        }
+    }
+}

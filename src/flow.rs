@@ -1,0 +1,128 @@
+//! Reads what the session tables key on out of a packet: protocol, addresses, ports (or the
+//! ICMP query identifier), TCP flags, and for ICMP errors the same of the quoted datagram.
+
+use crate::pcb::Protocol;
+use crate::rewrite::Side;
+use crate::verdict::DropReason;
+use crate::wire::icmp::{self, Class};
+use crate::wire::ipv4::{self, protocol};
+use crate::wire::{tcp, udp};
+
+/// The endpoints of a TCP/UDP packet or ICMP query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flow {
+    pub protocol: Protocol,
+    pub src: u32,
+    pub dst: u32,
+    /// For ICMP queries the identifier sits on the side facing the NAT's mapping; the other
+    /// side's "port" is 0.
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub tcp_flags: u8,
+    /// May start a session: a TCP SYN without ACK, any UDP datagram, an ICMP query request.
+    pub creates: bool,
+}
+
+/// What a packet is to the NAT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    Flow(Flow),
+    /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
+    IcmpError,
+    /// Another protocol or ICMP type: nothing a session could translate.
+    Other,
+}
+
+/// Parses a whole packet (already validated by `ipv4::Packet::new_checked`). `mapped_side` is
+/// the side whose endpoint is in a mapping (the source outbound, the destination inbound); an
+/// ICMP query's identifier is put there.
+pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
+    let ip = ipv4::Packet::new_quoted(packet).map_err(|_| DropReason::Malformed)?;
+    let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.payload());
+    let flow = |protocol, src_port, dst_port, tcp_flags, creates| {
+        Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates })
+    };
+    Ok(match ip.protocol() {
+        protocol::TCP => {
+            let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            let flags = seg.flags();
+            let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
+            flow(Protocol::Tcp, seg.src_port(), seg.dst_port(), flags, creates)
+        }
+        protocol::UDP => {
+            let dgram = udp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            flow(Protocol::Udp, dgram.src_port(), dgram.dst_port(), 0, true)
+        }
+        protocol::ICMP => {
+            let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            match icmp::class(msg.msg_type()) {
+                Class::Error => Message::IcmpError,
+                Class::Other => Message::Other,
+                class => {
+                    let (src_port, dst_port) = ident_ports(msg.ident(), mapped_side);
+                    flow(Protocol::Icmp, src_port, dst_port, 0, class == Class::Request)
+                }
+            }
+        }
+        _ => Message::Other,
+    })
+}
+
+/// Parses the datagram an ICMP error quotes. `mapped_side` is the side of the *quoted*
+/// datagram whose endpoint is in a mapping (its source for an error coming in, since it
+/// quotes a datagram that went out).
+pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropReason> {
+    let malformed = DropReason::IcmpMalformed;
+    let outer = ipv4::Packet::new_quoted(packet).map_err(|_| malformed)?;
+    let msg = icmp::Packet::new_checked(outer.payload()).map_err(|_| malformed)?;
+    let inner = ipv4::Packet::new_quoted(msg.quoted()).map_err(|_| malformed)?;
+    let l4 = inner.payload();
+    // A non-first fragment carries no ports; RFC 792 guarantees 8 bytes of the first.
+    if inner.frag_offset() != 0 || l4.len() < 8 {
+        return Err(malformed);
+    }
+    let (protocol, src_port, dst_port) = match inner.protocol() {
+        protocol::TCP => {
+            let seg = tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
+            (Protocol::Tcp, seg.src_port(), seg.dst_port())
+        }
+        protocol::UDP => {
+            let dgram = udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
+            (Protocol::Udp, dgram.src_port(), dgram.dst_port())
+        }
+        protocol::ICMP => {
+            let query = icmp::Packet::new_checked(l4).map_err(|_| malformed)?;
+            if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
+                return Err(malformed);
+            }
+            let (src_port, dst_port) = ident_ports(query.ident(), mapped_side);
+            (Protocol::Icmp, src_port, dst_port)
+        }
+        _ => return Err(malformed),
+    };
+    Ok(Flow {
+        protocol,
+        src: inner.src_addr(),
+        dst: inner.dst_addr(),
+        src_port,
+        dst_port,
+        tcp_flags: 0,
+        creates: false,
+    })
+}
+
+/// True when an ICMP error's own checksum and its quoted IP header checksum are both right
+/// (RFC 5508 REQ-4: a NAT drops errors it cannot trust rather than translate them).
+pub fn icmp_error_checksums_ok(packet: &[u8]) -> bool {
+    let Ok(outer) = ipv4::Packet::new_quoted(packet) else { return false };
+    let Ok(msg) = icmp::Packet::new_checked(outer.payload()) else { return false };
+    let Ok(inner) = ipv4::Packet::new_quoted(msg.quoted()) else { return false };
+    msg.verify_checksum() && inner.verify_checksum()
+}
+
+fn ident_ports(ident: u16, mapped_side: Side) -> (u16, u16) {
+    match mapped_side {
+        Side::Source => (ident, 0),
+        Side::Destination => (0, ident),
+    }
+}

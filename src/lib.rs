@@ -1,0 +1,42 @@
+//! # lwip-snat
+//!
+//! Source NAT (NAPT) for the lwIP TCP/IP stack: `#![no_std]`, no heap, no global state.
+//!
+//! lwIP calls the C shim from `LWIP_HOOK_IP4_INPUT`; the shim describes the packet's route in a
+//! [`Context`] and calls [`Nat::process`], which validates the IPv4 header, matches the
+//! interface [`Rule`]s, finds or creates a session in the per-protocol tables and rewrites the
+//! packet in place with incremental checksums. The [`Verdict`] says what lwIP must do next.
+//!
+//! Memory is fixed at build time (`LWIP_SNAT_MAX_*`, see [`config`]): 28 bytes per session
+//! slot, 8 per tracked host, 3 per rule. Per packet the work is O(1): two hash-chain lookups
+//! whose chains hold one mapping's sessions plus collisions at a load factor of at most 1.
+//! The caller provides the clock (`u32` milliseconds, wrapping) and the random seed.
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod config;
+pub mod flow;
+pub mod nat;
+pub mod pcb;
+pub mod random;
+pub mod rewrite;
+pub mod rule;
+pub mod stats;
+pub mod verdict;
+pub mod wire;
+
+pub use config::{Config, ConfigError};
+pub use nat::{Context, Nat, Route};
+pub use pcb::{Filtering, Protocol, Session};
+pub use rule::{Rule, RuleError};
+pub use stats::Stats;
+pub use verdict::{DropReason, IcmpRequest, Verdict};
+
+#[cfg(all(not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}

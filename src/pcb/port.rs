@@ -1,0 +1,132 @@
+//! External port (and ICMP identifier) choice.
+//!
+//! In order of preference (RFC 4787 REQ-3, 3a, 4; RFC 6056):
+//! 1. the inside port itself, when no other mapping uses it on that netif and it is not in
+//!    lwIP's own ephemeral range (0xC000–0xFFFF), so the router's own sockets never collide;
+//! 2. a random port of the same class (1–1023 for privileged ports, the configured range
+//!    otherwise) with the same parity, a few tries;
+//! 3. a sweep of that class from a random start, same parity first, then any parity.
+//!
+//! ICMP identifiers have no class or parity: the identifier itself, else any free one.
+
+use super::{Protocol, Table};
+use crate::random::Random;
+
+/// First of lwIP's own ephemeral ports (`TCP_LOCAL_PORT_RANGE_START`): never handed out.
+pub const LWIP_EPHEMERAL_START: u16 = 0xC000;
+
+/// Random tries before the sweep.
+const RANDOM_TRIES: u32 = 16;
+
+/// Picks a free external port for `in_port` on `netif`, or `None` when the class is exhausted.
+pub fn allocate(
+    table: &Table,
+    protocol: Protocol,
+    netif: u8,
+    in_port: u16,
+    range: (u16, u16),
+    random: &mut Random,
+) -> Option<u16> {
+    let free = |port: u16| port != 0 && !table.ext_port_in_use(netif, port);
+    let (low, high, parity) = match protocol {
+        Protocol::Icmp => (1, u16::MAX, None),
+        _ if in_port < 1024 => (1, 1023, Some(in_port & 1)),
+        _ => (range.0, range.1, Some(in_port & 1)),
+    };
+    let preservable = protocol == Protocol::Icmp || in_port < LWIP_EPHEMERAL_START;
+    if preservable && free(in_port) {
+        return Some(in_port);
+    }
+    if low > high {
+        return None;
+    }
+    let span = u32::from(high - low) + 1;
+    let with_parity = |offset: u32| {
+        let port = (u32::from(low) + offset % span) as u16;
+        match parity {
+            Some(bit) if port & 1 != bit => port.checked_add(1).filter(|&p| p <= high).unwrap_or(port),
+            _ => port,
+        }
+    };
+    for _ in 0..RANDOM_TRIES {
+        let port = with_parity(random.below(span));
+        if free(port) {
+            return Some(port);
+        }
+    }
+    let start = random.below(span);
+    let sweep = (0..span).map(move |i| (u32::from(low) + (start + i) % span) as u16);
+    let same_parity = sweep.clone().filter(|&port| parity.is_none_or(|bit| port & 1 == bit));
+    same_parity.chain(sweep).find(|&port| free(port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcb::{FixedTable, Session};
+
+    fn table_with(ports: &[u16]) -> FixedTable<64> {
+        let mut t = FixedTable::new();
+        for &p in ports {
+            t.insert(Session {
+                inside: 1,
+                in_port: p,
+                ext_port: p,
+                remote: 2,
+                remote_port: 3,
+                netif: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        t
+    }
+
+    const RANGE: (u16, u16) = (1024, 0xBFFF);
+
+    #[test]
+    fn preserves_a_free_port() {
+        let t = table_with(&[]);
+        let mut r = Random::new([1, 1]);
+        assert_eq!(allocate(&t, Protocol::Udp, 1, 5353, RANGE, &mut r), Some(5353));
+        assert_eq!(allocate(&t, Protocol::Udp, 1, 123, RANGE, &mut r), Some(123));
+    }
+
+    #[test]
+    fn taken_port_gets_same_class_and_parity() {
+        let t = table_with(&[123, 5000, 5001]);
+        let mut r = Random::new([1, 2]);
+        for _ in 0..50 {
+            let low = allocate(&t, Protocol::Udp, 1, 123, RANGE, &mut r).unwrap();
+            assert!(low < 1024 && low != 123 && low & 1 == 1, "{low}");
+            let high = allocate(&t, Protocol::Tcp, 1, 5000, RANGE, &mut r).unwrap();
+            assert!((1024..0xC000).contains(&high) && high & 1 == 0 && high != 5000, "{high}");
+        }
+    }
+
+    #[test]
+    fn never_preserves_into_lwip_ephemeral_range() {
+        let t = table_with(&[]);
+        let mut r = Random::new([3, 4]);
+        let p = allocate(&t, Protocol::Tcp, 1, 0xC123, RANGE, &mut r).unwrap();
+        assert!(p < LWIP_EPHEMERAL_START);
+        assert_eq!(p & 1, 1);
+    }
+
+    #[test]
+    fn port_on_another_netif_is_free() {
+        let t = table_with(&[5000]);
+        let mut r = Random::new([1, 1]);
+        assert_eq!(allocate(&t, Protocol::Udp, 2, 5000, RANGE, &mut r), Some(5000));
+    }
+
+    #[test]
+    fn exhausted_range_yields_none_and_sweep_finds_last_port() {
+        let t = table_with(&[2000, 2001, 2002]);
+        let mut r = Random::new([9, 9]);
+        assert_eq!(allocate(&t, Protocol::Udp, 1, 2000, (2000, 2002), &mut r), None);
+        let t = table_with(&[2000, 2002]);
+        // Only 2001 is free: odd, while the inside port is even; any parity beats failing.
+        assert_eq!(allocate(&t, Protocol::Udp, 1, 2000, (2000, 2002), &mut r), Some(2001));
+    }
+}

@@ -1,0 +1,470 @@
+//! A fixed-capacity session table with O(1) lookup from either side.
+//!
+//! Every slot is one session: an inside endpoint, the remote it talks to, and the external
+//! port the inside endpoint is mapped to on one outbound netif. All sessions of one inside
+//! endpoint share the external port (endpoint-independent mapping, RFC 4787 REQ-1), so the two
+//! hash chains are keyed on the endpoints alone, not on the remote:
+//!
+//! * the *inside* chain on `(netif, inside addr, inside port)` finds a session for an outbound
+//!   packet and, when the remote is new, the mapping to reuse;
+//! * the *outside* chain on `(netif, external port)` finds the sessions an inbound packet may
+//!   belong to, which the filtering mode then picks from.
+//!
+//! A chain holds the sessions of one mapping plus hash collisions; buckets number the slots
+//! (load factor ≤ 1) and the hash is keyed with a secret, so a chain is short whatever
+//! addresses and ports the traffic uses.
+//!
+//! Links are `slot + 1` with 0 for "none", so a fresh table is all zero bytes and lives in
+//! `.bss`. Memory: 28 bytes per slot, the 24-byte [`Session`] plus the heads of one inside and
+//! one outside bucket (there are as many buckets as slots).
+//!
+//! `Table<[Entry; N]>` is what a user declares; every operation is written once for the unsized
+//! `Table` (`Table<[Entry]>`), so three tables of different sizes share one copy of the code.
+
+use super::Filtering;
+
+/// A slot number; `u16` keeps links small, so a table holds at most 32768 sessions.
+pub type Slot = u16;
+
+/// One session (and, through its siblings, one mapping).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Session {
+    /// Inside host address.
+    pub inside: u32,
+    /// Remote host address.
+    pub remote: u32,
+    /// Inside port, or the query identifier for ICMP.
+    pub in_port: u16,
+    /// External port (identifier) on the outbound netif's address.
+    pub ext_port: u16,
+    /// Remote port; 0 for ICMP.
+    pub remote_port: u16,
+    pub(crate) next_in: u16,
+    pub(crate) next_out: u16,
+    /// When the session last saw traffic that refreshes it (caller's clock, ms).
+    pub last_used: u32,
+    /// lwIP index of the outbound netif whose address is the external address.
+    pub netif: u8,
+    /// Protocol state bits (see `pcb::state`); 0 marks a free slot.
+    pub state: u8,
+}
+
+/// What an inbound packet found on the outside chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inbound {
+    /// The session with exactly this remote endpoint.
+    Session(Slot),
+    /// No session for this remote, but the filtering mode lets it reach this mapping.
+    Admitted(Slot),
+    /// A mapping exists and the filtering mode refuses this remote.
+    Filtered,
+    /// No mapping uses this external port.
+    Unmapped,
+}
+
+/// A slot with the heads of the buckets of the same number.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Entry {
+    session: Session,
+    inside_head: u16,
+    outside_head: u16,
+}
+
+/// Session table; `Table<[Entry; N]>` has room for `N` sessions (a power of two ≤ 32768).
+pub struct Table<S: ?Sized = [Entry]> {
+    free_head: u16,
+    /// Slots `high..N` were never used; taken before the free list is needed.
+    high: u16,
+    len: u16,
+    high_water: u16,
+    secret: u32,
+    entries: S,
+}
+
+/// A table of `N` sessions.
+pub type FixedTable<const N: usize> = Table<[Entry; N]>;
+
+const USED: u8 = 0x80;
+
+const EMPTY_SESSION: Session = Session {
+    inside: 0,
+    remote: 0,
+    in_port: 0,
+    ext_port: 0,
+    remote_port: 0,
+    next_in: 0,
+    next_out: 0,
+    last_used: 0,
+    netif: 0,
+    state: 0,
+};
+
+impl<const N: usize> Table<[Entry; N]> {
+    const VALID: () = assert!(N.is_power_of_two() && N <= 32768, "table capacity must be a power of two <= 32768");
+
+    /// An empty table, all zero bytes (`static` tables go to `.bss`).
+    pub const fn new() -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::VALID;
+        const EMPTY: Entry = Entry { session: EMPTY_SESSION, inside_head: 0, outside_head: 0 };
+        Table { free_head: 0, high: 0, len: 0, high_water: 0, secret: 0, entries: [EMPTY; N] }
+    }
+}
+
+impl<const N: usize> core::ops::Deref for Table<[Entry; N]> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        self
+    }
+}
+
+impl<const N: usize> core::ops::DerefMut for Table<[Entry; N]> {
+    fn deref_mut(&mut self) -> &mut Table {
+        self
+    }
+}
+
+impl<const N: usize> Default for Table<[Entry; N]> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Table {
+    /// Drops every session and keys the hash with `secret`.
+    pub fn clear(&mut self, secret: u32) {
+        self.entries.fill(Entry::default());
+        self.free_head = 0;
+        self.high = 0;
+        self.len = 0;
+        self.high_water = 0;
+        self.secret = secret;
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn is_full(&self) -> bool {
+        usize::from(self.len) >= self.entries.len()
+    }
+
+    /// Most sessions ever live at once since the last `clear`.
+    pub fn high_water(&self) -> usize {
+        usize::from(self.high_water)
+    }
+
+    pub fn get(&self, slot: Slot) -> Option<&Session> {
+        self.entries.get(usize::from(slot)).map(|e| &e.session).filter(|s| s.state & USED != 0)
+    }
+
+    pub fn get_mut(&mut self, slot: Slot) -> Option<&mut Session> {
+        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session).filter(|s| s.state & USED != 0)
+    }
+
+    /// Protocol state bits of a live session (without the internal "used" bit).
+    pub fn state(&self, slot: Slot) -> u8 {
+        self.get(slot).map_or(0, |s| s.state & !USED)
+    }
+
+    pub fn set_state(&mut self, slot: Slot, state: u8) {
+        if let Some(s) = self.get_mut(slot) {
+            s.state = USED | (state & !USED);
+        }
+    }
+
+    /// The session of an outbound packet: exactly this inside endpoint and remote endpoint.
+    pub fn find_outbound(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
+        self.inside_chain(netif, inside, in_port)
+            .find(|&(_, s)| s.remote == remote && s.remote_port == remote_port)
+            .map(|(slot, _)| slot)
+    }
+
+    /// The external port this inside endpoint is already mapped to on `netif`, if any.
+    pub fn find_mapping(&self, netif: u8, inside: u32, in_port: u16) -> Option<u16> {
+        self.inside_chain(netif, inside, in_port).next().map(|(_, s)| s.ext_port)
+    }
+
+    /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`.
+    pub fn find_inbound(
+        &self,
+        netif: u8,
+        ext_port: u16,
+        remote: u32,
+        remote_port: u16,
+        filtering: Filtering,
+    ) -> Inbound {
+        let mut mapped = None;
+        let mut admitted = None;
+        for (slot, s) in self.outside_chain(netif, ext_port) {
+            if s.remote == remote && s.remote_port == remote_port {
+                return Inbound::Session(slot);
+            }
+            mapped = Some(slot);
+            let passes = match filtering {
+                Filtering::EndpointIndependent => true,
+                Filtering::AddressDependent => s.remote == remote,
+                Filtering::AddressAndPortDependent => false,
+            };
+            if passes && admitted.is_none() {
+                admitted = Some(slot);
+            }
+        }
+        match (admitted, mapped) {
+            (Some(slot), _) => Inbound::Admitted(slot),
+            (None, Some(_)) => Inbound::Filtered,
+            (None, None) => Inbound::Unmapped,
+        }
+    }
+
+    /// True when any session uses `ext_port` on `netif`.
+    pub fn ext_port_in_use(&self, netif: u8, ext_port: u16) -> bool {
+        self.outside_chain(netif, ext_port).next().is_some()
+    }
+
+    /// Stores a session; a full table hands it back, it never evicts.
+    pub fn insert(&mut self, mut session: Session) -> Result<Slot, Session> {
+        let slot = if self.free_head != 0 {
+            let slot = self.free_head - 1;
+            self.free_head = self.session_at(slot).next_in;
+            slot
+        } else if usize::from(self.high) < self.entries.len() {
+            self.high += 1;
+            self.high - 1
+        } else {
+            return Err(session);
+        };
+        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
+        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
+        session.state |= USED;
+        session.next_in = self.head(in_bucket, Chain::Inside);
+        session.next_out = self.head(out_bucket, Chain::Outside);
+        if let Some(e) = self.entries.get_mut(usize::from(slot)) {
+            e.session = session;
+        }
+        self.set_head(in_bucket, Chain::Inside, slot + 1);
+        self.set_head(out_bucket, Chain::Outside, slot + 1);
+        self.len += 1;
+        self.high_water = self.high_water.max(self.len);
+        Ok(slot)
+    }
+
+    /// Removes a live session and returns it.
+    pub fn remove(&mut self, slot: Slot) -> Option<Session> {
+        let session = *self.get(slot)?;
+        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
+        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
+        self.unlink(in_bucket, slot, Chain::Inside);
+        self.unlink(out_bucket, slot, Chain::Outside);
+        let free_head = self.free_head;
+        if let Some(e) = self.entries.get_mut(usize::from(slot)) {
+            e.session = Session { next_in: free_head, ..EMPTY_SESSION };
+        }
+        self.free_head = slot + 1;
+        self.len -= 1;
+        Some(session)
+    }
+
+    /// Removes every session for which `doomed` is true, passing each to `removed`.
+    pub fn remove_if(&mut self, mut doomed: impl FnMut(&Session) -> bool, mut removed: impl FnMut(&Session)) {
+        for slot in 0..self.high {
+            let hit = self.get(slot).is_some_and(&mut doomed);
+            if hit {
+                if let Some(session) = self.remove(slot) {
+                    removed(&session);
+                }
+            }
+        }
+    }
+
+    /// Live sessions with their slots.
+    pub fn iter(&self) -> impl Iterator<Item = (Slot, &Session)> {
+        self.entries
+            .iter()
+            .take(usize::from(self.high))
+            .enumerate()
+            .filter(|(_, e)| e.session.state & USED != 0)
+            .map(|(i, e)| (i as Slot, &e.session))
+    }
+
+    fn inside_chain(&self, netif: u8, inside: u32, in_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
+        self.walk(self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside), Chain::Inside)
+            .filter(move |(_, s)| s.netif == netif && s.inside == inside && s.in_port == in_port)
+    }
+
+    fn outside_chain(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
+        self.walk(self.head(self.outside_bucket(netif, ext_port), Chain::Outside), Chain::Outside)
+            .filter(move |(_, s)| s.netif == netif && s.ext_port == ext_port)
+    }
+
+    fn walk(&self, head: u16, chain: Chain) -> impl Iterator<Item = (Slot, &Session)> {
+        let mut link = head;
+        core::iter::from_fn(move || {
+            let slot = link.checked_sub(1)?;
+            let session = &self.entries.get(usize::from(slot))?.session;
+            link = chain.next(session);
+            Some((slot, session))
+        })
+    }
+
+    fn unlink(&mut self, bucket: usize, slot: Slot, chain: Chain) {
+        let next_of_slot = chain.next(self.session_at(slot));
+        let mut link = self.head(bucket, chain);
+        if link == slot + 1 {
+            self.set_head(bucket, chain, next_of_slot);
+            return;
+        }
+        // Bounded: a chain cannot hold more sessions than the table.
+        for _ in 0..self.entries.len() {
+            let Some(prev) = link.checked_sub(1) else { return };
+            let Some(entry) = self.entries.get_mut(usize::from(prev)) else { return };
+            let next = chain.next(&entry.session);
+            if next == slot + 1 {
+                chain.set_next(&mut entry.session, next_of_slot);
+                return;
+            }
+            link = next;
+        }
+    }
+
+    fn session_at(&self, slot: Slot) -> &Session {
+        self.entries.get(usize::from(slot)).map_or(&EMPTY_SESSION, |e| &e.session)
+    }
+
+    fn head(&self, bucket: usize, chain: Chain) -> u16 {
+        self.entries.get(bucket).map_or(0, |e| match chain {
+            Chain::Inside => e.inside_head,
+            Chain::Outside => e.outside_head,
+        })
+    }
+
+    fn set_head(&mut self, bucket: usize, chain: Chain, link: u16) {
+        if let Some(e) = self.entries.get_mut(bucket) {
+            match chain {
+                Chain::Inside => e.inside_head = link,
+                Chain::Outside => e.outside_head = link,
+            }
+        }
+    }
+
+    fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
+        self.bucket(mix(self.secret ^ inside, u32::from(in_port) | u32::from(netif) << 16))
+    }
+
+    fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
+        self.bucket(mix(self.secret, u32::from(ext_port) | u32::from(netif) << 16))
+    }
+
+    fn bucket(&self, hash: u32) -> usize {
+        hash as usize & self.entries.len().wrapping_sub(1)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Chain {
+    Inside,
+    Outside,
+}
+
+impl Chain {
+    fn next(self, s: &Session) -> u16 {
+        match self {
+            Chain::Inside => s.next_in,
+            Chain::Outside => s.next_out,
+        }
+    }
+
+    fn set_next(self, s: &mut Session, link: u16) {
+        match self {
+            Chain::Inside => s.next_in = link,
+            Chain::Outside => s.next_out = link,
+        }
+    }
+}
+
+/// A keyed 32-bit mixer (two multiply-xorshift rounds): cheap, and without the secret an
+/// inside host cannot aim its ports at one bucket.
+fn mix(a: u32, b: u32) -> u32 {
+    let mut h = a.wrapping_mul(0x9E37_79B1) ^ b;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85EB_CA6B);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xC2B2_AE35);
+    h ^ (h >> 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(inside: u32, in_port: u16, ext_port: u16, remote: u32, remote_port: u16) -> Session {
+        Session { inside, in_port, ext_port, remote, remote_port, netif: 2, state: 1, ..Session::default() }
+    }
+
+    #[test]
+    fn session_is_24_bytes_and_slot_28() {
+        assert_eq!(core::mem::size_of::<Session>(), 24);
+        assert_eq!(core::mem::size_of::<Entry>(), 28);
+    }
+
+    #[test]
+    fn finds_from_both_sides() {
+        let mut t = FixedTable::<8>::new();
+        t.clear(0x1234_5678);
+        let a = t.insert(session(1, 100, 5000, 9, 80)).unwrap();
+        let b = t.insert(session(1, 100, 5000, 10, 80)).unwrap();
+        assert_eq!(t.find_outbound(2, 1, 100, 9, 80), Some(a));
+        assert_eq!(t.find_outbound(2, 1, 100, 10, 80), Some(b));
+        assert_eq!(t.find_outbound(3, 1, 100, 9, 80), None);
+        assert_eq!(t.find_mapping(2, 1, 100), Some(5000));
+        assert_eq!(t.find_inbound(2, 5000, 9, 80, Filtering::AddressAndPortDependent), Inbound::Session(a));
+        assert_eq!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressAndPortDependent), Inbound::Filtered);
+        assert!(matches!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressDependent), Inbound::Admitted(_)));
+        assert_eq!(t.find_inbound(2, 5000, 11, 81, Filtering::AddressDependent), Inbound::Filtered);
+        assert!(matches!(t.find_inbound(2, 5000, 11, 81, Filtering::EndpointIndependent), Inbound::Admitted(_)));
+        assert_eq!(t.find_inbound(2, 5001, 9, 80, Filtering::EndpointIndependent), Inbound::Unmapped);
+    }
+
+    #[test]
+    fn full_table_hands_the_session_back() {
+        let mut t = FixedTable::<4>::new();
+        for port in 0..4 {
+            t.insert(session(1, port, port, 9, 80)).unwrap();
+        }
+        assert!(t.is_full());
+        let extra = session(1, 7, 7, 9, 80);
+        assert_eq!(t.insert(extra).unwrap_err().in_port, 7);
+        assert_eq!(t.len(), 4);
+    }
+
+    #[test]
+    fn removal_unlinks_and_recycles() {
+        let mut t = FixedTable::<4>::new();
+        let slots: [Slot; 4] = core::array::from_fn(|i| t.insert(session(1, 100, 5000, i as u32, 80)).unwrap());
+        assert_eq!(t.remove(slots[1]).unwrap().remote, 1);
+        assert_eq!(t.remove(slots[1]), None);
+        assert_eq!(t.find_outbound(2, 1, 100, 1, 80), None);
+        for (i, &slot) in slots.iter().enumerate().filter(|&(i, _)| i != 1) {
+            assert_eq!(t.find_outbound(2, 1, 100, i as u32, 80), Some(slot));
+            assert_eq!(
+                t.find_inbound(2, 5000, i as u32, 80, Filtering::AddressAndPortDependent),
+                Inbound::Session(slot)
+            );
+        }
+        let again = t.insert(session(1, 100, 5000, 42, 80)).unwrap();
+        assert_eq!(again, slots[1]);
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.high_water(), 4);
+        t.remove_if(|s| s.remote == 2 || s.remote == 3, |_| {});
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.iter().count(), 2);
+    }
+}

@@ -1,0 +1,104 @@
+//! TCP connection tracking, just enough to pick the right idle timeout (RFC 5382 REQ-5,
+//! RFC 7857 section 2.2).
+//!
+//! A session remembers which control bits it has seen in each direction. It is *established*
+//! once a SYN went both ways, *closing* after a FIN each way or any RST, and *transitory*
+//! otherwise (partially open, or closing). Established sessions get the long timeout
+//! (≥ 2 h 4 min), all others the transitory one (≥ 4 min). An RST does not delete the session:
+//! RFC 7857 asks the NAT to keep it for the transitory timeout.
+
+use crate::wire::tcp::flags;
+
+pub const SYN_OUT: u8 = 0x01;
+pub const SYN_IN: u8 = 0x02;
+pub const FIN_OUT: u8 = 0x04;
+pub const FIN_IN: u8 = 0x08;
+pub const RST: u8 = 0x10;
+
+/// Direction of a segment relative to the NAT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Outbound,
+    Inbound,
+}
+
+/// The session's state after a segment with `tcp_flags` went `direction`.
+pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
+    let (syn, fin) = match direction {
+        Direction::Outbound => (SYN_OUT, FIN_OUT),
+        Direction::Inbound => (SYN_IN, FIN_IN),
+    };
+    let mut state = state;
+    if tcp_flags & flags::SYN != 0 && tcp_flags & flags::ACK == 0 && is_closed(state) {
+        // A fresh SYN on a closed 4-tuple starts a new connection (TIME_WAIT reuse).
+        state = 0;
+    }
+    if tcp_flags & flags::SYN != 0 {
+        state |= syn;
+    }
+    if tcp_flags & flags::FIN != 0 {
+        state |= fin;
+    }
+    if tcp_flags & flags::RST != 0 {
+        state |= RST;
+    }
+    state
+}
+
+/// True once both FINs or an RST were seen.
+pub fn is_closed(state: u8) -> bool {
+    state & RST != 0 || state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN
+}
+
+/// True for an open connection whose handshake went both ways.
+pub fn is_established(state: u8) -> bool {
+    state & (SYN_OUT | SYN_IN) == SYN_OUT | SYN_IN && !is_closed(state)
+}
+
+/// Short name for table dumps.
+pub fn name(state: u8) -> &'static str {
+    if state & RST != 0 {
+        "RESET"
+    } else if is_closed(state) {
+        "TIME_WAIT"
+    } else if state & (FIN_OUT | FIN_IN) != 0 {
+        "FIN_WAIT"
+    } else if is_established(state) {
+        "ESTABLISHED"
+    } else if state & SYN_OUT != 0 {
+        "SYN_SENT"
+    } else {
+        "SYN_RECV"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Direction::*;
+
+    #[test]
+    fn handshake_establishes() {
+        let s = advance(0, flags::SYN, Outbound);
+        assert!(!is_established(s));
+        let s = advance(s, flags::SYN | flags::ACK, Inbound);
+        assert!(is_established(s));
+        assert_eq!(name(s), "ESTABLISHED");
+    }
+
+    #[test]
+    fn fin_both_ways_closes_and_rst_closes() {
+        let open = advance(advance(0, flags::SYN, Outbound), flags::SYN | flags::ACK, Inbound);
+        let half = advance(open, flags::FIN | flags::ACK, Outbound);
+        assert!(is_established(half), "half-closed stays established");
+        assert!(is_closed(advance(half, flags::FIN | flags::ACK, Inbound)));
+        assert!(is_closed(advance(open, flags::RST, Inbound)));
+    }
+
+    #[test]
+    fn syn_after_close_reopens() {
+        let closed = advance(advance(0, flags::SYN, Outbound), flags::RST, Inbound);
+        let reopened = advance(closed, flags::SYN, Outbound);
+        assert_eq!(reopened, SYN_OUT);
+    }
+}

@@ -1,0 +1,190 @@
+//! In-place rewrite of addresses and ports with incremental checksum updates (RFC 1624).
+//!
+//! The same function rewrites a whole packet and a datagram quoted inside an ICMP error: it
+//! returns the [`Delta`] of every 16-bit word it changed, which the caller folds into the
+//! checksum of the ICMP message around it. A quoted transport header may stop before its
+//! checksum (TCP's is at byte 16); then only the words that are present change.
+
+use crate::wire::checksum::Delta;
+use crate::wire::ipv4::{self, protocol};
+use crate::wire::{icmp, tcp, udp};
+
+/// Which endpoint of a datagram to rewrite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+impl Side {
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Source => Side::Destination,
+            Side::Destination => Side::Source,
+        }
+    }
+}
+
+/// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
+/// to the address words alone (what a transport pseudo-header sees) and the change to the whole
+/// header (what an enclosing ICMP checksum sees).
+fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta) {
+    let mut pseudo = Delta::new();
+    let mut header = Delta::new();
+    let Ok(mut ip) = ipv4::Packet::new_quoted(datagram) else {
+        return (pseudo, header);
+    };
+    let old = match side {
+        Side::Source => ip.src_addr(),
+        Side::Destination => ip.dst_addr(),
+    };
+    match side {
+        Side::Source => ip.set_src_addr(addr),
+        Side::Destination => ip.set_dst_addr(addr),
+    }
+    pseudo.dword(old, addr);
+    let old_checksum = ip.checksum();
+    let new_checksum = pseudo.apply(old_checksum);
+    ip.set_checksum(new_checksum);
+    header.merge(pseudo);
+    header.word(old_checksum, new_checksum);
+    (pseudo, header)
+}
+
+/// Rewrites only the `side` address of a packet (the outer header of an ICMP error).
+pub fn address(packet: &mut [u8], side: Side, addr: u32) {
+    rewrite_address(packet, side, addr);
+}
+
+/// Rewrites the `side` address and port of a datagram (for ICMP queries the identifier, which
+/// both sides share), with the IP header checksum and the transport checksum. Returns the
+/// change to all the datagram's bytes.
+pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
+    let (pseudo, mut total) = rewrite_address(datagram, side, addr);
+    let Ok(mut ip) = ipv4::Packet::new_quoted(datagram) else {
+        return total;
+    };
+    let proto = ip.protocol();
+    let l4 = ip.payload_mut();
+    match proto {
+        protocol::TCP => {
+            let Ok(mut seg) = tcp::Packet::new_quoted(l4) else { return total };
+            let old_port = match side {
+                Side::Source => seg.src_port(),
+                Side::Destination => seg.dst_port(),
+            };
+            match side {
+                Side::Source => seg.set_src_port(port),
+                Side::Destination => seg.set_dst_port(port),
+            }
+            total.word(old_port, port);
+            if seg.has_checksum() {
+                let mut change = pseudo;
+                change.word(old_port, port);
+                let (old, new) = (seg.checksum(), change.apply(seg.checksum()));
+                seg.set_checksum(new);
+                total.word(old, new);
+            }
+        }
+        protocol::UDP => {
+            let Ok(mut dgram) = udp::Packet::new_quoted(l4) else { return total };
+            let old_port = match side {
+                Side::Source => dgram.src_port(),
+                Side::Destination => dgram.dst_port(),
+            };
+            match side {
+                Side::Source => dgram.set_src_port(port),
+                Side::Destination => dgram.set_dst_port(port),
+            }
+            total.word(old_port, port);
+            let mut change = pseudo;
+            change.word(old_port, port);
+            let (old, new) = (dgram.checksum(), change.apply_udp(dgram.checksum()));
+            dgram.set_checksum(new);
+            total.word(old, new);
+        }
+        protocol::ICMP => {
+            let Ok(mut msg) = icmp::Packet::new_checked(l4) else { return total };
+            let old_ident = msg.ident();
+            msg.set_ident(port);
+            total.word(old_ident, port);
+            // The ICMP checksum has no pseudo header: only the identifier changed under it.
+            let mut change = Delta::new();
+            change.word(old_ident, port);
+            let (old, new) = (msg.checksum(), change.apply(msg.checksum()));
+            msg.set_checksum(new);
+            total.word(old, new);
+        }
+        _ => {}
+    }
+    total
+}
+
+/// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,
+/// which travelled the other way, gets its opposite endpoint rewritten to `addr:port`. The
+/// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.
+pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
+    rewrite_address(packet, side, addr);
+    let Ok(mut ip) = ipv4::Packet::new_quoted(packet) else { return };
+    let Ok(mut msg) = icmp::Packet::new_checked(ip.payload_mut()) else { return };
+    let change = endpoint(msg.quoted_mut(), side.opposite(), addr, port);
+    let new = change.apply(msg.checksum());
+    msg.set_checksum(new);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum;
+
+    fn udp_packet(checksum_on: bool) -> [u8; 32] {
+        let mut p = [0u8; 32];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 192, 168, 1, 2, 8, 8, 8, 8]);
+        p[20..28].copy_from_slice(&[0x30, 0x39, 0x00, 0x35, 0x00, 12, 0, 0]);
+        p[28..].copy_from_slice(b"abcd");
+        ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
+        if checksum_on {
+            let mut sum = checksum::pseudo_header_sum(0xC0A8_0102, 0x0808_0808, 17, 12);
+            sum += checksum::sum(&p[20..]);
+            let c = !checksum::fold(sum);
+            p[26..28].copy_from_slice(&c.to_be_bytes());
+        }
+        p
+    }
+
+    fn udp_checksum_ok(p: &[u8]) -> bool {
+        let src = u32::from_be_bytes([p[12], p[13], p[14], p[15]]);
+        let dst = u32::from_be_bytes([p[16], p[17], p[18], p[19]]);
+        let sum = checksum::pseudo_header_sum(src, dst, 17, (p.len() - 20) as u16) + checksum::sum(&p[20..]);
+        checksum::fold(sum) == 0xFFFF
+    }
+
+    #[test]
+    fn endpoint_rewrite_keeps_checksums_valid() {
+        let mut p = udp_packet(true);
+        endpoint(&mut p, Side::Source, 0x0A00_0001, 40000);
+        assert_eq!(&p[12..16], &[10, 0, 0, 1]);
+        assert_eq!(&p[20..22], &40000u16.to_be_bytes());
+        assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
+        assert!(udp_checksum_ok(&p));
+    }
+
+    #[test]
+    fn zero_udp_checksum_stays_zero() {
+        let mut p = udp_packet(false);
+        endpoint(&mut p, Side::Source, 0x0A00_0001, 40000);
+        assert_eq!(&p[26..28], &[0, 0]);
+        assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
+    }
+
+    #[test]
+    fn returned_delta_covers_every_changed_word() {
+        let mut p = udp_packet(true);
+        let before = checksum::sum(&p);
+        let delta = endpoint(&mut p, Side::Destination, 0x0102_0304, 53);
+        // Summing the bytes after the rewrite equals the old sum plus the delta.
+        let mut expected = Delta::new();
+        expected.merge(delta);
+        assert_eq!(expected.apply(!checksum::fold(before)), !checksum::fold(checksum::sum(&p)));
+    }
+}

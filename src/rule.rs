@@ -1,0 +1,137 @@
+//! Interface-based SNAT rules: which forwarded packets get their source translated.
+
+/// One rule, in lwIP netif indices (`netif_get_index()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Everything forwarded from this netif, whichever netif it leaves by.
+    Source(u8),
+    /// Everything forwarded out of this netif, wherever it came from.
+    Outbound(u8),
+    /// Everything forwarded from the first netif out of the second.
+    Pair(u8, u8),
+}
+
+impl Rule {
+    /// True when a packet forwarded from `input` to `output` is to be translated.
+    pub fn matches(&self, input: u8, output: u8) -> bool {
+        match *self {
+            Rule::Source(src) => input == src,
+            Rule::Outbound(out) => output == out,
+            Rule::Pair(src, out) => input == src && output == out,
+        }
+    }
+}
+
+/// How a forwarded packet relates to the rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// A rule matches: translate the source.
+    Outbound,
+    /// It goes the opposite way of a rule (from the outside straight to an inside address).
+    Reverse,
+    /// No rule concerns it: lwIP forwards it as it is.
+    Unrelated,
+}
+
+/// Why a rule could not be added or removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleError {
+    Full,
+    Exists,
+    NotFound,
+}
+
+/// Up to `R` rules.
+pub struct Rules<const R: usize> {
+    rules: [Option<Rule>; R],
+}
+
+impl<const R: usize> Rules<R> {
+    pub const fn new() -> Self {
+        Rules { rules: [None; R] }
+    }
+
+    pub fn clear(&mut self) {
+        self.rules = [None; R];
+    }
+
+    pub fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
+        if self.rules.contains(&Some(rule)) {
+            return Err(RuleError::Exists);
+        }
+        let slot = self.rules.iter_mut().find(|r| r.is_none()).ok_or(RuleError::Full)?;
+        *slot = Some(rule);
+        Ok(())
+    }
+
+    pub fn remove(&mut self, rule: Rule) -> Result<(), RuleError> {
+        let slot = self.rules.iter_mut().find(|r| **r == Some(rule)).ok_or(RuleError::NotFound)?;
+        *slot = None;
+        Ok(())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().flatten()
+    }
+
+    /// Classifies a packet forwarded from `input` to `output`.
+    pub fn direction(&self, input: u8, output: u8) -> Direction {
+        if self.iter().any(|r| r.matches(input, output)) {
+            Direction::Outbound
+        } else if self.iter().any(|r| r.matches(output, input)) {
+            Direction::Reverse
+        } else {
+            Direction::Unrelated
+        }
+    }
+}
+
+impl<const R: usize> Default for Rules<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAN: u8 = 1;
+    const WAN: u8 = 2;
+    const DMZ: u8 = 3;
+
+    #[test]
+    fn source_rule() {
+        let mut rules = Rules::<4>::new();
+        rules.add(Rule::Source(LAN)).unwrap();
+        assert_eq!(rules.direction(LAN, WAN), Direction::Outbound);
+        assert_eq!(rules.direction(LAN, DMZ), Direction::Outbound);
+        assert_eq!(rules.direction(WAN, LAN), Direction::Reverse);
+        assert_eq!(rules.direction(WAN, DMZ), Direction::Unrelated);
+    }
+
+    #[test]
+    fn outbound_and_pair_rules() {
+        let mut rules = Rules::<4>::new();
+        rules.add(Rule::Outbound(WAN)).unwrap();
+        assert_eq!(rules.direction(DMZ, WAN), Direction::Outbound);
+        assert_eq!(rules.direction(WAN, DMZ), Direction::Reverse);
+        rules.remove(Rule::Outbound(WAN)).unwrap();
+        rules.add(Rule::Pair(LAN, WAN)).unwrap();
+        assert_eq!(rules.direction(LAN, WAN), Direction::Outbound);
+        assert_eq!(rules.direction(LAN, DMZ), Direction::Unrelated);
+        assert_eq!(rules.direction(WAN, LAN), Direction::Reverse);
+        assert_eq!(rules.direction(DMZ, LAN), Direction::Unrelated);
+    }
+
+    #[test]
+    fn add_remove_errors() {
+        let mut rules = Rules::<1>::new();
+        rules.add(Rule::Source(LAN)).unwrap();
+        assert_eq!(rules.add(Rule::Source(LAN)), Err(RuleError::Exists));
+        assert_eq!(rules.add(Rule::Source(DMZ)), Err(RuleError::Full));
+        assert_eq!(rules.remove(Rule::Source(WAN)), Err(RuleError::NotFound));
+        rules.remove(Rule::Source(LAN)).unwrap();
+        assert_eq!(rules.iter().count(), 0);
+    }
+}

@@ -1,0 +1,40 @@
+//! Counters: every packet the core sees ends in exactly one of them.
+
+use crate::verdict::DropReason;
+
+/// Packet and session counters (wrapping u32).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Packets translated inside → outside.
+    pub translated_out: u32,
+    /// Packets translated outside → inside.
+    pub translated_in: u32,
+    /// ICMP errors translated (also counted in `translated_*`).
+    pub icmp_errors_translated: u32,
+    /// Packets passed to lwIP untouched.
+    pub passed: u32,
+    /// ICMP errors the core asked the caller to send.
+    pub icmp_requested: u32,
+    /// Packets dropped, by [`DropReason`] number.
+    pub dropped: [u32; DropReason::COUNT],
+    /// Sessions created, per protocol (TCP, UDP, ICMP).
+    pub created: [u32; 3],
+    /// Sessions removed by idle timeout, per protocol.
+    pub expired: [u32; 3],
+}
+
+impl Stats {
+    pub fn dropped(&self, reason: DropReason) -> u32 {
+        self.dropped.get(reason as usize).copied().unwrap_or(0)
+    }
+
+    pub fn total_dropped(&self) -> u32 {
+        self.dropped.iter().fold(0u32, |a, &b| a.wrapping_add(b))
+    }
+
+    pub(crate) fn count_drop(&mut self, reason: DropReason) {
+        if let Some(c) = self.dropped.get_mut(reason as usize) {
+            *c = c.wrapping_add(1);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! What the core tells the caller to do with a packet, and why it drops one.
+
+/// The outcome of [`Nat::process`](crate::Nat::process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not the NAT's business: let lwIP go on with the packet as it is.
+    Pass,
+    /// The packet was rewritten in place: let lwIP go on (it routes and forwards it).
+    Translated,
+    /// Free the packet; the reason has been counted.
+    Drop(DropReason),
+    /// A fragment was kept by the reassembly pool: the caller no longer needs its buffer.
+    Held,
+    /// The fragments are complete: the whole datagram, this many bytes, is ready to be fed
+    /// back to lwIP's `ip4_input()` (it then takes the unfragmented path).
+    Reassembled(usize),
+    /// Send this ICMP error about the packet (as it arrived, untranslated), then free it.
+    SendIcmp(IcmpRequest),
+}
+
+/// An ICMP error the caller must send in the NAT's name (lwIP's `icmp_*` functions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpRequest {
+    /// Time Exceeded in transit (type 11 code 0): TTL ran out on the inbound path.
+    TimeExceeded,
+    /// Fragmentation Needed and DF set (type 3 code 4) with the next-hop MTU (RFC 1191).
+    FragmentationNeeded { mtu: u16 },
+    /// Communication Administratively Prohibited (type 3 code 13): no room for a new mapping.
+    AdminProhibited,
+}
+
+/// Why a packet was dropped. The numbers are part of the C API and never reused.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// IPv4 header invalid: version, header length, or total length vs the buffer.
+    Malformed = 0,
+    /// IPv4 header checksum wrong.
+    BadChecksum = 1,
+    /// Source address that must never be forwarded (0/8, 127/8, multicast, 255.255.255.255).
+    Martian = 2,
+    /// A fragment the NAT cannot handle (reassembly not available or refused it).
+    Fragment = 3,
+    /// TCP/UDP/ICMP header too short or inconsistent on a NAT path.
+    BadTransport = 4,
+    /// An IP protocol the NAT does not translate (GRE, ESP, ...) on a NAT path.
+    UnsupportedProtocol = 5,
+    /// Outbound packet that may not create a mapping and has none (a TCP non-SYN).
+    NoMapping = 6,
+    /// Inbound packet to a mapping whose filter refuses its source.
+    Filtered = 7,
+    /// The protocol's table is full of live sessions (none is evicted).
+    TableFull = 8,
+    /// The inside host already holds its quota of sessions.
+    HostQuota = 9,
+    /// No external port (or identifier) of the needed class is free.
+    PortsExhausted = 10,
+    /// ICMP error with a bad ICMP or quoted-IP checksum.
+    IcmpBadChecksum = 11,
+    /// ICMP error (or reply) about a datagram no live mapping matches.
+    IcmpNoMapping = 12,
+    /// ICMP error quoting too little to identify the datagram.
+    IcmpMalformed = 13,
+    /// Forwarded straight from the outside to an inside address, against a rule.
+    ReverseDirection = 14,
+    /// ICMP message to translate inbound with TTL ≤ 1 (no ICMP error is sent about ICMP).
+    TtlExpired = 15,
+}
+
+impl DropReason {
+    /// Number of reasons; sizes the counters array.
+    pub const COUNT: usize = 16;
+
+    pub const ALL: [DropReason; Self::COUNT] = [
+        DropReason::Malformed,
+        DropReason::BadChecksum,
+        DropReason::Martian,
+        DropReason::Fragment,
+        DropReason::BadTransport,
+        DropReason::UnsupportedProtocol,
+        DropReason::NoMapping,
+        DropReason::Filtered,
+        DropReason::TableFull,
+        DropReason::HostQuota,
+        DropReason::PortsExhausted,
+        DropReason::IcmpBadChecksum,
+        DropReason::IcmpNoMapping,
+        DropReason::IcmpMalformed,
+        DropReason::ReverseDirection,
+        DropReason::TtlExpired,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Malformed => "malformed",
+            DropReason::BadChecksum => "bad_checksum",
+            DropReason::Martian => "martian",
+            DropReason::Fragment => "fragment",
+            DropReason::BadTransport => "bad_transport",
+            DropReason::UnsupportedProtocol => "unsupported_protocol",
+            DropReason::NoMapping => "no_mapping",
+            DropReason::Filtered => "filtered",
+            DropReason::TableFull => "table_full",
+            DropReason::HostQuota => "host_quota",
+            DropReason::PortsExhausted => "ports_exhausted",
+            DropReason::IcmpBadChecksum => "icmp_bad_checksum",
+            DropReason::IcmpNoMapping => "icmp_no_mapping",
+            DropReason::IcmpMalformed => "icmp_malformed",
+            DropReason::ReverseDirection => "reverse_direction",
+            DropReason::TtlExpired => "ttl_expired",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_dense_and_stable() {
+        for (i, reason) in DropReason::ALL.iter().enumerate() {
+            assert_eq!(*reason as usize, i);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Internet checksums: the full sum of RFC 1071 and the incremental update of RFC 1624.
+//!
+//! The NAT never recomputes a checksum over a payload: every rewrite records the 16-bit words
+//! it changed in a [`Delta`] and folds that into each checksum that covers them (RFC 1624,
+//! equation 3: `HC' = ~(~HC + ~m + m')`). Equation 3 never produces the `0xFFFF` that
+//! equation 2 could, so the result is bit-identical to a full recompute.
+
+/// One's-complement sum of `data` (odd length padded with a zero byte), not yet folded.
+pub fn sum(data: &[u8]) -> u32 {
+    let mut acc: u32 = 0;
+    let mut chunks = data.chunks_exact(2);
+    for pair in &mut chunks {
+        acc += u32::from(u16::from_be_bytes([pair[0], pair[1]]));
+    }
+    if let [last] = chunks.remainder() {
+        acc += u32::from(*last) << 8;
+    }
+    acc
+}
+
+/// Folds a 32-bit one's-complement accumulator into 16 bits.
+pub fn fold(mut acc: u32) -> u16 {
+    while acc > 0xFFFF {
+        acc = (acc & 0xFFFF) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// The RFC 1071 checksum of `data`: the complement of its folded sum.
+pub fn checksum(data: &[u8]) -> u16 {
+    !fold(sum(data))
+}
+
+/// Sum of the TCP/UDP pseudo header (source, destination, protocol, L4 length).
+pub fn pseudo_header_sum(src: u32, dst: u32, protocol: u8, l4_len: u16) -> u32 {
+    (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + u32::from(protocol) + u32::from(l4_len)
+}
+
+/// The 16-bit words a rewrite changed, kept as a one's-complement sum of `~old + new`.
+///
+/// One `Delta` is applied to every checksum that covers the changed words, which is how an
+/// ICMP error's four checksums stay consistent with each other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delta(u32);
+
+impl Delta {
+    pub const fn new() -> Self {
+        Delta(0)
+    }
+
+    /// Records that the 16-bit word `old` became `new`.
+    pub fn word(&mut self, old: u16, new: u16) {
+        self.0 = u32::from(fold(self.0 + u32::from(!old) + u32::from(new)));
+    }
+
+    /// Records that the 32-bit value `old` (e.g. an address) became `new`.
+    pub fn dword(&mut self, old: u32, new: u32) {
+        self.word((old >> 16) as u16, (new >> 16) as u16);
+        self.word(old as u16, new as u16);
+    }
+
+    /// Adds another delta to this one.
+    pub fn merge(&mut self, other: Delta) {
+        self.0 = u32::from(fold(self.0 + other.0));
+    }
+
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        fold(self.0) == 0 || fold(self.0) == 0xFFFF
+    }
+
+    /// RFC 1624 equation 3 applied to a stored checksum.
+    pub fn apply(&self, checksum: u16) -> u16 {
+        !fold(u32::from(!checksum) + self.0)
+    }
+
+    /// As [`apply`](Self::apply), for a UDP checksum: 0 means "no checksum" and stays 0, and a
+    /// computed 0 is transmitted as 0xFFFF (RFC 768).
+    pub fn apply_udp(&self, checksum: u16) -> u16 {
+        if checksum == 0 {
+            return 0;
+        }
+        match self.apply(checksum) {
+            0 => 0xFFFF,
+            c => c,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc1071_example() {
+        // The worked example of RFC 1071 section 3: sum 0xddf2 before complement.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(fold(sum(&data)), 0xddf2);
+        assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn odd_length_is_zero_padded() {
+        assert_eq!(sum(&[0x12, 0x34, 0x56]), 0x1234 + 0x5600);
+    }
+
+    #[test]
+    fn incremental_equals_full_recompute() {
+        let mut data = [0x45u8, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x40, 0x01, 0, 0, 192, 168, 1, 2, 8, 8, 8, 8];
+        let c = checksum(&data);
+        data[10..12].copy_from_slice(&c.to_be_bytes());
+        let mut d = Delta::new();
+        d.dword(u32::from_be_bytes([192, 168, 1, 2]), u32::from_be_bytes([10, 0, 0, 1]));
+        data[12..16].copy_from_slice(&[10, 0, 0, 1]);
+        let updated = d.apply(c);
+        data[10..12].copy_from_slice(&[0, 0]);
+        assert_eq!(updated, checksum(&data));
+    }
+
+    #[test]
+    fn rfc1624_never_yields_negative_zero() {
+        // RFC 1624 section 3: HC = 0xDD2F, m = 0x5555 -> m' = 0x3285 gives 0x0000 with eqn 3.
+        let mut d = Delta::new();
+        d.word(0x5555, 0x3285);
+        assert_eq!(d.apply(0xDD2F), 0x0000);
+    }
+
+    #[test]
+    fn udp_zero_checksum_is_kept_and_computed_zero_is_ffff() {
+        let mut d = Delta::new();
+        d.word(0x0001, 0x0002);
+        assert_eq!(d.apply_udp(0), 0);
+        // A checksum that becomes 0 after the update must be sent as 0xFFFF.
+        let mut d = Delta::new();
+        d.word(0x1234, 0x1235);
+        assert_eq!(d.apply(0x0001), 0x0000);
+        assert_eq!(d.apply_udp(0x0001), 0xFFFF);
+    }
+
+    #[test]
+    fn empty_delta_is_identity() {
+        let d = Delta::new();
+        assert!(d.is_empty());
+        assert_eq!(d.apply(0xABCD), 0xABCD);
+    }
+}

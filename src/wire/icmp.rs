@@ -1,0 +1,159 @@
+//! ICMPv4 view (RFC 792): queries carry an identifier, errors quote the datagram they are about.
+
+use super::{be16, byte, checksum, put16, Error, Field};
+
+mod field {
+    use super::Field;
+    pub const TYPE: usize = 0;
+    pub const CODE: usize = 1;
+    pub const CHECKSUM: Field = 2..4;
+    pub const IDENT: Field = 4..6;
+    pub const MTU: Field = 6..8;
+    pub const QUOTED: usize = 8;
+}
+
+pub const HEADER_LEN: usize = 8;
+
+/// The ICMP types the NAT distinguishes.
+pub mod kind {
+    pub const ECHO_REPLY: u8 = 0;
+    pub const DEST_UNREACHABLE: u8 = 3;
+    pub const ECHO_REQUEST: u8 = 8;
+    pub const TIME_EXCEEDED: u8 = 11;
+    pub const PARAMETER_PROBLEM: u8 = 12;
+    pub const TIMESTAMP: u8 = 13;
+    pub const TIMESTAMP_REPLY: u8 = 14;
+    pub const INFO_REQUEST: u8 = 15;
+    pub const INFO_REPLY: u8 = 16;
+}
+
+/// What an ICMP message is to the NAT (RFC 5508 section 3 and 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// A query a host sends; creates or refreshes a mapping keyed by the identifier.
+    Request,
+    /// The answer to a query; travels back through the mapping.
+    Reply,
+    /// An error quoting a datagram (types 3, 11, 12).
+    Error,
+    /// Anything else (redirects, router adverts, ...): not translated.
+    Other,
+}
+
+/// Classifies an ICMP type.
+pub fn class(icmp_type: u8) -> Class {
+    match icmp_type {
+        kind::ECHO_REQUEST | kind::TIMESTAMP | kind::INFO_REQUEST => Class::Request,
+        kind::ECHO_REPLY | kind::TIMESTAMP_REPLY | kind::INFO_REPLY => Class::Reply,
+        kind::DEST_UNREACHABLE | kind::TIME_EXCEEDED | kind::PARAMETER_PROBLEM => Class::Error,
+        _ => Class::Other,
+    }
+}
+
+/// A read/write view of an ICMP message.
+#[derive(Debug)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a message of at least the 8-byte header.
+    pub fn new_checked(buffer: T) -> Result<Self, Error> {
+        if buffer.as_ref().len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        Ok(Packet { buffer })
+    }
+
+    pub fn msg_type(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::TYPE)
+    }
+
+    pub fn msg_code(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::CODE)
+    }
+
+    pub fn checksum(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::CHECKSUM)
+    }
+
+    /// Identifier of a query (bytes 4–5).
+    pub fn ident(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::IDENT)
+    }
+
+    /// Next-hop MTU of a "fragmentation needed" error (RFC 1191).
+    pub fn next_hop_mtu(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::MTU)
+    }
+
+    /// True when the checksum over the whole message is correct.
+    pub fn verify_checksum(&self) -> bool {
+        checksum::fold(checksum::sum(self.buffer.as_ref())) == 0xFFFF
+    }
+
+    /// The datagram an error quotes.
+    pub fn quoted(&self) -> &[u8] {
+        self.buffer.as_ref().get(field::QUOTED..).unwrap_or(&[])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    pub fn set_ident(&mut self, ident: u16) {
+        put16(self.buffer.as_mut(), field::IDENT, ident)
+    }
+
+    pub fn set_checksum(&mut self, value: u16) {
+        put16(self.buffer.as_mut(), field::CHECKSUM, value)
+    }
+
+    /// Recomputes the checksum over the whole message (used when building packets).
+    pub fn fill_checksum(&mut self) {
+        self.set_checksum(0);
+        let value = checksum::checksum(self.buffer.as_ref());
+        self.set_checksum(value);
+    }
+
+    pub fn quoted_mut(&mut self) -> &mut [u8] {
+        self.buffer.as_mut().get_mut(field::QUOTED..).unwrap_or(&mut [])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static ECHO: [u8; 12] = [8, 0, 0, 0, 0x12, 0x34, 0x00, 0x01, b'p', b'i', b'n', b'g'];
+
+    #[test]
+    fn test_deconstruct() {
+        let p = Packet::new_checked(&ECHO[..]).unwrap();
+        assert_eq!(p.msg_type(), kind::ECHO_REQUEST);
+        assert_eq!(class(p.msg_type()), Class::Request);
+        assert_eq!(p.ident(), 0x1234);
+        assert_eq!(p.quoted(), b"ping");
+    }
+
+    #[test]
+    fn test_construct() {
+        let mut bytes = ECHO;
+        let mut p = Packet::new_checked(&mut bytes[..]).unwrap();
+        p.set_ident(0xbeef);
+        p.fill_checksum();
+        assert!(p.verify_checksum());
+        assert_eq!(&bytes[4..6], &[0xbe, 0xef]);
+    }
+
+    #[test]
+    fn test_impossible_len() {
+        assert_eq!(Packet::new_checked(&ECHO[..7]).unwrap_err(), Error::Truncated);
+    }
+
+    #[test]
+    fn classes() {
+        assert_eq!(class(kind::TIME_EXCEEDED), Class::Error);
+        assert_eq!(class(kind::PARAMETER_PROBLEM), Class::Error);
+        assert_eq!(class(kind::TIMESTAMP_REPLY), Class::Reply);
+        assert_eq!(class(5), Class::Other);
+    }
+}

@@ -1,0 +1,249 @@
+//! IPv4 header view (RFC 791).
+
+use super::checksum;
+use super::{be16, be32, byte, put16, put32, Error, Field};
+
+mod field {
+    use super::Field;
+    pub const VER_IHL: usize = 0;
+    pub const LENGTH: Field = 2..4;
+    pub const IDENT: Field = 4..6;
+    pub const FLG_OFF: Field = 6..8;
+    pub const TTL: usize = 8;
+    pub const PROTOCOL: usize = 9;
+    pub const CHECKSUM: Field = 10..12;
+    pub const SRC_ADDR: Field = 12..16;
+    pub const DST_ADDR: Field = 16..20;
+}
+
+/// Minimum header length.
+pub const HEADER_LEN: usize = 20;
+
+/// IP protocol numbers the NAT knows.
+pub mod protocol {
+    pub const ICMP: u8 = 1;
+    pub const TCP: u8 = 6;
+    pub const UDP: u8 = 17;
+}
+
+/// A read/write view of an IPv4 packet.
+///
+/// After [`new_checked`](Self::new_checked) succeeds the buffer holds at least the whole header
+/// and `total_len()` bytes, so no accessor below can panic.
+#[derive(Debug)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps `buffer` after checking version, IHL and total length against the buffer
+    /// (RFC 1122 3.2.1.1–3.2.1.2). The header checksum is checked separately by
+    /// [`verify_checksum`](Self::verify_checksum).
+    pub fn new_checked(buffer: T) -> Result<Self, Error> {
+        let bytes = buffer.as_ref();
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        if byte(bytes, field::VER_IHL) >> 4 != 4 {
+            return Err(Error::Malformed);
+        }
+        let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
+        let total_len = usize::from(be16(bytes, field::LENGTH));
+        if header_len < HEADER_LEN || total_len < header_len {
+            return Err(Error::Malformed);
+        }
+        if total_len > bytes.len() {
+            return Err(Error::Truncated);
+        }
+        Ok(Packet { buffer })
+    }
+
+    /// Wraps a quoted header inside an ICMP error: the header must be whole, but the
+    /// datagram it announces may be cut short (RFC 792 quotes only 8 bytes of it).
+    pub fn new_quoted(buffer: T) -> Result<Self, Error> {
+        let bytes = buffer.as_ref();
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
+        if byte(bytes, field::VER_IHL) >> 4 != 4 || header_len < HEADER_LEN {
+            return Err(Error::Malformed);
+        }
+        if header_len > bytes.len() {
+            return Err(Error::Truncated);
+        }
+        Ok(Packet { buffer })
+    }
+
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    pub fn header_len(&self) -> usize {
+        usize::from(byte(self.buffer.as_ref(), field::VER_IHL) & 0x0F) * 4
+    }
+
+    pub fn total_len(&self) -> usize {
+        usize::from(be16(self.buffer.as_ref(), field::LENGTH))
+    }
+
+    pub fn ident(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::IDENT)
+    }
+
+    pub fn dont_frag(&self) -> bool {
+        be16(self.buffer.as_ref(), field::FLG_OFF) & 0x4000 != 0
+    }
+
+    pub fn more_frags(&self) -> bool {
+        be16(self.buffer.as_ref(), field::FLG_OFF) & 0x2000 != 0
+    }
+
+    /// Fragment offset in bytes.
+    pub fn frag_offset(&self) -> usize {
+        usize::from(be16(self.buffer.as_ref(), field::FLG_OFF) & 0x1FFF) * 8
+    }
+
+    /// True for any fragment: first (MF set), middle or last (offset non-zero).
+    pub fn is_fragment(&self) -> bool {
+        self.more_frags() || self.frag_offset() != 0
+    }
+
+    pub fn ttl(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::TTL)
+    }
+
+    pub fn protocol(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::PROTOCOL)
+    }
+
+    pub fn checksum(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::CHECKSUM)
+    }
+
+    pub fn src_addr(&self) -> u32 {
+        be32(self.buffer.as_ref(), field::SRC_ADDR)
+    }
+
+    pub fn dst_addr(&self) -> u32 {
+        be32(self.buffer.as_ref(), field::DST_ADDR)
+    }
+
+    /// True when the header checksum is correct.
+    pub fn verify_checksum(&self) -> bool {
+        let bytes = self.buffer.as_ref();
+        bytes.get(..self.header_len()).is_some_and(|header| checksum::fold(checksum::sum(header)) == 0xFFFF)
+    }
+
+    /// The bytes after the header, up to `total_len` (or the buffer's end for a quoted header).
+    pub fn payload(&self) -> &[u8] {
+        let bytes = self.buffer.as_ref();
+        let end = self.total_len().min(bytes.len());
+        bytes.get(self.header_len()..end).unwrap_or(&[])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    pub fn set_src_addr(&mut self, addr: u32) {
+        put32(self.buffer.as_mut(), field::SRC_ADDR, addr)
+    }
+
+    pub fn set_dst_addr(&mut self, addr: u32) {
+        put32(self.buffer.as_mut(), field::DST_ADDR, addr)
+    }
+
+    pub fn set_checksum(&mut self, value: u16) {
+        put16(self.buffer.as_mut(), field::CHECKSUM, value)
+    }
+
+    /// Recomputes the header checksum from scratch (used when building packets).
+    pub fn fill_checksum(&mut self) {
+        self.set_checksum(0);
+        let header_len = self.header_len();
+        let value = self.buffer.as_ref().get(..header_len).map_or(0, checksum::checksum);
+        self.set_checksum(value);
+    }
+
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let (start, end) = (self.header_len(), self.total_len());
+        let bytes = self.buffer.as_mut();
+        let end = end.min(bytes.len());
+        bytes.get_mut(start..end).unwrap_or(&mut [])
+    }
+
+    /// Splits into the header and the payload, both writable.
+    pub fn split_mut(&mut self) -> (&mut [u8], &mut [u8]) {
+        let (start, end) = (self.header_len(), self.total_len());
+        let bytes = self.buffer.as_mut();
+        let end = end.min(bytes.len());
+        let (header, rest) = bytes.split_at_mut(start.min(end));
+        let payload_len = end.saturating_sub(start);
+        (header, rest.get_mut(..payload_len).unwrap_or(&mut []))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 192.168.1.2 -> 8.8.8.8, UDP, 28 bytes total, valid checksum.
+    static PACKET: [u8; 28] = [
+        0x45, 0x00, 0x00, 0x1c, 0xab, 0xcd, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 192, 168, 1, 2, 8, 8, 8, 8, 0x30, 0x39,
+        0x00, 0x35, 0x00, 0x08, 0x00, 0x00,
+    ];
+
+    fn packet() -> [u8; 28] {
+        let mut bytes = PACKET;
+        Packet::new_checked(&mut bytes[..]).unwrap().fill_checksum();
+        bytes
+    }
+
+    #[test]
+    fn test_deconstruct() {
+        let bytes = packet();
+        let p = Packet::new_checked(&bytes[..]).unwrap();
+        assert_eq!(p.header_len(), 20);
+        assert_eq!(p.total_len(), 28);
+        assert_eq!(p.ident(), 0xabcd);
+        assert!(p.dont_frag());
+        assert!(!p.is_fragment());
+        assert_eq!(p.ttl(), 64);
+        assert_eq!(p.protocol(), protocol::UDP);
+        assert_eq!(p.src_addr(), 0xC0A8_0102);
+        assert_eq!(p.dst_addr(), 0x0808_0808);
+        assert!(p.verify_checksum());
+        assert_eq!(p.payload().len(), 8);
+    }
+
+    #[test]
+    fn test_construct() {
+        let mut bytes = packet();
+        let mut p = Packet::new_checked(&mut bytes[..]).unwrap();
+        p.set_src_addr(0x0A00_0001);
+        assert!(!p.verify_checksum());
+        p.fill_checksum();
+        assert!(p.verify_checksum());
+        assert_eq!(&bytes[12..16], &[10, 0, 0, 1]);
+    }
+
+    #[test]
+    fn test_impossible_len() {
+        let mut bytes = packet();
+        assert_eq!(Packet::new_checked(&bytes[..19]).unwrap_err(), Error::Truncated);
+        assert_eq!(Packet::new_checked(&bytes[..27]).unwrap_err(), Error::Truncated);
+        bytes[0] = 0x44; // IHL 4
+        assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
+        bytes[0] = 0x4F; // IHL 15 = 60 bytes > total length 28
+        assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
+        bytes[0] = 0x65; // version 6
+        assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
+    }
+
+    #[test]
+    fn trailing_bytes_after_total_len_are_not_payload() {
+        let mut bytes = [0u8; 40];
+        bytes[..28].copy_from_slice(&packet());
+        let p = Packet::new_checked(&bytes[..]).unwrap();
+        assert_eq!(p.payload().len(), 8);
+    }
+}
