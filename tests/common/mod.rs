@@ -1,0 +1,180 @@
+//! Shared helpers for the integration tests: packets built by etherparse (an implementation
+//! independent of ours) and a checksum oracle that recomputes every checksum from scratch.
+#![allow(dead_code)]
+
+use etherparse::{Icmpv4Header, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, UdpHeader};
+use lwip_snat::{Config, Context, Nat, Route, Rule};
+
+pub const LAN: u8 = 1;
+pub const WAN: u8 = 2;
+pub const DMZ: u8 = 3;
+pub const WAN_ADDR: [u8; 4] = [10, 0, 0, 1];
+pub const HOST_A: [u8; 4] = [192, 168, 1, 10];
+pub const HOST_B: [u8; 4] = [192, 168, 1, 11];
+pub const SERVER: [u8; 4] = [203, 0, 113, 5];
+pub const SERVER2: [u8; 4] = [198, 51, 100, 7];
+
+pub const SYN: u8 = 0x02;
+pub const ACK: u8 = 0x10;
+pub const FIN: u8 = 0x01;
+pub const RST: u8 = 0x04;
+
+/// A NAT small enough to fill in a test: 64 TCP, 64 UDP, 16 ICMP sessions.
+pub type TestNat = Nat<64, 64, 16>;
+
+pub fn addr(a: [u8; 4]) -> u32 {
+    u32::from_be_bytes(a)
+}
+
+/// A NAT with `config`, one `Source(LAN)` rule, and a fixed seed.
+pub fn nat_with(config: Config) -> Box<TestNat> {
+    let mut nat = Box::new(TestNat::new());
+    nat.reset(config, [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]).unwrap();
+    nat.add_rule(Rule::Source(LAN)).unwrap();
+    nat
+}
+
+pub fn nat() -> Box<TestNat> {
+    nat_with(Config::DEFAULT)
+}
+
+/// LAN → WAN, forwarded.
+pub fn outbound() -> Context {
+    Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 1500 } }
+}
+
+/// Arrived on the WAN, addressed to the WAN address.
+pub fn inbound() -> Context {
+    Context { in_netif: WAN, route: Route::Local { netif: WAN } }
+}
+
+pub fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).udp(sport, dport).write(&mut v, payload).unwrap();
+    v
+}
+
+pub fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8) -> Vec<u8> {
+    tcp_data(src, sport, dst, dport, flags, &[])
+}
+
+pub fn tcp_data(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut h = TcpHeader::new(sport, dport, 1000, 64240);
+    h.syn = flags & SYN != 0;
+    h.ack = flags & ACK != 0;
+    h.fin = flags & FIN != 0;
+    h.rst = flags & RST != 0;
+    if h.ack {
+        h.acknowledgment_number = 2000;
+    }
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, payload).unwrap();
+    v
+}
+
+pub fn echo_request(src: [u8; 4], dst: [u8; 4], id: u16, seq: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).icmpv4_echo_request(id, seq).write(&mut v, b"ping-data").unwrap();
+    v
+}
+
+pub fn echo_reply(src: [u8; 4], dst: [u8; 4], id: u16, seq: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).icmpv4_echo_reply(id, seq).write(&mut v, b"ping-data").unwrap();
+    v
+}
+
+/// An ICMP error from `src` to `dst` quoting `quoted` (a whole datagram, cut to `quote_len`).
+pub fn icmp_error(src: [u8; 4], dst: [u8; 4], icmp_type: u8, code: u8, quoted: &[u8], quote_len: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    let quote = &quoted[..quote_len.min(quoted.len())];
+    PacketBuilder::ipv4(src, dst, 64).icmpv4_raw(icmp_type, code, [0; 4]).write(&mut v, quote).unwrap();
+    v
+}
+
+/// Recomputes the IPv4 header checksum of a packet after a test edited it by hand.
+pub fn refill_ip_checksum(p: &mut [u8]) {
+    let (h, _) = Ipv4Header::from_slice(p).unwrap();
+    let c = h.calc_header_checksum();
+    p[10..12].copy_from_slice(&c.to_be_bytes());
+}
+
+pub fn set_ttl(p: &mut [u8], ttl: u8) {
+    p[8] = ttl;
+    refill_ip_checksum(p);
+}
+
+pub fn set_df(p: &mut [u8]) {
+    p[6] |= 0x40;
+    refill_ip_checksum(p);
+}
+
+pub fn src(p: &[u8]) -> [u8; 4] {
+    p[12..16].try_into().unwrap()
+}
+
+pub fn dst(p: &[u8]) -> [u8; 4] {
+    p[16..20].try_into().unwrap()
+}
+
+fn l4(p: &[u8]) -> &[u8] {
+    &p[usize::from(p[0] & 0xF) * 4..]
+}
+
+pub fn sport(p: &[u8]) -> u16 {
+    let l = l4(p);
+    u16::from_be_bytes([l[0], l[1]])
+}
+
+pub fn dport(p: &[u8]) -> u16 {
+    let l = l4(p);
+    u16::from_be_bytes([l[2], l[3]])
+}
+
+/// ICMP identifier of a query packet.
+pub fn icmp_ident(p: &[u8]) -> u16 {
+    let l = l4(p);
+    u16::from_be_bytes([l[4], l[5]])
+}
+
+/// The datagram an ICMP error quotes.
+pub fn quoted(p: &[u8]) -> &[u8] {
+    &l4(p)[8..]
+}
+
+/// Asserts that every checksum in `p` equals a from-scratch recompute by etherparse: the IP
+/// header, the transport checksum (a UDP 0 is allowed), and for ICMP errors the ICMP checksum,
+/// the quoted IP header and, where the whole quoted datagram is present, its transport checksum.
+pub fn assert_checksums(p: &[u8]) {
+    let (ip, rest) = Ipv4Header::from_slice(p).expect("IPv4 header");
+    assert_eq!(ip.header_checksum, ip.calc_header_checksum(), "IPv4 header checksum");
+    let payload = &rest[..usize::from(ip.payload_len().unwrap())];
+    assert_transport(&ip, payload, true);
+}
+
+fn assert_transport(ip: &Ipv4Header, payload: &[u8], whole: bool) {
+    match ip.protocol {
+        IpNumber::UDP => {
+            let (h, data) = UdpHeader::from_slice(payload).expect("UDP header");
+            if whole && h.checksum != 0 {
+                assert_eq!(h.checksum, h.calc_checksum_ipv4(ip, data).unwrap(), "UDP checksum");
+            }
+        }
+        IpNumber::TCP if whole => {
+            let (h, data) = TcpHeader::from_slice(payload).expect("TCP header");
+            assert_eq!(h.checksum, h.calc_checksum_ipv4(ip, data).unwrap(), "TCP checksum");
+        }
+        IpNumber::ICMP if whole => {
+            let (h, data) = Icmpv4Header::from_slice(payload).expect("ICMP header");
+            assert_eq!(h.checksum, h.icmp_type.calc_checksum(data), "ICMP checksum");
+            if matches!(payload[0], 3 | 11 | 12) {
+                let (inner, inner_rest) = Ipv4Header::from_slice(data).expect("quoted IPv4 header");
+                assert_eq!(inner.header_checksum, inner.calc_header_checksum(), "quoted IPv4 header checksum");
+                let announced = usize::from(inner.payload_len().unwrap());
+                let complete = inner_rest.len() >= announced;
+                assert_transport(&inner, &inner_rest[..announced.min(inner_rest.len())], complete);
+            }
+        }
+        _ => {}
+    }
+}
