@@ -35,8 +35,20 @@ pub use rule::{Rule, RuleError};
 pub use stats::Stats;
 pub use verdict::{DropReason, IcmpRequest, Verdict};
 
+/// No std, so the library brings the panic handler a `staticlib` needs. No panic is reachable in
+/// release builds; with the `panic-never` feature that is proven at link time: the handler then
+/// refers to a symbol defined nowhere, so any panic path that survives optimisation and
+/// `--gc-sections` fails the firmware link (`.ci/cortex-m no-panic`).
 #[cfg(all(not(feature = "std"), not(test)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    #[cfg(feature = "panic-never")]
+    {
+        extern "C" {
+            fn lwip_snat_panic_path_is_linked() -> !;
+        }
+        // Taking the address is enough to need the symbol; it is never called.
+        core::hint::black_box(lwip_snat_panic_path_is_linked as unsafe extern "C" fn() -> !);
+    }
     loop {}
 }

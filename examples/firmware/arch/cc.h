@@ -1,0 +1,21 @@
+/* lwIP port for the firmware test: bare-metal Cortex-M, newlib headers, semihosting output. */
+#ifndef FIRMWARE_ARCH_CC_H
+#define FIRMWARE_ARCH_CC_H
+
+#include <stdint.h>
+
+#include "semihost.h"
+
+/* lwIP's diagnostics go to the semihosting console; a failed assertion fails the test run. */
+#define LWIP_PLATFORM_DIAG(x) do { firmware_diag x; } while (0)
+#define LWIP_PLATFORM_ASSERT(x) do { semihost_puts("FAIL: lwIP assertion: "); semihost_puts(x); \
+                                     semihost_puts("\n"); semihost_exit(98); } while (0)
+
+/* Deterministic pseudo-random numbers (IP ids, TCP ISNs): the test needs no entropy. */
+#define LWIP_RAND() firmware_rand()
+
+/** printf-like diagnostics reduced to the format string (enough for LWIP_DEBUGF). */
+void firmware_diag(const char *fmt, ...);
+uint32_t firmware_rand(void);
+
+#endif
