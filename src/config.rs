@@ -5,6 +5,16 @@ use crate::pcb::Filtering;
 // MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS from the `LWIP_SNAT_*` variables.
 include!(concat!(env!("OUT_DIR"), "/config.rs"));
 
+/// Reassembly pool blocks (`LWIP_SNAT_REASS_BYTES` / 64).
+pub const REASS_BLOCKS: usize = REASS_BYTES / crate::reass::BLOCK;
+const _: () = assert!(
+    REASS_BYTES % crate::reass::BLOCK == 0 && REASS_BLOCKS >= 2,
+    "LWIP_SNAT_REASS_BYTES must be a multiple of 64, at least 128"
+);
+
+/// lwIP's `IP_REASS_MAXAGE` (15 ticks of `IP_TMR_INTERVAL`, 1 s): how long fragments wait.
+pub const REASS_TIMEOUT_MS: u32 = 15_000;
+
 /// RFC floors for the idle timeouts, in milliseconds.
 pub mod floor {
     /// RFC 4787 REQ-5: a UDP mapping lives at least 2 minutes.
@@ -39,6 +49,9 @@ pub struct Config {
     pub reject_when_full: bool,
     /// Accept timeouts below the RFC floors (tiny-RAM builds that must recycle sooner).
     pub allow_short_timeouts: bool,
+    /// How long the fragments of a datagram may wait for the rest, from the first to arrive
+    /// (not refreshed by later ones). Any value from 1 ms; the default is lwIP's.
+    pub reass_timeout_ms: u32,
 }
 
 /// Why a configuration was refused.
@@ -62,6 +75,7 @@ impl Config {
         host_quota: default_host_quota(),
         reject_when_full: true,
         allow_short_timeouts: false,
+        reass_timeout_ms: REASS_TIMEOUT_MS,
     };
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -76,6 +90,9 @@ impl Config {
             if value == 0 || value > i32::MAX as u32 || (value < floor && !self.allow_short_timeouts) {
                 return Err(ConfigError::Timeout);
             }
+        }
+        if self.reass_timeout_ms == 0 || self.reass_timeout_ms > i32::MAX as u32 {
+            return Err(ConfigError::Timeout);
         }
         let (start, end) = self.port_range;
         if start < 1024 || start > end || end >= crate::pcb::port::LWIP_EPHEMERAL_START {
@@ -117,6 +134,15 @@ mod tests {
         assert_eq!(short.validate(), Err(ConfigError::Timeout));
         assert_eq!(Config { allow_short_timeouts: true, ..short }.validate(), Ok(()));
         assert_eq!(Config { icmp_ms: 0, allow_short_timeouts: true, ..short }.validate(), Err(ConfigError::Timeout));
+    }
+
+    #[test]
+    fn reass_timeout_defaults_to_lwip_maxage_and_must_be_usable() {
+        assert_eq!(Config::DEFAULT.reass_timeout_ms, 15_000);
+        assert_eq!(Config { reass_timeout_ms: 1, ..Config::DEFAULT }.validate(), Ok(()));
+        for bad in [0, 0x8000_0000] {
+            assert_eq!(Config { reass_timeout_ms: bad, ..Config::DEFAULT }.validate(), Err(ConfigError::Timeout));
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod flow;
 pub mod nat;
 pub mod pcb;
 pub mod random;
+pub mod reass;
 pub mod rewrite;
 pub mod rule;
 pub mod stats;

@@ -65,11 +65,29 @@ pub enum DropReason {
     ReverseDirection = 14,
     /// ICMP message to translate inbound with TTL ≤ 1 (no ICMP error is sent about ICMP).
     TtlExpired = 15,
+    /// A fragment whose bytes differ from bytes already held for its datagram, or that moves
+    /// the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
+    FragmentOverlap = 16,
+    /// A first fragment too short to hold the whole transport header (RFC 1858): the datagram
+    /// is discarded.
+    FragmentTooShort = 17,
+    /// Fragments that add up to more than 65535 bytes: the datagram is discarded.
+    FragmentTooBig = 18,
+    /// A fragment reaching past the largest datagram the reassembly pool can hold
+    /// (`LWIP_SNAT_REASS_BYTES`): the datagram is discarded.
+    FragmentBeyondLimit = 19,
+    /// A fragment of a new datagram while every reassembly slot is busy; datagrams in progress
+    /// carry on.
+    ReassemblyFull = 20,
+    /// The reassembly pool has no free bytes for this fragment: its datagram is discarded.
+    ReassemblyNoRoom = 21,
+    /// A fragment that brings nothing new (all its bytes are already held, identical).
+    FragmentDuplicate = 22,
 }
 
 impl DropReason {
     /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 16;
+    pub const COUNT: usize = 23;
 
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::Malformed,
@@ -88,6 +106,13 @@ impl DropReason {
         DropReason::IcmpMalformed,
         DropReason::ReverseDirection,
         DropReason::TtlExpired,
+        DropReason::FragmentOverlap,
+        DropReason::FragmentTooShort,
+        DropReason::FragmentTooBig,
+        DropReason::FragmentBeyondLimit,
+        DropReason::ReassemblyFull,
+        DropReason::ReassemblyNoRoom,
+        DropReason::FragmentDuplicate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +133,13 @@ impl DropReason {
             DropReason::IcmpMalformed => "icmp_malformed",
             DropReason::ReverseDirection => "reverse_direction",
             DropReason::TtlExpired => "ttl_expired",
+            DropReason::FragmentOverlap => "fragment_overlap",
+            DropReason::FragmentTooShort => "fragment_too_short",
+            DropReason::FragmentTooBig => "fragment_too_big",
+            DropReason::FragmentBeyondLimit => "fragment_beyond_limit",
+            DropReason::ReassemblyFull => "reassembly_full",
+            DropReason::ReassemblyNoRoom => "reassembly_no_room",
+            DropReason::FragmentDuplicate => "fragment_duplicate",
         }
     }
 }

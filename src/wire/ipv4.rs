@@ -156,6 +156,15 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         put16(self.buffer.as_mut(), field::CHECKSUM, value)
     }
 
+    pub fn set_total_len(&mut self, len: u16) {
+        put16(self.buffer.as_mut(), field::LENGTH, len)
+    }
+
+    /// Sets the flags (top 3 bits) and fragment offset (in 8-byte units) word.
+    pub fn set_flags_offset(&mut self, value: u16) {
+        put16(self.buffer.as_mut(), field::FLG_OFF, value)
+    }
+
     /// Recomputes the header checksum from scratch (used when building packets).
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);

@@ -1,0 +1,841 @@
+//! Fragment reassembly in a fixed pool (RFC 791 section 3.2, RFC 815), so the NAT sees the
+//! ports that only a datagram's first fragment carries.
+//!
+//! Fragments are accepted in any order (RFC 4787 REQ-14). A datagram in progress owns one of
+//! `SLOTS` slots, keyed on (source, destination, protocol, identification) as RFC 791 says,
+//! and on demand takes 64-byte blocks from a pool of `BLOCKS` shared by all slots, so one large
+//! datagram or several small ones fit in the same RAM. Logical block 0 of a datagram holds its
+//! header (right-aligned; an IPv4 header is at most 60 bytes), block `k ≥ 1` holds payload bytes
+//! `64·(k-1) .. 64·k`. Every block carries a mask of the 8-byte units (the fragment-offset
+//! granule) it has received: that makes overlap and duplicate detection exact, whatever the
+//! order. When the last hole fills, the datagram's blocks are swapped into the front of the
+//! pool, its header is rebuilt (offset and flags cleared, total length and checksum set, like
+//! lwIP's `ip4_reass`) and [`datagram`](Reassembly::datagram) hands it out as one slice.
+//!
+//! Hostile input has a defined outcome: a fragment whose bytes differ from bytes already held
+//! drops the whole datagram (RFC 5722 spirit; identical overlaps are harmless and accepted), as
+//! do a first fragment too short for its transport header (RFC 1858), a datagram over 65535
+//! bytes, and one larger than the pool. A new datagram finds no free slot → refused, while the
+//! datagrams in progress carry on. The clock is the caller's; nothing here reads time.
+//!
+//! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot.
+//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is
+//! O(blocks it touches × `BLOCKS`) byte comparisons at worst, with no allocation.
+
+use crate::pcb::is_expired;
+use crate::verdict::DropReason;
+use crate::wire::ipv4::{self, protocol};
+
+/// Bytes per pool block.
+pub const BLOCK: usize = 64;
+/// Fragment offsets count in units of 8 bytes (RFC 791).
+const UNIT: usize = 8;
+/// Largest IPv4 datagram (total length is 16 bits).
+const MAX_DATAGRAM: usize = 65535;
+
+/// What became of one fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Kept; the caller may free its buffer.
+    Held,
+    /// That fragment completed its datagram, this many bytes long: read it with
+    /// [`Reassembly::datagram`] before the next `&mut` call.
+    Complete(usize),
+    /// Not kept, for this reason. [`DropReason::FragmentDuplicate`] and
+    /// [`DropReason::Fragment`] drop the fragment alone, [`DropReason::ReassemblyFull`] refuses a
+    /// new datagram; every other reason also discards the datagram the fragment belongs to.
+    Dropped(DropReason),
+}
+
+/// Bookkeeping of one pool block.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    /// Slot index + 1 of the datagram owning the block; 0 = free.
+    owner: u8,
+    /// Bit `i` set: 8-byte unit `i` of the block has been received.
+    mask: u8,
+    /// Which block of its datagram this is (0 = header).
+    logical: u16,
+}
+
+impl Block {
+    const FREE: Block = Block { owner: 0, mask: 0, logical: 0 };
+}
+
+/// One datagram in progress.
+#[derive(Clone, Copy, Debug)]
+struct Datagram {
+    in_use: bool,
+    protocol: u8,
+    ident: u16,
+    src: u32,
+    dst: u32,
+    /// Header length of the first fragment; 0 until it arrives.
+    header_len: u8,
+    /// End of the payload, known from the last fragment (MF clear); 0 until then.
+    end: u16,
+    /// Highest payload end any fragment announced.
+    max_end: u16,
+    /// 8-byte units received.
+    units: u16,
+    /// Arrival of the first fragment; the timeout runs from here and is never refreshed, so a
+    /// trickle of fragments cannot hold a slot for ever.
+    first_seen: u32,
+}
+
+impl Datagram {
+    const EMPTY: Datagram = Datagram {
+        in_use: false,
+        protocol: 0,
+        ident: 0,
+        src: 0,
+        dst: 0,
+        header_len: 0,
+        end: 0,
+        max_end: 0,
+        units: 0,
+        first_seen: 0,
+    };
+
+    fn is(&self, src: u32, dst: u32, protocol: u8, ident: u16) -> bool {
+        self.in_use && self.src == src && self.dst == dst && self.protocol == protocol && self.ident == ident
+    }
+}
+
+/// The fragment pool: `SLOTS` datagrams in progress sharing `BLOCKS` blocks of 64 bytes.
+pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
+    slots: [Datagram; SLOTS],
+    blocks: [Block; BLOCKS],
+    data: [[u8; BLOCK]; BLOCKS],
+    /// The completed datagram's place in the flattened pool; `ready_len` 0 = none.
+    ready_start: usize,
+    ready_len: usize,
+}
+
+impl<const SLOTS: usize, const BLOCKS: usize> Default for Reassembly<SLOTS, BLOCKS> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
+    /// Largest payload one datagram may have here (block 0 is its header).
+    pub const MAX_PAYLOAD: usize = (BLOCKS - 1) * BLOCK;
+
+    /// An empty pool (all zero bytes).
+    pub const fn new() -> Self {
+        const { assert!(SLOTS >= 1 && SLOTS <= 255, "1..=255 reassembly slots") };
+        const { assert!(BLOCKS >= 2, "the pool needs a header block and a payload block") };
+        Reassembly {
+            slots: [Datagram::EMPTY; SLOTS],
+            blocks: [Block::FREE; BLOCKS],
+            data: [[0; BLOCK]; BLOCKS],
+            ready_start: 0,
+            ready_len: 0,
+        }
+    }
+
+    /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
+    /// validated by the caller; bytes past its total length are ignored).
+    pub fn accept(&mut self, fragment: &[u8], now: u32) -> Outcome {
+        self.ready_len = 0;
+        let Ok(ip) = ipv4::Packet::new_checked(fragment) else {
+            return Outcome::Dropped(DropReason::Fragment);
+        };
+        let payload = ip.payload();
+        let (offset, more) = (ip.frag_offset(), ip.more_frags());
+        let end = offset + payload.len();
+        // RFC 791: every fragment but the last carries a multiple of 8 bytes, none is empty.
+        if !ip.is_fragment() || payload.is_empty() || (more && payload.len() % UNIT != 0) {
+            return Outcome::Dropped(DropReason::Fragment);
+        }
+        let (src, dst, proto, ident) = (ip.src_addr(), ip.dst_addr(), ip.protocol(), ip.ident());
+        let found = self.slots.iter().position(|d| d.is(src, dst, proto, ident));
+        let held = found.and_then(|slot| self.slots.get(slot)).copied().unwrap_or(Datagram::EMPTY);
+        // The header comes with the first fragment; until then assume the shortest.
+        let header_len = match (held.header_len, offset) {
+            (0, 0) => ip.header_len(),
+            (0, _) => ipv4::HEADER_LEN,
+            (known, _) => usize::from(known),
+        };
+
+        let verdict = if header_len + end.max(usize::from(held.max_end)) > MAX_DATAGRAM {
+            Err(DropReason::FragmentTooBig)
+        } else if end > Self::MAX_PAYLOAD {
+            Err(DropReason::FragmentBeyondLimit)
+        } else if offset == 0 && payload.len() < min_transport_header(proto) {
+            Err(DropReason::FragmentTooShort)
+        } else {
+            Ok(())
+        };
+        if let Err(reason) = verdict {
+            if let Some(slot) = found {
+                self.release(slot);
+            }
+            return Outcome::Dropped(reason);
+        }
+
+        let slot = match found {
+            Some(slot) => slot,
+            None => match self.slots.iter().position(|d| !d.in_use) {
+                Some(slot) => slot,
+                None => return Outcome::Dropped(DropReason::ReassemblyFull),
+            },
+        };
+        let datagram = if found.is_some() {
+            held
+        } else {
+            Datagram { in_use: true, protocol: proto, ident, src, dst, first_seen: now, ..Datagram::EMPTY }
+        };
+        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
+        match self.merge(slot, datagram, Piece { header, payload, offset, more }) {
+            Ok(outcome) => outcome,
+            Err(reason) => {
+                if found.is_some() {
+                    self.release(slot);
+                }
+                Outcome::Dropped(reason)
+            }
+        }
+    }
+
+    /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
+    /// new and not yet stored). Nothing is changed when it returns an error.
+    fn merge(&mut self, slot: usize, mut datagram: Datagram, piece: Piece) -> Result<Outcome, DropReason> {
+        let Piece { header, payload, offset, more } = piece;
+        let end = offset + payload.len();
+        let known_end = usize::from(datagram.end);
+        // A last fragment fixes the end: nothing may reach past it, and it may not move.
+        let ends_conflict = if more {
+            known_end != 0 && end > known_end
+        } else {
+            (known_end != 0 && end != known_end) || usize::from(datagram.max_end) > end
+        };
+        if ends_conflict {
+            return Err(DropReason::FragmentOverlap);
+        }
+
+        // Compare against what is held and count what is new, before changing anything.
+        let owner = slot as u8 + 1;
+        let (first, last) = (logical_of(offset), logical_of(end - 1));
+        let needs_header = offset == 0 && datagram.header_len == 0;
+        let mut missing = usize::from(needs_header);
+        let mut new_units = 0;
+        for logical in first..=last {
+            let range = block_range(logical, offset, end);
+            match self.find(owner, logical) {
+                None => {
+                    missing += 1;
+                    new_units += units_in(&range);
+                }
+                Some(index) => {
+                    let (Some(block), Some(held)) = (self.blocks.get(index), self.data.get(index)) else {
+                        return Err(DropReason::Fragment);
+                    };
+                    let base = (logical - 1) * BLOCK;
+                    for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
+                        let bit = 1u8 << (unit % (BLOCK / UNIT));
+                        let (from, to) = ((unit * UNIT).max(offset), ((unit + 1) * UNIT).min(end));
+                        if block.mask & bit == 0 {
+                            new_units += 1;
+                        } else if held.get(from - base..to - base) != payload.get(from - offset..to - offset) {
+                            return Err(DropReason::FragmentOverlap);
+                        }
+                    }
+                }
+            }
+        }
+        let learns_end = !more && datagram.end == 0;
+        if new_units == 0 && !needs_header && !learns_end {
+            return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
+        }
+        if missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
+            return Err(DropReason::ReassemblyNoRoom);
+        }
+
+        // Commit.
+        if needs_header {
+            let index = self.allocate(owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
+            if let Some(room) = self.data.get_mut(index).and_then(|b| b.get_mut(BLOCK - header.len()..)) {
+                copy(room, header);
+            }
+            datagram.header_len = header.len() as u8;
+        }
+        for logical in first..=last {
+            let range = block_range(logical, offset, end);
+            let index = self.find(owner, logical).or_else(|| self.allocate(owner, logical));
+            let index = index.ok_or(DropReason::ReassemblyNoRoom)?;
+            let base = (logical - 1) * BLOCK;
+            if let (Some(to), Some(from)) = (
+                self.data.get_mut(index).and_then(|b| b.get_mut(range.start - base..range.end - base)),
+                payload.get(range.start - offset..range.end - offset),
+            ) {
+                copy(to, from);
+            }
+            if let Some(block) = self.blocks.get_mut(index) {
+                for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
+                    block.mask |= 1u8 << (unit % (BLOCK / UNIT));
+                }
+            }
+        }
+        // Bounds checked in `accept`: a payload end is below 65536, so are its units.
+        datagram.units += new_units as u16;
+        datagram.max_end = datagram.max_end.max(end as u16);
+        if !more {
+            datagram.end = end as u16;
+        }
+        let complete = datagram.header_len != 0
+            && datagram.end != 0
+            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
+        if let Some(stored) = self.slots.get_mut(slot) {
+            *stored = datagram;
+        }
+        if complete {
+            return Ok(self.finish(slot));
+        }
+        Ok(Outcome::Held)
+    }
+
+    /// Moves a complete datagram's blocks to the front of the pool, rebuilds its header, and
+    /// frees its slot and blocks (the bytes stay readable until the next `&mut` call).
+    fn finish(&mut self, slot: usize) -> Outcome {
+        let Some(&datagram) = self.slots.get(slot) else {
+            return Outcome::Dropped(DropReason::Fragment);
+        };
+        let owner = slot as u8 + 1;
+        let header_len = usize::from(datagram.header_len);
+        let payload_len = usize::from(datagram.end);
+        let blocks = 1 + payload_len.div_ceil(BLOCK);
+        for logical in 0..blocks {
+            // Blocks before `logical` already hold this datagram, so the one wanted is at or
+            // after it; swapping moves whatever sat there (free or another datagram's) away.
+            let index = match self.find(owner, logical) {
+                Some(index) if logical < BLOCKS && index < BLOCKS => index,
+                _ => {
+                    self.release(slot);
+                    return Outcome::Dropped(DropReason::Fragment);
+                }
+            };
+            self.blocks.swap(logical, index);
+            self.data.swap(logical, index);
+        }
+        self.release(slot);
+        let start = BLOCK - header_len;
+        let len = header_len + payload_len;
+        let Some(bytes) = self.data.as_flattened_mut().get_mut(start..start + len) else {
+            return Outcome::Dropped(DropReason::Fragment);
+        };
+        let Ok(mut ip) = ipv4::Packet::new_quoted(bytes) else {
+            return Outcome::Dropped(DropReason::Fragment);
+        };
+        ip.set_total_len(len as u16);
+        ip.set_flags_offset(0);
+        ip.fill_checksum();
+        self.ready_start = start;
+        self.ready_len = len;
+        Outcome::Complete(len)
+    }
+
+    /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.
+    pub fn datagram(&self) -> &[u8] {
+        if self.ready_len == 0 {
+            return &[];
+        }
+        self.data.as_flattened().get(self.ready_start..self.ready_start + self.ready_len).unwrap_or(&[])
+    }
+
+    /// Discards datagrams whose first fragment arrived more than `timeout_ms` before `now`
+    /// (wrapping clock); returns how many.
+    pub fn expire(&mut self, now: u32, timeout_ms: u32) -> usize {
+        self.ready_len = 0;
+        let mut expired = 0;
+        for slot in 0..SLOTS {
+            let stale = self.slots.get(slot).is_some_and(|d| d.in_use && is_expired(d.first_seen, now, timeout_ms));
+            if stale {
+                self.release(slot);
+                expired += 1;
+            }
+        }
+        expired
+    }
+
+    /// Discards every datagram in progress.
+    pub fn clear(&mut self) {
+        self.ready_len = 0;
+        self.slots = [Datagram::EMPTY; SLOTS];
+        self.blocks = [Block::FREE; BLOCKS];
+    }
+
+    /// Datagrams in progress.
+    pub fn in_flight(&self) -> usize {
+        self.slots.iter().filter(|d| d.in_use).count()
+    }
+
+    /// Pool bytes held by datagrams in progress.
+    pub fn bytes_in_use(&self) -> usize {
+        self.blocks.iter().filter(|b| b.owner != 0).count() * BLOCK
+    }
+
+    fn find(&self, owner: u8, logical: usize) -> Option<usize> {
+        self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
+    }
+
+    fn allocate(&mut self, owner: u8, logical: usize) -> Option<usize> {
+        let index = self.blocks.iter().position(|b| b.owner == 0)?;
+        let block = self.blocks.get_mut(index)?;
+        *block = Block { owner, mask: 0, logical: logical as u16 };
+        Some(index)
+    }
+
+    fn release(&mut self, slot: usize) {
+        let owner = slot as u8 + 1;
+        for block in self.blocks.iter_mut().filter(|b| b.owner == owner) {
+            *block = Block::FREE;
+        }
+        if let Some(datagram) = self.slots.get_mut(slot) {
+            *datagram = Datagram::EMPTY;
+        }
+    }
+}
+
+/// A checked fragment: its header, its payload and where the payload goes.
+struct Piece<'a> {
+    header: &'a [u8],
+    payload: &'a [u8],
+    offset: usize,
+    more: bool,
+}
+
+/// Copies `from` into `to` (same length by construction; written so no panic path exists).
+fn copy(to: &mut [u8], from: &[u8]) {
+    to.iter_mut().zip(from).for_each(|(t, f)| *t = *f);
+}
+
+/// The datagram block holding payload byte `offset`.
+fn logical_of(offset: usize) -> usize {
+    1 + offset / BLOCK
+}
+
+/// The payload bytes of `offset..end` that fall in datagram block `logical`.
+fn block_range(logical: usize, offset: usize, end: usize) -> core::ops::Range<usize> {
+    let base = (logical - 1) * BLOCK;
+    offset.max(base)..end.min(base + BLOCK)
+}
+
+/// 8-byte units a byte range touches (a range always starts on a unit boundary).
+fn units_in(range: &core::ops::Range<usize>) -> usize {
+    range.end.div_ceil(UNIT) - range.start / UNIT
+}
+
+/// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
+fn min_transport_header(proto: u8) -> usize {
+    match proto {
+        protocol::TCP => 20,
+        protocol::UDP | protocol::ICMP => 8,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    type Pool = Reassembly<4, 40>;
+
+    const SRC: u32 = 0xC0A8_0102;
+    const DST: u32 = 0x0808_0808;
+
+    /// An unfragmented datagram: `header_len`-byte header (options zero-filled), `protocol`,
+    /// payload bytes counting up from `seed`.
+    fn datagram(header_len: usize, protocol: u8, ident: u16, payload_len: usize, seed: u8) -> Vec<u8> {
+        let mut bytes = std::vec![0u8; header_len + payload_len];
+        bytes[0] = 0x40 | (header_len / 4) as u8;
+        bytes[2..4].copy_from_slice(&((header_len + payload_len) as u16).to_be_bytes());
+        bytes[4..6].copy_from_slice(&ident.to_be_bytes());
+        bytes[8] = 64;
+        bytes[9] = protocol;
+        bytes[12..16].copy_from_slice(&SRC.to_be_bytes());
+        bytes[16..20].copy_from_slice(&DST.to_be_bytes());
+        for (i, b) in bytes[header_len..].iter_mut().enumerate() {
+            *b = seed.wrapping_add(i as u8).wrapping_mul(31);
+        }
+        ipv4::Packet::new_checked(&mut bytes[..]).unwrap().fill_checksum();
+        bytes
+    }
+
+    /// Payload bytes `offset..end` of `whole` as a fragment (non-first ones get a 20-byte header).
+    fn fragment(whole: &[u8], offset: usize, end: usize) -> Vec<u8> {
+        let ip = ipv4::Packet::new_checked(whole).unwrap();
+        let header_len = if offset == 0 { ip.header_len() } else { ipv4::HEADER_LEN };
+        let payload = &ip.payload()[offset..end];
+        let more = end < ip.payload().len();
+        let mut bytes = whole[..header_len].to_vec();
+        bytes[0] = 0x40 | (header_len / 4) as u8;
+        bytes.extend_from_slice(payload);
+        let mut frag = ipv4::Packet::new_quoted(&mut bytes[..]).unwrap();
+        frag.set_total_len((header_len + payload.len()) as u16);
+        frag.set_flags_offset(u16::from(more) << 13 | (offset / 8) as u16);
+        frag.fill_checksum();
+        bytes
+    }
+
+    fn complete(pool: &Pool, whole: &[u8], outcome: Outcome) {
+        assert_eq!(outcome, Outcome::Complete(whole.len()));
+        assert_eq!(pool.datagram(), whole);
+        assert!(ipv4::Packet::new_checked(pool.datagram()).unwrap().verify_checksum());
+    }
+
+    #[test]
+    fn in_order_and_reversed_give_the_original_bytes() {
+        let whole = datagram(20, protocol::UDP, 7, 1000, 3);
+        for reversed in [false, true] {
+            let mut pool = Pool::new();
+            let mut cuts = [(0, 400), (400, 800), (800, 1000)];
+            if reversed {
+                cuts.reverse();
+            }
+            assert_eq!(pool.accept(&fragment(&whole, cuts[0].0, cuts[0].1), 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&whole, cuts[1].0, cuts[1].1), 0), Outcome::Held);
+            assert_eq!(pool.datagram(), &[] as &[u8]);
+            let last = pool.accept(&fragment(&whole, cuts[2].0, cuts[2].1), 0);
+            complete(&pool, &whole, last);
+            assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn header_with_options_is_taken_from_the_first_fragment() {
+        let whole = datagram(28, protocol::UDP, 9, 300, 1);
+        let mut pool = Pool::new();
+        assert_eq!(pool.accept(&fragment(&whole, 104, 300), 5), Outcome::Held);
+        let last = pool.accept(&fragment(&whole, 0, 104), 6);
+        complete(&pool, &whole, last);
+    }
+
+    #[test]
+    fn duplicate_is_dropped_and_the_datagram_still_completes() {
+        let whole = datagram(20, protocol::ICMP, 1, 100, 0);
+        let mut pool = Pool::new();
+        let first = fragment(&whole, 0, 48);
+        assert_eq!(pool.accept(&first, 0), Outcome::Held);
+        assert_eq!(pool.accept(&first, 0), Outcome::Dropped(DropReason::FragmentDuplicate));
+        let last = pool.accept(&fragment(&whole, 48, 100), 0);
+        complete(&pool, &whole, last);
+    }
+
+    #[test]
+    fn identical_partial_overlap_is_harmless() {
+        let whole = datagram(20, protocol::UDP, 1, 200, 0);
+        let mut pool = Pool::new();
+        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 64, 160), 0), Outcome::Held);
+        let last = pool.accept(&fragment(&whole, 152, 200), 0);
+        complete(&pool, &whole, last);
+    }
+
+    #[test]
+    fn overlap_with_different_bytes_drops_the_datagram() {
+        let whole = datagram(20, protocol::UDP, 1, 200, 0);
+        let mut pool = Pool::new();
+        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0), Outcome::Held);
+        let mut forged = fragment(&whole, 88, 200);
+        forged[20] ^= 0x55; // payload byte 88, already held
+        ipv4::Packet::new_checked(&mut forged[..]).unwrap().fill_checksum();
+        assert_eq!(pool.accept(&forged, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+    }
+
+    #[test]
+    fn a_moving_end_is_an_overlap() {
+        let whole = datagram(20, protocol::UDP, 1, 200, 0);
+        let shorter = datagram(20, protocol::UDP, 1, 150, 0);
+        let mut pool = Pool::new();
+        assert_eq!(pool.accept(&fragment(&whole, 96, 200), 0), Outcome::Held);
+        // A second last fragment that ends elsewhere.
+        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        // A middle fragment reaching past a known end.
+        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 48, 192), 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.in_flight(), 0);
+    }
+
+    #[test]
+    fn tiny_first_fragment_is_refused() {
+        let tcp = datagram(20, protocol::TCP, 1, 100, 0);
+        let mut pool = Pool::new();
+        assert_eq!(pool.accept(&fragment(&tcp, 16, 100), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&tcp, 0, 16), 0), Outcome::Dropped(DropReason::FragmentTooShort));
+        assert_eq!(pool.in_flight(), 0);
+        // 8 bytes hold a whole UDP header.
+        let udp = datagram(20, protocol::UDP, 1, 100, 0);
+        assert_eq!(pool.accept(&fragment(&udp, 0, 8), 0), Outcome::Held);
+    }
+
+    #[test]
+    fn datagram_over_65535_bytes_is_refused() {
+        let mut pool = Reassembly::<2, 1100>::new();
+        // Offset 65528 (the largest) plus 16 bytes: 65544 + 20 > 65535.
+        let mut frag = datagram(20, protocol::UDP, 3, 16, 0);
+        let mut ip = ipv4::Packet::new_checked(&mut frag[..]).unwrap();
+        ip.set_flags_offset(8191);
+        ip.fill_checksum();
+        assert_eq!(pool.accept(&frag, 0), Outcome::Dropped(DropReason::FragmentTooBig));
+        // Fits with a 20-byte header, not with the 60-byte one the first fragment brings.
+        let mut last = datagram(20, protocol::UDP, 4, 8, 0);
+        let mut ip = ipv4::Packet::new_checked(&mut last[..]).unwrap();
+        ip.set_flags_offset(65_472 / 8);
+        ip.fill_checksum();
+        assert_eq!(pool.accept(&last, 0), Outcome::Held);
+        let whole = datagram(60, protocol::UDP, 4, 64, 0);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 56), 0), Outcome::Dropped(DropReason::FragmentTooBig));
+        assert_eq!(pool.in_flight(), 0);
+    }
+
+    #[test]
+    fn datagram_larger_than_the_pool_is_refused() {
+        let mut pool = Pool::new();
+        assert_eq!(Pool::MAX_PAYLOAD, 39 * 64);
+        let whole = datagram(20, protocol::UDP, 1, Pool::MAX_PAYLOAD + 8, 0);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 1000), 0), Outcome::Held);
+        let beyond = fragment(&whole, 1000, Pool::MAX_PAYLOAD + 8);
+        assert_eq!(pool.accept(&beyond, 0), Outcome::Dropped(DropReason::FragmentBeyondLimit));
+        assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        // The largest that fits does complete.
+        let fits = datagram(20, protocol::UDP, 2, Pool::MAX_PAYLOAD, 0);
+        assert_eq!(pool.accept(&fragment(&fits, 1000, Pool::MAX_PAYLOAD), 0), Outcome::Held);
+        let last = pool.accept(&fragment(&fits, 0, 1000), 0);
+        assert_eq!(last, Outcome::Complete(fits.len()));
+        assert_eq!(pool.datagram(), &fits[..]);
+    }
+
+    #[test]
+    fn full_slots_refuse_new_datagrams_only() {
+        let mut pool = Reassembly::<2, 40>::new();
+        let a = datagram(20, protocol::UDP, 1, 100, 1);
+        let b = datagram(20, protocol::UDP, 2, 100, 2);
+        let c = datagram(20, protocol::UDP, 3, 100, 3);
+        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&c, 0, 48), 0), Outcome::Dropped(DropReason::ReassemblyFull));
+        let done = pool.accept(&fragment(&a, 48, 100), 0);
+        assert_eq!(done, Outcome::Complete(a.len()));
+        assert_eq!(pool.datagram(), &a[..]);
+        let done = pool.accept(&fragment(&b, 0, 48), 0);
+        assert_eq!(done, Outcome::Complete(b.len()));
+        assert_eq!(pool.datagram(), &b[..]);
+    }
+
+    #[test]
+    fn no_room_drops_the_datagram_that_needs_it() {
+        // 6 blocks: a header block and up to 5 payload blocks for all datagrams together.
+        let mut pool = Reassembly::<4, 6>::new();
+        let a = datagram(20, protocol::UDP, 1, 256, 1);
+        let b = datagram(20, protocol::UDP, 2, 256, 2);
+        assert_eq!(pool.accept(&fragment(&a, 0, 192), 0), Outcome::Held); // 4 blocks
+        assert_eq!(pool.accept(&fragment(&b, 0, 8), 0), Outcome::Held); // 2 blocks: pool full
+        assert_eq!(pool.accept(&fragment(&b, 192, 256), 0), Outcome::Dropped(DropReason::ReassemblyNoRoom));
+        assert_eq!(pool.in_flight(), 1);
+        let done = pool.accept(&fragment(&a, 192, 256), 0);
+        assert_eq!(done, Outcome::Complete(a.len()));
+        assert_eq!(pool.datagram(), &a[..]);
+    }
+
+    #[test]
+    fn completion_moves_other_datagrams_blocks_without_harm() {
+        let mut pool = Pool::new();
+        let a = datagram(20, protocol::UDP, 1, 600, 1);
+        let b = datagram(20, protocol::TCP, 2, 600, 2);
+        // Interleave so that each datagram's blocks are scattered through the pool.
+        for (offset, end) in [(512, 600), (0, 128), (384, 512), (128, 256)] {
+            assert_eq!(pool.accept(&fragment(&b, offset, end), 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&a, offset, end), 0), Outcome::Held);
+        }
+        assert_eq!(pool.accept(&fragment(&a, 256, 384), 0), Outcome::Complete(a.len()));
+        assert_eq!(pool.datagram(), &a[..]);
+        assert_eq!(pool.accept(&fragment(&b, 256, 384), 0), Outcome::Complete(b.len()));
+        assert_eq!(pool.datagram(), &b[..]);
+    }
+
+    #[test]
+    fn expiry_counts_from_the_first_fragment_across_the_clock_wrap() {
+        let mut pool = Pool::new();
+        let whole = datagram(20, protocol::UDP, 1, 100, 1);
+        let start = u32::MAX - 5_000;
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), start), Outcome::Held);
+        assert_eq!(pool.expire(start.wrapping_add(15_000), 15_000), 0);
+        assert_eq!(pool.expire(start.wrapping_add(15_001), 15_000), 1);
+        assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        // The rest alone cannot complete any more.
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 20_000), Outcome::Held);
+        pool.clear();
+        assert_eq!(pool.in_flight(), 0);
+    }
+
+    #[test]
+    fn malformed_fragments_are_dropped_alone() {
+        let whole = datagram(20, protocol::UDP, 1, 100, 1);
+        let mut pool = Pool::new();
+        assert_eq!(pool.accept(&whole, 0), Outcome::Dropped(DropReason::Fragment)); // not a fragment
+        assert_eq!(pool.accept(&whole[..19], 0), Outcome::Dropped(DropReason::Fragment));
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0), Outcome::Held);
+        // A middle fragment whose length is not a multiple of 8.
+        let odd = fragment(&whole, 48, 100);
+        let mut odd = odd[..64].to_vec(); // 44 bytes of payload
+        let mut ip = ipv4::Packet::new_quoted(&mut odd[..]).unwrap();
+        ip.set_total_len(64);
+        ip.set_flags_offset(0x2000 | 6);
+        ip.fill_checksum();
+        assert_eq!(pool.accept(&odd, 0), Outcome::Dropped(DropReason::Fragment));
+        assert_eq!(pool.in_flight(), 1);
+    }
+
+    #[test]
+    fn ram_is_what_the_docs_say() {
+        // 64 bytes of pool + 4 of bookkeeping per block, 24 per slot, plus two words.
+        let expected = 100 * (BLOCK + 4) + 4 * 24 + 2 * core::mem::size_of::<usize>();
+        assert_eq!(core::mem::size_of::<Reassembly<4, 100>>(), expected);
+    }
+
+    mod property {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A small deterministic shuffle so one `u64` drives the order.
+        fn shuffle<T>(items: &mut [T], mut seed: u64) {
+            for i in (1..items.len()).rev() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                items.swap(i, (seed % (i as u64 + 1)) as usize);
+            }
+        }
+
+        /// Cut points (multiples of 8 strictly inside the payload) from raw numbers.
+        fn cuts(len: usize, raw: &[u16]) -> Vec<usize> {
+            let mut cuts: Vec<usize> =
+                raw.iter().map(|&r| usize::from(r) % len / 8 * 8).filter(|&c| c > 0 && c < len).collect();
+            cuts.push(0);
+            cuts.push(len);
+            cuts.sort_unstable();
+            cuts.dedup();
+            cuts
+        }
+
+        /// What the model expects after adding `offset..end`, given the bytes already covered.
+        fn model(covered: &mut [bool], offset: usize, end: usize, first: &mut bool, last: &mut bool) -> bool {
+            let len = covered.len();
+            let mut new = covered[offset..end].iter().any(|&c| !c);
+            covered[offset..end].iter_mut().for_each(|c| *c = true);
+            if offset == 0 && !*first {
+                *first = true;
+                new = true;
+            }
+            if end == len && !*last {
+                *last = true;
+                new = true;
+            }
+            new
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// Random datagrams cut into random (possibly overlapping) fragment sets, interleaved
+            /// and delivered in random order with duplicates, come out byte for byte.
+            #[test]
+            fn any_order_with_duplicates_gives_the_exact_bytes(
+                specs in proptest::collection::vec(
+                    (16usize..2000, any::<u8>(), proptest::collection::vec(any::<u16>(), 1..12),
+                     proptest::collection::vec(any::<u16>(), 0..6), proptest::collection::vec(any::<u8>(), 0..6)),
+                    1..4),
+                options in any::<bool>(),
+                seed in any::<u64>(),
+            ) {
+                let mut pool = Reassembly::<4, 160>::new();
+                let mut stream = Vec::new();
+                let mut wholes = Vec::new();
+                for (n, (len, fill, raw, refrag, dups)) in specs.iter().enumerate() {
+                    let header_len = if options && n == 0 { 24 } else { 20 };
+                    let whole = datagram(header_len, protocol::UDP, n as u16, *len, *fill);
+                    let mut pieces = Vec::new();
+                    let primary = cuts(*len, raw);
+                    pieces.extend(primary.windows(2).map(|w| (w[0], w[1])));
+                    if primary.len() == 2 {
+                        pieces = std::vec![(0, 8), (8, *len)];
+                    }
+                    // A second, differently cut copy of some pieces: overlaps with equal bytes.
+                    let second = cuts(*len, refrag);
+                    pieces.extend(second.windows(2).step_by(2).map(|w| (w[0], w[1])).filter(|&(a, b)| (a, b) != (0, *len)));
+                    for &d in dups {
+                        let piece = pieces[usize::from(d) % pieces.len()];
+                        pieces.push(piece);
+                    }
+                    stream.extend(pieces.into_iter().map(|(a, b)| (n, a, b)));
+                    wholes.push(whole);
+                }
+                shuffle(&mut stream, seed | 1);
+                let mut state: Vec<(Vec<bool>, bool, bool, bool)> =
+                    wholes.iter().map(|w| (std::vec![false; w.len() - ipv4::Packet::new_checked(&w[..]).unwrap().header_len()], false, false, false)).collect();
+                for (n, offset, end) in stream {
+                    let (covered, first, last, done) = &mut state[n];
+                    if *done {
+                        continue;
+                    }
+                    let new = model(covered, offset, end, first, last);
+                    let outcome = pool.accept(&fragment(&wholes[n], offset, end), 7);
+                    if covered.iter().all(|&c| c) {
+                        prop_assert_eq!(outcome, Outcome::Complete(wholes[n].len()));
+                        prop_assert_eq!(pool.datagram(), &wholes[n][..]);
+                        *done = true;
+                    } else if new {
+                        prop_assert_eq!(outcome, Outcome::Held);
+                    } else {
+                        prop_assert_eq!(outcome, Outcome::Dropped(DropReason::FragmentDuplicate));
+                    }
+                }
+                prop_assert!(state.iter().all(|s| s.3));
+                prop_assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+            }
+
+            /// A fragment overlapping held bytes with different bytes drops the whole datagram,
+            /// whatever fragments come after.
+            #[test]
+            fn overlap_with_different_bytes_is_dropped(
+                len in 24usize..1500,
+                raw in proptest::collection::vec(any::<u16>(), 1..10),
+                pick in any::<u16>(),
+                (x_start, x_len, flip) in (any::<u16>(), 1usize..100, any::<u16>()),
+                seed in any::<u64>(),
+            ) {
+                let whole = datagram(20, protocol::UDP, 5, len, 9);
+                let mut pieces: Vec<(usize, usize)> = cuts(len, &raw).windows(2).map(|w| (w[0], w[1])).collect();
+                if pieces.len() == 1 {
+                    pieces = std::vec![(0, 8), (8, len)];
+                }
+                let victim = pieces.remove(usize::from(pick) % pieces.len());
+                // The forged fragment: 8-aligned, at least 8 bytes, meets the victim.
+                let a = (victim.0 + usize::from(x_start) % (victim.1 - victim.0)) / 8 * 8;
+                let a = a.saturating_sub(x_len / 8 * 8 % 64);
+                let b = (a + x_len.max(8)).div_ceil(8) * 8;
+                let b = if b >= len { len } else { b };
+                let overlap = (a.max(victim.0), b.min(victim.1));
+                prop_assume!(overlap.0 < overlap.1 && b - a >= 8 && (a, b) != (0, len));
+                let flip_at = overlap.0 + usize::from(flip) % (overlap.1 - overlap.0);
+                let mut forged = fragment(&whole, a, b);
+                let header_len = 20;
+                forged[header_len + flip_at - a] ^= 0xA5;
+                ipv4::Packet::new_checked(&mut forged[..]).unwrap().fill_checksum();
+
+                let mut pool = Reassembly::<4, 40>::new();
+                prop_assert_eq!(pool.accept(&fragment(&whole, victim.0, victim.1), 0), Outcome::Held);
+                prop_assert_eq!(pool.accept(&forged, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+                prop_assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+                shuffle(&mut pieces, seed | 1);
+                for (a, b) in pieces {
+                    prop_assert_ne!(pool.accept(&fragment(&whole, a, b), 0), Outcome::Complete(whole.len()));
+                }
+            }
+        }
+    }
+}
