@@ -2,7 +2,7 @@
 
 use crate::pcb::Filtering;
 
-// MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS from the `LWIP_SNAT_*` variables.
+// MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, MAX_PORTMAPS from the `LWIP_SNAT_*` variables.
 include!(concat!(env!("OUT_DIR"), "/config.rs"));
 
 /// Reassembly pool blocks (`LWIP_SNAT_REASS_BYTES` / 64).
@@ -47,6 +47,8 @@ pub struct Config {
     pub host_quota: u16,
     /// Answer a flow refused for lack of room with ICMP 3/13 instead of silence.
     pub reject_when_full: bool,
+    /// Lower the MSS of forwarded TCP SYNs to what the uplink's MTU carries (MTU − 40).
+    pub mss_clamp: bool,
     /// Accept timeouts below the RFC floors (tiny-RAM builds that must recycle sooner).
     pub allow_short_timeouts: bool,
     /// How long the fragments of a datagram may wait for the rest, from the first to arrive
@@ -74,6 +76,7 @@ impl Config {
         udp_filtering: Filtering::AddressAndPortDependent,
         host_quota: default_host_quota(),
         reject_when_full: true,
+        mss_clamp: true,
         allow_short_timeouts: false,
         reass_timeout_ms: REASS_TIMEOUT_MS,
     };

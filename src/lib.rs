@@ -19,8 +19,10 @@ extern crate std;
 
 pub mod config;
 pub mod flow;
+pub mod mss;
 pub mod nat;
 pub mod pcb;
+pub mod portmap;
 pub mod random;
 pub mod reass;
 pub mod rewrite;
@@ -32,6 +34,7 @@ pub mod wire;
 pub use config::{Config, ConfigError};
 pub use nat::{Context, Nat, Route};
 pub use pcb::{Filtering, Protocol, Session};
+pub use portmap::{Portmap, PortmapError};
 pub use rule::{Rule, RuleError};
 pub use stats::Stats;
 pub use verdict::{DropReason, IcmpRequest, Verdict};

@@ -1,17 +1,20 @@
 //! The NAT: one packet's way through validation, rules, session tables and rewrite
 //! (DESIGN.md §2), as one readable function per step.
 
-use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_RULES, MAX_TCP, MAX_UDP};
+use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
 use crate::flow::{self, Flow, Message};
+use crate::mss::{self, LinkMtus};
 use crate::pcb::host::{Hosts, Refused};
 use crate::pcb::tcp::{self, Direction};
 use crate::pcb::{is_expired, port, Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
+use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
 use crate::rewrite::{self, Side};
 use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4;
+use crate::wire::tcp::flags as tcp_flags;
 
 /// Where lwIP would send the packet, as the caller (the lwIP shim) worked it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +67,9 @@ const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICMP: usize = MAX_ICMP> {
     config: Config,
     rules: Rules<MAX_RULES>,
+    portmaps: Portmaps<MAX_PORTMAPS>,
     tables: Tables<TCP, UDP, ICMP>,
+    link_mtus: LinkMtus,
     hosts: Hosts<MAX_HOSTS>,
     random: Random,
     stats: Stats,
@@ -84,7 +89,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Nat {
             config: Config::DEFAULT,
             rules: Rules::new(),
+            portmaps: Portmaps::new(),
             tables: Tables { tcp: FixedTable::new(), udp: FixedTable::new(), icmp: FixedTable::new() },
+            link_mtus: LinkMtus::new(),
             hosts: Hosts::new(),
             random: Random::new([0, 0]),
             stats: Stats {
@@ -93,6 +100,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 icmp_errors_translated: 0,
                 passed: 0,
                 icmp_requested: 0,
+                hairpinned: 0,
+                mss_clamped: 0,
                 dropped: [0; DropReason::COUNT],
                 created: [0; 3],
                 expired: [0; 3],
@@ -107,6 +116,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.config = config;
         self.random = Random::new(seed);
         self.rules.clear();
+        self.portmaps.clear();
+        self.link_mtus = LinkMtus::new();
         self.hosts.clear();
         self.stats = Stats::default();
         for protocol in PROTOCOLS {
@@ -143,6 +154,32 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter()
+    }
+
+    /// Forwards `map.ext_port` on `map.netif` to `map.inside:map.in_port`. Refused with
+    /// `Conflict` when the port is forwarded already or a live mapping of another inside
+    /// endpoint holds it; never a silent duplicate.
+    pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
+        let held_by_other = self.tables.get(map.protocol).iter().any(|(_, s)| {
+            s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
+        });
+        if map.protocol != Protocol::Icmp && held_by_other {
+            return Err(PortmapError::Conflict);
+        }
+        self.portmaps.add(map)
+    }
+
+    /// Removes a port forward and the sessions that came in through it.
+    pub fn remove_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
+        self.portmaps.remove(map)?;
+        self.remove_sessions(|s| {
+            s.netif == map.netif && s.ext_port == map.ext_port && s.inside == map.inside && s.in_port == map.in_port
+        });
+        Ok(())
+    }
+
+    pub fn portmaps(&self) -> impl Iterator<Item = &Portmap> {
+        self.portmaps.iter()
     }
 
     pub fn stats(&self) -> &Stats {
@@ -243,7 +280,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::Malformed);
         };
         match ctx.route {
-            Route::Local { netif } => self.inbound(packet, netif, now),
+            Route::Local { netif } => self.inbound(packet, ctx.in_netif, netif, now),
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 let header = Header::read(packet);
                 if is_martian(header.src) {
@@ -273,65 +310,103 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         match flow::parse(packet, Side::Source) {
             Err(reason) => Verdict::Drop(reason),
-            Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, now),
+            Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
             Ok(Message::IcmpError) => self.icmp_error_outbound(packet, netif, addr, now),
             Ok(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
         }
     }
 
-    fn translate_outbound(&mut self, packet: &mut [u8], flow: &Flow, netif: u8, addr: u32, now: u32) -> Verdict {
-        let found =
-            self.tables.get(flow.protocol).find_outbound(netif, flow.src, flow.src_port, flow.dst, flow.dst_port);
-        let slot = match found.filter(|&slot| self.is_live(flow.protocol, slot, now)) {
-            Some(slot) => slot,
-            None if !flow.creates => return Verdict::Drop(DropReason::NoMapping),
-            None => {
-                let ext_port = self.tables.get(flow.protocol).find_mapping(netif, flow.src, flow.src_port);
-                let ext_port = match ext_port {
-                    Some(port) => port,
-                    None => {
-                        let table = self.tables.get(flow.protocol);
-                        match port::allocate(
-                            table,
-                            flow.protocol,
-                            netif,
-                            flow.src_port,
-                            self.config.port_range,
-                            &mut self.random,
-                        ) {
-                            Some(port) => port,
-                            None => return self.refuse(DropReason::PortsExhausted),
-                        }
-                    }
-                };
-                let session = Session {
-                    inside: flow.src,
-                    in_port: flow.src_port,
-                    ext_port,
-                    remote: flow.dst,
-                    remote_port: flow.dst_port,
-                    netif,
-                    last_used: now,
-                    ..Session::default()
-                };
-                match self.create(flow.protocol, session, now) {
-                    Ok(slot) => slot,
-                    Err(reason) => return self.refuse(reason),
-                }
-            }
+    fn translate_outbound(
+        &mut self,
+        packet: &mut [u8],
+        flow: &Flow,
+        netif: u8,
+        addr: u32,
+        mtu: u16,
+        now: u32,
+    ) -> Verdict {
+        let slot = match self.outbound_session(flow, netif, now) {
+            Ok(slot) => slot,
+            Err(verdict) => return verdict,
         };
-        let table = self.tables.get_mut(flow.protocol);
-        if flow.protocol == Protocol::Tcp {
-            let state = tcp::advance(table.state(slot), flow.tcp_flags, Direction::Outbound);
-            table.set_state(slot, state);
-        }
-        let Some(session) = table.get_mut(slot) else {
+        let Some(session) = self.touch(flow, slot, Direction::Outbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
-        session.last_used = now;
+        self.link_mtus.learn(netif, mtu);
+        self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         Verdict::Translated
+    }
+
+    /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
+    /// start one; `Err` is the verdict for a flow that cannot have one.
+    fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Slot, Verdict> {
+        let found =
+            self.tables.get(flow.protocol).find_outbound(netif, flow.src, flow.src_port, flow.dst, flow.dst_port);
+        if let Some(slot) = found.filter(|&slot| self.is_live(flow.protocol, slot, now)) {
+            return Ok(slot);
+        }
+        if !flow.creates {
+            return Err(Verdict::Drop(DropReason::NoMapping));
+        }
+        let Some(ext_port) = self.external_port(flow, netif) else {
+            return Err(self.refuse(DropReason::PortsExhausted));
+        };
+        let session = Session {
+            inside: flow.src,
+            in_port: flow.src_port,
+            ext_port,
+            remote: flow.dst,
+            remote_port: flow.dst_port,
+            netif,
+            last_used: now,
+            ..Session::default()
+        };
+        self.create(flow.protocol, session, now).map_err(|reason| self.refuse(reason))
+    }
+
+    /// The external port for the inside endpoint of an outbound flow: its port forward's, its
+    /// existing mapping's (endpoint-independent mapping), or a newly allocated one.
+    fn external_port(&mut self, flow: &Flow, netif: u8) -> Option<u16> {
+        if let Some(map) = self.portmaps.by_inside(flow.protocol, netif, flow.src, flow.src_port) {
+            return Some(map.ext_port);
+        }
+        let table = self.tables.get(flow.protocol);
+        if let Some(port) = table.find_mapping(netif, flow.src, flow.src_port) {
+            return Some(port);
+        }
+        let portmaps = &self.portmaps;
+        port::allocate(flow.protocol, flow.src_port, self.config.port_range, &mut self.random, |port| {
+            table.ext_port_in_use(netif, port) || portmaps.by_external(flow.protocol, netif, port).is_some()
+        })
+    }
+
+    /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
+    /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
+    fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<Session> {
+        let table = self.tables.get_mut(flow.protocol);
+        if flow.protocol == Protocol::Tcp {
+            let state = tcp::advance(table.state(slot), flow.tcp_flags, direction);
+            table.set_state(slot, state);
+        }
+        let session = table.get_mut(slot)?;
+        if flow.protocol == Protocol::Tcp || direction == Direction::Outbound {
+            session.last_used = now;
+        }
+        Some(*session)
+    }
+
+    /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
+    fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u16) {
+        if !self.config.mss_clamp || flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 {
+            return;
+        }
+        if let Some(limit) = mss::max_mss(mtu) {
+            if mss::clamp(packet, limit) {
+                self.stats.mss_clamped = self.stats.mss_clamped.wrapping_add(1);
+            }
+        }
     }
 
     /// An ICMP error from inside about a datagram that came in through a mapping.
@@ -375,15 +450,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// A packet addressed to the router: translated when it belongs to a mapping, otherwise
-    /// left to lwIP (the router's own services).
-    fn inbound(&mut self, packet: &mut [u8], netif: u8, now: u32) -> Verdict {
+    /// A packet addressed to the router: translated when it belongs to a mapping or a port
+    /// forward, otherwise left to lwIP (the router's own services).
+    fn inbound(&mut self, packet: &mut [u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
         let header = Header::read(packet);
         if header.fragment {
             // Until reassembly lands, fragments to the router are lwIP's to reassemble.
             return Verdict::Pass;
         }
         match flow::parse(packet, Side::Destination) {
+            Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
+                self.hairpin(packet, &header, &flow, netif, now)
+            }
             Ok(Message::Flow(flow)) => self.translate_inbound(packet, &header, &flow, netif, now),
             Ok(Message::IcmpError) => self.icmp_error_inbound(packet, &header, netif, now),
             Ok(Message::Other) | Err(_) => Verdict::Pass,
@@ -391,74 +469,136 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     fn translate_inbound(&mut self, packet: &mut [u8], header: &Header, flow: &Flow, netif: u8, now: u32) -> Verdict {
+        if flow.protocol == Protocol::Icmp && flow.creates {
+            // An echo request to the router's address: lwIP answers it.
+            return Verdict::Pass;
+        }
+        let admission = match self.admit_inbound(flow, netif, now) {
+            Ok(Some(admission)) => admission,
+            Ok(None) => return Verdict::Pass,
+            Err(verdict) => return verdict,
+        };
+        if is_martian(flow.src) {
+            return Verdict::Drop(DropReason::Martian);
+        }
+        if header.ttl <= 1 {
+            return match flow.protocol {
+                // No ICMP error about an ICMP message (RFC 1812 4.3.2.7).
+                Protocol::Icmp => Verdict::Drop(DropReason::TtlExpired),
+                _ => Verdict::SendIcmp(IcmpRequest::TimeExceeded),
+            };
+        }
+        let slot = match self.admitted_slot(flow.protocol, admission, now) {
+            Ok(slot) => slot,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        let Some(session) = self.touch(flow, slot, Direction::Inbound, now) else {
+            return Verdict::Drop(DropReason::NoMapping);
+        };
+        let mtu = self.link_mtus.get(netif);
+        self.clamp_mss(packet, flow, mtu);
+        rewrite::endpoint(packet, Side::Destination, session.inside, session.in_port);
+        self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        Verdict::Translated
+    }
+
+    /// Decides whether an inbound flow may use a mapping: `Ok(None)` when no mapping or port
+    /// forward uses its destination port (the router's own traffic), `Err` when one does and
+    /// refuses it.
+    fn admit_inbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Option<Admission>, Verdict> {
         let filtering = match flow.protocol {
             Protocol::Tcp => self.config.tcp_filtering,
             Protocol::Udp => self.config.udp_filtering,
             Protocol::Icmp => Filtering::AddressAndPortDependent,
         };
-        if flow.protocol == Protocol::Icmp && flow.creates {
-            // An echo request to the router's address: lwIP answers it.
-            return Verdict::Pass;
-        }
-        let mut found =
-            self.tables.get(flow.protocol).find_inbound(netif, flow.dst_port, flow.src, flow.src_port, filtering);
+        let lookup = |nat: &Self| {
+            nat.tables.get(flow.protocol).find_inbound(netif, flow.dst_port, flow.src, flow.src_port, filtering)
+        };
+        let mut found = lookup(self);
         if let Inbound::Session(slot) | Inbound::Admitted(slot) = found {
             if !self.is_live(flow.protocol, slot, now) {
-                found = self.tables.get(flow.protocol).find_inbound(
-                    netif,
-                    flow.dst_port,
-                    flow.src,
-                    flow.src_port,
-                    filtering,
-                );
+                found = lookup(self);
             }
         }
-        let slot = match found {
-            Inbound::Unmapped => return Verdict::Pass,
-            Inbound::Filtered => return Verdict::Drop(DropReason::Filtered),
-            Inbound::Session(slot) | Inbound::Admitted(slot) if is_martian(flow.src) => {
-                let _ = slot;
-                return Verdict::Drop(DropReason::Martian);
-            }
-            Inbound::Session(_) | Inbound::Admitted(_) if header.ttl <= 1 => {
-                return match flow.protocol {
-                    // No ICMP error about an ICMP message (RFC 1812 4.3.2.7).
-                    Protocol::Icmp => Verdict::Drop(DropReason::TtlExpired),
-                    _ => Verdict::SendIcmp(IcmpRequest::TimeExceeded),
-                };
-            }
-            Inbound::Session(slot) => slot,
-            Inbound::Admitted(mapping) => {
-                // The filter lets a new remote in: it gets a session of its own.
-                if flow.protocol == Protocol::Tcp && !flow.creates {
-                    return Verdict::Drop(DropReason::Filtered);
-                }
-                let Some(&mapping) = self.tables.get(flow.protocol).get(mapping) else {
-                    return Verdict::Drop(DropReason::Filtered);
-                };
-                let session =
-                    Session { remote: flow.src, remote_port: flow.src_port, last_used: now, state: 0, ..mapping };
-                match self.create(flow.protocol, session, now) {
-                    Ok(slot) => slot,
-                    Err(reason) => return Verdict::Drop(reason),
-                }
-            }
+        let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port).copied();
+        let mapping = match (found, portmap) {
+            (Inbound::Session(slot), _) => return Ok(Some(Admission::Session(slot))),
+            (_, Some(map)) => Session {
+                inside: map.inside,
+                in_port: map.in_port,
+                ext_port: map.ext_port,
+                netif,
+                ..Session::default()
+            },
+            (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get(slot) {
+                Some(&mapping) => mapping,
+                None => return Err(Verdict::Drop(DropReason::Filtered)),
+            },
+            (Inbound::Filtered, None) => return Err(Verdict::Drop(DropReason::Filtered)),
+            (Inbound::Unmapped, None) => return Ok(None),
         };
-        let table = self.tables.get_mut(flow.protocol);
-        if flow.protocol == Protocol::Tcp {
-            let state = tcp::advance(table.state(slot), flow.tcp_flags, Direction::Inbound);
-            table.set_state(slot, state);
+        // From outside, only a SYN may open a TCP session.
+        if flow.protocol == Protocol::Tcp && !flow.creates {
+            return Err(Verdict::Drop(DropReason::Filtered));
         }
-        let Some(session) = table.get_mut(slot) else {
+        Ok(Some(Admission::New(Session {
+            remote: flow.src,
+            remote_port: flow.src_port,
+            last_used: now,
+            state: 0,
+            ..mapping
+        })))
+    }
+
+    fn admitted_slot(&mut self, protocol: Protocol, admission: Admission, now: u32) -> Result<Slot, DropReason> {
+        match admission {
+            Admission::Session(slot) => Ok(slot),
+            Admission::New(session) => self.create(protocol, session, now),
+        }
+    }
+
+    /// True for a TCP/UDP packet from a netif a rule translates, sent to the external address of
+    /// `netif` on a port a mapping or port forward uses.
+    fn is_hairpin(&self, flow: &Flow, in_netif: u8, netif: u8) -> bool {
+        flow.protocol != Protocol::Icmp
+            && in_netif != netif
+            && self.rules.direction(in_netif, netif) == rule::Direction::Outbound
+            && (self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port)
+                || self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some())
+    }
+
+    /// An inside host reaching another inside endpoint through the external address: the
+    /// source is translated as for any outbound packet and the destination as for any inbound
+    /// one, so the receiver sees the sender's external endpoint (RFC 4787 REQ-9, RFC 5382
+    /// REQ-8). The packet then goes back out of the netif it came from.
+    fn hairpin(&mut self, packet: &mut [u8], header: &Header, flow: &Flow, netif: u8, now: u32) -> Verdict {
+        if is_martian(flow.src) {
+            return Verdict::Drop(DropReason::Martian);
+        }
+        let sender_slot = match self.outbound_session(flow, netif, now) {
+            Ok(slot) => slot,
+            Err(verdict) => return verdict,
+        };
+        let Some(sender) = self.touch(flow, sender_slot, Direction::Outbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
-        // UDP and ICMP mappings are refreshed by outbound traffic only (RFC 4787 REQ-6);
-        // a TCP connection is alive while either side talks.
-        if flow.protocol == Protocol::Tcp {
-            session.last_used = now;
-        }
-        rewrite::endpoint(packet, Side::Destination, session.inside, session.in_port);
-        self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        // The receiver's mapping sees the packet as coming from the sender's external endpoint.
+        let seen = Flow { src: header.dst, src_port: sender.ext_port, ..*flow };
+        let admission = match self.admit_inbound(&seen, netif, now) {
+            Ok(Some(admission)) => admission,
+            Ok(None) => return Verdict::Drop(DropReason::NoMapping),
+            Err(verdict) => return verdict,
+        };
+        let slot = match self.admitted_slot(flow.protocol, admission, now) {
+            Ok(slot) => slot,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        let Some(receiver) = self.touch(&seen, slot, Direction::Inbound, now) else {
+            return Verdict::Drop(DropReason::NoMapping);
+        };
+        rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
+        rewrite::endpoint(packet, Side::Destination, receiver.inside, receiver.in_port);
+        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         Verdict::Translated
     }
 
@@ -576,6 +716,15 @@ fn timeout_for(config: &Config, protocol: Protocol, state: u8) -> u32 {
         Protocol::Udp => config.udp_ms,
         Protocol::Icmp => config.icmp_ms,
     }
+}
+
+/// How an inbound flow may use a mapping.
+#[derive(Clone, Copy, Debug)]
+enum Admission {
+    /// Its own session.
+    Session(Slot),
+    /// A new session for a remote the filter or a port forward lets in.
+    New(Session),
 }
 
 /// The IPv4 header fields the pipeline decides on, read once.

@@ -15,6 +15,10 @@ pub struct Stats {
     pub passed: u32,
     /// ICMP errors the core asked the caller to send.
     pub icmp_requested: u32,
+    /// Packets translated on both sides between two inside hosts (hairpinning).
+    pub hairpinned: u32,
+    /// TCP SYNs whose MSS option was lowered to fit the link.
+    pub mss_clamped: u32,
     /// Packets dropped, by [`DropReason`] number.
     pub dropped: [u32; DropReason::COUNT],
     /// Sessions created, per protocol (TCP, UDP, ICMP).

@@ -9,7 +9,7 @@
 //!
 //! ICMP identifiers have no class or parity: the identifier itself, else any free one.
 
-use super::{Protocol, Table};
+use super::Protocol;
 use crate::random::Random;
 
 /// First of lwIP's own ephemeral ports (`TCP_LOCAL_PORT_RANGE_START`): never handed out.
@@ -18,16 +18,16 @@ pub const LWIP_EPHEMERAL_START: u16 = 0xC000;
 /// Random tries before the sweep.
 const RANDOM_TRIES: u32 = 16;
 
-/// Picks a free external port for `in_port` on `netif`, or `None` when the class is exhausted.
+/// Picks an external port for `in_port` that `taken` says is free, or `None` when the class
+/// is exhausted.
 pub fn allocate(
-    table: &Table,
     protocol: Protocol,
-    netif: u8,
     in_port: u16,
     range: (u16, u16),
     random: &mut Random,
+    taken: impl Fn(u16) -> bool,
 ) -> Option<u16> {
-    let free = |port: u16| port != 0 && !table.ext_port_in_use(netif, port);
+    let free = |port: u16| port != 0 && !taken(port);
     let (low, high, parity) = match protocol {
         Protocol::Icmp => (1, u16::MAX, None),
         _ if in_port < 1024 => (1, 1023, Some(in_port & 1)),
@@ -88,8 +88,8 @@ mod tests {
     fn preserves_a_free_port() {
         let t = table_with(&[]);
         let mut r = Random::new([1, 1]);
-        assert_eq!(allocate(&t, Protocol::Udp, 1, 5353, RANGE, &mut r), Some(5353));
-        assert_eq!(allocate(&t, Protocol::Udp, 1, 123, RANGE, &mut r), Some(123));
+        assert_eq!(allocate(Protocol::Udp, 5353, RANGE, &mut r, |p| t.ext_port_in_use(1, p)), Some(5353));
+        assert_eq!(allocate(Protocol::Udp, 123, RANGE, &mut r, |p| t.ext_port_in_use(1, p)), Some(123));
     }
 
     #[test]
@@ -97,9 +97,9 @@ mod tests {
         let t = table_with(&[123, 5000, 5001]);
         let mut r = Random::new([1, 2]);
         for _ in 0..50 {
-            let low = allocate(&t, Protocol::Udp, 1, 123, RANGE, &mut r).unwrap();
+            let low = allocate(Protocol::Udp, 123, RANGE, &mut r, |p| t.ext_port_in_use(1, p)).unwrap();
             assert!(low < 1024 && low != 123 && low & 1 == 1, "{low}");
-            let high = allocate(&t, Protocol::Tcp, 1, 5000, RANGE, &mut r).unwrap();
+            let high = allocate(Protocol::Tcp, 5000, RANGE, &mut r, |p| t.ext_port_in_use(1, p)).unwrap();
             assert!((1024..0xC000).contains(&high) && high & 1 == 0 && high != 5000, "{high}");
         }
     }
@@ -108,7 +108,7 @@ mod tests {
     fn never_preserves_into_lwip_ephemeral_range() {
         let t = table_with(&[]);
         let mut r = Random::new([3, 4]);
-        let p = allocate(&t, Protocol::Tcp, 1, 0xC123, RANGE, &mut r).unwrap();
+        let p = allocate(Protocol::Tcp, 0xC123, RANGE, &mut r, |p| t.ext_port_in_use(1, p)).unwrap();
         assert!(p < LWIP_EPHEMERAL_START);
         assert_eq!(p & 1, 1);
     }
@@ -117,16 +117,16 @@ mod tests {
     fn port_on_another_netif_is_free() {
         let t = table_with(&[5000]);
         let mut r = Random::new([1, 1]);
-        assert_eq!(allocate(&t, Protocol::Udp, 2, 5000, RANGE, &mut r), Some(5000));
+        assert_eq!(allocate(Protocol::Udp, 5000, RANGE, &mut r, |p| t.ext_port_in_use(2, p)), Some(5000));
     }
 
     #[test]
     fn exhausted_range_yields_none_and_sweep_finds_last_port() {
         let t = table_with(&[2000, 2001, 2002]);
         let mut r = Random::new([9, 9]);
-        assert_eq!(allocate(&t, Protocol::Udp, 1, 2000, (2000, 2002), &mut r), None);
+        assert_eq!(allocate(Protocol::Udp, 2000, (2000, 2002), &mut r, |p| t.ext_port_in_use(1, p)), None);
         let t = table_with(&[2000, 2002]);
         // Only 2001 is free: odd, while the inside port is even; any parity beats failing.
-        assert_eq!(allocate(&t, Protocol::Udp, 1, 2000, (2000, 2002), &mut r), Some(2001));
+        assert_eq!(allocate(Protocol::Udp, 2000, (2000, 2002), &mut r, |p| t.ext_port_in_use(1, p)), Some(2001));
     }
 }

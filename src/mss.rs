@@ -1,0 +1,182 @@
+//! TCP MSS clamping: a SYN's maximum segment size is lowered to what the link's MTU can carry
+//! (MTU − 40), so hosts never send segments the uplink would have to fragment or drop. The
+//! classic fix for PPPoE (MTU 1492) and VPN uplinks.
+
+use crate::wire::checksum::Delta;
+use crate::wire::ipv4;
+use crate::wire::tcp;
+
+const OPT_END: u8 = 0;
+const OPT_NOP: u8 = 1;
+const OPT_MSS: u8 = 2;
+/// IPv4 header (20) + TCP header (20) without options.
+const HEADERS: u16 = 40;
+
+/// The largest MSS a link with `mtu` carries without fragmentation, or `None` for an unknown
+/// (0) or absurd MTU.
+pub fn max_mss(mtu: u16) -> Option<u16> {
+    mtu.checked_sub(HEADERS).filter(|&mss| mss >= 88)
+}
+
+/// Lowers the MSS option of the TCP segment in `packet` to `limit` when it is larger, fixing
+/// the TCP checksum incrementally. Returns true when the option was rewritten.
+pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
+    let Ok(mut ip) = ipv4::Packet::new_checked(packet) else { return false };
+    let segment = ip.payload_mut();
+    let Ok(seg) = tcp::Packet::new_checked(&*segment) else { return false };
+    let header_len = seg.header_len();
+    let old_checksum = seg.checksum();
+    let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[])) else { return false };
+    let Some(&[hi, lo]) = segment.get(value_at..value_at + 2) else { return false };
+    if u16::from_be_bytes([hi, lo]) <= limit {
+        return false;
+    }
+    // The option may sit at an odd offset: account for the 16-bit words it straddles.
+    let word_start = value_at & !1;
+    let word_end = (value_at + 2 + 1) & !1;
+    let mut delta = Delta::new();
+    let old_words = words(segment, word_start, word_end);
+    if let Some(bytes) = segment.get_mut(value_at..value_at + 2) {
+        bytes.copy_from_slice(&limit.to_be_bytes());
+    }
+    let new_words = words(segment, word_start, word_end);
+    for (old, new) in old_words.iter().zip(new_words.iter()) {
+        delta.word(*old, *new);
+    }
+    let mut seg = match tcp::Packet::new_checked(segment) {
+        Ok(seg) => seg,
+        Err(_) => return false,
+    };
+    seg.set_checksum(delta.apply(old_checksum));
+    true
+}
+
+/// Offset of the MSS value inside a TCP header's bytes, if it carries a well-formed option.
+fn mss_value_offset(header: &[u8]) -> Option<usize> {
+    let mut at = tcp::HEADER_LEN;
+    while at < header.len() {
+        match *header.get(at)? {
+            OPT_END => return None,
+            OPT_NOP => at += 1,
+            kind => {
+                let len = usize::from(*header.get(at + 1)?);
+                if len < 2 || at + len > header.len() {
+                    return None;
+                }
+                if kind == OPT_MSS && len == 4 {
+                    return Some(at + 2);
+                }
+                at += len;
+            }
+        }
+    }
+    None
+}
+
+/// Up to two 16-bit words of `bytes[start..end]` (end − start ≤ 4).
+fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
+    let mut out = [0u16; 2];
+    for (i, w) in out.iter_mut().enumerate() {
+        let at = start + 2 * i;
+        if at + 2 <= end {
+            if let Some(&[a, b]) = bytes.get(at..at + 2) {
+                *w = u16::from_be_bytes([a, b]);
+            }
+        }
+    }
+    out
+}
+
+/// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
+/// be clamped to the uplink it arrived on (a local route carries no MTU).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LinkMtus {
+    links: [(u8, u16); 4],
+}
+
+impl LinkMtus {
+    pub const fn new() -> Self {
+        LinkMtus { links: [(0, 0); 4] }
+    }
+
+    pub fn learn(&mut self, netif: u8, mtu: u16) {
+        if mtu == 0 {
+            return;
+        }
+        let slot = self
+            .links
+            .iter()
+            .position(|&(n, m)| n == netif && m != 0)
+            .or_else(|| self.links.iter().position(|&(_, m)| m == 0));
+        if let Some(link) = slot.and_then(|i| self.links.get_mut(i)) {
+            *link = (netif, mtu);
+        }
+    }
+
+    pub fn get(&self, netif: u8) -> u16 {
+        self.links.iter().find(|&&(n, m)| n == netif && m != 0).map_or(0, |&(_, m)| m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum;
+
+    /// IPv4 + TCP SYN with options NOP, MSS 1460 (value at odd offset 23 of the segment).
+    fn syn_with_odd_mss() -> [u8; 48] {
+        let mut p = [0u8; 48];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 48, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 168, 1, 2, 8, 8, 8, 8]);
+        let seg = [0xc3, 0x50, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x70, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+        p[20..40].copy_from_slice(&seg);
+        p[40..48].copy_from_slice(&[OPT_NOP, OPT_MSS, 4, 0x05, 0xb4, OPT_NOP, OPT_NOP, OPT_END]);
+        ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
+        let c = tcp_checksum(&p);
+        p[36..38].copy_from_slice(&c.to_be_bytes());
+        p
+    }
+
+    fn tcp_checksum(p: &[u8]) -> u16 {
+        let mut copy = p.to_vec();
+        copy[36] = 0;
+        copy[37] = 0;
+        let sum = checksum::pseudo_header_sum(0xC0A8_0102, 0x0808_0808, 6, 28) + checksum::sum(&copy[20..]);
+        !checksum::fold(sum)
+    }
+
+    #[test]
+    fn clamps_an_odd_aligned_option_and_keeps_the_checksum_right() {
+        let mut p = syn_with_odd_mss();
+        assert!(clamp(&mut p, 1452));
+        assert_eq!(&p[43..45], &1452u16.to_be_bytes());
+        assert_eq!(u16::from_be_bytes([p[36], p[37]]), tcp_checksum(&p));
+    }
+
+    #[test]
+    fn smaller_mss_is_left_alone() {
+        let mut p = syn_with_odd_mss();
+        let before = p;
+        assert!(!clamp(&mut p, 1460));
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn malformed_options_are_left_alone() {
+        let mut p = syn_with_odd_mss();
+        p[42] = 9; // MSS option length beyond the header
+        let before = p;
+        assert!(!clamp(&mut p, 500));
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn mtu_memory() {
+        let mut m = LinkMtus::new();
+        m.learn(2, 1492);
+        m.learn(3, 1280);
+        m.learn(2, 1500);
+        assert_eq!((m.get(2), m.get(3), m.get(4)), (1500, 1280, 0));
+        assert_eq!(max_mss(1492), Some(1452));
+        assert_eq!(max_mss(0), None);
+    }
+}

@@ -1,0 +1,117 @@
+//! Static port forwarding: an external port on an outbound netif always leads to one inside
+//! endpoint, whoever sends to it (endpoint-independent filtering for that port only).
+
+use crate::pcb::Protocol;
+
+/// One forwarded port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Portmap {
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// lwIP index of the netif whose address is the external address.
+    pub netif: u8,
+    pub ext_port: u16,
+    pub inside: u32,
+    pub in_port: u16,
+}
+
+/// Why a port forward could not be added or removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortmapError {
+    /// No room for another port forward.
+    Full,
+    /// The external port is forwarded already, or a live mapping of another inside endpoint
+    /// uses it.
+    Conflict,
+    /// Port 0, an ICMP port forward, or an inside address that cannot be a host.
+    Invalid,
+    /// No such port forward.
+    NotFound,
+}
+
+/// Up to `P` port forwards (12 bytes each).
+#[derive(Debug)]
+pub struct Portmaps<const P: usize> {
+    maps: [Option<Portmap>; P],
+}
+
+impl<const P: usize> Portmaps<P> {
+    pub const fn new() -> Self {
+        Portmaps { maps: [None; P] }
+    }
+
+    pub fn clear(&mut self) {
+        self.maps = [None; P];
+    }
+
+    /// Adds `map` unless its external port is forwarded already (`Conflict`).
+    pub fn add(&mut self, map: Portmap) -> Result<(), PortmapError> {
+        if map.protocol == Protocol::Icmp || map.ext_port == 0 || map.in_port == 0 || map.inside == 0 {
+            return Err(PortmapError::Invalid);
+        }
+        if self.by_external(map.protocol, map.netif, map.ext_port).is_some() {
+            return Err(PortmapError::Conflict);
+        }
+        let slot = self.maps.iter_mut().find(|m| m.is_none()).ok_or(PortmapError::Full)?;
+        *slot = Some(map);
+        Ok(())
+    }
+
+    pub fn remove(&mut self, map: Portmap) -> Result<(), PortmapError> {
+        let slot = self.maps.iter_mut().find(|m| **m == Some(map)).ok_or(PortmapError::NotFound)?;
+        *slot = None;
+        Ok(())
+    }
+
+    /// The port forward of an external port.
+    pub fn by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<&Portmap> {
+        self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.ext_port == ext_port)
+    }
+
+    /// The first port forward leading to an inside endpoint: its outbound flows use that port.
+    pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<&Portmap> {
+        self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.inside == inside && m.in_port == in_port)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Portmap> {
+        self.maps.iter().flatten()
+    }
+}
+
+impl<const P: usize> Default for Portmaps<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web(ext_port: u16) -> Portmap {
+        Portmap { protocol: Protocol::Tcp, netif: 2, ext_port, inside: 0xC0A8_0105, in_port: 80 }
+    }
+
+    #[test]
+    fn add_find_remove() {
+        let mut maps = Portmaps::<2>::new();
+        maps.add(web(80)).unwrap();
+        maps.add(web(8080)).unwrap();
+        assert_eq!(maps.add(web(80)), Err(PortmapError::Conflict));
+        assert_eq!(maps.add(web(81)), Err(PortmapError::Full));
+        assert_eq!(maps.by_external(Protocol::Tcp, 2, 8080), Some(&web(8080)));
+        assert_eq!(maps.by_external(Protocol::Udp, 2, 8080), None);
+        assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(&web(80)));
+        maps.remove(web(80)).unwrap();
+        assert_eq!(maps.remove(web(80)), Err(PortmapError::NotFound));
+        assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(&web(8080)));
+    }
+
+    #[test]
+    fn invalid_forwards_are_refused() {
+        let mut maps = Portmaps::<4>::new();
+        assert_eq!(maps.add(Portmap { protocol: Protocol::Icmp, ..web(1) }), Err(PortmapError::Invalid));
+        assert_eq!(maps.add(web(0)), Err(PortmapError::Invalid));
+        assert_eq!(maps.add(Portmap { inside: 0, ..web(1) }), Err(PortmapError::Invalid));
+    }
+}

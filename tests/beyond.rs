@@ -1,0 +1,239 @@
+//! Beyond the original add-on: static port forwarding, hairpinning (RFC 4787 REQ-9,
+//! RFC 5382 REQ-8), run-time settings, per-host quota at run time, TCP MSS clamping and uplink
+//! changes. Every translated packet's checksums are recomputed from scratch by etherparse.
+
+mod common;
+
+use common::*;
+use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+use lwip_snat::pcb::Protocol;
+use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, PortmapError, Route, Verdict};
+
+const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: 0xC0A8_010B, in_port: 80 };
+
+fn run(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> (Verdict, Vec<u8>) {
+    let mut copy = p.to_vec();
+    let v = nat.process(&mut copy, &ctx, now);
+    if v == Verdict::Translated {
+        assert_checksums(&copy);
+    } else {
+        assert_eq!(copy, p, "a packet that is not translated is not modified");
+    }
+    (v, copy)
+}
+
+/// From a LAN host to the router's WAN address (a hairpin candidate).
+fn lan_to_wan_address() -> Context {
+    Context { in_netif: LAN, route: Route::Local { netif: WAN } }
+}
+
+fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
+    let mut h = TcpHeader::new(sport, dport, 1, 64240);
+    h.syn = true;
+    h.ack = ack;
+    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)]).unwrap();
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
+    v
+}
+
+fn mss_of(p: &[u8]) -> u16 {
+    let (_, rest) = etherparse::Ipv4Header::from_slice(p).unwrap();
+    let (h, _) = TcpHeader::from_slice(rest).unwrap();
+    h.options_iterator()
+        .find_map(|o| match o {
+            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
+            _ => None,
+        })
+        .unwrap()
+}
+
+// ---------------------------------------------------------------- port forwarding
+
+#[test]
+fn port_forward_reaches_the_inside_server_and_its_replies_go_back_out() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    let (v, syn) = run(&mut nat, inbound(), &tcp(SERVER, 5555, WAN_ADDR, 8080, SYN), 0);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((dst(&syn), dport(&syn)), (HOST_B, 80));
+    let (v, synack) = run(&mut nat, outbound(), &tcp(HOST_B, 80, SERVER, 5555, SYN | ACK), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
+    // Any remote may connect (endpoint-independent filtering for a forwarded port).
+    let (v, other) = run(&mut nat, inbound(), &tcp(SERVER2, 7, WAN_ADDR, 8080, SYN), 2);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(dst(&other), HOST_B);
+    // A non-SYN from a stranger opens nothing.
+    let (v, _) = run(&mut nat, inbound(), &tcp([9, 9, 9, 9], 7, WAN_ADDR, 8080, ACK), 3);
+    assert_eq!(v, Verdict::Drop(DropReason::Filtered));
+}
+
+#[test]
+fn port_forward_conflicts_are_refused_never_duplicated() {
+    let mut nat = nat();
+    // HOST_A holds external TCP port 8080 through a live mapping.
+    let (_, p) = run(&mut nat, outbound(), &tcp(HOST_A, 8080, SERVER, 80, SYN), 0);
+    assert_eq!(sport(&p), 8080);
+    assert_eq!(nat.add_portmap(WEB), Err(PortmapError::Conflict));
+    nat.flush();
+    nat.add_portmap(WEB).unwrap();
+    assert_eq!(nat.add_portmap(Portmap { inside: addr(HOST_A), ..WEB }), Err(PortmapError::Conflict));
+    // A forwarded port is never handed out to another inside endpoint.
+    let (_, p) = run(&mut nat, outbound(), &tcp(HOST_A, 8080, SERVER, 80, SYN), 1);
+    assert_ne!(sport(&p), 8080);
+    // UDP 8080 is a different port.
+    nat.add_portmap(Portmap { protocol: Protocol::Udp, ..WEB }).unwrap();
+    assert_eq!(nat.add_portmap(Portmap { protocol: Protocol::Icmp, ..WEB }), Err(PortmapError::Invalid));
+}
+
+#[test]
+fn port_forwards_survive_flush_and_removal_drops_their_sessions() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    run(&mut nat, inbound(), &tcp(SERVER, 5555, WAN_ADDR, 8080, SYN), 0);
+    nat.flush();
+    assert_eq!(nat.portmaps().count(), 1);
+    let (v, _) = run(&mut nat, inbound(), &tcp(SERVER, 5556, WAN_ADDR, 8080, SYN), 1);
+    assert_eq!(v, Verdict::Translated);
+    nat.remove_portmap(WEB).unwrap();
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 0);
+    let (v, _) = run(&mut nat, inbound(), &tcp(SERVER, 5557, WAN_ADDR, 8080, SYN), 2);
+    assert_eq!(v, Verdict::Pass, "no forward any more: the router's business");
+    assert_eq!(nat.remove_portmap(WEB), Err(PortmapError::NotFound));
+}
+
+#[test]
+fn outbound_flows_of_a_forwarded_server_use_its_forwarded_port() {
+    let mut nat = nat_with(Config { udp_filtering: Filtering::AddressAndPortDependent, ..Config::DEFAULT });
+    let dns = Portmap { protocol: Protocol::Udp, ext_port: 5353, in_port: 53, ..WEB };
+    nat.add_portmap(dns).unwrap();
+    let (_, p) = run(&mut nat, outbound(), &udp(HOST_B, 53, SERVER, 53, b"q"), 0);
+    assert_eq!(sport(&p), 5353);
+}
+
+// ---------------------------------------------------------------- hairpinning
+
+#[test]
+fn rfc5382_req8_tcp_hairpin_to_a_forwarded_port_shows_the_external_source() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    let (v, there) = run(&mut nat, lan_to_wan_address(), &tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN), 0);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(src(&there), WAN_ADDR, "the receiver sees the sender's external address");
+    assert_eq!((dst(&there), dport(&there)), (HOST_B, 80));
+    let ext_a = sport(&there);
+    // The server answers the external endpoint it saw; that comes back hairpinned too.
+    let (v, back) = run(&mut nat, lan_to_wan_address(), &tcp(HOST_B, 80, WAN_ADDR, ext_a, SYN | ACK), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&back), sport(&back)), (WAN_ADDR, 8080));
+    assert_eq!((dst(&back), dport(&back)), (HOST_A, 40000));
+    assert_eq!(nat.stats().hairpinned, 2);
+}
+
+#[test]
+fn rfc4787_req9_udp_hairpin_between_two_mappings() {
+    let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    // HOST_B has a mapping (e.g. it registered with a rendezvous server).
+    let (_, reg) = run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
+    let ext_b = sport(&reg);
+    let (v, p) = run(&mut nat, lan_to_wan_address(), &udp(HOST_A, 7000, WAN_ADDR, ext_b, b"hello B"), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&p), dst(&p), dport(&p)), (WAN_ADDR, HOST_B, 6000));
+    let ext_a = sport(&p);
+    let (v, r) = run(&mut nat, lan_to_wan_address(), &udp(HOST_B, 6000, WAN_ADDR, ext_a, b"hello A"), 2);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&r), sport(&r), dst(&r), dport(&r)), (WAN_ADDR, ext_b, HOST_A, 7000));
+}
+
+#[test]
+fn hairpin_honours_the_receivers_filter() {
+    let mut nat = nat();
+    let (_, reg) = run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
+    let (v, _) = run(&mut nat, lan_to_wan_address(), &udp(HOST_A, 7000, WAN_ADDR, sport(&reg), b"x"), 1);
+    assert_eq!(v, Verdict::Drop(DropReason::Filtered));
+}
+
+#[test]
+fn lan_host_reaching_the_routers_own_wan_service_is_untouched() {
+    let mut nat = nat();
+    let (v, _) = run(&mut nat, lan_to_wan_address(), &tcp(HOST_A, 40000, WAN_ADDR, 80, SYN), 0);
+    assert_eq!(v, Verdict::Pass);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 0);
+}
+
+// ---------------------------------------------------------------- run-time settings
+
+#[test]
+fn filtering_timeouts_and_quota_change_at_run_time() {
+    let mut nat = nat();
+    let (_, p) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let port = sport(&p);
+    assert_eq!(
+        run(&mut nat, inbound(), &udp(SERVER2, 1, WAN_ADDR, port, b"x"), 1).0,
+        Verdict::Drop(DropReason::Filtered)
+    );
+    let open =
+        Config { udp_filtering: Filtering::EndpointIndependent, udp_ms: 120_000, host_quota: 2, ..Config::DEFAULT };
+    nat.set_config(open).unwrap();
+    assert_eq!(run(&mut nat, inbound(), &udp(SERVER2, 1, WAN_ADDR, port, b"x"), 2).0, Verdict::Translated);
+    nat.tick(120_003);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "the shorter timeout applies to live sessions");
+    run(&mut nat, outbound(), &udp(HOST_A, 1, SERVER, 53, b"q"), 200_000);
+    run(&mut nat, outbound(), &udp(HOST_A, 2, SERVER, 53, b"q"), 200_000);
+    let refused = run(&mut nat, outbound(), &udp(HOST_A, 3, SERVER, 53, b"q"), 200_000).0;
+    assert_eq!(refused, Verdict::SendIcmp(lwip_snat::IcmpRequest::AdminProhibited));
+    assert_eq!(nat.stats().dropped(DropReason::HostQuota), 1);
+    assert!(
+        nat.set_config(Config { tcp_established_ms: 3_600_000, ..Config::DEFAULT }).is_err(),
+        "below RFC 5382's floor"
+    );
+}
+
+// ---------------------------------------------------------------- MSS clamping
+
+#[test]
+fn mss_of_forwarded_syns_is_clamped_to_the_uplink_mtu() {
+    let mut nat = nat();
+    let pppoe =
+        Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 1492 } };
+    let (v, syn) = run(&mut nat, pppoe, &syn_with_mss(HOST_A, 40000, SERVER, 443, false, 1460), 0);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(mss_of(&syn), 1452);
+    // The SYN-ACK coming in over the same uplink is clamped too, so the inside host never
+    // sends segments the uplink cannot carry.
+    let (v, synack) = run(&mut nat, inbound(), &syn_with_mss(SERVER, 443, WAN_ADDR, sport(&syn), true, 1460), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(mss_of(&synack), 1452);
+    // A smaller MSS is left alone.
+    let (_, small) = run(&mut nat, pppoe, &syn_with_mss(HOST_A, 40001, SERVER, 443, false, 1200), 2);
+    assert_eq!(mss_of(&small), 1200);
+    assert_eq!(nat.stats().mss_clamped, 2);
+}
+
+#[test]
+fn mss_clamping_can_be_turned_off() {
+    let mut nat = nat_with(Config { mss_clamp: false, ..Config::DEFAULT });
+    let pppoe =
+        Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 1492 } };
+    let (_, syn) = run(&mut nat, pppoe, &syn_with_mss(HOST_A, 40000, SERVER, 443, false, 1460), 0);
+    assert_eq!(mss_of(&syn), 1460);
+}
+
+// ---------------------------------------------------------------- uplink changes
+
+#[test]
+fn uplink_address_change_drops_its_mappings_and_new_flows_use_the_new_address() {
+    let mut nat = nat();
+    let (_, p) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let old_port = sport(&p);
+    // DHCP renews the WAN to 10.0.0.99: the shim reports it.
+    nat.netif_changed(WAN);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
+    let new_wan = [10, 0, 0, 99];
+    let ctx =
+        Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(new_wan), out_mtu: 1500 } };
+    let (_, p) = run(&mut nat, ctx, &udp(HOST_A, 5000, SERVER, 53, b"q"), 1);
+    assert_eq!(src(&p), new_wan);
+    assert_eq!(sport(&p), old_port, "the freed port is preserved again");
+}
