@@ -463,6 +463,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 self.hairpin(packet, &header, &flow, netif, now)
             }
             Ok(Message::Flow(flow)) => self.translate_inbound(packet, &header, &flow, netif, now),
+            Ok(Message::IcmpError)
+                if in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound =>
+            {
+                self.hairpin_icmp_error(packet, &header, netif, now)
+            }
             Ok(Message::IcmpError) => self.icmp_error_inbound(packet, &header, netif, now),
             Ok(Message::Other) | Err(_) => Verdict::Pass,
         }
@@ -634,6 +639,45 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         rewrite::icmp_error(packet, Side::Destination, session.inside, session.in_port);
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
+        Verdict::Translated
+    }
+
+    /// An ICMP error from an inside host about a hairpinned datagram it received from another
+    /// inside host (RFC 5508 REQ-7): it quotes `external:ext_a → receiver`, and goes back to the
+    /// original sender as if it came through the NAT from outside.
+    fn hairpin_icmp_error(&mut self, packet: &mut [u8], header: &Header, netif: u8, now: u32) -> Verdict {
+        let Ok(quoted) = flow::parse_icmp_error(packet, Side::Destination) else {
+            return Verdict::Pass;
+        };
+        if quoted.src != header.dst {
+            return Verdict::Pass;
+        }
+        // The receiver's session toward the sender's external endpoint gives its own external port…
+        let table = self.tables.get(quoted.protocol);
+        let receiver = table.find_outbound(netif, quoted.dst, quoted.dst_port, quoted.src, quoted.src_port);
+        let Some(receiver) = receiver.and_then(|slot| table.get(slot)).copied() else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        };
+        // …and the sender's session is the one toward that external port.
+        let filtering = Filtering::AddressAndPortDependent;
+        let sender = match table.find_inbound(netif, quoted.src_port, header.dst, receiver.ext_port, filtering) {
+            Inbound::Session(slot) if self.is_live(quoted.protocol, slot, now) => {
+                self.tables.get(quoted.protocol).get(slot).copied()
+            }
+            _ => None,
+        };
+        let Some(sender) = sender else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        };
+        if !flow::icmp_error_checksums_ok(packet) {
+            return Verdict::Drop(DropReason::IcmpBadChecksum);
+        }
+        rewrite::address(packet, Side::Source, header.dst);
+        rewrite::address(packet, Side::Destination, sender.inside);
+        rewrite::quoted_endpoint(packet, Side::Source, sender.inside, sender.in_port);
+        rewrite::quoted_endpoint(packet, Side::Destination, header.dst, receiver.ext_port);
+        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated
     }

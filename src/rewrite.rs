@@ -125,9 +125,15 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
 /// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.
 pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     rewrite_address(packet, side, addr);
+    quoted_endpoint(packet, side.opposite(), addr, port);
+}
+
+/// Rewrites the `side` endpoint of the datagram an ICMP error quotes, with the quoted
+/// checksums and the ICMP checksum (the outer header is left alone).
+pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     let Ok(mut ip) = ipv4::Packet::new_quoted(packet) else { return };
     let Ok(mut msg) = icmp::Packet::new_checked(ip.payload_mut()) else { return };
-    let change = endpoint(msg.quoted_mut(), side.opposite(), addr, port);
+    let change = endpoint(msg.quoted_mut(), side, addr, port);
     let new = change.apply(msg.checksum());
     msg.set_checksum(new);
 }

@@ -147,6 +147,20 @@ fn rfc4787_req9_udp_hairpin_between_two_mappings() {
 }
 
 #[test]
+fn rfc5508_req7_hairpinned_icmp_error_reaches_the_original_sender() {
+    let mut nat = nat();
+    nat.add_portmap(Portmap { protocol: Protocol::Udp, ..WEB }).unwrap();
+    let (_, there) = run(&mut nat, lan_to_wan_address(), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"to a closed port"), 0);
+    assert_eq!((src(&there), dst(&there), dport(&there)), (WAN_ADDR, HOST_B, 80));
+    // HOST_B has nothing on port 80: Port Unreachable, about the datagram as it received it.
+    let err = icmp_error(HOST_B, WAN_ADDR, 3, 3, &there, there.len());
+    let (v, back) = run(&mut nat, lan_to_wan_address(), &err, 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&back), dst(&back)), (WAN_ADDR, HOST_A), "from the external address, to the real sender");
+    assert_eq!(quoted(&back), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"to a closed port")[..], "quotes what A sent");
+}
+
+#[test]
 fn hairpin_honours_the_receivers_filter() {
     let mut nat = nat();
     let (_, reg) = run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
