@@ -2,6 +2,7 @@
 //! (DESIGN.md §2), as one readable function per step.
 
 use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
+use crate::config::{REASS_BLOCKS, REASS_SLOTS};
 use crate::flow::{self, Flow, Message};
 use crate::mss::{self, LinkMtus};
 use crate::pcb::host::{Hosts, Refused};
@@ -9,6 +10,7 @@ use crate::pcb::tcp::{self, Direction};
 use crate::pcb::{is_expired, port, Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
+use crate::reass::{Outcome, Reassembly};
 use crate::rewrite::{self, Side};
 use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
@@ -71,6 +73,7 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     tables: Tables<TCP, UDP, ICMP>,
     link_mtus: LinkMtus,
     hosts: Hosts<MAX_HOSTS>,
+    reass: Reassembly<REASS_SLOTS, REASS_BLOCKS>,
     random: Random,
     stats: Stats,
 }
@@ -93,6 +96,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             tables: Tables { tcp: FixedTable::new(), udp: FixedTable::new(), icmp: FixedTable::new() },
             link_mtus: LinkMtus::new(),
             hosts: Hosts::new(),
+            reass: Reassembly::new(),
             random: Random::new([0, 0]),
             stats: Stats {
                 translated_out: 0,
@@ -105,6 +109,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 dropped: [0; DropReason::COUNT],
                 created: [0; 3],
                 expired: [0; 3],
+                fragments_held: 0,
+                reassembled: 0,
+                reass_expired: 0,
             },
         }
     }
@@ -119,6 +126,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.portmaps.clear();
         self.link_mtus = LinkMtus::new();
         self.hosts.clear();
+        self.reass.clear();
         self.stats = Stats::default();
         for protocol in PROTOCOLS {
             let secret = self.random.next_u32();
@@ -230,6 +238,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 },
             );
         }
+        self.expire_fragments(now);
     }
 
     /// The netif's address changed or it went down: its mappings are void.
@@ -242,9 +251,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.remove_sessions(|s| s.inside == inside);
     }
 
-    /// Drops every session (rules and settings stay).
+    /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
         self.remove_sessions(|_| true);
+        self.reass.clear();
     }
 
     fn remove_sessions(&mut self, doomed: impl Fn(&Session) -> bool) {
@@ -288,6 +298,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 }
                 match self.rules.direction(ctx.in_netif, out_netif) {
                     rule::Direction::Unrelated => Verdict::Pass,
+                    rule::Direction::Reverse if header.fragment => {
+                        self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::ReverseDirection))
+                    }
                     rule::Direction::Reverse => self.reverse(packet, ctx.in_netif),
                     rule::Direction::Outbound => self.outbound(packet, &header, out_netif, out_addr, out_mtu, now),
                 }
@@ -305,8 +318,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });
         }
         if header.fragment {
-            // Until reassembly lands, a fragment cannot be matched to its ports.
-            return Verdict::Drop(DropReason::Fragment);
+            return self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
         }
         match flow::parse(packet, Side::Source) {
             Err(reason) => Verdict::Drop(reason),
@@ -455,8 +467,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn inbound(&mut self, packet: &mut [u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
         let header = Header::read(packet);
         if header.fragment {
-            // Until reassembly lands, fragments to the router are lwIP's to reassemble.
-            return Verdict::Pass;
+            // Which mapping a non-first fragment belongs to is unknowable, so every fragment
+            // that could belong to one is reassembled; the router's own datagrams then come
+            // back whole, find no mapping and are passed to lwIP.
+            return self.reassemble(packet, now).unwrap_or(Verdict::Pass);
         }
         match flow::parse(packet, Side::Destination) {
             Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
@@ -750,6 +764,49 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
         timeout_for(&self.config, protocol, state)
+    }
+}
+
+/// Fragments (DESIGN.md §2 step 4). Only the first fragment carries the ports, so a datagram
+/// is put together before any rule or mapping is applied to it, then handed back whole to be
+/// re-injected into `ip4_input()`: it comes through [`Nat::process`] again unfragmented,
+/// is translated, and lwIP fragments it again for the output link.
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// The datagram the last [`Verdict::Reassembled`] announced (empty otherwise): copy it into
+    /// a fresh pbuf and feed that to `ip4_input()` before the next call into the NAT.
+    pub fn reassembled(&self) -> &[u8] {
+        self.reass.datagram()
+    }
+
+    /// Datagrams waiting for more fragments, and the pool bytes they hold.
+    pub fn fragments_in_flight(&self) -> (usize, usize) {
+        (self.reass.in_flight(), self.reass.bytes_in_use())
+    }
+
+    /// Takes a fragment of a TCP, UDP or ICMP datagram into the pool; `None` for other
+    /// protocols, which no session translates (the caller decides their fate).
+    fn reassemble(&mut self, packet: &[u8], now: u32) -> Option<Verdict> {
+        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
+        Protocol::from_ip(protocol)?;
+        // Stale datagrams go first, so a late `tick` never keeps a new one out.
+        self.expire_fragments(now);
+        Some(match self.reass.accept(packet, now) {
+            Outcome::Held => {
+                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+                Verdict::Held
+            }
+            Outcome::Complete(len) => {
+                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+                self.stats.reassembled = self.stats.reassembled.wrapping_add(1);
+                Verdict::Reassembled(len)
+            }
+            Outcome::Dropped(reason) => Verdict::Drop(reason),
+        })
+    }
+
+    fn expire_fragments(&mut self, now: u32) {
+        let expired = self.reass.expire(now, self.config.reass_timeout_ms) as u32;
+        self.stats.reass_expired = self.stats.reass_expired.wrapping_add(expired);
     }
 }
 

@@ -25,6 +25,14 @@ pub struct Stats {
     pub created: [u32; 3],
     /// Sessions removed by idle timeout, per protocol.
     pub expired: [u32; 3],
+    /// Fragments taken into the reassembly pool (the one completing a datagram included).
+    pub fragments_held: u32,
+    /// Datagrams reassembled and handed back for re-injection ([`Verdict::Reassembled`]).
+    ///
+    /// [`Verdict::Reassembled`]: crate::Verdict::Reassembled
+    pub reassembled: u32,
+    /// Datagrams whose fragments waited longer than `Config::reass_timeout_ms`.
+    pub reass_expired: u32,
 }
 
 impl Stats {

@@ -618,12 +618,29 @@ fn unknown_protocols_on_a_nat_path_are_dropped_not_leaked() {
 }
 
 #[test]
-fn fragments_on_a_nat_path_are_dropped_until_reassembly() {
+fn rfc4787_req14_out_of_order_fragments_are_reassembled_before_translation() {
     let mut nat = nat();
-    let mut p = udp(HOST_A, 5000, SERVER, 53, &[7u8; 64]);
-    p[6] |= 0x20; // MF
-    refill_ip_checksum(&mut p);
-    assert_eq!(verdict(&mut nat, outbound(), &p, 0), Verdict::Drop(DropReason::Fragment));
+    let whole = udp(HOST_A, 5000, SERVER, 53, &[7u8; 64]); // 72 bytes of IP payload
+    let mut first = whole[..20 + 32].to_vec();
+    first[2..4].copy_from_slice(&52u16.to_be_bytes());
+    first[6] = 0x20; // MF, offset 0
+    refill_ip_checksum(&mut first);
+    let mut second = whole[..20].to_vec();
+    second.extend_from_slice(&whole[20 + 32..]);
+    second[2..4].copy_from_slice(&60u16.to_be_bytes());
+    second[6..8].copy_from_slice(&4u16.to_be_bytes()); // offset 32 bytes, last
+    refill_ip_checksum(&mut second);
+    // The second fragment has no ports: it is held until the first one arrives.
+    assert_eq!(verdict(&mut nat, outbound(), &second, 0), Verdict::Held);
+    assert_eq!(verdict(&mut nat, outbound(), &first, 0), Verdict::Reassembled(whole.len()));
+    // The shim feeds the whole datagram back to ip4_input (DF cleared, like lwIP's ip4_reass).
+    let mut expected = whole.clone();
+    expected[6] = 0;
+    refill_ip_checksum(&mut expected);
+    assert_eq!(nat.reassembled(), &expected[..]);
+    let whole = nat.reassembled().to_vec();
+    let p = out(&mut nat, whole, 0);
+    assert_eq!((src(&p), sport(&p)), (WAN_ADDR, 5000));
 }
 
 // ---------------------------------------------------------------- rules

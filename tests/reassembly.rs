@@ -1,0 +1,442 @@
+//! Fragments through `Nat::process`: reassembly in any order (RFC 4787 REQ-14), re-injection
+//! of the whole datagram the way the lwIP shim does it, every hostile pattern with its counter,
+//! pool exhaustion and timeout, and ICMP errors quoting a fragment. Fragments are cut and every
+//! checksum is recomputed by etherparse, independently of the code under test.
+
+mod common;
+
+use common::*;
+use etherparse::{IpFragOffset, Ipv4Header};
+use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
+use lwip_snat::{Config, Context, DropReason, Route, Verdict};
+
+/// Payload bytes `offset..end` of the datagram `whole` as a fragment, built by etherparse.
+/// Non-first fragments lose the header options, as a sender's fragmentation would do.
+fn fragment(whole: &[u8], offset: usize, end: usize) -> Vec<u8> {
+    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
+    let payload = &rest[..usize::from(h.payload_len().unwrap())];
+    if offset != 0 {
+        h.options = Default::default();
+    }
+    h.dont_fragment = false;
+    h.more_fragments = end < payload.len();
+    h.fragment_offset = IpFragOffset::try_new((offset / 8) as u16).unwrap();
+    h.set_payload_len(end - offset).unwrap();
+    h.header_checksum = h.calc_header_checksum();
+    let mut v = h.to_bytes().to_vec();
+    v.extend_from_slice(&payload[offset..end]);
+    v
+}
+
+/// The fragments of `whole` between consecutive `cuts` (payload offsets, multiples of 8).
+fn fragments(whole: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+    let (h, _) = Ipv4Header::from_slice(whole).unwrap();
+    let len = usize::from(h.payload_len().unwrap());
+    let mut bounds = vec![0];
+    bounds.extend_from_slice(cuts);
+    bounds.push(len);
+    bounds.windows(2).map(|w| fragment(whole, w[0], w[1])).collect()
+}
+
+/// `whole` as reassembly must hand it back: DF and offset cleared, header checksum redone.
+fn as_reassembled(whole: &[u8]) -> Vec<u8> {
+    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
+    h.dont_fragment = false;
+    h.header_checksum = h.calc_header_checksum();
+    let mut v = h.to_bytes().to_vec();
+    v.extend_from_slice(&rest[..usize::from(h.payload_len().unwrap())]);
+    v
+}
+
+/// What the shim does: feeds each fragment in turn, and the datagram a `Reassembled` verdict
+/// announces back in as a fresh packet. Returns the verdict of the re-injected datagram and the
+/// bytes lwIP then carries on with.
+fn deliver(nat: &mut TestNat, ctx: Context, frags: &[Vec<u8>], now: u32) -> (Verdict, Vec<u8>) {
+    for (i, frag) in frags.iter().enumerate() {
+        let mut copy = frag.clone();
+        match nat.process(&mut copy, &ctx, now) {
+            Verdict::Held => assert!(i + 1 < frags.len(), "the last fragment must complete the datagram"),
+            Verdict::Reassembled(len) => {
+                assert_eq!(i + 1, frags.len(), "completed before all fragments arrived");
+                assert_eq!(copy, *frag, "the fragment's own buffer is not touched");
+                let mut whole = nat.reassembled().to_vec();
+                assert_eq!(whole.len(), len);
+                assert_checksums(&whole);
+                let verdict = nat.process(&mut whole, &ctx, now);
+                return (verdict, whole);
+            }
+            other => panic!("fragment {i}: {other:?}"),
+        }
+    }
+    panic!("no fragment completed the datagram");
+}
+
+fn process(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> Verdict {
+    nat.process(&mut p.to_vec(), &ctx, now)
+}
+
+/// LAN → WAN forwarded, WAN link MTU 1500.
+fn out_ctx() -> Context {
+    outbound()
+}
+
+/// A UDP datagram with `len` bytes of data; the IP identification is the source port, so
+/// datagrams of different flows never share a reassembly key.
+fn big_udp(src_addr: [u8; 4], sport: u16, dst_addr: [u8; 4], dport: u16, len: usize) -> Vec<u8> {
+    let payload: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut p = udp(src_addr, sport, dst_addr, dport, &payload);
+    p[4..6].copy_from_slice(&sport.to_be_bytes());
+    refill_ip_checksum(&mut p);
+    p
+}
+
+/// A translated unfragmented flow that must keep working whatever the pool's state.
+fn unrelated_flow_translates(nat: &mut TestNat, now: u32) {
+    let mut p = tcp(HOST_B, 41000, SERVER2, 443, SYN);
+    assert_eq!(nat.process(&mut p, &out_ctx(), now), Verdict::Translated);
+    assert_checksums(&p);
+    assert_eq!(src(&p), WAN_ADDR);
+}
+
+// ---------------------------------------------------------------- the normal way
+
+#[test]
+fn rfc4787_req14_out_of_order_fragments_are_reassembled_then_translated_both_ways() {
+    let mut nat = nat();
+    let request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
+    let mut frags = fragments(&request, &[1480, 2960]);
+    frags.rotate_left(1); // 2nd, 3rd, then the first, which carries the ports
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &frags, 0);
+    assert_eq!(verdict, Verdict::Translated);
+    assert_checksums(&out);
+    // Byte for byte the datagram HOST_A sent, but for source address, port and checksums.
+    let mut expected = as_reassembled(&request);
+    expected[12..16].copy_from_slice(&WAN_ADDR);
+    expected[20..22].copy_from_slice(&out[20..22]);
+    expected[10..12].copy_from_slice(&out[10..12]);
+    expected[26..28].copy_from_slice(&out[26..28]);
+    assert_eq!(out, expected);
+    assert_eq!((dst(&out), dport(&out)), (SERVER, 4000));
+
+    // The reply comes back in fragments to the router's address, last one first.
+    let reply = big_udp(SERVER, 4000, WAN_ADDR, sport(&out), 2000);
+    let mut frags = fragments(&reply, &[984]);
+    frags.reverse();
+    let (verdict, back) = deliver(&mut nat, inbound(), &frags, 1);
+    assert_eq!(verdict, Verdict::Translated);
+    assert_checksums(&back);
+    assert_eq!((dst(&back), dport(&back), src(&back), sport(&back)), (HOST_A, 5000, SERVER, 4000));
+
+    let stats = nat.stats();
+    assert_eq!((stats.fragments_held, stats.reassembled, stats.reass_expired), (5, 2, 0));
+    assert_eq!((stats.translated_out, stats.translated_in, stats.total_dropped()), (1, 1, 0));
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[test]
+fn tcp_first_fragment_with_options_in_the_ip_header_reassembles() {
+    let mut nat = nat();
+    let mut syn = tcp_data(HOST_A, 40000, SERVER, 80, SYN, &[0x5A; 600]);
+    // Add an 8-byte IP option block (NOP padding then EOL) to the whole datagram.
+    let (mut h, rest) = Ipv4Header::from_slice(&syn).unwrap();
+    h.options = [1, 1, 1, 1, 1, 1, 1, 0][..].try_into().unwrap();
+    let rest = rest.to_vec();
+    h.set_payload_len(rest.len()).unwrap();
+    h.header_checksum = h.calc_header_checksum();
+    syn = h.to_bytes().to_vec();
+    syn.extend_from_slice(&rest);
+    let frags = fragments(&syn, &[304]);
+    assert_eq!(frags[0].len(), 28 + 304);
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &frags, 0);
+    assert_eq!(verdict, Verdict::Translated);
+    assert_checksums(&out);
+    assert_eq!(out[0] & 0x0F, 7, "the first fragment's header, options included");
+    assert_eq!((src(&out), dport(&out)), (WAN_ADDR, 80));
+}
+
+#[test]
+fn router_own_fragmented_datagrams_come_back_whole_and_pass() {
+    let mut nat = nat();
+    // A big ping to the router and a UDP datagram to one of its services: no mapping.
+    let mut ping = Vec::new();
+    etherparse::PacketBuilder::ipv4(SERVER, WAN_ADDR, 64)
+        .icmpv4_echo_request(7, 1)
+        .write(&mut ping, &[0xEE; 3000])
+        .unwrap();
+    let (verdict, whole) = deliver(&mut nat, inbound(), &fragments(&ping, &[1480, 2960]), 0);
+    assert_eq!(verdict, Verdict::Pass);
+    assert_eq!(whole, as_reassembled(&ping), "lwIP gets the datagram exactly as sent");
+    let dns = big_udp(SERVER, 53, WAN_ADDR, 0xC123, 1800);
+    let (verdict, _) = deliver(&mut nat, inbound(), &fragments(&dns, &[1480]), 0);
+    assert_eq!(verdict, Verdict::Pass);
+    // Protocols no session translates are lwIP's to reassemble.
+    let mut esp = fragment(&big_udp(SERVER, 1, WAN_ADDR, 2, 100), 0, 48);
+    esp[9] = 50;
+    refill_ip_checksum(&mut esp);
+    assert_eq!(process(&mut nat, inbound(), &esp, 0), Verdict::Pass);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[test]
+fn untranslatable_protocol_fragments_are_dropped_on_a_nat_path_without_using_the_pool() {
+    let mut nat = nat();
+    let mut gre = fragment(&big_udp(HOST_A, 1, SERVER, 2, 100), 0, 48);
+    gre[9] = 47;
+    refill_ip_checksum(&mut gre);
+    assert_eq!(process(&mut nat, out_ctx(), &gre, 0), Verdict::Drop(DropReason::UnsupportedProtocol));
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!(nat.stats().fragments_held, 0);
+}
+
+#[test]
+fn fragments_against_a_rule_are_reassembled_then_refused() {
+    let mut nat = nat();
+    let reverse =
+        Context { in_netif: WAN, route: Route::Forward { out_netif: LAN, out_addr: addr(HOST_A), out_mtu: 1500 } };
+    let sneak = big_udp(SERVER, 53, HOST_A, 5000, 2000);
+    let (verdict, _) = deliver(&mut nat, reverse, &fragments(&sneak, &[1480]), 0);
+    assert_eq!(verdict, Verdict::Drop(DropReason::ReverseDirection));
+}
+
+#[test]
+fn ttl_expiring_fragments_pass_untranslated_to_lwip() {
+    let mut nat = nat();
+    let mut frag = fragment(&big_udp(HOST_A, 5000, SERVER, 53, 2000), 0, 1480);
+    set_ttl(&mut frag, 1);
+    assert_eq!(process(&mut nat, out_ctx(), &frag, 0), Verdict::Pass, "lwIP tells the inside host");
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+// ---------------------------------------------------------------- hostile patterns
+
+/// Asserts `reason` was counted exactly once and nothing else was dropped.
+fn counted_once(nat: &TestNat, reason: DropReason) {
+    assert_eq!(nat.stats().dropped(reason), 1, "{}", reason.name());
+    assert_eq!(nat.stats().total_dropped(), 1);
+}
+
+#[test]
+fn overlapping_fragment_with_other_bytes_drops_the_whole_datagram() {
+    let mut nat = nat();
+    let whole = big_udp(HOST_A, 5000, SERVER, 53, 200);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&whole, 0, 96), 0), Verdict::Held);
+    let mut forged = fragment(&whole, 88, 200);
+    forged[21] ^= 0xFF; // payload byte 89, held already with another value
+    refill_ip_checksum(&mut forged);
+    assert_eq!(process(&mut nat, out_ctx(), &forged, 0), Verdict::Drop(DropReason::FragmentOverlap));
+    counted_once(&nat, DropReason::FragmentOverlap);
+    assert_eq!(nat.fragments_in_flight(), (0, 0), "the whole datagram is gone");
+    // The genuine rest alone can no longer complete it.
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&whole, 96, 200), 0), Verdict::Held);
+}
+
+#[test]
+fn tcp_first_fragment_too_short_for_the_header_is_dropped() {
+    let mut nat = nat();
+    let syn = tcp_data(HOST_A, 40000, SERVER, 80, SYN, &[1; 100]);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&syn, 16, 120), 0), Verdict::Held);
+    // RFC 1858 tiny fragment: 16 bytes cannot hold a 20-byte TCP header.
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&syn, 0, 16), 0), Verdict::Drop(DropReason::FragmentTooShort));
+    counted_once(&nat, DropReason::FragmentTooShort);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!(nat.stats().translated_out, 0);
+}
+
+#[test]
+fn fragments_adding_up_to_more_than_65535_bytes_are_dropped() {
+    let mut nat = nat();
+    // Offset 65528 (the largest) carrying 16 bytes: 20 + 65544 > 65535 ("ping of death").
+    let mut frag = fragment(&big_udp(HOST_A, 5000, SERVER, 53, 200), 0, 16);
+    frag[6..8].copy_from_slice(&8191u16.to_be_bytes());
+    refill_ip_checksum(&mut frag);
+    assert_eq!(process(&mut nat, out_ctx(), &frag, 0), Verdict::Drop(DropReason::FragmentTooBig));
+    counted_once(&nat, DropReason::FragmentTooBig);
+}
+
+#[test]
+fn fragment_beyond_the_pool_limit_drops_its_datagram() {
+    let mut nat = nat();
+    let whole = big_udp(HOST_A, 5000, SERVER, 53, 200);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&whole, 0, 96), 0), Verdict::Held);
+    // The pool holds a payload of at most REASS_BYTES - 64; reach 8 bytes past that.
+    let offset = REASS_BYTES - 64;
+    let mut frag = fragment(&whole, 96, 104);
+    frag[6..8].copy_from_slice(&((offset / 8) as u16).to_be_bytes());
+    refill_ip_checksum(&mut frag);
+    let expected = if 20 + offset + 8 > 65535 { DropReason::FragmentTooBig } else { DropReason::FragmentBeyondLimit };
+    assert_eq!(process(&mut nat, out_ctx(), &frag, 0), Verdict::Drop(expected));
+    counted_once(&nat, expected);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[test]
+fn duplicate_fragment_is_dropped_and_counted_and_the_datagram_still_completes() {
+    let mut nat = nat();
+    let whole = big_udp(HOST_A, 5000, SERVER, 53, 2000);
+    let frags = fragments(&whole, &[1480]);
+    assert_eq!(process(&mut nat, out_ctx(), &frags[0], 0), Verdict::Held);
+    assert_eq!(process(&mut nat, out_ctx(), &frags[0], 0), Verdict::Drop(DropReason::FragmentDuplicate));
+    counted_once(&nat, DropReason::FragmentDuplicate);
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &frags[1..], 0);
+    assert_eq!(verdict, Verdict::Translated);
+    assert_eq!(src(&out), WAN_ADDR);
+}
+
+#[test]
+fn too_many_datagrams_in_flight_new_ones_dropped_old_ones_complete_normal_traffic_flows() {
+    let mut nat = nat();
+    let datagrams: Vec<Vec<u8>> =
+        (0..REASS_SLOTS).map(|i| big_udp(HOST_A, 6000 + i as u16, SERVER, 53, 1000 + 8 * i)).collect();
+    for d in &datagrams {
+        assert_eq!(process(&mut nat, out_ctx(), &fragment(d, 0, 512), 0), Verdict::Held);
+    }
+    // A flood of first fragments of new datagrams: every one refused, none takes a slot.
+    for ident in 0..200u16 {
+        let mut flood = fragment(&big_udp(HOST_B, 7000, SERVER, 53, 1000), 0, 512);
+        flood[4..6].copy_from_slice(&ident.wrapping_add(0x8000).to_be_bytes());
+        refill_ip_checksum(&mut flood);
+        assert_eq!(process(&mut nat, out_ctx(), &flood, 1), Verdict::Drop(DropReason::ReassemblyFull));
+        unrelated_flow_translates(&mut nat, 1);
+    }
+    assert_eq!(nat.stats().dropped(DropReason::ReassemblyFull), 200);
+    assert_eq!(nat.fragments_in_flight().0, REASS_SLOTS);
+    // The datagrams in progress are unaffected.
+    for d in &datagrams {
+        let len = usize::from(Ipv4Header::from_slice(d).unwrap().0.payload_len().unwrap());
+        let (verdict, out) = deliver(&mut nat, out_ctx(), &[fragment(d, 512, len)], 2);
+        assert_eq!(verdict, Verdict::Translated);
+        assert_eq!(&out[28..], &d[28..]);
+    }
+    assert_eq!(nat.stats().reassembled as usize, REASS_SLOTS);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[test]
+fn pool_bytes_exhausted_drops_the_datagram_that_needs_more_while_others_translate() {
+    let mut nat = nat();
+    // The largest datagram the pool holds takes all but two of its blocks so far.
+    let max_payload = REASS_BYTES - 64;
+    let payload = max_payload - 128;
+    let hog = big_udp(HOST_A, 5000, SERVER, 53, max_payload - 8);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&hog, 0, payload), 0), Verdict::Held);
+    assert_eq!(nat.fragments_in_flight(), (1, REASS_BYTES - 2 * 64));
+    // A second datagram fits its first fragment into the last two blocks, then needs more.
+    let other = big_udp(HOST_B, 5001, SERVER, 53, 300);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&other, 0, 64), 0), Verdict::Held);
+    unrelated_flow_translates(&mut nat, 0);
+    assert_eq!(
+        process(&mut nat, out_ctx(), &fragment(&other, 64, 308), 0),
+        Verdict::Drop(DropReason::ReassemblyNoRoom)
+    );
+    counted_once(&nat, DropReason::ReassemblyNoRoom);
+    // The first datagram still completes.
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &[fragment(&hog, payload, max_payload)], 0);
+    assert_eq!(verdict, Verdict::Translated);
+    assert_checksums(&out);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[test]
+fn fragments_time_out_through_tick_across_the_clock_wrap() {
+    let mut nat = nat();
+    let whole = big_udp(HOST_A, 5000, SERVER, 53, 2000);
+    let frags = fragments(&whole, &[1480]);
+    let start = u32::MAX - 4_000;
+    assert_eq!(process(&mut nat, out_ctx(), &frags[0], start), Verdict::Held);
+    nat.tick(start.wrapping_add(15_000));
+    assert_eq!(nat.fragments_in_flight().0, 1, "lwIP's IP_REASS_MAXAGE is 15 s");
+    nat.tick(start.wrapping_add(15_001)); // the clock wrapped past zero in between
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!(nat.stats().reass_expired, 1);
+    // The rest of the datagram arrives too late: it starts over and never completes.
+    assert_eq!(process(&mut nat, out_ctx(), &frags[1], start.wrapping_add(15_002)), Verdict::Held);
+    assert_eq!(nat.stats().reassembled, 0);
+}
+
+#[test]
+fn configured_timeout_applies_and_stale_slots_are_reclaimed_without_a_tick() {
+    let mut nat = nat_with(Config { reass_timeout_ms: 2_000, ..Config::DEFAULT });
+    for i in 0..REASS_SLOTS {
+        let d = big_udp(HOST_A, 6000 + i as u16, SERVER, 53, 1000);
+        assert_eq!(process(&mut nat, out_ctx(), &fragment(&d, 0, 512), 0), Verdict::Held);
+    }
+    let late = big_udp(HOST_B, 7000, SERVER, 53, 1000);
+    assert_eq!(
+        process(&mut nat, out_ctx(), &fragment(&late, 0, 512), 2_000),
+        Verdict::Drop(DropReason::ReassemblyFull)
+    );
+    // No tick came, yet at 2001 ms the stale datagrams give way.
+    let (verdict, _) = deliver(&mut nat, out_ctx(), &fragments(&late, &[512]), 2_001);
+    assert_eq!(verdict, Verdict::Translated);
+    assert_eq!(nat.stats().reass_expired as usize, REASS_SLOTS);
+}
+
+#[test]
+fn flush_discards_fragments() {
+    let mut nat = nat();
+    let whole = big_udp(HOST_A, 5000, SERVER, 53, 2000);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&whole, 0, 1480), 0), Verdict::Held);
+    nat.flush();
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+// ---------------------------------------------------------------- ICMP errors quoting a fragment
+
+/// ICMP error `type/code` from `from` to `to` quoting the IP header and first 8 payload bytes
+/// of `quoted` (RFC 792), checksums by etherparse.
+fn error_quoting(from: [u8; 4], to: [u8; 4], icmp_type: u8, code: u8, quoted: &[u8]) -> Vec<u8> {
+    let header_len = usize::from(quoted[0] & 0x0F) * 4;
+    icmp_error(from, to, icmp_type, code, quoted, header_len + 8)
+}
+
+#[test]
+fn rfc5508_icmp_error_quoting_a_first_fragment_is_translated_both_ways() {
+    let mut nat = nat();
+    let request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &fragments(&request, &[1480, 2960]), 0);
+    assert_eq!(verdict, Verdict::Translated);
+    let ext_port = sport(&out);
+
+    // lwIP sends `out` on in fragments; a router beyond answers about the first one.
+    let first_out = fragment(&out, 0, 1480);
+    let error = error_quoting([198, 51, 100, 1], WAN_ADDR, 11, 0, &first_out);
+    let mut p = error.clone();
+    assert_eq!(nat.process(&mut p, &inbound(), 1), Verdict::Translated);
+    assert_checksums(&p); // outer IP, ICMP, quoted IP header
+    assert_eq!(dst(&p), HOST_A);
+    let inner = quoted(&p);
+    let (inner_ip, inner_l4) = Ipv4Header::from_slice(inner).unwrap();
+    assert!(inner_ip.more_fragments && inner_ip.fragment_offset.value() == 0, "still a first fragment");
+    assert_eq!((src(inner), sport(inner)), (HOST_A, 5000));
+    // The quoted UDP header is the one HOST_A sent, checksum (of the whole datagram) included.
+    let original_first = fragment(&request, 0, 1480);
+    assert_eq!(&inner_l4[..8], &original_first[20..28]);
+
+    // The other way: an inside host answers a fragmented inbound datagram with an error
+    // quoting the first fragment it received.
+    let reply = big_udp(SERVER, 4000, WAN_ADDR, ext_port, 2000);
+    let (verdict, back) = deliver(&mut nat, inbound(), &fragments(&reply, &[1480]), 2);
+    assert_eq!(verdict, Verdict::Translated);
+    let first_in = fragment(&back, 0, 1480);
+    let error = error_quoting(HOST_A, SERVER, 3, 3, &first_in);
+    let mut p = error.clone();
+    assert_eq!(nat.process(&mut p, &out_ctx(), 3), Verdict::Translated);
+    assert_checksums(&p);
+    assert_eq!(src(&p), WAN_ADDR);
+    let inner = quoted(&p);
+    assert_eq!((dst(inner), dport(inner)), (WAN_ADDR, ext_port));
+    assert_eq!(&inner[20..28], &fragment(&reply, 0, 1480)[20..28], "the UDP header SERVER sent");
+    assert_eq!(nat.stats().icmp_errors_translated, 2);
+}
+
+#[test]
+fn icmp_error_quoting_a_non_first_fragment_cannot_be_matched() {
+    let mut nat = nat();
+    let request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &fragments(&request, &[1480, 2960]), 0);
+    assert_eq!(verdict, Verdict::Translated);
+    // Payload bytes of a middle fragment are not ports: never translated on their say-so.
+    let error = error_quoting([198, 51, 100, 1], WAN_ADDR, 11, 0, &fragment(&out, 1480, 2960));
+    assert_ne!(process(&mut nat, inbound(), &error, 1), Verdict::Translated);
+    assert_eq!(nat.stats().icmp_errors_translated, 0);
+}
