@@ -430,13 +430,18 @@ fn rfc5508_icmp_error_quoting_a_first_fragment_is_translated_both_ways() {
 }
 
 #[test]
-fn icmp_error_quoting_a_non_first_fragment_cannot_be_matched() {
+fn icmp_error_quoting_a_non_first_fragment_is_never_translated() {
     let mut nat = nat();
     let request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
     let (verdict, out) = deliver(&mut nat, out_ctx(), &fragments(&request, &[1480, 2960]), 0);
     assert_eq!(verdict, Verdict::Translated);
-    // Payload bytes of a middle fragment are not ports: never translated on their say-so.
+    // Payload bytes of a middle fragment are not ports: no mapping is looked up on their say-so.
     let error = error_quoting([198, 51, 100, 1], WAN_ADDR, 11, 0, &fragment(&out, 1480, 2960));
-    assert_ne!(process(&mut nat, inbound(), &error, 1), Verdict::Translated);
+    assert_eq!(process(&mut nat, inbound(), &error, 1), Verdict::Pass, "left to lwIP, untranslated");
+    let reply = big_udp(SERVER, 4000, WAN_ADDR, sport(&out), 2000);
+    let (verdict, back) = deliver(&mut nat, inbound(), &fragments(&reply, &[1480]), 2);
+    assert_eq!(verdict, Verdict::Translated);
+    let error = error_quoting(HOST_A, SERVER, 3, 3, &fragment(&back, 1480, 2008));
+    assert_eq!(process(&mut nat, out_ctx(), &error, 3), Verdict::Drop(DropReason::IcmpMalformed));
     assert_eq!(nat.stats().icmp_errors_translated, 0);
 }
