@@ -36,8 +36,9 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     let word_end = (value_at + 2 + 1) & !1;
     let mut delta = Delta::new();
     let old_words = words(segment, word_start, word_end);
-    if let Some(bytes) = segment.get_mut(value_at..value_at + 2) {
-        bytes.copy_from_slice(&limit.to_be_bytes());
+    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
+    if let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) {
+        [*hi, *lo] = limit.to_be_bytes();
     }
     let new_words = words(segment, word_start, word_end);
     for (old, new) in old_words.iter().zip(new_words.iter()) {

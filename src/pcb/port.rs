@@ -9,6 +9,8 @@
 //!
 //! ICMP identifiers have no class or parity: the identifier itself, else any free one.
 
+use core::num::NonZeroU32;
+
 use super::Protocol;
 use crate::random::Random;
 
@@ -40,7 +42,8 @@ pub fn allocate(
     if low > high {
         return None;
     }
-    let span = u32::from(high - low) + 1;
+    // Non-zero by type, so `%` below has no division-by-zero panic path.
+    let span = NonZeroU32::MIN.saturating_add(u32::from(high - low));
     let with_parity = |offset: u32| {
         let port = (u32::from(low) + offset % span) as u16;
         match parity {
@@ -49,13 +52,13 @@ pub fn allocate(
         }
     };
     for _ in 0..RANDOM_TRIES {
-        let port = with_parity(random.below(span));
+        let port = with_parity(random.below(span.get()));
         if free(port) {
             return Some(port);
         }
     }
-    let start = random.below(span);
-    let sweep = (0..span).map(move |i| (u32::from(low) + (start + i) % span) as u16);
+    let start = random.below(span.get());
+    let sweep = (0..span.get()).map(move |i| (u32::from(low) + (start + i) % span) as u16);
     let same_parity = sweep.clone().filter(|&port| parity.is_none_or(|bit| port & 1 == bit));
     same_parity.chain(sweep).find(|&port| free(port))
 }
