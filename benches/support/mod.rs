@@ -1,0 +1,412 @@
+//! Traffic for the benchmarks and the callgrind example: a NAT warmed with N real flows, the
+//! packets that exercise it (real bytes, valid checksums), and the linear-search references
+//! that list-based lwIP NATs amount to.
+//!
+//! Shared by `benches/translate.rs` and `examples/callgrind_translate.rs` (through `#[path]`),
+//! so the instruction counts and the timings come from the same packets.
+#![allow(dead_code)]
+
+use lwip_snat::pcb::tcp::{self as tcp_state, Direction};
+use lwip_snat::rewrite::{self, Side};
+use lwip_snat::wire::{checksum, ipv4};
+use lwip_snat::{flow, Config, Context, Nat, Protocol, Route, Rule, Verdict};
+
+/// Table capacity of the benched NAT: the largest a build allows (`LWIP_SNAT_MAX_TCP/UDP`
+/// ≤ 32768), so every fill level runs in the same table, as on one router getting busier.
+pub const CAPACITY: usize = 32768;
+pub type BenchNat = Nat<CAPACITY, CAPACITY, 64>;
+
+/// Live mappings per protocol at which lookups are measured; the last is the full table.
+pub const SIZES: [usize; 5] = [16, 256, 1024, 4096, CAPACITY];
+
+/// New flows created per timed batch in the creation benches; the table is then brought back
+/// to its fill level (untimed). "Near full" leaves exactly this much room.
+pub const CHURN_BATCH: usize = 64;
+pub const NEAR_FULL: usize = CAPACITY - CHURN_BATCH;
+
+pub const LAN: u8 = 1;
+pub const WAN: u8 = 2;
+/// The router's address on the WAN netif: 100.64.0.1.
+pub const WAN_ADDR: u32 = 0x6440_0001;
+/// Inside hosts 192.168.1.10 ... (16 of them), the churn hosts 192.168.2.1 ... (4).
+const INSIDE_BASE: u32 = 0xC0A8_010A;
+const INSIDE_HOSTS: usize = 16;
+pub const CHURN_HOSTS: [u32; 4] = [0xC0A8_0201, 0xC0A8_0202, 0xC0A8_0203, 0xC0A8_0204];
+/// Remote servers 203.0.113.1 ... (250 of them).
+const REMOTE_BASE: u32 = 0xCB00_7101;
+const REMOTES: usize = 250;
+const FIRST_PORT: u16 = 1024;
+/// The clock the benches run at (ms); far from any timeout.
+pub const NOW: u32 = 10_000;
+
+pub const OUTBOUND: Context =
+    Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: WAN_ADDR, out_mtu: 1500 } };
+pub const INBOUND: Context = Context { in_netif: WAN, route: Route::Local { netif: WAN } };
+
+/// Byte stride of one packet template; every packet here is shorter.
+pub const STRIDE: usize = 64;
+
+/// The four endpoints of one flow, as the inside host sees them.
+#[derive(Clone, Copy, Debug)]
+pub struct Endpoints {
+    pub inside: u32,
+    pub in_port: u16,
+    pub remote: u32,
+    pub remote_port: u16,
+}
+
+/// Flow `i` of a fill: distinct inside ports (so distinct mappings), spread over 16 inside
+/// hosts and 250 remote servers.
+pub fn endpoints(i: usize) -> Endpoints {
+    Endpoints {
+        inside: INSIDE_BASE + (i % INSIDE_HOSTS) as u32,
+        in_port: FIRST_PORT + i as u16,
+        remote: REMOTE_BASE + (i % REMOTES) as u32,
+        remote_port: 443,
+    }
+}
+
+// ---- packets -------------------------------------------------------------------------------
+
+fn ip_header(p: &mut [u8], protocol: u8, src: u32, dst: u32) {
+    let total = p.len() as u16;
+    p[..20].copy_from_slice(&[0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, protocol, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    p[2..4].copy_from_slice(&total.to_be_bytes());
+    p[12..16].copy_from_slice(&src.to_be_bytes());
+    p[16..20].copy_from_slice(&dst.to_be_bytes());
+    ipv4::Packet::new_checked(&mut *p).expect("bench packet").fill_checksum();
+}
+
+fn l4_checksum(p: &[u8], protocol: u8) -> u16 {
+    let src = u32::from_be_bytes([p[12], p[13], p[14], p[15]]);
+    let dst = u32::from_be_bytes([p[16], p[17], p[18], p[19]]);
+    let sum = checksum::pseudo_header_sum(src, dst, protocol, (p.len() - 20) as u16) + checksum::sum(&p[20..]);
+    !checksum::fold(sum)
+}
+
+/// A 40-byte TCP segment (no payload: the common pure ACK).
+pub fn tcp(src: u32, sport: u16, dst: u32, dport: u16, flags: u8) -> Vec<u8> {
+    let mut p = vec![0u8; 40];
+    ip_header(&mut p, 6, src, dst);
+    p[20..22].copy_from_slice(&sport.to_be_bytes());
+    p[22..24].copy_from_slice(&dport.to_be_bytes());
+    p[24..28].copy_from_slice(&0x0102_0304u32.to_be_bytes());
+    p[28..32].copy_from_slice(&0x0506_0708u32.to_be_bytes());
+    p[32] = 5 << 4;
+    p[33] = flags;
+    p[34..36].copy_from_slice(&64240u16.to_be_bytes());
+    let c = l4_checksum(&p, 6);
+    p[36..38].copy_from_slice(&c.to_be_bytes());
+    p
+}
+
+/// A UDP datagram with a 32-byte payload (60 bytes in all).
+pub fn udp(src: u32, sport: u16, dst: u32, dport: u16) -> Vec<u8> {
+    let mut p = vec![0u8; 60];
+    ip_header(&mut p, 17, src, dst);
+    p[20..22].copy_from_slice(&sport.to_be_bytes());
+    p[22..24].copy_from_slice(&dport.to_be_bytes());
+    p[24..26].copy_from_slice(&40u16.to_be_bytes());
+    for (i, b) in p[28..].iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    let c = l4_checksum(&p, 17);
+    p[26..28].copy_from_slice(&c.to_be_bytes());
+    p
+}
+
+/// ICMP destination unreachable (port unreachable) from `from` to `to`, quoting the IP header
+/// and first 8 bytes of `quoted` as RFC 792 asks.
+pub fn icmp_port_unreachable(from: u32, to: u32, quoted: &[u8]) -> Vec<u8> {
+    let mut p = vec![0u8; 20 + 8 + 28];
+    ip_header(&mut p, 1, from, to);
+    p[20] = 3;
+    p[21] = 3;
+    p[28..].copy_from_slice(&quoted[..28]);
+    let c = checksum::checksum(&p[20..]);
+    p[22..24].copy_from_slice(&c.to_be_bytes());
+    p
+}
+
+/// True when the IP header checksum and the TCP/UDP checksum of `p` verify.
+pub fn checksums_ok(p: &[u8]) -> bool {
+    let ip_ok = checksum::fold(checksum::sum(&p[..20])) == 0xFFFF;
+    let l4_ok = match p[9] {
+        6 | 17 => l4_checksum(p, p[9]) == 0 || (p[9] == 17 && p[26..28] == [0, 0]),
+        1 => checksum::fold(checksum::sum(&p[20..])) == 0xFFFF,
+        _ => false,
+    };
+    ip_ok && l4_ok
+}
+
+fn port_at(p: &[u8], offset: usize) -> u16 {
+    u16::from_be_bytes([p[offset], p[offset + 1]])
+}
+
+// ---- the NAT under test --------------------------------------------------------------------
+
+/// A NAT of [`CAPACITY`] sessions per protocol, reset with a fixed seed and a LAN → WAN rule.
+/// Built on a thread with a large stack: the struct is ~2 MB, and unoptimised builds (CI's
+/// test mode) place temporaries of it on the stack.
+pub fn new_nat() -> Box<BenchNat> {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            let mut nat = Box::new(BenchNat::new());
+            // No per-host quota: 16 hosts share the whole table here.
+            let config = Config { host_quota: 0, ..Config::DEFAULT };
+            nat.reset(config, [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210]).expect("valid config");
+            nat.add_rule(Rule::Source(LAN)).expect("room for a rule");
+            nat
+        })
+        .expect("spawn")
+        .join()
+        .expect("build NAT")
+}
+
+/// Packet templates at a fixed stride, so per-packet setup is one short copy.
+pub struct Templates {
+    bytes: Vec<u8>,
+    lens: Vec<u8>,
+}
+
+impl Templates {
+    fn new() -> Self {
+        Templates { bytes: Vec::new(), lens: Vec::new() }
+    }
+
+    fn push(&mut self, packet: &[u8]) {
+        assert!(packet.len() <= STRIDE);
+        let start = self.bytes.len();
+        self.bytes.resize(start + STRIDE, 0);
+        self.bytes[start..start + packet.len()].copy_from_slice(packet);
+        self.lens.push(packet.len() as u8);
+    }
+
+    pub fn len(&self) -> usize {
+        self.lens.len()
+    }
+
+    pub fn get(&self, i: usize) -> &[u8] {
+        &self.bytes[i * STRIDE..i * STRIDE + usize::from(self.lens[i])]
+    }
+
+    /// Copies template `i` into `work` (which must hold [`STRIDE`] bytes) and returns the
+    /// packet's slice of it.
+    #[inline(always)]
+    pub fn load<'a>(&self, i: usize, work: &'a mut [u8; STRIDE]) -> &'a mut [u8] {
+        let len = usize::from(self.lens[i]);
+        work[..len].copy_from_slice(&self.bytes[i * STRIDE..i * STRIDE + len]);
+        &mut work[..len]
+    }
+}
+
+/// The packets of an established traffic mix: one of each kind per flow.
+pub struct Traffic {
+    pub flows: usize,
+    /// ACK segment inside → remote.
+    pub tcp_out: Templates,
+    /// ACK segment remote → the flow's external address and port.
+    pub tcp_in: Templates,
+    pub udp_out: Templates,
+    pub udp_in: Templates,
+    /// Port unreachable from the remote about the flow's (translated) UDP datagram.
+    pub icmp_error_in: Templates,
+}
+
+fn expect_translated(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context, what: &str) {
+    let verdict = nat.process(packet, ctx, NOW);
+    assert_eq!(verdict, Verdict::Translated, "{what}");
+    assert!(checksums_ok(packet), "{what}: checksums after translation");
+}
+
+/// Opens `flows` TCP connections (SYN, SYN-ACK, ACK) and UDP flows through `nat`, and returns
+/// the packets that then belong to live sessions.
+pub fn warm(nat: &mut BenchNat, flows: usize) -> Traffic {
+    let mut traffic = Traffic {
+        flows,
+        tcp_out: Templates::new(),
+        tcp_in: Templates::new(),
+        udp_out: Templates::new(),
+        udp_in: Templates::new(),
+        icmp_error_in: Templates::new(),
+    };
+    for i in 0..flows {
+        let e = endpoints(i);
+        let mut syn = tcp(e.inside, e.in_port, e.remote, e.remote_port, 0x02);
+        expect_translated(nat, &mut syn, &OUTBOUND, "SYN out");
+        let ext_port = port_at(&syn, 20);
+        let mut syn_ack = tcp(e.remote, e.remote_port, WAN_ADDR, ext_port, 0x12);
+        expect_translated(nat, &mut syn_ack, &INBOUND, "SYN-ACK in");
+        let ack_out = tcp(e.inside, e.in_port, e.remote, e.remote_port, 0x10);
+        expect_translated(nat, &mut ack_out.clone(), &OUTBOUND, "ACK out");
+        traffic.tcp_out.push(&ack_out);
+        traffic.tcp_in.push(&tcp(e.remote, e.remote_port, WAN_ADDR, ext_port, 0x10));
+
+        let udp_out = udp(e.inside, e.in_port, e.remote, e.remote_port);
+        let mut translated = udp_out.clone();
+        expect_translated(nat, &mut translated, &OUTBOUND, "UDP out");
+        let ext_port = port_at(&translated, 20);
+        traffic.udp_out.push(&udp_out);
+        traffic.udp_in.push(&udp(e.remote, e.remote_port, WAN_ADDR, ext_port));
+        traffic.icmp_error_in.push(&icmp_port_unreachable(e.remote, WAN_ADDR, &translated));
+    }
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), flows);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), flows);
+    // Every template translates (and is left untouched: `load` copies it first).
+    let mut work = [0u8; STRIDE];
+    for i in 0..flows {
+        expect_translated(nat, traffic.tcp_in.load(i, &mut work), &INBOUND, "ACK in");
+        expect_translated(nat, traffic.udp_in.load(i, &mut work), &INBOUND, "UDP in");
+        expect_translated(nat, traffic.icmp_error_in.load(i, &mut work), &INBOUND, "ICMP error in");
+    }
+    traffic
+}
+
+/// New flows for the creation benches: [`CHURN_BATCH`] SYNs and UDP datagrams from the churn
+/// hosts. With `taken`, each uses an inside port that a live mapping already holds, so the
+/// allocator must draw a random port; otherwise the inside port is free and kept.
+pub fn churn(fill: usize, taken: bool) -> (Templates, Templates) {
+    let (mut syns, mut datagrams) = (Templates::new(), Templates::new());
+    for j in 0..CHURN_BATCH {
+        let host = CHURN_HOSTS[j / 16];
+        let port = if taken { FIRST_PORT + (j % 16) as u16 } else { FIRST_PORT + (fill + j) as u16 };
+        let remote = REMOTE_BASE + (j % REMOTES) as u32;
+        syns.push(&tcp(host, port, remote, 443, 0x02));
+        datagrams.push(&udp(host, port, remote, 443));
+    }
+    (syns, datagrams)
+}
+
+/// Removes the churn hosts' sessions, bringing the table back to its fill level.
+pub fn drop_churn(nat: &mut BenchNat) {
+    for host in CHURN_HOSTS {
+        nat.remove_host(host);
+    }
+}
+
+// ---- the linear references -----------------------------------------------------------------
+
+/// A session as a list-based NAT stores it.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    inside: u32,
+    remote: u32,
+    in_port: u16,
+    ext_port: u16,
+    remote_port: u16,
+    netif: u8,
+    state: u8,
+    last_used: u32,
+}
+
+/// What list-based lwIP NATs do per packet, over the same sessions as a [`BenchNat`]: the same
+/// validation, parsing, state update and in-place rewrite (the crate's own functions), with the
+/// session found by a linear search. Only the lookup differs, so the ratio measures it.
+pub struct Linear {
+    protocol: Protocol,
+    /// Array entries in creation order (`Layout::Array`), or nodes linked newest first in
+    /// pool order (`Layout::List`, as a linked list allocated from a memory pool).
+    entries: Vec<Entry>,
+    next: Vec<u32>,
+    head: u32,
+    layout: Layout,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A contiguous array scanned front to back (esp-lwip's table, at best).
+    Array,
+    /// A singly linked list: every step waits for the previous node's `next` (the original
+    /// add-on's lists).
+    List,
+}
+
+const END: u32 = u32::MAX;
+
+impl Linear {
+    /// A copy of `nat`'s sessions of one protocol, in the order they were created.
+    pub fn from_nat(nat: &BenchNat, protocol: Protocol, layout: Layout) -> Self {
+        let entries: Vec<Entry> = nat
+            .sessions()
+            .filter(|&(p, _)| p == protocol)
+            .map(|(_, s)| Entry {
+                inside: s.inside,
+                remote: s.remote,
+                in_port: s.in_port,
+                ext_port: s.ext_port,
+                remote_port: s.remote_port,
+                netif: s.netif,
+                state: BenchNat::session_state(s),
+                last_used: s.last_used,
+            })
+            .collect();
+        // Newest first: node i links to node i - 1.
+        let next = (0..entries.len() as u32).map(|i| if i == 0 { END } else { i - 1 }).collect();
+        let head = if entries.is_empty() { END } else { entries.len() as u32 - 1 };
+        Linear { protocol, entries, next, head, layout }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn find(&self, matches: impl Fn(&Entry) -> bool) -> Option<usize> {
+        match self.layout {
+            Layout::Array => self.entries.iter().position(matches),
+            Layout::List => {
+                let mut i = self.head;
+                while i != END {
+                    if matches(&self.entries[i as usize]) {
+                        return Some(i as usize);
+                    }
+                    i = self.next[i as usize];
+                }
+                None
+            }
+        }
+    }
+
+    /// Translates an established flow's packet in either direction.
+    pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
+        let total_len = match ipv4::Packet::new_checked(&*packet) {
+            Ok(ip) if ip.verify_checksum() => ip.total_len(),
+            _ => return Verdict::Pass,
+        };
+        let Some(packet) = packet.get_mut(..total_len) else { return Verdict::Pass };
+        let (side, netif, out_addr) = match ctx.route {
+            Route::Forward { out_netif, out_addr, .. } => (Side::Source, out_netif, out_addr),
+            Route::Local { netif } => (Side::Destination, netif, 0),
+        };
+        let Ok(flow::Message::Flow(f)) = flow::parse(packet, side) else { return Verdict::Pass };
+        if f.protocol != self.protocol {
+            return Verdict::Pass;
+        }
+        let found = match side {
+            Side::Source => self.find(|e| {
+                e.netif == netif
+                    && e.inside == f.src
+                    && e.in_port == f.src_port
+                    && e.remote == f.dst
+                    && e.remote_port == f.dst_port
+            }),
+            Side::Destination => self.find(|e| {
+                e.netif == netif && e.ext_port == f.dst_port && e.remote == f.src && e.remote_port == f.src_port
+            }),
+        };
+        let Some(i) = found else { return Verdict::Pass };
+        let e = &mut self.entries[i];
+        if f.protocol == Protocol::Tcp {
+            let direction = if side == Side::Source { Direction::Outbound } else { Direction::Inbound };
+            e.state = tcp_state::advance(e.state, f.tcp_flags, direction);
+            e.last_used = now;
+        } else if side == Side::Source {
+            e.last_used = now;
+        }
+        match side {
+            Side::Source => rewrite::endpoint(packet, side, out_addr, e.ext_port),
+            Side::Destination => rewrite::endpoint(packet, side, e.inside, e.in_port),
+        };
+        Verdict::Translated
+    }
+}

@@ -1,0 +1,69 @@
+//! Translates a fixed number of packets of established flows, for counting instructions per
+//! packet under `valgrind --tool=callgrind` (see `.ci/callgrind`).
+//!
+//! Usage: `callgrind_translate <kind> <flows> <packets>` with kind one of `tcp_out`, `tcp_in`,
+//! `udp_out`, `udp_in`, `icmp_error_in`. The NAT is warmed with `flows` TCP and UDP flows, then
+//! `packets` ready-made copies of their packets (round-robin over the flows) are translated
+//! by [`translate_all`], the one function callgrind counts (`--toggle-collect`): no template
+//! copy or setup lands in the count, only `Nat::process`.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use lwip_snat::{Context, Verdict};
+use support::{BenchNat, Templates, INBOUND, OUTBOUND, STRIDE};
+
+#[inline(never)]
+fn translate_all(nat: &mut BenchNat, packets: &mut [u8], lens: &[u8], ctx: &Context) -> usize {
+    let mut translated = 0;
+    for (packet, &len) in packets.chunks_exact_mut(STRIDE).zip(lens) {
+        let packet = &mut packet[..usize::from(len)];
+        if nat.process(packet, ctx, support::NOW) == Verdict::Translated {
+            translated += 1;
+        }
+    }
+    translated
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: callgrind_translate <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in> <flows> <packets>";
+    let (Some(kind), Some(flows), Some(packets)) = (
+        args.get(1),
+        args.get(2).and_then(|a| a.parse::<usize>().ok()),
+        args.get(3).and_then(|a| a.parse::<usize>().ok()),
+    ) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    if flows == 0 || flows > support::CAPACITY {
+        eprintln!("flows must be in 1..={}", support::CAPACITY);
+        std::process::exit(2);
+    }
+    let mut nat = support::new_nat();
+    let traffic = support::warm(&mut nat, flows);
+    let (templates, ctx): (&Templates, &Context) = match kind.as_str() {
+        "tcp_out" => (&traffic.tcp_out, &OUTBOUND),
+        "tcp_in" => (&traffic.tcp_in, &INBOUND),
+        "udp_out" => (&traffic.udp_out, &OUTBOUND),
+        "udp_in" => (&traffic.udp_in, &INBOUND),
+        "icmp_error_in" => (&traffic.icmp_error_in, &INBOUND),
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    let mut buffer = vec![0u8; packets * STRIDE];
+    let mut lens = Vec::with_capacity(packets);
+    let mut work = [0u8; STRIDE];
+    for (i, slot) in buffer.chunks_exact_mut(STRIDE).enumerate() {
+        let packet = templates.load(i % flows, &mut work);
+        slot[..packet.len()].copy_from_slice(packet);
+        lens.push(packet.len() as u8);
+    }
+    let translated = translate_all(&mut nat, &mut buffer, &lens, ctx);
+    println!("{kind}: {translated} of {packets} packets translated over {flows} flows");
+    if translated != packets {
+        std::process::exit(1);
+    }
+}
