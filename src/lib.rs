@@ -12,12 +12,14 @@
 //! whose chains hold one mapping's sessions plus collisions at a load factor of at most 1.
 //! The caller provides the clock (`u32` milliseconds, wrapping) and the random seed.
 #![no_std]
-#![forbid(unsafe_code)]
+// Only `ffi` (the C boundary) may use unsafe code.
+#![deny(unsafe_code)]
 
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod config;
+pub mod ffi;
 pub mod flow;
 pub mod mss;
 pub mod nat;

@@ -1,0 +1,471 @@
+/**
+ * @file
+ * lwip-snat glue for lwIP: LWIP_HOOK_IP4_INPUT and the periodic timer.
+ *
+ * See lwip_snat_hook.h for the "Basic usage" lines. The hook runs in ip4_input() right after
+ * the version check, before lwIP validates the header, reassembles or routes: it hands the
+ * Rust core the packet's bytes and the route ip4_input() is about to take, and the core
+ * validates, translates in place (lwIP then routes the rewritten packet) or tells the hook to
+ * drop it or to answer it with an ICMP error.
+ */
+
+/*
+ * Copyright (c) 2025 The lwip-snat authors. BSD-3-Clause, like lwIP.
+ */
+
+#include "lwip/opt.h"
+
+#if LWIP_IPV4 /* don't build if not configured for use in lwipopts.h */
+
+#include "lwip_snat_hook.h"
+
+#include "lwip/def.h"
+#include "lwip/icmp.h"
+#include "lwip/inet_chksum.h"
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/prot/icmp.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+#if LWIP_AUTOIP
+#include "lwip/autoip.h"
+#endif
+
+#include <string.h>
+
+#if !IP_FORWARD
+#error "lwip-snat needs IP_FORWARD 1 in lwipopts.h: the NAT translates what lwIP forwards"
+#endif
+#if !LWIP_TIMERS
+#error "lwip-snat needs LWIP_TIMERS: a cyclic sys_timeout expires idle mappings"
+#endif
+#ifndef LWIP_RAND
+#error "lwip-snat needs LWIP_RAND() (or define it) to seed its unpredictable port choice"
+#endif
+
+/**
+ * How the hook feeds a datagram the NAT reassembled back to lwIP, so that it takes the same
+ * path as an unfragmented one. ip4_input() calls the hook again when LWIP_HOOK_IP4_INPUT is
+ * compiled in; define this for a stack that calls the hook some other way.
+ */
+#ifndef LWIP_SNAT_REINJECT
+#define LWIP_SNAT_REINJECT(p, inp) ip4_input(p, inp)
+#endif
+
+#if LWIP_DHCP || defined(LWIP_IP_ACCEPT_UDP_PORT)
+/* the same test ip4_input() makes (ip4.c) */
+#ifndef IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT
+#if LWIP_DHCP && defined(LWIP_IP_ACCEPT_UDP_PORT)
+#define IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT(port) (((port) == PP_NTOHS(LWIP_IANA_PORT_DHCP_CLIENT)) \
+                                                   || (LWIP_IP_ACCEPT_UDP_PORT(port)))
+#elif defined(LWIP_IP_ACCEPT_UDP_PORT)
+#define IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT(port) (LWIP_IP_ACCEPT_UDP_PORT(port))
+#else
+#define IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT(port) ((port) == PP_NTOHS(LWIP_IANA_PORT_DHCP_CLIENT))
+#endif
+#endif
+#define LWIP_SNAT_LINK_LAYER_ADDRESSING 1
+#else
+#define LWIP_SNAT_LINK_LAYER_ADDRESSING 0
+#endif
+
+/** Payload bytes an ICMP error quotes after the header (RFC 792; lwIP's icmp.c uses 8 too). */
+#define LWIP_SNAT_ICMP_QUOTED_DATA 8
+
+/** Set once lwip_snat_start() registered the timer. */
+static u8_t lwip_snat_running;
+/** Last seen address of netif index i+1 (network byte order), 0 while down or absent. */
+static u32_t lwip_snat_seen_addr[LWIP_SNAT_NETIF_SLOTS];
+
+static void lwip_snat_tmr(void *arg);
+
+/** The netif's address as the NAT uses it: 0 while the netif is down. */
+static u32_t
+lwip_snat_netif_addr(const struct netif *netif)
+{
+  if ((netif == NULL) || !netif_is_up(netif)) {
+    return 0;
+  }
+  return ip4_addr_get_u32(netif_ip4_addr(netif));
+}
+
+/**
+ * Remembers the address of netif index @p idx and drops the netif's mappings when it changed
+ * (mappings on the old address are void: replies to it can no longer arrive).
+ */
+static void
+lwip_snat_watch(u8_t idx, u32_t addr)
+{
+  if ((idx == NETIF_NO_INDEX) || (idx > LWIP_SNAT_NETIF_SLOTS)) {
+    return;
+  }
+  if (lwip_snat_seen_addr[idx - 1] != addr) {
+    lwip_snat_seen_addr[idx - 1] = addr;
+    lwip_snat_netif_changed(idx);
+  }
+}
+
+/** Checks every watched netif index, including netifs that went down or were removed. */
+static void
+lwip_snat_watch_all(void)
+{
+  u8_t idx;
+  for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
+    lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)));
+  }
+}
+
+/** ip4_input_accept(): @p dest is an address of @p netif (unicast or its broadcast). */
+static int
+lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
+{
+  if (!netif_is_up(netif) || ip4_addr_isany_val(*netif_ip4_addr(netif))) {
+    return 0;
+  }
+  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || ip4_addr_isbroadcast(dest, netif)) {
+    return 1;
+  }
+#if LWIP_AUTOIP
+  if (autoip_accept_packet(netif, dest)) {
+    return 1;
+  }
+#endif
+  return 0;
+}
+
+/** ip4_canforward() and the link-local test of ip4_forward(). */
+static int
+lwip_snat_can_forward(const struct pbuf *p, const ip4_addr_t *dest)
+{
+  u32_t addr = lwip_htonl(ip4_addr_get_u32(dest));
+
+  if (p->flags & (PBUF_FLAG_LLBCAST | PBUF_FLAG_LLMCAST)) {
+    return 0;
+  }
+  if (IP_MULTICAST(addr) || IP_EXPERIMENTAL(addr) || ip4_addr_islinklocal(dest)) {
+    return 0;
+  }
+  if (IP_CLASSA(addr)) {
+    u32_t net = addr & IP_CLASSA_NET;
+    if ((net == 0) || (net == ((u32_t)IP_LOOPBACKNET << IP_CLASSA_NSHIFT))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/**
+ * Works out what ip4_input() will do with the packet: deliver it to one of our addresses
+ * (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1 then; returns
+ * 0 for everything else (broadcast, multicast, loopback, DHCP to an unconfigured netif, no
+ * route), which lwIP handles or drops without the NAT.
+ */
+static int
+lwip_snat_find_route(const struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp,
+                struct lwip_snat_ctx *ctx)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  struct netif *netif;
+  ip4_addr_t src, dest;
+
+  ip4_addr_copy(src, iphdr->src);
+  ip4_addr_copy(dest, iphdr->dest);
+  if (ip4_addr_ismulticast(&dest) || ip4_addr_isbroadcast(&dest, inp) || ip4_addr_isloopback(&dest)) {
+    return 0;
+  }
+
+  /* ip4_input(): inp first, then the other netifs */
+  netif = NULL;
+  if (lwip_snat_netif_accepts(inp, &dest)) {
+    netif = inp;
+  } else {
+    struct netif *n;
+    NETIF_FOREACH(n) {
+      if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
+        netif = n;
+        break;
+      }
+    }
+  }
+  if (netif != NULL) {
+    ctx->route = LWIP_SNAT_ROUTE_LOCAL;
+    ctx->out_netif_idx = netif_get_index(netif);
+    ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+    ctx->out_mtu = netif->mtu;
+    return 1;
+  }
+
+#if LWIP_SNAT_LINK_LAYER_ADDRESSING
+  /* DHCP: ip4_input() takes it on inp whatever the destination */
+  if ((IPH_PROTO(iphdr) == IP_PROTO_UDP) && (len >= IPH_HL_BYTES(iphdr) + 4)) {
+    u16_t port;
+    MEMCPY(&port, bytes + IPH_HL_BYTES(iphdr) + 2, sizeof(port));
+    if (IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT(port)) {
+      return 0;
+    }
+  }
+#else
+  LWIP_UNUSED_ARG(len);
+#endif
+
+  /* ip4_forward() */
+  if (!lwip_snat_can_forward(p, &dest)) {
+    return 0;
+  }
+  netif = ip4_route_src(&src, &dest);
+  LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+  if (netif == NULL) {
+    return 0;
+  }
+#if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
+  if (netif == inp) {
+    return 0;
+  }
+#endif
+  ctx->route = LWIP_SNAT_ROUTE_FORWARD;
+  ctx->out_netif_idx = netif_get_index(netif);
+  ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_mtu = netif->mtu;
+  return 1;
+}
+
+#if LWIP_ICMP
+/**
+ * Destination Unreachable, Fragmentation Needed (3/4) with the next-hop MTU (RFC 1191), which
+ * lwIP's icmp_dest_unreach() leaves 0. Built like icmp_send_response(): the offending header
+ * and 8 bytes of its payload, sent from the address of the netif that routes back.
+ */
+static void
+lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  struct icmp_echo_hdr *icmphdr;
+  struct netif *netif;
+  struct pbuf *q;
+  ip4_addr_t src, dest;
+  u16_t quote = (u16_t)(IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA);
+
+  if (quote > len) {
+    quote = len;
+  }
+  ip4_addr_copy(src, iphdr->src);
+  ip4_addr_copy(dest, iphdr->dest);
+  netif = ip4_route_src(&dest, &src);
+  LWIP_UNUSED_ARG(dest);
+  if (netif == NULL) {
+    return;
+  }
+  q = pbuf_alloc(PBUF_IP, (u16_t)(sizeof(struct icmp_echo_hdr) + quote), PBUF_RAM);
+  if (q == NULL) {
+    return;
+  }
+  icmphdr = (struct icmp_echo_hdr *)q->payload;
+  icmphdr->type = ICMP_DUR;
+  icmphdr->code = ICMP_DUR_FRAG;
+  icmphdr->id = 0;
+  icmphdr->seqno = lwip_htons(mtu);
+  MEMCPY((u8_t *)q->payload + sizeof(struct icmp_echo_hdr), bytes, quote);
+  icmphdr->chksum = 0;
+  icmphdr->chksum = inet_chksum(icmphdr, q->len);
+  ip4_output_if(q, NULL, &src, ICMP_TTL, 0, IP_PROTO_ICMP, netif);
+  pbuf_free(q);
+}
+
+/** Sends the ICMP error the core asked for, about the packet as it arrived. */
+static void
+lwip_snat_send_icmp(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_verdict *v)
+{
+  if ((v->icmp_type == ICMP_DUR) && (v->icmp_code == ICMP_DUR_FRAG)) {
+    lwip_snat_send_frag_needed(bytes, len, v->mtu);
+  } else if (v->icmp_type == ICMP_DUR) {
+    icmp_dest_unreach(p, (enum icmp_dur_type)v->icmp_code);
+  } else if (v->icmp_type == ICMP_TE) {
+    icmp_time_exceeded(p, (enum icmp_te_type)v->icmp_code);
+  }
+}
+#endif /* LWIP_ICMP */
+
+/**
+ * Feeds the datagram the core just reassembled back to lwIP as one pbuf: it takes the path of
+ * an unfragmented datagram (hook, translation, forwarding, fragmentation for the next hop).
+ */
+static void
+lwip_snat_reinject(u32_t len, struct netif *inp)
+{
+  struct pbuf *q;
+  size_t copied = 0;
+
+  if ((len == 0) || (len > 0xFFFF)) {
+    return;
+  }
+  q = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+  if (q == NULL) {
+    return;
+  }
+  if ((lwip_snat_reassembled((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied != len)) {
+    pbuf_free(q);
+    return;
+  }
+  LWIP_SNAT_REINJECT(q, inp);
+}
+
+/**
+ * @ingroup lwip_snat
+ * LWIP_HOOK_IP4_INPUT: runs the packet through the NAT.
+ *
+ * @param p the received IPv4 packet (p->payload is the IP header)
+ * @param inp the netif it arrived on
+ * @return 0 to let ip4_input() go on with p (untouched or translated in place),
+ *         1 when the hook consumed p (freed it: dropped, answered, held or re-injected)
+ */
+int
+lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
+{
+  struct lwip_snat_ctx ctx;
+  struct lwip_snat_verdict verdict;
+  struct pbuf *flat = NULL;
+  lwip_snat_err_t err;
+  u8_t *bytes;
+  u16_t len;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if ((p == NULL) || (inp == NULL)) {
+    return 0;
+  }
+
+  /* The core needs the whole datagram in one span (ICMP errors are checked to the last byte);
+   * a chained pbuf is processed in a contiguous copy that is written back if translated. */
+  len = p->tot_len;
+  if (p->len >= len) {
+    bytes = (u8_t *)p->payload;
+  } else {
+    flat = pbuf_alloc(PBUF_RAW, len, PBUF_RAM);
+    if (flat == NULL) {
+      /* cannot look at it, so it must not leave untranslated */
+      pbuf_free(p);
+      return 1;
+    }
+    pbuf_copy_partial(p, flat->payload, len, 0);
+    bytes = (u8_t *)flat->payload;
+  }
+  if (len < IP_HLEN) {
+    /* ip4_input() drops it */
+    goto pass;
+  }
+
+  lwip_snat_watch(netif_get_index(inp), lwip_snat_netif_addr(inp));
+  if (!lwip_snat_find_route(p, bytes, len, inp, &ctx)) {
+    goto pass;
+  }
+  if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {
+    lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));
+  }
+  ctx.in_netif_idx = netif_get_index(inp);
+
+  err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
+  if (err == LWIP_SNAT_ERR_NOT_INIT) {
+    goto pass;
+  }
+  if (err != LWIP_SNAT_OK) {
+    /* e.g. LWIP_SNAT_ERR_BUSY: the NAT could not decide, so the packet must not pass */
+    goto consumed;
+  }
+
+  switch (verdict.action) {
+    case LWIP_SNAT_PASS:
+      goto pass;
+    case LWIP_SNAT_TRANSLATED:
+      if (flat != NULL) {
+        pbuf_take(p, flat->payload, len);
+      }
+      goto pass;
+    case LWIP_SNAT_SEND_ICMP:
+#if LWIP_ICMP
+      /* icmp_* quote p->payload: give them the contiguous bytes */
+      lwip_snat_send_icmp((flat != NULL) ? flat : p, bytes, len, &verdict);
+#endif
+      goto consumed;
+    case LWIP_SNAT_REASSEMBLED:
+      if (flat != NULL) {
+        pbuf_free(flat);
+      }
+      pbuf_free(p);
+      lwip_snat_reinject(verdict.len, inp);
+      return 1;
+    default: /* LWIP_SNAT_DROP, LWIP_SNAT_HELD: counted (or kept) by the core */
+      goto consumed;
+  }
+
+pass:
+  if (flat != NULL) {
+    pbuf_free(flat);
+  }
+  return 0;
+
+consumed:
+  if (flat != NULL) {
+    pbuf_free(flat);
+  }
+  pbuf_free(p);
+  return 1;
+}
+
+/** Expires idle mappings and notices address changes, every LWIP_SNAT_TMR_INTERVAL ms. */
+static void
+lwip_snat_tmr(void *arg)
+{
+  LWIP_UNUSED_ARG(arg);
+  lwip_snat_watch_all();
+  lwip_snat_tick(sys_now());
+  sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+}
+
+/**
+ * @ingroup lwip_snat
+ * Starts (or restarts) the NAT: resets all its state with @p cfg and registers its timer.
+ * Call it in lwIP's core context once the netifs exist, then add rules.
+ *
+ * @param cfg settings, or NULL for the defaults (see lwip_snat_config_default()). An all-zero
+ *        seed is replaced with one from LWIP_RAND().
+ * @return LWIP_SNAT_OK, or the error lwip_snat_init() gave (nothing changed then)
+ */
+lwip_snat_err_t
+lwip_snat_start(const struct lwip_snat_config *cfg)
+{
+  struct lwip_snat_config config;
+  lwip_snat_err_t err;
+  u8_t seeded = 0;
+  size_t i;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (cfg != NULL) {
+    config = *cfg;
+  } else {
+    lwip_snat_config_default(&config);
+  }
+  for (i = 0; i < sizeof(config.seed); i++) {
+    seeded |= config.seed[i];
+  }
+  for (i = 0; !seeded && (i < sizeof(config.seed)); i += 4) {
+    u32_t r = LWIP_RAND();
+    MEMCPY(&config.seed[i], &r, 4);
+  }
+  err = lwip_snat_init(&config);
+  if (err != LWIP_SNAT_OK) {
+    return err;
+  }
+  for (i = 0; i < LWIP_SNAT_NETIF_SLOTS; i++) {
+    lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
+  }
+  if (!lwip_snat_running) {
+    sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+    lwip_snat_running = 1;
+  }
+  return LWIP_SNAT_OK;
+}
+
+#endif /* LWIP_IPV4 */

@@ -1,0 +1,65 @@
+/**
+ * @file
+ * lwip-snat glue for lwIP: the IPv4 input hook and the periodic timer.
+ *
+ * The NAT itself is the Rust library declared in lwip_snat.h (generated, in include/). This
+ * file and lwip_snat_hook.c connect it to lwIP: lwIP calls lwip_snat_ip4_input_hook() from
+ * ip4_input() for every IPv4 packet, the hook works out the packet's route exactly as
+ * ip4_input() will, lets the NAT translate it in place, and acts on the verdict. A cyclic
+ * sys_timeout() expires idle mappings.
+ *
+ * Basic usage:
+ *
+ * In lwipopts.h (IP_FORWARD 1 is required as well):
+ *
+ *   #define LWIP_HOOK_FILENAME          "lwip_snat_hook.h"
+ *   #define LWIP_HOOK_IP4_INPUT(p, inp) lwip_snat_ip4_input_hook(p, inp)
+ *
+ * In your code, in lwIP's core context, once the netifs exist (here: masquerade everything
+ * that leaves by the netif "wan"):
+ *
+ *   lwip_snat_start(NULL);
+ *   lwip_snat_rule_add(&(struct lwip_snat_rule){ LWIP_SNAT_RULE_OUTBOUND, 0, netif_get_index(&wan) });
+ *
+ * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down or being removed) are
+ * noticed by the hook and the timer, and the mappings of that netif are dropped. Options:
+ * LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS, LWIP_SNAT_REINJECT (see lwip_snat_hook.c).
+ */
+
+/*
+ * Copyright (c) 2025 The lwip-snat authors. BSD-3-Clause, like lwIP.
+ */
+#ifndef LWIP_SNAT_HOOK_H
+#define LWIP_SNAT_HOOK_H
+
+#include "lwip_snat.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pbuf;
+struct netif;
+
+/** Interval of the timer that expires idle mappings, in milliseconds (like IP_TMR_INTERVAL) */
+#ifndef LWIP_SNAT_TMR_INTERVAL
+#define LWIP_SNAT_TMR_INTERVAL 1000
+#endif
+
+/**
+ * Netif indices (1..LWIP_SNAT_NETIF_SLOTS) whose address the shim watches, 4 bytes each:
+ * a change drops that netif's mappings. Call lwip_snat_netif_changed() yourself for netifs
+ * with higher indices.
+ */
+#ifndef LWIP_SNAT_NETIF_SLOTS
+#define LWIP_SNAT_NETIF_SLOTS 8
+#endif
+
+lwip_snat_err_t lwip_snat_start(const struct lwip_snat_config *cfg);
+int lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWIP_SNAT_HOOK_H */

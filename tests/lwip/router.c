@@ -1,0 +1,357 @@
+/*
+ * A router made of real lwIP (Debian's liblwip, 2.1.3) and lwip-snat, driven line by line
+ * from stdin by tests/lwip_router.rs.
+ *
+ * Two simulated netifs, "lan" (192.168.1.1/24) and "wan" (10.0.0.1/24, default route via
+ * 10.0.0.254), carry bare IPv4 packets: their output functions print every packet lwIP sends
+ * ("out <netif> <next hop> <hex>"), and "in <netif> <hex>" feeds one into the netif's input.
+ * Debian's lwIP has no hook compiled in, so the input function calls the shim's hook first and
+ * ip4_input() only if the hook passed the packet: the contract of LWIP_HOOK_IP4_INPUT.
+ *
+ * lwIP runs single-threaded here (lwip_init(), no tcpip thread): each command runs to the end,
+ * every frame it causes is printed before its "ok", and nothing happens between commands.
+ *
+ * Commands (one per line; answered by event lines, then "ok" or "err <code>"):
+ *   start [udp_ms]                    lwip_snat_start() (short UDP timeout if given)
+ *   rule <kind> <src idx> <out idx>   lwip_snat_rule_add()
+ *   portmap <proto> <netif idx> <ext port> <inside ip> <inside port>
+ *   in <lan|wan> <hex>                inject a packet (one pbuf)
+ *   inchain <lan|wan> <hex>           inject it as a chain of two pbufs
+ *   udp_echo <port>                   router's own UDP endpoint; prints "udp_rx", echoes back
+ *   tcp_listen <port>                 router's own TCP listener; prints "tcp_accept", "tcp_rx"
+ *   setaddr <lan|wan> <ip>            netif_set_ipaddr()
+ *   timers <ms>                       advance the clock by <ms>, run lwIP's timers (incl. the NAT's)
+ *   now                               prints "now <sys_now()>"
+ *   dump                              lwip_snat_foreach(): "session ..." lines
+ *   stats                             "stat <name> <value>" lines (non-zero counters)
+ *   index <lan|wan>                   prints "index <n>"
+ */
+#include "lwip/opt.h"
+#include "lwip/init.h"
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "lwip/udp.h"
+
+#include "lwip_snat.h"
+#include "lwip_snat_hook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct netif lan, wan;
+/* The clock: this sys_now() interposes on liblwip's, so lwIP's timers, the shim and the NAT
+ * all see time move only when a test says "timers". */
+static u32_t fake_now = 1000;
+
+u32_t
+sys_now(void)
+{
+  return fake_now;
+}
+
+static struct netif *
+netif_named(const char *name)
+{
+  if (strcmp(name, "lan") == 0) {
+    return &lan;
+  }
+  if (strcmp(name, "wan") == 0) {
+    return &wan;
+  }
+  return NULL;
+}
+
+static void
+print_hex(const struct pbuf *p)
+{
+  static u8_t buf[0x10000];
+  u16_t len = pbuf_copy_partial(p, buf, p->tot_len, 0);
+  u16_t i;
+  for (i = 0; i < len; i++) {
+    printf("%02x", buf[i]);
+  }
+}
+
+static err_t
+capture_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *next_hop)
+{
+  printf("out %s %s ", netif == &lan ? "lan" : "wan", ip4addr_ntoa(next_hop));
+  print_hex(p);
+  printf("\n");
+  return ERR_OK;
+}
+
+/* What ip4_input() does with LWIP_HOOK_IP4_INPUT compiled in: version check, hook, the rest. */
+static err_t
+hooked_input(struct pbuf *p, struct netif *inp)
+{
+  if ((p->len >= 1) && ((((const u8_t *)p->payload)[0] >> 4) == 4) && lwip_snat_ip4_input_hook(p, inp)) {
+    return ERR_OK;
+  }
+  return ip4_input(p, inp);
+}
+
+static err_t
+sim_netif_init(struct netif *netif)
+{
+  netif->name[0] = (netif == &lan) ? 'l' : 'w';
+  netif->name[1] = 'n';
+  netif->output = capture_output;
+  netif->mtu = 1500;
+  netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_LINK_UP;
+  return ERR_OK;
+}
+
+static int
+parse_hex(const char *hex, u8_t *out, size_t cap, size_t *len)
+{
+  size_t n = strlen(hex), i;
+  if ((n % 2) != 0 || n / 2 > cap) {
+    return -1;
+  }
+  for (i = 0; i < n / 2; i++) {
+    unsigned int byte;
+    if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+      return -1;
+    }
+    out[i] = (u8_t)byte;
+  }
+  *len = n / 2;
+  return 0;
+}
+
+static int
+inject(struct netif *netif, const char *hex, int chained)
+{
+  static u8_t buf[0x10000];
+  size_t len;
+  struct pbuf *p;
+  if (netif == NULL || parse_hex(hex, buf, sizeof(buf), &len) != 0 || len == 0) {
+    return -1;
+  }
+  if (chained && len > 1) {
+    /* the first pbuf ends inside the transport header (lwIP itself needs the whole IP
+     * header in the first pbuf) */
+    size_t first = len < 30 ? len / 2 : 30;
+    struct pbuf *tail;
+    p = pbuf_alloc(PBUF_RAW, (u16_t)first, PBUF_RAM);
+    tail = pbuf_alloc(PBUF_RAW, (u16_t)(len - first), PBUF_RAM);
+    memcpy(p->payload, buf, first);
+    memcpy(tail->payload, buf + first, len - first);
+    pbuf_cat(p, tail);
+  } else {
+    p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+    memcpy(p->payload, buf, len);
+  }
+  netif->input(p, netif);
+  return 0;
+}
+
+static void
+udp_echo_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  LWIP_UNUSED_ARG(arg);
+  printf("udp_rx %s %u ", ipaddr_ntoa(addr), port);
+  print_hex(p);
+  printf("\n");
+  udp_sendto(pcb, p, addr, port);
+  pbuf_free(p);
+}
+
+static err_t
+tcp_rx(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(err);
+  if (p == NULL) {
+    printf("tcp_closed\n");
+    tcp_close(pcb);
+    return ERR_OK;
+  }
+  printf("tcp_rx ");
+  print_hex(p);
+  printf("\n");
+  tcp_recved(pcb, p->tot_len);
+  pbuf_free(p);
+  return ERR_OK;
+}
+
+static err_t
+on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(err);
+  printf("tcp_accept %s %u\n", ipaddr_ntoa(&pcb->remote_ip), pcb->remote_port);
+  tcp_recv(pcb, tcp_rx);
+  return ERR_OK;
+}
+
+static void
+print_session(const struct lwip_snat_session *s, void *arg)
+{
+  ip4_addr_t inside, remote;
+  char inside_text[16];
+  LWIP_UNUSED_ARG(arg);
+  ip4_addr_set_u32(&inside, lwip_htonl(s->inside_addr));
+  ip4_addr_set_u32(&remote, lwip_htonl(s->remote_addr));
+  strcpy(inside_text, ip4addr_ntoa(&inside));
+  printf("session %u %s %u %u %u %s %u %s %lu %lu\n", s->proto, inside_text, s->inside_port, s->ext_netif_idx,
+         s->ext_port, ip4addr_ntoa(&remote), s->remote_port,
+         s->proto == LWIP_SNAT_PROTO_TCP ? lwip_snat_tcp_state_name(s->state) : "-", (unsigned long)s->idle_ms,
+         (unsigned long)s->timeout_ms);
+}
+
+static void
+print_stats(void)
+{
+  struct lwip_snat_stats st;
+  int i;
+  if (lwip_snat_stats(&st) != LWIP_SNAT_OK) {
+    return;
+  }
+  printf("stat translated_out %lu\nstat translated_in %lu\nstat passed %lu\nstat icmp_requested %lu\n",
+         (unsigned long)st.translated_out, (unsigned long)st.translated_in, (unsigned long)st.passed,
+         (unsigned long)st.icmp_requested);
+  printf("stat icmp_errors_translated %lu\n", (unsigned long)st.icmp_errors_translated);
+  printf("stat reassembled %lu\nstat fragments_held %lu\n", (unsigned long)st.reassembled,
+         (unsigned long)st.fragments_held);
+  printf("stat tcp_in_use %u\nstat udp_in_use %u\nstat icmp_in_use %u\n", st.tcp.in_use, st.udp.in_use,
+         st.icmp.in_use);
+  for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
+    if (st.dropped[i] != 0) {
+      printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);
+    }
+  }
+}
+
+/* Runs one command; returns 0 or an error number for "err". */
+static int
+run(char *line)
+{
+  char *cmd = strtok(line, " \n");
+  char *a = strtok(NULL, " \n");
+  char *b = strtok(NULL, " \n");
+  char *c = strtok(NULL, " \n");
+  char *d = strtok(NULL, " \n");
+  char *e = strtok(NULL, " \n");
+  if (cmd == NULL) {
+    return -100;
+  }
+  if (strcmp(cmd, "start") == 0) {
+    struct lwip_snat_config cfg;
+    lwip_snat_config_default(&cfg);
+    if (a != NULL) {
+      cfg.udp_ms = (uint32_t)strtoul(a, NULL, 0);
+      cfg.allow_short_timeouts = 1;
+    }
+    return lwip_snat_start(&cfg);
+  }
+  if (strcmp(cmd, "rule") == 0 && c != NULL) {
+    struct lwip_snat_rule r;
+    r.kind = (uint8_t)atoi(a);
+    r.src_netif_idx = (uint8_t)atoi(b);
+    r.out_netif_idx = (uint8_t)atoi(c);
+    return lwip_snat_rule_add(&r);
+  }
+  if (strcmp(cmd, "portmap") == 0 && e != NULL) {
+    struct lwip_snat_portmap m;
+    ip4_addr_t inside;
+    if (!ip4addr_aton(d, &inside)) {
+      return -101;
+    }
+    m.proto = (uint8_t)atoi(a);
+    m.out_netif_idx = (uint8_t)atoi(b);
+    m.ext_port = (uint16_t)atoi(c);
+    m.inside_addr = lwip_ntohl(ip4_addr_get_u32(&inside));
+    m.inside_port = (uint16_t)atoi(e);
+    return lwip_snat_portmap_add(&m);
+  }
+  if ((strcmp(cmd, "in") == 0 || strcmp(cmd, "inchain") == 0) && b != NULL) {
+    return inject(netif_named(a), b, strcmp(cmd, "inchain") == 0) == 0 ? 0 : -102;
+  }
+  if (strcmp(cmd, "udp_echo") == 0 && a != NULL) {
+    struct udp_pcb *pcb = udp_new();
+    udp_bind(pcb, IP_ADDR_ANY, (u16_t)atoi(a));
+    udp_recv(pcb, udp_echo_recv, NULL);
+    return 0;
+  }
+  if (strcmp(cmd, "tcp_listen") == 0 && a != NULL) {
+    struct tcp_pcb *pcb = tcp_new();
+    tcp_bind(pcb, IP_ADDR_ANY, (u16_t)atoi(a));
+    pcb = tcp_listen(pcb);
+    tcp_accept(pcb, on_tcp_accept);
+    return 0;
+  }
+  if (strcmp(cmd, "setaddr") == 0 && b != NULL) {
+    ip4_addr_t addr;
+    if (netif_named(a) == NULL || !ip4addr_aton(b, &addr)) {
+      return -103;
+    }
+    netif_set_ipaddr(netif_named(a), &addr);
+    return 0;
+  }
+  if (strcmp(cmd, "timers") == 0 && a != NULL) {
+    /* step by at most a second so cyclic timers run as often as they would */
+    u32_t left = (u32_t)strtoul(a, NULL, 0);
+    while (left > 0) {
+      u32_t step = left > 1000 ? 1000 : left;
+      fake_now += step;
+      left -= step;
+      sys_check_timeouts();
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "now") == 0) {
+    printf("now %lu\n", (unsigned long)sys_now());
+    return 0;
+  }
+  if (strcmp(cmd, "dump") == 0) {
+    return lwip_snat_foreach(print_session, NULL, sys_now());
+  }
+  if (strcmp(cmd, "stats") == 0) {
+    print_stats();
+    return 0;
+  }
+  if (strcmp(cmd, "index") == 0 && netif_named(a) != NULL) {
+    printf("index %u\n", netif_get_index(netif_named(a)));
+    return 0;
+  }
+  return -100;
+}
+
+int
+main(void)
+{
+  static char line[0x20100];
+  ip4_addr_t addr, mask, gw;
+
+  setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  lwip_init();
+
+  IP4_ADDR(&addr, 192, 168, 1, 1);
+  IP4_ADDR(&mask, 255, 255, 255, 0);
+  IP4_ADDR(&gw, 0, 0, 0, 0);
+  netif_add(&lan, &addr, &mask, &gw, NULL, sim_netif_init, hooked_input);
+  IP4_ADDR(&addr, 10, 0, 0, 1);
+  IP4_ADDR(&gw, 10, 0, 0, 254);
+  netif_add(&wan, &addr, &mask, &gw, NULL, sim_netif_init, hooked_input);
+  netif_set_default(&wan);
+  netif_set_up(&lan);
+  netif_set_up(&wan);
+
+  while (fgets(line, sizeof(line), stdin) != NULL) {
+    int err = run(line);
+    if (err == 0) {
+      printf("ok\n");
+    } else {
+      printf("err %d\n", err);
+    }
+    fflush(stdout);
+  }
+  return 0;
+}

@@ -1,0 +1,503 @@
+//! End to end through real lwIP: Debian's liblwip (2.1.3) forwards between two simulated
+//! netifs, LAN 192.168.1.1/24 and WAN 10.0.0.1/24, with the C shim's hook in front of
+//! `ip4_input()` exactly as `LWIP_HOOK_IP4_INPUT` puts it (tests/lwip/router.c). Tests inject
+//! packets into a netif and check the bytes lwIP sends out of the other one, every checksum
+//! recomputed from scratch by etherparse.
+
+mod common;
+#[path = "lwip/build.rs"]
+mod lwip_build;
+
+use common::*;
+use etherparse::{Ipv4Header, PacketBuilder};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+const LAN_ADDR: [u8; 4] = [192, 168, 1, 1];
+const GATEWAY: [u8; 4] = [10, 0, 0, 254];
+const RULE_OUTBOUND: u8 = 1;
+
+/// One packet lwIP sent.
+#[derive(Debug, Clone)]
+struct Out {
+    netif: String,
+    bytes: Vec<u8>,
+}
+
+/// What one command caused: packets sent, other event lines, and its result.
+#[derive(Debug, Default)]
+struct Events {
+    out: Vec<Out>,
+    lines: Vec<String>,
+}
+
+impl Events {
+    fn on(&self, netif: &str) -> Vec<Vec<u8>> {
+        self.out.iter().filter(|o| o.netif == netif).map(|o| o.bytes.clone()).collect()
+    }
+
+    /// The one packet sent out of `netif`, with its checksums verified.
+    fn only(&self, netif: &str) -> Vec<u8> {
+        let on = self.on(netif);
+        assert_eq!(on.len(), 1, "expected exactly one packet out of {netif}, got {:?}", self.out);
+        assert_checksums(&on[0]);
+        on[0].clone()
+    }
+
+    fn nothing_on(&self, netif: &str) {
+        assert!(self.on(netif).is_empty(), "nothing may leave by {netif}: {:?}", self.out);
+    }
+}
+
+/// A running router process.
+struct Router {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Router {
+    /// lwIP up, NAT started, masquerading everything that leaves by the WAN.
+    fn new() -> Router {
+        let mut r = Router::bare();
+        r.ok("start");
+        r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
+        r
+    }
+
+    /// lwIP up, the NAT not started.
+    fn bare() -> Router {
+        let exe = lwip_build::program("router");
+        let mut child = Command::new(exe).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("run router");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut r = Router { child, stdin, stdout };
+        assert_eq!(r.ok("index lan").lines, ["index 1"], "test constants assume LAN is netif 1");
+        assert_eq!(r.ok("index wan").lines, ["index 2"]);
+        r
+    }
+
+    fn cmd(&mut self, line: &str) -> (Events, String) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut events = Events::default();
+        loop {
+            let mut text = String::new();
+            assert!(self.stdout.read_line(&mut text).unwrap() > 0, "router exited during {line:?}");
+            let text = text.trim_end().to_string();
+            if text == "ok" || text.starts_with("err ") {
+                return (events, text);
+            }
+            let mut words = text.split(' ');
+            if words.next() == Some("out") {
+                let netif = words.next().unwrap().to_string();
+                let _next_hop = words.next();
+                events.out.push(Out { netif, bytes: unhex(words.next().unwrap_or("")) });
+            } else {
+                events.lines.push(text);
+            }
+        }
+    }
+
+    fn ok(&mut self, line: &str) -> Events {
+        let (events, result) = self.cmd(line);
+        assert_eq!(result, "ok", "{line}");
+        events
+    }
+
+    fn inject(&mut self, netif: &str, packet: &[u8]) -> Events {
+        self.ok(&format!("in {netif} {}", hex(packet)))
+    }
+
+    fn sessions(&mut self) -> Vec<String> {
+        self.ok("dump").lines
+    }
+
+    fn stat(&mut self, name: &str) -> u64 {
+        let prefix = format!("stat {name} ");
+        self.ok("stats").lines.iter().find_map(|l| l.strip_prefix(&prefix).map(|v| v.parse().unwrap())).unwrap_or(0)
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap()).collect()
+}
+
+fn ttl(p: &[u8]) -> u8 {
+    p[8]
+}
+
+fn icmp_type_code(p: &[u8]) -> (u8, u8) {
+    let l4 = &p[usize::from(p[0] & 0xF) * 4..];
+    (l4[0], l4[1])
+}
+
+fn payload(p: &[u8]) -> &[u8] {
+    let (ip, rest) = Ipv4Header::from_slice(p).unwrap();
+    let l4 = &rest[..usize::from(ip.payload_len().unwrap())];
+    match ip.protocol.0 {
+        17 => &l4[8..],
+        6 => &l4[usize::from(l4[12] >> 4) * 4..],
+        _ => l4,
+    }
+}
+
+/// A UDP datagram from HOST_A:5000 out through the NAT; returns the translated packet.
+fn udp_out(r: &mut Router, payload: &[u8]) -> Vec<u8> {
+    let sent = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, payload));
+    sent.nothing_on("lan");
+    sent.only("wan")
+}
+
+#[test]
+fn udp_request_and_reply_cross_lwip_forwarding() {
+    let mut r = Router::new();
+    let out = udp_out(&mut r, b"query");
+    assert_eq!(src(&out), WAN_ADDR, "source is the WAN address");
+    assert_eq!(dst(&out), SERVER);
+    assert_eq!(dport(&out), 53);
+    assert_eq!(ttl(&out), 63, "lwIP's forwarding decremented the TTL");
+    assert_eq!(payload(&out), b"query");
+    let ext = sport(&out);
+
+    let back = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"answer"));
+    back.nothing_on("wan");
+    let reply = back.only("lan");
+    assert_eq!((src(&reply), dst(&reply)), (SERVER, HOST_A));
+    assert_eq!((sport(&reply), dport(&reply)), (53, 5000));
+    assert_eq!(ttl(&reply), 63);
+    assert_eq!(payload(&reply), b"answer");
+    assert_eq!(r.stat("translated_out"), 1);
+    assert_eq!(r.stat("translated_in"), 1);
+}
+
+#[test]
+fn chained_pbuf_is_translated_like_a_single_one() {
+    let mut r = Router::new();
+    let p = udp(HOST_A, 5000, SERVER, 53, &[0x5A; 200]);
+    let out = r.ok(&format!("inchain lan {}", hex(&p))).only("wan");
+    assert_eq!(src(&out), WAN_ADDR);
+    assert_eq!(payload(&out), &[0x5A; 200][..]);
+    let back = r
+        .ok(&format!("inchain wan {}", hex(&udp(SERVER, 53, WAN_ADDR, sport(&out), b"a reply long enough"))))
+        .only("lan");
+    assert_eq!((dst(&back), dport(&back)), (HOST_A, 5000));
+}
+
+#[test]
+fn tcp_handshake_data_and_fin_then_rst() {
+    let mut r = Router::new();
+    let syn = r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan");
+    assert_eq!(src(&syn), WAN_ADDR);
+    let ext = sport(&syn);
+    r.inject("wan", &tcp(SERVER, 80, WAN_ADDR, ext, SYN | ACK)).only("lan");
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, ACK)).only("wan");
+    assert!(r.sessions().iter().any(|s| s.contains("ESTABLISHED")), "{:?}", r.sessions());
+
+    let data = r.inject("lan", &tcp_data(HOST_A, 40000, SERVER, 80, ACK, b"GET / HTTP/1.0\r\n\r\n")).only("wan");
+    assert_eq!(payload(&data), b"GET / HTTP/1.0\r\n\r\n");
+    let resp = r.inject("wan", &tcp_data(SERVER, 80, WAN_ADDR, ext, ACK, b"HTTP/1.0 200 OK\r\n")).only("lan");
+    assert_eq!((dst(&resp), dport(&resp)), (HOST_A, 40000));
+    assert_eq!(payload(&resp), b"HTTP/1.0 200 OK\r\n");
+
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, FIN | ACK)).only("wan");
+    r.inject("wan", &tcp(SERVER, 80, WAN_ADDR, ext, FIN | ACK)).only("lan");
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, ACK)).only("wan");
+    assert!(r.sessions().iter().any(|s| s.contains("TIME_WAIT")), "{:?}", r.sessions());
+
+    // A second connection, refused by the server with an RST.
+    let syn2 = r.inject("lan", &tcp(HOST_A, 40001, SERVER, 81, SYN)).only("wan");
+    let rst = r.inject("wan", &tcp(SERVER, 81, WAN_ADDR, sport(&syn2), RST | ACK)).only("lan");
+    assert_eq!((dst(&rst), dport(&rst)), (HOST_A, 40001));
+    assert!(r.sessions().iter().any(|s| s.contains(" 81 RESET")), "{:?}", r.sessions());
+}
+
+#[test]
+fn ping_through_the_nat() {
+    let mut r = Router::new();
+    let req = r.inject("lan", &echo_request(HOST_A, SERVER, 0x1234, 1)).only("wan");
+    assert_eq!(src(&req), WAN_ADDR);
+    let ident = icmp_ident(&req);
+    let reply = r.inject("wan", &echo_reply(SERVER, WAN_ADDR, ident, 1)).only("lan");
+    assert_eq!(dst(&reply), HOST_A);
+    assert_eq!(icmp_ident(&reply), 0x1234);
+}
+
+/// Checks an ICMP error delivered to the LAN host: it quotes the datagram as the host sent it.
+fn assert_quotes_original(err: &[u8], icmp: (u8, u8), from: [u8; 4]) {
+    assert_eq!(icmp_type_code(err), icmp);
+    assert_eq!((src(err), dst(err)), (from, HOST_A));
+    let q = quoted(err);
+    assert_eq!((src(q), dst(q)), (HOST_A, SERVER), "quoted addresses are the inside ones");
+    assert_eq!((sport(q), dport(q)), (5000, 53), "quoted ports are the inside ones");
+}
+
+#[test]
+fn traceroute_time_exceeded_from_beyond_the_wan_reaches_the_host() {
+    let mut r = Router::new();
+    let mut probe = udp(HOST_A, 5000, SERVER, 53, b"probe");
+    set_ttl(&mut probe, 2);
+    let out = r.inject("lan", &probe).only("wan");
+    assert_eq!(ttl(&out), 1);
+    // The next hop's Time Exceeded quotes the translated probe.
+    let te = icmp_error(GATEWAY, WAN_ADDR, 11, 0, &out, 28);
+    let back = r.inject("wan", &te);
+    back.nothing_on("wan");
+    assert_quotes_original(&back.only("lan"), (11, 0), GATEWAY);
+    assert_eq!(r.stat("icmp_errors_translated"), 1);
+}
+
+#[test]
+fn port_unreachable_reaches_the_host_with_the_whole_quote() {
+    let mut r = Router::new();
+    let out = udp_out(&mut r, b"knock");
+    let unreach = icmp_error(SERVER, WAN_ADDR, 3, 3, &out, out.len());
+    let err = r.inject("wan", &unreach).only("lan");
+    assert_quotes_original(&err, (3, 3), SERVER);
+    assert_eq!(payload(quoted(&err)), b"knock");
+}
+
+#[test]
+fn ttl_1_from_the_lan_gets_lwips_time_exceeded_at_the_hosts_real_address() {
+    let mut r = Router::new();
+    let mut p = udp(HOST_A, 5000, SERVER, 53, b"x");
+    set_ttl(&mut p, 1);
+    let sent = r.inject("lan", &p);
+    sent.nothing_on("wan");
+    let err = sent.on("lan").pop().expect("an ICMP error to the LAN host");
+    assert_eq!(sent.on("lan").len(), 1);
+    assert_eq!(Ipv4Header::from_slice(&err).unwrap().0.calc_header_checksum(), u16::from_be_bytes([err[10], err[11]]));
+    assert_eq!(icmp_type_code(&err), (11, 0));
+    assert_eq!((src(&err), dst(&err)), (LAN_ADDR, HOST_A), "from lwIP, to the true sender");
+    // lwIP quotes the header after its TTL went to 0 (without fixing the quoted checksum).
+    let q = quoted(&err);
+    assert_eq!((src(q), dst(q), sport(q), dport(q)), (HOST_A, SERVER, 5000, 53), "quotes the untranslated datagram");
+    assert_eq!(ttl(q), 0);
+    assert!(r.sessions().is_empty(), "no mapping for a datagram that did not leave");
+}
+
+#[test]
+fn inbound_ttl_1_to_a_mapping_is_answered_by_the_router() {
+    let mut r = Router::new();
+    let out = udp_out(&mut r, b"q");
+    let mut reply = udp(SERVER, 53, WAN_ADDR, sport(&out), b"late");
+    set_ttl(&mut reply, 1);
+    let sent = r.inject("wan", &reply);
+    sent.nothing_on("lan");
+    let err = sent.only("wan");
+    assert_eq!(icmp_type_code(&err), (11, 0));
+    assert_eq!((src(&err), dst(&err)), (WAN_ADDR, SERVER));
+    assert_eq!(&quoted(&err)[..28], &reply[..28]);
+}
+
+#[test]
+fn large_udp_datagram_is_translated_then_fragmented_by_lwip() {
+    let mut r = Router::new();
+    let body: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+    let mut p = udp(HOST_A, 5000, SERVER, 53, &body);
+    p[6] &= !0x40; // etherparse sets DF
+    refill_ip_checksum(&mut p);
+    let frags = r.inject("lan", &p).on("wan");
+    assert!(frags.len() >= 3, "3008 bytes of UDP over a 1500-byte MTU: {} fragments", frags.len());
+    // Reassemble independently and check the translated datagram's UDP checksum.
+    let mut data = vec![0u8; 8 + body.len()];
+    for f in &frags {
+        let (ip, rest) = Ipv4Header::from_slice(f).unwrap();
+        assert_eq!(ip.header_checksum, ip.calc_header_checksum());
+        assert_eq!(ip.source, WAN_ADDR);
+        let off = usize::from(ip.fragment_offset.value()) * 8;
+        let len = usize::from(ip.payload_len().unwrap());
+        data[off..off + len].copy_from_slice(&rest[..len]);
+    }
+    let mut whole = Vec::new();
+    PacketBuilder::ipv4(WAN_ADDR, SERVER, 63)
+        .udp(u16::from_be_bytes([data[0], data[1]]), 53)
+        .write(&mut whole, &body)
+        .unwrap();
+    assert_eq!(&data[6..8], &whole[26..28], "UDP checksum of the translated datagram");
+    assert_eq!(&data[8..], &body[..]);
+}
+
+/// Splits an IPv4 datagram (no options) into fragments of at most `size` payload bytes.
+fn fragments(datagram: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let body = &datagram[20..];
+    let chunks: Vec<&[u8]> = body.chunks(size / 8 * 8).collect();
+    let mut offset = 0;
+    let mut out = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut f = datagram[..20].to_vec();
+        f.extend_from_slice(chunk);
+        let total = f.len() as u16;
+        f[2..4].copy_from_slice(&total.to_be_bytes());
+        let more = if i + 1 < chunks.len() { 0x2000 } else { 0 };
+        f[6..8].copy_from_slice(&(more | (offset / 8) as u16).to_be_bytes());
+        refill_ip_checksum(&mut f);
+        offset += chunk.len();
+        out.push(f);
+    }
+    out
+}
+
+#[test]
+fn fragmented_udp_datagram_is_reassembled_translated_and_forwarded_both_ways() {
+    let mut r = Router::new();
+    let body: Vec<u8> = (0..1200u32).map(|i| (i * 13) as u8).collect();
+    let frags = fragments(&udp(HOST_A, 5000, SERVER, 53, &body), 400);
+    assert_eq!(frags.len(), 4);
+    // Out of order (RFC 4787 REQ-14): the last fragment first.
+    for f in [&frags[3], &frags[1], &frags[0]] {
+        let held = r.inject("lan", f);
+        held.nothing_on("wan");
+        held.nothing_on("lan");
+    }
+    let out = r.inject("lan", &frags[2]).only("wan");
+    assert_eq!(src(&out), WAN_ADDR);
+    assert_eq!(out[6] & 0x3F, 0, "whole datagram, no fragment flags");
+    assert_eq!(payload(&out), &body[..], "all 1200 bytes, checksum verified above");
+    let ext = sport(&out);
+
+    let reply = fragments(&udp(SERVER, 53, WAN_ADDR, ext, &body), 512);
+    for f in &reply[..reply.len() - 1] {
+        r.inject("wan", f).nothing_on("lan");
+    }
+    let back = r.inject("wan", reply.last().unwrap()).only("lan");
+    assert_eq!((dst(&back), dport(&back)), (HOST_A, 5000));
+    assert_eq!(payload(&back), &body[..]);
+    assert_eq!(r.stat("reassembled"), 2);
+}
+
+#[test]
+fn dont_fragment_too_big_gets_frag_needed_with_the_mtu() {
+    let mut r = Router::new();
+    let mut p = udp(HOST_A, 5000, SERVER, 53, &[1; 1600]);
+    set_df(&mut p);
+    let sent = r.inject("lan", &p);
+    sent.nothing_on("wan");
+    let err = sent.only("lan");
+    assert_eq!(icmp_type_code(&err), (3, 4));
+    assert_eq!(dst(&err), HOST_A);
+    let l4 = &err[20..];
+    assert_eq!(u16::from_be_bytes([l4[6], l4[7]]), 1500, "next-hop MTU (RFC 1191)");
+    assert_eq!(&quoted(&err)[..28], &p[..28]);
+}
+
+#[test]
+fn unsolicited_inbound_never_reaches_the_lan() {
+    let mut r = Router::new();
+    r.inject("wan", &udp(SERVER, 53, WAN_ADDR, 5000, b"hi")).nothing_on("lan");
+    r.inject("wan", &tcp(SERVER, 80, WAN_ADDR, 40000, SYN)).nothing_on("lan");
+    r.inject("wan", &echo_reply(SERVER, WAN_ADDR, 0x1234, 1)).nothing_on("lan");
+    assert!(r.sessions().is_empty());
+}
+
+#[test]
+fn forwarded_straight_to_an_inside_address_is_dropped() {
+    let mut r = Router::new();
+    let sent = r.inject("wan", &udp(SERVER, 53, HOST_A, 5000, b"sneak"));
+    sent.nothing_on("lan");
+    sent.nothing_on("wan");
+    assert_eq!(r.stat("drop_reverse_direction"), 1);
+}
+
+#[test]
+fn routers_own_udp_tcp_and_ping_keep_working_on_the_wan_address() {
+    let mut r = Router::new();
+    r.ok("udp_echo 7");
+    r.ok("tcp_listen 80");
+    udp_out(&mut r, b"a mapping exists");
+
+    let sent = r.inject("wan", &udp(SERVER, 9999, WAN_ADDR, 7, b"echo me"));
+    assert!(sent.lines.iter().any(|l| l.starts_with("udp_rx 203.0.113.5 9999 6563686f206d65")), "{:?}", sent.lines);
+    let echo = sent.only("wan");
+    assert_eq!((src(&echo), sport(&echo), dst(&echo), dport(&echo)), (WAN_ADDR, 7, SERVER, 9999));
+    sent.nothing_on("lan");
+
+    let synack = r.inject("wan", &tcp(SERVER, 33333, WAN_ADDR, 80, SYN)).only("wan");
+    assert_eq!((src(&synack), sport(&synack), dport(&synack)), (WAN_ADDR, 80, 33333));
+    assert_eq!(synack[33] & (SYN | ACK), SYN | ACK, "lwIP's own listener answers");
+
+    let pong = r.inject("wan", &echo_request(SERVER, WAN_ADDR, 77, 1)).only("wan");
+    assert_eq!(icmp_type_code(&pong), (0, 0));
+    assert_eq!(icmp_ident(&pong), 77);
+}
+
+#[test]
+fn wan_address_change_flushes_mappings() {
+    let mut r = Router::new();
+    let ext = sport(&udp_out(&mut r, b"q"));
+    assert_eq!(r.sessions().len(), 1);
+    r.ok("setaddr wan 10.0.0.2");
+    // The next packet through the hook notices the new address before it is translated.
+    let new_wan = [10, 0, 0, 2];
+    r.inject("wan", &udp(SERVER, 53, new_wan, ext, b"stale")).nothing_on("lan");
+    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+    let out = udp_out(&mut r, b"again");
+    assert_eq!(src(&out), new_wan, "new mappings use the new address");
+
+    // The timer notices too, without traffic.
+    r.ok("setaddr wan 10.0.0.3");
+    r.ok("timers 1000");
+    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+}
+
+#[test]
+fn idle_udp_mapping_expires_on_the_timer() {
+    let mut r = Router::bare();
+    r.ok("start 2000");
+    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
+    let ext = sport(&udp_out(&mut r, b"q"));
+    r.ok("timers 1000");
+    assert_eq!(r.sessions().len(), 1);
+    r.ok("timers 3000");
+    assert!(r.sessions().is_empty());
+    r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"late")).nothing_on("lan");
+}
+
+#[test]
+fn port_forward_reaches_the_inside_server() {
+    let mut r = Router::new();
+    let web = [192, 168, 1, 20];
+    r.ok(&format!("portmap 6 {WAN} 8080 192.168.1.20 80"));
+    let syn = r.inject("wan", &tcp(SERVER, 50000, WAN_ADDR, 8080, SYN)).only("lan");
+    assert_eq!((dst(&syn), dport(&syn)), (web, 80));
+    let synack = r.inject("lan", &tcp(web, 80, SERVER, 50000, SYN | ACK)).only("wan");
+    assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
+}
+
+#[test]
+fn garbage_from_the_wire_is_dropped_and_the_router_carries_on() {
+    let mut r = Router::new();
+    let good = udp(HOST_A, 5000, SERVER, 53, b"ok");
+    let mut bad_sum = good.clone();
+    bad_sum[10] ^= 0xFF;
+    let mut long = good.clone();
+    long[3] = 0xFF; // total length beyond the buffer
+    let mut short_ihl = good.clone();
+    short_ihl[0] = 0x44;
+    for p in [&bad_sum[..], &long[..], &short_ihl[..], &good[..19], &[0x45][..], &[0x45, 0, 0, 20][..]] {
+        let sent = r.inject("lan", p);
+        sent.nothing_on("wan");
+        sent.nothing_on("lan");
+    }
+    // Truncated transport headers on the NAT path.
+    for cut in [21, 24, 27] {
+        let mut p = good[..cut].to_vec();
+        p[2..4].copy_from_slice(&(cut as u16).to_be_bytes());
+        refill_ip_checksum(&mut p);
+        r.inject("lan", &p).nothing_on("wan");
+    }
+    assert!(r.stat("drop_bad_checksum") >= 1);
+    assert!(r.sessions().is_empty());
+    assert_eq!(src(&udp_out(&mut r, b"still fine")), WAN_ADDR);
+}
