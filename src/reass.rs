@@ -215,68 +215,62 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return Err(DropReason::FragmentOverlap);
         }
 
-        // Compare against what is held and count what is new, before changing anything.
+        // One pass over the pool compares the fragment with what is held and notes which of its
+        // blocks exist, before anything changes.
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let mut missing = usize::from(needs_header);
-        let mut new_units = 0;
-        for logical in first..=last {
+        let mut present = Span::new();
+        let (mut found, mut held_units) = (0, 0);
+        for (block, held) in self.blocks.iter().zip(&self.data) {
+            let logical = usize::from(block.logical);
+            if block.owner != owner || logical < first || logical > last {
+                continue;
+            }
+            present.set(logical - first);
+            found += 1;
+            let base = (logical - 1) * BLOCK;
             let range = block_range(logical, offset, end);
-            match self.find(owner, logical) {
-                None => {
-                    missing += 1;
-                    new_units += units_in(&range);
+            for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
+                if block.mask & unit_bit(unit) == 0 {
+                    continue;
                 }
-                Some(index) => {
-                    let (Some(block), Some(held)) = (self.blocks.get(index), self.data.get(index)) else {
-                        return Err(DropReason::Fragment);
-                    };
-                    let base = (logical - 1) * BLOCK;
-                    for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
-                        let bit = 1u8 << (unit % (BLOCK / UNIT));
-                        let (from, to) = ((unit * UNIT).max(offset), ((unit + 1) * UNIT).min(end));
-                        if block.mask & bit == 0 {
-                            new_units += 1;
-                        } else if held.get(from - base..to - base) != payload.get(from - offset..to - offset) {
-                            return Err(DropReason::FragmentOverlap);
-                        }
-                    }
+                held_units += 1;
+                let (from, to) = ((unit * UNIT).max(offset), ((unit + 1) * UNIT).min(end));
+                if held.get(from - base..to - base) != payload.get(from - offset..to - offset) {
+                    return Err(DropReason::FragmentOverlap);
                 }
             }
         }
+        let new_units = end.div_ceil(UNIT) - offset / UNIT - held_units;
         let learns_end = !more && datagram.end == 0;
         if new_units == 0 && !needs_header && !learns_end {
             return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
         }
+        let missing = (last - first + 1 - found) + usize::from(needs_header);
         if missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
             return Err(DropReason::ReassemblyNoRoom);
         }
 
-        // Commit.
+        // Commit: fill the blocks held, then take free blocks for the missing ones.
+        for index in 0..BLOCKS {
+            let Some(&block) = self.blocks.get(index) else { break };
+            let logical = usize::from(block.logical);
+            if block.owner == owner && (first..=last).contains(&logical) {
+                self.write(index, logical, offset, payload);
+            }
+        }
+        let mut free = 0;
         if needs_header {
-            let index = self.allocate(owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
+            let index = self.allocate(&mut free, owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
             if let Some(room) = self.data.get_mut(index).and_then(|b| b.get_mut(BLOCK - header.len()..)) {
                 copy(room, header);
             }
             datagram.header_len = header.len() as u8;
         }
-        for logical in first..=last {
-            let range = block_range(logical, offset, end);
-            let index = self.find(owner, logical).or_else(|| self.allocate(owner, logical));
-            let index = index.ok_or(DropReason::ReassemblyNoRoom)?;
-            let base = (logical - 1) * BLOCK;
-            if let (Some(to), Some(from)) = (
-                self.data.get_mut(index).and_then(|b| b.get_mut(range.start - base..range.end - base)),
-                payload.get(range.start - offset..range.end - offset),
-            ) {
-                copy(to, from);
-            }
-            if let Some(block) = self.blocks.get_mut(index) {
-                for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
-                    block.mask |= 1u8 << (unit % (BLOCK / UNIT));
-                }
-            }
+        for logical in (first..=last).filter(|&logical| !present.get(logical - first)) {
+            let index = self.allocate(&mut free, owner, logical).ok_or(DropReason::ReassemblyNoRoom)?;
+            self.write(index, logical, offset, payload);
         }
         // Bounds checked in `accept`: a payload end is below 65536, so are its units.
         datagram.units += new_units as u16;
@@ -305,19 +299,25 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let owner = slot as u8 + 1;
         let header_len = usize::from(datagram.header_len);
         let payload_len = usize::from(datagram.end);
-        let blocks = 1 + payload_len.div_ceil(BLOCK);
-        for logical in 0..blocks {
-            // Blocks before `logical` already hold this datagram, so the one wanted is at or
-            // after it; swapping moves whatever sat there (free or another datagram's) away.
-            let index = match self.find(owner, logical) {
-                Some(index) if logical < BLOCKS && index < BLOCKS => index,
-                _ => {
-                    self.release(slot);
-                    return Outcome::Dropped(DropReason::Fragment);
+        // Cycle sort: each swap puts one block of the datagram at the index of its logical
+        // number for good, and whatever sat there (free, or another datagram's) moves to
+        // `index`, to be looked at next. At most one swap per block: O(BLOCKS).
+        for index in 0..BLOCKS {
+            while let Some(&block) = self.blocks.get(index) {
+                let logical = usize::from(block.logical);
+                if block.owner != owner || logical == index || logical >= BLOCKS {
+                    break;
                 }
-            };
-            self.blocks.swap(logical, index);
-            self.data.swap(logical, index);
+                self.blocks.swap(index, logical);
+                self.data.swap(index, logical);
+            }
+        }
+        let blocks = 1 + payload_len.div_ceil(BLOCK);
+        let gathered =
+            (0..blocks).all(|i| self.blocks.get(i).is_some_and(|b| b.owner == owner && usize::from(b.logical) == i));
+        if !gathered {
+            self.release(slot);
+            return Outcome::Dropped(DropReason::Fragment);
         }
         self.release(slot);
         let start = BLOCK - header_len;
@@ -376,14 +376,28 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.blocks.iter().filter(|b| b.owner != 0).count() * BLOCK
     }
 
-    fn find(&self, owner: u8, logical: usize) -> Option<usize> {
-        self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
+    /// Copies the part of a fragment (payload at `offset`) that falls in datagram block
+    /// `logical` into pool block `index`, and marks its units received.
+    fn write(&mut self, index: usize, logical: usize, offset: usize, payload: &[u8]) {
+        let range = block_range(logical, offset, offset + payload.len());
+        let base = (logical - 1) * BLOCK;
+        if let (Some(to), Some(from)) = (
+            self.data.get_mut(index).and_then(|b| b.get_mut(range.start - base..range.end - base)),
+            payload.get(range.start - offset..range.end - offset),
+        ) {
+            copy(to, from);
+        }
+        if let Some(block) = self.blocks.get_mut(index) {
+            let (first, count) = (range.start / UNIT, range.end.div_ceil(UNIT) - range.start / UNIT);
+            block.mask |= (((1u16 << count) - 1) << (first % (BLOCK / UNIT))) as u8;
+        }
     }
 
-    fn allocate(&mut self, owner: u8, logical: usize) -> Option<usize> {
-        let index = self.blocks.iter().position(|b| b.owner == 0)?;
-        let block = self.blocks.get_mut(index)?;
-        *block = Block { owner, mask: 0, logical: logical as u16 };
+    /// Takes the first free block at or after `*cursor` for datagram block `logical`.
+    fn allocate(&mut self, cursor: &mut usize, owner: u8, logical: usize) -> Option<usize> {
+        let index = *cursor + self.blocks.get(*cursor..)?.iter().position(|b| b.owner == 0)?;
+        *cursor = index + 1;
+        *self.blocks.get_mut(index)? = Block { owner, mask: 0, logical: logical as u16 };
         Some(index)
     }
 
@@ -406,9 +420,36 @@ struct Piece<'a> {
     more: bool,
 }
 
-/// Copies `from` into `to` (same length by construction; written so no panic path exists).
+/// Which blocks of a fragment's span exist: one bit per block of the largest span, 65535
+/// payload bytes (on the stack, 136 bytes).
+struct Span([u64; 17]);
+
+impl Span {
+    fn new() -> Self {
+        Span([0; 17])
+    }
+
+    fn set(&mut self, i: usize) {
+        if let Some(word) = self.0.get_mut(i / 64) {
+            *word |= 1 << (i % 64);
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+}
+
+/// The mask bit of payload unit `unit` in its block.
+fn unit_bit(unit: usize) -> u8 {
+    1 << (unit % (BLOCK / UNIT))
+}
+
+/// Copies `from` into `to`, same length by construction (checked, so no panic path exists).
 fn copy(to: &mut [u8], from: &[u8]) {
-    to.iter_mut().zip(from).for_each(|(t, f)| *t = *f);
+    if to.len() == from.len() {
+        to.copy_from_slice(from);
+    }
 }
 
 /// The datagram block holding payload byte `offset`.
@@ -420,11 +461,6 @@ fn logical_of(offset: usize) -> usize {
 fn block_range(logical: usize, offset: usize, end: usize) -> core::ops::Range<usize> {
     let base = (logical - 1) * BLOCK;
     offset.max(base)..end.min(base + BLOCK)
-}
-
-/// 8-byte units a byte range touches (a range always starts on a unit boundary).
-fn units_in(range: &core::ops::Range<usize>) -> usize {
-    range.end.div_ceil(UNIT) - range.start / UNIT
 }
 
 /// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
