@@ -19,8 +19,9 @@
 //! datagrams in progress carry on. The clock is the caller's; nothing here reads time.
 //!
 //! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot.
-//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is
-//! O(blocks it touches × `BLOCKS`) byte comparisons at worst, with no allocation.
+//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is two passes over
+//! the block bookkeeping plus a copy (and, where it overlaps held bytes, a comparison) of its
+//! bytes; completing a datagram swaps each of its blocks at most once. No allocation.
 
 use crate::pcb::is_expired;
 use crate::verdict::DropReason;
