@@ -310,8 +310,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// A packet a rule says to translate, inside → outside.
     fn outbound(&mut self, packet: &mut [u8], header: &Header, netif: u8, addr: u32, mtu: u16, now: u32) -> Verdict {
+        // lwIP's ip4_forward() turns a TTL of 0 into 255 and forwards the packet: passed
+        // untranslated, it would leave with its private source (RFC 1812 5.3.1: never forward it).
+        if header.ttl == 0 {
+            return Verdict::Drop(DropReason::TtlExpired);
+        }
         // Left for lwIP, which answers the true (inside) sender with Time Exceeded.
-        if header.ttl <= 1 {
+        if header.ttl == 1 {
             return Verdict::Pass;
         }
         if header.dont_frag && mtu != 0 && header.total_len > usize::from(mtu) {

@@ -63,7 +63,8 @@ pub enum DropReason {
     IcmpMalformed = 13,
     /// Forwarded straight from the outside to an inside address, against a rule.
     ReverseDirection = 14,
-    /// ICMP message to translate inbound with TTL ≤ 1 (no ICMP error is sent about ICMP).
+    /// ICMP message to translate inbound with TTL ≤ 1 (no ICMP error is sent about ICMP), or a
+    /// packet to translate outbound that arrived with TTL 0.
     TtlExpired = 15,
     /// A fragment whose bytes differ from bytes already held for its datagram, or that moves
     /// the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
