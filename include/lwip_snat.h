@@ -680,7 +680,7 @@ extern "C" {
  * dependent filtering) and an all-zero seed.
  *
  * # Safety
- * `out` is NULL or points to writable memory for one `lwip_snat_config`.
+ * `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
  */
 lwip_snat_err_t lwip_snat_config_default(struct lwip_snat_config *out);
 

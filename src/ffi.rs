@@ -588,13 +588,18 @@ fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
     result.err().unwrap_or(LWIP_SNAT_OK)
 }
 
-/// Reads a C struct of plain integers, or `LWIP_SNAT_ERR_NULL`.
+/// Reads a C struct of plain integers, or `LWIP_SNAT_ERR_NULL`. Unaligned reads, so a struct in
+/// a packed buffer is no undefined behaviour either.
 ///
 /// # Safety
-/// `ptr` is NULL or points to a readable, aligned `T`.
+/// `ptr` is NULL or points to a readable `T`.
 unsafe fn read<T: Copy>(ptr: *const T) -> Result<T, lwip_snat_err_t> {
-    // SAFETY: per the contract; every `T` used here is integers only, so any bytes are valid.
-    unsafe { ptr.as_ref() }.copied().ok_or(LWIP_SNAT_ERR_NULL)
+    if ptr.is_null() {
+        return Err(LWIP_SNAT_ERR_NULL);
+    }
+    // SAFETY: readable per the contract; every `T` used here is integers only, so any bytes
+    // are a valid value.
+    Ok(unsafe { ptr.read_unaligned() })
 }
 
 fn rule_error(e: RuleError) -> lwip_snat_err_t {
@@ -609,14 +614,14 @@ fn rule_error(e: RuleError) -> lwip_snat_err_t {
 /// dependent filtering) and an all-zero seed.
 ///
 /// # Safety
-/// `out` is NULL or points to writable memory for one `lwip_snat_config`.
+/// `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) -> lwip_snat_err_t {
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
     // SAFETY: non-NULL and writable per the contract.
-    unsafe { out.write(lwip_snat_config::from_core(&Config::DEFAULT)) };
+    unsafe { out.write_unaligned(lwip_snat_config::from_core(&Config::DEFAULT)) };
     LWIP_SNAT_OK
 }
 
@@ -722,7 +727,7 @@ pub unsafe extern "C" fn lwip_snat_process(
     match result {
         Ok(v) => {
             // SAFETY: non-NULL and writable per the contract.
-            unsafe { verdict.write(lwip_snat_verdict::from_core(v)) };
+            unsafe { verdict.write_unaligned(lwip_snat_verdict::from_core(v)) };
             LWIP_SNAT_OK
         }
         Err(e) => e,
@@ -751,7 +756,7 @@ pub unsafe extern "C" fn lwip_snat_reassembled(buf: *mut u8, cap: usize, len: *m
         // cannot overlap the NAT's own pool, which C never sees.
         unsafe { core::ptr::copy_nonoverlapping(datagram.as_ptr(), buf, datagram.len()) };
         // SAFETY: non-NULL and writable per the contract.
-        unsafe { len.write(datagram.len()) };
+        unsafe { len.write_unaligned(datagram.len()) };
         Ok(())
     }))
 }
@@ -836,7 +841,7 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
     match stats {
         Ok(stats) => {
             // SAFETY: non-NULL and writable per the contract.
-            unsafe { out.write(stats) };
+            unsafe { out.write_unaligned(stats) };
             LWIP_SNAT_OK
         }
         Err(e) => e,
@@ -946,4 +951,40 @@ pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
         _ => return core::ptr::null(),
     };
     name.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drop_reason_numbers_and_names_match_the_core() {
+        for reason in DropReason::ALL {
+            assert_eq!(lwip_snat_drop_reason::from_core(reason) as u8, reason as u8);
+            let name = lwip_snat_drop_reason_name(reason as u8);
+            // SAFETY: non-NULL pointers from it are static C strings.
+            assert_eq!(unsafe { CStr::from_ptr(name) }.to_str().unwrap(), reason.name());
+        }
+        assert!(lwip_snat_drop_reason_name(LWIP_SNAT_DROP_REASONS as u8).is_null());
+    }
+
+    #[test]
+    fn default_config_survives_the_round_trip_through_c() {
+        let c = lwip_snat_config::from_core(&Config::DEFAULT);
+        assert_eq!(c.to_core(), Ok((Config::DEFAULT, [0, 0])));
+        let seeded = lwip_snat_config { seed: [1, 0, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 4], ..c };
+        assert_eq!(seeded.to_core().map(|(_, seed)| seed), Ok([0x0100_0000_0000_0002, 0x0300_0000_0000_0004]));
+    }
+
+    #[test]
+    fn every_error_code_has_its_name() {
+        for code in -14..=0 {
+            let name = lwip_snat_strerror(code);
+            assert!(!name.is_null(), "{code}");
+        }
+        // SAFETY: non-NULL, static C string.
+        let busy = unsafe { CStr::from_ptr(lwip_snat_strerror(LWIP_SNAT_ERR_BUSY as i32)) };
+        assert_eq!(busy.to_str(), Ok("LWIP_SNAT_ERR_BUSY"));
+        assert!(lwip_snat_strerror(-15).is_null() && lwip_snat_strerror(1).is_null());
+    }
 }
