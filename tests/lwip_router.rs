@@ -452,6 +452,34 @@ fn wan_address_change_flushes_mappings() {
 }
 
 #[test]
+fn wan_going_down_flushes_mappings_on_the_next_timer() {
+    let mut r = Router::new();
+    udp_out(&mut r, b"q");
+    r.ok("down wan");
+    assert_eq!(r.sessions().len(), 1, "nothing happens before the timer runs");
+    r.ok("timers 1000");
+    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+}
+
+#[test]
+fn full_table_answers_the_new_flow_with_admin_prohibited() {
+    let mut r = Router::new();
+    let capacity = r.stat("udp_capacity") as u16;
+    assert!(capacity >= 1);
+    for port in 0..capacity {
+        r.inject("lan", &udp(HOST_A, 5000, SERVER, 1000 + port, b"fill")).only("wan");
+    }
+    let refused = udp(HOST_A, 5000, SERVER, 999, b"one too many");
+    let sent = r.inject("lan", &refused);
+    sent.nothing_on("wan");
+    let err = sent.only("lan");
+    assert_eq!(icmp_type_code(&err), (3, 13), "ICMP communication administratively prohibited");
+    assert_eq!((src(&err), dst(&err)), (LAN_ADDR, HOST_A));
+    assert_eq!(&quoted(&err)[..28], &refused[..28]);
+    assert_eq!(r.stat("drop_table_full"), 1);
+}
+
+#[test]
 fn idle_udp_mapping_expires_on_the_timer() {
     let mut r = Router::bare();
     r.ok("start 2000");

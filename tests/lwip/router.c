@@ -20,6 +20,7 @@
  *   udp_echo <port>                   router's own UDP endpoint; prints "udp_rx", echoes back
  *   tcp_listen <port>                 router's own TCP listener; prints "tcp_accept", "tcp_rx"
  *   setaddr <lan|wan> <ip>            netif_set_ipaddr()
+ *   down <lan|wan>                    netif_set_down()
  *   timers <ms>                       advance the clock by <ms>, run lwIP's timers (incl. the NAT's)
  *   now                               prints "now <sys_now()>"
  *   dump                              lwip_snat_foreach(): "session ..." lines
@@ -222,6 +223,7 @@ print_stats(void)
          (unsigned long)st.fragments_held);
   printf("stat tcp_in_use %u\nstat udp_in_use %u\nstat icmp_in_use %u\n", st.tcp.in_use, st.udp.in_use,
          st.icmp.in_use);
+  printf("stat udp_capacity %u\n", st.udp.capacity);
   for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
     if (st.dropped[i] != 0) {
       printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);
@@ -293,6 +295,10 @@ run(char *line)
       return -103;
     }
     netif_set_ipaddr(netif_named(a), &addr);
+    return 0;
+  }
+  if (strcmp(cmd, "down") == 0 && netif_named(a) != NULL) {
+    netif_set_down(netif_named(a));
     return 0;
   }
   if (strcmp(cmd, "timers") == 0 && a != NULL) {
