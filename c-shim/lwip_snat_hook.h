@@ -29,6 +29,11 @@
 /*
  * Copyright (c) 2025 The lwip-snat authors. BSD-3-Clause, like lwIP.
  */
+
+/**
+ * @defgroup lwip_snat SNAT (lwip-snat)
+ * Source NAT for IPv4 forwarding: the lwIP glue of the lwip-snat library.
+ */
 #ifndef LWIP_SNAT_HOOK_H
 #define LWIP_SNAT_HOOK_H
 
