@@ -183,9 +183,22 @@ impl Table {
 
     /// The session of an outbound packet: exactly this inside endpoint and remote endpoint.
     pub fn find_outbound(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
-        self.inside_chain(netif, inside, in_port)
-            .find(|&(_, s)| s.remote == remote && s.remote_port == remote_port)
-            .map(|(slot, _)| slot)
+        // The per-packet lookup, written as a plain loop: the chain walk of `inside_chain`
+        // with its filter and this match fused, one pass over each session.
+        let mut link = self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside);
+        while let Some(slot) = link.checked_sub(1) {
+            let s = &self.entries.get(usize::from(slot))?.session;
+            if s.remote == remote
+                && s.inside == inside
+                && s.in_port == in_port
+                && s.remote_port == remote_port
+                && s.netif == netif
+            {
+                return Some(slot);
+            }
+            link = s.next_in;
+        }
+        None
     }
 
     /// The external port this inside endpoint is already mapped to on `netif`, if any.
@@ -204,7 +217,15 @@ impl Table {
     ) -> Inbound {
         let mut mapped = None;
         let mut admitted = None;
-        for (slot, s) in self.outside_chain(netif, ext_port) {
+        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
+        // A plain loop over the outside chain (see `find_outbound`).
+        while let Some(slot) = link.checked_sub(1) {
+            let Some(entry) = self.entries.get(usize::from(slot)) else { break };
+            let s = &entry.session;
+            link = s.next_out;
+            if s.ext_port != ext_port || s.netif != netif {
+                continue;
+            }
             if s.remote == remote && s.remote_port == remote_port {
                 return Inbound::Session(slot);
             }
