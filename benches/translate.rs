@@ -146,12 +146,45 @@ fn timed_creations(nat: &mut BenchNat, templates: &Templates, iters: u64) -> Dur
     elapsed
 }
 
+/// A UDP datagram of 3000 bytes sent in three fragments (1500-byte MTU) from inside: two are
+/// held, the third completes the datagram. Fragments are only read, never rewritten (the whole
+/// datagram comes back through `Nat::reassembled`), so the same bytes serve every iteration.
+fn reassemble(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reassemble");
+    // Three packets per iteration.
+    group.throughput(Throughput::Elements(3));
+    let (fragments, whole) = support::fragmented_udp(3000, 1500);
+    assert_eq!(fragments.len(), 3);
+    for (label, order) in [("in_order", [0, 1, 2]), ("last_first", [2, 0, 1])] {
+        let mut nat = support::new_nat();
+        let mut frames: Vec<Vec<u8>> = order.iter().map(|&i| fragments[i].clone()).collect();
+        let run = |nat: &mut BenchNat, frames: &mut [Vec<u8>]| {
+            let [a, b, last] = frames else { unreachable!("three fragments") };
+            let held = [nat.process(a, &OUTBOUND, support::NOW), nat.process(b, &OUTBOUND, support::NOW)];
+            (held, nat.process(last, &OUTBOUND, support::NOW))
+        };
+        let (held, done) = run(&mut nat, &mut frames);
+        assert_eq!((held, done), ([Verdict::Held; 2], Verdict::Reassembled(20 + whole.len())), "{label}");
+        assert_eq!(&nat.reassembled()[20..], &whole[..], "{label}: reassembled payload");
+        assert!(frames.iter().zip(order).all(|(f, i)| *f == fragments[i]), "fragments left as they were");
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let (_, done) = run(&mut nat, &mut frames);
+                assert!(matches!(done, Verdict::Reassembled(_)));
+                black_box(done)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let mut fills = fills();
     established(c, &mut fills);
     icmp_error(c, &mut fills);
     drop(fills);
     create(c);
+    reassemble(c);
 }
 
 criterion_group! {

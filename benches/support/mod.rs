@@ -214,8 +214,13 @@ pub struct Traffic {
     pub icmp_error_in: Templates,
 }
 
-fn expect_translated(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context, what: &str) {
-    let verdict = nat.process(packet, ctx, NOW);
+fn expect_translated(
+    process: &mut impl FnMut(&mut [u8], &Context) -> Verdict,
+    packet: &mut [u8],
+    ctx: &Context,
+    what: &str,
+) {
+    let verdict = process(packet, ctx);
     assert_eq!(verdict, Verdict::Translated, "{what}");
     assert!(checksums_ok(packet), "{what}: checksums after translation");
 }
@@ -223,6 +228,15 @@ fn expect_translated(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context, what:
 /// Opens `flows` TCP connections (SYN, SYN-ACK, ACK) and UDP flows through `nat`, and returns
 /// the packets that then belong to live sessions.
 pub fn warm(nat: &mut BenchNat, flows: usize) -> Traffic {
+    let traffic = warm_with(|packet, ctx| nat.process(packet, ctx, NOW), flows);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), flows);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), flows);
+    traffic
+}
+
+/// As [`warm`], through any entry point that processes a packet at [`NOW`] (the C API).
+pub fn warm_with(mut process: impl FnMut(&mut [u8], &Context) -> Verdict, flows: usize) -> Traffic {
+    let process = &mut process;
     let mut traffic = Traffic {
         flows,
         tcp_out: Templates::new(),
@@ -234,33 +248,64 @@ pub fn warm(nat: &mut BenchNat, flows: usize) -> Traffic {
     for i in 0..flows {
         let e = endpoints(i);
         let mut syn = tcp(e.inside, e.in_port, e.remote, e.remote_port, 0x02);
-        expect_translated(nat, &mut syn, &OUTBOUND, "SYN out");
+        expect_translated(process, &mut syn, &OUTBOUND, "SYN out");
         let ext_port = port_at(&syn, 20);
         let mut syn_ack = tcp(e.remote, e.remote_port, WAN_ADDR, ext_port, 0x12);
-        expect_translated(nat, &mut syn_ack, &INBOUND, "SYN-ACK in");
+        expect_translated(process, &mut syn_ack, &INBOUND, "SYN-ACK in");
         let ack_out = tcp(e.inside, e.in_port, e.remote, e.remote_port, 0x10);
-        expect_translated(nat, &mut ack_out.clone(), &OUTBOUND, "ACK out");
+        expect_translated(process, &mut ack_out.clone(), &OUTBOUND, "ACK out");
         traffic.tcp_out.push(&ack_out);
         traffic.tcp_in.push(&tcp(e.remote, e.remote_port, WAN_ADDR, ext_port, 0x10));
 
         let udp_out = udp(e.inside, e.in_port, e.remote, e.remote_port);
         let mut translated = udp_out.clone();
-        expect_translated(nat, &mut translated, &OUTBOUND, "UDP out");
+        expect_translated(process, &mut translated, &OUTBOUND, "UDP out");
         let ext_port = port_at(&translated, 20);
         traffic.udp_out.push(&udp_out);
         traffic.udp_in.push(&udp(e.remote, e.remote_port, WAN_ADDR, ext_port));
         traffic.icmp_error_in.push(&icmp_port_unreachable(e.remote, WAN_ADDR, &translated));
     }
-    assert_eq!(nat.sessions_in_use(Protocol::Tcp), flows);
-    assert_eq!(nat.sessions_in_use(Protocol::Udp), flows);
     // Every template translates (and is left untouched: `load` copies it first).
     let mut work = [0u8; STRIDE];
     for i in 0..flows {
-        expect_translated(nat, traffic.tcp_in.load(i, &mut work), &INBOUND, "ACK in");
-        expect_translated(nat, traffic.udp_in.load(i, &mut work), &INBOUND, "UDP in");
-        expect_translated(nat, traffic.icmp_error_in.load(i, &mut work), &INBOUND, "ICMP error in");
+        expect_translated(process, traffic.tcp_in.load(i, &mut work), &INBOUND, "ACK in");
+        expect_translated(process, traffic.udp_in.load(i, &mut work), &INBOUND, "UDP in");
+        expect_translated(process, traffic.icmp_error_in.load(i, &mut work), &INBOUND, "ICMP error in");
     }
     traffic
+}
+
+/// A UDP datagram of `payload` bytes from flow 0's inside endpoint, cut into fragments of at
+/// most `mtu` bytes as a host would send it (offsets in 8-byte units, MF on all but the last),
+/// each with a valid header checksum; the UDP checksum covers the whole datagram. Returns the
+/// fragments and the whole datagram's IP payload.
+pub fn fragmented_udp(payload: usize, mtu: usize) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let e = endpoints(0);
+    let mut l4 = vec![0u8; 8 + payload];
+    l4[0..2].copy_from_slice(&e.in_port.to_be_bytes());
+    l4[2..4].copy_from_slice(&e.remote_port.to_be_bytes());
+    l4[4..6].copy_from_slice(&((8 + payload) as u16).to_be_bytes());
+    for (i, b) in l4[8..].iter_mut().enumerate() {
+        *b = (i * 7) as u8;
+    }
+    let sum = checksum::pseudo_header_sum(e.inside, e.remote, 17, l4.len() as u16) + checksum::sum(&l4);
+    l4[6..8].copy_from_slice(&(!checksum::fold(sum)).to_be_bytes());
+    let step = (mtu - 20) / 8 * 8;
+    let fragments = l4
+        .chunks(step)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut p = vec![0u8; 20 + chunk.len()];
+            p[20..].copy_from_slice(chunk);
+            ip_header(&mut p, 17, e.inside, e.remote);
+            let more = (i + 1) * step < l4.len();
+            let flags_offset = (i * step / 8) as u16 | if more { 0x2000 } else { 0 };
+            p[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+            ipv4::Packet::new_checked(&mut p[..]).expect("fragment").fill_checksum();
+            p
+        })
+        .collect();
+    (fragments, l4)
 }
 
 /// New flows for the creation benches: [`CHURN_BATCH`] SYNs and UDP datagrams from the churn
