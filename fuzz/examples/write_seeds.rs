@@ -20,6 +20,7 @@ const LOCAL_LAN: u8 = 1 | 1 << 3 | 1 << 5;
 
 fn main() {
     let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into()));
+    fragment_seeds(&root);
     let seeds = packets();
     let dir = root.join("packet");
     for (name, flags, bytes) in &seeds {
@@ -46,6 +47,100 @@ fn main() {
     .concat();
     for config in 0..4u8 {
         write(&dir, &format!("conversation-config{config}"), &[&[config * 5][..], &conversation].concat());
+    }
+}
+
+/// Fragment trains of real datagrams, in the `fragments` target's records.
+fn fragment_seeds(root: &Path) {
+    let dir = root.join("fragments");
+    let frag = |flags: u8, tenths: u8, p: Vec<u8>| {
+        let len = p.len() as u16;
+        [&[flags, tenths][..], &len.to_be_bytes(), &p].concat()
+    };
+    let big_udp = packet::udp(HOST_A, 5000, SERVER, 4000, &(0..3000).map(|i| (i * 7) as u8).collect::<Vec<_>>());
+    let reply = packet::udp(SERVER, 4000, WAN_ADDR, 5000, &[0x33; 2000]);
+    let syn = packet::tcp(HOST_B, 41000, SERVER2, 443, SYN, &[2, 4, 5, 0xb4], &[0x77; 1200]);
+    let ping = packet::icmp_query(HOST_A, SERVER, 8, 0x1234, 9, &[0x61; 1800]);
+    let with_options = {
+        let mut p = packet::ipv4(HOST_A, SERVER, 17, 64, &[7, 7, 4, 0, 0, 0, 0, 0], &big_udp[20..]);
+        canonicalize(&mut p);
+        p
+    };
+    let l = |p: &Vec<u8>| p.len() - usize::from(p[0] & 0xF) * 4;
+    let trains: Vec<(&str, Vec<Vec<u8>>)> = vec![
+        (
+            "udp-in-order-out",
+            vec![
+                frag(0, 0, packet::fragment(&big_udp, 0, 1480, true)),
+                frag(0, 0, packet::fragment(&big_udp, 1480, 2960, true)),
+                frag(0, 1, packet::fragment(&big_udp, 2960, l(&big_udp), false)),
+            ],
+        ),
+        (
+            "udp-last-first-out",
+            vec![
+                frag(0, 0, packet::fragment(&big_udp, 2960, l(&big_udp), false)),
+                frag(0, 0, packet::fragment(&big_udp, 1480, 2960, true)),
+                frag(0, 0, packet::fragment(&big_udp, 0, 1480, true)),
+            ],
+        ),
+        (
+            "udp-reply-in",
+            vec![
+                frag(1, 0, packet::fragment(&reply, 984, l(&reply), false)),
+                frag(1, 0, packet::fragment(&reply, 0, 984, true)),
+            ],
+        ),
+        (
+            "tcp-syn-out",
+            vec![
+                frag(0, 0, packet::fragment(&syn, 0, 512, true)),
+                frag(0, 0, packet::fragment(&syn, 512, l(&syn), false)),
+            ],
+        ),
+        (
+            "icmp-echo-out",
+            vec![
+                frag(0, 0, packet::fragment(&ping, 0, 1480, true)),
+                frag(0, 0, packet::fragment(&ping, 1480, l(&ping), false)),
+            ],
+        ),
+        (
+            "ip-options-out",
+            vec![
+                frag(0, 0, packet::fragment(&with_options, 1000, l(&with_options), false)),
+                frag(0, 0, packet::fragment(&with_options, 0, 1000, true)),
+            ],
+        ),
+        (
+            "overlap-and-duplicate-out",
+            vec![
+                frag(0, 0, packet::fragment(&big_udp, 0, 1480, true)),
+                frag(0, 0, packet::fragment(&big_udp, 0, 1480, true)),
+                frag(0, 0, packet::fragment(&big_udp, 1000, 2000, true)),
+                frag(0, 0, packet::fragment(&big_udp, 2000, l(&big_udp), false)),
+            ],
+        ),
+        (
+            "tiny-fragments-out",
+            (0..8)
+                .map(|i| frag(0, 0, packet::fragment(&syn, i * 8, (i + 1) * 8, true)))
+                .chain([frag(0, 0, packet::fragment(&syn, 64, l(&syn), false))])
+                .collect(),
+        ),
+        (
+            "never-completes-then-times-out",
+            vec![
+                frag(0, 0, packet::fragment(&big_udp, 0, 1480, true)),
+                frag(1, 0, packet::fragment(&reply, 0, 984, true)),
+                frag(0, 160, packet::fragment(&big_udp, 1480, 2960, true)),
+            ],
+        ),
+    ];
+    for (name, records) in trains {
+        for config in [0u8, 64] {
+            write(&dir, &format!("{name}-config{config}"), &[&[config][..], &records.concat()].concat());
+        }
     }
 }
 

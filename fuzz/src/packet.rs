@@ -151,3 +151,20 @@ pub fn src(p: &[u8]) -> [u8; 4] {
 pub fn dst(p: &[u8]) -> [u8; 4] {
     [p[16], p[17], p[18], p[19]]
 }
+
+/// Payload bytes `offset..end` of the unfragmented datagram `whole` as a fragment (MF set when
+/// `more`). Later fragments lose the header options, as a sender's fragmentation does.
+pub fn fragment(whole: &[u8], offset: usize, end: usize, more: bool) -> Vec<u8> {
+    let header_len = usize::from(whole[0] & 0xF) * 4;
+    let header = if offset == 0 { &whole[..header_len] } else { &whole[..20] };
+    let mut p = header.to_vec();
+    if offset != 0 {
+        p[0] = 0x45;
+    }
+    p.extend_from_slice(&whole[header_len + offset..header_len + end]);
+    let total = p.len() as u16;
+    put16(&mut p, 2, total);
+    put16(&mut p, 6, (offset / 8) as u16 | if more { 0x2000 } else { 0 });
+    canonicalize(&mut p);
+    p
+}
