@@ -81,6 +81,24 @@ impl Config {
         reass_timeout_ms: REASS_TIMEOUT_MS,
     };
 
+    /// All zero: what a `Nat` holds before `reset` (it has no rules then, so it translates
+    /// nothing). Being all zero lets a `static` NAT live in `.bss` instead of `.data`, which
+    /// would cost its whole size in flash too.
+    pub(crate) const UNSET: Config = Config {
+        tcp_established_ms: 0,
+        tcp_transitory_ms: 0,
+        udp_ms: 0,
+        icmp_ms: 0,
+        port_range: (0, 0),
+        tcp_filtering: Filtering::EndpointIndependent,
+        udp_filtering: Filtering::EndpointIndependent,
+        host_quota: 0,
+        reject_when_full: false,
+        mss_clamp: false,
+        allow_short_timeouts: false,
+        reass_timeout_ms: 0,
+    };
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let timeouts = [
             (self.tcp_established_ms, floor::TCP_ESTABLISHED_MS),

@@ -85,12 +85,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Default for Nat<TCP,
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
-    /// A NAT with default settings, no rules and an all-zero random key: call
-    /// [`reset`](Self::reset) with a real seed before use. `const`, so it can initialise a
-    /// `static` (and then lives in `.bss`).
+    /// A NAT with no rules (it translates nothing) and all-zero state: call
+    /// [`reset`](Self::reset) with settings and a real seed before use. `const` and all zero
+    /// bytes, so a `static` one lives in `.bss` and costs no flash.
     pub const fn new() -> Self {
         Nat {
-            config: Config::DEFAULT,
+            config: Config::UNSET,
             rules: Rules::new(),
             portmaps: Portmaps::new(),
             tables: Tables { tcp: FixedTable::new(), udp: FixedTable::new(), icmp: FixedTable::new() },
@@ -186,7 +186,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Ok(())
     }
 
-    pub fn portmaps(&self) -> impl Iterator<Item = &Portmap> {
+    pub fn portmaps(&self) -> impl Iterator<Item = Portmap> + '_ {
         self.portmaps.iter()
     }
 
@@ -544,7 +544,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 found = lookup(self);
             }
         }
-        let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port).copied();
+        let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {
             (Inbound::Session(slot), _) => return Ok(Some(Admission::Session(slot))),
             (_, Some(map)) => Session {

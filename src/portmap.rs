@@ -29,19 +29,45 @@ pub enum PortmapError {
     NotFound,
 }
 
+/// A port forward slot, stored as plain numbers so that a free one is all zero bytes (a
+/// `static` NAT then stays in `.bss`; `Option<Portmap>` would not).
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    protocol: u8,
+    netif: u8,
+    ext_port: u16,
+    inside: u32,
+    in_port: u16,
+}
+
+impl Slot {
+    const FREE: Slot = Slot { protocol: 0, netif: 0, ext_port: 0, inside: 0, in_port: 0 };
+
+    fn map(&self) -> Option<Portmap> {
+        let protocol = Protocol::from_ip(self.protocol)?;
+        Some(Portmap {
+            protocol,
+            netif: self.netif,
+            ext_port: self.ext_port,
+            inside: self.inside,
+            in_port: self.in_port,
+        })
+    }
+}
+
 /// Up to `P` port forwards (12 bytes each).
 #[derive(Debug)]
 pub struct Portmaps<const P: usize> {
-    maps: [Option<Portmap>; P],
+    slots: [Slot; P],
 }
 
 impl<const P: usize> Portmaps<P> {
     pub const fn new() -> Self {
-        Portmaps { maps: [None; P] }
+        Portmaps { slots: [Slot::FREE; P] }
     }
 
     pub fn clear(&mut self) {
-        self.maps = [None; P];
+        self.slots = [Slot::FREE; P];
     }
 
     /// Adds `map` unless its external port is forwarded already (`Conflict`).
@@ -52,29 +78,35 @@ impl<const P: usize> Portmaps<P> {
         if self.by_external(map.protocol, map.netif, map.ext_port).is_some() {
             return Err(PortmapError::Conflict);
         }
-        let slot = self.maps.iter_mut().find(|m| m.is_none()).ok_or(PortmapError::Full)?;
-        *slot = Some(map);
+        let slot = self.slots.iter_mut().find(|s| s.map().is_none()).ok_or(PortmapError::Full)?;
+        *slot = Slot {
+            protocol: map.protocol as u8,
+            netif: map.netif,
+            ext_port: map.ext_port,
+            inside: map.inside,
+            in_port: map.in_port,
+        };
         Ok(())
     }
 
     pub fn remove(&mut self, map: Portmap) -> Result<(), PortmapError> {
-        let slot = self.maps.iter_mut().find(|m| **m == Some(map)).ok_or(PortmapError::NotFound)?;
-        *slot = None;
+        let slot = self.slots.iter_mut().find(|s| s.map() == Some(map)).ok_or(PortmapError::NotFound)?;
+        *slot = Slot::FREE;
         Ok(())
     }
 
     /// The port forward of an external port.
-    pub fn by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<&Portmap> {
+    pub fn by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<Portmap> {
         self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.ext_port == ext_port)
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.
-    pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<&Portmap> {
+    pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<Portmap> {
         self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.inside == inside && m.in_port == in_port)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Portmap> {
-        self.maps.iter().flatten()
+    pub fn iter(&self) -> impl Iterator<Item = Portmap> + '_ {
+        self.slots.iter().filter_map(Slot::map)
     }
 }
 
@@ -99,12 +131,12 @@ mod tests {
         maps.add(web(8080)).unwrap();
         assert_eq!(maps.add(web(80)), Err(PortmapError::Conflict));
         assert_eq!(maps.add(web(81)), Err(PortmapError::Full));
-        assert_eq!(maps.by_external(Protocol::Tcp, 2, 8080), Some(&web(8080)));
+        assert_eq!(maps.by_external(Protocol::Tcp, 2, 8080), Some(web(8080)));
         assert_eq!(maps.by_external(Protocol::Udp, 2, 8080), None);
-        assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(&web(80)));
+        assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(web(80)));
         maps.remove(web(80)).unwrap();
         assert_eq!(maps.remove(web(80)), Err(PortmapError::NotFound));
-        assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(&web(8080)));
+        assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(web(8080)));
     }
 
     #[test]

@@ -41,37 +41,48 @@ pub enum RuleError {
     NotFound,
 }
 
+/// A rule slot; `used: false` marks a free one. (Not `Option<Rule>`: its `None` is a non-zero
+/// niche, which would move a `static` NAT from `.bss` to `.data`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    used: bool,
+    rule: Rule,
+}
+
+const FREE: Slot = Slot { used: false, rule: Rule::Source(0) };
+
 /// Up to `R` rules.
+#[derive(Debug)]
 pub struct Rules<const R: usize> {
-    rules: [Option<Rule>; R],
+    slots: [Slot; R],
 }
 
 impl<const R: usize> Rules<R> {
     pub const fn new() -> Self {
-        Rules { rules: [None; R] }
+        Rules { slots: [FREE; R] }
     }
 
     pub fn clear(&mut self) {
-        self.rules = [None; R];
+        self.slots = [FREE; R];
     }
 
     pub fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
-        if self.rules.contains(&Some(rule)) {
+        if self.iter().any(|&r| r == rule) {
             return Err(RuleError::Exists);
         }
-        let slot = self.rules.iter_mut().find(|r| r.is_none()).ok_or(RuleError::Full)?;
-        *slot = Some(rule);
+        let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(RuleError::Full)?;
+        *slot = Slot { used: true, rule };
         Ok(())
     }
 
     pub fn remove(&mut self, rule: Rule) -> Result<(), RuleError> {
-        let slot = self.rules.iter_mut().find(|r| **r == Some(rule)).ok_or(RuleError::NotFound)?;
-        *slot = None;
+        let slot = self.slots.iter_mut().find(|s| s.used && s.rule == rule).ok_or(RuleError::NotFound)?;
+        *slot = FREE;
         Ok(())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {
-        self.rules.iter().flatten()
+        self.slots.iter().filter(|s| s.used).map(|s| &s.rule)
     }
 
     /// Classifies a packet forwarded from `input` to `output`.
