@@ -2,23 +2,23 @@
 //! packet under `valgrind --tool=callgrind` (see `.ci/callgrind`).
 //!
 //! Usage: `callgrind_translate <kind> <flows> <packets>` with kind one of `tcp_out`, `tcp_in`,
-//! `udp_out`, `udp_in`, `icmp_error_in`. The NAT is warmed with `flows` TCP and UDP flows, then
-//! `packets` ready-made copies of their packets (round-robin over the flows) are translated
-//! by [`translate_all`], the one function callgrind counts (`--toggle-collect`): no template
-//! copy or setup lands in the count, only `Nat::process`.
+//! `udp_out`, `udp_in`, `icmp_error_in`, or `linear_array_tcp_out` / `linked_list_tcp_out` for
+//! the linear-search references of the benches. The NAT is warmed with `flows` TCP and UDP
+//! flows, then `packets` ready-made copies of their packets (round-robin over the flows) are
+//! translated by [`translate_all`], the one function callgrind counts (`--toggle-collect`): no
+//! template copy or setup lands in the count.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use lwip_snat::{Context, Verdict};
-use support::{BenchNat, Templates, INBOUND, OUTBOUND, STRIDE};
+use lwip_snat::{Context, Protocol, Verdict};
+use support::{Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
 
 #[inline(never)]
-fn translate_all(nat: &mut BenchNat, packets: &mut [u8], lens: &[u8], ctx: &Context) -> usize {
+fn translate_all(mut process: impl FnMut(&mut [u8]) -> Verdict, packets: &mut [u8], lens: &[u8]) -> usize {
     let mut translated = 0;
     for (packet, &len) in packets.chunks_exact_mut(STRIDE).zip(lens) {
-        let packet = &mut packet[..usize::from(len)];
-        if nat.process(packet, ctx, support::NOW) == Verdict::Translated {
+        if process(&mut packet[..usize::from(len)]) == Verdict::Translated {
             translated += 1;
         }
     }
@@ -27,7 +27,9 @@ fn translate_all(nat: &mut BenchNat, packets: &mut [u8], lens: &[u8], ctx: &Cont
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: callgrind_translate <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in> <flows> <packets>";
+    let usage = "usage: callgrind_translate \
+                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|linear_array_tcp_out|linked_list_tcp_out> \
+                 <flows> <packets>";
     let (Some(kind), Some(flows), Some(packets)) = (
         args.get(1),
         args.get(2).and_then(|a| a.parse::<usize>().ok()),
@@ -42,12 +44,14 @@ fn main() {
     }
     let mut nat = support::new_nat();
     let traffic = support::warm(&mut nat, flows);
-    let (templates, ctx): (&Templates, &Context) = match kind.as_str() {
-        "tcp_out" => (&traffic.tcp_out, &OUTBOUND),
-        "tcp_in" => (&traffic.tcp_in, &INBOUND),
-        "udp_out" => (&traffic.udp_out, &OUTBOUND),
-        "udp_in" => (&traffic.udp_in, &INBOUND),
-        "icmp_error_in" => (&traffic.icmp_error_in, &INBOUND),
+    let (templates, ctx, reference): (&Templates, &Context, Option<Layout>) = match kind.as_str() {
+        "tcp_out" => (&traffic.tcp_out, &OUTBOUND, None),
+        "tcp_in" => (&traffic.tcp_in, &INBOUND, None),
+        "udp_out" => (&traffic.udp_out, &OUTBOUND, None),
+        "udp_in" => (&traffic.udp_in, &INBOUND, None),
+        "icmp_error_in" => (&traffic.icmp_error_in, &INBOUND, None),
+        "linear_array_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Layout::Array)),
+        "linked_list_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Layout::List)),
         _ => {
             eprintln!("{usage}");
             std::process::exit(2);
@@ -61,7 +65,13 @@ fn main() {
         slot[..packet.len()].copy_from_slice(packet);
         lens.push(packet.len() as u8);
     }
-    let translated = translate_all(&mut nat, &mut buffer, &lens, ctx);
+    let translated = match reference {
+        None => translate_all(|p| nat.process(p, ctx, support::NOW), &mut buffer, &lens),
+        Some(layout) => {
+            let mut linear = Linear::from_nat(&nat, Protocol::Tcp, layout);
+            translate_all(|p| linear.process(p, ctx, support::NOW), &mut buffer, &lens)
+        }
+    };
     println!("{kind}: {translated} of {packets} packets translated over {flows} flows");
     if translated != packets {
         std::process::exit(1);
