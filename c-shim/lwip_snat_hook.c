@@ -275,6 +275,34 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   pbuf_free(q);
 }
 
+/**
+ * An inbound datagram with DF set that the core just translated, but that is larger than the
+ * MTU of the netif leading to the inside host: answers Fragmentation Needed with that MTU,
+ * quoting the datagram as it arrived (to the external address), instead of letting
+ * ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered (the
+ * caller then drops the datagram).
+ */
+static int
+lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *original, u16_t original_len)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)translated;
+  struct netif *netif;
+  ip4_addr_t src, dest;
+
+  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_DF)) == 0) {
+    return 0;
+  }
+  ip4_addr_copy(src, iphdr->src);
+  ip4_addr_copy(dest, iphdr->dest);
+  netif = ip4_route_src(&src, &dest);
+  LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+  if ((netif == NULL) || (netif->mtu == 0) || (len <= netif->mtu)) {
+    return 0;
+  }
+  lwip_snat_send_frag_needed(original, original_len, netif->mtu);
+  return 1;
+}
+
 /** Sends the ICMP error the core asked for, about the packet as it arrived. */
 static void
 lwip_snat_send_icmp(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_verdict *v)
@@ -331,6 +359,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
+#if LWIP_ICMP
+  /* the header (and 8 bytes) of an inbound DF datagram as it arrived, for Fragmentation Needed */
+  u8_t original[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
+  u16_t original_len = 0;
+#endif
 
   LWIP_ASSERT_CORE_LOCKED();
   if ((p == NULL) || (inp == NULL)) {
@@ -365,6 +398,12 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));
   }
   ctx.in_netif_idx = netif_get_index(inp);
+#if LWIP_ICMP
+  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))) {
+    original_len = (u16_t)LWIP_MIN(len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
+    MEMCPY(original, bytes, original_len);
+  }
+#endif
 
   err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
   if (err == LWIP_SNAT_ERR_NOT_INIT) {
@@ -379,6 +418,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     case LWIP_SNAT_PASS:
       goto pass;
     case LWIP_SNAT_TRANSLATED:
+#if LWIP_ICMP
+      if ((original_len != 0) && lwip_snat_inbound_too_big(bytes, len, original, original_len)) {
+        goto consumed;
+      }
+#endif
       if (flat != NULL) {
         pbuf_take(p, flat->payload, len);
       }
