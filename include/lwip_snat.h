@@ -438,7 +438,8 @@ struct lwip_snat_config {
   uint8_t mss_clamp;
   /**
    * 128-bit key for unpredictable port choice and the table hashes (RFC 6056): fill it
-   * from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero.
+   * from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero;
+   * `lwip_snat_set_config` ignores it.
    */
   uint8_t seed[16];
 };
@@ -692,6 +693,27 @@ lwip_snat_err_t lwip_snat_config_default(struct lwip_snat_config *out);
  * `cfg` is NULL or points to a readable `lwip_snat_config`.
  */
 lwip_snat_err_t lwip_snat_init(const struct lwip_snat_config *cfg);
+
+/**
+ * Changes the settings at run time: filtering, timeouts, port range, host quota, reject and
+ * MSS clamping take effect from the next packet or tick, for live sessions too (a shorter
+ * timeout expires them sooner, a more open filter admits more). Sessions, rules, port
+ * forwards and counters stay. `cfg->seed` is ignored: the tables are keyed with the seed
+ * given at init. An invalid `cfg` changes nothing (same checks as `lwip_snat_init`).
+ *
+ * # Safety
+ * `cfg` is NULL or points to a readable `lwip_snat_config`.
+ */
+lwip_snat_err_t lwip_snat_set_config(const struct lwip_snat_config *cfg);
+
+/**
+ * Writes the settings in force into `*out` (seed all zero), e.g. to change one field with
+ * `lwip_snat_set_config`.
+ *
+ * # Safety
+ * `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
+ */
+lwip_snat_err_t lwip_snat_get_config(struct lwip_snat_config *out);
 
 /**
  * Installs an interface rule.

@@ -253,7 +253,8 @@ pub struct lwip_snat_config {
     /// 1 (default): lower the MSS of forwarded TCP SYNs to what the output MTU carries.
     pub mss_clamp: u8,
     /// 128-bit key for unpredictable port choice and the table hashes (RFC 6056): fill it
-    /// from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero.
+    /// from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero;
+    /// `lwip_snat_set_config` ignores it.
     pub seed: [u8; 16],
 }
 
@@ -645,6 +646,46 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
             Ok(())
         })
     }))
+}
+
+/// Changes the settings at run time: filtering, timeouts, port range, host quota, reject and
+/// MSS clamping take effect from the next packet or tick, for live sessions too (a shorter
+/// timeout expires them sooner, a more open filter admits more). Sessions, rules, port
+/// forwards and counters stay. `cfg->seed` is ignored: the tables are keyed with the seed
+/// given at init. An invalid `cfg` changes nothing (same checks as `lwip_snat_init`).
+///
+/// # Safety
+/// `cfg` is NULL or points to a readable `lwip_snat_config`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    let parsed = unsafe { read(cfg) }.and_then(lwip_snat_config::to_core);
+    code(parsed.and_then(|(config, _seed)| {
+        enter_ready(|nat| {
+            nat.set_config(config).map_err(|_| LWIP_SNAT_ERR_ARG)?;
+            Ok(())
+        })
+    }))
+}
+
+/// Writes the settings in force into `*out` (seed all zero), e.g. to change one field with
+/// `lwip_snat_set_config`.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwip_snat_err_t {
+    if out.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    match enter_ready(|nat| Ok(lwip_snat_config::from_core(nat.config()))) {
+        Ok(config) => {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { out.write_unaligned(config) };
+            LWIP_SNAT_OK
+        }
+        Err(e) => e,
+    }
 }
 
 /// Installs an interface rule.

@@ -80,6 +80,26 @@ make_udp(uint8_t *p)
   return sizeof(header);
 }
 
+/* UDP/IPv4 src:sport -> dst:dport (host byte order) with 4 bytes of payload; returns the length */
+static size_t
+make_udp_between(uint8_t *p, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+  uint32_t pseudo;
+  make_udp(p);
+  put16(p + 12, (uint16_t)(src >> 16));
+  put16(p + 14, (uint16_t)src);
+  put16(p + 16, (uint16_t)(dst >> 16));
+  put16(p + 18, (uint16_t)dst);
+  put16(p + 20, sport);
+  put16(p + 22, dport);
+  p[10] = p[11] = 0;
+  put16(p + 10, checksum(p, 20, 0));
+  p[26] = p[27] = 0;
+  pseudo = get16(p + 12) + get16(p + 14) + get16(p + 16) + get16(p + 18) + 17 + 12;
+  put16(p + 26, checksum(p + 20, 12, pseudo));
+  return 32;
+}
+
 static int
 udp_checksum_ok(const uint8_t *p)
 {
@@ -110,6 +130,7 @@ test_before_init(void)
 {
   struct lwip_snat_rule rule = { LWIP_SNAT_RULE_OUTBOUND, 0, WAN };
   struct lwip_snat_stats st, untouched;
+  struct lwip_snat_config cfg, cfg_untouched;
   struct lwip_snat_verdict v;
   uint8_t pkt[64];
   size_t len = make_udp(pkt);
@@ -119,6 +140,12 @@ test_before_init(void)
   untouched = st;
   memset(&w, 0, sizeof(w));
   CHECK(lwip_snat_rule_add(&rule) == LWIP_SNAT_ERR_NOT_INIT);
+  lwip_snat_config_default(&cfg);
+  CHECK(lwip_snat_set_config(&cfg) == LWIP_SNAT_ERR_NOT_INIT);
+  memset(&cfg, 0x77, sizeof(cfg));
+  cfg_untouched = cfg;
+  CHECK(lwip_snat_get_config(&cfg) == LWIP_SNAT_ERR_NOT_INIT);
+  CHECK(memcmp(&cfg, &cfg_untouched, sizeof(cfg)) == 0);
   CHECK(lwip_snat_process(pkt, len, &forward_ctx, 0, &v) == LWIP_SNAT_ERR_NOT_INIT);
   CHECK(lwip_snat_tick(0) == LWIP_SNAT_ERR_NOT_INIT);
   CHECK(lwip_snat_flush() == LWIP_SNAT_ERR_NOT_INIT);
@@ -359,6 +386,102 @@ test_queries(void)
   CHECK(lwip_snat_tcp_state_name(0xFF) != NULL);
 }
 
+/* field by field: the struct's trailing padding byte has no defined value */
+static int
+config_eq(const struct lwip_snat_config *a, const struct lwip_snat_config *b)
+{
+  return a->tcp_established_ms == b->tcp_established_ms && a->tcp_transitory_ms == b->tcp_transitory_ms
+         && a->udp_ms == b->udp_ms && a->icmp_ms == b->icmp_ms && a->reass_timeout_ms == b->reass_timeout_ms
+         && a->port_range_start == b->port_range_start && a->port_range_end == b->port_range_end
+         && a->host_quota == b->host_quota && a->tcp_filtering == b->tcp_filtering
+         && a->udp_filtering == b->udp_filtering && a->reject_when_full == b->reject_when_full
+         && a->allow_short_timeouts == b->allow_short_timeouts && a->mss_clamp == b->mss_clamp
+         && memcmp(a->seed, b->seed, sizeof(a->seed)) == 0;
+}
+
+/*
+ * lwip_snat_set_config: NULL and invalid settings refused with nothing changed, timeouts below
+ * the RFC floors only with allow_short_timeouts, and a filtering change that takes effect on a
+ * live mapping (rules, sessions and the seed's keying kept).
+ */
+static void
+test_set_config(void)
+{
+  static const struct lwip_snat_ctx inbound_ctx = { WAN_ADDR, 1500, WAN, LWIP_SNAT_ROUTE_LOCAL, WAN };
+  const uint32_t host = 0xC0A8010Au, server = 0xCB007105u, stranger = 0xC6336407u; /* .1.10, 203.0.113.5, 198.51.100.7 */
+  struct lwip_snat_config c, got, bad;
+  struct lwip_snat_verdict v;
+  struct lwip_snat_stats st;
+  uint8_t pkt[64];
+  uint16_t ext;
+
+  CHECK(lwip_snat_flush() == LWIP_SNAT_OK);
+  CHECK(lwip_snat_set_config(NULL) == LWIP_SNAT_ERR_NULL);
+  CHECK(lwip_snat_get_config(NULL) == LWIP_SNAT_ERR_NULL);
+  CHECK(lwip_snat_get_config(&c) == LWIP_SNAT_OK);
+  CHECK(c.udp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT && c.udp_ms == 300000u);
+  CHECK(c.mss_clamp == 1 && c.allow_short_timeouts == 0);
+
+  /* a live UDP mapping: 192.168.1.10:5000 -> 203.0.113.5:53 */
+  make_udp_between(pkt, host, 5000, server, 53);
+  CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10000, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
+  ext = get16(pkt + 20);
+  /* address-and-port dependent: another remote is filtered */
+  make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
+  CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10001, &v) == LWIP_SNAT_OK);
+  CHECK(v.action == LWIP_SNAT_DROP && v.drop_reason == LWIP_SNAT_DROP_FILTERED);
+
+  /* refused: each leaves the settings as they were */
+  bad = c; bad.udp_ms = 30000; /* below RFC 4787 REQ-5's 2 minutes */
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_TIMEOUT);
+  bad = c; bad.tcp_established_ms = 3600000u; /* below RFC 5382 REQ-5's 2 h 4 min */
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_TIMEOUT);
+  bad = c; bad.icmp_ms = 0; bad.allow_short_timeouts = 1;
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_TIMEOUT);
+  bad = c; bad.udp_filtering = 3;
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+  bad = c; bad.mss_clamp = 2;
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+  bad = c; bad.port_range_end = 0xC000;
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_PORT_RANGE);
+  memset(&got, 0x5A, sizeof(got));
+  CHECK(lwip_snat_get_config(&got) == LWIP_SNAT_OK && config_eq(&got, &c));
+  make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
+  CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10002, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_DROP);
+
+  /* endpoint-independent, a short UDP timeout allowed by the flag, another seed (ignored) */
+  c.udp_filtering = LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT;
+  c.udp_ms = 30000;
+  c.allow_short_timeouts = 1;
+  c.host_quota = 3;
+  memset(c.seed, 0xEE, sizeof(c.seed));
+  CHECK(lwip_snat_set_config(&c) == LWIP_SNAT_OK);
+  CHECK(lwip_snat_get_config(&got) == LWIP_SNAT_OK);
+  CHECK(got.udp_filtering == LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT && got.udp_ms == 30000u);
+  CHECK(got.allow_short_timeouts == 1 && got.host_quota == 3 && got.seed[0] == 0);
+  CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 1);
+  /* the same mapping now admits the stranger, delivered to the inside endpoint */
+  make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
+  CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10003, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
+  CHECK(get32(pkt + 16) == host && get16(pkt + 22) == 5000 && udp_checksum_ok(pkt));
+  /* the rule is kept: a new flow is still translated */
+  make_udp_between(pkt, host, 5001, server, 53);
+  CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10004, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
+  CHECK(get32(pkt + 12) == WAN_ADDR);
+  /* the new quota (3 sessions; the host holds 3 now) refuses a fourth */
+  make_udp_between(pkt, host, 5002, server, 53);
+  CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10005, &v) == LWIP_SNAT_OK);
+  CHECK(v.action == LWIP_SNAT_SEND_ICMP && v.icmp_type == 3 && v.icmp_code == 13);
+  /* the 30 s timeout applies to the live sessions: idle 30 s after 10004 they are gone */
+  CHECK(lwip_snat_tick(10004 + 29000) == LWIP_SNAT_OK);
+  CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 3);
+  CHECK(lwip_snat_tick(10004 + 30001) == LWIP_SNAT_OK);
+  CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 0);
+
+  lwip_snat_config_default(&c);
+  CHECK(lwip_snat_set_config(&c) == LWIP_SNAT_OK);
+}
+
 /* xorshift32: a fixed sequence, so a failure can be replayed */
 static uint32_t rng = 0x12345678u;
 
@@ -443,6 +566,7 @@ main(void)
   test_process();
   test_queries();
   test_reassembled();
+  test_set_config();
   test_hostile_packets();
   test_shim_start();
   printf("%d passed, %d failed\n", passed, failed);
