@@ -13,6 +13,7 @@
  *
  * Commands (one per line; answered by event lines, then "ok" or "err <code>"):
  *   start [udp_ms]                    lwip_snat_start() (short UDP timeout if given)
+ *   startcfg <port lo> <port hi> <host quota>   lwip_snat_start() with that port range and quota
  *   rule <kind> <src idx> <out idx>   lwip_snat_rule_add()
  *   portmap <proto> <netif idx> <ext port> <inside ip> <inside port>
  *   in <lan|wan> <hex>                inject a packet (one pbuf)
@@ -26,6 +27,15 @@
  *   dump                              lwip_snat_foreach(): "session ..." lines
  *   stats                             "stat <name> <value>" lines (non-zero counters)
  *   index <lan|wan>                   prints "index <n>"
+ *   setcfg <key>=<value> ...          lwip_snat_get_config(), change up to 5 fields, lwip_snat_set_config()
+ *   unportmap <proto> <netif idx> <ext port> <inside ip> <inside port>   lwip_snat_portmap_remove()
+ *   flush                             lwip_snat_flush()
+ *   mtu <lan|wan> <bytes>             set the netif's MTU
+ *   up <lan|wan>                      netif_set_up()
+ *
+ * Built twice: against Debian's liblwip 2.1.3 (no hook compiled in; tests/lwip/build.rs) and
+ * against lwIP 2.2 compiled from source with LWIP_HOOK_IP4_INPUT defined to the shim's hook
+ * (tests/lwip22/), where ip4_input() itself calls the hook.
  */
 #include "lwip/opt.h"
 #include "lwip/init.h"
@@ -87,6 +97,14 @@ capture_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *next_hop)
   return ERR_OK;
 }
 
+#ifdef LWIP_HOOK_IP4_INPUT
+/* lwIP compiled with the hook: ip4_input() calls it. */
+static err_t
+hooked_input(struct pbuf *p, struct netif *inp)
+{
+  return ip4_input(p, inp);
+}
+#else
 /* What ip4_input() does with LWIP_HOOK_IP4_INPUT compiled in: version check, hook, the rest. */
 static err_t
 hooked_input(struct pbuf *p, struct netif *inp)
@@ -96,6 +114,7 @@ hooked_input(struct pbuf *p, struct netif *inp)
   }
   return ip4_input(p, inp);
 }
+#endif
 
 static err_t
 sim_netif_init(struct netif *netif)
@@ -224,11 +243,47 @@ print_stats(void)
   printf("stat tcp_in_use %u\nstat udp_in_use %u\nstat icmp_in_use %u\n", st.tcp.in_use, st.udp.in_use,
          st.icmp.in_use);
   printf("stat udp_capacity %u\n", st.udp.capacity);
+  printf("stat tcp_capacity %u\nstat icmp_capacity %u\nstat tcp_high_water %u\n", st.tcp.capacity,
+         st.icmp.capacity, st.tcp.high_water);
+  printf("stat hairpinned %lu\nstat reass_expired %lu\nstat reass_in_flight %u\nstat reass_bytes_in_use %lu\n",
+         (unsigned long)st.hairpinned, (unsigned long)st.reass_expired, st.reass_in_flight,
+         (unsigned long)st.reass_bytes_in_use);
   for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
     if (st.dropped[i] != 0) {
       printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);
     }
   }
+}
+
+/* One "key=value" of setcfg into cfg; returns 0 or -104 for an unknown key. */
+static int
+set_config_field(struct lwip_snat_config *cfg, const char *pair)
+{
+  const char *eq = strchr(pair, '=');
+  unsigned long v;
+  size_t n;
+  if (eq == NULL) {
+    return -104;
+  }
+  n = (size_t)(eq - pair);
+  v = strtoul(eq + 1, NULL, 0);
+#define FIELD(name, type) \
+  if (n == strlen(#name) && strncmp(pair, #name, n) == 0) { \
+    cfg->name = (type)v; \
+    return 0; \
+  }
+  FIELD(tcp_established_ms, uint32_t)
+  FIELD(tcp_transitory_ms, uint32_t)
+  FIELD(udp_ms, uint32_t)
+  FIELD(icmp_ms, uint32_t)
+  FIELD(host_quota, uint16_t)
+  FIELD(tcp_filtering, uint8_t)
+  FIELD(udp_filtering, uint8_t)
+  FIELD(reject_when_full, uint8_t)
+  FIELD(allow_short_timeouts, uint8_t)
+  FIELD(mss_clamp, uint8_t)
+#undef FIELD
+  return -104;
 }
 
 /* Runs one command; returns 0 or an error number for "err". */
@@ -251,6 +306,14 @@ run(char *line)
       cfg.udp_ms = (uint32_t)strtoul(a, NULL, 0);
       cfg.allow_short_timeouts = 1;
     }
+    return lwip_snat_start(&cfg);
+  }
+  if (strcmp(cmd, "startcfg") == 0 && c != NULL) {
+    struct lwip_snat_config cfg;
+    lwip_snat_config_default(&cfg);
+    cfg.port_range_start = (uint16_t)atoi(a);
+    cfg.port_range_end = (uint16_t)atoi(b);
+    cfg.host_quota = (uint16_t)atoi(c);
     return lwip_snat_start(&cfg);
   }
   if (strcmp(cmd, "rule") == 0 && c != NULL) {
@@ -325,6 +388,39 @@ run(char *line)
   }
   if (strcmp(cmd, "index") == 0 && netif_named(a) != NULL) {
     printf("index %u\n", netif_get_index(netif_named(a)));
+    return 0;
+  }
+  if (strcmp(cmd, "setcfg") == 0) {
+    struct lwip_snat_config cfg;
+    const char *pairs[5] = { a, b, c, d, e };
+    int i, err = lwip_snat_get_config(&cfg);
+    for (i = 0; (err == 0) && (i < 5) && (pairs[i] != NULL); i++) {
+      err = set_config_field(&cfg, pairs[i]);
+    }
+    return err != 0 ? err : lwip_snat_set_config(&cfg);
+  }
+  if (strcmp(cmd, "unportmap") == 0 && e != NULL) {
+    struct lwip_snat_portmap m;
+    ip4_addr_t inside;
+    if (!ip4addr_aton(d, &inside)) {
+      return -101;
+    }
+    m.proto = (uint8_t)atoi(a);
+    m.out_netif_idx = (uint8_t)atoi(b);
+    m.ext_port = (uint16_t)atoi(c);
+    m.inside_addr = lwip_ntohl(ip4_addr_get_u32(&inside));
+    m.inside_port = (uint16_t)atoi(e);
+    return lwip_snat_portmap_remove(&m);
+  }
+  if (strcmp(cmd, "flush") == 0) {
+    return lwip_snat_flush();
+  }
+  if (strcmp(cmd, "mtu") == 0 && netif_named(a) != NULL && b != NULL) {
+    netif_named(a)->mtu = (u16_t)atoi(b);
+    return 0;
+  }
+  if (strcmp(cmd, "up") == 0 && netif_named(a) != NULL) {
+    netif_set_up(netif_named(a));
     return 0;
   }
   return -100;
