@@ -315,9 +315,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl == 0 {
             return Verdict::Drop(DropReason::TtlExpired);
         }
-        // Left for lwIP, which answers the true (inside) sender with Time Exceeded.
+        // Left for lwIP, which answers the true (inside) sender with Time Exceeded -- except
+        // about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC 1812 4.3.2.7
+        // only exempts errors), so the NAT asks for it or an ICMP traceroute never sees the hop.
         if header.ttl == 1 {
-            return Verdict::Pass;
+            return match flow::parse(packet, Side::Source) {
+                Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp && !header.fragment => {
+                    Verdict::SendIcmp(IcmpRequest::TimeExceeded)
+                }
+                _ => Verdict::Pass,
+            };
         }
         if header.dont_frag && mtu != 0 && header.total_len > usize::from(mtu) {
             return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });

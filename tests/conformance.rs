@@ -467,6 +467,21 @@ fn ttl_1_on_the_forward_path_is_left_untranslated_for_lwip() {
 }
 
 #[test]
+fn ttl_1_icmp_query_on_the_forward_path_asks_for_time_exceeded() {
+    // lwIP's ip4_forward() answers no ICMP message with Time Exceeded: without this an ICMP
+    // traceroute (`traceroute -I`) shows no router hop.
+    let mut nat = nat();
+    let mut p = echo_request(HOST_A, SERVER, 0x4242, 1);
+    set_ttl(&mut p, 1);
+    assert_eq!(verdict(&mut nat, outbound(), &p, 0), Verdict::SendIcmp(IcmpRequest::TimeExceeded));
+    assert_eq!(nat.sessions_in_use(Protocol::Icmp), 0, "nothing left the router");
+    // an ICMP error with TTL 1 gets no error about it (RFC 1812 4.3.2.7): left to lwIP, which drops it
+    let mut e = icmp_error(HOST_A, SERVER, 3, 3, &udp(SERVER, 53, HOST_A, 5000, b"x"), 28);
+    set_ttl(&mut e, 1);
+    assert_eq!(verdict(&mut nat, outbound(), &e, 0), Verdict::Pass);
+}
+
+#[test]
 fn ttl_1_on_the_inbound_path_asks_for_time_exceeded_before_translating() {
     let mut nat = nat();
     let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), 0));
