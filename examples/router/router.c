@@ -234,9 +234,10 @@ static void
 print_side(const char *label, const struct side *side, const char *extra)
 {
   const u8_t *hw = side->netif.hwaddr;
-  printf("  %s  tap %-15s %s/%u  netif %u  mac %02x:%02x:%02x:%02x:%02x:%02x%s\n", label, side->tap.name,
-         ip4addr_ntoa(&side->addr), side->prefix, netif_get_index(&side->netif), hw[0], hw[1], hw[2], hw[3], hw[4],
-         hw[5], extra);
+  char addr[24];
+  snprintf(addr, sizeof(addr), "%s/%u", ip4addr_ntoa(&side->addr), side->prefix);
+  printf("  %s  tap %-10s %-18s netif %u  mac %02x:%02x:%02x:%02x:%02x:%02x%s\n", label, side->tap.name, addr,
+         netif_get_index(&side->netif), hw[0], hw[1], hw[2], hw[3], hw[4], hw[5], extra);
 }
 
 /** Everything that needs lwIP's core lock at start: netifs, NAT, rule, forwards, banner. */

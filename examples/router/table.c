@@ -156,7 +156,7 @@ table_dump(FILE *out, unsigned serial)
 
   rows.len = 0;
   err = lwip_snat_foreach(collect, &rows, now);
-  fprintf(out, "NAT table #%u: %lu sessions\n", serial, (unsigned long)rows.len);
+  fprintf(out, "NAT table #%u: %lu session%s\n", serial, (unsigned long)rows.len, rows.len == 1 ? "" : "s");
   if (err != LWIP_SNAT_OK) {
     fprintf(out, "  (lwip_snat_foreach: %s)\n", lwip_snat_strerror(err));
   }

@@ -34,7 +34,7 @@ ROUTER_LAN=192.168.7.1 LAN_HOST=192.168.7.2
 ROUTER_WAN=10.77.0.1 WAN_HOST=10.77.0.2
 WAN_FAR_SIDE=10.78.0.1 FAR_HOST=10.78.0.2
 SERVICE_PORT=8000 FORWARD_PORT=8080 UDP_PORT=7000 NC_PORT=9000 IPERF_PORT=5201
-TRANSFER_MB=8
+TRANSFER_MB=16
 
 packages=(iproute2 iputils-ping iperf3 netcat-openbsd traceroute tcpdump procps liblwip-dev gcc pkg-config)
 
@@ -46,9 +46,10 @@ tcpdump_pid=""
 service=""
 bg_pids=()
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-pass() { passed=$((passed + 1)); printf '\033[32mPASS\033[0m  %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf '\033[31mFAIL\033[0m  %s\n' "$*"; }
+if [ -t 1 ]; then bold=$'\e[1m' green=$'\e[32m' red=$'\e[31m' plain=$'\e[0m'; else bold="" green="" red="" plain=""; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+pass() { passed=$((passed + 1)); printf '%sPASS%s  %s\n' "$green" "$plain" "$*"; }
+fail() { failed=$((failed + 1)); printf '%sFAIL%s  %s\n' "$red" "$plain" "$*"; }
 # check DESCRIPTION COMMAND...: PASS if the command succeeds
 check() {
   local what="$1"
