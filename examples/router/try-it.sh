@@ -198,11 +198,13 @@ ping_ok() { # ping_ok DEST: 3 echoes from the LAN host, all answered
 }
 
 iperf_ok() { # iperf_ok [-R]: an iperf3 transfer between the LAN host and the far host
-  local out
-  bg "$NS_FAR" iperf3 -s -1 -B "$FAR_HOST" -p "$IPERF_PORT" --logfile "$work/iperf3-server.log"
+  local out server
+  bg "$NS_FAR" timeout 60 iperf3 -s -1 -B "$FAR_HOST" -p "$IPERF_PORT" --logfile "$work/iperf3-server.log"
+  server=$!
   wait_for 5 listening "$NS_FAR" t "$IPERF_PORT" || return 1
   out="$(in_ns "$NS_LAN" timeout 60 iperf3 -c "$FAR_HOST" -p "$IPERF_PORT" -n "${TRANSFER_MB}M" -f m "$@" 2>&1)" ||
     { echo "$out"; return 1; }
+  wait "$server" || true # a one-off server: gone before the next one listens
   echo "$out" | grep -E 'sender|receiver' | sed 's/^/      /'
   echo "$out" | grep -q 'receiver'
 }
