@@ -5,56 +5,18 @@
 //! recomputed from scratch by etherparse.
 
 mod common;
+#[path = "lwip/driver.rs"]
+mod driver;
 #[path = "lwip/build.rs"]
 mod lwip_build;
 
 use common::*;
-use etherparse::{Ipv4Header, PacketBuilder};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use driver::{hex, Router};
+use etherparse::{Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement};
 
 const LAN_ADDR: [u8; 4] = [192, 168, 1, 1];
 const GATEWAY: [u8; 4] = [10, 0, 0, 254];
 const RULE_OUTBOUND: u8 = 1;
-
-/// One packet lwIP sent.
-#[derive(Debug, Clone)]
-struct Out {
-    netif: String,
-    bytes: Vec<u8>,
-}
-
-/// What one command caused: packets sent, other event lines, and its result.
-#[derive(Debug, Default)]
-struct Events {
-    out: Vec<Out>,
-    lines: Vec<String>,
-}
-
-impl Events {
-    fn on(&self, netif: &str) -> Vec<Vec<u8>> {
-        self.out.iter().filter(|o| o.netif == netif).map(|o| o.bytes.clone()).collect()
-    }
-
-    /// The one packet sent out of `netif`, with its checksums verified.
-    fn only(&self, netif: &str) -> Vec<u8> {
-        let on = self.on(netif);
-        assert_eq!(on.len(), 1, "expected exactly one packet out of {netif}, got {:?}", self.out);
-        assert_checksums(&on[0]);
-        on[0].clone()
-    }
-
-    fn nothing_on(&self, netif: &str) {
-        assert!(self.on(netif).is_empty(), "nothing may leave by {netif}: {:?}", self.out);
-    }
-}
-
-/// A running router process.
-struct Router {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
 
 impl Router {
     /// lwIP up, NAT started, masquerading everything that leaves by the WAN.
@@ -67,71 +29,8 @@ impl Router {
 
     /// lwIP up, the NAT not started.
     fn bare() -> Router {
-        let exe = lwip_build::program("router");
-        let mut child = Command::new(exe).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("run router");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut r = Router { child, stdin, stdout };
-        assert_eq!(r.ok("index lan").lines, ["index 1"], "test constants assume LAN is netif 1");
-        assert_eq!(r.ok("index wan").lines, ["index 2"]);
-        r
+        Router::spawn(&lwip_build::program("router"))
     }
-
-    fn cmd(&mut self, line: &str) -> (Events, String) {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut events = Events::default();
-        loop {
-            let mut text = String::new();
-            assert!(self.stdout.read_line(&mut text).unwrap() > 0, "router exited during {line:?}");
-            let text = text.trim_end().to_string();
-            if text == "ok" || text.starts_with("err ") {
-                return (events, text);
-            }
-            let mut words = text.split(' ');
-            if words.next() == Some("out") {
-                let netif = words.next().unwrap().to_string();
-                let _next_hop = words.next();
-                events.out.push(Out { netif, bytes: unhex(words.next().unwrap_or("")) });
-            } else {
-                events.lines.push(text);
-            }
-        }
-    }
-
-    fn ok(&mut self, line: &str) -> Events {
-        let (events, result) = self.cmd(line);
-        assert_eq!(result, "ok", "{line}");
-        events
-    }
-
-    fn inject(&mut self, netif: &str, packet: &[u8]) -> Events {
-        self.ok(&format!("in {netif} {}", hex(packet)))
-    }
-
-    fn sessions(&mut self) -> Vec<String> {
-        self.ok("dump").lines
-    }
-
-    fn stat(&mut self, name: &str) -> u64 {
-        let prefix = format!("stat {name} ");
-        self.ok("stats").lines.iter().find_map(|l| l.strip_prefix(&prefix).map(|v| v.parse().unwrap())).unwrap_or(0)
-    }
-}
-
-impl Drop for Router {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap()).collect()
 }
 
 fn ttl(p: &[u8]) -> u8 {
@@ -528,4 +427,241 @@ fn garbage_from_the_wire_is_dropped_and_the_router_carries_on() {
     assert!(r.stat("drop_bad_checksum") >= 1);
     assert!(r.sessions().is_empty());
     assert_eq!(src(&udp_out(&mut r, b"still fine")), WAN_ADDR);
+}
+
+// ------------------------------------------------ issue 9: run-time settings, MSS, uplink, forwards
+
+/// `lwip_snat_err_t` values the router prints as "err <code>".
+const ERR_ARG: i32 = -2;
+const ERR_TIMEOUT: i32 = -5;
+const ERR_PORTMAP_CONFLICT: i32 = -11;
+const ERR_PORTMAP_NOT_FOUND: i32 = -12;
+
+#[test]
+fn rfc4787_req8_filtering_changed_at_run_time_opens_a_live_udp_mapping_and_not_tcp() {
+    let mut r = Router::new();
+    let ext = sport(&udp_out(&mut r, b"q"));
+    let syn = r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan");
+    let tcp_ext = sport(&syn);
+
+    // Address-and-port dependent (the default): a new remote is dropped.
+    let stranger = udp(SERVER2, 4000, WAN_ADDR, ext, b"from a stranger");
+    r.inject("wan", &stranger).nothing_on("lan");
+    assert_eq!(r.stat("drop_filtered"), 1);
+
+    // Endpoint-independent for UDP only, through lwip_snat_set_config: the same packet is
+    // delivered to the inside endpoint of the live mapping.
+    r.ok("setcfg udp_filtering=0");
+    let delivered = r.inject("wan", &stranger).only("lan");
+    assert_eq!((src(&delivered), sport(&delivered)), (SERVER2, 4000));
+    assert_eq!((dst(&delivered), dport(&delivered)), (HOST_A, 5000));
+    assert_eq!(payload(&delivered), b"from a stranger");
+
+    // TCP keeps its own (address-and-port dependent) filter.
+    r.inject("wan", &tcp(SERVER2, 4000, WAN_ADDR, tcp_ext, SYN)).nothing_on("lan");
+    assert_eq!(r.stat("drop_filtered"), 2);
+
+    // Address dependent: another port of a known address passes, an unknown address does not.
+    r.ok("setcfg udp_filtering=1");
+    let other_port = r.inject("wan", &udp(SERVER, 54, WAN_ADDR, ext, b"same host")).only("lan");
+    assert_eq!(dst(&other_port), HOST_A);
+    r.inject("wan", &udp([198, 51, 100, 99], 4000, WAN_ADDR, ext, b"x")).nothing_on("lan");
+    r.err("setcfg udp_filtering=3", ERR_ARG);
+}
+
+#[test]
+fn rfc4787_req5_udp_timeout_changed_at_run_time_goes_below_two_minutes_only_with_the_flag() {
+    let mut r = Router::new();
+    let ext = sport(&udp_out(&mut r, b"q"));
+    r.err("setcfg udp_ms=30000", ERR_TIMEOUT);
+    r.err("setcfg tcp_established_ms=3600000", ERR_TIMEOUT);
+    r.ok("timers 31000");
+    assert_eq!(r.sessions().len(), 1, "the refused setting changed nothing");
+
+    r.ok("setcfg udp_ms=30000 allow_short_timeouts=1");
+    assert!(r.sessions()[0].ends_with(" 30000"), "the live session has the new timeout: {:?}", r.sessions());
+    r.ok("timers 1000");
+    assert!(r.sessions().is_empty(), "idle 32 s with a 30 s timeout: expired on the timer");
+    r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"late")).nothing_on("lan");
+}
+
+#[test]
+fn rfc6888_req4_host_quota_changed_at_run_time() {
+    let mut r = Router::new();
+    for port in [1001, 1002] {
+        r.inject("lan", &udp(HOST_A, port, SERVER, 53, b"q")).only("wan");
+    }
+    r.ok("setcfg host_quota=2");
+    assert_eq!(r.sessions().len(), 2, "live sessions are kept");
+    let refused = udp(HOST_A, 1003, SERVER, 53, b"one too many");
+    let sent = r.inject("lan", &refused);
+    sent.nothing_on("wan");
+    let err = sent.only("lan");
+    assert_eq!(icmp_type_code(&err), (3, 13));
+    assert_eq!(dst(&err), HOST_A);
+    assert_eq!(r.stat("drop_host_quota"), 1);
+    // The quota is per host: another host is not affected.
+    let b = r.inject("lan", &udp(HOST_B, 1003, SERVER, 53, b"q")).only("wan");
+    assert_eq!(src(&b), WAN_ADDR);
+    // 0 = no limit.
+    r.ok("setcfg host_quota=0");
+    r.inject("lan", &refused).only("wan");
+}
+
+/// A TCP SYN (or SYN-ACK) carrying an MSS option after a NOP (so the value sits at an odd
+/// offset of the segment, the harder case for the incremental checksum).
+fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
+    let mut h = TcpHeader::new(sport, dport, 1, 64240);
+    h.syn = true;
+    h.ack = ack;
+    if ack {
+        h.acknowledgment_number = 2;
+    }
+    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)]).unwrap();
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
+    v
+}
+
+fn mss_of(p: &[u8]) -> u16 {
+    let (_, rest) = Ipv4Header::from_slice(p).unwrap();
+    let (h, _) = TcpHeader::from_slice(rest).unwrap();
+    h.options_iterator()
+        .find_map(|o| match o {
+            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
+            _ => None,
+        })
+        .expect("an MSS option")
+}
+
+#[test]
+fn mss_of_syns_through_lwip_is_clamped_to_a_pppoe_wan_mtu_with_checksums_that_verify() {
+    let mut r = Router::new();
+    r.ok("mtu wan 1492");
+    // only() recomputes the TCP checksum from scratch (etherparse) before we look further.
+    let syn = r.inject("lan", &syn_with_mss(HOST_A, 40000, SERVER, 443, false, 1460)).only("wan");
+    assert_eq!(src(&syn), WAN_ADDR);
+    assert_eq!(mss_of(&syn), 1452, "1492 - 40");
+    let synack = r.inject("wan", &syn_with_mss(SERVER, 443, WAN_ADDR, sport(&syn), true, 1460)).only("lan");
+    assert_eq!((dst(&synack), dport(&synack)), (HOST_A, 40000));
+    assert!(mss_of(&synack) <= 1452, "the LAN host never sends segments the uplink cannot carry");
+    // A smaller MSS is left alone.
+    let small = r.inject("lan", &syn_with_mss(HOST_A, 40001, SERVER, 443, false, 1200)).only("wan");
+    assert_eq!(mss_of(&small), 1200);
+    assert_eq!(r.stat("mss_clamped"), 2);
+    // Turned off at run time.
+    r.ok("setcfg mss_clamp=0");
+    let untouched = r.inject("lan", &syn_with_mss(HOST_A, 40002, SERVER, 443, false, 1460)).only("wan");
+    assert_eq!(mss_of(&untouched), 1460);
+}
+
+#[test]
+fn uplink_dhcp_renew_drops_every_mapping_and_new_flows_use_the_new_address() {
+    let mut r = Router::new();
+    r.ok(&format!("portmap 6 {WAN} 8080 192.168.1.20 80"));
+    let udp_ext = sport(&udp_out(&mut r, b"q"));
+    let tcp_ext = sport(&r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan"));
+    let ping_id = icmp_ident(&r.inject("lan", &echo_request(HOST_A, SERVER, 0x1234, 1)).only("wan"));
+    assert_eq!(r.sessions().len(), 3);
+
+    // What a DHCP renewal to a new address does: netif_set_ipaddr() on the WAN.
+    r.ok("setaddr wan 10.0.0.2");
+    r.ok("timers 1000");
+    assert!(r.sessions().is_empty(), "the timer noticed the change: {:?}", r.sessions());
+    let new_wan = [10, 0, 0, 2];
+    // Replies to the old mappings, now addressed to the new address, are not delivered.
+    r.inject("wan", &udp(SERVER, 53, new_wan, udp_ext, b"stale")).nothing_on("lan");
+    r.inject("wan", &tcp(SERVER, 80, new_wan, tcp_ext, SYN | ACK)).nothing_on("lan");
+    r.inject("wan", &echo_reply(SERVER, new_wan, ping_id, 1)).nothing_on("lan");
+    // Nor are those sent to the old address, which is no longer the router's.
+    r.inject("wan", &udp(SERVER, 53, WAN_ADDR, udp_ext, b"stale")).nothing_on("lan");
+
+    // New flows leave with the new address, each checksum recomputed from scratch.
+    let out = udp_out(&mut r, b"again");
+    assert_eq!(src(&out), new_wan);
+    let syn = r.inject("lan", &tcp(HOST_A, 40001, SERVER, 80, SYN)).only("wan");
+    assert_eq!(src(&syn), new_wan);
+    let ping = r.inject("lan", &echo_request(HOST_A, SERVER, 0x1234, 2)).only("wan");
+    assert_eq!(src(&ping), new_wan);
+    let back = r.inject("wan", &udp(SERVER, 53, new_wan, sport(&out), b"answer")).only("lan");
+    assert_eq!((dst(&back), dport(&back)), (HOST_A, 5000));
+    // The port forward belongs to the netif, not to the address: it follows the renewal.
+    let fwd = r.inject("wan", &tcp(SERVER, 50000, new_wan, 8080, SYN)).only("lan");
+    assert_eq!((dst(&fwd), dport(&fwd)), ([192, 168, 1, 20], 80));
+}
+
+#[test]
+fn wan_down_then_up_again_new_flows_leave_and_old_mappings_are_gone() {
+    let mut r = Router::new();
+    let ext = sport(&udp_out(&mut r, b"q"));
+    r.ok("down wan");
+    r.ok("timers 1000");
+    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+    let sent = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"while down"));
+    sent.nothing_on("wan");
+    assert!(r.sessions().is_empty(), "no mapping on a netif that is down");
+    r.ok("up wan");
+    r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"stale")).nothing_on("lan");
+    let out = udp_out(&mut r, b"again");
+    assert_eq!(src(&out), WAN_ADDR);
+    let back = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer")).only("lan");
+    assert_eq!(dst(&back), HOST_A);
+}
+
+#[test]
+fn port_forward_conflicts_get_error_codes_and_forwards_survive_flush() {
+    let mut r = Router::new();
+    // HOST_A's live mapping holds external TCP port 8080 (its own port, preserved).
+    let held = r.inject("lan", &tcp(HOST_A, 8080, SERVER, 80, SYN)).only("wan");
+    assert_eq!(sport(&held), 8080);
+    r.err(&format!("portmap 6 {WAN} 8080 192.168.1.20 80"), ERR_PORTMAP_CONFLICT);
+    // Same port, other protocol: no conflict.
+    r.ok(&format!("portmap 17 {WAN} 8080 192.168.1.20 80"));
+    r.ok(&format!("portmap 6 {WAN} 9090 192.168.1.20 80"));
+    // Another forward of the same port, even an identical one, is refused: never a duplicate.
+    r.err(&format!("portmap 6 {WAN} 9090 192.168.1.21 80"), ERR_PORTMAP_CONFLICT);
+    r.err(&format!("portmap 6 {WAN} 9090 192.168.1.20 80"), ERR_PORTMAP_CONFLICT);
+    r.err(&format!("portmap 1 {WAN} 7 192.168.1.20 7"), ERR_ARG);
+    r.err(&format!("portmap 6 {WAN} 0 192.168.1.20 80"), ERR_ARG);
+    r.err("portmap 6 0 9091 192.168.1.20 80", ERR_ARG);
+    r.err(&format!("unportmap 6 {WAN} 9090 192.168.1.21 80"), ERR_PORTMAP_NOT_FOUND);
+    // A forwarded port is never handed out: HOST_B's own port 9090 gets another one.
+    let b = r.inject("lan", &tcp(HOST_B, 9090, SERVER, 80, SYN)).only("wan");
+    assert_ne!(sport(&b), 9090);
+
+    let web = [192, 168, 1, 20];
+    r.inject("wan", &tcp(SERVER, 50000, WAN_ADDR, 9090, SYN)).only("lan");
+    r.ok("flush");
+    assert!(r.sessions().is_empty());
+    // After the flush HOST_A's port is free: the forward may take it now.
+    r.ok(&format!("portmap 6 {WAN} 8080 192.168.1.20 8080"));
+    for (port, inside) in [(9090, 80), (8080, 8080)] {
+        let syn = r.inject("wan", &tcp(SERVER, 50001, WAN_ADDR, port, SYN)).only("lan");
+        assert_eq!((src(&syn), dst(&syn), dport(&syn)), (SERVER, web, inside), "forward survived the flush");
+        let synack = r.inject("lan", &tcp(web, inside, SERVER, 50001, SYN | ACK)).only("wan");
+        assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, port));
+    }
+    let udp_fwd = r.inject("wan", &udp(SERVER, 5353, WAN_ADDR, 8080, b"udp fwd")).only("lan");
+    assert_eq!((dst(&udp_fwd), dport(&udp_fwd)), (web, 80));
+
+    // Removed: the port is the router's again (lwIP answers with an RST, nothing goes inside).
+    r.ok(&format!("unportmap 6 {WAN} 9090 192.168.1.20 80"));
+    let sent = r.inject("wan", &tcp(SERVER, 50002, WAN_ADDR, 9090, SYN));
+    sent.nothing_on("lan");
+    assert_eq!(sent.only("wan")[33] & RST, RST);
+}
+
+#[test]
+fn hairpin_is_translated_but_debians_lwip_never_sends_it_back_out_of_the_lan() {
+    // Debian's liblwip is built without IP_FORWARD_ALLOW_TX_ON_RX_NETIF, so ip4_forward()
+    // refuses to send a packet out of the netif it came in on: the NAT translates the hairpin
+    // (WAN_ADDR:ext_a -> HOST_B:80) and lwIP then drops it. tests/lwip22_hairpin.rs proves
+    // hairpinning end to end with lwIP 2.2 built with that option. What must hold here too:
+    // nothing leaves, least of all by the WAN with a private source.
+    let mut r = Router::new();
+    r.ok(&format!("portmap 6 {WAN} 8080 192.168.1.11 80"));
+    let sent = r.inject("lan", &tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN));
+    sent.nothing_on("wan");
+    sent.nothing_on("lan");
+    assert_eq!(r.stat("hairpinned"), 1, "the NAT translated it");
 }

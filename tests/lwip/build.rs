@@ -45,7 +45,7 @@ pub fn program(name: &str) -> PathBuf {
 }
 
 /// The `liblwip_snat-*.a` cargo built with this test (the newest in the test's deps dir).
-fn staticlib() -> PathBuf {
+pub fn staticlib() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps directory");
     std::fs::read_dir(deps)

@@ -243,6 +243,7 @@ print_stats(void)
   printf("stat tcp_in_use %u\nstat udp_in_use %u\nstat icmp_in_use %u\n", st.tcp.in_use, st.udp.in_use,
          st.icmp.in_use);
   printf("stat udp_capacity %u\n", st.udp.capacity);
+  printf("stat mss_clamped %lu\n", (unsigned long)st.mss_clamped);
   printf("stat tcp_capacity %u\nstat icmp_capacity %u\nstat tcp_high_water %u\n", st.tcp.capacity,
          st.icmp.capacity, st.tcp.high_water);
   printf("stat hairpinned %lu\nstat reass_expired %lu\nstat reass_in_flight %u\nstat reass_bytes_in_use %lu\n",

@@ -1,0 +1,151 @@
+//! Builds tests/lwip/router.c against lwIP 2.2 compiled from C source for the host, with
+//! `LWIP_HOOK_IP4_INPUT` defined to the shim's hook (tests/lwip22/lwipopts.h): the hook path a
+//! firmware build takes, and `IP_FORWARD_ALLOW_TX_ON_RX_NETIF`, which hairpinning needs and
+//! Debian's liblwip lacks.
+//!
+//! lwIP's C tree comes from the crates.io package `lwip` 0.4.0 through cargo's registry (a
+//! throwaway manifest in the test's tmp dir, the way .ci/cortex-m finds it; the crate itself is
+//! never built and nothing is copied into this repository). lwIP is compiled without
+//! sanitizers, like Debian's library; the harness and the shim with AddressSanitizer and UBSan.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+const LWIP_CRATE: &str = "lwip-0.4.0";
+
+/// The router program on lwIP 2.2; built once per test process (lwIP itself once per options).
+pub fn router() -> PathBuf {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(exe) = built.as_ref() {
+        return exe.clone();
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lwip22");
+    let lwip = lwip_source(&work);
+    let objects = lwip_objects(repo, &lwip, &work);
+    let exe = work.join("router");
+    let cc = compiler();
+    let status = Command::new(&cc)
+        .args(["-std=gnu99", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"])
+        .args(include_dirs(repo, &lwip))
+        .arg(repo.join("tests/lwip/router.c"))
+        .arg(repo.join("c-shim/lwip_snat_hook.c"))
+        .arg(repo.join("tests/lwip22/port.c"))
+        .args(&objects)
+        .arg(crate::lwip_build::staticlib())
+        .args(["-lpthread", "-ldl", "-lm"])
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .unwrap_or_else(|e| panic!("run {cc}: {e}"));
+    assert!(status.success(), "linking tests/lwip/router.c with lwIP 2.2 failed");
+    *built = Some(exe.clone());
+    exe
+}
+
+fn compiler() -> String {
+    std::env::var("CC").unwrap_or_else(|_| "cc".to_string())
+}
+
+/// Our lwipopts.h and arch/cc.h first, then the shim, the generated header and lwIP's headers
+/// (never Debian's /usr/include/lwip).
+fn include_dirs(repo: &Path, lwip: &Path) -> Vec<String> {
+    [repo.join("tests/lwip22"), repo.join("c-shim"), repo.join("include"), lwip.join("include")]
+        .iter()
+        .map(|d| format!("-I{}", d.display()))
+        .collect()
+}
+
+/// `src/` of the `lwip` crate in cargo's registry, fetched by `cargo metadata` if needed.
+fn lwip_source(work: &Path) -> PathBuf {
+    let fetch = work.join("fetch");
+    std::fs::create_dir_all(fetch.join("src")).expect("create the fetch crate");
+    std::fs::write(fetch.join("src/lib.rs"), "").expect("write the fetch crate");
+    std::fs::write(
+        fetch.join("Cargo.toml"),
+        "[package]\nname = \"lwip-src-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nlwip = \"=0.4.0\"\n\n[workspace]\n",
+    )
+    .expect("write the fetch manifest");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut errors = String::new();
+    // Offline first: no network once the registry holds it.
+    for offline in [true, false] {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["metadata", "--format-version", "1", "--manifest-path"]).arg(fetch.join("Cargo.toml"));
+        if offline {
+            cmd.arg("--offline");
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("run {cargo}: {e}"));
+        let json = String::from_utf8_lossy(&out.stdout);
+        let manifest = json
+            .split("\"manifest_path\":\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .find(|path| path.ends_with(&format!("/{LWIP_CRATE}/Cargo.toml")));
+        if let Some(manifest) = manifest {
+            let src = Path::new(manifest).parent().expect("crate directory").join("src");
+            assert!(src.join("core/ipv4/ip4.c").exists(), "no lwIP C tree under {}", src.display());
+            return src;
+        }
+        errors.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    panic!("cargo could not locate the crates.io package lwip 0.4.0 (lwIP 2.2's C source):\n{errors}");
+}
+
+/// lwIP's core and IPv4 sources compiled with our options, reused while options and sources
+/// are unchanged.
+fn lwip_objects(repo: &Path, lwip: &Path, work: &Path) -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = ["core", "core/ipv4"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(lwip.join(dir)).expect("lwIP source directory"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let flags = ["-std=gnu99", "-g", "-O1", "-w", "-fno-omit-frame-pointer"];
+    let mut key = DefaultHasher::new();
+    (lwip, &sources, flags, compiler()).hash(&mut key);
+    for header in
+        ["tests/lwip22/lwipopts.h", "tests/lwip22/arch/cc.h", "c-shim/lwip_snat_hook.h", "include/lwip_snat.h"]
+    {
+        std::fs::read(repo.join(header)).expect("harness header").hash(&mut key);
+    }
+    let dir = work.join(format!("obj-{:016x}", key.finish()));
+    let objects: Vec<PathBuf> = sources.iter().map(|c| dir.join(c.file_name().unwrap()).with_extension("o")).collect();
+    let stamp = dir.join("complete");
+    if stamp.exists() {
+        return objects;
+    }
+    std::fs::create_dir_all(&dir).expect("create the object directory");
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let cc = compiler();
+    for batch in sources.iter().zip(&objects).collect::<Vec<_>>().chunks(jobs) {
+        let children: Vec<_> = batch
+            .iter()
+            .map(|(c, o)| {
+                let child = Command::new(&cc)
+                    .args(flags)
+                    .args(include_dirs(repo, lwip))
+                    .arg("-c")
+                    .arg(c)
+                    .arg("-o")
+                    .arg(o)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("run {cc}: {e}"));
+                (c, child)
+            })
+            .collect();
+        for (c, mut child) in children {
+            assert!(child.wait().expect("wait for cc").success(), "compiling {} failed", c.display());
+        }
+    }
+    std::fs::write(&stamp, "").expect("write the stamp");
+    objects
+}

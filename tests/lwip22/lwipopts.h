@@ -1,0 +1,64 @@
+/*
+ * lwIP 2.2 options for the host harness of tests/lwip22_hairpin.rs: the router of
+ * tests/lwip/router.c (NO_SYS=1, two IP-only netifs) with lwip-snat in LWIP_HOOK_IP4_INPUT,
+ * and IP_FORWARD_ALLOW_TX_ON_RX_NETIF so that ip4_forward() may send a packet back out of the
+ * netif it came in on, which hairpinning needs (Debian's liblwip 2.1.3 lacks it).
+ */
+#ifndef LWIP22_LWIPOPTS_H
+#define LWIP22_LWIPOPTS_H
+
+#define NO_SYS                          1
+#define SYS_LIGHTWEIGHT_PROT            0
+#define LWIP_NETCONN                    0
+#define LWIP_SOCKET                     0
+
+/* A router: forward (also back out of the input netif), fragment, reassemble. */
+#define IP_FORWARD                      1
+#define IP_FORWARD_ALLOW_TX_ON_RX_NETIF 1
+#define IP_REASSEMBLY                   1
+#define IP_FRAG                         1
+#define LWIP_IPV4                       1
+#define LWIP_IPV6                       0
+#define LWIP_ICMP                       1
+#define LWIP_UDP                        1
+#define LWIP_TCP                        1
+#define LWIP_RAW                        0
+#define LWIP_ARP                        0
+#define LWIP_ETHERNET                   0
+#define LWIP_DHCP                       0
+#define LWIP_AUTOIP                     0
+#define LWIP_DNS                        0
+#define LWIP_IGMP                       0
+#define LWIP_STATS                      0
+#define LWIP_NETIF_LOOPBACK             0
+#define LWIP_HAVE_LOOPIF                0
+
+/* Every pbuf and pool element from libc malloc, as in Debian's build: AddressSanitizer (on
+ * the harness and the shim) sees each one. */
+#define MEM_LIBC_MALLOC                 1
+#define MEMP_MEM_MALLOC                 1
+#define MEM_ALIGNMENT                   8
+
+/* lwIP 2.2 zeroes the L3/L4 checksums of *forwarded* packets whenever CHECKSUM_GEN_* is true
+ * as a C expression (ip4_forward(): "setting checksums to 0 for checksum offload netifs"), which
+ * would erase the checksums the NAT just fixed. lwIP tests CHECKSUM_GEN_* with `#if` wherever it
+ * checksums its own packets and only ip4_forward() uses them in C `if`s. An identifier that is
+ * not a macro is 0 in `#if` but a variable in C, so `!lwip22_forward_keeps_checksums` (a
+ * const int 1, tests/lwip22/port.c) makes lwIP checksum everything it sends itself and leave
+ * forwarded packets as the NAT wrote them (the same trick as examples/firmware/lwipopts.h).
+ * The tests recompute every forwarded checksum and refuse a zero one. */
+extern const int lwip22_forward_keeps_checksums;
+#define CHECKSUM_GEN_IP                 (!lwip22_forward_keeps_checksums)
+#define CHECKSUM_GEN_UDP                (!lwip22_forward_keeps_checksums)
+#define CHECKSUM_GEN_TCP                (!lwip22_forward_keeps_checksums)
+#define CHECKSUM_GEN_ICMP               (!lwip22_forward_keeps_checksums)
+#define CHECKSUM_CHECK_IP               1
+#define CHECKSUM_CHECK_UDP              1
+#define CHECKSUM_CHECK_TCP              1
+#define CHECKSUM_CHECK_ICMP             1
+
+/* The NAT sits in ip4_input(): the lines c-shim/lwip_snat_hook.h tells users to paste. */
+#define LWIP_HOOK_FILENAME              "lwip_snat_hook.h"
+#define LWIP_HOOK_IP4_INPUT(p, inp)     lwip_snat_ip4_input_hook(p, inp)
+
+#endif /* LWIP22_LWIPOPTS_H */

@@ -1,0 +1,26 @@
+/* What the lwIP 2.2 host build needs besides the harness (tests/lwip/router.c, which provides
+ * sys_now()): diagnostics and the checksum switch of lwipopts.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "arch/cc.h"
+
+/* See lwipopts.h: keeps lwIP's forwarding path from zeroing the checksums the NAT fixed. */
+const int lwip22_forward_keeps_checksums = 1;
+
+void
+lwip22_diag(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+}
+
+void
+lwip22_assert(const char *msg, const char *file, int line)
+{
+  fprintf(stderr, "lwIP assertion \"%s\" failed at %s:%d\n", msg, file, line);
+  abort();
+}
