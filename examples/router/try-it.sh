@@ -42,6 +42,7 @@ passed=0
 failed=0
 work=""
 router_pid=""
+made_tun=0
 tcpdump_pid=""
 service=""
 bg_pids=()
@@ -71,6 +72,7 @@ cleanup() {
     kill -KILL "$router_pid" 2>/dev/null
   fi
   remove_namespaces
+  [ "$made_tun" = 1 ] && rm -f /dev/net/tun
   if [ -n "$work" ]; then
     if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
   fi
@@ -152,6 +154,9 @@ setup_network() {
     in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   done
 
+  if [ ! -c /dev/net/tun ]; then # some containers lack the device node (the kernel has the driver)
+    mkdir -p /dev/net && mknod -m 600 /dev/net/tun c 10 200 && made_tun=1
+  fi
   # The router makes its taps inside its own namespace; their host ends then move to the hosts.
   ip netns exec "$NS_ROUTER" "$router" --lan-tap "$LAN_TAP" --wan-tap "$WAN_TAP" \
     --lan "$ROUTER_LAN/24" --wan "$ROUTER_WAN/24" --gateway "$WAN_HOST" \
