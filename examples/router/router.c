@@ -253,10 +253,6 @@ start_router(struct options *o)
   if ((add_tap(&o->lan, 1, IP4_ADDR_ANY4) != 0) || (add_tap(&o->wan, 2, &o->gateway) != 0)) {
     return -1;
   }
-  netif_set_default(&o->wan.netif);
-  netif_set_up(&o->lan.netif);
-  netif_set_up(&o->wan.netif);
-
   /* A good seed for the unpredictable port choice (RFC 6056): Debian's LWIP_RAND() is rand(). */
   lwip_snat_config_default(&cfg);
   if (getrandom(cfg.seed, sizeof(cfg.seed), 0) != (ssize_t)sizeof(cfg.seed)) {
@@ -291,6 +287,10 @@ start_router(struct options *o)
       return -1;
     }
   }
+  /* Up only now that the NAT is ready: nothing from the LAN is ever forwarded untranslated. */
+  netif_set_default(&o->wan.netif);
+  netif_set_up(&o->lan.netif);
+  netif_set_up(&o->wan.netif);
   printf("  sessions: tcp %d, udp %d, icmp %d; ip forwarding on; every IPv4 frame: tap -> hook -> ip4_input\n",
          LWIP_SNAT_MAX_TCP, LWIP_SNAT_MAX_UDP, LWIP_SNAT_MAX_ICMP);
   printf("  NAT table: kill -USR1 %ld%s; quit: Ctrl-C\n", (long)getpid(),
