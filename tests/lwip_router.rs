@@ -292,6 +292,24 @@ fn dont_fragment_too_big_gets_frag_needed_with_the_mtu() {
 }
 
 #[test]
+fn inbound_dont_fragment_too_big_for_the_lan_gets_frag_needed_quoting_the_external_address() {
+    let mut r = Router::new();
+    r.ok("mtu lan 576");
+    let sent = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"query"));
+    let port = sport(&sent.only("wan"));
+    let mut reply = udp(SERVER, 53, WAN_ADDR, port, &[2; 1000]);
+    set_df(&mut reply);
+    let back = r.inject("wan", &reply);
+    back.nothing_on("lan");
+    let err = back.only("wan");
+    assert_eq!(icmp_type_code(&err), (3, 4));
+    assert_eq!((src(&err), dst(&err)), (WAN_ADDR, SERVER));
+    let l4 = &err[20..];
+    assert_eq!(u16::from_be_bytes([l4[6], l4[7]]), 576, "the LAN's MTU, not lwIP's 0");
+    assert_eq!(&quoted(&err)[..28], &reply[..28], "quotes the datagram as the server sent it: no inside address");
+}
+
+#[test]
 fn unsolicited_inbound_never_reaches_the_lan() {
     let mut r = Router::new();
     r.inject("wan", &udp(SERVER, 53, WAN_ADDR, 5000, b"hi")).nothing_on("lan");
