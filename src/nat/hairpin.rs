@@ -1,0 +1,90 @@
+//! Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8, RFC 5508 REQ-7): an inside host reaching another
+//! inside endpoint through the external address.
+
+use super::*;
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// True for a TCP/UDP packet from a netif a rule translates, sent to the external address of
+    /// `netif` on a port a mapping or port forward uses.
+    pub(super) fn is_hairpin(&self, flow: &Flow, in_netif: u8, netif: u8) -> bool {
+        flow.protocol != Protocol::Icmp
+            && in_netif != netif
+            && self.rules.direction(in_netif, netif) == rule::Direction::Outbound
+            && (self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port)
+                || self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some())
+    }
+
+    /// An inside host reaching another inside endpoint through the external address: the
+    /// source is translated as for any outbound packet and the destination as for any inbound
+    /// one, so the receiver sees the sender's external endpoint (RFC 4787 REQ-9, RFC 5382
+    /// REQ-8). The packet then goes back out of the netif it came from.
+    pub(super) fn hairpin(&mut self, packet: &mut [u8], header: &Header, flow: &Flow, netif: u8, now: u32) -> Verdict {
+        if is_martian(flow.src) {
+            return Verdict::Drop(DropReason::Martian);
+        }
+        let sender_slot = match self.outbound_session(flow, netif, now) {
+            Ok(slot) => slot,
+            Err(verdict) => return verdict,
+        };
+        let Some(sender) = self.touch(flow, sender_slot, Direction::Outbound, now) else {
+            return Verdict::Drop(DropReason::NoMapping);
+        };
+        // The receiver's mapping sees the packet as coming from the sender's external endpoint.
+        let seen = Flow { src: header.dst, src_port: sender.ext_port, ..*flow };
+        let admission = match self.admit_inbound(&seen, netif, now) {
+            Ok(Some(admission)) => admission,
+            Ok(None) => return Verdict::Drop(DropReason::NoMapping),
+            Err(verdict) => return verdict,
+        };
+        let slot = match self.admitted_slot(flow.protocol, admission, now) {
+            Ok(slot) => slot,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        let Some(receiver) = self.touch(&seen, slot, Direction::Inbound, now) else {
+            return Verdict::Drop(DropReason::NoMapping);
+        };
+        rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
+        rewrite::endpoint(packet, Side::Destination, receiver.inside, receiver.in_port);
+        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
+        Verdict::Translated
+    }
+
+    /// An ICMP error from an inside host about a hairpinned datagram it received from another
+    /// inside host (RFC 5508 REQ-7): it quotes `external:ext_a → receiver`, and goes back to the
+    /// original sender as if it came through the NAT from outside.
+    pub(super) fn hairpin_icmp_error(&mut self, packet: &mut [u8], header: &Header, netif: u8, now: u32) -> Verdict {
+        let Ok(quoted) = flow::parse_icmp_error(packet, Side::Destination) else {
+            return Verdict::Pass;
+        };
+        if quoted.src != header.dst {
+            return Verdict::Pass;
+        }
+        // The receiver's session toward the sender's external endpoint gives its own external port…
+        let table = self.tables.get(quoted.protocol);
+        let receiver = table.find_outbound(netif, quoted.dst, quoted.dst_port, quoted.src, quoted.src_port);
+        let Some(receiver) = receiver.and_then(|slot| table.get(slot)).copied() else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        };
+        // …and the sender's session is the one toward that external port.
+        let filtering = Filtering::AddressAndPortDependent;
+        let sender = match table.find_inbound(netif, quoted.src_port, header.dst, receiver.ext_port, filtering) {
+            Inbound::Session(slot) if self.is_live(quoted.protocol, slot, now) => {
+                self.tables.get(quoted.protocol).get(slot).copied()
+            }
+            _ => None,
+        };
+        let Some(sender) = sender else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        };
+        if !flow::icmp_error_checksums_ok(packet) {
+            return Verdict::Drop(DropReason::IcmpBadChecksum);
+        }
+        rewrite::address(packet, Side::Source, header.dst);
+        rewrite::address(packet, Side::Destination, sender.inside);
+        rewrite::quoted_endpoint(packet, Side::Source, sender.inside, sender.in_port);
+        rewrite::quoted_endpoint(packet, Side::Destination, header.dst, receiver.ext_port);
+        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
+        self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
+        Verdict::Translated
+    }
+}

@@ -1,0 +1,409 @@
+//! The NAT: one packet's way through validation, rules, session tables and rewrite
+//! (DESIGN.md §2), as one readable function per step.
+
+use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
+use crate::config::{REASS_BLOCKS, REASS_SLOTS};
+use crate::flow::{self, Flow, Message};
+use crate::mss::{self, LinkMtus};
+use crate::pcb::host::{Hosts, Refused};
+use crate::pcb::tcp::{self, Direction};
+use crate::pcb::{is_expired, port, Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
+use crate::portmap::{Portmap, PortmapError, Portmaps};
+use crate::random::Random;
+use crate::reass::{Outcome, Reassembly};
+use crate::rewrite::{self, Side};
+use crate::rule::{self, Rule, RuleError, Rules};
+use crate::stats::Stats;
+use crate::verdict::{DropReason, IcmpRequest, Verdict};
+use crate::wire::ipv4;
+use crate::wire::tcp::flags as tcp_flags;
+
+mod hairpin;
+mod inbound;
+mod outbound;
+mod session;
+
+/// Where lwIP would send the packet, as the caller (the lwIP shim) worked it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Addressed to the router itself; `netif` owns the destination address.
+    Local { netif: u8 },
+    /// To be forwarded out of `out_netif`, whose address is `out_addr` and MTU `out_mtu`
+    /// (0 = unknown, no DF check).
+    Forward { out_netif: u8, out_addr: u32, out_mtu: u16 },
+}
+
+/// Everything the core needs to know about a packet besides its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// lwIP index of the netif the packet arrived on.
+    pub in_netif: u8,
+    pub route: Route,
+}
+
+/// The three session tables.
+struct Tables<const TCP: usize, const UDP: usize, const ICMP: usize> {
+    tcp: FixedTable<TCP>,
+    udp: FixedTable<UDP>,
+    icmp: FixedTable<ICMP>,
+}
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICMP> {
+    fn get(&self, protocol: Protocol) -> &Table {
+        match protocol {
+            Protocol::Tcp => &self.tcp,
+            Protocol::Udp => &self.udp,
+            Protocol::Icmp => &self.icmp,
+        }
+    }
+
+    fn get_mut(&mut self, protocol: Protocol) -> &mut Table {
+        match protocol {
+            Protocol::Tcp => &mut self.tcp,
+            Protocol::Udp => &mut self.udp,
+            Protocol::Icmp => &mut self.icmp,
+        }
+    }
+}
+
+const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
+
+/// A whole NAT: settings, rules, session tables, counters. No global state, no heap: the
+/// caller owns it (the C API keeps one in a `static`). Capacities are the build's
+/// `LWIP_SNAT_MAX_*` unless given.
+pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICMP: usize = MAX_ICMP> {
+    config: Config,
+    rules: Rules<MAX_RULES>,
+    portmaps: Portmaps<MAX_PORTMAPS>,
+    tables: Tables<TCP, UDP, ICMP>,
+    link_mtus: LinkMtus,
+    hosts: Hosts<MAX_HOSTS>,
+    reass: Reassembly<REASS_SLOTS, REASS_BLOCKS>,
+    random: Random,
+    stats: Stats,
+}
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Default for Nat<TCP, UDP, ICMP> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// A NAT with no rules (it translates nothing) and all-zero state: call
+    /// [`reset`](Self::reset) with settings and a real seed before use. `const` and all zero
+    /// bytes, so a `static` one lives in `.bss` and costs no flash.
+    pub const fn new() -> Self {
+        Nat {
+            config: Config::UNSET,
+            rules: Rules::new(),
+            portmaps: Portmaps::new(),
+            tables: Tables { tcp: FixedTable::new(), udp: FixedTable::new(), icmp: FixedTable::new() },
+            link_mtus: LinkMtus::new(),
+            hosts: Hosts::new(),
+            reass: Reassembly::new(),
+            random: Random::new([0, 0]),
+            stats: Stats {
+                translated_out: 0,
+                translated_in: 0,
+                icmp_errors_translated: 0,
+                passed: 0,
+                icmp_requested: 0,
+                hairpinned: 0,
+                mss_clamped: 0,
+                dropped: [0; DropReason::COUNT],
+                created: [0; 3],
+                expired: [0; 3],
+                fragments_held: 0,
+                reassembled: 0,
+                reass_expired: 0,
+            },
+        }
+    }
+
+    /// Clears all state in place and starts over with `config` and a 128-bit random `seed`
+    /// (the key of port choice and of the table hashes).
+    pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.config = config;
+        self.random = Random::new(seed);
+        self.rules.clear();
+        self.portmaps.clear();
+        self.link_mtus = LinkMtus::new();
+        self.hosts.clear();
+        self.reass.clear();
+        self.stats = Stats::default();
+        for protocol in PROTOCOLS {
+            let secret = self.random.next_u32();
+            self.tables.get_mut(protocol).clear(secret);
+        }
+        Ok(())
+    }
+
+    /// Changes settings at run time; live sessions keep their ports and pick up new timeouts.
+    pub fn set_config(&mut self, config: Config) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Mixes more entropy into the port-choice key.
+    pub fn stir(&mut self, entropy: u64) {
+        self.random.stir(entropy);
+    }
+
+    pub fn add_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
+        self.rules.add(rule)
+    }
+
+    /// Removes a rule. Sessions it created stay until they expire, so replies still arrive.
+    pub fn remove_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
+        self.rules.remove(rule)
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter()
+    }
+
+    /// Forwards `map.ext_port` on `map.netif` to `map.inside:map.in_port`. Refused with
+    /// `Conflict` when the port is forwarded already or a live mapping of another inside
+    /// endpoint holds it; never a silent duplicate.
+    pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
+        let held_by_other = self.tables.get(map.protocol).iter().any(|(_, s)| {
+            s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
+        });
+        if map.protocol != Protocol::Icmp && held_by_other {
+            return Err(PortmapError::Conflict);
+        }
+        self.portmaps.add(map)
+    }
+
+    /// Removes a port forward and the sessions that came in through it.
+    pub fn remove_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
+        self.portmaps.remove(map)?;
+        self.remove_sessions(|s| {
+            s.netif == map.netif && s.ext_port == map.ext_port && s.inside == map.inside && s.in_port == map.in_port
+        });
+        Ok(())
+    }
+
+    pub fn portmaps(&self) -> impl Iterator<Item = Portmap> + '_ {
+        self.portmaps.iter()
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Sessions live now in one protocol's table.
+    pub fn sessions_in_use(&self, protocol: Protocol) -> usize {
+        self.tables.get(protocol).len()
+    }
+
+    /// Most sessions live at once in one protocol's table since the last reset.
+    pub fn sessions_high_water(&self, protocol: Protocol) -> usize {
+        self.tables.get(protocol).high_water()
+    }
+
+    /// Capacity of one protocol's table.
+    pub fn capacity(&self, protocol: Protocol) -> usize {
+        self.tables.get(protocol).capacity()
+    }
+
+    /// Every live session, for dumps.
+    pub fn sessions(&self) -> impl Iterator<Item = (Protocol, &Session)> {
+        PROTOCOLS.into_iter().flat_map(move |p| self.tables.get(p).iter().map(move |(_, s)| (p, s)))
+    }
+
+    /// Protocol state bits of a session as the dump shows them (TCP: `pcb::tcp`).
+    pub fn session_state(session: &Session) -> u8 {
+        session.state & 0x7F
+    }
+
+    /// The idle timeout that applies to a session now.
+    pub fn timeout_ms(&self, protocol: Protocol, session: &Session) -> u32 {
+        self.timeout(protocol, Self::session_state(session))
+    }
+
+    /// Removes sessions idle past their timeout. Call about once a second.
+    pub fn tick(&mut self, now: u32) {
+        let config = self.config;
+        for protocol in PROTOCOLS {
+            let expired = &mut self.stats.expired[protocol.index()];
+            let hosts = &mut self.hosts;
+            self.tables.get_mut(protocol).remove_if(
+                |s| is_expired(s.last_used, now, timeout_for(&config, protocol, s.state & 0x7F)),
+                |s| {
+                    hosts.release(s.inside);
+                    *expired = expired.wrapping_add(1);
+                },
+            );
+        }
+        self.expire_fragments(now);
+    }
+
+    /// The netif's address changed or it went down: its mappings are void.
+    pub fn netif_changed(&mut self, netif: u8) {
+        self.remove_sessions(|s| s.netif == netif);
+    }
+
+    /// Drops every session of one inside host.
+    pub fn remove_host(&mut self, inside: u32) {
+        self.remove_sessions(|s| s.inside == inside);
+    }
+
+    /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
+    pub fn flush(&mut self) {
+        self.remove_sessions(|_| true);
+        self.reass.clear();
+    }
+
+    fn remove_sessions(&mut self, doomed: impl Fn(&Session) -> bool) {
+        for protocol in PROTOCOLS {
+            let hosts = &mut self.hosts;
+            self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(s.inside));
+        }
+    }
+
+    /// Runs one packet through the NAT, rewriting it in place when it is translated.
+    ///
+    /// `packet` starts at the IPv4 header; bytes after its total length are ignored. `now` is
+    /// the caller's millisecond clock (wrapping). Never panics, whatever the bytes.
+    pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
+        let verdict = self.route(packet, ctx, now);
+        match verdict {
+            Verdict::Pass => self.stats.passed = self.stats.passed.wrapping_add(1),
+            Verdict::Drop(reason) => self.stats.count_drop(reason),
+            Verdict::SendIcmp(_) => self.stats.icmp_requested = self.stats.icmp_requested.wrapping_add(1),
+            Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => {}
+        }
+        verdict
+    }
+
+    /// Step 3 and 5 of the packet's way: validate, then send it down the local or forward path.
+    fn route(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
+        let total_len = match ipv4::Packet::new_checked(&*packet) {
+            Ok(ip) if ip.verify_checksum() => ip.total_len(),
+            Ok(_) => return Verdict::Drop(DropReason::BadChecksum),
+            Err(_) => return Verdict::Drop(DropReason::Malformed),
+        };
+        let Some(packet) = packet.get_mut(..total_len) else {
+            return Verdict::Drop(DropReason::Malformed);
+        };
+        match ctx.route {
+            Route::Local { netif } => self.inbound(packet, ctx.in_netif, netif, now),
+            Route::Forward { out_netif, out_addr, out_mtu } => {
+                let header = Header::read(packet);
+                if is_martian(header.src) {
+                    return Verdict::Drop(DropReason::Martian);
+                }
+                match self.rules.direction(ctx.in_netif, out_netif) {
+                    rule::Direction::Unrelated => Verdict::Pass,
+                    rule::Direction::Reverse if header.fragment => {
+                        self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::ReverseDirection))
+                    }
+                    rule::Direction::Reverse => self.reverse(packet, ctx.in_netif),
+                    rule::Direction::Outbound => self.outbound(packet, &header, out_netif, out_addr, out_mtu, now),
+                }
+            }
+        }
+    }
+}
+
+/// Fragments (DESIGN.md §2 step 4). Only the first fragment carries the ports, so a datagram
+/// is put together before any rule or mapping is applied to it, then handed back whole to be
+/// re-injected into `ip4_input()`: it comes through [`Nat::process`] again unfragmented,
+/// is translated, and lwIP fragments it again for the output link.
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// The datagram the last [`Verdict::Reassembled`] announced (empty otherwise): copy it into
+    /// a fresh pbuf and feed that to `ip4_input()` before the next call into the NAT.
+    pub fn reassembled(&self) -> &[u8] {
+        self.reass.datagram()
+    }
+
+    /// Datagrams waiting for more fragments, and the pool bytes they hold.
+    pub fn fragments_in_flight(&self) -> (usize, usize) {
+        (self.reass.in_flight(), self.reass.bytes_in_use())
+    }
+
+    /// Takes a fragment of a TCP, UDP or ICMP datagram into the pool; `None` for other
+    /// protocols, which no session translates (the caller decides their fate).
+    fn reassemble(&mut self, packet: &[u8], now: u32) -> Option<Verdict> {
+        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
+        Protocol::from_ip(protocol)?;
+        // Stale datagrams go first, so a late `tick` never keeps a new one out.
+        self.expire_fragments(now);
+        Some(match self.reass.accept(packet, now) {
+            Outcome::Held => {
+                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+                Verdict::Held
+            }
+            Outcome::Complete(len) => {
+                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+                self.stats.reassembled = self.stats.reassembled.wrapping_add(1);
+                Verdict::Reassembled(len)
+            }
+            Outcome::Dropped(reason) => Verdict::Drop(reason),
+        })
+    }
+
+    fn expire_fragments(&mut self, now: u32) {
+        let expired = self.reass.expire(now, self.config.reass_timeout_ms) as u32;
+        self.stats.reass_expired = self.stats.reass_expired.wrapping_add(expired);
+    }
+}
+
+fn timeout_for(config: &Config, protocol: Protocol, state: u8) -> u32 {
+    match protocol {
+        Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
+        Protocol::Tcp => config.tcp_transitory_ms,
+        Protocol::Udp => config.udp_ms,
+        Protocol::Icmp => config.icmp_ms,
+    }
+}
+
+/// How an inbound flow may use a mapping.
+#[derive(Clone, Copy, Debug)]
+enum Admission {
+    /// Its own session.
+    Session(Slot),
+    /// A new session for a remote the filter or a port forward lets in.
+    New(Session),
+}
+
+/// The IPv4 header fields the pipeline decides on, read once.
+struct Header {
+    src: u32,
+    dst: u32,
+    ttl: u8,
+    total_len: usize,
+    dont_frag: bool,
+    fragment: bool,
+}
+
+impl Header {
+    fn read(packet: &[u8]) -> Header {
+        match ipv4::Packet::new_quoted(packet) {
+            Ok(ip) => Header {
+                src: ip.src_addr(),
+                dst: ip.dst_addr(),
+                ttl: ip.ttl(),
+                total_len: ip.total_len(),
+                dont_frag: ip.dont_frag(),
+                fragment: ip.is_fragment(),
+            },
+            Err(_) => Header { src: 0, dst: 0, ttl: 0, total_len: 0, dont_frag: false, fragment: false },
+        }
+    }
+}
+
+/// Sources a router must never forward (RFC 1812 5.3.7): this network (0/8), loopback
+/// (127/8), multicast (224/4) and the limited broadcast.
+pub fn is_martian(src: u32) -> bool {
+    let first = (src >> 24) as u8;
+    first == 0 || first == 127 || (224..240).contains(&first) || src == u32::MAX
+}

@@ -1,0 +1,153 @@
+//! Inside → outside: a forwarded packet a rule translates (source rewritten), the ICMP errors
+//! inside hosts send about inbound traffic, and packets going against a rule.
+
+use super::*;
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// A packet a rule says to translate, inside → outside.
+    pub(super) fn outbound(
+        &mut self,
+        packet: &mut [u8],
+        header: &Header,
+        netif: u8,
+        addr: u32,
+        mtu: u16,
+        now: u32,
+    ) -> Verdict {
+        // lwIP's ip4_forward() turns a TTL of 0 into 255 and forwards the packet: passed
+        // untranslated, it would leave with its private source (RFC 1812 5.3.1: never forward it).
+        if header.ttl == 0 {
+            return Verdict::Drop(DropReason::TtlExpired);
+        }
+        // Left for lwIP, which answers the true (inside) sender with Time Exceeded -- except
+        // about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC 1812 4.3.2.7
+        // only exempts errors), so the NAT asks for it or an ICMP traceroute never sees the hop.
+        if header.ttl == 1 {
+            return match flow::parse(packet, Side::Source) {
+                Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp && !header.fragment => {
+                    Verdict::SendIcmp(IcmpRequest::TimeExceeded)
+                }
+                _ => Verdict::Pass,
+            };
+        }
+        if header.dont_frag && mtu != 0 && header.total_len > usize::from(mtu) {
+            return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });
+        }
+        if header.fragment {
+            return self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
+        }
+        match flow::parse(packet, Side::Source) {
+            Err(reason) => Verdict::Drop(reason),
+            Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
+            Ok(Message::IcmpError) => self.icmp_error_outbound(packet, netif, addr, now),
+            Ok(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
+        }
+    }
+
+    pub(super) fn translate_outbound(
+        &mut self,
+        packet: &mut [u8],
+        flow: &Flow,
+        netif: u8,
+        addr: u32,
+        mtu: u16,
+        now: u32,
+    ) -> Verdict {
+        let slot = match self.outbound_session(flow, netif, now) {
+            Ok(slot) => slot,
+            Err(verdict) => return verdict,
+        };
+        let Some(session) = self.touch(flow, slot, Direction::Outbound, now) else {
+            return Verdict::Drop(DropReason::NoMapping);
+        };
+        self.link_mtus.learn(netif, mtu);
+        self.clamp_mss(packet, flow, mtu);
+        rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
+        self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
+        Verdict::Translated
+    }
+
+    /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
+    /// start one; `Err` is the verdict for a flow that cannot have one.
+    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Slot, Verdict> {
+        let found =
+            self.tables.get(flow.protocol).find_outbound(netif, flow.src, flow.src_port, flow.dst, flow.dst_port);
+        if let Some(slot) = found.filter(|&slot| self.is_live(flow.protocol, slot, now)) {
+            return Ok(slot);
+        }
+        if !flow.creates {
+            return Err(Verdict::Drop(DropReason::NoMapping));
+        }
+        let Some(ext_port) = self.external_port(flow, netif) else {
+            return Err(self.refuse(DropReason::PortsExhausted));
+        };
+        let session = Session {
+            inside: flow.src,
+            in_port: flow.src_port,
+            ext_port,
+            remote: flow.dst,
+            remote_port: flow.dst_port,
+            netif,
+            last_used: now,
+            ..Session::default()
+        };
+        self.create(flow.protocol, session, now).map_err(|reason| self.refuse(reason))
+    }
+
+    /// The external port for the inside endpoint of an outbound flow: its port forward's, its
+    /// existing mapping's (endpoint-independent mapping), or a newly allocated one.
+    pub(super) fn external_port(&mut self, flow: &Flow, netif: u8) -> Option<u16> {
+        if let Some(map) = self.portmaps.by_inside(flow.protocol, netif, flow.src, flow.src_port) {
+            return Some(map.ext_port);
+        }
+        let table = self.tables.get(flow.protocol);
+        if let Some(port) = table.find_mapping(netif, flow.src, flow.src_port) {
+            return Some(port);
+        }
+        let portmaps = &self.portmaps;
+        port::allocate(flow.protocol, flow.src_port, self.config.port_range, &mut self.random, |port| {
+            table.ext_port_in_use(netif, port) || portmaps.by_external(flow.protocol, netif, port).is_some()
+        })
+    }
+
+    /// An ICMP error from inside about a datagram that came in through a mapping.
+    pub(super) fn icmp_error_outbound(&mut self, packet: &mut [u8], netif: u8, addr: u32, now: u32) -> Verdict {
+        // The quoted datagram travelled outside → inside: its destination is the inside end.
+        let quoted = match flow::parse_icmp_error(packet, Side::Destination) {
+            Ok(quoted) => quoted,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        let table = self.tables.get(quoted.protocol);
+        let found = table.find_outbound(netif, quoted.dst, quoted.dst_port, quoted.src, quoted.src_port);
+        let Some(slot) = found.filter(|&slot| self.is_live(quoted.protocol, slot, now)) else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        };
+        if !flow::icmp_error_checksums_ok(packet) {
+            return Verdict::Drop(DropReason::IcmpBadChecksum);
+        }
+        let Some(ext_port) = self.tables.get(quoted.protocol).get(slot).map(|s| s.ext_port) else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        };
+        rewrite::icmp_error(packet, Side::Source, addr, ext_port);
+        self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
+        self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
+        Verdict::Translated
+    }
+
+    /// A forwarded packet going the opposite way of a rule: from the outside straight to an
+    /// inside address. Only traffic of a live session may pass (untranslated).
+    pub(super) fn reverse(&mut self, packet: &[u8], netif: u8) -> Verdict {
+        match flow::parse(packet, Side::Destination) {
+            Ok(Message::Flow(flow))
+                if self
+                    .tables
+                    .get(flow.protocol)
+                    .find_outbound(netif, flow.dst, flow.dst_port, flow.src, flow.src_port)
+                    .is_some() =>
+            {
+                Verdict::Pass
+            }
+            _ => Verdict::Drop(DropReason::ReverseDirection),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Session bookkeeping shared by both directions: creation within the table and quota limits,
+//! expiry, per-packet state and timer updates, MSS clamping.
+
+use super::*;
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
+    /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
+    pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<Session> {
+        let table = self.tables.get_mut(flow.protocol);
+        if flow.protocol == Protocol::Tcp {
+            let state = tcp::advance(table.state(slot), flow.tcp_flags, direction);
+            table.set_state(slot, state);
+        }
+        let session = table.get_mut(slot)?;
+        if flow.protocol == Protocol::Tcp || direction == Direction::Outbound {
+            session.last_used = now;
+        }
+        Some(*session)
+    }
+
+    /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
+    pub(super) fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u16) {
+        if !self.config.mss_clamp || flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 {
+            return;
+        }
+        if let Some(limit) = mss::max_mss(mtu) {
+            if mss::clamp(packet, limit) {
+                self.stats.mss_clamped = self.stats.mss_clamped.wrapping_add(1);
+            }
+        }
+    }
+
+    /// Stores a new session if the table and the host's quota allow. Expired sessions are
+    /// reclaimed first; a live one is never evicted (RFC 6888 REQ-11 spirit).
+    pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
+        if self.tables.get(protocol).is_full() {
+            self.reclaim(protocol, now);
+            if self.tables.get(protocol).is_full() {
+                return Err(DropReason::TableFull);
+            }
+        }
+        self.hosts.acquire(session.inside, self.config.host_quota).map_err(|refused| match refused {
+            Refused::Quota => DropReason::HostQuota,
+            Refused::TooManyHosts => DropReason::TableFull,
+        })?;
+        match self.tables.get_mut(protocol).insert(session) {
+            Ok(slot) => {
+                let created = &mut self.stats.created[protocol.index()];
+                *created = created.wrapping_add(1);
+                Ok(slot)
+            }
+            Err(_) => {
+                self.hosts.release(session.inside);
+                Err(DropReason::TableFull)
+            }
+        }
+    }
+
+    /// A new outbound flow that found no room: counted, and answered with ICMP 3/13 when the
+    /// configuration asks for it.
+    pub(super) fn refuse(&mut self, reason: DropReason) -> Verdict {
+        if self.config.reject_when_full {
+            self.stats.count_drop(reason);
+            Verdict::SendIcmp(IcmpRequest::AdminProhibited)
+        } else {
+            Verdict::Drop(reason)
+        }
+    }
+
+    pub(super) fn reclaim(&mut self, protocol: Protocol, now: u32) {
+        let config = self.config;
+        let expired = &mut self.stats.expired[protocol.index()];
+        let hosts = &mut self.hosts;
+        self.tables.get_mut(protocol).remove_if(
+            |s| is_expired(s.last_used, now, timeout_for(&config, protocol, s.state & 0x7F)),
+            |s| {
+                hosts.release(s.inside);
+                *expired = expired.wrapping_add(1);
+            },
+        );
+    }
+
+    /// True when the session in `slot` is still alive; an expired one is removed on the spot,
+    /// so a late `tick` never lets a dead mapping translate.
+    pub(super) fn is_live(&mut self, protocol: Protocol, slot: Slot, now: u32) -> bool {
+        let table = self.tables.get(protocol);
+        let Some(session) = table.get(slot) else { return false };
+        if !is_expired(session.last_used, now, self.timeout(protocol, session.state & 0x7F)) {
+            return true;
+        }
+        if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
+            self.hosts.release(removed.inside);
+            let expired = &mut self.stats.expired[protocol.index()];
+            *expired = expired.wrapping_add(1);
+        }
+        false
+    }
+
+    pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
+        timeout_for(&self.config, protocol, state)
+    }
+}
