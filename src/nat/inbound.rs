@@ -6,8 +6,7 @@ use super::*;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
     /// forward, otherwise left to lwIP (the router's own services).
-    pub(super) fn inbound(&mut self, packet: &mut [u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
-        let header = Header::read(packet);
+    pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, in_netif: u8, netif: u8, now: u32) -> Verdict {
         if header.fragment {
             // Which mapping a non-first fragment belongs to is unknowable, so every fragment
             // that could belong to one is reassembled; the router's own datagrams then come
@@ -16,15 +15,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         match flow::parse(packet, Side::Destination) {
             Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
-                self.hairpin(packet, &header, &flow, netif, now)
+                self.hairpin(packet, header, &flow, netif, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, &header, &flow, netif, now),
+            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, netif, now),
             Ok(Message::IcmpError)
                 if in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound =>
             {
-                self.hairpin_icmp_error(packet, &header, netif, now)
+                self.hairpin_icmp_error(packet, header, netif, now)
             }
-            Ok(Message::IcmpError) => self.icmp_error_inbound(packet, &header, netif, now),
+            Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, now),
             Ok(Message::Other) | Err(_) => Verdict::Pass,
         }
     }

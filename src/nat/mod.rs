@@ -286,18 +286,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Step 3 and 5 of the packet's way: validate, then send it down the local or forward path.
     fn route(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        let total_len = match ipv4::Packet::new_checked(&*packet) {
-            Ok(ip) if ip.verify_checksum() => ip.total_len(),
+        let header = match ipv4::Packet::new_checked(&*packet) {
+            Ok(ip) if ip.verify_checksum() => Header::of(&ip),
             Ok(_) => return Verdict::Drop(DropReason::BadChecksum),
             Err(_) => return Verdict::Drop(DropReason::Malformed),
         };
-        let Some(packet) = packet.get_mut(..total_len) else {
+        let Some(packet) = packet.get_mut(..header.total_len) else {
             return Verdict::Drop(DropReason::Malformed);
         };
         match ctx.route {
-            Route::Local { netif } => self.inbound(packet, ctx.in_netif, netif, now),
+            Route::Local { netif } => self.inbound(packet, &header, ctx.in_netif, netif, now),
             Route::Forward { out_netif, out_addr, out_mtu } => {
-                let header = Header::read(packet);
                 if is_martian(header.src) {
                     return Verdict::Drop(DropReason::Martian);
                 }
@@ -386,17 +385,14 @@ struct Header {
 }
 
 impl Header {
-    fn read(packet: &[u8]) -> Header {
-        match ipv4::Packet::new_quoted(packet) {
-            Ok(ip) => Header {
-                src: ip.src_addr(),
-                dst: ip.dst_addr(),
-                ttl: ip.ttl(),
-                total_len: ip.total_len(),
-                dont_frag: ip.dont_frag(),
-                fragment: ip.is_fragment(),
-            },
-            Err(_) => Header { src: 0, dst: 0, ttl: 0, total_len: 0, dont_frag: false, fragment: false },
+    fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>) -> Header {
+        Header {
+            src: ip.src_addr(),
+            dst: ip.dst_addr(),
+            ttl: ip.ttl(),
+            total_len: ip.total_len(),
+            dont_frag: ip.dont_frag(),
+            fragment: ip.is_fragment(),
         }
     }
 }
