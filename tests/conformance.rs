@@ -536,6 +536,24 @@ fn table_full_reclaims_expired_sessions_first() {
 }
 
 #[test]
+fn a_flood_against_a_full_table_scans_it_at_most_once_a_second() {
+    let mut nat = nat_with(Config { host_quota: 0, reject_when_full: false, ..Config::DEFAULT });
+    for i in 0..64u16 {
+        out(&mut nat, udp(HOST_A, 10_000 + i, SERVER, 53, b"q"), 0);
+    }
+    let new_flow = udp(HOST_B, 1, SERVER, 53, b"new");
+    // A scan at 299.5 s finds every session alive...
+    assert_eq!(verdict(&mut nat, outbound(), &new_flow, 299_500), Verdict::Drop(DropReason::TableFull));
+    // ...so until a second has passed, new flows are refused without another scan, even though
+    // the sessions have expired by now (no tick ran).
+    assert_eq!(verdict(&mut nat, outbound(), &new_flow, 300_400), Verdict::Drop(DropReason::TableFull));
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 64);
+    // A second later the next new flow reclaims them.
+    out(&mut nat, new_flow, 300_500);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 1);
+}
+
+#[test]
 fn table_full_answers_icmp_admin_prohibited_when_configured() {
     let mut nat = nat_with(Config { host_quota: 0, ..Config::DEFAULT });
     for i in 0..64u16 {

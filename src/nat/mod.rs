@@ -80,7 +80,17 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     hosts: Hosts<MAX_HOSTS>,
     reass: Reassembly<REASS_SLOTS, REASS_BLOCKS>,
     random: Random,
+    /// When a full table was last scanned for expired sessions in vain, per protocol: a flood
+    /// against a full table then costs O(1) per packet, not a scan each (see `create`).
+    full_scan: FullScans,
     stats: Stats,
+}
+
+/// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FullScans {
+    pub(crate) done: [bool; 3],
+    pub(crate) at: [u32; 3],
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Default for Nat<TCP, UDP, ICMP> {
@@ -103,6 +113,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             hosts: Hosts::new(),
             reass: Reassembly::new(),
             random: Random::new([0, 0]),
+            full_scan: FullScans { done: [false; 3], at: [0; 3] },
             stats: Stats {
                 translated_out: 0,
                 translated_in: 0,
@@ -132,6 +143,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.link_mtus = LinkMtus::new();
         self.hosts.clear();
         self.reass.clear();
+        self.full_scan = FullScans::default();
         self.stats = Stats::default();
         for protocol in PROTOCOLS {
             let secret = self.random.next_u32();
@@ -231,17 +243,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        let config = self.config;
         for protocol in PROTOCOLS {
-            let expired = &mut self.stats.expired[protocol.index()];
-            let hosts = &mut self.hosts;
-            self.tables.get_mut(protocol).remove_if(
-                |s| is_expired(s.last_used, now, timeout_for(&config, protocol, s.state & 0x7F)),
-                |s| {
-                    hosts.release(s.inside);
-                    *expired = expired.wrapping_add(1);
-                },
-            );
+            self.reclaim(protocol, now);
         }
         self.expire_fragments(now);
     }

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// How often a full table may be scanned for expired sessions when new flows keep coming.
+const FULL_SCAN_EVERY_MS: u32 = 1_000;
+
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
     /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
@@ -33,9 +36,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Stores a new session if the table and the host's quota allow. Expired sessions are
     /// reclaimed first; a live one is never evicted (RFC 6888 REQ-11 spirit).
+    ///
+    /// A full table is scanned for expired sessions at most once a second: in between, a flow
+    /// that finds it full again is refused at once (sessions expire at most a second late for
+    /// it; `tick` reclaims them anyway).
     pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
         if self.tables.get(protocol).is_full() {
-            self.reclaim(protocol, now);
+            let i = protocol.index();
+            let done = self.full_scan.done.get(i).copied().unwrap_or(false);
+            let at = self.full_scan.at.get(i).copied().unwrap_or(0);
+            if !done || now.wrapping_sub(at) >= FULL_SCAN_EVERY_MS {
+                self.reclaim(protocol, now);
+                if let (Some(done), Some(at)) = (self.full_scan.done.get_mut(i), self.full_scan.at.get_mut(i)) {
+                    (*done, *at) = (true, now);
+                }
+            }
             if self.tables.get(protocol).is_full() {
                 return Err(DropReason::TableFull);
             }
