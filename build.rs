@@ -15,7 +15,7 @@ const CAPACITIES: &[(&str, usize, bool, usize, &str)] = &[
     ("MAX_TCP", 256, true, 32768, "TCP sessions (28 bytes each)"),
     ("MAX_UDP", 128, true, 32768, "UDP sessions (28 bytes each)"),
     ("MAX_ICMP", 32, true, 32768, "ICMP query sessions (28 bytes each)"),
-    ("MAX_RULES", 8, false, 255, "interface rules (3 bytes each)"),
+    ("MAX_RULES", 8, false, 255, "interface rules (4 bytes each)"),
     ("MAX_HOSTS", 32, false, 4096, "inside hosts tracked for the per-host quota (8 bytes each)"),
     ("REASS_SLOTS", 4, false, 255, "datagrams reassembled at once (24 bytes each)"),
     ("REASS_BYTES", 6400, false, 1 << 20, "reassembly pool, a multiple of 64 (+4 bytes per 64)"),

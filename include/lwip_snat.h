@@ -24,7 +24,7 @@
 #define LWIP_SNAT_MAX_UDP 128
 /** Capacity: ICMP query sessions (28 bytes each); set with LWIP_SNAT_MAX_ICMP when building the library. */
 #define LWIP_SNAT_MAX_ICMP 32
-/** Capacity: interface rules (3 bytes each); set with LWIP_SNAT_MAX_RULES when building the library. */
+/** Capacity: interface rules (4 bytes each); set with LWIP_SNAT_MAX_RULES when building the library. */
 #define LWIP_SNAT_MAX_RULES 8
 /** Capacity: inside hosts tracked for the per-host quota (8 bytes each); set with LWIP_SNAT_MAX_HOSTS when building the library. */
 #define LWIP_SNAT_MAX_HOSTS 32
