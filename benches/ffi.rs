@@ -7,7 +7,6 @@
 //! converts the context, takes the re-entry guard and converts the verdict: that is the
 //! difference between the two rows.
 
-use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -18,7 +17,7 @@ mod support;
 use lwip_snat::config::{MAX_TCP, MAX_UDP};
 use lwip_snat::ffi::{self, lwip_snat_action, lwip_snat_err_t, lwip_snat_route, lwip_snat_rule_kind};
 use lwip_snat::{Context, Nat, Route, Verdict};
-use support::{Templates, Traffic, INBOUND, OUTBOUND, STRIDE};
+use support::{Templates, Traffic, INBOUND, OUTBOUND};
 
 /// The C API's view of a context.
 fn c_ctx(ctx: &Context) -> ffi::lwip_snat_ctx {
@@ -64,19 +63,6 @@ fn c_init() {
     }
 }
 
-fn round_robin(b: &mut criterion::Bencher, templates: &Templates, mut process: impl FnMut(&mut [u8]) -> Verdict) {
-    let mut work = [0u8; STRIDE];
-    let mut i = 0;
-    b.iter(|| {
-        let verdict = process(templates.load(i, &mut work));
-        i += 1;
-        if i == templates.len() {
-            i = 0;
-        }
-        black_box(verdict)
-    });
-}
-
 fn ffi_cost(c: &mut Criterion) {
     type Pick = fn(&Traffic) -> &Templates;
     let cases: [(&str, Pick, &Context); 2] =
@@ -89,8 +75,9 @@ fn ffi_cost(c: &mut Criterion) {
         for n in fills {
             c_init();
             let traffic = support::warm_with(|packet, ctx| c_process(packet, &c_ctx(ctx)), n);
+            let mut cursor = 0;
             group.bench_with_input(BenchmarkId::new("lwip_snat_process", n), &n, |b, _| {
-                round_robin(b, pick(&traffic), |p| c_process(p, &c_context))
+                support::round_robin(b, pick(&traffic), &mut cursor, |p| c_process(p, &c_context))
             });
             // The Rust core with the same capacities and the same flows.
             let mut nat: Box<Nat> = Box::default();
@@ -98,8 +85,9 @@ fn ffi_cost(c: &mut Criterion) {
             nat.reset(config, [1, 2]).expect("valid config");
             nat.add_rule(lwip_snat::Rule::Source(support::LAN)).expect("room for a rule");
             let traffic = support::warm_with(|packet, ctx| nat.process(packet, ctx, support::NOW), n);
+            let mut cursor = 0;
             group.bench_with_input(BenchmarkId::new("nat_process", n), &n, |b, _| {
-                round_robin(b, pick(&traffic), |p| nat.process(p, ctx, support::NOW))
+                support::round_robin(b, pick(&traffic), &mut cursor, |p| nat.process(p, ctx, support::NOW))
             });
         }
         group.finish();

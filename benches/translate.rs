@@ -36,19 +36,6 @@ fn fills() -> Vec<Fill> {
 }
 
 /// Round-robin over `templates`, one packet per iteration.
-fn round_robin(b: &mut criterion::Bencher, templates: &Templates, mut process: impl FnMut(&mut [u8]) -> Verdict) {
-    let mut work = [0u8; STRIDE];
-    let mut i = 0;
-    b.iter(|| {
-        let verdict = process(templates.load(i, &mut work));
-        i += 1;
-        if i == templates.len() {
-            i = 0;
-        }
-        black_box(verdict)
-    });
-}
-
 /// Established flows, one direction: the NAT, the two linear references, and the copy alone.
 fn established(c: &mut Criterion, fills: &mut [Fill]) {
     type Pick = fn(&Traffic) -> &Templates;
@@ -65,18 +52,27 @@ fn established(c: &mut Criterion, fills: &mut [Fill]) {
             let n = fill.traffic.flows;
             let templates = pick(&fill.traffic);
             let nat = &mut fill.nat;
+            let mut cursor = 0;
             group.bench_with_input(BenchmarkId::new("lwip_snat", n), &n, |b, _| {
-                round_robin(b, templates, |p| nat.process(p, ctx, support::NOW))
+                support::round_robin(b, templates, &mut cursor, |p| nat.process(p, ctx, support::NOW))
             });
             for (label, layout) in [("linear_array", Layout::Array), ("linked_list", Layout::List)] {
                 let mut linear = Linear::from_nat(nat, protocol, layout);
                 assert_eq!(linear.len(), n);
+                let mut cursor = 0;
                 group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
-                    round_robin(b, templates, |p| linear.process(p, ctx, support::NOW))
+                    support::round_robin(b, templates, &mut cursor, |p| linear.process(p, ctx, support::NOW))
                 });
             }
+            let mut cursor = 0;
             group.bench_with_input(BenchmarkId::new("copy_only", n), &n, |b, _| {
-                round_robin(b, templates, |p| if p[0] == 0x45 { Verdict::Pass } else { Verdict::Held })
+                support::round_robin(b, templates, &mut cursor, |p| {
+                    if p[0] == 0x45 {
+                        Verdict::Pass
+                    } else {
+                        Verdict::Held
+                    }
+                })
             });
         }
         group.finish();
@@ -91,8 +87,9 @@ fn icmp_error(c: &mut Criterion, fills: &mut [Fill]) {
     for fill in fills.iter_mut() {
         let n = fill.traffic.flows;
         let (nat, templates) = (&mut fill.nat, &fill.traffic.icmp_error_in);
+        let mut cursor = 0;
         group.bench_with_input(BenchmarkId::new("lwip_snat", n), &n, |b, _| {
-            round_robin(b, templates, |p| nat.process(p, &INBOUND, support::NOW))
+            support::round_robin(b, templates, &mut cursor, |p| nat.process(p, &INBOUND, support::NOW))
         });
     }
     group.finish();

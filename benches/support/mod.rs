@@ -9,6 +9,8 @@
 use lwip_snat::pcb::tcp::{self as tcp_state, Direction};
 use lwip_snat::rewrite::{self, Side};
 use lwip_snat::wire::{checksum, ipv4};
+use std::hint::black_box;
+
 use lwip_snat::{flow, Config, Context, Nat, Protocol, Route, Rule, Verdict};
 
 /// Table capacity of the benched NAT: the largest a build allows (`LWIP_SNAT_MAX_TCP/UDP`
@@ -454,4 +456,26 @@ impl Linear {
         };
         Verdict::Translated
     }
+}
+
+// ---- measuring --------------------------------------------------------------------------
+
+/// One packet per iteration, round-robin over `templates` (copied into a work buffer first).
+/// Criterion calls a bench routine once per sample, so the cursor lives outside it: every
+/// sample continues where the last one stopped, and all flows are visited in turn.
+pub fn round_robin(
+    b: &mut criterion::Bencher,
+    templates: &Templates,
+    cursor: &mut usize,
+    mut process: impl FnMut(&mut [u8]) -> Verdict,
+) {
+    let mut work = [0u8; STRIDE];
+    b.iter(|| {
+        let verdict = process(templates.load(*cursor, &mut work));
+        *cursor += 1;
+        if *cursor == templates.len() {
+            *cursor = 0;
+        }
+        black_box(verdict)
+    });
 }
