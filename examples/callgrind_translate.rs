@@ -5,16 +5,28 @@
 //! `udp_out`, `udp_in`, `icmp_error_in`, or `linear_array_tcp_out` / `linked_list_tcp_out` for
 //! the linear-search references of the benches. The NAT is warmed with `flows` TCP and UDP
 //! flows, then `packets` ready-made copies of their packets (round-robin over the flows) are
-//! translated by [`translate_all`], the one function callgrind counts (`--toggle-collect`): no
-//! template copy or setup lands in the count.
+//! translated one by one by [`translate_one`] (or [`linear_one`] for a reference), the only
+//! functions callgrind counts (`--toggle-collect`): neither setup nor the loop around them lands
+//! in the count, which is one call's work from entry to return.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
 use lwip_snat::{Context, Protocol, Verdict};
-use support::{Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
+use support::{BenchNat, Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
 
+/// One packet through the NAT.
 #[inline(never)]
+fn translate_one(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context) -> Verdict {
+    nat.process(packet, ctx, support::NOW)
+}
+
+/// One packet through a linear-search reference.
+#[inline(never)]
+fn linear_one(linear: &mut Linear, packet: &mut [u8], ctx: &Context) -> Verdict {
+    linear.process(packet, ctx, support::NOW)
+}
+
 fn translate_all(mut process: impl FnMut(&mut [u8]) -> Verdict, packets: &mut [u8], lens: &[u8]) -> usize {
     let mut translated = 0;
     for (packet, &len) in packets.chunks_exact_mut(STRIDE).zip(lens) {
@@ -66,10 +78,10 @@ fn main() {
         lens.push(packet.len() as u8);
     }
     let translated = match reference {
-        None => translate_all(|p| nat.process(p, ctx, support::NOW), &mut buffer, &lens),
+        None => translate_all(|p| translate_one(&mut nat, p, ctx), &mut buffer, &lens),
         Some(layout) => {
             let mut linear = Linear::from_nat(&nat, Protocol::Tcp, layout);
-            translate_all(|p| linear.process(p, ctx, support::NOW), &mut buffer, &lens)
+            translate_all(|p| linear_one(&mut linear, p, ctx), &mut buffer, &lens)
         }
     };
     println!("{kind}: {translated} of {packets} packets translated over {flows} flows");

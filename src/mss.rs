@@ -89,7 +89,8 @@ fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
 }
 
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
-/// be clamped to the uplink it arrived on (a local route carries no MTU).
+/// be clamped to the uplink it arrived on (a local route carries no MTU). Learned from every
+/// outbound packet that opens a session and every outbound SYN.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
     links: [(u8, u16); 4],

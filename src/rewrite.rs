@@ -5,6 +5,8 @@
 //! checksum of the ICMP message around it. A quoted transport header may stop before its
 //! checksum (TCP's is at byte 16); then only the words that are present change.
 
+use crate::flow::Plain;
+use crate::pcb::Protocol;
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{icmp, tcp, udp};
@@ -118,6 +120,54 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
         _ => {}
     }
     total
+}
+
+/// [`endpoint`] for a [`Plain`] packet (20-byte IPv4 header, whole TCP/UDP header): the same
+/// bytes out, at fixed offsets, from the old endpoint `parse_plain` already read, and without
+/// the change-sum an enclosing ICMP message would need.
+#[inline(always)]
+pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, port: u16) {
+    let flow = &plain.flow;
+    let (addr_at, old_addr, port_at, old_port) = match side {
+        Side::Source => (12, flow.src, 20, flow.src_port),
+        Side::Destination => (16, flow.dst, 22, flow.dst_port),
+    };
+    let checksum_at = match flow.protocol {
+        Protocol::Tcp => 36,
+        Protocol::Udp => 26,
+        Protocol::Icmp => return,
+    };
+    let Some(bytes) = packet.get_mut(..checksum_at + 2) else { return };
+    let mut change = Delta::new();
+    change.dword(old_addr, addr);
+    let ip_checksum = change.apply(read16(bytes, 10));
+    change.word(old_port, port);
+    let old_checksum = read16(bytes, checksum_at);
+    let l4_checksum = match flow.protocol {
+        Protocol::Udp => change.apply_udp(old_checksum),
+        _ => change.apply(old_checksum),
+    };
+    write16(bytes, 10, ip_checksum);
+    write16(bytes, checksum_at, l4_checksum);
+    write16(bytes, port_at, port);
+    if let Some(field) = bytes.get_mut(addr_at..addr_at + 4) {
+        field.copy_from_slice(&addr.to_be_bytes());
+    }
+}
+
+#[inline(always)]
+fn read16(bytes: &[u8], at: usize) -> u16 {
+    match bytes.get(at..at + 2) {
+        Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
+        _ => 0,
+    }
+}
+
+#[inline(always)]
+fn write16(bytes: &mut [u8], at: usize, value: u16) {
+    if let Some(field) = bytes.get_mut(at..at + 2) {
+        field.copy_from_slice(&value.to_be_bytes());
+    }
 }
 
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,

@@ -13,6 +13,7 @@ pub enum Rule {
 
 impl Rule {
     /// True when a packet forwarded from `input` to `output` is to be translated.
+    #[inline(always)]
     pub fn matches(&self, input: u8, output: u8) -> bool {
         match *self {
             Rule::Source(src) => input == src,
@@ -85,9 +86,15 @@ impl<const R: usize> Rules<R> {
         self.slots.iter().filter(|s| s.used).map(|s| &s.rule)
     }
 
+    /// True when a rule translates packets forwarded from `input` to `output`.
+    #[inline(always)]
+    pub fn translates(&self, input: u8, output: u8) -> bool {
+        self.slots.iter().any(|s| s.used && s.rule.matches(input, output))
+    }
+
     /// Classifies a packet forwarded from `input` to `output`.
     pub fn direction(&self, input: u8, output: u8) -> Direction {
-        if self.iter().any(|r| r.matches(input, output)) {
+        if self.translates(input, output) {
             Direction::Outbound
         } else if self.iter().any(|r| r.matches(output, input)) {
             Direction::Reverse

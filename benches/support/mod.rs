@@ -348,8 +348,9 @@ struct Entry {
 }
 
 /// What list-based lwIP NATs do per packet, over the same sessions as a [`BenchNat`]: the same
-/// validation, parsing, state update and in-place rewrite (the crate's own functions), with the
-/// session found by a linear search. Only the lookup differs, so the ratio measures it.
+/// validation, parsing, state update and in-place rewrite (the crate's own fast-path
+/// functions), with the session found by a linear search. Only the lookup differs (and the
+/// rules, liveness and martian checks the references skip), so the ratio measures it.
 pub struct Linear {
     protocol: Protocol,
     /// Array entries in creation order (`Layout::Array`), or nodes linked newest first in
@@ -414,21 +415,18 @@ impl Linear {
         }
     }
 
-    /// Translates an established flow's packet in either direction.
+    /// Translates an established flow's packet in either direction, with the parse and rewrite
+    /// of the NAT's own fast path (`flow::parse_plain`, `rewrite::plain_endpoint`).
     pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        let total_len = match ipv4::Packet::new_checked(&*packet) {
-            Ok(ip) if ip.verify_checksum() => ip.total_len(),
-            _ => return Verdict::Pass,
-        };
-        let Some(packet) = packet.get_mut(..total_len) else { return Verdict::Pass };
+        let Some(plain) = flow::parse_plain(packet) else { return Verdict::Pass };
+        let f = &plain.flow;
+        if f.protocol != self.protocol {
+            return Verdict::Pass;
+        }
         let (side, netif, out_addr) = match ctx.route {
             Route::Forward { out_netif, out_addr, .. } => (Side::Source, out_netif, out_addr),
             Route::Local { netif } => (Side::Destination, netif, 0),
         };
-        let Ok(flow::Message::Flow(f)) = flow::parse(packet, side) else { return Verdict::Pass };
-        if f.protocol != self.protocol {
-            return Verdict::Pass;
-        }
         let found = match side {
             Side::Source => self.find(|e| {
                 e.netif == netif
@@ -451,8 +449,8 @@ impl Linear {
             e.last_used = now;
         }
         match side {
-            Side::Source => rewrite::endpoint(packet, side, out_addr, e.ext_port),
-            Side::Destination => rewrite::endpoint(packet, side, e.inside, e.in_port),
+            Side::Source => rewrite::plain_endpoint(packet, &plain, side, out_addr, e.ext_port),
+            Side::Destination => rewrite::plain_endpoint(packet, &plain, side, e.inside, e.in_port),
         };
         Verdict::Translated
     }

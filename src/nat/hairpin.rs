@@ -23,7 +23,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::Martian);
         }
         let sender_slot = match self.outbound_session(flow, netif, now) {
-            Ok(slot) => slot,
+            Ok((slot, _)) => slot,
             Err(verdict) => return verdict,
         };
         let Some(sender) = self.touch(flow, sender_slot, Direction::Outbound, now) else {

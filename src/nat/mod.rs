@@ -18,6 +18,7 @@ use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4;
 use crate::wire::tcp::flags as tcp_flags;
 
+mod established;
 mod hairpin;
 mod inbound;
 mod outbound;
@@ -276,7 +277,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ///
     /// `packet` starts at the IPv4 header; bytes after its total length are ignored. `now` is
     /// the caller's millisecond clock (wrapping). Never panics, whatever the bytes.
+    #[inline]
     pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
+        if let Some(verdict) = self.established(packet, ctx, now) {
+            return verdict;
+        }
+        self.process_general(packet, ctx, now)
+    }
+
+    /// [`process`](Self::process) without the established-flow fast path: every packet takes
+    /// the general pipeline. Same results, more instructions; for tests and benches that
+    /// compare the two.
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let verdict = self.route(packet, ctx, now);
         match verdict {
             Verdict::Pass => self.stats.passed = self.stats.passed.wrapping_add(1),
@@ -402,7 +416,26 @@ impl Header {
 
 /// Sources a router must never forward (RFC 1812 5.3.7): this network (0/8), loopback
 /// (127/8), multicast (224/4) and the limited broadcast.
+#[inline(always)]
 pub fn is_martian(src: u32) -> bool {
-    let first = (src >> 24) as u8;
-    first == 0 || first == 127 || (224..240).contains(&first) || src == u32::MAX
+    // One bit per first octet: 0, 127 and 224..=239.
+    const FIRST_OCTETS: [u64; 4] = [1, 1 << 63, 0, 0xFFFF << 32];
+    let first = (src >> 24) as usize;
+    FIRST_OCTETS.get(first / 64).is_some_and(|bits| bits >> (first % 64) & 1 != 0) || src == u32::MAX
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_martian;
+
+    #[test]
+    fn martians_are_this_network_loopback_multicast_and_broadcast() {
+        for first in 0..=255u32 {
+            let expected = first == 0 || first == 127 || (224..240).contains(&first);
+            for rest in [0, 1, 0x00FF_FFFF] {
+                let src = first << 24 | rest;
+                assert_eq!(is_martian(src), expected || src == u32::MAX, "{src:#010x}");
+            }
+        }
+    }
 }

@@ -53,14 +53,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         mtu: u16,
         now: u32,
     ) -> Verdict {
-        let slot = match self.outbound_session(flow, netif, now) {
-            Ok(slot) => slot,
+        let (slot, created) = match self.outbound_session(flow, netif, now) {
+            Ok(found) => found,
             Err(verdict) => return verdict,
         };
         let Some(session) = self.touch(flow, slot, Direction::Outbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
-        self.link_mtus.learn(netif, mtu);
+        // Learned from the packets that open sessions and connections, which is when replies
+        // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet.
+        if created || flow.tcp_flags & tcp_flags::SYN != 0 {
+            self.link_mtus.learn(netif, mtu);
+        }
         self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
@@ -68,12 +72,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
-    /// start one; `Err` is the verdict for a flow that cannot have one.
-    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Slot, Verdict> {
+    /// start one, and says whether it was created; `Err` is the verdict for a flow that cannot
+    /// have one.
+    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
         let found =
             self.tables.get(flow.protocol).find_outbound(netif, flow.src, flow.src_port, flow.dst, flow.dst_port);
         if let Some(slot) = found.filter(|&slot| self.is_live(flow.protocol, slot, now)) {
-            return Ok(slot);
+            return Ok((slot, false));
         }
         if !flow.creates {
             return Err(Verdict::Drop(DropReason::NoMapping));
@@ -91,7 +96,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             last_used: now,
             ..Session::default()
         };
-        self.create(flow.protocol, session, now).map_err(|reason| self.refuse(reason))
+        self.create(flow.protocol, session, now).map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
     }
 
     /// The external port for the inside endpoint of an outbound flow: its port forward's, its

@@ -49,6 +49,18 @@ pub struct Session {
     pub state: u8,
 }
 
+impl Session {
+    /// Protocol state bits (see `pcb::tcp`), without the table's "used" bit.
+    pub fn protocol_state(&self) -> u8 {
+        self.state & !USED
+    }
+
+    /// Stores new protocol state bits; the session stays in use.
+    pub(crate) fn set_protocol_state(&mut self, state: u8) {
+        self.state = USED | (state & !USED);
+    }
+}
+
 /// What an inbound packet found on the outside chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inbound {
@@ -183,6 +195,12 @@ impl Table {
 
     /// The session of an outbound packet: exactly this inside endpoint and remote endpoint.
     pub fn find_outbound(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
+        self.outbound_slot(netif, inside, in_port, remote, remote_port)
+    }
+
+    /// [`find_outbound`](Self::find_outbound), always inlined: the fast path's copy.
+    #[inline(always)]
+    fn outbound_slot(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
         // The per-packet lookup, written as a plain loop: the chain walk of `inside_chain`
         // with its filter and this match fused, one pass over each session.
         let mut link = self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside);
@@ -199,6 +217,36 @@ impl Table {
             link = s.next_in;
         }
         None
+    }
+
+    /// [`find_outbound`](Self::find_outbound), handing out the session to update in place.
+    #[inline(always)]
+    pub fn outbound_mut(
+        &mut self,
+        netif: u8,
+        inside: u32,
+        in_port: u16,
+        remote: u32,
+        remote_port: u16,
+    ) -> Option<&mut Session> {
+        let slot = self.outbound_slot(netif, inside, in_port, remote, remote_port)?;
+        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session)
+    }
+
+    /// The session of exactly this remote endpoint on `netif:ext_port`, to update in place: an
+    /// inbound packet's own session, which every filtering mode lets in.
+    #[inline(always)]
+    pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
+        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
+        let slot = loop {
+            let slot = link.checked_sub(1)?;
+            let s = &self.entries.get(usize::from(slot))?.session;
+            if s.remote == remote && s.remote_port == remote_port && s.ext_port == ext_port && s.netif == netif {
+                break slot;
+            }
+            link = s.next_out;
+        };
+        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session)
     }
 
     /// The external port this inside endpoint is already mapped to on `netif`, if any.
@@ -360,6 +408,7 @@ impl Table {
         self.entries.get(usize::from(slot)).map_or(&EMPTY_SESSION, |e| &e.session)
     }
 
+    #[inline(always)]
     fn head(&self, bucket: usize, chain: Chain) -> u16 {
         self.entries.get(bucket).map_or(0, |e| match chain {
             Chain::Inside => e.inside_head,
@@ -376,14 +425,17 @@ impl Table {
         }
     }
 
+    #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
         self.bucket(mix(self.secret ^ inside, u32::from(in_port) | u32::from(netif) << 16))
     }
 
+    #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
         self.bucket(mix(self.secret, u32::from(ext_port) | u32::from(netif) << 16))
     }
 
+    #[inline(always)]
     fn bucket(&self, hash: u32) -> usize {
         hash as usize & self.entries.len().wrapping_sub(1)
     }
@@ -413,6 +465,7 @@ impl Chain {
 
 /// A keyed 32-bit mixer (two multiply-xorshift rounds): cheap, and without the secret an
 /// inside host cannot aim its ports at one bucket.
+#[inline(always)]
 fn mix(a: u32, b: u32) -> u32 {
     let mut h = a.wrapping_mul(0x9E37_79B1) ^ b;
     h ^= h >> 16;

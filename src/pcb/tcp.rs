@@ -23,6 +23,7 @@ pub enum Direction {
 }
 
 /// The session's state after a segment with `tcp_flags` went `direction`.
+#[inline]
 pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
     let (syn, fin) = match direction {
         Direction::Outbound => (SYN_OUT, FIN_OUT),
@@ -46,11 +47,13 @@ pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
 }
 
 /// True once both FINs or an RST were seen.
+#[inline]
 pub fn is_closed(state: u8) -> bool {
     state & RST != 0 || state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN
 }
 
 /// True for an open connection whose handshake went both ways.
+#[inline]
 pub fn is_established(state: u8) -> bool {
     state & (SYN_OUT | SYN_IN) == SYN_OUT | SYN_IN && !is_closed(state)
 }

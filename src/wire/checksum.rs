@@ -32,8 +32,21 @@ pub fn sum(data: &[u8]) -> u32 {
     ((acc & 0xFFFF) + (acc >> 16)) as u32
 }
 
+/// True when an IPv4 header without options has a correct checksum.
+///
+/// The one's-complement sum folds to 0xFFFF exactly when the plain sum of its words is a
+/// non-zero multiple of 0xFFFF (2^16 ≡ 1 mod 0xFFFF), and that holds whatever the byte order
+/// (RFC 1071 2.B): so the five words are added as loaded, and one remainder replaces the folds.
+#[inline]
+pub fn header_ok(header: &[u8; 20]) -> bool {
+    let word = |i: usize| u64::from(u32::from_ne_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]));
+    let acc = word(0) + word(4) + word(8) + word(12) + word(16);
+    acc != 0 && acc % 0xFFFF == 0
+}
+
 /// Folds a 32-bit one's-complement accumulator into 16 bits (two end-around carries always
 /// suffice for 32 bits).
+#[inline(always)]
 pub fn fold(acc: u32) -> u16 {
     let acc = (acc & 0xFFFF) + (acc >> 16);
     ((acc & 0xFFFF) + (acc >> 16)) as u16
@@ -61,14 +74,16 @@ impl Delta {
         Delta(0)
     }
 
-    /// Records that the 16-bit word `old` became `new`.
+    /// Records that the 16-bit word `old` became `new`. Carries are folded only when the delta
+    /// is applied: the 32-bit accumulator holds the changes of 16384 words, and a rewrite
+    /// changes a dozen at most.
+    #[inline(always)]
     pub fn word(&mut self, old: u16, new: u16) {
-        // One end-around carry keeps the accumulator below 0x10003: no loop on the hot path.
-        let acc = self.0 + u32::from(!old) + u32::from(new);
-        self.0 = (acc & 0xFFFF) + (acc >> 16);
+        self.0 += u32::from(!old) + u32::from(new);
     }
 
     /// Records that the 32-bit value `old` (e.g. an address) became `new`.
+    #[inline(always)]
     pub fn dword(&mut self, old: u32, new: u32) {
         self.word((old >> 16) as u16, (new >> 16) as u16);
         self.word(old as u16, new as u16);
@@ -76,8 +91,7 @@ impl Delta {
 
     /// Adds another delta to this one.
     pub fn merge(&mut self, other: Delta) {
-        let acc = self.0 + other.0;
-        self.0 = (acc & 0xFFFF) + (acc >> 16);
+        self.0 = u32::from(fold(self.0)) + u32::from(fold(other.0));
     }
 
     /// True when nothing changed.
@@ -86,12 +100,14 @@ impl Delta {
     }
 
     /// RFC 1624 equation 3 applied to a stored checksum.
+    #[inline(always)]
     pub fn apply(&self, checksum: u16) -> u16 {
         !fold(u32::from(!checksum) + self.0)
     }
 
     /// As [`apply`](Self::apply), for a UDP checksum: 0 means "no checksum" and stays 0, and a
     /// computed 0 is transmitted as 0xFFFF (RFC 768).
+    #[inline(always)]
     pub fn apply_udp(&self, checksum: u16) -> u16 {
         if checksum == 0 {
             return 0;
@@ -131,6 +147,24 @@ mod tests {
             assert!(sum(&data[..len]) <= 0x1FFFE);
         }
         assert_eq!(fold(sum(&[0xFF; 64])), 0xFFFF, "never folds a non-zero sum to 0");
+    }
+
+    #[test]
+    fn header_ok_agrees_with_the_folded_sum() {
+        let mut header = [0x45u8, 0, 0, 0x54, 0x12, 0x34, 0x40, 0, 0x40, 1, 0, 0, 192, 168, 1, 2, 8, 8, 8, 8];
+        let c = checksum(&header);
+        header[10..12].copy_from_slice(&c.to_be_bytes());
+        assert!(header_ok(&header));
+        for i in 0..20 {
+            for bit in 0..8 {
+                let mut bad = header;
+                bad[i] ^= 1 << bit;
+                assert_eq!(header_ok(&bad), fold(sum(&bad)) == 0xFFFF, "byte {i} bit {bit}");
+            }
+        }
+        assert!(!header_ok(&[0; 20]), "all zero sums to 0, not 0xFFFF");
+        // 0xFFFF words: the one's-complement sum folds to 0xFFFF.
+        assert!(header_ok(&[0xFF; 20]));
     }
 
     #[test]

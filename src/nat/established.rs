@@ -1,0 +1,73 @@
+//! The established-flow fast path: a packet of a live TCP/UDP session, in the shape nearly all
+//! traffic has, translated in one pass (one parse, one lookup, one in-place update, one
+//! rewrite at fixed offsets).
+//!
+//! It takes only what it can finish exactly as the general pipeline would: a [`Plain`] packet
+//! that is no SYN (SYNs may start sessions and get their MSS clamped), needs no ICMP error
+//! (TTL, DF against the MTU), comes from no martian source, is neither hairpinned nor reversed,
+//! and belongs to a session that is still alive. Anything else is declined before any state
+//! changes, and the general pipeline then decides about it in full. Tests check the two give
+//! the same verdict, bytes, sessions and counters (`tests/fast_path.rs`).
+
+use super::*;
+use crate::flow;
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// Translates `packet` when it belongs to an established flow; `None` declines it.
+    #[inline(always)]
+    pub(super) fn established(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Option<Verdict> {
+        let plain = flow::parse_plain(packet)?;
+        let flow = &plain.flow;
+        if flow.tcp_flags & tcp_flags::SYN != 0 || is_martian(flow.src) {
+            return None;
+        }
+        match ctx.route {
+            Route::Forward { out_netif, out_addr, out_mtu } => {
+                if plain.dont_frag && out_mtu != 0 && plain.total_len > out_mtu {
+                    return None;
+                }
+                if !self.rules.translates(ctx.in_netif, out_netif) {
+                    return None;
+                }
+                let table = self.tables.get_mut(flow.protocol);
+                let session = table.outbound_mut(out_netif, flow.src, flow.src_port, flow.dst, flow.dst_port)?;
+                let ext_port = refresh(&self.config, session, flow, Direction::Outbound, now)?;
+                rewrite::plain_endpoint(packet, &plain, Side::Source, out_addr, ext_port);
+                self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
+            }
+            Route::Local { netif } => {
+                if ctx.in_netif != netif {
+                    return None;
+                }
+                let table = self.tables.get_mut(flow.protocol);
+                let session = table.inbound_mut(netif, flow.dst_port, flow.src, flow.src_port)?;
+                let (inside, in_port) = (session.inside, session.in_port);
+                refresh(&self.config, session, flow, Direction::Inbound, now)?;
+                rewrite::plain_endpoint(packet, &plain, Side::Destination, inside, in_port);
+                self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+            }
+        }
+        Some(Verdict::Translated)
+    }
+}
+
+/// What `is_live` and `touch` do for the general pipeline, on a session in hand: `None` (and
+/// no change) when it has expired, otherwise the TCP state and idle timer are brought up to
+/// date and its external port returned.
+#[inline(always)]
+fn refresh(config: &Config, session: &mut Session, flow: &Flow, direction: Direction, now: u32) -> Option<u16> {
+    let state = session.protocol_state();
+    if is_expired(session.last_used, now, timeout_for(config, flow.protocol, state)) {
+        return None;
+    }
+    if flow.protocol == Protocol::Tcp {
+        // Without SYN (declined earlier), FIN or RST a segment changes no state.
+        if flow.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 {
+            session.set_protocol_state(tcp::advance(state, flow.tcp_flags, direction));
+        }
+        session.last_used = now;
+    } else if direction == Direction::Outbound {
+        session.last_used = now;
+    }
+    Some(session.ext_port)
+}
