@@ -96,25 +96,28 @@ pub fn parse_plain(packet: &[u8]) -> Option<Plain> {
     }
     let total_len = u16::from_be_bytes([len_hi, len_lo]);
     let l4 = packet.get(ipv4::HEADER_LEN..usize::from(total_len))?;
-    let (protocol, tcp_flags, creates) = match protocol {
+    // Each arm reads its fixed header as an array, so the ports cost no further length check.
+    let (protocol, ports, tcp_flags, creates) = match protocol {
         protocol::TCP => {
-            let (&offset, &flags) = (l4.get(12)?, l4.get(13)?);
-            let header_len = usize::from(offset >> 4) * 4;
+            let seg: &[u8; tcp::HEADER_LEN] = l4.get(..tcp::HEADER_LEN)?.try_into().ok()?;
+            let (header_len, flags) = (usize::from(seg[12] >> 4) * 4, seg[13]);
             if header_len < tcp::HEADER_LEN || header_len > l4.len() {
                 return None;
             }
-            (Protocol::Tcp, flags, flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0)
+            let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
+            (Protocol::Tcp, [seg[0], seg[1], seg[2], seg[3]], flags, creates)
         }
         protocol::UDP => {
-            let length = usize::from(u16::from_be_bytes([*l4.get(4)?, *l4.get(5)?]));
+            let dgram: &[u8; udp::HEADER_LEN] = l4.get(..udp::HEADER_LEN)?.try_into().ok()?;
+            let length = usize::from(u16::from_be_bytes([dgram[4], dgram[5]]));
             if length < udp::HEADER_LEN || length > l4.len() {
                 return None;
             }
-            (Protocol::Udp, 0, true)
+            (Protocol::Udp, [dgram[0], dgram[1], dgram[2], dgram[3]], 0, true)
         }
         _ => return None,
     };
-    let &[sport_hi, sport_lo, dport_hi, dport_lo, ..] = l4 else { return None };
+    let [sport_hi, sport_lo, dport_hi, dport_lo] = ports;
     Some(Plain {
         flow: Flow {
             protocol,

@@ -29,8 +29,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 if !self.rules.translates(ctx.in_netif, out_netif) {
                     return None;
                 }
-                let table = self.tables.get_mut(flow.protocol);
-                let session = table.outbound_mut(out_netif, flow.src, flow.src_port, flow.dst, flow.dst_port)?;
+                let session = self.tables.plain(flow.protocol).outbound_mut(
+                    out_netif,
+                    flow.src,
+                    flow.src_port,
+                    flow.dst,
+                    flow.dst_port,
+                )?;
                 let ext_port = refresh(&self.config, session, flow, Direction::Outbound, now)?;
                 rewrite::plain_endpoint(packet, &plain, Side::Source, out_addr, ext_port);
                 self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
@@ -39,8 +44,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 if ctx.in_netif != netif {
                     return None;
                 }
-                let table = self.tables.get_mut(flow.protocol);
-                let session = table.inbound_mut(netif, flow.dst_port, flow.src, flow.src_port)?;
+                let session =
+                    self.tables.plain(flow.protocol).inbound_mut(netif, flow.dst_port, flow.src, flow.src_port)?;
                 let (inside, in_port) = (session.inside, session.in_port);
                 refresh(&self.config, session, flow, Direction::Inbound, now)?;
                 rewrite::plain_endpoint(packet, &plain, Side::Destination, inside, in_port);
@@ -57,7 +62,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 #[inline(always)]
 fn refresh(config: &Config, session: &mut Session, flow: &Flow, direction: Direction, now: u32) -> Option<u16> {
     let state = session.protocol_state();
-    if is_expired(session.last_used, now, timeout_for(config, flow.protocol, state)) {
+    // `timeout_for` for the two protocols a plain packet can have.
+    let timeout = match flow.protocol {
+        Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
+        Protocol::Tcp => config.tcp_transitory_ms,
+        _ => config.udp_ms,
+    };
+    if is_expired(session.last_used, now, timeout) {
         return None;
     }
     if flow.protocol == Protocol::Tcp {

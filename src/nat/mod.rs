@@ -65,6 +65,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
             Protocol::Icmp => &mut self.icmp,
         }
     }
+
+    /// The table of a [`Plain`](crate::flow::Plain) packet, which is TCP or UDP: a two-way
+    /// choice on the fast path.
+    #[inline(always)]
+    fn plain(&mut self, protocol: Protocol) -> &mut Table {
+        if protocol == Protocol::Tcp {
+            &mut self.tcp
+        } else {
+            &mut self.udp
+        }
+    }
 }
 
 const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];

@@ -52,10 +52,13 @@ pub fn is_closed(state: u8) -> bool {
     state & RST != 0 || state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN
 }
 
-/// True for an open connection whose handshake went both ways.
-#[inline]
+/// True for an open connection whose handshake went both ways (and at most one FIN, no RST).
+#[inline(always)]
 pub fn is_established(state: u8) -> bool {
-    state & (SYN_OUT | SYN_IN) == SYN_OUT | SYN_IN && !is_closed(state)
+    // One bit per value of the five state bits: SYN both ways, no FIN or one either way.
+    const ESTABLISHED: u32 =
+        1 << (SYN_OUT | SYN_IN) | 1 << (SYN_OUT | SYN_IN | FIN_OUT) | 1 << (SYN_OUT | SYN_IN | FIN_IN);
+    ESTABLISHED >> (state & 0x1F) & 1 != 0
 }
 
 /// Short name for table dumps.
@@ -96,6 +99,14 @@ mod tests {
         assert!(is_established(half), "half-closed stays established");
         assert!(is_closed(advance(half, flags::FIN | flags::ACK, Inbound)));
         assert!(is_closed(advance(open, flags::RST, Inbound)));
+    }
+
+    #[test]
+    fn established_means_both_syns_and_not_closed() {
+        for state in 0..=255u8 {
+            let expected = state & (SYN_OUT | SYN_IN) == SYN_OUT | SYN_IN && !is_closed(state);
+            assert_eq!(is_established(state), expected, "state {state:#04x}");
+        }
     }
 
     #[test]

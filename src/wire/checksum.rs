@@ -44,12 +44,12 @@ pub fn header_ok(header: &[u8; 20]) -> bool {
     acc != 0 && acc % 0xFFFF == 0
 }
 
-/// Folds a 32-bit one's-complement accumulator into 16 bits (two end-around carries always
-/// suffice for 32 bits).
+/// Folds a 32-bit one's-complement accumulator into 16 bits: the end-around-carry sum of its
+/// halves. Adding the accumulator to itself rotated by 16 puts `high + low + carry` in the top
+/// half in one addition (the carry out of the low half is the end-around carry).
 #[inline(always)]
 pub fn fold(acc: u32) -> u16 {
-    let acc = (acc & 0xFFFF) + (acc >> 16);
-    ((acc & 0xFFFF) + (acc >> 16)) as u16
+    (acc.wrapping_add(acc.rotate_left(16)) >> 16) as u16
 }
 
 /// The RFC 1071 checksum of `data`: the complement of its folded sum.
@@ -62,7 +62,16 @@ pub fn pseudo_header_sum(src: u32, dst: u32, protocol: u8, l4_len: u16) -> u32 {
     (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + u32::from(protocol) + u32::from(l4_len)
 }
 
-/// The 16-bit words a rewrite changed, kept as a one's-complement sum of `~old + new`.
+/// One's-complement addition of 32-bit values: the carry out wraps around into bit 0, which
+/// keeps the sum's residue modulo 0xFFFF (2^32 ≡ 1), so [`fold`] of it is the 16-bit sum.
+#[inline(always)]
+fn add_around(a: u32, b: u32) -> u32 {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + u32::from(carry)
+}
+
+/// The 16-bit words a rewrite changed, kept as a one's-complement sum of `~old + new` (in 32
+/// bits, folded to 16 only when applied; a 32-bit value adds in one step).
 ///
 /// One `Delta` is applied to every checksum that covers the changed words, which is how an
 /// ICMP error's four checksums stay consistent with each other.
@@ -74,24 +83,22 @@ impl Delta {
         Delta(0)
     }
 
-    /// Records that the 16-bit word `old` became `new`. Carries are folded only when the delta
-    /// is applied: the 32-bit accumulator holds the changes of 16384 words, and a rewrite
-    /// changes a dozen at most.
+    /// Records that the 16-bit word `old` became `new`.
     #[inline(always)]
     pub fn word(&mut self, old: u16, new: u16) {
-        self.0 += u32::from(!old) + u32::from(new);
+        self.0 = add_around(self.0, u32::from(!old) + u32::from(new));
     }
 
-    /// Records that the 32-bit value `old` (e.g. an address) became `new`.
+    /// Records that the 32-bit value `old` (e.g. an address) became `new`: both of its 16-bit
+    /// words at once (the complement of a 32-bit value complements both halves).
     #[inline(always)]
     pub fn dword(&mut self, old: u32, new: u32) {
-        self.word((old >> 16) as u16, (new >> 16) as u16);
-        self.word(old as u16, new as u16);
+        self.0 = add_around(add_around(self.0, !old), new);
     }
 
     /// Adds another delta to this one.
     pub fn merge(&mut self, other: Delta) {
-        self.0 = u32::from(fold(self.0)) + u32::from(fold(other.0));
+        self.0 = add_around(self.0, other.0);
     }
 
     /// True when nothing changed.
@@ -102,7 +109,7 @@ impl Delta {
     /// RFC 1624 equation 3 applied to a stored checksum.
     #[inline(always)]
     pub fn apply(&self, checksum: u16) -> u16 {
-        !fold(u32::from(!checksum) + self.0)
+        !fold(add_around(u32::from(!checksum), self.0))
     }
 
     /// As [`apply`](Self::apply), for a UDP checksum: 0 means "no checksum" and stays 0, and a
@@ -168,6 +175,24 @@ mod tests {
     }
 
     #[test]
+    fn fold_is_the_end_around_carry_sum_of_the_halves() {
+        let slow = |acc: u32| {
+            let acc = (acc & 0xFFFF) + (acc >> 16);
+            ((acc & 0xFFFF) + (acc >> 16)) as u16
+        };
+        let mut x = 0x9E37_79B9u32;
+        for edge in [0, 1, 0xFFFF, 0x1_0000, 0x1_FFFE, 0xFFFE_FFFF, 0xFFFF_0000, 0xFFFF_FFFF, 0x8000_8000] {
+            assert_eq!(fold(edge), slow(edge), "{edge:#x}");
+        }
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            assert_eq!(fold(x), slow(x), "{x:#x}");
+        }
+    }
+
+    #[test]
     fn incremental_equals_full_recompute() {
         let mut data = [0x45u8, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x40, 0x01, 0, 0, 192, 168, 1, 2, 8, 8, 8, 8];
         let c = checksum(&data);
@@ -178,6 +203,24 @@ mod tests {
         let updated = d.apply(c);
         data[10..12].copy_from_slice(&[0, 0]);
         assert_eq!(updated, checksum(&data));
+    }
+
+    #[test]
+    fn a_dword_change_is_its_two_word_changes() {
+        let mut x = 0x1234_5678u32;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let (old, new, checksum) = (x, x.rotate_left(7) ^ 0xA5A5_0F0F, (x >> 3) as u16);
+            let mut one = Delta::new();
+            one.dword(old, new);
+            let mut two = Delta::new();
+            two.word((old >> 16) as u16, (new >> 16) as u16);
+            two.word(old as u16, new as u16);
+            assert_eq!(one.apply(checksum), two.apply(checksum), "{old:#x} -> {new:#x}");
+            assert_eq!(one.apply_udp(checksum), two.apply_udp(checksum));
+        }
     }
 
     #[test]
