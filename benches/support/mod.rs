@@ -427,17 +427,18 @@ impl Linear {
             Route::Forward { out_netif, out_addr, .. } => (Side::Source, out_netif, out_addr),
             Route::Local { netif } => (Side::Destination, netif, 0),
         };
+        // The key in locals, so the scan compares registers against each entry.
+        let (src, src_port, dst, dst_port) = (f.src, f.src_port, f.dst, f.dst_port);
         let found = match side {
             Side::Source => self.find(|e| {
-                e.netif == netif
-                    && e.inside == f.src
-                    && e.in_port == f.src_port
-                    && e.remote == f.dst
-                    && e.remote_port == f.dst_port
+                e.remote == dst
+                    && e.inside == src
+                    && e.in_port == src_port
+                    && e.remote_port == dst_port
+                    && e.netif == netif
             }),
-            Side::Destination => self.find(|e| {
-                e.netif == netif && e.ext_port == f.dst_port && e.remote == f.src && e.remote_port == f.src_port
-            }),
+            Side::Destination => self
+                .find(|e| e.ext_port == dst_port && e.remote == src && e.remote_port == src_port && e.netif == netif),
         };
         let Some(i) = found else { return Verdict::Pass };
         let e = &mut self.entries[i];
