@@ -85,13 +85,13 @@ pub struct Plain {
 #[inline(always)]
 pub fn parse_plain(packet: &[u8]) -> Option<Plain> {
     let header: &[u8; ipv4::HEADER_LEN] = packet.get(..ipv4::HEADER_LEN)?.try_into().ok()?;
+    if !checksum::header_ok(header) {
+        return None;
+    }
     let [ver_ihl, _, len_hi, len_lo, _, _, flags_hi, flags_lo, ttl, protocol, ..] = *header;
     let flags_offset = u16::from_be_bytes([flags_hi, flags_lo]);
     // Version 4 with IHL 5, no MF bit and no offset, a hop left after this one.
     if ver_ihl != 0x45 || flags_offset & 0x3FFF != 0 || ttl <= 1 {
-        return None;
-    }
-    if !checksum::header_ok(header) {
         return None;
     }
     let total_len = u16::from_be_bytes([len_hi, len_lo]);

@@ -9,7 +9,7 @@ use crate::flow::Plain;
 use crate::pcb::Protocol;
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4::{self, protocol};
-use crate::wire::{icmp, tcp, udp};
+use crate::wire::{be16, icmp, put16, put32, tcp, udp};
 
 /// Which endpoint of a datagram to rewrite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,34 +140,19 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
     let Some(bytes) = packet.get_mut(..checksum_at + 2) else { return };
     let mut change = Delta::new();
     change.dword(old_addr, addr);
-    let ip_checksum = change.apply(read16(bytes, 10));
+    let ip_checksum = change.apply(be16(bytes, 10..12));
     change.word(old_port, port);
-    let old_checksum = read16(bytes, checksum_at);
+    let old_checksum = be16(bytes, checksum_at..checksum_at + 2);
     let l4_checksum = match flow.protocol {
         Protocol::Udp => change.apply_udp(old_checksum),
         _ => change.apply(old_checksum),
     };
-    write16(bytes, 10, ip_checksum);
-    write16(bytes, checksum_at, l4_checksum);
-    write16(bytes, port_at, port);
-    if let Some(field) = bytes.get_mut(addr_at..addr_at + 4) {
-        field.copy_from_slice(&addr.to_be_bytes());
-    }
-}
-
-#[inline(always)]
-fn read16(bytes: &[u8], at: usize) -> u16 {
-    match bytes.get(at..at + 2) {
-        Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
-        _ => 0,
-    }
-}
-
-#[inline(always)]
-fn write16(bytes: &mut [u8], at: usize, value: u16) {
-    if let Some(field) = bytes.get_mut(at..at + 2) {
-        field.copy_from_slice(&value.to_be_bytes());
-    }
+    // The wire helpers write through patterns, not `copy_from_slice`, whose length check would
+    // link a panic path into builds without LTO.
+    put16(bytes, 10..12, ip_checksum);
+    put16(bytes, checksum_at..checksum_at + 2, l4_checksum);
+    put16(bytes, port_at..port_at + 2, port);
+    put32(bytes, addr_at..addr_at + 4, addr);
 }
 
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,

@@ -27,6 +27,7 @@ pub(crate) fn byte(bytes: &[u8], index: usize) -> u8 {
     bytes.get(index).copied().unwrap_or(0)
 }
 
+#[inline(always)]
 pub(crate) fn be16(bytes: &[u8], field: Field) -> u16 {
     match bytes.get(field) {
         Some(&[a, b]) => u16::from_be_bytes([a, b]),
@@ -41,12 +42,14 @@ pub(crate) fn be32(bytes: &[u8], field: Field) -> u32 {
     }
 }
 
+#[inline(always)]
 pub(crate) fn put16(bytes: &mut [u8], field: Field, value: u16) {
     if let Some([a, b]) = bytes.get_mut(field) {
         [*a, *b] = value.to_be_bytes();
     }
 }
 
+#[inline(always)]
 pub(crate) fn put32(bytes: &mut [u8], field: Field, value: u32) {
     if let Some([a, b, c, d]) = bytes.get_mut(field) {
         [*a, *b, *c, *d] = value.to_be_bytes();
