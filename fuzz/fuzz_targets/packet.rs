@@ -7,7 +7,9 @@
 //! * bytes 2–3: output MTU; bytes 4–7: the clock.
 //!
 //! The NAT holds three live sessions (`harness::nat`) so that inbound packets and ICMP errors
-//! can reach the translation paths. `harness::process_checked` asserts the invariants.
+//! can reach the translation paths. `harness::process_checked` asserts the invariants, and a
+//! twin NAT that takes the general pipeline only (`process_general`, no established-flow fast
+//! path) must end in the same verdict, bytes, sessions and counters.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -43,8 +45,16 @@ fuzz_target!(|data: &[u8]| {
 
     let mut nat = FuzzNat::new();
     harness::nat(&mut nat, harness::config(head[1]));
+    let mut twin = FuzzNat::new();
+    harness::nat(&mut twin, harness::config(head[1]));
     if flags & 0x80 != 0 {
         nat.tick(now);
+        twin.tick(now);
     }
-    harness::process_checked(&mut nat, &mut packet, &ctx, now);
+    let mut copy = packet.clone();
+    let verdict = harness::process_checked(&mut nat, &mut packet, &ctx, now);
+    assert_eq!(verdict, twin.process_general(&mut copy, &ctx, now), "fast path and general pipeline differ");
+    assert_eq!(packet, copy, "bytes differ between fast path and general pipeline");
+    assert_eq!(nat.stats(), twin.stats());
+    assert!(nat.sessions().map(|(p, s)| (p, *s)).eq(twin.sessions().map(|(p, s)| (p, *s))));
 });
