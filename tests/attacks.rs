@@ -15,7 +15,6 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use etherparse::{IpFragOffset, Ipv4Header};
 use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
 use lwip_snat::pcb::Protocol;
 use lwip_snat::{Config, Context, DropReason, IcmpRequest, Route, Verdict};
@@ -492,36 +491,6 @@ fn icmp_error_burst_with_random_quoted_tuples_translates_only_live_sessions() {
 
 // ---------------------------------------------------------------- fragment flood
 
-/// The first `len` payload bytes of `whole` as a first fragment (MF set) that never gets a
-/// sequel; `ident` keys it.
-fn first_fragment(whole: &[u8], len: usize, ident: u16) -> Vec<u8> {
-    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
-    h.identification = ident;
-    h.dont_fragment = false;
-    h.more_fragments = true;
-    h.fragment_offset = IpFragOffset::ZERO;
-    h.set_payload_len(len).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut v = h.to_bytes().to_vec();
-    v.extend_from_slice(&rest[..len]);
-    v
-}
-
-/// The rest of the datagram after the first `offset` payload bytes, as the last fragment.
-fn last_fragment(whole: &[u8], offset: usize, ident: u16) -> Vec<u8> {
-    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
-    let len = usize::from(h.payload_len().unwrap());
-    h.identification = ident;
-    h.dont_fragment = false;
-    h.more_fragments = false;
-    h.fragment_offset = IpFragOffset::try_new((offset / 8) as u16).unwrap();
-    h.set_payload_len(len - offset).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut v = h.to_bytes().to_vec();
-    v.extend_from_slice(&rest[offset..len]);
-    v
-}
-
 #[test]
 fn fragment_flood_of_never_completing_datagrams_is_bounded_and_ages_out() {
     let mut border = Border::new(Config::DEFAULT);
@@ -536,8 +505,8 @@ fn fragment_flood_of_never_completing_datagrams_is_bounded_and_ages_out() {
         } else {
             (udp(rng.attacker(), rng.u16(), WAN_ADDR, rng.u16(), &rng.bytes(len + 8)), inbound())
         };
-        let fragment = first_fragment(&packet, len, rng.u16());
-        let sent = border.send(&fragment, ctx, now);
+        let first = raw_fragment(&with_ident(packet, rng.u16()), 0, len, true);
+        let sent = border.send(&first, ctx, now);
         assert!(
             matches!(
                 sent.verdict,
@@ -562,9 +531,9 @@ fn fragment_flood_of_never_completing_datagrams_is_bounded_and_ages_out() {
     now = live.wait(&mut border, now, 15_001);
     assert_eq!(border.nat.fragments_in_flight(), (0, 0));
     assert_eq!(u64::from(border.nat.stats().reass_expired), border.tally.held, "every held datagram aged out");
-    let whole = udp(HOST_A, 5353, SERVER, 5353, &[0x42; 2000]);
-    assert_eq!(border.send(&first_fragment(&whole, 1480, 77), outbound(), now).verdict, Verdict::Held);
-    let sent = border.send(&last_fragment(&whole, 1480, 77), outbound(), now);
+    let whole = with_ident(udp(HOST_A, 5353, SERVER, 5353, &[0x42; 2000]), 77);
+    assert_eq!(border.send(&raw_fragment(&whole, 0, 1480, true), outbound(), now).verdict, Verdict::Held);
+    let sent = border.send(&raw_fragment(&whole, 1480, whole.len() - 20, false), outbound(), now);
     assert_eq!(sent.verdict, Verdict::Reassembled(whole.len()));
     let datagram = border.nat.reassembled().to_vec();
     let out = border.translate(&datagram, outbound(), now);

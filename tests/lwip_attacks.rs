@@ -15,7 +15,6 @@ mod common;
 mod lwip_build;
 
 use common::*;
-use etherparse::{IpFragOffset, Ipv4Header};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -233,25 +232,6 @@ impl Live {
     }
 }
 
-fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
-    p[4..6].copy_from_slice(&ident.to_be_bytes());
-    refill_ip_checksum(&mut p);
-    p
-}
-
-/// Payload bytes `offset..end` of `whole` as a fragment.
-fn fragment(whole: &[u8], offset: usize, end: usize, more: bool) -> Vec<u8> {
-    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
-    h.dont_fragment = false;
-    h.more_fragments = more;
-    h.fragment_offset = IpFragOffset::try_new((offset / 8) as u16).unwrap();
-    h.set_payload_len(end - offset).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut v = h.to_bytes().to_vec();
-    v.extend_from_slice(&rest[offset..end]);
-    v
-}
-
 // ---------------------------------------------------------------- every path frees its pbuf
 
 #[test]
@@ -297,21 +277,21 @@ fn every_verdict_drop_reason_and_reassembly_path_frees_its_pbufs() {
 
     // Fragments: every reassembly outcome, on single and chained pbufs.
     let dup = with_ident(udp(HOST_A, 7001, SERVER, 53, &[0x43; 2000]), 2);
-    assert!(r.inject("lan", &fragment(&dup, 0, 1480, true)).wan.is_empty(), "held");
-    dropped(&mut r, "lan", &fragment(&dup, 0, 1480, true), "fragment_duplicate");
-    let mut other = fragment(&dup, 0, 1480, true);
+    assert!(r.inject("lan", &raw_fragment(&dup, 0, 1480, true)).wan.is_empty(), "held");
+    dropped(&mut r, "lan", &raw_fragment(&dup, 0, 1480, true), "fragment_duplicate");
+    let mut other = raw_fragment(&dup, 0, 1480, true);
     other[100] ^= 1;
     refill_ip_checksum(&mut other);
     dropped(&mut r, "lan", &other, "fragment_overlap");
     let syn = with_ident(tcp(HOST_A, 7002, SERVER, 80, SYN), 3);
-    dropped(&mut r, "lan", &fragment(&syn, 0, 8, true), "fragment_too_short");
+    dropped(&mut r, "lan", &raw_fragment(&syn, 0, 8, true), "fragment_too_short");
     let small = with_ident(udp(HOST_A, 7003, SERVER, 53, &[1; 100]), 4);
-    dropped(&mut r, "lan", &fragment(&small, 0, 12, true), "fragment");
-    let mut beyond = fragment(&small, 0, 16, true);
+    dropped(&mut r, "lan", &raw_fragment(&small, 0, 12, true), "fragment");
+    let mut beyond = raw_fragment(&small, 0, 16, true);
     beyond[6..8].copy_from_slice(&(0x2000u16 | 1000).to_be_bytes());
     refill_ip_checksum(&mut beyond);
     dropped(&mut r, "lan", &beyond, "fragment_beyond_limit");
-    let mut too_big = fragment(&small, 0, 16, false);
+    let mut too_big = raw_fragment(&small, 0, 16, false);
     too_big[6..8].copy_from_slice(&0x1FFFu16.to_be_bytes());
     refill_ip_checksum(&mut too_big);
     dropped(&mut r, "lan", &too_big, "fragment_too_big");
@@ -319,15 +299,15 @@ fn every_verdict_drop_reason_and_reassembly_path_frees_its_pbufs() {
     // a one-block piece of a fourth datagram fits, and a fifth datagram finds no slot.
     let big = |i: u16| with_ident(udp(SERVER, 53, WAN_ADDR, 9000 + i, &[9; 3000]), 100 + i);
     for i in 0..3 {
-        assert!(r.inject("wan", &fragment(&big(i), 0, 2000, true)).lan.is_empty());
+        assert!(r.inject("wan", &raw_fragment(&big(i), 0, 2000, true)).lan.is_empty());
     }
-    dropped(&mut r, "wan", &fragment(&big(3), 0, 2000, true), "reassembly_no_room");
-    assert!(r.inject("wan", &fragment(&big(4), 2000, 2008, true)).lan.is_empty());
-    dropped(&mut r, "wan", &fragment(&big(5), 0, 8, true), "reassembly_full");
+    dropped(&mut r, "wan", &raw_fragment(&big(3), 0, 2000, true), "reassembly_no_room");
+    assert!(r.inject("wan", &raw_fragment(&big(4), 2000, 2008, true)).lan.is_empty());
+    dropped(&mut r, "wan", &raw_fragment(&big(5), 0, 8, true), "reassembly_full");
     let whole = with_ident(udp(HOST_A, 7000, SERVER, 53, &[0x42; 2000]), 1);
     r.timers(16_000);
-    assert!(r.inject("lan", &fragment(&whole, 0, 1480, true)).wan.is_empty(), "held");
-    let out = r.inject_chained("lan", &fragment(&whole, 1480, 2008, false));
+    assert!(r.inject("lan", &raw_fragment(&whole, 0, 1480, true)).wan.is_empty(), "held");
+    let out = r.inject_chained("lan", &raw_fragment(&whole, 1480, 2008, false));
     assert_eq!(out.wan.len(), 2, "reassembled, translated, fragmented again by lwIP for the WAN");
 
     // ICMP the NAT asks for: time exceeded inbound, fragmentation needed, table full.
@@ -511,7 +491,7 @@ fn fragment_flood_of_never_completing_datagrams_through_lwip() {
         } else {
             ("wan", udp(rng.attacker(), rng.u16(), WAN_ADDR, rng.u16(), &vec![2; len + 8]))
         };
-        let out = r.inject(netif, &fragment(&with_ident(whole, rng.u16()), 0, len, true));
+        let out = r.inject(netif, &raw_fragment(&with_ident(whole, rng.u16()), 0, len, true));
         assert!(out.lan.is_empty() && out.wan.is_empty(), "a lone fragment goes nowhere");
         if i % 100 == 0 {
             live.check(&mut r);
@@ -528,8 +508,8 @@ fn fragment_flood_of_never_completing_datagrams_through_lwip() {
     assert_eq!(s["reass_expired"], s["fragments_held"], "every held datagram aged out");
     assert!(s["drop_reassembly_full"] > 1_000, "{s:?}");
     let whole = with_ident(udp(HOST_A, 5353, SERVER, 5353, &[0x42; 2000]), 77);
-    assert!(r.inject("lan", &fragment(&whole, 0, 1480, true)).wan.is_empty());
-    assert_eq!(r.inject("lan", &fragment(&whole, 1480, 2008, false)).wan.len(), 2);
+    assert!(r.inject("lan", &raw_fragment(&whole, 0, 1480, true)).wan.is_empty());
+    assert_eq!(r.inject("lan", &raw_fragment(&whole, 1480, 2008, false)).wan.len(), 2);
     live.check(&mut r);
     r.assert_accounted();
     r.finish();

@@ -2,7 +2,7 @@
 //! independent of ours) and a checksum oracle that recomputes every checksum from scratch.
 #![allow(dead_code)]
 
-use etherparse::{Icmpv4Header, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, UdpHeader};
+use etherparse::{Icmpv4Header, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, UdpHeader};
 use lwip_snat::{Config, Context, Nat, Route, Rule};
 
 pub const LAN: u8 = 1;
@@ -177,4 +177,25 @@ fn assert_transport(ip: &Ipv4Header, payload: &[u8], whole: bool) {
         }
         _ => {}
     }
+}
+
+/// Payload bytes `offset..end` of the datagram `whole` as a fragment with a header checksum that
+/// verifies: MF exactly as `more` says (also where a sender would not set it), options kept.
+pub fn raw_fragment(whole: &[u8], offset: usize, end: usize, more: bool) -> Vec<u8> {
+    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
+    h.dont_fragment = false;
+    h.more_fragments = more;
+    h.fragment_offset = IpFragOffset::try_new((offset / 8) as u16).unwrap();
+    h.set_payload_len(end - offset).unwrap();
+    h.header_checksum = h.calc_header_checksum();
+    let mut v = h.to_bytes().to_vec();
+    v.extend_from_slice(&rest[offset..end]);
+    v
+}
+
+/// `p` with IP identification `ident` (which keys reassembly), header checksum redone.
+pub fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
+    p[4..6].copy_from_slice(&ident.to_be_bytes());
+    refill_ip_checksum(&mut p);
+    p
 }
