@@ -35,7 +35,6 @@ fn fills() -> Vec<Fill> {
         .collect()
 }
 
-/// Round-robin over `templates`, one packet per iteration.
 /// Established flows, one direction: the NAT, the two linear references, and the copy alone.
 fn established(c: &mut Criterion, fills: &mut [Fill]) {
     type Pick = fn(&Traffic) -> &Templates;

@@ -110,7 +110,7 @@ fn mangle(p: &mut Vec<u8>, how: u8) {
     }
 }
 
-fn contexts(direction: u8) -> Context {
+fn context(direction: u8) -> Context {
     match direction {
         0 | 1 => outbound(),
         2 => inbound(),
@@ -157,7 +157,7 @@ proptest! {
         ];
         for s in prefix.iter().chain(&steps) {
             now = now.wrapping_add(s.advance_ms);
-            let ctx = contexts(s.direction);
+            let ctx = context(s.direction);
             let live = sessions(&fast);
             let mut packet = match (s.direction, s.answer) {
                 // A reply to a live session (or a stray to its port) from its remote or another.

@@ -57,8 +57,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 }
 
 /// What `is_live` and `touch` do for the general pipeline, on a session in hand: `None` (and
-/// no change) when it has expired, otherwise the TCP state and idle timer are brought up to
-/// date and its external port returned.
+/// no change) when it has expired, otherwise [`session::update`] and its external port.
 #[inline(always)]
 fn refresh(config: &Config, session: &mut Session, flow: &Flow, direction: Direction, now: u32) -> Option<u16> {
     let state = session.protocol_state();
@@ -71,14 +70,6 @@ fn refresh(config: &Config, session: &mut Session, flow: &Flow, direction: Direc
     if is_expired(session.last_used, now, timeout) {
         return None;
     }
-    if flow.protocol == Protocol::Tcp {
-        // Without SYN (declined earlier), FIN or RST a segment changes no state.
-        if flow.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 {
-            session.set_protocol_state(tcp::advance(state, flow.tcp_flags, direction));
-        }
-        session.last_used = now;
-    } else if direction == Direction::Outbound {
-        session.last_used = now;
-    }
+    session::update(session, flow, direction, now);
     Some(session.ext_port)
 }

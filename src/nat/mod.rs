@@ -245,7 +245,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Protocol state bits of a session as the dump shows them (TCP: `pcb::tcp`).
     pub fn session_state(session: &Session) -> u8 {
-        session.state & 0x7F
+        session.protocol_state()
     }
 
     /// The idle timeout that applies to a session now.

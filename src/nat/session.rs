@@ -10,15 +10,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
     /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
     pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<Session> {
-        let table = self.tables.get_mut(flow.protocol);
-        if flow.protocol == Protocol::Tcp {
-            let state = tcp::advance(table.state(slot), flow.tcp_flags, direction);
-            table.set_state(slot, state);
-        }
-        let session = table.get_mut(slot)?;
-        if flow.protocol == Protocol::Tcp || direction == Direction::Outbound {
-            session.last_used = now;
-        }
+        let session = self.tables.get_mut(flow.protocol).get_mut(slot)?;
+        update(session, flow, direction, now);
         Some(*session)
     }
 
@@ -88,7 +81,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let expired = &mut self.stats.expired[protocol.index()];
         let hosts = &mut self.hosts;
         self.tables.get_mut(protocol).remove_if(
-            |s| is_expired(s.last_used, now, timeout_for(&config, protocol, s.state & 0x7F)),
+            |s| is_expired(s.last_used, now, timeout_for(&config, protocol, s.protocol_state())),
             |s| {
                 hosts.release(s.inside);
                 *expired = expired.wrapping_add(1);
@@ -101,7 +94,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn is_live(&mut self, protocol: Protocol, slot: Slot, now: u32) -> bool {
         let table = self.tables.get(protocol);
         let Some(session) = table.get(slot) else { return false };
-        if !is_expired(session.last_used, now, self.timeout(protocol, session.state & 0x7F)) {
+        if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
             return true;
         }
         if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
@@ -114,5 +107,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
         timeout_for(&self.config, protocol, state)
+    }
+}
+
+/// A packet going `direction` through `session`: TCP state, and the idle timer (TCP either
+/// way; UDP and ICMP outbound only, RFC 4787 REQ-6). Shared by the general pipeline (`touch`)
+/// and the fast path.
+#[inline(always)]
+pub(super) fn update(session: &mut Session, flow: &Flow, direction: Direction, now: u32) {
+    if flow.protocol == Protocol::Tcp {
+        // A segment without SYN, FIN or RST changes no state.
+        if flow.tcp_flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0 {
+            session.set_protocol_state(tcp::advance(session.protocol_state(), flow.tcp_flags, direction));
+        }
+        session.last_used = now;
+    } else if direction == Direction::Outbound {
+        session.last_used = now;
     }
 }

@@ -182,17 +182,6 @@ impl Table {
         self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session).filter(|s| s.state & USED != 0)
     }
 
-    /// Protocol state bits of a live session (without the internal "used" bit).
-    pub fn state(&self, slot: Slot) -> u8 {
-        self.get(slot).map_or(0, |s| s.state & !USED)
-    }
-
-    pub fn set_state(&mut self, slot: Slot, state: u8) {
-        if let Some(s) = self.get_mut(slot) {
-            s.state = USED | (state & !USED);
-        }
-    }
-
     /// The session of an outbound packet: exactly this inside endpoint and remote endpoint.
     pub fn find_outbound(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
         self.outbound_slot(netif, inside, in_port, remote, remote_port)
