@@ -3,7 +3,8 @@
 //! Every measured iteration copies one packet template (real bytes, valid checksums) into a
 //! work buffer and runs it through the NAT; flows are visited round-robin, the fair and
 //! cache-unfriendly order. The `copy_only` rows measure that copy alone, and the linear
-//! references (`linear_array`, `linked_list`) pay it too, so all rows are comparable.
+//! references (`linear_array`, `linked_list`, `addon_model`) pay it too, so all rows are
+//! comparable.
 //!
 //! `cargo bench --bench translate` measures; `cargo test --benches` runs each case once.
 
@@ -16,6 +17,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 mod support;
 
 use lwip_snat::{Context, Protocol, Verdict};
+use support::addon::AddOnModel;
 use support::{BenchNat, Layout, Linear, Templates, Traffic, INBOUND, OUTBOUND, STRIDE};
 
 /// One fill level: a NAT with `traffic.flows` live TCP and as many live UDP sessions.
@@ -35,7 +37,8 @@ fn fills() -> Vec<Fill> {
         .collect()
 }
 
-/// Established flows, one direction: the NAT, the two linear references, and the copy alone.
+/// Established flows, one direction: the NAT, the two linear references, the model of the
+/// original add-on's walk, and the copy alone.
 fn established(c: &mut Criterion, fills: &mut [Fill]) {
     type Pick = fn(&Traffic) -> &Templates;
     let cases: [(&str, Protocol, Pick, &Context); 4] = [
@@ -58,11 +61,21 @@ fn established(c: &mut Criterion, fills: &mut [Fill]) {
             for (label, layout) in [("linear_array", Layout::Array), ("linked_list", Layout::List)] {
                 let mut linear = Linear::from_nat(nat, protocol, layout);
                 assert_eq!(linear.len(), n);
+                support::assert_same_translation(nat, |p| linear.process(p, ctx, support::NOW), templates, ctx);
                 let mut cursor = 0;
                 group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                     support::round_robin(b, templates, &mut cursor, |p| linear.process(p, ctx, support::NOW))
                 });
             }
+            // Checked on a copy: the check's lookups would reorder the measured list.
+            let mut check = AddOnModel::from_nat(nat, protocol);
+            support::assert_same_translation(nat, |p| check.process(p, ctx, support::NOW), templates, ctx);
+            let mut addon = AddOnModel::from_nat(nat, protocol);
+            assert_eq!(addon.len(), n);
+            let mut cursor = 0;
+            group.bench_with_input(BenchmarkId::new("addon_model", n), &n, |b, _| {
+                support::round_robin(b, templates, &mut cursor, |p| addon.process(p, ctx, support::NOW))
+            });
             let mut cursor = 0;
             group.bench_with_input(BenchmarkId::new("copy_only", n), &n, |b, _| {
                 support::round_robin(b, templates, &mut cursor, |p| {

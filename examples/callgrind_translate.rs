@@ -2,10 +2,10 @@
 //! packet under `valgrind --tool=callgrind` (see `.ci/callgrind`).
 //!
 //! Usage: `callgrind_translate <kind> <flows> <packets>` with kind one of `tcp_out`, `tcp_in`,
-//! `udp_out`, `udp_in`, `icmp_error_in`, or `linear_array_tcp_out` / `linked_list_tcp_out` for
-//! the linear-search references of the benches. The NAT is warmed with `flows` TCP and UDP
-//! flows, then `packets` ready-made copies of their packets (round-robin over the flows) are
-//! translated one by one by [`translate_one`] (or [`linear_one`] for a reference), the only
+//! `udp_out`, `udp_in`, `icmp_error_in`, or `linear_array_tcp_out` / `linked_list_tcp_out` /
+//! `addon_model_tcp_out` for the references of the benches. The NAT is warmed with `flows` TCP
+//! and UDP flows, then `packets` ready-made copies of their packets (round-robin over the flows)
+//! are translated one by one by [`translate_one`] (or [`linear_one`] for a reference), the only
 //! functions callgrind counts (`--toggle-collect`): neither setup nor the loop around them lands
 //! in the count, which is one call's work from entry to return.
 
@@ -13,6 +13,7 @@
 mod support;
 
 use lwip_snat::{Context, Protocol, Verdict};
+use support::addon::AddOnModel;
 use support::{BenchNat, Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
 
 /// One packet through the NAT.
@@ -25,6 +26,18 @@ fn translate_one(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context) -> Verdic
 #[inline(never)]
 fn linear_one(linear: &mut Linear, packet: &mut [u8], ctx: &Context) -> Verdict {
     linear.process(packet, ctx, support::NOW)
+}
+
+/// One packet through the model of the original add-on's walk (counted as a reference too).
+#[inline(never)]
+fn linear_one_addon(addon: &mut AddOnModel, packet: &mut [u8], ctx: &Context) -> Verdict {
+    addon.process(packet, ctx, support::NOW)
+}
+
+/// The references of the benches.
+enum Reference {
+    Linear(Layout),
+    AddOn,
 }
 
 fn translate_all(mut process: impl FnMut(&mut [u8]) -> Verdict, packets: &mut [u8], lens: &[u8]) -> usize {
@@ -40,7 +53,7 @@ fn translate_all(mut process: impl FnMut(&mut [u8]) -> Verdict, packets: &mut [u
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: callgrind_translate \
-                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|linear_array_tcp_out|linked_list_tcp_out> \
+                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|linear_array_tcp_out|linked_list_tcp_out|addon_model_tcp_out> \
                  <flows> <packets>";
     let (Some(kind), Some(flows), Some(packets)) = (
         args.get(1),
@@ -56,14 +69,15 @@ fn main() {
     }
     let mut nat = support::new_nat();
     let traffic = support::warm(&mut nat, flows);
-    let (templates, ctx, reference): (&Templates, &Context, Option<Layout>) = match kind.as_str() {
+    let (templates, ctx, reference): (&Templates, &Context, Option<Reference>) = match kind.as_str() {
         "tcp_out" => (&traffic.tcp_out, &OUTBOUND, None),
         "tcp_in" => (&traffic.tcp_in, &INBOUND, None),
         "udp_out" => (&traffic.udp_out, &OUTBOUND, None),
         "udp_in" => (&traffic.udp_in, &INBOUND, None),
         "icmp_error_in" => (&traffic.icmp_error_in, &INBOUND, None),
-        "linear_array_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Layout::Array)),
-        "linked_list_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Layout::List)),
+        "linear_array_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::Linear(Layout::Array))),
+        "linked_list_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::Linear(Layout::List))),
+        "addon_model_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::AddOn)),
         _ => {
             eprintln!("{usage}");
             std::process::exit(2);
@@ -79,9 +93,13 @@ fn main() {
     }
     let translated = match reference {
         None => translate_all(|p| translate_one(&mut nat, p, ctx), &mut buffer, &lens),
-        Some(layout) => {
+        Some(Reference::Linear(layout)) => {
             let mut linear = Linear::from_nat(&nat, Protocol::Tcp, layout);
             translate_all(|p| linear_one(&mut linear, p, ctx), &mut buffer, &lens)
+        }
+        Some(Reference::AddOn) => {
+            let mut addon = AddOnModel::from_nat(&nat, Protocol::Tcp);
+            translate_all(|p| linear_one_addon(&mut addon, p, ctx), &mut buffer, &lens)
         }
     };
     println!("{kind}: {translated} of {packets} packets translated over {flows} flows");

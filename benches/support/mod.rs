@@ -13,6 +13,8 @@ use std::hint::black_box;
 
 use lwip_snat::{flow, Config, Context, Nat, Protocol, Route, Rule, Verdict};
 
+pub mod addon;
+
 /// Table capacity of the benched NAT: the largest a build allows (`LWIP_SNAT_MAX_TCP/UDP`
 /// ≤ 32768), so every fill level runs in the same table, as on one router getting busier.
 pub const CAPACITY: usize = 32768;
@@ -454,6 +456,24 @@ impl Linear {
             Side::Destination => rewrite::plain_endpoint(packet, &plain, side, e.inside, e.in_port),
         };
         Verdict::Translated
+    }
+}
+
+/// Asserts that `reference` translates flows of `templates` exactly as `nat` does (verdict and
+/// bytes), so a reference row times a lookup that works. Checks the first 64 flows and the
+/// last: every flow would take minutes for the slow references in CI's unoptimised test mode.
+pub fn assert_same_translation(
+    nat: &mut BenchNat,
+    mut reference: impl FnMut(&mut [u8]) -> Verdict,
+    templates: &Templates,
+    ctx: &Context,
+) {
+    let (mut ours, mut theirs) = ([0u8; STRIDE], [0u8; STRIDE]);
+    for i in (0..templates.len().min(64)).chain([templates.len() - 1]) {
+        let expected = nat.process(templates.load(i, &mut ours), ctx, NOW);
+        assert_eq!(expected, Verdict::Translated);
+        assert_eq!(reference(templates.load(i, &mut theirs)), expected, "flow {i}: verdict");
+        assert_eq!(ours, theirs, "flow {i}: bytes");
     }
 }
 
