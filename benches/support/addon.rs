@@ -13,8 +13,8 @@
 //! x86-64 (Debian's `liblwip-dev`, dual-stack `ip_addr_t` of 24 bytes): 124 bytes per TCP node,
 //! 112 per UDP node, each field at the add-on's offset. Everything else per packet (parse,
 //! state update, rewrite) is this crate's fast path, far cheaper than the add-on's own per-packet
-//! work (it re-validates and re-routes the packet and verifies the whole UDP checksum): only the
-//! walk is the add-on's, so the model flatters it.
+//! work (its hook validates and routes the packet again, and with `CHECKSUM_CHECK_UDP` sums the
+//! whole UDP datagram): only the walk is the add-on's, so the model flatters it.
 
 use std::ptr;
 
