@@ -3,7 +3,6 @@
 //! tests/adversarial.rs where the shim takes part. Each module holds one family of attacks.
 
 mod common;
-#[allow(dead_code)]
 #[path = "lwip/driver.rs"]
 mod driver;
 #[allow(dead_code)]
