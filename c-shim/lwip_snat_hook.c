@@ -31,6 +31,12 @@
 #include "lwip/prot/ip4.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
+#if LWIP_UDP
+#include "lwip/udp.h"
+#endif
+#if LWIP_TCP
+#include "lwip/priv/tcp_priv.h"
+#endif
 #if LWIP_AUTOIP
 #include "lwip/autoip.h"
 #endif
@@ -341,6 +347,72 @@ lwip_snat_reinject(u32_t len, struct netif *inp)
   LWIP_SNAT_REINJECT(q, inp);
 }
 
+#if LWIP_UDP || LWIP_TCP
+/**
+ * A pcb bound to @p port on @p addr (the address of netif @p idx): its local address is that
+ * address or any (IPv4 or dual-stack any), and it is not bound to another netif.
+ */
+static int
+lwip_snat_pcb_holds(const ip_addr_t *local_ip, u16_t local_port, u8_t pcb_netif_idx, u16_t port, u8_t idx,
+                    const ip4_addr_t *addr)
+{
+  if ((local_port != port) || ((pcb_netif_idx != NETIF_NO_INDEX) && (pcb_netif_idx != idx))) {
+    return 0;
+  }
+  if (IP_IS_ANY_TYPE_VAL(*local_ip)) {
+    return 1;
+  }
+  return IP_IS_V4_VAL(*local_ip)
+         && (ip4_addr_isany(ip_2_ip4(local_ip)) || ip4_addr_cmp(ip_2_ip4(local_ip), addr));
+}
+#endif
+
+/**
+ * The NAT's port check (lwip_snat_set_port_check()), answered from lwIP's own tables: a UDP
+ * pcb (DHCP, DNS and SNTP clients, sockets) or TCP pcb (listening, connected, TIME_WAIT or
+ * just bound) on the netif's address or on any address holds its port; an ICMP echo
+ * identifier is the router's when LWIP_SNAT_ROUTER_ICMP_ID() says so (lwIP keeps no list).
+ */
+static int
+lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
+{
+  struct netif *netif = netif_get_by_index(netif_idx);
+  const ip4_addr_t *addr;
+
+  if (proto == LWIP_SNAT_PROTO_ICMP) {
+    return LWIP_SNAT_ROUTER_ICMP_ID(port) ? 1 : 0;
+  }
+  if (netif == NULL) {
+    return 0;
+  }
+  addr = netif_ip4_addr(netif);
+#if LWIP_UDP
+  if (proto == LWIP_SNAT_PROTO_UDP) {
+    struct udp_pcb *pcb;
+    for (pcb = udp_pcbs; pcb != NULL; pcb = pcb->next) {
+      if (lwip_snat_pcb_holds(&pcb->local_ip, pcb->local_port, pcb->netif_idx, port, netif_idx, addr)) {
+        return 1;
+      }
+    }
+  }
+#endif
+#if LWIP_TCP
+  if (proto == LWIP_SNAT_PROTO_TCP) {
+    size_t i;
+    for (i = 0; i < NUM_TCP_PCB_LISTS; i++) {
+      struct tcp_pcb *pcb;
+      for (pcb = *tcp_pcb_lists[i]; pcb != NULL; pcb = pcb->next) {
+        if (lwip_snat_pcb_holds(&pcb->local_ip, pcb->local_port, pcb->netif_idx, port, netif_idx, addr)) {
+          return 1;
+        }
+      }
+    }
+  }
+#endif
+  LWIP_UNUSED_ARG(addr);
+  return 0;
+}
+
 /**
  * @ingroup lwip_snat
  * LWIP_HOOK_IP4_INPUT: runs the packet through the NAT.
@@ -502,6 +574,7 @@ lwip_snat_start(const struct lwip_snat_config *cfg)
   if (err != LWIP_SNAT_OK) {
     return err;
   }
+  lwip_snat_set_port_check(lwip_snat_router_holds);
   for (i = 0; i < LWIP_SNAT_NETIF_SLOTS; i++) {
     lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
   }

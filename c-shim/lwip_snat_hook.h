@@ -22,8 +22,13 @@
  *   lwip_snat_rule_add(&(struct lwip_snat_rule){ LWIP_SNAT_RULE_OUTBOUND, 0, netif_get_index(&wan) });
  *
  * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down or being removed) are
- * noticed by the hook and the timer, and the mappings of that netif are dropped. Options:
- * LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS, LWIP_SNAT_REINJECT (see lwip_snat_hook.c).
+ * noticed by the hook and the timer, and the mappings of that netif are dropped.
+ *
+ * The router's own services are never shadowed: lwip_snat_start() registers a port check that
+ * answers from lwIP's pcb lists, so inside hosts never get an external port an lwIP pcb holds
+ * (DHCP client, DNS, listeners, sockets) and packets for those ports reach lwIP. Options:
+ * LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS, LWIP_SNAT_ROUTER_ICMP_ID,
+ * LWIP_SNAT_REINJECT (see lwip_snat_hook.c).
  */
 
 /*
@@ -58,6 +63,16 @@ struct netif;
  */
 #ifndef LWIP_SNAT_NETIF_SLOTS
 #define LWIP_SNAT_NETIF_SLOTS 8
+#endif
+
+/**
+ * True for an ICMP echo identifier the router's own pings use: inside hosts never get it as
+ * their external identifier, so the replies to the router's pings reach lwIP. lwIP keeps no
+ * list of them; the default is the PING_ID of lwIP contrib's ping app. Define it to match
+ * your own pinger, e.g. ((id) == 0xAFAF || (id) == MY_PING_ID).
+ */
+#ifndef LWIP_SNAT_ROUTER_ICMP_ID
+#define LWIP_SNAT_ROUTER_ICMP_ID(id) ((id) == 0xAFAF)
 #endif
 
 lwip_snat_err_t lwip_snat_start(const struct lwip_snat_config *cfg);

@@ -39,7 +39,7 @@
 /**
  * Number of drop reasons: the length of `lwip_snat_stats.dropped`.
  */
-#define LWIP_SNAT_DROP_REASONS 23
+#define LWIP_SNAT_DROP_REASONS 24
 
 /**
  * Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -370,6 +370,11 @@ enum lwip_snat_drop_reason
    * A fragment that brings nothing new.
    */
   LWIP_SNAT_DROP_FRAGMENT_DUPLICATE = 22,
+  /**
+   * A TCP SYN from outside that no mapping, port forward or router listener takes
+   * (dropped silently, no RST: RFC 5382 REQ-4).
+   */
+  LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -532,6 +537,15 @@ struct lwip_snat_verdict {
    */
   uint8_t icmp_code;
 };
+
+/**
+ * Says whether the router's own endpoint holds a port: non-zero when an lwIP pcb of `proto`
+ * (`LWIP_SNAT_PROTO_TCP`/`_UDP`) is bound to `port` on the address of netif `netif_idx` or
+ * to any address, or, for `LWIP_SNAT_PROTO_ICMP`, when `port` is an echo identifier the
+ * router's own pings use. Called from inside `lwip_snat_process` and
+ * `lwip_snat_portmap_add` (lwip_snat calls made from it return `LWIP_SNAT_ERR_BUSY`).
+ */
+typedef int (*lwip_snat_port_check_fn)(uint8_t proto, uint8_t netif_idx, uint16_t port);
 
 /**
  * Counters of one protocol's session table.
@@ -787,6 +801,22 @@ lwip_snat_err_t lwip_snat_netif_changed(uint8_t netif_idx);
  * Drops every session of one inside host (address in host byte order).
  */
 lwip_snat_err_t lwip_snat_remove_host(uint32_t addr);
+
+/**
+ * Registers `check` (NULL removes it): which ports and ICMP identifiers the router's own
+ * endpoints hold. The NAT then never hands them to inside hosts (port preservation and
+ * allocation skip them), refuses port forwards of them (`LWIP_SNAT_ERR_PORTMAP_CONFLICT`),
+ * lets inbound packets for them reach lwIP even where an older mapping's filter would take
+ * them, and drops unsolicited SYNs from outside to ports nothing holds instead of letting
+ * lwIP answer RST (RFC 5382 REQ-4). Without one, the NAT knows only lwIP's ephemeral range.
+ * Kept across `lwip_snat_init`; may be called before it. `lwip_snat_start()` registers the
+ * shim's check, which answers from lwIP's pcb lists.
+ *
+ * # Safety
+ * `check` is NULL or a function that is safe to call with any arguments whenever lwip_snat
+ * runs, until it is replaced.
+ */
+lwip_snat_err_t lwip_snat_set_port_check(lwip_snat_port_check_fn check);
 
 /**
  * Drops every session; rules, settings and counters stay.

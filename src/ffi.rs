@@ -16,18 +16,18 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_char, c_void, CStr};
+use core::ffi::{c_char, c_int, c_void, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{ConfigError, MAX_ICMP, MAX_TCP, MAX_UDP};
 use crate::pcb::tcp;
 use crate::{
-    Config, Context, DropReason, Filtering, IcmpRequest, Nat, Portmap, PortmapError, Protocol, Route, Rule, RuleError,
-    Verdict,
+    Config, Context, DropReason, Filtering, IcmpRequest, Nat, PortCheck, Portmap, PortmapError, Protocol, Route, Rule,
+    RuleError, Verdict,
 };
 
 /// Number of drop reasons: the length of `lwip_snat_stats.dropped`.
-pub const LWIP_SNAT_DROP_REASONS: usize = 23;
+pub const LWIP_SNAT_DROP_REASONS: usize = 24;
 const _: () = assert!(LWIP_SNAT_DROP_REASONS == DropReason::COUNT);
 
 /// Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -187,6 +187,9 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
     /// A fragment that brings nothing new.
     LWIP_SNAT_DROP_FRAGMENT_DUPLICATE = 22,
+    /// A TCP SYN from outside that no mapping, port forward or router listener takes
+    /// (dropped silently, no RST: RFC 5382 REQ-4).
+    LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
 }
 
 impl lwip_snat_drop_reason {
@@ -217,6 +220,7 @@ impl lwip_snat_drop_reason {
             DropReason::ReassemblyFull => LWIP_SNAT_DROP_REASSEMBLY_FULL,
             DropReason::ReassemblyNoRoom => LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM,
             DropReason::FragmentDuplicate => LWIP_SNAT_DROP_FRAGMENT_DUPLICATE,
+            DropReason::UnsolicitedSyn => LWIP_SNAT_DROP_UNSOLICITED_SYN,
         }
     }
 }
@@ -547,6 +551,13 @@ pub struct lwip_snat_session {
 /// lwip_snat calls made from inside the callback return `LWIP_SNAT_ERR_BUSY`.
 pub type lwip_snat_foreach_fn = Option<unsafe extern "C" fn(session: *const lwip_snat_session, arg: *mut c_void)>;
 
+/// Says whether the router's own endpoint holds a port: non-zero when an lwIP pcb of `proto`
+/// (`LWIP_SNAT_PROTO_TCP`/`_UDP`) is bound to `port` on the address of netif `netif_idx` or
+/// to any address, or, for `LWIP_SNAT_PROTO_ICMP`, when `port` is an echo identifier the
+/// router's own pings use. Called from inside `lwip_snat_process` and
+/// `lwip_snat_portmap_add` (lwip_snat calls made from it return `LWIP_SNAT_ERR_BUSY`).
+pub type lwip_snat_port_check_fn = Option<unsafe extern "C" fn(proto: u8, netif_idx: u8, port: u16) -> c_int>;
+
 /// The NAT and whether `lwip_snat_init` succeeded.
 struct State {
     nat: Nat,
@@ -557,14 +568,19 @@ struct State {
 struct Instance {
     busy: AtomicBool,
     state: UnsafeCell<State>,
+    /// The C port check the NAT's [`PortCheck`] hands over to; written only inside `enter`.
+    port_check: UnsafeCell<lwip_snat_port_check_fn>,
 }
 
 // SAFETY: `state` is only reached through `enter`, which lets one call at a time in (the API is
 // single-context by contract, and re-entry is refused by `busy`).
 unsafe impl Sync for Instance {}
 
-static INSTANCE: Instance =
-    Instance { busy: AtomicBool::new(false), state: UnsafeCell::new(State { nat: Nat::new(), ready: false }) };
+static INSTANCE: Instance = Instance {
+    busy: AtomicBool::new(false),
+    state: UnsafeCell::new(State { nat: Nat::new(), ready: false }),
+    port_check: UnsafeCell::new(None),
+};
 
 /// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
 fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
@@ -832,6 +848,37 @@ pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
     }))
 }
 
+/// Registers `check` (NULL removes it): which ports and ICMP identifiers the router's own
+/// endpoints hold. The NAT then never hands them to inside hosts (port preservation and
+/// allocation skip them), refuses port forwards of them (`LWIP_SNAT_ERR_PORTMAP_CONFLICT`),
+/// lets inbound packets for them reach lwIP even where an older mapping's filter would take
+/// them, and drops unsolicited SYNs from outside to ports nothing holds instead of letting
+/// lwIP answer RST (RFC 5382 REQ-4). Without one, the NAT knows only lwIP's ephemeral range.
+/// Kept across `lwip_snat_init`; may be called before it. `lwip_snat_start()` registers the
+/// shim's check, which answers from lwIP's pcb lists.
+///
+/// # Safety
+/// `check` is NULL or a function that is safe to call with any arguments whenever lwip_snat
+/// runs, until it is replaced.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_set_port_check(check: lwip_snat_port_check_fn) -> lwip_snat_err_t {
+    code(enter(|state| {
+        // SAFETY: inside `enter`, so no NAT call (the only reader, `c_port_check`) is running.
+        unsafe { *INSTANCE.port_check.get() = check };
+        state.nat.set_port_check(check.map(|_| c_port_check as PortCheck));
+        Ok(())
+    }))
+}
+
+/// The NAT's [`PortCheck`] while a C one is registered: asks it.
+fn c_port_check(protocol: Protocol, netif: u8, port: u16) -> bool {
+    // SAFETY: called by the NAT, so inside `enter`; the cell is written only inside `enter`
+    // and no reference to it outlives that write.
+    let check = unsafe { *INSTANCE.port_check.get() };
+    // SAFETY: callable with any arguments per `lwip_snat_set_port_check`'s contract.
+    check.is_some_and(|f| unsafe { f(protocol as u8, netif, port) } != 0)
+}
+
 /// Drops every session; rules, settings and counters stay.
 #[no_mangle]
 pub extern "C" fn lwip_snat_flush() -> lwip_snat_err_t {
@@ -959,6 +1006,7 @@ fn drop_reason_cname(reason: DropReason) -> &'static CStr {
         DropReason::ReassemblyFull => c"reassembly_full",
         DropReason::ReassemblyNoRoom => c"reassembly_no_room",
         DropReason::FragmentDuplicate => c"fragment_duplicate",
+        DropReason::UnsolicitedSyn => c"unsolicited_syn",
     }
 }
 

@@ -35,7 +35,7 @@ pub mod verdict;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
-pub use nat::{Context, Nat, Route};
+pub use nat::{Context, Nat, PortCheck, Route};
 pub use pcb::{Filtering, Protocol, Session};
 pub use portmap::{Portmap, PortmapError};
 pub use rule::{Rule, RuleError};

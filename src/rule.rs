@@ -92,6 +92,14 @@ impl<const R: usize> Rules<R> {
         self.slots.iter().any(|s| s.used && s.rule.matches(input, output))
     }
 
+    /// True when a rule translates packets leaving by `netif`: it is the outside of the NAT.
+    pub fn is_outside(&self, netif: u8) -> bool {
+        self.iter().any(|&rule| match rule {
+            Rule::Source(src) => netif != src,
+            Rule::Outbound(out) | Rule::Pair(_, out) => netif == out,
+        })
+    }
+
     /// Classifies a packet forwarded from `input` to `output`.
     pub fn direction(&self, input: u8, output: u8) -> Direction {
         if self.translates(input, output) {
@@ -140,6 +148,17 @@ mod tests {
         assert_eq!(rules.direction(LAN, DMZ), Direction::Unrelated);
         assert_eq!(rules.direction(WAN, LAN), Direction::Reverse);
         assert_eq!(rules.direction(DMZ, LAN), Direction::Unrelated);
+    }
+
+    #[test]
+    fn outside_is_where_translated_packets_leave() {
+        let mut rules = Rules::<4>::new();
+        assert!(!rules.is_outside(WAN));
+        rules.add(Rule::Source(LAN)).unwrap();
+        assert!(rules.is_outside(WAN) && rules.is_outside(DMZ) && !rules.is_outside(LAN));
+        rules.clear();
+        rules.add(Rule::Pair(LAN, WAN)).unwrap();
+        assert!(rules.is_outside(WAN) && !rules.is_outside(DMZ) && !rules.is_outside(LAN));
     }
 
     #[test]

@@ -84,11 +84,15 @@ pub enum DropReason {
     ReassemblyNoRoom = 21,
     /// A fragment that brings nothing new (all its bytes are already held, identical).
     FragmentDuplicate = 22,
+    /// A TCP SYN from outside to the external address that no mapping, port forward or
+    /// listening router pcb takes: dropped silently, not answered with a RST, so simultaneous
+    /// open and hole punching work (RFC 5382 REQ-4).
+    UnsolicitedSyn = 23,
 }
 
 impl DropReason {
     /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 24;
 
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::Malformed,
@@ -114,6 +118,7 @@ impl DropReason {
         DropReason::ReassemblyFull,
         DropReason::ReassemblyNoRoom,
         DropReason::FragmentDuplicate,
+        DropReason::UnsolicitedSyn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +146,7 @@ impl DropReason {
             DropReason::ReassemblyFull => "reassembly_full",
             DropReason::ReassemblyNoRoom => "reassembly_no_room",
             DropReason::FragmentDuplicate => "fragment_duplicate",
+            DropReason::UnsolicitedSyn => "unsolicited_syn",
         }
     }
 }

@@ -17,7 +17,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
                 self.hairpin(packet, header, &flow, netif, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, netif, now),
+            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, in_netif, netif, now),
             Ok(Message::IcmpError)
                 if in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound =>
             {
@@ -33,6 +33,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         packet: &mut [u8],
         header: &Header,
         flow: &Flow,
+        in_netif: u8,
         netif: u8,
         now: u32,
     ) -> Verdict {
@@ -42,6 +43,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         let admission = match self.admit_inbound(flow, netif, now) {
             Ok(Some(admission)) => admission,
+            Ok(None) if self.is_unsolicited_syn(flow, in_netif, netif) => {
+                return Verdict::Drop(DropReason::UnsolicitedSyn)
+            }
             Ok(None) => return Verdict::Pass,
             Err(verdict) => return verdict,
         };
@@ -97,6 +101,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 netif,
                 ..Session::default()
             },
+            // A mapping's port the router has since bound: only the mapping's own sessions
+            // use it; new remotes reach the router.
+            (Inbound::Admitted(_) | Inbound::Filtered, None)
+                if self.router_holds(flow.protocol, netif, flow.dst_port) =>
+            {
+                return Ok(None)
+            }
             (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get(slot) {
                 Some(&mapping) => mapping,
                 None => return Err(Verdict::Drop(DropReason::Filtered)),

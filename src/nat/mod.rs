@@ -22,7 +22,10 @@ mod established;
 mod hairpin;
 mod inbound;
 mod outbound;
+mod services;
 mod session;
+
+pub use services::PortCheck;
 
 /// Where lwIP would send the packet, as the caller (the lwIP shim) worked it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +99,8 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     /// against a full table then costs O(1) per packet, not a scan each (see `create`).
     full_scan: FullScans,
     stats: Stats,
+    /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
+    port_check: Option<PortCheck>,
 }
 
 /// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
@@ -141,6 +146,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 reassembled: 0,
                 reass_expired: 0,
             },
+            port_check: None,
         }
     }
 
@@ -194,13 +200,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Forwards `map.ext_port` on `map.netif` to `map.inside:map.in_port`. Refused with
-    /// `Conflict` when the port is forwarded already or a live mapping of another inside
-    /// endpoint holds it; never a silent duplicate.
+    /// `Conflict` when the port is forwarded already, a live mapping of another inside
+    /// endpoint holds it, or the router's own endpoint does (see [`PortCheck`]); never a
+    /// silent duplicate.
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         let held_by_other = self.tables.get(map.protocol).iter().any(|(_, s)| {
             s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
         });
-        if map.protocol != Protocol::Icmp && held_by_other {
+        let held_by_router = self.router_holds(map.protocol, map.netif, map.ext_port);
+        if map.protocol != Protocol::Icmp && (held_by_other || held_by_router) {
             return Err(PortmapError::Conflict);
         }
         self.portmaps.add(map)

@@ -110,8 +110,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Some(port);
         }
         let portmaps = &self.portmaps;
+        let port_check = self.port_check;
         port::allocate(flow.protocol, flow.src_port, self.config.port_range, &mut self.random, |port| {
-            table.ext_port_in_use(netif, port) || portmaps.by_external(flow.protocol, netif, port).is_some()
+            table.ext_port_in_use(netif, port)
+                || portmaps.by_external(flow.protocol, netif, port).is_some()
+                || port_check.is_some_and(|check| check(flow.protocol, netif, port))
         })
     }
 

@@ -32,6 +32,10 @@
  *   flush                             lwip_snat_flush()
  *   mtu <lan|wan> <bytes>             set the netif's MTU
  *   up <lan|wan>                      netif_set_up()
+ *   udp_send <port> <ip> <rport> <hex>   router's own UDP socket bound to <port> (the udp_echo one,
+ *                                     else a new one that prints "udp_rx" and does not echo) sends
+ *   ping <ip> <id> <seq>              router's own echo request (raw pcb; LWIP_RAW builds only);
+ *                                     replies print "ping_reply <src> <id> <seq>"
  *
  * Built twice: against Debian's liblwip 2.1.3 (no hook compiled in; tests/lwip/build.rs) and
  * against lwIP 2.2 compiled from source with LWIP_HOOK_IP4_INPUT defined to the shim's hook
@@ -40,7 +44,11 @@
 #include "lwip/opt.h"
 #include "lwip/init.h"
 #include "lwip/ip.h"
+#include "lwip/icmp.h"
+#include "lwip/inet_chksum.h"
 #include "lwip/ip4.h"
+#include "lwip/prot/icmp.h"
+#include "lwip/raw.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
@@ -182,6 +190,94 @@ udp_echo_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *a
   udp_sendto(pcb, p, addr, port);
   pbuf_free(p);
 }
+
+/* The router's own UDP sockets (udp_echo, udp_send), to send from by port. */
+static struct udp_pcb *udp_socks[16];
+
+static void
+udp_print_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(pcb);
+  printf("udp_rx %s %u ", ipaddr_ntoa(addr), port);
+  print_hex(p);
+  printf("\n");
+  pbuf_free(p);
+}
+
+/* A new router socket bound to any:<port>, remembered for udp_send. */
+static struct udp_pcb *
+udp_sock(u16_t port, udp_recv_fn recv)
+{
+  size_t i;
+  struct udp_pcb *pcb;
+  for (i = 0; i < LWIP_ARRAYSIZE(udp_socks); i++) {
+    if ((udp_socks[i] != NULL) && (udp_socks[i]->local_port == port)) {
+      return udp_socks[i];
+    }
+  }
+  for (i = 0; (i < LWIP_ARRAYSIZE(udp_socks)) && (udp_socks[i] != NULL); i++) {
+  }
+  if (i == LWIP_ARRAYSIZE(udp_socks)) {
+    return NULL;
+  }
+  pcb = udp_new();
+  udp_bind(pcb, IP_ADDR_ANY, port);
+  udp_recv(pcb, recv, NULL);
+  udp_socks[i] = pcb;
+  return pcb;
+}
+
+#if LWIP_RAW
+/* The router's own pinger: echo replies to the router are printed and eaten. */
+static struct raw_pcb *ping_pcb;
+
+static u8_t
+ping_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr)
+{
+  u8_t bytes[IP_HLEN_MAX + 8];
+  u16_t hlen, len = pbuf_copy_partial(p, bytes, sizeof(bytes), 0);
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(pcb);
+  hlen = (u16_t)((bytes[0] & 0x0F) * 4);
+  if ((len < hlen + 8) || (bytes[hlen] != ICMP_ER)) {
+    return 0;
+  }
+  printf("ping_reply %s %u %u\n", ipaddr_ntoa(addr), (bytes[hlen + 4] << 8) | bytes[hlen + 5],
+         (bytes[hlen + 6] << 8) | bytes[hlen + 7]);
+  pbuf_free(p);
+  return 1;
+}
+
+static int
+ping(const char *ip, u16_t id, u16_t seq)
+{
+  static const char data[] = "router-ping";
+  struct icmp_echo_hdr *h;
+  struct pbuf *q;
+  ip_addr_t dst;
+  err_t err;
+  if (!ipaddr_aton(ip, &dst)) {
+    return -101;
+  }
+  if (ping_pcb == NULL) {
+    ping_pcb = raw_new(IP_PROTO_ICMP);
+    raw_recv(ping_pcb, ping_recv, NULL);
+  }
+  q = pbuf_alloc(PBUF_IP, (u16_t)(sizeof(*h) + sizeof(data)), PBUF_RAM);
+  h = (struct icmp_echo_hdr *)q->payload;
+  ICMPH_TYPE_SET(h, ICMP_ECHO);
+  ICMPH_CODE_SET(h, 0);
+  h->id = lwip_htons(id);
+  h->seqno = lwip_htons(seq);
+  memcpy((u8_t *)q->payload + sizeof(*h), data, sizeof(data));
+  h->chksum = 0;
+  h->chksum = inet_chksum(h, q->len);
+  err = raw_sendto(ping_pcb, q, &dst);
+  pbuf_free(q);
+  return err == ERR_OK ? 0 : -105;
+}
+#endif /* LWIP_RAW */
 
 static err_t
 tcp_rx(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -341,11 +437,29 @@ run(char *line)
     return inject(netif_named(a), b, strcmp(cmd, "inchain") == 0) == 0 ? 0 : -102;
   }
   if (strcmp(cmd, "udp_echo") == 0 && a != NULL) {
-    struct udp_pcb *pcb = udp_new();
-    udp_bind(pcb, IP_ADDR_ANY, (u16_t)atoi(a));
-    udp_recv(pcb, udp_echo_recv, NULL);
-    return 0;
+    return udp_sock((u16_t)atoi(a), udp_echo_recv) != NULL ? 0 : -105;
   }
+  if (strcmp(cmd, "udp_send") == 0 && d != NULL) {
+    static u8_t buf[1024];
+    struct udp_pcb *pcb = udp_sock((u16_t)atoi(a), udp_print_recv);
+    struct pbuf *q;
+    ip_addr_t dst;
+    size_t len;
+    err_t err;
+    if ((pcb == NULL) || !ipaddr_aton(b, &dst) || (parse_hex(d, buf, sizeof(buf), &len) != 0)) {
+      return -101;
+    }
+    q = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+    memcpy(q->payload, buf, len);
+    err = udp_sendto(pcb, q, &dst, (u16_t)atoi(c));
+    pbuf_free(q);
+    return err == ERR_OK ? 0 : -105;
+  }
+#if LWIP_RAW
+  if (strcmp(cmd, "ping") == 0 && c != NULL) {
+    return ping(a, (u16_t)strtoul(b, NULL, 0), (u16_t)strtoul(c, NULL, 0));
+  }
+#endif
   if (strcmp(cmd, "tcp_listen") == 0 && a != NULL) {
     struct tcp_pcb *pcb = tcp_new();
     tcp_bind(pcb, IP_ADDR_ANY, (u16_t)atoi(a));
