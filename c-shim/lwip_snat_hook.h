@@ -21,9 +21,11 @@
  *   lwip_snat_start(NULL);
  *   lwip_snat_rule_add(&(struct lwip_snat_rule){ LWIP_SNAT_RULE_OUTBOUND, 0, netif_get_index(&wan) });
  *
- * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down or being removed) are
- * noticed by the hook and the timer, and the mappings of that netif are dropped. Options:
- * LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS, LWIP_SNAT_REINJECT (see lwip_snat_hook.c).
+ * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
+ * being removed) are noticed by the hook and the timer, and the mappings of that netif are
+ * dropped. Options: LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS, LWIP_SNAT_REINJECT (see
+ * lwip_snat_hook.c). A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does;
+ * it is called before ip4_input() sets ip_data, so it must decide on its arguments alone.
  */
 
 /*
