@@ -40,6 +40,10 @@
 #if LWIP_AUTOIP
 #include "lwip/autoip.h"
 #endif
+#if LWIP_IGMP
+#include "lwip/igmp.h"
+#endif
+#include "lwip/stats.h"
 
 #include <string.h>
 
@@ -56,7 +60,9 @@
 /**
  * How the hook feeds a datagram the NAT reassembled back to lwIP, so that it takes the same
  * path as an unfragmented one. ip4_input() calls the hook again when LWIP_HOOK_IP4_INPUT is
- * compiled in; define this for a stack that calls the hook some other way.
+ * compiled in; define this for a stack that calls the hook some other way. An expression of
+ * type err_t with netif->input's contract: ERR_OK when it took the pbuf (ip4_input() always
+ * does), any other value when it did not, and the hook then frees it.
  */
 #ifndef LWIP_SNAT_REINJECT
 #define LWIP_SNAT_REINJECT(p, inp) ip4_input(p, inp)
@@ -89,11 +95,11 @@ static u32_t lwip_snat_seen_addr[LWIP_SNAT_NETIF_SLOTS];
 
 static void lwip_snat_tmr(void *arg);
 
-/** The netif's address as the NAT uses it: 0 while the netif is down. */
+/** The netif's address as the NAT uses it: 0 while the netif is down or its link is. */
 static u32_t
 lwip_snat_netif_addr(const struct netif *netif)
 {
-  if ((netif == NULL) || !netif_is_up(netif)) {
+  if ((netif == NULL) || !netif_is_up(netif) || !netif_is_link_up(netif)) {
     return 0;
   }
   return ip4_addr_get_u32(netif_ip4_addr(netif));
@@ -143,16 +149,33 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
   return 0;
 }
 
-/** ip4_canforward() and the link-local test of ip4_forward(). */
+/**
+ * ip4_canforward(), with the firmware's LWIP_HOOK_IP4_CANFORWARD called as lwIP calls it,
+ * and the link-local test of ip4_forward(). lwIP calls the hook with ip_data set; here it is
+ * not set yet, so such a hook must decide on its arguments (p, addr) alone.
+ */
 static int
-lwip_snat_can_forward(const struct pbuf *p, const ip4_addr_t *dest)
+lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
 {
   u32_t addr = lwip_htonl(ip4_addr_get_u32(dest));
+#ifdef LWIP_HOOK_IP4_CANFORWARD
+  int ret;
+#endif
 
+  /* ip4_forward(): RFC 3927 2.7, whatever ip4_canforward() says */
+  if (ip4_addr_islinklocal(dest)) {
+    return 0;
+  }
+#ifdef LWIP_HOOK_IP4_CANFORWARD
+  ret = LWIP_HOOK_IP4_CANFORWARD(p, addr);
+  if (ret >= 0) {
+    return ret;
+  }
+#endif
   if (p->flags & (PBUF_FLAG_LLBCAST | PBUF_FLAG_LLMCAST)) {
     return 0;
   }
-  if (IP_MULTICAST(addr) || IP_EXPERIMENTAL(addr) || ip4_addr_islinklocal(dest)) {
+  if (IP_MULTICAST(addr) || IP_EXPERIMENTAL(addr)) {
     return 0;
   }
   if (IP_CLASSA(addr)) {
@@ -165,13 +188,39 @@ lwip_snat_can_forward(const struct pbuf *p, const ip4_addr_t *dest)
 }
 
 /**
- * Works out what ip4_input() will do with the packet: deliver it to one of our addresses
- * (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1 then; returns
- * 0 for everything else (broadcast, multicast, loopback, DHCP to an unconfigured netif, no
- * route), which lwIP handles or drops without the NAT.
+ * True when the packet's source is a broadcast address of one of the router's netifs (other
+ * than 0.0.0.0, which DHCP clients send from and the core handles). ip4_input() drops a
+ * broadcast source (RFC 1122 3.2.1.3) but checks only the input netif's, and only after this
+ * hook: translated first, such a packet would leave by the WAN.
  */
 static int
-lwip_snat_find_route(const struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp,
+lwip_snat_from_broadcast(const u8_t *bytes)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  struct netif *n;
+  ip4_addr_t src;
+
+  ip4_addr_copy(src, iphdr->src);
+  if (ip4_addr_isany_val(src)) {
+    return 0;
+  }
+  NETIF_FOREACH(n) {
+    if (ip4_addr_isbroadcast(&src, n)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Works out what ip4_input() will do with the packet: deliver it to one of our unicast
+ * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
+ * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
+ * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
+ * without the NAT.
+ */
+static int
+lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp,
                 struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
@@ -180,15 +229,32 @@ lwip_snat_find_route(const struct pbuf *p, const u8_t *bytes, u16_t len, struct 
 
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if (ip4_addr_ismulticast(&dest) || ip4_addr_isbroadcast(&dest, inp) || ip4_addr_isloopback(&dest)) {
+  if (ip4_addr_isbroadcast(&dest, inp)) {
     return 0;
   }
 
-  /* ip4_input(): inp first, then the other netifs */
   netif = NULL;
-  if (lwip_snat_netif_accepts(inp, &dest)) {
+  if (ip4_addr_ismulticast(&dest)) {
+    /* ip4_input(): to the router when inp takes the group, otherwise to ip4_forward() */
+#if LWIP_IGMP
+    if ((inp->flags & NETIF_FLAG_IGMP) && igmp_lookfor_group(inp, &dest)) {
+      return 0;
+    }
+#else
+    if (netif_is_up(inp) && !ip4_addr_isany_val(*netif_ip4_addr(inp))) {
+      return 0;
+    }
+#endif
+  } else if (lwip_snat_netif_accepts(inp, &dest)) {
+    /* ip4_input(): inp first, then the other netifs (not for loopback addresses) */
     netif = inp;
-  } else {
+  }
+#if !LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF
+  else if (!ip4_addr_isloopback(&dest))
+#else
+  else
+#endif
+  {
     struct netif *n;
     NETIF_FOREACH(n) {
       if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
@@ -198,6 +264,11 @@ lwip_snat_find_route(const struct pbuf *p, const u8_t *bytes, u16_t len, struct 
     }
   }
   if (netif != NULL) {
+    if (ip4_addr_isbroadcast(&dest, netif)) {
+      /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
+       * broadcast address is no external address */
+      return 0;
+    }
     ctx->route = LWIP_SNAT_ROUTE_LOCAL;
     ctx->out_netif_idx = netif_get_index(netif);
     ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
@@ -344,7 +415,10 @@ lwip_snat_reinject(u32_t len, struct netif *inp)
     pbuf_free(q);
     return;
   }
-  LWIP_SNAT_REINJECT(q, inp);
+  if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
+    /* not taken (netif->input's contract): ours to free */
+    pbuf_free(q);
+  }
 }
 
 #if LWIP_UDP || LWIP_TCP
@@ -465,6 +539,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_watch(netif_get_index(inp), lwip_snat_netif_addr(inp));
   if (!lwip_snat_find_route(p, bytes, len, inp, &ctx)) {
     goto pass;
+  }
+  if (lwip_snat_from_broadcast(bytes)) {
+    /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
+    IP_STATS_INC(ip.drop);
+    goto consumed;
   }
   if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {
     lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));

@@ -21,8 +21,10 @@
  *   lwip_snat_start(NULL);
  *   lwip_snat_rule_add(&(struct lwip_snat_rule){ LWIP_SNAT_RULE_OUTBOUND, 0, netif_get_index(&wan) });
  *
- * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down or being removed) are
- * noticed by the hook and the timer, and the mappings of that netif are dropped.
+ * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
+ * being removed) are noticed by the hook and the timer, and the mappings of that netif are
+ * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it is
+ * called before ip4_input() sets ip_data, so it must decide on its arguments alone.
  *
  * The router's own services are never shadowed: lwip_snat_start() registers a port check that
  * answers from lwIP's pcb lists, so inside hosts never get an external port an lwIP pcb holds

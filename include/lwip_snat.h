@@ -64,8 +64,10 @@ enum lwip_snat_err_t
    */
   LWIP_SNAT_ERR_ARG = -2,
   /**
-   * Another lwip_snat call is running (re-entry from a callback, or a call from outside
-   * lwIP's core context). Nothing was changed.
+   * Another lwip_snat call is running (re-entry from a callback or an interrupt, or a call
+   * from another thread). Nothing was changed. Every call is refused this way while another
+   * runs where the core has an atomic compare-and-swap; on cores without one (Cortex-M0/M0+)
+   * two threads can still get in together, so callers there must hold lwIP's core lock.
    */
   LWIP_SNAT_ERR_BUSY = -3,
   /**
@@ -748,6 +750,9 @@ lwip_snat_err_t lwip_snat_rule_remove(const struct lwip_snat_rule *rule);
 /**
  * Forwards `map->ext_port` on the address of `map->out_netif_idx` to
  * `map->inside_addr`:`map->inside_port` (TCP or UDP), whoever sends to it.
+ * `LWIP_SNAT_ERR_ARG` for port 0 (either side) and for an inside address that cannot be a
+ * host: 0.0.0.0/8, loopback 127/8, multicast 224/4, class E 240/4 (which holds
+ * 255.255.255.255).
  *
  * # Safety
  * `map` is NULL or points to a readable `lwip_snat_portmap`.

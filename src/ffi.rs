@@ -9,9 +9,12 @@
 //! All calls are meant to come from lwIP's core context (the tcpip thread with the core lock,
 //! or the NO_SYS main loop). A call made while another one runs — from a `foreach` callback,
 //! an interrupt or a thread that forgot the lock — is refused with
-//! [`lwip_snat_err_t::LWIP_SNAT_ERR_BUSY`] instead of touching the tables. The guard is a flag
-//! with plain atomic loads and stores (no compare-and-swap, which Cortex-M0 lacks): it detects
-//! re-entry in one thread, it is not a lock between threads.
+//! [`lwip_snat_err_t::LWIP_SNAT_ERR_BUSY`] instead of touching the tables. The guard is an
+//! atomic compare-and-swap of a flag where the target has one (`target_has_atomic = "8"`), so
+//! two threads never both get in. Cores without compare-and-swap (Cortex-M0/M0+, thumbv6m)
+//! fall back to an atomic load and store: that still refuses re-entry from a callback or an
+//! interrupt that arrives while a call runs, but two threads can pass the check together, so
+//! there callers must hold lwIP's core lock (`LOCK_TCPIP_CORE`) or stay in the tcpip thread.
 #![allow(unsafe_code, non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -42,8 +45,10 @@ pub enum lwip_snat_err_t {
     /// An argument is out of range: netif index 0, unknown kind, protocol, route or filtering
     /// mode, a flag other than 0 or 1, a length the platform cannot address.
     LWIP_SNAT_ERR_ARG = -2,
-    /// Another lwip_snat call is running (re-entry from a callback, or a call from outside
-    /// lwIP's core context). Nothing was changed.
+    /// Another lwip_snat call is running (re-entry from a callback or an interrupt, or a call
+    /// from another thread). Nothing was changed. Every call is refused this way while another
+    /// runs where the core has an atomic compare-and-swap; on cores without one (Cortex-M0/M0+)
+    /// two threads can still get in together, so callers there must hold lwIP's core lock.
     LWIP_SNAT_ERR_BUSY = -3,
     /// `lwip_snat_init` has not succeeded yet.
     LWIP_SNAT_ERR_NOT_INIT = -4,
@@ -572,8 +577,8 @@ struct Instance {
     port_check: UnsafeCell<lwip_snat_port_check_fn>,
 }
 
-// SAFETY: `state` is only reached through `enter`, which lets one call at a time in (the API is
-// single-context by contract, and re-entry is refused by `busy`).
+// SAFETY: `state` is only reached through `enter`, which lets one call at a time in (see
+// `claim` for cores without compare-and-swap).
 unsafe impl Sync for Instance {}
 
 static INSTANCE: Instance = Instance {
@@ -582,14 +587,33 @@ static INSTANCE: Instance = Instance {
     port_check: UnsafeCell::new(None),
 };
 
+/// Sets `busy` if it was clear; false when another call holds it.
+#[cfg(target_has_atomic = "8")]
+#[inline(always)]
+fn claim(busy: &AtomicBool) -> bool {
+    busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+}
+
+/// Without compare-and-swap: a load then a store, exclusive only within one thread (see the
+/// module doc).
+#[cfg(not(target_has_atomic = "8"))]
+#[inline(always)]
+fn claim(busy: &AtomicBool) -> bool {
+    if busy.load(Ordering::Acquire) {
+        return false;
+    }
+    busy.store(true, Ordering::Release);
+    true
+}
+
 /// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
 fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
-    if INSTANCE.busy.load(Ordering::Acquire) {
+    if !claim(&INSTANCE.busy) {
         return Err(LWIP_SNAT_ERR_BUSY);
     }
-    INSTANCE.busy.store(true, Ordering::Release);
-    // SAFETY: `busy` was clear and is now set, so no other reference to the state exists in
-    // this context; the API contract excludes concurrent calls from other contexts.
+    // SAFETY: this call set `busy`, so no other reference to the state exists: with
+    // compare-and-swap in any thread, without it in this one (the contract for such cores
+    // excludes calls from other threads).
     let state = unsafe { &mut *INSTANCE.state.get() };
     let result = f(state);
     INSTANCE.busy.store(false, Ordering::Release);
@@ -728,6 +752,9 @@ pub unsafe extern "C" fn lwip_snat_rule_remove(rule: *const lwip_snat_rule) -> l
 
 /// Forwards `map->ext_port` on the address of `map->out_netif_idx` to
 /// `map->inside_addr`:`map->inside_port` (TCP or UDP), whoever sends to it.
+/// `LWIP_SNAT_ERR_ARG` for port 0 (either side) and for an inside address that cannot be a
+/// host: 0.0.0.0/8, loopback 127/8, multicast 224/4, class E 240/4 (which holds
+/// 255.255.255.255).
 ///
 /// # Safety
 /// `map` is NULL or points to a readable `lwip_snat_portmap`.

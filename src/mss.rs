@@ -90,28 +90,36 @@ fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
 
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
 /// be clamped to the uplink it arrived on (a local route carries no MTU). Learned from every
-/// outbound packet that opens a session and every outbound SYN.
+/// outbound packet that opens a session and every outbound SYN. Holds the [`SLOTS`](Self::SLOTS)
+/// uplinks learned most recently (a new one replaces the one learned longest ago), so the
+/// SYN-ACK of a connection is clamped unless that many other uplinks opened connections
+/// between its SYN and its SYN-ACK.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
-    links: [(u8, u16); 4],
+    links: [(u8, u16); Self::SLOTS],
 }
 
 impl LinkMtus {
+    /// Uplinks remembered at once.
+    pub const SLOTS: usize = 4;
+
     pub const fn new() -> Self {
-        LinkMtus { links: [(0, 0); 4] }
+        LinkMtus { links: [(0, 0); Self::SLOTS] }
     }
 
+    /// Remembers `netif`'s MTU as the most recent one (slot 0), moving older ones down and
+    /// forgetting the oldest when all slots are taken.
     pub fn learn(&mut self, netif: u8, mtu: u16) {
         if mtu == 0 {
             return;
         }
-        let slot = self
-            .links
-            .iter()
-            .position(|&(n, m)| n == netif && m != 0)
-            .or_else(|| self.links.iter().position(|&(_, m)| m == 0));
-        if let Some(link) = slot.and_then(|i| self.links.get_mut(i)) {
-            *link = (netif, mtu);
+        let last = Self::SLOTS - 1;
+        let at = self.links.iter().position(|&(n, m)| n == netif && m != 0).unwrap_or(last);
+        if let Some(newer) = self.links.get_mut(..=at) {
+            newer.rotate_right(1);
+        }
+        if let Some(first) = self.links.first_mut() {
+            *first = (netif, mtu);
         }
     }
 
@@ -178,6 +186,11 @@ mod tests {
         m.learn(3, 1280);
         m.learn(2, 1500);
         assert_eq!((m.get(2), m.get(3), m.get(4)), (1500, 1280, 0));
+        // Three more uplinks: 3 was learned longest ago and is forgotten, 2 is kept.
+        for netif in 4..7 {
+            m.learn(netif, 1400);
+        }
+        assert_eq!((m.get(2), m.get(3), m.get(6)), (1500, 0, 1400));
         assert_eq!(max_mss(1492), Some(1452));
         assert_eq!(max_mss(0), None);
     }

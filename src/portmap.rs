@@ -1,6 +1,7 @@
 //! Static port forwarding: an external port on an outbound netif always leads to one inside
 //! endpoint, whoever sends to it (endpoint-independent filtering for that port only).
 
+use crate::nat::is_martian;
 use crate::pcb::Protocol;
 
 /// One forwarded port.
@@ -23,7 +24,9 @@ pub enum PortmapError {
     /// The external port is forwarded already, or a live mapping of another inside endpoint
     /// uses it.
     Conflict,
-    /// Port 0, an ICMP port forward, or an inside address that cannot be a host.
+    /// Port 0 (external or inside), an ICMP port forward, or an inside address that cannot be
+    /// a host: this network (0/8, including 0.0.0.0), loopback (127/8), multicast (224/4) or
+    /// class E (240/4, including the limited broadcast 255.255.255.255).
     Invalid,
     /// No such port forward.
     NotFound,
@@ -72,7 +75,7 @@ impl<const P: usize> Portmaps<P> {
 
     /// Adds `map` unless its external port is forwarded already (`Conflict`).
     pub fn add(&mut self, map: Portmap) -> Result<(), PortmapError> {
-        if map.protocol == Protocol::Icmp || map.ext_port == 0 || map.in_port == 0 || map.inside == 0 {
+        if map.protocol == Protocol::Icmp || map.ext_port == 0 || map.in_port == 0 || is_martian(map.inside) {
             return Err(PortmapError::Invalid);
         }
         if self.by_external(map.protocol, map.netif, map.ext_port).is_some() {

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
 use lwip_snat::pcb::Protocol;
 use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, PortmapError, Route, Verdict};
 
@@ -25,27 +24,6 @@ fn run(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> (Verdict, Vec<u8>
 /// From a LAN host to the router's WAN address (a hairpin candidate).
 fn lan_to_wan_address() -> Context {
     Context { in_netif: LAN, route: Route::Local { netif: WAN } }
-}
-
-fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
-    let mut h = TcpHeader::new(sport, dport, 1, 64240);
-    h.syn = true;
-    h.ack = ack;
-    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)]).unwrap();
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
-    v
-}
-
-fn mss_of(p: &[u8]) -> u16 {
-    let (_, rest) = etherparse::Ipv4Header::from_slice(p).unwrap();
-    let (h, _) = TcpHeader::from_slice(rest).unwrap();
-    h.options_iterator()
-        .find_map(|o| match o {
-            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
-            _ => None,
-        })
-        .unwrap()
 }
 
 // ---------------------------------------------------------------- port forwarding

@@ -12,7 +12,7 @@ mod lwip_build;
 
 use common::*;
 use driver::{hex, Router};
-use etherparse::{Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement};
+use etherparse::{Ipv4Header, PacketBuilder};
 
 const LAN_ADDR: [u8; 4] = [192, 168, 1, 1];
 const GATEWAY: [u8; 4] = [10, 0, 0, 254];
@@ -524,32 +524,6 @@ fn rfc6888_req4_host_quota_changed_at_run_time() {
     // 0 = no limit.
     r.ok("setcfg host_quota=0");
     r.inject("lan", &refused).only("wan");
-}
-
-/// A TCP SYN (or SYN-ACK) carrying an MSS option after a NOP (so the value sits at an odd
-/// offset of the segment, the harder case for the incremental checksum).
-fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
-    let mut h = TcpHeader::new(sport, dport, 1, 64240);
-    h.syn = true;
-    h.ack = ack;
-    if ack {
-        h.acknowledgment_number = 2;
-    }
-    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)]).unwrap();
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
-    v
-}
-
-fn mss_of(p: &[u8]) -> u16 {
-    let (_, rest) = Ipv4Header::from_slice(p).unwrap();
-    let (h, _) = TcpHeader::from_slice(rest).unwrap();
-    h.options_iterator()
-        .find_map(|o| match o {
-            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
-            _ => None,
-        })
-        .expect("an MSS option")
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! independent of ours) and a checksum oracle that recomputes every checksum from scratch.
 #![allow(dead_code)]
 
-use etherparse::{Icmpv4Header, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, UdpHeader};
+use etherparse::{
+    Icmpv4Header, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement, UdpHeader,
+};
 use lwip_snat::{Config, Context, Nat, Route, Rule};
 
 pub const LAN: u8 = 1;
@@ -198,4 +200,30 @@ pub fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
     p[4..6].copy_from_slice(&ident.to_be_bytes());
     refill_ip_checksum(&mut p);
     p
+}
+
+/// A TCP SYN (or SYN-ACK) carrying an MSS option after a NOP (so the value sits at an odd
+/// offset of the segment, the harder case for the incremental checksum).
+pub fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
+    let mut h = TcpHeader::new(sport, dport, 1, 64240);
+    h.syn = true;
+    h.ack = ack;
+    if ack {
+        h.acknowledgment_number = 2;
+    }
+    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)]).unwrap();
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
+    v
+}
+
+pub fn mss_of(p: &[u8]) -> u16 {
+    let (_, rest) = Ipv4Header::from_slice(p).unwrap();
+    let (h, _) = TcpHeader::from_slice(rest).unwrap();
+    h.options_iterator()
+        .find_map(|o| match o {
+            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
+            _ => None,
+        })
+        .expect("an MSS option")
 }

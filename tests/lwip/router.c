@@ -36,6 +36,11 @@
  *                                     else a new one that prints "udp_rx" and does not echo) sends
  *   ping <ip> <id> <seq>              router's own echo request (raw pcb; LWIP_RAW builds only);
  *                                     replies print "ping_reply <src> <id> <seq>"
+ *   linkdown <lan|wan>                netif_set_link_down()
+ *   linkup <lan|wan>                  netif_set_link_up()
+ *   failreinject <0|1>                (Debian's lwIP only) the netifs' input function refuses a
+ *                                     packet fed to it while it inputs another one: the
+ *                                     datagram the shim re-injects after reassembly
  *
  * Built twice: against Debian's liblwip 2.1.3 (no hook compiled in; tests/lwip/build.rs) and
  * against lwIP 2.2 compiled from source with LWIP_HOOK_IP4_INPUT defined to the shim's hook
@@ -113,14 +118,27 @@ hooked_input(struct pbuf *p, struct netif *inp)
   return ip4_input(p, inp);
 }
 #else
+/* "failreinject 1": hooked_input() refuses (ERR_MEM, p untouched) a packet it gets while it
+ * inputs another, as a netif input function that is out of queue space does; netif_input_fn's
+ * contract then has the caller free p. LWIP_SNAT_REINJECT is netif->input in this build
+ * (tests/lwip/build.rs), so that is the datagram the shim re-injects after reassembly. */
+static int fail_reinject;
+static int input_depth;
+
 /* What ip4_input() does with LWIP_HOOK_IP4_INPUT compiled in: version check, hook, the rest. */
 static err_t
 hooked_input(struct pbuf *p, struct netif *inp)
 {
-  if ((p->len >= 1) && ((((const u8_t *)p->payload)[0] >> 4) == 4) && lwip_snat_ip4_input_hook(p, inp)) {
-    return ERR_OK;
+  err_t err = ERR_OK;
+  if (fail_reinject && (input_depth > 0)) {
+    return ERR_MEM;
   }
-  return ip4_input(p, inp);
+  input_depth++;
+  if (!((p->len >= 1) && ((((const u8_t *)p->payload)[0] >> 4) == 4) && lwip_snat_ip4_input_hook(p, inp))) {
+    err = ip4_input(p, inp);
+  }
+  input_depth--;
+  return err;
 }
 #endif
 
@@ -176,7 +194,10 @@ inject(struct netif *netif, const char *hex, int chained)
     p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
     memcpy(p->payload, buf, len);
   }
-  netif->input(p, netif);
+  if (netif->input(p, netif) != ERR_OK) {
+    /* netif_input_fn's contract: not taken, so the caller frees it */
+    pbuf_free(p);
+  }
   return 0;
 }
 
@@ -538,6 +559,20 @@ run(char *line)
     netif_set_up(netif_named(a));
     return 0;
   }
+  if (strcmp(cmd, "linkdown") == 0 && netif_named(a) != NULL) {
+    netif_set_link_down(netif_named(a));
+    return 0;
+  }
+  if (strcmp(cmd, "linkup") == 0 && netif_named(a) != NULL) {
+    netif_set_link_up(netif_named(a));
+    return 0;
+  }
+#ifndef LWIP_HOOK_IP4_INPUT
+  if (strcmp(cmd, "failreinject") == 0 && a != NULL) {
+    fail_reinject = atoi(a);
+    return 0;
+  }
+#endif
   return -100;
 }
 

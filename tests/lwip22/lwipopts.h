@@ -61,4 +61,12 @@ extern const int lwip22_forward_keeps_checksums;
 #define LWIP_HOOK_FILENAME              "lwip_snat_hook.h"
 #define LWIP_HOOK_IP4_INPUT(p, inp)     lwip_snat_ip4_input_hook(p, inp)
 
+/* A firmware's own forwarding policy (tests/lwip22/port.c): class E destinations (240/4 but
+ * the limited broadcast), which lwIP's ip4_canforward() refuses, are forwarded; the rest is
+ * left to lwIP (-1). The shim must decide as ip4_forward() does, or such a packet would leave
+ * untranslated. */
+struct pbuf;
+int lwip22_canforward(struct pbuf *p, unsigned long addr);
+#define LWIP_HOOK_IP4_CANFORWARD(p, addr) lwip22_canforward((p), (addr))
+
 #endif /* LWIP22_LWIPOPTS_H */

@@ -5,9 +5,21 @@
 #include <stdlib.h>
 
 #include "arch/cc.h"
+#include "lwipopts.h"
 
 /* See lwipopts.h: keeps lwIP's forwarding path from zeroing the checksums the NAT fixed. */
 const int lwip22_forward_keeps_checksums = 1;
+
+/* See lwipopts.h: LWIP_HOOK_IP4_CANFORWARD; addr in host byte order. */
+int
+lwip22_canforward(struct pbuf *p, unsigned long addr)
+{
+  (void)p;
+  if (((addr >> 28) == 0xF) && (addr != 0xFFFFFFFFUL)) {
+    return 1;
+  }
+  return -1;
+}
 
 void
 lwip22_diag(const char *fmt, ...)
