@@ -63,8 +63,8 @@ pub enum DropReason {
     IcmpMalformed = 13,
     /// Forwarded straight from the outside to an inside address, against a rule.
     ReverseDirection = 14,
-    /// ICMP message to translate inbound with TTL ≤ 1 (no ICMP error is sent about ICMP), or a
-    /// packet to translate outbound that arrived with TTL 0.
+    /// ICMP error to translate inbound or hairpin with TTL ≤ 1 (no ICMP error is sent about an
+    /// ICMP error), or a packet to translate outbound that arrived with TTL 0.
     TtlExpired = 15,
     /// A fragment whose bytes differ from bytes already held for its datagram, or that moves
     /// the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
@@ -84,11 +84,14 @@ pub enum DropReason {
     ReassemblyNoRoom = 21,
     /// A fragment that brings nothing new (all its bytes are already held, identical).
     FragmentDuplicate = 22,
+    /// An ICMP error with DF set, larger than the MTU of the link it must leave by: no ICMP
+    /// error may be sent about an ICMP error (RFC 1812 4.3.2.7), so it is dropped.
+    IcmpErrorTooBig = 23,
 }
 
 impl DropReason {
     /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 24;
 
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::Malformed,
@@ -114,6 +117,7 @@ impl DropReason {
         DropReason::ReassemblyFull,
         DropReason::ReassemblyNoRoom,
         DropReason::FragmentDuplicate,
+        DropReason::IcmpErrorTooBig,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +145,7 @@ impl DropReason {
             DropReason::ReassemblyFull => "reassembly_full",
             DropReason::ReassemblyNoRoom => "reassembly_no_room",
             DropReason::FragmentDuplicate => "fragment_duplicate",
+            DropReason::IcmpErrorTooBig => "icmp_error_too_big",
         }
     }
 }
