@@ -176,14 +176,16 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropRe
     })
 }
 
-/// True when `packet` is an ICMP error, or a later fragment of an ICMP message (which may be
-/// one): no ICMP error may be sent about it (RFC 1812 4.3.2.7).
+/// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
+/// or a later fragment of an ICMP message, which may be one: no ICMP error may be sent about
+/// it (RFC 1812 4.3.2.7).
 pub fn may_be_icmp_error(packet: &[u8]) -> bool {
     let Ok(ip) = ipv4::Packet::new_quoted(packet) else { return false };
     if ip.protocol() != protocol::ICMP {
         return false;
     }
-    ip.frag_offset() != 0 || ip.payload().first().is_some_and(|&kind| icmp::class(kind) == Class::Error)
+    let error = |&t: &u8| icmp::class(t) == Class::Error || t == kind::SOURCE_QUENCH || t == kind::REDIRECT;
+    ip.frag_offset() != 0 || ip.payload().first().is_some_and(error)
 }
 
 /// True when an ICMP error's own checksum and its quoted IP header checksum are both right
