@@ -22,7 +22,7 @@ use support::{Templates, Traffic, INBOUND, OUTBOUND};
 /// The C API's view of a context.
 fn c_ctx(ctx: &Context) -> ffi::lwip_snat_ctx {
     let (route, out_netif_idx, out_addr, out_mtu) = match ctx.route {
-        Route::Local { netif } => (lwip_snat_route::LWIP_SNAT_ROUTE_LOCAL, netif, 0, 0),
+        Route::Local { netif, mtu } => (lwip_snat_route::LWIP_SNAT_ROUTE_LOCAL, netif, 0, mtu),
         Route::Forward { out_netif, out_addr, out_mtu } => {
             (lwip_snat_route::LWIP_SNAT_ROUTE_FORWARD, out_netif, out_addr, out_mtu)
         }

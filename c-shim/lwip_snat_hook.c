@@ -312,9 +312,31 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
 #if LWIP_ICMP
 /**
+ * True for an ICMP error (or a later fragment of an ICMP message, which may be one) in the
+ * @p len bytes at @p bytes: no ICMP error may be sent about it (RFC 1812 4.3.2.7).
+ */
+static int
+lwip_snat_is_icmp_error(const u8_t *bytes, u16_t len)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  u16_t hlen = IPH_HL_BYTES(iphdr);
+  u8_t type;
+
+  if (IPH_PROTO(iphdr) != IP_PROTO_ICMP) {
+    return 0;
+  }
+  if (((IPH_OFFSET(iphdr) & PP_HTONS(IP_OFFMASK)) != 0) || (hlen >= len)) {
+    return 1;
+  }
+  type = bytes[hlen];
+  return (type == ICMP_DUR) || (type == ICMP_SQ) || (type == ICMP_RD) || (type == ICMP_TE) || (type == ICMP_PP);
+}
+
+/**
  * Destination Unreachable, Fragmentation Needed (3/4) with the next-hop MTU (RFC 1191), which
  * lwIP's icmp_dest_unreach() leaves 0. Built like icmp_send_response(): the offending header
- * and 8 bytes of its payload, sent from the address of the netif that routes back.
+ * and 8 bytes of its payload, sent from the address of the netif that routes back. Nothing is
+ * sent about an ICMP error.
  */
 static void
 lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
@@ -328,6 +350,9 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
 
   if (quote > len) {
     quote = len;
+  }
+  if (lwip_snat_is_icmp_error(bytes, len)) {
+    return;
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
@@ -356,8 +381,8 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
  * An inbound datagram with DF set that the core just translated, but that is larger than the
  * MTU of the netif leading to the inside host: answers Fragmentation Needed with that MTU,
  * quoting the datagram as it arrived (to the external address), instead of letting
- * ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered (the
- * caller then drops the datagram).
+ * ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered, or
+ * when the datagram is an ICMP error, which gets no answer (the caller drops the datagram).
  */
 static int
 lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *original, u16_t original_len)

@@ -39,7 +39,7 @@
 /**
  * Number of drop reasons: the length of `lwip_snat_stats.dropped`.
  */
-#define LWIP_SNAT_DROP_REASONS 24
+#define LWIP_SNAT_DROP_REASONS 25
 
 /**
  * Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -341,7 +341,7 @@ enum lwip_snat_drop_reason
    */
   LWIP_SNAT_DROP_REVERSE_DIRECTION = 14,
   /**
-   * ICMP message to translate inbound with TTL <= 1.
+   * ICMP error to translate inbound or hairpin with TTL <= 1, or an outbound packet with TTL 0.
    */
   LWIP_SNAT_DROP_TTL_EXPIRED = 15,
   /**
@@ -377,6 +377,10 @@ enum lwip_snat_drop_reason
    * (dropped silently, no RST: RFC 5382 REQ-4).
    */
   LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
+  /**
+   * An ICMP error with DF set, too big for the next link (no ICMP error about an ICMP error).
+   */
+  LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG = 24,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -493,7 +497,8 @@ struct lwip_snat_ctx {
    */
   uint32_t out_addr;
   /**
-   * Forward: MTU of the output netif; 0 = unknown (no DF check).
+   * Forward: MTU of the output netif; 0 = unknown (no DF check). Local: MTU of the netif
+   * that owns the destination address, which inbound SYNs are clamped to; 0 = unknown.
    */
   uint16_t out_mtu;
   /**

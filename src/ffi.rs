@@ -30,7 +30,7 @@ use crate::{
 };
 
 /// Number of drop reasons: the length of `lwip_snat_stats.dropped`.
-pub const LWIP_SNAT_DROP_REASONS: usize = 24;
+pub const LWIP_SNAT_DROP_REASONS: usize = 25;
 const _: () = assert!(LWIP_SNAT_DROP_REASONS == DropReason::COUNT);
 
 /// Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -176,7 +176,7 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_ICMP_MALFORMED = 13,
     /// Forwarded from the outside straight to an inside address, against a rule.
     LWIP_SNAT_DROP_REVERSE_DIRECTION = 14,
-    /// ICMP message to translate inbound with TTL <= 1.
+    /// ICMP error to translate inbound or hairpin with TTL <= 1, or an outbound packet with TTL 0.
     LWIP_SNAT_DROP_TTL_EXPIRED = 15,
     /// A fragment whose bytes differ from bytes already held: the whole datagram is dropped.
     LWIP_SNAT_DROP_FRAGMENT_OVERLAP = 16,
@@ -195,6 +195,8 @@ pub enum lwip_snat_drop_reason {
     /// A TCP SYN from outside that no mapping, port forward or router listener takes
     /// (dropped silently, no RST: RFC 5382 REQ-4).
     LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
+    /// An ICMP error with DF set, too big for the next link (no ICMP error about an ICMP error).
+    LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG = 24,
 }
 
 impl lwip_snat_drop_reason {
@@ -226,6 +228,7 @@ impl lwip_snat_drop_reason {
             DropReason::ReassemblyNoRoom => LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM,
             DropReason::FragmentDuplicate => LWIP_SNAT_DROP_FRAGMENT_DUPLICATE,
             DropReason::UnsolicitedSyn => LWIP_SNAT_DROP_UNSOLICITED_SYN,
+            DropReason::IcmpErrorTooBig => LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG,
         }
     }
 }
@@ -401,7 +404,8 @@ fn portmap_error(e: PortmapError) -> lwip_snat_err_t {
 pub struct lwip_snat_ctx {
     /// Forward: address of the output netif, host byte order (the external address).
     pub out_addr: u32,
-    /// Forward: MTU of the output netif; 0 = unknown (no DF check).
+    /// Forward: MTU of the output netif; 0 = unknown (no DF check). Local: MTU of the netif
+    /// that owns the destination address, which inbound SYNs are clamped to; 0 = unknown.
     pub out_mtu: u16,
     /// Index of the netif the packet arrived on.
     pub in_netif_idx: u8,
@@ -417,7 +421,7 @@ impl lwip_snat_ctx {
             return Err(LWIP_SNAT_ERR_ARG);
         }
         let route = match self.route {
-            0 => Route::Local { netif: self.out_netif_idx },
+            0 => Route::Local { netif: self.out_netif_idx, mtu: self.out_mtu },
             1 => Route::Forward { out_netif: self.out_netif_idx, out_addr: self.out_addr, out_mtu: self.out_mtu },
             _ => return Err(LWIP_SNAT_ERR_ARG),
         };
@@ -1034,6 +1038,7 @@ fn drop_reason_cname(reason: DropReason) -> &'static CStr {
         DropReason::ReassemblyNoRoom => c"reassembly_no_room",
         DropReason::FragmentDuplicate => c"fragment_duplicate",
         DropReason::UnsolicitedSyn => c"unsolicited_syn",
+        DropReason::IcmpErrorTooBig => c"icmp_error_too_big",
     }
 }
 

@@ -5,7 +5,7 @@ use crate::pcb::Protocol;
 use crate::rewrite::Side;
 use crate::verdict::DropReason;
 use crate::wire::checksum;
-use crate::wire::icmp::{self, Class};
+use crate::wire::icmp::{self, kind, Class};
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{tcp, udp};
 
@@ -16,7 +16,7 @@ pub struct Flow {
     pub src: u32,
     pub dst: u32,
     /// For ICMP queries the identifier sits on the side facing the NAT's mapping; the other
-    /// side's "port" is 0.
+    /// side's "port" is the request type of the exchange (see `ident_ports`).
     pub src_port: u16,
     pub dst_port: u16,
     pub tcp_flags: u8,
@@ -60,7 +60,7 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
                 Class::Error => Message::IcmpError,
                 Class::Other => Message::Other,
                 class => {
-                    let (src_port, dst_port) = ident_ports(msg.ident(), mapped_side);
+                    let (src_port, dst_port) = ident_ports(msg.ident(), msg.msg_type(), mapped_side);
                     flow(Protocol::Icmp, src_port, dst_port, 0, class == Class::Request)
                 }
             }
@@ -160,7 +160,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropRe
             if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
                 return Err(malformed);
             }
-            let (src_port, dst_port) = ident_ports(query.ident(), mapped_side);
+            let (src_port, dst_port) = ident_ports(query.ident(), query.msg_type(), mapped_side);
             (Protocol::Icmp, src_port, dst_port)
         }
         _ => return Err(malformed),
@@ -176,6 +176,18 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropRe
     })
 }
 
+/// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
+/// or a later fragment of an ICMP message, which may be one: no ICMP error may be sent about
+/// it (RFC 1812 4.3.2.7).
+pub fn may_be_icmp_error(packet: &[u8]) -> bool {
+    let Ok(ip) = ipv4::Packet::new_quoted(packet) else { return false };
+    if ip.protocol() != protocol::ICMP {
+        return false;
+    }
+    let error = |&t: &u8| icmp::class(t) == Class::Error || t == kind::SOURCE_QUENCH || t == kind::REDIRECT;
+    ip.frag_offset() != 0 || ip.payload().first().is_some_and(error)
+}
+
 /// True when an ICMP error's own checksum and its quoted IP header checksum are both right
 /// (RFC 5508 REQ-4: a NAT drops errors it cannot trust rather than translate them).
 pub fn icmp_error_checksums_ok(packet: &[u8]) -> bool {
@@ -185,9 +197,18 @@ pub fn icmp_error_checksums_ok(packet: &[u8]) -> bool {
     msg.verify_checksum() && inner.verify_checksum()
 }
 
-fn ident_ports(ident: u16, mapped_side: Side) -> (u16, u16) {
+/// The "ports" of an ICMP query of type `msg_type`: the identifier on the mapped side, and on
+/// the other the request type of its exchange (echo 8, timestamp 13, information 15), so a
+/// session keyed on them only lets in replies of the kind of request that opened it.
+fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
+    let exchange = u16::from(match msg_type {
+        kind::ECHO_REPLY => kind::ECHO_REQUEST,
+        kind::TIMESTAMP_REPLY => kind::TIMESTAMP,
+        kind::INFO_REPLY => kind::INFO_REQUEST,
+        request => request,
+    });
     match mapped_side {
-        Side::Source => (ident, 0),
-        Side::Destination => (0, ident),
+        Side::Source => (ident, exchange),
+        Side::Destination => (exchange, ident),
     }
 }

@@ -18,31 +18,24 @@ pub fn max_mss(mtu: u16) -> Option<u16> {
     mtu.checked_sub(HEADERS).filter(|&mss| mss >= 88)
 }
 
-/// Lowers the MSS option of the TCP segment in `packet` to `limit` when it is larger, fixing
-/// the TCP checksum incrementally. Returns true when the option was rewritten.
+/// Lowers every MSS option of the TCP segment in `packet` that is larger than `limit` to
+/// `limit` (stacks differ on which of several options they take: none may get past the
+/// clamp), fixing the TCP checksum incrementally. Returns true when an option was rewritten.
 pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     let Ok(mut ip) = ipv4::Packet::new_checked(packet) else { return false };
     let segment = ip.payload_mut();
     let Ok(seg) = tcp::Packet::new_checked(&*segment) else { return false };
     let header_len = seg.header_len();
     let old_checksum = seg.checksum();
-    let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[])) else { return false };
-    let Some(&[hi, lo]) = segment.get(value_at..value_at + 2) else { return false };
-    if u16::from_be_bytes([hi, lo]) <= limit {
-        return false;
-    }
-    // The option may sit at an odd offset: account for the 16-bit words it straddles.
-    let word_start = value_at & !1;
-    let word_end = (value_at + 2 + 1) & !1;
     let mut delta = Delta::new();
-    let old_words = words(segment, word_start, word_end);
-    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
-    if let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) {
-        [*hi, *lo] = limit.to_be_bytes();
+    let mut clamped = false;
+    let mut from = tcp::HEADER_LEN;
+    while let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[]), from) {
+        from = value_at + 2;
+        clamped |= clamp_at(segment, value_at, limit, &mut delta);
     }
-    let new_words = words(segment, word_start, word_end);
-    for (old, new) in old_words.iter().zip(new_words.iter()) {
-        delta.word(*old, *new);
+    if !clamped {
+        return false;
     }
     let mut seg = match tcp::Packet::new_checked(segment) {
         Ok(seg) => seg,
@@ -52,9 +45,32 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     true
 }
 
-/// Offset of the MSS value inside a TCP header's bytes, if it carries a well-formed option.
-fn mss_value_offset(header: &[u8]) -> Option<usize> {
-    let mut at = tcp::HEADER_LEN;
+/// Lowers the MSS value at `value_at` of `segment` to `limit` when larger, adding the change
+/// to `delta`. Returns true when it was rewritten.
+fn clamp_at(segment: &mut [u8], value_at: usize, limit: u16, delta: &mut Delta) -> bool {
+    let Some(&[hi, lo]) = segment.get(value_at..value_at + 2) else { return false };
+    if u16::from_be_bytes([hi, lo]) <= limit {
+        return false;
+    }
+    // The option may sit at an odd offset: account for the 16-bit words it straddles.
+    let word_start = value_at & !1;
+    let word_end = (value_at + 2 + 1) & !1;
+    let old_words = words(segment, word_start, word_end);
+    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
+    if let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) {
+        [*hi, *lo] = limit.to_be_bytes();
+    }
+    let new_words = words(segment, word_start, word_end);
+    for (old, new) in old_words.iter().zip(new_words.iter()) {
+        delta.word(*old, *new);
+    }
+    true
+}
+
+/// Offset of the value of the first well-formed MSS option at or after option offset `from`
+/// inside a TCP header's bytes.
+fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
     while at < header.len() {
         match *header.get(at)? {
             OPT_END => return None,

@@ -63,8 +63,8 @@ pub enum DropReason {
     IcmpMalformed = 13,
     /// Forwarded straight from the outside to an inside address, against a rule.
     ReverseDirection = 14,
-    /// ICMP message to translate inbound with TTL ≤ 1 (no ICMP error is sent about ICMP), or a
-    /// packet to translate outbound that arrived with TTL 0.
+    /// ICMP error to translate inbound or hairpin with TTL ≤ 1 (no ICMP error is sent about an
+    /// ICMP error), or a packet to translate outbound that arrived with TTL 0.
     TtlExpired = 15,
     /// A fragment whose bytes differ from bytes already held for its datagram, or that moves
     /// the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
@@ -88,11 +88,14 @@ pub enum DropReason {
     /// listening router pcb takes: dropped silently, not answered with a RST, so simultaneous
     /// open and hole punching work (RFC 5382 REQ-4).
     UnsolicitedSyn = 23,
+    /// An ICMP error with DF set, larger than the MTU of the link it must leave by: no ICMP
+    /// error may be sent about an ICMP error (RFC 1812 4.3.2.7), so it is dropped.
+    IcmpErrorTooBig = 24,
 }
 
 impl DropReason {
     /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 24;
+    pub const COUNT: usize = 25;
 
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::Malformed,
@@ -119,6 +122,7 @@ impl DropReason {
         DropReason::ReassemblyNoRoom,
         DropReason::FragmentDuplicate,
         DropReason::UnsolicitedSyn,
+        DropReason::IcmpErrorTooBig,
     ];
 
     pub fn name(self) -> &'static str {
@@ -147,6 +151,7 @@ impl DropReason {
             DropReason::ReassemblyNoRoom => "reassembly_no_room",
             DropReason::FragmentDuplicate => "fragment_duplicate",
             DropReason::UnsolicitedSyn => "unsolicited_syn",
+            DropReason::IcmpErrorTooBig => "icmp_error_too_big",
         }
     }
 }

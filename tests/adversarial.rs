@@ -3,6 +3,8 @@
 //! is named for the behaviour it protects. The same attacks through real lwIP, where the shim
 //! takes part, are in tests/lwip_adversarial.rs.
 
+#[path = "adversarial/bytes.rs"]
+mod bytes;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;

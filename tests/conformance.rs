@@ -621,7 +621,7 @@ fn martian_sources_are_never_forwarded() {
     }
     assert_eq!(nat.stats().dropped(DropReason::Martian), 4);
     // A DHCP discover to the router itself (source 0.0.0.0) is the router's business.
-    let ctx = Context { in_netif: LAN, route: Route::Local { netif: LAN } };
+    let ctx = Context { in_netif: LAN, route: Route::Local { netif: LAN, mtu: 1500 } };
     assert_eq!(verdict(&mut nat, ctx, &udp([0, 0, 0, 0], 68, [255, 255, 255, 255], 67, b"discover"), 0), Verdict::Pass);
 }
 

@@ -115,7 +115,7 @@ fn context(direction: u8) -> Context {
         0 | 1 => outbound(),
         2 => inbound(),
         // An inside host sending to the external address: hairpinning.
-        _ => Context { in_netif: LAN, route: Route::Local { netif: WAN } },
+        _ => Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu: 1500 } },
     }
 }
 

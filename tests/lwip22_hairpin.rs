@@ -178,3 +178,6 @@ fn forwarded_checksums_survive_lwip_2_2_and_lwip_still_checksums_its_own_packets
     let pong = forwarded(&r.inject("lan", &echo_request(HOST_A, [192, 168, 1, 1], 7, 1)), "lan");
     assert_eq!((pong[20], src(&pong), dst(&pong)), (0, [192, 168, 1, 1], HOST_A));
 }
+
+#[path = "lwip22_hairpin/bytes.rs"]
+mod bytes;

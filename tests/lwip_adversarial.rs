@@ -2,6 +2,8 @@
 //! shim's hook in front of `ip4_input()`, tests/lwip/router.c): the attacks of
 //! tests/adversarial.rs where the shim takes part. Each module holds one family of attacks.
 
+#[path = "lwip_adversarial/bytes.rs"]
+mod bytes;
 #[path = "lwip_adversarial/claims.rs"]
 mod claims;
 mod common;

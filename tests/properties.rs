@@ -143,7 +143,7 @@ proptest! {
 
 fn context(local: bool, in_netif: u8, netif: u8) -> Context {
     if local {
-        Context { in_netif, route: Route::Local { netif } }
+        Context { in_netif, route: Route::Local { netif, mtu: 1500 } }
     } else {
         Context { in_netif, route: Route::Forward { out_netif: netif, out_addr: addr(WAN_ADDR), out_mtu: 1500 } }
     }

@@ -307,7 +307,7 @@ fn translate<const TAIL: usize>(
             let inside = Endpoint { addr: IpAddr::v4(f.src), port: f.src_port };
             (Side::Source, pcbs.walk(out_netif, ctx.in_netif, &remote, None, Some(&inside)))
         }
-        Route::Local { netif } => {
+        Route::Local { netif, .. } => {
             let remote = Endpoint { addr: IpAddr::v4(f.src), port: f.src_port };
             let external = Endpoint { addr: IpAddr::v4(f.dst), port: f.dst_port };
             (Side::Destination, pcbs.walk(netif, 0, &remote, Some(&external), None))

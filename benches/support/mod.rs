@@ -45,7 +45,7 @@ pub const NOW: u32 = 10_000;
 
 pub const OUTBOUND: Context =
     Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: WAN_ADDR, out_mtu: 1500 } };
-pub const INBOUND: Context = Context { in_netif: WAN, route: Route::Local { netif: WAN } };
+pub const INBOUND: Context = Context { in_netif: WAN, route: Route::Local { netif: WAN, mtu: 1500 } };
 
 /// Byte stride of one packet template; every packet here is shorter.
 pub const STRIDE: usize = 64;
@@ -427,7 +427,7 @@ impl Linear {
         }
         let (side, netif, out_addr) = match ctx.route {
             Route::Forward { out_netif, out_addr, .. } => (Side::Source, out_netif, out_addr),
-            Route::Local { netif } => (Side::Destination, netif, 0),
+            Route::Local { netif, .. } => (Side::Destination, netif, 0),
         };
         // The key in locals, so the scan compares registers against each entry.
         let (src, src_port, dst, dst_port) = (f.src, f.src_port, f.dst, f.dst_port);

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let mtu = u16::from_be_bytes([head[2], head[3]]);
     let now = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
     let route = if flags & 1 != 0 {
-        Route::Local { netif }
+        Route::Local { netif, mtu }
     } else {
         Route::Forward { out_netif: netif, out_addr: harness::addr(WAN_ADDR), out_mtu: mtu }
     };

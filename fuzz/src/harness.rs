@@ -27,7 +27,7 @@ pub fn outbound(mtu: u16) -> Context {
 
 /// Arrived on the WAN, addressed to the WAN address.
 pub fn inbound() -> Context {
-    Context { in_netif: WAN, route: Route::Local { netif: WAN } }
+    Context { in_netif: WAN, route: Route::Local { netif: WAN, mtu: 1500 } }
 }
 
 /// A settings variant picked by bits of fuzz input: filtering modes, reject-when-full, a host

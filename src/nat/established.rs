@@ -40,7 +40,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 rewrite::plain_endpoint(packet, &plain, Side::Source, out_addr, ext_port);
                 self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
             }
-            Route::Local { netif } => {
+            Route::Local { netif, .. } => {
                 if ctx.in_netif != netif {
                     return None;
                 }

@@ -18,9 +18,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// source is translated as for any outbound packet and the destination as for any inbound
     /// one, so the receiver sees the sender's external endpoint (RFC 4787 REQ-9, RFC 5382
     /// REQ-8). The packet then goes back out of the netif it came from.
-    pub(super) fn hairpin(&mut self, packet: &mut [u8], header: &Header, flow: &Flow, netif: u8, now: u32) -> Verdict {
+    pub(super) fn hairpin(
+        &mut self,
+        packet: &mut [u8],
+        header: &Header,
+        flow: &Flow,
+        netif: u8,
+        mtu: u16,
+        now: u32,
+    ) -> Verdict {
         if is_martian(flow.src) {
             return Verdict::Drop(DropReason::Martian);
+        }
+        // Answered here about the packet as it arrived, so the error reaches the inside sender;
+        // translated and left to lwIP, it would go from the router to itself (or, at TTL 0,
+        // be forwarded with 255).
+        if header.ttl <= 1 {
+            return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
         let sender_slot = match self.outbound_session(flow, netif, now) {
             Ok((slot, _)) => slot,
@@ -43,6 +57,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Some(receiver) = self.touch(&seen, slot, Direction::Inbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
+        self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
         rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
         rewrite::endpoint(packet, Side::Destination, receiver.inside, receiver.in_port);
         self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
@@ -78,6 +93,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         if !flow::icmp_error_checksums_ok(packet) {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
+        }
+        if header.ttl <= 1 {
+            return Verdict::Drop(DropReason::TtlExpired);
         }
         rewrite::address(packet, Side::Source, header.dst);
         rewrite::address(packet, Side::Destination, sender.inside);

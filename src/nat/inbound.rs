@@ -5,8 +5,16 @@ use super::*;
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
-    /// forward, otherwise left to lwIP (the router's own services).
-    pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, in_netif: u8, netif: u8, now: u32) -> Verdict {
+    /// forward, otherwise left to lwIP (the router's own services). `mtu` is `netif`'s (0 = unknown).
+    pub(super) fn inbound(
+        &mut self,
+        packet: &mut [u8],
+        header: &Header,
+        in_netif: u8,
+        netif: u8,
+        mtu: u16,
+        now: u32,
+    ) -> Verdict {
         if header.fragment {
             // Which mapping a non-first fragment belongs to is unknowable, so every fragment
             // that could belong to one is reassembled; the router's own datagrams then come
@@ -15,9 +23,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         match flow::parse(packet, Side::Destination) {
             Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
-                self.hairpin(packet, header, &flow, netif, now)
+                self.hairpin(packet, header, &flow, netif, mtu, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, in_netif, netif, now),
+            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, in_netif, netif, mtu, now),
             Ok(Message::IcmpError)
                 if in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound =>
             {
@@ -35,6 +43,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         flow: &Flow,
         in_netif: u8,
         netif: u8,
+        mtu: u16,
         now: u32,
     ) -> Verdict {
         if flow.protocol == Protocol::Icmp && flow.creates {
@@ -52,12 +61,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if is_martian(flow.src) {
             return Verdict::Drop(DropReason::Martian);
         }
+        // ICMP queries included: RFC 1812 4.3.2.7 only spares ICMP errors, which go elsewhere.
         if header.ttl <= 1 {
-            return match flow.protocol {
-                // No ICMP error about an ICMP message (RFC 1812 4.3.2.7).
-                Protocol::Icmp => Verdict::Drop(DropReason::TtlExpired),
-                _ => Verdict::SendIcmp(IcmpRequest::TimeExceeded),
-            };
+            return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
         let slot = match self.admitted_slot(flow.protocol, admission, now) {
             Ok(slot) => slot,
@@ -66,8 +72,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Some(session) = self.touch(flow, slot, Direction::Inbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
-        let mtu = self.link_mtus.get(netif);
-        self.clamp_mss(packet, flow, mtu);
+        self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
         rewrite::endpoint(packet, Side::Destination, session.inside, session.in_port);
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
         Verdict::Translated
@@ -136,6 +141,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> Result<Slot, DropReason> {
         match admission {
             Admission::Session(slot) => Ok(slot),
+            Admission::New(session) if self.inside_flow_taken(protocol, &session, now) => Err(DropReason::Filtered),
             Admission::New(session) => self.create(protocol, session, now),
         }
     }

@@ -30,8 +30,9 @@ pub use services::PortCheck;
 /// Where lwIP would send the packet, as the caller (the lwIP shim) worked it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
-    /// Addressed to the router itself; `netif` owns the destination address.
-    Local { netif: u8 },
+    /// Addressed to the router itself; `netif` owns the destination address and has MTU `mtu`
+    /// (0 = unknown: inbound SYNs are then clamped to an MTU learned from outbound traffic).
+    Local { netif: u8, mtu: u16 },
     /// To be forwarded out of `out_netif`, whose address is `out_addr` and MTU `out_mtu`
     /// (0 = unknown, no DF check).
     Forward { out_netif: u8, out_addr: u32, out_mtu: u16 },
@@ -331,7 +332,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::Malformed);
         };
         match ctx.route {
-            Route::Local { netif } => self.inbound(packet, &header, ctx.in_netif, netif, now),
+            Route::Local { netif, mtu } => self.inbound(packet, &header, ctx.in_netif, netif, mtu, now),
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 if is_martian(header.src) {
                     return Verdict::Drop(DropReason::Martian);

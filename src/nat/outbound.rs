@@ -31,6 +31,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             };
         }
         if header.dont_frag && mtu != 0 && header.total_len > usize::from(mtu) {
+            // Never an ICMP error about an ICMP error (RFC 1812 4.3.2.7), nor lwIP's after
+            // translation, which would quote the router's own address back to itself.
+            if flow::may_be_icmp_error(packet) {
+                return Verdict::Drop(DropReason::IcmpErrorTooBig);
+            }
             return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });
         }
         if header.fragment {
@@ -39,7 +44,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         match flow::parse(packet, Side::Source) {
             Err(reason) => Verdict::Drop(reason),
             Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
-            Ok(Message::IcmpError) => self.icmp_error_outbound(packet, netif, addr, now),
+            Ok(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
             Ok(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
         }
     }
@@ -118,13 +123,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         })
     }
 
-    /// An ICMP error from inside about a datagram that came in through a mapping.
-    pub(super) fn icmp_error_outbound(&mut self, packet: &mut [u8], netif: u8, addr: u32, now: u32) -> Verdict {
+    /// An ICMP error from inside about a datagram that came in through a mapping, sent back to
+    /// the datagram's source (to anyone else it would give away the mapping's external port).
+    pub(super) fn icmp_error_outbound(
+        &mut self,
+        packet: &mut [u8],
+        header: &Header,
+        netif: u8,
+        addr: u32,
+        now: u32,
+    ) -> Verdict {
         // The quoted datagram travelled outside → inside: its destination is the inside end.
         let quoted = match flow::parse_icmp_error(packet, Side::Destination) {
             Ok(quoted) => quoted,
             Err(reason) => return Verdict::Drop(reason),
         };
+        if quoted.src != header.dst {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
+        }
         let table = self.tables.get(quoted.protocol);
         let found = table.find_outbound(netif, quoted.dst, quoted.dst_port, quoted.src, quoted.src_port);
         let Some(slot) = found.filter(|&slot| self.is_live(quoted.protocol, slot, now)) else {

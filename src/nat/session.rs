@@ -27,6 +27,26 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
+    /// The MTU inbound SYNs on `netif` are clamped to: the route's (`mtu`) when known, else
+    /// one learned from outbound traffic.
+    pub(super) fn local_mtu(&self, netif: u8, mtu: u16) -> u16 {
+        if mtu != 0 {
+            mtu
+        } else {
+            self.link_mtus.get(netif)
+        }
+    }
+
+    /// True when a live session already joins the inside endpoint of `session` to its remote
+    /// endpoint (through another external port): a second one, opened from outside through
+    /// another port forward, would move the inside host's flow to that port.
+    pub(super) fn inside_flow_taken(&mut self, protocol: Protocol, session: &Session, now: u32) -> bool {
+        let table = self.tables.get(protocol);
+        let found =
+            table.find_outbound(session.netif, session.inside, session.in_port, session.remote, session.remote_port);
+        found.is_some_and(|slot| self.is_live(protocol, slot, now))
+    }
+
     /// Stores a new session if the table and the host's quota allow. Expired sessions are
     /// reclaimed first; a live one is never evicted (RFC 6888 REQ-11 spirit).
     ///

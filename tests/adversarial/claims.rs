@@ -65,7 +65,7 @@ fn uplink(n: u8) -> (Context, Context, [u8; 4]) {
         in_netif: LAN,
         route: Route::Forward { out_netif: n, out_addr: addr(ext), out_mtu: 1400 + n as u16 },
     };
-    let back = Context { in_netif: n, route: Route::Local { netif: n } };
+    let back = Context { in_netif: n, route: Route::Local { netif: n, mtu: 0 } };
     (out, back, ext)
 }
 

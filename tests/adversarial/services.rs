@@ -189,10 +189,10 @@ fn syn_from_the_lan_to_the_router_is_left_to_lwip() {
     // Only the outside of a rule gets the silent drop; the LAN side keeps lwIP's RST.
     let mut nat = nat_asking(Config::DEFAULT);
     let lan_addr = [192, 168, 1, 1];
-    let to_router = Context { in_netif: LAN, route: Route::Local { netif: LAN } };
+    let to_router = Context { in_netif: LAN, route: Route::Local { netif: LAN, mtu: 1500 } };
     let mut syn = tcp(HOST_A, 40000, lan_addr, 5555, SYN);
     assert_eq!(nat.process(&mut syn, &to_router, 1000), Verdict::Pass);
-    let to_wan_addr = Context { in_netif: LAN, route: Route::Local { netif: WAN } };
+    let to_wan_addr = Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu: 1500 } };
     let mut syn = tcp(HOST_A, 40000, WAN_ADDR, 5555, SYN);
     assert_eq!(nat.process(&mut syn, &to_wan_addr, 1000), Verdict::Pass);
 }

@@ -5,7 +5,7 @@
 use etherparse::{
     Icmpv4Header, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement, UdpHeader,
 };
-use lwip_snat::{Config, Context, Nat, Route, Rule};
+use lwip_snat::{Config, Context, Nat, Route, Rule, Verdict};
 
 pub const LAN: u8 = 1;
 pub const WAN: u8 = 2;
@@ -45,9 +45,10 @@ pub fn outbound() -> Context {
     Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 1500 } }
 }
 
-/// Arrived on the WAN, addressed to the WAN address.
+/// Arrived on the WAN, addressed to the WAN address (MTU not given: the NAT relies on what it
+/// learned from outbound traffic).
 pub fn inbound() -> Context {
-    Context { in_netif: WAN, route: Route::Local { netif: WAN } }
+    Context { in_netif: WAN, route: Route::Local { netif: WAN, mtu: 0 } }
 }
 
 pub fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
@@ -92,6 +93,19 @@ pub fn icmp_error(src: [u8; 4], dst: [u8; 4], icmp_type: u8, code: u8, quoted: &
     let quote = &quoted[..quote_len.min(quoted.len())];
     PacketBuilder::ipv4(src, dst, 64).icmpv4_raw(icmp_type, code, [0; 4]).write(&mut v, quote).unwrap();
     v
+}
+
+/// Runs one packet through `nat`: a translated one must verify from scratch (every checksum),
+/// any other must come back untouched.
+pub fn run(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> (Verdict, Vec<u8>) {
+    let mut copy = p.to_vec();
+    let v = nat.process(&mut copy, &ctx, now);
+    if v == Verdict::Translated {
+        assert_checksums(&copy);
+    } else {
+        assert_eq!(copy, p, "a packet that is not translated is not modified");
+    }
+    (v, copy)
 }
 
 /// Recomputes the IPv4 header checksum of a packet after a test edited it by hand.

@@ -1,0 +1,355 @@
+//! No wrong bytes, no private address on the WAN, and an MSS option that cannot be turned
+//! against the router: TTL at the hairpin, one session per inside 4-tuple, no ICMP error about
+//! an ICMP error, ICMP replies matched by kind, ICMP errors only toward the quoted remote,
+//! quoted checksums whatever the quoted length claims, every MSS option clamped from the first
+//! SYN, and what happens to the IP ID.
+
+use crate::common::nat as common_nat;
+use crate::common::*;
+use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+use lwip_snat::{Context, DropReason, IcmpRequest, Portmap, Protocol, Route, Verdict};
+
+const HOST_B_ADDR: u32 = 0xC0A8_010B;
+const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: HOST_B_ADDR, in_port: 80 };
+const WEB_AGAIN: Portmap = Portmap { ext_port: 8081, ..WEB };
+
+/// From a LAN host to the router's external address (hairpin), the WAN's MTU given.
+fn lan_to_wan_address(mtu: u16) -> Context {
+    Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu } }
+}
+
+/// Arrived on the WAN for the WAN address, the WAN's MTU given (as the lwIP shim gives it).
+fn from_wan(mtu: u16) -> Context {
+    Context { in_netif: WAN, route: Route::Local { netif: WAN, mtu } }
+}
+
+fn lan_to_wan(mtu: u16) -> Context {
+    Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: mtu } }
+}
+
+fn syn_with_options(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    ack: bool,
+    opts: &[TcpOptionElement],
+) -> Vec<u8> {
+    let mut h = TcpHeader::new(sport, dport, 1, 64240);
+    h.syn = true;
+    h.ack = ack;
+    h.set_options(opts).unwrap();
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
+    v
+}
+
+fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
+    syn_with_options(src, sport, dst, dport, ack, &[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)])
+}
+
+/// Every MSS option of a TCP segment, in order.
+fn mss_options(p: &[u8]) -> Vec<u16> {
+    let (_, rest) = etherparse::Ipv4Header::from_slice(p).unwrap();
+    let (h, _) = TcpHeader::from_slice(rest).unwrap();
+    h.options_iterator()
+        .filter_map(|o| match o {
+            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An ICMP query of `kind` (13 timestamp, 14 timestamp reply, ...) with a 12-byte body.
+fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, id: u16, seq: u16) -> Vec<u8> {
+    let [i0, i1] = id.to_be_bytes();
+    let [s0, s1] = seq.to_be_bytes();
+    let mut v = Vec::new();
+    PacketBuilder::ipv4(src, dst, 64).icmpv4_raw(kind, 0, [i0, i1, s0, s1]).write(&mut v, &[0; 12]).unwrap();
+    v
+}
+
+fn ip_ident(p: &[u8]) -> u16 {
+    u16::from_be_bytes([p[4], p[5]])
+}
+
+// ---------------------------------------------------------------- TTL at the hairpin
+
+#[test]
+fn hairpinned_packet_with_ttl_1_or_0_gets_time_exceeded_to_its_inside_sender() {
+    for ttl in [1, 0] {
+        let mut nat = nat();
+        nat.add_portmap(WEB).unwrap();
+        let mut syn = tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN);
+        set_ttl(&mut syn, ttl);
+        // Answered about the packet as it arrived, so the error goes to A, not to the router.
+        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &syn, 0);
+        assert_eq!(v, Verdict::SendIcmp(IcmpRequest::TimeExceeded), "TTL {ttl}");
+        assert_eq!(nat.sessions_in_use(Protocol::Tcp), 0, "TTL {ttl}: no session for a packet that dies here");
+        assert_eq!(nat.stats().hairpinned, 0);
+    }
+    // One hop more and it is hairpinned.
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    let mut syn = tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN);
+    set_ttl(&mut syn, 2);
+    assert_eq!(run(&mut nat, lan_to_wan_address(1500), &syn, 0).0, Verdict::Translated);
+}
+
+#[test]
+fn hairpinned_icmp_error_with_ttl_1_or_0_is_dropped_not_forwarded() {
+    let map = Portmap { protocol: Protocol::Udp, ..WEB };
+    for ttl in [1, 0] {
+        let mut nat = nat();
+        nat.add_portmap(map).unwrap();
+        let (v, there) = run(&mut nat, lan_to_wan_address(1500), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"x"), 0);
+        assert_eq!(v, Verdict::Translated);
+        let mut err = icmp_error(HOST_B, WAN_ADDR, 3, 3, &there, there.len());
+        set_ttl(&mut err, ttl);
+        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &err, 1);
+        assert_eq!(v, Verdict::Drop(DropReason::TtlExpired), "TTL {ttl}: no ICMP error about an ICMP error");
+    }
+}
+
+// ---------------------------------------------------------------- one session per inside 4-tuple
+
+#[test]
+fn second_port_forward_to_the_same_inside_endpoint_cannot_take_over_a_connection() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    nat.add_portmap(WEB_AGAIN).unwrap();
+    assert_eq!(run(&mut nat, inbound(), &tcp(SERVER, 5555, WAN_ADDR, 8080, SYN), 0).0, Verdict::Translated);
+    let (_, synack) = run(&mut nat, outbound(), &tcp(HOST_B, 80, SERVER, 5555, SYN | ACK), 1);
+    assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
+    assert_eq!(run(&mut nat, inbound(), &tcp(SERVER, 5555, WAN_ADDR, 8080, ACK), 2).0, Verdict::Translated);
+
+    // The same remote endpoint (or anyone spoofing it) opens through the other forward.
+    let (v, _) = run(&mut nat, inbound(), &tcp(SERVER, 5555, WAN_ADDR, 8081, SYN), 3);
+    assert_eq!(v, Verdict::Drop(DropReason::Filtered));
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 1, "one session per inside 4-tuple");
+    let (_, data) = run(&mut nat, outbound(), &tcp_data(HOST_B, 80, SERVER, 5555, ACK, b"still here"), 4);
+    assert_eq!(sport(&data), 8080, "the connection stays on its external port");
+}
+
+#[test]
+fn second_udp_forward_to_the_same_inside_endpoint_does_not_move_its_replies() {
+    let dns = Portmap { protocol: Protocol::Udp, ext_port: 5353, in_port: 53, ..WEB };
+    let mut nat = nat();
+    nat.add_portmap(dns).unwrap();
+    nat.add_portmap(Portmap { ext_port: 5354, ..dns }).unwrap();
+    assert_eq!(run(&mut nat, inbound(), &udp(SERVER, 7000, WAN_ADDR, 5353, b"q"), 0).0, Verdict::Translated);
+    let (v, _) = run(&mut nat, inbound(), &udp(SERVER, 7000, WAN_ADDR, 5354, b"q"), 1);
+    assert_eq!(v, Verdict::Drop(DropReason::Filtered));
+    let (_, answer) = run(&mut nat, outbound(), &udp(HOST_B, 53, SERVER, 7000, b"a"), 2);
+    assert_eq!(sport(&answer), 5353);
+}
+
+// ---------------------------------------------------------------- no ICMP error about an ICMP error
+
+#[test]
+fn dont_fragment_icmp_error_too_big_for_the_uplink_is_dropped_not_answered() {
+    let mut nat = nat();
+    let (_, out) = run(&mut nat, lan_to_wan(576), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let (_, reply) = run(&mut nat, inbound(), &udp(SERVER, 53, WAN_ADDR, sport(&out), &[7; 1000]), 1);
+    let mut err = icmp_error(HOST_A, SERVER, 3, 3, &reply, reply.len());
+    set_df(&mut err);
+    assert!(err.len() > 576);
+    let (v, _) = run(&mut nat, lan_to_wan(576), &err, 2);
+    assert_eq!(v, Verdict::Drop(DropReason::IcmpErrorTooBig));
+    assert_eq!(nat.stats().icmp_requested, 0);
+    // A query is no error: it still gets Fragmentation Needed.
+    let mut ping = Vec::new();
+    PacketBuilder::ipv4(HOST_A, SERVER, 64).icmpv4_echo_request(1, 1).write(&mut ping, &[0; 1000]).unwrap();
+    set_df(&mut ping);
+    let (v, _) = run(&mut nat, lan_to_wan(576), &ping, 3);
+    assert_eq!(v, Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu: 576 }));
+}
+
+#[test]
+fn inbound_echo_reply_with_ttl_1_or_0_gets_time_exceeded_like_outbound_queries() {
+    let mut nat = nat();
+    let mut ping = echo_request(HOST_A, SERVER, 0x1234, 1);
+    set_ttl(&mut ping, 1);
+    assert_eq!(run(&mut nat, outbound(), &ping, 0).0, Verdict::SendIcmp(IcmpRequest::TimeExceeded));
+    let (_, out) = run(&mut nat, outbound(), &echo_request(HOST_A, SERVER, 0x1234, 2), 1);
+    for ttl in [1, 0] {
+        let mut pong = echo_reply(SERVER, WAN_ADDR, icmp_ident(&out), 2);
+        set_ttl(&mut pong, ttl);
+        assert_eq!(run(&mut nat, inbound(), &pong, 2).0, Verdict::SendIcmp(IcmpRequest::TimeExceeded), "TTL {ttl}");
+    }
+    // An ICMP error at TTL 1 gets none (RFC 1812 4.3.2.7).
+    let mut err = icmp_error(SERVER, WAN_ADDR, 11, 0, &out, out.len());
+    set_ttl(&mut err, 1);
+    assert_eq!(run(&mut nat, inbound(), &err, 3).0, Verdict::Drop(DropReason::TtlExpired));
+}
+
+// ---------------------------------------------------------------- ICMP replies matched by kind
+
+#[test]
+fn timestamp_reply_does_not_ride_an_echo_session() {
+    let mut nat = nat();
+    let (_, out) = run(&mut nat, outbound(), &echo_request(HOST_A, SERVER, 0x1234, 1), 0);
+    let ident = icmp_ident(&out);
+    let (v, _) = run(&mut nat, inbound(), &icmp_query(SERVER, WAN_ADDR, 14, ident, 1), 1);
+    assert_ne!(v, Verdict::Translated, "a timestamp reply answers no echo request");
+    let (v, pong) = run(&mut nat, inbound(), &echo_reply(SERVER, WAN_ADDR, ident, 1), 2);
+    assert_eq!((v, dst(&pong), icmp_ident(&pong)), (Verdict::Translated, HOST_A, 0x1234));
+
+    // A timestamp exchange of its own is translated both ways.
+    let (v, ts) = run(&mut nat, outbound(), &icmp_query(HOST_A, SERVER, 13, 0x1234, 1), 3);
+    assert_eq!(v, Verdict::Translated);
+    let (v, back) = run(&mut nat, inbound(), &icmp_query(SERVER, WAN_ADDR, 14, icmp_ident(&ts), 1), 4);
+    assert_eq!((v, dst(&back), icmp_ident(&back)), (Verdict::Translated, HOST_A, 0x1234));
+    // …and an echo reply does not ride it once the echo session is gone.
+    nat.remove_host(addr(HOST_A));
+    let (_, ts) = run(&mut nat, outbound(), &icmp_query(HOST_A, SERVER, 13, 0x1234, 1), 5);
+    let (v, _) = run(&mut nat, inbound(), &echo_reply(SERVER, WAN_ADDR, icmp_ident(&ts), 1), 6);
+    assert_ne!(v, Verdict::Translated);
+}
+
+#[test]
+fn icmp_errors_about_echo_requests_still_reach_the_inside_host() {
+    let mut nat = nat();
+    let (_, out) = run(&mut nat, outbound(), &echo_request(HOST_A, SERVER, 0x1234, 1), 0);
+    let (v, err) = run(&mut nat, inbound(), &icmp_error(SERVER, WAN_ADDR, 11, 0, &out, out.len()), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((dst(&err), src(quoted(&err)), icmp_ident(quoted(&err))), (HOST_A, HOST_A, 0x1234));
+}
+
+// ---------------------------------------------------------------- inside ICMP errors
+
+#[test]
+fn inside_icmp_error_is_translated_only_toward_the_remote_of_the_quoted_flow() {
+    let mut nat = nat();
+    let (_, out) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let (_, reply) = run(&mut nat, inbound(), &udp(SERVER, 53, WAN_ADDR, sport(&out), b"a"), 1);
+    // Aimed at a third party, it would tell it the flow's external port.
+    let (v, _) = run(&mut nat, outbound(), &icmp_error(HOST_A, SERVER2, 3, 3, &reply, reply.len()), 2);
+    assert_eq!(v, Verdict::Drop(DropReason::IcmpNoMapping));
+    let (v, err) = run(&mut nat, outbound(), &icmp_error(HOST_A, SERVER, 3, 3, &reply, reply.len()), 3);
+    assert_eq!((v, src(&err), dst(&err)), (Verdict::Translated, WAN_ADDR, SERVER));
+}
+
+// ---------------------------------------------------------------- quoted checksums
+
+#[test]
+fn quoted_transport_checksum_is_right_whatever_the_quoted_total_length_claims() {
+    let sent = udp(HOST_A, 5000, SERVER, 53, b"a query of some length");
+    for claimed in [28u16, 40, 1000] {
+        let mut nat = nat();
+        let (_, out) = run(&mut nat, outbound(), &sent, 0);
+        // A remote quotes the datagram whole, but with a total length that lies.
+        let mut lying = out.clone();
+        lying[2..4].copy_from_slice(&claimed.to_be_bytes());
+        refill_ip_checksum(&mut lying);
+        let mut err = icmp_error(SERVER, WAN_ADDR, 3, 3, &lying, lying.len());
+        let v = nat.process(&mut err, &inbound(), 1);
+        assert_eq!(v, Verdict::Translated, "claimed {claimed}");
+        // (The oracle would believe the lie: the outer checksums are checked here.)
+        assert_outer_checksums(&err);
+        // What A gets back quotes exactly what A sent, with the same lie (UDP checksum included).
+        let mut expected = sent.clone();
+        expected[2..4].copy_from_slice(&claimed.to_be_bytes());
+        refill_ip_checksum(&mut expected);
+        assert_eq!(quoted(&err), &expected[..], "claimed {claimed}");
+    }
+}
+
+/// The IP header and ICMP checksums of an ICMP error, recomputed from scratch.
+fn assert_outer_checksums(p: &[u8]) {
+    let (ip, rest) = etherparse::Ipv4Header::from_slice(p).unwrap();
+    assert_eq!(ip.header_checksum, ip.calc_header_checksum());
+    let (icmp, data) = etherparse::Icmpv4Header::from_slice(rest).unwrap();
+    assert_eq!(icmp.checksum, icmp.icmp_type.calc_checksum(data));
+}
+
+// ---------------------------------------------------------------- MSS clamping
+
+#[test]
+fn every_mss_option_of_a_syn_is_clamped() {
+    use TcpOptionElement::{MaximumSegmentSize as Mss, Noop};
+    let mut nat = nat();
+    // Stacks take the last MSS option: one extra must not defeat the clamp.
+    let syn = syn_with_options(HOST_A, 40000, SERVER, 443, false, &[Mss(1460), Noop, Noop, Mss(9000)]);
+    let (v, out) = run(&mut nat, lan_to_wan(1492), &syn, 0);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(mss_options(&out), [1452, 1452]);
+    // Inbound too, a small one kept as it is.
+    let synack = syn_with_options(SERVER, 443, WAN_ADDR, sport(&out), true, &[Mss(1200), Noop, Noop, Mss(65535)]);
+    let (v, back) = run(&mut nat, from_wan(1492), &synack, 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(mss_options(&back), [1200, 1452]);
+    assert_eq!(nat.stats().mss_clamped, 2);
+}
+
+#[test]
+fn port_forwarded_syn_is_clamped_to_the_wan_mtu_from_the_first_packet_after_boot() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    let (v, syn) = run(&mut nat, from_wan(1492), &syn_with_mss(SERVER, 5555, WAN_ADDR, 8080, false, 1460), 0);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(mss_options(&syn), [1452]);
+}
+
+#[test]
+fn hairpinned_syn_is_clamped_like_any_translated_syn() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    let (v, syn) =
+        run(&mut nat, lan_to_wan_address(1492), &syn_with_mss(HOST_A, 40000, WAN_ADDR, 8080, false, 1460), 0);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(mss_options(&syn), [1452]);
+    assert_eq!(nat.stats().mss_clamped, 1);
+}
+
+/// A SYN out of `uplink` (MTU `mtu`) and the MSS of the SYN-ACK that comes back on it, the
+/// uplink's MTU given in the SYN-ACK's route or not (0).
+fn synack_mss(nat: &mut TestNat, uplink: u8, mtu: u16, route_mtu: u16) -> u16 {
+    let out = Route::Forward { out_netif: uplink, out_addr: addr(WAN_ADDR), out_mtu: mtu };
+    let syn = syn_with_mss(HOST_A, 40000, SERVER, 443, false, 1460);
+    let (_, syn) = run(nat, Context { in_netif: LAN, route: out }, &syn, 0);
+    assert_eq!(mss_options(&syn), [mtu - 40]);
+    let synack = syn_with_mss(SERVER, 443, WAN_ADDR, sport(&syn), true, 1460);
+    let back = Context { in_netif: uplink, route: Route::Local { netif: uplink, mtu: route_mtu } };
+    let (v, synack) = run(nat, back, &synack, 1);
+    assert_eq!(v, Verdict::Translated);
+    mss_options(&synack)[0]
+}
+
+#[test]
+fn syn_acks_on_more_uplinks_than_the_nat_remembers_are_clamped_with_the_route_mtu() {
+    // Six uplinks (netifs 2..=7), each with its own MTU.
+    let uplinks = || (2u8..=7).map(|uplink| (uplink, 1400 + u16::from(uplink)));
+    let mut nat = nat();
+    for (uplink, mtu) in uplinks() {
+        assert_eq!(synack_mss(&mut nat, uplink, mtu, mtu), mtu - 40, "uplink {uplink}, its MTU given");
+    }
+    // A caller that gives no MTU for local routes relies on the MTUs the NAT learned from
+    // outbound SYNs, of the uplinks that opened connections most recently: a SYN-ACK that
+    // follows its SYN is clamped on every uplink (the limit is in tests/adversarial/claims.rs).
+    let mut learning = common_nat();
+    let clamped: Vec<bool> =
+        uplinks().map(|(uplink, mtu)| synack_mss(&mut learning, uplink, mtu, 0) == mtu - 40).collect();
+    assert_eq!(clamped, [true; 6]);
+}
+
+// ---------------------------------------------------------------- IP ID
+
+#[test]
+fn ip_id_is_kept_so_non_atomic_datagrams_of_two_hosts_to_one_server_may_share_an_id() {
+    let mut nat = nat();
+    let non_atomic = |mut p: Vec<u8>| {
+        p[6] &= !0x40;
+        with_ident(p, 0x4242)
+    };
+    let from_a = non_atomic(udp(HOST_A, 5000, SERVER, 53, b"a"));
+    let from_b = non_atomic(udp(HOST_B, 5000, SERVER, 53, b"b"));
+    let (_, a) = run(&mut nat, outbound(), &from_a, 0);
+    let (_, b) = run(&mut nat, outbound(), &from_b, 0);
+    // Both non-atomic (DF clear), same source, destination, protocol and ID after translation:
+    // if a later hop fragments both, the server can mix their fragments up (RFC 6864 §4). The
+    // NAT does not rewrite the ID; senders and paths that fragment must avoid this.
+    assert_eq!(a[6] & 0x40, 0, "DF clear");
+    assert_eq!((src(&a), dst(&a), a[9], ip_ident(&a)), (src(&b), dst(&b), b[9], ip_ident(&b)));
+    assert_ne!(sport(&a), sport(&b));
+}
