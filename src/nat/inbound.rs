@@ -3,18 +3,22 @@
 
 use super::*;
 
+/// Where a packet for one of the router's addresses arrived and whose address it is.
+#[derive(Clone, Copy)]
+pub(super) struct Arrival {
+    /// The netif it came in on.
+    pub(super) in_netif: u8,
+    /// The netif whose address it is addressed to (the external address of its mappings).
+    pub(super) netif: u8,
+    /// That netif's MTU (0 = unknown).
+    pub(super) mtu: u16,
+}
+
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
-    /// forward, otherwise left to lwIP (the router's own services). `mtu` is `netif`'s (0 = unknown).
-    pub(super) fn inbound(
-        &mut self,
-        packet: &mut [u8],
-        header: &Header,
-        in_netif: u8,
-        netif: u8,
-        mtu: u16,
-        now: u32,
-    ) -> Verdict {
+    /// forward, otherwise left to lwIP (the router's own services).
+    pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, arrival: Arrival, now: u32) -> Verdict {
+        let Arrival { in_netif, netif, mtu } = arrival;
         if header.fragment {
             // Which mapping a non-first fragment belongs to is unknowable, so every fragment
             // that could belong to one is reassembled; the router's own datagrams then come
@@ -25,7 +29,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
                 self.hairpin(packet, header, &flow, netif, mtu, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, in_netif, netif, mtu, now),
+            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, arrival, now),
             Ok(Message::IcmpError)
                 if in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound =>
             {
@@ -41,11 +45,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         packet: &mut [u8],
         header: &Header,
         flow: &Flow,
-        in_netif: u8,
-        netif: u8,
-        mtu: u16,
+        arrival: Arrival,
         now: u32,
     ) -> Verdict {
+        let Arrival { in_netif, netif, mtu } = arrival;
         if flow.protocol == Protocol::Icmp && flow.creates {
             // An echo request to the router's address: lwIP answers it.
             return Verdict::Pass;

@@ -332,7 +332,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::Malformed);
         };
         match ctx.route {
-            Route::Local { netif, mtu } => self.inbound(packet, &header, ctx.in_netif, netif, mtu, now),
+            Route::Local { netif, mtu } => {
+                self.inbound(packet, &header, inbound::Arrival { in_netif: ctx.in_netif, netif, mtu }, now)
+            }
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 if is_martian(header.src) {
                     return Verdict::Drop(DropReason::Martian);
