@@ -209,3 +209,14 @@ fn lan_host_reaching_the_routers_listener_through_the_external_address_is_not_ha
     assert_eq!(nat.process(&mut syn, &to_wan_addr, 1000), Verdict::Pass);
     assert_eq!(nat.stats().hairpinned, 0);
 }
+
+#[test]
+fn port_check_is_kept_across_reset_and_removed_by_none() {
+    let mut nat = nat_asking(Config::DEFAULT);
+    router_binds(Protocol::Udp, 68);
+    nat.reset(Config::DEFAULT, [7, 7]).unwrap();
+    nat.add_rule(lwip_snat::Rule::Source(LAN)).unwrap();
+    assert_ne!(sport(&out(&mut nat, udp(HOST_A, 68, SERVER, 67, b"d"))), 68, "still asked after reset");
+    nat.set_port_check(None);
+    assert_eq!(sport(&out(&mut nat, udp(HOST_B, 68, SERVER, 67, b"d"))), 68, "no longer asked");
+}
