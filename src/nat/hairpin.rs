@@ -47,6 +47,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let seen = Flow { src: header.dst, src_port: sender.ext_port, ..*flow };
         let admission = match self.admit_inbound(&seen, netif, now) {
             Ok(Some(admission)) => admission,
+            // The router's own endpoint on a port an older mapping holds: lwIP serves it.
+            Ok(None) if self.router_holds(flow.protocol, netif, flow.dst_port) => return Verdict::Pass,
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
             Err(verdict) => return verdict,
         };

@@ -208,8 +208,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let held_by_other = self.tables.get(map.protocol).iter().any(|(_, s)| {
             s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
         });
-        let held_by_router = self.router_holds(map.protocol, map.netif, map.ext_port);
-        if map.protocol != Protocol::Icmp && (held_by_other || held_by_router) {
+        if map.protocol != Protocol::Icmp && (held_by_other || self.router_holds(map.protocol, map.netif, map.ext_port))
+        {
             return Err(PortmapError::Conflict);
         }
         self.portmaps.add(map)

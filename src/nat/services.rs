@@ -1,8 +1,8 @@
 //! The router's own services: lwIP's pcbs on the external address are never shadowed by
 //! NAT mappings. The core cannot see lwIP's pcb lists, so it asks a [`PortCheck`] the caller
 //! registers (the lwIP shim answers from `udp_pcbs` and the TCP pcb lists). Asked only where
-//! a mapping or session is about to be created and on the unmapped path, never per packet of
-//! an established flow.
+//! a mapping or session is about to be created and on the unmapped and filtered inbound paths,
+//! never per packet of an established flow.
 
 use super::*;
 
@@ -20,9 +20,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub fn set_port_check(&mut self, check: Option<PortCheck>) {
         self.port_check = check;
     }
-}
 
-impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// True when the registered check says the router's own endpoint holds `port`.
     pub(super) fn router_holds(&self, protocol: Protocol, netif: u8, port: u16) -> bool {
         self.port_check.is_some_and(|check| check(protocol, netif, port))

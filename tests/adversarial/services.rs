@@ -196,3 +196,27 @@ fn syn_from_the_lan_to_the_router_is_left_to_lwip() {
     let mut syn = tcp(HOST_A, 40000, WAN_ADDR, 5555, SYN);
     assert_eq!(nat.process(&mut syn, &to_wan_addr, 1000), Verdict::Pass);
 }
+
+#[test]
+fn lan_host_reaching_the_routers_listener_through_the_external_address_is_not_hairpinned_away() {
+    // HOST_A's mapping took 9000 before the router listened there; HOST_B then connects to the
+    // external address's 9000: the router's listener answers, not HOST_A, and nothing is lost.
+    let mut nat = nat_asking(endpoint_independent());
+    assert_eq!(sport(&out(&mut nat, tcp(HOST_A, 9000, SERVER, 80, SYN))), 9000);
+    router_binds(Protocol::Tcp, 9000);
+    let to_wan_addr = Context { in_netif: LAN, route: Route::Local { netif: WAN } };
+    let mut syn = tcp(HOST_B, 40000, WAN_ADDR, 9000, SYN);
+    assert_eq!(nat.process(&mut syn, &to_wan_addr, 1000), Verdict::Pass);
+    assert_eq!(nat.stats().hairpinned, 0);
+}
+
+#[test]
+fn port_check_is_kept_across_reset_and_removed_by_none() {
+    let mut nat = nat_asking(Config::DEFAULT);
+    router_binds(Protocol::Udp, 68);
+    nat.reset(Config::DEFAULT, [7, 7]).unwrap();
+    nat.add_rule(lwip_snat::Rule::Source(LAN)).unwrap();
+    assert_ne!(sport(&out(&mut nat, udp(HOST_A, 68, SERVER, 67, b"d"))), 68, "still asked after reset");
+    nat.set_port_check(None);
+    assert_eq!(sport(&out(&mut nat, udp(HOST_B, 68, SERVER, 67, b"d"))), 68, "no longer asked");
+}

@@ -555,6 +555,51 @@ test_shim_start(void)
   CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.translated_out == 0);
 }
 
+/* The port check: the router holds UDP 5000 on the WAN; tries to re-enter the NAT. */
+static int check_calls;
+static lwip_snat_err_t check_reentry;
+
+static int
+router_holds_5000(uint8_t proto, uint8_t netif_idx, uint16_t port)
+{
+  check_calls++;
+  check_reentry = lwip_snat_flush();
+  return (proto == LWIP_SNAT_PROTO_UDP) && (netif_idx == WAN) && (port == 5000);
+}
+
+/* External source port of 192.168.1.10:5000 -> 203.0.113.5:53 after a flush, or 0. */
+static uint16_t
+udp_5000_leaves_from(void)
+{
+  struct lwip_snat_verdict v;
+  uint8_t pkt[64];
+  size_t len = make_udp(pkt);
+  if ((lwip_snat_flush() != LWIP_SNAT_OK) || (lwip_snat_process(pkt, len, &forward_ctx, 0, &v) != LWIP_SNAT_OK)
+      || (v.action != LWIP_SNAT_TRANSLATED)) {
+    return 0;
+  }
+  return get16(pkt + 20);
+}
+
+static void
+test_port_check(void)
+{
+  struct lwip_snat_rule rule = { LWIP_SNAT_RULE_OUTBOUND, 0, WAN };
+  uint16_t port;
+
+  /* registered before init, kept across it */
+  CHECK(lwip_snat_set_port_check(router_holds_5000) == LWIP_SNAT_OK);
+  CHECK(lwip_snat_init(NULL) == LWIP_SNAT_OK);
+  CHECK(lwip_snat_rule_add(&rule) == LWIP_SNAT_OK);
+  port = udp_5000_leaves_from();
+  CHECK(port != 0 && port != 5000);
+  CHECK(check_calls > 0);
+  CHECK(check_reentry == LWIP_SNAT_ERR_BUSY);
+  /* NULL removes it: the port is preserved again */
+  CHECK(lwip_snat_set_port_check(NULL) == LWIP_SNAT_OK);
+  CHECK(udp_5000_leaves_from() == 5000);
+}
+
 int
 main(void)
 {
@@ -568,6 +613,7 @@ main(void)
   test_reassembled();
   test_set_config();
   test_hostile_packets();
+  test_port_check();
   test_shim_start();
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -147,3 +147,16 @@ fn syn_from_the_lan_to_a_closed_router_port_still_gets_lwips_rst() {
     let rst = r.inject("lan", &tcp(HOST_A, 40000, [192, 168, 1, 1], 5555, SYN)).only("lan");
     assert_ne!(tcp_flags(&rst) & RST, 0);
 }
+
+#[test]
+fn lan_host_reaches_the_routers_listener_on_the_external_address_despite_an_older_mapping() {
+    let mut r = router();
+    r.ok("setcfg tcp_filtering=0");
+    assert_eq!(sport(&r.inject("lan", &tcp(HOST_A, 9000, SERVER, 80, SYN)).only("wan")), 9000);
+    r.ok("tcp_listen 9000");
+    let sent = r.inject("lan", &tcp(HOST_B, 40000, WAN_ADDR, 9000, SYN));
+    sent.nothing_on("wan");
+    let synack = sent.only("lan");
+    assert_eq!((src(&synack), dst(&synack), sport(&synack)), (WAN_ADDR, HOST_B, 9000));
+    assert_eq!(tcp_flags(&synack) & (SYN | ACK), SYN | ACK, "the router's listener, not HOST_A");
+}
