@@ -204,7 +204,7 @@ fn lan_host_reaching_the_routers_listener_through_the_external_address_is_not_ha
     let mut nat = nat_asking(endpoint_independent());
     assert_eq!(sport(&out(&mut nat, tcp(HOST_A, 9000, SERVER, 80, SYN))), 9000);
     router_binds(Protocol::Tcp, 9000);
-    let to_wan_addr = Context { in_netif: LAN, route: Route::Local { netif: WAN } };
+    let to_wan_addr = Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu: 1500 } };
     let mut syn = tcp(HOST_B, 40000, WAN_ADDR, 9000, SYN);
     assert_eq!(nat.process(&mut syn, &to_wan_addr, 1000), Verdict::Pass);
     assert_eq!(nat.stats().hairpinned, 0);
