@@ -8,3 +8,5 @@ mod driver;
 #[allow(dead_code)]
 #[path = "lwip/build.rs"]
 mod lwip_build;
+#[path = "lwip_adversarial/state.rs"]
+mod state;
