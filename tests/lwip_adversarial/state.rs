@@ -55,3 +55,20 @@ fn port_forward_without_a_rule_never_answers_with_the_inside_address() {
     let synack = sent.only("wan");
     assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
 }
+
+#[test]
+fn filter_tightened_through_the_c_api_shuts_out_a_remote_the_old_filter_let_in() {
+    let mut r = router();
+    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
+    r.ok("setcfg udp_filtering=0");
+    let ext = sport(&r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"q")).only("wan"));
+    let stranger = udp(SERVER2, 4000, WAN_ADDR, ext, b"let in");
+    assert_eq!(dst(&r.inject("wan", &stranger).only("lan")), HOST_A, "endpoint-independent");
+
+    r.ok("setcfg udp_filtering=2");
+    r.inject("wan", &stranger).nothing_on("lan");
+    assert_eq!(r.stat("drop_filtered"), 1);
+    assert_eq!(r.sessions().len(), 1, "only the inside host's own session is left");
+    let reply = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"answer")).only("lan");
+    assert_eq!(dst(&reply), HOST_A);
+}
