@@ -346,7 +346,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 
     /// Discards datagrams whose first fragment arrived more than `timeout_ms` before `now`
-    /// (wrapping clock); returns how many.
+    /// (wrapping clock; a `now` before that arrival is a clock behind, not a late one);
+    /// returns how many.
     pub fn expire(&mut self, now: u32, timeout_ms: u32) -> usize {
         self.ready_len = 0;
         let mut expired = 0;

@@ -10,3 +10,5 @@ mod claims;
 mod common;
 #[path = "adversarial/services.rs"]
 mod services;
+#[path = "adversarial/state.rs"]
+mod state;

@@ -14,3 +14,5 @@ mod driver;
 mod lwip_build;
 #[path = "lwip_adversarial/services.rs"]
 mod services;
+#[path = "lwip_adversarial/state.rs"]
+mod state;

@@ -85,19 +85,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// forward uses its destination port (the router's own traffic), `Err` when one does and
     /// refuses it.
     pub(super) fn admit_inbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Option<Admission>, Verdict> {
-        let filtering = match flow.protocol {
-            Protocol::Tcp => self.config.tcp_filtering,
-            Protocol::Udp => self.config.udp_filtering,
-            Protocol::Icmp => Filtering::AddressAndPortDependent,
-        };
+        let filtering = self.filtering(flow.protocol);
         let lookup = |nat: &Self| {
             nat.tables.get(flow.protocol).find_inbound(netif, flow.dst_port, flow.src, flow.src_port, filtering)
         };
         let mut found = lookup(self);
-        if let Inbound::Session(slot) | Inbound::Admitted(slot) = found {
-            if !self.is_live(flow.protocol, slot, now) {
-                found = lookup(self);
-            }
+        let own_live_session = matches!(found, Inbound::Session(slot) if self.is_live(flow.protocol, slot, now));
+        if !own_live_session && found != Inbound::Unmapped {
+            // Judged against live sessions only: expired ones neither admit nor filter.
+            self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
+            found = lookup(self);
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {
@@ -127,13 +124,57 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if flow.protocol == Protocol::Tcp && !flow.creates {
             return Err(Verdict::Drop(DropReason::Filtered));
         }
+        let state = if flow.protocol == Protocol::Udp { UDP_INBOUND_ONLY } else { 0 };
         Ok(Some(Admission::New(Session {
             remote: flow.src,
             remote_port: flow.src_port,
             last_used: now,
-            state: 0,
+            state,
             ..mapping
         })))
+    }
+
+    fn filtering(&self, protocol: Protocol) -> Filtering {
+        match protocol {
+            Protocol::Tcp => self.config.tcp_filtering,
+            Protocol::Udp => self.config.udp_filtering,
+            Protocol::Icmp => Filtering::AddressAndPortDependent,
+        }
+    }
+
+    /// Removes the sessions the current filter would not let in: those a remote opened that
+    /// the inside endpoint has not answered, unless a port forward or a sibling session of the
+    /// same mapping admits them. For a filter changed at run time.
+    pub(super) fn refilter(&mut self, protocol: Protocol) {
+        let filtering = self.filtering(protocol);
+        for slot in 0..self.tables.get(protocol).capacity() {
+            let slot = slot as Slot;
+            let Some(&session) = self.tables.get(protocol).get(slot) else { continue };
+            if self.admits(protocol, &session, filtering) {
+                continue;
+            }
+            if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
+                self.hosts.release(removed.inside);
+            }
+        }
+    }
+
+    /// True when `filtering` lets the remote of `session` reach its inside endpoint.
+    fn admits(&self, protocol: Protocol, session: &Session, filtering: Filtering) -> bool {
+        let forwarded = self.portmaps.by_external(protocol, session.netif, session.ext_port);
+        if inside_has_sent(protocol, session)
+            || forwarded.is_some_and(|m| (m.inside, m.in_port) == (session.inside, session.in_port))
+        {
+            return true;
+        }
+        self.tables.get(protocol).mapping_sessions(session.netif, session.ext_port).any(|(_, sibling)| {
+            inside_has_sent(protocol, sibling)
+                && match filtering {
+                    Filtering::EndpointIndependent => true,
+                    Filtering::AddressDependent => sibling.remote == session.remote,
+                    Filtering::AddressAndPortDependent => false,
+                }
+        })
     }
 
     pub(super) fn admitted_slot(

@@ -7,7 +7,8 @@ use crate::flow::{self, Flow, Message};
 use crate::mss::{self, LinkMtus};
 use crate::pcb::host::{Hosts, Refused};
 use crate::pcb::tcp::{self, Direction};
-use crate::pcb::{is_expired, port, Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
+use crate::pcb::{inside_has_sent, is_expired, port, UDP_INBOUND_ONLY};
+use crate::pcb::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
 use crate::reass::{Outcome, Reassembly};
@@ -172,9 +173,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Changes settings at run time; live sessions keep their ports and pick up new timeouts.
+    /// A changed filter applies to the sessions the old one let in, too.
     pub fn set_config(&mut self, config: Config) -> Result<(), ConfigError> {
         config.validate()?;
+        let old = self.config;
         self.config = config;
+        if config.tcp_filtering != old.tcp_filtering {
+            self.refilter(Protocol::Tcp);
+        }
+        if config.udp_filtering != old.udp_filtering {
+            self.refilter(Protocol::Udp);
+        }
         Ok(())
     }
 
@@ -191,7 +200,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.rules.add(rule)
     }
 
-    /// Removes a rule. Sessions it created stay until they expire, so replies still arrive.
+    /// Removes a rule. Sessions it created stay until they expire and keep translating both
+    /// ways: replies still arrive, and the inside hosts' answers still leave translated.
     pub fn remove_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
         self.rules.remove(rule)
     }
@@ -202,14 +212,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Forwards `map.ext_port` on `map.netif` to `map.inside:map.in_port`. Refused with
     /// `Conflict` when the port is forwarded already, a live mapping of another inside
-    /// endpoint holds it, or the router's own endpoint does (see [`PortCheck`]); never a
-    /// silent duplicate.
+    /// endpoint holds it, the router's own endpoint does (see [`PortCheck`]), or the inside
+    /// endpoint has a live mapping on another port (one inside endpoint, one external port:
+    /// RFC 4787 REQ-1); never a silent duplicate.
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
-        let held_by_other = self.tables.get(map.protocol).iter().any(|(_, s)| {
+        let table = self.tables.get(map.protocol);
+        let held_by_other = table.iter().any(|(_, s)| {
             s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
         });
-        if map.protocol != Protocol::Icmp && (held_by_other || self.router_holds(map.protocol, map.netif, map.ext_port))
-        {
+        let mapped_elsewhere =
+            table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port);
+        let router_holds = self.router_holds(map.protocol, map.netif, map.ext_port);
+        if map.protocol != Protocol::Icmp && (held_by_other || mapped_elsewhere || router_holds) {
             return Err(PortmapError::Conflict);
         }
         self.portmaps.add(map)
@@ -340,11 +354,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     return Verdict::Drop(DropReason::Martian);
                 }
                 match self.rules.direction(ctx.in_netif, out_netif) {
+                    rule::Direction::Unrelated if !header.fragment && self.has_live_session(packet, out_netif, now) => {
+                        // The session is live, so this creates none.
+                        self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
+                    }
                     rule::Direction::Unrelated => Verdict::Pass,
                     rule::Direction::Reverse if header.fragment => {
                         self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::ReverseDirection))
                     }
-                    rule::Direction::Reverse => self.reverse(packet, ctx.in_netif),
+                    rule::Direction::Reverse => self.reverse(packet, ctx.in_netif, now),
                     rule::Direction::Outbound => self.outbound(packet, &header, out_netif, out_addr, out_mtu, now),
                 }
             }

@@ -158,19 +158,33 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Verdict::Translated
     }
 
+    /// True when an inside → outside packet (or an inside host's ICMP error about inbound
+    /// traffic) belongs to a live session on `netif`. A session translates both directions or
+    /// none, so such a packet is translated even when no rule concerns it (the rule removed
+    /// since, or the session opened from outside through a port forward).
+    pub(super) fn has_live_session(&mut self, packet: &[u8], netif: u8, now: u32) -> bool {
+        let (protocol, inside, in_port, remote, remote_port) = match flow::parse(packet, Side::Source) {
+            Ok(Message::Flow(f)) => (f.protocol, f.src, f.src_port, f.dst, f.dst_port),
+            Ok(Message::IcmpError) => match flow::parse_icmp_error(packet, Side::Destination) {
+                Ok(q) => (q.protocol, q.dst, q.dst_port, q.src, q.src_port),
+                Err(_) => return false,
+            },
+            _ => return false,
+        };
+        let found = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port);
+        found.is_some_and(|slot| self.is_live(protocol, slot, now))
+    }
+
     /// A forwarded packet going the opposite way of a rule: from the outside straight to an
     /// inside address. Only traffic of a live session may pass (untranslated).
-    pub(super) fn reverse(&mut self, packet: &[u8], netif: u8) -> Verdict {
-        match flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(flow))
-                if self
-                    .tables
-                    .get(flow.protocol)
-                    .find_outbound(netif, flow.dst, flow.dst_port, flow.src, flow.src_port)
-                    .is_some() =>
-            {
-                Verdict::Pass
-            }
+    pub(super) fn reverse(&mut self, packet: &[u8], netif: u8, now: u32) -> Verdict {
+        let Ok(Message::Flow(flow)) = flow::parse(packet, Side::Destination) else {
+            return Verdict::Drop(DropReason::ReverseDirection);
+        };
+        let found =
+            self.tables.get(flow.protocol).find_outbound(netif, flow.dst, flow.dst_port, flow.src, flow.src_port);
+        match found {
+            Some(slot) if self.is_live(flow.protocol, slot, now) => Verdict::Pass,
             _ => Verdict::Drop(DropReason::ReverseDirection),
         }
     }

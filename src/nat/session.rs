@@ -97,16 +97,31 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     pub(super) fn reclaim(&mut self, protocol: Protocol, now: u32) {
+        self.remove_expired(protocol, None, now);
+    }
+
+    /// Removes the expired sessions of one mapping (`netif`, `ext_port`), so that an inbound
+    /// packet is judged against live sessions only: an expired one never admits it, nor
+    /// makes a mapping look in use.
+    pub(super) fn reclaim_port(&mut self, protocol: Protocol, netif: u8, ext_port: u16, now: u32) {
+        self.remove_expired(protocol, Some((netif, ext_port)), now);
+    }
+
+    /// Removes expired sessions: all of them, or those of one mapping.
+    fn remove_expired(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, now: u32) {
         let config = self.config;
         let expired = &mut self.stats.expired[protocol.index()];
         let hosts = &mut self.hosts;
-        self.tables.get_mut(protocol).remove_if(
-            |s| is_expired(s.last_used, now, timeout_for(&config, protocol, s.protocol_state())),
-            |s| {
-                hosts.release(s.inside);
-                *expired = expired.wrapping_add(1);
-            },
-        );
+        let doomed = |s: &Session| is_expired(s.last_used, now, timeout_for(&config, protocol, s.protocol_state()));
+        let removed = |s: &Session| {
+            hosts.release(s.inside);
+            *expired = expired.wrapping_add(1);
+        };
+        let table = self.tables.get_mut(protocol);
+        match mapping {
+            None => table.remove_if(doomed, removed),
+            Some((netif, ext_port)) => table.remove_on_port_if(netif, ext_port, doomed, removed),
+        }
     }
 
     /// True when the session in `slot` is still alive; an expired one is removed on the spot,
@@ -136,12 +151,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 #[inline(always)]
 pub(super) fn update(session: &mut Session, flow: &Flow, direction: Direction, now: u32) {
     if flow.protocol == Protocol::Tcp {
-        // A segment without SYN, FIN or RST changes no state.
-        if flow.tcp_flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0 {
+        // A segment without SYN, FIN or RST changes no state, unless it follows an RST.
+        if flow.tcp_flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0 || session.state & tcp::RST != 0 {
             session.set_protocol_state(tcp::advance(session.protocol_state(), flow.tcp_flags, direction));
         }
         session.last_used = now;
     } else if direction == Direction::Outbound {
         session.last_used = now;
+        // The inside endpoint has sent to the remote (clears `UDP_INBOUND_ONLY`).
+        session.set_protocol_state(0);
     }
 }

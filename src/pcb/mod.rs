@@ -19,6 +19,21 @@ pub enum Filtering {
     AddressAndPortDependent = 2,
 }
 
+/// UDP session state bit: the session was opened by an inbound packet the filter let in, and
+/// the inside endpoint has not sent to that remote since (its first packet out clears it).
+/// A TCP session tells the same by the absence of `tcp::SYN_OUT`.
+pub const UDP_INBOUND_ONLY: u8 = 0x01;
+
+/// True when the inside endpoint has sent to the session's remote (RFC 4787 section 5: then
+/// every filtering mode lets the remote in).
+pub fn inside_has_sent(protocol: Protocol, session: &Session) -> bool {
+    match protocol {
+        Protocol::Tcp => session.protocol_state() & tcp::SYN_OUT != 0,
+        Protocol::Udp => session.protocol_state() & UDP_INBOUND_ONLY == 0,
+        Protocol::Icmp => true,
+    }
+}
+
 /// The transport protocols the NAT keeps tables for.
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,10 +65,12 @@ impl Protocol {
 }
 
 /// True when a session last refreshed at `last_used` has been idle longer than `timeout_ms`
-/// at `now`. Both are wrapping u32 milliseconds: correct across the wrap as long as sessions
-/// are ticked at least once every 24 days (2^31 ms).
+/// (at most 2^31 - 1, as `Config::validate` ensures) at `now`. Both are wrapping u32
+/// milliseconds, correct across the wrap. An elapsed time of 2^31 ms or more is a `now` taken
+/// before `last_used` (a caller's clock a little behind, a timestamp taken at reception), never
+/// an expiry: one signed comparison, the instruction count of an unsigned one.
 pub fn is_expired(last_used: u32, now: u32, timeout_ms: u32) -> bool {
-    now.wrapping_sub(last_used) > timeout_ms
+    (now.wrapping_sub(last_used) as i32) > timeout_ms as i32
 }
 
 #[cfg(test)]
@@ -66,5 +83,16 @@ mod tests {
         assert!(!is_expired(start, start.wrapping_add(300_000), 300_000));
         assert!(is_expired(start, start.wrapping_add(300_001), 300_000));
         assert!(!is_expired(start, 5_000, 300_000));
+    }
+
+    #[test]
+    fn a_now_before_last_used_is_never_expired() {
+        for last_used in [0, 10_000, u32::MAX - 1_000, 1 << 31] {
+            for behind in [1u32, 1_000, 1 << 30, 1 << 31] {
+                assert!(!is_expired(last_used, last_used.wrapping_sub(behind), 1), "{last_used} {behind}");
+            }
+            assert!(is_expired(last_used, last_used.wrapping_add((1 << 31) - 1), i32::MAX as u32 - 1));
+            assert!(!is_expired(last_used, last_used.wrapping_add((1 << 31) - 1), i32::MAX as u32));
+        }
     }
 }

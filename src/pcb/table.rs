@@ -283,6 +283,11 @@ impl Table {
         }
     }
 
+    /// The sessions of the mapping on `netif:ext_port`.
+    pub fn mapping_sessions(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
+        self.outside_chain(netif, ext_port)
+    }
+
     /// True when any session uses `ext_port` on `netif`.
     pub fn ext_port_in_use(&self, netif: u8, ext_port: u16) -> bool {
         self.outside_chain(netif, ext_port).next().is_some()
@@ -336,6 +341,29 @@ impl Table {
         for slot in 0..self.high {
             let hit = self.get(slot).is_some_and(&mut doomed);
             if hit {
+                if let Some(session) = self.remove(slot) {
+                    removed(&session);
+                }
+            }
+        }
+    }
+
+    /// Removes the sessions of the mapping on `netif:ext_port` for which `doomed` is true,
+    /// passing each to `removed`: one walk of one outside chain.
+    pub fn remove_on_port_if(
+        &mut self,
+        netif: u8,
+        ext_port: u16,
+        mut doomed: impl FnMut(&Session) -> bool,
+        mut removed: impl FnMut(&Session),
+    ) {
+        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
+        // Bounded: a chain cannot hold more sessions than the table.
+        for _ in 0..self.entries.len() {
+            let Some(slot) = link.checked_sub(1) else { return };
+            let Some(&session) = self.get(slot) else { return };
+            link = session.next_out;
+            if session.netif == netif && session.ext_port == ext_port && doomed(&session) {
                 if let Some(session) = self.remove(slot) {
                     removed(&session);
                 }

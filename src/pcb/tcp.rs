@@ -5,7 +5,9 @@
 //! once a SYN went both ways, *closing* after a FIN each way or any RST, and *transitory*
 //! otherwise (partially open, or closing). Established sessions get the long timeout
 //! (≥ 2 h 4 min), all others the transitory one (≥ 4 min). An RST does not delete the session:
-//! RFC 7857 asks the NAT to keep it for the transitory timeout.
+//! RFC 7857 asks the NAT to keep it for the transitory timeout, and to let it live on when
+//! packets keep coming. Any host on the path can send an RST, so it closes the session only
+//! until traffic has gone both ways after it: then the connection is what it was before.
 
 use crate::wire::tcp::flags;
 
@@ -14,6 +16,10 @@ pub const SYN_IN: u8 = 0x02;
 pub const FIN_OUT: u8 = 0x04;
 pub const FIN_IN: u8 = 0x08;
 pub const RST: u8 = 0x10;
+/// A segment other than an RST went outbound since the last RST.
+pub const OUT_SINCE_RST: u8 = 0x20;
+/// A segment other than an RST came inbound since the last RST.
+pub const IN_SINCE_RST: u8 = 0x40;
 
 /// Direction of a segment relative to the NAT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,9 +31,9 @@ pub enum Direction {
 /// The session's state after a segment with `tcp_flags` went `direction`.
 #[inline]
 pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
-    let (syn, fin) = match direction {
-        Direction::Outbound => (SYN_OUT, FIN_OUT),
-        Direction::Inbound => (SYN_IN, FIN_IN),
+    let (syn, fin, since_rst) = match direction {
+        Direction::Outbound => (SYN_OUT, FIN_OUT, OUT_SINCE_RST),
+        Direction::Inbound => (SYN_IN, FIN_IN, IN_SINCE_RST),
     };
     let mut state = state;
     if tcp_flags & flags::SYN != 0 && tcp_flags & flags::ACK == 0 && is_closed(state) {
@@ -41,7 +47,14 @@ pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
         state |= fin;
     }
     if tcp_flags & flags::RST != 0 {
-        state |= RST;
+        // Another RST starts the count again.
+        state = (state | RST) & !(OUT_SINCE_RST | IN_SINCE_RST);
+    } else if state & RST != 0 {
+        state |= since_rst;
+        if state & IN_SINCE_RST != 0 && state & OUT_SINCE_RST != 0 {
+            // Both ends still talk: the RST ended nothing.
+            state &= !(RST | OUT_SINCE_RST | IN_SINCE_RST);
+        }
     }
     state
 }
@@ -107,6 +120,25 @@ mod tests {
             let expected = state & (SYN_OUT | SYN_IN) == SYN_OUT | SYN_IN && !is_closed(state);
             assert_eq!(is_established(state), expected, "state {state:#04x}");
         }
+    }
+
+    #[test]
+    fn traffic_both_ways_after_an_rst_restores_the_connection() {
+        let open = advance(advance(0, flags::SYN, Outbound), flags::SYN | flags::ACK, Inbound);
+        let reset = advance(open, flags::RST, Inbound);
+        assert!(is_closed(reset));
+        let out = advance(reset, flags::ACK, Outbound);
+        assert!(is_closed(out), "one way is not enough");
+        assert!(is_closed(advance(out, flags::RST | flags::ACK, Inbound)), "an RST back is no answer");
+        let again = advance(advance(out, flags::RST, Inbound), flags::ACK, Inbound);
+        assert!(is_closed(again), "another RST starts the count again");
+        assert_eq!(advance(out, flags::ACK, Inbound), open);
+        assert_eq!(advance(advance(reset, flags::ACK, Inbound), flags::ACK, Outbound), open);
+        // Half-closed before the RST: half-closed again after.
+        let half = advance(open, flags::FIN | flags::ACK, Outbound);
+        let back = advance(advance(advance(half, flags::RST, Outbound), flags::ACK, Inbound), flags::ACK, Outbound);
+        assert_eq!(back, half);
+        assert!(is_established(back));
     }
 
     #[test]

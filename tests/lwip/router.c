@@ -15,6 +15,7 @@
  *   start [udp_ms]                    lwip_snat_start() (short UDP timeout if given)
  *   startcfg <port lo> <port hi> <host quota>   lwip_snat_start() with that port range and quota
  *   rule <kind> <src idx> <out idx>   lwip_snat_rule_add()
+ *   unrule <kind> <src idx> <out idx> lwip_snat_rule_remove()
  *   portmap <proto> <netif idx> <ext port> <inside ip> <inside port>
  *   in <lan|wan> <hex>                inject a packet (one pbuf)
  *   inchain <lan|wan> <hex>           inject it as a chain of two pbufs
@@ -434,12 +435,12 @@ run(char *line)
     cfg.host_quota = (uint16_t)atoi(c);
     return lwip_snat_start(&cfg);
   }
-  if (strcmp(cmd, "rule") == 0 && c != NULL) {
+  if ((strcmp(cmd, "rule") == 0 || strcmp(cmd, "unrule") == 0) && c != NULL) {
     struct lwip_snat_rule r;
     r.kind = (uint8_t)atoi(a);
     r.src_netif_idx = (uint8_t)atoi(b);
     r.out_netif_idx = (uint8_t)atoi(c);
-    return lwip_snat_rule_add(&r);
+    return strcmp(cmd, "rule") == 0 ? lwip_snat_rule_add(&r) : lwip_snat_rule_remove(&r);
   }
   if (strcmp(cmd, "portmap") == 0 && e != NULL) {
     struct lwip_snat_portmap m;
