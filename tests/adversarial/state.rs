@@ -278,3 +278,24 @@ fn port_forward_for_an_endpoint_with_a_dynamic_mapping_on_another_port_is_refuse
     nat.add_portmap(forward(other)).unwrap();
     assert_eq!(sport(&send(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), &outbound(), T0 + 400_000).1), other);
 }
+
+#[test]
+fn icmp_error_about_a_hairpinned_datagram_needs_the_receivers_live_session() {
+    let mut nat = nat();
+    let forward = Portmap { protocol: Protocol::Udp, netif: WAN, ext_port: 8080, inside: addr(HOST_B), in_port: 80 };
+    nat.add_portmap(forward).unwrap();
+    let lan_to_wan_address = Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu: 1500 } };
+    let hairpin = |nat: &mut TestNat, now| {
+        let (verdict, there) =
+            send(nat, udp(HOST_A, 7000, WAN_ADDR, 8080, b"to a closed port"), &lan_to_wan_address, now);
+        assert_eq!(verdict, Verdict::Translated);
+        there
+    };
+    hairpin(&mut nat, T0);
+    // A's outbound session is refreshed; B's receiving session (inbound only) is not, and dies.
+    let there = hairpin(&mut nat, T0 + 200_000);
+    let after_b_expired = T0 + 301_000;
+    let err = icmp_error(HOST_B, WAN_ADDR, 3, 3, &there, there.len());
+    let (verdict, _) = send(&mut nat, err, &lan_to_wan_address, after_b_expired);
+    assert_eq!(verdict, Verdict::Drop(DropReason::IcmpNoMapping), "an expired session translates nothing");
+}
