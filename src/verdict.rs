@@ -51,7 +51,7 @@ pub enum DropReason {
     Filtered = 7,
     /// The protocol's table is full of live sessions (none is evicted).
     TableFull = 8,
-    /// The inside host already holds its quota of sessions.
+    /// The inside host already opened its quota of sessions in this protocol's table.
     HostQuota = 9,
     /// No external port (or identifier) of the needed class is free.
     PortsExhausted = 10,
@@ -84,11 +84,18 @@ pub enum DropReason {
     ReassemblyNoRoom = 21,
     /// A fragment that brings nothing new (all its bytes are already held, identical).
     FragmentDuplicate = 22,
+    /// A new session for a mapping that holds `Config::mapping_sessions` sessions already
+    /// (whoever opens it: the inside endpoint or a remote sender).
+    MappingFull = 23,
+    /// A remote sender (through a port forward or a filter that admits it) would open a
+    /// session to an inside host that holds as many sessions opened from outside as it may:
+    /// half its quota.
+    RemoteQuota = 24,
 }
 
 impl DropReason {
     /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 25;
 
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::Malformed,
@@ -114,6 +121,8 @@ impl DropReason {
         DropReason::ReassemblyFull,
         DropReason::ReassemblyNoRoom,
         DropReason::FragmentDuplicate,
+        DropReason::MappingFull,
+        DropReason::RemoteQuota,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +150,8 @@ impl DropReason {
             DropReason::ReassemblyFull => "reassembly_full",
             DropReason::ReassemblyNoRoom => "reassembly_no_room",
             DropReason::FragmentDuplicate => "fragment_duplicate",
+            DropReason::MappingFull => "mapping_full",
+            DropReason::RemoteQuota => "remote_quota",
         }
     }
 }

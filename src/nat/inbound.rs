@@ -108,13 +108,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if flow.protocol == Protocol::Tcp && !flow.creates {
             return Err(Verdict::Drop(DropReason::Filtered));
         }
-        Ok(Some(Admission::New(Session {
-            remote: flow.src,
-            remote_port: flow.src_port,
-            last_used: now,
-            state: 0,
-            ..mapping
-        })))
+        let mut session = Session { remote: flow.src, remote_port: flow.src_port, last_used: now, state: 0, ..mapping };
+        session.set_opened_by_remote();
+        Ok(Some(Admission::New(session)))
     }
 
     pub(super) fn admitted_slot(
