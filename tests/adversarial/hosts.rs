@@ -84,6 +84,21 @@ fn a_host_served_untracked_keeps_an_exact_count_once_tracked() {
     assert_eq!(dns(&mut nat, HOST_A, 10_008, 350_000), Verdict::Drop(DropReason::HostQuota), "the quota holds");
 }
 
+#[test]
+fn a_connection_reopened_on_its_closed_tuple_is_still_given_back_to_its_host() {
+    let mut nat = nat_with(Config { host_quota: 1, reject_when_full: false, ..Config::DEFAULT });
+    let syn = || tcp(HOST_A, 40_000, SERVER, 80, SYN);
+    assert_eq!(send(&mut nat, outbound(), syn(), 0), Verdict::Translated);
+    assert_eq!(send(&mut nat, outbound(), tcp(HOST_A, 40_000, SERVER, 80, RST), 0), Verdict::Translated);
+    // A fresh SYN on the reset tuple starts the connection's state over, in the same session.
+    assert_eq!(send(&mut nat, outbound(), syn(), 1), Verdict::Translated);
+    let transitory = Config::DEFAULT.tcp_transitory_ms;
+    nat.tick(transitory + 2);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 0);
+    let again = tcp(HOST_A, 40_001, SERVER, 80, SYN);
+    assert_eq!(send(&mut nat, outbound(), again, transitory + 2), Verdict::Translated, "the quota was given back");
+}
+
 // ---------------------------------------------------------------- a fair share of each table
 
 #[test]
