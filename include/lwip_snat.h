@@ -26,7 +26,7 @@
 #define LWIP_SNAT_MAX_ICMP 32
 /** Capacity: interface rules (4 bytes each); set with LWIP_SNAT_MAX_RULES when building the library. */
 #define LWIP_SNAT_MAX_RULES 8
-/** Capacity: inside hosts tracked for the per-host quota (8 bytes each); set with LWIP_SNAT_MAX_HOSTS when building the library. */
+/** Capacity: inside hosts tracked for the per-host quota (16 bytes each); set with LWIP_SNAT_MAX_HOSTS when building the library. */
 #define LWIP_SNAT_MAX_HOSTS 32
 /** Capacity: datagrams reassembled at once (24 bytes each); set with LWIP_SNAT_REASS_SLOTS when building the library. */
 #define LWIP_SNAT_REASS_SLOTS 4
@@ -39,7 +39,7 @@
 /**
  * Number of drop reasons: the length of `lwip_snat_stats.dropped`.
  */
-#define LWIP_SNAT_DROP_REASONS 25
+#define LWIP_SNAT_DROP_REASONS 27
 
 /**
  * Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -317,7 +317,7 @@ enum lwip_snat_drop_reason
    */
   LWIP_SNAT_DROP_TABLE_FULL = 8,
   /**
-   * The inside host holds its quota of sessions.
+   * The inside host opened its quota of sessions in this protocol's table.
    */
   LWIP_SNAT_DROP_HOST_QUOTA = 9,
   /**
@@ -381,6 +381,15 @@ enum lwip_snat_drop_reason
    * An ICMP error with DF set, too big for the next link (no ICMP error about an ICMP error).
    */
   LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG = 24,
+  /**
+   * A mapping holds `mapping_sessions` sessions already.
+   */
+  LWIP_SNAT_DROP_MAPPING_FULL = 25,
+  /**
+   * A remote sender would open a session to an inside host that holds half its quota of
+   * sessions opened from outside.
+   */
+  LWIP_SNAT_DROP_REMOTE_QUOTA = 26,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -424,7 +433,9 @@ struct lwip_snat_config {
    */
   uint16_t port_range_end;
   /**
-   * Most sessions one inside host may hold, all protocols; 0 = no limit.
+   * Most sessions one inside host may open in each protocol's table, never more than a
+   * quarter of that table; remote senders (port forwards, permissive filters) may open half
+   * as many more to it. 0 = no limit. Default: a quarter of the largest table.
    */
   uint16_t host_quota;
   /**
@@ -453,6 +464,11 @@ struct lwip_snat_config {
    * `lwip_snat_set_config` ignores it.
    */
   uint8_t seed[16];
+  /**
+   * Most sessions one mapping (an inside endpoint on one netif) may hold, whoever opens
+   * them; 0 = no limit (default 64). Also bounds the hash chains a lookup walks.
+   */
+  uint16_t mapping_sessions;
 };
 
 /**
@@ -639,6 +655,11 @@ struct lwip_snat_stats {
   struct lwip_snat_proto_stats tcp;
   struct lwip_snat_proto_stats udp;
   struct lwip_snat_proto_stats icmp;
+  /**
+   * Sessions created for an inside host the host tracker had no room for
+   * (`LWIP_SNAT_MAX_HOSTS`): served, but not counted toward its quota.
+   */
+  uint32_t hosts_untracked;
 };
 
 /**

@@ -43,7 +43,12 @@ pub struct Config {
     pub port_range: (u16, u16),
     pub tcp_filtering: Filtering,
     pub udp_filtering: Filtering,
-    /// Most sessions (all protocols) one inside host may hold; 0 = no limit.
+    /// Most sessions one inside host may open in each protocol's table, and never more than a
+    /// quarter of that table (so one host cannot take a table from the others); remote
+    /// senders (port forwards, permissive filters) may open at most half as many more to it.
+    /// 0 = no limit. The default is a quarter of the largest table, which makes each table's
+    /// limit a quarter of it. Hosts beyond `MAX_HOSTS` tracked at once are served uncounted
+    /// (`Stats::hosts_untracked`).
     pub host_quota: u16,
     /// Answer a flow refused for lack of room with ICMP 3/13 instead of silence.
     pub reject_when_full: bool,
@@ -54,6 +59,10 @@ pub struct Config {
     /// How long the fragments of a datagram may wait for the rest, from the first to arrive
     /// (not refreshed by later ones). Any value from 1 ms; the default is lwIP's.
     pub reass_timeout_ms: u32,
+    /// Most sessions one mapping (an inside endpoint on one outbound netif) may hold, opened
+    /// by the endpoint or by remote senders; 0 = no limit. It also bounds the hash chains
+    /// every lookup walks, whatever remotes an attacker sends from.
+    pub mapping_sessions: u16,
 }
 
 /// Why a configuration was refused.
@@ -79,6 +88,7 @@ impl Config {
         mss_clamp: true,
         allow_short_timeouts: false,
         reass_timeout_ms: REASS_TIMEOUT_MS,
+        mapping_sessions: DEFAULT_MAPPING_SESSIONS,
     };
 
     /// All zero: what a `Nat` holds before `reset` (it has no rules then, so it translates
@@ -97,6 +107,7 @@ impl Config {
         mss_clamp: false,
         allow_short_timeouts: false,
         reass_timeout_ms: 0,
+        mapping_sessions: 0,
     };
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -129,13 +140,55 @@ impl Default for Config {
     }
 }
 
-/// By default one host may hold half of all sessions.
+/// One host's share of a table: a quarter, so that three others always find room.
+const HOST_SHARE: usize = 4;
+
+/// Sessions per mapping by default: a forwarded server's few dozen clients, a P2P socket's
+/// peers; and a hash chain short enough to walk per packet.
+const DEFAULT_MAPPING_SESSIONS: u16 = 64;
+
+/// By default one host may hold a quarter of the largest table (and of each, see
+/// [`Config::host_quota_in`]).
 const fn default_host_quota() -> u16 {
-    let half = (MAX_TCP + MAX_UDP + MAX_ICMP) / 2;
-    if half > u16::MAX as usize {
+    let mut largest = MAX_TCP;
+    if MAX_UDP > largest {
+        largest = MAX_UDP;
+    }
+    if MAX_ICMP > largest {
+        largest = MAX_ICMP;
+    }
+    fair_share(largest)
+}
+
+/// A quarter of `capacity` sessions, at least 1.
+const fn fair_share(capacity: usize) -> u16 {
+    let share = capacity / HOST_SHARE;
+    if share == 0 {
+        1
+    } else if share > u16::MAX as usize {
         u16::MAX
     } else {
-        half as u16
+        share as u16
+    }
+}
+
+impl Config {
+    /// The sessions one host may open itself in a table of `capacity`: `host_quota`, at most
+    /// a quarter of the table; 0 = no limit.
+    pub fn host_quota_in(&self, capacity: usize) -> u16 {
+        match self.host_quota {
+            0 => 0,
+            quota => quota.min(fair_share(capacity)),
+        }
+    }
+
+    /// The sessions remote senders may open to one host in a table of `capacity`: half its
+    /// own quota, at least 1; 0 = no limit.
+    pub fn remote_quota_in(&self, capacity: usize) -> u16 {
+        match self.host_quota_in(capacity) {
+            0 => 0,
+            quota => (quota / 2).max(1),
+        }
     }
 }
 
@@ -147,6 +200,20 @@ mod tests {
     fn default_is_valid_and_meets_floors() {
         assert_eq!(Config::DEFAULT.validate(), Ok(()));
         assert_eq!(Config::DEFAULT.udp_ms, 300_000);
+    }
+
+    #[test]
+    fn default_host_quota_is_a_quarter_of_each_table() {
+        let config = Config::DEFAULT;
+        for capacity in [MAX_TCP, MAX_UDP, MAX_ICMP] {
+            assert_eq!(usize::from(config.host_quota_in(capacity)), (capacity / 4).max(1));
+        }
+        assert_eq!(config.host_quota_in(2), 1, "at least one session");
+        assert_eq!(config.remote_quota_in(2), 1);
+        assert_eq!(config.remote_quota_in(256), 32);
+        let none = Config { host_quota: 0, ..config };
+        assert_eq!((none.host_quota_in(256), none.remote_quota_in(256)), (0, 0));
+        assert_eq!(Config { host_quota: 3, ..config }.host_quota_in(256), 3);
     }
 
     #[test]

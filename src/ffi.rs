@@ -30,7 +30,7 @@ use crate::{
 };
 
 /// Number of drop reasons: the length of `lwip_snat_stats.dropped`.
-pub const LWIP_SNAT_DROP_REASONS: usize = 25;
+pub const LWIP_SNAT_DROP_REASONS: usize = 27;
 const _: () = assert!(LWIP_SNAT_DROP_REASONS == DropReason::COUNT);
 
 /// Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -164,7 +164,7 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_FILTERED = 7,
     /// The protocol's table is full of live sessions.
     LWIP_SNAT_DROP_TABLE_FULL = 8,
-    /// The inside host holds its quota of sessions.
+    /// The inside host opened its quota of sessions in this protocol's table.
     LWIP_SNAT_DROP_HOST_QUOTA = 9,
     /// No external port (or ICMP identifier) of the needed class is free.
     LWIP_SNAT_DROP_PORTS_EXHAUSTED = 10,
@@ -197,6 +197,11 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
     /// An ICMP error with DF set, too big for the next link (no ICMP error about an ICMP error).
     LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG = 24,
+    /// A mapping holds `mapping_sessions` sessions already.
+    LWIP_SNAT_DROP_MAPPING_FULL = 25,
+    /// A remote sender would open a session to an inside host that holds half its quota of
+    /// sessions opened from outside.
+    LWIP_SNAT_DROP_REMOTE_QUOTA = 26,
 }
 
 impl lwip_snat_drop_reason {
@@ -229,6 +234,8 @@ impl lwip_snat_drop_reason {
             DropReason::FragmentDuplicate => LWIP_SNAT_DROP_FRAGMENT_DUPLICATE,
             DropReason::UnsolicitedSyn => LWIP_SNAT_DROP_UNSOLICITED_SYN,
             DropReason::IcmpErrorTooBig => LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG,
+            DropReason::MappingFull => LWIP_SNAT_DROP_MAPPING_FULL,
+            DropReason::RemoteQuota => LWIP_SNAT_DROP_REMOTE_QUOTA,
         }
     }
 }
@@ -252,7 +259,9 @@ pub struct lwip_snat_config {
     pub port_range_start: u16,
     /// Last such port, inclusive (< 0xC000, clear of lwIP's own ephemeral ports).
     pub port_range_end: u16,
-    /// Most sessions one inside host may hold, all protocols; 0 = no limit.
+    /// Most sessions one inside host may open in each protocol's table, never more than a
+    /// quarter of that table; remote senders (port forwards, permissive filters) may open half
+    /// as many more to it. 0 = no limit. Default: a quarter of the largest table.
     pub host_quota: u16,
     /// TCP filtering, an `lwip_snat_filtering` value.
     pub tcp_filtering: u8,
@@ -268,6 +277,9 @@ pub struct lwip_snat_config {
     /// from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero;
     /// `lwip_snat_set_config` ignores it.
     pub seed: [u8; 16],
+    /// Most sessions one mapping (an inside endpoint on one netif) may hold, whoever opens
+    /// them; 0 = no limit (default 64). Also bounds the hash chains a lookup walks.
+    pub mapping_sessions: u16,
 }
 
 impl lwip_snat_config {
@@ -287,6 +299,7 @@ impl lwip_snat_config {
             allow_short_timeouts: u8::from(config.allow_short_timeouts),
             mss_clamp: u8::from(config.mss_clamp),
             seed: [0; 16],
+            mapping_sessions: config.mapping_sessions,
         }
     }
 
@@ -305,6 +318,7 @@ impl lwip_snat_config {
             allow_short_timeouts: flag(self.allow_short_timeouts)?,
             mss_clamp: flag(self.mss_clamp)?,
             reass_timeout_ms: self.reass_timeout_ms,
+            mapping_sessions: self.mapping_sessions,
         };
         config.validate().map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
@@ -528,6 +542,9 @@ pub struct lwip_snat_stats {
     pub tcp: lwip_snat_proto_stats,
     pub udp: lwip_snat_proto_stats,
     pub icmp: lwip_snat_proto_stats,
+    /// Sessions created for an inside host the host tracker had no room for
+    /// (`LWIP_SNAT_MAX_HOSTS`): served, but not counted toward its quota.
+    pub hosts_untracked: u32,
 }
 
 /// One live session, as `lwip_snat_foreach` shows it (addresses in host byte order).
@@ -955,6 +972,7 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
             tcp: proto(Protocol::Tcp),
             udp: proto(Protocol::Udp),
             icmp: proto(Protocol::Icmp),
+            hosts_untracked: s.hosts_untracked,
         })
     });
     match stats {
@@ -1039,6 +1057,8 @@ fn drop_reason_cname(reason: DropReason) -> &'static CStr {
         DropReason::FragmentDuplicate => c"fragment_duplicate",
         DropReason::UnsolicitedSyn => c"unsolicited_syn",
         DropReason::IcmpErrorTooBig => c"icmp_error_too_big",
+        DropReason::MappingFull => c"mapping_full",
+        DropReason::RemoteQuota => c"remote_quota",
     }
 }
 

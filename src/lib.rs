@@ -8,9 +8,10 @@
 //! packet in place with incremental checksums. The [`Verdict`] says what lwIP must do next.
 //!
 //! Memory is fixed at build time (`LWIP_SNAT_MAX_*`, see [`config`]): 28 bytes per session
-//! slot, 8 per tracked host, 4 per rule, 12 per port forward, plus the fragment pool. Per
-//! packet the work is O(1): two hash-chain lookups whose chains hold one mapping's sessions
-//! plus collisions at a load factor of at most 1.
+//! slot, 16 per tracked host (its sessions in each table, those it opened and those remote
+//! senders opened), 4 per rule, 12 per port forward, plus the fragment pool. Per packet the
+//! work is O(1): two hash-chain lookups whose chains hold one mapping's sessions (at most
+//! `Config::mapping_sessions`) plus collisions at a load factor of at most 1.
 //! The caller provides the clock (`u32` milliseconds, wrapping) and the random seed.
 #![no_std]
 // Only `ffi` (the C boundary) may use unsafe code.

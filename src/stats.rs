@@ -33,6 +33,9 @@ pub struct Stats {
     pub reassembled: u32,
     /// Datagrams whose fragments waited longer than `Config::reass_timeout_ms`.
     pub reass_expired: u32,
+    /// Sessions created for an inside host the host tracker had no room for
+    /// (`LWIP_SNAT_MAX_HOSTS` hosts held sessions): served, but not counted toward its quota.
+    pub hosts_untracked: u32,
 }
 
 impl Stats {

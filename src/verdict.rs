@@ -51,7 +51,7 @@ pub enum DropReason {
     Filtered = 7,
     /// The protocol's table is full of live sessions (none is evicted).
     TableFull = 8,
-    /// The inside host already holds its quota of sessions.
+    /// The inside host already opened its quota of sessions in this protocol's table.
     HostQuota = 9,
     /// No external port (or identifier) of the needed class is free.
     PortsExhausted = 10,
@@ -91,11 +91,18 @@ pub enum DropReason {
     /// An ICMP error with DF set, larger than the MTU of the link it must leave by: no ICMP
     /// error may be sent about an ICMP error (RFC 1812 4.3.2.7), so it is dropped.
     IcmpErrorTooBig = 24,
+    /// A new session for a mapping that holds `Config::mapping_sessions` sessions already
+    /// (whoever opens it: the inside endpoint or a remote sender).
+    MappingFull = 25,
+    /// A remote sender (through a port forward or a filter that admits it) would open a
+    /// session to an inside host that holds as many sessions opened from outside as it may:
+    /// half its quota.
+    RemoteQuota = 26,
 }
 
 impl DropReason {
     /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 25;
+    pub const COUNT: usize = 27;
 
     pub const ALL: [DropReason; Self::COUNT] = [
         DropReason::Malformed,
@@ -123,6 +130,8 @@ impl DropReason {
         DropReason::FragmentDuplicate,
         DropReason::UnsolicitedSyn,
         DropReason::IcmpErrorTooBig,
+        DropReason::MappingFull,
+        DropReason::RemoteQuota,
     ];
 
     pub fn name(self) -> &'static str {
@@ -152,6 +161,8 @@ impl DropReason {
             DropReason::FragmentDuplicate => "fragment_duplicate",
             DropReason::UnsolicitedSyn => "unsolicited_syn",
             DropReason::IcmpErrorTooBig => "icmp_error_too_big",
+            DropReason::MappingFull => "mapping_full",
+            DropReason::RemoteQuota => "remote_quota",
         }
     }
 }

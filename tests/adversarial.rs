@@ -8,6 +8,8 @@ mod bytes;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;
+#[path = "adversarial/hosts.rs"]
+mod hosts;
 #[path = "adversarial/services.rs"]
 mod services;
 #[path = "adversarial/state.rs"]

@@ -573,14 +573,16 @@ fn rfc6888_req4_per_host_quota() {
         out(&mut nat, udp(HOST_A, 10_000 + i, SERVER, 53, b"q"), 0);
     }
     assert_eq!(
-        verdict(&mut nat, outbound(), &tcp(HOST_A, 20_000, SERVER, 80, SYN), 0),
+        verdict(&mut nat, outbound(), &udp(HOST_A, 10_004, SERVER, 53, b"q"), 0),
         Verdict::Drop(DropReason::HostQuota)
     );
-    out(&mut nat, tcp(HOST_B, 20_000, SERVER, 80, SYN), 0);
+    // The quota is per protocol table: the host's TCP, and other hosts, are not affected.
+    out(&mut nat, tcp(HOST_A, 20_000, SERVER, 80, SYN), 0);
+    out(&mut nat, udp(HOST_B, 10_004, SERVER, 53, b"q"), 0);
     // Existing sessions of the host still work, and its quota frees up on expiry.
     out(&mut nat, udp(HOST_A, 10_000, SERVER, 53, b"again"), 1);
     nat.tick(300_002);
-    out(&mut nat, tcp(HOST_A, 20_000, SERVER, 80, SYN), 300_002);
+    out(&mut nat, udp(HOST_A, 10_004, SERVER, 53, b"q"), 300_002);
     assert_eq!(nat.stats().dropped(DropReason::HostQuota), 1);
 }
 

@@ -381,6 +381,8 @@ fn wan_going_down_flushes_mappings_on_the_next_timer() {
 #[test]
 fn full_table_answers_the_new_flow_with_admin_prohibited() {
     let mut r = Router::new();
+    // One endpoint fills the table: no per-host or per-mapping limit in the way.
+    r.ok("setcfg host_quota=0 mapping_sessions=0");
     let capacity = r.stat("udp_capacity") as u16;
     assert!(capacity >= 1);
     for port in 0..capacity {

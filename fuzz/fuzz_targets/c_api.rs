@@ -35,6 +35,7 @@ struct RawConfig {
     filtering: (u8, u8),
     flags: (u8, u8, u8),
     seed: [u8; 16],
+    mapping_sessions: u16,
 }
 
 /// A valid configuration with a few knobs turned, so that most inits succeed.
@@ -337,6 +338,7 @@ fn call_one(call: &Call, state: &mut Session, announced: Option<u32>) {
                         allow_short_timeouts: r.flags.1 % 3,
                         mss_clamp: r.flags.2 % 3,
                         seed: r.seed,
+                        mapping_sessions: r.mapping_sessions,
                     };
                     unsafe { lwip_snat_init(&c) }
                 }

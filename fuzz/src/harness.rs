@@ -31,8 +31,8 @@ pub fn inbound() -> Context {
 }
 
 /// A settings variant picked by bits of fuzz input: filtering modes, reject-when-full, a host
-/// quota, a small port range (so port exhaustion is reachable), MSS clamping, and a short
-/// reassembly timeout.
+/// quota, a small port range (so port exhaustion is reachable), MSS clamping, a short
+/// reassembly timeout, and two sessions per mapping (so a full mapping is reachable).
 pub fn config(bits: u8) -> Config {
     let filtering = match bits & 3 {
         0 => Filtering::AddressAndPortDependent,
@@ -47,6 +47,7 @@ pub fn config(bits: u8) -> Config {
         port_range: if bits & 16 != 0 { (20_000, 20_003) } else { Config::DEFAULT.port_range },
         mss_clamp: bits & 32 != 0,
         reass_timeout_ms: if bits & 64 != 0 { 50 } else { Config::DEFAULT.reass_timeout_ms },
+        mapping_sessions: if bits & 128 != 0 { 2 } else { Config::DEFAULT.mapping_sessions },
         ..Config::DEFAULT
     }
 }

@@ -125,13 +125,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(Verdict::Drop(DropReason::Filtered));
         }
         let state = if flow.protocol == Protocol::Udp { UDP_INBOUND_ONLY } else { 0 };
-        Ok(Some(Admission::New(Session {
-            remote: flow.src,
-            remote_port: flow.src_port,
-            last_used: now,
-            state,
-            ..mapping
-        })))
+        let mut session = Session { remote: flow.src, remote_port: flow.src_port, last_used: now, state, ..mapping };
+        session.set_opened_by_remote();
+        Ok(Some(Admission::New(session)))
     }
 
     fn filtering(&self, protocol: Protocol) -> Filtering {
@@ -154,7 +150,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 continue;
             }
             if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
-                self.hosts.release(removed.inside);
+                self.hosts.release(protocol, &removed);
             }
         }
     }
@@ -167,7 +163,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         {
             return true;
         }
-        self.tables.get(protocol).mapping_sessions(session.netif, session.ext_port).any(|(_, sibling)| {
+        self.tables.get(protocol).sessions_on_port(session.netif, session.ext_port).any(|(_, sibling)| {
             inside_has_sent(protocol, sibling)
                 && match filtering {
                     Filtering::EndpointIndependent => true,

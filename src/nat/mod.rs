@@ -5,7 +5,7 @@ use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_
 use crate::config::{REASS_BLOCKS, REASS_SLOTS};
 use crate::flow::{self, Flow, Message};
 use crate::mss::{self, LinkMtus};
-use crate::pcb::host::{Hosts, Refused};
+use crate::pcb::host::{Acquired, Hosts, Opener, Refused};
 use crate::pcb::tcp::{self, Direction};
 use crate::pcb::{inside_has_sent, is_expired, port, UDP_INBOUND_ONLY};
 use crate::pcb::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
@@ -147,6 +147,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 fragments_held: 0,
                 reassembled: 0,
                 reass_expired: 0,
+                hosts_untracked: 0,
             },
             port_check: None,
         }
@@ -303,7 +304,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn remove_sessions(&mut self, doomed: impl Fn(&Session) -> bool) {
         for protocol in PROTOCOLS {
             let hosts = &mut self.hosts;
-            self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(s.inside));
+            self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(protocol, s));
         }
     }
 

@@ -68,10 +68,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 return Err(DropReason::TableFull);
             }
         }
-        self.hosts.acquire(session.inside, self.config.host_quota).map_err(|refused| match refused {
-            Refused::Quota => DropReason::HostQuota,
-            Refused::TooManyHosts => DropReason::TableFull,
-        })?;
+        let session = self.account(protocol, session)?;
         match self.tables.get_mut(protocol).insert(session) {
             Ok(slot) => {
                 let created = &mut self.stats.created[protocol.index()];
@@ -79,10 +76,34 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 Ok(slot)
             }
             Err(_) => {
-                self.hosts.release(session.inside);
+                self.hosts.release(protocol, &session);
                 Err(DropReason::TableFull)
             }
         }
+    }
+
+    /// Accounts a new session to its mapping and its inside host: refused when the mapping
+    /// holds `mapping_sessions` already or its opener (the host, or remote senders) reached
+    /// the host's quota in this table. Returns it marked as counted when the host tracker had
+    /// room for the host; otherwise it is served uncounted (and counted in the stats).
+    fn account(&mut self, protocol: Protocol, mut session: Session) -> Result<Session, DropReason> {
+        let table = self.tables.get(protocol);
+        let cap = usize::from(self.config.mapping_sessions);
+        if cap != 0 && table.mapping_sessions(session.netif, session.inside, session.in_port) >= cap {
+            return Err(DropReason::MappingFull);
+        }
+        let (opener, quota) = if session.opened_by_remote() {
+            (Opener::Remote, self.config.remote_quota_in(table.capacity()))
+        } else {
+            (Opener::Host, self.config.host_quota_in(table.capacity()))
+        };
+        match self.hosts.acquire(session.inside, protocol, opener, quota) {
+            Ok(Acquired::Counted) => session.set_host_counted(),
+            Ok(Acquired::Untracked) => self.stats.hosts_untracked = self.stats.hosts_untracked.wrapping_add(1),
+            Err(Refused::Quota) => return Err(DropReason::HostQuota),
+            Err(Refused::RemoteQuota) => return Err(DropReason::RemoteQuota),
+        }
+        Ok(session)
     }
 
     /// A new outbound flow that found no room: counted, and answered with ICMP 3/13 when the
@@ -114,7 +135,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let hosts = &mut self.hosts;
         let doomed = |s: &Session| is_expired(s.last_used, now, timeout_for(&config, protocol, s.protocol_state()));
         let removed = |s: &Session| {
-            hosts.release(s.inside);
+            hosts.release(protocol, s);
             *expired = expired.wrapping_add(1);
         };
         let table = self.tables.get_mut(protocol);
@@ -133,7 +154,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return true;
         }
         if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
-            self.hosts.release(removed.inside);
+            self.hosts.release(protocol, &removed);
             let expired = &mut self.stats.expired[protocol.index()];
             *expired = expired.wrapping_add(1);
         }

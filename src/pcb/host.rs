@@ -1,66 +1,130 @@
-//! Per-host mapping quota (RFC 6888 REQ-4): one inside host cannot take the whole table.
+//! Per-host session quota (RFC 6888 REQ-4): one inside host cannot take a whole table.
 //!
-//! A small fixed array of (address, sessions) pairs across all protocols; it is consulted only
-//! when a session is created or removed, never per translated packet.
+//! A small fixed array of inside hosts with their session counts per protocol table, split by
+//! who opened the session: the host itself, or a remote sender (through a port forward or a
+//! filter that admits it). It is consulted only when a session is created or removed, never
+//! per translated packet.
+//!
+//! The tracker never refuses a host for lack of room: when every slot is taken by hosts that
+//! hold sessions, a new host is served uncounted ([`Acquired::Untracked`]), so spoofing
+//! `H` source addresses cannot shut out host `H + 1`. Each session remembers whether it was
+//! counted (`Session::host_counted`) and only a counted one is given back: a host's counts
+//! always equal the counted sessions it holds, whatever happened while it was untracked.
 
-/// Why a host may not create another session.
+use super::{Protocol, Session};
+
+/// Why a host may not open another session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
-    /// The host holds `quota` sessions already.
+    /// The host opened its quota of sessions in this protocol's table.
     Quota,
-    /// Every host slot is taken by other hosts that still hold sessions.
-    TooManyHosts,
+    /// Remote senders opened as many sessions to the host as they may.
+    RemoteQuota,
 }
 
+/// Who opens a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opener {
+    /// The inside host (an outbound flow).
+    Host,
+    /// A remote sender (an inbound flow a port forward or the filter lets in).
+    Remote,
+}
+
+/// How a session that may be created was accounted for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acquired {
+    /// Counted in the host's slot: give it back with [`Hosts::release`].
+    Counted,
+    /// Every slot is taken: the host is served, its quota not enforced, nothing to give back.
+    Untracked,
+}
+
+/// Sessions of one host, per protocol table (`Protocol::index`). A table holds at most 32768
+/// sessions, so a `u16` count cannot overflow; the arithmetic saturates anyway.
 #[derive(Clone, Copy, Debug, Default)]
 struct Host {
     addr: u32,
-    sessions: u16,
+    own: [u16; 3],
+    remote: [u16; 3],
 }
 
-/// Session counts of up to `H` inside hosts. 8 bytes per host.
+impl Host {
+    const FREE: Host = Host { addr: 0, own: [0; 3], remote: [0; 3] };
+
+    fn is_free(&self) -> bool {
+        self.own == [0; 3] && self.remote == [0; 3]
+    }
+
+    fn count(&mut self, protocol: Protocol, opener: Opener) -> Option<&mut u16> {
+        match opener {
+            Opener::Host => self.own.get_mut(protocol.index()),
+            Opener::Remote => self.remote.get_mut(protocol.index()),
+        }
+    }
+}
+
+/// Session counts of up to `H` inside hosts. 16 bytes per host.
 pub struct Hosts<const H: usize> {
     hosts: [Host; H],
 }
 
 impl<const H: usize> Hosts<H> {
     pub const fn new() -> Self {
-        Hosts { hosts: [Host { addr: 0, sessions: 0 }; H] }
+        Hosts { hosts: [Host::FREE; H] }
     }
 
     pub fn clear(&mut self) {
         *self = Self::new();
     }
 
-    /// Sessions `addr` holds now.
-    pub fn sessions(&self, addr: u32) -> usize {
-        self.hosts.iter().find(|h| h.sessions > 0 && h.addr == addr).map_or(0, |h| usize::from(h.sessions))
+    /// Counted sessions `opener` opened for `addr` in `protocol`'s table.
+    pub fn sessions(&self, addr: u32, protocol: Protocol, opener: Opener) -> usize {
+        let Some(mut host) = self.hosts.iter().find(|h| !h.is_free() && h.addr == addr).copied() else {
+            return 0;
+        };
+        host.count(protocol, opener).map_or(0, |c| usize::from(*c))
     }
 
-    /// Counts one more session for `addr` unless that would exceed `quota` (0 = no quota).
-    pub fn acquire(&mut self, addr: u32, quota: u16) -> Result<(), Refused> {
+    /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that
+    /// would exceed `quota` (0 = no quota).
+    pub fn acquire(&mut self, addr: u32, protocol: Protocol, opener: Opener, quota: u16) -> Result<Acquired, Refused> {
         let mut free = None;
+        let mut slot = None;
         for host in self.hosts.iter_mut() {
-            if host.sessions > 0 && host.addr == addr {
-                if quota != 0 && host.sessions >= quota {
-                    return Err(Refused::Quota);
-                }
-                host.sessions += 1;
-                return Ok(());
-            }
-            if host.sessions == 0 && free.is_none() {
-                free = Some(host);
+            if host.is_free() {
+                free = free.or(Some(host));
+            } else if host.addr == addr {
+                slot = Some(host);
+                break;
             }
         }
-        let host = free.ok_or(Refused::TooManyHosts)?;
-        *host = Host { addr, sessions: 1 };
-        Ok(())
+        let Some(host) = slot.or(free) else {
+            return Ok(Acquired::Untracked);
+        };
+        host.addr = addr;
+        let Some(count) = host.count(protocol, opener) else {
+            return Ok(Acquired::Untracked);
+        };
+        if quota != 0 && *count >= quota {
+            return Err(match opener {
+                Opener::Host => Refused::Quota,
+                Opener::Remote => Refused::RemoteQuota,
+            });
+        }
+        *count = count.saturating_add(1);
+        Ok(Acquired::Counted)
     }
 
-    /// Counts one session of `addr` less.
-    pub fn release(&mut self, addr: u32) {
-        if let Some(host) = self.hosts.iter_mut().find(|h| h.sessions > 0 && h.addr == addr) {
-            host.sessions -= 1;
+    /// Gives back a session removed from `protocol`'s table, if it was counted.
+    pub fn release(&mut self, protocol: Protocol, session: &Session) {
+        if !session.host_counted() {
+            return;
+        }
+        let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
+        let host = self.hosts.iter_mut().find(|h| !h.is_free() && h.addr == session.inside);
+        if let Some(count) = host.and_then(|h| h.count(protocol, opener)) {
+            *count = count.saturating_sub(1);
         }
     }
 }
@@ -75,18 +139,50 @@ impl<const H: usize> Default for Hosts<H> {
 mod tests {
     use super::*;
 
+    const UDP: Protocol = Protocol::Udp;
+
+    /// A counted session of `inside` opened by `opener`.
+    fn counted(inside: u32, opener: Opener) -> Session {
+        let mut session = Session { inside, ..Session::default() };
+        session.set_host_counted();
+        if opener == Opener::Remote {
+            session.set_opened_by_remote();
+        }
+        session
+    }
+
     #[test]
-    fn quota_is_per_host_and_released() {
+    fn quota_is_per_host_per_protocol_and_released() {
         let mut hosts = Hosts::<2>::new();
-        assert_eq!(hosts.acquire(1, 2), Ok(()));
-        assert_eq!(hosts.acquire(1, 2), Ok(()));
-        assert_eq!(hosts.acquire(1, 2), Err(Refused::Quota));
-        assert_eq!(hosts.acquire(2, 2), Ok(()));
-        assert_eq!(hosts.acquire(3, 2), Err(Refused::TooManyHosts));
-        hosts.release(1);
-        assert_eq!(hosts.sessions(1), 1);
-        assert_eq!(hosts.acquire(1, 2), Ok(()));
-        hosts.release(2);
-        assert_eq!(hosts.acquire(3, 0), Ok(()), "a host with no sessions frees its slot");
+        assert_eq!(hosts.acquire(1, UDP, Opener::Host, 2), Ok(Acquired::Counted));
+        assert_eq!(hosts.acquire(1, UDP, Opener::Host, 2), Ok(Acquired::Counted));
+        assert_eq!(hosts.acquire(1, UDP, Opener::Host, 2), Err(Refused::Quota));
+        assert_eq!(hosts.acquire(1, Protocol::Tcp, Opener::Host, 2), Ok(Acquired::Counted), "another table");
+        assert_eq!(hosts.acquire(1, UDP, Opener::Remote, 1), Ok(Acquired::Counted), "remote senders apart");
+        assert_eq!(hosts.acquire(1, UDP, Opener::Remote, 1), Err(Refused::RemoteQuota));
+        assert_eq!(hosts.acquire(2, UDP, Opener::Host, 2), Ok(Acquired::Counted));
+        assert_eq!(hosts.acquire(3, UDP, Opener::Host, 2), Ok(Acquired::Untracked), "no room: served");
+        hosts.release(UDP, &counted(1, Opener::Host));
+        assert_eq!(hosts.sessions(1, UDP, Opener::Host), 1);
+        assert_eq!(hosts.acquire(1, UDP, Opener::Host, 2), Ok(Acquired::Counted));
+        hosts.release(UDP, &counted(1, Opener::Remote));
+        assert_eq!(hosts.acquire(1, UDP, Opener::Remote, 1), Ok(Acquired::Counted));
+        hosts.release(UDP, &Session { inside: 2, ..Session::default() });
+        assert_eq!(hosts.sessions(2, UDP, Opener::Host), 1, "an uncounted session gives nothing back");
+        hosts.release(UDP, &counted(2, Opener::Host));
+        assert_eq!(
+            hosts.acquire(3, UDP, Opener::Host, 0),
+            Ok(Acquired::Counted),
+            "a host with no sessions frees its slot"
+        );
+    }
+
+    #[test]
+    fn counts_saturate_instead_of_overflowing() {
+        let mut hosts = Hosts::<1>::new();
+        for _ in 0..=u32::from(u16::MAX) {
+            assert_eq!(hosts.acquire(1, UDP, Opener::Host, 0), Ok(Acquired::Counted));
+        }
+        assert_eq!(hosts.sessions(1, UDP, Opener::Host), usize::from(u16::MAX));
     }
 }

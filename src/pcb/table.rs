@@ -45,19 +45,39 @@ pub struct Session {
     pub last_used: u32,
     /// lwIP index of the outbound netif whose address is the external address.
     pub netif: u8,
-    /// Protocol state bits (see `pcb::state`); 0 marks a free slot.
+    /// Protocol state bits (see `pcb::tcp`) and the table's bookkeeping bits; 0 marks a
+    /// free slot.
     pub state: u8,
 }
 
 impl Session {
-    /// Protocol state bits (see `pcb::tcp`), without the table's "used" bit.
+    /// Protocol state bits (see `pcb::tcp`), without the bookkeeping bits.
     pub fn protocol_state(&self) -> u8 {
-        self.state & !USED
+        self.state & PROTOCOL
     }
 
-    /// Stores new protocol state bits; the session stays in use.
+    /// Stores new protocol state bits; the session stays in use and keeps its bookkeeping.
     pub(crate) fn set_protocol_state(&mut self, state: u8) {
-        self.state = USED | (state & !USED);
+        self.state = (self.state & !PROTOCOL) | USED | (state & PROTOCOL);
+    }
+
+    /// True when a remote sender opened the session (a port forward, a permissive filter).
+    pub fn opened_by_remote(&self) -> bool {
+        self.state & OPENED_BY_REMOTE != 0
+    }
+
+    pub(crate) fn set_opened_by_remote(&mut self) {
+        self.state |= OPENED_BY_REMOTE;
+    }
+
+    /// True when the session is counted in its inside host's quota (the host tracker had
+    /// room for the host): only such a session is given back to the tracker when it goes.
+    pub(crate) fn host_counted(&self) -> bool {
+        self.state & HOST_COUNTED != 0
+    }
+
+    pub(crate) fn set_host_counted(&mut self) {
+        self.state |= HOST_COUNTED;
     }
 }
 
@@ -97,6 +117,11 @@ pub struct Table<S: ?Sized = [Entry]> {
 pub type FixedTable<const N: usize> = Table<[Entry; N]>;
 
 const USED: u8 = 0x80;
+/// Bookkeeping bits beside USED, kept across protocol state changes.
+const OPENED_BY_REMOTE: u8 = 0x40;
+const HOST_COUNTED: u8 = 0x20;
+/// The protocol's own state bits (`pcb::tcp`).
+const PROTOCOL: u8 = 0x1F;
 
 const EMPTY_SESSION: Session = Session {
     inside: 0,
@@ -283,9 +308,14 @@ impl Table {
         }
     }
 
-    /// The sessions of the mapping on `netif:ext_port`.
-    pub fn mapping_sessions(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
+    /// The sessions on `netif:ext_port` (those of the mapping that holds that port).
+    pub fn sessions_on_port(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
         self.outside_chain(netif, ext_port)
+    }
+
+    /// Sessions of the mapping of `inside:in_port` on `netif`: one chain walk.
+    pub fn mapping_sessions(&self, netif: u8, inside: u32, in_port: u16) -> usize {
+        self.inside_chain(netif, inside, in_port).count()
     }
 
     /// True when any session uses `ext_port` on `netif`.

@@ -16,11 +16,6 @@ pub const SYN_IN: u8 = 0x02;
 pub const FIN_OUT: u8 = 0x04;
 pub const FIN_IN: u8 = 0x08;
 pub const RST: u8 = 0x10;
-/// A segment other than an RST went outbound since the last RST.
-pub const OUT_SINCE_RST: u8 = 0x20;
-/// A segment other than an RST came inbound since the last RST.
-pub const IN_SINCE_RST: u8 = 0x40;
-
 /// Direction of a segment relative to the NAT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -29,11 +24,17 @@ pub enum Direction {
 }
 
 /// The session's state after a segment with `tcp_flags` went `direction`.
+///
+/// While `RST` is set, the two FIN bits record which ends have sent a segment since the RST
+/// (a closed session needs no FIN history): once both have, `RST` and both bits are cleared
+/// and the connection is open again. What it forgets is a FIN sent before the RST, so a
+/// connection half closed before it counts as fully open after it. Five bits in all, so the
+/// table's bookkeeping bits keep the rest of the byte.
 #[inline]
 pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
-    let (syn, fin, since_rst) = match direction {
-        Direction::Outbound => (SYN_OUT, FIN_OUT, OUT_SINCE_RST),
-        Direction::Inbound => (SYN_IN, FIN_IN, IN_SINCE_RST),
+    let (syn, fin) = match direction {
+        Direction::Outbound => (SYN_OUT, FIN_OUT),
+        Direction::Inbound => (SYN_IN, FIN_IN),
     };
     let mut state = state;
     if tcp_flags & flags::SYN != 0 && tcp_flags & flags::ACK == 0 && is_closed(state) {
@@ -43,18 +44,17 @@ pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
     if tcp_flags & flags::SYN != 0 {
         state |= syn;
     }
-    if tcp_flags & flags::FIN != 0 {
-        state |= fin;
-    }
     if tcp_flags & flags::RST != 0 {
         // Another RST starts the count again.
-        state = (state | RST) & !(OUT_SINCE_RST | IN_SINCE_RST);
+        state = (state | RST) & !(FIN_OUT | FIN_IN);
     } else if state & RST != 0 {
-        state |= since_rst;
-        if state & IN_SINCE_RST != 0 && state & OUT_SINCE_RST != 0 {
+        state |= fin;
+        if state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN {
             // Both ends still talk: the RST ended nothing.
-            state &= !(RST | OUT_SINCE_RST | IN_SINCE_RST);
+            state &= !(RST | FIN_OUT | FIN_IN);
         }
+    } else if tcp_flags & flags::FIN != 0 {
+        state |= fin;
     }
     state
 }
@@ -134,11 +134,20 @@ mod tests {
         assert!(is_closed(again), "another RST starts the count again");
         assert_eq!(advance(out, flags::ACK, Inbound), open);
         assert_eq!(advance(advance(reset, flags::ACK, Inbound), flags::ACK, Outbound), open);
-        // Half-closed before the RST: half-closed again after.
+        // Half-closed before the RST: open again after (the FIN is forgotten, the timeout is
+        // the established one either way).
         let half = advance(open, flags::FIN | flags::ACK, Outbound);
         let back = advance(advance(advance(half, flags::RST, Outbound), flags::ACK, Inbound), flags::ACK, Outbound);
-        assert_eq!(back, half);
+        assert_eq!(back, open);
         assert!(is_established(back));
+        // The state never leaves the five protocol bits.
+        for state in 0..0x20u8 {
+            for tcp_flags in 0..0x20u8 {
+                for direction in [Outbound, Inbound] {
+                    assert_eq!(advance(state, tcp_flags, direction) & !0x1F, 0);
+                }
+            }
+        }
     }
 
     #[test]

@@ -116,6 +116,7 @@ main(int argc, char **argv)
 
   lwip_snat_config_default(&cfg);
   memset(cfg.seed, 7, sizeof(cfg.seed));
+  cfg.host_quota = 0; /* 64 sessions of one host: more than its default share of the UDP table */
   if (lwip_snat_init(&cfg) != LWIP_SNAT_OK || lwip_snat_rule_add(&rule) != LWIP_SNAT_OK) {
     printf("setup failed\n");
     return 1;

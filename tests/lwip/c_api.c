@@ -170,6 +170,7 @@ test_config(void)
   CHECK(c.tcp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
   CHECK(c.udp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
   CHECK(c.reject_when_full == 1 && c.allow_short_timeouts == 0 && c.mss_clamp == 1);
+  CHECK(c.mapping_sessions == 64 && c.host_quota == LWIP_SNAT_MAX_TCP / 4);
 
   bad = c; bad.udp_ms = 1000;
   CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_TIMEOUT);
@@ -396,7 +397,7 @@ config_eq(const struct lwip_snat_config *a, const struct lwip_snat_config *b)
          && a->host_quota == b->host_quota && a->tcp_filtering == b->tcp_filtering
          && a->udp_filtering == b->udp_filtering && a->reject_when_full == b->reject_when_full
          && a->allow_short_timeouts == b->allow_short_timeouts && a->mss_clamp == b->mss_clamp
-         && memcmp(a->seed, b->seed, sizeof(a->seed)) == 0;
+         && a->mapping_sessions == b->mapping_sessions && memcmp(a->seed, b->seed, sizeof(a->seed)) == 0;
 }
 
 /*
@@ -468,13 +469,16 @@ test_set_config(void)
   make_udp_between(pkt, host, 5001, server, 53);
   CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10004, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
   CHECK(get32(pkt + 12) == WAN_ADDR);
-  /* the new quota (3 sessions; the host holds 3 now) refuses a fourth */
+  /* the new quota (3 sessions the host opens itself; it opened 2, the stranger 1): a third
+   * is its last, a fourth is refused */
   make_udp_between(pkt, host, 5002, server, 53);
+  CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10004, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
+  make_udp_between(pkt, host, 5003, server, 53);
   CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10005, &v) == LWIP_SNAT_OK);
   CHECK(v.action == LWIP_SNAT_SEND_ICMP && v.icmp_type == 3 && v.icmp_code == 13);
   /* the 30 s timeout applies to the live sessions: idle 30 s after 10004 they are gone */
   CHECK(lwip_snat_tick(10004 + 29000) == LWIP_SNAT_OK);
-  CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 3);
+  CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 4);
   CHECK(lwip_snat_tick(10004 + 30001) == LWIP_SNAT_OK);
   CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 0);
 

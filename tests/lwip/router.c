@@ -367,6 +367,7 @@ print_stats(void)
   printf("stat hairpinned %lu\nstat reass_expired %lu\nstat reass_in_flight %u\nstat reass_bytes_in_use %lu\n",
          (unsigned long)st.hairpinned, (unsigned long)st.reass_expired, st.reass_in_flight,
          (unsigned long)st.reass_bytes_in_use);
+  printf("stat hosts_untracked %lu\n", (unsigned long)st.hosts_untracked);
   for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
     if (st.dropped[i] != 0) {
       printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);
@@ -401,6 +402,7 @@ set_config_field(struct lwip_snat_config *cfg, const char *pair)
   FIELD(reject_when_full, uint8_t)
   FIELD(allow_short_timeouts, uint8_t)
   FIELD(mss_clamp, uint8_t)
+  FIELD(mapping_sessions, uint16_t)
 #undef FIELD
   return -104;
 }
