@@ -346,7 +346,7 @@ fn ip_id_is_kept_so_non_atomic_datagrams_of_two_hosts_to_one_server_may_share_an
     let (_, a) = run(&mut nat, outbound(), &from_a, 0);
     let (_, b) = run(&mut nat, outbound(), &from_b, 0);
     // Both non-atomic (DF clear), same source, destination, protocol and ID after translation:
-    // if a later hop fragments both, the server can mix their fragments up (RFC 6864 §4). The
+    // if a later hop fragments both, the server can mix their fragments up (RFC 6864). The
     // NAT does not rewrite the ID; senders and paths that fragment must avoid this.
     assert_eq!(a[6] & 0x40, 0, "DF clear");
     assert_eq!((src(&a), dst(&a), a[9], ip_ident(&a)), (src(&b), dst(&b), b[9], ip_ident(&b)));
