@@ -105,8 +105,9 @@ fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
 }
 
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
-/// be clamped to the uplink it arrived on (a local route carries no MTU). Learned from every
-/// outbound packet that opens a session and every outbound SYN.
+/// be clamped to the uplink it arrived on when the caller gives no MTU with a local route (the
+/// lwIP shim always does). Learned from every outbound packet that opens a session and every
+/// outbound SYN; four uplinks at most.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
     links: [(u8, u16); 4],
