@@ -691,7 +691,7 @@ struct lwip_snat_session {
    */
   uint16_t ext_port;
   /**
-   * Remote port (0 for ICMP).
+   * Remote port (ICMP: the request type of the exchange, 8 echo, 13 timestamp, 15 information).
    */
   uint16_t remote_port;
   /**

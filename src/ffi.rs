@@ -563,7 +563,7 @@ pub struct lwip_snat_session {
     pub inside_port: u16,
     /// External port (ICMP: identifier) on the address of `ext_netif_idx`.
     pub ext_port: u16,
-    /// Remote port (0 for ICMP).
+    /// Remote port (ICMP: the request type of the exchange, 8 echo, 13 timestamp, 15 information).
     pub remote_port: u16,
     /// An `lwip_snat_proto` value.
     pub proto: u8,

@@ -105,11 +105,11 @@ fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
 }
 
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
-/// be clamped to the uplink it arrived on (a local route carries no MTU). Learned from every
-/// outbound packet that opens a session and every outbound SYN. Holds the [`SLOTS`](Self::SLOTS)
-/// uplinks learned most recently (a new one replaces the one learned longest ago), so the
-/// SYN-ACK of a connection is clamped unless that many other uplinks opened connections
-/// between its SYN and its SYN-ACK.
+/// be clamped to the uplink it arrived on when the caller gives no MTU with a local route (the
+/// lwIP shim always does). Learned from every outbound packet that opens a session and every
+/// outbound SYN. Holds the [`SLOTS`](Self::SLOTS) uplinks learned most recently (a new one
+/// replaces the one learned longest ago), so the SYN-ACK of a connection is clamped unless that
+/// many other uplinks opened connections between its SYN and its SYN-ACK.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
     links: [(u8, u16); Self::SLOTS],

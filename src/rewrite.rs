@@ -155,6 +155,22 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
     put32(bytes, addr_at..addr_at + 4, addr);
 }
 
+/// True when the datagram may be fragmented on its way (DF clear): only then does its IP ID
+/// mean anything (RFC 6864).
+#[inline(always)]
+pub fn non_atomic(packet: &[u8]) -> bool {
+    packet.get(6).is_some_and(|&flags| flags & 0x40 == 0)
+}
+
+/// Sets the IP ID of a datagram, with its header checksum.
+pub fn ident(packet: &mut [u8], ident: u16) {
+    let mut change = Delta::new();
+    change.word(be16(packet, 4..6), ident);
+    let checksum = change.apply(be16(packet, 10..12));
+    put16(packet, 10..12, checksum);
+    put16(packet, 4..6, ident);
+}
+
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,
 /// which travelled the other way, gets its opposite endpoint rewritten to `addr:port`. The
 /// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.

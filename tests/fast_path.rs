@@ -98,6 +98,11 @@ fn mangle(p: &mut Vec<u8>, how: u8) {
             let at = if p[9] == 6 { 36 } else { 26 };
             p[at] ^= 0x40;
         }
+        8 => {
+            // DF clear (etherparse sets it): non-atomic, so translated with a fresh IP ID.
+            p[6] &= !0x40;
+            refill_ip_checksum(p);
+        }
         7 => {
             // TCP data offset 4 / UDP length past the datagram.
             if p[9] == 6 {

@@ -38,6 +38,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 )?;
                 let ext_port = refresh(&self.config, session, flow, Direction::Outbound, now)?;
                 rewrite::plain_endpoint(packet, &plain, Side::Source, out_addr, ext_port);
+                self.renumber(packet);
                 self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
             }
             Route::Local { netif, .. } => {

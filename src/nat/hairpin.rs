@@ -62,6 +62,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
         rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
         rewrite::endpoint(packet, Side::Destination, receiver.inside, receiver.in_port);
+        self.renumber(packet);
         self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         Verdict::Translated
     }

@@ -72,6 +72,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
+        self.renumber(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         Verdict::Translated
     }
@@ -153,6 +154,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         rewrite::icmp_error(packet, Side::Source, addr, ext_port);
+        self.renumber(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated

@@ -47,6 +47,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         found.is_some_and(|slot| self.is_live(protocol, slot, now))
     }
 
+    /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
+    /// one source address, the IDs they chose may collide at a server that reassembles their
+    /// fragments (RFC 6864). Random, so the IDs tell outsiders nothing of the NAT's traffic.
+    #[inline(always)]
+    pub(super) fn renumber(&mut self, packet: &mut [u8]) {
+        if rewrite::non_atomic(packet) {
+            self.renumber_non_atomic(packet);
+        }
+    }
+
+    /// [`renumber`](Self::renumber) once the datagram is known to be non-atomic; out of line, so
+    /// the fast path, whose TCP mostly sets DF, pays only the test.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn renumber_non_atomic(&mut self, packet: &mut [u8]) {
+        rewrite::ident(packet, self.random.next_u32() as u16);
+    }
+
     /// Stores a new session if the table and the host's quota allow. Expired sessions are
     /// reclaimed first; a live one is never evicted (RFC 6888 REQ-11 spirit).
     ///

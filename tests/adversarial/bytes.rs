@@ -336,20 +336,23 @@ fn syn_acks_on_more_uplinks_than_the_nat_remembers_are_clamped_with_the_route_mt
 // ---------------------------------------------------------------- IP ID
 
 #[test]
-fn ip_id_is_kept_so_non_atomic_datagrams_of_two_hosts_to_one_server_may_share_an_id() {
+fn non_atomic_datagrams_of_two_inside_hosts_to_one_server_get_distinct_ip_ids() {
     let mut nat = nat();
     let non_atomic = |mut p: Vec<u8>| {
         p[6] &= !0x40;
         with_ident(p, 0x4242)
     };
-    let from_a = non_atomic(udp(HOST_A, 5000, SERVER, 53, b"a"));
-    let from_b = non_atomic(udp(HOST_B, 5000, SERVER, 53, b"b"));
-    let (_, a) = run(&mut nat, outbound(), &from_a, 0);
-    let (_, b) = run(&mut nat, outbound(), &from_b, 0);
-    // Both non-atomic (DF clear), same source, destination, protocol and ID after translation:
-    // if a later hop fragments both, the server can mix their fragments up (RFC 6864 §4). The
-    // NAT does not rewrite the ID; senders and paths that fragment must avoid this.
-    assert_eq!(a[6] & 0x40, 0, "DF clear");
-    assert_eq!((src(&a), dst(&a), a[9], ip_ident(&a)), (src(&b), dst(&b), b[9], ip_ident(&b)));
-    assert_ne!(sport(&a), sport(&b));
+    // Both DF clear with the same ID: after translation they share source, destination and
+    // protocol, so a hop that fragments both must not see the same ID twice (RFC 6864).
+    let (_, a) = run(&mut nat, outbound(), &non_atomic(udp(HOST_A, 5000, SERVER, 53, b"a")), 0);
+    let (_, b) = run(&mut nat, outbound(), &non_atomic(udp(HOST_B, 5000, SERVER, 53, b"b")), 0);
+    assert_eq!((src(&a), dst(&a), a[9]), (src(&b), dst(&b), b[9]));
+    assert_ne!(ip_ident(&a), ip_ident(&b));
+    assert_ne!(ip_ident(&a), 0x4242, "a new ID, not the sender's");
+    // The next datagram of an established flow (the fast path) gets a new one too.
+    let (_, again) = run(&mut nat, outbound(), &non_atomic(udp(HOST_A, 5000, SERVER, 53, b"a")), 1);
+    assert_ne!(ip_ident(&again), ip_ident(&a));
+    // An atomic datagram (DF set) keeps its ID: it never meets a reassembler.
+    let (_, atomic) = run(&mut nat, outbound(), &with_ident(udp(HOST_A, 5000, SERVER, 53, b"a"), 0x4242), 2);
+    assert_eq!(ip_ident(&atomic), 0x4242);
 }
