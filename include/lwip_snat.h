@@ -618,6 +618,14 @@ struct lwip_snat_stats {
   struct lwip_snat_proto_stats tcp;
   struct lwip_snat_proto_stats udp;
   struct lwip_snat_proto_stats icmp;
+  /**
+   * Datagrams in progress discarded to make room for a newer one.
+   */
+  uint32_t reass_evicted;
+  /**
+   * Datagrams to the router that no mapping concerns, left to lwIP's own reassembly.
+   */
+  uint32_t reass_released;
 };
 
 /**

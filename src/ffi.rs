@@ -515,6 +515,10 @@ pub struct lwip_snat_stats {
     pub tcp: lwip_snat_proto_stats,
     pub udp: lwip_snat_proto_stats,
     pub icmp: lwip_snat_proto_stats,
+    /// Datagrams in progress discarded to make room for a newer one.
+    pub reass_evicted: u32,
+    /// Datagrams to the router that no mapping concerns, left to lwIP's own reassembly.
+    pub reass_released: u32,
 }
 
 /// One live session, as `lwip_snat_foreach` shows it (addresses in host byte order).
@@ -877,6 +881,8 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
             tcp: proto(Protocol::Tcp),
             udp: proto(Protocol::Udp),
             icmp: proto(Protocol::Icmp),
+            reass_evicted: s.reass_evicted,
+            reass_released: s.reass_released,
         })
     });
     match stats {

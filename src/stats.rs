@@ -33,6 +33,12 @@ pub struct Stats {
     pub reassembled: u32,
     /// Datagrams whose fragments waited longer than `Config::reass_timeout_ms`.
     pub reass_expired: u32,
+    /// Datagrams in progress discarded to make room for a newer one: the oldest goes, like in
+    /// lwIP's `ip_reass`, or the source's own oldest once it holds its share of the pool.
+    pub reass_evicted: u32,
+    /// Datagrams addressed to the router that no mapping or port forward concerns, left to
+    /// lwIP's own reassembly (their fragments are counted in `passed`).
+    pub reass_released: u32,
 }
 
 impl Stats {

@@ -4,3 +4,5 @@
 //! takes part, are in tests/lwip_adversarial.rs.
 
 mod common;
+#[path = "adversarial/frags.rs"]
+mod frags;

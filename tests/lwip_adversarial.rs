@@ -5,6 +5,8 @@
 mod common;
 #[path = "lwip/driver.rs"]
 mod driver;
+#[path = "lwip_adversarial/frags.rs"]
+mod frags;
 #[allow(dead_code)]
 #[path = "lwip/build.rs"]
 mod lwip_build;

@@ -193,6 +193,19 @@ pub fn raw_fragment(whole: &[u8], offset: usize, end: usize, more: bool) -> Vec<
     v
 }
 
+/// `whole` (20-byte header) cut into fragments of at most `size` payload bytes (a multiple of
+/// 8), in order, as a sender would.
+pub fn fragments_of(whole: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let payload_len = whole.len() - 20;
+    (0..payload_len)
+        .step_by(size)
+        .map(|offset| {
+            let end = (offset + size).min(payload_len);
+            raw_fragment(whole, offset, end, end < payload_len)
+        })
+        .collect()
+}
+
 /// `p` with IP identification `ident` (which keys reassembly), header checksum redone.
 pub fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
     p[4..6].copy_from_slice(&ident.to_be_bytes());
