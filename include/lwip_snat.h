@@ -261,6 +261,12 @@ enum lwip_snat_action
    * free it.
    */
   LWIP_SNAT_SEND_ICMP = 5,
+  /**
+   * A fragment to the router whose datagram the NAT leaves to lwIP's reassembly: feed
+   * `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
+   * lwIP go on with the packet unchanged.
+   */
+  LWIP_SNAT_RELEASE = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -771,6 +777,18 @@ lwip_snat_err_t lwip_snat_process(uint8_t *pkt,
                                   const struct lwip_snat_ctx *ctx,
                                   uint32_t now_ms,
                                   struct lwip_snat_verdict *verdict);
+
+/**
+ * After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
+ * into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
+ * below 28 discards the rest. Feed each to `ip4_input()` before the next call.
+ *
+ * # Safety
+ * `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+ */
+lwip_snat_err_t lwip_snat_released(uint8_t *buf,
+                                   size_t cap,
+                                   size_t *len);
 
 /**
  * Copies the datagram the last `LWIP_SNAT_REASSEMBLED` verdict announced into `buf` (room for

@@ -135,6 +135,10 @@ pub enum lwip_snat_action {
     /// Send ICMP `icmp_type`/`icmp_code` (with `mtu` for 3/4) about the packet as it is, then
     /// free it.
     LWIP_SNAT_SEND_ICMP = 5,
+    /// A fragment to the router whose datagram the NAT leaves to lwIP's reassembly: feed
+    /// `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
+    /// lwIP go on with the packet unchanged.
+    LWIP_SNAT_RELEASE = 6,
 }
 
 /// Why a packet was dropped: index into `lwip_snat_stats.dropped`. Fixed numbers.
@@ -446,6 +450,7 @@ impl lwip_snat_verdict {
                 LWIP_SNAT_DROP
             }
             Verdict::Held => LWIP_SNAT_HELD,
+            Verdict::Release => LWIP_SNAT_RELEASE,
             Verdict::Reassembled(len) => {
                 out.len = u32::try_from(len).unwrap_or(u32::MAX);
                 LWIP_SNAT_REASSEMBLED
@@ -777,6 +782,33 @@ pub unsafe extern "C" fn lwip_snat_process(
         }
         Err(e) => e,
     }
+}
+
+/// After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
+/// into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
+/// below 28 discards the rest. Feed each to `ip4_input()` before the next call.
+///
+/// # Safety
+/// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_released(buf: *mut u8, cap: usize, len: *mut usize) -> lwip_snat_err_t {
+    if len.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    let out: &mut [u8] = if buf.is_null() {
+        &mut []
+    } else {
+        // SAFETY: `buf` points to `cap` writable bytes per the contract, and cannot overlap the
+        // NAT's own pool, which C never sees.
+        unsafe { core::slice::from_raw_parts_mut(buf, cap) }
+    };
+    let written = match enter_ready(|nat| Ok(nat.next_released(out))) {
+        Ok(written) => written,
+        Err(e) => return e,
+    };
+    // SAFETY: non-NULL and writable per the contract.
+    unsafe { len.write_unaligned(written) };
+    LWIP_SNAT_OK
 }
 
 /// Copies the datagram the last `LWIP_SNAT_REASSEMBLED` verdict announced into `buf` (room for

@@ -28,7 +28,7 @@
 //! for the same timeout, the oldest forgotten first) so that their later fragments follow.
 //!
 //! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot and
-//! 20 per remembered released datagram.
+//! 20 per remembered released datagram, and about 20 more.
 //! All zero when empty, so a `static` lands in `.bss`. Work per fragment is two passes over
 //! the block bookkeeping plus a copy (and, where it overlaps held bytes, a comparison) of its
 //! bytes; completing a datagram swaps each of its blocks at most once. No allocation.
@@ -162,6 +162,9 @@ pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
     data: [[u8; BLOCK]; BLOCKS],
     /// Datagrams discarded to make room since the last [`take_evicted`](Self::take_evicted).
     evicted: u32,
+    /// The datagram whose held fragments [`next_released`](Self::next_released) hands out, and
+    /// the payload offset it has reached.
+    releasing: Option<(Key, u16)>,
     /// The completed datagram's place in the flattened pool; `ready_len` 0 = none.
     ready_start: usize,
     ready_len: usize,
@@ -189,6 +192,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             blocks: [Block::FREE; BLOCKS],
             data: [[0; BLOCK]; BLOCKS],
             evicted: 0,
+            releasing: None,
             ready_start: 0,
             ready_len: 0,
         }
@@ -432,6 +436,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.ready_len = 0;
         self.slots = [Datagram::EMPTY; SLOTS];
         self.released = [Released::EMPTY; SLOTS];
+        self.releasing = None;
         self.blocks = [Block::FREE; BLOCKS];
     }
 
@@ -508,6 +513,20 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         core::mem::take(&mut self.evicted)
     }
 
+    /// True when `fragment` reaches past the largest datagram the pool can hold (but not past
+    /// the 65535 bytes of any IPv4 datagram).
+    pub fn beyond_limit(&self, fragment: &[u8]) -> bool {
+        ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
+            let end = ip.frag_offset() + ip.payload().len();
+            end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+        })
+    }
+
+    /// True when the pool holds the first fragment of the datagram of `fragment` (from `netif`).
+    pub fn holds_first(&self, fragment: &[u8], netif: u8) -> bool {
+        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key) && d.header_len != 0))
+    }
+
     /// True when a datagram of `fragment` (arrived on `netif`) is in progress in the pool.
     pub fn holds(&self, fragment: &[u8], netif: u8) -> bool {
         Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key)))
@@ -525,6 +544,88 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(entry) = place.and_then(|i| self.released.get_mut(i)) {
             *entry = Released { in_use: true, key, since: now };
         }
+    }
+
+    /// Like [`release_to_stack`](Self::release_to_stack), and what the pool holds of the
+    /// datagram is to be handed out as fragments by [`next_released`](Self::next_released).
+    pub fn release_held(&mut self, fragment: &[u8], netif: u8, now: u32) {
+        self.release_to_stack(fragment, netif, now);
+        self.releasing = Key::of_bytes(fragment, netif).map(|key| (key, 0));
+    }
+
+    /// Writes the next run of held bytes of the datagram [`release_held`](Self::release_held)
+    /// named into `buf` as one fragment (with its first fragment's header if that is held, else
+    /// a plain 20-byte one: the stack that reassembles it keeps the first fragment's header)
+    /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
+    /// discarded from the pool.
+    pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
+        self.ready_len = 0;
+        let Some((key, cursor)) = self.releasing else { return 0 };
+        let Some(slot) = self.slots.iter().position(|d| d.is(&key)) else {
+            self.releasing = None;
+            return 0;
+        };
+        match self.write_run(slot, usize::from(cursor), buf) {
+            Some((len, end)) => {
+                self.releasing = Some((key, end as u16));
+                len
+            }
+            None => {
+                self.releasing = None;
+                self.release(slot);
+                0
+            }
+        }
+    }
+
+    /// The pool index of block `logical` of the datagram in `slot`.
+    fn index_of(&self, slot: usize, logical: usize) -> Option<usize> {
+        self.blocks.iter().position(|b| usize::from(b.owner) == slot + 1 && usize::from(b.logical) == logical)
+    }
+
+    /// Whether 8-byte unit `unit` of the datagram in `slot` has been received.
+    fn has_unit(&self, slot: usize, unit: usize) -> bool {
+        self.index_of(slot, logical_of(unit * UNIT))
+            .and_then(|index| self.blocks.get(index))
+            .is_some_and(|b| b.mask & unit_bit(unit) != 0)
+    }
+
+    /// Writes the first run of received units at or after payload offset `from` as a fragment
+    /// into `buf`: its length and the payload end it reached, or `None` when there is none.
+    fn write_run(&self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+        let datagram = self.slots.get(slot).copied()?;
+        let max_end = usize::from(datagram.max_end);
+        let units = max_end.div_ceil(UNIT);
+        let start = (from.div_ceil(UNIT)..units).find(|&u| self.has_unit(slot, u))?;
+        let first = start == 0 && datagram.header_len != 0;
+        let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
+        let room = buf.len().checked_sub(header_len)? / UNIT;
+        let mut end_unit = start;
+        while end_unit < units && end_unit - start < room && self.has_unit(slot, end_unit) {
+            end_unit += 1;
+        }
+        let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
+        if end <= offset {
+            return None;
+        }
+        let len = header_len + end - offset;
+        let out = buf.get_mut(..len)?;
+        let (head, body) = out.split_at_mut(header_len);
+        if first {
+            copy(head, self.data.get(self.index_of(slot, 0)?)?.get(BLOCK - header_len..)?);
+        } else {
+            plain_header(head, &datagram);
+        }
+        for (i, byte) in body.iter_mut().enumerate() {
+            let at = offset + i;
+            *byte = *self.data.get(self.index_of(slot, logical_of(at))?)?.get(at % BLOCK)?;
+        }
+        let last = datagram.end != 0 && end == usize::from(datagram.end);
+        let mut ip = ipv4::Packet::new_quoted(out).ok()?;
+        ip.set_total_len(len as u16);
+        ip.set_flags_offset(if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
+        ip.fill_checksum();
+        Some((len, end))
     }
 
     /// True for a fragment of a datagram left to the stack's own reassembly.
@@ -569,6 +670,19 @@ impl Span {
     fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
+}
+
+/// A 20-byte header, without options, for a fragment of `datagram` (length, flags, offset and
+/// checksum are the caller's).
+fn plain_header(head: &mut [u8], datagram: &Datagram) {
+    let Ok(h) = <&mut [u8; ipv4::HEADER_LEN]>::try_from(head) else { return };
+    *h = [0; ipv4::HEADER_LEN];
+    h[0] = 0x45;
+    [h[4], h[5]] = datagram.ident.to_be_bytes();
+    h[8] = 64;
+    h[9] = datagram.protocol;
+    [h[12], h[13], h[14], h[15]] = datagram.src.to_be_bytes();
+    [h[16], h[17], h[18], h[19]] = datagram.dst.to_be_bytes();
 }
 
 /// The mask bit of payload unit `unit` in its block.
@@ -846,6 +960,26 @@ mod tests {
     }
 
     #[test]
+    fn a_released_datagram_hands_out_each_held_run_as_one_fragment() {
+        let mut pool = Pool::new();
+        let whole = datagram(24, protocol::UDP, 9, 300, 4);
+        for (offset, end) in [(48, 96), (0, 48), (160, 300)] {
+            assert_eq!(pool.accept(&fragment(&whole, offset, end), 0, 0), Outcome::Held);
+        }
+        let mut buf = [0u8; 1500];
+        assert_eq!(pool.next_released(&mut buf), 0, "nothing released yet");
+        pool.release_held(&fragment(&whole, 0, 48), 0, 0);
+        // The first run keeps the first fragment's header (options included); the gap splits.
+        let len = pool.next_released(&mut buf);
+        assert_eq!(&buf[..len], &fragment(&whole, 0, 96)[..]);
+        let len = pool.next_released(&mut buf);
+        assert_eq!(&buf[..len], &fragment(&whole, 160, 300)[..]);
+        assert_eq!(pool.next_released(&mut buf), 0);
+        assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        assert!(pool.is_released(&fragment(&whole, 96, 160), 0));
+    }
+
+    #[test]
     fn released_datagrams_are_remembered_until_the_timeout_oldest_forgotten_first() {
         let mut pool = Reassembly::<2, 40>::new();
         let frags: std::vec::Vec<_> =
@@ -913,9 +1047,10 @@ mod tests {
     #[test]
     fn ram_is_what_the_docs_say() {
         // 64 bytes of pool + 4 of bookkeeping per block, 24 per slot, 20 per released
-        // datagram, plus two words and a counter.
+        // datagram, plus two words, a counter and the 20-byte release cursor.
         let word = core::mem::size_of::<usize>();
-        let expected = (100 * (BLOCK + 4) + 4 * 24 + 4 * 20 + 2 * word + 4).next_multiple_of(word);
+        assert_eq!(core::mem::size_of::<Option<(Key, u16)>>(), 20);
+        let expected = (100 * (BLOCK + 4) + 4 * 24 + 4 * 20 + 2 * word + 4 + 20).next_multiple_of(word);
         assert_eq!(core::mem::size_of::<Reassembly<4, 100>>(), expected);
     }
 

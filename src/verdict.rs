@@ -16,6 +16,11 @@ pub enum Verdict {
     Reassembled(usize),
     /// Send this ICMP error about the packet (as it arrived, untranslated), then free it.
     SendIcmp(IcmpRequest),
+    /// A fragment addressed to the router whose datagram the NAT leaves to lwIP's own
+    /// reassembly: first re-inject into `ip4_input()`, one by one, the fragments of it the NAT
+    /// held ([`Nat::next_released`](crate::Nat::next_released) hands them out until it returns
+    /// 0), then let lwIP go on with this packet as it is.
+    Release,
 }
 
 /// An ICMP error the caller must send in the NAT's name (lwIP's `icmp_*` functions).

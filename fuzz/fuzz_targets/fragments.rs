@@ -98,6 +98,18 @@ fuzz_target!(|data: &[u8]| {
         let ctx = if head[0] & 1 != 0 { harness::inbound() } else { harness::outbound(1500) };
         let evicted = nat.stats().reass_evicted;
         let verdict = harness::process_checked(&mut nat, &mut p, &ctx, now);
+        if verdict == Verdict::Release {
+            // What the shim does: hand lwIP every fragment the pool held of the datagram.
+            let mut buf = [0u8; 1500];
+            loop {
+                let len = nat.next_released(&mut buf);
+                if len == 0 {
+                    break;
+                }
+                let released = harness::process_checked(&mut nat, &mut buf[..len], &ctx, now);
+                assert_eq!(released, Verdict::Pass, "a released fragment goes to lwIP");
+            }
+        }
         if let Some(piece) = piece(&p, head[0] & 1 != 0) {
             if nat.stats().reass_evicted != evicted {
                 for (key, d) in model.iter().filter(|(key, _)| **key != piece.key) {
@@ -154,6 +166,9 @@ fn follow(model: &mut HashMap<Key, Partial>, piece: &Piece, verdict: Verdict, no
                 let d = model.remove(&piece.key).expect("just inserted");
                 check_datagram(&d, datagram, len);
             }
+        }
+        Verdict::Release => {
+            model.remove(&piece.key);
         }
         Verdict::Drop(DropReason::FragmentDuplicate) => {
             let d = model.get(&piece.key).expect("a duplicate of a datagram in progress");

@@ -4,12 +4,14 @@
 //!
 //! Only a first fragment shows whose a datagram is. One that shows the router's own (an echo
 //! request, a port no mapping or port forward uses on that netif, ICMP that is neither an
-//! error nor an echo reply) releases its datagram to lwIP: the key is remembered and the
-//! datagram's later fragments follow it. Everything else is reassembled as before: a
-//! non-first fragment ahead of its first, a datagram part of which the pool already holds,
-//! anything that may concern a mapping. lwIP reassembles what it is given and delivers it to
-//! the router's own stack, never onwards, so a released datagram can at worst reach the
-//! router itself.
+//! error nor an echo reply) releases its datagram to lwIP: the key is remembered, the datagram's
+//! later fragments follow it, and the fragments of it the pool already held are handed back
+//! ([`Verdict::Release`]). So is a datagram too large for the pool whose first fragment the
+//! pool does not hold (a held first fragment means it concerns a mapping: that one is dropped).
+//! Everything else is reassembled as before: a non-first fragment ahead of its first, anything
+//! that may concern a mapping. lwIP reassembles what it is given and delivers it to the
+//! router's own stack, never onwards, so a released datagram can at worst reach the router
+//! itself.
 
 use super::*;
 use crate::wire::icmp::{self, Class};
@@ -21,12 +23,22 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if self.reass.is_released(packet, in_netif) {
             return Verdict::Pass;
         }
-        if self.is_routers_own(packet, netif) && !self.reass.holds(packet, in_netif) {
-            self.reass.release_to_stack(packet, in_netif, now);
-            self.stats.reass_released = self.stats.reass_released.wrapping_add(1);
-            return Verdict::Pass;
+        let holds = self.reass.holds(packet, in_netif);
+        let own = self.is_routers_own(packet, netif);
+        // Too large for the pool, and no first fragment (held or this one) shows it belongs to
+        // a mapping.
+        let first = ipv4::Packet::new_quoted(packet).is_ok_and(|ip| ip.frag_offset() == 0);
+        let unholdable = self.reass.beyond_limit(packet) && !first && !self.reass.holds_first(packet, in_netif);
+        if !own && !unholdable {
+            return self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass);
         }
-        self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass)
+        self.stats.reass_released = self.stats.reass_released.wrapping_add(1);
+        if holds {
+            self.reass.release_held(packet, in_netif, now);
+            return Verdict::Release;
+        }
+        self.reass.release_to_stack(packet, in_netif, now);
+        Verdict::Pass
     }
 
     /// True for a first fragment whose transport header shows that no mapping or port forward

@@ -307,7 +307,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let verdict = self.route(packet, ctx, now);
         match verdict {
-            Verdict::Pass => self.stats.passed = self.stats.passed.wrapping_add(1),
+            Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
             Verdict::Drop(reason) => self.stats.count_drop(reason),
             Verdict::SendIcmp(_) => self.stats.icmp_requested = self.stats.icmp_requested.wrapping_add(1),
             Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => {}
@@ -353,6 +353,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// a fresh pbuf and feed that to `ip4_input()` before the next call into the NAT.
     pub fn reassembled(&self) -> &[u8] {
         self.reass.datagram()
+    }
+
+    /// After [`Verdict::Release`]: writes the next fragment the NAT held of the released
+    /// datagram into `buf` and returns its length, or 0 when none is left (an empty `buf`
+    /// discards the rest). Re-inject each into `ip4_input()` before the next call.
+    pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
+        self.reass.next_released(buf)
     }
 
     /// Datagrams waiting for more fragments, and the pool bytes they hold.

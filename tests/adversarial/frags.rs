@@ -170,17 +170,94 @@ fn fragments_to_a_port_of_the_router_no_mapping_uses_are_left_to_lwip() {
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+/// The same datagram: addresses, identification, protocol and every payload byte (the
+/// fragments' flags are the sender's).
+fn same_datagram(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a[4..6] == b[4..6] && a[9] == b[9] && a[12..20] == b[12..20] && a[20..] == b[20..]
+}
+
+/// Feeds fragments like the shim, handing lwIP what a `Release` verdict releases, and returns
+/// each fragment's verdict and every fragment lwIP's own reassembly is given.
+fn feed_to_lwip(nat: &mut TestNat, ctx: Context, frags: &[Vec<u8>], now: u32) -> (Vec<Verdict>, Vec<Vec<u8>>) {
+    let (mut verdicts, mut to_lwip) = (Vec::new(), Vec::new());
+    for frag in frags {
+        let verdict = nat.process(&mut frag.clone(), &ctx, now);
+        verdicts.push(verdict);
+        if verdict == Verdict::Release {
+            let mut buf = [0u8; 1500];
+            loop {
+                let len = nat.next_released(&mut buf);
+                if len == 0 {
+                    break;
+                }
+                let mut piece = buf[..len].to_vec();
+                assert_eq!(nat.process(&mut piece, &ctx, now), Verdict::Pass, "a released piece goes to lwIP");
+                to_lwip.push(piece);
+            }
+        }
+        if matches!(verdict, Verdict::Pass | Verdict::Release) {
+            to_lwip.push(frag.clone());
+        }
+    }
+    (verdicts, to_lwip)
+}
+
 #[test]
-fn out_of_order_fragments_to_the_router_still_arrive_whole() {
+fn out_of_order_fragments_to_the_router_are_handed_to_lwip_with_what_the_pool_held() {
     let mut nat = nat();
     let ping = big_ping(SERVER, WAN_ADDR, 3000, 0x4321);
     let mut frags = fragments_of(&ping, 1480);
     frags.rotate_left(1); // the first fragment, which shows whose the datagram is, comes last
-    let (verdicts, whole) = feed(&mut nat, inbound(), &frags, 1);
-    assert_eq!(verdicts[..2], [Verdict::Held, Verdict::Held]);
-    let (verdict, whole) = whole.expect("completes in the pool");
-    assert_eq!(verdict, Verdict::Pass, "the whole echo request goes to lwIP");
-    assert_eq!(&whole[20..], &ping[20..]);
+    let (verdicts, to_lwip) = feed_to_lwip(&mut nat, inbound(), &frags, 1);
+    assert_eq!(verdicts, [Verdict::Held, Verdict::Held, Verdict::Release]);
+    assert!(same_datagram(&join_fragments(&to_lwip), &ping), "lwIP can put the echo request together");
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[test]
+fn a_datagram_to_the_router_too_large_for_the_pool_is_handed_to_lwip_whatever_the_order() {
+    let mut nat = nat();
+    let ping = big_ping(SERVER, WAN_ADDR, 7000, 0x5555);
+    let mut frags = fragments_of(&ping, 1480);
+    frags.rotate_left(1);
+    let (verdicts, to_lwip) = feed_to_lwip(&mut nat, inbound(), &frags, 1);
+    // Three pieces held, the fourth reaches past the pool: released with what was held; the
+    // first fragment then follows.
+    assert_eq!(verdicts, [Verdict::Held, Verdict::Held, Verdict::Held, Verdict::Release, Verdict::Pass]);
+    assert!(same_datagram(&join_fragments(&to_lwip), &ping));
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!((nat.stats().reass_released, nat.stats().total_dropped()), (1, 0));
+    // A reply to a mapping too large for the pool is dropped once its first fragment is held.
+    let ext_port = open_mapping(&mut nat);
+    let huge = udp_of(SERVER, 4000, WAN_ADDR, ext_port, 7000, 9);
+    let (verdicts, to_lwip) = feed_to_lwip(&mut nat, inbound(), &fragments_of(&huge, 1480), 2);
+    assert!(to_lwip.is_empty(), "{verdicts:?}");
+    assert!(verdicts.contains(&Verdict::Drop(DropReason::FragmentBeyondLimit)));
+}
+
+#[test]
+fn a_small_buffer_gets_the_held_bytes_in_smaller_fragments_and_none_is_lost() {
+    let mut nat = nat();
+    let ping = big_ping(SERVER, WAN_ADDR, 3000, 0x4444);
+    let frags = fragments_of(&ping, 1480);
+    for frag in &frags[1..] {
+        assert_eq!(nat.process(&mut frag.clone(), &inbound(), 1), Verdict::Held);
+    }
+    assert_eq!(nat.process(&mut frags[0].clone(), &inbound(), 1), Verdict::Release);
+    let mut pieces = vec![frags[0].clone()];
+    let mut buf = [0u8; 100];
+    loop {
+        let len = nat.next_released(&mut buf);
+        if len == 0 {
+            break;
+        }
+        assert!(len <= 100);
+        pieces.push(buf[..len].to_vec());
+    }
+    assert!(pieces.len() > 1528 / 80, "80 payload bytes a piece");
+    assert!(same_datagram(&join_fragments(&pieces), &ping));
+    assert_eq!(nat.next_released(&mut buf), 0);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
 #[test]
