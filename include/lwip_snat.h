@@ -365,11 +365,11 @@ enum lwip_snat_drop_reason
    */
   LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT = 19,
   /**
-   * A fragment of a new datagram while every reassembly slot is busy.
+   * No longer produced (a new datagram evicts the oldest; see `reass_evicted`).
    */
   LWIP_SNAT_DROP_REASSEMBLY_FULL = 20,
   /**
-   * The reassembly pool has no free bytes for this fragment.
+   * No longer produced (a fragment short of pool bytes evicts the oldest; see `reass_evicted`).
    */
   LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
   /**

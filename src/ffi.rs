@@ -185,9 +185,9 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_FRAGMENT_TOO_BIG = 18,
     /// A fragment past the largest datagram the pool holds (`LWIP_SNAT_REASS_BYTES`).
     LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT = 19,
-    /// A fragment of a new datagram while every reassembly slot is busy.
+    /// No longer produced (a new datagram evicts the oldest; see `reass_evicted`).
     LWIP_SNAT_DROP_REASSEMBLY_FULL = 20,
-    /// The reassembly pool has no free bytes for this fragment.
+    /// No longer produced (a fragment short of pool bytes evicts the oldest; see `reass_evicted`).
     LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
     /// A fragment that brings nothing new.
     LWIP_SNAT_DROP_FRAGMENT_DUPLICATE = 22,

@@ -616,9 +616,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         } else {
             plain_header(head, &datagram);
         }
-        for (i, byte) in body.iter_mut().enumerate() {
-            let at = offset + i;
-            *byte = *self.data.get(self.index_of(slot, logical_of(at))?)?.get(at % BLOCK)?;
+        // Block by block: one lookup and one copy each.
+        let mut at = offset;
+        while at < end {
+            let logical = logical_of(at);
+            let until = (logical * BLOCK).min(end);
+            let held = self.data.get(self.index_of(slot, logical)?)?.get(at % BLOCK..at % BLOCK + (until - at))?;
+            copy(body.get_mut(at - offset..until - offset)?, held);
+            at = until;
         }
         let last = datagram.end != 0 && end == usize::from(datagram.end);
         let mut ip = ipv4::Packet::new_quoted(out).ok()?;
