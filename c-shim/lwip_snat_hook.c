@@ -512,6 +512,36 @@ lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
   return 0;
 }
 
+/** Bytes of the pbufs that carry the fragments the NAT hands back on LWIP_SNAT_RELEASE. */
+#ifndef LWIP_SNAT_RELEASE_PBUF_LEN
+#define LWIP_SNAT_RELEASE_PBUF_LEN 1500
+#endif
+
+/**
+ * Feeds lwIP, one pbuf each, the fragments the core held of a datagram it now leaves to lwIP's
+ * own reassembly (they come back through the hook, which passes them). Out of memory: the
+ * rest is discarded, and lwIP's reassembly of that datagram times out.
+ */
+static void
+lwip_snat_release_held(struct netif *inp)
+{
+  for (;;) {
+    size_t copied = 0;
+    struct pbuf *q = pbuf_alloc(PBUF_RAW, LWIP_SNAT_RELEASE_PBUF_LEN, PBUF_RAM);
+    if (q == NULL) {
+      lwip_snat_released(NULL, 0, &copied);
+      return;
+    }
+    if ((lwip_snat_released((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied == 0) ||
+        (copied > q->len)) {
+      pbuf_free(q);
+      return;
+    }
+    pbuf_realloc(q, (u16_t)copied);
+    LWIP_SNAT_REINJECT(q, inp);
+  }
+}
+
 /**
  * @ingroup lwip_snat
  * LWIP_HOOK_IP4_INPUT: runs the packet through the NAT.
@@ -592,6 +622,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 
   switch (verdict.action) {
     case LWIP_SNAT_PASS:
+      goto pass;
+    case LWIP_SNAT_RELEASE:
+      lwip_snat_release_held(inp);
       goto pass;
     case LWIP_SNAT_TRANSLATED:
 #if LWIP_ICMP

@@ -263,6 +263,12 @@ enum lwip_snat_action
    * free it.
    */
   LWIP_SNAT_SEND_ICMP = 5,
+  /**
+   * A fragment to the router whose datagram the NAT leaves to lwIP's reassembly: feed
+   * `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
+   * lwIP go on with the packet unchanged.
+   */
+  LWIP_SNAT_RELEASE = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -361,11 +367,11 @@ enum lwip_snat_drop_reason
    */
   LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT = 19,
   /**
-   * A fragment of a new datagram while every reassembly slot is busy.
+   * No longer produced (a new datagram evicts the oldest; see `reass_evicted`).
    */
   LWIP_SNAT_DROP_REASSEMBLY_FULL = 20,
   /**
-   * The reassembly pool has no free bytes for this fragment.
+   * No longer produced (a fragment short of pool bytes evicts the oldest; see `reass_evicted`).
    */
   LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
   /**
@@ -660,6 +666,14 @@ struct lwip_snat_stats {
    * (`LWIP_SNAT_MAX_HOSTS`): served, but not counted toward its quota.
    */
   uint32_t hosts_untracked;
+  /**
+   * Datagrams in progress discarded to make room for a newer one.
+   */
+  uint32_t reass_evicted;
+  /**
+   * Datagrams to the router that no mapping concerns, left to lwIP's own reassembly.
+   */
+  uint32_t reass_released;
 };
 
 /**
@@ -808,6 +822,18 @@ lwip_snat_err_t lwip_snat_process(uint8_t *pkt,
                                   const struct lwip_snat_ctx *ctx,
                                   uint32_t now_ms,
                                   struct lwip_snat_verdict *verdict);
+
+/**
+ * After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
+ * into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
+ * below 28 discards the rest. Feed each to `ip4_input()` before the next call.
+ *
+ * # Safety
+ * `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+ */
+lwip_snat_err_t lwip_snat_released(uint8_t *buf,
+                                   size_t cap,
+                                   size_t *len);
 
 /**
  * Copies the datagram the last `LWIP_SNAT_REASSEMBLED` verdict announced into `buf` (room for

@@ -140,6 +140,10 @@ pub enum lwip_snat_action {
     /// Send ICMP `icmp_type`/`icmp_code` (with `mtu` for 3/4) about the packet as it is, then
     /// free it.
     LWIP_SNAT_SEND_ICMP = 5,
+    /// A fragment to the router whose datagram the NAT leaves to lwIP's reassembly: feed
+    /// `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
+    /// lwIP go on with the packet unchanged.
+    LWIP_SNAT_RELEASE = 6,
 }
 
 /// Why a packet was dropped: index into `lwip_snat_stats.dropped`. Fixed numbers.
@@ -186,9 +190,9 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_FRAGMENT_TOO_BIG = 18,
     /// A fragment past the largest datagram the pool holds (`LWIP_SNAT_REASS_BYTES`).
     LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT = 19,
-    /// A fragment of a new datagram while every reassembly slot is busy.
+    /// No longer produced (a new datagram evicts the oldest; see `reass_evicted`).
     LWIP_SNAT_DROP_REASSEMBLY_FULL = 20,
-    /// The reassembly pool has no free bytes for this fragment.
+    /// No longer produced (a fragment short of pool bytes evicts the oldest; see `reass_evicted`).
     LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
     /// A fragment that brings nothing new.
     LWIP_SNAT_DROP_FRAGMENT_DUPLICATE = 22,
@@ -473,6 +477,7 @@ impl lwip_snat_verdict {
                 LWIP_SNAT_DROP
             }
             Verdict::Held => LWIP_SNAT_HELD,
+            Verdict::Release => LWIP_SNAT_RELEASE,
             Verdict::Reassembled(len) => {
                 out.len = u32::try_from(len).unwrap_or(u32::MAX);
                 LWIP_SNAT_REASSEMBLED
@@ -545,6 +550,10 @@ pub struct lwip_snat_stats {
     /// Sessions created for an inside host the host tracker had no room for
     /// (`LWIP_SNAT_MAX_HOSTS`): served, but not counted toward its quota.
     pub hosts_untracked: u32,
+    /// Datagrams in progress discarded to make room for a newer one.
+    pub reass_evicted: u32,
+    /// Datagrams to the router that no mapping concerns, left to lwIP's own reassembly.
+    pub reass_released: u32,
 }
 
 /// One live session, as `lwip_snat_foreach` shows it (addresses in host byte order).
@@ -839,6 +848,33 @@ pub unsafe extern "C" fn lwip_snat_process(
     }
 }
 
+/// After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
+/// into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
+/// below 28 discards the rest. Feed each to `ip4_input()` before the next call.
+///
+/// # Safety
+/// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_released(buf: *mut u8, cap: usize, len: *mut usize) -> lwip_snat_err_t {
+    if len.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    let out: &mut [u8] = if buf.is_null() {
+        &mut []
+    } else {
+        // SAFETY: `buf` points to `cap` writable bytes per the contract, and cannot overlap the
+        // NAT's own pool, which C never sees.
+        unsafe { core::slice::from_raw_parts_mut(buf, cap) }
+    };
+    let written = match enter_ready(|nat| Ok(nat.next_released(out))) {
+        Ok(written) => written,
+        Err(e) => return e,
+    };
+    // SAFETY: non-NULL and writable per the contract.
+    unsafe { len.write_unaligned(written) };
+    LWIP_SNAT_OK
+}
+
 /// Copies the datagram the last `LWIP_SNAT_REASSEMBLED` verdict announced into `buf` (room for
 /// `cap` bytes) and writes its length to `*len`. Call it before any other lwip_snat call.
 ///
@@ -973,6 +1009,8 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
             udp: proto(Protocol::Udp),
             icmp: proto(Protocol::Icmp),
             hosts_untracked: s.hosts_untracked,
+            reass_evicted: s.reass_evicted,
+            reass_released: s.reass_released,
         })
     });
     match stats {

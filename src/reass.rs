@@ -3,6 +3,8 @@
 //!
 //! Fragments are accepted in any order (RFC 4787 REQ-14). A datagram in progress owns one of
 //! `SLOTS` slots, keyed on (source, destination, protocol, identification) as RFC 791 says,
+//! and on the netif it arrives on, so that a host on one side can neither complete nor spoil a
+//! datagram arriving on another,
 //! and on demand takes 64-byte blocks from a pool of `BLOCKS` shared by all slots, so one large
 //! datagram or several small ones fit in the same RAM. Logical block 0 of a datagram holds its
 //! header (right-aligned; an IPv4 header is at most 60 bytes), block `k ≥ 1` holds payload bytes
@@ -15,10 +17,18 @@
 //! Hostile input has a defined outcome: a fragment whose bytes differ from bytes already held
 //! drops the whole datagram (RFC 5722 spirit; identical overlaps are harmless and accepted), as
 //! do a first fragment too short for its transport header (RFC 1858), a datagram over 65535
-//! bytes, and one larger than the pool. A new datagram finds no free slot → refused, while the
-//! datagrams in progress carry on. The clock is the caller's; nothing here reads time.
+//! bytes, and one larger than the pool. A new datagram that finds no free slot, or a fragment
+//! that finds too few free blocks, makes room the way lwIP's `ip_reass` does: the oldest other
+//! datagram in progress is discarded (counted in [`evicted`](Reassembly::take_evicted)), so
+//! stray fragments that never complete cannot keep everyone else's datagrams out. A source
+//! already holding half the slots gives up its own oldest instead: one flooding source never
+//! evicts anyone else's datagram once the pool is full. The clock is the caller's; nothing here reads time.
 //!
-//! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot.
+//! Datagrams the caller leaves to the stack's own reassembly are remembered (one key per slot,
+//! for the same timeout, the oldest forgotten first) so that their later fragments follow.
+//!
+//! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot and
+//! 20 per remembered released datagram, and about 20 more.
 //! All zero when empty, so a `static` lands in `.bss`. Work per fragment is two passes over
 //! the block bookkeeping plus a copy (and, where it overlaps held bytes, a comparison) of its
 //! bytes; completing a datagram swaps each of its blocks at most once. No allocation.
@@ -43,8 +53,8 @@ pub enum Outcome {
     /// [`Reassembly::datagram`] before the next `&mut` call.
     Complete(usize),
     /// Not kept, for this reason. [`DropReason::FragmentDuplicate`] and
-    /// [`DropReason::Fragment`] drop the fragment alone, [`DropReason::ReassemblyFull`] refuses a
-    /// new datagram; every other reason also discards the datagram the fragment belongs to.
+    /// [`DropReason::Fragment`] drop the fragment alone; every other reason also discards the
+    /// datagram the fragment belongs to.
     Dropped(DropReason),
 }
 
@@ -71,6 +81,8 @@ struct Datagram {
     ident: u16,
     src: u32,
     dst: u32,
+    /// The netif its fragments arrive on.
+    netif: u8,
     /// Header length of the first fragment; 0 until it arrives.
     header_len: u8,
     /// End of the payload, known from the last fragment (MF clear); 0 until then.
@@ -91,6 +103,7 @@ impl Datagram {
         ident: 0,
         src: 0,
         dst: 0,
+        netif: 0,
         header_len: 0,
         end: 0,
         max_end: 0,
@@ -98,16 +111,60 @@ impl Datagram {
         first_seen: 0,
     };
 
-    fn is(&self, src: u32, dst: u32, protocol: u8, ident: u16) -> bool {
-        self.in_use && self.src == src && self.dst == dst && self.protocol == protocol && self.ident == ident
+    fn is(&self, key: &Key) -> bool {
+        self.in_use && key.is(self.src, self.dst, self.protocol, self.ident, self.netif)
     }
+}
+
+/// What identifies a datagram: RFC 791's four fields and the netif it arrives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    src: u32,
+    dst: u32,
+    protocol: u8,
+    ident: u16,
+    netif: u8,
+}
+
+impl Key {
+    fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>, netif: u8) -> Key {
+        Key { src: ip.src_addr(), dst: ip.dst_addr(), protocol: ip.protocol(), ident: ip.ident(), netif }
+    }
+
+    /// The key of a fragment's bytes (any IPv4 header will do).
+    fn of_bytes(fragment: &[u8], netif: u8) -> Option<Key> {
+        ipv4::Packet::new_quoted(fragment).ok().map(|ip| Key::of(&ip, netif))
+    }
+
+    fn is(&self, src: u32, dst: u32, protocol: u8, ident: u16, netif: u8) -> bool {
+        self.src == src && self.dst == dst && self.protocol == protocol && self.ident == ident && self.netif == netif
+    }
+}
+
+/// A datagram left to the stack's own reassembly, remembered so its later fragments follow.
+#[derive(Clone, Copy, Debug)]
+struct Released {
+    in_use: bool,
+    key: Key,
+    since: u32,
+}
+
+impl Released {
+    const EMPTY: Released =
+        Released { in_use: false, key: Key { src: 0, dst: 0, protocol: 0, ident: 0, netif: 0 }, since: 0 };
 }
 
 /// The fragment pool: `SLOTS` datagrams in progress sharing `BLOCKS` blocks of 64 bytes.
 pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
     slots: [Datagram; SLOTS],
+    released: [Released; SLOTS],
     blocks: [Block; BLOCKS],
     data: [[u8; BLOCK]; BLOCKS],
+    /// Datagrams discarded to make room since the last [`take_evicted`](Self::take_evicted).
+    evicted: u32,
+    /// The datagram whose held fragments [`next_released`](Self::next_released) hands out, and
+    /// the payload offset it has reached.
+    releasing: Option<(Key, u16)>,
     /// The completed datagram's place in the flattened pool; `ready_len` 0 = none.
     ready_start: usize,
     ready_len: usize,
@@ -122,6 +179,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Default for Reassembly<SLOTS, BLOC
 impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Largest payload one datagram may have here (block 0 is its header).
     pub const MAX_PAYLOAD: usize = (BLOCKS - 1) * BLOCK;
+    /// Datagrams one source may have in progress before its new ones replace its own oldest.
+    const SHARE: usize = if SLOTS / 2 == 0 { 1 } else { SLOTS / 2 };
 
     /// An empty pool (all zero bytes).
     pub const fn new() -> Self {
@@ -129,16 +188,19 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         const { assert!(BLOCKS >= 2, "the pool needs a header block and a payload block") };
         Reassembly {
             slots: [Datagram::EMPTY; SLOTS],
+            released: [Released::EMPTY; SLOTS],
             blocks: [Block::FREE; BLOCKS],
             data: [[0; BLOCK]; BLOCKS],
+            evicted: 0,
+            releasing: None,
             ready_start: 0,
             ready_len: 0,
         }
     }
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
-    /// validated by the caller; bytes past its total length are ignored).
-    pub fn accept(&mut self, fragment: &[u8], now: u32) -> Outcome {
+    /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
+    pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_len = 0;
         let Ok(ip) = ipv4::Packet::new_checked(fragment) else {
             return Outcome::Dropped(DropReason::Fragment);
@@ -150,8 +212,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if !ip.is_fragment() || payload.is_empty() || (more && payload.len() % UNIT != 0) {
             return Outcome::Dropped(DropReason::Fragment);
         }
-        let (src, dst, proto, ident) = (ip.src_addr(), ip.dst_addr(), ip.protocol(), ip.ident());
-        let found = self.slots.iter().position(|d| d.is(src, dst, proto, ident));
+        let key = Key::of(&ip, netif);
+        let (src, dst, proto, ident) = (key.src, key.dst, key.protocol, key.ident);
+        let found = self.slots.iter().position(|d| d.is(&key));
         let held = found.and_then(|slot| self.slots.get(slot)).copied().unwrap_or(Datagram::EMPTY);
         // The header comes with the first fragment; until then assume the shortest.
         let header_len = match (held.header_len, offset) {
@@ -178,18 +241,15 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
         let slot = match found {
             Some(slot) => slot,
-            None => match self.slots.iter().position(|d| !d.in_use) {
-                Some(slot) => slot,
-                None => return Outcome::Dropped(DropReason::ReassemblyFull),
-            },
+            None => self.free_slot(src, now),
         };
         let datagram = if found.is_some() {
             held
         } else {
-            Datagram { in_use: true, protocol: proto, ident, src, dst, first_seen: now, ..Datagram::EMPTY }
+            Datagram { in_use: true, protocol: proto, ident, src, dst, netif, first_seen: now, ..Datagram::EMPTY }
         };
         let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
-        match self.merge(slot, datagram, Piece { header, payload, offset, more }) {
+        match self.merge(slot, datagram, Piece { header, payload, offset, more }, now) {
             Ok(outcome) => outcome,
             Err(reason) => {
                 if found.is_some() {
@@ -201,8 +261,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 
     /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
-    /// new and not yet stored). Nothing is changed when it returns an error.
-    fn merge(&mut self, slot: usize, mut datagram: Datagram, piece: Piece) -> Result<Outcome, DropReason> {
+    /// new and not yet stored). Nothing is changed when it returns an error, but for other
+    /// datagrams evicted to make room.
+    fn merge(&mut self, slot: usize, mut datagram: Datagram, piece: Piece, now: u32) -> Result<Outcome, DropReason> {
         let Piece { header, payload, offset, more } = piece;
         let end = offset + payload.len();
         let known_end = usize::from(datagram.end);
@@ -249,8 +310,15 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
         }
         let missing = (last - first + 1 - found) + usize::from(needs_header);
-        if missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
+        let own = self.blocks.iter().filter(|b| b.owner == owner).count();
+        if missing > BLOCKS - own {
             return Err(DropReason::ReassemblyNoRoom);
+        }
+        while missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
+            match self.oldest(now, |index, _| index != slot) {
+                Some(victim) => self.evict(victim),
+                None => return Err(DropReason::ReassemblyNoRoom),
+            }
         }
 
         // Commit: fill the blocks held, then take free blocks for the missing ones.
@@ -358,6 +426,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 expired += 1;
             }
         }
+        for released in self.released.iter_mut().filter(|r| r.in_use && is_expired(r.since, now, timeout_ms)) {
+            *released = Released::EMPTY;
+        }
         expired
     }
 
@@ -365,6 +436,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     pub fn clear(&mut self) {
         self.ready_len = 0;
         self.slots = [Datagram::EMPTY; SLOTS];
+        self.released = [Released::EMPTY; SLOTS];
+        self.releasing = None;
         self.blocks = [Block::FREE; BLOCKS];
     }
 
@@ -401,6 +474,169 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         *cursor = index + 1;
         *self.blocks.get_mut(index)? = Block { owner, mask: 0, logical: logical as u16 };
         Some(index)
+    }
+
+    /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
+    /// (the source's own oldest once it holds its share, else the oldest of all).
+    fn free_slot(&mut self, src: u32, now: u32) -> usize {
+        if let Some(free) = self.slots.iter().position(|d| !d.in_use) {
+            return free;
+        }
+        let held_by_src = self.slots.iter().filter(|d| d.src == src).count();
+        let victim = if held_by_src >= Self::SHARE {
+            self.oldest(now, |_, d| d.src == src)
+        } else {
+            self.oldest(now, |_, _| true)
+        };
+        let victim = victim.unwrap_or(0);
+        self.evict(victim);
+        victim
+    }
+
+    /// The slot of the datagram in progress that arrived first among those `eligible` picks.
+    fn oldest(&self, now: u32, eligible: impl Fn(usize, &Datagram) -> bool) -> Option<usize> {
+        (0..SLOTS)
+            .filter_map(|index| self.slots.get(index).map(|d| (index, d)))
+            .filter(|&(index, d)| d.in_use && eligible(index, d))
+            .max_by_key(|(_, d)| now.wrapping_sub(d.first_seen))
+            .map(|(index, _)| index)
+    }
+
+    fn evict(&mut self, slot: usize) {
+        if self.slots.get(slot).is_some_and(|d| d.in_use) {
+            self.evicted = self.evicted.wrapping_add(1);
+        }
+        self.release(slot);
+    }
+
+    /// Datagrams discarded to make room since the last call.
+    pub fn take_evicted(&mut self) -> u32 {
+        core::mem::take(&mut self.evicted)
+    }
+
+    /// True when `fragment` reaches past the largest datagram the pool can hold (but not past
+    /// the 65535 bytes of any IPv4 datagram).
+    pub fn beyond_limit(&self, fragment: &[u8]) -> bool {
+        ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
+            let end = ip.frag_offset() + ip.payload().len();
+            end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+        })
+    }
+
+    /// True when the pool holds the first fragment of the datagram of `fragment` (from `netif`).
+    pub fn holds_first(&self, fragment: &[u8], netif: u8) -> bool {
+        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key) && d.header_len != 0))
+    }
+
+    /// True when a datagram of `fragment` (arrived on `netif`) is in progress in the pool.
+    pub fn holds(&self, fragment: &[u8], netif: u8) -> bool {
+        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key)))
+    }
+
+    /// Remembers the datagram of `fragment` (arrived on `netif`) as left to the stack's own
+    /// reassembly, forgetting the oldest remembered one if need be.
+    pub fn release_to_stack(&mut self, fragment: &[u8], netif: u8, now: u32) {
+        let Some(key) = Key::of_bytes(fragment, netif) else { return };
+        let place = self
+            .released
+            .iter()
+            .position(|r| !r.in_use || r.key == key)
+            .or_else(|| (0..SLOTS).max_by_key(|&i| self.released.get(i).map_or(0, |r| now.wrapping_sub(r.since))));
+        if let Some(entry) = place.and_then(|i| self.released.get_mut(i)) {
+            *entry = Released { in_use: true, key, since: now };
+        }
+    }
+
+    /// Like [`release_to_stack`](Self::release_to_stack), and what the pool holds of the
+    /// datagram is to be handed out as fragments by [`next_released`](Self::next_released).
+    pub fn release_held(&mut self, fragment: &[u8], netif: u8, now: u32) {
+        self.release_to_stack(fragment, netif, now);
+        self.releasing = Key::of_bytes(fragment, netif).map(|key| (key, 0));
+    }
+
+    /// Writes the next run of held bytes of the datagram [`release_held`](Self::release_held)
+    /// named into `buf` as one fragment (with its first fragment's header if that is held, else
+    /// a plain 20-byte one: the stack that reassembles it keeps the first fragment's header)
+    /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
+    /// discarded from the pool.
+    pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
+        self.ready_len = 0;
+        let Some((key, cursor)) = self.releasing else { return 0 };
+        let Some(slot) = self.slots.iter().position(|d| d.is(&key)) else {
+            self.releasing = None;
+            return 0;
+        };
+        match self.write_run(slot, usize::from(cursor), buf) {
+            Some((len, end)) => {
+                self.releasing = Some((key, end as u16));
+                len
+            }
+            None => {
+                self.releasing = None;
+                self.release(slot);
+                0
+            }
+        }
+    }
+
+    /// The pool index of block `logical` of the datagram in `slot`.
+    fn index_of(&self, slot: usize, logical: usize) -> Option<usize> {
+        self.blocks.iter().position(|b| usize::from(b.owner) == slot + 1 && usize::from(b.logical) == logical)
+    }
+
+    /// Whether 8-byte unit `unit` of the datagram in `slot` has been received.
+    fn has_unit(&self, slot: usize, unit: usize) -> bool {
+        self.index_of(slot, logical_of(unit * UNIT))
+            .and_then(|index| self.blocks.get(index))
+            .is_some_and(|b| b.mask & unit_bit(unit) != 0)
+    }
+
+    /// Writes the first run of received units at or after payload offset `from` as a fragment
+    /// into `buf`: its length and the payload end it reached, or `None` when there is none.
+    fn write_run(&self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+        let datagram = self.slots.get(slot).copied()?;
+        let max_end = usize::from(datagram.max_end);
+        let units = max_end.div_ceil(UNIT);
+        let start = (from.div_ceil(UNIT)..units).find(|&u| self.has_unit(slot, u))?;
+        let first = start == 0 && datagram.header_len != 0;
+        let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
+        let room = buf.len().checked_sub(header_len)? / UNIT;
+        let mut end_unit = start;
+        while end_unit < units && end_unit - start < room && self.has_unit(slot, end_unit) {
+            end_unit += 1;
+        }
+        let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
+        if end <= offset {
+            return None;
+        }
+        let len = header_len + end - offset;
+        let out = buf.get_mut(..len)?;
+        let (head, body) = out.split_at_mut(header_len);
+        if first {
+            copy(head, self.data.get(self.index_of(slot, 0)?)?.get(BLOCK - header_len..)?);
+        } else {
+            plain_header(head, &datagram);
+        }
+        // Block by block: one lookup and one copy each.
+        let mut at = offset;
+        while at < end {
+            let logical = logical_of(at);
+            let until = (logical * BLOCK).min(end);
+            let held = self.data.get(self.index_of(slot, logical)?)?.get(at % BLOCK..at % BLOCK + (until - at))?;
+            copy(body.get_mut(at - offset..until - offset)?, held);
+            at = until;
+        }
+        let last = datagram.end != 0 && end == usize::from(datagram.end);
+        let mut ip = ipv4::Packet::new_quoted(out).ok()?;
+        ip.set_total_len(len as u16);
+        ip.set_flags_offset(if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
+        ip.fill_checksum();
+        Some((len, end))
+    }
+
+    /// True for a fragment of a datagram left to the stack's own reassembly.
+    pub fn is_released(&self, fragment: &[u8], netif: u8) -> bool {
+        Key::of_bytes(fragment, netif).is_some_and(|key| self.released.iter().any(|r| r.in_use && r.key == key))
     }
 
     fn release(&mut self, slot: usize) {
@@ -440,6 +676,19 @@ impl Span {
     fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
+}
+
+/// A 20-byte header, without options, for a fragment of `datagram` (length, flags, offset and
+/// checksum are the caller's).
+fn plain_header(head: &mut [u8], datagram: &Datagram) {
+    let Ok(h) = <&mut [u8; ipv4::HEADER_LEN]>::try_from(head) else { return };
+    *h = [0; ipv4::HEADER_LEN];
+    h[0] = 0x45;
+    [h[4], h[5]] = datagram.ident.to_be_bytes();
+    h[8] = 64;
+    h[9] = datagram.protocol;
+    [h[12], h[13], h[14], h[15]] = datagram.src.to_be_bytes();
+    [h[16], h[17], h[18], h[19]] = datagram.dst.to_be_bytes();
 }
 
 /// The mask bit of payload unit `unit` in its block.
@@ -537,10 +786,10 @@ mod tests {
             if reversed {
                 cuts.reverse();
             }
-            assert_eq!(pool.accept(&fragment(&whole, cuts[0].0, cuts[0].1), 0), Outcome::Held);
-            assert_eq!(pool.accept(&fragment(&whole, cuts[1].0, cuts[1].1), 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&whole, cuts[0].0, cuts[0].1), 0, 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&whole, cuts[1].0, cuts[1].1), 0, 0), Outcome::Held);
             assert_eq!(pool.datagram(), &[] as &[u8]);
-            let last = pool.accept(&fragment(&whole, cuts[2].0, cuts[2].1), 0);
+            let last = pool.accept(&fragment(&whole, cuts[2].0, cuts[2].1), 0, 0);
             complete(&pool, &whole, last);
             assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
         }
@@ -550,8 +799,8 @@ mod tests {
     fn header_with_options_is_taken_from_the_first_fragment() {
         let whole = datagram(28, protocol::UDP, 9, 300, 1);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 104, 300), 5), Outcome::Held);
-        let last = pool.accept(&fragment(&whole, 0, 104), 6);
+        assert_eq!(pool.accept(&fragment(&whole, 104, 300), 0, 5), Outcome::Held);
+        let last = pool.accept(&fragment(&whole, 0, 104), 0, 6);
         complete(&pool, &whole, last);
     }
 
@@ -560,9 +809,9 @@ mod tests {
         let whole = datagram(20, protocol::ICMP, 1, 100, 0);
         let mut pool = Pool::new();
         let first = fragment(&whole, 0, 48);
-        assert_eq!(pool.accept(&first, 0), Outcome::Held);
-        assert_eq!(pool.accept(&first, 0), Outcome::Dropped(DropReason::FragmentDuplicate));
-        let last = pool.accept(&fragment(&whole, 48, 100), 0);
+        assert_eq!(pool.accept(&first, 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&first, 0, 0), Outcome::Dropped(DropReason::FragmentDuplicate));
+        let last = pool.accept(&fragment(&whole, 48, 100), 0, 0);
         complete(&pool, &whole, last);
     }
 
@@ -570,9 +819,9 @@ mod tests {
     fn identical_partial_overlap_is_harmless() {
         let whole = datagram(20, protocol::UDP, 1, 200, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&whole, 64, 160), 0), Outcome::Held);
-        let last = pool.accept(&fragment(&whole, 152, 200), 0);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 64, 160), 0, 0), Outcome::Held);
+        let last = pool.accept(&fragment(&whole, 152, 200), 0, 0);
         complete(&pool, &whole, last);
     }
 
@@ -580,11 +829,11 @@ mod tests {
     fn overlap_with_different_bytes_drops_the_datagram() {
         let whole = datagram(20, protocol::UDP, 1, 200, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0, 0), Outcome::Held);
         let mut forged = fragment(&whole, 88, 200);
         forged[20] ^= 0x55; // payload byte 88, already held
         ipv4::Packet::new_checked(&mut forged[..]).unwrap().fill_checksum();
-        assert_eq!(pool.accept(&forged, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.accept(&forged, 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
     }
 
@@ -593,12 +842,12 @@ mod tests {
         let whole = datagram(20, protocol::UDP, 1, 200, 0);
         let shorter = datagram(20, protocol::UDP, 1, 150, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 96, 200), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 96, 200), 0, 0), Outcome::Held);
         // A second last fragment that ends elsewhere.
-        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
         // A middle fragment reaching past a known end.
-        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&whole, 48, 192), 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 48, 192), 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
         assert_eq!(pool.in_flight(), 0);
     }
 
@@ -606,12 +855,12 @@ mod tests {
     fn tiny_first_fragment_is_refused() {
         let tcp = datagram(20, protocol::TCP, 1, 100, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&tcp, 16, 100), 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&tcp, 0, 16), 0), Outcome::Dropped(DropReason::FragmentTooShort));
+        assert_eq!(pool.accept(&fragment(&tcp, 16, 100), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&tcp, 0, 16), 0, 0), Outcome::Dropped(DropReason::FragmentTooShort));
         assert_eq!(pool.in_flight(), 0);
         // 8 bytes hold a whole UDP header.
         let udp = datagram(20, protocol::UDP, 1, 100, 0);
-        assert_eq!(pool.accept(&fragment(&udp, 0, 8), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&udp, 0, 8), 0, 0), Outcome::Held);
     }
 
     #[test]
@@ -622,15 +871,15 @@ mod tests {
         let mut ip = ipv4::Packet::new_checked(&mut frag[..]).unwrap();
         ip.set_flags_offset(8191);
         ip.fill_checksum();
-        assert_eq!(pool.accept(&frag, 0), Outcome::Dropped(DropReason::FragmentTooBig));
+        assert_eq!(pool.accept(&frag, 0, 0), Outcome::Dropped(DropReason::FragmentTooBig));
         // Fits with a 20-byte header, not with the 60-byte one the first fragment brings.
         let mut last = datagram(20, protocol::UDP, 4, 8, 0);
         let mut ip = ipv4::Packet::new_checked(&mut last[..]).unwrap();
         ip.set_flags_offset(65_472 / 8);
         ip.fill_checksum();
-        assert_eq!(pool.accept(&last, 0), Outcome::Held);
+        assert_eq!(pool.accept(&last, 0, 0), Outcome::Held);
         let whole = datagram(60, protocol::UDP, 4, 64, 0);
-        assert_eq!(pool.accept(&fragment(&whole, 0, 56), 0), Outcome::Dropped(DropReason::FragmentTooBig));
+        assert_eq!(pool.accept(&fragment(&whole, 0, 56), 0, 0), Outcome::Dropped(DropReason::FragmentTooBig));
         assert_eq!(pool.in_flight(), 0);
     }
 
@@ -639,48 +888,117 @@ mod tests {
         let mut pool = Pool::new();
         assert_eq!(Pool::MAX_PAYLOAD, 39 * 64);
         let whole = datagram(20, protocol::UDP, 1, Pool::MAX_PAYLOAD + 8, 0);
-        assert_eq!(pool.accept(&fragment(&whole, 0, 1000), 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 1000), 0, 0), Outcome::Held);
         let beyond = fragment(&whole, 1000, Pool::MAX_PAYLOAD + 8);
-        assert_eq!(pool.accept(&beyond, 0), Outcome::Dropped(DropReason::FragmentBeyondLimit));
+        assert_eq!(pool.accept(&beyond, 0, 0), Outcome::Dropped(DropReason::FragmentBeyondLimit));
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
         // The largest that fits does complete.
         let fits = datagram(20, protocol::UDP, 2, Pool::MAX_PAYLOAD, 0);
-        assert_eq!(pool.accept(&fragment(&fits, 1000, Pool::MAX_PAYLOAD), 0), Outcome::Held);
-        let last = pool.accept(&fragment(&fits, 0, 1000), 0);
+        assert_eq!(pool.accept(&fragment(&fits, 1000, Pool::MAX_PAYLOAD), 0, 0), Outcome::Held);
+        let last = pool.accept(&fragment(&fits, 0, 1000), 0, 0);
         assert_eq!(last, Outcome::Complete(fits.len()));
         assert_eq!(pool.datagram(), &fits[..]);
     }
 
+    /// `whole` as sent by `src` (header checksum redone).
+    fn from(src: u32, mut whole: Vec<u8>) -> Vec<u8> {
+        whole[12..16].copy_from_slice(&src.to_be_bytes());
+        ipv4::Packet::new_checked(&mut whole[..]).unwrap().fill_checksum();
+        whole
+    }
+
     #[test]
-    fn full_slots_refuse_new_datagrams_only() {
+    fn full_slots_make_room_by_evicting_the_oldest_datagram() {
         let mut pool = Reassembly::<2, 40>::new();
-        let a = datagram(20, protocol::UDP, 1, 100, 1);
-        let b = datagram(20, protocol::UDP, 2, 100, 2);
-        let c = datagram(20, protocol::UDP, 3, 100, 3);
-        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&c, 0, 48), 0), Outcome::Dropped(DropReason::ReassemblyFull));
-        let done = pool.accept(&fragment(&a, 48, 100), 0);
-        assert_eq!(done, Outcome::Complete(a.len()));
-        assert_eq!(pool.datagram(), &a[..]);
-        let done = pool.accept(&fragment(&b, 0, 48), 0);
+        let a = from(1, datagram(20, protocol::UDP, 1, 100, 1));
+        let b = from(2, datagram(20, protocol::UDP, 2, 100, 2));
+        let c = from(3, datagram(20, protocol::UDP, 3, 100, 3));
+        // `a` arrived first, though at a clock value that wrapped: it is still the oldest.
+        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, u32::MAX - 10), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 5), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&c, 0, 48), 0, 6), Outcome::Held);
+        assert_eq!((pool.in_flight(), pool.take_evicted(), pool.take_evicted()), (2, 1, 0));
+        // `a` is gone: its last piece starts over.
+        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 7), Outcome::Held);
+        assert_eq!(pool.take_evicted(), 1, "`b` was the oldest then");
+        let done = pool.accept(&fragment(&c, 48, 100), 0, 8);
+        assert_eq!(done, Outcome::Complete(c.len()));
+        assert_eq!(pool.datagram(), &c[..]);
+    }
+
+    #[test]
+    fn a_source_beyond_its_share_of_a_full_pool_replaces_its_own_oldest() {
+        let mut pool = Reassembly::<4, 40>::new();
+        let legit = from(1, datagram(20, protocol::UDP, 1, 100, 1));
+        assert_eq!(pool.accept(&fragment(&legit, 0, 48), 0, 0), Outcome::Held);
+        for ident in 0..50 {
+            let stray = from(2, datagram(20, protocol::UDP, 100 + ident, 100, 2));
+            assert_eq!(pool.accept(&fragment(&stray, 48, 100), 0, 1 + u32::from(ident)), Outcome::Held);
+        }
+        assert_eq!((pool.in_flight(), pool.take_evicted()), (4, 47));
+        assert_eq!(pool.accept(&fragment(&legit, 48, 100), 0, 60), Outcome::Complete(legit.len()));
+    }
+
+    #[test]
+    fn fragments_arriving_on_different_netifs_belong_to_different_datagrams() {
+        let mut pool = Pool::new();
+        let whole = datagram(20, protocol::UDP, 1, 100, 1);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 1, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 2, 0), Outcome::Held);
+        assert_eq!(pool.in_flight(), 2);
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 1, 0), Outcome::Complete(whole.len()));
+        assert_eq!(pool.datagram(), &whole[..]);
+    }
+
+    #[test]
+    fn too_few_free_blocks_evict_the_oldest_other_datagrams() {
+        // 6 blocks: a header block and up to 5 payload blocks for all datagrams together.
+        let mut pool = Reassembly::<4, 6>::new();
+        let a = from(1, datagram(20, protocol::UDP, 1, 256, 1));
+        let b = from(2, datagram(20, protocol::UDP, 2, 256, 2));
+        assert_eq!(pool.accept(&fragment(&a, 0, 192), 0, 0), Outcome::Held); // 4 blocks
+        assert_eq!(pool.accept(&fragment(&b, 0, 8), 0, 1), Outcome::Held); // 2 blocks: pool full
+        assert_eq!(pool.accept(&fragment(&b, 192, 256), 0, 2), Outcome::Held);
+        assert_eq!((pool.in_flight(), pool.take_evicted()), (1, 1));
+        let done = pool.accept(&fragment(&b, 8, 192), 0, 3);
         assert_eq!(done, Outcome::Complete(b.len()));
         assert_eq!(pool.datagram(), &b[..]);
     }
 
     #[test]
-    fn no_room_drops_the_datagram_that_needs_it() {
-        // 6 blocks: a header block and up to 5 payload blocks for all datagrams together.
-        let mut pool = Reassembly::<4, 6>::new();
-        let a = datagram(20, protocol::UDP, 1, 256, 1);
-        let b = datagram(20, protocol::UDP, 2, 256, 2);
-        assert_eq!(pool.accept(&fragment(&a, 0, 192), 0), Outcome::Held); // 4 blocks
-        assert_eq!(pool.accept(&fragment(&b, 0, 8), 0), Outcome::Held); // 2 blocks: pool full
-        assert_eq!(pool.accept(&fragment(&b, 192, 256), 0), Outcome::Dropped(DropReason::ReassemblyNoRoom));
-        assert_eq!(pool.in_flight(), 1);
-        let done = pool.accept(&fragment(&a, 192, 256), 0);
-        assert_eq!(done, Outcome::Complete(a.len()));
-        assert_eq!(pool.datagram(), &a[..]);
+    fn a_released_datagram_hands_out_each_held_run_as_one_fragment() {
+        let mut pool = Pool::new();
+        let whole = datagram(24, protocol::UDP, 9, 300, 4);
+        for (offset, end) in [(48, 96), (0, 48), (160, 300)] {
+            assert_eq!(pool.accept(&fragment(&whole, offset, end), 0, 0), Outcome::Held);
+        }
+        let mut buf = [0u8; 1500];
+        assert_eq!(pool.next_released(&mut buf), 0, "nothing released yet");
+        pool.release_held(&fragment(&whole, 0, 48), 0, 0);
+        // The first run keeps the first fragment's header (options included); the gap splits.
+        let len = pool.next_released(&mut buf);
+        assert_eq!(&buf[..len], &fragment(&whole, 0, 96)[..]);
+        let len = pool.next_released(&mut buf);
+        assert_eq!(&buf[..len], &fragment(&whole, 160, 300)[..]);
+        assert_eq!(pool.next_released(&mut buf), 0);
+        assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        assert!(pool.is_released(&fragment(&whole, 96, 160), 0));
+    }
+
+    #[test]
+    fn released_datagrams_are_remembered_until_the_timeout_oldest_forgotten_first() {
+        let mut pool = Reassembly::<2, 40>::new();
+        let frags: std::vec::Vec<_> =
+            (0..3).map(|i| fragment(&datagram(20, protocol::ICMP, i, 100, 1), 0, 48)).collect();
+        pool.release_to_stack(&frags[0], 1, 0);
+        assert!(pool.is_released(&frags[0], 1) && !pool.is_released(&frags[0], 2) && !pool.is_released(&frags[1], 1));
+        pool.release_to_stack(&frags[1], 1, 1);
+        pool.release_to_stack(&frags[2], 1, 2);
+        assert!(!pool.is_released(&frags[0], 1) && pool.is_released(&frags[1], 1) && pool.is_released(&frags[2], 1));
+        pool.expire(15_002, 15_000);
+        assert!(!pool.is_released(&frags[1], 1) && pool.is_released(&frags[2], 1));
+        pool.clear();
+        assert!(!pool.is_released(&frags[2], 1));
     }
 
     #[test]
@@ -690,12 +1008,12 @@ mod tests {
         let b = datagram(20, protocol::TCP, 2, 600, 2);
         // Interleave so that each datagram's blocks are scattered through the pool.
         for (offset, end) in [(512, 600), (0, 128), (384, 512), (128, 256)] {
-            assert_eq!(pool.accept(&fragment(&b, offset, end), 0), Outcome::Held);
-            assert_eq!(pool.accept(&fragment(&a, offset, end), 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&b, offset, end), 0, 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&a, offset, end), 0, 0), Outcome::Held);
         }
-        assert_eq!(pool.accept(&fragment(&a, 256, 384), 0), Outcome::Complete(a.len()));
+        assert_eq!(pool.accept(&fragment(&a, 256, 384), 0, 0), Outcome::Complete(a.len()));
         assert_eq!(pool.datagram(), &a[..]);
-        assert_eq!(pool.accept(&fragment(&b, 256, 384), 0), Outcome::Complete(b.len()));
+        assert_eq!(pool.accept(&fragment(&b, 256, 384), 0, 0), Outcome::Complete(b.len()));
         assert_eq!(pool.datagram(), &b[..]);
     }
 
@@ -704,12 +1022,12 @@ mod tests {
         let mut pool = Pool::new();
         let whole = datagram(20, protocol::UDP, 1, 100, 1);
         let start = u32::MAX - 5_000;
-        assert_eq!(pool.accept(&fragment(&whole, 0, 48), start), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, start), Outcome::Held);
         assert_eq!(pool.expire(start.wrapping_add(15_000), 15_000), 0);
         assert_eq!(pool.expire(start.wrapping_add(15_001), 15_000), 1);
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
         // The rest alone cannot complete any more.
-        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 20_000), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 0, 20_000), Outcome::Held);
         pool.clear();
         assert_eq!(pool.in_flight(), 0);
     }
@@ -718,9 +1036,9 @@ mod tests {
     fn malformed_fragments_are_dropped_alone() {
         let whole = datagram(20, protocol::UDP, 1, 100, 1);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&whole, 0), Outcome::Dropped(DropReason::Fragment)); // not a fragment
-        assert_eq!(pool.accept(&whole[..19], 0), Outcome::Dropped(DropReason::Fragment));
-        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0), Outcome::Held);
+        assert_eq!(pool.accept(&whole, 0, 0), Outcome::Dropped(DropReason::Fragment)); // not a fragment
+        assert_eq!(pool.accept(&whole[..19], 0, 0), Outcome::Dropped(DropReason::Fragment));
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Outcome::Held);
         // A middle fragment whose length is not a multiple of 8.
         let odd = fragment(&whole, 48, 100);
         let mut odd = odd[..64].to_vec(); // 44 bytes of payload
@@ -728,14 +1046,17 @@ mod tests {
         ip.set_total_len(64);
         ip.set_flags_offset(0x2000 | 6);
         ip.fill_checksum();
-        assert_eq!(pool.accept(&odd, 0), Outcome::Dropped(DropReason::Fragment));
+        assert_eq!(pool.accept(&odd, 0, 0), Outcome::Dropped(DropReason::Fragment));
         assert_eq!(pool.in_flight(), 1);
     }
 
     #[test]
     fn ram_is_what_the_docs_say() {
-        // 64 bytes of pool + 4 of bookkeeping per block, 24 per slot, plus two words.
-        let expected = 100 * (BLOCK + 4) + 4 * 24 + 2 * core::mem::size_of::<usize>();
+        // 64 bytes of pool + 4 of bookkeeping per block, 24 per slot, 20 per released
+        // datagram, plus two words, a counter and the 20-byte release cursor.
+        let word = core::mem::size_of::<usize>();
+        assert_eq!(core::mem::size_of::<Option<(Key, u16)>>(), 20);
+        let expected = (100 * (BLOCK + 4) + 4 * 24 + 4 * 20 + 2 * word + 4 + 20).next_multiple_of(word);
         assert_eq!(core::mem::size_of::<Reassembly<4, 100>>(), expected);
     }
 
@@ -825,7 +1146,7 @@ mod tests {
                         continue;
                     }
                     let new = model(covered, offset, end, first, last);
-                    let outcome = pool.accept(&fragment(&wholes[n], offset, end), 7);
+                    let outcome = pool.accept(&fragment(&wholes[n], offset, end), 0, 7);
                     if covered.iter().all(|&c| c) {
                         prop_assert_eq!(outcome, Outcome::Complete(wholes[n].len()));
                         prop_assert_eq!(pool.datagram(), &wholes[n][..]);
@@ -870,12 +1191,12 @@ mod tests {
                 ipv4::Packet::new_checked(&mut forged[..]).unwrap().fill_checksum();
 
                 let mut pool = Reassembly::<4, 40>::new();
-                prop_assert_eq!(pool.accept(&fragment(&whole, victim.0, victim.1), 0), Outcome::Held);
-                prop_assert_eq!(pool.accept(&forged, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+                prop_assert_eq!(pool.accept(&fragment(&whole, victim.0, victim.1), 0, 0), Outcome::Held);
+                prop_assert_eq!(pool.accept(&forged, 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
                 prop_assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
                 shuffle(&mut pieces, seed | 1);
                 for (a, b) in pieces {
-                    prop_assert_ne!(pool.accept(&fragment(&whole, a, b), 0), Outcome::Complete(whole.len()));
+                    prop_assert_ne!(pool.accept(&fragment(&whole, a, b), 0, 0), Outcome::Complete(whole.len()));
                 }
             }
         }

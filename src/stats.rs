@@ -36,6 +36,12 @@ pub struct Stats {
     /// Sessions created for an inside host the host tracker had no room for
     /// (`LWIP_SNAT_MAX_HOSTS` hosts held sessions): served, but not counted toward its quota.
     pub hosts_untracked: u32,
+    /// Datagrams in progress discarded to make room for a newer one: the oldest goes, like in
+    /// lwIP's `ip_reass`, or the source's own oldest once it holds its share of the pool.
+    pub reass_evicted: u32,
+    /// Datagrams addressed to the router that no mapping or port forward concerns, left to
+    /// lwIP's own reassembly (their fragments are counted in `passed`).
+    pub reass_released: u32,
 }
 
 impl Stats {

@@ -16,6 +16,11 @@ pub enum Verdict {
     Reassembled(usize),
     /// Send this ICMP error about the packet (as it arrived, untranslated), then free it.
     SendIcmp(IcmpRequest),
+    /// A fragment addressed to the router whose datagram the NAT leaves to lwIP's own
+    /// reassembly: first re-inject into `ip4_input()`, one by one, the fragments of it the NAT
+    /// held ([`Nat::next_released`](crate::Nat::next_released) hands them out until it returns
+    /// 0), then let lwIP go on with this packet as it is.
+    Release,
 }
 
 /// An ICMP error the caller must send in the NAT's name (lwIP's `icmp_*` functions).
@@ -77,10 +82,11 @@ pub enum DropReason {
     /// A fragment reaching past the largest datagram the reassembly pool can hold
     /// (`LWIP_SNAT_REASS_BYTES`): the datagram is discarded.
     FragmentBeyondLimit = 19,
-    /// A fragment of a new datagram while every reassembly slot is busy; datagrams in progress
-    /// carry on.
+    /// No longer produced: a new datagram that finds every reassembly slot busy evicts the
+    /// oldest (counted in `Stats::reass_evicted`). Kept so the numbers stay stable.
     ReassemblyFull = 20,
-    /// The reassembly pool has no free bytes for this fragment: its datagram is discarded.
+    /// No longer produced: a fragment that finds too few free pool bytes evicts the oldest other
+    /// datagrams (counted in `Stats::reass_evicted`). Kept so the numbers stay stable.
     ReassemblyNoRoom = 21,
     /// A fragment that brings nothing new (all its bytes are already held, identical).
     FragmentDuplicate = 22,

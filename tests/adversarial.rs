@@ -8,6 +8,8 @@ mod bytes;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;
+#[path = "adversarial/frags.rs"]
+mod frags;
 #[path = "adversarial/hosts.rs"]
 mod hosts;
 #[path = "adversarial/services.rs"]

@@ -106,7 +106,7 @@ impl Border {
                 }
                 self.tally.translated += 1;
             }
-            Verdict::Pass => {
+            Verdict::Pass | Verdict::Release => {
                 assert_eq!(all, 1);
                 self.tally.passed += 1;
             }
@@ -507,14 +507,10 @@ fn fragment_flood_of_never_completing_datagrams_is_bounded_and_ages_out() {
         };
         let first = raw_fragment(&with_ident(packet, rng.u16()), 0, len, true);
         let sent = border.send(&first, ctx, now);
-        assert!(
-            matches!(
-                sent.verdict,
-                Verdict::Held | Verdict::Drop(DropReason::ReassemblyFull | DropReason::ReassemblyNoRoom)
-            ),
-            "{:?}",
-            sent.verdict
-        );
+        // Held (making room by evicting the oldest), or, addressed to a port of the router no
+        // mapping uses, left to lwIP's own reassembly.
+        let expected = if i % 2 == 0 { Verdict::Held } else { Verdict::Pass };
+        assert!(sent.verdict == expected || sent.verdict == Verdict::Held, "{:?}", sent.verdict);
         if i % 200 == 0 {
             live.check(&mut border, now);
         }
@@ -525,12 +521,19 @@ fn fragment_flood_of_never_completing_datagrams_is_bounded_and_ages_out() {
         }
     }
     assert!(border.tally.held > 20, "some flood datagrams were taken in turn: {}", border.tally.held);
-    assert!(border.dropped(DropReason::ReassemblyFull) > 10_000);
+    let stats = *border.nat.stats();
+    assert_eq!(stats.dropped(DropReason::ReassemblyFull), 0, "new datagrams make room, none is refused");
+    assert!(stats.reass_evicted > 5_000 && stats.reass_released > 5_000, "{stats:?}");
 
     // After the flood, the pool empties on its timeout and fragmented traffic works again.
     now = live.wait(&mut border, now, 15_001);
     assert_eq!(border.nat.fragments_in_flight(), (0, 0));
-    assert_eq!(u64::from(border.nat.stats().reass_expired), border.tally.held, "every held datagram aged out");
+    let stats = border.nat.stats();
+    assert_eq!(
+        u64::from(stats.reass_expired) + u64::from(stats.reass_evicted),
+        border.tally.held,
+        "every held datagram aged out or gave way"
+    );
     let whole = with_ident(udp(HOST_A, 5353, SERVER, 5353, &[0x42; 2000]), 77);
     assert_eq!(border.send(&raw_fragment(&whole, 0, 1480, true), outbound(), now).verdict, Verdict::Held);
     let sent = border.send(&raw_fragment(&whole, 1480, whole.len() - 20, false), outbound(), now);

@@ -9,6 +9,8 @@ mod claims;
 mod common;
 #[path = "lwip/driver.rs"]
 mod driver;
+#[path = "lwip_adversarial/frags.rs"]
+mod frags;
 #[path = "lwip_adversarial/hosts.rs"]
 mod hosts;
 #[allow(dead_code)]

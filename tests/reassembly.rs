@@ -157,7 +157,7 @@ fn tcp_first_fragment_with_options_in_the_ip_header_reassembles() {
 }
 
 #[test]
-fn router_own_fragmented_datagrams_come_back_whole_and_pass() {
+fn router_own_fragmented_datagrams_are_left_to_lwip_with_what_the_pool_held() {
     let mut nat = nat();
     // A big ping to the router and a UDP datagram to one of its services: no mapping.
     let mut ping = Vec::new();
@@ -165,12 +165,20 @@ fn router_own_fragmented_datagrams_come_back_whole_and_pass() {
         .icmpv4_echo_request(7, 1)
         .write(&mut ping, &[0xEE; 3000])
         .unwrap();
-    let (verdict, whole) = deliver(&mut nat, inbound(), &fragments(&ping, &[1480, 2960]), 0);
-    assert_eq!(verdict, Verdict::Pass);
-    assert_eq!(whole, as_reassembled(&ping), "lwIP gets the datagram exactly as sent");
+    // First fragment first: it shows the datagram is the router's, all go to lwIP's reassembly.
+    for frag in fragments(&ping, &[1480, 2960]) {
+        assert_eq!(process(&mut nat, inbound(), &frag, 0), Verdict::Pass);
+    }
+    // First fragment last: it shows the datagram is the router's, and what the pool held of
+    // it is handed back for lwIP's reassembly.
     let dns = big_udp(SERVER, 53, WAN_ADDR, 0xC123, 1800);
-    let (verdict, _) = deliver(&mut nat, inbound(), &fragments(&dns, &[1480]), 0);
-    assert_eq!(verdict, Verdict::Pass);
+    let frags = fragments(&dns, &[1480]);
+    assert_eq!(process(&mut nat, inbound(), &frags[1], 0), Verdict::Held);
+    assert_eq!(process(&mut nat, inbound(), &frags[0], 0), Verdict::Release);
+    let mut buf = [0u8; 1500];
+    let len = nat.next_released(&mut buf);
+    assert_eq!(&buf[..len], &frags[1][..], "the held fragment, byte for byte");
+    assert_eq!(nat.next_released(&mut buf), 0);
     // Protocols no session translates are lwIP's to reassemble.
     let mut esp = fragment(&big_udp(SERVER, 1, WAN_ADDR, 2, 100), 0, 48);
     esp[9] = 50;
@@ -285,36 +293,38 @@ fn duplicate_fragment_is_dropped_and_counted_and_the_datagram_still_completes() 
 }
 
 #[test]
-fn too_many_datagrams_in_flight_new_ones_dropped_old_ones_complete_normal_traffic_flows() {
+fn too_many_datagrams_in_flight_the_oldest_give_way_and_a_flooding_source_recycles_its_share() {
     let mut nat = nat();
-    let datagrams: Vec<Vec<u8>> =
-        (0..REASS_SLOTS).map(|i| big_udp(HOST_A, 6000 + i as u16, SERVER, 53, 1000 + 8 * i)).collect();
-    for d in &datagrams {
-        assert_eq!(process(&mut nat, out_ctx(), &fragment(d, 0, 512), 0), Verdict::Held);
+    let datagrams: Vec<Vec<u8>> = (0..REASS_SLOTS)
+        .map(|i| big_udp([192, 168, 1, 20 + i as u8], 6000 + i as u16, SERVER, 53, 1000 + 8 * i))
+        .collect();
+    for (i, d) in datagrams.iter().enumerate() {
+        assert_eq!(process(&mut nat, out_ctx(), &fragment(d, 0, 512), i as u32), Verdict::Held);
     }
-    // A flood of first fragments of new datagrams: every one refused, none takes a slot.
+    // A flood of first fragments of new datagrams from one host: the two oldest datagrams give
+    // way, then the flooder, holding half the slots, only replaces its own.
     for ident in 0..200u16 {
         let mut flood = fragment(&big_udp(HOST_B, 7000, SERVER, 53, 1000), 0, 512);
         flood[4..6].copy_from_slice(&ident.wrapping_add(0x8000).to_be_bytes());
         refill_ip_checksum(&mut flood);
-        assert_eq!(process(&mut nat, out_ctx(), &flood, 1), Verdict::Drop(DropReason::ReassemblyFull));
-        unrelated_flow_translates(&mut nat, 1);
+        assert_eq!(process(&mut nat, out_ctx(), &flood, 10), Verdict::Held);
+        unrelated_flow_translates(&mut nat, 10);
     }
-    assert_eq!(nat.stats().dropped(DropReason::ReassemblyFull), 200);
+    assert_eq!(nat.stats().dropped(DropReason::ReassemblyFull), 0);
+    assert_eq!(nat.stats().reass_evicted, 200);
     assert_eq!(nat.fragments_in_flight().0, REASS_SLOTS);
-    // The datagrams in progress are unaffected.
-    for d in &datagrams {
+    // The datagrams that did not give way are unaffected.
+    for d in &datagrams[REASS_SLOTS / 2..] {
         let len = usize::from(Ipv4Header::from_slice(d).unwrap().0.payload_len().unwrap());
-        let (verdict, out) = deliver(&mut nat, out_ctx(), &[fragment(d, 512, len)], 2);
+        let (verdict, out) = deliver(&mut nat, out_ctx(), &[fragment(d, 512, len)], 20);
         assert_eq!(verdict, Verdict::Translated);
         assert_eq!(&out[28..], &d[28..]);
     }
-    assert_eq!(nat.stats().reassembled as usize, REASS_SLOTS);
-    assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!(nat.stats().reassembled as usize, REASS_SLOTS - REASS_SLOTS / 2);
 }
 
 #[test]
-fn pool_bytes_exhausted_drops_the_datagram_that_needs_more_while_others_translate() {
+fn pool_bytes_exhausted_the_oldest_datagram_gives_way() {
     let mut nat = nat();
     // The largest datagram the pool holds takes all but two of its blocks so far.
     let max_payload = REASS_BYTES - 64;
@@ -322,20 +332,18 @@ fn pool_bytes_exhausted_drops_the_datagram_that_needs_more_while_others_translat
     let hog = big_udp(HOST_A, 5000, SERVER, 53, max_payload - 8);
     assert_eq!(process(&mut nat, out_ctx(), &fragment(&hog, 0, payload), 0), Verdict::Held);
     assert_eq!(nat.fragments_in_flight(), (1, REASS_BYTES - 2 * 64));
-    // A second datagram fits its first fragment into the last two blocks, then needs more.
+    // A second datagram fits its first fragment into the last two blocks, then needs more:
+    // the older datagram gives way, as in lwIP's ip_reass.
     let other = big_udp(HOST_B, 5001, SERVER, 53, 300);
-    assert_eq!(process(&mut nat, out_ctx(), &fragment(&other, 0, 64), 0), Verdict::Held);
-    unrelated_flow_translates(&mut nat, 0);
-    assert_eq!(
-        process(&mut nat, out_ctx(), &fragment(&other, 64, 308), 0),
-        Verdict::Drop(DropReason::ReassemblyNoRoom)
-    );
-    counted_once(&nat, DropReason::ReassemblyNoRoom);
-    // The first datagram still completes.
-    let (verdict, out) = deliver(&mut nat, out_ctx(), &[fragment(&hog, payload, max_payload)], 0);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&other, 0, 64), 1), Verdict::Held);
+    unrelated_flow_translates(&mut nat, 1);
+    let (verdict, out) = deliver(&mut nat, out_ctx(), &[fragment(&other, 64, 308)], 1);
     assert_eq!(verdict, Verdict::Translated);
     assert_checksums(&out);
-    assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!((nat.stats().reass_evicted, nat.stats().total_dropped()), (1, 0));
+    // The evicted datagram's last piece starts over and waits alone.
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&hog, payload, max_payload), 2), Verdict::Held);
+    assert_eq!(nat.fragments_in_flight().0, 1);
 }
 
 #[test]
@@ -362,15 +370,15 @@ fn configured_timeout_applies_and_stale_slots_are_reclaimed_without_a_tick() {
         let d = big_udp(HOST_A, 6000 + i as u16, SERVER, 53, 1000);
         assert_eq!(process(&mut nat, out_ctx(), &fragment(&d, 0, 512), 0), Verdict::Held);
     }
+    // A new datagram when every slot is busy: the oldest gives way.
     let late = big_udp(HOST_B, 7000, SERVER, 53, 1000);
-    assert_eq!(
-        process(&mut nat, out_ctx(), &fragment(&late, 0, 512), 2_000),
-        Verdict::Drop(DropReason::ReassemblyFull)
-    );
-    // No tick came, yet at 2001 ms the stale datagrams give way.
-    let (verdict, _) = deliver(&mut nat, out_ctx(), &fragments(&late, &[512]), 2_001);
+    assert_eq!(process(&mut nat, out_ctx(), &fragment(&late, 0, 512), 2_000), Verdict::Held);
+    assert_eq!(nat.stats().reass_evicted, 1);
+    // No tick came, yet at 2001 ms the stale datagrams are gone.
+    let (verdict, _) = deliver(&mut nat, out_ctx(), &fragments(&late, &[512])[1..], 2_001);
     assert_eq!(verdict, Verdict::Translated);
-    assert_eq!(nat.stats().reass_expired as usize, REASS_SLOTS);
+    assert_eq!(nat.stats().reass_expired as usize, REASS_SLOTS - 1);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
 #[test]

@@ -7,8 +7,11 @@
 //! length; `tenths` advances the clock by 100 ms steps and `tick` runs before every packet.
 //! The IP header checksum is always made right, so mutations reach the pool.
 //!
-//! The model keeps, per datagram key (source, destination, protocol, identification), the
-//! bytes of every fragment the pool accepted. It asserts: bytes accepted twice agree (a
+//! The model keeps, per datagram key (source, destination, protocol, identification; the input
+//! netif follows from the direction bit), the bytes of every fragment the pool accepted. When
+//! the pool evicts datagrams to make room (`reass_evicted` grows), the model does not guess
+//! which: it forgets every datagram but the current one, and checks fragments of forgotten
+//! datagrams no further until they complete or time out. It asserts: bytes accepted twice agree (a
 //! conflicting overlap must have been refused), a duplicate brings nothing new, "pool full"
 //! only when every slot holds a datagram, the number of datagrams in flight equals the model's,
 //! and a reassembled datagram is exactly the first fragment's header (offset, flags, length
@@ -24,7 +27,8 @@ use lwip_snat::{DropReason, Verdict};
 use lwip_snat_fuzz::harness::{self, FuzzNat};
 use lwip_snat_fuzz::oracle::{self, be16, put16};
 
-type Key = (u32, u32, u8, u16);
+/// Source, destination, protocol, identification, and whether it arrived on the WAN.
+type Key = (u32, u32, u8, u16, bool);
 
 /// What the pool must hold of one datagram.
 struct Partial {
@@ -42,14 +46,14 @@ struct Piece<'a> {
     more: bool,
 }
 
-fn piece(p: &[u8]) -> Option<Piece<'_>> {
+fn piece(p: &[u8], wan: bool) -> Option<Piece<'_>> {
     let ip = oracle::ip(p)?;
     if ip.total < ip.header_len || ip.total > p.len() || !ip.fragment {
         return None;
     }
     let flags_offset = be16(p, 6);
     Some(Piece {
-        key: (ip.src, ip.dst, ip.protocol, be16(p, 4)),
+        key: (ip.src, ip.dst, ip.protocol, be16(p, 4), wan),
         header: &p[..ip.header_len],
         offset: usize::from(flags_offset & 0x1FFF) * 8,
         payload: &p[ip.header_len..ip.total],
@@ -63,6 +67,8 @@ fuzz_target!(|data: &[u8]| {
     let mut nat = FuzzNat::new();
     harness::nat(&mut nat, config);
     let mut model: HashMap<Key, Partial> = HashMap::new();
+    // Datagrams the pool may or may not still hold, by the time they were forgotten.
+    let mut forgotten: HashMap<Key, u32> = HashMap::new();
     let mut now = 0u32;
     while let Some((head, tail)) = rest.split_first_chunk::<4>() {
         let len = usize::from(u16::from_be_bytes([head[2], head[3]])).min(tail.len());
@@ -71,7 +77,8 @@ fuzz_target!(|data: &[u8]| {
         now = now.wrapping_add(u32::from(head[1]) * 100);
         nat.tick(now);
         model.retain(|_, d| now.wrapping_sub(d.first_seen) <= config.reass_timeout_ms);
-        assert_eq!(nat.fragments_in_flight().0, model.len(), "datagrams in flight after expiry");
+        forgotten.retain(|_, &mut since| now.wrapping_sub(since) <= config.reass_timeout_ms);
+        in_flight_agrees(&nat, &model, &forgotten);
 
         let mut p = bytes.to_vec();
         if head[0] & 2 != 0 && p.len() >= 20 {
@@ -89,11 +96,41 @@ fuzz_target!(|data: &[u8]| {
             put16(header, 10, c);
         }
         let ctx = if head[0] & 1 != 0 { harness::inbound() } else { harness::outbound(1500) };
+        let evicted = nat.stats().reass_evicted;
         let verdict = harness::process_checked(&mut nat, &mut p, &ctx, now);
-        if let Some(piece) = piece(&p) {
-            follow(&mut model, &piece, verdict, now, nat.reassembled());
+        if verdict == Verdict::Release {
+            // What the shim does: hand lwIP every fragment the pool held of the datagram.
+            let mut buf = [0u8; 1500];
+            loop {
+                let len = nat.next_released(&mut buf);
+                if len == 0 {
+                    break;
+                }
+                let released = harness::process_checked(&mut nat, &mut buf[..len], &ctx, now);
+                assert_eq!(released, Verdict::Pass, "a released fragment goes to lwIP");
+            }
         }
-        assert_eq!(nat.fragments_in_flight().0, model.len(), "datagrams in flight");
+        if let Some(piece) = piece(&p, head[0] & 1 != 0) {
+            if nat.stats().reass_evicted != evicted {
+                for (key, d) in model.iter().filter(|(key, _)| **key != piece.key) {
+                    forgotten.insert(*key, d.first_seen);
+                }
+                model.retain(|key, _| *key == piece.key);
+            }
+            if let Some(since) = forgotten.get_mut(&piece.key) {
+                match verdict {
+                    // Held anew or by the datagram the pool still had: it stays at most until then.
+                    Verdict::Held => *since = now,
+                    Verdict::Drop(DropReason::FragmentDuplicate | DropReason::Fragment) | Verdict::Pass => {}
+                    _ => {
+                        forgotten.remove(&piece.key);
+                    }
+                }
+            } else {
+                follow(&mut model, &piece, verdict, now, nat.reassembled());
+            }
+        }
+        in_flight_agrees(&nat, &model, &forgotten);
         if let Verdict::Reassembled(_) = verdict {
             // What the shim does: feed the whole datagram back to ip4_input().
             let mut whole = nat.reassembled().to_vec();
@@ -101,6 +138,12 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The pool holds every datagram of the model, and at most the forgotten ones besides.
+fn in_flight_agrees(nat: &FuzzNat, model: &HashMap<Key, Partial>, forgotten: &HashMap<Key, u32>) {
+    let in_flight = nat.fragments_in_flight().0;
+    assert!(in_flight >= model.len() && in_flight <= model.len() + forgotten.len(), "datagrams in flight");
+}
 
 /// Updates the model with the pool's verdict on one fragment and checks the verdict against it.
 fn follow(model: &mut HashMap<Key, Partial>, piece: &Piece, verdict: Verdict, now: u32, datagram: &[u8]) {
@@ -123,6 +166,9 @@ fn follow(model: &mut HashMap<Key, Partial>, piece: &Piece, verdict: Verdict, no
                 let d = model.remove(&piece.key).expect("just inserted");
                 check_datagram(&d, datagram, len);
             }
+        }
+        Verdict::Release => {
+            model.remove(&piece.key);
         }
         Verdict::Drop(DropReason::FragmentDuplicate) => {
             let d = model.get(&piece.key).expect("a duplicate of a datagram in progress");

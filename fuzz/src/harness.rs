@@ -113,6 +113,9 @@ pub fn process_checked(nat: &mut FuzzNat, packet: &mut [u8], ctx: &Context, now:
         assert!(nat.sessions_in_use(protocol) <= nat.capacity(protocol));
         assert!(nat.sessions_high_water(protocol) <= nat.capacity(protocol));
     }
+    if verdict == Verdict::Release {
+        assert!(!is_nat_path(ctx), "only datagrams addressed to the router are left to lwIP's reassembly");
+    }
     if verdict != Verdict::Translated {
         assert_eq!(packet, &before[..], "a packet that is not translated is not modified ({verdict:?})");
         if verdict == Verdict::Pass && is_nat_path(ctx) {

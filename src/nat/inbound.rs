@@ -20,10 +20,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, arrival: Arrival, now: u32) -> Verdict {
         let Arrival { in_netif, netif, mtu } = arrival;
         if header.fragment {
-            // Which mapping a non-first fragment belongs to is unknowable, so every fragment
-            // that could belong to one is reassembled; the router's own datagrams then come
-            // back whole, find no mapping and are passed to lwIP.
-            return self.reassemble(packet, now).unwrap_or(Verdict::Pass);
+            return self.inbound_fragment(packet, in_netif, netif, now);
         }
         match flow::parse(packet, Side::Destination) {
             Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {

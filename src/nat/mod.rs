@@ -20,6 +20,7 @@ use crate::wire::ipv4;
 use crate::wire::tcp::flags as tcp_flags;
 
 mod established;
+mod fragments;
 mod hairpin;
 mod inbound;
 mod outbound;
@@ -148,6 +149,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 reassembled: 0,
                 reass_expired: 0,
                 hosts_untracked: 0,
+                reass_evicted: 0,
+                reass_released: 0,
             },
             port_check: None,
         }
@@ -328,7 +331,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let verdict = self.route(packet, ctx, now);
         match verdict {
-            Verdict::Pass => self.stats.passed = self.stats.passed.wrapping_add(1),
+            Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
             Verdict::Drop(reason) => self.stats.count_drop(reason),
             Verdict::SendIcmp(_) => self.stats.icmp_requested = self.stats.icmp_requested.wrapping_add(1),
             Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => {}
@@ -339,7 +342,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Step 3 and 5 of the packet's way: validate, then send it down the local or forward path.
     fn route(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let header = match ipv4::Packet::new_checked(&*packet) {
-            Ok(ip) if ip.verify_checksum() => Header::of(&ip),
+            Ok(ip) if ip.verify_checksum() => Header::of(&ip, ctx.in_netif),
             Ok(_) => return Verdict::Drop(DropReason::BadChecksum),
             Err(_) => return Verdict::Drop(DropReason::Malformed),
         };
@@ -360,9 +363,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                         self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
                     }
                     rule::Direction::Unrelated => Verdict::Pass,
-                    rule::Direction::Reverse if header.fragment => {
-                        self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::ReverseDirection))
-                    }
+                    rule::Direction::Reverse if header.fragment => self
+                        .reassemble(packet, ctx.in_netif, now)
+                        .unwrap_or(Verdict::Drop(DropReason::ReverseDirection)),
                     rule::Direction::Reverse => self.reverse(packet, ctx.in_netif, now),
                     rule::Direction::Outbound => self.outbound(packet, &header, out_netif, out_addr, out_mtu, now),
                 }
@@ -382,19 +385,28 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.reass.datagram()
     }
 
+    /// After [`Verdict::Release`]: writes the next fragment the NAT held of the released
+    /// datagram into `buf` and returns its length, or 0 when none is left (an empty `buf`
+    /// discards the rest). Re-inject each into `ip4_input()` before the next call.
+    pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
+        self.reass.next_released(buf)
+    }
+
     /// Datagrams waiting for more fragments, and the pool bytes they hold.
     pub fn fragments_in_flight(&self) -> (usize, usize) {
         (self.reass.in_flight(), self.reass.bytes_in_use())
     }
 
-    /// Takes a fragment of a TCP, UDP or ICMP datagram into the pool; `None` for other
-    /// protocols, which no session translates (the caller decides their fate).
-    fn reassemble(&mut self, packet: &[u8], now: u32) -> Option<Verdict> {
+    /// Takes a fragment of a TCP, UDP or ICMP datagram, arrived on `in_netif`, into the pool;
+    /// `None` for other protocols, which no session translates (the caller decides their fate).
+    fn reassemble(&mut self, packet: &[u8], in_netif: u8, now: u32) -> Option<Verdict> {
         let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
         Protocol::from_ip(protocol)?;
         // Stale datagrams go first, so a late `tick` never keeps a new one out.
         self.expire_fragments(now);
-        Some(match self.reass.accept(packet, now) {
+        let outcome = self.reass.accept(packet, in_netif, now);
+        self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
+        Some(match outcome {
             Outcome::Held => {
                 self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
                 Verdict::Held
@@ -440,10 +452,12 @@ struct Header {
     total_len: usize,
     dont_frag: bool,
     fragment: bool,
+    /// The netif it arrived on (a fragment's datagram is keyed on it).
+    in_netif: u8,
 }
 
 impl Header {
-    fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>) -> Header {
+    fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>, in_netif: u8) -> Header {
         Header {
             src: ip.src_addr(),
             dst: ip.dst_addr(),
@@ -451,6 +465,7 @@ impl Header {
             total_len: ip.total_len(),
             dont_frag: ip.dont_frag(),
             fragment: ip.is_fragment(),
+            in_netif,
         }
     }
 }

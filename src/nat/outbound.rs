@@ -39,7 +39,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });
         }
         if header.fragment {
-            return self.reassemble(packet, now).unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
+            return self
+                .reassemble(packet, header.in_netif, now)
+                .unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
         }
         match flow::parse(packet, Side::Source) {
             Err(reason) => Verdict::Drop(reason),

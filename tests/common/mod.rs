@@ -209,6 +209,44 @@ pub fn raw_fragment(whole: &[u8], offset: usize, end: usize, more: bool) -> Vec<
     v
 }
 
+/// `whole` (20-byte header) cut into fragments of at most `size` payload bytes (a multiple of
+/// 8), in order, as a sender would.
+pub fn fragments_of(whole: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let payload_len = whole.len() - 20;
+    (0..payload_len)
+        .step_by(size)
+        .map(|offset| {
+            let end = (offset + size).min(payload_len);
+            raw_fragment(whole, offset, end, end < payload_len)
+        })
+        .collect()
+}
+
+/// Puts fragments (same datagram, any order) back together: header of the first, payload by offset.
+pub fn join_fragments(frags: &[Vec<u8>]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    let mut header = None;
+    for f in frags {
+        let (h, rest) = Ipv4Header::from_slice(f).unwrap();
+        let offset = usize::from(h.fragment_offset.value()) * 8;
+        let data = &rest[..usize::from(h.payload_len().unwrap())];
+        if payload.len() < offset + data.len() {
+            payload.resize(offset + data.len(), 0);
+        }
+        payload[offset..offset + data.len()].copy_from_slice(data);
+        if offset == 0 {
+            header = Some(h);
+        }
+    }
+    let mut h = header.expect("a first fragment");
+    h.more_fragments = false;
+    h.set_payload_len(payload.len()).unwrap();
+    h.header_checksum = h.calc_header_checksum();
+    let mut whole = h.to_bytes().to_vec();
+    whole.extend_from_slice(&payload);
+    whole
+}
+
 /// `p` with IP identification `ident` (which keys reassembly), header checksum redone.
 pub fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
     p[4..6].copy_from_slice(&ident.to_be_bytes());

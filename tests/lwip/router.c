@@ -368,6 +368,8 @@ print_stats(void)
          (unsigned long)st.hairpinned, (unsigned long)st.reass_expired, st.reass_in_flight,
          (unsigned long)st.reass_bytes_in_use);
   printf("stat hosts_untracked %lu\n", (unsigned long)st.hosts_untracked);
+  printf("stat reass_evicted %lu\nstat reass_released %lu\n", (unsigned long)st.reass_evicted,
+         (unsigned long)st.reass_released);
   for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
     if (st.dropped[i] != 0) {
       printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);

@@ -1,0 +1,66 @@
+//! Fragments addressed to the router: which the NAT must reassemble, and which it leaves to
+//! lwIP's own reassembly so that adding the NAT never changes what the router itself can
+//! receive (a fragmented datagram larger than the NAT's pool, say).
+//!
+//! Only a first fragment shows whose a datagram is. One that shows the router's own (an echo
+//! request, a port no mapping or port forward uses on that netif, ICMP that is neither an
+//! error nor an echo reply) releases its datagram to lwIP: the key is remembered, the datagram's
+//! later fragments follow it, and the fragments of it the pool already held are handed back
+//! ([`Verdict::Release`]). So is a datagram too large for the pool whose first fragment the
+//! pool does not hold (a held first fragment means it concerns a mapping: that one is dropped).
+//! Everything else is reassembled as before: a non-first fragment ahead of its first, anything
+//! that may concern a mapping. lwIP reassembles what it is given and delivers it to the
+//! router's own stack, never onwards, so a released datagram can at worst reach the router
+//! itself.
+
+use super::*;
+use crate::wire::icmp::{self, Class};
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// A fragment addressed to the router (`netif` owns the destination), arrived on `in_netif`.
+    pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
+        self.expire_fragments(now);
+        if self.reass.is_released(packet, in_netif) {
+            return Verdict::Pass;
+        }
+        let holds = self.reass.holds(packet, in_netif);
+        let own = self.is_routers_own(packet, netif);
+        // Too large for the pool, and no first fragment (held or this one) shows it belongs to
+        // a mapping.
+        let first = ipv4::Packet::new_quoted(packet).is_ok_and(|ip| ip.frag_offset() == 0);
+        let unholdable = self.reass.beyond_limit(packet) && !first && !self.reass.holds_first(packet, in_netif);
+        if !own && !unholdable {
+            return self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass);
+        }
+        self.stats.reass_released = self.stats.reass_released.wrapping_add(1);
+        if holds {
+            self.reass.release_held(packet, in_netif, now);
+            return Verdict::Release;
+        }
+        self.reass.release_to_stack(packet, in_netif, now);
+        Verdict::Pass
+    }
+
+    /// True for a first fragment whose transport header shows that no mapping or port forward
+    /// on `netif` can want its datagram.
+    fn is_routers_own(&self, packet: &[u8], netif: u8) -> bool {
+        let Ok(ip) = ipv4::Packet::new_quoted(packet) else { return false };
+        if ip.frag_offset() != 0 {
+            return false;
+        }
+        let l4 = ip.payload();
+        let field = |at: usize| l4.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map(u16::from_be_bytes);
+        let (protocol, port) = match (ip.protocol(), l4.first().map(|&t| icmp::class(t))) {
+            (ipv4::protocol::TCP, _) => (Protocol::Tcp, field(2)),
+            (ipv4::protocol::UDP, _) => (Protocol::Udp, field(2)),
+            (ipv4::protocol::ICMP, Some(Class::Request | Class::Other)) => return l4.len() >= 8,
+            // An echo reply's identifier is its mapping's external port.
+            (ipv4::protocol::ICMP, Some(Class::Reply)) => (Protocol::Icmp, field(4)),
+            _ => return false,
+        };
+        port.is_some_and(|port| {
+            !self.tables.get(protocol).ext_port_in_use(netif, port)
+                && self.portmaps.by_external(protocol, netif, port).is_none()
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! Fragments turned against the router, through real lwIP: a flood of stray fragments cannot
+//! block a fragmented reply, and the router still answers a fragmented ping larger than the
+//! NAT's reassembly pool (lwIP's own reassembly takes it).
+
+use crate::common::*;
+use crate::driver::Router;
+use etherparse::PacketBuilder;
+use lwip_snat::config::REASS_BYTES;
+
+/// `lwip_snat_rule.kind` OUTBOUND: masquerade everything that leaves by the WAN.
+const RULE_OUTBOUND: u8 = 1;
+
+trait Drops {
+    /// Packets the NAT dropped, all reasons.
+    fn stats_dropped(&mut self) -> u64;
+}
+
+impl Drops for Router {
+    fn stats_dropped(&mut self) -> u64 {
+        let lines = self.ok("stats").lines;
+        lines
+            .iter()
+            .filter(|l| l.starts_with("stat drop_"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    }
+}
+
+fn router() -> Router {
+    let mut r = Router::spawn(&crate::lwip_build::program("router"));
+    r.ok("start");
+    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
+    r
+}
+
+#[test]
+fn stray_fragment_flood_cannot_block_a_fragmented_reply_through_lwip() {
+    let mut r = router();
+    let out = r.inject("lan", &udp(HOST_A, 5000, SERVER, 4000, b"hello")).only("wan");
+    let ext_port = sport(&out);
+    // Pieces of datagrams that never complete, from one source and then from many spoofed ones:
+    // non-first fragments (no ports to tell whose they are) and first fragments to the mapping.
+    for i in 0..200u16 {
+        let from = if i < 100 { [198, 51, 100, 66] } else { [198, 18, (i >> 8) as u8, i as u8] };
+        let whole = with_ident(udp(from, 1000 + i, WAN_ADDR, ext_port, &[0x66; 3000]), 0x9000 + i);
+        let stray =
+            if i % 2 == 0 { raw_fragment(&whole, 1480, 2960, true) } else { raw_fragment(&whole, 0, 1480, true) };
+        let sent = r.inject("wan", &stray);
+        assert!(sent.out.is_empty(), "a stray fragment goes nowhere: {:?}", sent.out);
+    }
+    assert!(r.stat("reass_evicted") >= 190);
+    assert_eq!(r.stat("drop_reassembly_full"), 0);
+    // The genuine reply, 3000 bytes in three fragments, reaches HOST_A whole.
+    let payload: Vec<u8> = (0..3000).map(|i| (i * 7) as u8).collect();
+    let reply = with_ident(udp(SERVER, 4000, WAN_ADDR, ext_port, &payload), 7);
+    let mut delivered = Vec::new();
+    for frag in fragments_of(&reply, 1480) {
+        let sent = r.inject("wan", &frag);
+        sent.nothing_on("wan");
+        delivered.extend(sent.on("lan"));
+    }
+    assert!(!delivered.is_empty(), "the reply must reach the LAN");
+    let back = join_fragments(&delivered);
+    assert_checksums(&back);
+    assert_eq!((dst(&back), dport(&back), src(&back), sport(&back)), (HOST_A, 5000, SERVER, 4000));
+    assert_eq!(&back[28..], &payload[..]);
+}
+
+/// Sends a 7000-byte ping to the router in fragments, the first one moved `first_at` places
+/// back, and checks lwIP's echo reply.
+fn the_router_answers_a_big_ping(first_at: usize) {
+    let mut r = router();
+    let payload: Vec<u8> = (0..7000).map(|i| (i % 251) as u8).collect();
+    let mut ping = Vec::new();
+    PacketBuilder::ipv4(SERVER, WAN_ADDR, 64).icmpv4_echo_request(0x4242, 9).write(&mut ping, &payload).unwrap();
+    let ping = with_ident(ping, 0x1234);
+    assert!(ping.len() > REASS_BYTES, "larger than the NAT's pool");
+    let mut answer = Vec::new();
+    let mut frags = fragments_of(&ping, 1480);
+    frags[..=first_at].rotate_left(1);
+    for frag in frags {
+        let sent = r.inject("wan", &frag);
+        sent.nothing_on("lan");
+        answer.extend(sent.on("wan"));
+    }
+    assert!(answer.len() > 1, "the echo reply, fragmented by lwIP for the WAN: {answer:?}");
+    let reply = join_fragments(&answer);
+    assert_checksums(&reply);
+    assert_eq!((src(&reply), dst(&reply)), (WAN_ADDR, SERVER));
+    let icmp = &reply[20..];
+    assert_eq!((icmp[0], &icmp[4..8]), (0, &[0x42, 0x42, 0, 9][..]), "an echo reply with the request's id and seq");
+    assert_eq!(&icmp[8..], &payload[..]);
+    assert_eq!(r.stat("reass_released"), 1);
+    assert_eq!(r.stats_dropped(), 0);
+}
+
+#[test]
+fn the_router_answers_a_fragmented_ping_larger_than_the_pool_through_lwip() {
+    the_router_answers_a_big_ping(0);
+}
+
+#[test]
+fn the_router_answers_a_big_ping_whose_first_fragment_comes_last_through_lwip() {
+    // The pool holds three pieces, the fourth reaches past it: the held pieces go to lwIP.
+    the_router_answers_a_big_ping(4);
+}
+
+#[test]
+fn the_router_answers_a_big_ping_whose_first_fragment_comes_third_through_lwip() {
+    // The first fragment finds two pieces held: they go to lwIP with it.
+    the_router_answers_a_big_ping(2);
+}
