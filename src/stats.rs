@@ -33,6 +33,16 @@ pub struct Stats {
     pub reassembled: u32,
     /// Datagrams whose fragments waited longer than `Config::reass_timeout_ms`.
     pub reass_expired: u32,
+    /// Sessions that gave way to a new one in a full table, by [`Eviction`] number: TCP
+    /// connections closed by both FINs or an RST, half-open or answered sessions, idle ones.
+    ///
+    /// [`Eviction`]: crate::Eviction
+    pub evicted: [u32; 3],
+    /// TCP RSTs the core asked the caller to send ([`Verdict::SendTcpReset`]) to an end of an
+    /// evicted connection.
+    ///
+    /// [`Verdict::SendTcpReset`]: crate::Verdict::SendTcpReset
+    pub resets_requested: u32,
 }
 
 impl Stats {

@@ -87,6 +87,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 found = lookup(self);
             }
         }
+        if !matches!(found, Inbound::Session(_)) && !flow.creates {
+            if let Some(reset) = self.reset_evicted(flow, Direction::Inbound, netif) {
+                return Err(reset);
+            }
+        }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {
             (Inbound::Session(slot), _) => return Ok(Some(Admission::Session(slot))),
@@ -112,7 +117,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             remote: flow.src,
             remote_port: flow.src_port,
             last_used: now,
-            state: 0,
+            state: crate::pcb::table::ADMITTED,
             ..mapping
         })))
     }

@@ -4,6 +4,7 @@ pub mod host;
 pub mod port;
 pub mod table;
 pub mod tcp;
+pub mod udp;
 
 pub use table::{Entry, FixedTable, Inbound, Session, Slot, Table};
 

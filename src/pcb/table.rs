@@ -50,14 +50,21 @@ pub struct Session {
 }
 
 impl Session {
-    /// Protocol state bits (see `pcb::tcp`), without the table's "used" bit.
+    /// Protocol state bits (see `pcb::tcp`, `pcb::udp`), without the table's own bits.
+    #[inline(always)]
     pub fn protocol_state(&self) -> u8 {
-        self.state & !USED
+        self.state & !(USED | ADMITTED)
     }
 
-    /// Stores new protocol state bits; the session stays in use.
+    /// Stores new protocol state bits; the session stays in use and keeps its origin.
     pub(crate) fn set_protocol_state(&mut self, state: u8) {
-        self.state = USED | (state & !USED);
+        self.state = (self.state & (USED | ADMITTED)) | (state & !(USED | ADMITTED));
+    }
+
+    /// True when an inbound packet created the session (a port forward or the filter let a
+    /// remote in), rather than an inside host's outbound packet.
+    pub fn admitted(&self) -> bool {
+        self.state & ADMITTED != 0
     }
 }
 
@@ -97,8 +104,10 @@ pub struct Table<S: ?Sized = [Entry]> {
 pub type FixedTable<const N: usize> = Table<[Entry; N]>;
 
 const USED: u8 = 0x80;
+/// Set in `Session::state` of a session an inbound packet created ([`Session::admitted`]).
+pub(crate) const ADMITTED: u8 = 0x40;
 
-const EMPTY_SESSION: Session = Session {
+pub(crate) const EMPTY_SESSION: Session = Session {
     inside: 0,
     remote: 0,
     in_port: 0,
@@ -341,6 +350,30 @@ impl Table {
                 }
             }
         }
+    }
+
+    /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
+    /// `rank` ranks highest, the one idle longest at `now` among equals; `None` ranks out.
+    /// Bounded work for a choice that scans the table a window at a time.
+    pub fn least_recent(
+        &self,
+        start: usize,
+        count: usize,
+        now: u32,
+        mut rank: impl FnMut(&Session) -> Option<u8>,
+    ) -> Option<Slot> {
+        let used = usize::from(self.high);
+        let mut best: Option<(Slot, (u8, u32))> = None;
+        for i in 0..count.min(used) {
+            let slot = (start.wrapping_add(i) % used) as Slot;
+            let Some(session) = self.get(slot) else { continue };
+            let Some(rank) = rank(session) else { continue };
+            let key = (rank, now.wrapping_sub(session.last_used));
+            if best.is_none_or(|(_, best_key)| key > best_key) {
+                best = Some((slot, key));
+            }
+        }
+        best.map(|(slot, _)| slot)
     }
 
     /// Live sessions with their slots.
