@@ -82,7 +82,7 @@ impl Evicted {
         if let Some(entry) = self.sessions.get_mut(self.next % REMEMBERED) {
             *entry = session;
         }
-        self.next = (self.next + 1) % REMEMBERED;
+        self.next = self.next.wrapping_add(1) % REMEMBERED;
     }
 
     /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.
@@ -116,10 +116,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let count = if whole { capacity } else { WINDOW };
         let victim = table.least_recent(start, count, now, |s| {
             // Closed first, then transitory, then idle: the smallest reason wins.
-            eviction(&config, protocol, s, admitted, now).map(|reason| 2 - reason as u8)
+            eviction(&config, protocol, s, admitted, now).map(|reason| 2u8.saturating_sub(reason as u8))
         });
         if let Some(from) = self.evict_from.get_mut(i) {
-            *from = ((start + count) % capacity.max(1)) as u16;
+            *from = start.wrapping_add(count).checked_rem(capacity).unwrap_or(0) as u16;
         }
         let Some(session) = victim.and_then(|slot| table.remove(slot)) else {
             return false;

@@ -365,12 +365,12 @@ impl Table {
         let used = usize::from(self.high);
         let mut best: Option<(Slot, (u8, u32))> = None;
         for i in 0..count.min(used) {
-            let slot = (start.wrapping_add(i) % used) as Slot;
-            let Some(session) = self.get(slot) else { continue };
+            let Some(index) = start.wrapping_add(i).checked_rem(used) else { break };
+            let Some(session) = self.get(index as Slot) else { continue };
             let Some(rank) = rank(session) else { continue };
             let key = (rank, now.wrapping_sub(session.last_used));
             if best.is_none_or(|(_, best_key)| key > best_key) {
-                best = Some((slot, key));
+                best = Some((index as Slot, key));
             }
         }
         best.map(|(slot, _)| slot)
