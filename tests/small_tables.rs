@@ -349,3 +349,31 @@ fn dumps_show_the_origin_and_whether_a_session_may_give_way() {
     assert!(!nat.evictable(Protocol::Tcp, &tcp, 60_000), "an established connection idle 60 s is kept");
     assert!(nat.evictable(Protocol::Tcp, &tcp, 60_001), "idle past the age it may give way");
 }
+
+#[test]
+fn a_host_at_its_quota_cannot_make_others_give_way_for_nothing() {
+    // Eviction happens for a flow that will get the slot: a host at its quota is refused
+    // without pushing another host's session out first.
+    let mut nat = nat_with(Config { host_quota: 40, reject_when_full: false, ..evicting() });
+    for i in 0..40 {
+        connect(&mut nat, 40000 + i, 0);
+    }
+    for i in 0..TCP_SLOTS - 40 {
+        let ext = sport(&out(&mut nat, tcp(HOST_B, 40000 + i, SERVER, 443, SYN), 0));
+        inb(&mut nat, tcp(SERVER, 443, WAN_ADDR, ext, SYN | ACK), 0);
+    }
+    for i in 0..40 {
+        out(&mut nat, tcp_data(HOST_A, 40000 + i, SERVER, 443, ACK, b"busy"), 90_000);
+    }
+    let v = verdict(&mut nat, outbound(), &tcp(HOST_A, 50000, SERVER, 443, SYN), 100_000);
+    assert_eq!(v, Verdict::Drop(lwip_snat::DropReason::TableFull));
+    assert_eq!(nat.stats().evicted, [0, 0, 0]);
+    assert_eq!(nat.sessions().filter(|(_, s)| s.inside == addr(HOST_B)).count(), usize::from(TCP_SLOTS - 40));
+    // HOST_B, under its quota, may take the slot of a session idle past the age.
+    out(&mut nat, tcp(HOST_B, 50000, SERVER, 443, SYN), 101_000);
+    assert_eq!(nat.stats().evicted, [0, 0, 1]);
+    // A host at its quota may still replace one of its own sessions.
+    let v = verdict(&mut nat, outbound(), &tcp(HOST_A, 50000, SERVER, 443, SYN), 200_000);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!(nat.sessions().filter(|(_, s)| s.inside == addr(HOST_A)).count(), 40);
+}

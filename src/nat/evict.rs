@@ -111,10 +111,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
         let config = self.config;
         let admitted = newcomer.admitted();
+        // A host at its quota would be refused after the eviction: it may only replace its own.
+        let quota = usize::from(self.config.host_quota);
+        let own_only = quota != 0 && self.hosts.sessions(newcomer.inside) >= quota;
         let table = self.tables.get_mut(protocol);
         let capacity = table.capacity();
         let count = if whole { capacity } else { WINDOW };
         let victim = table.least_recent(start, count, now, |s| {
+            if own_only && s.inside != newcomer.inside {
+                return None;
+            }
             // Closed first, then transitory, then idle: the smallest reason wins.
             eviction(&config, protocol, s, admitted, now).map(|reason| 2u8.saturating_sub(reason as u8))
         });
