@@ -36,6 +36,7 @@
 #endif
 #if LWIP_TCP
 #include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/tcp.h"
 #endif
 #if LWIP_AUTOIP
 #include "lwip/autoip.h"
@@ -419,6 +420,43 @@ lwip_snat_send_icmp(struct pbuf *p, const u8_t *bytes, u16_t len, const struct l
 }
 #endif /* LWIP_ICMP */
 
+#if LWIP_TCP
+/**
+ * Answers a TCP segment of a connection the NAT evicted with an RST to its sender, in the name
+ * of its destination, as tcp_input() answers a segment for no connection (RFC 793): sequence
+ * number from the segment's acknowledgment, acknowledging all the segment occupies. The sender
+ * accepts it, which an RST sent at eviction time with a guessed sequence number would not be.
+ */
+static void
+lwip_snat_send_rst(const u8_t *bytes, u16_t len)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  const struct tcp_hdr *tcphdr;
+  u16_t hlen = IPH_HL_BYTES(iphdr);
+  u16_t ip_len = lwip_ntohs(IPH_LEN(iphdr));
+  u16_t thlen;
+  u8_t flags;
+  u32_t seglen, seqno;
+  ip_addr_t src, dest;
+
+  if ((ip_len > len) || (ip_len < hlen + TCP_HLEN)) {
+    return;
+  }
+  tcphdr = (const struct tcp_hdr *)(bytes + hlen);
+  thlen = TCPH_HDRLEN_BYTES(tcphdr);
+  if ((thlen < TCP_HLEN) || (ip_len < hlen + thlen)) {
+    return;
+  }
+  flags = TCPH_FLAGS(tcphdr);
+  seglen = (u32_t)(ip_len - hlen - thlen) + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+  seqno = (flags & TCP_ACK) ? lwip_ntohl(tcphdr->ackno) : 0;
+  ip_addr_copy_from_ip4(src, iphdr->src);
+  ip_addr_copy_from_ip4(dest, iphdr->dest);
+  tcp_rst(NULL, seqno, lwip_ntohl(tcphdr->seqno) + seglen, &dest, &src, lwip_ntohs(tcphdr->dest),
+          lwip_ntohs(tcphdr->src));
+}
+#endif /* LWIP_TCP */
+
 /**
  * Feeds the datagram the core just reassembled back to lwIP as one pbuf: it takes the path of
  * an unfragmented datagram (hook, translation, forwarding, fragmentation for the next hop).
@@ -640,6 +678,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #if LWIP_ICMP
       /* icmp_* quote p->payload: give them the contiguous bytes */
       lwip_snat_send_icmp((flat != NULL) ? flat : p, bytes, len, &verdict);
+#endif
+      goto consumed;
+    case LWIP_SNAT_SEND_RST:
+#if LWIP_TCP
+      lwip_snat_send_rst(bytes, len);
 #endif
       goto consumed;
     case LWIP_SNAT_REASSEMBLED:

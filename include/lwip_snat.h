@@ -269,6 +269,12 @@ enum lwip_snat_action
    * lwIP go on with the packet unchanged.
    */
   LWIP_SNAT_RELEASE = 6,
+  /**
+   * A TCP segment of a connection evicted from a full table: answer its sender with an RST
+   * in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
+   * acknowledgment number, acknowledging its sequence number plus its length), then free it.
+   */
+  LWIP_SNAT_SEND_RST = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -475,6 +481,24 @@ struct lwip_snat_config {
    * them; 0 = no limit (default 64). Also bounds the hash chains a lookup walks.
    */
   uint16_t mapping_sessions;
+  /**
+   * Idle timeout of a UDP session to port 53 (DNS) once answered (default 5000, any value
+   * from 1: RFC 4787 REQ-5a); `udp_ms` applies until the answer.
+   */
+  uint32_t udp_dns_ms;
+  /**
+   * The same for port 123 (NTP) (default 5000).
+   */
+  uint32_t udp_ntp_ms;
+  /**
+   * `LWIP_SNAT_FULL_EVICT`: a session idle longer than this may give way to a new one
+   * (default 120000).
+   */
+  uint32_t evict_idle_ms;
+  /**
+   * What a new flow finding its table full does, an `lwip_snat_full_policy` value.
+   */
+  uint8_t full_policy;
 };
 
 /**
@@ -674,6 +698,23 @@ struct lwip_snat_stats {
    * Datagrams to the router that no mapping concerns, left to lwIP's own reassembly.
    */
   uint32_t reass_released;
+  /**
+   * Sessions that gave way to a new one in a full table: TCP connections closed by both
+   * FINs or an RST (RFC 7857 section 2.2).
+   */
+  uint32_t evicted_closed;
+  /**
+   * ... half-open TCP connections and answered DNS or NTP queries (`LWIP_SNAT_FULL_EVICT`).
+   */
+  uint32_t evicted_transitory;
+  /**
+   * ... sessions idle longer than `evict_idle_ms` (`LWIP_SNAT_FULL_EVICT`).
+   */
+  uint32_t evicted_idle;
+  /**
+   * RSTs the NAT asked for (`LWIP_SNAT_SEND_RST`) to the ends of evicted connections.
+   */
+  uint32_t resets_requested;
 };
 
 /**
@@ -717,9 +758,18 @@ struct lwip_snat_session {
    */
   uint8_t ext_netif_idx;
   /**
-   * TCP state bits (name: `lwip_snat_tcp_state_name`); 0 for UDP and ICMP.
+   * State bits (name: `lwip_snat_tcp_state_name`, `lwip_snat_udp_state_name`); 0 for ICMP.
    */
   uint8_t state;
+  /**
+   * 1: an inbound packet created it (port forward, or a remote the filter let in).
+   */
+  uint8_t admitted;
+  /**
+   * 1: in a full table it would give way to a new outbound flow now (see
+   * `lwip_snat_config.full_policy`).
+   */
+  uint8_t evictable;
 };
 
 /**
@@ -906,6 +956,11 @@ const char *lwip_snat_drop_reason_name(uint8_t reason);
  * Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
  */
 const char *lwip_snat_tcp_state_name(uint8_t state);
+
+/**
+ * Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
+ */
+const char *lwip_snat_udp_state_name(uint8_t state);
 
 /**
  * Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.

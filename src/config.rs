@@ -63,6 +63,29 @@ pub struct Config {
     /// by the endpoint or by remote senders; 0 = no limit. It also bounds the hash chains
     /// every lookup walks, whatever remotes an attacker sends from.
     pub mapping_sessions: u16,
+    /// Idle timeout of a UDP session to port 53 (DNS) once its answer came, restarted by the
+    /// answer; until then `udp_ms` applies. Any value from 1 ms (RFC 4787 REQ-5a).
+    pub udp_dns_ms: u32,
+    /// The same for port 123 (NTP).
+    pub udp_ntp_ms: u32,
+    /// What a new flow that finds its table full of live sessions does.
+    pub full_policy: FullPolicy,
+    /// [`FullPolicy::Evict`]: a session idle longer than this may give way to a new one.
+    pub evict_idle_ms: u32,
+}
+
+/// What happens when a new flow finds its table full of live sessions. Either way, a TCP
+/// session closed by both FINs or an RST gives way to a new session first (RFC 7857 section
+/// 2.2), and a session created from outside never takes the place of one created from inside.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FullPolicy {
+    /// The new flow is refused (RFC 6888 REQ-11 spirit): live sessions are never evicted.
+    Reject = 0,
+    /// The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
+    /// longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
+    /// reset at both ends when they next send.
+    Evict = 1,
 }
 
 /// Why a configuration was refused.
@@ -89,6 +112,10 @@ impl Config {
         allow_short_timeouts: false,
         reass_timeout_ms: REASS_TIMEOUT_MS,
         mapping_sessions: DEFAULT_MAPPING_SESSIONS,
+        udp_dns_ms: 5_000,
+        udp_ntp_ms: 5_000,
+        full_policy: FullPolicy::Reject,
+        evict_idle_ms: floor::UDP_MS,
     };
 
     /// All zero: what a `Nat` holds before `reset` (it has no rules then, so it translates
@@ -108,6 +135,10 @@ impl Config {
         allow_short_timeouts: false,
         reass_timeout_ms: 0,
         mapping_sessions: 0,
+        udp_dns_ms: 0,
+        udp_ntp_ms: 0,
+        full_policy: FullPolicy::Reject,
+        evict_idle_ms: 0,
     };
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -123,7 +154,9 @@ impl Config {
                 return Err(ConfigError::Timeout);
             }
         }
-        if self.reass_timeout_ms == 0 || self.reass_timeout_ms > i32::MAX as u32 {
+        // No floor: REQ-5a lets well-known ports have shorter timers, and eviction is a choice.
+        let unfloored = [self.reass_timeout_ms, self.udp_dns_ms, self.udp_ntp_ms, self.evict_idle_ms];
+        if unfloored.iter().any(|&value| value == 0 || value > i32::MAX as u32) {
             return Err(ConfigError::Timeout);
         }
         let (start, end) = self.port_range;

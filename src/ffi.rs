@@ -22,11 +22,11 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::config::{ConfigError, MAX_ICMP, MAX_TCP, MAX_UDP};
-use crate::pcb::tcp;
+use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
+use crate::pcb::{tcp, udp};
 use crate::{
-    Config, Context, DropReason, Filtering, IcmpRequest, Nat, PortCheck, Portmap, PortmapError, Protocol, Route, Rule,
-    RuleError, Verdict,
+    Config, Context, DropReason, Eviction, Filtering, IcmpRequest, Nat, PortCheck, Portmap, PortmapError, Protocol,
+    Route, Rule, RuleError, Verdict,
 };
 
 /// Number of drop reasons: the length of `lwip_snat_stats.dropped`.
@@ -144,6 +144,10 @@ pub enum lwip_snat_action {
     /// `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
     /// lwIP go on with the packet unchanged.
     LWIP_SNAT_RELEASE = 6,
+    /// A TCP segment of a connection evicted from a full table: answer its sender with an RST
+    /// in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
+    /// acknowledgment number, acknowledging its sequence number plus its length), then free it.
+    LWIP_SNAT_SEND_RST = 7,
 }
 
 /// Why a packet was dropped: index into `lwip_snat_stats.dropped`. Fixed numbers.
@@ -284,6 +288,29 @@ pub struct lwip_snat_config {
     /// Most sessions one mapping (an inside endpoint on one netif) may hold, whoever opens
     /// them; 0 = no limit (default 64). Also bounds the hash chains a lookup walks.
     pub mapping_sessions: u16,
+    /// Idle timeout of a UDP session to port 53 (DNS) once answered (default 5000, any value
+    /// from 1: RFC 4787 REQ-5a); `udp_ms` applies until the answer.
+    pub udp_dns_ms: u32,
+    /// The same for port 123 (NTP) (default 5000).
+    pub udp_ntp_ms: u32,
+    /// `LWIP_SNAT_FULL_EVICT`: a session idle longer than this may give way to a new one
+    /// (default 120000).
+    pub evict_idle_ms: u32,
+    /// What a new flow finding its table full does, an `lwip_snat_full_policy` value.
+    pub full_policy: u8,
+}
+
+/// What a new flow that finds its table full of live sessions does
+/// (`lwip_snat_config.full_policy`). Either way a TCP session closed by both FINs or an RST
+/// gives way first, and a session created from outside never displaces one created from inside.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum lwip_snat_full_policy {
+    /// Refuse the new flow (default): live sessions are never evicted.
+    LWIP_SNAT_FULL_REJECT = 0,
+    /// Evict the least recently used half-open, answered (DNS, NTP) or long idle session; an
+    /// established TCP connection so evicted is reset at both ends when they next send.
+    LWIP_SNAT_FULL_EVICT = 1,
 }
 
 impl lwip_snat_config {
@@ -304,6 +331,10 @@ impl lwip_snat_config {
             mss_clamp: u8::from(config.mss_clamp),
             seed: [0; 16],
             mapping_sessions: config.mapping_sessions,
+            udp_dns_ms: config.udp_dns_ms,
+            udp_ntp_ms: config.udp_ntp_ms,
+            evict_idle_ms: config.evict_idle_ms,
+            full_policy: config.full_policy as u8,
         }
     }
 
@@ -323,6 +354,14 @@ impl lwip_snat_config {
             mss_clamp: flag(self.mss_clamp)?,
             reass_timeout_ms: self.reass_timeout_ms,
             mapping_sessions: self.mapping_sessions,
+            udp_dns_ms: self.udp_dns_ms,
+            udp_ntp_ms: self.udp_ntp_ms,
+            full_policy: match self.full_policy {
+                0 => FullPolicy::Reject,
+                1 => FullPolicy::Evict,
+                _ => return Err(LWIP_SNAT_ERR_ARG),
+            },
+            evict_idle_ms: self.evict_idle_ms,
         };
         config.validate().map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
@@ -493,6 +532,7 @@ impl lwip_snat_verdict {
                 };
                 LWIP_SNAT_SEND_ICMP
             }
+            Verdict::SendTcpReset => LWIP_SNAT_SEND_RST,
         } as u8;
         out
     }
@@ -554,6 +594,15 @@ pub struct lwip_snat_stats {
     pub reass_evicted: u32,
     /// Datagrams to the router that no mapping concerns, left to lwIP's own reassembly.
     pub reass_released: u32,
+    /// Sessions that gave way to a new one in a full table: TCP connections closed by both
+    /// FINs or an RST (RFC 7857 section 2.2).
+    pub evicted_closed: u32,
+    /// ... half-open TCP connections and answered DNS or NTP queries (`LWIP_SNAT_FULL_EVICT`).
+    pub evicted_transitory: u32,
+    /// ... sessions idle longer than `evict_idle_ms` (`LWIP_SNAT_FULL_EVICT`).
+    pub evicted_idle: u32,
+    /// RSTs the NAT asked for (`LWIP_SNAT_SEND_RST`) to the ends of evicted connections.
+    pub resets_requested: u32,
 }
 
 /// One live session, as `lwip_snat_foreach` shows it (addresses in host byte order).
@@ -578,8 +627,13 @@ pub struct lwip_snat_session {
     pub proto: u8,
     /// Netif whose address is the external address.
     pub ext_netif_idx: u8,
-    /// TCP state bits (name: `lwip_snat_tcp_state_name`); 0 for UDP and ICMP.
+    /// State bits (name: `lwip_snat_tcp_state_name`, `lwip_snat_udp_state_name`); 0 for ICMP.
     pub state: u8,
+    /// 1: an inbound packet created it (port forward, or a remote the filter let in).
+    pub admitted: u8,
+    /// 1: in a full table it would give way to a new outbound flow now (see
+    /// `lwip_snat_config.full_policy`).
+    pub evictable: u8,
 }
 
 /// Called once per live session by `lwip_snat_foreach`. `session` is valid only during the call.
@@ -1011,6 +1065,10 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
             hosts_untracked: s.hosts_untracked,
             reass_evicted: s.reass_evicted,
             reass_released: s.reass_released,
+            evicted_closed: s.evicted[Eviction::Closed as usize],
+            evicted_transitory: s.evicted[Eviction::Transitory as usize],
+            evicted_idle: s.evicted[Eviction::Idle as usize],
+            resets_requested: s.resets_requested,
         })
     });
     match stats {
@@ -1045,11 +1103,13 @@ pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c
                 remote_port: session.remote_port,
                 proto: protocol as u8,
                 ext_netif_idx: session.netif,
-                state: if protocol == Protocol::Tcp {
-                    Nat::<MAX_TCP, MAX_UDP, MAX_ICMP>::session_state(session)
-                } else {
+                state: if protocol == Protocol::Icmp {
                     0
+                } else {
+                    Nat::<MAX_TCP, MAX_UDP, MAX_ICMP>::session_state(session)
                 },
+                admitted: u8::from(session.opened_by_remote()),
+                evictable: u8::from(nat.evictable(protocol, session, now_ms)),
             };
             // SAFETY: `cb` is callable per the contract; `info` outlives the call. Calls it
             // makes back into this API find `busy` set and are refused.
@@ -1105,6 +1165,14 @@ fn drop_reason_cname(reason: DropReason) -> &'static CStr {
 pub extern "C" fn lwip_snat_tcp_state_name(state: u8) -> *const c_char {
     const NAMES: [&CStr; 6] = [c"RESET", c"TIME_WAIT", c"FIN_WAIT", c"ESTABLISHED", c"SYN_SENT", c"SYN_RECV"];
     let name = tcp::name(state).as_bytes();
+    NAMES.iter().find(|c| c.to_bytes() == name).map_or(c"UNKNOWN".as_ptr(), |c| c.as_ptr())
+}
+
+/// Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
+#[no_mangle]
+pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
+    const NAMES: [&CStr; 5] = [c"OPEN", c"DNS_QUERY", c"DNS_ANSWERED", c"NTP_QUERY", c"NTP_ANSWERED"];
+    let name = udp::name(state).as_bytes();
     NAMES.iter().find(|c| c.to_bytes() == name).map_or(c"UNKNOWN".as_ptr(), |c| c.as_ptr())
 }
 

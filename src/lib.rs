@@ -35,8 +35,8 @@ pub mod stats;
 pub mod verdict;
 pub mod wire;
 
-pub use config::{Config, ConfigError};
-pub use nat::{Context, Nat, PortCheck, Route};
+pub use config::{Config, ConfigError, FullPolicy};
+pub use nat::{Context, Eviction, Nat, PortCheck, Route};
 pub use pcb::{Filtering, Protocol, Session};
 pub use portmap::{Portmap, PortmapError};
 pub use rule::{Rule, RuleError};

@@ -42,6 +42,16 @@ pub struct Stats {
     /// Datagrams addressed to the router that no mapping or port forward concerns, left to
     /// lwIP's own reassembly (their fragments are counted in `passed`).
     pub reass_released: u32,
+    /// Sessions that gave way to a new one in a full table, by [`Eviction`] number: TCP
+    /// connections closed by both FINs or an RST, half-open or answered sessions, idle ones.
+    ///
+    /// [`Eviction`]: crate::Eviction
+    pub evicted: [u32; 3],
+    /// TCP RSTs the core asked the caller to send ([`Verdict::SendTcpReset`]) to an end of an
+    /// evicted connection.
+    ///
+    /// [`Verdict::SendTcpReset`]: crate::Verdict::SendTcpReset
+    pub resets_requested: u32,
 }
 
 impl Stats {

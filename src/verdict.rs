@@ -21,6 +21,11 @@ pub enum Verdict {
     /// held ([`Nat::next_released`](crate::Nat::next_released) hands them out until it returns
     /// 0), then let lwIP go on with this packet as it is.
     Release,
+    /// The packet is a TCP segment of a connection evicted from a full table: answer its
+    /// sender with an RST in the name of its destination, built from the segment as RFC 793
+    /// says for a connection that does not exist (so its sequence number is one the sender
+    /// accepts), then free the packet.
+    SendTcpReset,
 }
 
 /// An ICMP error the caller must send in the NAT's name (lwIP's `icmp_*` functions).

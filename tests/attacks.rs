@@ -95,7 +95,8 @@ impl Border {
             + moved(|s| s.passed)
             + moved(|s| s.fragments_held)
             + moved(|s| s.total_dropped())
-            + moved(|s| s.icmp_requested);
+            + moved(|s| s.icmp_requested)
+            + moved(|s| s.resets_requested);
         let dropped_for = |r: DropReason| after.dropped(r).wrapping_sub(before.dropped(r));
         match verdict {
             Verdict::Translated => {
@@ -132,6 +133,7 @@ impl Border {
                 assert_eq!(all, 1);
                 self.tally.icmp += 1;
             }
+            Verdict::SendTcpReset => assert_eq!(all, 1),
         }
         if verdict != Verdict::Translated {
             assert_eq!(bytes, packet, "a packet that is not translated is not modified ({verdict:?})");

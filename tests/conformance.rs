@@ -185,30 +185,30 @@ fn unsolicited_inbound_to_an_unmapped_port_passes_to_the_router_untouched() {
 #[test]
 fn rfc4787_req5_udp_mapping_lives_300s_by_default() {
     let mut nat = nat();
-    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), 0));
-    inb(&mut nat, udp(SERVER, 53, WAN_ADDR, port, b"r"), 300_000);
+    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 3478, b"q"), 0));
+    inb(&mut nat, udp(SERVER, 3478, WAN_ADDR, port, b"r"), 300_000);
     nat.tick(300_000);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 1);
     nat.tick(300_001);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
-    assert_eq!(verdict(&mut nat, inbound(), &udp(SERVER, 53, WAN_ADDR, port, b"late"), 300_002), Verdict::Pass);
+    assert_eq!(verdict(&mut nat, inbound(), &udp(SERVER, 3478, WAN_ADDR, port, b"late"), 300_002), Verdict::Pass);
     assert_eq!(nat.stats().expired[Protocol::Udp.index()], 1);
 }
 
 #[test]
 fn rfc4787_req6_outbound_traffic_refreshes_inbound_does_not() {
     let mut nat = nat();
-    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), 0));
+    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 3478, b"q"), 0));
     for t in 1..=5 {
-        inb(&mut nat, udp(SERVER, 53, WAN_ADDR, port, b"r"), t * 60_000);
+        inb(&mut nat, udp(SERVER, 3478, WAN_ADDR, port, b"r"), t * 60_000);
     }
     nat.tick(300_001);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "inbound traffic alone does not keep a UDP mapping");
-    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), 400_000));
-    out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), 650_000);
+    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 3478, b"q"), 400_000));
+    out(&mut nat, udp(HOST_A, 5000, SERVER, 3478, b"q"), 650_000);
     nat.tick(900_000);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 1, "outbound at 650 s keeps it to 950 s");
-    inb(&mut nat, udp(SERVER, 53, WAN_ADDR, port, b"r"), 900_001);
+    inb(&mut nat, udp(SERVER, 3478, WAN_ADDR, port, b"r"), 900_001);
 }
 
 #[test]
@@ -295,11 +295,11 @@ fn rfc5508_req2_icmp_query_mapping_lives_60s() {
 fn timers_are_correct_across_the_u32_clock_wrap() {
     let mut nat = nat();
     let start = u32::MAX - 100_000;
-    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), start));
+    let port = sport(&out(&mut nat, udp(HOST_A, 5000, SERVER, 3478, b"q"), start));
     let wrapped = start.wrapping_add(299_000);
     assert!(wrapped < start, "the clock wrapped");
     nat.tick(wrapped);
-    inb(&mut nat, udp(SERVER, 53, WAN_ADDR, port, b"r"), wrapped);
+    inb(&mut nat, udp(SERVER, 3478, WAN_ADDR, port, b"r"), wrapped);
     nat.tick(start.wrapping_add(300_001));
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
 }

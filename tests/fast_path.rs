@@ -15,6 +15,9 @@ use proptest::prelude::*;
 const INSIDE: [[u8; 4]; 3] = [HOST_A, HOST_B, [127, 0, 0, 1]];
 const REMOTES: [[u8; 4]; 3] = [SERVER, SERVER2, [224, 0, 0, 9]];
 const PORTS: [u16; 3] = [5000, 5001, 443];
+/// The service port of each remote: DNS and NTP, whose sessions have short timers once
+/// answered, and HTTPS.
+const SERVICES: [u16; 3] = [53, 123, 443];
 
 #[derive(Clone, Debug)]
 struct Step {
@@ -145,6 +148,8 @@ proptest! {
             udp_ms: 30_000,
             tcp_transitory_ms: 20_000,
             tcp_established_ms: 60_000,
+            udp_dns_ms: 5_000,
+            udp_ntp_ms: 8_000,
             ..Config::DEFAULT
         };
         let mut fast = nat_with(config);
@@ -173,8 +178,8 @@ proptest! {
                     let src = if s.direction == 3 { INSIDE[s.host] } else { remote };
                     build(protocol == Protocol::Tcp, s.flags, src, sport, WAN_ADDR, session.ext_port, s.ttl)
                 }
-                (2 | 3, _) => build(s.tcp, s.flags, REMOTES[s.remote], 443, WAN_ADDR, PORTS[s.port], s.ttl),
-                _ => build(s.tcp, s.flags, INSIDE[s.host], PORTS[s.port], REMOTES[s.remote], 443, s.ttl),
+                (2 | 3, _) => build(s.tcp, s.flags, REMOTES[s.remote], SERVICES[s.remote], WAN_ADDR, PORTS[s.port], s.ttl),
+                _ => build(s.tcp, s.flags, INSIDE[s.host], PORTS[s.port], REMOTES[s.remote], SERVICES[s.remote], s.ttl),
             };
             mangle(&mut packet, s.mangle);
             let mut copy = packet.clone();

@@ -105,7 +105,10 @@ print_rows(FILE *out, struct table_rows *rows)
             endpoint(inside, sizeof(inside), s->inside_addr, 1, s->inside_port),
             endpoint(outside, sizeof(outside), external_addr(s->ext_netif_idx), 1, s->ext_port),
             endpoint(remote, sizeof(remote), s->remote_addr, !icmp, s->remote_port),
-            s->proto == LWIP_SNAT_PROTO_TCP ? lwip_snat_tcp_state_name(s->state) : "-", idle,
+            s->proto == LWIP_SNAT_PROTO_TCP   ? lwip_snat_tcp_state_name(s->state)
+            : s->proto == LWIP_SNAT_PROTO_UDP ? lwip_snat_udp_state_name(s->state)
+                                              : "-",
+            idle,
             (unsigned long)(s->timeout_ms / 1000));
   }
 }

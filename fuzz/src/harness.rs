@@ -1,7 +1,7 @@
 //! The NAT every target drives, its interfaces and addresses, and the checks that hold for any
 //! packet whatever its bytes.
 
-use lwip_snat::{Config, Context, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, Stats, Verdict};
+use lwip_snat::{Config, Context, Filtering, FullPolicy, IcmpRequest, Nat, Protocol, Route, Rule, Stats, Verdict};
 
 use crate::packet::{self, ACK, SYN};
 
@@ -32,7 +32,8 @@ pub fn inbound() -> Context {
 
 /// A settings variant picked by bits of fuzz input: filtering modes, reject-when-full, a host
 /// quota, a small port range (so port exhaustion is reachable), MSS clamping, a short
-/// reassembly timeout, and two sessions per mapping (so a full mapping is reachable).
+/// reassembly timeout, the full-table policy, and (with the 4th filtering value, endpoint-
+/// independent) two sessions per mapping, so a full mapping is reachable.
 pub fn config(bits: u8) -> Config {
     let filtering = match bits & 3 {
         0 => Filtering::AddressAndPortDependent,
@@ -47,7 +48,8 @@ pub fn config(bits: u8) -> Config {
         port_range: if bits & 16 != 0 { (20_000, 20_003) } else { Config::DEFAULT.port_range },
         mss_clamp: bits & 32 != 0,
         reass_timeout_ms: if bits & 64 != 0 { 50 } else { Config::DEFAULT.reass_timeout_ms },
-        mapping_sessions: if bits & 128 != 0 { 2 } else { Config::DEFAULT.mapping_sessions },
+        mapping_sessions: if bits & 3 == 3 { 2 } else { Config::DEFAULT.mapping_sessions },
+        full_policy: if bits & 128 != 0 { FullPolicy::Evict } else { FullPolicy::Reject },
         ..Config::DEFAULT
     }
 }
@@ -83,6 +85,7 @@ pub fn counted(s: &Stats) -> u64 {
         + u64::from(s.fragments_held)
         + u64::from(s.total_dropped())
         + u64::from(s.icmp_requested)
+        + u64::from(s.resets_requested)
 }
 
 /// How many counters one packet with this verdict moves: one, except a flow refused for lack

@@ -66,7 +66,7 @@ fn refresh(config: &Config, session: &mut Session, flow: &Flow, direction: Direc
     let timeout = match flow.protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
         Protocol::Tcp => config.tcp_transitory_ms,
-        _ => config.udp_ms,
+        _ => udp_timeout(config, state),
     };
     if is_expired(session.last_used, now, timeout) {
         return None;

@@ -7,7 +7,7 @@ use crate::flow::{self, Flow, Message};
 use crate::mss::{self, LinkMtus};
 use crate::pcb::host::{Acquired, Hosts, Opener, Refused};
 use crate::pcb::tcp::{self, Direction};
-use crate::pcb::{inside_has_sent, is_expired, port, UDP_INBOUND_ONLY};
+use crate::pcb::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
 use crate::pcb::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
@@ -18,8 +18,11 @@ use crate::stats::Stats;
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4;
 use crate::wire::tcp::flags as tcp_flags;
+use evict::Evicted;
+pub use evict::Eviction;
 
 mod established;
+mod evict;
 mod fragments;
 mod hairpin;
 mod inbound;
@@ -101,6 +104,10 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     /// When a full table was last scanned for expired sessions in vain, per protocol: a flood
     /// against a full table then costs O(1) per packet, not a scan each (see `create`).
     full_scan: FullScans,
+    /// Where the next search for a session that may give way starts, per protocol.
+    evict_from: [u16; 3],
+    /// Established TCP connections evicted lately, to reset when their ends next send.
+    evicted: Evicted,
     stats: Stats,
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
@@ -151,7 +158,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 hosts_untracked: 0,
                 reass_evicted: 0,
                 reass_released: 0,
+                evicted: [0; 3],
+                resets_requested: 0,
             },
+            evict_from: [0; 3],
+            evicted: Evicted::new(),
             port_check: None,
         }
     }
@@ -168,6 +179,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.hosts.clear();
         self.reass.clear();
         self.full_scan = FullScans::default();
+        self.evict_from = [0; 3];
+        self.evicted = Evicted::new();
         self.stats = Stats::default();
         for protocol in PROTOCOLS {
             let secret = self.random.next_u32();
@@ -334,6 +347,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
             Verdict::Drop(reason) => self.stats.count_drop(reason),
             Verdict::SendIcmp(_) => self.stats.icmp_requested = self.stats.icmp_requested.wrapping_add(1),
+            Verdict::SendTcpReset => self.stats.resets_requested = self.stats.resets_requested.wrapping_add(1),
             Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => {}
         }
         verdict
@@ -430,8 +444,21 @@ fn timeout_for(config: &Config, protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
         Protocol::Tcp => config.tcp_transitory_ms,
-        Protocol::Udp => config.udp_ms,
+        Protocol::Udp => udp_timeout(config, state),
         Protocol::Icmp => config.icmp_ms,
+    }
+}
+
+/// A UDP session's timeout: the short one of its service once a DNS or NTP query was
+/// answered (RFC 4787 REQ-5a), the general one otherwise.
+#[inline(always)]
+fn udp_timeout(config: &Config, state: u8) -> u32 {
+    if state & udp::ANSWERED == 0 {
+        config.udp_ms
+    } else if state & udp::NTP != 0 {
+        config.udp_ntp_ms
+    } else {
+        config.udp_dns_ms
     }
 }
 

@@ -89,7 +89,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Ok((slot, false));
         }
         if !flow.creates {
-            return Err(Verdict::Drop(DropReason::NoMapping));
+            return Err(self
+                .reset_evicted(flow, Direction::Outbound, netif)
+                .unwrap_or(Verdict::Drop(DropReason::NoMapping)));
         }
         let Some(ext_port) = self.external_port(flow, netif) else {
             return Err(self.refuse(DropReason::PortsExhausted));
@@ -102,6 +104,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             remote_port: flow.dst_port,
             netif,
             last_used: now,
+            state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
             ..Session::default()
         };
         self.create(flow.protocol, session, now).map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))

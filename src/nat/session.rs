@@ -66,23 +66,26 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Stores a new session if the table and the host's quota allow. Expired sessions are
-    /// reclaimed first; a live one is never evicted (RFC 6888 REQ-11 spirit).
+    /// reclaimed first, then a live one may give way as `Config::full_policy` says (see
+    /// `evict`).
     ///
-    /// A full table is scanned for expired sessions at most once a second: in between, a flow
-    /// that finds it full again is refused at once (sessions expire at most a second late for
-    /// it; `tick` reclaims them anyway).
+    /// A full table is scanned whole at most once a second when new flows keep coming: in
+    /// between, a flow that finds it full again only searches a window of it for a session
+    /// to evict, and is refused when there is none there (sessions expire at most a second
+    /// late for it; `tick` reclaims them anyway).
     pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
         if self.tables.get(protocol).is_full() {
             let i = protocol.index();
             let done = self.full_scan.done.get(i).copied().unwrap_or(false);
             let at = self.full_scan.at.get(i).copied().unwrap_or(0);
-            if !done || now.wrapping_sub(at) >= FULL_SCAN_EVERY_MS {
+            let whole = !done || now.wrapping_sub(at) >= FULL_SCAN_EVERY_MS;
+            if whole {
                 self.reclaim(protocol, now);
                 if let (Some(done), Some(at)) = (self.full_scan.done.get_mut(i), self.full_scan.at.get_mut(i)) {
                     (*done, *at) = (true, now);
                 }
             }
-            if self.tables.get(protocol).is_full() {
+            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, whole, now) {
                 return Err(DropReason::TableFull);
             }
         }
@@ -185,8 +188,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 }
 
 /// A packet going `direction` through `session`: TCP state, and the idle timer (TCP either
-/// way; UDP and ICMP outbound only, RFC 4787 REQ-6). Shared by the general pipeline (`touch`)
-/// and the fast path.
+/// way; UDP and ICMP outbound only, RFC 4787 REQ-6, except that the answer to a DNS or NTP
+/// query starts its short timer). Shared by the general pipeline (`touch`) and the fast path.
 #[inline(always)]
 pub(super) fn update(session: &mut Session, flow: &Flow, direction: Direction, now: u32) {
     if flow.protocol == Protocol::Tcp {
@@ -197,7 +200,10 @@ pub(super) fn update(session: &mut Session, flow: &Flow, direction: Direction, n
         session.last_used = now;
     } else if direction == Direction::Outbound {
         session.last_used = now;
-        // The inside endpoint has sent to the remote (clears `UDP_INBOUND_ONLY`).
-        session.set_protocol_state(0);
+        // The inside endpoint has sent to the remote.
+        session.state &= !UDP_INBOUND_ONLY;
+    } else if session.state & udp::QUERY != 0 {
+        session.state |= udp::ANSWERED;
+        session.last_used = now;
     }
 }

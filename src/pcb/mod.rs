@@ -4,6 +4,7 @@ pub mod host;
 pub mod port;
 pub mod table;
 pub mod tcp;
+pub mod udp;
 
 pub use table::{Entry, FixedTable, Inbound, Session, Slot, Table};
 
@@ -19,10 +20,10 @@ pub enum Filtering {
     AddressAndPortDependent = 2,
 }
 
-/// UDP session state bit: the session was opened by an inbound packet the filter let in, and
+/// UDP session state bit (beside `pcb::udp`'s): the session was opened by an inbound packet the filter let in, and
 /// the inside endpoint has not sent to that remote since (its first packet out clears it).
 /// A TCP session tells the same by the absence of `tcp::SYN_OUT`.
-pub const UDP_INBOUND_ONLY: u8 = 0x01;
+pub const UDP_INBOUND_ONLY: u8 = 0x08;
 
 /// True when the inside endpoint has sent to the session's remote (RFC 4787 section 5: then
 /// every filtering mode lets the remote in).

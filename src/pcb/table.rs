@@ -51,7 +51,8 @@ pub struct Session {
 }
 
 impl Session {
-    /// Protocol state bits (see `pcb::tcp`), without the bookkeeping bits.
+    /// Protocol state bits (see `pcb::tcp`, `pcb::udp`), without the bookkeeping bits.
+    #[inline(always)]
     pub fn protocol_state(&self) -> u8 {
         self.state & PROTOCOL
     }
@@ -120,10 +121,10 @@ const USED: u8 = 0x80;
 /// Bookkeeping bits beside USED, kept across protocol state changes.
 const OPENED_BY_REMOTE: u8 = 0x40;
 const HOST_COUNTED: u8 = 0x20;
-/// The protocol's own state bits (`pcb::tcp`).
+/// The protocol's own state bits (`pcb::tcp`, `pcb::udp`).
 const PROTOCOL: u8 = 0x1F;
 
-const EMPTY_SESSION: Session = Session {
+pub(crate) const EMPTY_SESSION: Session = Session {
     inside: 0,
     remote: 0,
     in_port: 0,
@@ -399,6 +400,30 @@ impl Table {
                 }
             }
         }
+    }
+
+    /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
+    /// `rank` ranks highest, the one idle longest at `now` among equals; `None` ranks out.
+    /// Bounded work for a choice that scans the table a window at a time.
+    pub fn least_recent(
+        &self,
+        start: usize,
+        count: usize,
+        now: u32,
+        mut rank: impl FnMut(&Session) -> Option<u8>,
+    ) -> Option<Slot> {
+        let used = usize::from(self.high);
+        let mut best: Option<(Slot, (u8, u32))> = None;
+        for i in 0..count.min(used) {
+            let Some(index) = start.wrapping_add(i).checked_rem(used) else { break };
+            let Some(session) = self.get(index as Slot) else { continue };
+            let Some(rank) = rank(session) else { continue };
+            let key = (rank, now.wrapping_sub(session.last_used));
+            if best.is_none_or(|(_, best_key)| key > best_key) {
+                best = Some((index as Slot, key));
+            }
+        }
+        best.map(|(slot, _)| slot)
     }
 
     /// Live sessions with their slots.

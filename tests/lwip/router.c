@@ -25,7 +25,8 @@
  *   down <lan|wan>                    netif_set_down()
  *   timers <ms>                       advance the clock by <ms>, run lwIP's timers (incl. the NAT's)
  *   now                               prints "now <sys_now()>"
- *   dump                              lwip_snat_foreach(): "session ..." lines
+ *   dump                              lwip_snat_foreach(): "session ..." lines (proto, inside, ports,
+ *                                     remote, state, admitted|outbound, evictable|kept, idle, timeout)
  *   stats                             "stat <name> <value>" lines (non-zero counters)
  *   index <lan|wan>                   prints "index <n>"
  *   setcfg <key>=<value> ...          lwip_snat_get_config(), change up to 5 fields, lwip_snat_set_config()
@@ -338,9 +339,12 @@ print_session(const struct lwip_snat_session *s, void *arg)
   ip4_addr_set_u32(&inside, lwip_htonl(s->inside_addr));
   ip4_addr_set_u32(&remote, lwip_htonl(s->remote_addr));
   strcpy(inside_text, ip4addr_ntoa(&inside));
-  printf("session %u %s %u %u %u %s %u %s %lu %lu\n", s->proto, inside_text, s->inside_port, s->ext_netif_idx,
+  printf("session %u %s %u %u %u %s %u %s %s %s %lu %lu\n", s->proto, inside_text, s->inside_port, s->ext_netif_idx,
          s->ext_port, ip4addr_ntoa(&remote), s->remote_port,
-         s->proto == LWIP_SNAT_PROTO_TCP ? lwip_snat_tcp_state_name(s->state) : "-", (unsigned long)s->idle_ms,
+         s->proto == LWIP_SNAT_PROTO_TCP   ? lwip_snat_tcp_state_name(s->state)
+         : s->proto == LWIP_SNAT_PROTO_UDP ? lwip_snat_udp_state_name(s->state)
+                                           : "-",
+         s->admitted ? "admitted" : "outbound", s->evictable ? "evictable" : "kept", (unsigned long)s->idle_ms,
          (unsigned long)s->timeout_ms);
 }
 
@@ -370,6 +374,9 @@ print_stats(void)
   printf("stat hosts_untracked %lu\n", (unsigned long)st.hosts_untracked);
   printf("stat reass_evicted %lu\nstat reass_released %lu\n", (unsigned long)st.reass_evicted,
          (unsigned long)st.reass_released);
+  printf("stat evicted_closed %lu\nstat evicted_transitory %lu\nstat evicted_idle %lu\nstat resets_requested %lu\n",
+         (unsigned long)st.evicted_closed, (unsigned long)st.evicted_transitory, (unsigned long)st.evicted_idle,
+         (unsigned long)st.resets_requested);
   for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
     if (st.dropped[i] != 0) {
       printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);
@@ -405,6 +412,10 @@ set_config_field(struct lwip_snat_config *cfg, const char *pair)
   FIELD(allow_short_timeouts, uint8_t)
   FIELD(mss_clamp, uint8_t)
   FIELD(mapping_sessions, uint16_t)
+  FIELD(udp_dns_ms, uint32_t)
+  FIELD(udp_ntp_ms, uint32_t)
+  FIELD(evict_idle_ms, uint32_t)
+  FIELD(full_policy, uint8_t)
 #undef FIELD
   return -104;
 }

@@ -1,0 +1,159 @@
+//! Room for a new session in a full table: which live session may give way to it, and the
+//! resets owed to the ends of an established connection that did.
+//!
+//! A TCP connection closed by both FINs or an RST gives way under either policy (RFC 7857
+//! section 2.2 lets a NAT cut TIME_WAIT short when a new connection needs the slot); with
+//! [`FullPolicy::Evict`] so does a half-open connection, an answered DNS or NTP query, and any
+//! session idle longer than `evict_idle_ms`. Closed go before transitory before idle, the least
+//! recently used first. A session an inbound packet created never displaces one an inside host
+//! created, so no outside host can push the inside's sessions out by opening its own.
+//!
+//! The search covers the whole table at most once a second (with the scan for expired
+//! sessions), and otherwise a window of slots per new flow, the next window the next time, so
+//! a flood of new flows against a full table costs bounded work per packet.
+
+use super::*;
+use crate::config::FullPolicy;
+
+/// Slots looked at per search.
+const WINDOW: usize = 32;
+
+/// Established connections remembered for their resets (a new eviction overwrites the oldest).
+const REMEMBERED: usize = 4;
+
+/// Why a session gave way (index into `Stats::evicted`).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Eviction {
+    /// A TCP connection closed by both FINs or an RST.
+    Closed = 0,
+    /// A half-open TCP connection, or a UDP query that got its answer.
+    Transitory = 1,
+    /// Idle longer than `Config::evict_idle_ms`.
+    Idle = 2,
+}
+
+/// Why `session` may give way to a new session (`admitted`: one an inbound packet creates),
+/// or `None` when it may not.
+pub(super) fn eviction(
+    config: &Config,
+    protocol: Protocol,
+    session: &Session,
+    admitted: bool,
+    now: u32,
+) -> Option<Eviction> {
+    if admitted && !session.opened_by_remote() {
+        return None;
+    }
+    let state = session.protocol_state();
+    if protocol == Protocol::Tcp && tcp::is_closed(state) {
+        return Some(Eviction::Closed);
+    }
+    if config.full_policy == FullPolicy::Reject {
+        return None;
+    }
+    let transitory = match protocol {
+        Protocol::Tcp => !tcp::is_established(state),
+        Protocol::Udp => state & udp::ANSWERED != 0,
+        Protocol::Icmp => false,
+    };
+    if transitory {
+        Some(Eviction::Transitory)
+    } else if is_expired(session.last_used, now, config.evict_idle_ms) {
+        Some(Eviction::Idle)
+    } else {
+        None
+    }
+}
+
+/// Established TCP connections evicted lately: their inside and remote endpoints.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Evicted {
+    sessions: [Session; REMEMBERED],
+    next: usize,
+}
+
+impl Evicted {
+    pub(crate) const fn new() -> Self {
+        Evicted { sessions: [crate::pcb::table::EMPTY_SESSION; REMEMBERED], next: 0 }
+    }
+
+    fn remember(&mut self, session: Session) {
+        if let Some(entry) = self.sessions.get_mut(self.next % REMEMBERED) {
+            *entry = session;
+        }
+        self.next = self.next.wrapping_add(1) % REMEMBERED;
+    }
+
+    /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.
+    fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
+        self.sessions.iter().any(|s| {
+            s.state != 0
+                && s.netif == netif
+                && match direction {
+                    Direction::Outbound => {
+                        (s.inside, s.in_port, s.remote, s.remote_port)
+                            == (flow.src, flow.src_port, flow.dst, flow.dst_port)
+                    }
+                    Direction::Inbound => {
+                        (s.ext_port, s.remote, s.remote_port) == (flow.dst_port, flow.src, flow.src_port)
+                    }
+                }
+        })
+    }
+}
+
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// Evicts one session of a full table that may give way to `newcomer`; false when the
+    /// part searched this time (the `whole` table, or the next window) holds none.
+    pub(super) fn evict_for(&mut self, protocol: Protocol, newcomer: &Session, whole: bool, now: u32) -> bool {
+        let i = protocol.index();
+        let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
+        let config = self.config;
+        let admitted = newcomer.opened_by_remote();
+        // A host at its quota would be refused after the eviction: it may only replace its own.
+        let capacity = self.tables.get(protocol).capacity();
+        let (opener, quota) = if admitted {
+            (Opener::Remote, config.remote_quota_in(capacity))
+        } else {
+            (Opener::Host, config.host_quota_in(capacity))
+        };
+        let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
+        let table = self.tables.get_mut(protocol);
+        let count = if whole { capacity } else { WINDOW };
+        let victim = table.least_recent(start, count, now, |s| {
+            if own_only && s.inside != newcomer.inside {
+                return None;
+            }
+            // Closed first, then transitory, then idle: the smallest reason wins.
+            eviction(&config, protocol, s, admitted, now).map(|reason| 2u8.saturating_sub(reason as u8))
+        });
+        if let Some(from) = self.evict_from.get_mut(i) {
+            *from = start.wrapping_add(count).checked_rem(capacity).unwrap_or(0) as u16;
+        }
+        let Some(session) = victim.and_then(|slot| table.remove(slot)) else {
+            return false;
+        };
+        self.hosts.release(protocol, &session);
+        let reason = eviction(&config, protocol, &session, admitted, now).unwrap_or(Eviction::Idle);
+        if let Some(count) = self.stats.evicted.get_mut(reason as usize) {
+            *count = count.wrapping_add(1);
+        }
+        if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
+            self.evicted.remember(session);
+        }
+        true
+    }
+
+    /// For a TCP segment that found no session: an RST for its sender when it belongs to a
+    /// connection evicted while established (never in answer to an RST).
+    pub(super) fn reset_evicted(&self, flow: &Flow, direction: Direction, netif: u8) -> Option<Verdict> {
+        let is_candidate = flow.protocol == Protocol::Tcp && flow.tcp_flags & tcp_flags::RST == 0;
+        (is_candidate && self.evicted.holds(flow, direction, netif)).then_some(Verdict::SendTcpReset)
+    }
+
+    /// True when a full table's `session` would give way to a new outbound flow now (dumps).
+    pub fn evictable(&self, protocol: Protocol, session: &Session, now: u32) -> bool {
+        eviction(&self.config, protocol, session, false, now).is_some()
+    }
+}
