@@ -382,3 +382,15 @@ fn a_host_at_its_quota_cannot_make_others_give_way_for_nothing() {
     assert_eq!(v, Verdict::Translated);
     assert_eq!(nat.sessions().filter(|(_, s)| s.inside == addr(HOST_A)).count(), usize::from(quota));
 }
+
+#[test]
+fn a_shorter_dns_timer_set_at_run_time_ends_answered_sessions_on_every_path() {
+    let mut nat = nat_with(Config { udp_dns_ms: 30_000, ..config() });
+    let ext = dns_exchange(&mut nat, 5000, 0, 0);
+    nat.set_config(Config { udp_dns_ms: 5_000, ..config() }).unwrap();
+    // A plain datagram of a live UDP session takes the established-flow shortcut: it must
+    // know the new timer as well as the general way does.
+    let late = udp(SERVER, 53, WAN_ADDR, ext, b"late answer");
+    assert_ne!(verdict(&mut nat, inbound(), &late, 10_000), Verdict::Translated);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "the expired session is gone");
+}

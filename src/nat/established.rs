@@ -36,7 +36,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     flow.dst,
                     flow.dst_port,
                 )?;
-                let ext_port = refresh(&self.config, session, flow, Direction::Outbound, now)?;
+                let ext_port = refresh(&self.config, &self.udp_timeouts, session, flow, Direction::Outbound, now)?;
                 rewrite::plain_endpoint(packet, &plain, Side::Source, out_addr, ext_port);
                 self.renumber(packet);
                 self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
@@ -48,7 +48,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 let session =
                     self.tables.plain(flow.protocol).inbound_mut(netif, flow.dst_port, flow.src, flow.src_port)?;
                 let (inside, in_port) = (session.inside, session.in_port);
-                refresh(&self.config, session, flow, Direction::Inbound, now)?;
+                refresh(&self.config, &self.udp_timeouts, session, flow, Direction::Inbound, now)?;
                 rewrite::plain_endpoint(packet, &plain, Side::Destination, inside, in_port);
                 self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
             }
@@ -60,13 +60,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 /// What `is_live` and `touch` do for the general pipeline, on a session in hand: `None` (and
 /// no change) when it has expired, otherwise [`session::update`] and its external port.
 #[inline(always)]
-fn refresh(config: &Config, session: &mut Session, flow: &Flow, direction: Direction, now: u32) -> Option<u16> {
+fn refresh(
+    config: &Config,
+    udp_timeouts: &[u32; 8],
+    session: &mut Session,
+    flow: &Flow,
+    direction: Direction,
+    now: u32,
+) -> Option<u16> {
     let state = session.protocol_state();
     // `timeout_for` for the two protocols a plain packet can have.
     let timeout = match flow.protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
         Protocol::Tcp => config.tcp_transitory_ms,
-        _ => udp_timeout(config, state),
+        _ => udp_timeouts[usize::from(state & 7)],
     };
     if is_expired(session.last_used, now, timeout) {
         return None;

@@ -109,6 +109,9 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     /// Established TCP connections evicted lately, to reset when their ends next send.
     evicted: Evicted,
     stats: Stats,
+    /// The UDP idle timeouts of `config` by the three low UDP state bits ([`udp_timeout`]): one
+    /// load on the fast path instead of a choice.
+    udp_timeouts: [u32; 8],
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
 }
@@ -141,6 +144,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             reass: Reassembly::new(),
             random: Random::new([0, 0]),
             full_scan: FullScans { done: [false; 3], at: [0; 3] },
+            udp_timeouts: [0; 8],
             stats: Stats {
                 translated_out: 0,
                 translated_in: 0,
@@ -172,6 +176,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
         config.validate()?;
         self.config = config;
+        self.udp_timeouts = udp_timeouts(&config);
         self.random = Random::new(seed);
         self.rules.clear();
         self.portmaps.clear();
@@ -195,6 +200,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         config.validate()?;
         let old = self.config;
         self.config = config;
+        self.udp_timeouts = udp_timeouts(&config);
         if config.tcp_filtering != old.tcp_filtering {
             self.refilter(Protocol::Tcp);
         }
@@ -460,6 +466,11 @@ fn udp_timeout(config: &Config, state: u8) -> u32 {
     } else {
         config.udp_dns_ms
     }
+}
+
+/// [`udp_timeout`] for each value of the state bits it reads.
+fn udp_timeouts(config: &Config) -> [u32; 8] {
+    core::array::from_fn(|state| udp_timeout(config, state as u8))
 }
 
 /// How an inbound flow may use a mapping.
