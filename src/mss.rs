@@ -131,8 +131,12 @@ impl LinkMtus {
         }
         let last = Self::SLOTS - 1;
         let at = self.links.iter().position(|&(n, m)| n == netif && m != 0).unwrap_or(last);
-        if let Some(newer) = self.links.get_mut(..=at) {
-            newer.rotate_right(1);
+        // Move the newer ones down by one (by hand: `rotate_right` links a panic path).
+        for i in (1..=at).rev() {
+            let newer = self.links.get(i - 1).copied();
+            if let (Some(newer), Some(slot)) = (newer, self.links.get_mut(i)) {
+                *slot = newer;
+            }
         }
         if let Some(first) = self.links.first_mut() {
             *first = (netif, mtu);

@@ -611,7 +611,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         let len = header_len + end - offset;
         let out = buf.get_mut(..len)?;
-        let (head, body) = out.split_at_mut(header_len);
+        let (head, body) = out.split_at_mut_checked(header_len)?;
         if first {
             copy(head, self.data.get(self.index_of(slot, 0)?)?.get(BLOCK - header_len..)?);
         } else {

@@ -36,6 +36,10 @@ struct RawConfig {
     flags: (u8, u8, u8),
     seed: [u8; 16],
     mapping_sessions: u16,
+    udp_dns_ms: u32,
+    udp_ntp_ms: u32,
+    evict_idle_ms: u32,
+    full_policy: u8,
 }
 
 /// A valid configuration with a few knobs turned, so that most inits succeed.
@@ -339,6 +343,10 @@ fn call_one(call: &Call, state: &mut Session, announced: Option<u32>) {
                         mss_clamp: r.flags.2 % 3,
                         seed: r.seed,
                         mapping_sessions: r.mapping_sessions,
+                        udp_dns_ms: r.udp_dns_ms,
+                        udp_ntp_ms: r.udp_ntp_ms,
+                        evict_idle_ms: r.evict_idle_ms,
+                        full_policy: r.full_policy % 3,
                     };
                     unsafe { lwip_snat_init(&c) }
                 }
