@@ -17,7 +17,7 @@ const CAPACITIES: &[(&str, usize, bool, usize, &str)] = &[
     ("MAX_ICMP", 32, true, 32768, "ICMP query sessions (28 bytes each)"),
     ("MAX_RULES", 8, false, 255, "interface rules (4 bytes each)"),
     ("MAX_HOSTS", 32, false, 4096, "inside hosts tracked for the per-host quota (16 bytes each)"),
-    ("REASS_SLOTS", 4, false, 255, "datagrams reassembled at once (24 bytes each)"),
+    ("REASS_SLOTS", 4, false, 255, "datagrams reassembled at once (44 bytes each)"),
     ("REASS_BYTES", 6400, false, 1 << 20, "reassembly pool, a multiple of 64 (+4 bytes per 64)"),
     ("MAX_PORTMAPS", 8, false, 255, "static port forwards (12 bytes each)"),
 ];

@@ -1,4 +1,4 @@
-//! What the C entry point costs on top of the Rust core (issue 7): the same established-flow
+//! What the C entry point costs on top of the Rust core: the same established-flow
 //! packets through `lwip_snat_process` (the call the lwIP shim makes) and through
 //! `Nat::process` on a NAT of the same, build-time capacities.
 //!

@@ -1,4 +1,4 @@
-//! Per-packet cost of the NAT, and how it stays flat as the tables fill (issue 7).
+//! Per-packet cost of the NAT, and how it stays flat as the tables fill.
 //!
 //! Every measured iteration copies one packet template (real bytes, valid checksums) into a
 //! work buffer and runs it through the NAT; flows are visited round-robin, the fair and

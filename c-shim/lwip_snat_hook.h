@@ -28,9 +28,13 @@
  *
  * The router's own services are never shadowed: lwip_snat_start() registers a port check that
  * answers from lwIP's pcb lists, so inside hosts never get an external port an lwIP pcb holds
- * (DHCP client, DNS, listeners, sockets) and packets for those ports reach lwIP. Options:
- * LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS, LWIP_SNAT_ROUTER_ICMP_ID,
- * LWIP_SNAT_REINJECT (see lwip_snat_hook.c).
+ * (DHCP client, DNS, listeners, sockets) and packets for those ports reach lwIP.
+ *
+ * Options (define them in lwipopts.h): LWIP_SNAT_TMR_INTERVAL, LWIP_SNAT_NETIF_SLOTS and
+ * LWIP_SNAT_ROUTER_ICMP_ID (below); LWIP_SNAT_REINJECT(p, inp), an err_t expression that feeds a
+ * datagram back to lwIP (default ip4_input(p, inp)), and LWIP_SNAT_RELEASE_PBUF_LEN, the pbuf
+ * size for the fragments handed back on LWIP_SNAT_RELEASE (default 1500), both in
+ * lwip_snat_hook.c.
  */
 
 /*

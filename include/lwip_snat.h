@@ -28,7 +28,7 @@
 #define LWIP_SNAT_MAX_RULES 8
 /** Capacity: inside hosts tracked for the per-host quota (16 bytes each); set with LWIP_SNAT_MAX_HOSTS when building the library. */
 #define LWIP_SNAT_MAX_HOSTS 32
-/** Capacity: datagrams reassembled at once (24 bytes each); set with LWIP_SNAT_REASS_SLOTS when building the library. */
+/** Capacity: datagrams reassembled at once (44 bytes each); set with LWIP_SNAT_REASS_SLOTS when building the library. */
 #define LWIP_SNAT_REASS_SLOTS 4
 /** Capacity: reassembly pool, a multiple of 64 (+4 bytes per 64); set with LWIP_SNAT_REASS_BYTES when building the library. */
 #define LWIP_SNAT_REASS_BYTES 6400
@@ -100,8 +100,8 @@ enum lwip_snat_err_t
    */
   LWIP_SNAT_ERR_PORTMAPS_FULL = -10,
   /**
-   * The external port is forwarded already, or a live mapping of another inside endpoint
-   * holds it.
+   * The external port is forwarded already, a mapping of another inside endpoint or the
+   * router's own endpoint holds it, or the inside endpoint has a mapping on another port.
    */
   LWIP_SNAT_ERR_PORTMAP_CONFLICT = -11,
   /**
@@ -301,7 +301,8 @@ enum lwip_snat_drop_reason
    */
   LWIP_SNAT_DROP_BAD_CHECKSUM = 1,
   /**
-   * Source address that must never be forwarded (0/8, 127/8, multicast, broadcast).
+   * Source address that must never be forwarded (0/8, 127/8, multicast 224/4, class E 240/4,
+   * which holds 255.255.255.255).
    */
   LWIP_SNAT_DROP_MARTIAN = 2,
   /**

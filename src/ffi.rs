@@ -1,4 +1,4 @@
-//! The C API (DESIGN.md §4): one statically allocated [`Nat`] behind `extern "C"` functions.
+//! The C API: one statically allocated [`Nat`] behind `extern "C"` functions.
 //!
 //! This module is the crate's only unsafe boundary. The rules it keeps, after rustls-ffi:
 //! every pointer is checked and NULL gives [`lwip_snat_err_t::LWIP_SNAT_ERR_NULL`]; out-params
@@ -65,8 +65,8 @@ pub enum lwip_snat_err_t {
     LWIP_SNAT_ERR_RULE_NOT_FOUND = -9,
     /// All `LWIP_SNAT_MAX_PORTMAPS` port forward slots are in use.
     LWIP_SNAT_ERR_PORTMAPS_FULL = -10,
-    /// The external port is forwarded already, or a live mapping of another inside endpoint
-    /// holds it.
+    /// The external port is forwarded already, a mapping of another inside endpoint or the
+    /// router's own endpoint holds it, or the inside endpoint has a mapping on another port.
     LWIP_SNAT_ERR_PORTMAP_CONFLICT = -11,
     /// No such port forward is installed.
     LWIP_SNAT_ERR_PORTMAP_NOT_FOUND = -12,
@@ -158,7 +158,8 @@ pub enum lwip_snat_drop_reason {
     LWIP_SNAT_DROP_MALFORMED = 0,
     /// IPv4 header checksum wrong.
     LWIP_SNAT_DROP_BAD_CHECKSUM = 1,
-    /// Source address that must never be forwarded (0/8, 127/8, multicast, broadcast).
+    /// Source address that must never be forwarded (0/8, 127/8, multicast 224/4, class E 240/4,
+    /// which holds 255.255.255.255).
     LWIP_SNAT_DROP_MARTIAN = 2,
     /// A fragment the NAT cannot handle.
     LWIP_SNAT_DROP_FRAGMENT = 3,

@@ -47,7 +47,8 @@ pub enum DropReason {
     Malformed = 0,
     /// IPv4 header checksum wrong.
     BadChecksum = 1,
-    /// Source address that must never be forwarded (0/8, 127/8, multicast, 255.255.255.255).
+    /// Source address that must never be forwarded (0/8, 127/8, multicast 224/4, class E 240/4,
+    /// which holds 255.255.255.255).
     Martian = 2,
     /// A fragment the NAT cannot handle (reassembly not available or refused it).
     Fragment = 3,

@@ -449,7 +449,7 @@ fn garbage_from_the_wire_is_dropped_and_the_router_carries_on() {
     assert_eq!(src(&udp_out(&mut r, b"still fine")), WAN_ADDR);
 }
 
-// ------------------------------------------------ issue 9: run-time settings, MSS, uplink, forwards
+// ------------------------------------------------ run-time settings, MSS, uplink, forwards
 
 /// `lwip_snat_err_t` values the router prints as "err <code>".
 const ERR_ARG: i32 = -2;

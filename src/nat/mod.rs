@@ -1,5 +1,5 @@
-//! The NAT: one packet's way through validation, rules, session tables and rewrite
-//! (DESIGN.md §2), as one readable function per step.
+//! The NAT: one packet's way through validation, rules, session tables and rewrite, as one
+//! readable function per step.
 
 use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
 use crate::config::{REASS_BLOCKS, REASS_SLOTS};
@@ -359,7 +359,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         verdict
     }
 
-    /// Step 3 and 5 of the packet's way: validate, then send it down the local or forward path.
+    /// Validates the packet, then sends it down the local or forward path.
     fn route(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let header = match ipv4::Packet::new_checked(&*packet) {
             Ok(ip) if ip.verify_checksum() => Header::of(&ip, ctx.in_netif),
@@ -394,7 +394,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 }
 
-/// Fragments (DESIGN.md §2 step 4). Only the first fragment carries the ports, so a datagram
+/// Fragments. Only the first fragment carries the ports, so a datagram
 /// is put together before any rule or mapping is applied to it, then handed back whole to be
 /// re-injected into `ip4_input()`: it comes through [`Nat::process`] again unfragmented,
 /// is translated, and lwIP fragments it again for the output link.
