@@ -576,7 +576,10 @@ lwip_snat_release_held(struct netif *inp)
       return;
     }
     pbuf_realloc(q, (u16_t)copied);
-    LWIP_SNAT_REINJECT(q, inp);
+    if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
+      /* not taken (netif->input's contract): ours to free */
+      pbuf_free(q);
+    }
   }
 }
 
