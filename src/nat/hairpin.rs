@@ -5,13 +5,23 @@ use super::*;
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// True for a TCP/UDP packet from a netif a rule translates, sent to the external address of
-    /// `netif` on a port a mapping or port forward uses.
-    pub(super) fn is_hairpin(&self, flow: &Flow, in_netif: u8, netif: u8) -> bool {
-        flow.protocol != Protocol::Icmp
-            && in_netif != netif
-            && self.rules.direction(in_netif, netif) == rule::Direction::Outbound
-            && (self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port)
-                || self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some())
+    /// `netif` on a port a live mapping or a port forward uses. The port's expired sessions go
+    /// first: a port only they held is the router's again.
+    pub(super) fn is_hairpin(&mut self, flow: &Flow, in_netif: u8, netif: u8, now: u32) -> bool {
+        if flow.protocol == Protocol::Icmp
+            || in_netif == netif
+            || self.rules.direction(in_netif, netif) != rule::Direction::Outbound
+        {
+            return false;
+        }
+        if self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some() {
+            return true;
+        }
+        if !self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port) {
+            return false;
+        }
+        self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
+        self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port)
     }
 
     /// An inside host reaching another inside endpoint through the external address: the

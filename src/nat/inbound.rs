@@ -23,7 +23,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return self.inbound_fragment(packet, in_netif, netif, now);
         }
         match flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif) => {
+            Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif, now) => {
                 self.hairpin(packet, header, &flow, netif, mtu, now)
             }
             Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, arrival, now),

@@ -299,3 +299,14 @@ fn icmp_error_about_a_hairpinned_datagram_needs_the_receivers_live_session() {
     let (verdict, _) = send(&mut nat, err, &lan_to_wan_address, after_b_expired);
     assert_eq!(verdict, Verdict::Drop(DropReason::IcmpNoMapping), "an expired session translates nothing");
 }
+
+#[test]
+fn a_lan_packet_to_the_port_of_an_expired_mapping_goes_to_the_router_not_into_a_hairpin() {
+    let mut nat = nat();
+    let ext = udp_out(&mut nat, SERVER, T0);
+    let lan_to_wan_address = Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu: 1500 } };
+    let after_expiry = T0 + 301_000;
+    let (verdict, _) = send(&mut nat, udp(HOST_B, 6000, WAN_ADDR, ext, b"x"), &lan_to_wan_address, after_expiry);
+    assert_eq!(verdict, Verdict::Pass, "no live mapping uses the port: it is the router's");
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "nothing created for the sender, the expired one gone");
+}
