@@ -76,7 +76,9 @@ fn record(nat: &mut FuzzNat, head: &[u8; 6], bytes: &[u8], now: u32) {
     let wire_reply = reply.clone();
     let verdict = harness::process_checked(nat, &mut reply, &harness::inbound(), now);
     assert_eq!(verdict, Verdict::Translated, "the reply to a translated packet is translated back");
-    assert_eq!(reply, packet::reply(&original, kind), "the reply reaches exactly the original endpoint");
+    // (The reply here copies the IP ID of the packet it answers.)
+    let expected = with_ident_of(&reply, packet::reply(&original, kind));
+    assert_eq!(reply, expected, "the reply reaches exactly the original endpoint");
 
     // An ICMP error about the translated packet reaches the inside host quoting what it sent.
     let error_type = ERROR_TYPES[usize::from(flags >> 2 & 3)];
@@ -97,7 +99,7 @@ fn record(nat: &mut FuzzNat, head: &[u8; 6], bytes: &[u8], now: u32) {
         assert_eq!(verdict, Verdict::Translated, "an inside host's ICMP error about a live session is translated");
         let expected =
             packet::icmp_error(WAN_ADDR, remote, error_type, code, &restorable(&wire_reply, &reply, q, kind));
-        assert_eq!(error, expected, "the error quotes exactly what the remote sent");
+        assert_eq!(error, with_ident_of(&error, expected), "the error quotes exactly what the remote sent");
     }
 }
 
@@ -106,15 +108,36 @@ fn record(nat: &mut FuzzNat, head: &[u8; 6], bytes: &[u8], now: u32) {
 /// cannot be updated without the low one (it stays as quoted).
 fn restorable(original: &[u8], translated: &[u8], q: usize, kind: Kind) -> Vec<u8> {
     let mut quote = original[..q].to_vec();
+    // An outbound non-atomic datagram got a new IP ID (RFC 6864), which is not put back.
     let header_len = usize::from(original[0] & 0xF) * 4;
+    if !dont_frag(original) && q >= header_len {
+        quote[4..6].copy_from_slice(&translated[4..6]);
+        put16(&mut quote, 10, 0);
+        let sum = oracle::checksum(&quote[..header_len]);
+        put16(&mut quote, 10, sum);
+    }
     if kind == Kind::Tcp && q == header_len + 17 {
         quote[q - 1] = translated[q - 1];
     }
     quote
 }
 
+/// True when the datagram has DF set (atomic: the NAT keeps its IP ID).
+fn dont_frag(p: &[u8]) -> bool {
+    p[6] & 0x40 != 0
+}
+
+/// `expected` with the IP ID the NAT gave `actual`, when a non-atomic datagram may get a new one.
+fn with_ident_of(actual: &[u8], mut expected: Vec<u8>) -> Vec<u8> {
+    if !dont_frag(&expected) {
+        expected[4..6].copy_from_slice(&actual[4..6]);
+        oracle::canonicalize(&mut expected);
+    }
+    expected
+}
+
 /// Outbound translation changes the source address, the source port (ICMP: identifier) and
-/// the checksums over them, nothing else.
+/// the checksums over them, and the IP ID of a non-atomic datagram; nothing else.
 fn only_endpoint_changed(before: &[u8], after: &[u8], kind: Kind) {
     let header_len = usize::from(before[0] & 0xF) * 4;
     let (port, checksum) = match kind {
@@ -124,6 +147,7 @@ fn only_endpoint_changed(before: &[u8], after: &[u8], kind: Kind) {
     };
     let allowed = |i: usize| {
         (10..16).contains(&i)
+            || ((4..6).contains(&i) && !dont_frag(before))
             || (header_len + port..header_len + port + 2).contains(&i)
             || (header_len + checksum..header_len + checksum + 2).contains(&i)
     };
