@@ -20,3 +20,15 @@ mod lwip_build;
 mod services;
 #[path = "lwip_adversarial/state.rs"]
 mod state;
+
+/// `lwip_snat_rule.kind` OUTBOUND: masquerade everything that leaves by the netif.
+const RULE_OUTBOUND: u8 = 1;
+
+/// Debian's lwIP up, the NAT started by the shim with its defaults (which registers its port
+/// check), masquerading everything that leaves by the WAN.
+fn router() -> driver::Router {
+    let mut r = driver::Router::spawn(&lwip_build::program("router"));
+    r.ok("start");
+    r.ok(&format!("rule {RULE_OUTBOUND} 0 {}", common::WAN));
+    r
+}

@@ -3,18 +3,8 @@
 //! the external address, and the shim's MTU clamps a port-forwarded SYN from the first packet.
 
 use crate::common::*;
-use crate::driver::Router;
+use crate::router;
 use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
-
-const RULE_OUTBOUND: u8 = 1;
-
-/// lwIP up, NAT started, masquerading everything that leaves by the WAN.
-fn router() -> Router {
-    let mut r = Router::spawn(&crate::lwip_build::program("router"));
-    r.ok("start");
-    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
-    r
-}
 
 #[test]
 fn inbound_dont_fragment_icmp_error_too_big_for_the_lan_gets_no_icmp_error() {

@@ -6,22 +6,15 @@
 
 use crate::common::*;
 use crate::driver::{hex, Router};
+use crate::{router, RULE_OUTBOUND};
 use std::process::Command;
 
 #[path = "../lwip22/build.rs"]
 mod lwip22_build;
 
 /// `lwip_snat_rule.kind` OUTBOUND: masquerade everything that leaves by the WAN.
-const RULE_OUTBOUND: u8 = 1;
 /// `LWIP_SNAT_ERR_ARG`.
 const ERR_ARG: i32 = -2;
-
-fn debian_router() -> Router {
-    let mut r = Router::spawn(&crate::lwip_build::program("router"));
-    r.ok("start");
-    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
-    r
-}
 
 fn lwip22_router() -> Router {
     let mut r = Router::spawn(&lwip22_build::router());
@@ -32,7 +25,7 @@ fn lwip22_router() -> Router {
 
 #[test]
 fn packets_from_a_broadcast_address_of_the_router_are_dropped_not_translated() {
-    let mut r = debian_router();
+    let mut r = router();
     r.ok("portmap 17 2 5353 192.168.1.10 53");
     // The LAN's own broadcast, the WAN's broadcast (a subnet the LAN host is not on), the
     // limited broadcast and class E: none may leave by the WAN with the WAN address on it.
@@ -117,7 +110,7 @@ fn a_reassembled_datagram_the_netif_refuses_to_take_back_is_freed() {
 
 #[test]
 fn link_down_on_the_wan_drops_its_mappings() {
-    let mut r = debian_router();
+    let mut r = router();
     let out = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"q")).only("wan");
     assert_eq!(src(&out), WAN_ADDR);
     assert_eq!(r.sessions().len(), 1);
@@ -134,7 +127,7 @@ fn link_down_on_the_wan_drops_its_mappings() {
 
 #[test]
 fn link_down_is_noticed_by_a_packet_before_the_timer() {
-    let mut r = debian_router();
+    let mut r = router();
     let out = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"q")).only("wan");
     r.ok("linkdown wan");
     // A packet arriving on the WAN (its driver still delivers) sees the link down at once.
@@ -144,7 +137,7 @@ fn link_down_is_noticed_by_a_packet_before_the_timer() {
 
 #[test]
 fn port_forwards_the_c_api_documents_as_invalid_are_refused() {
-    let mut r = debian_router();
+    let mut r = router();
     for inside in ["255.255.255.255", "224.0.0.1", "239.255.255.250", "127.0.0.1", "240.0.0.1", "0.0.0.0", "0.1.2.3"] {
         r.err(&format!("portmap 6 2 8080 {inside} 80"), ERR_ARG);
     }

@@ -4,11 +4,9 @@
 
 use crate::common::*;
 use crate::driver::Router;
+use crate::router;
 use etherparse::PacketBuilder;
 use lwip_snat::config::REASS_BYTES;
-
-/// `lwip_snat_rule.kind` OUTBOUND: masquerade everything that leaves by the WAN.
-const RULE_OUTBOUND: u8 = 1;
 
 trait Drops {
     /// Packets the NAT dropped, all reasons.
@@ -24,13 +22,6 @@ impl Drops for Router {
             .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
             .sum()
     }
-}
-
-fn router() -> Router {
-    let mut r = Router::spawn(&crate::lwip_build::program("router"));
-    r.ok("start");
-    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
-    r
 }
 
 #[test]

@@ -4,17 +4,8 @@
 
 use crate::common::*;
 use crate::driver::Router;
+use crate::router;
 use lwip_snat::config::MAX_HOSTS;
-
-const RULE_OUTBOUND: u8 = 1;
-
-/// lwIP up, the NAT started with its defaults, masquerading everything that leaves by the WAN.
-fn router() -> Router {
-    let mut r = Router::spawn(&crate::lwip_build::program("router"));
-    r.ok("start");
-    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
-    r
-}
 
 #[test]
 fn spoofed_lan_sources_through_lwip_do_not_shut_out_the_next_host() {

@@ -5,18 +5,10 @@
 
 use crate::common::*;
 use crate::driver::{hex, Router};
+use crate::router;
 
-const RULE_OUTBOUND: u8 = 1;
 /// lwIP contrib ping's identifier, the shim's default `LWIP_SNAT_ROUTER_ICMP_ID`.
 const ROUTER_PING_ID: u16 = 0xAFAF;
-
-/// lwIP up, NAT started by the shim (which registers its port check), masquerading the WAN.
-fn router() -> Router {
-    let mut r = Router::spawn(&crate::lwip_build::program("router"));
-    r.ok("start");
-    r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
-    r
-}
 
 fn tcp_flags(p: &[u8]) -> u8 {
     p[usize::from(p[0] & 0xF) * 4 + 13]

@@ -4,8 +4,8 @@
 
 use crate::common::*;
 use crate::driver::{Events, Router};
+use crate::RULE_OUTBOUND;
 
-const RULE_OUTBOUND: u8 = 1;
 const WEB: [u8; 4] = [192, 168, 1, 20];
 
 fn router() -> Router {
