@@ -12,7 +12,6 @@ use std::process::Command;
 #[path = "../lwip22/build.rs"]
 mod lwip22_build;
 
-/// `lwip_snat_rule.kind` OUTBOUND: masquerade everything that leaves by the WAN.
 /// `LWIP_SNAT_ERR_ARG`.
 const ERR_ARG: i32 = -2;
 
