@@ -382,6 +382,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                         // The session is live, so this creates none.
                         self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
                     }
+                    // A fragment of a datagram that may belong to a live session (its ports are
+                    // unknown): put together, it comes back whole and is judged like the above.
+                    rule::Direction::Unrelated if header.fragment && self.hosts.may_hold_sessions(header.src) => {
+                        self.reassemble(packet, ctx.in_netif, now).unwrap_or(Verdict::Pass)
+                    }
                     rule::Direction::Unrelated => Verdict::Pass,
                     rule::Direction::Reverse if header.fragment => self
                         .reassemble(packet, ctx.in_netif, now)

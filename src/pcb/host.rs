@@ -86,6 +86,20 @@ impl<const H: usize> Hosts<H> {
         host.count(protocol, opener).map_or(0, |c| usize::from(*c))
     }
 
+    /// False only when `addr` surely holds no session: it has no slot while some slot is free
+    /// (with every slot taken, it may hold sessions untracked).
+    pub fn may_hold_sessions(&self, addr: u32) -> bool {
+        let mut any_free = false;
+        for host in &self.hosts {
+            if host.is_free() {
+                any_free = true;
+            } else if host.addr == addr {
+                return true;
+            }
+        }
+        !any_free
+    }
+
     /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that
     /// would exceed `quota` (0 = no quota).
     pub fn acquire(&mut self, addr: u32, protocol: Protocol, opener: Opener, quota: u16) -> Result<Acquired, Refused> {

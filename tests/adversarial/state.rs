@@ -310,3 +310,24 @@ fn a_lan_packet_to_the_port_of_an_expired_mapping_goes_to_the_router_not_into_a_
     assert_eq!(verdict, Verdict::Pass, "no live mapping uses the port: it is the router's");
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "nothing created for the sender, the expired one gone");
 }
+
+#[test]
+fn after_remove_rule_a_live_sessions_fragmented_datagram_is_translated_too() {
+    let mut nat = nat();
+    let ext = udp_out(&mut nat, SERVER, T0);
+    nat.remove_rule(Rule::Source(LAN)).unwrap();
+    // The same flow sends a datagram in two fragments: its first must not leave untranslated.
+    let whole = with_ident(udp(HOST_A, 5000, SERVER, 53, &[0x5a; 64]), 0x77);
+    let mut verdicts = Vec::new();
+    for (offset, end, more) in [(0, 48, true), (48, 72, false)] {
+        let mut piece = raw_fragment(&whole, offset, end, more);
+        let verdict = nat.process(&mut piece, &outbound(), T0 + 1);
+        assert_ne!(verdict, Verdict::Pass, "a fragment of a live session's datagram passed untranslated");
+        verdicts.push(verdict);
+    }
+    assert_eq!(verdicts, [Verdict::Held, Verdict::Reassembled(whole.len())]);
+    let mut datagram = nat.reassembled().to_vec();
+    assert_eq!(nat.process(&mut datagram, &outbound(), T0 + 1), Verdict::Translated);
+    assert_eq!((src(&datagram), sport(&datagram)), (WAN_ADDR, ext));
+    assert_checksums(&datagram);
+}
