@@ -72,3 +72,22 @@ fn filter_tightened_through_the_c_api_shuts_out_a_remote_the_old_filter_let_in()
     let reply = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"answer")).only("lan");
     assert_eq!(dst(&reply), HOST_A);
 }
+
+#[test]
+fn after_remove_rule_a_live_sessions_fragmented_datagram_leaves_translated() {
+    let mut r = router();
+    let rule = format!("{RULE_OUTBOUND} 0 {WAN}");
+    r.ok(&format!("rule {rule}"));
+    let ext = sport(&r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"q")).only("wan"));
+    r.ok(&format!("unrule {rule}"));
+    let whole = with_ident(udp(HOST_A, 5000, SERVER, 53, &[0x5a; 64]), 0x77);
+    let mut left = Vec::new();
+    for (offset, end, more) in [(0, 48, true), (48, 72, false)] {
+        let sent = r.inject("lan", &raw_fragment(&whole, offset, end, more));
+        nothing_private_on_the_wan(&sent);
+        left.extend(sent.on("wan"));
+    }
+    let out = left.first().expect("the datagram, put together and translated, leaves by the WAN");
+    assert_eq!((src(out), sport(out), dst(out)), (WAN_ADDR, ext, SERVER));
+    assert_checksums(out);
+}
