@@ -79,16 +79,87 @@ fn c_header(out: &std::path::Path, defines: &str) {
         ..Default::default()
     };
     let header = out.join("lwip_snat.h");
+    let mut generated = Vec::new();
     cbindgen::Builder::new()
         .with_config(config)
         .with_src(&ffi)
         .generate()
         .expect("cbindgen: generate the C header from src/ffi.rs")
-        .write_to_file(&header);
+        .write(&mut generated);
+    let generated = String::from_utf8(generated).expect("cbindgen writes UTF-8");
+    fs::write(&header, lwip_strict(&generated)).expect("write OUT_DIR/lwip_snat.h");
     if env::var_os("LWIP_SNAT_UPDATE_HEADER").is_some_and(|v| v == "1") {
         fs::copy(&header, manifest.join("include/lwip_snat.h")).expect("update include/lwip_snat.h");
     }
 }
+
+/// The header as lwIP's own build flags (contrib/ports/CMakeCommon.cmake: `-pedantic -Werror
+/// -Wc90-c99-compat -Wc++-compat`, and `-Wshadow` for C++) accept it, since `LWIP_HOOK_FILENAME`
+/// includes it into lwIP's core files. cbindgen 0.29 has no option for any of these; its output
+/// is rewritten, the API kept (same names, values, sizes), and each rewrite must find what it
+/// expects, so another cbindgen fails the build here instead of leaving a warning:
+/// - `//` comments (cbindgen's `#endif // cond`) become `/* */`;
+/// - the comma after the last enumerator goes;
+/// - a sized enum (`#[repr(u8)]`, `#[repr(i32)]`) keeps its tag only for C++ and C23, where the
+///   tag carries the size and the typedef names the same type; older C gets an untagged enum
+///   (the constants) and `typedef uint8_t name;`, where cbindgen's tag named like a typedef of
+///   another type is invalid C++;
+/// - for C++ a function named like a struct (`lwip_snat_stats()` and `struct lwip_snat_stats`,
+///   separate names in C) is declared with g++'s `-Wshadow` ("hides constructor") off.
+fn lwip_strict(header: &str) -> String {
+    const TYPED: &str = "\n#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L\n  : ";
+    let mut text = String::with_capacity(header.len());
+    let mut rest = header;
+    let mut sized_enums = 0;
+    while let Some(at) = rest.find(TYPED) {
+        let (before, after) = rest.split_at(at);
+        let (head, tag) = before.rsplit_once("enum ").expect("a sized enum's `enum tag` line");
+        assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "enum tag {tag:?}");
+        let after = &after[TYPED.len()..];
+        write!(text, "{head}enum{}{tag} : ", &TYPED[..TYPED.len() - 2]).unwrap();
+        rest = after;
+        sized_enums += 1;
+    }
+    text.push_str(rest);
+    assert!(sized_enums > 0, "cbindgen emitted no sized enum: update lwip_strict()");
+
+    let enum_ends = text.matches(",\n};").count();
+    assert!(enum_ends >= sized_enums, "enumerator lists ending in a comma: {enum_ends}");
+    let text = text.replace(",\n};", "\n};");
+
+    let structs: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("struct ")?.strip_suffix(" {")).collect();
+    let mut strict = String::with_capacity(text.len());
+    let mut in_shadowing_decl = false;
+    for line in text.lines() {
+        let is_comment = ["/*", " *"].iter().any(|c| line.starts_with(c));
+        let line = match line.split_once("//") {
+            Some((code, comment)) if !is_comment => format!("{code}/*{comment} */"),
+            _ => line.to_string(),
+        };
+        if !is_comment && structs.iter().any(|s| line.contains(&format!(" {s}("))) {
+            strict.push_str(SHADOW_OFF);
+            in_shadowing_decl = true;
+        }
+        strict.push_str(&line);
+        strict.push('\n');
+        if in_shadowing_decl && line.ends_with(';') {
+            strict.push_str(SHADOW_ON);
+            in_shadowing_decl = false;
+        }
+    }
+    assert!(!in_shadowing_decl, "unterminated declaration");
+    strict
+}
+
+const SHADOW_OFF: &str = "#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored \"-Wshadow\"
+#endif
+";
+const SHADOW_ON: &str = "#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+";
 
 const HEADER_PREAMBLE: &str = "/**
  * @file

@@ -45,10 +45,10 @@
  * Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
  * The numbers are part of the ABI and never reused.
  */
-enum lwip_snat_err_t
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_err_t : int32_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * Success.
@@ -115,23 +115,23 @@ enum lwip_snat_err_t
   /**
    * No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
    */
-  LWIP_SNAT_ERR_NO_DATAGRAM = -14,
+  LWIP_SNAT_ERR_NO_DATAGRAM = -14
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_err_t lwip_snat_err_t;
 #else
 typedef int32_t lwip_snat_err_t;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * Kind of an interface rule (`lwip_snat_rule.kind`).
  */
-enum lwip_snat_rule_kind
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_rule_kind : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * Translate everything forwarded from `src_netif_idx`, whichever netif it leaves by.
@@ -144,23 +144,23 @@ enum lwip_snat_rule_kind
   /**
    * Translate what is forwarded from `src_netif_idx` out of `out_netif_idx`.
    */
-  LWIP_SNAT_RULE_PAIR = 2,
+  LWIP_SNAT_RULE_PAIR = 2
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_rule_kind lwip_snat_rule_kind;
 #else
 typedef uint8_t lwip_snat_rule_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * Which inbound packets may use a mapping (RFC 4787 REQ-8, RFC 5382 REQ-3).
  */
-enum lwip_snat_filtering
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_filtering : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * Any remote may send to a mapping.
@@ -173,23 +173,23 @@ enum lwip_snat_filtering
   /**
    * Only remote address:port pairs the inside endpoint has sent to (the default).
    */
-  LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT = 2,
+  LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT = 2
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_filtering lwip_snat_filtering;
 #else
 typedef uint8_t lwip_snat_filtering;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * Where lwIP would send a packet (`lwip_snat_ctx.route`).
  */
-enum lwip_snat_route
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_route : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * The destination is one of the router's own addresses, owned by `out_netif_idx`.
@@ -198,44 +198,44 @@ enum lwip_snat_route
   /**
    * lwIP would forward the packet out of `out_netif_idx`.
    */
-  LWIP_SNAT_ROUTE_FORWARD = 1,
+  LWIP_SNAT_ROUTE_FORWARD = 1
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_route lwip_snat_route;
 #else
 typedef uint8_t lwip_snat_route;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
  * `lwip_snat_portmap.proto`).
  */
-enum lwip_snat_proto
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_proto : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   LWIP_SNAT_PROTO_ICMP = 1,
   LWIP_SNAT_PROTO_TCP = 6,
-  LWIP_SNAT_PROTO_UDP = 17,
+  LWIP_SNAT_PROTO_UDP = 17
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_proto lwip_snat_proto;
 #else
 typedef uint8_t lwip_snat_proto;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * What the caller must do with a processed packet (`lwip_snat_verdict.action`).
  */
-enum lwip_snat_action
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_action : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * Not the NAT's business: let lwIP go on with the packet unchanged.
@@ -274,23 +274,23 @@ enum lwip_snat_action
    * in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
    * acknowledgment number, acknowledging its sequence number plus its length), then free it.
    */
-  LWIP_SNAT_SEND_RST = 7,
+  LWIP_SNAT_SEND_RST = 7
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_action lwip_snat_action;
 #else
 typedef uint8_t lwip_snat_action;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * Why a packet was dropped: index into `lwip_snat_stats.dropped`. Fixed numbers.
  */
-enum lwip_snat_drop_reason
+enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_drop_reason : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * IPv4 header invalid: version, header length, total length vs the buffer.
@@ -402,15 +402,15 @@ enum lwip_snat_drop_reason
    * A remote sender would open a session to an inside host that holds half its quota of
    * sessions opened from outside.
    */
-  LWIP_SNAT_DROP_REMOTE_QUOTA = 26,
+  LWIP_SNAT_DROP_REMOTE_QUOTA = 26
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum lwip_snat_drop_reason lwip_snat_drop_reason;
 #else
 typedef uint8_t lwip_snat_drop_reason;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * Run-time settings (`lwip_snat_config_default` fills in the defaults, which meet every RFC
@@ -781,7 +781,7 @@ typedef void (*lwip_snat_foreach_fn)(const struct lwip_snat_session *session, vo
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
 /**
  * Fills `*out` with the default settings (RFC floors, full port range, address-and-port
@@ -937,7 +937,14 @@ lwip_snat_err_t lwip_snat_flush(void);
  * # Safety
  * `out` is NULL or points to writable memory for one `lwip_snat_stats`.
  */
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 lwip_snat_err_t lwip_snat_stats(struct lwip_snat_stats *out);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /**
  * Calls `cb(session, arg)` once per live session (a `conntrack -L` style dump). `now_ms` is
@@ -969,7 +976,7 @@ const char *lwip_snat_udp_state_name(uint8_t state);
 const char *lwip_snat_strerror(int32_t err);
 
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif  /* __cplusplus */
 
 #endif  /* LWIP_SNAT_H */

@@ -54,7 +54,7 @@ fn compiler() -> String {
 
 /// Our lwipopts.h and arch/cc.h first, then the shim, the generated header and lwIP's headers
 /// (never Debian's /usr/include/lwip).
-fn include_dirs(repo: &Path, lwip: &Path) -> Vec<String> {
+pub fn include_dirs(repo: &Path, lwip: &Path) -> Vec<String> {
     [repo.join("tests/lwip22"), repo.join("c-shim"), repo.join("include"), lwip.join("include")]
         .iter()
         .map(|d| format!("-I{}", d.display()))
@@ -62,7 +62,7 @@ fn include_dirs(repo: &Path, lwip: &Path) -> Vec<String> {
 }
 
 /// `src/` of the `lwip` crate in cargo's registry, fetched by `cargo metadata` if needed.
-fn lwip_source(work: &Path) -> PathBuf {
+pub fn lwip_source(work: &Path) -> PathBuf {
     let fetch = work.join("fetch");
     std::fs::create_dir_all(fetch.join("src")).expect("create the fetch crate");
     std::fs::write(fetch.join("src/lib.rs"), "").expect("write the fetch crate");
