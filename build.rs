@@ -71,7 +71,7 @@ fn c_header(out: &std::path::Path, defines: &str) {
         export: cbindgen::ExportConfig {
             include: ["lwip_snat_rule_kind", "lwip_snat_filtering", "lwip_snat_route", "lwip_snat_proto"]
                 .into_iter()
-                .chain(["lwip_snat_action", "lwip_snat_drop_reason"])
+                .chain(["lwip_snat_action", "lwip_snat_drop_reason", "lwip_snat_full_policy"])
                 .map(String::from)
                 .collect(),
             ..Default::default()

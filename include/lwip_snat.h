@@ -413,6 +413,34 @@ typedef uint8_t lwip_snat_drop_reason;
 #endif /* __cplusplus */
 
 /**
+ * What a new flow that finds its table full of live sessions does
+ * (`lwip_snat_config.full_policy`). Either way a TCP session closed by both FINs or an RST
+ * gives way first, and a session created from outside never displaces one created from inside.
+ */
+enum
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  lwip_snat_full_policy : uint8_t
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
+ {
+  /**
+   * Refuse the new flow (default): live sessions are never evicted.
+   */
+  LWIP_SNAT_FULL_REJECT = 0,
+  /**
+   * Evict the least recently used half-open, answered (DNS, NTP) or long idle session; an
+   * established TCP connection so evicted is reset at both ends when they next send.
+   */
+  LWIP_SNAT_FULL_EVICT = 1
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lwip_snat_full_policy lwip_snat_full_policy;
+#else
+typedef uint8_t lwip_snat_full_policy;
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
+
+/**
  * Run-time settings (`lwip_snat_config_default` fills in the defaults, which meet every RFC
  * floor). Flags are 0 or 1.
  */
