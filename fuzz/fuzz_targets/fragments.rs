@@ -121,10 +121,21 @@ fuzz_target!(|data: &[u8]| {
                 match verdict {
                     // Held anew or by the datagram the pool still had: it stays at most until then.
                     Verdict::Held => *since = now,
-                    Verdict::Drop(DropReason::FragmentDuplicate | DropReason::Fragment) | Verdict::Pass => {}
-                    _ => {
+                    // The pool finished with it (as `follow` has the model do).
+                    Verdict::Reassembled(_)
+                    | Verdict::Release
+                    | Verdict::Drop(
+                        DropReason::FragmentOverlap
+                        | DropReason::FragmentTooShort
+                        | DropReason::FragmentTooBig
+                        | DropReason::FragmentBeyondLimit
+                        | DropReason::ReassemblyNoRoom,
+                    ) => {
                         forgotten.remove(&piece.key);
                     }
+                    // Decided before the pool saw it (a TTL, a checksum), a duplicate, a pass:
+                    // whatever the pool held of it, it still holds.
+                    _ => {}
                 }
             } else {
                 follow(&mut model, &piece, verdict, now, nat.reassembled());
