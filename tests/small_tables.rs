@@ -407,3 +407,20 @@ fn a_flow_its_mapping_cap_refuses_makes_no_session_give_way() {
     assert_eq!(nat.stats().evicted, [0, 0, 0]);
     assert!(has_session(&nat, Protocol::Tcp, 40007), "the closed connection keeps its slot for a flow that may use it");
 }
+
+#[test]
+fn an_evicted_connection_is_forgotten_with_the_sessions_of_its_netif() {
+    // A flush (or an uplink's new address) ends every mapping: no RST is asked for afterwards
+    // in the name of a connection evicted before it.
+    let mut nat = nat_with(evicting());
+    full_of_connections(&mut nat, 100_000);
+    for i in (0..TCP_SLOTS).filter(|&i| i != 5) {
+        out(&mut nat, tcp_data(HOST_A, 40000 + i, SERVER, 443, ACK, b"busy"), 170_000);
+    }
+    out(&mut nat, tcp(HOST_A, 50000, SERVER, 443, SYN), 170_000);
+    assert_eq!(nat.stats().evicted, [0, 0, 1]);
+    nat.netif_changed(WAN);
+    let from_inside = tcp_data(HOST_A, 40005, SERVER, 443, ACK, b"anyone?");
+    assert_eq!(verdict(&mut nat, outbound(), &from_inside, 171_000), Verdict::Drop(lwip_snat::DropReason::NoMapping));
+    assert_eq!(nat.stats().resets_requested, 0);
+}
