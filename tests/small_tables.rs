@@ -291,7 +291,8 @@ fn evicted_established_connection_is_reset_at_both_ends_when_they_next_send() {
 
 #[test]
 fn outside_hosts_cannot_evict_inside_sessions_by_opening_their_own() {
-    let mut nat = nat_with(Config { reject_when_full: false, ..evicting() });
+    // No per-mapping cap: one forward's mapping fills the whole table below.
+    let mut nat = nat_with(Config { reject_when_full: false, mapping_sessions: 0, ..evicting() });
     nat.add_portmap(Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: addr(HOST_B), in_port: 80 })
         .unwrap();
     // Inside connections, all closed: any outbound SYN could take their slots.
@@ -393,4 +394,33 @@ fn a_shorter_dns_timer_set_at_run_time_ends_answered_sessions_on_every_path() {
     let late = udp(SERVER, 53, WAN_ADDR, ext, b"late answer");
     assert_ne!(verdict(&mut nat, inbound(), &late, 10_000), Verdict::Translated);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "the expired session is gone");
+}
+
+#[test]
+fn a_flow_its_mapping_cap_refuses_makes_no_session_give_way() {
+    let mut nat = nat_with(Config { reject_when_full: false, mapping_sessions: 1, ..config() });
+    let ext = full_of_connections(&mut nat, 0);
+    close(&mut nat, 40007, ext[7], 1_000);
+    // HOST_A:40000 holds its one session: a second remote is refused before anything is evicted.
+    let v = verdict(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER2, 443, SYN), 2_000);
+    assert_eq!(v, Verdict::Drop(lwip_snat::DropReason::MappingFull));
+    assert_eq!(nat.stats().evicted, [0, 0, 0]);
+    assert!(has_session(&nat, Protocol::Tcp, 40007), "the closed connection keeps its slot for a flow that may use it");
+}
+
+#[test]
+fn an_evicted_connection_is_forgotten_with_the_sessions_of_its_netif() {
+    // A flush (or an uplink's new address) ends every mapping: no RST is asked for afterwards
+    // in the name of a connection evicted before it.
+    let mut nat = nat_with(evicting());
+    full_of_connections(&mut nat, 100_000);
+    for i in (0..TCP_SLOTS).filter(|&i| i != 5) {
+        out(&mut nat, tcp_data(HOST_A, 40000 + i, SERVER, 443, ACK, b"busy"), 170_000);
+    }
+    out(&mut nat, tcp(HOST_A, 50000, SERVER, 443, SYN), 170_000);
+    assert_eq!(nat.stats().evicted, [0, 0, 1]);
+    nat.netif_changed(WAN);
+    let from_inside = tcp_data(HOST_A, 40005, SERVER, 443, ACK, b"anyone?");
+    assert_eq!(verdict(&mut nat, outbound(), &from_inside, 171_000), Verdict::Drop(lwip_snat::DropReason::NoMapping));
+    assert_eq!(nat.stats().resets_requested, 0);
 }

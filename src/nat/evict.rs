@@ -85,6 +85,13 @@ impl Evicted {
         self.next = self.next.wrapping_add(1) % REMEMBERED;
     }
 
+    /// Forgets the connections `doomed` picks (their netif's mappings were removed).
+    pub(super) fn forget(&mut self, doomed: impl Fn(&Session) -> bool) {
+        for s in self.sessions.iter_mut().filter(|s| s.state != 0 && doomed(s)) {
+            *s = crate::pcb::table::EMPTY_SESSION;
+        }
+    }
+
     /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.
     fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
         self.sessions.iter().any(|s| {

@@ -324,6 +324,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     fn remove_sessions(&mut self, doomed: impl Fn(&Session) -> bool) {
+        // Evicted connections go with the sessions they would have been: no RST in their name.
+        self.evicted.forget(&doomed);
         for protocol in PROTOCOLS {
             let hosts = &mut self.hosts;
             self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(protocol, s));

@@ -74,6 +74,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// to evict, and is refused when there is none there (sessions expire at most a second
     /// late for it; `tick` reclaims them anyway).
     pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
+        // Before any session gives way for it: a flow its mapping refuses gets no slot.
+        if self.mapping_full(protocol, &session) {
+            return Err(DropReason::MappingFull);
+        }
         if self.tables.get(protocol).is_full() {
             let i = protocol.index();
             let done = self.full_scan.done.get(i).copied().unwrap_or(false);
@@ -103,16 +107,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// Accounts a new session to its mapping and its inside host: refused when the mapping
-    /// holds `mapping_sessions` already or its opener (the host, or remote senders) reached
-    /// the host's quota in this table. Returns it marked as counted when the host tracker had
+    /// True when the mapping of `session` holds `mapping_sessions` sessions already.
+    fn mapping_full(&self, protocol: Protocol, session: &Session) -> bool {
+        let cap = usize::from(self.config.mapping_sessions);
+        let table = self.tables.get(protocol);
+        cap != 0 && table.mapping_sessions(session.netif, session.inside, session.in_port) >= cap
+    }
+
+    /// Accounts a new session to its inside host: refused when its opener (the host, or remote
+    /// senders) reached the host's quota in this table. Returns it marked as counted when the host tracker had
     /// room for the host; otherwise it is served uncounted (and counted in the stats).
     fn account(&mut self, protocol: Protocol, mut session: Session) -> Result<Session, DropReason> {
         let table = self.tables.get(protocol);
-        let cap = usize::from(self.config.mapping_sessions);
-        if cap != 0 && table.mapping_sessions(session.netif, session.inside, session.in_port) >= cap {
-            return Err(DropReason::MappingFull);
-        }
         let (opener, quota) = if session.opened_by_remote() {
             (Opener::Remote, self.config.remote_quota_in(table.capacity()))
         } else {
