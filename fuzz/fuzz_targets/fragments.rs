@@ -122,15 +122,10 @@ fuzz_target!(|data: &[u8]| {
                     // Held anew or by the datagram the pool still had: it stays at most until then.
                     Verdict::Held => *since = now,
                     // The pool finished with it (as `follow` has the model do).
-                    Verdict::Reassembled(_)
-                    | Verdict::Release
-                    | Verdict::Drop(
-                        DropReason::FragmentOverlap
-                        | DropReason::FragmentTooShort
-                        | DropReason::FragmentTooBig
-                        | DropReason::FragmentBeyondLimit
-                        | DropReason::ReassemblyNoRoom,
-                    ) => {
+                    Verdict::Reassembled(_) | Verdict::Release => {
+                        forgotten.remove(&piece.key);
+                    }
+                    Verdict::Drop(reason) if ends_datagram(reason) => {
                         forgotten.remove(&piece.key);
                     }
                     // Decided before the pool saw it (a TTL, a checksum), a duplicate, a pass:
@@ -194,17 +189,23 @@ fn follow(model: &mut HashMap<Key, Partial>, piece: &Piece, verdict: Verdict, no
             let invalid = piece.payload.is_empty() || (piece.more && !piece.payload.len().is_multiple_of(8));
             assert!(invalid, "a valid fragment dropped as malformed");
         }
-        Verdict::Drop(
-            DropReason::FragmentOverlap
-            | DropReason::FragmentTooShort
-            | DropReason::FragmentTooBig
-            | DropReason::FragmentBeyondLimit
-            | DropReason::ReassemblyNoRoom,
-        ) => {
+        Verdict::Drop(reason) if ends_datagram(reason) => {
             model.remove(&piece.key);
         }
         _ => {}
     }
+}
+
+/// Drops of a fragment that end its whole datagram in the pool.
+fn ends_datagram(reason: DropReason) -> bool {
+    matches!(
+        reason,
+        DropReason::FragmentOverlap
+            | DropReason::FragmentTooShort
+            | DropReason::FragmentTooBig
+            | DropReason::FragmentBeyondLimit
+            | DropReason::ReassemblyNoRoom
+    )
 }
 
 /// A reassembled datagram is the first fragment's header, with total length, flags, offset

@@ -120,11 +120,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let admitted = newcomer.opened_by_remote();
         // A host at its quota would be refused after the eviction: it may only replace its own.
         let capacity = self.tables.get(protocol).capacity();
-        let (opener, quota) = if admitted {
-            (Opener::Remote, config.remote_quota_in(capacity))
-        } else {
-            (Opener::Host, config.host_quota_in(capacity))
-        };
+        let (opener, quota) = self.quota_of(protocol, newcomer);
         let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
         let table = self.tables.get_mut(protocol);
         let count = if whole { capacity } else { WINDOW };

@@ -114,16 +114,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         cap != 0 && table.mapping_sessions(session.netif, session.inside, session.in_port) >= cap
     }
 
-    /// Accounts a new session to its inside host: refused when its opener (the host, or remote
-    /// senders) reached the host's quota in this table. Returns it marked as counted when the host tracker had
-    /// room for the host; otherwise it is served uncounted (and counted in the stats).
-    fn account(&mut self, protocol: Protocol, mut session: Session) -> Result<Session, DropReason> {
-        let table = self.tables.get(protocol);
-        let (opener, quota) = if session.opened_by_remote() {
-            (Opener::Remote, self.config.remote_quota_in(table.capacity()))
+    /// Who opens `session` (the inside host, or a remote sender) and how many sessions that
+    /// opener may hold for its host in `protocol`'s table (0 = no limit).
+    pub(super) fn quota_of(&self, protocol: Protocol, session: &Session) -> (Opener, u16) {
+        let capacity = self.tables.get(protocol).capacity();
+        if session.opened_by_remote() {
+            (Opener::Remote, self.config.remote_quota_in(capacity))
         } else {
-            (Opener::Host, self.config.host_quota_in(table.capacity()))
-        };
+            (Opener::Host, self.config.host_quota_in(capacity))
+        }
+    }
+
+    /// Accounts a new session to its inside host: refused when its opener (the host, or remote
+    /// senders) reached the host's quota in this table. Returns it marked as counted when the
+    /// host tracker had room for the host; otherwise it is served uncounted (and counted in the
+    /// stats).
+    fn account(&mut self, protocol: Protocol, mut session: Session) -> Result<Session, DropReason> {
+        let (opener, quota) = self.quota_of(protocol, &session);
         match self.hosts.acquire(session.inside, protocol, opener, quota) {
             Ok(Acquired::Counted) => session.set_host_counted(),
             Ok(Acquired::Untracked) => self.stats.hosts_untracked = self.stats.hosts_untracked.wrapping_add(1),
