@@ -11,19 +11,6 @@ use lwip_snat::{Config, Context, DropReason, Filtering, IcmpRequest, Route, Rule
 
 const MIN: u32 = 60_000;
 
-/// Translates `p` outbound and returns the rewritten bytes, asserting it was translated.
-fn out(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
-    assert_eq!(nat.process(&mut p, &outbound(), now), Verdict::Translated);
-    assert_checksums(&p);
-    p
-}
-
-fn inb(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
-    assert_eq!(nat.process(&mut p, &inbound(), now), Verdict::Translated);
-    assert_checksums(&p);
-    p
-}
-
 fn verdict(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> Verdict {
     let mut copy = p.to_vec();
     let v = nat.process(&mut copy, &ctx, now);

@@ -20,18 +20,6 @@ use lwip_snat::{Config, ConfigError, Eviction, Filtering, FullPolicy, Portmap, P
 const TCP_SLOTS: u16 = 64;
 const UDP_SLOTS: u16 = 64;
 
-fn out(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
-    assert_eq!(nat.process(&mut p, &outbound(), now), Verdict::Translated);
-    assert_checksums(&p);
-    p
-}
-
-fn inb(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
-    assert_eq!(nat.process(&mut p, &inbound(), now), Verdict::Translated);
-    assert_checksums(&p);
-    p
-}
-
 fn verdict(nat: &mut TestNat, ctx: lwip_snat::Context, p: &[u8], now: u32) -> Verdict {
     nat.process(&mut p.to_vec(), &ctx, now)
 }

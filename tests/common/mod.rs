@@ -51,6 +51,21 @@ pub fn inbound() -> Context {
     Context { in_netif: WAN, route: Route::Local { netif: WAN, mtu: 0 } }
 }
 
+/// Translates `p` outbound and returns the rewritten bytes, asserting it was translated and
+/// that every checksum is right.
+pub fn out(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
+    assert_eq!(nat.process(&mut p, &outbound(), now), Verdict::Translated);
+    assert_checksums(&p);
+    p
+}
+
+/// [`out`] for a packet arriving on the WAN for the WAN address.
+pub fn inb(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
+    assert_eq!(nat.process(&mut p, &inbound(), now), Verdict::Translated);
+    assert_checksums(&p);
+    p
+}
+
 pub fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
     PacketBuilder::ipv4(src, dst, 64).udp(sport, dport).write(&mut v, payload).unwrap();
