@@ -6,7 +6,7 @@
 
 use crate::common::nat as common_nat;
 use crate::common::*;
-use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+use etherparse::{PacketBuilder, TcpOptionElement};
 use lwip_snat::{Context, DropReason, IcmpRequest, Portmap, Protocol, Route, Verdict};
 
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
@@ -25,39 +25,6 @@ fn from_wan(mtu: u16) -> Context {
 
 fn lan_to_wan(mtu: u16) -> Context {
     Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: mtu } }
-}
-
-fn syn_with_options(
-    src: [u8; 4],
-    sport: u16,
-    dst: [u8; 4],
-    dport: u16,
-    ack: bool,
-    opts: &[TcpOptionElement],
-) -> Vec<u8> {
-    let mut h = TcpHeader::new(sport, dport, 1, 64240);
-    h.syn = true;
-    h.ack = ack;
-    h.set_options(opts).unwrap();
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
-    v
-}
-
-fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
-    syn_with_options(src, sport, dst, dport, ack, &[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)])
-}
-
-/// Every MSS option of a TCP segment, in order.
-fn mss_options(p: &[u8]) -> Vec<u16> {
-    let (_, rest) = etherparse::Ipv4Header::from_slice(p).unwrap();
-    let (h, _) = TcpHeader::from_slice(rest).unwrap();
-    h.options_iterator()
-        .filter_map(|o| match o {
-            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
-            _ => None,
-        })
-        .collect()
 }
 
 /// An ICMP query of `kind` (13 timestamp, 14 timestamp reply, ...) with a 12-byte body.

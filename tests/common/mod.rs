@@ -271,26 +271,45 @@ pub fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
 
 /// A TCP SYN (or SYN-ACK) carrying an MSS option after a NOP (so the value sits at an odd
 /// offset of the segment, the harder case for the incremental checksum).
-pub fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
+/// A SYN (a SYN-ACK when `ack`, acknowledging 1) carrying the TCP options `opts`.
+pub fn syn_with_options(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    ack: bool,
+    opts: &[TcpOptionElement],
+) -> Vec<u8> {
     let mut h = TcpHeader::new(sport, dport, 1, 64240);
     h.syn = true;
     h.ack = ack;
     if ack {
         h.acknowledgment_number = 2;
     }
-    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)]).unwrap();
+    h.set_options(opts).unwrap();
     let mut v = Vec::new();
     PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
     v
 }
 
-pub fn mss_of(p: &[u8]) -> u16 {
+/// [`syn_with_options`] with one MSS option.
+pub fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
+    syn_with_options(src, sport, dst, dport, ack, &[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)])
+}
+
+/// Every MSS option of a TCP segment, in order.
+pub fn mss_options(p: &[u8]) -> Vec<u16> {
     let (_, rest) = Ipv4Header::from_slice(p).unwrap();
     let (h, _) = TcpHeader::from_slice(rest).unwrap();
     h.options_iterator()
-        .find_map(|o| match o {
+        .filter_map(|o| match o {
             Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
             _ => None,
         })
-        .expect("an MSS option")
+        .collect()
+}
+
+/// The first MSS option of a TCP segment.
+pub fn mss_of(p: &[u8]) -> u16 {
+    *mss_options(p).first().expect("an MSS option")
 }
