@@ -457,6 +457,16 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
 }
 #endif /* LWIP_TCP */
 
+/** Hands @p q to lwIP's input (LWIP_SNAT_REINJECT), freeing it if the stack does not take it. */
+static void
+lwip_snat_feed(struct pbuf *q, struct netif *inp)
+{
+  if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
+    /* not taken (netif->input's contract): ours to free */
+    pbuf_free(q);
+  }
+}
+
 /**
  * Feeds the datagram the core just reassembled back to lwIP as one pbuf: it takes the path of
  * an unfragmented datagram (hook, translation, forwarding, fragmentation for the next hop).
@@ -478,10 +488,7 @@ lwip_snat_reinject(u32_t len, struct netif *inp)
     pbuf_free(q);
     return;
   }
-  if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
-    /* not taken (netif->input's contract): ours to free */
-    pbuf_free(q);
-  }
+  lwip_snat_feed(q, inp);
 }
 
 #if LWIP_UDP || LWIP_TCP
@@ -576,10 +583,7 @@ lwip_snat_release_held(struct netif *inp)
       return;
     }
     pbuf_realloc(q, (u16_t)copied);
-    if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
-      /* not taken (netif->input's contract): ours to free */
-      pbuf_free(q);
-    }
+    lwip_snat_feed(q, inp);
   }
 }
 
