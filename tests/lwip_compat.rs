@@ -265,3 +265,122 @@ fn addon_rule_check_tells_translate_reverse_and_none() {
     assert_eq!(answer(&mut r, "nat_check wan lan", "check"), "1");
     assert_eq!(answer(&mut r, "nat_check lan lan", "check"), "-1");
 }
+
+/// The router with esp-lwip's NAPT API built with extra `lwipopts.h` knobs (`-D` defines).
+fn esp_with(name: &str, knobs: &[&str]) -> Router {
+    let defines: Vec<&str> = ["ROUTER_EXTRA_COMMANDS"].iter().chain(knobs).copied().collect();
+    let exe = lwip_build::program_with(
+        name,
+        &["tests/lwip/router.c", "tests/lwip/compat_napt.c", "c-shim/compat/napt.c"],
+        &defines,
+    );
+    Router::spawn(&exe)
+}
+
+/// The timeout (last field of a `dump` line) of the one session of protocol `proto`.
+fn timeout_of(r: &mut Router, proto: u8) -> u64 {
+    let prefix = format!("session {proto} ");
+    let sessions: Vec<String> = r.sessions().into_iter().filter(|s| s.starts_with(&prefix)).collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    sessions[0].rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// A TCP SYN, a UDP datagram (not DNS) and a ping from the AP side, each leaving by the WAN.
+fn open_one_of_each(r: &mut Router) {
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan");
+    r.inject("lan", &udp(HOST_A, 5000, SERVER, 9999, b"x")).only("wan");
+    r.inject("lan", &echo_request(HOST_A, SERVER, 7, 1)).only("wan");
+}
+
+const ESP_DEFAULT_TIMEOUTS: [&str; 4] = [
+    "IP_NAPT_TIMEOUT_MS_TCP=1800000",
+    "IP_NAPT_TIMEOUT_MS_TCP_DISCON=60000",
+    "IP_NAPT_TIMEOUT_MS_UDP=2000",
+    "IP_NAPT_TIMEOUT_MS_ICMP=2000",
+];
+
+#[test]
+fn esp_timeout_knobs_below_the_rfc_floors_are_raised_to_them() {
+    let mut r = esp_with("compat_napt_esp_timeouts", &ESP_DEFAULT_TIMEOUTS);
+    r.ok("napt_enable 192.168.1.1 1");
+    open_one_of_each(&mut r);
+    assert_eq!(timeout_of(&mut r, TCP), 240_000, "a SYN-sent connection: the transitory floor");
+    assert_eq!(timeout_of(&mut r, UDP), 120_000);
+    assert_eq!(timeout_of(&mut r, 1), 60_000);
+
+    let mut r = esp();
+    r.ok("napt_enable 192.168.1.1 1");
+    open_one_of_each(&mut r);
+    assert_eq!(timeout_of(&mut r, UDP), 300_000, "unset: lwip-snat's default");
+}
+
+#[test]
+fn esp_timeout_knobs_apply_as_given_when_short_timeouts_are_allowed() {
+    let knobs: Vec<&str> =
+        ESP_DEFAULT_TIMEOUTS.iter().copied().chain(["LWIP_SNAT_COMPAT_ALLOW_SHORT_TIMEOUTS=1"]).collect();
+    let mut r = esp_with("compat_napt_short_timeouts", &knobs);
+    r.ok("napt_enable 192.168.1.1 1");
+    open_one_of_each(&mut r);
+    assert_eq!(timeout_of(&mut r, TCP), 60_000);
+    assert_eq!(timeout_of(&mut r, UDP), 2_000);
+    assert_eq!(timeout_of(&mut r, 1), 2_000);
+    r.ok("timers 3000");
+    assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 0 0 0", "UDP and ICMP expired after 2 s");
+}
+
+/// Fills the TCP table (256 sessions, 64 per inside host) with half-open connections.
+fn fill_tcp_table(r: &mut Router) {
+    for host in 0..4u8 {
+        for port in 0..64u16 {
+            r.inject("lan", &tcp([192, 168, 1, 100 + host], 20000 + port, SERVER, 80, SYN)).only("wan");
+        }
+    }
+}
+
+#[test]
+fn esp_full_table_makes_room_for_a_new_flow_and_counts_the_forced_eviction() {
+    let mut r = esp();
+    r.ok("napt_enable 192.168.1.1 1");
+    fill_tcp_table(&mut r);
+    assert_eq!(answer(&mut r, "napt_stats", "napt"), "256 0 0 0");
+    let syn = r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan");
+    assert_eq!(src(&syn), WAN_ADDR);
+    assert_eq!(answer(&mut r, "napt_stats", "napt"), "256 0 0 1");
+}
+
+#[test]
+fn addon_full_table_refuses_a_new_flow() {
+    let mut r = addon();
+    r.ok("gateway");
+    fill_tcp_table(&mut r);
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).nothing_on("wan");
+    assert_eq!(r.stat("drop_table_full"), 1);
+}
+
+/// Compiles a unit that includes the NAPT compat header with `defines`: the compiler's
+/// diagnostics when it fails, None when it compiles.
+fn napt_header_with(defines: &[&str]) -> Option<String> {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compat_napt_knobs.c");
+    std::fs::write(&unit, "#include \"lwip_snat_compat_napt.h\"\n").unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let out = std::process::Command::new(&cc)
+        .args(["-std=gnu99", "-fsyntax-only", "-Werror"])
+        .arg(format!("-I{}", repo.join("include").display()))
+        .arg(format!("-I{}", repo.join("c-shim").display()))
+        .arg("-I/usr/include/lwip")
+        .args(defines.iter().map(|d| format!("-D{d}")))
+        .arg(&unit)
+        .output()
+        .unwrap_or_else(|e| panic!("run {cc}: {e}"));
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn esp_table_sizes_beyond_the_library_capacities_do_not_compile() {
+    assert_eq!(napt_header_with(&["IP_NAPT_MAX=416", "IP_PORTMAP_MAX=8"]), None, "the library's own sizes");
+    let err = napt_header_with(&["IP_NAPT_MAX=512"]).expect("esp-lwip's default 512 is more than 256+128+32");
+    assert!(err.contains("IP_NAPT_MAX exceeds"), "{err}");
+    let err = napt_header_with(&["IP_PORTMAP_MAX=32"]).expect("esp-lwip's default 32 is more than 8");
+    assert!(err.contains("IP_PORTMAP_MAX exceeds"), "{err}");
+}
