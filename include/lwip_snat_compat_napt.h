@@ -21,7 +21,7 @@
  * - Timeouts never go below the RFC floors (TCP 124 min established, 4 min transitory, UDP
  *   2 min, ICMP 1 min) unless LWIP_SNAT_COMPAT_ALLOW_SHORT_TIMEOUTS is 1.
  * - A full table evicts half-open, answered or long idle sessions, never a live connection.
- * - Packets from outside straight to an address of a NAPT netif's subnet are dropped.
+ * - Packets from outside straight to an inside address are dropped (unless a live session's).
  * - ip_napt_enable() for an address no netif holds yet is remembered and applied when a netif
  *   gets it; a port map whose maddr no netif holds (WAN still on DHCP) works on lwIP's default
  *   netif until a netif gets maddr.

@@ -102,6 +102,10 @@ fn esp_repeater_masquerades_its_ap_and_forwards_the_station_ports() {
 
     // nr_active_tcp, _udp, _icmp, nr_forced_evictions
     assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 2 1 0");
+
+    // from the outside straight to an AP client's address (no session of it): dropped
+    r.inject("wan", &udp(SERVER, 53, HOST_A, 6000, b"x")).nothing_on("lan");
+    assert_eq!(r.stat("drop_reverse_direction"), 1);
 }
 
 #[test]
@@ -165,6 +169,15 @@ fn esp_disabling_the_last_napt_netif_stops_translation_and_drops_the_forwards() 
     assert_eq!(answer(&mut r, "napt_stats", "napt"), "0 0 0 0", "sessions dropped");
     assert_eq!(ret(&mut r, &format!("portmap_get {TCP} 8080")), 0, "forwards dropped");
     assert_eq!(src(&udp_leaves(&mut r, HOST_A, 5001)), HOST_A, "forwarded as a plain router does");
+}
+
+#[test]
+fn esp_forwards_added_before_napt_is_enabled_survive_disabling_a_netif_that_never_had_it() {
+    let mut r = esp();
+    assert_eq!(ret(&mut r, &format!("portmap_add {TCP} {} 8080 {} 80", ip(WAN_ADDR), ip(CLIENT))), 1);
+    assert_eq!(ret(&mut r, "napt_enable_netif wan 0"), 1);
+    r.ok("napt_enable 10.0.0.1 0");
+    syn_forwarded(&mut r, 8080, CLIENT, 80);
 }
 
 #[test]

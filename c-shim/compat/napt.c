@@ -237,12 +237,15 @@ napt_tmr(void *arg)
   sys_timeout(LWIP_SNAT_TMR_INTERVAL, napt_tmr, NULL);
 }
 
-/** NAPT is off everywhere: drop sessions and port maps, as esp-lwip frees its tables. */
+/**
+ * NAPT was on somewhere (@p was_on) and is off everywhere now: drop sessions and port maps, as
+ * esp-lwip frees its tables then.
+ */
 static void
-napt_reset_if_unused(void)
+napt_reset_if_unused(int was_on)
 {
   size_t i;
-  if (!napt_started || napt_any_inside()) {
+  if (!was_on || !napt_started || napt_any_inside()) {
     return;
   }
   for (i = 0; i < LWIP_ARRAYSIZE(napt_portmaps); i++) {
@@ -277,35 +280,37 @@ void
 ip_napt_enable(u32_t addr, int enable)
 {
   struct netif *netif = napt_netif_with(addr);
+  int was_on = napt_any_inside();
   if (netif != NULL) {
     napt_set_inside(netif_get_index(netif), enable);
   }
   napt_set_pending(addr, enable && (netif == NULL));
-  napt_reset_if_unused();
+  napt_reset_if_unused(was_on);
 }
 
 void
 ip_napt_enable_no(u8_t number, int enable)
 {
   struct netif *netif;
+  int was_on = napt_any_inside();
   NETIF_FOREACH(netif) {
     if (netif->num == number) {
       napt_set_inside(netif_get_index(netif), enable);
       break;
     }
   }
-  napt_reset_if_unused();
+  napt_reset_if_unused(was_on);
 }
 
 int
 ip_napt_enable_netif(struct netif *netif, int enable)
 {
-  int done;
+  int done, was_on = napt_any_inside();
   if ((netif == NULL) || !netif_is_up(netif)) {
     return 0;
   }
   done = napt_set_inside(netif_get_index(netif), enable);
-  napt_reset_if_unused();
+  napt_reset_if_unused(was_on);
   return done;
 }
 
