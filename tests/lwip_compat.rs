@@ -7,6 +7,9 @@ mod common;
 #[path = "lwip/driver.rs"]
 mod driver;
 #[allow(dead_code)]
+#[path = "lwip22/build.rs"]
+mod lwip22_build;
+#[allow(dead_code)]
 #[path = "lwip/build.rs"]
 mod lwip_build;
 
@@ -396,4 +399,25 @@ fn esp_table_sizes_beyond_the_library_capacities_do_not_compile() {
     assert!(err.contains("IP_NAPT_MAX exceeds"), "{err}");
     let err = napt_header_with(&["IP_PORTMAP_MAX=32"]).expect("esp-lwip's default 32 is more than 8");
     assert!(err.contains("IP_PORTMAP_MAX exceeds"), "{err}");
+}
+
+#[test]
+fn esp_repeater_on_lwip_22_with_the_hook_compiled_into_ip4_input() {
+    // lwIP 2.2 from source calls the shim's hook from ip4_input() itself, as a firmware's
+    // lwipopts.h sets it up (tests/lwip22/lwipopts.h)
+    let exe = lwip22_build::router_with(
+        "compat_napt",
+        &["tests/lwip/compat_napt.c", "c-shim/compat/napt.c"],
+        &["ROUTER_EXTRA_COMMANDS"],
+    );
+    let mut r = Router::spawn(&exe);
+    r.ok("repeater");
+    let out = udp_leaves(&mut r, HOST_A, 5000);
+    assert_eq!(src(&out), WAN_ADDR);
+    let back = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer")).only("lan");
+    assert_eq!((dst(&back), dport(&back)), (HOST_A, 5000));
+    syn_forwarded(&mut r, 8080, CLIENT, 80);
+    let synack = r.inject("lan", &tcp(CLIENT, 80, SERVER, 33000, SYN | ACK)).only("wan");
+    assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
+    assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 1 0 0");
 }

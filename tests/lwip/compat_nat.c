@@ -18,6 +18,10 @@
 
 #include "lwip_snat_compat_nat.h"
 
+/* The add-on's users declare the hook in lwipopts.h, next to
+ * #define LWIP_HOOK_IP4_INPUT ip4_input_nat; it must agree with the header's. */
+extern int ip4_input_nat(struct pbuf *p, struct netif *inp);
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
