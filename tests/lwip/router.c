@@ -85,6 +85,7 @@ static struct netif lan, wan;
  * for a command it does not know either. */
 int router_extra_command(const char *cmd, const char *a, const char *b, const char *c, const char *d, const char *e);
 #endif
+
 /* The clock: this sys_now() interposes on liblwip's, so lwIP's timers, the shim and the NAT
  * all see time move only when a test says "timers". */
 static u32_t fake_now = 1000;
