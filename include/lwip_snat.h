@@ -155,7 +155,7 @@ typedef uint8_t lwip_snat_rule_kind;
 #endif /* __cplusplus */
 
 /**
- * Which inbound packets may use a mapping (RFC 4787 REQ-8, RFC 5382 REQ-3).
+ * Which inbound packets may use a mapping (RFC 4787 section 5, REQ-8; RFC 5382 REQ-3).
  */
 enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -163,7 +163,7 @@ enum
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
-   * Any remote may send to a mapping.
+   * Any remote may send to the mapping.
    */
   LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT = 0,
   /**
@@ -171,7 +171,7 @@ enum
    */
   LWIP_SNAT_FILTER_ADDRESS_DEPENDENT = 1,
   /**
-   * Only remote address:port pairs the inside endpoint has sent to (the default).
+   * Only remote address-and-port pairs the inside endpoint has sent to (the default).
    */
   LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT = 2
 };
@@ -285,7 +285,8 @@ typedef uint8_t lwip_snat_action;
 #endif /* __cplusplus */
 
 /**
- * Why a packet was dropped: index into `lwip_snat_stats.dropped`. Fixed numbers.
+ * Why a packet was dropped; its number indexes the dropped counters. The numbers are part
+ * of the C API and never reused: a new reason takes the next number, at the end.
  */
 enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -293,7 +294,7 @@ enum
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
-   * IPv4 header invalid: version, header length, total length vs the buffer.
+   * IPv4 header invalid: version, header length, or total length vs the buffer.
    */
   LWIP_SNAT_DROP_MALFORMED = 0,
   /**
@@ -306,7 +307,7 @@ enum
    */
   LWIP_SNAT_DROP_MARTIAN = 2,
   /**
-   * A fragment the NAT cannot handle.
+   * A fragment the NAT cannot handle (reassembly not available or refused it).
    */
   LWIP_SNAT_DROP_FRAGMENT = 3,
   /**
@@ -322,19 +323,19 @@ enum
    */
   LWIP_SNAT_DROP_NO_MAPPING = 6,
   /**
-   * Inbound packet refused by the mapping's filtering mode.
+   * Inbound packet to a mapping whose filter refuses its source.
    */
   LWIP_SNAT_DROP_FILTERED = 7,
   /**
-   * The protocol's table is full of live sessions.
+   * The protocol's table is full of live sessions (none is evicted).
    */
   LWIP_SNAT_DROP_TABLE_FULL = 8,
   /**
-   * The inside host opened its quota of sessions in this protocol's table.
+   * The inside host already opened its quota of sessions in this protocol's table.
    */
   LWIP_SNAT_DROP_HOST_QUOTA = 9,
   /**
-   * No external port (or ICMP identifier) of the needed class is free.
+   * No external port (or identifier) of the needed class is free.
    */
   LWIP_SNAT_DROP_PORTS_EXHAUSTED = 10,
   /**
@@ -342,7 +343,7 @@ enum
    */
   LWIP_SNAT_DROP_ICMP_BAD_CHECKSUM = 11,
   /**
-   * ICMP error or reply about a datagram no live mapping matches.
+   * ICMP error (or reply) about a datagram no live mapping matches.
    */
   LWIP_SNAT_DROP_ICMP_NO_MAPPING = 12,
   /**
@@ -350,57 +351,67 @@ enum
    */
   LWIP_SNAT_DROP_ICMP_MALFORMED = 13,
   /**
-   * Forwarded from the outside straight to an inside address, against a rule.
+   * Forwarded straight from the outside to an inside address, against a rule.
    */
   LWIP_SNAT_DROP_REVERSE_DIRECTION = 14,
   /**
-   * ICMP error to translate inbound or hairpin with TTL <= 1, or an outbound packet with TTL 0.
+   * ICMP error to translate inbound or hairpin with TTL <= 1 (no ICMP error is sent about an
+   * ICMP error), or a packet to translate outbound that arrived with TTL 0.
    */
   LWIP_SNAT_DROP_TTL_EXPIRED = 15,
   /**
-   * A fragment whose bytes differ from bytes already held: the whole datagram is dropped.
+   * A fragment whose bytes differ from bytes already held for its datagram, or that moves
+   * the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
    */
   LWIP_SNAT_DROP_FRAGMENT_OVERLAP = 16,
   /**
-   * A first fragment too short for the whole transport header (RFC 1858).
+   * A first fragment too short to hold the whole transport header (RFC 1858): the datagram
+   * is discarded.
    */
   LWIP_SNAT_DROP_FRAGMENT_TOO_SHORT = 17,
   /**
-   * Fragments adding up to more than 65535 bytes.
+   * Fragments that add up to more than 65535 bytes: the datagram is discarded.
    */
   LWIP_SNAT_DROP_FRAGMENT_TOO_BIG = 18,
   /**
-   * A fragment past the largest datagram the pool holds (`LWIP_SNAT_REASS_BYTES`).
+   * A fragment reaching past the largest datagram the reassembly pool can hold
+   * (`LWIP_SNAT_REASS_BYTES`): the datagram is discarded.
    */
   LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT = 19,
   /**
-   * No longer produced (a new datagram evicts the oldest; see `reass_evicted`).
+   * No longer produced: a new datagram that finds every reassembly slot busy evicts the
+   * oldest (counted in `reass_evicted`). Kept so the numbers stay stable.
    */
   LWIP_SNAT_DROP_REASSEMBLY_FULL = 20,
   /**
-   * No longer produced (a fragment short of pool bytes evicts the oldest; see `reass_evicted`).
+   * No longer produced: a fragment that finds too few free pool bytes evicts the oldest other
+   * datagrams (counted in `reass_evicted`). Kept so the numbers stay stable.
    */
   LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
   /**
-   * A fragment that brings nothing new.
+   * A fragment that brings nothing new (all its bytes are already held, identical).
    */
   LWIP_SNAT_DROP_FRAGMENT_DUPLICATE = 22,
   /**
-   * A TCP SYN from outside that no mapping, port forward or router listener takes
-   * (dropped silently, no RST: RFC 5382 REQ-4).
+   * A TCP SYN from outside to the external address that no mapping, port forward or
+   * listening router pcb takes: dropped silently, not answered with a RST, so simultaneous
+   * open and hole punching work (RFC 5382 REQ-4).
    */
   LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
   /**
-   * An ICMP error with DF set, too big for the next link (no ICMP error about an ICMP error).
+   * An ICMP error with DF set, larger than the MTU of the link it must leave by: no ICMP
+   * error may be sent about an ICMP error (RFC 1812 4.3.2.7), so it is dropped.
    */
   LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG = 24,
   /**
-   * A mapping holds `mapping_sessions` sessions already.
+   * A new session for a mapping that holds `mapping_sessions` sessions already
+   * (whoever opens it: the inside endpoint or a remote sender).
    */
   LWIP_SNAT_DROP_MAPPING_FULL = 25,
   /**
-   * A remote sender would open a session to an inside host that holds half its quota of
-   * sessions opened from outside.
+   * A remote sender (through a port forward or a filter that admits it) would open a
+   * session to an inside host that holds as many sessions opened from outside as it may:
+   * half its quota.
    */
   LWIP_SNAT_DROP_REMOTE_QUOTA = 26
 };
@@ -413,9 +424,10 @@ typedef uint8_t lwip_snat_drop_reason;
 #endif /* __cplusplus */
 
 /**
- * What a new flow that finds its table full of live sessions does
- * (`lwip_snat_config.full_policy`). Either way a TCP session closed by both FINs or an RST
- * gives way first, and a session created from outside never displaces one created from inside.
+ * What happens when a new flow finds its table full of live sessions (the `full_policy`
+ * setting). Either way, a TCP
+ * session closed by both FINs or an RST gives way to a new session first (RFC 7857 section
+ * 2.2), and a session created from outside never takes the place of one created from inside.
  */
 enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -423,12 +435,13 @@ enum
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
-   * Refuse the new flow (default): live sessions are never evicted.
+   * The new flow is refused (RFC 6888 REQ-11 spirit): live sessions are never evicted.
    */
   LWIP_SNAT_FULL_REJECT = 0,
   /**
-   * Evict the least recently used half-open, answered (DNS, NTP) or long idle session; an
-   * established TCP connection so evicted is reset at both ends when they next send.
+   * The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
+   * longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
+   * reset at both ends when they next send.
    */
   LWIP_SNAT_FULL_EVICT = 1
 };

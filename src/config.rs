@@ -1,5 +1,6 @@
 //! Build-time capacities and run-time settings.
 
+use crate::c_enum::c_enum;
 use crate::pcb::Filtering;
 
 // MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, MAX_PORTMAPS from the `LWIP_SNAT_*` variables.
@@ -74,18 +75,19 @@ pub struct Config {
     pub evict_idle_ms: u32,
 }
 
-/// What happens when a new flow finds its table full of live sessions. Either way, a TCP
-/// session closed by both FINs or an RST gives way to a new session first (RFC 7857 section
-/// 2.2), and a session created from outside never takes the place of one created from inside.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FullPolicy {
-    /// The new flow is refused (RFC 6888 REQ-11 spirit): live sessions are never evicted.
-    Reject = 0,
-    /// The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
-    /// longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
-    /// reset at both ends when they next send.
-    Evict = 1,
+c_enum! {
+    /// What happens when a new flow finds its table full of live sessions (the `full_policy`
+    /// setting). Either way, a TCP
+    /// session closed by both FINs or an RST gives way to a new session first (RFC 7857 section
+    /// 2.2), and a session created from outside never takes the place of one created from inside.
+    pub enum FullPolicy: u8 as lwip_snat_full_policy {
+        /// The new flow is refused (RFC 6888 REQ-11 spirit): live sessions are never evicted.
+        Reject = 0 => LWIP_SNAT_FULL_REJECT, "reject";
+        /// The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
+        /// longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
+        /// reset at both ends when they next send.
+        Evict = 1 => LWIP_SNAT_FULL_EVICT, "evict";
+    }
 }
 
 /// Why a configuration was refused.
@@ -96,6 +98,17 @@ pub enum ConfigError {
     /// The port range is empty, below 1024 or reaches into 0xC000–0xFFFF.
     PortRange,
 }
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConfigError::Timeout => "a timeout is zero, too long, or below its RFC floor",
+            ConfigError::PortRange => "the port range is empty, starts below 1024 or reaches 0xC000",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}
 
 impl Config {
     pub const DEFAULT: Config = Config {

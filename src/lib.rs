@@ -20,6 +20,7 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod c_enum;
 pub mod config;
 pub mod ffi;
 pub mod flow;

@@ -32,6 +32,19 @@ pub enum PortmapError {
     NotFound,
 }
 
+impl core::fmt::Display for PortmapError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            PortmapError::Full => "every port forward slot is in use",
+            PortmapError::Conflict => "the external port is taken",
+            PortmapError::Invalid => "not a port forward that can exist",
+            PortmapError::NotFound => "no such port forward is installed",
+        })
+    }
+}
+
+impl core::error::Error for PortmapError {}
+
 /// A port forward slot, stored as plain numbers so that a free one is all zero bytes (a
 /// `static` NAT then stays in `.bss`; `Option<Portmap>` would not).
 #[derive(Clone, Copy, Debug, Default)]

@@ -3,46 +3,10 @@
 use super::types::*;
 use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
 use crate::{
-    Config, Context, DropReason, Eviction, Filtering, IcmpRequest, Nat, Portmap, PortmapError, Protocol, Route, Rule,
-    RuleError, Session, Verdict,
+    Config, Context, Eviction, Filtering, IcmpRequest, Nat, Portmap, PortmapError, Protocol, Route, Rule, RuleError,
+    Session, Verdict,
 };
 use lwip_snat_err_t::*;
-
-impl lwip_snat_drop_reason {
-    /// The C number of a core reason (an exhaustive match: a new reason must be added here).
-    pub(super) fn from_core(reason: DropReason) -> Self {
-        use lwip_snat_drop_reason::*;
-        match reason {
-            DropReason::Malformed => LWIP_SNAT_DROP_MALFORMED,
-            DropReason::BadChecksum => LWIP_SNAT_DROP_BAD_CHECKSUM,
-            DropReason::Martian => LWIP_SNAT_DROP_MARTIAN,
-            DropReason::Fragment => LWIP_SNAT_DROP_FRAGMENT,
-            DropReason::BadTransport => LWIP_SNAT_DROP_BAD_TRANSPORT,
-            DropReason::UnsupportedProtocol => LWIP_SNAT_DROP_UNSUPPORTED_PROTOCOL,
-            DropReason::NoMapping => LWIP_SNAT_DROP_NO_MAPPING,
-            DropReason::Filtered => LWIP_SNAT_DROP_FILTERED,
-            DropReason::TableFull => LWIP_SNAT_DROP_TABLE_FULL,
-            DropReason::HostQuota => LWIP_SNAT_DROP_HOST_QUOTA,
-            DropReason::PortsExhausted => LWIP_SNAT_DROP_PORTS_EXHAUSTED,
-            DropReason::IcmpBadChecksum => LWIP_SNAT_DROP_ICMP_BAD_CHECKSUM,
-            DropReason::IcmpNoMapping => LWIP_SNAT_DROP_ICMP_NO_MAPPING,
-            DropReason::IcmpMalformed => LWIP_SNAT_DROP_ICMP_MALFORMED,
-            DropReason::ReverseDirection => LWIP_SNAT_DROP_REVERSE_DIRECTION,
-            DropReason::TtlExpired => LWIP_SNAT_DROP_TTL_EXPIRED,
-            DropReason::FragmentOverlap => LWIP_SNAT_DROP_FRAGMENT_OVERLAP,
-            DropReason::FragmentTooShort => LWIP_SNAT_DROP_FRAGMENT_TOO_SHORT,
-            DropReason::FragmentTooBig => LWIP_SNAT_DROP_FRAGMENT_TOO_BIG,
-            DropReason::FragmentBeyondLimit => LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT,
-            DropReason::ReassemblyFull => LWIP_SNAT_DROP_REASSEMBLY_FULL,
-            DropReason::ReassemblyNoRoom => LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM,
-            DropReason::FragmentDuplicate => LWIP_SNAT_DROP_FRAGMENT_DUPLICATE,
-            DropReason::UnsolicitedSyn => LWIP_SNAT_DROP_UNSOLICITED_SYN,
-            DropReason::IcmpErrorTooBig => LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG,
-            DropReason::MappingFull => LWIP_SNAT_DROP_MAPPING_FULL,
-            DropReason::RemoteQuota => LWIP_SNAT_DROP_REMOTE_QUOTA,
-        }
-    }
-}
 
 impl lwip_snat_config {
     pub(super) fn from_core(config: &Config) -> Self {
@@ -77,8 +41,8 @@ impl lwip_snat_config {
             udp_ms: self.udp_ms,
             icmp_ms: self.icmp_ms,
             port_range: (self.port_range_start, self.port_range_end),
-            tcp_filtering: filtering(self.tcp_filtering)?,
-            udp_filtering: filtering(self.udp_filtering)?,
+            tcp_filtering: Filtering::from_repr(self.tcp_filtering).ok_or(LWIP_SNAT_ERR_ARG)?,
+            udp_filtering: Filtering::from_repr(self.udp_filtering).ok_or(LWIP_SNAT_ERR_ARG)?,
             host_quota: self.host_quota,
             reject_when_full: flag(self.reject_when_full)?,
             allow_short_timeouts: flag(self.allow_short_timeouts)?,
@@ -87,11 +51,7 @@ impl lwip_snat_config {
             mapping_sessions: self.mapping_sessions,
             udp_dns_ms: self.udp_dns_ms,
             udp_ntp_ms: self.udp_ntp_ms,
-            full_policy: match self.full_policy {
-                0 => FullPolicy::Reject,
-                1 => FullPolicy::Evict,
-                _ => return Err(LWIP_SNAT_ERR_ARG),
-            },
+            full_policy: FullPolicy::from_repr(self.full_policy).ok_or(LWIP_SNAT_ERR_ARG)?,
             evict_idle_ms: self.evict_idle_ms,
         };
         config.validate().map_err(|e| match e {
@@ -101,15 +61,6 @@ impl lwip_snat_config {
         let (low, high) = self.seed.split_at(8);
         let word = |bytes: &[u8]| bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         Ok((config, [word(low), word(high)]))
-    }
-}
-
-fn filtering(value: u8) -> Result<Filtering, lwip_snat_err_t> {
-    match value {
-        0 => Ok(Filtering::EndpointIndependent),
-        1 => Ok(Filtering::AddressDependent),
-        2 => Ok(Filtering::AddressAndPortDependent),
-        _ => Err(LWIP_SNAT_ERR_ARG),
     }
 }
 
@@ -183,7 +134,7 @@ impl lwip_snat_verdict {
             Verdict::Pass => LWIP_SNAT_PASS,
             Verdict::Translated => LWIP_SNAT_TRANSLATED,
             Verdict::Drop(reason) => {
-                out.drop_reason = lwip_snat_drop_reason::from_core(reason) as u8;
+                out.drop_reason = reason as u8;
                 LWIP_SNAT_DROP
             }
             Verdict::Held => LWIP_SNAT_HELD,

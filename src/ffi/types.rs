@@ -1,189 +1,119 @@
 //! The C types: result codes, enums and the `#[repr(C)]` structs C passes in and gets back.
+//! The enums are `c_enum!` tables (build.rs writes their C form); drop reasons, filtering
+//! modes and full-table policies are the core's own tables (`DropReason`, `Filtering`,
+//! `FullPolicy`), mirrored in C under `lwip_snat_*` names.
 
 use core::ffi::{c_int, c_void};
 
+use crate::c_enum::c_enum;
 use crate::DropReason;
 
-/// Number of drop reasons: the length of `lwip_snat_stats.dropped`.
-pub const LWIP_SNAT_DROP_REASONS: usize = 27;
-const _: () = assert!(LWIP_SNAT_DROP_REASONS == DropReason::COUNT);
+/// Number of drop reasons: the length of `lwip_snat_stats.dropped` (the header's copy is
+/// written by build.rs from the same table).
+/// cbindgen:ignore
+pub const LWIP_SNAT_DROP_REASONS: usize = DropReason::COUNT;
 
-/// Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
-/// The numbers are part of the ABI and never reused.
-#[repr(i32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_err_t {
-    /// Success.
-    LWIP_SNAT_OK = 0,
-    /// A required pointer argument was NULL.
-    LWIP_SNAT_ERR_NULL = -1,
-    /// An argument is out of range: netif index 0, unknown kind, protocol, route or filtering
-    /// mode, a flag other than 0 or 1, a length the platform cannot address.
-    LWIP_SNAT_ERR_ARG = -2,
-    /// Another lwip_snat call is running (re-entry from a callback or an interrupt, or a call
-    /// from another thread). Nothing was changed. Every call is refused this way while another
-    /// runs where the core has an atomic compare-and-swap; on cores without one (Cortex-M0/M0+)
-    /// two threads can still get in together, so callers there must hold lwIP's core lock.
-    LWIP_SNAT_ERR_BUSY = -3,
-    /// `lwip_snat_init` has not succeeded yet.
-    LWIP_SNAT_ERR_NOT_INIT = -4,
-    /// A configured timeout is 0, above 2^31-1 ms, or below its RFC floor while
-    /// `allow_short_timeouts` is 0.
-    LWIP_SNAT_ERR_TIMEOUT = -5,
-    /// The port range is empty, starts below 1024 or reaches lwIP's own ports (0xC000-0xFFFF).
-    LWIP_SNAT_ERR_PORT_RANGE = -6,
-    /// All `LWIP_SNAT_MAX_RULES` rule slots are in use.
-    LWIP_SNAT_ERR_RULES_FULL = -7,
-    /// The same rule is already installed.
-    LWIP_SNAT_ERR_RULE_EXISTS = -8,
-    /// No such rule is installed.
-    LWIP_SNAT_ERR_RULE_NOT_FOUND = -9,
-    /// All `LWIP_SNAT_MAX_PORTMAPS` port forward slots are in use.
-    LWIP_SNAT_ERR_PORTMAPS_FULL = -10,
-    /// The external port is forwarded already, a mapping of another inside endpoint or the
-    /// router's own endpoint holds it, or the inside endpoint has a mapping on another port.
-    LWIP_SNAT_ERR_PORTMAP_CONFLICT = -11,
-    /// No such port forward is installed.
-    LWIP_SNAT_ERR_PORTMAP_NOT_FOUND = -12,
-    /// The buffer is smaller than the data to copy into it.
-    LWIP_SNAT_ERR_BUFFER = -13,
-    /// No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
-    LWIP_SNAT_ERR_NO_DATAGRAM = -14,
+c_enum! {
+    /// Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
+    /// The numbers are part of the ABI and never reused.
+    pub enum lwip_snat_err_t: i32 {
+        /// Success.
+        LWIP_SNAT_OK = 0;
+        /// A required pointer argument was NULL.
+        LWIP_SNAT_ERR_NULL = -1;
+        /// An argument is out of range: netif index 0, unknown kind, protocol, route or filtering
+        /// mode, a flag other than 0 or 1, a length the platform cannot address.
+        LWIP_SNAT_ERR_ARG = -2;
+        /// Another lwip_snat call is running (re-entry from a callback or an interrupt, or a call
+        /// from another thread). Nothing was changed. Every call is refused this way while another
+        /// runs where the core has an atomic compare-and-swap; on cores without one (Cortex-M0/M0+)
+        /// two threads can still get in together, so callers there must hold lwIP's core lock.
+        LWIP_SNAT_ERR_BUSY = -3;
+        /// `lwip_snat_init` has not succeeded yet.
+        LWIP_SNAT_ERR_NOT_INIT = -4;
+        /// A configured timeout is 0, above 2^31-1 ms, or below its RFC floor while
+        /// `allow_short_timeouts` is 0.
+        LWIP_SNAT_ERR_TIMEOUT = -5;
+        /// The port range is empty, starts below 1024 or reaches lwIP's own ports (0xC000-0xFFFF).
+        LWIP_SNAT_ERR_PORT_RANGE = -6;
+        /// All `LWIP_SNAT_MAX_RULES` rule slots are in use.
+        LWIP_SNAT_ERR_RULES_FULL = -7;
+        /// The same rule is already installed.
+        LWIP_SNAT_ERR_RULE_EXISTS = -8;
+        /// No such rule is installed.
+        LWIP_SNAT_ERR_RULE_NOT_FOUND = -9;
+        /// All `LWIP_SNAT_MAX_PORTMAPS` port forward slots are in use.
+        LWIP_SNAT_ERR_PORTMAPS_FULL = -10;
+        /// The external port is forwarded already, a mapping of another inside endpoint or the
+        /// router's own endpoint holds it, or the inside endpoint has a mapping on another port.
+        LWIP_SNAT_ERR_PORTMAP_CONFLICT = -11;
+        /// No such port forward is installed.
+        LWIP_SNAT_ERR_PORTMAP_NOT_FOUND = -12;
+        /// The buffer is smaller than the data to copy into it.
+        LWIP_SNAT_ERR_BUFFER = -13;
+        /// No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
+        LWIP_SNAT_ERR_NO_DATAGRAM = -14;
+    }
 }
 
-/// Kind of an interface rule (`lwip_snat_rule.kind`).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_rule_kind {
-    /// Translate everything forwarded from `src_netif_idx`, whichever netif it leaves by.
-    LWIP_SNAT_RULE_SOURCE = 0,
-    /// Translate everything forwarded out of `out_netif_idx` (the usual "WAN" rule).
-    LWIP_SNAT_RULE_OUTBOUND = 1,
-    /// Translate what is forwarded from `src_netif_idx` out of `out_netif_idx`.
-    LWIP_SNAT_RULE_PAIR = 2,
+c_enum! {
+    /// Kind of an interface rule (`lwip_snat_rule.kind`).
+    pub enum lwip_snat_rule_kind: u8 {
+        /// Translate everything forwarded from `src_netif_idx`, whichever netif it leaves by.
+        LWIP_SNAT_RULE_SOURCE = 0;
+        /// Translate everything forwarded out of `out_netif_idx` (the usual "WAN" rule).
+        LWIP_SNAT_RULE_OUTBOUND = 1;
+        /// Translate what is forwarded from `src_netif_idx` out of `out_netif_idx`.
+        LWIP_SNAT_RULE_PAIR = 2;
+    }
 }
 
-/// Which inbound packets may use a mapping (RFC 4787 REQ-8, RFC 5382 REQ-3).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_filtering {
-    /// Any remote may send to a mapping.
-    LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT = 0,
-    /// Only remote addresses the inside endpoint has sent to.
-    LWIP_SNAT_FILTER_ADDRESS_DEPENDENT = 1,
-    /// Only remote address:port pairs the inside endpoint has sent to (the default).
-    LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT = 2,
+c_enum! {
+    /// Where lwIP would send a packet (`lwip_snat_ctx.route`).
+    pub enum lwip_snat_route: u8 {
+        /// The destination is one of the router's own addresses, owned by `out_netif_idx`.
+        LWIP_SNAT_ROUTE_LOCAL = 0;
+        /// lwIP would forward the packet out of `out_netif_idx`.
+        LWIP_SNAT_ROUTE_FORWARD = 1;
+    }
 }
 
-/// Where lwIP would send a packet (`lwip_snat_ctx.route`).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_route {
-    /// The destination is one of the router's own addresses, owned by `out_netif_idx`.
-    LWIP_SNAT_ROUTE_LOCAL = 0,
-    /// lwIP would forward the packet out of `out_netif_idx`.
-    LWIP_SNAT_ROUTE_FORWARD = 1,
+c_enum! {
+    /// IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
+    /// `lwip_snat_portmap.proto`).
+    pub enum lwip_snat_proto: u8 {
+        LWIP_SNAT_PROTO_ICMP = 1;
+        LWIP_SNAT_PROTO_TCP = 6;
+        LWIP_SNAT_PROTO_UDP = 17;
+    }
 }
 
-/// IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
-/// `lwip_snat_portmap.proto`).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_proto {
-    LWIP_SNAT_PROTO_ICMP = 1,
-    LWIP_SNAT_PROTO_TCP = 6,
-    LWIP_SNAT_PROTO_UDP = 17,
-}
-
-/// What the caller must do with a processed packet (`lwip_snat_verdict.action`).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_action {
-    /// Not the NAT's business: let lwIP go on with the packet unchanged.
-    LWIP_SNAT_PASS = 0,
-    /// Rewritten in place: let lwIP go on (it routes and forwards the new bytes).
-    LWIP_SNAT_TRANSLATED = 1,
-    /// Free the packet; `drop_reason` says why (it has been counted).
-    LWIP_SNAT_DROP = 2,
-    /// The NAT kept a copy of this fragment: free the packet.
-    LWIP_SNAT_HELD = 3,
-    /// The fragments are complete: copy the whole datagram (`len` bytes) out with
-    /// `lwip_snat_reassembled` and feed it to `ip4_input()`; free the packet.
-    LWIP_SNAT_REASSEMBLED = 4,
-    /// Send ICMP `icmp_type`/`icmp_code` (with `mtu` for 3/4) about the packet as it is, then
-    /// free it.
-    LWIP_SNAT_SEND_ICMP = 5,
-    /// A fragment to the router whose datagram the NAT leaves to lwIP's reassembly: feed
-    /// `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
-    /// lwIP go on with the packet unchanged.
-    LWIP_SNAT_RELEASE = 6,
-    /// A TCP segment of a connection evicted from a full table: answer its sender with an RST
-    /// in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
-    /// acknowledgment number, acknowledging its sequence number plus its length), then free it.
-    LWIP_SNAT_SEND_RST = 7,
-}
-
-/// Why a packet was dropped: index into `lwip_snat_stats.dropped`. Fixed numbers.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_drop_reason {
-    /// IPv4 header invalid: version, header length, total length vs the buffer.
-    LWIP_SNAT_DROP_MALFORMED = 0,
-    /// IPv4 header checksum wrong.
-    LWIP_SNAT_DROP_BAD_CHECKSUM = 1,
-    /// Source address that must never be forwarded (0/8, 127/8, multicast 224/4, class E 240/4,
-    /// which holds 255.255.255.255).
-    LWIP_SNAT_DROP_MARTIAN = 2,
-    /// A fragment the NAT cannot handle.
-    LWIP_SNAT_DROP_FRAGMENT = 3,
-    /// TCP/UDP/ICMP header too short or inconsistent on a NAT path.
-    LWIP_SNAT_DROP_BAD_TRANSPORT = 4,
-    /// An IP protocol the NAT does not translate (GRE, ESP, ...) on a NAT path.
-    LWIP_SNAT_DROP_UNSUPPORTED_PROTOCOL = 5,
-    /// Outbound packet that may not create a mapping and has none (a TCP non-SYN).
-    LWIP_SNAT_DROP_NO_MAPPING = 6,
-    /// Inbound packet refused by the mapping's filtering mode.
-    LWIP_SNAT_DROP_FILTERED = 7,
-    /// The protocol's table is full of live sessions.
-    LWIP_SNAT_DROP_TABLE_FULL = 8,
-    /// The inside host opened its quota of sessions in this protocol's table.
-    LWIP_SNAT_DROP_HOST_QUOTA = 9,
-    /// No external port (or ICMP identifier) of the needed class is free.
-    LWIP_SNAT_DROP_PORTS_EXHAUSTED = 10,
-    /// ICMP error with a bad ICMP or quoted-IP checksum.
-    LWIP_SNAT_DROP_ICMP_BAD_CHECKSUM = 11,
-    /// ICMP error or reply about a datagram no live mapping matches.
-    LWIP_SNAT_DROP_ICMP_NO_MAPPING = 12,
-    /// ICMP error quoting too little to identify the datagram.
-    LWIP_SNAT_DROP_ICMP_MALFORMED = 13,
-    /// Forwarded from the outside straight to an inside address, against a rule.
-    LWIP_SNAT_DROP_REVERSE_DIRECTION = 14,
-    /// ICMP error to translate inbound or hairpin with TTL <= 1, or an outbound packet with TTL 0.
-    LWIP_SNAT_DROP_TTL_EXPIRED = 15,
-    /// A fragment whose bytes differ from bytes already held: the whole datagram is dropped.
-    LWIP_SNAT_DROP_FRAGMENT_OVERLAP = 16,
-    /// A first fragment too short for the whole transport header (RFC 1858).
-    LWIP_SNAT_DROP_FRAGMENT_TOO_SHORT = 17,
-    /// Fragments adding up to more than 65535 bytes.
-    LWIP_SNAT_DROP_FRAGMENT_TOO_BIG = 18,
-    /// A fragment past the largest datagram the pool holds (`LWIP_SNAT_REASS_BYTES`).
-    LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT = 19,
-    /// No longer produced (a new datagram evicts the oldest; see `reass_evicted`).
-    LWIP_SNAT_DROP_REASSEMBLY_FULL = 20,
-    /// No longer produced (a fragment short of pool bytes evicts the oldest; see `reass_evicted`).
-    LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM = 21,
-    /// A fragment that brings nothing new.
-    LWIP_SNAT_DROP_FRAGMENT_DUPLICATE = 22,
-    /// A TCP SYN from outside that no mapping, port forward or router listener takes
-    /// (dropped silently, no RST: RFC 5382 REQ-4).
-    LWIP_SNAT_DROP_UNSOLICITED_SYN = 23,
-    /// An ICMP error with DF set, too big for the next link (no ICMP error about an ICMP error).
-    LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG = 24,
-    /// A mapping holds `mapping_sessions` sessions already.
-    LWIP_SNAT_DROP_MAPPING_FULL = 25,
-    /// A remote sender would open a session to an inside host that holds half its quota of
-    /// sessions opened from outside.
-    LWIP_SNAT_DROP_REMOTE_QUOTA = 26,
+c_enum! {
+    /// What the caller must do with a processed packet (`lwip_snat_verdict.action`).
+    pub enum lwip_snat_action: u8 {
+        /// Not the NAT's business: let lwIP go on with the packet unchanged.
+        LWIP_SNAT_PASS = 0;
+        /// Rewritten in place: let lwIP go on (it routes and forwards the new bytes).
+        LWIP_SNAT_TRANSLATED = 1;
+        /// Free the packet; `drop_reason` says why (it has been counted).
+        LWIP_SNAT_DROP = 2;
+        /// The NAT kept a copy of this fragment: free the packet.
+        LWIP_SNAT_HELD = 3;
+        /// The fragments are complete: copy the whole datagram (`len` bytes) out with
+        /// `lwip_snat_reassembled` and feed it to `ip4_input()`; free the packet.
+        LWIP_SNAT_REASSEMBLED = 4;
+        /// Send ICMP `icmp_type`/`icmp_code` (with `mtu` for 3/4) about the packet as it is, then
+        /// free it.
+        LWIP_SNAT_SEND_ICMP = 5;
+        /// A fragment to the router whose datagram the NAT leaves to lwIP's reassembly: feed
+        /// `ip4_input()` each fragment `lwip_snat_released` gives until it gives none, then let
+        /// lwIP go on with the packet unchanged.
+        LWIP_SNAT_RELEASE = 6;
+        /// A TCP segment of a connection evicted from a full table: answer its sender with an RST
+        /// in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
+        /// acknowledgment number, acknowledging its sequence number plus its length), then free it.
+        LWIP_SNAT_SEND_RST = 7;
+    }
 }
 
 /// Run-time settings (`lwip_snat_config_default` fills in the defaults, which meet every RFC
@@ -236,19 +166,6 @@ pub struct lwip_snat_config {
     pub evict_idle_ms: u32,
     /// What a new flow finding its table full does, an `lwip_snat_full_policy` value.
     pub full_policy: u8,
-}
-
-/// What a new flow that finds its table full of live sessions does
-/// (`lwip_snat_config.full_policy`). Either way a TCP session closed by both FINs or an RST
-/// gives way first, and a session created from outside never displaces one created from inside.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum lwip_snat_full_policy {
-    /// Refuse the new flow (default): live sessions are never evicted.
-    LWIP_SNAT_FULL_REJECT = 0,
-    /// Evict the least recently used half-open, answered (DNS, NTP) or long idle session; an
-    /// established TCP connection so evicted is reset at both ends when they next send.
-    LWIP_SNAT_FULL_EVICT = 1,
 }
 
 /// An interface rule, in lwIP netif indices (`netif_get_index()`, never 0).

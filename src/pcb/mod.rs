@@ -6,18 +6,19 @@ pub mod table;
 pub mod tcp;
 pub mod udp;
 
+use crate::c_enum::c_enum;
 pub use table::{Entry, FixedTable, Inbound, Session, Slot, Table};
 
-/// Which inbound packets may use a mapping (RFC 4787 section 5, REQ-8; RFC 5382 REQ-3).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Filtering {
-    /// Any remote may send to the mapping.
-    EndpointIndependent = 0,
-    /// Only remote addresses the inside endpoint has sent to.
-    AddressDependent = 1,
-    /// Only remote address-and-port pairs the inside endpoint has sent to (the default).
-    AddressAndPortDependent = 2,
+c_enum! {
+    /// Which inbound packets may use a mapping (RFC 4787 section 5, REQ-8; RFC 5382 REQ-3).
+    pub enum Filtering: u8 as lwip_snat_filtering {
+        /// Any remote may send to the mapping.
+        EndpointIndependent = 0 => LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT, "endpoint_independent";
+        /// Only remote addresses the inside endpoint has sent to.
+        AddressDependent = 1 => LWIP_SNAT_FILTER_ADDRESS_DEPENDENT, "address_dependent";
+        /// Only remote address-and-port pairs the inside endpoint has sent to (the default).
+        AddressAndPortDependent = 2 => LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT, "address_and_port_dependent";
+    }
 }
 
 /// UDP session state bit (beside `pcb::udp`'s): the session was opened by an inbound packet the filter let in, and
