@@ -1,8 +1,8 @@
 //! Static port forwarding: an external port on an outbound netif always leads to one inside
 //! endpoint, whoever sends to it (endpoint-independent filtering for that port only).
 
-use crate::nat::is_martian;
 use crate::pcb::Protocol;
+use crate::wire::ipv4::is_martian;
 
 /// One forwarded port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
 use crate::config::{REASS_BLOCKS, REASS_SLOTS};
-use crate::flow::{self, Flow, Message};
+use crate::flow::{self, Flow, Message, Side};
 use crate::mss::{self, LinkMtus};
 use crate::pcb::host::{Acquired, Hosts, Opener, Refused};
 use crate::pcb::tcp::{self, Direction};
@@ -12,11 +12,11 @@ use crate::pcb::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table}
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
 use crate::reass::{Outcome, Reassembly};
-use crate::rewrite::{self, Side};
+use crate::rewrite;
 use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
-use crate::wire::ipv4;
+use crate::wire::ipv4::{self, is_martian};
 use crate::wire::tcp::flags as tcp_flags;
 use evict::Evicted;
 pub use evict::Eviction;
@@ -511,34 +511,6 @@ impl Header {
             dont_frag: ip.dont_frag(),
             fragment: ip.is_fragment(),
             in_netif,
-        }
-    }
-}
-
-/// Sources a router must never forward (RFC 1812 5.3.7, 5.3.7 (c)): this network (0/8),
-/// loopback (127/8), multicast (224/4) and class E (240/4, which holds the limited broadcast).
-/// lwIP's `ip4_input()` drops the broadcast addresses of the input netif itself; the shim
-/// drops those of the router's other netifs.
-#[inline(always)]
-pub fn is_martian(src: u32) -> bool {
-    // One bit per first octet: 0, 127 and 224..=255.
-    const FIRST_OCTETS: [u64; 4] = [1, 1 << 63, 0, 0xFFFF_FFFF << 32];
-    let first = (src >> 24) as usize;
-    FIRST_OCTETS.get(first / 64).is_some_and(|bits| bits >> (first % 64) & 1 != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_martian;
-
-    #[test]
-    fn martians_are_this_network_loopback_multicast_and_class_e() {
-        for first in 0..=255u32 {
-            let expected = first == 0 || first == 127 || first >= 224;
-            for rest in [0, 1, 0x00FF_FFFF] {
-                let src = first << 24 | rest;
-                assert_eq!(is_martian(src), expected, "{src:#010x}");
-            }
         }
     }
 }
