@@ -96,7 +96,7 @@ fn c_header(out: &std::path::Path, defines: &str) {
 const C_ENUMS: &[(&str, &str)] = &[
     ("lwip_snat_err_t", "src/ffi/types.rs"),
     ("lwip_snat_rule_kind", "src/ffi/types.rs"),
-    ("lwip_snat_filtering", "src/pcb/mod.rs"),
+    ("lwip_snat_filtering", "src/tables/mod.rs"),
     ("lwip_snat_route", "src/ffi/types.rs"),
     ("lwip_snat_proto", "src/ffi/types.rs"),
     ("lwip_snat_action", "src/ffi/types.rs"),

@@ -1,7 +1,9 @@
 //! Build-time capacities and run-time settings.
+//!
+//! Uses `tables` (filtering, lwIP's port range), `reass` (its block size) and `c_enum`.
 
 use crate::c_enum::c_enum;
-use crate::pcb::Filtering;
+use crate::tables::Filtering;
 
 // MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, MAX_PORTMAPS from the `LWIP_SNAT_*` variables.
 include!(concat!(env!("OUT_DIR"), "/config.rs"));
@@ -173,7 +175,7 @@ impl Config {
             return Err(ConfigError::Timeout);
         }
         let (start, end) = self.port_range;
-        if start < 1024 || start > end || end >= crate::pcb::port::LWIP_EPHEMERAL_START {
+        if start < 1024 || start > end || end >= crate::tables::port::LWIP_EPHEMERAL_START {
             return Err(ConfigError::PortRange);
         }
         Ok(())

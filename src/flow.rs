@@ -1,7 +1,9 @@
 //! Reads what the session tables key on out of a packet: protocol, addresses, ports (or the
 //! ICMP query identifier), TCP flags, and for ICMP errors the same of the quoted datagram.
+//!
+//! Uses `wire`, `tables` (the protocol) and `verdict`; `rewrite` and `nat` use it.
 
-use crate::pcb::Protocol;
+use crate::tables::Protocol;
 use crate::verdict::DropReason;
 use crate::wire::checksum;
 use crate::wire::icmp::{self, kind, Class};

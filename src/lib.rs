@@ -13,6 +13,10 @@
 //! work is O(1): two hash-chain lookups whose chains hold one mapping's sessions (at most
 //! `Config::mapping_sessions`) plus collisions at a load factor of at most 1.
 //! The caller provides the clock (`u32` milliseconds, wrapping) and the random seed.
+//!
+//! Modules depend one way, lowest first: `wire` (header views), `random`, `rule`, `verdict`,
+//! `stats`; `tables` (the session tables); `flow`, `rewrite`, `mss`, `reass`, `portmap`;
+//! `config`; `nat` (the pipeline); `ffi` (the C API). Each module's doc names what it uses.
 #![no_std]
 // Only `ffi` (the C boundary) may use unsafe code.
 #![deny(unsafe_code)]
@@ -26,22 +30,22 @@ pub mod ffi;
 pub mod flow;
 pub mod mss;
 pub mod nat;
-pub mod pcb;
 pub mod portmap;
 pub mod random;
 pub mod reass;
 pub mod rewrite;
 pub mod rule;
 pub mod stats;
+pub mod tables;
 pub mod verdict;
 pub mod wire;
 
 pub use config::{Config, ConfigError, FullPolicy};
 pub use nat::{Context, Eviction, Nat, PortCheck, Route};
-pub use pcb::{Filtering, Protocol, Session};
 pub use portmap::{Portmap, PortmapError};
 pub use rule::{Rule, RuleError};
 pub use stats::Stats;
+pub use tables::{Filtering, Protocol, Session};
 pub use verdict::{DropReason, IcmpRequest, Verdict};
 
 /// No std, so the library brings the panic handler a `staticlib` needs. No panic is reachable in

@@ -1,7 +1,9 @@
 //! Static port forwarding: an external port on an outbound netif always leads to one inside
 //! endpoint, whoever sends to it (endpoint-independent filtering for that port only).
+//!
+//! Uses `wire` and `tables` (the protocol).
 
-use crate::pcb::Protocol;
+use crate::tables::Protocol;
 use crate::wire::ipv4::is_martian;
 
 /// One forwarded port.

@@ -4,9 +4,11 @@
 //! returns the [`Delta`] of every 16-bit word it changed, which the caller folds into the
 //! checksum of the ICMP message around it. A quoted transport header may stop before its
 //! checksum (TCP's is at byte 16); then only the words that are present change.
+//!
+//! Uses `wire`, `flow` and `tables` (the protocol); only `nat` uses it.
 
 use crate::flow::{Plain, Side};
-use crate::pcb::Protocol;
+use crate::tables::Protocol;
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{be16, icmp, put16, put32, tcp, udp};

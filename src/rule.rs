@@ -1,4 +1,6 @@
 //! Interface-based SNAT rules: which forwarded packets get their source translated.
+//!
+//! Uses nothing else in the crate.
 
 /// One rule, in lwIP netif indices (`netif_get_index()`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,6 @@
 //! Counters: every packet the core sees ends in exactly one of them.
+//!
+//! Uses only `verdict`.
 
 use crate::verdict::DropReason;
 

@@ -1,4 +1,6 @@
 //! What the core tells the caller to do with a packet, and why it drops one.
+//!
+//! Uses only `c_enum`.
 
 use crate::c_enum::c_enum;
 

@@ -7,8 +7,8 @@
 #![allow(dead_code)]
 
 use lwip_snat::flow::Side;
-use lwip_snat::pcb::tcp::{self as tcp_state, Direction};
 use lwip_snat::rewrite;
+use lwip_snat::tables::tcp::{self as tcp_state, Direction};
 use lwip_snat::wire::{checksum, ipv4};
 use std::hint::black_box;
 

@@ -18,6 +18,8 @@
 //!
 //! This file holds the instance and the guard every call goes through; the rest is one file
 //! per concern (declared below).
+//!
+//! Uses the core's public items; nothing in the core uses it.
 #![allow(unsafe_code, non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 

@@ -3,7 +3,7 @@
 use core::ffi::c_char;
 
 use super::lwip_snat_err_t;
-use crate::pcb::{tcp, udp};
+use crate::tables::{tcp, udp};
 use crate::DropReason;
 
 /// Short name of a drop reason ("bad_checksum", ...), or NULL for an unknown number.

@@ -1,20 +1,22 @@
 //! The NAT: one packet's way through validation, rules, session tables and rewrite, as one
 //! readable function per step.
+//!
+//! Uses every module above it (`wire` up to `config`); only `ffi` uses it.
 
 use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
 use crate::config::{REASS_BLOCKS, REASS_SLOTS};
 use crate::flow::{self, Flow, Message, Side};
 use crate::mss::{self, LinkMtus};
-use crate::pcb::host::{Acquired, Hosts, Opener, Refused};
-use crate::pcb::tcp::{self, Direction};
-use crate::pcb::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
-use crate::pcb::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
 use crate::reass::{Outcome, Reassembly};
 use crate::rewrite;
 use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
+use crate::tables::host::{Acquired, Hosts, Opener, Refused};
+use crate::tables::tcp::{self, Direction};
+use crate::tables::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
+use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4::{self, is_martian};
 use crate::wire::tcp::flags as tcp_flags;
@@ -289,7 +291,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         PROTOCOLS.into_iter().flat_map(move |p| self.tables.get(p).iter().map(move |(_, s)| (p, s)))
     }
 
-    /// Protocol state bits of a session as the dump shows them (TCP: `pcb::tcp`).
+    /// Protocol state bits of a session as the dump shows them (TCP: `tables::tcp`).
     pub fn session_state(session: &Session) -> u8 {
         session.protocol_state()
     }

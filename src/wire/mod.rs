@@ -4,6 +4,8 @@
 //! module of byte ranges, `new_checked` for untrusted bytes. The byte helpers below never
 //! index out of bounds (a read past the end yields 0, a write past the end does nothing), so
 //! no accessor can panic even before `new_checked`, and no panic path is compiled in.
+//!
+//! Uses nothing else in the crate: every other module may use it.
 
 pub mod checksum;
 pub mod icmp;

@@ -1,4 +1,7 @@
-//! Per-protocol session tables ("pcbs"), the external port allocator and the per-host quota.
+//! The session tables, one per protocol, with the external port allocator and the per-host
+//! quota.
+//!
+//! Uses `wire`, `random` and `c_enum`; the packet path (`flow` and up) uses it.
 
 pub mod host;
 pub mod port;
@@ -21,7 +24,7 @@ c_enum! {
     }
 }
 
-/// UDP session state bit (beside `pcb::udp`'s): the session was opened by an inbound packet the filter let in, and
+/// UDP session state bit (beside `tables::udp`'s): the session was opened by an inbound packet the filter let in, and
 /// the inside endpoint has not sent to that remote since (its first packet out clears it).
 /// A TCP session tells the same by the absence of `tcp::SYN_OUT`.
 pub const UDP_INBOUND_ONLY: u8 = 0x08;
