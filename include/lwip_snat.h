@@ -217,8 +217,17 @@ enum
   lwip_snat_proto : uint8_t
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
+  /**
+   * ICMP queries (echo, timestamp, information).
+   */
   LWIP_SNAT_PROTO_ICMP = 1,
+  /**
+   * TCP.
+   */
   LWIP_SNAT_PROTO_TCP = 6,
+  /**
+   * UDP.
+   */
   LWIP_SNAT_PROTO_UDP = 17
 };
 #ifndef __cplusplus
@@ -566,13 +575,25 @@ struct lwip_snat_rule {
  * `out_netif_idx` goes to `inside_addr`:`inside_port` (addresses in host byte order).
  */
 struct lwip_snat_portmap {
+  /**
+   * Inside host the port leads to.
+   */
   uint32_t inside_addr;
+  /**
+   * External port on the address of `out_netif_idx`.
+   */
   uint16_t ext_port;
+  /**
+   * Port on the inside host.
+   */
   uint16_t inside_port;
   /**
    * `LWIP_SNAT_PROTO_TCP` or `LWIP_SNAT_PROTO_UDP`.
    */
   uint8_t proto;
+  /**
+   * Netif whose address is the external address.
+   */
   uint8_t out_netif_idx;
 };
 
@@ -724,8 +745,17 @@ struct lwip_snat_stats {
    * Datagrams waiting for fragments now (of `LWIP_SNAT_REASS_SLOTS`).
    */
   uint16_t reass_in_flight;
+  /**
+   * The TCP table.
+   */
   struct lwip_snat_proto_stats tcp;
+  /**
+   * The UDP table.
+   */
   struct lwip_snat_proto_stats udp;
+  /**
+   * The ICMP query table.
+   */
   struct lwip_snat_proto_stats icmp;
   /**
    * Sessions created for an inside host the host tracker had no room for

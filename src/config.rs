@@ -44,7 +44,9 @@ pub struct Config {
     /// External ports chosen for inside ports ≥ 1024 when the inside port is taken
     /// (inclusive; must lie in 1024..=0xBFFF, clear of lwIP's own ephemeral ports).
     pub port_range: (u16, u16),
+    /// Which inbound TCP segments may use a mapping (default address and port dependent).
     pub tcp_filtering: Filtering,
+    /// Which inbound UDP datagrams may use a mapping (default address and port dependent).
     pub udp_filtering: Filtering,
     /// Most sessions one inside host may open in each protocol's table, and never more than a
     /// quarter of that table (so one host cannot take a table from the others); remote
@@ -113,6 +115,8 @@ impl core::fmt::Display for ConfigError {
 impl core::error::Error for ConfigError {}
 
 impl Config {
+    /// The defaults: every RFC floor met, the whole port range, address and port dependent
+    /// filtering, MSS clamping on.
     pub const DEFAULT: Config = Config {
         tcp_established_ms: floor::TCP_ESTABLISHED_MS,
         tcp_transitory_ms: floor::TCP_TRANSITORY_MS,
@@ -156,6 +160,7 @@ impl Config {
         evict_idle_ms: 0,
     };
 
+    /// Checks the timeouts against their RFC floors and the port range against lwIP's ports.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let timeouts = [
             (self.tcp_established_ms, floor::TCP_ESTABLISHED_MS),

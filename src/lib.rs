@@ -20,25 +20,27 @@
 #![no_std]
 // Only `ffi` (the C boundary) may use unsafe code.
 #![deny(unsafe_code)]
+// The API is documented; the inner modules the `internals` feature opens are not all.
+#![cfg_attr(not(feature = "internals"), warn(missing_docs))]
 
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+/// The crate's inner modules: public with the `internals` feature (for the benches, fuzzers
+/// and tests, which reach into them), private otherwise, so they are no part of the API.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )*};
+}
+
 mod c_enum;
 pub mod config;
 pub mod ffi;
-pub mod flow;
-pub mod mss;
-pub mod nat;
-pub mod portmap;
-pub mod random;
-pub mod reass;
-pub mod rewrite;
-pub mod rule;
-pub mod stats;
-pub mod tables;
-pub mod verdict;
-pub mod wire;
+internal_modules!(flow, mss, nat, portmap, random, reass, rewrite, rule, stats, tables, verdict, wire);
 
 pub use config::{Config, ConfigError, FullPolicy};
 pub use nat::{Context, Eviction, Nat, PortCheck, Route};

@@ -13,8 +13,11 @@ pub struct Portmap {
     pub protocol: Protocol,
     /// lwIP index of the netif whose address is the external address.
     pub netif: u8,
+    /// The forwarded external port.
     pub ext_port: u16,
+    /// The inside host it leads to (host byte order).
     pub inside: u32,
+    /// The port on the inside host.
     pub in_port: u16,
 }
 

@@ -38,7 +38,10 @@ pub enum IcmpRequest {
     /// Time Exceeded in transit (type 11 code 0): TTL ran out on the inbound path.
     TimeExceeded,
     /// Fragmentation Needed and DF set (type 3 code 4) with the next-hop MTU (RFC 1191).
-    FragmentationNeeded { mtu: u16 },
+    FragmentationNeeded {
+        /// The MTU of the link the packet could not take.
+        mtu: u16,
+    },
     /// Communication Administratively Prohibited (type 3 code 13): no room for a new mapping.
     AdminProhibited,
 }

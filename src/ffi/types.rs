@@ -82,8 +82,11 @@ c_enum! {
     /// IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
     /// `lwip_snat_portmap.proto`).
     pub enum lwip_snat_proto: u8 {
+        /// ICMP queries (echo, timestamp, information).
         LWIP_SNAT_PROTO_ICMP = 1;
+        /// TCP.
         LWIP_SNAT_PROTO_TCP = 6;
+        /// UDP.
         LWIP_SNAT_PROTO_UDP = 17;
     }
 }
@@ -185,11 +188,15 @@ pub struct lwip_snat_rule {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct lwip_snat_portmap {
+    /// Inside host the port leads to.
     pub inside_addr: u32,
+    /// External port on the address of `out_netif_idx`.
     pub ext_port: u16,
+    /// Port on the inside host.
     pub inside_port: u16,
     /// `LWIP_SNAT_PROTO_TCP` or `LWIP_SNAT_PROTO_UDP`.
     pub proto: u8,
+    /// Netif whose address is the external address.
     pub out_netif_idx: u8,
 }
 
@@ -274,8 +281,11 @@ pub struct lwip_snat_stats {
     pub reass_bytes_in_use: u32,
     /// Datagrams waiting for fragments now (of `LWIP_SNAT_REASS_SLOTS`).
     pub reass_in_flight: u16,
+    /// The TCP table.
     pub tcp: lwip_snat_proto_stats,
+    /// The UDP table.
     pub udp: lwip_snat_proto_stats,
+    /// The ICMP query table.
     pub icmp: lwip_snat_proto_stats,
     /// Sessions created for an inside host the host tracker had no room for
     /// (`LWIP_SNAT_MAX_HOSTS`): served, but not counted toward its quota.

@@ -39,10 +39,22 @@ pub use services::PortCheck;
 pub enum Route {
     /// Addressed to the router itself; `netif` owns the destination address and has MTU `mtu`
     /// (0 = unknown: inbound SYNs are then clamped to an MTU learned from outbound traffic).
-    Local { netif: u8, mtu: u16 },
+    Local {
+        /// The netif that owns the destination address.
+        netif: u8,
+        /// Its MTU; 0 = unknown.
+        mtu: u16,
+    },
     /// To be forwarded out of `out_netif`, whose address is `out_addr` and MTU `out_mtu`
     /// (0 = unknown, no DF check).
-    Forward { out_netif: u8, out_addr: u32, out_mtu: u16 },
+    Forward {
+        /// The output netif.
+        out_netif: u8,
+        /// Its address (host byte order): the external address.
+        out_addr: u32,
+        /// Its MTU; 0 = unknown.
+        out_mtu: u16,
+    },
 }
 
 /// Everything the core needs to know about a packet besides its bytes.
@@ -50,6 +62,7 @@ pub enum Route {
 pub struct Context {
     /// lwIP index of the netif the packet arrived on.
     pub in_netif: u8,
+    /// Where lwIP would send it.
     pub route: Route,
 }
 
@@ -212,6 +225,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Ok(())
     }
 
+    /// The settings in force.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -221,6 +235,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.random.stir(entropy);
     }
 
+    /// Installs an interface rule.
     pub fn add_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
         self.rules.add(rule)
     }
@@ -231,6 +246,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.rules.remove(rule)
     }
 
+    /// The interface rules installed.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter()
     }
@@ -263,10 +279,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Ok(())
     }
 
+    /// The port forwards installed.
     pub fn portmaps(&self) -> impl Iterator<Item = Portmap> + '_ {
         self.portmaps.iter()
     }
 
+    /// The counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -343,15 +361,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Some(verdict) = self.established(packet, ctx, now) {
             return verdict;
         }
-        self.process_general(packet, ctx, now)
+        self.general(packet, ctx, now)
     }
 
     /// [`process`](Self::process) without the established-flow fast path: every packet takes
     /// the general pipeline. Same results, more instructions; for tests and benches that
-    /// compare the two.
-    #[doc(hidden)]
-    #[inline(never)]
+    /// compare the two (with the `internals` feature).
+    #[cfg(feature = "internals")]
     pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
+        self.general(packet, ctx, now)
+    }
+
+    /// The general pipeline: route, translate, count.
+    #[inline(never)]
+    fn general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let verdict = self.route(packet, ctx, now);
         match verdict {
             Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),

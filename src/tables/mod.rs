@@ -10,7 +10,9 @@ pub mod tcp;
 pub mod udp;
 
 use crate::c_enum::c_enum;
-pub use table::{Entry, FixedTable, Inbound, Session, Slot, Table};
+#[cfg(feature = "internals")]
+pub use table::Entry;
+pub use table::{FixedTable, Inbound, Session, Slot, Table};
 
 c_enum! {
     /// Which inbound packets may use a mapping (RFC 4787 section 5, REQ-8; RFC 5382 REQ-3).
@@ -43,13 +45,16 @@ pub fn inside_has_sent(protocol: Protocol, session: &Session) -> bool {
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
+    /// TCP connections.
     Tcp = 6,
+    /// UDP flows.
     Udp = 17,
     /// ICMP queries, keyed on the identifier.
     Icmp = 1,
 }
 
 impl Protocol {
+    /// The protocol of an IP protocol number, if the NAT keeps a table for it.
     pub fn from_ip(protocol: u8) -> Option<Self> {
         match protocol {
             6 => Some(Protocol::Tcp),

@@ -187,6 +187,7 @@ impl Table {
         usize::from(self.len)
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -6,6 +6,9 @@
 //! no accessor can panic even before `new_checked`, and no panic path is compiled in.
 //!
 //! Uses nothing else in the crate: every other module may use it.
+// The header views are a whole vocabulary (as smoltcp's `wire`): the NAT reads only part
+// of it, the benches and tests the rest.
+#![cfg_attr(not(feature = "internals"), allow(dead_code))]
 
 pub mod checksum;
 pub mod icmp;
