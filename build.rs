@@ -42,6 +42,13 @@ fn main() {
         writeln!(defines, "/** Capacity: {doc}; set with {var} when building the library. */").unwrap();
         writeln!(defines, "#define LWIP_SNAT_{name} {value}").unwrap();
     }
+    writeln!(defines, "/** lwip-snat's version (Cargo.toml); lwip_snat_version() returns the library's. */").unwrap();
+    for part in ["MAJOR", "MINOR", "PATCH"] {
+        let value = env::var(format!("CARGO_PKG_VERSION_{part}")).expect("cargo sets the package version");
+        writeln!(defines, "#define LWIP_SNAT_VERSION_{part} {value}").unwrap();
+    }
+    let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    writeln!(defines, "#define LWIP_SNAT_VERSION_STRING \"{version}\"").unwrap();
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     fs::write(out.join("config.rs"), config).expect("write config.rs");
     println!("cargo:rerun-if-changed=build.rs");

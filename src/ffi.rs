@@ -1201,6 +1201,17 @@ pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
     name.as_ptr()
 }
 
+/// The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it
+/// with LWIP_SNAT_VERSION_STRING to catch a header from another version than the archive's.
+#[no_mangle]
+pub extern "C" fn lwip_snat_version() -> *const c_char {
+    const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(version) => version,
+        Err(_) => panic!("the package version has no NUL"),
+    };
+    VERSION.as_ptr()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
