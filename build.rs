@@ -80,13 +80,14 @@ fn shim(out: &std::path::Path) {
         );
         return;
     };
-    for file in ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_hook.h"] {
+    let sources = ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_netif.c"];
+    for file in sources.iter().chain(&["c-shim/lwip_snat_hook.h", "c-shim/lwip_snat_netif.h"]) {
         println!("cargo:rerun-if-changed={}", manifest.join(file).display());
     }
     let mut build = cc::Build::new();
     build.includes(env::split_paths(&lwipopts)).includes(env::split_paths(&lwip));
     build.include(manifest.join("c-shim")).include(out).warnings(true).extra_warnings(true);
-    build.file(manifest.join("c-shim/lwip_snat_hook.c")).compile("lwip_snat_hook");
+    build.files(sources.map(|file| manifest.join(file))).compile("lwip_snat_hook");
 }
 
 /// `OUT_DIR/lwip_snat.h` from `src/ffi.rs`, the capacities as `#define`s; copied to
