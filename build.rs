@@ -80,8 +80,9 @@ fn shim(out: &std::path::Path) {
         );
         return;
     };
-    let sources = ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_netif.c"];
-    for file in sources.iter().chain(&["c-shim/lwip_snat_hook.h", "c-shim/lwip_snat_netif.h"]) {
+    let sources = ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_netif.c", "c-shim/lwip_snat_tcpip.c"];
+    let headers = ["c-shim/lwip_snat_hook.h", "c-shim/lwip_snat_netif.h", "c-shim/lwip_snat_tcpip.h"];
+    for file in sources.iter().chain(&headers) {
         println!("cargo:rerun-if-changed={}", manifest.join(file).display());
     }
     let mut build = cc::Build::new();

@@ -45,7 +45,8 @@ LWIP_SNAT_LWIP_INCLUDE ?=
 LWIP_SNAT_LWIPOPTS_DIR ?=
 
 lwip_snat_shim_in_lib := $(and $(LWIP_SNAT_LWIP_INCLUDE),$(LWIP_SNAT_LWIPOPTS_DIR))
-LWIP_SNAT_FILES := $(if $(lwip_snat_shim_in_lib),,$(LWIP_SNAT_DIR)/c-shim/lwip_snat_hook.c $(LWIP_SNAT_DIR)/c-shim/lwip_snat_netif.c)
+LWIP_SNAT_FILES := $(if $(lwip_snat_shim_in_lib),,$(LWIP_SNAT_DIR)/c-shim/lwip_snat_hook.c $(LWIP_SNAT_DIR)/c-shim/lwip_snat_netif.c \
+  $(LWIP_SNAT_DIR)/c-shim/lwip_snat_tcpip.c)
 LWIP_SNAT_INCLUDE_DIRS := $(LWIP_SNAT_DIR)/c-shim $(LWIP_SNAT_BUILDDIR)/include
 LWIP_SNAT_INCLUDES := $(addprefix -I,$(LWIP_SNAT_INCLUDE_DIRS))
 LWIP_SNAT_LIB := $(LWIP_SNAT_BUILDDIR)/liblwip_snat.a

@@ -152,6 +152,8 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
     std::fs::write(&hook_header_alone, "#include \"lwip_snat_hook.h\"\n").expect("write the hook header unit");
     let netif_header_alone = work.join("netif_header_alone.c");
     std::fs::write(&netif_header_alone, "#include \"lwip_snat_netif.h\"\n").expect("write the netif header unit");
+    let tcpip_header_alone = work.join("tcpip_header_alone.c");
+    std::fs::write(&tcpip_header_alone, "#include \"lwip_snat_tcpip.h\"\n").expect("write the tcpip header unit");
 
     let path = |p: &PathBuf| p.display().to_string();
     let includes: Vec<String> =
@@ -173,6 +175,7 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
                 (path(&core_unit), "lwIP core unit (#include LWIP_HOOK_FILENAME)"),
                 (path(&repo.join("c-shim/lwip_snat_hook.c")), "c-shim/lwip_snat_hook.c"),
                 (path(&repo.join("c-shim/lwip_snat_netif.c")), "c-shim/lwip_snat_netif.c"),
+                (path(&repo.join("c-shim/lwip_snat_tcpip.c")), "c-shim/lwip_snat_tcpip.c"),
                 (path(&header_alone), "include/lwip_snat.h alone"),
             ];
             for (file, what) in units {
@@ -194,6 +197,7 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
             (&header_alone, "include/lwip_snat.h"),
             (&hook_header_alone, "c-shim/lwip_snat_hook.h"),
             (&netif_header_alone, "c-shim/lwip_snat_netif.h"),
+            (&tcpip_header_alone, "c-shim/lwip_snat_tcpip.h"),
         ] {
             let args: Vec<String> = includes.iter().cloned().chain(["-x".into(), "c++".into(), path(file)]).collect();
             failures.extend(compile(cxx, &flags, &args, &format!("{what} alone (C++11)")));

@@ -60,7 +60,7 @@ pub fn program(name: &str) -> PathBuf {
         .define("LWIP_SNAT_REINJECT(p,inp)", "(inp)->input((p),(inp))");
     let status = link_command(&build)
         .arg(repo.join(format!("tests/lwip/{name}.c")))
-        .arg(repo.join("c-shim/lwip_snat_hook.c"))
+        .args(["lwip_snat_hook.c", "lwip_snat_netif.c", "lwip_snat_tcpip.c"].map(|c| repo.join("c-shim").join(c)))
         .arg(staticlib())
         .args(["-llwip", "-lpthread", "-ldl", "-lm"])
         .arg("-o")
