@@ -34,6 +34,11 @@
 #define LWIP_SNAT_REASS_BYTES 6400
 /** Capacity: static port forwards (12 bytes each); set with LWIP_SNAT_MAX_PORTMAPS when building the library. */
 #define LWIP_SNAT_MAX_PORTMAPS 8
+/** lwip-snat's version (Cargo.toml); lwip_snat_version() returns the library's. */
+#define LWIP_SNAT_VERSION_MAJOR 0
+#define LWIP_SNAT_VERSION_MINOR 1
+#define LWIP_SNAT_VERSION_PATCH 0
+#define LWIP_SNAT_VERSION_STRING "0.1.0"
 
 
 /**
@@ -1045,6 +1050,12 @@ const char *lwip_snat_udp_state_name(uint8_t state);
  * Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.
  */
 const char *lwip_snat_strerror(int32_t err);
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it
+ * with LWIP_SNAT_VERSION_STRING to catch a header from another version than the archive's.
+ */
+const char *lwip_snat_version(void);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -1,6 +1,6 @@
 //! Names for numbers C holds: drop reasons, session states, result codes.
 
-use core::ffi::c_char;
+use core::ffi::{c_char, CStr};
 
 use super::lwip_snat_err_t;
 use crate::tables::{tcp, udp};
@@ -30,11 +30,21 @@ pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
     lwip_snat_err_t::from_repr(err).map_or(core::ptr::null(), |e| e.c_name().as_ptr())
 }
 
+/// The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it
+/// with LWIP_SNAT_VERSION_STRING to catch a header from another version than the archive's.
+#[no_mangle]
+pub extern "C" fn lwip_snat_version() -> *const c_char {
+    const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(version) => version,
+        Err(_) => panic!("the package version has no NUL"),
+    };
+    VERSION.as_ptr()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ffi::types::*;
-    use core::ffi::CStr;
     use lwip_snat_err_t::*;
 
     #[test]
