@@ -29,8 +29,7 @@ pub const SIZES: [usize; 5] = [16, 256, 1024, 4096, CAPACITY];
 pub const CHURN_BATCH: usize = 64;
 pub const NEAR_FULL: usize = CAPACITY - CHURN_BATCH;
 
-pub const LAN: u8 = 1;
-pub const WAN: u8 = 2;
+pub use test_kit::topology::{LAN, WAN};
 /// The router's address on the WAN netif: 100.64.0.1.
 pub const WAN_ADDR: u32 = 0x6440_0001;
 /// Inside hosts 192.168.1.10 ... (16 of them), the churn hosts 192.168.2.1 ... (4).
