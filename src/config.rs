@@ -11,7 +11,7 @@ include!(concat!(env!("OUT_DIR"), "/config.rs"));
 /// Reassembly pool blocks (`LWIP_SNAT_REASS_BYTES` / 64).
 pub const REASS_BLOCKS: usize = REASS_BYTES / crate::reass::BLOCK;
 const _: () = assert!(
-    REASS_BYTES % crate::reass::BLOCK == 0 && REASS_BLOCKS >= 2,
+    REASS_BYTES.is_multiple_of(crate::reass::BLOCK) && REASS_BLOCKS >= 2,
     "LWIP_SNAT_REASS_BYTES must be a multiple of 64, at least 128"
 );
 
