@@ -83,6 +83,7 @@ struct netif;
 
 lwip_snat_err_t lwip_snat_start(const struct lwip_snat_config *cfg);
 int lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp);
+uint32_t lwip_snat_hook_copies(void);
 
 #ifdef __cplusplus
 }

@@ -74,6 +74,10 @@ pub enum lwip_snat_err_t {
     LWIP_SNAT_ERR_BUFFER = -13,
     /// No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
     LWIP_SNAT_ERR_NO_DATAGRAM = -14,
+    /// `lwip_snat_process_head`: the first buffer does not hold all the NAT must read (an ICMP
+    /// error, a fragment, headers split across buffers). Nothing was read into state or
+    /// counted: call `lwip_snat_process` with the whole datagram in one span.
+    LWIP_SNAT_ERR_NEED_WHOLE = -15,
 }
 
 use lwip_snat_err_t::*;
@@ -877,6 +881,23 @@ pub unsafe extern "C" fn lwip_snat_process(
     now_ms: u32,
     verdict: *mut lwip_snat_verdict,
 ) -> lwip_snat_err_t {
+    // SAFETY: the contract of `run_packet` is this function's.
+    unsafe { run_packet(pkt, len, ctx, verdict, |nat, packet, ctx| Ok(nat.process(packet, ctx, now_ms))) }
+}
+
+/// The checks and the verdict of the per-packet calls around `step`, which runs the NAT on the
+/// `len` bytes at `pkt`.
+///
+/// # Safety
+/// As `lwip_snat_process`.
+#[inline(always)]
+unsafe fn run_packet(
+    pkt: *mut u8,
+    len: usize,
+    ctx: *const lwip_snat_ctx,
+    verdict: *mut lwip_snat_verdict,
+    step: impl FnOnce(&mut Nat, &mut [u8], &Context) -> Result<Verdict, lwip_snat_err_t>,
+) -> lwip_snat_err_t {
     if pkt.is_null() || verdict.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
@@ -891,7 +912,7 @@ pub unsafe extern "C" fn lwip_snat_process(
     let result = enter_ready(|nat| {
         // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
         let packet = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
-        Ok(nat.process(packet, &ctx, now_ms))
+        step(nat, packet, &ctx)
     });
     match result {
         Ok(v) => {
@@ -900,6 +921,35 @@ pub unsafe extern "C" fn lwip_snat_process(
             LWIP_SNAT_OK
         }
         Err(e) => e,
+    }
+}
+
+/// `lwip_snat_process` for a datagram held in a chain of buffers (an lwIP `PBUF_POOL` chain):
+/// `pkt` is its first buffer (`len` bytes, from the IPv4 header on) and `datagram_len` the
+/// length of the whole (`p->tot_len`). When the headers in `pkt` decide the packet, translates
+/// it there in place (only the bytes that change are written; the rest of the chain is
+/// neither read nor needed) and returns `LWIP_SNAT_OK` with `*verdict` exactly as
+/// `lwip_snat_process` would give for the whole. Returns `LWIP_SNAT_ERR_NEED_WHOLE`, having
+/// read nothing into state, when it needs the whole datagram in one span: an ICMP error, a
+/// fragment, or headers that run past `pkt`. `datagram_len` is never trusted to reach past
+/// `pkt`.
+///
+/// # Safety
+/// As `lwip_snat_process`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_process_head(
+    pkt: *mut u8,
+    len: usize,
+    datagram_len: usize,
+    ctx: *const lwip_snat_ctx,
+    now_ms: u32,
+    verdict: *mut lwip_snat_verdict,
+) -> lwip_snat_err_t {
+    // SAFETY: the contract of `run_packet` is this function's.
+    unsafe {
+        run_packet(pkt, len, ctx, verdict, |nat, head, ctx| {
+            nat.process_head(head, datagram_len, ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
+        })
     }
 }
 
@@ -1196,6 +1246,7 @@ pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
         -12 => c"LWIP_SNAT_ERR_PORTMAP_NOT_FOUND",
         -13 => c"LWIP_SNAT_ERR_BUFFER",
         -14 => c"LWIP_SNAT_ERR_NO_DATAGRAM",
+        -15 => c"LWIP_SNAT_ERR_NEED_WHOLE",
         _ => return core::ptr::null(),
     };
     name.as_ptr()
@@ -1226,13 +1277,13 @@ mod tests {
 
     #[test]
     fn every_error_code_has_its_name() {
-        for code in -14..=0 {
+        for code in -15..=0 {
             let name = lwip_snat_strerror(code);
             assert!(!name.is_null(), "{code}");
         }
         // SAFETY: non-NULL, static C string.
         let busy = unsafe { CStr::from_ptr(lwip_snat_strerror(LWIP_SNAT_ERR_BUSY as i32)) };
         assert_eq!(busy.to_str(), Ok("LWIP_SNAT_ERR_BUSY"));
-        assert!(lwip_snat_strerror(-15).is_null() && lwip_snat_strerror(1).is_null());
+        assert!(lwip_snat_strerror(-16).is_null() && lwip_snat_strerror(1).is_null());
     }
 }

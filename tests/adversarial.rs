@@ -5,6 +5,8 @@
 
 #[path = "adversarial/bytes.rs"]
 mod bytes;
+#[path = "adversarial/chain.rs"]
+mod chain;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;

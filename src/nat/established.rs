@@ -15,8 +15,14 @@ use crate::flow;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Translates `packet` when it belongs to an established flow; `None` declines it.
     #[inline(always)]
-    pub(super) fn established(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Option<Verdict> {
-        let plain = flow::parse_plain(packet)?;
+    pub(super) fn established(
+        &mut self,
+        packet: &mut [u8],
+        datagram_len: usize,
+        ctx: &Context,
+        now: u32,
+    ) -> Option<Verdict> {
+        let plain = flow::parse_plain_head(packet, datagram_len)?;
         let flow = &plain.flow;
         if flow.tcp_flags & tcp_flags::SYN != 0 || is_martian(flow.src) {
             return None;

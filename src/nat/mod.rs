@@ -21,6 +21,7 @@ use crate::wire::tcp::flags as tcp_flags;
 use evict::Evicted;
 pub use evict::Eviction;
 
+mod chain;
 mod established;
 mod evict;
 mod fragments;
@@ -338,19 +339,26 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the caller's millisecond clock (wrapping). Never panics, whatever the bytes.
     #[inline]
     pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        if let Some(verdict) = self.established(packet, ctx, now) {
+        let datagram_len = packet.len();
+        if let Some(verdict) = self.established(packet, datagram_len, ctx, now) {
             return verdict;
         }
-        self.process_general(packet, ctx, now)
+        self.general(packet, datagram_len, ctx, now)
     }
 
     /// [`process`](Self::process) without the established-flow fast path: every packet takes
     /// the general pipeline. Same results, more instructions; for tests and benches that
     /// compare the two.
     #[doc(hidden)]
-    #[inline(never)]
     pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        let verdict = self.route(packet, ctx, now);
+        self.general(packet, packet.len(), ctx, now)
+    }
+
+    /// The general pipeline for the first `packet.len()` bytes of a datagram of `datagram_len`
+    /// bytes (more than `packet` only when the caller holds it in a chain: see `chain`).
+    #[inline(never)]
+    fn general(&mut self, packet: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Verdict {
+        let verdict = self.route(packet, datagram_len, ctx, now);
         match verdict {
             Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
             Verdict::Drop(reason) => self.stats.count_drop(reason),
@@ -362,13 +370,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Validates the packet, then sends it down the local or forward path.
-    fn route(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        let header = match ipv4::Packet::new_checked(&*packet) {
+    fn route(&mut self, packet: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Verdict {
+        let header = match ipv4::Packet::new_head(&*packet, datagram_len) {
             Ok(ip) if ip.verify_checksum() => Header::of(&ip, ctx.in_netif),
             Ok(_) => return Verdict::Drop(DropReason::BadChecksum),
             Err(_) => return Verdict::Drop(DropReason::Malformed),
         };
-        let Some(packet) = packet.get_mut(..header.total_len) else {
+        // The datagram, or as much of it as the caller's first buffer holds.
+        let Some(packet) = packet.get_mut(..header.total_len.min(packet.len())) else {
             return Verdict::Drop(DropReason::Malformed);
         };
         match ctx.route {
