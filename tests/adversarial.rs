@@ -14,6 +14,8 @@ mod common;
 mod frags;
 #[path = "adversarial/hosts.rs"]
 mod hosts;
+#[path = "adversarial/quiet.rs"]
+mod quiet;
 #[path = "adversarial/services.rs"]
 mod services;
 #[path = "adversarial/state.rs"]

@@ -28,6 +28,7 @@ mod fragments;
 mod hairpin;
 mod inbound;
 mod outbound;
+mod quiet;
 mod services;
 mod session;
 
@@ -115,6 +116,8 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     udp_timeouts: [u32; 8],
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
+    /// What the rules, port forwards and sessions make of each netif (see `quiet`).
+    concerns: quiet::Concerns,
 }
 
 /// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
@@ -169,6 +172,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             evict_from: [0; 3],
             evicted: Evicted::new(),
             port_check: None,
+            concerns: quiet::Concerns::new(),
         }
     }
 
@@ -192,6 +196,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             let secret = self.random.next_u32();
             self.tables.get_mut(protocol).clear(secret);
         }
+        self.recount_rules();
+        self.recount_sessions();
         Ok(())
     }
 
@@ -221,13 +227,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     pub fn add_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
-        self.rules.add(rule)
+        self.rules.add(rule)?;
+        self.recount_rules();
+        Ok(())
     }
 
     /// Removes a rule. Sessions it created stay until they expire and keep translating both
     /// ways: replies still arrive, and the inside hosts' answers still leave translated.
     pub fn remove_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
-        self.rules.remove(rule)
+        self.rules.remove(rule)?;
+        self.recount_rules();
+        Ok(())
     }
 
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
@@ -250,7 +260,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if map.protocol != Protocol::Icmp && (held_by_other || mapped_elsewhere || router_holds) {
             return Err(PortmapError::Conflict);
         }
-        self.portmaps.add(map)
+        self.portmaps.add(map)?;
+        self.recount_rules();
+        Ok(())
     }
 
     /// Removes a port forward and the sessions that came in through it.
@@ -259,6 +271,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.remove_sessions(|s| {
             s.netif == map.netif && s.ext_port == map.ext_port && s.inside == map.inside && s.in_port == map.in_port
         });
+        self.recount_rules();
         Ok(())
     }
 
@@ -305,6 +318,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         for protocol in PROTOCOLS {
             self.reclaim(protocol, now);
         }
+        self.recount_sessions();
         self.expire_fragments(now);
     }
 
@@ -331,6 +345,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             let hosts = &mut self.hosts;
             self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(protocol, s));
         }
+        self.recount_sessions();
     }
 
     /// Runs one packet through the NAT, rewriting it in place when it is translated.
@@ -358,6 +373,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// bytes (more than `packet` only when the caller holds it in a chain: see `chain`).
     #[inline(never)]
     fn general(&mut self, packet: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Verdict {
+        if self.passes_quietly(packet, ctx) {
+            return Verdict::Pass;
+        }
         let verdict = self.route(packet, datagram_len, ctx, now);
         match verdict {
             Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
