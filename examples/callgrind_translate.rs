@@ -3,7 +3,8 @@
 //!
 //! Usage: `callgrind_translate <kind> <flows> <packets>` with kind one of `tcp_out`, `tcp_in`,
 //! `udp_out`, `udp_in`, `icmp_error_in`, `udp_no_rule` (forwarded between two netifs no rule
-//! names: passed), `udp_to_router` (from the LAN to the router's LAN address: passed), or `linear_array_tcp_out` / `linked_list_tcp_out` /
+//! names: passed), `udp_to_router` (from the LAN to the router's LAN address: passed),
+//! `udp_out_chained` (`udp_out` as a chain whose first buffer holds the headers), or `linear_array_tcp_out` / `linked_list_tcp_out` /
 //! `addon_model_tcp_out` for the references of the benches. The NAT is warmed with `flows` TCP
 //! and UDP flows, then `packets` ready-made copies of their packets (round-robin over the flows)
 //! are translated one by one by [`translate_one`] (or [`linear_one`] for a reference), the only
@@ -22,6 +23,19 @@ use support::{BenchNat, Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
 fn translate_one(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context) -> Verdict {
     nat.process(packet, ctx, support::NOW)
 }
+
+/// One packet through the NAT as a chain whose first buffer holds its 28 header bytes.
+#[inline(never)]
+fn translate_one_chained(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context) -> Verdict {
+    let len = packet.len();
+    match packet.get_mut(..CHAIN_HEAD) {
+        Some(head) => nat.process_head(head, len, ctx, support::NOW).unwrap_or(Verdict::Pass),
+        None => Verdict::Pass,
+    }
+}
+
+/// Bytes in the first buffer of `udp_out_chained`'s chains: the IPv4 and UDP headers.
+const CHAIN_HEAD: usize = 28;
 
 /// One packet through a linear-search reference.
 #[inline(never)]
@@ -66,7 +80,7 @@ fn translate_all(
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: callgrind_translate \
-                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|udp_no_rule|udp_to_router|linear_array_tcp_out|linked_list_tcp_out|addon_model_tcp_out> \
+                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|udp_no_rule|udp_to_router|udp_out_chained|linear_array_tcp_out|linked_list_tcp_out|addon_model_tcp_out> \
                  <flows> <packets>";
     let (Some(kind), Some(flows), Some(packets)) = (
         args.get(1),
@@ -90,6 +104,7 @@ fn main() {
         "icmp_error_in" => (&traffic.icmp_error_in, &INBOUND, None),
         "udp_no_rule" => (&traffic.udp_out, &NO_RULE, None),
         "udp_to_router" => (&traffic.udp_out, &TO_ROUTER, None),
+        "udp_out_chained" => (&traffic.udp_out, &OUTBOUND, None),
         "linear_array_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::Linear(Layout::Array))),
         "linked_list_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::Linear(Layout::List))),
         "addon_model_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::AddOn)),
@@ -109,6 +124,9 @@ fn main() {
     let expected =
         if kind.contains("no_rule") || kind.contains("to_router") { Verdict::Pass } else { Verdict::Translated };
     let translated = match reference {
+        None if kind == "udp_out_chained" => {
+            translate_all(|p| translate_one_chained(&mut nat, p, ctx), &mut buffer, &lens, expected)
+        }
         None => translate_all(|p| translate_one(&mut nat, p, ctx), &mut buffer, &lens, expected),
         Some(Reference::Linear(layout)) => {
             let mut linear = Linear::from_nat(&nat, Protocol::Tcp, layout);
