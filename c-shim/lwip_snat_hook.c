@@ -658,8 +658,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     return 0;
   }
   bytes = (u8_t *)p->payload;
-  head_len = LWIP_MIN(p->len, len);
-  if ((head_len < IP_HLEN) || (head_len < IPH_HL_BYTES((const struct ip_hdr *)bytes) + 8)) {
+  head_len = p->len;
+  if (head_len >= len) {
+    head_len = len;
+  } else if ((head_len < IP_HLEN) || (head_len < IPH_HL_BYTES((const struct ip_hdr *)bytes) + 8)) {
     flat = lwip_snat_flatten(p);
     if (flat == NULL) {
       /* cannot look at it, so it must not leave untranslated */

@@ -15,16 +15,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the headers alone cannot decide it: then call [`process`](Self::process) with the whole
     /// datagram in one span. Never reads or writes past `head`, whatever `datagram_len` says.
     pub fn process_head(&mut self, head: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Option<Verdict> {
-        if head.len() >= datagram_len {
-            return Some(self.process(head.get_mut(..datagram_len)?, ctx, now));
-        }
-        match fit(head, datagram_len) {
-            Fit::Whole => Some(self.process(head, ctx, now)),
-            Fit::Headers => match self.established(head, datagram_len, ctx, now) {
-                Some(verdict) => Some(verdict),
-                None => Some(self.general(head, datagram_len, ctx, now)),
-            },
-            Fit::NeedsAll => None,
+        // What `process` does, spelled out: a second caller would keep it from being inlined
+        // into the C API's `lwip_snat_process`.
+        let (packet, datagram_len) = if head.len() >= datagram_len {
+            (head.get_mut(..datagram_len)?, datagram_len)
+        } else {
+            match fit(head, datagram_len) {
+                Fit::Whole => {
+                    let len = head.len();
+                    (head, len)
+                }
+                Fit::Headers => (head, datagram_len),
+                Fit::NeedsAll => return None,
+            }
+        };
+        match self.established(packet, datagram_len, ctx, now) {
+            Some(verdict) => Some(verdict),
+            None => Some(self.general(packet, datagram_len, ctx, now)),
         }
     }
 }
