@@ -270,3 +270,72 @@ fn chained_counters_stay_as_for_contiguous_datagrams() {
     assert_eq!(*nat.stats(), Stats::default());
     assert_eq!(head, error[..40], "declined: not modified");
 }
+
+/// A NAT with one live UDP and one live TCP session of HOST_A, and their external ports.
+fn with_sessions() -> (Box<TestNat>, u16, u16) {
+    let mut nat = fresh();
+    let u = out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let t = out(&mut nat, tcp(HOST_A, 40000, SERVER, 443, SYN), 0);
+    (nat, sport(&u), sport(&t))
+}
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Whatever the bytes, the split and the claimed length: the first buffer alone gives
+        /// the contiguous path's verdict, bytes and counters, or is declined untouched.
+        #[test]
+        fn first_buffer_alone_agrees_with_the_contiguous_datagram(
+            kind in 0usize..4,
+            inbound_side in any::<bool>(),
+            flips in proptest::collection::vec((0usize..64, any::<u8>()), 0..4),
+            fix_checksum in any::<bool>(),
+            split in 0usize..96,
+            extra in 0usize..3,
+        ) {
+            let (mut chain_nat, ext_udp, ext_tcp) = with_sessions();
+            let (mut whole_nat, _, _) = with_sessions();
+            let payload = [0x33u8; 120];
+            let mut p = match (kind, inbound_side) {
+                (0, false) => udp(HOST_A, 5000, SERVER, 53, &payload),
+                (0, true) => udp(SERVER, 53, WAN_ADDR, ext_udp, &payload),
+                (1, false) => tcp_data(HOST_A, 40000, SERVER, 443, ACK, &payload),
+                (1, true) => tcp_data(SERVER, 443, WAN_ADDR, ext_tcp, ACK, &payload),
+                (2, _) => syn_with_mss(HOST_A, 41000, SERVER, 80, false, 1460),
+                _ => icmp_error(SERVER, WAN_ADDR, 3, 3, &udp(WAN_ADDR, ext_udp, SERVER, 53, &payload), 80),
+            };
+            for (at, value) in flips {
+                if let Some(b) = p.get_mut(at) {
+                    *b = value;
+                }
+            }
+            if fix_checksum && p.len() >= 20 && p[0] == 0x45 {
+                refill_ip_checksum(&mut p);
+            }
+            // The caller's datagram: the packet, or with link padding after it.
+            p.extend(std::iter::repeat_n(0xEE, extra * 7));
+            let ctx = if inbound_side { inbound() } else { outbound() };
+            let split = split.min(p.len());
+            let mut contiguous = p.clone();
+            let expected = whole_nat.process(&mut contiguous, &ctx, 5);
+            let mut head = p[..split].to_vec();
+            match chain_nat.process_head(&mut head, p.len(), &ctx, 5) {
+                Some(verdict) => {
+                    let mut bytes = head;
+                    bytes.extend_from_slice(&p[split..]);
+                    prop_assert_eq!(verdict, expected);
+                    prop_assert_eq!(bytes, contiguous);
+                    prop_assert_eq!(chain_nat.stats(), whole_nat.stats());
+                }
+                None => {
+                    prop_assert_eq!(&head[..], &p[..split], "declined: untouched");
+                    prop_assert_eq!(*chain_nat.stats(), *with_sessions().0.stats(), "declined: nothing counted");
+                }
+            }
+        }
+    }
+}
