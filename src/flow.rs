@@ -109,7 +109,7 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
     }
     // The transport header and what follows of it in `packet`; `l4_len` is its whole length.
     let l4 = packet.get(ipv4::HEADER_LEN..usize::from(total_len).min(packet.len()))?;
-    let l4_len = usize::from(total_len) - ipv4::HEADER_LEN;
+    let l4_len = usize::from(total_len).saturating_sub(ipv4::HEADER_LEN);
     // Each arm reads its fixed header as an array, so the ports cost no further length check.
     let (protocol, ports, tcp_flags, creates) = match protocol {
         protocol::TCP => {
