@@ -94,6 +94,8 @@
 /** Payload bytes an ICMP error quotes after the header (RFC 792; lwIP's icmp.c uses 8 too). */
 #define LWIP_SNAT_ICMP_QUOTED_DATA 8
 
+/** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
+static u32_t lwip_snat_copies;
 /** Set once lwip_snat_start() registered the timer. */
 static u8_t lwip_snat_running;
 /** Last seen address of netif index i+1 (network byte order), 0 while down or absent. */
@@ -593,6 +595,34 @@ lwip_snat_release_held(struct netif *inp)
 }
 
 /**
+ * A copy of the chained pbuf @p p in one contiguous pbuf, for what the NAT must read whole
+ * (ICMP errors, fragments, headers split across pbufs); NULL when out of memory.
+ */
+static struct pbuf *
+lwip_snat_flatten(struct pbuf *p)
+{
+  struct pbuf *flat = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
+  if (flat != NULL) {
+    pbuf_copy_partial(p, flat->payload, p->tot_len, 0);
+    lwip_snat_copies++;
+  }
+  return flat;
+}
+
+/**
+ * @ingroup lwip_snat
+ * Chained datagrams (PBUF_POOL chains) the hook copied into one contiguous pbuf since
+ * lwip_snat_start(): ICMP errors, fragments, and those whose IP and transport headers do not
+ * fit in the first pbuf. The others are translated in place. Many copies of ordinary traffic
+ * mean PBUF_POOL_BUFSIZE is too small to hold the headers.
+ */
+uint32_t
+lwip_snat_hook_copies(void)
+{
+  return lwip_snat_copies;
+}
+
+/**
  * @ingroup lwip_snat
  * LWIP_HOOK_IP4_INPUT: runs the packet through the NAT.
  *
@@ -610,6 +640,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
+  /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
+  u16_t head_len;
 #if LWIP_ICMP
   /* the header (and 8 bytes) of an inbound DF datagram as it arrived, for Fragmentation Needed */
   u8_t original[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
@@ -621,28 +653,32 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     return 0;
   }
 
-  /* The core needs the whole datagram in one span (ICMP errors are checked to the last byte);
-   * a chained pbuf is processed in a contiguous copy that is written back if translated. */
+  /* A chain (PBUF_POOL) whose first pbuf holds the IP header and 8 bytes more is looked at in
+   * place: the core translates it there when the headers decide it, and says when it needs
+   * the whole datagram in one span (then, and for a shorter first pbuf, a contiguous copy is
+   * processed and written back if translated). */
   len = p->tot_len;
-  if (p->len >= len) {
-    bytes = (u8_t *)p->payload;
-  } else {
-    flat = pbuf_alloc(PBUF_RAW, len, PBUF_RAM);
+  if (len < IP_HLEN) {
+    /* ip4_input() drops it */
+    return 0;
+  }
+  bytes = (u8_t *)p->payload;
+  head_len = p->len;
+  if (head_len >= len) {
+    head_len = len;
+  } else if ((head_len < IP_HLEN) || (head_len < IPH_HL_BYTES((const struct ip_hdr *)bytes) + 8)) {
+    flat = lwip_snat_flatten(p);
     if (flat == NULL) {
       /* cannot look at it, so it must not leave untranslated */
       pbuf_free(p);
       return 1;
     }
-    pbuf_copy_partial(p, flat->payload, len, 0);
     bytes = (u8_t *)flat->payload;
-  }
-  if (len < IP_HLEN) {
-    /* ip4_input() drops it */
-    goto pass;
+    head_len = len;
   }
 
   lwip_snat_watch(netif_get_index(inp), lwip_snat_netif_addr(inp));
-  if (!lwip_snat_find_route(p, bytes, len, inp, &ctx)) {
+  if (!lwip_snat_find_route(p, bytes, head_len, inp, &ctx)) {
     goto pass;
   }
   if (lwip_snat_from_broadcast(bytes)) {
@@ -656,12 +692,25 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   ctx.in_netif_idx = netif_get_index(inp);
 #if LWIP_ICMP
   if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))) {
-    original_len = (u16_t)LWIP_MIN(len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
+    original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
     MEMCPY(original, bytes, original_len);
   }
 #endif
 
-  err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
+  if (head_len < len) {
+    err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
+    if (err == LWIP_SNAT_ERR_NEED_WHOLE) {
+      flat = lwip_snat_flatten(p);
+      if (flat == NULL) {
+        goto consumed;
+      }
+      bytes = (u8_t *)flat->payload;
+      head_len = len;
+      err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
+    }
+  } else {
+    err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
+  }
   if (err == LWIP_SNAT_ERR_NOT_INIT) {
     goto pass;
   }
@@ -688,12 +737,14 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       goto pass;
     case LWIP_SNAT_SEND_ICMP:
 #if LWIP_ICMP
-      /* icmp_* quote p->payload: give them the contiguous bytes */
-      lwip_snat_send_icmp((flat != NULL) ? flat : p, bytes, len, &verdict);
+      /* icmp_* quote p->payload: give them the contiguous bytes (a first pbuf taken in place
+       * holds the IP header and the 8 bytes they quote) */
+      lwip_snat_send_icmp((flat != NULL) ? flat : p, bytes, head_len, &verdict);
 #endif
       goto consumed;
     case LWIP_SNAT_SEND_RST:
 #if LWIP_TCP
+      /* reads the TCP header, which a first pbuf taken in place holds */
       lwip_snat_send_rst(bytes, len);
 #endif
       goto consumed;
@@ -767,6 +818,7 @@ lwip_snat_start(const struct lwip_snat_config *cfg)
     return err;
   }
   lwip_snat_set_port_check(lwip_snat_router_holds);
+  lwip_snat_copies = 0;
   for (i = 0; i < LWIP_SNAT_NETIF_SLOTS; i++) {
     lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
   }

@@ -26,6 +26,11 @@
  * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it is
  * called before ip4_input() sets ip_data, so it must decide on its arguments alone.
  *
+ * Chained pbufs (PBUF_POOL) are translated in place when the first pbuf holds the IP and
+ * transport headers (a PBUF_POOL_BUFSIZE of the link header + 40 bytes covers TCP without
+ * options, + 120 every IPv4 and TCP option); ICMP errors, fragments and shorter first pbufs are copied into one pbuf,
+ * and lwip_snat_hook_copies() counts those copies.
+ *
  * The router's own services are never shadowed: lwip_snat_start() registers a port check that
  * answers from lwIP's pcb lists, so inside hosts never get an external port an lwIP pcb holds
  * (DHCP client, DNS, listeners, sockets) and packets for those ports reach lwIP.
@@ -91,6 +96,7 @@ struct netif;
 
 lwip_snat_err_t lwip_snat_start(const struct lwip_snat_config *cfg);
 int lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp);
+uint32_t lwip_snat_hook_copies(void);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,9 @@
 //! packet under `valgrind --tool=callgrind` (see `.ci/callgrind`).
 //!
 //! Usage: `callgrind_translate <kind> <flows> <packets>` with kind one of `tcp_out`, `tcp_in`,
-//! `udp_out`, `udp_in`, `icmp_error_in`, or `linear_array_tcp_out` / `linked_list_tcp_out` /
+//! `udp_out`, `udp_in`, `icmp_error_in`, `udp_no_rule` (forwarded between two netifs no rule
+//! names: passed), `udp_to_router` (from the LAN to the router's LAN address: passed),
+//! `udp_out_chained` (`udp_out` as a chain whose first buffer holds the headers), or `linear_array_tcp_out` / `linked_list_tcp_out` /
 //! `addon_model_tcp_out` for the references of the benches. The NAT is warmed with `flows` TCP
 //! and UDP flows, then `packets` ready-made copies of their packets (round-robin over the flows)
 //! are translated one by one by [`translate_one`] (or [`linear_one`] for a reference), the only
@@ -12,7 +14,7 @@
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use lwip_snat::{Context, Protocol, Verdict};
+use lwip_snat::{Context, Protocol, Route, Verdict};
 use support::addon::AddOnModel;
 use support::{BenchNat, Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
 
@@ -21,6 +23,19 @@ use support::{BenchNat, Layout, Linear, Templates, INBOUND, OUTBOUND, STRIDE};
 fn translate_one(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context) -> Verdict {
     nat.process(packet, ctx, support::NOW)
 }
+
+/// One packet through the NAT as a chain whose first buffer holds its 28 header bytes.
+#[inline(never)]
+fn translate_one_chained(nat: &mut BenchNat, packet: &mut [u8], ctx: &Context) -> Verdict {
+    let len = packet.len();
+    match packet.get_mut(..CHAIN_HEAD) {
+        Some(head) => nat.process_head(head, len, ctx, support::NOW).unwrap_or(Verdict::Pass),
+        None => Verdict::Pass,
+    }
+}
+
+/// Bytes in the first buffer of `udp_out_chained`'s chains: the IPv4 and UDP headers.
+const CHAIN_HEAD: usize = 28;
 
 /// One packet through a linear-search reference.
 #[inline(never)]
@@ -40,20 +55,32 @@ enum Reference {
     AddOn,
 }
 
-fn translate_all(mut process: impl FnMut(&mut [u8]) -> Verdict, packets: &mut [u8], lens: &[u8]) -> usize {
-    let mut translated = 0;
+/// Forwarded from a netif no rule names to another (the LAN of the benches is the rule's).
+const NO_RULE: Context =
+    Context { in_netif: 3, route: Route::Forward { out_netif: 4, out_addr: 0xC0A8_0401, out_mtu: 1500 } };
+/// From the LAN to the router's own LAN address.
+const TO_ROUTER: Context = Context { in_netif: support::LAN, route: Route::Local { netif: support::LAN, mtu: 1500 } };
+
+/// Processes every packet; returns how many got the verdict `expected`.
+fn translate_all(
+    mut process: impl FnMut(&mut [u8]) -> Verdict,
+    packets: &mut [u8],
+    lens: &[u8],
+    expected: Verdict,
+) -> usize {
+    let mut done = 0;
     for (packet, &len) in packets.chunks_exact_mut(STRIDE).zip(lens) {
-        if process(&mut packet[..usize::from(len)]) == Verdict::Translated {
-            translated += 1;
+        if process(&mut packet[..usize::from(len)]) == expected {
+            done += 1;
         }
     }
-    translated
+    done
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: callgrind_translate \
-                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|linear_array_tcp_out|linked_list_tcp_out|addon_model_tcp_out> \
+                 <tcp_out|tcp_in|udp_out|udp_in|icmp_error_in|udp_no_rule|udp_to_router|udp_out_chained|linear_array_tcp_out|linked_list_tcp_out|addon_model_tcp_out> \
                  <flows> <packets>";
     let (Some(kind), Some(flows), Some(packets)) = (
         args.get(1),
@@ -75,6 +102,9 @@ fn main() {
         "udp_out" => (&traffic.udp_out, &OUTBOUND, None),
         "udp_in" => (&traffic.udp_in, &INBOUND, None),
         "icmp_error_in" => (&traffic.icmp_error_in, &INBOUND, None),
+        "udp_no_rule" => (&traffic.udp_out, &NO_RULE, None),
+        "udp_to_router" => (&traffic.udp_out, &TO_ROUTER, None),
+        "udp_out_chained" => (&traffic.udp_out, &OUTBOUND, None),
         "linear_array_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::Linear(Layout::Array))),
         "linked_list_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::Linear(Layout::List))),
         "addon_model_tcp_out" => (&traffic.tcp_out, &OUTBOUND, Some(Reference::AddOn)),
@@ -91,18 +121,23 @@ fn main() {
         slot[..packet.len()].copy_from_slice(packet);
         lens.push(packet.len() as u8);
     }
+    let expected =
+        if kind.contains("no_rule") || kind.contains("to_router") { Verdict::Pass } else { Verdict::Translated };
     let translated = match reference {
-        None => translate_all(|p| translate_one(&mut nat, p, ctx), &mut buffer, &lens),
+        None if kind == "udp_out_chained" => {
+            translate_all(|p| translate_one_chained(&mut nat, p, ctx), &mut buffer, &lens, expected)
+        }
+        None => translate_all(|p| translate_one(&mut nat, p, ctx), &mut buffer, &lens, expected),
         Some(Reference::Linear(layout)) => {
             let mut linear = Linear::from_nat(&nat, Protocol::Tcp, layout);
-            translate_all(|p| linear_one(&mut linear, p, ctx), &mut buffer, &lens)
+            translate_all(|p| linear_one(&mut linear, p, ctx), &mut buffer, &lens, expected)
         }
         Some(Reference::AddOn) => {
             let mut addon = AddOnModel::from_nat(&nat, Protocol::Tcp);
-            translate_all(|p| linear_one_addon(&mut addon, p, ctx), &mut buffer, &lens)
+            translate_all(|p| linear_one_addon(&mut addon, p, ctx), &mut buffer, &lens, expected)
         }
     };
-    println!("{kind}: {translated} of {packets} packets translated over {flows} flows");
+    println!("{kind}: {translated} of {packets} packets {expected:?} over {flows} flows");
     if translated != packets {
         std::process::exit(1);
     }

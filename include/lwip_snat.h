@@ -120,7 +120,13 @@ enum
   /**
    * No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
    */
-  LWIP_SNAT_ERR_NO_DATAGRAM = -14
+  LWIP_SNAT_ERR_NO_DATAGRAM = -14,
+  /**
+   * `lwip_snat_process_head`: the first buffer does not hold all the NAT must read (an ICMP
+   * error, a fragment, headers split across buffers). Nothing was read into state or
+   * counted: call `lwip_snat_process` with the whole datagram in one span.
+   */
+  LWIP_SNAT_ERR_NEED_WHOLE = -15
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -948,6 +954,27 @@ lwip_snat_err_t lwip_snat_process(uint8_t *pkt,
                                   const struct lwip_snat_ctx *ctx,
                                   uint32_t now_ms,
                                   struct lwip_snat_verdict *verdict);
+
+/**
+ * `lwip_snat_process` for a datagram held in a chain of buffers (an lwIP `PBUF_POOL` chain):
+ * `pkt` is its first buffer (`len` bytes, from the IPv4 header on) and `datagram_len` the
+ * length of the whole (`p->tot_len`). When the headers in `pkt` decide the packet, translates
+ * it there in place (only the bytes that change are written; the rest of the chain is
+ * neither read nor needed) and returns `LWIP_SNAT_OK` with `*verdict` exactly as
+ * `lwip_snat_process` would give for the whole. Returns `LWIP_SNAT_ERR_NEED_WHOLE`, having
+ * read nothing into state, when it needs the whole datagram in one span: an ICMP error, a
+ * fragment, or headers that run past `pkt`. `datagram_len` is never trusted to reach past
+ * `pkt`.
+ *
+ * # Safety
+ * As `lwip_snat_process`.
+ */
+lwip_snat_err_t lwip_snat_process_head(uint8_t *pkt,
+                                       size_t len,
+                                       size_t datagram_len,
+                                       const struct lwip_snat_ctx *ctx,
+                                       uint32_t now_ms,
+                                       struct lwip_snat_verdict *verdict);
 
 /**
  * After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram

@@ -68,7 +68,9 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
             flow(Protocol::Tcp, seg.src_port(), seg.dst_port(), flags, creates)
         }
         protocol::UDP => {
-            let dgram = udp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            // Checked against the datagram's length: `packet` may hold only its first bytes.
+            let l4_len = ip.total_len().saturating_sub(ip.header_len());
+            let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
             flow(Protocol::Udp, dgram.src_port(), dgram.dst_port(), 0, true)
         }
         protocol::ICMP => {
@@ -100,7 +102,15 @@ pub struct Plain {
 /// Reads a [`Plain`] packet in one pass over fixed offsets; `None` when `packet` is anything
 /// else (including anything malformed, which the general way then drops and counts).
 #[inline(always)]
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn parse_plain(packet: &[u8]) -> Option<Plain> {
+    parse_plain_head(packet, packet.len())
+}
+
+/// [`parse_plain`] for the first bytes (`packet`) of a datagram of `datagram_len` bytes held in
+/// a chain of buffers: the transport header must be among them.
+#[inline(always)]
+pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
     let header: &[u8; ipv4::HEADER_LEN] = packet.get(..ipv4::HEADER_LEN)?.try_into().ok()?;
     if !checksum::header_ok(header) {
         return None;
@@ -112,7 +122,12 @@ pub fn parse_plain(packet: &[u8]) -> Option<Plain> {
         return None;
     }
     let total_len = u16::from_be_bytes([len_hi, len_lo]);
-    let l4 = packet.get(ipv4::HEADER_LEN..usize::from(total_len))?;
+    if usize::from(total_len) > datagram_len {
+        return None;
+    }
+    // The transport header and what follows of it in `packet`; `l4_len` is its whole length.
+    let l4 = packet.get(ipv4::HEADER_LEN..usize::from(total_len).min(packet.len()))?;
+    let l4_len = usize::from(total_len).saturating_sub(ipv4::HEADER_LEN);
     // Each arm reads its fixed header as an array, so the ports cost no further length check.
     let (protocol, ports, tcp_flags, creates) = match protocol {
         protocol::TCP => {
@@ -127,7 +142,7 @@ pub fn parse_plain(packet: &[u8]) -> Option<Plain> {
         protocol::UDP => {
             let dgram: &[u8; udp::HEADER_LEN] = l4.get(..udp::HEADER_LEN)?.try_into().ok()?;
             let length = usize::from(u16::from_be_bytes([dgram[4], dgram[5]]));
-            if length < udp::HEADER_LEN || length > l4.len() {
+            if length < udp::HEADER_LEN || length > l4_len {
                 return None;
             }
             (Protocol::Udp, [dgram[0], dgram[1], dgram[2], dgram[3]], 0, true)

@@ -5,6 +5,8 @@
 
 #[path = "adversarial/bytes.rs"]
 mod bytes;
+#[path = "adversarial/chain.rs"]
+mod chain;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;
@@ -14,6 +16,8 @@ mod frags;
 mod hosts;
 #[path = "adversarial/integrate.rs"]
 mod integrate;
+#[path = "adversarial/quiet.rs"]
+mod quiet;
 #[path = "adversarial/services.rs"]
 mod services;
 #[path = "adversarial/state.rs"]

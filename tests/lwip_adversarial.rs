@@ -4,6 +4,8 @@
 
 #[path = "lwip_adversarial/bytes.rs"]
 mod bytes;
+#[path = "lwip_adversarial/chain.rs"]
+mod chain;
 #[path = "lwip_adversarial/claims.rs"]
 mod claims;
 mod common;

@@ -127,6 +127,7 @@ impl lwip_snat_ctx {
 }
 
 impl lwip_snat_verdict {
+    #[inline(always)]
     pub(super) fn from_core(verdict: Verdict) -> Self {
         use lwip_snat_action::*;
         let mut out = lwip_snat_verdict { len: 0, mtu: 0, action: 0, drop_reason: 0, icmp_type: 0, icmp_code: 0 };

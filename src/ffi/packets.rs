@@ -2,7 +2,7 @@
 
 use super::{enter_and_write, read};
 use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
-use crate::Nat;
+use crate::{Context, Nat, Verdict};
 use lwip_snat_err_t::*;
 
 /// Runs one IPv4 packet through the NAT, rewriting it in place when it is translated, and
@@ -21,6 +21,23 @@ pub unsafe extern "C" fn lwip_snat_process(
     now_ms: u32,
     verdict: *mut lwip_snat_verdict,
 ) -> lwip_snat_err_t {
+    // SAFETY: the contract of `run_packet` is this function's.
+    unsafe { run_packet(pkt, len, ctx, verdict, |nat, packet, ctx| Ok(nat.process(packet, ctx, now_ms))) }
+}
+
+/// The checks and the verdict of the per-packet calls around `step`, which runs the NAT on the
+/// `len` bytes at `pkt`.
+///
+/// # Safety
+/// As `lwip_snat_process`.
+#[inline(always)]
+unsafe fn run_packet(
+    pkt: *mut u8,
+    len: usize,
+    ctx: *const lwip_snat_ctx,
+    verdict: *mut lwip_snat_verdict,
+    step: impl FnOnce(&mut Nat, &mut [u8], &Context) -> Result<Verdict, lwip_snat_err_t>,
+) -> lwip_snat_err_t {
     if pkt.is_null() || verdict.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
@@ -35,10 +52,39 @@ pub unsafe extern "C" fn lwip_snat_process(
     let process = |nat: &mut Nat| {
         // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
         let packet = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
-        Ok(lwip_snat_verdict::from_core(nat.process(packet, &ctx, now_ms)))
+        step(nat, packet, &ctx).map(lwip_snat_verdict::from_core)
     };
     // SAFETY: non-NULL and writable per the contract.
     unsafe { enter_and_write(verdict, process) }
+}
+
+/// `lwip_snat_process` for a datagram held in a chain of buffers (an lwIP `PBUF_POOL` chain):
+/// `pkt` is its first buffer (`len` bytes, from the IPv4 header on) and `datagram_len` the
+/// length of the whole (`p->tot_len`). When the headers in `pkt` decide the packet, translates
+/// it there in place (only the bytes that change are written; the rest of the chain is
+/// neither read nor needed) and returns `LWIP_SNAT_OK` with `*verdict` exactly as
+/// `lwip_snat_process` would give for the whole. Returns `LWIP_SNAT_ERR_NEED_WHOLE`, having
+/// read nothing into state, when it needs the whole datagram in one span: an ICMP error, a
+/// fragment, or headers that run past `pkt`. `datagram_len` is never trusted to reach past
+/// `pkt`.
+///
+/// # Safety
+/// As `lwip_snat_process`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_process_head(
+    pkt: *mut u8,
+    len: usize,
+    datagram_len: usize,
+    ctx: *const lwip_snat_ctx,
+    now_ms: u32,
+    verdict: *mut lwip_snat_verdict,
+) -> lwip_snat_err_t {
+    // SAFETY: the contract of `run_packet` is this function's.
+    unsafe {
+        run_packet(pkt, len, ctx, verdict, |nat, head, ctx| {
+            nat.process_head(head, datagram_len, ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
+        })
+    }
 }
 
 /// After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram

@@ -53,6 +53,10 @@ c_enum! {
         LWIP_SNAT_ERR_BUFFER = -13;
         /// No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
         LWIP_SNAT_ERR_NO_DATAGRAM = -14;
+        /// `lwip_snat_process_head`: the first buffer does not hold all the NAT must read (an ICMP
+        /// error, a fragment, headers split across buffers). Nothing was read into state or
+        /// counted: call `lwip_snat_process` with the whole datagram in one span.
+        LWIP_SNAT_ERR_NEED_WHOLE = -15;
     }
 }
 

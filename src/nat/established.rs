@@ -15,8 +15,21 @@ use crate::flow;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Translates `packet` when it belongs to an established flow; `None` declines it.
     #[inline(always)]
-    pub(super) fn established(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Option<Verdict> {
-        let plain = flow::parse_plain(packet)?;
+    pub(super) fn established(
+        &mut self,
+        packet: &mut [u8],
+        datagram_len: usize,
+        ctx: &Context,
+        now: u32,
+    ) -> Option<Verdict> {
+        // A forwarded packet no rule translates (most often none of the NAT's business) is
+        // declined before it is parsed.
+        if let Route::Forward { out_netif, .. } = ctx.route {
+            if !self.rules.translates(ctx.in_netif, out_netif) {
+                return None;
+            }
+        }
+        let plain = flow::parse_plain_head(packet, datagram_len)?;
         let flow = &plain.flow;
         if flow.tcp_flags & tcp_flags::SYN != 0 || is_martian(flow.src) {
             return None;
@@ -24,9 +37,6 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         match ctx.route {
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 if plain.dont_frag && out_mtu != 0 && plain.total_len > out_mtu {
-                    return None;
-                }
-                if !self.rules.translates(ctx.in_netif, out_netif) {
                     return None;
                 }
                 let session = self.tables.plain(flow.protocol).outbound_mut(

@@ -23,12 +23,14 @@ use crate::wire::tcp::flags as tcp_flags;
 use evict::Evicted;
 pub use evict::Eviction;
 
+mod chain;
 mod established;
 mod evict;
 mod fragments;
 mod hairpin;
 mod inbound;
 mod outbound;
+mod quiet;
 mod services;
 mod session;
 
@@ -129,6 +131,8 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     udp_timeouts: [u32; 8],
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
+    /// What the rules, port forwards and sessions make of each netif (see `quiet`).
+    concerns: quiet::Concerns,
 }
 
 /// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
@@ -183,6 +187,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             evict_from: [0; 3],
             evicted: Evicted::new(),
             port_check: None,
+            concerns: quiet::Concerns::new(),
         }
     }
 
@@ -206,6 +211,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             let secret = self.random.next_u32();
             self.tables.get_mut(protocol).clear(secret);
         }
+        self.recount_rules();
+        self.recount_sessions();
         Ok(())
     }
 
@@ -237,13 +244,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Installs an interface rule.
     pub fn add_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
-        self.rules.add(rule)
+        self.rules.add(rule)?;
+        self.recount_rules();
+        Ok(())
     }
 
     /// Removes a rule. Sessions it created stay until they expire and keep translating both
     /// ways: replies still arrive, and the inside hosts' answers still leave translated.
     pub fn remove_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
-        self.rules.remove(rule)
+        self.rules.remove(rule)?;
+        self.recount_rules();
+        Ok(())
     }
 
     /// The interface rules installed.
@@ -267,7 +278,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if map.protocol != Protocol::Icmp && (held_by_other || mapped_elsewhere || router_holds) {
             return Err(PortmapError::Conflict);
         }
-        self.portmaps.add(map)
+        self.portmaps.add(map)?;
+        self.recount_rules();
+        Ok(())
     }
 
     /// Removes a port forward and the sessions that came in through it.
@@ -276,6 +289,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.remove_sessions(|s| {
             s.netif == map.netif && s.ext_port == map.ext_port && s.inside == map.inside && s.in_port == map.in_port
         });
+        self.recount_rules();
         Ok(())
     }
 
@@ -324,6 +338,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         for protocol in PROTOCOLS {
             self.reclaim(protocol, now);
         }
+        self.recount_sessions();
         self.expire_fragments(now);
     }
 
@@ -350,6 +365,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             let hosts = &mut self.hosts;
             self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(protocol, s));
         }
+        self.recount_sessions();
     }
 
     /// Runs one packet through the NAT, rewriting it in place when it is translated.
@@ -358,10 +374,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the caller's millisecond clock (wrapping). Never panics, whatever the bytes.
     #[inline]
     pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        if let Some(verdict) = self.established(packet, ctx, now) {
+        let datagram_len = packet.len();
+        if let Some(verdict) = self.established(packet, datagram_len, ctx, now) {
             return verdict;
         }
-        self.general(packet, ctx, now)
+        self.general(packet, datagram_len, ctx, now)
     }
 
     /// [`process`](Self::process) without the established-flow fast path: every packet takes
@@ -369,13 +386,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// compare the two (with the `internals` feature).
     #[cfg(feature = "internals")]
     pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        self.general(packet, ctx, now)
+        self.general(packet, packet.len(), ctx, now)
     }
 
-    /// The general pipeline: route, translate, count.
+    /// The general pipeline for the first `packet.len()` bytes of a datagram of `datagram_len`
+    /// bytes (more than `packet` only when the caller holds it in a chain: see `chain`).
     #[inline(never)]
-    fn general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        let verdict = self.route(packet, ctx, now);
+    fn general(&mut self, packet: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Verdict {
+        if self.passes_quietly(packet, ctx) {
+            return Verdict::Pass;
+        }
+        let verdict = self.route(packet, datagram_len, ctx, now);
         match verdict {
             Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
             Verdict::Drop(reason) => self.stats.count_drop(reason),
@@ -387,13 +408,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Validates the packet, then sends it down the local or forward path.
-    fn route(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
-        let header = match ipv4::Packet::new_checked(&*packet) {
+    fn route(&mut self, packet: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Verdict {
+        let header = match ipv4::Packet::new_head(&*packet, datagram_len) {
             Ok(ip) if ip.verify_checksum() => Header::of(&ip, ctx.in_netif),
             Ok(_) => return Verdict::Drop(DropReason::BadChecksum),
             Err(_) => return Verdict::Drop(DropReason::Malformed),
         };
-        let Some(packet) = packet.get_mut(..header.total_len) else {
+        // The datagram, or as much of it as the caller's first buffer holds.
+        let Some(packet) = packet.get_mut(..header.total_len.min(packet.len())) else {
             return Verdict::Drop(DropReason::Malformed);
         };
         match ctx.route {

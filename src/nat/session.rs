@@ -98,6 +98,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(slot) => {
                 let created = &mut self.stats.created[protocol.index()];
                 *created = created.wrapping_add(1);
+                self.session_created(session.netif);
                 Ok(slot)
             }
             Err(_) => {

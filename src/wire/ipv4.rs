@@ -40,6 +40,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// (RFC 1122 3.2.1.1–3.2.1.2). The header checksum is checked separately by
     /// [`verify_checksum`](Self::verify_checksum).
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
+        let len = buffer.as_ref().len();
+        Self::new_head(buffer, len)
+    }
+
+    /// [`new_checked`](Self::new_checked) for the first bytes of a datagram of `datagram_len`
+    /// bytes held in a chain of buffers: the total length is checked against `datagram_len`,
+    /// and the header must be whole in `buffer`.
+    pub fn new_head(buffer: T, datagram_len: usize) -> Result<Self, Error> {
         let bytes = buffer.as_ref();
         if bytes.len() < HEADER_LEN {
             return Err(Error::Truncated);
@@ -52,7 +60,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if header_len < HEADER_LEN || total_len < header_len {
             return Err(Error::Malformed);
         }
-        if total_len > bytes.len() {
+        if total_len > datagram_len || header_len > bytes.len() {
             return Err(Error::Truncated);
         }
         Ok(Packet { buffer })

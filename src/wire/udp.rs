@@ -32,6 +32,20 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(Packet { buffer })
     }
 
+    /// [`new_checked`](Self::new_checked) for the first bytes of a datagram of `datagram_len`
+    /// bytes: the length field is checked against `datagram_len`.
+    pub fn new_head(buffer: T, datagram_len: usize) -> Result<Self, Error> {
+        let bytes = buffer.as_ref();
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let len = usize::from(be16(bytes, field::LENGTH));
+        if len < HEADER_LEN || len > datagram_len {
+            return Err(Error::Malformed);
+        }
+        Ok(Packet { buffer })
+    }
+
     /// Wraps the 8-byte header quoted in an ICMP error, whatever its length field says.
     pub fn new_quoted(buffer: T) -> Result<Self, Error> {
         if buffer.as_ref().len() < HEADER_LEN {

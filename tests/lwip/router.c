@@ -19,6 +19,7 @@
  *   portmap <proto> <netif idx> <ext port> <inside ip> <inside port>
  *   in <lan|wan> <hex>                inject a packet (one pbuf)
  *   inchain <lan|wan> <hex>           inject it as a chain of two pbufs
+ *   inpool <lan|wan> <size> <hex>     inject it as a chain of <size>-byte pbufs (a PBUF_POOL chain)
  *   udp_echo <port>                   router's own UDP endpoint; prints "udp_rx", echoes back
  *   tcp_listen <port>                 router's own TCP listener; prints "tcp_accept", "tcp_rx"
  *   setaddr <lan|wan> <ip>            netif_set_ipaddr()
@@ -189,6 +190,40 @@ parse_hex(const char *hex, u8_t *out, size_t cap, size_t *len)
   return 0;
 }
 
+/* Feeds @p p to the netif's input, freeing it when not taken. */
+static void
+feed(struct netif *netif, struct pbuf *p)
+{
+  if (netif->input(p, netif) != ERR_OK) {
+    /* netif_input_fn's contract: not taken, so the caller frees it */
+    pbuf_free(p);
+  }
+}
+
+/* Injects the packet as a chain of @p size-byte pbufs, as a driver filling PBUF_POOL buffers. */
+static int
+inject_pool(struct netif *netif, size_t size, const char *hex)
+{
+  static u8_t buf[0x10000];
+  size_t len, at;
+  struct pbuf *p = NULL;
+  if (netif == NULL || size == 0 || parse_hex(hex, buf, sizeof(buf), &len) != 0 || len == 0) {
+    return -1;
+  }
+  for (at = 0; at < len; at += size) {
+    size_t n = LWIP_MIN(size, len - at);
+    struct pbuf *q = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+    memcpy(q->payload, buf + at, n);
+    if (p == NULL) {
+      p = q;
+    } else {
+      pbuf_cat(p, q);
+    }
+  }
+  feed(netif, p);
+  return 0;
+}
+
 static int
 inject(struct netif *netif, const char *hex, int chained)
 {
@@ -212,10 +247,7 @@ inject(struct netif *netif, const char *hex, int chained)
     p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
     memcpy(p->payload, buf, len);
   }
-  if (netif->input(p, netif) != ERR_OK) {
-    /* netif_input_fn's contract: not taken, so the caller frees it */
-    pbuf_free(p);
-  }
+  feed(netif, p);
   return 0;
 }
 
@@ -388,6 +420,7 @@ print_stats(void)
          (unsigned long)st.hairpinned, (unsigned long)st.reass_expired, st.reass_in_flight,
          (unsigned long)st.reass_bytes_in_use);
   printf("stat hosts_untracked %lu\n", (unsigned long)st.hosts_untracked);
+  printf("stat hook_copies %lu\n", (unsigned long)lwip_snat_hook_copies());
   printf("stat reass_evicted %lu\nstat reass_released %lu\n", (unsigned long)st.reass_evicted,
          (unsigned long)st.reass_released);
   printf("stat evicted_closed %lu\nstat evicted_transitory %lu\nstat evicted_idle %lu\nstat resets_requested %lu\n",
@@ -488,6 +521,9 @@ run(char *line)
   }
   if ((strcmp(cmd, "in") == 0 || strcmp(cmd, "inchain") == 0) && b != NULL) {
     return inject(netif_named(a), b, strcmp(cmd, "inchain") == 0) == 0 ? 0 : -102;
+  }
+  if (strcmp(cmd, "inpool") == 0 && c != NULL) {
+    return inject_pool(netif_named(a), (size_t)atoi(b), c) == 0 ? 0 : -102;
   }
   if (strcmp(cmd, "udp_echo") == 0 && a != NULL) {
     return udp_sock((u16_t)atoi(a), udp_echo_recv) != NULL ? 0 : -105;
