@@ -8,14 +8,16 @@
  *   UDP flows, out and in, at each fill of live sessions, visited round-robin:
  *     core    lwip_snat_process() on the packet alone (the shim's route work excluded),
  *     hook    ip4_input() -> hook -> ip4_forward() -> netif output, the whole path,
+ *     chained the same with the packet in a chain of two pool pbufs (40 + 20 bytes),
  *     linear  the same core-level figure for a linear-list NAT (linear_nat.c) at that fill;
  * - with -DFIRMWARE_WITHOUT_NAT (no hook compiled into ip4.c, no NAT linked): lwIP forwarding the
  *   same packets (inbound ones as they look once translated), the reference for the ratio.
  * Each figure is a batch's instructions minus those of the same batch without the measured call
  * (pbuf alloc + copy + free, or the memcpy of the packet), divided by the batch's packets.
- * Output lines: "measure <proto> <dir> <fill> core <x> hook <y> linear <z>" and
- * "measure <proto> <dir> lwip <c>", instructions with one decimal; the exit status is the number
- * of failed checks. */
+ * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>",
+ * "measure <proto> <dir> <fill> linear <l>" (the linear list alone, past the NAT's tables) and
+ * "measure <proto> <dir> lwip <c> chained <c'>", instructions with one decimal; the exit status
+ * is the number of failed checks. */
 #include <string.h>
 
 #include "lwip/init.h"
@@ -38,6 +40,9 @@
 #define NAT_FLOWS_MAX 256u
 /** Every measured packet is 60 bytes: 20 IP + 20 TCP + 20 data, or 20 IP + 8 UDP + 32 data. */
 #define PKT_BYTES 60u
+/** The chained case: the first pbuf holds the IP and TCP headers (the UDP header and 12 bytes of
+ * data), the second the remaining 20 bytes. */
+#define CHAIN_FIRST 40u
 
 #define R IPV4(198, 51, 100, 7)
 #define HOSTS 16u
@@ -111,30 +116,47 @@ static void calibrate(void)
   semihost_puts(" instructions per 10 ticks\n");
 }
 
-/* Prints the instructions per packet of `ticks - base_ticks` over a batch, one decimal. */
-static void put_per_packet(const char *label, uint32_t ticks, uint32_t base_ticks)
+/* Instructions per packet, in tenths, of `ticks - base_ticks` over a batch. */
+static int32_t tenths_per_packet(uint32_t ticks, uint32_t base_ticks)
 {
   int64_t d = (int64_t)ticks - (int64_t)base_ticks;
-  int64_t tenths = (d * (int64_t)cal_instructions * 10 + (int64_t)(cal_ticks * BATCH / 2u)) /
-                   (int64_t)(cal_ticks * BATCH);
+  return (int32_t)((d * (int64_t)cal_instructions * 10 + (int64_t)(cal_ticks * BATCH / 2u)) /
+                   (int64_t)(cal_ticks * BATCH));
+}
+
+/* Prints `label` and a figure in tenths with one decimal. */
+static void put_tenths(const char *label, int32_t tenths)
+{
   semihost_puts(label);
   if (tenths < 0) {
     semihost_puts("-");
     tenths = -tenths;
   }
-  semihost_putdec((uint32_t)(tenths / 10));
+  semihost_putdec((uint32_t)tenths / 10u);
   semihost_puts(".");
-  semihost_putdec((uint32_t)(tenths % 10));
+  semihost_putdec((uint32_t)tenths % 10u);
 }
 
-/* A batch through lwIP's input: pbuf_alloc + pbuf_take, then ip4_input() (`deliver`) or
- * pbuf_free() (the baseline); round-robin over the first `fill` packets. Ticks. */
-static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsigned fill, int deliver)
+/* One received packet in pbufs from the pool: one pbuf, or (`first` < PKT_BYTES) a chain whose
+ * first pbuf holds `first` bytes, as a driver with small pool buffers delivers it. */
+static struct pbuf *received(const uint8_t *pkt, unsigned first)
+{
+  struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)first, PBUF_POOL);
+  if (first < PKT_BYTES) {
+    pbuf_cat(p, pbuf_alloc(PBUF_RAW, (u16_t)(PKT_BYTES - first), PBUF_POOL));
+  }
+  pbuf_take(p, pkt, PKT_BYTES);
+  return p;
+}
+
+/* A batch through lwIP's input: received(), then ip4_input() (`deliver`) or pbuf_free() (the
+ * baseline); round-robin over the first `fill` packets. Ticks. */
+static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsigned fill, unsigned first,
+                            int deliver)
 {
   uint32_t t0 = timer_read();
   for (unsigned i = 0; i < BATCH; i++) {
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, PKT_BYTES, PBUF_POOL);
-    pbuf_take(p, pkts[i % fill], PKT_BYTES);
+    struct pbuf *p = received(pkts[i % fill], first);
     if (deliver) {
       ip4_input(p, inp);
     } else {
@@ -144,18 +166,18 @@ static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsig
   return timer_elapsed(t0, timer_read());
 }
 
-/* Instructions ip4_input() takes per packet of the batch; checks they all left by `expect`. */
-static uint32_t through_lwip(struct netif *inp, struct netif *expect, uint8_t (*pkts)[PKT_BYTES], unsigned fill,
-                             uint32_t *base)
+/* Instructions ip4_input() takes per packet (tenths); checks they all left by `expect`. */
+static int32_t through_lwip(struct netif *inp, struct netif *expect, uint8_t (*pkts)[PKT_BYTES], unsigned fill,
+                            unsigned first)
 {
-  uint32_t ticks;
+  uint32_t base, ticks;
   left_by_lan = left_by_wan = 0;
-  *base = input_batch(inp, pkts, fill, 0);
-  ticks = input_batch(inp, pkts, fill, 1);
+  base = input_batch(inp, pkts, fill, first, 0);
+  ticks = input_batch(inp, pkts, fill, first, 1);
   if ((expect == &lan ? left_by_lan : left_by_wan) != BATCH || left_by_lan + left_by_wan != BATCH) {
     fail("a measured packet did not leave by the expected netif");
   }
-  return ticks;
+  return tenths_per_packet(ticks, base);
 }
 
 /* Don't Fragment, as hosts doing path MTU discovery send (RFC 1191): the NAT leaves the IP ID
@@ -191,22 +213,25 @@ static void build_flow(unsigned i, uint8_t proto, uint32_t in_dst, uint16_t in_d
 
 #ifdef FIRMWARE_WITHOUT_NAT
 
+static void lwip_dir(const char *name, const char *dir, struct netif *inp, struct netif *expect,
+                     uint8_t (*pkts)[PKT_BYTES])
+{
+  semihost_puts("measure ");
+  semihost_puts(name);
+  semihost_puts(" ");
+  semihost_puts(dir);
+  put_tenths(" lwip ", through_lwip(inp, expect, pkts, FLOWS_MAX, PKT_BYTES));
+  put_tenths(" chained ", through_lwip(inp, expect, pkts, FLOWS_MAX, CHAIN_FIRST));
+  semihost_puts("\n");
+}
+
 static void measure_lwip(uint8_t proto, const char *name)
 {
-  uint32_t base, ticks;
   for (unsigned i = 0; i < FLOWS_MAX; i++) {
     build_flow(i, proto, host_of(i), port_of(i));
   }
-  ticks = through_lwip(&lan, &wan, out_pkts, FLOWS_MAX, &base);
-  semihost_puts("measure ");
-  semihost_puts(name);
-  put_per_packet(" out lwip ", ticks, base);
-  semihost_puts("\n");
-  ticks = through_lwip(&wan, &lan, in_pkts, FLOWS_MAX, &base);
-  semihost_puts("measure ");
-  semihost_puts(name);
-  put_per_packet(" in lwip ", ticks, base);
-  semihost_puts("\n");
+  lwip_dir(name, "out", &lan, &wan, out_pkts);
+  lwip_dir(name, "in", &wan, &lan, in_pkts);
 }
 
 static void measure_all(void)
@@ -284,7 +309,8 @@ static void measure_dir(const char *name, const char *dir, unsigned fill, struct
   uint32_t base = core_batch(0, pkts, fill, ctx, &missed);
   uint32_t core = core_batch(1, pkts, fill, ctx, &missed);
   uint32_t linear = core_batch(2, pkts, fill, ctx, &missed);
-  uint32_t hook_base, hook = through_lwip(inp, expect, pkts, fill, &hook_base);
+  int32_t hook = through_lwip(inp, expect, pkts, fill, PKT_BYTES);
+  int32_t chained = through_lwip(inp, expect, pkts, fill, CHAIN_FIRST);
   if (missed != 0) {
     fail("every measured packet is translated");
   }
@@ -294,9 +320,10 @@ static void measure_dir(const char *name, const char *dir, unsigned fill, struct
   semihost_puts(dir);
   semihost_puts(" ");
   semihost_putdec(fill);
-  put_per_packet(" core ", core, base);
-  put_per_packet(" hook ", hook, hook_base);
-  put_per_packet(" linear ", linear, base);
+  put_tenths(" core ", tenths_per_packet(core, base));
+  put_tenths(" hook ", hook);
+  put_tenths(" chained ", chained);
+  put_tenths(" linear ", tenths_per_packet(linear, base));
   semihost_puts("\n");
 }
 
@@ -314,7 +341,7 @@ static void linear_only(const char *name, const char *dir, uint8_t (*pkts)[PKT_B
   semihost_puts(dir);
   semihost_puts(" ");
   semihost_putdec(FLOWS_MAX);
-  put_per_packet(" linear ", linear, base);
+  put_tenths(" linear ", tenths_per_packet(linear, base));
   semihost_puts("\n");
 }
 
