@@ -16,8 +16,9 @@
  * (pbuf alloc + copy + free, or the memcpy of the packet), divided by the batch's packets.
  * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>",
  * "measure <proto> <dir> <fill> linear <l>" (the linear list alone, past the NAT's tables) and
- * "measure <proto> <dir> lwip <c> chained <c'>", instructions with one decimal; the exit status
- * is the number of failed checks. */
+ * "measure <proto> <dir> lwip <c> chained <c'>", instructions with one decimal; and for a packet
+ * no rule concerns (LAN-to-LAN, lan -> a third netif "dmz"), "measure <proto> norule hook <b>" or
+ * "measure <proto> norule lwip <c>". The exit status is the number of failed checks. */
 #include <string.h>
 
 #include "lwip/init.h"
@@ -50,8 +51,13 @@
 static unsigned failures;
 static uint8_t out_pkts[FLOWS_MAX][PKT_BYTES], in_pkts[FLOWS_MAX][PKT_BYTES];
 static struct pkt scratch;
+static const uint8_t data[32] = "lwip-snat measure payload bytes";
 static uint64_t cal_instructions, cal_ticks;
-static volatile unsigned left_by_lan, left_by_wan;
+/* Packets that left, by netif number (lan, wan, dmz). */
+static volatile unsigned left_by[3];
+/* A third netif that no rule concerns: 10.0.0.1/24, where LAN-to-LAN traffic goes. */
+static struct netif dmz;
+#define D IPV4(10, 0, 0, 5)
 
 static void fail(const char *what)
 {
@@ -66,12 +72,28 @@ static err_t count_output(struct netif *netif, struct pbuf *p, const ip4_addr_t 
 {
   LWIP_UNUSED_ARG(p);
   LWIP_UNUSED_ARG(next_hop);
-  if (netif == &lan) {
-    left_by_lan++;
-  } else {
-    left_by_wan++;
+  if (netif->num < 3u) {
+    left_by[netif->num]++;
   }
   return ERR_OK;
+}
+
+static err_t dmz_setup(struct netif *netif)
+{
+  netif->output = count_output;
+  netif->mtu = 1500;
+  netif->flags = NETIF_FLAG_LINK_UP;
+  return ERR_OK;
+}
+
+static void dmz_init(void)
+{
+  ip4_addr_t ip, mask, gw;
+  ip4_addr_set_u32(&ip, lwip_htonl(IPV4(10, 0, 0, 1)));
+  ip4_addr_set_u32(&mask, lwip_htonl(0xffffff00u));
+  ip4_addr_set_zero(&gw);
+  netif_add(&dmz, &ip, &mask, &gw, NULL, dmz_setup, ip4_input);
+  netif_set_up(&dmz);
 }
 
 /* netifs.c's capture (for opening flows and checking them) or count_output (while measuring). */
@@ -171,10 +193,10 @@ static int32_t through_lwip(struct netif *inp, struct netif *expect, uint8_t (*p
                             unsigned first)
 {
   uint32_t base, ticks;
-  left_by_lan = left_by_wan = 0;
+  left_by[0] = left_by[1] = left_by[2] = 0;
   base = input_batch(inp, pkts, fill, first, 0);
   ticks = input_batch(inp, pkts, fill, first, 1);
-  if ((expect == &lan ? left_by_lan : left_by_wan) != BATCH || left_by_lan + left_by_wan != BATCH) {
+  if (left_by[expect->num] != BATCH || left_by[0] + left_by[1] + left_by[2] != BATCH) {
     fail("a measured packet did not leave by the expected netif");
   }
   return tenths_per_packet(ticks, base);
@@ -193,7 +215,6 @@ static void set_df(uint8_t *ip)
  * lwIP-only build), `ext` the flow's external port. */
 static void build_flow(unsigned i, uint8_t proto, uint32_t in_dst, uint16_t in_dport)
 {
-  static const uint8_t data[32] = "lwip-snat measure payload bytes";
   if (proto == PKT_PROTO_TCP) {
     build_tcp(&scratch, host_of(i), port_of(i), R, 80, 1000, 5000, PKT_ACK | PKT_PSH, 0, data, 20);
     memcpy(out_pkts[i], scratch.b, PKT_BYTES);
@@ -209,6 +230,29 @@ static void build_flow(unsigned i, uint8_t proto, uint32_t in_dst, uint16_t in_d
   if (scratch.len != PKT_BYTES) {
     fail("measured packets are 60 bytes");
   }
+}
+
+/* LAN-to-LAN forwarding that no rule concerns (lan -> dmz), 16 flows: through the hook when it is
+ * compiled in ("hook"), lwIP alone otherwise ("lwip"). */
+static void measure_norule(uint8_t proto, const char *name)
+{
+  for (unsigned i = 0; i < 16u; i++) {
+    if (proto == PKT_PROTO_TCP) {
+      build_tcp(&scratch, host_of(i), port_of(i), D, 80, 1000, 5000, PKT_ACK | PKT_PSH, 0, data, 20);
+    } else {
+      build_udp(&scratch, host_of(i), port_of(i), D, 53, 64, data, 32);
+    }
+    memcpy(out_pkts[i], scratch.b, PKT_BYTES);
+    set_df(out_pkts[i]);
+  }
+  semihost_puts("measure ");
+  semihost_puts(name);
+#ifdef FIRMWARE_WITHOUT_NAT
+  put_tenths(" norule lwip ", through_lwip(&lan, &dmz, out_pkts, 16u, PKT_BYTES));
+#else
+  put_tenths(" norule hook ", through_lwip(&lan, &dmz, out_pkts, 16u, PKT_BYTES));
+#endif
+  semihost_puts("\n");
 }
 
 #ifdef FIRMWARE_WITHOUT_NAT
@@ -416,6 +460,10 @@ int main(void)
   semihost_puts("measure: lwIP " LWIP_VERSION_STRING " on " FIRMWARE_CORE "\n");
   calibrate();
   measure_all();
+  /* Only now: each netif more costs lwIP's input and the shim's route lookup instructions. */
+  dmz_init();
+  measure_norule(PKT_PROTO_TCP, "tcp");
+  measure_norule(PKT_PROTO_UDP, "udp");
   semihost_puts(failures ? "measure: FAIL\n" : "measure: done\n");
   return (int)failures;
 }
