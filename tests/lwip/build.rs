@@ -10,6 +10,12 @@ const LWIP_INCLUDE: &str = "/usr/include/lwip";
 
 /// Path of `tests/lwip/<name>.c` compiled and linked; built once per test process.
 pub fn program(name: &str) -> PathBuf {
+    program_with(name, &[&format!("tests/lwip/{name}.c")], &[])
+}
+
+/// Path of program `name` made of `sources` (paths in the repository) compiled with `-D`
+/// `defines`; built once per test process.
+pub fn program_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lwip-{name}"));
@@ -31,7 +37,8 @@ pub fn program(name: &str) -> PathBuf {
         // Debian's lwIP has no hook compiled in: the simulated netifs' input function is the
         // hook followed by ip4_input(), so that is where a reassembled datagram goes.
         .arg("-DLWIP_SNAT_REINJECT(p,inp)=(inp)->input((p),(inp))")
-        .arg(repo.join(format!("tests/lwip/{name}.c")))
+        .args(defines.iter().map(|d| format!("-D{d}")))
+        .args(sources.iter().map(|s| repo.join(s)))
         .arg(repo.join("c-shim/lwip_snat_hook.c"))
         .arg(staticlib())
         .args(["-llwip", "-lpthread", "-ldl", "-lm"])
@@ -39,7 +46,7 @@ pub fn program(name: &str) -> PathBuf {
         .arg(&out)
         .status()
         .unwrap_or_else(|e| panic!("run {cc}: {e}"));
-    assert!(status.success(), "compiling tests/lwip/{name}.c failed");
+    assert!(status.success(), "compiling {sources:?} failed");
     built.get_or_insert_with(HashSet::new).insert(name.to_string());
     out
 }

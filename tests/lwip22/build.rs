@@ -18,22 +18,30 @@ const LWIP_CRATE: &str = "lwip-0.4.0";
 
 /// The router program on lwIP 2.2; built once per test process (lwIP itself once per options).
 pub fn router() -> PathBuf {
-    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    router_with("router", &[], &[])
+}
+
+/// Program `name`: the router with more C files (paths in the repository) and `-D` defines,
+/// on lwIP 2.2; built once per test process.
+pub fn router_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(exe) = built.as_ref() {
+    if let Some((_, exe)) = built.iter().find(|(n, _)| n == name) {
         return exe.clone();
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lwip22");
     let lwip = lwip_source(&work);
     let objects = lwip_objects(repo, &lwip, &work);
-    let exe = work.join("router");
+    let exe = work.join(name);
     let cc = compiler();
     let status = Command::new(&cc)
         .args(["-std=gnu99", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
         .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"])
         .args(include_dirs(repo, &lwip))
+        .args(defines.iter().map(|d| format!("-D{d}")))
         .arg(repo.join("tests/lwip/router.c"))
+        .args(sources.iter().map(|s| repo.join(s)))
         .arg(repo.join("c-shim/lwip_snat_hook.c"))
         .arg(repo.join("tests/lwip22/port.c"))
         .args(&objects)
@@ -43,8 +51,8 @@ pub fn router() -> PathBuf {
         .arg(&exe)
         .status()
         .unwrap_or_else(|e| panic!("run {cc}: {e}"));
-    assert!(status.success(), "linking tests/lwip/router.c with lwIP 2.2 failed");
-    *built = Some(exe.clone());
+    assert!(status.success(), "linking tests/lwip/router.c {sources:?} with lwIP 2.2 failed");
+    built.push((name.to_string(), exe.clone()));
     exe
 }
 
