@@ -3,7 +3,8 @@
 //!
 //! Also generates the C header from `src/ffi.rs` with a pinned cbindgen into
 //! `OUT_DIR/lwip_snat.h`; `LWIP_SNAT_UPDATE_HEADER=1` copies it over `include/lwip_snat.h`
-//! (the committed copy, which `tests/header.rs` checks is fresh).
+//! (the committed copy, which `tests/header.rs` checks is fresh), `LWIP_SNAT_HEADER_DIR=dir`
+//! copies it to `dir/lwip_snat.h`.
 
 use std::env;
 use std::fmt::Write as _;
@@ -45,8 +46,40 @@ fn main() {
     fs::write(out.join("config.rs"), config).expect("write config.rs");
     println!("cargo:rerun-if-changed=build.rs");
     c_header(&out, &defines);
+    shim(&out);
     // tests/header.rs compares include/lwip_snat.h (default capacities) with the generated one.
     println!("cargo:rustc-env=LWIP_SNAT_CUSTOM_CAPACITIES={}", u8::from(custom));
+    // The tests' C harness programs are compiled with the `cc` crate for this target.
+    for var in ["TARGET", "HOST"] {
+        println!("cargo:rustc-env=LWIP_SNAT_BUILD_{var}={}", env::var(var).expect("cargo sets TARGET and HOST"));
+    }
+}
+
+/// With `LWIP_SNAT_LWIP_INCLUDE` (lwIP's `src/include`) and `LWIP_SNAT_LWIPOPTS_DIR` (the
+/// directories of `lwipopts.h` and `arch/cc.h`; each a path list), the C shim is compiled with
+/// the `cc` crate, for the library's target, into the library itself, so a C firmware links one
+/// archive. Without them the shim is left to the firmware's build (cmake/lwip_snat.cmake and
+/// lwip_snat.mk compile it with lwIP's flags).
+fn shim(out: &std::path::Path) {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let dirs = ["LWIP_SNAT_LWIP_INCLUDE", "LWIP_SNAT_LWIPOPTS_DIR"].map(|var| {
+        println!("cargo:rerun-if-env-changed={var}");
+        env::var_os(var).filter(|v| !v.is_empty())
+    });
+    let [Some(lwip), Some(lwipopts)] = dirs else {
+        assert!(
+            dirs.iter().all(Option::is_none),
+            "set both LWIP_SNAT_LWIP_INCLUDE and LWIP_SNAT_LWIPOPTS_DIR, or neither"
+        );
+        return;
+    };
+    for file in ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_hook.h"] {
+        println!("cargo:rerun-if-changed={}", manifest.join(file).display());
+    }
+    let mut build = cc::Build::new();
+    build.includes(env::split_paths(&lwipopts)).includes(env::split_paths(&lwip));
+    build.include(manifest.join("c-shim")).include(out).warnings(true).extra_warnings(true);
+    build.file(manifest.join("c-shim/lwip_snat_hook.c")).compile("lwip_snat_hook");
 }
 
 /// `OUT_DIR/lwip_snat.h` from `src/ffi.rs`, the capacities as `#define`s; copied to
@@ -88,6 +121,12 @@ fn c_header(out: &std::path::Path, defines: &str) {
         .write(&mut generated);
     let generated = String::from_utf8(generated).expect("cbindgen writes UTF-8");
     fs::write(&header, lwip_strict(&generated)).expect("write OUT_DIR/lwip_snat.h");
+    // Build systems (cmake/lwip_snat.cmake, lwip_snat.mk) get it at a path they choose.
+    println!("cargo:rerun-if-env-changed=LWIP_SNAT_HEADER_DIR");
+    if let Some(dir) = env::var_os("LWIP_SNAT_HEADER_DIR") {
+        fs::create_dir_all(&dir).expect("create LWIP_SNAT_HEADER_DIR");
+        fs::copy(&header, PathBuf::from(dir).join("lwip_snat.h")).expect("copy lwip_snat.h to LWIP_SNAT_HEADER_DIR");
+    }
     if env::var_os("LWIP_SNAT_UPDATE_HEADER").is_some_and(|v| v == "1") {
         fs::copy(&header, manifest.join("include/lwip_snat.h")).expect("update include/lwip_snat.h");
     }

@@ -43,11 +43,12 @@ pub use rule::{Rule, RuleError};
 pub use stats::Stats;
 pub use verdict::{DropReason, IcmpRequest, Verdict};
 
-/// No std, so the library brings the panic handler a `staticlib` needs. No panic is reachable in
-/// release builds; with the `panic-never` feature that is proven at link time: the handler then
-/// refers to a symbol defined nowhere, so any panic path that survives optimisation and
-/// `--gc-sections` fails the firmware link (`.ci/cortex-m no-panic`).
-#[cfg(all(not(feature = "std"), not(test)))]
+/// The panic handler a no_std `staticlib` needs, opt-in (`panic-handler`) so that Rust firmware
+/// using the rlib keeps its own. No panic is reachable in release builds; with the `panic-never`
+/// feature that is proven at link time: the handler then refers to a symbol defined nowhere, so
+/// any panic path that survives optimisation and `--gc-sections` fails the firmware link
+/// (`.ci/cortex-m no-panic`).
+#[cfg(all(feature = "panic-handler", not(feature = "std"), not(test)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     #[cfg(feature = "panic-never")]

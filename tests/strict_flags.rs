@@ -157,7 +157,8 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
     std::fs::write(&compat_nat_alone, "#include \"lwip_snat_compat_nat.h\"\n").expect("write the add-on compat unit");
 
     let path = |p: &PathBuf| p.display().to_string();
-    let includes = lwip22_build::include_dirs(repo, &lwip);
+    let includes: Vec<String> =
+        lwip22_build::include_paths(repo, &lwip).iter().map(|d| format!("-I{}", d.display())).collect();
     let mut families = vec![(Family::Gnu, "gcc", "g++")];
     if installed("clang") && installed("clang++") {
         families.push((Family::Clang, "clang", "clang++"));

@@ -36,7 +36,7 @@ WAN_FAR_SIDE=10.78.0.1 FAR_HOST=10.78.0.2
 SERVICE_PORT=8000 FORWARD_PORT=8080 UDP_PORT=7000 NC_PORT=9000 IPERF_PORT=5201
 TRANSFER_MB=16
 
-packages=(iproute2 iputils-ping iperf3 netcat-openbsd traceroute tcpdump procps liblwip-dev gcc pkg-config)
+packages=(iproute2 iputils-ping iperf3 netcat-openbsd traceroute tcpdump procps liblwip-dev gcc pkg-config cmake)
 
 passed=0
 failed=0

@@ -34,12 +34,15 @@ pub fn router_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     let lwip = lwip_source(&work);
     let objects = lwip_objects(repo, &lwip, &work);
     let exe = work.join(name);
-    let cc = compiler();
-    let status = Command::new(&cc)
-        .args(["-std=gnu99", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
-        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"])
-        .args(include_dirs(repo, &lwip))
-        .args(defines.iter().map(|d| format!("-D{d}")))
+    let mut build = crate::lwip_build::c_build();
+    build.includes(include_paths(repo, &lwip));
+    for d in defines {
+        match d.split_once('=') {
+            Some((key, value)) => build.define(key, value),
+            None => build.define(d, None),
+        };
+    }
+    let status = crate::lwip_build::link_command(&build)
         .arg(repo.join("tests/lwip/router.c"))
         .args(sources.iter().map(|s| repo.join(s)))
         .arg(repo.join("c-shim/lwip_snat_hook.c"))
@@ -50,23 +53,16 @@ pub fn router_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
         .arg("-o")
         .arg(&exe)
         .status()
-        .unwrap_or_else(|e| panic!("run {cc}: {e}"));
+        .unwrap_or_else(|e| panic!("run the C compiler: {e}"));
     assert!(status.success(), "linking tests/lwip/router.c {sources:?} with lwIP 2.2 failed");
     built.push((name.to_string(), exe.clone()));
     exe
 }
 
-fn compiler() -> String {
-    std::env::var("CC").unwrap_or_else(|_| "cc".to_string())
-}
-
 /// Our lwipopts.h and arch/cc.h first, then the shim, the generated header and lwIP's headers
 /// (never Debian's /usr/include/lwip).
-pub fn include_dirs(repo: &Path, lwip: &Path) -> Vec<String> {
+pub fn include_paths(repo: &Path, lwip: &Path) -> [PathBuf; 4] {
     [repo.join("tests/lwip22"), repo.join("c-shim"), repo.join("include"), lwip.join("include")]
-        .iter()
-        .map(|d| format!("-I{}", d.display()))
-        .collect()
 }
 
 /// `src/` of the `lwip` crate in cargo's registry, fetched by `cargo metadata` if needed.
@@ -117,43 +113,25 @@ fn lwip_objects(repo: &Path, lwip: &Path, work: &Path) -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
         .collect();
     sources.sort();
-    let flags = ["-std=gnu99", "-g", "-O1", "-w", "-fno-omit-frame-pointer"];
+    // Like Debian's library: no sanitizers, no warnings (lwIP's code, not ours).
+    let mut build = crate::lwip_build::host_build();
+    build.warnings(false).flags(["-w", "-fno-omit-frame-pointer"]).includes(include_paths(repo, lwip)).files(&sources);
     let mut key = DefaultHasher::new();
-    (lwip, &sources, flags, compiler()).hash(&mut key);
+    let compiler = build.try_get_compiler().expect("cc: no C compiler");
+    (lwip, &sources, compiler.path(), compiler.args()).hash(&mut key);
     for header in
         ["tests/lwip22/lwipopts.h", "tests/lwip22/arch/cc.h", "c-shim/lwip_snat_hook.h", "include/lwip_snat.h"]
     {
         std::fs::read(repo.join(header)).expect("harness header").hash(&mut key);
     }
     let dir = work.join(format!("obj-{:016x}", key.finish()));
-    let objects: Vec<PathBuf> = sources.iter().map(|c| dir.join(c.file_name().unwrap()).with_extension("o")).collect();
-    let stamp = dir.join("complete");
-    if stamp.exists() {
-        return objects;
+    let list = dir.join("objects");
+    if let Ok(objects) = std::fs::read_to_string(&list) {
+        return objects.lines().map(PathBuf::from).collect();
     }
     std::fs::create_dir_all(&dir).expect("create the object directory");
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
-    let cc = compiler();
-    for batch in sources.iter().zip(&objects).collect::<Vec<_>>().chunks(jobs) {
-        let children: Vec<_> = batch
-            .iter()
-            .map(|(c, o)| {
-                let child = Command::new(&cc)
-                    .args(flags)
-                    .args(include_dirs(repo, lwip))
-                    .arg("-c")
-                    .arg(c)
-                    .arg("-o")
-                    .arg(o)
-                    .spawn()
-                    .unwrap_or_else(|e| panic!("run {cc}: {e}"));
-                (c, child)
-            })
-            .collect();
-        for (c, mut child) in children {
-            assert!(child.wait().expect("wait for cc").success(), "compiling {} failed", c.display());
-        }
-    }
-    std::fs::write(&stamp, "").expect("write the stamp");
+    let objects = build.out_dir(&dir).try_compile_intermediates().unwrap_or_else(|e| panic!("compiling lwIP 2.2: {e}"));
+    let text: Vec<String> = objects.iter().map(|o| o.display().to_string()).collect();
+    std::fs::write(&list, text.join("\n")).expect("write the object list");
     objects
 }
