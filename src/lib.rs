@@ -13,34 +13,41 @@
 //! work is O(1): two hash-chain lookups whose chains hold one mapping's sessions (at most
 //! `Config::mapping_sessions`) plus collisions at a load factor of at most 1.
 //! The caller provides the clock (`u32` milliseconds, wrapping) and the random seed.
+//!
+//! Modules depend one way, lowest first: `wire` (header views), `random`, `rule`, `verdict`,
+//! `stats`; `tables` (the session tables); `flow`, `rewrite`, `mss`, `reass`, `portmap`;
+//! `config`; `nat` (the pipeline); `ffi` (the C API). Each module's doc names what it uses.
 #![no_std]
 // Only `ffi` (the C boundary) may use unsafe code.
 #![deny(unsafe_code)]
+// The API is documented; the inner modules the `internals` feature opens are not all.
+#![cfg_attr(not(feature = "internals"), warn(missing_docs))]
 
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+/// The crate's inner modules: public with the `internals` feature (for the benches, fuzzers
+/// and tests, which reach into them), private otherwise, so they are no part of the API.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )*};
+}
+
+mod c_enum;
 pub mod config;
 pub mod ffi;
-pub mod flow;
-pub mod mss;
-pub mod nat;
-pub mod pcb;
-pub mod portmap;
-pub mod random;
-pub mod reass;
-pub mod rewrite;
-pub mod rule;
-pub mod stats;
-pub mod verdict;
-pub mod wire;
+internal_modules!(flow, mss, nat, portmap, random, reass, rewrite, rule, stats, tables, verdict, wire);
 
 pub use config::{Config, ConfigError, FullPolicy};
 pub use nat::{Context, Eviction, Nat, PortCheck, Route};
-pub use pcb::{Filtering, Protocol, Session};
 pub use portmap::{Portmap, PortmapError};
 pub use rule::{Rule, RuleError};
 pub use stats::Stats;
+pub use tables::{Filtering, Protocol, Session};
 pub use verdict::{DropReason, IcmpRequest, Verdict};
 
 /// The panic handler a no_std `staticlib` needs, opt-in (`panic-handler`) so that Rust firmware

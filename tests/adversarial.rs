@@ -12,6 +12,8 @@ mod common;
 mod frags;
 #[path = "adversarial/hosts.rs"]
 mod hosts;
+#[path = "adversarial/integrate.rs"]
+mod integrate;
 #[path = "adversarial/services.rs"]
 mod services;
 #[path = "adversarial/state.rs"]
