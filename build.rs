@@ -146,7 +146,7 @@ const C_ENUMS: &[(&str, &str)] = &[
     ("lwip_snat_rule_kind", "src/ffi/types.rs"),
     ("lwip_snat_filtering", "src/tables/mod.rs"),
     ("lwip_snat_route", "src/ffi/types.rs"),
-    ("lwip_snat_proto", "src/ffi/types.rs"),
+    ("lwip_snat_proto", "src/tables/mod.rs"),
     ("lwip_snat_action", "src/ffi/types.rs"),
     ("lwip_snat_drop_reason", "src/verdict.rs"),
     ("lwip_snat_full_policy", "src/config.rs"),

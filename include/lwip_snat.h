@@ -214,8 +214,7 @@ typedef uint8_t lwip_snat_route;
 #endif /* __cplusplus */
 
 /**
- * IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
- * `lwip_snat_portmap.proto`).
+ * The transport protocols the NAT keeps tables for, by IP protocol number.
  */
 enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -223,15 +222,15 @@ enum
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
-   * ICMP queries (echo, timestamp, information).
+   * ICMP queries (echo, timestamp, information), keyed on the identifier.
    */
   LWIP_SNAT_PROTO_ICMP = 1,
   /**
-   * TCP.
+   * TCP connections.
    */
   LWIP_SNAT_PROTO_TCP = 6,
   /**
-   * UDP.
+   * UDP flows.
    */
   LWIP_SNAT_PROTO_UDP = 17
 };
