@@ -54,8 +54,11 @@
 #define CHECKSUM_CHECK_TCP              1
 #define CHECKSUM_CHECK_ICMP             1
 
-/* The NAT sits in ip4_input(); see c-shim/lwip_snat_hook.h. */
+/* The NAT sits in ip4_input(); see c-shim/lwip_snat_hook.h. measure/measure.c also builds
+ * without it (FIRMWARE_WITHOUT_NAT): lwIP's own forwarding, the reference it is compared with. */
+#ifndef FIRMWARE_WITHOUT_NAT
 #define LWIP_HOOK_FILENAME              "lwip_snat_hook.h"
 #define LWIP_HOOK_IP4_INPUT(p, inp)     lwip_snat_ip4_input_hook(p, inp)
+#endif
 
 #endif

@@ -1,4 +1,4 @@
-/* lwip-snat firmware test on a Cortex-M4F (QEMU mps2-an386).
+/* lwip-snat firmware test on a Cortex-M4F (QEMU mps2-an386), and the other cores of docs/cores.md.
  *
  * lwIP 2.2 runs bare-metal (NO_SYS=1) as a router between two in-memory netifs, "lan" (inside)
  * and "wan" (outside), with the NAT in LWIP_HOOK_IP4_INPUT and one rule: masquerade what leaves
@@ -312,7 +312,7 @@ int main(void)
   struct lwip_snat_rule masquerade;
   uint16_t udp_ext;
 
-  semihost_puts("lwip-snat firmware test: lwIP " LWIP_VERSION_STRING " on Cortex-M4F, NAT in LWIP_HOOK_IP4_INPUT\n");
+  semihost_puts("lwip-snat firmware test: lwIP " LWIP_VERSION_STRING " on " FIRMWARE_CORE ", NAT in LWIP_HOOK_IP4_INPUT\n");
   lwip_init();
   netifs_init();
   check(lwip_snat_start(NULL) == LWIP_SNAT_OK, "lwip_snat_start");

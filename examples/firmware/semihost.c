@@ -1,4 +1,5 @@
-/* ARM semihosting over `bkpt 0xab` (Cortex-M): SYS_WRITE0 and SYS_EXIT_EXTENDED. */
+/* Semihosting (`bkpt 0xab` on Cortex-M, the ebreak sequence on RISC-V): SYS_WRITE0 and
+ * SYS_EXIT_EXTENDED. */
 #include "semihost.h"
 
 #define SYS_WRITE0 0x04u
@@ -7,9 +8,18 @@
 
 static uint32_t semihost_call(uint32_t op, const void *arg)
 {
+#if defined(__riscv)
+  /* The three instructions the RISC-V semihosting spec fixes: uncompressed, one 16-byte block. */
+  register uint32_t r0 __asm__("a0") = op;
+  register const void *r1 __asm__("a1") = arg;
+  __asm__ volatile(".option push\n\t.option norvc\n\t.balign 16\n\t"
+                   "slli zero, zero, 0x1f\n\tebreak\n\tsrai zero, zero, 7\n\t.option pop"
+                   : "+r"(r0) : "r"(r1) : "memory");
+#else
   register uint32_t r0 __asm__("r0") = op;
   register const void *r1 __asm__("r1") = arg;
   __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+#endif
   return r0;
 }
 
