@@ -19,15 +19,22 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ffi::{c_int, c_void};
+#[cfg(feature = "dump")]
+use core::ffi::{c_char, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
+use crate::config::{ConfigError, FullPolicy};
+#[cfg(feature = "dump")]
+use crate::config::{MAX_ICMP, MAX_TCP, MAX_UDP};
+#[cfg(feature = "dump")]
 use crate::pcb::{tcp, udp};
 use crate::{
-    Config, Context, DropReason, Eviction, Filtering, IcmpRequest, Nat, PortCheck, Portmap, PortmapError, Protocol,
-    Route, Rule, RuleError, Verdict,
+    Config, Context, DropReason, Eviction, Filtering, IcmpRequest, Nat, PortCheck, Protocol, Route, Rule, RuleError,
+    Verdict,
 };
+#[cfg(feature = "portmap")]
+use crate::{Portmap, PortmapError};
 
 /// Number of drop reasons: the length of `lwip_snat_stats.dropped`.
 pub const LWIP_SNAT_DROP_REASONS: usize = 27;
@@ -428,6 +435,7 @@ pub struct lwip_snat_portmap {
     pub out_netif_idx: u8,
 }
 
+#[cfg(feature = "portmap")]
 impl lwip_snat_portmap {
     fn to_core(self) -> Result<Portmap, lwip_snat_err_t> {
         let protocol = match Protocol::from_ip(self.proto) {
@@ -447,6 +455,7 @@ impl lwip_snat_portmap {
     }
 }
 
+#[cfg(feature = "portmap")]
 fn portmap_error(e: PortmapError) -> lwip_snat_err_t {
     match e {
         PortmapError::Full => LWIP_SNAT_ERR_PORTMAPS_FULL,
@@ -843,6 +852,7 @@ pub unsafe extern "C" fn lwip_snat_rule_remove(rule: *const lwip_snat_rule) -> l
 ///
 /// # Safety
 /// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
@@ -854,6 +864,7 @@ pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) ->
 ///
 /// # Safety
 /// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_portmap_remove(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
@@ -1087,6 +1098,7 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
 ///
 /// # Safety
 /// `cb` is NULL or a function that is safe to call with a valid session pointer and `arg`.
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c_void, now_ms: u32) -> lwip_snat_err_t {
     let Some(cb) = cb else {
@@ -1121,6 +1133,7 @@ pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c
 }
 
 /// Short name of a drop reason ("bad_checksum", ...), or NULL for an unknown number.
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
     match DropReason::ALL.get(usize::from(reason)) {
@@ -1129,6 +1142,7 @@ pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
     }
 }
 
+#[cfg(feature = "dump")]
 fn drop_reason_cname(reason: DropReason) -> &'static CStr {
     match reason {
         DropReason::Malformed => c"malformed",
@@ -1162,6 +1176,7 @@ fn drop_reason_cname(reason: DropReason) -> &'static CStr {
 }
 
 /// Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_tcp_state_name(state: u8) -> *const c_char {
     const NAMES: [&CStr; 6] = [c"RESET", c"TIME_WAIT", c"FIN_WAIT", c"ESTABLISHED", c"SYN_SENT", c"SYN_RECV"];
@@ -1170,6 +1185,7 @@ pub extern "C" fn lwip_snat_tcp_state_name(state: u8) -> *const c_char {
 }
 
 /// Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
     const NAMES: [&CStr; 5] = [c"OPEN", c"DNS_QUERY", c"DNS_ANSWERED", c"NTP_QUERY", c"NTP_ANSWERED"];
@@ -1178,6 +1194,7 @@ pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
 }
 
 /// Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
     let name = match err {

@@ -16,3 +16,5 @@ mod hosts;
 mod services;
 #[path = "adversarial/state.rs"]
 mod state;
+#[path = "adversarial/footprint.rs"]
+mod footprint;
