@@ -1,6 +1,9 @@
 //! Build-time capacities and run-time settings.
+//!
+//! Uses `tables` (filtering, lwIP's port range), `reass` (its block size) and `c_enum`.
 
-use crate::pcb::Filtering;
+use crate::c_enum::c_enum;
+use crate::tables::Filtering;
 
 // MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, MAX_PORTMAPS from the `LWIP_SNAT_*` variables.
 include!(concat!(env!("OUT_DIR"), "/config.rs"));
@@ -8,7 +11,7 @@ include!(concat!(env!("OUT_DIR"), "/config.rs"));
 /// Reassembly pool blocks (`LWIP_SNAT_REASS_BYTES` / 64).
 pub const REASS_BLOCKS: usize = REASS_BYTES / crate::reass::BLOCK;
 const _: () = assert!(
-    REASS_BYTES % crate::reass::BLOCK == 0 && REASS_BLOCKS >= 2,
+    REASS_BYTES.is_multiple_of(crate::reass::BLOCK) && REASS_BLOCKS >= 2,
     "LWIP_SNAT_REASS_BYTES must be a multiple of 64, at least 128"
 );
 
@@ -41,7 +44,9 @@ pub struct Config {
     /// External ports chosen for inside ports ≥ 1024 when the inside port is taken
     /// (inclusive; must lie in 1024..=0xBFFF, clear of lwIP's own ephemeral ports).
     pub port_range: (u16, u16),
+    /// Which inbound TCP segments may use a mapping (default address and port dependent).
     pub tcp_filtering: Filtering,
+    /// Which inbound UDP datagrams may use a mapping (default address and port dependent).
     pub udp_filtering: Filtering,
     /// Most sessions one inside host may open in each protocol's table, and never more than a
     /// quarter of that table (so one host cannot take a table from the others); remote
@@ -74,18 +79,19 @@ pub struct Config {
     pub evict_idle_ms: u32,
 }
 
-/// What happens when a new flow finds its table full of live sessions. Either way, a TCP
-/// session closed by both FINs or an RST gives way to a new session first (RFC 7857 section
-/// 2.2), and a session created from outside never takes the place of one created from inside.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FullPolicy {
-    /// The new flow is refused (RFC 6888 REQ-11 spirit): live sessions are never evicted.
-    Reject = 0,
-    /// The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
-    /// longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
-    /// reset at both ends when they next send.
-    Evict = 1,
+c_enum! {
+    /// What happens when a new flow finds its table full of live sessions (the `full_policy`
+    /// setting). Either way, a TCP
+    /// session closed by both FINs or an RST gives way to a new session first (RFC 7857 section
+    /// 2.2), and a session created from outside never takes the place of one created from inside.
+    pub enum FullPolicy: u8 as lwip_snat_full_policy {
+        /// The new flow is refused (RFC 6888 REQ-11 spirit): live sessions are never evicted.
+        Reject = 0 => LWIP_SNAT_FULL_REJECT, "reject";
+        /// The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
+        /// longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
+        /// reset at both ends when they next send.
+        Evict = 1 => LWIP_SNAT_FULL_EVICT, "evict";
+    }
 }
 
 /// Why a configuration was refused.
@@ -97,7 +103,20 @@ pub enum ConfigError {
     PortRange,
 }
 
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConfigError::Timeout => "a timeout is zero, too long, or below its RFC floor",
+            ConfigError::PortRange => "the port range is empty, starts below 1024 or reaches 0xC000",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
 impl Config {
+    /// The defaults: every RFC floor met, the whole port range, address and port dependent
+    /// filtering, MSS clamping on.
     pub const DEFAULT: Config = Config {
         tcp_established_ms: floor::TCP_ESTABLISHED_MS,
         tcp_transitory_ms: floor::TCP_TRANSITORY_MS,
@@ -141,6 +160,7 @@ impl Config {
         evict_idle_ms: 0,
     };
 
+    /// Checks the timeouts against their RFC floors and the port range against lwIP's ports.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let timeouts = [
             (self.tcp_established_ms, floor::TCP_ESTABLISHED_MS),
@@ -160,7 +180,7 @@ impl Config {
             return Err(ConfigError::Timeout);
         }
         let (start, end) = self.port_range;
-        if start < 1024 || start > end || end >= crate::pcb::port::LWIP_EPHEMERAL_START {
+        if start < 1024 || start > end || end >= crate::tables::port::LWIP_EPHEMERAL_START {
             return Err(ConfigError::PortRange);
         }
         Ok(())

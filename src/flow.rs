@@ -1,13 +1,30 @@
 //! Reads what the session tables key on out of a packet: protocol, addresses, ports (or the
 //! ICMP query identifier), TCP flags, and for ICMP errors the same of the quoted datagram.
+//!
+//! Uses `wire`, `tables` (the protocol) and `verdict`; `rewrite` and `nat` use it.
 
-use crate::pcb::Protocol;
-use crate::rewrite::Side;
+use crate::tables::Protocol;
 use crate::verdict::DropReason;
 use crate::wire::checksum;
 use crate::wire::icmp::{self, kind, Class};
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{tcp, udp};
+
+/// Which endpoint of a datagram: the one a flow is keyed on, the one a rewrite changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+impl Side {
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Source => Side::Destination,
+            Side::Destination => Side::Source,
+        }
+    }
+}
 
 /// The endpoints of a TCP/UDP packet or ICMP query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

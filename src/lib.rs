@@ -13,41 +13,61 @@
 //! work is O(1): two hash-chain lookups whose chains hold one mapping's sessions (at most
 //! `Config::mapping_sessions`) plus collisions at a load factor of at most 1.
 //! The caller provides the clock (`u32` milliseconds, wrapping) and the random seed.
+//!
+//! Modules depend one way, lowest first: `wire` (header views), `random`, `rule`, `verdict`,
+//! `stats`; `tables` (the session tables); `flow`, `rewrite`, `mss`, `reass`, `portmap`;
+//! `config`; `nat` (the pipeline); `ffi` (the C API). Each module's doc names what it uses.
 #![no_std]
 // Only `ffi` (the C boundary) may use unsafe code.
 #![deny(unsafe_code)]
+// The API is documented; the inner modules the `internals` feature opens are not all.
+#![cfg_attr(not(feature = "internals"), warn(missing_docs))]
+// A build that leaves a feature out leaves the helpers only that feature uses unreferenced (they
+// are never compiled into the image); the full build keeps both lints.
+#![cfg_attr(
+    not(all(
+        feature = "reassembly",
+        feature = "portmap",
+        feature = "mss-clamp",
+        feature = "fast-path",
+        feature = "dump"
+    )),
+    allow(dead_code, unused_imports)
+)]
 
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+/// The crate's inner modules: public with the `internals` feature (for the benches, fuzzers
+/// and tests, which reach into them), private otherwise, so they are no part of the API.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )*};
+}
+
+mod c_enum;
 pub mod config;
 pub mod ffi;
-pub mod flow;
-pub mod mss;
-pub mod nat;
-pub mod pcb;
-pub mod portmap;
-pub mod random;
-pub mod reass;
-pub mod rewrite;
-pub mod rule;
-pub mod stats;
-pub mod verdict;
-pub mod wire;
+internal_modules!(flow, mss, nat, portmap, random, reass, rewrite, rule, stats, tables, verdict, wire);
 
 pub use config::{Config, ConfigError, FullPolicy};
 pub use nat::{Context, Eviction, Nat, PortCheck, Route};
-pub use pcb::{Filtering, Protocol, Session};
 pub use portmap::{Portmap, PortmapError};
 pub use rule::{Rule, RuleError};
 pub use stats::Stats;
+pub use tables::{Filtering, Protocol, Session};
 pub use verdict::{DropReason, IcmpRequest, Verdict};
 
-/// No std, so the library brings the panic handler a `staticlib` needs. No panic is reachable in
-/// release builds; with the `panic-never` feature that is proven at link time: the handler then
-/// refers to a symbol defined nowhere, so any panic path that survives optimisation and
-/// `--gc-sections` fails the firmware link (`.ci/cortex-m no-panic`).
-#[cfg(all(not(feature = "std"), not(test)))]
+/// The panic handler a no_std `staticlib` needs, opt-in (`panic-handler`) so that Rust firmware
+/// using the rlib keeps its own. No panic is reachable in release builds; with the `panic-never`
+/// feature that is proven at link time: the handler then refers to a symbol defined nowhere, so
+/// any panic path that survives optimisation and `--gc-sections` fails the firmware link
+/// (`.ci/cortex-m no-panic`).
+#[cfg(all(feature = "panic-handler", not(feature = "std"), not(test)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     #[cfg(feature = "panic-never")]

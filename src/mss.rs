@@ -1,6 +1,8 @@
 //! TCP MSS clamping: a SYN's maximum segment size is lowered to what the link's MTU can carry
 //! (MTU − 40), so hosts never send segments the uplink would have to fragment or drop. The
 //! classic fix for PPPoE (MTU 1492) and VPN uplinks.
+//!
+//! Uses only `wire`.
 
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4;

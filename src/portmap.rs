@@ -1,8 +1,10 @@
 //! Static port forwarding: an external port on an outbound netif always leads to one inside
 //! endpoint, whoever sends to it (endpoint-independent filtering for that port only).
+//!
+//! Uses `wire` and `tables` (the protocol).
 
-use crate::nat::is_martian;
-use crate::pcb::Protocol;
+use crate::tables::Protocol;
+use crate::wire::ipv4::is_martian;
 
 /// One forwarded port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,8 +13,11 @@ pub struct Portmap {
     pub protocol: Protocol,
     /// lwIP index of the netif whose address is the external address.
     pub netif: u8,
+    /// The forwarded external port.
     pub ext_port: u16,
+    /// The inside host it leads to (host byte order).
     pub inside: u32,
+    /// The port on the inside host.
     pub in_port: u16,
 }
 
@@ -31,6 +36,19 @@ pub enum PortmapError {
     /// No such port forward.
     NotFound,
 }
+
+impl core::fmt::Display for PortmapError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            PortmapError::Full => "every port forward slot is in use",
+            PortmapError::Conflict => "the external port is taken",
+            PortmapError::Invalid => "not a port forward that can exist",
+            PortmapError::NotFound => "no such port forward is installed",
+        })
+    }
+}
+
+impl core::error::Error for PortmapError {}
 
 /// A port forward slot, stored as plain numbers so that a free one is all zero bytes (a
 /// `static` NAT then stays in `.bss`; `Option<Portmap>` would not).

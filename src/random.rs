@@ -5,6 +5,8 @@
 //! `LWIP_RAND()`, ...) and may stir in more at any time. Output *n* is SipHash-1-3 of the
 //! counter *n* under that key, so without the key the next port cannot be guessed from the
 //! ports seen before it.
+//!
+//! Uses nothing else in the crate.
 
 pub struct Random {
     key: [u64; 2],

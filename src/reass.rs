@@ -32,8 +32,10 @@
 //! All zero when empty, so a `static` lands in `.bss`. Work per fragment is two passes over
 //! the block bookkeeping plus a copy (and, where it overlaps held bytes, a comparison) of its
 //! bytes; completing a datagram swaps each of its blocks at most once. No allocation.
+//!
+//! Uses `wire`, `tables` (expiry) and `verdict`.
 
-use crate::pcb::is_expired;
+use crate::tables::is_expired;
 use crate::verdict::DropReason;
 use crate::wire::ipv4::{self, protocol};
 

@@ -4,28 +4,14 @@
 //! returns the [`Delta`] of every 16-bit word it changed, which the caller folds into the
 //! checksum of the ICMP message around it. A quoted transport header may stop before its
 //! checksum (TCP's is at byte 16); then only the words that are present change.
+//!
+//! Uses `wire`, `flow` and `tables` (the protocol); only `nat` uses it.
 
-use crate::flow::Plain;
-use crate::pcb::Protocol;
+use crate::flow::{Plain, Side};
+use crate::tables::Protocol;
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{be16, icmp, put16, put32, tcp, udp};
-
-/// Which endpoint of a datagram to rewrite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    Source,
-    Destination,
-}
-
-impl Side {
-    pub fn opposite(self) -> Side {
-        match self {
-            Side::Source => Side::Destination,
-            Side::Destination => Side::Source,
-        }
-    }
-}
 
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
 /// to the address words alone (what a transport pseudo-header sees) and the change to the whole

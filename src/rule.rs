@@ -1,4 +1,6 @@
 //! Interface-based SNAT rules: which forwarded packets get their source translated.
+//!
+//! Uses nothing else in the crate.
 
 /// One rule, in lwIP netif indices (`netif_get_index()`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,10 +39,25 @@ pub enum Direction {
 /// Why a rule could not be added or removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleError {
+    /// Every rule slot is in use.
     Full,
+    /// The same rule is installed already.
     Exists,
+    /// No such rule is installed.
     NotFound,
 }
+
+impl core::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            RuleError::Full => "every rule slot is in use",
+            RuleError::Exists => "the rule is installed already",
+            RuleError::NotFound => "no such rule is installed",
+        })
+    }
+}
+
+impl core::error::Error for RuleError {}
 
 /// A rule slot; `used: false` marks a free one. (Not `Option<Rule>`: its `None` is a non-zero
 /// niche, which would move a `static` NAT from `.bss` to `.data`.)

@@ -1,4 +1,6 @@
 //! Counters: every packet the core sees ends in exactly one of them.
+//!
+//! Uses only `verdict`.
 
 use crate::verdict::DropReason;
 
@@ -55,10 +57,12 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Packets dropped for `reason`.
     pub fn dropped(&self, reason: DropReason) -> u32 {
         self.dropped.get(reason as usize).copied().unwrap_or(0)
     }
 
+    /// Packets dropped for any reason (wrapping).
     pub fn total_dropped(&self) -> u32 {
         self.dropped.iter().fold(0u32, |a, &b| a.wrapping_add(b))
     }

@@ -1,4 +1,8 @@
 //! What the core tells the caller to do with a packet, and why it drops one.
+//!
+//! Uses only `c_enum`.
+
+use crate::c_enum::c_enum;
 
 /// The outcome of [`Nat::process`](crate::Nat::process).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,148 +38,85 @@ pub enum IcmpRequest {
     /// Time Exceeded in transit (type 11 code 0): TTL ran out on the inbound path.
     TimeExceeded,
     /// Fragmentation Needed and DF set (type 3 code 4) with the next-hop MTU (RFC 1191).
-    FragmentationNeeded { mtu: u16 },
+    FragmentationNeeded {
+        /// The MTU of the link the packet could not take.
+        mtu: u16,
+    },
     /// Communication Administratively Prohibited (type 3 code 13): no room for a new mapping.
     AdminProhibited,
 }
 
-/// Why a packet was dropped. The numbers are part of the C API and never reused.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DropReason {
-    /// IPv4 header invalid: version, header length, or total length vs the buffer.
-    Malformed = 0,
-    /// IPv4 header checksum wrong.
-    BadChecksum = 1,
-    /// Source address that must never be forwarded (0/8, 127/8, multicast 224/4, class E 240/4,
-    /// which holds 255.255.255.255).
-    Martian = 2,
-    /// A fragment the NAT cannot handle (reassembly not available or refused it).
-    Fragment = 3,
-    /// TCP/UDP/ICMP header too short or inconsistent on a NAT path.
-    BadTransport = 4,
-    /// An IP protocol the NAT does not translate (GRE, ESP, ...) on a NAT path.
-    UnsupportedProtocol = 5,
-    /// Outbound packet that may not create a mapping and has none (a TCP non-SYN).
-    NoMapping = 6,
-    /// Inbound packet to a mapping whose filter refuses its source.
-    Filtered = 7,
-    /// The protocol's table is full of live sessions (none is evicted).
-    TableFull = 8,
-    /// The inside host already opened its quota of sessions in this protocol's table.
-    HostQuota = 9,
-    /// No external port (or identifier) of the needed class is free.
-    PortsExhausted = 10,
-    /// ICMP error with a bad ICMP or quoted-IP checksum.
-    IcmpBadChecksum = 11,
-    /// ICMP error (or reply) about a datagram no live mapping matches.
-    IcmpNoMapping = 12,
-    /// ICMP error quoting too little to identify the datagram.
-    IcmpMalformed = 13,
-    /// Forwarded straight from the outside to an inside address, against a rule.
-    ReverseDirection = 14,
-    /// ICMP error to translate inbound or hairpin with TTL ≤ 1 (no ICMP error is sent about an
-    /// ICMP error), or a packet to translate outbound that arrived with TTL 0.
-    TtlExpired = 15,
-    /// A fragment whose bytes differ from bytes already held for its datagram, or that moves
-    /// the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
-    FragmentOverlap = 16,
-    /// A first fragment too short to hold the whole transport header (RFC 1858): the datagram
-    /// is discarded.
-    FragmentTooShort = 17,
-    /// Fragments that add up to more than 65535 bytes: the datagram is discarded.
-    FragmentTooBig = 18,
-    /// A fragment reaching past the largest datagram the reassembly pool can hold
-    /// (`LWIP_SNAT_REASS_BYTES`): the datagram is discarded.
-    FragmentBeyondLimit = 19,
-    /// No longer produced: a new datagram that finds every reassembly slot busy evicts the
-    /// oldest (counted in `Stats::reass_evicted`). Kept so the numbers stay stable.
-    ReassemblyFull = 20,
-    /// No longer produced: a fragment that finds too few free pool bytes evicts the oldest other
-    /// datagrams (counted in `Stats::reass_evicted`). Kept so the numbers stay stable.
-    ReassemblyNoRoom = 21,
-    /// A fragment that brings nothing new (all its bytes are already held, identical).
-    FragmentDuplicate = 22,
-    /// A TCP SYN from outside to the external address that no mapping, port forward or
-    /// listening router pcb takes: dropped silently, not answered with a RST, so simultaneous
-    /// open and hole punching work (RFC 5382 REQ-4).
-    UnsolicitedSyn = 23,
-    /// An ICMP error with DF set, larger than the MTU of the link it must leave by: no ICMP
-    /// error may be sent about an ICMP error (RFC 1812 4.3.2.7), so it is dropped.
-    IcmpErrorTooBig = 24,
-    /// A new session for a mapping that holds `Config::mapping_sessions` sessions already
-    /// (whoever opens it: the inside endpoint or a remote sender).
-    MappingFull = 25,
-    /// A remote sender (through a port forward or a filter that admits it) would open a
-    /// session to an inside host that holds as many sessions opened from outside as it may:
-    /// half its quota.
-    RemoteQuota = 26,
-}
-
-impl DropReason {
-    /// Number of reasons; sizes the counters array.
-    pub const COUNT: usize = 27;
-
-    pub const ALL: [DropReason; Self::COUNT] = [
-        DropReason::Malformed,
-        DropReason::BadChecksum,
-        DropReason::Martian,
-        DropReason::Fragment,
-        DropReason::BadTransport,
-        DropReason::UnsupportedProtocol,
-        DropReason::NoMapping,
-        DropReason::Filtered,
-        DropReason::TableFull,
-        DropReason::HostQuota,
-        DropReason::PortsExhausted,
-        DropReason::IcmpBadChecksum,
-        DropReason::IcmpNoMapping,
-        DropReason::IcmpMalformed,
-        DropReason::ReverseDirection,
-        DropReason::TtlExpired,
-        DropReason::FragmentOverlap,
-        DropReason::FragmentTooShort,
-        DropReason::FragmentTooBig,
-        DropReason::FragmentBeyondLimit,
-        DropReason::ReassemblyFull,
-        DropReason::ReassemblyNoRoom,
-        DropReason::FragmentDuplicate,
-        DropReason::UnsolicitedSyn,
-        DropReason::IcmpErrorTooBig,
-        DropReason::MappingFull,
-        DropReason::RemoteQuota,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DropReason::Malformed => "malformed",
-            DropReason::BadChecksum => "bad_checksum",
-            DropReason::Martian => "martian",
-            DropReason::Fragment => "fragment",
-            DropReason::BadTransport => "bad_transport",
-            DropReason::UnsupportedProtocol => "unsupported_protocol",
-            DropReason::NoMapping => "no_mapping",
-            DropReason::Filtered => "filtered",
-            DropReason::TableFull => "table_full",
-            DropReason::HostQuota => "host_quota",
-            DropReason::PortsExhausted => "ports_exhausted",
-            DropReason::IcmpBadChecksum => "icmp_bad_checksum",
-            DropReason::IcmpNoMapping => "icmp_no_mapping",
-            DropReason::IcmpMalformed => "icmp_malformed",
-            DropReason::ReverseDirection => "reverse_direction",
-            DropReason::TtlExpired => "ttl_expired",
-            DropReason::FragmentOverlap => "fragment_overlap",
-            DropReason::FragmentTooShort => "fragment_too_short",
-            DropReason::FragmentTooBig => "fragment_too_big",
-            DropReason::FragmentBeyondLimit => "fragment_beyond_limit",
-            DropReason::ReassemblyFull => "reassembly_full",
-            DropReason::ReassemblyNoRoom => "reassembly_no_room",
-            DropReason::FragmentDuplicate => "fragment_duplicate",
-            DropReason::UnsolicitedSyn => "unsolicited_syn",
-            DropReason::IcmpErrorTooBig => "icmp_error_too_big",
-            DropReason::MappingFull => "mapping_full",
-            DropReason::RemoteQuota => "remote_quota",
-        }
+c_enum! {
+    /// Why a packet was dropped; its number indexes the dropped counters. The numbers are part
+    /// of the C API and never reused: a new reason takes the next number, at the end.
+    pub enum DropReason: u8 as lwip_snat_drop_reason {
+        /// IPv4 header invalid: version, header length, or total length vs the buffer.
+        Malformed = 0 => LWIP_SNAT_DROP_MALFORMED, "malformed";
+        /// IPv4 header checksum wrong.
+        BadChecksum = 1 => LWIP_SNAT_DROP_BAD_CHECKSUM, "bad_checksum";
+        /// Source address that must never be forwarded (0/8, 127/8, multicast 224/4, class E 240/4,
+        /// which holds 255.255.255.255).
+        Martian = 2 => LWIP_SNAT_DROP_MARTIAN, "martian";
+        /// A fragment the NAT cannot handle (reassembly not available or refused it).
+        Fragment = 3 => LWIP_SNAT_DROP_FRAGMENT, "fragment";
+        /// TCP/UDP/ICMP header too short or inconsistent on a NAT path.
+        BadTransport = 4 => LWIP_SNAT_DROP_BAD_TRANSPORT, "bad_transport";
+        /// An IP protocol the NAT does not translate (GRE, ESP, ...) on a NAT path.
+        UnsupportedProtocol = 5 => LWIP_SNAT_DROP_UNSUPPORTED_PROTOCOL, "unsupported_protocol";
+        /// Outbound packet that may not create a mapping and has none (a TCP non-SYN).
+        NoMapping = 6 => LWIP_SNAT_DROP_NO_MAPPING, "no_mapping";
+        /// Inbound packet to a mapping whose filter refuses its source.
+        Filtered = 7 => LWIP_SNAT_DROP_FILTERED, "filtered";
+        /// The protocol's table is full of live sessions (none is evicted).
+        TableFull = 8 => LWIP_SNAT_DROP_TABLE_FULL, "table_full";
+        /// The inside host already opened its quota of sessions in this protocol's table.
+        HostQuota = 9 => LWIP_SNAT_DROP_HOST_QUOTA, "host_quota";
+        /// No external port (or identifier) of the needed class is free.
+        PortsExhausted = 10 => LWIP_SNAT_DROP_PORTS_EXHAUSTED, "ports_exhausted";
+        /// ICMP error with a bad ICMP or quoted-IP checksum.
+        IcmpBadChecksum = 11 => LWIP_SNAT_DROP_ICMP_BAD_CHECKSUM, "icmp_bad_checksum";
+        /// ICMP error (or reply) about a datagram no live mapping matches.
+        IcmpNoMapping = 12 => LWIP_SNAT_DROP_ICMP_NO_MAPPING, "icmp_no_mapping";
+        /// ICMP error quoting too little to identify the datagram.
+        IcmpMalformed = 13 => LWIP_SNAT_DROP_ICMP_MALFORMED, "icmp_malformed";
+        /// Forwarded straight from the outside to an inside address, against a rule.
+        ReverseDirection = 14 => LWIP_SNAT_DROP_REVERSE_DIRECTION, "reverse_direction";
+        /// ICMP error to translate inbound or hairpin with TTL <= 1 (no ICMP error is sent about an
+        /// ICMP error), or a packet to translate outbound that arrived with TTL 0.
+        TtlExpired = 15 => LWIP_SNAT_DROP_TTL_EXPIRED, "ttl_expired";
+        /// A fragment whose bytes differ from bytes already held for its datagram, or that moves
+        /// the datagram's end: the whole datagram is discarded (RFC 5722 spirit).
+        FragmentOverlap = 16 => LWIP_SNAT_DROP_FRAGMENT_OVERLAP, "fragment_overlap";
+        /// A first fragment too short to hold the whole transport header (RFC 1858): the datagram
+        /// is discarded.
+        FragmentTooShort = 17 => LWIP_SNAT_DROP_FRAGMENT_TOO_SHORT, "fragment_too_short";
+        /// Fragments that add up to more than 65535 bytes: the datagram is discarded.
+        FragmentTooBig = 18 => LWIP_SNAT_DROP_FRAGMENT_TOO_BIG, "fragment_too_big";
+        /// A fragment reaching past the largest datagram the reassembly pool can hold
+        /// (`LWIP_SNAT_REASS_BYTES`): the datagram is discarded.
+        FragmentBeyondLimit = 19 => LWIP_SNAT_DROP_FRAGMENT_BEYOND_LIMIT, "fragment_beyond_limit";
+        /// No longer produced: a new datagram that finds every reassembly slot busy evicts the
+        /// oldest (counted in `reass_evicted`). Kept so the numbers stay stable.
+        ReassemblyFull = 20 => LWIP_SNAT_DROP_REASSEMBLY_FULL, "reassembly_full";
+        /// No longer produced: a fragment that finds too few free pool bytes evicts the oldest other
+        /// datagrams (counted in `reass_evicted`). Kept so the numbers stay stable.
+        ReassemblyNoRoom = 21 => LWIP_SNAT_DROP_REASSEMBLY_NO_ROOM, "reassembly_no_room";
+        /// A fragment that brings nothing new (all its bytes are already held, identical).
+        FragmentDuplicate = 22 => LWIP_SNAT_DROP_FRAGMENT_DUPLICATE, "fragment_duplicate";
+        /// A TCP SYN from outside to the external address that no mapping, port forward or
+        /// listening router pcb takes: dropped silently, not answered with a RST, so simultaneous
+        /// open and hole punching work (RFC 5382 REQ-4).
+        UnsolicitedSyn = 23 => LWIP_SNAT_DROP_UNSOLICITED_SYN, "unsolicited_syn";
+        /// An ICMP error with DF set, larger than the MTU of the link it must leave by: no ICMP
+        /// error may be sent about an ICMP error (RFC 1812 4.3.2.7), so it is dropped.
+        IcmpErrorTooBig = 24 => LWIP_SNAT_DROP_ICMP_ERROR_TOO_BIG, "icmp_error_too_big";
+        /// A new session for a mapping that holds `mapping_sessions` sessions already
+        /// (whoever opens it: the inside endpoint or a remote sender).
+        MappingFull = 25 => LWIP_SNAT_DROP_MAPPING_FULL, "mapping_full";
+        /// A remote sender (through a port forward or a filter that admits it) would open a
+        /// session to an inside host that holds as many sessions opened from outside as it may:
+        /// half its quota.
+        RemoteQuota = 26 => LWIP_SNAT_DROP_REMOTE_QUOTA, "remote_quota";
     }
 }
 

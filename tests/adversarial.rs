@@ -8,6 +8,8 @@ mod bytes;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;
+#[path = "adversarial/footprint.rs"]
+mod footprint;
 #[path = "adversarial/frags.rs"]
 mod frags;
 #[path = "adversarial/hosts.rs"]
@@ -16,5 +18,3 @@ mod hosts;
 mod services;
 #[path = "adversarial/state.rs"]
 mod state;
-#[path = "adversarial/footprint.rs"]
-mod footprint;

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
-use lwip_snat::pcb::Protocol;
+use lwip_snat::tables::Protocol;
 use lwip_snat::{Config, Context, DropReason, IcmpRequest, Route, Verdict};
 
 const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use lwip_snat::pcb::Protocol;
+use lwip_snat::tables::Protocol;
 use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, PortmapError, Route, Verdict};
 
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: 0xC0A8_010B, in_port: 80 };

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use lwip_snat::pcb::Protocol;
+use lwip_snat::tables::Protocol;
 use lwip_snat::{Config, Context, DropReason, Filtering, IcmpRequest, Route, Rule, Verdict};
 
 const MIN: u32 = 60_000;

@@ -127,7 +127,7 @@ fn context(direction: u8) -> Context {
     }
 }
 
-fn sessions(nat: &TestNat) -> Vec<(Protocol, lwip_snat::pcb::Session)> {
+fn sessions(nat: &TestNat) -> Vec<(Protocol, lwip_snat::tables::Session)> {
     nat.sessions().map(|(p, s)| (p, *s)).collect()
 }
 

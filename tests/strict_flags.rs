@@ -150,9 +150,15 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
     std::fs::write(&header_alone, "#include \"lwip_snat.h\"\n").expect("write the header unit");
     let hook_header_alone = work.join("hook_header_alone.c");
     std::fs::write(&hook_header_alone, "#include \"lwip_snat_hook.h\"\n").expect("write the hook header unit");
+    // The drop-in headers, each first in its unit as a firmware may include it.
+    let compat_napt_alone = work.join("compat_napt_alone.c");
+    std::fs::write(&compat_napt_alone, "#include \"lwip_snat_compat_napt.h\"\n").expect("write the NAPT compat unit");
+    let compat_nat_alone = work.join("compat_nat_alone.c");
+    std::fs::write(&compat_nat_alone, "#include \"lwip_snat_compat_nat.h\"\n").expect("write the add-on compat unit");
 
     let path = |p: &PathBuf| p.display().to_string();
-    let includes = lwip22_build::include_dirs(repo, &lwip);
+    let includes: Vec<String> =
+        lwip22_build::include_paths(repo, &lwip).iter().map(|d| format!("-I{}", d.display())).collect();
     let mut families = vec![(Family::Gnu, "gcc", "g++")];
     if installed("clang") && installed("clang++") {
         families.push((Family::Clang, "clang", "clang++"));
@@ -170,6 +176,10 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
                 (path(&core_unit), "lwIP core unit (#include LWIP_HOOK_FILENAME)"),
                 (path(&repo.join("c-shim/lwip_snat_hook.c")), "c-shim/lwip_snat_hook.c"),
                 (path(&header_alone), "include/lwip_snat.h alone"),
+                (path(&compat_napt_alone), "include/lwip_snat_compat_napt.h alone"),
+                (path(&compat_nat_alone), "include/lwip_snat_compat_nat.h alone"),
+                (path(&repo.join("c-shim/compat/napt.c")), "c-shim/compat/napt.c"),
+                (path(&repo.join("c-shim/compat/nat.c")), "c-shim/compat/nat.c"),
             ];
             for (file, what) in units {
                 let args: Vec<String> = includes.iter().cloned().chain([file]).collect();
@@ -188,7 +198,12 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
             .into_iter()
             .chain(cxx_flags)
             .collect();
-        for (file, what) in [(&header_alone, "include/lwip_snat.h"), (&hook_header_alone, "c-shim/lwip_snat_hook.h")] {
+        for (file, what) in [
+            (&header_alone, "include/lwip_snat.h"),
+            (&hook_header_alone, "c-shim/lwip_snat_hook.h"),
+            (&compat_napt_alone, "include/lwip_snat_compat_napt.h"),
+            (&compat_nat_alone, "include/lwip_snat_compat_nat.h"),
+        ] {
             let args: Vec<String> = includes.iter().cloned().chain(["-x".into(), "c++".into(), path(file)]).collect();
             failures.extend(compile(cxx, &flags, &args, &format!("{what} alone (C++11)")));
             runs += 1;

@@ -18,8 +18,9 @@
 
 use std::ptr;
 
-use lwip_snat::pcb::tcp::{self as tcp_state, Direction};
-use lwip_snat::rewrite::{self, Side};
+use lwip_snat::flow::Side;
+use lwip_snat::rewrite;
+use lwip_snat::tables::tcp::{self as tcp_state, Direction};
 use lwip_snat::{flow, Context, Protocol, Route, Verdict};
 
 use super::{BenchNat, LAN, WAN_ADDR};

@@ -6,8 +6,9 @@
 //! so the instruction counts and the timings come from the same packets.
 #![allow(dead_code)]
 
-use lwip_snat::pcb::tcp::{self as tcp_state, Direction};
-use lwip_snat::rewrite::{self, Side};
+use lwip_snat::flow::Side;
+use lwip_snat::rewrite;
+use lwip_snat::tables::tcp::{self as tcp_state, Direction};
 use lwip_snat::wire::{checksum, ipv4};
 use std::hint::black_box;
 

@@ -39,15 +39,16 @@
  * CHECKSUM_GEN_* is true as a C expression (ip4_forward: "setting checksums to 0 for checksum
  * offload netifs"), which would erase the checksums the NAT just fixed. lwIP tests CHECKSUM_GEN_*
  * with `#if` everywhere it generates checksums for its own packets, and only ip4_forward uses
- * them in C `if`s. An identifier that is not a macro is 0 in `#if` but a variable in C, so
- * `!firmware_forward_keeps_checksums` makes lwIP checksum everything it sends itself (#if -> 1)
- * and leaves forwarded packets as the NAT wrote them (C -> !1 = 0). The test checks every
- * forwarded checksum, so a mistake here fails the run. */
-extern const int firmware_forward_keeps_checksums;
-#define CHECKSUM_GEN_IP                 (!firmware_forward_keeps_checksums)
-#define CHECKSUM_GEN_UDP                (!firmware_forward_keeps_checksums)
-#define CHECKSUM_GEN_TCP                (!firmware_forward_keeps_checksums)
-#define CHECKSUM_GEN_ICMP               (!firmware_forward_keeps_checksums)
+ * them in C `if`s. FIRMWARE_PP_ONLY is 1 in `#if` and 0 in C, with no identifier in it (so
+ * lwIP's -Wundef stays quiet): `#if` computes in uintmax_t (at least 64 bits), where
+ * 0xFFFFFFFF + 1 is not 0, C in 32-bit unsigned int, where it wraps to 0. So lwIP checksums
+ * everything it sends itself and leaves forwarded packets as the NAT wrote them. The test checks
+ * every forwarded checksum, so a mistake here fails the run. */
+#define FIRMWARE_PP_ONLY                ((0xFFFFFFFFu + 1u) != 0u)
+#define CHECKSUM_GEN_IP                 FIRMWARE_PP_ONLY
+#define CHECKSUM_GEN_UDP                FIRMWARE_PP_ONLY
+#define CHECKSUM_GEN_TCP                FIRMWARE_PP_ONLY
+#define CHECKSUM_GEN_ICMP               FIRMWARE_PP_ONLY
 #define CHECKSUM_CHECK_IP               1
 #define CHECKSUM_CHECK_UDP              1
 #define CHECKSUM_CHECK_TCP              1

@@ -6,9 +6,6 @@
 #include "lwip/sys.h"
 #include "semihost.h"
 
-/* See lwipopts.h: keeps lwIP's forwarding path from zeroing the checksums the NAT fixed. */
-const int firmware_forward_keeps_checksums = 1;
-
 static uint32_t clock_ms;
 static uint32_t rand_state = 0x2545f491u;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the router example: the lwip-snat staticlib (cargo, release) and the C program
-# (router.c, tap.c, frames.c, table.c, the shim c-shim/lwip_snat_hook.c) linked with Debian's liblwip.
-# Needs liblwip-dev and gcc (examples/router/try-it.sh installs them).
+# Builds the router example with CMake (examples/router/CMakeLists.txt, through
+# cmake/lwip_snat.cmake): the lwip-snat library (cargo, release, for the host), the shim and the C
+# program (router.c, tap.c, frames.c, table.c), linked with Debian's liblwip.
+# Needs liblwip-dev, gcc and cmake (examples/router/try-it.sh installs them).
 # Output: ${CARGO_TARGET_DIR:-target}/router/lwip-snat-router (path printed on the last line).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,16 +15,8 @@ if [ ! -f /usr/include/lwip/lwipopts.h ]; then
   exit 1
 fi
 
-(cd "$repo" && cargo build --release --lib --quiet)
-
-mkdir -p "$target/router"
-# -include frames.h into the shim: a datagram the NAT reassembled is re-injected through the
-# router's hooked input (LWIP_SNAT_REINJECT), since this lwIP has no hook compiled in.
-${CC:-gcc} -std=gnu99 -O2 -g -Wall -Wextra \
-  -I"$repo/include" -I"$repo/c-shim" -I"$here" -I/usr/include/lwip \
-  -include "$here/frames.h" \
-  "$here/router.c" "$here/tap.c" "$here/frames.c" "$here/table.c" "$repo/c-shim/lwip_snat_hook.c" \
-  "$target/release/liblwip_snat.a" \
-  -llwip -lpthread -ldl -lm \
-  -o "$target/router/lwip-snat-router"
+cmake -S "$here" -B "$target/router" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DLWIP_SNAT_CARGO_TARGET_DIR="$target" >"$target/router.configure.log" ||
+  { cat "$target/router.configure.log" >&2; exit 1; }
+cmake --build "$target/router" -j"$(nproc)" >&2
 echo "$target/router/lwip-snat-router"

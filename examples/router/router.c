@@ -7,7 +7,8 @@
  *   lwip-snat-router [--lan-tap NAME] [--wan-tap NAME] [--lan ADDR/LEN] [--wan ADDR/LEN]
  *                    [--gateway ADDR] [--forward PROTO:EXT_PORT:IP:PORT]... [--dump-every SECONDS]
  *
- * SIGUSR1 prints the NAT table and counters; SIGINT/SIGTERM print them once more and exit.
+ * SIGUSR1 prints the NAT table and counters; SIGINT/SIGTERM print them once more and exit. A tap
+ * that fails (its interface deleted) is reported and ends the router with status 1.
  * examples/router/try-it.sh wires the taps to network namespaces and runs real traffic through.
  */
 #include "frames.h"
@@ -35,6 +36,8 @@
 #define MAX_FORWARDS LWIP_SNAT_MAX_PORTMAPS
 /** Longest interface name + 1 (Linux IFNAMSIZ). */
 #define IFNAMSIZ_MAX 16
+/** Longest --dump-every period: one day. */
+#define DUMP_EVERY_MAX_S 86400
 
 /** One side of the router: its tap and its address. */
 struct side {
@@ -68,17 +71,39 @@ usage(FILE *out)
           "  --forward PROTO:EXT_PORT:IP:PORT\n"
           "                       forward tcp or udp port EXT_PORT of the WAN address to IP:PORT on the LAN\n"
           "                       (repeatable, up to %d)\n"
-          "  --dump-every SECONDS print the NAT table every SECONDS (default 0: only on SIGUSR1 and at exit)\n"
+          "  --dump-every SECONDS print the NAT table every SECONDS, 1 to %d (default 0: only on SIGUSR1 and at exit)\n"
+          "LAN and WAN must be different subnets, the gateway another host of the WAN subnet, and each\n"
+          "forward's IP a host of the LAN subnet.\n"
           "The taps are created if they do not exist; configure their other end (the hosts' side) yourself.\n"
-          "SIGUSR1: print the NAT table and counters. SIGINT/SIGTERM (Ctrl-C): print them and exit.\n",
-          MAX_FORWARDS);
+          "It prints \"ready\" once the taps exist. SIGUSR1: print the NAT table and counters.\n"
+          "SIGINT/SIGTERM (Ctrl-C): print them and exit. A tap that fails ends the router (status 1).\n",
+          MAX_FORWARDS, DUMP_EVERY_MAX_S);
+}
+
+/** A whole decimal number in [min, max], nothing else ("abc", "", "5s", "-1" are refused). */
+static int
+parse_number(const char *text, unsigned long min, unsigned long max, unsigned long *value)
+{
+  char *end;
+  unsigned long v;
+
+  if ((text[0] < '0') || (text[0] > '9')) {
+    return -1;
+  }
+  errno = 0;
+  v = strtoul(text, &end, 10);
+  if ((*end != '\0') || (errno != 0) || (v < min) || (v > max)) {
+    return -1;
+  }
+  *value = v;
+  return 0;
 }
 
 static int
 parse_addr_prefix(const char *text, struct side *side)
 {
   char buf[32];
-  char *slash, *end;
+  char *slash;
   unsigned long len;
 
   if (strlen(text) >= sizeof(buf)) {
@@ -90,8 +115,7 @@ parse_addr_prefix(const char *text, struct side *side)
     return -1;
   }
   *slash = '\0';
-  len = strtoul(slash + 1, &end, 10);
-  if ((*end != '\0') || (end == slash + 1) || (len < 1) || (len > 30) || !ip4addr_aton(buf, &side->addr)) {
+  if ((parse_number(slash + 1, 1, 30, &len) != 0) || !ip4addr_aton(buf, &side->addr)) {
     return -1;
   }
   side->prefix = (u8_t)len;
@@ -102,9 +126,8 @@ parse_addr_prefix(const char *text, struct side *side)
 static int
 parse_port(const char *text, u16_t *port)
 {
-  char *end;
-  unsigned long v = strtoul(text, &end, 10);
-  if ((*end != '\0') || (end == text) || (v == 0) || (v > 65535)) {
+  unsigned long v;
+  if (parse_number(text, 1, 65535, &v) != 0) {
     return -1;
   }
   *port = (u16_t)v;
@@ -142,6 +165,66 @@ parse_forward(const char *text, struct lwip_snat_portmap *map)
     return -1;
   }
   map->inside_addr = lwip_ntohl(ip4_addr_get_u32(&inside));
+  return 0;
+}
+
+/** "a.b.c.d/len" of a side, for messages. */
+static const char *
+side_text(const struct side *side, char *buf, size_t cap)
+{
+  snprintf(buf, cap, "%s/%u", ip4addr_ntoa(&side->addr), side->prefix);
+  return buf;
+}
+
+/** Whether addr is a host address of side's subnet: inside it, neither its network nor its broadcast address. */
+static int
+host_of(const struct side *side, u32_t addr)
+{
+  u32_t mask = lwip_ntohl(ip4_addr_get_u32(&side->mask));
+  u32_t net = lwip_ntohl(ip4_addr_get_u32(&side->addr)) & mask;
+  return ((addr & mask) == net) && (addr != net) && (addr != (net | ~mask));
+}
+
+/**
+ * Refuses an addressing the router cannot work with: LAN and WAN must be different subnets
+ * (else a host could not be told apart as inside or outside), each address a host of its subnet,
+ * the gateway a host of the WAN subnet other than the router, each forward's target a LAN host.
+ */
+static int
+check_topology(const struct options *o)
+{
+  char lan[24], wan[24];
+  u32_t lan_addr = lwip_ntohl(ip4_addr_get_u32(&o->lan.addr));
+  u32_t wan_addr = lwip_ntohl(ip4_addr_get_u32(&o->wan.addr));
+  u32_t gw = lwip_ntohl(ip4_addr_get_u32(&o->gateway));
+  u32_t wider = lwip_ntohl(ip4_addr_get_u32(o->lan.prefix < o->wan.prefix ? &o->lan.mask : &o->wan.mask));
+  int i;
+
+  side_text(&o->lan, lan, sizeof(lan));
+  side_text(&o->wan, wan, sizeof(wan));
+  if (!host_of(&o->lan, lan_addr) || !host_of(&o->wan, wan_addr)) {
+    fprintf(stderr, "lwip-snat-router: --lan %s, --wan %s: each address must be a host of its subnet, "
+            "not its network or broadcast address\n", lan, wan);
+    return -1;
+  }
+  if ((lan_addr & wider) == (wan_addr & wider)) {
+    fprintf(stderr, "lwip-snat-router: --lan %s and --wan %s overlap: LAN and WAN must be different subnets\n", lan,
+            wan);
+    return -1;
+  }
+  if (!host_of(&o->wan, gw) || (gw == wan_addr)) {
+    fprintf(stderr, "lwip-snat-router: --gateway %s must be another host of the WAN subnet %s\n",
+            ip4addr_ntoa(&o->gateway), wan);
+    return -1;
+  }
+  for (i = 0; i < o->forwards; i++) {
+    u32_t inside = o->forward[i].inside_addr;
+    if (!host_of(&o->lan, inside) || (inside == lan_addr)) {
+      fprintf(stderr, "lwip-snat-router: --forward %s: the target must be another host of the LAN subnet %s\n",
+              o->forward_text[i], lan);
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -194,7 +277,13 @@ parse_options(int argc, char **argv, struct options *o)
       }
       o->forward_text[o->forwards++] = val;
     } else if (strcmp(opt, "--dump-every") == 0) {
-      o->dump_every_s = (unsigned)strtoul(val, NULL, 10);
+      unsigned long seconds;
+      if (parse_number(val, 0, DUMP_EVERY_MAX_S, &seconds) != 0) {
+        fprintf(stderr, "lwip-snat-router: --dump-every wants whole seconds from 0 (off) to %d, not \"%s\"\n",
+                DUMP_EVERY_MAX_S, val);
+        return -1;
+      }
+      o->dump_every_s = (unsigned)seconds;
     } else {
       fprintf(stderr, "lwip-snat-router: unknown option %s\n", opt);
       usage(stderr);
@@ -206,7 +295,16 @@ parse_options(int argc, char **argv, struct options *o)
     fprintf(stderr, "lwip-snat-router: tap names must differ and be at most 15 characters\n");
     return -1;
   }
-  return 0;
+  return check_topology(o);
+}
+
+/** A tap died (tap.c said why): wake the main loop, which reports it and ends the router. */
+static void
+tap_failed(const struct tap *tap, int err)
+{
+  LWIP_UNUSED_ARG(tap);
+  LWIP_UNUSED_ARG(err);
+  kill(getpid(), SIGUSR2);
 }
 
 static void
@@ -221,6 +319,7 @@ add_tap(struct side *side, u8_t mac_last, const ip4_addr_t *gw)
 {
   static const u8_t mac[6] = { 0x02, 0x00, 0x5e, 0x4e, 0x41, 0x00 };
   memcpy(side->tap.mac, mac, sizeof(mac));
+  side->tap.failed = tap_failed;
   side->tap.mac[5] = mac_last;
   if (netif_add(&side->netif, &side->addr, &side->mask, gw, &side->tap, tap_netif_init, router_netif_input) == NULL) {
     fprintf(stderr, "lwip-snat-router: tap %s: %s%s\n", side->tap.name, strerror(side->tap.fd_error),
@@ -235,7 +334,7 @@ print_side(const char *label, const struct side *side, const char *extra)
 {
   const u8_t *hw = side->netif.hwaddr;
   char addr[24];
-  snprintf(addr, sizeof(addr), "%s/%u", ip4addr_ntoa(&side->addr), side->prefix);
+  side_text(side, addr, sizeof(addr));
   printf("  %s  tap %-10s %-18s netif %u  mac %02x:%02x:%02x:%02x:%02x:%02x%s\n", label, side->tap.name, addr,
          netif_get_index(&side->netif), hw[0], hw[1], hw[2], hw[3], hw[4], hw[5], extra);
 }
@@ -323,6 +422,7 @@ main(int argc, char **argv)
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2); /* a tap died */
   pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
   if (sys_sem_new(&ready, 0) != ERR_OK) {
@@ -347,10 +447,16 @@ main(int argc, char **argv)
     }
     LOCK_TCPIP_CORE();
     table_dump(stdout, ++serial);
-    if ((sig == SIGINT) || (sig == SIGTERM) || (sig == SIGHUP)) {
+    if ((sig == SIGINT) || (sig == SIGTERM) || (sig == SIGHUP) || (sig == SIGUSR2)) {
       netif_set_down(&o.lan.netif);
       netif_set_down(&o.wan.netif);
       UNLOCK_TCPIP_CORE();
+      if (sig == SIGUSR2) {
+        printf("lwip-snat router: stopped: a tap failed (see the message above); a router with one side deaf "
+               "would only lose traffic\n");
+        fprintf(stderr, "lwip-snat-router: stopped: a tap failed\n");
+        return 1;
+      }
       printf("lwip-snat router: stopped (signal %d); the taps go away with this process\n", sig);
       return 0;
     }

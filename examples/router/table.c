@@ -130,11 +130,12 @@ print_counters(FILE *out)
     fprintf(out, "counters: unavailable\n");
     return;
   }
-  fprintf(out, "packets: translated out %lu, in %lu (icmp errors %lu), hairpinned %lu, passed to lwIP %lu, "
-          "icmp sent %lu, mss clamped %lu\n",
-          (unsigned long)st.translated_out, (unsigned long)st.translated_in, (unsigned long)st.icmp_errors_translated,
-          (unsigned long)st.hairpinned, (unsigned long)st.passed, (unsigned long)st.icmp_requested,
-          (unsigned long)st.mss_clamped);
+  fprintf(out, "packets: translated LAN->WAN %lu, WAN->LAN %lu, LAN->LAN (hairpin) %lu; passed to lwIP untouched %lu\n",
+          (unsigned long)st.translated_out, (unsigned long)st.translated_in, (unsigned long)st.hairpinned,
+          (unsigned long)st.passed);
+  fprintf(out, "icmp: errors translated (both ways, counted in packets too) %lu; errors the NAT had lwIP send %lu; "
+          "tcp: SYNs with MSS clamped %lu\n",
+          (unsigned long)st.icmp_errors_translated, (unsigned long)st.icmp_requested, (unsigned long)st.mss_clamped);
   fprintf(out, "sessions:");
   print_proto_counters(out, "tcp", &st.tcp);
   print_proto_counters(out, "udp", &st.udp);

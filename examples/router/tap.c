@@ -54,7 +54,12 @@ tap_reader(void *arg)
       if (errno == EINTR) {
         continue;
       }
-      fprintf(stderr, "tap %s: read: %s; no more frames from it\n", tap->name, strerror(errno));
+      int err = errno;
+      fprintf(stderr, "tap %s: read failed (%s)%s: no more frames from it\n", tap->name, strerror(err),
+              (err == EFAULT) || (err == EBADFD) ? ", its interface is gone" : "");
+      if (tap->failed != NULL) {
+        tap->failed(tap, err);
+      }
       return NULL;
     }
     if (len == 0) {

@@ -24,13 +24,18 @@ struct tap {
   int fd;           /**< /dev/net/tun, attached to the tap (set by tap_netif_init) */
   int fd_error;     /**< errno of the last failed open/ioctl, for the caller's message */
   pthread_t reader; /**< the thread that reads frames from the tap */
+  /** Called once, from the reader thread, when the tap fails for good (its interface was deleted,
+   * e.g. with the namespace it was moved to): no frame will ever come from it again. NULL: only
+   * the message on stderr. */
+  void (*failed)(const struct tap *tap, int err);
 };
 
 /**
  * netif_add() init function: opens /dev/net/tun and attaches it to tap->name (creating a
  * non-persistent tap that disappears with the process), sets up the netif for Ethernet (ARP,
  * MTU 1500) with output through the tap, and starts the thread that reads frames and hands them
- * to netif->input. Returns ERR_IF if the tap cannot be opened (tap->fd_error says why).
+ * to netif->input. Returns ERR_IF if the tap cannot be opened (tap->fd_error says why). If
+ * reading fails later, the reader says so on stderr, calls tap->failed and ends.
  */
 err_t tap_netif_init(struct netif *netif);
 

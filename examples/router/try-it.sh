@@ -11,7 +11,8 @@
 # checks through the NAT: ping, TCP transfers (iperf3 both ways, a file with its checksum), a UDP
 # exchange, UDP and ICMP traceroute showing every hop, the NAT table, that the WAN side saw only
 # the router's WAN address, that unsolicited connections from the WAN do not reach the LAN host,
-# and a forwarded port (--forward tcp:8080:192.168.7.2:8000) that does. Prints PASS/FAIL per
+# and a forwarded port (--forward tcp:8080:192.168.7.2:8000) that does; last, that deleting a tap
+# ends the router. Prints PASS/FAIL per
 # check and exits non-zero if any fails. Everything it creates (namespaces, taps, processes,
 # temporary files) is removed on exit, Ctrl-C included. All traffic stays in those namespaces.
 #
@@ -36,7 +37,7 @@ WAN_FAR_SIDE=10.78.0.1 FAR_HOST=10.78.0.2
 SERVICE_PORT=8000 FORWARD_PORT=8080 UDP_PORT=7000 NC_PORT=9000 IPERF_PORT=5201
 TRANSFER_MB=16
 
-packages=(iproute2 iputils-ping iperf3 netcat-openbsd traceroute tcpdump procps liblwip-dev gcc pkg-config)
+packages=(iproute2 iputils-ping iperf3 netcat-openbsd traceroute tcpdump procps liblwip-dev gcc pkg-config cmake)
 
 passed=0
 failed=0
@@ -303,6 +304,16 @@ forward_ok() { # the WAN host reaches the LAN host's service through the router'
     [ "$peer" = "$WAN_HOST" ]
 }
 
+dead_tap_ends_router() { # a tap deleted under the router (as with its namespace) ends it, status 1
+  local status=0
+  ip -n "$NS_LAN" link del "$LAN_TAP"
+  wait_for 5 grep -q 'stopped: a tap failed' "$work/router.log" || return 1
+  wait "$router_pid" || status=$?
+  router_pid=""
+  grep -E 'read failed|stopped' "$work/router.log" | sed 's/^/      /'
+  [ "$status" -eq 1 ] && grep -q 'its interface is gone' "$work/router.log"
+}
+
 main() {
   trap cleanup EXIT
   trap 'exit 130' INT
@@ -360,6 +371,9 @@ main() {
 
   say "what the WAN side saw"
   check "every packet from the router to the WAN host has source $ROUTER_WAN" wan_saw_only_router
+
+  say "a failed tap (the LAN tap deleted under the router)"
+  check "the router reports it and exits with status 1" dead_tap_ends_router
 
   say "result"
   echo "$passed passed, $failed failed"

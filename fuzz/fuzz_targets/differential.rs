@@ -18,7 +18,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwip_snat::nat::is_martian;
+use lwip_snat::wire::ipv4::is_martian;
 use lwip_snat::Verdict;
 use lwip_snat_fuzz::harness::{self, FuzzNat, WAN_ADDR};
 use lwip_snat_fuzz::oracle::{self, put16};

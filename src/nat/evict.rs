@@ -75,7 +75,7 @@ pub(crate) struct Evicted {
 
 impl Evicted {
     pub(crate) const fn new() -> Self {
-        Evicted { sessions: [crate::pcb::table::EMPTY_SESSION; REMEMBERED], next: 0 }
+        Evicted { sessions: [crate::tables::table::EMPTY_SESSION; REMEMBERED], next: 0 }
     }
 
     fn remember(&mut self, session: Session) {
@@ -88,7 +88,7 @@ impl Evicted {
     /// Forgets the connections `doomed` picks (their netif's mappings were removed).
     pub(super) fn forget(&mut self, doomed: impl Fn(&Session) -> bool) {
         for s in self.sessions.iter_mut().filter(|s| s.state != 0 && doomed(s)) {
-            *s = crate::pcb::table::EMPTY_SESSION;
+            *s = crate::tables::table::EMPTY_SESSION;
         }
     }
 

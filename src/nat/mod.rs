@@ -1,26 +1,28 @@
 //! The NAT: one packet's way through validation, rules, session tables and rewrite, as one
 //! readable function per step.
+//!
+//! Uses every module above it (`wire` up to `config`); only `ffi` uses it.
 
 use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
 #[cfg(feature = "reassembly")]
 use crate::config::{REASS_BLOCKS, REASS_SLOTS};
-use crate::flow::{self, Flow, Message};
+use crate::flow::{self, Flow, Message, Side};
 #[cfg(feature = "mss-clamp")]
 use crate::mss;
 use crate::mss::LinkMtus;
-use crate::pcb::host::{Acquired, Hosts, Opener, Refused};
-use crate::pcb::tcp::{self, Direction};
-use crate::pcb::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
-use crate::pcb::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
 #[cfg(feature = "reassembly")]
 use crate::reass::{Outcome, Reassembly};
-use crate::rewrite::{self, Side};
+use crate::rewrite;
 use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
+use crate::tables::host::{Acquired, Hosts, Opener, Refused};
+use crate::tables::tcp::{self, Direction};
+use crate::tables::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
+use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
-use crate::wire::ipv4;
+use crate::wire::ipv4::{self, is_martian};
 use crate::wire::tcp::flags as tcp_flags;
 use evict::Evicted;
 pub use evict::Eviction;
@@ -42,10 +44,22 @@ pub use services::PortCheck;
 pub enum Route {
     /// Addressed to the router itself; `netif` owns the destination address and has MTU `mtu`
     /// (0 = unknown: inbound SYNs are then clamped to an MTU learned from outbound traffic).
-    Local { netif: u8, mtu: u16 },
+    Local {
+        /// The netif that owns the destination address.
+        netif: u8,
+        /// Its MTU; 0 = unknown.
+        mtu: u16,
+    },
     /// To be forwarded out of `out_netif`, whose address is `out_addr` and MTU `out_mtu`
     /// (0 = unknown, no DF check).
-    Forward { out_netif: u8, out_addr: u32, out_mtu: u16 },
+    Forward {
+        /// The output netif.
+        out_netif: u8,
+        /// Its address (host byte order): the external address.
+        out_addr: u32,
+        /// Its MTU; 0 = unknown.
+        out_mtu: u16,
+    },
 }
 
 /// Everything the core needs to know about a packet besides its bytes.
@@ -53,6 +67,7 @@ pub enum Route {
 pub struct Context {
     /// lwIP index of the netif the packet arrived on.
     pub in_netif: u8,
+    /// Where lwIP would send it.
     pub route: Route,
 }
 
@@ -223,6 +238,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Ok(())
     }
 
+    /// The settings in force.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -232,6 +248,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.random.stir(entropy);
     }
 
+    /// Installs an interface rule.
     pub fn add_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
         self.rules.add(rule)
     }
@@ -242,6 +259,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.rules.remove(rule)
     }
 
+    /// The interface rules installed.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter()
     }
@@ -274,10 +292,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Ok(())
     }
 
+    /// The port forwards installed.
     pub fn portmaps(&self) -> impl Iterator<Item = Portmap> + '_ {
         self.portmaps.iter()
     }
 
+    /// The counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -302,7 +322,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         PROTOCOLS.into_iter().flat_map(move |p| self.tables.get(p).iter().map(move |(_, s)| (p, s)))
     }
 
-    /// Protocol state bits of a session as the dump shows them (TCP: `pcb::tcp`).
+    /// Protocol state bits of a session as the dump shows them (TCP: `tables::tcp`).
     pub fn session_state(session: &Session) -> u8 {
         session.protocol_state()
     }
@@ -356,15 +376,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Some(verdict) = self.established(packet, ctx, now) {
             return verdict;
         }
-        self.process_general(packet, ctx, now)
+        self.general(packet, ctx, now)
     }
 
     /// [`process`](Self::process) without the established-flow fast path: every packet takes
     /// the general pipeline. Same results, more instructions; for tests and benches that
-    /// compare the two.
-    #[doc(hidden)]
-    #[inline(never)]
+    /// compare the two (with the `internals` feature).
+    #[cfg(feature = "internals")]
     pub fn process_general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
+        self.general(packet, ctx, now)
+    }
+
+    /// The general pipeline: route, translate, count.
+    #[inline(never)]
+    fn general(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let verdict = self.route(packet, ctx, now);
         match verdict {
             Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
@@ -558,34 +583,6 @@ impl Header {
             dont_frag: ip.dont_frag(),
             fragment: ip.is_fragment(),
             in_netif,
-        }
-    }
-}
-
-/// Sources a router must never forward (RFC 1812 5.3.7, 5.3.7 (c)): this network (0/8),
-/// loopback (127/8), multicast (224/4) and class E (240/4, which holds the limited broadcast).
-/// lwIP's `ip4_input()` drops the broadcast addresses of the input netif itself; the shim
-/// drops those of the router's other netifs.
-#[inline(always)]
-pub fn is_martian(src: u32) -> bool {
-    // One bit per first octet: 0, 127 and 224..=255.
-    const FIRST_OCTETS: [u64; 4] = [1, 1 << 63, 0, 0xFFFF_FFFF << 32];
-    let first = (src >> 24) as usize;
-    FIRST_OCTETS.get(first / 64).is_some_and(|bits| bits >> (first % 64) & 1 != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_martian;
-
-    #[test]
-    fn martians_are_this_network_loopback_multicast_and_class_e() {
-        for first in 0..=255u32 {
-            let expected = first == 0 || first == 127 || first >= 224;
-            for rest in [0, 1, 0x00FF_FFFF] {
-                let src = first << 24 | rest;
-                assert_eq!(is_martian(src), expected, "{src:#010x}");
-            }
         }
     }
 }

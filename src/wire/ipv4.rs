@@ -191,6 +191,18 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 }
 
+/// Sources a router must never forward (RFC 1812 5.3.7, 5.3.7 (c)): this network (0/8),
+/// loopback (127/8), multicast (224/4) and class E (240/4, which holds the limited broadcast).
+/// lwIP's `ip4_input()` drops the broadcast addresses of the input netif itself; the shim
+/// drops those of the router's other netifs.
+#[inline(always)]
+pub fn is_martian(src: u32) -> bool {
+    // One bit per first octet: 0, 127 and 224..=255.
+    const FIRST_OCTETS: [u64; 4] = [1, 1 << 63, 0, 0xFFFF_FFFF << 32];
+    let first = (src >> 24) as usize;
+    FIRST_OCTETS.get(first / 64).is_some_and(|bits| bits >> (first % 64) & 1 != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +266,16 @@ mod tests {
         bytes[..28].copy_from_slice(&packet());
         let p = Packet::new_checked(&bytes[..]).unwrap();
         assert_eq!(p.payload().len(), 8);
+    }
+
+    #[test]
+    fn martians_are_this_network_loopback_multicast_and_class_e() {
+        for first in 0..=255u32 {
+            let expected = first == 0 || first == 127 || first >= 224;
+            for rest in [0, 1, 0x00FF_FFFF] {
+                let src = first << 24 | rest;
+                assert_eq!(is_martian(src), expected, "{src:#010x}");
+            }
+        }
     }
 }

@@ -4,6 +4,11 @@
 //! module of byte ranges, `new_checked` for untrusted bytes. The byte helpers below never
 //! index out of bounds (a read past the end yields 0, a write past the end does nothing), so
 //! no accessor can panic even before `new_checked`, and no panic path is compiled in.
+//!
+//! Uses nothing else in the crate: every other module may use it.
+// The header views are a whole vocabulary (as smoltcp's `wire`): the NAT reads only part
+// of it, the benches and tests the rest.
+#![cfg_attr(not(feature = "internals"), allow(dead_code))]
 
 pub mod checksum;
 pub mod icmp;

@@ -73,7 +73,8 @@ fn without_reassembly_fragments_from_the_wan_to_the_lan_are_dropped() {
 #[test]
 fn without_mss_clamp_a_syn_keeps_its_mss() {
     let mut nat = nat();
-    let small = Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 576 } };
+    let small =
+        Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 576 } };
     let mut p = syn_with_mss(HOST_A, 40000, SERVER, 80, false, 1460);
     assert_eq!(nat.process(&mut p, &small, 0), Verdict::Translated);
     assert_checksums(&p);

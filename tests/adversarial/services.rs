@@ -56,7 +56,7 @@ fn lan_host_never_gets_the_port_of_the_routers_dhcp_client_or_listener() {
     let dhcp = out(&mut nat, udp(HOST_A, 68, SERVER, 67, b"discover"));
     let ext = sport(&dhcp);
     assert_ne!(ext, 68, "the router's DHCP client port");
-    assert!(ext < 1024 && ext % 2 == 0, "same class and parity: {ext}");
+    assert!(ext < 1024 && ext.is_multiple_of(2), "same class and parity: {ext}");
     let syn = out(&mut nat, tcp(HOST_A, 8080, SERVER, 80, SYN));
     assert_ne!(sport(&syn), 8080, "the router's listening port");
     // A port the router does not hold is still preserved.

@@ -1,6 +1,6 @@
 /*
  * Two threads calling the C API at once (tests/lwip_adversarial/claims.rs): the guard of
- * src/ffi.rs must let only one of them into the NAT, refusing the other with
+ * src/ffi/ must let only one of them into the NAT, refusing the other with
  * LWIP_SNAT_ERR_BUSY. Prints "overlaps <n> busy <n> entered <n> blocked_call <code>" and exits
  * 0, or prints what went wrong and exits 1.
  *

@@ -70,6 +70,22 @@
 #include <string.h>
 
 static struct netif lan, wan;
+
+/* The input hook: the shim's, or a compat API's name for it, declared by the header
+ * ROUTER_INCLUDE names (tests/lwip_compat.rs). */
+#ifdef ROUTER_INCLUDE
+#include ROUTER_INCLUDE
+#endif
+#ifndef ROUTER_INPUT_HOOK
+#define ROUTER_INPUT_HOOK lwip_snat_ip4_input_hook
+#endif
+
+#ifdef ROUTER_EXTRA_COMMANDS
+/* Commands of another file of the program (tests/lwip/compat_*.c): 0, an error number, or -100
+ * for a command it does not know either. */
+int router_extra_command(const char *cmd, const char *a, const char *b, const char *c, const char *d, const char *e);
+#endif
+
 /* The clock: this sys_now() interposes on liblwip's, so lwIP's timers, the shim and the NAT
  * all see time move only when a test says "timers". */
 static u32_t fake_now = 1000;
@@ -136,7 +152,7 @@ hooked_input(struct pbuf *p, struct netif *inp)
     return ERR_MEM;
   }
   input_depth++;
-  if (!((p->len >= 1) && ((((const u8_t *)p->payload)[0] >> 4) == 4) && lwip_snat_ip4_input_hook(p, inp))) {
+  if (!((p->len >= 1) && ((((const u8_t *)p->payload)[0] >> 4) == 4) && ROUTER_INPUT_HOOK(p, inp))) {
     err = ip4_input(p, inp);
   }
   input_depth--;
@@ -589,7 +605,11 @@ run(char *line)
     return 0;
   }
 #endif
+#ifdef ROUTER_EXTRA_COMMANDS
+  return router_extra_command(cmd, a, b, c, d, e);
+#else
   return -100;
+#endif
 }
 
 int

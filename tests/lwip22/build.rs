@@ -18,22 +18,33 @@ const LWIP_CRATE: &str = "lwip-0.4.0";
 
 /// The router program on lwIP 2.2; built once per test process (lwIP itself once per options).
 pub fn router() -> PathBuf {
-    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    router_with("router", &[], &[])
+}
+
+/// Program `name`: the router with more C files (paths in the repository) and `-D` defines,
+/// on lwIP 2.2; built once per test process.
+pub fn router_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(exe) = built.as_ref() {
+    if let Some((_, exe)) = built.iter().find(|(n, _)| n == name) {
         return exe.clone();
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lwip22");
     let lwip = lwip_source(&work);
     let objects = lwip_objects(repo, &lwip, &work);
-    let exe = work.join("router");
-    let cc = compiler();
-    let status = Command::new(&cc)
-        .args(["-std=gnu99", "-g", "-O1", "-Wall", "-Wextra", "-Werror"])
-        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"])
-        .args(include_dirs(repo, &lwip))
+    let exe = work.join(name);
+    let mut build = crate::lwip_build::c_build();
+    build.includes(include_paths(repo, &lwip));
+    for d in defines {
+        match d.split_once('=') {
+            Some((key, value)) => build.define(key, value),
+            None => build.define(d, None),
+        };
+    }
+    let status = crate::lwip_build::link_command(&build)
         .arg(repo.join("tests/lwip/router.c"))
+        .args(sources.iter().map(|s| repo.join(s)))
         .arg(repo.join("c-shim/lwip_snat_hook.c"))
         .arg(repo.join("tests/lwip22/port.c"))
         .args(&objects)
@@ -42,23 +53,16 @@ pub fn router() -> PathBuf {
         .arg("-o")
         .arg(&exe)
         .status()
-        .unwrap_or_else(|e| panic!("run {cc}: {e}"));
-    assert!(status.success(), "linking tests/lwip/router.c with lwIP 2.2 failed");
-    *built = Some(exe.clone());
+        .unwrap_or_else(|e| panic!("run the C compiler: {e}"));
+    assert!(status.success(), "linking tests/lwip/router.c {sources:?} with lwIP 2.2 failed");
+    built.push((name.to_string(), exe.clone()));
     exe
-}
-
-fn compiler() -> String {
-    std::env::var("CC").unwrap_or_else(|_| "cc".to_string())
 }
 
 /// Our lwipopts.h and arch/cc.h first, then the shim, the generated header and lwIP's headers
 /// (never Debian's /usr/include/lwip).
-pub fn include_dirs(repo: &Path, lwip: &Path) -> Vec<String> {
+pub fn include_paths(repo: &Path, lwip: &Path) -> [PathBuf; 4] {
     [repo.join("tests/lwip22"), repo.join("c-shim"), repo.join("include"), lwip.join("include")]
-        .iter()
-        .map(|d| format!("-I{}", d.display()))
-        .collect()
 }
 
 /// `src/` of the `lwip` crate in cargo's registry, fetched by `cargo metadata` if needed.
@@ -109,43 +113,25 @@ fn lwip_objects(repo: &Path, lwip: &Path, work: &Path) -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
         .collect();
     sources.sort();
-    let flags = ["-std=gnu99", "-g", "-O1", "-w", "-fno-omit-frame-pointer"];
+    // Like Debian's library: no sanitizers, no warnings (lwIP's code, not ours).
+    let mut build = crate::lwip_build::host_build();
+    build.warnings(false).flags(["-w", "-fno-omit-frame-pointer"]).includes(include_paths(repo, lwip)).files(&sources);
     let mut key = DefaultHasher::new();
-    (lwip, &sources, flags, compiler()).hash(&mut key);
+    let compiler = build.try_get_compiler().expect("cc: no C compiler");
+    (lwip, &sources, compiler.path(), compiler.args()).hash(&mut key);
     for header in
         ["tests/lwip22/lwipopts.h", "tests/lwip22/arch/cc.h", "c-shim/lwip_snat_hook.h", "include/lwip_snat.h"]
     {
         std::fs::read(repo.join(header)).expect("harness header").hash(&mut key);
     }
     let dir = work.join(format!("obj-{:016x}", key.finish()));
-    let objects: Vec<PathBuf> = sources.iter().map(|c| dir.join(c.file_name().unwrap()).with_extension("o")).collect();
-    let stamp = dir.join("complete");
-    if stamp.exists() {
-        return objects;
+    let list = dir.join("objects");
+    if let Ok(objects) = std::fs::read_to_string(&list) {
+        return objects.lines().map(PathBuf::from).collect();
     }
     std::fs::create_dir_all(&dir).expect("create the object directory");
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
-    let cc = compiler();
-    for batch in sources.iter().zip(&objects).collect::<Vec<_>>().chunks(jobs) {
-        let children: Vec<_> = batch
-            .iter()
-            .map(|(c, o)| {
-                let child = Command::new(&cc)
-                    .args(flags)
-                    .args(include_dirs(repo, lwip))
-                    .arg("-c")
-                    .arg(c)
-                    .arg("-o")
-                    .arg(o)
-                    .spawn()
-                    .unwrap_or_else(|e| panic!("run {cc}: {e}"));
-                (c, child)
-            })
-            .collect();
-        for (c, mut child) in children {
-            assert!(child.wait().expect("wait for cc").success(), "compiling {} failed", c.display());
-        }
-    }
-    std::fs::write(&stamp, "").expect("write the stamp");
+    let objects = build.out_dir(&dir).try_compile_intermediates().unwrap_or_else(|e| panic!("compiling lwIP 2.2: {e}"));
+    let text: Vec<String> = objects.iter().map(|o| o.display().to_string()).collect();
+    std::fs::write(&list, text.join("\n")).expect("write the object list");
     objects
 }

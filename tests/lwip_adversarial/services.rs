@@ -46,7 +46,7 @@ fn dhcp_renew_reaches_the_router_while_a_lan_host_sends_from_port_68() {
     let lan = r.inject("lan", &udp(HOST_A, 68, SERVER, 67, b"lan request")).only("wan");
     let ext = sport(&lan);
     assert_ne!(ext, 68);
-    assert!(ext < 1024 && ext % 2 == 0, "same class and parity: {ext}");
+    assert!(ext < 1024 && ext.is_multiple_of(2), "same class and parity: {ext}");
     // The server's ACK to port 68 reaches the router's socket, not the LAN host.
     router_receives_udp(&mut r, SERVER, 67, 68, b"ack");
     // And the LAN host's reply still reaches the LAN host.

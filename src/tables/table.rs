@@ -45,13 +45,13 @@ pub struct Session {
     pub last_used: u32,
     /// lwIP index of the outbound netif whose address is the external address.
     pub netif: u8,
-    /// Protocol state bits (see `pcb::tcp`) and the table's bookkeeping bits; 0 marks a
+    /// Protocol state bits (see `tables::tcp`) and the table's bookkeeping bits; 0 marks a
     /// free slot.
     pub state: u8,
 }
 
 impl Session {
-    /// Protocol state bits (see `pcb::tcp`, `pcb::udp`), without the bookkeeping bits.
+    /// Protocol state bits (see `tables::tcp`, `tables::udp`), without the bookkeeping bits.
     #[inline(always)]
     pub fn protocol_state(&self) -> u8 {
         self.state & PROTOCOL
@@ -121,7 +121,7 @@ const USED: u8 = 0x80;
 /// Bookkeeping bits beside USED, kept across protocol state changes.
 const OPENED_BY_REMOTE: u8 = 0x40;
 const HOST_COUNTED: u8 = 0x20;
-/// The protocol's own state bits (`pcb::tcp`, `pcb::udp`).
+/// The protocol's own state bits (`tables::tcp`, `tables::udp`).
 const PROTOCOL: u8 = 0x1F;
 
 pub(crate) const EMPTY_SESSION: Session = Session {
@@ -187,6 +187,7 @@ impl Table {
         usize::from(self.len)
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

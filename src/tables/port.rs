@@ -66,7 +66,7 @@ pub fn allocate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcb::{FixedTable, Session};
+    use crate::tables::{FixedTable, Session};
 
     fn table_with(ports: &[u16]) -> FixedTable<64> {
         let mut t = FixedTable::new();

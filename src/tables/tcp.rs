@@ -74,20 +74,20 @@ pub fn is_established(state: u8) -> bool {
     ESTABLISHED >> (state & 0x1F) & 1 != 0
 }
 
-/// Short name for table dumps.
-pub fn name(state: u8) -> &'static str {
+/// Short name for table dumps (a C string: the C API hands it out as it is).
+pub fn name(state: u8) -> &'static core::ffi::CStr {
     if state & RST != 0 {
-        "RESET"
+        c"RESET"
     } else if is_closed(state) {
-        "TIME_WAIT"
+        c"TIME_WAIT"
     } else if state & (FIN_OUT | FIN_IN) != 0 {
-        "FIN_WAIT"
+        c"FIN_WAIT"
     } else if is_established(state) {
-        "ESTABLISHED"
+        c"ESTABLISHED"
     } else if state & SYN_OUT != 0 {
-        "SYN_SENT"
+        c"SYN_SENT"
     } else {
-        "SYN_RECV"
+        c"SYN_RECV"
     }
 }
 
@@ -102,7 +102,7 @@ mod tests {
         assert!(!is_established(s));
         let s = advance(s, flags::SYN | flags::ACK, Inbound);
         assert!(is_established(s));
-        assert_eq!(name(s), "ESTABLISHED");
+        assert_eq!(name(s), c"ESTABLISHED");
     }
 
     #[test]

@@ -25,14 +25,14 @@ pub fn classify(remote_port: u16) -> u8 {
     }
 }
 
-/// Short name for table dumps.
-pub fn name(state: u8) -> &'static str {
+/// Short name for table dumps (a C string: the C API hands it out as it is).
+pub fn name(state: u8) -> &'static core::ffi::CStr {
     match (state & QUERY, state & ANSWERED != 0) {
-        (DNS, false) => "DNS_QUERY",
-        (DNS, true) => "DNS_ANSWERED",
-        (NTP, false) => "NTP_QUERY",
-        (NTP, true) => "NTP_ANSWERED",
-        _ => "OPEN",
+        (DNS, false) => c"DNS_QUERY",
+        (DNS, true) => c"DNS_ANSWERED",
+        (NTP, false) => c"NTP_QUERY",
+        (NTP, true) => c"NTP_ANSWERED",
+        _ => c"OPEN",
     }
 }
 
@@ -42,8 +42,8 @@ mod tests {
 
     #[test]
     fn only_dns_and_ntp_are_classified() {
-        assert_eq!(name(classify(53)), "DNS_QUERY");
-        assert_eq!(name(classify(123) | ANSWERED), "NTP_ANSWERED");
+        assert_eq!(name(classify(53)), c"DNS_QUERY");
+        assert_eq!(name(classify(123) | ANSWERED), c"NTP_ANSWERED");
         for port in [0, 52, 54, 443, 5353, 12300] {
             assert_eq!(classify(port), 0);
         }

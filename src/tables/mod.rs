@@ -1,4 +1,7 @@
-//! Per-protocol session tables ("pcbs"), the external port allocator and the per-host quota.
+//! The session tables, one per protocol, with the external port allocator and the per-host
+//! quota.
+//!
+//! Uses `wire`, `random` and `c_enum`; the packet path (`flow` and up) uses it.
 
 pub mod host;
 pub mod port;
@@ -6,21 +9,24 @@ pub mod table;
 pub mod tcp;
 pub mod udp;
 
-pub use table::{Entry, FixedTable, Inbound, Session, Slot, Table};
+use crate::c_enum::c_enum;
+#[cfg(feature = "internals")]
+pub use table::Entry;
+pub use table::{FixedTable, Inbound, Session, Slot, Table};
 
-/// Which inbound packets may use a mapping (RFC 4787 section 5, REQ-8; RFC 5382 REQ-3).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Filtering {
-    /// Any remote may send to the mapping.
-    EndpointIndependent = 0,
-    /// Only remote addresses the inside endpoint has sent to.
-    AddressDependent = 1,
-    /// Only remote address-and-port pairs the inside endpoint has sent to (the default).
-    AddressAndPortDependent = 2,
+c_enum! {
+    /// Which inbound packets may use a mapping (RFC 4787 section 5, REQ-8; RFC 5382 REQ-3).
+    pub enum Filtering: u8 as lwip_snat_filtering {
+        /// Any remote may send to the mapping.
+        EndpointIndependent = 0 => LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT, "endpoint_independent";
+        /// Only remote addresses the inside endpoint has sent to.
+        AddressDependent = 1 => LWIP_SNAT_FILTER_ADDRESS_DEPENDENT, "address_dependent";
+        /// Only remote address-and-port pairs the inside endpoint has sent to (the default).
+        AddressAndPortDependent = 2 => LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT, "address_and_port_dependent";
+    }
 }
 
-/// UDP session state bit (beside `pcb::udp`'s): the session was opened by an inbound packet the filter let in, and
+/// UDP session state bit (beside `tables::udp`'s): the session was opened by an inbound packet the filter let in, and
 /// the inside endpoint has not sent to that remote since (its first packet out clears it).
 /// A TCP session tells the same by the absence of `tcp::SYN_OUT`.
 pub const UDP_INBOUND_ONLY: u8 = 0x08;
@@ -39,13 +45,16 @@ pub fn inside_has_sent(protocol: Protocol, session: &Session) -> bool {
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
+    /// TCP connections.
     Tcp = 6,
+    /// UDP flows.
     Udp = 17,
     /// ICMP queries, keyed on the identifier.
     Icmp = 1,
 }
 
 impl Protocol {
+    /// The protocol of an IP protocol number, if the NAT keeps a table for it.
     pub fn from_ip(protocol: u8) -> Option<Self> {
         match protocol {
             6 => Some(Protocol::Tcp),

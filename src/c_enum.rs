@@ -1,0 +1,146 @@
+//! `c_enum!`: one table per enum the C API mirrors, so a value is added in one line.
+//!
+//! Each invocation defines the Rust enum with its fixed numbers, its short names, `COUNT`,
+//! `ALL`, `from_repr` and `Display`. cbindgen cannot expand macros, so `build.rs` reads the
+//! same invocations as text and writes the plain C mirror it hands to cbindgen: one line per
+//! value here is one enumerator in `include/lwip_snat.h`. The form `build.rs` reads:
+//!
+//! ```text
+//! c_enum! {
+//!     /// doc
+//!     pub enum RustName: u8 as c_name {      // `as c_name`: a core enum with a C twin
+//!         /// doc
+//!         Variant = 0 => C_VARIANT, "short_name";
+//!     }
+//! }
+//! c_enum! {
+//!     /// doc
+//!     pub enum c_name: i32 {                 // no `as`: the C enum itself
+//!         /// doc
+//!         C_VARIANT = -1;                    // its name is its short name
+//!     }
+//! }
+//! ```
+//!
+//! Uses nothing else in the crate.
+
+/// The C string of a literal that ends in NUL, at compile time (a missing NUL is a build error).
+pub(crate) const fn c_str(text: &'static str) -> &'static core::ffi::CStr {
+    match core::ffi::CStr::from_bytes_with_nul(text.as_bytes()) {
+        Ok(c) => c,
+        Err(_) => panic!("not a C string"),
+    }
+}
+
+/// See the module doc.
+macro_rules! c_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident: $repr:ident as $c_name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $c_variant:ident, $text:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[doc = concat!("\n\nIn C: `", stringify!($c_name), "`.")]
+        #[repr($repr)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $( $(#[$vmeta])* #[doc = concat!("\n\nIn C: `", stringify!($c_variant), "`.")] $variant = $value, )*
+        }
+        $crate::c_enum::c_enum!(@impl $name, $repr, $( $variant = $value, $text; )*);
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident: $repr:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[repr($repr)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant = $value, )*
+        }
+        $crate::c_enum::c_enum!(@impl $name, $repr, $( $variant = $value, stringify!($variant); )*);
+    };
+    (@impl $name:ident, $repr:ident, $( $variant:ident = $value:literal, $text:expr; )*) => {
+        impl $name {
+            /// How many values there are.
+            pub const COUNT: usize = [$($value),*].len();
+            /// Every value, in the order of the table.
+            pub const ALL: [Self; Self::COUNT] = [$(Self::$variant),*];
+
+            /// Its short name.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)*
+                }
+            }
+
+            /// Its short name as a C string, for the C API.
+            pub const fn c_name(self) -> &'static core::ffi::CStr {
+                match self {
+                    $(Self::$variant => {
+                        const NAME: &core::ffi::CStr = $crate::c_enum::c_str(concat!($text, "\0"));
+                        NAME
+                    })*
+                }
+            }
+
+            /// The value with this number, if there is one.
+            pub const fn from_repr(number: $repr) -> Option<Self> {
+                match number {
+                    $($value => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+pub(crate) use c_enum;
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::collections::BTreeSet;
+    use std::string::ToString;
+
+    use crate::ffi::{lwip_snat_action, lwip_snat_err_t, lwip_snat_proto, lwip_snat_route, lwip_snat_rule_kind};
+    use crate::{DropReason, Filtering, FullPolicy};
+
+    /// Every value of a table: its number finds it again, its names agree and are unique.
+    macro_rules! check_table {
+        ($($name:ident),*) => {$(
+            let mut names = BTreeSet::new();
+            for value in $name::ALL {
+                assert_eq!($name::from_repr(value as _), Some(value), "{value:?}");
+                assert_eq!(value.c_name().to_str(), Ok(value.name()));
+                assert_eq!(value.to_string(), value.name());
+                assert!(names.insert(value.name()), "{} twice in {}", value.name(), stringify!($name));
+            }
+            assert_eq!(names.len(), $name::COUNT);
+        )*};
+    }
+
+    #[test]
+    fn every_table_round_trips_through_its_numbers_and_names() {
+        check_table!(DropReason, Filtering, FullPolicy);
+        check_table!(lwip_snat_err_t, lwip_snat_rule_kind, lwip_snat_route, lwip_snat_proto, lwip_snat_action);
+    }
+
+    #[test]
+    fn numbers_outside_a_table_are_refused() {
+        assert_eq!(DropReason::from_repr(DropReason::COUNT as u8), None);
+        assert_eq!(Filtering::from_repr(3), None);
+        assert_eq!(FullPolicy::from_repr(2), None);
+        assert_eq!(lwip_snat_err_t::from_repr(-15), None);
+        assert_eq!(lwip_snat_err_t::from_repr(1), None);
+    }
+}

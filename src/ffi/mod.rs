@@ -1,0 +1,167 @@
+//! The C API: one statically allocated [`Nat`] behind `extern "C"` functions.
+//!
+//! This module is the crate's only unsafe boundary. The rules it keeps, after rustls-ffi:
+//! every pointer is checked and NULL gives [`lwip_snat_err_t::LWIP_SNAT_ERR_NULL`]; out-params
+//! are written only on success; structs read from C hold only integer fields (so any bytes C
+//! passes are valid values) and are validated before use; result codes have fixed numbers that
+//! are never reused. `include/lwip_snat.h` is generated from these files by `build.rs`.
+//!
+//! All calls are meant to come from lwIP's core context (the tcpip thread with the core lock,
+//! or the NO_SYS main loop). A call made while another one runs — from a `foreach` callback,
+//! an interrupt or a thread that forgot the lock — is refused with
+//! [`lwip_snat_err_t::LWIP_SNAT_ERR_BUSY`] instead of touching the tables. The guard is an
+//! atomic compare-and-swap of a flag where the target has one (`target_has_atomic = "8"`), so
+//! two threads never both get in. Cores without compare-and-swap (Cortex-M0/M0+, thumbv6m)
+//! fall back to an atomic load and store: that still refuses re-entry from a callback or an
+//! interrupt that arrives while a call runs, but two threads can pass the check together, so
+//! there callers must hold lwIP's core lock (`LOCK_TCPIP_CORE`) or stay in the tcpip thread.
+//!
+//! This file holds the instance and the guard every call goes through; the rest is one file
+//! per concern (declared below).
+//!
+//! Uses the core's public items; nothing in the core uses it.
+#![allow(unsafe_code, non_camel_case_types)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::Nat;
+
+// cbindgen writes the functions in the order it reads them: keep these modules in this order
+// (each on its own, so rustfmt leaves the order alone).
+mod types;
+
+mod convert;
+
+mod setup;
+
+mod packets;
+
+mod sessions;
+
+#[cfg(feature = "dump")]
+mod names;
+
+#[cfg(feature = "dump")]
+pub use names::*;
+pub use packets::*;
+pub use sessions::*;
+pub use setup::*;
+pub use types::*;
+
+use lwip_snat_err_t::*;
+
+/// The NAT and whether `lwip_snat_init` succeeded.
+struct State {
+    nat: Nat,
+    ready: bool,
+}
+
+/// The one instance, in `.bss`/`.data`, never on the heap; see the module doc for the guard.
+struct Instance {
+    busy: AtomicBool,
+    state: UnsafeCell<State>,
+    /// The C port check the NAT's [`crate::PortCheck`] hands over to; written only inside `enter`.
+    port_check: UnsafeCell<lwip_snat_port_check_fn>,
+}
+
+// SAFETY: `state` is only reached through `enter`, which lets one call at a time in (see
+// `claim` for cores without compare-and-swap).
+unsafe impl Sync for Instance {}
+
+static INSTANCE: Instance = Instance {
+    busy: AtomicBool::new(false),
+    state: UnsafeCell::new(State { nat: Nat::new(), ready: false }),
+    port_check: UnsafeCell::new(None),
+};
+
+/// Sets `busy` if it was clear; false when another call holds it.
+#[cfg(target_has_atomic = "8")]
+#[inline(always)]
+fn claim(busy: &AtomicBool) -> bool {
+    busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+}
+
+/// Without compare-and-swap: a load then a store, exclusive only within one thread (see the
+/// module doc).
+#[cfg(not(target_has_atomic = "8"))]
+#[inline(always)]
+fn claim(busy: &AtomicBool) -> bool {
+    if busy.load(Ordering::Acquire) {
+        return false;
+    }
+    busy.store(true, Ordering::Release);
+    true
+}
+
+/// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
+fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
+    if !claim(&INSTANCE.busy) {
+        return Err(LWIP_SNAT_ERR_BUSY);
+    }
+    // SAFETY: this call set `busy`, so no other reference to the state exists: with
+    // compare-and-swap in any thread, without it in this one (the contract for such cores
+    // excludes calls from other threads).
+    let state = unsafe { &mut *INSTANCE.state.get() };
+    let result = f(state);
+    INSTANCE.busy.store(false, Ordering::Release);
+    result
+}
+
+/// Like `enter`, for calls that need a successful `lwip_snat_init`.
+fn enter_ready<R>(f: impl FnOnce(&mut Nat) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
+    enter(|state| if state.ready { f(&mut state.nat) } else { Err(LWIP_SNAT_ERR_NOT_INIT) })
+}
+
+fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
+    result.err().unwrap_or(LWIP_SNAT_OK)
+}
+
+/// Reads a C struct of plain integers, or `LWIP_SNAT_ERR_NULL`. Unaligned reads, so a struct in
+/// a packed buffer is no undefined behaviour either.
+///
+/// # Safety
+/// `ptr` is NULL or points to a readable `T`.
+unsafe fn read<T: Copy>(ptr: *const T) -> Result<T, lwip_snat_err_t> {
+    if ptr.is_null() {
+        return Err(LWIP_SNAT_ERR_NULL);
+    }
+    // SAFETY: readable per the contract; every `T` used here is integers only, so any bytes
+    // are a valid value.
+    Ok(unsafe { ptr.read_unaligned() })
+}
+
+/// The shape of every call that hands a value back: a NULL `out` is refused before anything
+/// runs, `f` runs on the initialised NAT, and `out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory for one `T` (any alignment).
+unsafe fn enter_and_write<T>(out: *mut T, f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>) -> lwip_snat_err_t {
+    if out.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    match enter_ready(f) {
+        Ok(value) => {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { out.write_unaligned(value) };
+            LWIP_SNAT_OK
+        }
+        Err(e) => e,
+    }
+}
+
+/// The shape of every call that takes a struct in: read it (NULL refused), check it into a
+/// core value, then let `f` apply it to the initialised NAT.
+///
+/// # Safety
+/// `ptr` is NULL or points to a readable `C`.
+unsafe fn read_and_enter<C: Copy, T>(
+    ptr: *const C,
+    check: impl FnOnce(C) -> Result<T, lwip_snat_err_t>,
+    f: impl FnOnce(&mut Nat, T) -> Result<(), lwip_snat_err_t>,
+) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    let value = unsafe { read(ptr) }.and_then(check);
+    code(value.and_then(|value| enter_ready(|nat| f(nat, value))))
+}

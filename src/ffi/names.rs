@@ -1,0 +1,61 @@
+//! Names for numbers C holds: drop reasons, session states, result codes.
+
+use core::ffi::c_char;
+
+use super::lwip_snat_err_t;
+use crate::tables::{tcp, udp};
+use crate::DropReason;
+
+/// Short name of a drop reason ("bad_checksum", ...), or NULL for an unknown number.
+#[no_mangle]
+pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
+    DropReason::from_repr(reason).map_or(core::ptr::null(), |r| r.c_name().as_ptr())
+}
+
+/// Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
+#[no_mangle]
+pub extern "C" fn lwip_snat_tcp_state_name(state: u8) -> *const c_char {
+    tcp::name(state).as_ptr()
+}
+
+/// Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
+#[no_mangle]
+pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
+    udp::name(state).as_ptr()
+}
+
+/// Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.
+#[no_mangle]
+pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
+    lwip_snat_err_t::from_repr(err).map_or(core::ptr::null(), |e| e.c_name().as_ptr())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::types::*;
+    use core::ffi::CStr;
+    use lwip_snat_err_t::*;
+
+    #[test]
+    fn drop_reason_numbers_and_names_match_the_core() {
+        for reason in DropReason::ALL {
+            let name = lwip_snat_drop_reason_name(reason as u8);
+            // SAFETY: non-NULL pointers from it are static C strings.
+            assert_eq!(unsafe { CStr::from_ptr(name) }.to_str().unwrap(), reason.name());
+        }
+        assert!(lwip_snat_drop_reason_name(LWIP_SNAT_DROP_REASONS as u8).is_null());
+    }
+
+    #[test]
+    fn every_error_code_has_its_name() {
+        for code in -14..=0 {
+            let name = lwip_snat_strerror(code);
+            assert!(!name.is_null(), "{code}");
+        }
+        // SAFETY: non-NULL, static C string.
+        let busy = unsafe { CStr::from_ptr(lwip_snat_strerror(LWIP_SNAT_ERR_BUSY as i32)) };
+        assert_eq!(busy.to_str(), Ok("LWIP_SNAT_ERR_BUSY"));
+        assert!(lwip_snat_strerror(-15).is_null() && lwip_snat_strerror(1).is_null());
+    }
+}

@@ -1,0 +1,91 @@
+//! Packets: processing one, and handing back held fragments and reassembled datagrams.
+
+use super::{enter_and_write, read};
+use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
+use crate::Nat;
+use lwip_snat_err_t::*;
+
+/// Runs one IPv4 packet through the NAT, rewriting it in place when it is translated, and
+/// writes what to do next into `*verdict`. `pkt` starts at the IPv4 header; bytes after its
+/// total length are ignored. `now_ms` is a wrapping millisecond clock (`sys_now()`).
+/// Whatever the bytes, the outcome is a verdict (malformed packets are dropped and counted).
+///
+/// # Safety
+/// `pkt` is NULL or points to `len` writable bytes that nothing else accesses during the call;
+/// `ctx` is NULL or readable; `verdict` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_process(
+    pkt: *mut u8,
+    len: usize,
+    ctx: *const lwip_snat_ctx,
+    now_ms: u32,
+    verdict: *mut lwip_snat_verdict,
+) -> lwip_snat_err_t {
+    if pkt.is_null() || verdict.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    if len > isize::MAX as usize {
+        return LWIP_SNAT_ERR_ARG;
+    }
+    // SAFETY: NULL or readable per the contract.
+    let ctx = match unsafe { read(ctx) }.and_then(lwip_snat_ctx::to_core) {
+        Ok(ctx) => ctx,
+        Err(e) => return e,
+    };
+    let process = |nat: &mut Nat| {
+        // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
+        let packet = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
+        Ok(lwip_snat_verdict::from_core(nat.process(packet, &ctx, now_ms)))
+    };
+    // SAFETY: non-NULL and writable per the contract.
+    unsafe { enter_and_write(verdict, process) }
+}
+
+/// After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
+/// into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
+/// below 28 discards the rest. Feed each to `ip4_input()` before the next call.
+///
+/// # Safety
+/// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_released(buf: *mut u8, cap: usize, len: *mut usize) -> lwip_snat_err_t {
+    let next = |nat: &mut Nat| {
+        let out: &mut [u8] = if buf.is_null() {
+            &mut []
+        } else {
+            // SAFETY: `buf` points to `cap` writable bytes per the contract, and cannot overlap
+            // the NAT's own pool, which C never sees.
+            unsafe { core::slice::from_raw_parts_mut(buf, cap) }
+        };
+        Ok(nat.next_released(out))
+    };
+    // SAFETY: NULL or writable per the contract.
+    unsafe { enter_and_write(len, next) }
+}
+
+/// Copies the datagram the last `LWIP_SNAT_REASSEMBLED` verdict announced into `buf` (room for
+/// `cap` bytes) and writes its length to `*len`. Call it before any other lwip_snat call.
+///
+/// # Safety
+/// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_reassembled(buf: *mut u8, cap: usize, len: *mut usize) -> lwip_snat_err_t {
+    if buf.is_null() || len.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    let copy = |nat: &mut Nat| {
+        let datagram = nat.reassembled();
+        if datagram.is_empty() {
+            return Err(LWIP_SNAT_ERR_NO_DATAGRAM);
+        }
+        if datagram.len() > cap {
+            return Err(LWIP_SNAT_ERR_BUFFER);
+        }
+        // SAFETY: `buf` has room for `cap` >= datagram.len() bytes per the contract, and it
+        // cannot overlap the NAT's own pool, which C never sees.
+        unsafe { core::ptr::copy_nonoverlapping(datagram.as_ptr(), buf, datagram.len()) };
+        Ok(datagram.len())
+    };
+    // SAFETY: non-NULL and writable per the contract.
+    unsafe { enter_and_write(len, copy) }
+}

@@ -1,0 +1,112 @@
+//! The session tables' upkeep and what C sees of them: counters and a dump.
+
+use core::ffi::c_void;
+
+use super::types::{
+    lwip_snat_err_t, lwip_snat_foreach_fn, lwip_snat_port_check_fn, lwip_snat_session, lwip_snat_stats,
+};
+use super::{code, enter, enter_and_write, enter_ready, INSTANCE};
+use crate::{PortCheck, Protocol};
+use lwip_snat_err_t::*;
+
+/// Removes sessions idle past their timeout. Call about once a second (the shim's timer does).
+#[no_mangle]
+pub extern "C" fn lwip_snat_tick(now_ms: u32) -> lwip_snat_err_t {
+    code(enter_ready(|nat| {
+        nat.tick(now_ms);
+        Ok(())
+    }))
+}
+
+/// The netif's address changed or it went down: its mappings are dropped.
+#[no_mangle]
+pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
+    if netif_idx == 0 {
+        return LWIP_SNAT_ERR_ARG;
+    }
+    code(enter_ready(|nat| {
+        nat.netif_changed(netif_idx);
+        Ok(())
+    }))
+}
+
+/// Drops every session of one inside host (address in host byte order).
+#[no_mangle]
+pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
+    code(enter_ready(|nat| {
+        nat.remove_host(addr);
+        Ok(())
+    }))
+}
+
+/// Registers `check` (NULL removes it): which ports and ICMP identifiers the router's own
+/// endpoints hold. The NAT then never hands them to inside hosts (port preservation and
+/// allocation skip them), refuses port forwards of them (`LWIP_SNAT_ERR_PORTMAP_CONFLICT`),
+/// lets inbound packets for them reach lwIP even where an older mapping's filter would take
+/// them, and drops unsolicited SYNs from outside to ports nothing holds instead of letting
+/// lwIP answer RST (RFC 5382 REQ-4). Without one, the NAT knows only lwIP's ephemeral range.
+/// Kept across `lwip_snat_init`; may be called before it. `lwip_snat_start()` registers the
+/// shim's check, which answers from lwIP's pcb lists.
+///
+/// # Safety
+/// `check` is NULL or a function that is safe to call with any arguments whenever lwip_snat
+/// runs, until it is replaced.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_set_port_check(check: lwip_snat_port_check_fn) -> lwip_snat_err_t {
+    code(enter(|state| {
+        // SAFETY: inside `enter`, so no NAT call (the only reader, `c_port_check`) is running.
+        unsafe { *INSTANCE.port_check.get() = check };
+        state.nat.set_port_check(check.map(|_| c_port_check as PortCheck));
+        Ok(())
+    }))
+}
+
+/// The NAT's [`PortCheck`] while a C one is registered: asks it.
+fn c_port_check(protocol: Protocol, netif: u8, port: u16) -> bool {
+    // SAFETY: called by the NAT, so inside `enter`; the cell is written only inside `enter`
+    // and no reference to it outlives that write.
+    let check = unsafe { *INSTANCE.port_check.get() };
+    // SAFETY: callable with any arguments per `lwip_snat_set_port_check`'s contract.
+    check.is_some_and(|f| unsafe { f(protocol as u8, netif, port) } != 0)
+}
+
+/// Drops every session; rules, settings and counters stay.
+#[no_mangle]
+pub extern "C" fn lwip_snat_flush() -> lwip_snat_err_t {
+    code(enter_ready(|nat| {
+        nat.flush();
+        Ok(())
+    }))
+}
+
+/// Copies the counters into `*out`.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory for one `lwip_snat_stats`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat_err_t {
+    // SAFETY: NULL or writable per the contract.
+    unsafe { enter_and_write(out, |nat| Ok(lwip_snat_stats::from_core(nat))) }
+}
+
+/// Calls `cb(session, arg)` once per live session (a `conntrack -L` style dump). `now_ms` is
+/// the clock the idle times are computed against.
+///
+/// # Safety
+/// `cb` is NULL or a function that is safe to call with a valid session pointer and `arg`.
+#[cfg(feature = "dump")]
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c_void, now_ms: u32) -> lwip_snat_err_t {
+    let Some(cb) = cb else {
+        return LWIP_SNAT_ERR_NULL;
+    };
+    code(enter_ready(|nat| {
+        for (protocol, session) in nat.sessions() {
+            let info = lwip_snat_session::from_core(nat, protocol, session, now_ms);
+            // SAFETY: `cb` is callable per the contract; `info` outlives the call. Calls it
+            // makes back into this API find `busy` set and are refused.
+            unsafe { cb(&info, arg) };
+        }
+        Ok(())
+    }))
+}

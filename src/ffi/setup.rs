@@ -1,0 +1,123 @@
+//! Settings, interface rules and port forwards.
+
+#[cfg(feature = "portmap")]
+use super::convert::portmap_error;
+use super::convert::rule_error;
+use super::{code, enter, enter_and_write, read, read_and_enter};
+use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
+use crate::Config;
+use lwip_snat_err_t::*;
+
+/// Fills `*out` with the default settings (RFC floors, full port range, address-and-port
+/// dependent filtering) and an all-zero seed.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) -> lwip_snat_err_t {
+    if out.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    // SAFETY: non-NULL and writable per the contract.
+    unsafe { out.write_unaligned(lwip_snat_config::from_core(&Config::DEFAULT)) };
+    LWIP_SNAT_OK
+}
+
+/// Resets all state (sessions, rules, counters) and starts with `cfg`, or with the defaults
+/// and an all-zero seed when `cfg` is NULL. An invalid `cfg` changes nothing.
+///
+/// # Safety
+/// `cfg` is NULL or points to a readable `lwip_snat_config`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
+    let parsed = if cfg.is_null() {
+        Ok((Config::DEFAULT, [0, 0]))
+    } else {
+        // SAFETY: non-NULL and readable per the contract.
+        unsafe { read(cfg) }.and_then(lwip_snat_config::to_core)
+    };
+    code(parsed.and_then(|(config, seed)| {
+        enter(|state| {
+            state.nat.reset(config, seed).map_err(|_| LWIP_SNAT_ERR_ARG)?;
+            state.ready = true;
+            Ok(())
+        })
+    }))
+}
+
+/// Changes the settings at run time: filtering, timeouts, port range, host quota, reject and
+/// MSS clamping take effect from the next packet or tick, for live sessions too (a shorter
+/// timeout expires them sooner, a more open filter admits more). Sessions, rules, port
+/// forwards and counters stay. `cfg->seed` is ignored: the tables are keyed with the seed
+/// given at init. An invalid `cfg` changes nothing (same checks as `lwip_snat_init`).
+///
+/// # Safety
+/// `cfg` is NULL or points to a readable `lwip_snat_config`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    unsafe {
+        read_and_enter(cfg, lwip_snat_config::to_core, |nat, (config, _seed)| {
+            nat.set_config(config).map_err(|_| LWIP_SNAT_ERR_ARG)
+        })
+    }
+}
+
+/// Writes the settings in force into `*out` (seed all zero), e.g. to change one field with
+/// `lwip_snat_set_config`.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwip_snat_err_t {
+    // SAFETY: NULL or writable per the contract.
+    unsafe { enter_and_write(out, |nat| Ok(lwip_snat_config::from_core(nat.config()))) }
+}
+
+/// Installs an interface rule.
+///
+/// # Safety
+/// `rule` is NULL or points to a readable `lwip_snat_rule`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_rule_add(rule: *const lwip_snat_rule) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    unsafe { read_and_enter(rule, lwip_snat_rule::to_core, |nat, rule| nat.add_rule(rule).map_err(rule_error)) }
+}
+
+/// Removes an interface rule. Sessions it created stay until they expire.
+///
+/// # Safety
+/// `rule` is NULL or points to a readable `lwip_snat_rule`.
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_rule_remove(rule: *const lwip_snat_rule) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    unsafe { read_and_enter(rule, lwip_snat_rule::to_core, |nat, rule| nat.remove_rule(rule).map_err(rule_error)) }
+}
+
+/// Forwards `map->ext_port` on the address of `map->out_netif_idx` to
+/// `map->inside_addr`:`map->inside_port` (TCP or UDP), whoever sends to it.
+/// `LWIP_SNAT_ERR_ARG` for port 0 (either side) and for an inside address that cannot be a
+/// host: 0.0.0.0/8, loopback 127/8, multicast 224/4, class E 240/4 (which holds
+/// 255.255.255.255).
+///
+/// # Safety
+/// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    unsafe { read_and_enter(map, lwip_snat_portmap::to_core, |nat, map| nat.add_portmap(map).map_err(portmap_error)) }
+}
+
+/// Removes a port forward and the sessions that came in through it.
+///
+/// # Safety
+/// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
+#[no_mangle]
+pub unsafe extern "C" fn lwip_snat_portmap_remove(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    unsafe {
+        read_and_enter(map, lwip_snat_portmap::to_core, |nat, map| nat.remove_portmap(map).map_err(portmap_error))
+    }
+}
