@@ -57,6 +57,13 @@ fn main() {
         writeln!(defines, "/** Capacity: {doc}; set with {var} when building the library. */").unwrap();
         writeln!(defines, "#define LWIP_SNAT_{name} {value}").unwrap();
     }
+    writeln!(defines, "/** lwip-snat's version (Cargo.toml); lwip_snat_version() returns the library's. */").unwrap();
+    for part in ["MAJOR", "MINOR", "PATCH"] {
+        let value = env::var(format!("CARGO_PKG_VERSION_{part}")).expect("cargo sets the package version");
+        writeln!(defines, "#define LWIP_SNAT_VERSION_{part} {value}").unwrap();
+    }
+    let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    writeln!(defines, "#define LWIP_SNAT_VERSION_STRING \"{version}\"").unwrap();
     for &(feature, doc) in FEATURES {
         let on = env::var_os(format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"))).is_some();
         custom |= !on;
@@ -96,13 +103,15 @@ fn shim(out: &std::path::Path) {
         );
         return;
     };
-    for file in ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_hook.h"] {
+    let sources = ["c-shim/lwip_snat_hook.c", "c-shim/lwip_snat_netif.c", "c-shim/lwip_snat_tcpip.c"];
+    let headers = ["c-shim/lwip_snat_hook.h", "c-shim/lwip_snat_netif.h", "c-shim/lwip_snat_tcpip.h"];
+    for file in sources.iter().chain(&headers) {
         println!("cargo:rerun-if-changed={}", manifest.join(file).display());
     }
     let mut build = cc::Build::new();
     build.includes(env::split_paths(&lwipopts)).includes(env::split_paths(&lwip));
     build.include(manifest.join("c-shim")).include(out).warnings(true).extra_warnings(true);
-    build.file(manifest.join("c-shim/lwip_snat_hook.c")).compile("lwip_snat_hook");
+    build.files(sources.map(|file| manifest.join(file))).compile("lwip_snat_hook");
 }
 
 /// `OUT_DIR/lwip_snat.h` from `src/ffi/`, the capacities as `#define`s; copied to
@@ -161,7 +170,7 @@ const C_ENUMS: &[(&str, &str)] = &[
     ("lwip_snat_rule_kind", "src/ffi/types.rs"),
     ("lwip_snat_filtering", "src/tables/mod.rs"),
     ("lwip_snat_route", "src/ffi/types.rs"),
-    ("lwip_snat_proto", "src/ffi/types.rs"),
+    ("lwip_snat_proto", "src/tables/mod.rs"),
     ("lwip_snat_action", "src/ffi/types.rs"),
     ("lwip_snat_drop_reason", "src/verdict.rs"),
     ("lwip_snat_full_policy", "src/config.rs"),

@@ -23,7 +23,7 @@
 #                              into liblwip_snat.a (lwIP's include dir; lwipopts.h's and arch/cc.h's
 #                              dirs, space separated) and LWIP_SNAT_FILES is empty
 # Defined here:
-#   LWIP_SNAT_FILES     c-shim/lwip_snat_hook.c, to compile like lwIP's COREFILES
+#   LWIP_SNAT_FILES     the shim (c-shim/*.c), to compile like lwIP's COREFILES
 #   LWIP_SNAT_INCLUDES  -I flags: c-shim/ and the generated header's directory
 #   LWIP_SNAT_LIB       $(LWIP_SNAT_BUILDDIR)/liblwip_snat.a (cargo runs every time; it is a no-op
 #                       when nothing changed)
@@ -45,7 +45,8 @@ LWIP_SNAT_LWIP_INCLUDE ?=
 LWIP_SNAT_LWIPOPTS_DIR ?=
 
 lwip_snat_shim_in_lib := $(and $(LWIP_SNAT_LWIP_INCLUDE),$(LWIP_SNAT_LWIPOPTS_DIR))
-LWIP_SNAT_FILES := $(if $(lwip_snat_shim_in_lib),,$(LWIP_SNAT_DIR)/c-shim/lwip_snat_hook.c)
+LWIP_SNAT_FILES := $(if $(lwip_snat_shim_in_lib),,$(LWIP_SNAT_DIR)/c-shim/lwip_snat_hook.c $(LWIP_SNAT_DIR)/c-shim/lwip_snat_netif.c \
+  $(LWIP_SNAT_DIR)/c-shim/lwip_snat_tcpip.c)
 LWIP_SNAT_INCLUDE_DIRS := $(LWIP_SNAT_DIR)/c-shim $(LWIP_SNAT_BUILDDIR)/include
 LWIP_SNAT_INCLUDES := $(addprefix -I,$(LWIP_SNAT_INCLUDE_DIRS))
 LWIP_SNAT_LIB := $(LWIP_SNAT_BUILDDIR)/liblwip_snat.a

@@ -66,7 +66,12 @@
  * does), any other value when it did not, and the hook then frees it.
  */
 #ifndef LWIP_SNAT_REINJECT
+#if LWIP_SNAT_NETIF_INPUT
+#include "lwip_snat_netif.h"
+#define LWIP_SNAT_REINJECT(p, inp) lwip_snat_ip4_input(p, inp)
+#else
 #define LWIP_SNAT_REINJECT(p, inp) ip4_input(p, inp)
+#endif
 #endif
 
 #if LWIP_DHCP || defined(LWIP_IP_ACCEPT_UDP_PORT)

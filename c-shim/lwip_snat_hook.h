@@ -57,6 +57,14 @@ extern "C" {
 struct pbuf;
 struct netif;
 
+/**
+ * 1 when lwIP has no LWIP_HOOK_IP4_INPUT and the netifs use lwip_snat_netif_input()
+ * (lwip_snat_netif.h): reassembled datagrams are then re-injected through lwip_snat_ip4_input().
+ */
+#ifndef LWIP_SNAT_NETIF_INPUT
+#define LWIP_SNAT_NETIF_INPUT 0
+#endif
+
 /** Interval of the timer that expires idle mappings, in milliseconds (like IP_TMR_INTERVAL) */
 #ifndef LWIP_SNAT_TMR_INTERVAL
 #define LWIP_SNAT_TMR_INTERVAL 1000

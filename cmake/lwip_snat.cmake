@@ -193,7 +193,8 @@ if(LWIP_SNAT_RUST_TARGET STREQUAL "" AND UNIX)
 endif()
 
 # The shim is lwIP code: it sees the user's lwipopts.h through LWIP_INCLUDE_DIRS.
-add_library(lwip_snat STATIC "${LWIP_SNAT_DIR}/c-shim/lwip_snat_hook.c")
+add_library(lwip_snat STATIC "${LWIP_SNAT_DIR}/c-shim/lwip_snat_hook.c" "${LWIP_SNAT_DIR}/c-shim/lwip_snat_netif.c"
+  "${LWIP_SNAT_DIR}/c-shim/lwip_snat_tcpip.c")
 set_target_properties(lwip_snat PROPERTIES OUTPUT_NAME lwip_snat_hook)
 target_include_directories(lwip_snat PUBLIC ${LWIP_SNAT_INCLUDE_DIRS} PRIVATE ${LWIP_INCLUDE_DIRS})
 target_compile_definitions(lwip_snat PRIVATE ${LWIP_DEFINITIONS})

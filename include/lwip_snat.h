@@ -34,6 +34,11 @@
 #define LWIP_SNAT_REASS_BYTES 6400
 /** Capacity: static port forwards (12 bytes each); set with LWIP_SNAT_MAX_PORTMAPS when building the library. */
 #define LWIP_SNAT_MAX_PORTMAPS 8
+/** lwip-snat's version (Cargo.toml); lwip_snat_version() returns the library's. */
+#define LWIP_SNAT_VERSION_MAJOR 0
+#define LWIP_SNAT_VERSION_MINOR 1
+#define LWIP_SNAT_VERSION_PATCH 0
+#define LWIP_SNAT_VERSION_STRING "0.1.0"
 #define LWIP_SNAT_FEATURE_REASSEMBLY 1 /* fragments on a NAT path are reassembled (else dropped and counted) */
 #define LWIP_SNAT_FEATURE_PORTMAP 1 /* static port forwards and hairpinning, lwip_snat_portmap_add/remove */
 #define LWIP_SNAT_FEATURE_MSS_CLAMP 1 /* TCP SYNs get their MSS clamped to the link MTU */
@@ -214,8 +219,7 @@ typedef uint8_t lwip_snat_route;
 #endif /* __cplusplus */
 
 /**
- * IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
- * `lwip_snat_portmap.proto`).
+ * The transport protocols the NAT keeps tables for, by IP protocol number.
  */
 enum
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -223,15 +227,15 @@ enum
 #endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
-   * ICMP queries (echo, timestamp, information).
+   * ICMP queries (echo, timestamp, information), keyed on the identifier.
    */
   LWIP_SNAT_PROTO_ICMP = 1,
   /**
-   * TCP.
+   * TCP connections.
    */
   LWIP_SNAT_PROTO_TCP = 6,
   /**
-   * UDP.
+   * UDP flows.
    */
   LWIP_SNAT_PROTO_UDP = 17
 };
@@ -1064,6 +1068,12 @@ const char *lwip_snat_udp_state_name(uint8_t state);
  */
 const char *lwip_snat_strerror(int32_t err);
 #endif
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it
+ * with LWIP_SNAT_VERSION_STRING to catch a header from another version than the archive's.
+ */
+const char *lwip_snat_version(void);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -14,6 +14,8 @@ mod footprint;
 mod frags;
 #[path = "adversarial/hosts.rs"]
 mod hosts;
+#[path = "adversarial/integrate.rs"]
+mod integrate;
 #[path = "adversarial/services.rs"]
 mod services;
 #[path = "adversarial/state.rs"]

@@ -18,40 +18,10 @@ use common::*;
 use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
 use lwip_snat::tables::Protocol;
 use lwip_snat::{Config, Context, DropReason, IcmpRequest, Route, Verdict};
+use test_kit::rng::Rng;
 
 const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 const REFUSALS: [DropReason; 3] = [DropReason::TableFull, DropReason::HostQuota, DropReason::PortsExhausted];
-
-/// xorshift64*: a deterministic stream for the attackers.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn u16(&mut self) -> u16 {
-        self.next() as u16
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// A public address in 198.18.0.0/15 (RFC 2544 benchmarking): never one of the test's
-    /// servers, so an attacker never matches a live session by chance.
-    fn attacker(&mut self) -> [u8; 4] {
-        let r = self.next();
-        [198, 18 + (r & 1) as u8, (r >> 8) as u8, (r >> 16) as u8 | 1]
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// What became of the packets sent, by outcome; refusals answered with ICMP 3/13 are filed
 /// under the reason whose counter moved.

@@ -1,5 +1,5 @@
-//! `include/lwip_snat.h` is committed; it must be exactly what build.rs generates from
-//! src/ffi/ with the pinned cbindgen, so C users never compile against a stale API.
+//! `include/lwip_snat.h` is committed; it must be exactly what build.rs generates from src/ffi/
+//! and the c_enum! tables with the pinned cbindgen, so C users never compile against a stale API.
 
 #[test]
 fn committed_header_is_what_build_rs_generates() {

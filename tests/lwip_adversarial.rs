@@ -13,6 +13,8 @@ mod driver;
 mod frags;
 #[path = "lwip_adversarial/hosts.rs"]
 mod hosts;
+#[path = "lwip_adversarial/integrate.rs"]
+mod integrate;
 #[allow(dead_code)]
 #[path = "lwip/build.rs"]
 mod lwip_build;

@@ -18,6 +18,7 @@ use common::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use test_kit::rng::Rng;
 
 /// `lwip_snat_rule.kind` OUTBOUND: masquerade everything that leaves by the WAN.
 const RULE_OUTBOUND: u8 = 1;
@@ -177,28 +178,6 @@ impl Drop for Router {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
-    }
-}
-
-/// xorshift64* for the attackers.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn u16(&mut self) -> u16 {
-        self.next() as u16
-    }
-
-    /// 198.18.0.0/15, never one of the test servers.
-    fn attacker(&mut self) -> [u8; 4] {
-        let r = self.next();
-        [198, 18 + (r & 1) as u8, (r >> 8) as u8, (r >> 16) as u8 | 1]
     }
 }
 

@@ -29,8 +29,8 @@ pub const SIZES: [usize; 5] = [16, 256, 1024, 4096, CAPACITY];
 pub const CHURN_BATCH: usize = 64;
 pub const NEAR_FULL: usize = CAPACITY - CHURN_BATCH;
 
-pub const LAN: u8 = 1;
-pub const WAN: u8 = 2;
+use test_kit::oracle;
+pub use test_kit::topology::{LAN, WAN};
 /// The router's address on the WAN netif: 100.64.0.1.
 pub const WAN_ADDR: u32 = 0x6440_0001;
 /// Inside hosts 192.168.1.10 ... (16 of them), the churn hosts 192.168.2.1 ... (4).
@@ -133,17 +133,6 @@ pub fn icmp_port_unreachable(from: u32, to: u32, quoted: &[u8]) -> Vec<u8> {
     p
 }
 
-/// True when the IP header checksum and the TCP/UDP checksum of `p` verify.
-pub fn checksums_ok(p: &[u8]) -> bool {
-    let ip_ok = checksum::fold(checksum::sum(&p[..20])) == 0xFFFF;
-    let l4_ok = match p[9] {
-        6 | 17 => l4_checksum(p, p[9]) == 0 || (p[9] == 17 && p[26..28] == [0, 0]),
-        1 => checksum::fold(checksum::sum(&p[20..])) == 0xFFFF,
-        _ => false,
-    };
-    ip_ok && l4_ok
-}
-
 fn port_at(p: &[u8], offset: usize) -> u16 {
     u16::from_be_bytes([p[offset], p[offset + 1]])
 }
@@ -227,7 +216,7 @@ fn expect_translated(
 ) {
     let verdict = process(packet, ctx);
     assert_eq!(verdict, Verdict::Translated, "{what}");
-    assert!(checksums_ok(packet), "{what}: checksums after translation");
+    assert!(oracle::checksums_verify(packet), "{what}: checksums after translation");
 }
 
 /// Opens `flows` TCP connections (SYN, SYN-ACK, ACK) and UDP flows through `nat`, and returns

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the router example with CMake (examples/router/CMakeLists.txt, through
 # cmake/lwip_snat.cmake): the lwip-snat library (cargo, release, for the host), the shim and the C
-# program (router.c, tap.c, frames.c, table.c), linked with Debian's liblwip.
+# program (router.c, tap.c, table.c), linked with Debian's liblwip.
 # Needs liblwip-dev, gcc and cmake (examples/router/try-it.sh installs them).
 # Output: ${CARGO_TARGET_DIR:-target}/router/lwip-snat-router (path printed on the last line).
 set -euo pipefail

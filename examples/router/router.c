@@ -11,7 +11,7 @@
  * that fails (its interface deleted) is reported and ends the router with status 1.
  * examples/router/try-it.sh wires the taps to network namespaces and runs real traffic through.
  */
-#include "frames.h"
+#include "lwip_snat_netif.h"
 #include "table.h"
 #include "tap.h"
 
@@ -313,7 +313,7 @@ tcpip_ready(void *arg)
   sys_sem_signal((sys_sem_t *)arg);
 }
 
-/** Adds one side's netif on its tap (tap.c), its frames going through the hook (frames.c). */
+/** Adds one side's netif on its tap (tap.c), its frames going through the NAT (lwip_snat_netif.h). */
 static int
 add_tap(struct side *side, u8_t mac_last, const ip4_addr_t *gw)
 {
@@ -321,7 +321,7 @@ add_tap(struct side *side, u8_t mac_last, const ip4_addr_t *gw)
   memcpy(side->tap.mac, mac, sizeof(mac));
   side->tap.failed = tap_failed;
   side->tap.mac[5] = mac_last;
-  if (netif_add(&side->netif, &side->addr, &side->mask, gw, &side->tap, tap_netif_init, router_netif_input) == NULL) {
+  if (netif_add(&side->netif, &side->addr, &side->mask, gw, &side->tap, tap_netif_init, lwip_snat_netif_input) == NULL) {
     fprintf(stderr, "lwip-snat-router: tap %s: %s%s\n", side->tap.name, strerror(side->tap.fd_error),
             side->tap.fd_error == EPERM ? " (run as root, or create the tap for your user first)" : "");
     return -1;

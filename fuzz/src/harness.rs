@@ -8,17 +8,7 @@ use crate::packet::{self, ACK, SYN};
 /// Small tables so that floods reach "table full" and reclaim paths within one input.
 pub type FuzzNat = Nat<16, 16, 8>;
 
-pub const LAN: u8 = 1;
-pub const WAN: u8 = 2;
-pub const DMZ: u8 = 3;
-pub const WAN_ADDR: [u8; 4] = [10, 0, 0, 1];
-pub const HOST_A: [u8; 4] = [192, 168, 1, 10];
-pub const HOST_B: [u8; 4] = [192, 168, 1, 11];
-pub const SERVER: [u8; 4] = [203, 0, 113, 5];
-
-pub fn addr(a: [u8; 4]) -> u32 {
-    u32::from_be_bytes(a)
-}
+pub use test_kit::topology::{addr, DMZ, HOST_A, HOST_B, LAN, SERVER, WAN, WAN_ADDR};
 
 /// LAN → WAN, forwarded out of the WAN's address.
 pub fn outbound(mtu: u16) -> Context {

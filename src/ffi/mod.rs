@@ -40,10 +40,8 @@ mod packets;
 
 mod sessions;
 
-#[cfg(feature = "dump")]
 mod names;
 
-#[cfg(feature = "dump")]
 pub use names::*;
 pub use packets::*;
 pub use sessions::*;

@@ -1,7 +1,7 @@
 //! The C types: result codes, enums and the `#[repr(C)]` structs C passes in and gets back.
 //! The enums are `c_enum!` tables (build.rs writes their C form); drop reasons, filtering
-//! modes and full-table policies are the core's own tables (`DropReason`, `Filtering`,
-//! `FullPolicy`), mirrored in C under `lwip_snat_*` names.
+//! modes, full-table policies and protocols are the core's own tables (`DropReason`,
+//! `Filtering`, `FullPolicy`, `Protocol`), mirrored in C under `lwip_snat_*` names.
 
 use core::ffi::{c_int, c_void};
 
@@ -75,19 +75,6 @@ c_enum! {
         LWIP_SNAT_ROUTE_LOCAL = 0;
         /// lwIP would forward the packet out of `out_netif_idx`.
         LWIP_SNAT_ROUTE_FORWARD = 1;
-    }
-}
-
-c_enum! {
-    /// IP protocol numbers of the translated protocols (`lwip_snat_session.proto`,
-    /// `lwip_snat_portmap.proto`).
-    pub enum lwip_snat_proto: u8 {
-        /// ICMP queries (echo, timestamp, information).
-        LWIP_SNAT_PROTO_ICMP = 1;
-        /// TCP.
-        LWIP_SNAT_PROTO_TCP = 6;
-        /// UDP.
-        LWIP_SNAT_PROTO_UDP = 17;
     }
 }
 

@@ -41,27 +41,23 @@ pub fn inside_has_sent(protocol: Protocol, session: &Session) -> bool {
     }
 }
 
-/// The transport protocols the NAT keeps tables for.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    /// TCP connections.
-    Tcp = 6,
-    /// UDP flows.
-    Udp = 17,
-    /// ICMP queries, keyed on the identifier.
-    Icmp = 1,
+c_enum! {
+    /// The transport protocols the NAT keeps tables for, by IP protocol number.
+    pub enum Protocol: u8 as lwip_snat_proto {
+        /// ICMP queries (echo, timestamp, information), keyed on the identifier.
+        Icmp = 1 => LWIP_SNAT_PROTO_ICMP, "icmp";
+        /// TCP connections.
+        Tcp = 6 => LWIP_SNAT_PROTO_TCP, "tcp";
+        /// UDP flows.
+        Udp = 17 => LWIP_SNAT_PROTO_UDP, "udp";
+    }
 }
 
 impl Protocol {
     /// The protocol of an IP protocol number, if the NAT keeps a table for it.
+    #[inline(always)]
     pub fn from_ip(protocol: u8) -> Option<Self> {
-        match protocol {
-            6 => Some(Protocol::Tcp),
-            17 => Some(Protocol::Udp),
-            1 => Some(Protocol::Icmp),
-            _ => None,
-        }
+        Self::from_repr(protocol)
     }
 
     /// Index into per-protocol arrays (stats).

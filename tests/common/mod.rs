@@ -7,26 +7,11 @@ use etherparse::{
 };
 use lwip_snat::{Config, Context, Nat, Route, Rule, Verdict};
 
-pub const LAN: u8 = 1;
-pub const WAN: u8 = 2;
-pub const DMZ: u8 = 3;
-pub const WAN_ADDR: [u8; 4] = [10, 0, 0, 1];
-pub const HOST_A: [u8; 4] = [192, 168, 1, 10];
-pub const HOST_B: [u8; 4] = [192, 168, 1, 11];
-pub const SERVER: [u8; 4] = [203, 0, 113, 5];
-pub const SERVER2: [u8; 4] = [198, 51, 100, 7];
-
-pub const SYN: u8 = 0x02;
-pub const ACK: u8 = 0x10;
-pub const FIN: u8 = 0x01;
-pub const RST: u8 = 0x04;
+pub use test_kit::packet::{ACK, FIN, RST, SYN};
+pub use test_kit::topology::*;
 
 /// A NAT small enough to fill in a test: 64 TCP, 64 UDP, 16 ICMP sessions.
 pub type TestNat = Nat<64, 64, 16>;
-
-pub fn addr(a: [u8; 4]) -> u32 {
-    u32::from_be_bytes(a)
-}
 
 /// A NAT with `config`, one `Source(LAN)` rule, and a fixed seed.
 pub fn nat_with(config: Config) -> Box<TestNat> {

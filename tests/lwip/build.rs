@@ -72,7 +72,7 @@ pub fn program_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     }
     let status = link_command(&build)
         .args(sources.iter().map(|s| repo.join(s)))
-        .arg(repo.join("c-shim/lwip_snat_hook.c"))
+        .args(["lwip_snat_hook.c", "lwip_snat_netif.c", "lwip_snat_tcpip.c"].map(|c| repo.join("c-shim").join(c)))
         .arg(staticlib())
         .args(["-llwip", "-lpthread", "-ldl", "-lm"])
         .arg("-o")

@@ -14,16 +14,7 @@
 /* lwIP's own init, declared here so that no lwIP header is needed */
 void lwip_init(void);
 
-static int passed, failed;
-
-#define CHECK(cond) do { \
-    if (cond) { \
-      passed++; \
-    } else { \
-      failed++; \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-    } \
-  } while (0)
+#include "check.h"
 
 #define LAN 1
 #define WAN 2

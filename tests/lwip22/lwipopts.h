@@ -42,16 +42,16 @@
 /* lwIP 2.2 zeroes the L3/L4 checksums of *forwarded* packets whenever CHECKSUM_GEN_* is true
  * as a C expression (ip4_forward(): "setting checksums to 0 for checksum offload netifs"), which
  * would erase the checksums the NAT just fixed. lwIP tests CHECKSUM_GEN_* with `#if` wherever it
- * checksums its own packets and only ip4_forward() uses them in C `if`s. An identifier that is
- * not a macro is 0 in `#if` but a variable in C, so `!lwip22_forward_keeps_checksums` (a
- * const int 1, tests/lwip22/port.c) makes lwIP checksum everything it sends itself and leave
- * forwarded packets as the NAT wrote them (the same trick as examples/firmware/lwipopts.h).
- * The tests recompute every forwarded checksum and refuse a zero one. */
-extern const int lwip22_forward_keeps_checksums;
-#define CHECKSUM_GEN_IP                 (!lwip22_forward_keeps_checksums)
-#define CHECKSUM_GEN_UDP                (!lwip22_forward_keeps_checksums)
-#define CHECKSUM_GEN_TCP                (!lwip22_forward_keeps_checksums)
-#define CHECKSUM_GEN_ICMP               (!lwip22_forward_keeps_checksums)
+ * checksums its own packets and only ip4_forward() uses them in C `if`s. LWIP22_PP_ONLY is 1 in
+ * `#if` (uintmax_t arithmetic: 0xFFFFFFFF + 1 is not 0) and 0 in C (32-bit unsigned int wraps),
+ * with no identifier for lwIP's -Wundef to report, so lwIP checksums everything it sends itself
+ * and leaves forwarded packets as the NAT wrote them (the same trick as
+ * examples/firmware/lwipopts.h). The tests recompute every forwarded checksum and refuse a zero one. */
+#define LWIP22_PP_ONLY                  ((0xFFFFFFFFu + 1u) != 0u)
+#define CHECKSUM_GEN_IP                 LWIP22_PP_ONLY
+#define CHECKSUM_GEN_UDP                LWIP22_PP_ONLY
+#define CHECKSUM_GEN_TCP                LWIP22_PP_ONLY
+#define CHECKSUM_GEN_ICMP               LWIP22_PP_ONLY
 #define CHECKSUM_CHECK_IP               1
 #define CHECKSUM_CHECK_UDP              1
 #define CHECKSUM_CHECK_TCP              1

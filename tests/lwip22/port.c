@@ -7,8 +7,6 @@
 #include "arch/cc.h"
 #include "lwipopts.h"
 
-/* See lwipopts.h: keeps lwIP's forwarding path from zeroing the checksums the NAT fixed. */
-const int lwip22_forward_keeps_checksums = 1;
 
 /* See lwipopts.h: LWIP_HOOK_IP4_CANFORWARD; addr in host byte order. */
 int

@@ -194,3 +194,40 @@ fn check_transport(ip: &Ip, l4: &[u8], what: &str) -> Result<(), String> {
 pub fn is_canonical(p: &[u8]) -> bool {
     check_canonical(p).is_ok()
 }
+
+/// True when the IP header checksum and the transport checksum of `p` verify: each sums to all
+/// ones with its field, whichever of the two forms of zero the writer chose (a UDP checksum of
+/// 0 means none, RFC 768). Weaker than [`is_canonical`], which wants the full recompute's form.
+pub fn checksums_verify(p: &[u8]) -> bool {
+    let Some(ip) = ip(p) else { return false };
+    let Some(l4) = ip.whole_payload(p) else { return false };
+    let header_ok = fold(sum(&p[..ip.header_len])) == 0xFFFF;
+    let l4_ok = match ip.protocol {
+        UDP if l4.len() >= 8 && be16(l4, 6) == 0 => true,
+        TCP | UDP => fold(sum(l4) + ip.pseudo(l4.len())) == 0xFFFF,
+        ICMP => fold(sum(l4)) == 0xFFFF,
+        _ => false,
+    };
+    header_ok && l4_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet;
+
+    #[test]
+    fn built_packets_verify_and_a_flipped_bit_does_not() {
+        let tcp = packet::tcp([192, 168, 1, 10], 40000, [203, 0, 113, 5], 80, packet::SYN, &[], b"hi");
+        let udp = packet::udp([192, 168, 1, 10], 5000, [203, 0, 113, 5], 53, b"query");
+        let ping = packet::icmp_query([192, 168, 1, 10], [203, 0, 113, 5], 8, 7, 1, b"");
+        for p in [tcp, udp, ping] {
+            assert!(checksums_verify(&p) && is_canonical(&p), "{p:?}");
+            for at in [10, p.len() - 1] {
+                let mut bad = p.clone();
+                bad[at] ^= 0x40;
+                assert!(!checksums_verify(&bad), "byte {at} of {p:?}");
+            }
+        }
+    }
+}
