@@ -134,6 +134,14 @@ foreach(capacity MAX_TCP MAX_UDP MAX_ICMP MAX_RULES MAX_HOSTS REASS_SLOTS REASS_
     list(APPEND _env "LWIP_SNAT_${capacity}=${LWIP_SNAT_${capacity}}")
   endif()
 endforeach()
+# A feature the build leaves out loses its LWIP_SNAT_FEATURE_* #define (docs/footprint.md).
+foreach(feature reassembly portmap mss-clamp fast-path dump)
+  if(NOT (LWIP_SNAT_DEFAULT_FEATURES OR "full" IN_LIST LWIP_SNAT_CARGO_FEATURES OR feature IN_LIST LWIP_SNAT_CARGO_FEATURES))
+    string(TOUPPER "${feature}" _macro)
+    string(REPLACE "-" "_" _macro "${_macro}")
+    string(REGEX REPLACE "#define LWIP_SNAT_FEATURE_${_macro} 1[^\n]*\n" "" _header "${_header}")
+  endif()
+endforeach()
 file(CONFIGURE OUTPUT "${LWIP_SNAT_HEADER}" CONTENT "${_header}" @ONLY)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${LWIP_SNAT_DIR}/include/lwip_snat.h")
 

@@ -39,6 +39,11 @@
 #define LWIP_SNAT_VERSION_MINOR 1
 #define LWIP_SNAT_VERSION_PATCH 0
 #define LWIP_SNAT_VERSION_STRING "0.1.0"
+#define LWIP_SNAT_FEATURE_REASSEMBLY 1 /* fragments on a NAT path are reassembled (else dropped and counted) */
+#define LWIP_SNAT_FEATURE_PORTMAP 1 /* static port forwards and hairpinning, lwip_snat_portmap_add/remove */
+#define LWIP_SNAT_FEATURE_MSS_CLAMP 1 /* TCP SYNs get their MSS clamped to the link MTU */
+#define LWIP_SNAT_FEATURE_FAST_PATH 1 /* the established-flow fast path */
+#define LWIP_SNAT_FEATURE_DUMP 1 /* lwip_snat_foreach, lwip_snat_*_name, lwip_snat_strerror */
 
 
 /**
@@ -919,6 +924,7 @@ lwip_snat_err_t lwip_snat_rule_add(const struct lwip_snat_rule *rule);
  */
 lwip_snat_err_t lwip_snat_rule_remove(const struct lwip_snat_rule *rule);
 
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
 /**
  * Forwards `map->ext_port` on the address of `map->out_netif_idx` to
  * `map->inside_addr`:`map->inside_port` (TCP or UDP), whoever sends to it.
@@ -930,7 +936,9 @@ lwip_snat_err_t lwip_snat_rule_remove(const struct lwip_snat_rule *rule);
  * `map` is NULL or points to a readable `lwip_snat_portmap`.
  */
 lwip_snat_err_t lwip_snat_portmap_add(const struct lwip_snat_portmap *map);
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
 /**
  * Removes a port forward and the sessions that came in through it.
  *
@@ -938,6 +946,7 @@ lwip_snat_err_t lwip_snat_portmap_add(const struct lwip_snat_portmap *map);
  * `map` is NULL or points to a readable `lwip_snat_portmap`.
  */
 lwip_snat_err_t lwip_snat_portmap_remove(const struct lwip_snat_portmap *map);
+#endif
 
 /**
  * Runs one IPv4 packet through the NAT, rewriting it in place when it is translated, and
@@ -1048,6 +1057,7 @@ lwip_snat_err_t lwip_snat_stats(struct lwip_snat_stats *out);
 #pragma GCC diagnostic pop
 #endif
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 /**
  * Calls `cb(session, arg)` once per live session (a `conntrack -L` style dump). `now_ms` is
  * the clock the idle times are computed against.
@@ -1056,26 +1066,35 @@ lwip_snat_err_t lwip_snat_stats(struct lwip_snat_stats *out);
  * `cb` is NULL or a function that is safe to call with a valid session pointer and `arg`.
  */
 lwip_snat_err_t lwip_snat_foreach(lwip_snat_foreach_fn cb, void *arg, uint32_t now_ms);
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 /**
  * Short name of a drop reason ("bad_checksum", ...), or NULL for an unknown number.
  */
 const char *lwip_snat_drop_reason_name(uint8_t reason);
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 /**
  * Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
  */
 const char *lwip_snat_tcp_state_name(uint8_t state);
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 /**
  * Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
  */
 const char *lwip_snat_udp_state_name(uint8_t state);
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 /**
  * Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.
  */
 const char *lwip_snat_strerror(int32_t err);
+#endif
 
 /**
  * The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it

@@ -10,6 +10,8 @@ mod chain;
 #[path = "adversarial/claims.rs"]
 mod claims;
 mod common;
+#[path = "adversarial/footprint.rs"]
+mod footprint;
 #[path = "adversarial/frags.rs"]
 mod frags;
 #[path = "adversarial/hosts.rs"]

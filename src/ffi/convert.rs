@@ -3,9 +3,10 @@
 use super::types::*;
 use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
 use crate::{
-    Config, Context, Eviction, Filtering, IcmpRequest, Nat, Portmap, PortmapError, Protocol, Route, Rule, RuleError,
-    Session, Verdict,
+    Config, Context, Eviction, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, RuleError, Session, Verdict,
 };
+#[cfg(feature = "portmap")]
+use crate::{Portmap, PortmapError};
 use lwip_snat_err_t::*;
 
 impl lwip_snat_config {
@@ -84,6 +85,7 @@ impl lwip_snat_rule {
     }
 }
 
+#[cfg(feature = "portmap")]
 impl lwip_snat_portmap {
     pub(super) fn to_core(self) -> Result<Portmap, lwip_snat_err_t> {
         let protocol = match Protocol::from_ip(self.proto) {
@@ -103,6 +105,7 @@ impl lwip_snat_portmap {
     }
 }
 
+#[cfg(feature = "portmap")]
 pub(super) fn portmap_error(e: PortmapError) -> lwip_snat_err_t {
     match e {
         PortmapError::Full => LWIP_SNAT_ERR_PORTMAPS_FULL,

@@ -1,4 +1,5 @@
-//! Names for numbers C holds: drop reasons, session states, result codes.
+//! Names for numbers C holds: drop reasons, session states, result codes (the `dump` feature);
+//! the library's version.
 
 use core::ffi::{c_char, CStr};
 
@@ -7,24 +8,28 @@ use crate::tables::{tcp, udp};
 use crate::DropReason;
 
 /// Short name of a drop reason ("bad_checksum", ...), or NULL for an unknown number.
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
     DropReason::from_repr(reason).map_or(core::ptr::null(), |r| r.c_name().as_ptr())
 }
 
 /// Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_tcp_state_name(state: u8) -> *const c_char {
     tcp::name(state).as_ptr()
 }
 
 /// Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
     udp::name(state).as_ptr()
 }
 
 /// Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
     lwip_snat_err_t::from_repr(err).map_or(core::ptr::null(), |e| e.c_name().as_ptr())
@@ -41,7 +46,7 @@ pub extern "C" fn lwip_snat_version() -> *const c_char {
     VERSION.as_ptr()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dump"))]
 mod tests {
     use super::*;
     use crate::ffi::types::*;

@@ -94,6 +94,7 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
 ///
 /// # Safety
 /// `cb` is NULL or a function that is safe to call with a valid session pointer and `arg`.
+#[cfg(feature = "dump")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c_void, now_ms: u32) -> lwip_snat_err_t {
     let Some(cb) = cb else {

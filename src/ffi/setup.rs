@@ -1,6 +1,8 @@
 //! Settings, interface rules and port forwards.
 
-use super::convert::{portmap_error, rule_error};
+#[cfg(feature = "portmap")]
+use super::convert::portmap_error;
+use super::convert::rule_error;
 use super::{code, enter, enter_and_write, read, read_and_enter};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::Config;
@@ -100,6 +102,7 @@ pub unsafe extern "C" fn lwip_snat_rule_remove(rule: *const lwip_snat_rule) -> l
 ///
 /// # Safety
 /// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
@@ -110,6 +113,7 @@ pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) ->
 ///
 /// # Safety
 /// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_portmap_remove(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.

@@ -29,10 +29,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 Fit::NeedsAll => return None,
             }
         };
-        match self.established(packet, datagram_len, ctx, now) {
-            Some(verdict) => Some(verdict),
-            None => Some(self.general(packet, datagram_len, ctx, now)),
+        #[cfg(feature = "fast-path")]
+        if let Some(verdict) = self.established(packet, datagram_len, ctx, now) {
+            return Some(verdict);
         }
+        Some(self.general(packet, datagram_len, ctx, now))
     }
 }
 

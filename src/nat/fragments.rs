@@ -18,6 +18,7 @@ use crate::wire::icmp::{self, Class};
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A fragment addressed to the router (`netif` owns the destination), arrived on `in_netif`.
+    #[cfg(feature = "reassembly")]
     pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
         self.expire_fragments(now);
         if self.reass.is_released(packet, in_netif) {
@@ -39,6 +40,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         self.reass.release_to_stack(packet, in_netif, now);
         Verdict::Pass
+    }
+
+    /// Built without reassembly: a first fragment that may concern a mapping or port forward is
+    /// dropped (`DropReason::Fragment`); the router's own, and later fragments (which lwIP can
+    /// put together only with their first, and only for the router itself), go to lwIP.
+    #[cfg(not(feature = "reassembly"))]
+    pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
+        let first = ipv4::Packet::new_quoted(packet).is_ok_and(|ip| ip.frag_offset() == 0);
+        if !first || self.is_routers_own(packet, netif) {
+            return Verdict::Pass;
+        }
+        self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass)
     }
 
     /// True for a first fragment whose transport header shows that no mapping or port forward

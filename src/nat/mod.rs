@@ -4,11 +4,15 @@
 //! Uses every module above it (`wire` up to `config`); only `ffi` uses it.
 
 use crate::config::{Config, ConfigError, MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP};
+#[cfg(feature = "reassembly")]
 use crate::config::{REASS_BLOCKS, REASS_SLOTS};
 use crate::flow::{self, Flow, Message, Side};
-use crate::mss::{self, LinkMtus};
+#[cfg(feature = "mss-clamp")]
+use crate::mss;
+use crate::mss::LinkMtus;
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
+#[cfg(feature = "reassembly")]
 use crate::reass::{Outcome, Reassembly};
 use crate::rewrite;
 use crate::rule::{self, Rule, RuleError, Rules};
@@ -24,6 +28,7 @@ use evict::Evicted;
 pub use evict::Eviction;
 
 mod chain;
+#[cfg(feature = "fast-path")]
 mod established;
 mod evict;
 mod fragments;
@@ -94,6 +99,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
 
     /// The table of a [`Plain`](crate::flow::Plain) packet, which is TCP or UDP: a two-way
     /// choice on the fast path.
+    #[cfg(feature = "fast-path")]
     #[inline(always)]
     fn plain(&mut self, protocol: Protocol) -> &mut Table {
         if protocol == Protocol::Tcp {
@@ -104,6 +110,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
     }
 }
 
+/// Port forwards a NAT holds: none when built without `portmap`, so every lookup folds away
+/// and `add_portmap` answers `Full`.
+const PORTMAP_SLOTS: usize = if cfg!(feature = "portmap") { MAX_PORTMAPS } else { 0 };
+
 const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 
 /// A whole NAT: settings, rules, session tables, counters. No global state, no heap: the
@@ -112,10 +122,11 @@ const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICMP: usize = MAX_ICMP> {
     config: Config,
     rules: Rules<MAX_RULES>,
-    portmaps: Portmaps<MAX_PORTMAPS>,
+    portmaps: Portmaps<PORTMAP_SLOTS>,
     tables: Tables<TCP, UDP, ICMP>,
     link_mtus: LinkMtus,
     hosts: Hosts<MAX_HOSTS>,
+    #[cfg(feature = "reassembly")]
     reass: Reassembly<REASS_SLOTS, REASS_BLOCKS>,
     random: Random,
     /// When a full table was last scanned for expired sessions in vain, per protocol: a flood
@@ -160,6 +171,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             tables: Tables { tcp: FixedTable::new(), udp: FixedTable::new(), icmp: FixedTable::new() },
             link_mtus: LinkMtus::new(),
             hosts: Hosts::new(),
+            #[cfg(feature = "reassembly")]
             reass: Reassembly::new(),
             random: Random::new([0, 0]),
             full_scan: FullScans { done: [false; 3], at: [0; 3] },
@@ -202,6 +214,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.portmaps.clear();
         self.link_mtus = LinkMtus::new();
         self.hosts.clear();
+        #[cfg(feature = "reassembly")]
         self.reass.clear();
         self.full_scan = FullScans::default();
         self.evict_from = [0; 3];
@@ -355,6 +368,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
         self.remove_sessions(|_| true);
+        #[cfg(feature = "reassembly")]
         self.reass.clear();
     }
 
@@ -375,6 +389,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[inline]
     pub fn process(&mut self, packet: &mut [u8], ctx: &Context, now: u32) -> Verdict {
         let datagram_len = packet.len();
+        #[cfg(feature = "fast-path")]
         if let Some(verdict) = self.established(packet, datagram_len, ctx, now) {
             return verdict;
         }
@@ -452,6 +467,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 /// is put together before any rule or mapping is applied to it, then handed back whole to be
 /// re-injected into `ip4_input()`: it comes through [`Nat::process`] again unfragmented,
 /// is translated, and lwIP fragments it again for the output link.
+#[cfg(feature = "reassembly")]
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// The datagram the last [`Verdict::Reassembled`] announced (empty otherwise): copy it into
     /// a fresh pbuf and feed that to `ip4_input()` before the next call into the NAT.
@@ -498,6 +514,37 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let expired = self.reass.expire(now, self.config.reass_timeout_ms) as u32;
         self.stats.reass_expired = self.stats.reass_expired.wrapping_add(expired);
     }
+}
+
+/// Built without reassembly: no datagram is ever put together. A fragment on a NAT path is
+/// dropped and counted (`DropReason::Fragment`): the later fragments carry no ports, so they can
+/// be neither matched to a session nor let through with their private source.
+#[cfg(not(feature = "reassembly"))]
+impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
+    /// Always empty: no datagram is reassembled.
+    pub fn reassembled(&self) -> &[u8] {
+        &[]
+    }
+
+    /// Always 0: no fragment is held.
+    pub fn next_released(&mut self, _buf: &mut [u8]) -> usize {
+        0
+    }
+
+    /// Always `(0, 0)`: there is no pool.
+    pub fn fragments_in_flight(&self) -> (usize, usize) {
+        (0, 0)
+    }
+
+    /// Drops a fragment of a TCP, UDP or ICMP datagram; `None` for other protocols, which no
+    /// session translates (the caller decides their fate).
+    fn reassemble(&mut self, packet: &[u8], _in_netif: u8, _now: u32) -> Option<Verdict> {
+        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
+        Protocol::from_ip(protocol)?;
+        Some(Verdict::Drop(DropReason::Fragment))
+    }
+
+    fn expire_fragments(&mut self, _now: u32) {}
 }
 
 fn timeout_for(config: &Config, protocol: Protocol, state: u8) -> u32 {

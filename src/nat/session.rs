@@ -16,6 +16,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
+    #[cfg(feature = "mss-clamp")]
     pub(super) fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u16) {
         if !self.config.mss_clamp || flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 {
             return;
@@ -26,6 +27,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             }
         }
     }
+
+    /// Built without MSS clamping: SYNs keep the MSS their sender chose.
+    #[cfg(not(feature = "mss-clamp"))]
+    pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _flow: &Flow, _mtu: u16) {}
 
     /// The MTU inbound SYNs on `netif` are clamped to: the route's (`mtu`) when known, else
     /// one learned from outbound traffic.

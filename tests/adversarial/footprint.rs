@@ -1,0 +1,95 @@
+//! What a NAT built without an optional feature does instead (Cargo features; each test runs
+//! only in a build that leaves its feature out, e.g.
+//! `cargo test --no-default-features --features std,portmap,mss-clamp,fast-path,dump --test adversarial footprint`).
+//! Above all: without reassembly no fragment on a NAT path leaves untranslated.
+#![allow(unused_imports)]
+
+use crate::common::*;
+use lwip_snat::{Context, DropReason, Portmap, PortmapError, Protocol, Route, Verdict};
+
+/// A 3000-byte UDP datagram in three fragments.
+#[cfg(not(feature = "reassembly"))]
+fn fragmented_udp(src_addr: [u8; 4], sport: u16, dst_addr: [u8; 4], dport: u16) -> Vec<Vec<u8>> {
+    let payload: Vec<u8> = (0..3000).map(|i| (i % 251) as u8).collect();
+    fragments_of(&udp(src_addr, sport, dst_addr, dport, &payload), 1480)
+}
+
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_outbound_fragments_are_dropped_and_counted() {
+    let mut nat = nat();
+    let frags = fragmented_udp(HOST_A, 5000, SERVER, 4000);
+    for frag in &frags {
+        let mut p = frag.clone();
+        assert_eq!(nat.process(&mut p, &outbound(), 0), Verdict::Drop(DropReason::Fragment));
+        assert_eq!(&p, frag, "a dropped fragment is left as it came");
+    }
+    assert_eq!(nat.stats().dropped(DropReason::Fragment), frags.len() as u32);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "no session for a datagram never seen whole");
+    assert_eq!(nat.reassembled(), &[] as &[u8]);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_a_fragmented_reply_to_a_mapping_is_dropped_never_delivered() {
+    let mut nat = nat();
+    let mut p = udp(HOST_A, 5000, SERVER, 4000, b"hello");
+    assert_eq!(nat.process(&mut p, &outbound(), 0), Verdict::Translated);
+    let ext_port = sport(&p);
+    let frags = fragmented_udp(SERVER, 4000, WAN_ADDR, ext_port);
+    // The first fragment names the mapping's port: dropped, not handed to the router's stack.
+    assert_eq!(nat.process(&mut frags[0].clone(), &inbound(), 1), Verdict::Drop(DropReason::Fragment));
+    // Later ones carry no ports; lwIP can only reassemble them with their first, and only for
+    // the router itself, so they go to lwIP.
+    for frag in &frags[1..] {
+        assert_eq!(nat.process(&mut frag.clone(), &inbound(), 1), Verdict::Pass);
+    }
+    assert_eq!(nat.stats().dropped(DropReason::Fragment), 1);
+}
+
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_the_routers_own_fragmented_datagrams_still_reach_it() {
+    let mut nat = nat();
+    // No mapping holds port 7000: the datagram is the router's own.
+    for frag in fragmented_udp(SERVER, 4000, WAN_ADDR, 7000) {
+        assert_eq!(nat.process(&mut frag.clone(), &inbound(), 0), Verdict::Pass);
+    }
+    assert_eq!(nat.stats().total_dropped(), 0);
+}
+
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_fragments_from_the_wan_to_the_lan_are_dropped() {
+    let mut nat = nat();
+    let reverse = Context { in_netif: WAN, route: Route::Forward { out_netif: LAN, out_addr: 0, out_mtu: 1500 } };
+    for frag in fragmented_udp(SERVER, 4000, HOST_A, 5000) {
+        assert_eq!(nat.process(&mut frag.clone(), &reverse, 0), Verdict::Drop(DropReason::Fragment));
+    }
+}
+
+#[cfg(not(feature = "mss-clamp"))]
+#[test]
+fn without_mss_clamp_a_syn_keeps_its_mss() {
+    let mut nat = nat();
+    let small =
+        Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 576 } };
+    let mut p = syn_with_mss(HOST_A, 40000, SERVER, 80, false, 1460);
+    assert_eq!(nat.process(&mut p, &small, 0), Verdict::Translated);
+    assert_checksums(&p);
+    assert_eq!(mss_of(&p), 1460);
+    assert_eq!(nat.stats().mss_clamped, 0);
+}
+
+#[cfg(not(feature = "portmap"))]
+#[test]
+fn without_portmap_no_port_forward_is_accepted_and_nothing_comes_in_unasked() {
+    let mut nat = nat();
+    let map = Portmap { protocol: Protocol::Udp, netif: WAN, ext_port: 8080, inside: addr(HOST_B), in_port: 80 };
+    assert_eq!(nat.add_portmap(map), Err(PortmapError::Full));
+    assert_eq!(nat.portmaps().count(), 0);
+    let mut p = udp(SERVER, 4000, WAN_ADDR, 8080, b"knock");
+    assert_ne!(nat.process(&mut p, &inbound(), 0), Verdict::Translated);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
+}
