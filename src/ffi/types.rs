@@ -53,6 +53,10 @@ c_enum! {
         LWIP_SNAT_ERR_BUFFER = -13;
         /// No reassembled datagram is waiting (the last verdict was not `LWIP_SNAT_REASSEMBLED`).
         LWIP_SNAT_ERR_NO_DATAGRAM = -14;
+        /// The `lwip_snat.h` the caller was compiled with states other capacities
+        /// (`LWIP_SNAT_MAX_*`, `LWIP_SNAT_REASS_*`) than the library was built with: nothing was
+        /// changed; compile against the header generated with the library.
+        LWIP_SNAT_ERR_CAPACITY = -15;
     }
 }
 
