@@ -6,6 +6,7 @@
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
 #include "lwip_snat_hook.h"
+#include "lwip_snat_tcpip.h"
 
 #include <stdio.h>
 
@@ -65,6 +66,9 @@ main(void)
     CHECK(check_one_different(which) == LWIP_SNAT_ERR_CAPACITY);
   }
   UNLOCK_TCPIP_CORE();
+  /* the thread-safe entry point, from this application thread, refuses it too */
+  CHECK(lwip_snat_tcpip_start(NULL) == LWIP_SNAT_ERR_CAPACITY);
+  CHECK(lwip_snat_tcpip_rule_add(&rule) == LWIP_SNAT_ERR_RULE_EXISTS);
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
 }

@@ -23,7 +23,7 @@ fn run_checks(name: &str, checks: u32) -> String {
 
 #[test]
 fn start_refuses_a_header_generated_for_other_capacities() {
-    run_checks("capacity", 15);
+    run_checks("capacity", 17);
 }
 
 /// The router harness built with `defines` (tests/lwip/router.c), started and masquerading
