@@ -96,6 +96,130 @@
 
 /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
 static u32_t lwip_snat_copies;
+#if defined(LWIP_DEBUG) && ((LWIP_SNAT_DEBUG) & LWIP_DBG_ON)
+/** 1 when LWIP_SNAT_DEBUG logs: only then is any of the logging code below compiled. */
+#define LWIP_SNAT_DEBUGGING 1
+#else
+#define LWIP_SNAT_DEBUGGING 0
+#endif
+
+#if LWIP_SNAT_DEBUGGING
+/** A packet's protocol, addresses and ports (0 for protocols without ports), as logged. */
+struct lwip_snat_endpoints {
+  u8_t proto;
+  u8_t src[4];
+  u8_t dst[4];
+  u16_t sport;
+  u16_t dport;
+};
+
+#define LWIP_SNAT_EP_FMT "%"U16_F".%"U16_F".%"U16_F".%"U16_F":%"U16_F
+#define LWIP_SNAT_EP_ARGS(a, port) (u16_t)(a)[0], (u16_t)(a)[1], (u16_t)(a)[2], (u16_t)(a)[3], (u16_t)(port)
+#define LWIP_SNAT_EPS_FMT "proto %"U16_F" "LWIP_SNAT_EP_FMT" -> "LWIP_SNAT_EP_FMT
+#define LWIP_SNAT_EPS_ARGS(e) (u16_t)(e)->proto, LWIP_SNAT_EP_ARGS((e)->src, (e)->sport), \
+  LWIP_SNAT_EP_ARGS((e)->dst, (e)->dport)
+
+/** Reads the endpoints of the IPv4 packet @p bytes (at least IP_HLEN bytes). */
+static void
+lwip_snat_endpoints_of(const u8_t *bytes, u16_t len, struct lwip_snat_endpoints *e)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  u16_t hlen = IPH_HL_BYTES(iphdr);
+
+  memset(e, 0, sizeof(*e));
+  e->proto = IPH_PROTO(iphdr);
+  MEMCPY(e->src, bytes + 12, 4);
+  MEMCPY(e->dst, bytes + 16, 4);
+  if (((e->proto == IP_PROTO_TCP) || (e->proto == IP_PROTO_UDP)) && (hlen >= IP_HLEN) && (len >= hlen + 4) &&
+      ((IPH_OFFSET(iphdr) & PP_HTONS(IP_OFFMASK)) == 0)) {
+    e->sport = (u16_t)((bytes[hlen] << 8) | bytes[hlen + 1]);
+    e->dport = (u16_t)((bytes[hlen + 2] << 8) | bytes[hlen + 3]);
+  }
+}
+
+/** Per-protocol session counters (TCP, UDP, ICMP), to see what a call created or expired. */
+static void
+lwip_snat_session_counts(u32_t created[3], u32_t expired[3])
+{
+  struct lwip_snat_stats st;
+
+  memset(&st, 0, sizeof(st));
+  (void)lwip_snat_stats(&st);
+  created[0] = st.tcp.created;
+  created[1] = st.udp.created;
+  created[2] = st.icmp.created;
+  expired[0] = st.tcp.expired;
+  expired[1] = st.udp.expired;
+  expired[2] = st.icmp.expired;
+}
+
+static const char *const lwip_snat_proto_names[3] = { "TCP", "UDP", "ICMP" };
+
+/** Logs the mappings that expired since @p before (lwip_snat_session_counts()'s expired). */
+static void
+lwip_snat_debug_expired(const u32_t before[3])
+{
+  u32_t created[3], expired[3];
+  int i;
+
+  lwip_snat_session_counts(created, expired);
+  for (i = 0; i < 3; i++) {
+    if (expired[i] != before[i]) {
+      LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: %"U32_F" %s mapping(s) expired\n", (u32_t)(expired[i] - before[i]),
+                                    lwip_snat_proto_names[i]));
+    }
+  }
+}
+
+/**
+ * Logs what lwip_snat_process() did to a packet that had the endpoints @p before: a drop with
+ * its reason, a mapping created (with the endpoints after translation, in @p bytes).
+ */
+static void
+lwip_snat_debug_verdict(lwip_snat_err_t err, const struct lwip_snat_verdict *v, const struct lwip_snat_endpoints *before,
+                        const u8_t *bytes, u16_t len, const u32_t created_before[3])
+{
+  struct lwip_snat_endpoints after;
+  u32_t created[3], expired[3];
+  const char *reason;
+  int i;
+
+  if ((err != LWIP_SNAT_OK) && (err != LWIP_SNAT_ERR_NOT_INIT)) {
+    LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop %s "LWIP_SNAT_EPS_FMT"\n", lwip_snat_strerror(err),
+                                  LWIP_SNAT_EPS_ARGS(before)));
+    return;
+  }
+  if ((err == LWIP_SNAT_OK) && (v->action == LWIP_SNAT_DROP)) {
+    reason = lwip_snat_drop_reason_name(v->drop_reason);
+    LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop %s "LWIP_SNAT_EPS_FMT"\n", (reason != NULL) ? reason : "?",
+                                  LWIP_SNAT_EPS_ARGS(before)));
+  }
+  lwip_snat_session_counts(created, expired);
+  lwip_snat_endpoints_of(bytes, len, &after);
+  for (i = 0; i < 3; i++) {
+    if (created[i] != created_before[i]) {
+      LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: mapping created %s "LWIP_SNAT_EPS_FMT" as "LWIP_SNAT_EP_FMT" -> "
+                                    LWIP_SNAT_EP_FMT"\n", lwip_snat_proto_names[i], LWIP_SNAT_EPS_ARGS(before),
+                                    LWIP_SNAT_EP_ARGS(after.src, after.sport), LWIP_SNAT_EP_ARGS(after.dst, after.dport)));
+    }
+  }
+}
+
+/** Logs an ICMP error the shim sends about the packet @p bytes. */
+static void
+lwip_snat_debug_icmp(u8_t type, u8_t code, const u8_t *bytes, u16_t len)
+{
+  struct lwip_snat_endpoints about;
+
+  lwip_snat_endpoints_of(bytes, len, &about);
+  LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: ICMP error %"U16_F"/%"U16_F" sent about "LWIP_SNAT_EPS_FMT"\n",
+                                (u16_t)type, (u16_t)code, LWIP_SNAT_EPS_ARGS(&about)));
+}
+#define LWIP_SNAT_DEBUG_ICMP(type, code, bytes, len) lwip_snat_debug_icmp(type, code, bytes, len)
+#else
+#define LWIP_SNAT_DEBUG_ICMP(type, code, bytes, len)
+#endif /* LWIP_SNAT_DEBUGGING */
+
 /** Set once lwip_snat_start() registered the timer. */
 static u8_t lwip_snat_running;
 /** Last seen address of netif index i+1 (network byte order), 0 while down or absent. */
@@ -409,6 +533,7 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
   if ((netif == NULL) || (netif->mtu == 0) || (len <= netif->mtu)) {
     return 0;
   }
+  LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, original, original_len);
   lwip_snat_send_frag_needed(original, original_len, netif->mtu);
   return 1;
 }
@@ -417,6 +542,7 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
 static void
 lwip_snat_send_icmp(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_verdict *v)
 {
+  LWIP_SNAT_DEBUG_ICMP(v->icmp_type, v->icmp_code, bytes, len);
   if ((v->icmp_type == ICMP_DUR) && (v->icmp_code == ICMP_DUR_FRAG)) {
     lwip_snat_send_frag_needed(bytes, len, v->mtu);
   } else if (v->icmp_type == ICMP_DUR) {
@@ -642,6 +768,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   u16_t len;
   /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
   u16_t head_len;
+#if LWIP_SNAT_DEBUGGING
+  struct lwip_snat_endpoints before;
+  u32_t created[3], expired[3];
+#endif
 #if LWIP_ICMP
   /* the header (and 8 bytes) of an inbound DF datagram as it arrived, for Fragmentation Needed */
   u8_t original[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
@@ -697,6 +827,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   }
 #endif
 
+#if LWIP_SNAT_DEBUGGING
+  lwip_snat_endpoints_of(bytes, head_len, &before);
+  lwip_snat_session_counts(created, expired);
+#endif
   if (head_len < len) {
     err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
     if (err == LWIP_SNAT_ERR_NEED_WHOLE) {
@@ -711,6 +845,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   } else {
     err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
   }
+#if LWIP_SNAT_DEBUGGING
+  lwip_snat_debug_verdict(err, &verdict, &before, bytes, head_len, created);
+#endif
   if (err == LWIP_SNAT_ERR_NOT_INIT) {
     goto pass;
   }
@@ -777,9 +914,17 @@ consumed:
 static void
 lwip_snat_tmr(void *arg)
 {
+#if LWIP_SNAT_DEBUGGING
+  u32_t created[3], expired[3];
+
+  lwip_snat_session_counts(created, expired);
+#endif
   LWIP_UNUSED_ARG(arg);
   lwip_snat_watch_all();
   lwip_snat_tick(sys_now());
+#if LWIP_SNAT_DEBUGGING
+  lwip_snat_debug_expired(expired);
+#endif
   sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
 }
 
@@ -790,10 +935,23 @@ lwip_snat_tmr(void *arg)
  *
  * @param cfg settings, or NULL for the defaults (see lwip_snat_config_default()). An all-zero
  *        seed is replaced with one from LWIP_RAND().
- * @return LWIP_SNAT_OK, or the error lwip_snat_init() gave (nothing changed then)
+ * @return LWIP_SNAT_OK, LWIP_SNAT_ERR_CAPACITY when the caller's lwip_snat.h states other
+ *         capacities than the library's, or the error lwip_snat_init() gave (nothing changed
+ *         then)
  */
 lwip_snat_err_t
-lwip_snat_start(const struct lwip_snat_config *cfg)
+(lwip_snat_start)(const struct lwip_snat_config *cfg)
+{
+  return lwip_snat_start_checked(cfg, LWIP_SNAT_CHECK_CAPACITIES());
+}
+
+/**
+ * @ingroup lwip_snat
+ * What the lwip_snat_start() macro calls: @p capacities is lwip_snat_check_capacities()'s
+ * answer for the caller's header; anything but LWIP_SNAT_OK is returned with nothing changed.
+ */
+lwip_snat_err_t
+lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capacities)
 {
   struct lwip_snat_config config;
   lwip_snat_err_t err;
@@ -801,6 +959,9 @@ lwip_snat_start(const struct lwip_snat_config *cfg)
   size_t i;
 
   LWIP_ASSERT_CORE_LOCKED();
+  if (capacities != LWIP_SNAT_OK) {
+    return capacities;
+  }
   if (cfg != NULL) {
     config = *cfg;
   } else {

@@ -70,6 +70,16 @@ struct netif;
 #define LWIP_SNAT_NETIF_INPUT 0
 #endif
 
+/**
+ * LWIP_DBG_ON logs, through LWIP_DEBUGF (so only with LWIP_DEBUG defined), each packet the NAT
+ * drops with its reason name, protocol, addresses and ports, each mapping created (with the
+ * endpoints after translation), the mappings each timer run expired, and each ICMP error the
+ * shim sends. Off by default, like every lwIP module's *_DEBUG switch: no code then.
+ */
+#ifndef LWIP_SNAT_DEBUG
+#define LWIP_SNAT_DEBUG LWIP_DBG_OFF
+#endif
+
 /** Interval of the timer that expires idle mappings, in milliseconds (like IP_TMR_INTERVAL) */
 #ifndef LWIP_SNAT_TMR_INTERVAL
 #define LWIP_SNAT_TMR_INTERVAL 1000
@@ -94,7 +104,20 @@ struct netif;
 #define LWIP_SNAT_ROUTER_ICMP_ID(id) ((id) == 0xAFAF)
 #endif
 
-lwip_snat_err_t lwip_snat_start(const struct lwip_snat_config *cfg);
+lwip_snat_err_t (lwip_snat_start)(const struct lwip_snat_config *cfg);
+lwip_snat_err_t lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capacities);
+
+/**
+ * lwip_snat_start() refuses with LWIP_SNAT_ERR_CAPACITY, changing nothing, when the lwip_snat.h
+ * the calling unit was compiled with states other capacities than the library was built with
+ * (a header from another build than the archive).
+ */
+#define lwip_snat_start(cfg) lwip_snat_start_checked((cfg), LWIP_SNAT_CHECK_CAPACITIES())
+
+/** lwip_snat_check_capacities() with the capacities of this unit's lwip_snat.h */
+#define LWIP_SNAT_CHECK_CAPACITIES() lwip_snat_check_capacities(LWIP_SNAT_MAX_TCP, LWIP_SNAT_MAX_UDP, \
+    LWIP_SNAT_MAX_ICMP, LWIP_SNAT_MAX_RULES, LWIP_SNAT_MAX_HOSTS, LWIP_SNAT_REASS_SLOTS, \
+    LWIP_SNAT_REASS_BYTES, LWIP_SNAT_MAX_PORTMAPS)
 int lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp);
 uint32_t lwip_snat_hook_copies(void);
 

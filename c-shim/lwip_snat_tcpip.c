@@ -108,7 +108,7 @@ lwip_snat_tcpip_call(enum lwip_snat_tcpip_op op, const void *in, void *out, lwip
 }
 
 lwip_snat_err_t
-lwip_snat_tcpip_start(const struct lwip_snat_config *cfg)
+(lwip_snat_tcpip_start)(const struct lwip_snat_config *cfg)
 {
   return lwip_snat_tcpip_call(LWIP_SNAT_TCPIP_START, cfg, NULL, NULL, 0);
 }

@@ -18,7 +18,7 @@
 
 #include "lwip/opt.h"
 
-#include "lwip_snat.h"
+#include "lwip_snat_hook.h"
 
 #if !NO_SYS
 
@@ -27,7 +27,10 @@ extern "C" {
 #endif
 
 /** lwip_snat_start() from an application thread */
-lwip_snat_err_t lwip_snat_tcpip_start(const struct lwip_snat_config *cfg);
+lwip_snat_err_t (lwip_snat_tcpip_start)(const struct lwip_snat_config *cfg);
+/** Refuses a caller whose lwip_snat.h states other capacities than the library's, as lwip_snat_start() does */
+#define lwip_snat_tcpip_start(cfg) \
+  ((LWIP_SNAT_CHECK_CAPACITIES() == LWIP_SNAT_OK) ? (lwip_snat_tcpip_start)(cfg) : LWIP_SNAT_ERR_CAPACITY)
 /** lwip_snat_set_config() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_set_config(const struct lwip_snat_config *cfg);
 /** lwip_snat_get_config() from an application thread */

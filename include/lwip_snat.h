@@ -131,7 +131,13 @@ enum
    * error, a fragment, headers split across buffers). Nothing was read into state or
    * counted: call `lwip_snat_process` with the whole datagram in one span.
    */
-  LWIP_SNAT_ERR_NEED_WHOLE = -15
+  LWIP_SNAT_ERR_NEED_WHOLE = -15,
+  /**
+   * The `lwip_snat.h` the caller was compiled with states other capacities
+   * (`LWIP_SNAT_MAX_*`, `LWIP_SNAT_REASS_*`) than the library was built with: nothing was
+   * changed; compile against the header generated with the library.
+   */
+  LWIP_SNAT_ERR_CAPACITY = -16
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -886,6 +892,22 @@ lwip_snat_err_t lwip_snat_config_default(struct lwip_snat_config *out);
  * `cfg` is NULL or points to a readable `lwip_snat_config`.
  */
 lwip_snat_err_t lwip_snat_init(const struct lwip_snat_config *cfg);
+
+/**
+ * Compares the capacities a C unit was compiled with (its `lwip_snat.h`'s `LWIP_SNAT_MAX_*` and
+ * `LWIP_SNAT_REASS_*`, in the header's order) with the library's, so that a header from
+ * another build than the archive is refused before arrays sized by it meet the tables:
+ * `LWIP_SNAT_OK` when all match, `LWIP_SNAT_ERR_CAPACITY` otherwise. `lwip_snat_start()`
+ * calls it with the capacities of the unit that calls it.
+ */
+lwip_snat_err_t lwip_snat_check_capacities(uint32_t max_tcp,
+                                           uint32_t max_udp,
+                                           uint32_t max_icmp,
+                                           uint32_t max_rules,
+                                           uint32_t max_hosts,
+                                           uint32_t reass_slots,
+                                           uint32_t reass_bytes,
+                                           uint32_t max_portmaps);
 
 /**
  * Changes the settings at run time: filtering, timeouts, port range, host quota, reject and

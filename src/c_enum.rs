@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(DropReason::from_repr(DropReason::COUNT as u8), None);
         assert_eq!(Filtering::from_repr(3), None);
         assert_eq!(FullPolicy::from_repr(2), None);
-        assert_eq!(lwip_snat_err_t::from_repr(-16), None);
+        assert_eq!(lwip_snat_err_t::from_repr(-17), None);
         assert_eq!(lwip_snat_err_t::from_repr(1), None);
     }
 }

@@ -17,6 +17,8 @@ mod frags;
 mod hosts;
 #[path = "lwip_adversarial/integrate.rs"]
 mod integrate;
+#[path = "lwip_adversarial/integrate2.rs"]
+mod integrate2;
 #[allow(dead_code)]
 #[path = "lwip/build.rs"]
 mod lwip_build;

@@ -5,7 +5,7 @@
  * hook, translates everything forwarded from the LAN (a Source(LAN) rule) to the WAN address.
  *
  *   lwip-snat-router [--lan-tap NAME] [--wan-tap NAME] [--lan ADDR/LEN] [--wan ADDR/LEN]
- *                    [--gateway ADDR] [--forward PROTO:EXT_PORT:IP:PORT]... [--dump-every SECONDS]
+ *                    [--gateway ADDR] [--forward PROTO:EXT_PORT:IP:PORT]... [--dump-every SECONDS] [--debug]
  *
  * SIGUSR1 prints the NAT table and counters; SIGINT/SIGTERM print them once more and exit. A tap
  * that fails (its interface deleted) is reported and ends the router with status 1.
@@ -25,6 +25,7 @@
 #include "lwip_snat_hook.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,24 @@ struct options {
   unsigned dump_every_s;
 };
 
+/** --debug: print lwip-snat's LWIP_SNAT_DEBUG log (drops, mappings, ICMP errors sent) */
+static volatile int debug_on;
+
+/** LWIP_PLATFORM_DIAG of the shim (debug.h) */
+void router_debug_log(const char *fmt, ...);
+
+void
+router_debug_log(const char *fmt, ...)
+{
+  va_list args;
+  if (!debug_on) {
+    return;
+  }
+  va_start(args, fmt);
+  vprintf(fmt, args);
+  va_end(args);
+}
+
 static void
 usage(FILE *out)
 {
@@ -72,6 +91,8 @@ usage(FILE *out)
           "                       forward tcp or udp port EXT_PORT of the WAN address to IP:PORT on the LAN\n"
           "                       (repeatable, up to %d)\n"
           "  --dump-every SECONDS print the NAT table every SECONDS, 1 to %d (default 0: only on SIGUSR1 and at exit)\n"
+          "  --debug              log each drop (reason, addresses, ports), mapping created or expired, and\n"
+          "                       ICMP error sent (lwip-snat's LWIP_SNAT_DEBUG)\n"
           "LAN and WAN must be different subnets, the gateway another host of the WAN subnet, and each\n"
           "forward's IP a host of the LAN subnet.\n"
           "The taps are created if they do not exist; configure their other end (the hosts' side) yourself.\n"
@@ -246,6 +267,10 @@ parse_options(int argc, char **argv, struct options *o)
     if ((strcmp(opt, "-h") == 0) || (strcmp(opt, "--help") == 0)) {
       usage(stdout);
       exit(0);
+    }
+    if (strcmp(opt, "--debug") == 0) {
+      debug_on = 1;
+      continue;
     }
     if (val == NULL) {
       fprintf(stderr, "lwip-snat-router: %s needs a value\n", opt);

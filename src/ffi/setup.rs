@@ -5,6 +5,7 @@ use super::convert::portmap_error;
 use super::convert::rule_error;
 use super::{code, enter, enter_and_write, read, read_and_enter};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
+use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
 use lwip_snat_err_t::*;
 
@@ -43,6 +44,33 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
             Ok(())
         })
     }))
+}
+
+/// Compares the capacities a C unit was compiled with (its `lwip_snat.h`'s `LWIP_SNAT_MAX_*` and
+/// `LWIP_SNAT_REASS_*`, in the header's order) with the library's, so that a header from
+/// another build than the archive is refused before arrays sized by it meet the tables:
+/// `LWIP_SNAT_OK` when all match, `LWIP_SNAT_ERR_CAPACITY` otherwise. `lwip_snat_start()`
+/// calls it with the capacities of the unit that calls it.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // one argument per header capacity, so C passes plain macros
+pub extern "C" fn lwip_snat_check_capacities(
+    max_tcp: u32,
+    max_udp: u32,
+    max_icmp: u32,
+    max_rules: u32,
+    max_hosts: u32,
+    reass_slots: u32,
+    reass_bytes: u32,
+    max_portmaps: u32,
+) -> lwip_snat_err_t {
+    let header = [max_tcp, max_udp, max_icmp, max_rules, max_hosts, reass_slots, reass_bytes, max_portmaps];
+    let library = [MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, REASS_SLOTS, REASS_BYTES, MAX_PORTMAPS];
+    let same = header.iter().zip(library).all(|(&h, l)| usize::try_from(h) == Ok(l));
+    if same {
+        LWIP_SNAT_OK
+    } else {
+        LWIP_SNAT_ERR_CAPACITY
+    }
 }
 
 /// Changes the settings at run time: filtering, timeouts, port range, host quota, reject and

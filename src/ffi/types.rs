@@ -57,6 +57,10 @@ c_enum! {
         /// error, a fragment, headers split across buffers). Nothing was read into state or
         /// counted: call `lwip_snat_process` with the whole datagram in one span.
         LWIP_SNAT_ERR_NEED_WHOLE = -15;
+        /// The `lwip_snat.h` the caller was compiled with states other capacities
+        /// (`LWIP_SNAT_MAX_*`, `LWIP_SNAT_REASS_*`) than the library was built with: nothing was
+        /// changed; compile against the header generated with the library.
+        LWIP_SNAT_ERR_CAPACITY = -16;
     }
 }
 
