@@ -8,6 +8,7 @@
  * host through semihosting. */
 #include <string.h>
 
+#include "chain.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "lwip_snat_hook.h"
@@ -357,6 +358,7 @@ int main(void)
   fragment_flow();
   router_flows();
   expiry_flow(udp_ext);
+  chain_flows(check);
 
   semihost_putdec(checks - failures);
   semihost_puts("/");
