@@ -155,6 +155,29 @@ lwip_snat_session_counts(u32_t created[3], u32_t expired[3])
 
 static const char *const lwip_snat_proto_names[3] = { "TCP", "UDP", "ICMP" };
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
+/** lwip_snat_foreach() callback: logs a session the tick about to run expires (the core's rule:
+ * idle longer than its timeout, in wrapping milliseconds). */
+static void
+lwip_snat_debug_expiring(const struct lwip_snat_session *s, void *arg)
+{
+  u32_t in = s->inside_addr, ext, remote = s->remote_addr;
+  struct netif *n = netif_get_by_index(s->ext_netif_idx);
+
+  LWIP_UNUSED_ARG(arg);
+  if ((s32_t)s->idle_ms <= (s32_t)s->timeout_ms) {
+    return;
+  }
+  ext = (n != NULL) ? lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(n))) : 0;
+  LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: mapping expired %s %"U32_F".%"U32_F".%"U32_F".%"U32_F":%"U16_F" as "
+                                "%"U32_F".%"U32_F".%"U32_F".%"U32_F":%"U16_F" -> %"U32_F".%"U32_F".%"U32_F".%"U32_F":%"U16_F"\n",
+                                (s->proto == LWIP_SNAT_PROTO_TCP) ? "TCP" : ((s->proto == LWIP_SNAT_PROTO_UDP) ? "UDP" : "ICMP"),
+                                in >> 24, (in >> 16) & 0xffu, (in >> 8) & 0xffu, in & 0xffu, s->inside_port,
+                                ext >> 24, (ext >> 16) & 0xffu, (ext >> 8) & 0xffu, ext & 0xffu, s->ext_port,
+                                remote >> 24, (remote >> 16) & 0xffu, (remote >> 8) & 0xffu, remote & 0xffu, s->remote_port));
+}
+#endif
+
 /** Logs the mappings that expired since @p before (lwip_snat_session_counts()'s expired). */
 static void
 lwip_snat_debug_expired(const u32_t before[3])
@@ -921,6 +944,9 @@ lwip_snat_tmr(void *arg)
 #endif
   LWIP_UNUSED_ARG(arg);
   lwip_snat_watch_all();
+#if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
+  (void)lwip_snat_foreach(lwip_snat_debug_expiring, NULL, sys_now());
+#endif
   lwip_snat_tick(sys_now());
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_expired(expired);

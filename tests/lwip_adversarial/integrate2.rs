@@ -42,8 +42,13 @@ fn log(events: &crate::driver::Events) -> Vec<String> {
 }
 
 /// Pieces of the log's format strings.
-const LOG_WORDS: [&str; 4] =
-    ["lwip_snat: drop %s", "lwip_snat: mapping created %s", " %s mapping(s) expired", "lwip_snat: ICMP error %"];
+const LOG_WORDS: [&str; 5] = [
+    "lwip_snat: drop %s",
+    "lwip_snat: mapping created %s",
+    "lwip_snat: mapping expired %s",
+    " %s mapping(s) expired",
+    "lwip_snat: ICMP error %",
+];
 
 fn binary_contains(exe: &std::path::Path, text: &str) -> bool {
     let bytes = std::fs::read(exe).expect("read the harness program");
@@ -73,6 +78,15 @@ fn lwip_snat_debug_logs_drops_mappings_and_icmp_errors_through_lwip_debugf() {
     assert_eq!(log(&answered), ["lwip_snat: ICMP error 11/0 sent about proto 1 203.0.113.5:0 -> 10.0.0.1:0"]);
 
     let expired = log(&r.ok("timers 700000"));
+    assert!(
+        expired
+            .contains(&format!("lwip_snat: mapping expired UDP 192.168.1.10:5000 as 10.0.0.1:{ext} -> 203.0.113.5:53")),
+        "{expired:?}"
+    );
+    assert!(
+        expired.iter().any(|l| l.starts_with("lwip_snat: mapping expired ICMP 192.168.1.10:4660 as 10.0.0.1:")),
+        "{expired:?}"
+    );
     assert!(expired.contains(&"lwip_snat: 1 UDP mapping(s) expired".to_string()), "{expired:?}");
     assert!(expired.contains(&"lwip_snat: 1 ICMP mapping(s) expired".to_string()), "{expired:?}");
     assert!(LOG_WORDS.iter().all(|w| binary_contains(&exe, w)));
