@@ -34,6 +34,9 @@
 #                                with rust-web-src); default: ON when the rustc has no prebuilt core
 #                                for the target.
 #   LWIP_SNAT_CARGO_TARGET_DIR   cargo's target directory (default: in the build tree).
+#   LWIP_SNAT_COMPAT             drop-in APIs to build in, a list of `nat` (the original add-on's
+#                                nat/nat.h) and `napt` (esp-lwip's lwip_napt.h): their headers go
+#                                next to the generated lwip_snat.h, their C files into lwip_snat.
 cmake_minimum_required(VERSION 3.13)
 include_guard(GLOBAL)
 
@@ -201,6 +204,18 @@ target_compile_definitions(lwip_snat PRIVATE ${LWIP_DEFINITIONS})
 target_compile_options(lwip_snat PRIVATE ${LWIP_COMPILER_FLAGS})
 target_link_libraries(lwip_snat PUBLIC lwip_snat_rust)
 add_dependencies(lwip_snat lwip_snat_cargo)
+
+# Drop-in APIs (docs/migrating.md). Their headers include "lwip_snat.h" from their own directory,
+# so they are copied beside the generated one, never used from include/ (the default capacities).
+set(LWIP_SNAT_COMPAT "" CACHE STRING "drop-in APIs to build in: a list of nat, napt")
+foreach(_api IN LISTS LWIP_SNAT_COMPAT)
+  if(NOT _api MATCHES "^(nat|napt)$")
+    message(FATAL_ERROR "lwip_snat: LWIP_SNAT_COMPAT has '${_api}': neither nat nor napt")
+  endif()
+  configure_file("${LWIP_SNAT_DIR}/include/lwip_snat_compat_${_api}.h" "${_dir}/include/lwip_snat_compat_${_api}.h"
+    COPYONLY)
+  target_sources(lwip_snat PRIVATE "${LWIP_SNAT_DIR}/c-shim/compat/${_api}.c")
+endforeach()
 
 # Every C API function of the archive as a linker root of `target` (an EXTERN() script made from
 # the archive's symbol table after cargo ran), so --gc-sections keeps the whole API.
