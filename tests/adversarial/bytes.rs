@@ -6,7 +6,7 @@
 
 use crate::common::nat as common_nat;
 use crate::common::*;
-use etherparse::{PacketBuilder, TcpOptionElement};
+use etherparse::PacketBuilder;
 use lwip_snat::{Context, DropReason, IcmpRequest, Portmap, Protocol, Route, Verdict};
 
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
@@ -234,15 +234,15 @@ fn assert_outer_checksums(p: &[u8]) {
 
 #[test]
 fn every_mss_option_of_a_syn_is_clamped() {
-    use TcpOptionElement::{MaximumSegmentSize as Mss, Noop};
+    let options = |first: u16, second: u16| [&mss_option(first)[..], &[NOP, NOP], &mss_option(second)].concat();
     let mut nat = nat();
     // Stacks take the last MSS option: one extra must not defeat the clamp.
-    let syn = syn_with_options(HOST_A, 40000, SERVER, 443, false, &[Mss(1460), Noop, Noop, Mss(9000)]);
+    let syn = syn_with_options(HOST_A, 40000, SERVER, 443, false, &options(1460, 9000));
     let (v, out) = run(&mut nat, lan_to_wan(1492), &syn, 0);
     assert_eq!(v, Verdict::Translated);
     assert_eq!(mss_options(&out), [1452, 1452]);
     // Inbound too, a small one kept as it is.
-    let synack = syn_with_options(SERVER, 443, WAN_ADDR, sport(&out), true, &[Mss(1200), Noop, Noop, Mss(65535)]);
+    let synack = syn_with_options(SERVER, 443, WAN_ADDR, sport(&out), true, &options(1200, 65535));
     let (v, back) = run(&mut nat, from_wan(1492), &synack, 1);
     assert_eq!(v, Verdict::Translated);
     assert_eq!(mss_options(&back), [1200, 1452]);
