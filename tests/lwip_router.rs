@@ -12,7 +12,7 @@ mod lwip_build;
 
 use common::*;
 use driver::{hex, Router};
-use etherparse::{Ipv4Header, PacketBuilder};
+use etherparse::Ipv4Header;
 
 const LAN_ADDR: [u8; 4] = [192, 168, 1, 1];
 const GATEWAY: [u8; 4] = [10, 0, 0, 254];
@@ -205,7 +205,7 @@ fn large_udp_datagram_is_translated_then_fragmented_by_lwip() {
     let mut r = Router::new();
     let body: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
     let mut p = udp(HOST_A, 5000, SERVER, 53, &body);
-    p[6] &= !0x40; // etherparse sets DF
+    p[6] &= !0x40; // the builder sets DF
     refill_ip_checksum(&mut p);
     let frags = r.inject("lan", &p).on("wan");
     assert!(frags.len() >= 3, "3008 bytes of UDP over a 1500-byte MTU: {} fragments", frags.len());
@@ -219,11 +219,7 @@ fn large_udp_datagram_is_translated_then_fragmented_by_lwip() {
         let len = usize::from(ip.payload_len().unwrap());
         data[off..off + len].copy_from_slice(&rest[..len]);
     }
-    let mut whole = Vec::new();
-    PacketBuilder::ipv4(WAN_ADDR, SERVER, 63)
-        .udp(u16::from_be_bytes([data[0], data[1]]), 53)
-        .write(&mut whole, &body)
-        .unwrap();
+    let whole = packet(WAN_ADDR, SERVER, 17, 63, &udp_segment(u16::from_be_bytes([data[0], data[1]]), 53, &body));
     assert_eq!(&data[6..8], &whole[26..28], "UDP checksum of the translated datagram");
     assert_eq!(&data[8..], &body[..]);
 }

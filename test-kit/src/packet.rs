@@ -115,6 +115,13 @@ pub fn icmp_message(icmp_type: u8, code: u8, rest: [u8; 4], body: &[u8]) -> Vec<
     l4
 }
 
+/// The four bytes after an ICMP query's checksum: identifier, sequence number.
+pub fn ident_seq(ident: u16, seq: u16) -> [u8; 4] {
+    let [i0, i1] = ident.to_be_bytes();
+    let [s0, s1] = seq.to_be_bytes();
+    [i0, i1, s0, s1]
+}
+
 /// A TCP MSS option (kind 2, RFC 9293).
 pub fn mss_option(mss: u16) -> [u8; 4] {
     let [hi, lo] = mss.to_be_bytes();
@@ -137,9 +144,7 @@ pub fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, option
 
 /// An ICMP query (echo 8/0, timestamp 13/14, information 15/16).
 pub fn icmp_query(src: [u8; 4], dst: [u8; 4], icmp_type: u8, ident: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
-    let [i0, i1] = ident.to_be_bytes();
-    let [s0, s1] = seq.to_be_bytes();
-    ipv4(src, dst, ICMP, 64, &[], &icmp_message(icmp_type, 0, [i0, i1, s0, s1], payload))
+    ipv4(src, dst, ICMP, 64, &[], &icmp_message(icmp_type, 0, ident_seq(ident, seq), payload))
 }
 
 /// An ICMP error from `src` to `dst` quoting `quoted` exactly as given (the quote is not

@@ -6,7 +6,8 @@
 use etherparse::{Ipv4Header, TcpHeader, TcpOptionElement};
 use lwip_snat::{Config, Context, Nat, Route, Rule, Verdict};
 use test_kit::oracle::{ICMP, TCP, UDP};
-use test_kit::packet::{datagram, icmp_message, tcp_segment, udp_segment, Ipv4Fields, TcpFields};
+#[allow(unused_imports)] // each test crate uses some of them
+pub use test_kit::packet::{datagram, icmp_message, ident_seq, tcp_segment, udp_segment, Ipv4Fields, TcpFields};
 
 #[allow(unused_imports)] // each test crate uses some of them
 pub use test_kit::packet::{fragments_of, join_fragments, mss_option, raw_fragment, NOP};
@@ -54,6 +55,12 @@ pub fn inb(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
     p
 }
 
+/// An IPv4 datagram around `l4` as the tests' hosts send it: TTL `ttl`, IP ID 0, DF set, the
+/// transport and header checksums computed.
+pub fn packet(src: [u8; 4], dst: [u8; 4], protocol: u8, ttl: u8, l4: &[u8]) -> Vec<u8> {
+    datagram(src, dst, protocol, Ipv4Fields { ttl, ..Ipv4Fields::DF }, &[], l4)
+}
+
 pub fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
     datagram(src, dst, UDP, Ipv4Fields::DF, &[], &udp_segment(sport, dport, payload))
 }
@@ -70,18 +77,17 @@ pub fn tcp_data(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, p
     datagram(src, dst, TCP, Ipv4Fields::DF, &[], &tcp_segment(fields, &[], payload))
 }
 
-fn echo(src: [u8; 4], dst: [u8; 4], icmp_type: u8, id: u16, seq: u16) -> Vec<u8> {
-    let [i0, i1] = id.to_be_bytes();
-    let [s0, s1] = seq.to_be_bytes();
-    datagram(src, dst, ICMP, Ipv4Fields::DF, &[], &icmp_message(icmp_type, 0, [i0, i1, s0, s1], b"ping-data"))
+/// An echo request (`icmp_type` 8) or reply (0) carrying `payload`, TTL 64.
+pub fn echo_with(src: [u8; 4], dst: [u8; 4], icmp_type: u8, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
+    packet(src, dst, ICMP, 64, &icmp_message(icmp_type, 0, ident_seq(id, seq), payload))
 }
 
 pub fn echo_request(src: [u8; 4], dst: [u8; 4], id: u16, seq: u16) -> Vec<u8> {
-    echo(src, dst, 8, id, seq)
+    echo_with(src, dst, 8, id, seq, b"ping-data")
 }
 
 pub fn echo_reply(src: [u8; 4], dst: [u8; 4], id: u16, seq: u16) -> Vec<u8> {
-    echo(src, dst, 0, id, seq)
+    echo_with(src, dst, 0, id, seq, b"ping-data")
 }
 
 /// An ICMP error from `src` to `dst` quoting `quoted` (a whole datagram, cut to `quote_len`).
