@@ -278,3 +278,32 @@ pub fn join_fragments(frags: &[Vec<u8>]) -> Vec<u8> {
     whole.extend_from_slice(&payload);
     whole
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_join_back_into_the_datagram_they_were_cut_from() {
+        let whole =
+            datagram([192, 168, 1, 10], [203, 0, 113, 5], UDP, Ipv4Fields::DF, &[], &udp_segment(1, 2, &[7; 300]));
+        let frags = fragments_of(&whole, 96);
+        assert_eq!(frags.len(), 4);
+        assert!(frags.iter().all(|f| be16(f, 6) & 0x4000 == 0), "DF cleared");
+        let mut joined = join_fragments(&frags);
+        assert_eq!(joined[6] & 0x20, 0, "MF cleared");
+        joined[6] |= 0x40;
+        oracle::fill_header_checksum(&mut joined);
+        assert_eq!(joined, whole);
+    }
+
+    #[test]
+    fn an_icmp_error_quotes_its_datagram_untouched() {
+        let mut quoted = udp([192, 168, 1, 10], 1, [203, 0, 113, 5], 2, b"x");
+        quoted[10] ^= 0xFF; // a quote with a wrong header checksum stays wrong
+        let error = icmp_error([203, 0, 113, 5], [192, 168, 1, 10], 3, 4, &quoted);
+        assert_eq!(&error[28..], &quoted[..]);
+        assert_eq!(be16(&error, 26), 1280, "next-hop MTU of Fragmentation Needed");
+        assert!(oracle::checksums_verify(&error));
+    }
+}
