@@ -5,7 +5,7 @@
 //!
 //! Every packet goes through [`Border::send`], which asserts that the counters account for it
 //! exactly once, that a packet not translated is not modified, that a translated one has every
-//! checksum right (etherparse recomputes them) and that nothing leaves the outbound netif with
+//! checksum right (test-kit's oracle recomputes them) and that nothing leaves the outbound netif with
 //! a private source. Established flows are exercised during and after each attack and must
 //! keep their external ports; tables and the fragment pool never exceed their capacity, and
 //! once the attack ages out every slot and quota it took is free again.

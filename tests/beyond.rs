@@ -1,6 +1,6 @@
 //! Beyond the original add-on: static port forwarding, hairpinning (RFC 4787 REQ-9,
 //! RFC 5382 REQ-8), run-time settings, per-host quota at run time, TCP MSS clamping and uplink
-//! changes. Every translated packet's checksums are recomputed from scratch by etherparse.
+//! changes. Every translated packet's checksums are recomputed from scratch by test-kit's oracle.
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Conformance suite: one test per requirement of RFC 4787 (UDP), RFC 5382 (TCP),
 //! RFC 5508 (ICMP), RFC 6056 (port choice), RFC 6888 (table limits) and RFC 7857 (updates),
 //! named after the requirement it proves. Every translated packet has all its checksums
-//! recomputed from scratch by etherparse.
+//! recomputed from scratch by test-kit's oracle.
 
 mod common;
 

@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use etherparse::{PacketBuilder, TcpHeader};
 use lwip_snat::{Config, Context, Filtering, Protocol, Route, Verdict};
 use proptest::prelude::*;
 
@@ -59,19 +58,13 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn build(tcp: bool, flags: u8, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ttl: u8) -> Vec<u8> {
-    let mut v = Vec::new();
-    let ip = PacketBuilder::ipv4(src, dst, ttl);
     if tcp {
-        let mut h = TcpHeader::new(sport, dport, 1000, 4096);
-        h.fin = flags & FIN != 0;
-        h.syn = flags & SYN != 0;
-        h.rst = flags & RST != 0;
-        h.ack = flags & ACK != 0;
-        ip.tcp_header(h).write(&mut v, b"data").unwrap();
+        let flags = flags & (FIN | SYN | RST | ACK);
+        let fields = TcpFields { sport, dport, seq: 1000, ack: 0, flags, window: 4096 };
+        packet(src, dst, 6, ttl, &tcp_segment(fields, &[], b"data"))
     } else {
-        ip.udp(sport, dport).write(&mut v, b"datagram").unwrap();
+        packet(src, dst, 17, ttl, &udp_segment(sport, dport, b"datagram"))
     }
-    v
 }
 
 /// Variations a hostile or unusual network produces; most leave the packet as built.
@@ -102,7 +95,7 @@ fn mangle(p: &mut Vec<u8>, how: u8) {
             p[at] ^= 0x40;
         }
         8 => {
-            // DF clear (etherparse sets it): non-atomic, so translated with a fresh IP ID.
+            // DF clear (the builder sets it): non-atomic, so translated with a fresh IP ID.
             p[6] &= !0x40;
             refill_ip_checksum(p);
         }

@@ -9,7 +9,7 @@
 //! address 10.0.0.1 and a mapped or forwarded port: the packet comes in on the LAN, is
 //! translated on both sides by the hook, and lwIP forwards it back out of the LAN. B sees A's
 //! external address and port (RFC 4787 REQ-9a), and B's replies and ICMP errors find their way
-//! back to A. Every packet's checksums are recomputed from scratch (etherparse) and none may be
+//! back to A. Every packet's checksums are recomputed from scratch (test-kit's oracle) and none may be
 //! zero: lwIP 2.2's forwarding zeroes them unless configured around (tests/lwip22/lwipopts.h).
 
 mod common;

@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use etherparse::PacketBuilder;
 use lwip_snat::{Context, Route, Verdict};
 use proptest::prelude::*;
 
@@ -28,26 +27,23 @@ fn build(
     payload: &[u8],
     reply: bool,
 ) -> Vec<u8> {
-    let mut v = Vec::new();
-    let ip = PacketBuilder::ipv4(src, dst, ttl);
     match kind {
         Kind::Udp { zero_checksum } => {
-            ip.udp(sport, dport).write(&mut v, payload).unwrap();
+            let mut v = packet(src, dst, 17, ttl, &udp_segment(sport, dport, payload));
             if zero_checksum {
                 v[26] = 0;
                 v[27] = 0;
             }
+            v
         }
         Kind::TcpSyn => {
-            let mut h = etherparse::TcpHeader::new(sport, dport, 77, 1000);
-            h.syn = true;
-            h.ack = reply;
-            ip.tcp_header(h).write(&mut v, payload).unwrap();
+            let flags = if reply { SYN | ACK } else { SYN };
+            let fields = TcpFields { sport, dport, seq: 77, ack: 0, flags, window: 1000 };
+            packet(src, dst, 6, ttl, &tcp_segment(fields, &[], payload))
         }
-        Kind::Echo if reply => ip.icmpv4_echo_reply(dport, 1).write(&mut v, payload).unwrap(),
-        Kind::Echo => ip.icmpv4_echo_request(sport, 1).write(&mut v, payload).unwrap(),
+        Kind::Echo if reply => packet(src, dst, 1, ttl, &icmp_message(0, 0, ident_seq(dport, 1), payload)),
+        Kind::Echo => packet(src, dst, 1, ttl, &icmp_message(8, 0, ident_seq(sport, 1), payload)),
     }
-    v
 }
 
 fn kind() -> impl Strategy<Value = Kind> {

@@ -1,50 +1,40 @@
 //! Fragments through `Nat::process`: reassembly in any order (RFC 4787 REQ-14), re-injection
 //! of the whole datagram the way the lwIP shim does it, every hostile pattern with its counter,
 //! pool exhaustion and timeout, and ICMP errors quoting a fragment. Fragments are cut and every
-//! checksum is recomputed by etherparse, independently of the code under test.
+//! checksum is recomputed by test-kit, independently of the code under test.
 
 mod common;
 
 use common::*;
-use etherparse::{IpFragOffset, Ipv4Header};
+use etherparse::Ipv4Header;
 use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
 use lwip_snat::{Config, Context, DropReason, Route, Verdict};
+use test_kit::packet::{datagram, icmp_message, Ipv4Fields};
 
-/// Payload bytes `offset..end` of the datagram `whole` as a fragment, built by etherparse.
-/// Non-first fragments lose the header options, as a sender's fragmentation would do.
+/// Payload bytes `offset..end` of the datagram `whole` as a sender's fragment: MF unless it
+/// ends the datagram, non-first fragments without the header options.
 fn fragment(whole: &[u8], offset: usize, end: usize) -> Vec<u8> {
-    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
-    let payload = &rest[..usize::from(h.payload_len().unwrap())];
-    if offset != 0 {
-        h.options = Default::default();
-    }
-    h.dont_fragment = false;
-    h.more_fragments = end < payload.len();
-    h.fragment_offset = IpFragOffset::try_new((offset / 8) as u16).unwrap();
-    h.set_payload_len(end - offset).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut v = h.to_bytes().to_vec();
-    v.extend_from_slice(&payload[offset..end]);
-    v
+    test_kit::packet::fragment(whole, offset, end, end < payload_len(whole))
+}
+
+fn payload_len(whole: &[u8]) -> usize {
+    let header_len = usize::from(whole[0] & 0xF) * 4;
+    usize::from(u16::from_be_bytes([whole[2], whole[3]])) - header_len
 }
 
 /// The fragments of `whole` between consecutive `cuts` (payload offsets, multiples of 8).
 fn fragments(whole: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
-    let (h, _) = Ipv4Header::from_slice(whole).unwrap();
-    let len = usize::from(h.payload_len().unwrap());
     let mut bounds = vec![0];
     bounds.extend_from_slice(cuts);
-    bounds.push(len);
+    bounds.push(payload_len(whole));
     bounds.windows(2).map(|w| fragment(whole, w[0], w[1])).collect()
 }
 
 /// `whole` as reassembly must hand it back: DF and offset cleared, header checksum redone.
 fn as_reassembled(whole: &[u8]) -> Vec<u8> {
-    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
-    h.dont_fragment = false;
-    h.header_checksum = h.calc_header_checksum();
-    let mut v = h.to_bytes().to_vec();
-    v.extend_from_slice(&rest[..usize::from(h.payload_len().unwrap())]);
+    let mut v = whole[..usize::from(u16::from_be_bytes([whole[2], whole[3]]))].to_vec();
+    v[6] &= !0x40;
+    refill_ip_checksum(&mut v);
     v
 }
 
@@ -138,15 +128,9 @@ fn rfc4787_req14_out_of_order_fragments_are_reassembled_then_translated_both_way
 #[test]
 fn tcp_first_fragment_with_options_in_the_ip_header_reassembles() {
     let mut nat = nat();
-    let mut syn = tcp_data(HOST_A, 40000, SERVER, 80, SYN, &[0x5A; 600]);
-    // Add an 8-byte IP option block (NOP padding then EOL) to the whole datagram.
-    let (mut h, rest) = Ipv4Header::from_slice(&syn).unwrap();
-    h.options = [1, 1, 1, 1, 1, 1, 1, 0][..].try_into().unwrap();
-    let rest = rest.to_vec();
-    h.set_payload_len(rest.len()).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    syn = h.to_bytes().to_vec();
-    syn.extend_from_slice(&rest);
+    let plain = tcp_data(HOST_A, 40000, SERVER, 80, SYN, &[0x5A; 600]);
+    // The same segment with an 8-byte IP option block (NOP padding then EOL).
+    let syn = datagram(HOST_A, SERVER, 6, Ipv4Fields::DF, &[1, 1, 1, 1, 1, 1, 1, 0], &plain[20..]);
     let frags = fragments(&syn, &[304]);
     assert_eq!(frags[0].len(), 28 + 304);
     let (verdict, out) = deliver(&mut nat, out_ctx(), &frags, 0);
@@ -160,11 +144,7 @@ fn tcp_first_fragment_with_options_in_the_ip_header_reassembles() {
 fn router_own_fragmented_datagrams_are_left_to_lwip_with_what_the_pool_held() {
     let mut nat = nat();
     // A big ping to the router and a UDP datagram to one of its services: no mapping.
-    let mut ping = Vec::new();
-    etherparse::PacketBuilder::ipv4(SERVER, WAN_ADDR, 64)
-        .icmpv4_echo_request(7, 1)
-        .write(&mut ping, &[0xEE; 3000])
-        .unwrap();
+    let ping = datagram(SERVER, WAN_ADDR, 1, Ipv4Fields::DF, &[], &icmp_message(8, 0, [0, 7, 0, 1], &[0xEE; 3000]));
     // First fragment first: it shows the datagram is the router's, all go to lwIP's reassembly.
     for frag in fragments(&ping, &[1480, 2960]) {
         assert_eq!(process(&mut nat, inbound(), &frag, 0), Verdict::Pass);
@@ -393,7 +373,7 @@ fn flush_discards_fragments() {
 // ---------------------------------------------------------------- ICMP errors quoting a fragment
 
 /// ICMP error `type/code` from `from` to `to` quoting the IP header and first 8 payload bytes
-/// of `quoted` (RFC 792), checksums by etherparse.
+/// of `quoted` (RFC 792).
 fn error_quoting(from: [u8; 4], to: [u8; 4], icmp_type: u8, code: u8, quoted: &[u8]) -> Vec<u8> {
     let header_len = usize::from(quoted[0] & 0x0F) * 4;
     icmp_error(from, to, icmp_type, code, quoted, header_len + 8)

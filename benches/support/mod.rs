@@ -9,7 +9,6 @@
 use lwip_snat::flow::Side;
 use lwip_snat::rewrite;
 use lwip_snat::tables::tcp::{self as tcp_state, Direction};
-use lwip_snat::wire::{checksum, ipv4};
 use std::hint::black_box;
 
 use lwip_snat::{flow, Config, Context, Nat, Protocol, Route, Rule, Verdict};
@@ -30,6 +29,7 @@ pub const CHURN_BATCH: usize = 64;
 pub const NEAR_FULL: usize = CAPACITY - CHURN_BATCH;
 
 use test_kit::oracle;
+use test_kit::packet::{self, Ipv4Fields, TcpFields};
 pub use test_kit::topology::{LAN, WAN};
 /// The router's address on the WAN netif: 100.64.0.1.
 pub const WAN_ADDR: u32 = 0x6440_0001;
@@ -73,64 +73,34 @@ pub fn endpoints(i: usize) -> Endpoints {
 
 // ---- packets -------------------------------------------------------------------------------
 
-fn ip_header(p: &mut [u8], protocol: u8, src: u32, dst: u32) {
-    let total = p.len() as u16;
-    p[..20].copy_from_slice(&[0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, protocol, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    p[2..4].copy_from_slice(&total.to_be_bytes());
-    p[12..16].copy_from_slice(&src.to_be_bytes());
-    p[16..20].copy_from_slice(&dst.to_be_bytes());
-    ipv4::Packet::new_checked(&mut *p).expect("bench packet").fill_checksum();
-}
-
-fn l4_checksum(p: &[u8], protocol: u8) -> u16 {
-    let src = u32::from_be_bytes([p[12], p[13], p[14], p[15]]);
-    let dst = u32::from_be_bytes([p[16], p[17], p[18], p[19]]);
-    let sum = checksum::pseudo_header_sum(src, dst, protocol, (p.len() - 20) as u16) + checksum::sum(&p[20..]);
-    !checksum::fold(sum)
-}
+/// The benches' IPv4 fields: TTL 64, IP ID 0x1234, DF set.
+const BENCH_IP: Ipv4Fields = Ipv4Fields { ttl: 64, ident: 0x1234, dont_fragment: true };
 
 /// A 40-byte TCP segment (no payload: the common pure ACK).
 pub fn tcp(src: u32, sport: u16, dst: u32, dport: u16, flags: u8) -> Vec<u8> {
-    let mut p = vec![0u8; 40];
-    ip_header(&mut p, 6, src, dst);
-    p[20..22].copy_from_slice(&sport.to_be_bytes());
-    p[22..24].copy_from_slice(&dport.to_be_bytes());
-    p[24..28].copy_from_slice(&0x0102_0304u32.to_be_bytes());
-    p[28..32].copy_from_slice(&0x0506_0708u32.to_be_bytes());
-    p[32] = 5 << 4;
-    p[33] = flags;
-    p[34..36].copy_from_slice(&64240u16.to_be_bytes());
-    let c = l4_checksum(&p, 6);
-    p[36..38].copy_from_slice(&c.to_be_bytes());
-    p
+    let fields = TcpFields { sport, dport, seq: 0x0102_0304, ack: 0x0506_0708, flags, window: 64240 };
+    packet::datagram(
+        src.to_be_bytes(),
+        dst.to_be_bytes(),
+        oracle::TCP,
+        BENCH_IP,
+        &[],
+        &packet::tcp_segment(fields, &[], &[]),
+    )
 }
 
 /// A UDP datagram with a 32-byte payload (60 bytes in all).
 pub fn udp(src: u32, sport: u16, dst: u32, dport: u16) -> Vec<u8> {
-    let mut p = vec![0u8; 60];
-    ip_header(&mut p, 17, src, dst);
-    p[20..22].copy_from_slice(&sport.to_be_bytes());
-    p[22..24].copy_from_slice(&dport.to_be_bytes());
-    p[24..26].copy_from_slice(&40u16.to_be_bytes());
-    for (i, b) in p[28..].iter_mut().enumerate() {
-        *b = i as u8;
-    }
-    let c = l4_checksum(&p, 17);
-    p[26..28].copy_from_slice(&c.to_be_bytes());
-    p
+    let payload: Vec<u8> = (0..32).collect();
+    let l4 = packet::udp_segment(sport, dport, &payload);
+    packet::datagram(src.to_be_bytes(), dst.to_be_bytes(), oracle::UDP, BENCH_IP, &[], &l4)
 }
 
 /// ICMP destination unreachable (port unreachable) from `from` to `to`, quoting the IP header
 /// and first 8 bytes of `quoted` as RFC 792 asks.
 pub fn icmp_port_unreachable(from: u32, to: u32, quoted: &[u8]) -> Vec<u8> {
-    let mut p = vec![0u8; 20 + 8 + 28];
-    ip_header(&mut p, 1, from, to);
-    p[20] = 3;
-    p[21] = 3;
-    p[28..].copy_from_slice(&quoted[..28]);
-    let c = checksum::checksum(&p[20..]);
-    p[22..24].copy_from_slice(&c.to_be_bytes());
-    p
+    let l4 = packet::icmp_message(3, 3, [0; 4], &quoted[..28]);
+    packet::datagram(from.to_be_bytes(), to.to_be_bytes(), oracle::ICMP, BENCH_IP, &[], &l4)
 }
 
 fn port_at(p: &[u8], offset: usize) -> u16 {
@@ -275,31 +245,12 @@ pub fn warm_with(mut process: impl FnMut(&mut [u8], &Context) -> Verdict, flows:
 /// fragments and the whole datagram's IP payload.
 pub fn fragmented_udp(payload: usize, mtu: usize) -> (Vec<Vec<u8>>, Vec<u8>) {
     let e = endpoints(0);
-    let mut l4 = vec![0u8; 8 + payload];
-    l4[0..2].copy_from_slice(&e.in_port.to_be_bytes());
-    l4[2..4].copy_from_slice(&e.remote_port.to_be_bytes());
-    l4[4..6].copy_from_slice(&((8 + payload) as u16).to_be_bytes());
-    for (i, b) in l4[8..].iter_mut().enumerate() {
-        *b = (i * 7) as u8;
-    }
-    let sum = checksum::pseudo_header_sum(e.inside, e.remote, 17, l4.len() as u16) + checksum::sum(&l4);
-    l4[6..8].copy_from_slice(&(!checksum::fold(sum)).to_be_bytes());
+    let data: Vec<u8> = (0..payload).map(|i| (i * 7) as u8).collect();
+    let l4 = packet::udp_segment(e.in_port, e.remote_port, &data);
+    let whole = packet::datagram(e.inside.to_be_bytes(), e.remote.to_be_bytes(), oracle::UDP, BENCH_IP, &[], &l4);
     let step = (mtu - 20) / 8 * 8;
-    let fragments = l4
-        .chunks(step)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut p = vec![0u8; 20 + chunk.len()];
-            p[20..].copy_from_slice(chunk);
-            ip_header(&mut p, 17, e.inside, e.remote);
-            let more = (i + 1) * step < l4.len();
-            let flags_offset = (i * step / 8) as u16 | if more { 0x2000 } else { 0 };
-            p[6..8].copy_from_slice(&flags_offset.to_be_bytes());
-            ipv4::Packet::new_checked(&mut p[..]).expect("fragment").fill_checksum();
-            p
-        })
-        .collect();
-    (fragments, l4)
+    let fragments = packet::fragments_of(&whole, step);
+    (fragments, whole[20..].to_vec())
 }
 
 /// New flows for the creation benches: [`CHURN_BATCH`] SYNs and UDP datagrams from the churn

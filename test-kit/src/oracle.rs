@@ -147,6 +147,13 @@ fn canonicalize_quoted(q: &mut [u8]) {
     put16(header, 10, checksum_without(header, 10, 0));
 }
 
+/// Recomputes the IPv4 header checksum of `p` after its header was edited, nothing else.
+pub fn fill_header_checksum(p: &mut [u8]) {
+    let header_len = usize::from(p[0] & 0xF) * 4;
+    let header = &mut p[..header_len];
+    put16(header, 10, checksum_without(header, 10, 0));
+}
+
 /// Checks that every checksum of `p` equals its full recompute (what [`canonicalize`] would
 /// write). Returns which one differs.
 pub fn check_canonical(p: &[u8]) -> Result<(), String> {

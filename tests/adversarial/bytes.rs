@@ -6,7 +6,6 @@
 
 use crate::common::nat as common_nat;
 use crate::common::*;
-use etherparse::{PacketBuilder, TcpOptionElement};
 use lwip_snat::{Context, DropReason, IcmpRequest, Portmap, Protocol, Route, Verdict};
 
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
@@ -29,11 +28,7 @@ fn lan_to_wan(mtu: u16) -> Context {
 
 /// An ICMP query of `kind` (13 timestamp, 14 timestamp reply, ...) with a 12-byte body.
 fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, id: u16, seq: u16) -> Vec<u8> {
-    let [i0, i1] = id.to_be_bytes();
-    let [s0, s1] = seq.to_be_bytes();
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).icmpv4_raw(kind, 0, [i0, i1, s0, s1]).write(&mut v, &[0; 12]).unwrap();
-    v
+    packet(src, dst, 1, 64, &icmp_message(kind, 0, ident_seq(id, seq), &[0; 12]))
 }
 
 fn ip_ident(p: &[u8]) -> u16 {
@@ -125,8 +120,7 @@ fn dont_fragment_icmp_error_too_big_for_the_uplink_is_dropped_not_answered() {
     assert_eq!(v, Verdict::Drop(DropReason::IcmpErrorTooBig));
     assert_eq!(nat.stats().icmp_requested, 0);
     // A query is no error: it still gets Fragmentation Needed.
-    let mut ping = Vec::new();
-    PacketBuilder::ipv4(HOST_A, SERVER, 64).icmpv4_echo_request(1, 1).write(&mut ping, &[0; 1000]).unwrap();
+    let mut ping = echo_with(HOST_A, SERVER, 8, 1, 1, &[0; 1000]);
     set_df(&mut ping);
     let (v, _) = run(&mut nat, lan_to_wan(576), &ping, 3);
     assert_eq!(v, Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu: 576 }));
@@ -224,25 +218,22 @@ fn quoted_transport_checksum_is_right_whatever_the_quoted_total_length_claims() 
 
 /// The IP header and ICMP checksums of an ICMP error, recomputed from scratch.
 fn assert_outer_checksums(p: &[u8]) {
-    let (ip, rest) = etherparse::Ipv4Header::from_slice(p).unwrap();
-    assert_eq!(ip.header_checksum, ip.calc_header_checksum());
-    let (icmp, data) = etherparse::Icmpv4Header::from_slice(rest).unwrap();
-    assert_eq!(icmp.checksum, icmp.icmp_type.calc_checksum(data));
+    assert!(test_kit::oracle::checksums_verify(p), "IP header and ICMP checksums: {p:02x?}");
 }
 
 // ---------------------------------------------------------------- MSS clamping
 
 #[test]
 fn every_mss_option_of_a_syn_is_clamped() {
-    use TcpOptionElement::{MaximumSegmentSize as Mss, Noop};
+    let options = |first: u16, second: u16| [&mss_option(first)[..], &[NOP, NOP], &mss_option(second)].concat();
     let mut nat = nat();
     // Stacks take the last MSS option: one extra must not defeat the clamp.
-    let syn = syn_with_options(HOST_A, 40000, SERVER, 443, false, &[Mss(1460), Noop, Noop, Mss(9000)]);
+    let syn = syn_with_options(HOST_A, 40000, SERVER, 443, false, &options(1460, 9000));
     let (v, out) = run(&mut nat, lan_to_wan(1492), &syn, 0);
     assert_eq!(v, Verdict::Translated);
     assert_eq!(mss_options(&out), [1452, 1452]);
     // Inbound too, a small one kept as it is.
-    let synack = syn_with_options(SERVER, 443, WAN_ADDR, sport(&out), true, &[Mss(1200), Noop, Noop, Mss(65535)]);
+    let synack = syn_with_options(SERVER, 443, WAN_ADDR, sport(&out), true, &options(1200, 65535));
     let (v, back) = run(&mut nat, from_wan(1492), &synack, 1);
     assert_eq!(v, Verdict::Translated);
     assert_eq!(mss_options(&back), [1200, 1452]);

@@ -3,7 +3,6 @@
 //! and fragments arriving on different netifs must never be combined into one datagram.
 
 use crate::common::*;
-use etherparse::PacketBuilder;
 use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
 use lwip_snat::{Context, DropReason, Portmap, Protocol, Route, Verdict};
 
@@ -18,9 +17,7 @@ fn udp_of(src_addr: [u8; 4], sport: u16, dst_addr: [u8; 4], dport: u16, len: usi
 /// An ICMP echo request carrying `len` payload bytes.
 fn big_ping(src_addr: [u8; 4], dst_addr: [u8; 4], len: usize, ident: u16) -> Vec<u8> {
     let payload: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src_addr, dst_addr, 64).icmpv4_echo_request(0x4242, 1).write(&mut v, &payload).unwrap();
-    with_ident(v, ident)
+    with_ident(echo_with(src_addr, dst_addr, 8, 0x4242, 1, &payload), ident)
 }
 
 /// Feeds fragments like the shim: the datagram a `Reassembled` verdict announces goes back in.
@@ -288,11 +285,7 @@ fn fragments_of_a_mapping_or_port_forward_are_never_left_untranslated() {
     // Echo replies to the router's ICMP mapping identifiers are the NAT's, other ICMP the router's.
     let mut echo = echo_request(HOST_A, SERVER, 0x77, 1);
     assert_eq!(nat.process(&mut echo, &outbound(), 5), Verdict::Translated);
-    let mut reply = Vec::new();
-    PacketBuilder::ipv4(SERVER, WAN_ADDR, 64)
-        .icmpv4_echo_reply(icmp_ident(&echo), 1)
-        .write(&mut reply, &[0x31; 2000])
-        .unwrap();
+    let reply = echo_with(SERVER, WAN_ADDR, 0, icmp_ident(&echo), 1, &[0x31; 2000]);
     let (verdicts, whole) = feed(&mut nat, inbound(), &fragments_of(&with_ident(reply, 11), 1480), 6);
     assert_eq!(verdicts[0], Verdict::Held);
     let (verdict, back) = whole.unwrap();

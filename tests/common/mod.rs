@@ -1,12 +1,16 @@
-//! Shared helpers for the integration tests: packets built by etherparse (an implementation
-//! independent of ours) and a checksum oracle that recomputes every checksum from scratch.
+//! Shared helpers for the integration tests: the NAT under test and its contexts, and the
+//! packets of the tests as test-kit builds them (written apart from the library), checked by
+//! test-kit's checksum oracle, which recomputes every checksum from scratch.
 #![allow(dead_code)]
 
-use etherparse::{
-    Icmpv4Header, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement, UdpHeader,
-};
+use etherparse::{Ipv4Header, TcpHeader, TcpOptionElement};
 use lwip_snat::{Config, Context, Nat, Route, Rule, Verdict};
+use test_kit::oracle::{ICMP, TCP, UDP};
+#[allow(unused_imports)] // each test crate uses some of them
+pub use test_kit::packet::{datagram, icmp_message, ident_seq, tcp_segment, udp_segment, Ipv4Fields, TcpFields};
 
+#[allow(unused_imports)] // each test crate uses some of them
+pub use test_kit::packet::{fragments_of, join_fragments, mss_option, raw_fragment, NOP};
 pub use test_kit::packet::{ACK, FIN, RST, SYN};
 pub use test_kit::topology::*;
 
@@ -51,48 +55,45 @@ pub fn inb(nat: &mut TestNat, mut p: Vec<u8>, now: u32) -> Vec<u8> {
     p
 }
 
+/// An IPv4 datagram around `l4` as the tests' hosts send it: TTL `ttl`, IP ID 0, DF set, the
+/// transport and header checksums computed.
+pub fn packet(src: [u8; 4], dst: [u8; 4], protocol: u8, ttl: u8, l4: &[u8]) -> Vec<u8> {
+    datagram(src, dst, protocol, Ipv4Fields { ttl, ..Ipv4Fields::DF }, &[], l4)
+}
+
 pub fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).udp(sport, dport).write(&mut v, payload).unwrap();
-    v
+    datagram(src, dst, UDP, Ipv4Fields::DF, &[], &udp_segment(sport, dport, payload))
 }
 
 pub fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8) -> Vec<u8> {
     tcp_data(src, sport, dst, dport, flags, &[])
 }
 
+/// A TCP segment: sequence number 1000, acknowledgment 2000 when ACK, window 64240.
 pub fn tcp_data(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let mut h = TcpHeader::new(sport, dport, 1000, 64240);
-    h.syn = flags & SYN != 0;
-    h.ack = flags & ACK != 0;
-    h.fin = flags & FIN != 0;
-    h.rst = flags & RST != 0;
-    if h.ack {
-        h.acknowledgment_number = 2000;
-    }
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, payload).unwrap();
-    v
+    let flags = flags & (SYN | ACK | FIN | RST);
+    let ack = if flags & ACK != 0 { 2000 } else { 0 };
+    let fields = TcpFields { sport, dport, seq: 1000, ack, flags, window: 64240 };
+    datagram(src, dst, TCP, Ipv4Fields::DF, &[], &tcp_segment(fields, &[], payload))
+}
+
+/// An echo request (`icmp_type` 8) or reply (0) carrying `payload`, TTL 64.
+pub fn echo_with(src: [u8; 4], dst: [u8; 4], icmp_type: u8, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
+    packet(src, dst, ICMP, 64, &icmp_message(icmp_type, 0, ident_seq(id, seq), payload))
 }
 
 pub fn echo_request(src: [u8; 4], dst: [u8; 4], id: u16, seq: u16) -> Vec<u8> {
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).icmpv4_echo_request(id, seq).write(&mut v, b"ping-data").unwrap();
-    v
+    echo_with(src, dst, 8, id, seq, b"ping-data")
 }
 
 pub fn echo_reply(src: [u8; 4], dst: [u8; 4], id: u16, seq: u16) -> Vec<u8> {
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).icmpv4_echo_reply(id, seq).write(&mut v, b"ping-data").unwrap();
-    v
+    echo_with(src, dst, 0, id, seq, b"ping-data")
 }
 
 /// An ICMP error from `src` to `dst` quoting `quoted` (a whole datagram, cut to `quote_len`).
 pub fn icmp_error(src: [u8; 4], dst: [u8; 4], icmp_type: u8, code: u8, quoted: &[u8], quote_len: usize) -> Vec<u8> {
-    let mut v = Vec::new();
     let quote = &quoted[..quote_len.min(quoted.len())];
-    PacketBuilder::ipv4(src, dst, 64).icmpv4_raw(icmp_type, code, [0; 4]).write(&mut v, quote).unwrap();
-    v
+    datagram(src, dst, ICMP, Ipv4Fields::DF, &[], &icmp_message(icmp_type, code, [0; 4], quote))
 }
 
 /// Runs one packet through `nat`: a translated one must verify from scratch (every checksum),
@@ -110,9 +111,7 @@ pub fn run(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> (Verdict, Vec
 
 /// Recomputes the IPv4 header checksum of a packet after a test edited it by hand.
 pub fn refill_ip_checksum(p: &mut [u8]) {
-    let (h, _) = Ipv4Header::from_slice(p).unwrap();
-    let c = h.calc_header_checksum();
-    p[10..12].copy_from_slice(&c.to_be_bytes());
+    test_kit::oracle::fill_header_checksum(p);
 }
 
 pub fn set_ttl(p: &mut [u8], ttl: u8) {
@@ -158,93 +157,13 @@ pub fn quoted(p: &[u8]) -> &[u8] {
     &l4(p)[8..]
 }
 
-/// Asserts that every checksum in `p` equals a from-scratch recompute by etherparse: the IP
-/// header, the transport checksum (a UDP 0 is allowed), and for ICMP errors the ICMP checksum,
-/// the quoted IP header and, where the whole quoted datagram is present, its transport checksum.
+/// Asserts that every checksum in `p` equals a from-scratch recompute by test-kit's oracle: the
+/// IP header, the transport checksum (a UDP 0 is allowed), and for ICMP errors the quoted IP
+/// header and, where the whole quoted datagram is present, its transport checksum.
 pub fn assert_checksums(p: &[u8]) {
-    let (ip, rest) = Ipv4Header::from_slice(p).expect("IPv4 header");
-    assert_eq!(ip.header_checksum, ip.calc_header_checksum(), "IPv4 header checksum");
-    let payload = &rest[..usize::from(ip.payload_len().unwrap())];
-    assert_transport(&ip, payload, true);
-}
-
-fn assert_transport(ip: &Ipv4Header, payload: &[u8], whole: bool) {
-    match ip.protocol {
-        IpNumber::UDP => {
-            let (h, data) = UdpHeader::from_slice(payload).expect("UDP header");
-            if whole && h.checksum != 0 {
-                assert_eq!(h.checksum, h.calc_checksum_ipv4(ip, data).unwrap(), "UDP checksum");
-            }
-        }
-        IpNumber::TCP if whole => {
-            let (h, data) = TcpHeader::from_slice(payload).expect("TCP header");
-            assert_eq!(h.checksum, h.calc_checksum_ipv4(ip, data).unwrap(), "TCP checksum");
-        }
-        IpNumber::ICMP if whole => {
-            let (h, data) = Icmpv4Header::from_slice(payload).expect("ICMP header");
-            assert_eq!(h.checksum, h.icmp_type.calc_checksum(data), "ICMP checksum");
-            if matches!(payload[0], 3 | 11 | 12) {
-                let (inner, inner_rest) = Ipv4Header::from_slice(data).expect("quoted IPv4 header");
-                assert_eq!(inner.header_checksum, inner.calc_header_checksum(), "quoted IPv4 header checksum");
-                let announced = usize::from(inner.payload_len().unwrap());
-                let complete = inner_rest.len() >= announced;
-                assert_transport(&inner, &inner_rest[..announced.min(inner_rest.len())], complete);
-            }
-        }
-        _ => {}
+    if let Err(e) = test_kit::oracle::check_canonical(p) {
+        panic!("{e}: {p:02x?}");
     }
-}
-
-/// Payload bytes `offset..end` of the datagram `whole` as a fragment with a header checksum that
-/// verifies: MF exactly as `more` says (also where a sender would not set it), options kept.
-pub fn raw_fragment(whole: &[u8], offset: usize, end: usize, more: bool) -> Vec<u8> {
-    let (mut h, rest) = Ipv4Header::from_slice(whole).unwrap();
-    h.dont_fragment = false;
-    h.more_fragments = more;
-    h.fragment_offset = IpFragOffset::try_new((offset / 8) as u16).unwrap();
-    h.set_payload_len(end - offset).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut v = h.to_bytes().to_vec();
-    v.extend_from_slice(&rest[offset..end]);
-    v
-}
-
-/// `whole` (20-byte header) cut into fragments of at most `size` payload bytes (a multiple of
-/// 8), in order, as a sender would.
-pub fn fragments_of(whole: &[u8], size: usize) -> Vec<Vec<u8>> {
-    let payload_len = whole.len() - 20;
-    (0..payload_len)
-        .step_by(size)
-        .map(|offset| {
-            let end = (offset + size).min(payload_len);
-            raw_fragment(whole, offset, end, end < payload_len)
-        })
-        .collect()
-}
-
-/// Puts fragments (same datagram, any order) back together: header of the first, payload by offset.
-pub fn join_fragments(frags: &[Vec<u8>]) -> Vec<u8> {
-    let mut payload = Vec::new();
-    let mut header = None;
-    for f in frags {
-        let (h, rest) = Ipv4Header::from_slice(f).unwrap();
-        let offset = usize::from(h.fragment_offset.value()) * 8;
-        let data = &rest[..usize::from(h.payload_len().unwrap())];
-        if payload.len() < offset + data.len() {
-            payload.resize(offset + data.len(), 0);
-        }
-        payload[offset..offset + data.len()].copy_from_slice(data);
-        if offset == 0 {
-            header = Some(h);
-        }
-    }
-    let mut h = header.expect("a first fragment");
-    h.more_fragments = false;
-    h.set_payload_len(payload.len()).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut whole = h.to_bytes().to_vec();
-    whole.extend_from_slice(&payload);
-    whole
 }
 
 /// `p` with IP identification `ident` (which keys reassembly), header checksum redone.
@@ -254,32 +173,18 @@ pub fn with_ident(mut p: Vec<u8>, ident: u16) -> Vec<u8> {
     p
 }
 
-/// A TCP SYN (or SYN-ACK) carrying an MSS option after a NOP (so the value sits at an odd
-/// offset of the segment, the harder case for the incremental checksum).
-/// A SYN (a SYN-ACK when `ack`, acknowledging 1) carrying the TCP options `opts`.
-pub fn syn_with_options(
-    src: [u8; 4],
-    sport: u16,
-    dst: [u8; 4],
-    dport: u16,
-    ack: bool,
-    opts: &[TcpOptionElement],
-) -> Vec<u8> {
-    let mut h = TcpHeader::new(sport, dport, 1, 64240);
-    h.syn = true;
-    h.ack = ack;
-    if ack {
-        h.acknowledgment_number = 2;
-    }
-    h.set_options(opts).unwrap();
-    let mut v = Vec::new();
-    PacketBuilder::ipv4(src, dst, 64).tcp_header(h).write(&mut v, &[]).unwrap();
-    v
+/// A SYN (a SYN-ACK when `ack`, acknowledging 2) carrying the TCP option bytes `options`.
+pub fn syn_with_options(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, options: &[u8]) -> Vec<u8> {
+    let (flags, ack) = if ack { (SYN | ACK, 2) } else { (SYN, 0) };
+    let fields = TcpFields { sport, dport, seq: 1, ack, flags, window: 64240 };
+    datagram(src, dst, TCP, Ipv4Fields::DF, &[], &tcp_segment(fields, options, &[]))
 }
 
-/// [`syn_with_options`] with one MSS option.
+/// [`syn_with_options`] with one MSS option after a NOP (so the value sits at an odd offset of
+/// the segment, the harder case for the incremental checksum).
 pub fn syn_with_mss(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, ack: bool, mss: u16) -> Vec<u8> {
-    syn_with_options(src, sport, dst, dport, ack, &[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(mss)])
+    let [a, b, c, d] = mss_option(mss);
+    syn_with_options(src, sport, dst, dport, ack, &[NOP, a, b, c, d])
 }
 
 /// Every MSS option of a TCP segment, in order.

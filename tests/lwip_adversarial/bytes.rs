@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use crate::router;
-use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
 
 #[test]
 fn inbound_dont_fragment_icmp_error_too_big_for_the_lan_gets_no_icmp_error() {
@@ -38,23 +37,10 @@ fn port_forwarded_syn_is_clamped_to_the_wan_mtu_from_the_first_packet_after_boot
     let mut r = router();
     r.ok("mtu wan 1492");
     r.ok(&format!("portmap 6 {WAN} 8080 192.168.1.11 80"));
-    let mut h = TcpHeader::new(5555, 8080, 1, 64240);
-    h.syn = true;
-    h.set_options(&[TcpOptionElement::Noop, TcpOptionElement::MaximumSegmentSize(1460)]).unwrap();
-    let mut syn = Vec::new();
-    PacketBuilder::ipv4(SERVER, WAN_ADDR, 64).tcp_header(h).write(&mut syn, &[]).unwrap();
+    let syn = syn_with_mss(SERVER, 5555, WAN_ADDR, 8080, false, 1460);
     let inside = r.inject("wan", &syn).only("lan");
     assert_eq!((dst(&inside), dport(&inside)), (HOST_B, 80));
-    let (_, rest) = etherparse::Ipv4Header::from_slice(&inside).unwrap();
-    let (h, _) = TcpHeader::from_slice(rest).unwrap();
-    let mss: Vec<_> = h
-        .options_iterator()
-        .filter_map(|o| match o {
-            Ok(TcpOptionElement::MaximumSegmentSize(m)) => Some(m),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(mss, [1452], "1492 - 40");
+    assert_eq!(mss_options(&inside), [1452], "1492 - 40");
     assert_eq!(r.stat("mss_clamped"), 1);
 }
 

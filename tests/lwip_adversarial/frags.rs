@@ -5,7 +5,6 @@
 use crate::common::*;
 use crate::driver::Router;
 use crate::router;
-use etherparse::PacketBuilder;
 use lwip_snat::config::REASS_BYTES;
 
 trait Drops {
@@ -62,9 +61,7 @@ fn stray_fragment_flood_cannot_block_a_fragmented_reply_through_lwip() {
 fn the_router_answers_a_big_ping(first_at: usize) {
     let mut r = router();
     let payload: Vec<u8> = (0..7000).map(|i| (i % 251) as u8).collect();
-    let mut ping = Vec::new();
-    PacketBuilder::ipv4(SERVER, WAN_ADDR, 64).icmpv4_echo_request(0x4242, 9).write(&mut ping, &payload).unwrap();
-    let ping = with_ident(ping, 0x1234);
+    let ping = with_ident(echo_with(SERVER, WAN_ADDR, 8, 0x4242, 9, &payload), 0x1234);
     assert!(ping.len() > REASS_BYTES, "larger than the NAT's pool");
     let mut answer = Vec::new();
     let mut frags = fragments_of(&ping, 1480);
@@ -108,8 +105,7 @@ fn released_fragments_the_netif_refuses_to_take_back_are_freed() {
     // what the shim feeds it from inside the hook (ERR_MEM). Held fragments of a ping to the
     // router, released when its first fragment comes, must then be freed by the shim:
     // LeakSanitizer checks at exit.
-    let mut ping = Vec::new();
-    PacketBuilder::ipv4(SERVER, WAN_ADDR, 64).icmpv4_echo_request(0x4242, 9).write(&mut ping, &[7; 3000]).unwrap();
+    let ping = echo_with(SERVER, WAN_ADDR, 8, 0x4242, 9, &[7; 3000]);
     let mut frags = fragments_of(&with_ident(ping, 0x1234), 1480);
     frags.rotate_left(1);
     let mut commands = vec!["start".to_string(), format!("rule 1 0 {WAN}"), "failreinject 1".to_string()];
