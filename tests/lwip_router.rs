@@ -18,7 +18,13 @@ const LAN_ADDR: [u8; 4] = [192, 168, 1, 1];
 const GATEWAY: [u8; 4] = [10, 0, 0, 254];
 const RULE_OUTBOUND: u8 = 1;
 
-impl Router {
+/// How these tests start the router program (the driver itself is the test kit's).
+trait Start {
+    fn new() -> Self;
+    fn bare() -> Self;
+}
+
+impl Start for Router {
     /// lwIP up, NAT started, masquerading everything that leaves by the WAN.
     fn new() -> Router {
         let mut r = Router::bare();
