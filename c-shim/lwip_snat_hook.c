@@ -837,6 +837,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (lwip_snat_from_broadcast(bytes)) {
     /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
     IP_STATS_INC(ip.drop);
+#if LWIP_SNAT_DEBUGGING
+    lwip_snat_endpoints_of(bytes, head_len, &before);
+    LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop broadcast_source "LWIP_SNAT_EPS_FMT"\n", LWIP_SNAT_EPS_ARGS(&before)));
+#endif
     goto consumed;
   }
   if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {

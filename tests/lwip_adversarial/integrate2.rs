@@ -77,6 +77,11 @@ fn lwip_snat_debug_logs_drops_mappings_and_icmp_errors_through_lwip_debugf() {
     assert_eq!((answered.only("wan")[20], answered.only("wan")[21]), (11, 0));
     assert_eq!(log(&answered), ["lwip_snat: ICMP error 11/0 sent about proto 1 203.0.113.5:0 -> 10.0.0.1:0"]);
 
+    // The shim's own drop (a source that is a broadcast address of a router netif) is logged too.
+    let spoofed = r.inject("lan", &udp([192, 168, 1, 255], 5001, SERVER, 53, b"spoofed"));
+    spoofed.nothing_on("wan");
+    assert_eq!(log(&spoofed), ["lwip_snat: drop broadcast_source proto 17 192.168.1.255:5001 -> 203.0.113.5:53"]);
+
     let expired = log(&r.ok("timers 700000"));
     assert!(
         expired
