@@ -569,7 +569,11 @@ fn call_one(call: &Call, state: &mut Session, announced: Option<u32>) {
             // SAFETY: as above.
             assert!(!name.is_null() && !unsafe { CStr::from_ptr(name) }.is_empty());
             let name = lwip_snat_strerror(*err);
-            assert_eq!(name.is_null(), !(-14..=0).contains(err));
+            assert_eq!(
+                name.is_null(),
+                !(-16..=0).contains(err),
+                "every result code down to LWIP_SNAT_ERR_CAPACITY has a name"
+            );
             if !name.is_null() {
                 // SAFETY: as above.
                 assert!(unsafe { CStr::from_ptr(name) }.to_bytes().starts_with(b"LWIP_SNAT_"));
