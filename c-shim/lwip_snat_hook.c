@@ -156,25 +156,41 @@ lwip_snat_session_counts(u32_t created[3], u32_t expired[3])
 static const char *const lwip_snat_proto_names[3] = { "TCP", "UDP", "ICMP" };
 
 #if defined(LWIP_SNAT_FEATURE_DUMP)
+/** The four bytes of @p addr (host byte order, as lwip_snat_session holds it), for LWIP_SNAT_EP_ARGS. */
+static void
+lwip_snat_addr_bytes(u32_t addr, u8_t out[4])
+{
+  out[0] = (u8_t)(addr >> 24);
+  out[1] = (u8_t)(addr >> 16);
+  out[2] = (u8_t)(addr >> 8);
+  out[3] = (u8_t)addr;
+}
+
 /** lwip_snat_foreach() callback: logs a session the tick about to run expires (the core's rule:
  * idle longer than its timeout, in wrapping milliseconds). */
 static void
 lwip_snat_debug_expiring(const struct lwip_snat_session *s, void *arg)
 {
-  u32_t in = s->inside_addr, ext, remote = s->remote_addr;
   struct netif *n = netif_get_by_index(s->ext_netif_idx);
+  u8_t in[4], ext[4] = { 0, 0, 0, 0 }, remote[4];
+  u32_t ext_addr;
 
   LWIP_UNUSED_ARG(arg);
   if ((s32_t)s->idle_ms <= (s32_t)s->timeout_ms) {
     return;
   }
-  ext = (n != NULL) ? lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(n))) : 0;
-  LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: mapping expired %s %"U32_F".%"U32_F".%"U32_F".%"U32_F":%"U16_F" as "
-                                "%"U32_F".%"U32_F".%"U32_F".%"U32_F":%"U16_F" -> %"U32_F".%"U32_F".%"U32_F".%"U32_F":%"U16_F"\n",
-                                (s->proto == LWIP_SNAT_PROTO_TCP) ? "TCP" : ((s->proto == LWIP_SNAT_PROTO_UDP) ? "UDP" : "ICMP"),
-                                in >> 24, (in >> 16) & 0xffu, (in >> 8) & 0xffu, in & 0xffu, s->inside_port,
-                                ext >> 24, (ext >> 16) & 0xffu, (ext >> 8) & 0xffu, ext & 0xffu, s->ext_port,
-                                remote >> 24, (remote >> 16) & 0xffu, (remote >> 8) & 0xffu, remote & 0xffu, s->remote_port));
+  lwip_snat_addr_bytes(s->inside_addr, in);
+  lwip_snat_addr_bytes(s->remote_addr, remote);
+  if (n != NULL) {
+    ext_addr = ip4_addr_get_u32(netif_ip4_addr(n));
+    MEMCPY(ext, &ext_addr, 4);
+  }
+  LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: mapping expired %s "LWIP_SNAT_EP_FMT" as "LWIP_SNAT_EP_FMT" -> "
+                                LWIP_SNAT_EP_FMT"\n",
+                                lwip_snat_proto_names[(s->proto == LWIP_SNAT_PROTO_TCP) ? 0 :
+                                                      ((s->proto == LWIP_SNAT_PROTO_UDP) ? 1 : 2)],
+                                LWIP_SNAT_EP_ARGS(in, s->inside_port), LWIP_SNAT_EP_ARGS(ext, s->ext_port),
+                                LWIP_SNAT_EP_ARGS(remote, s->remote_port)));
 }
 #endif
 
@@ -941,6 +957,7 @@ consumed:
 static void
 lwip_snat_tmr(void *arg)
 {
+  u32_t now;
 #if LWIP_SNAT_DEBUGGING
   u32_t created[3], expired[3];
 
@@ -948,10 +965,12 @@ lwip_snat_tmr(void *arg)
 #endif
   LWIP_UNUSED_ARG(arg);
   lwip_snat_watch_all();
+  now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
-  (void)lwip_snat_foreach(lwip_snat_debug_expiring, NULL, sys_now());
+  /* the same clock as the tick, so what is logged is exactly what it expires */
+  (void)lwip_snat_foreach(lwip_snat_debug_expiring, NULL, now);
 #endif
-  lwip_snat_tick(sys_now());
+  lwip_snat_tick(now);
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_expired(expired);
 #endif
