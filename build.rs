@@ -31,6 +31,7 @@ const FEATURES: &[(&str, &str)] = &[
     ("mss-clamp", "TCP SYNs get their MSS clamped to the link MTU"),
     ("fast-path", "the established-flow fast path"),
     ("dump", "lwip_snat_foreach, lwip_snat_*_name, lwip_snat_strerror"),
+    ("icmp-queries", "ICMP timestamp and information queries translated like echo"),
 ];
 
 /// `LWIP_SNAT_FEATURE_REASSEMBLY` for `reassembly`.

@@ -235,7 +235,9 @@ pub fn icmp_error_checksums_ok(packet: &[u8]) -> bool {
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
     let exchange = u16::from(match msg_type {
         kind::ECHO_REPLY => kind::ECHO_REQUEST,
+        #[cfg(feature = "icmp-queries")]
         kind::TIMESTAMP_REPLY => kind::TIMESTAMP,
+        #[cfg(feature = "icmp-queries")]
         kind::INFO_REPLY => kind::INFO_REQUEST,
         request => request,
     });

@@ -42,11 +42,16 @@ pub enum Class {
     Other,
 }
 
-/// Classifies an ICMP type.
+/// Classifies an ICMP type. Timestamp and information queries are queries only with the
+/// `icmp-queries` feature; without it they are `Other`, which the NAT never translates.
 pub fn class(icmp_type: u8) -> Class {
     match icmp_type {
-        kind::ECHO_REQUEST | kind::TIMESTAMP | kind::INFO_REQUEST => Class::Request,
-        kind::ECHO_REPLY | kind::TIMESTAMP_REPLY | kind::INFO_REPLY => Class::Reply,
+        kind::ECHO_REQUEST => Class::Request,
+        kind::ECHO_REPLY => Class::Reply,
+        #[cfg(feature = "icmp-queries")]
+        kind::TIMESTAMP | kind::INFO_REQUEST => Class::Request,
+        #[cfg(feature = "icmp-queries")]
+        kind::TIMESTAMP_REPLY | kind::INFO_REPLY => Class::Reply,
         kind::DEST_UNREACHABLE | kind::TIME_EXCEEDED | kind::PARAMETER_PROBLEM => Class::Error,
         _ => Class::Other,
     }
@@ -155,7 +160,11 @@ mod tests {
     fn classes() {
         assert_eq!(class(kind::TIME_EXCEEDED), Class::Error);
         assert_eq!(class(kind::PARAMETER_PROBLEM), Class::Error);
-        assert_eq!(class(kind::TIMESTAMP_REPLY), Class::Reply);
         assert_eq!(class(5), Class::Other);
+        let query = |expected| if cfg!(feature = "icmp-queries") { expected } else { Class::Other };
+        assert_eq!(class(kind::TIMESTAMP), query(Class::Request));
+        assert_eq!(class(kind::TIMESTAMP_REPLY), query(Class::Reply));
+        assert_eq!(class(kind::INFO_REQUEST), query(Class::Request));
+        assert_eq!(class(kind::INFO_REPLY), query(Class::Reply));
     }
 }

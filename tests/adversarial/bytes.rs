@@ -27,6 +27,7 @@ fn lan_to_wan(mtu: u16) -> Context {
 }
 
 /// An ICMP query of `kind` (13 timestamp, 14 timestamp reply, ...) with a 12-byte body.
+#[cfg(feature = "icmp-queries")]
 fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, id: u16, seq: u16) -> Vec<u8> {
     packet(src, dst, 1, 64, &icmp_message(kind, 0, ident_seq(id, seq), &[0; 12]))
 }
@@ -146,6 +147,7 @@ fn inbound_echo_reply_with_ttl_1_or_0_gets_time_exceeded_like_outbound_queries()
 
 // ---------------------------------------------------------------- ICMP replies matched by kind
 
+#[cfg(feature = "icmp-queries")]
 #[test]
 fn timestamp_reply_does_not_ride_an_echo_session() {
     let mut nat = nat();
@@ -166,6 +168,19 @@ fn timestamp_reply_does_not_ride_an_echo_session() {
     let (_, ts) = run(&mut nat, outbound(), &icmp_query(HOST_A, SERVER, 13, 0x1234, 1), 5);
     let (v, _) = run(&mut nat, inbound(), &echo_reply(SERVER, WAN_ADDR, icmp_ident(&ts), 1), 6);
     assert_ne!(v, Verdict::Translated);
+}
+
+#[cfg(feature = "icmp-queries")]
+#[test]
+fn information_query_is_translated_both_ways_and_only_its_own_reply_rides_it() {
+    let mut nat = nat();
+    let (v, req) = run(&mut nat, outbound(), &icmp_query(HOST_A, SERVER, 15, 0x4321, 1), 0);
+    assert_eq!((v, src(&req)), (Verdict::Translated, WAN_ADDR));
+    let ident = icmp_ident(&req);
+    let (v, _) = run(&mut nat, inbound(), &icmp_query(SERVER, WAN_ADDR, 14, ident, 1), 1);
+    assert_ne!(v, Verdict::Translated, "a timestamp reply answers no information request");
+    let (v, back) = run(&mut nat, inbound(), &icmp_query(SERVER, WAN_ADDR, 16, ident, 1), 2);
+    assert_eq!((v, dst(&back), icmp_ident(&back)), (Verdict::Translated, HOST_A, 0x4321));
 }
 
 #[test]

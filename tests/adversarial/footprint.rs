@@ -1,7 +1,8 @@
 //! What a NAT built without an optional feature does instead (Cargo features; each test runs
 //! only in a build that leaves its feature out, e.g.
 //! `cargo test --no-default-features --features std,portmap,mss-clamp,fast-path,dump --test adversarial footprint`).
-//! Above all: without reassembly no fragment on a NAT path leaves untranslated.
+//! Above all: without reassembly no fragment on a NAT path leaves untranslated, and without
+//! icmp-queries no timestamp or information query does.
 #![allow(unused_imports)]
 
 use crate::common::*;
@@ -92,4 +93,54 @@ fn without_portmap_no_port_forward_is_accepted_and_nothing_comes_in_unasked() {
     let mut p = udp(SERVER, 4000, WAN_ADDR, 8080, b"knock");
     assert_ne!(nat.process(&mut p, &inbound(), 0), Verdict::Translated);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
+}
+
+/// An ICMP query of `kind` (13 timestamp, 14 its reply, 15 information, 16 its reply).
+#[cfg(not(feature = "icmp-queries"))]
+fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, ident: u16) -> Vec<u8> {
+    packet(src, dst, 1, 64, &icmp_message(kind, 0, ident_seq(ident, 1), &[0; 12]))
+}
+
+#[cfg(not(feature = "icmp-queries"))]
+const QUERIES: [u8; 4] = [13, 14, 15, 16];
+
+#[cfg(not(feature = "icmp-queries"))]
+#[test]
+fn without_icmp_queries_outbound_timestamp_and_information_queries_are_dropped_and_counted() {
+    let mut nat = nat();
+    for (now, kind) in (0..).zip(QUERIES) {
+        let (v, _) = run(&mut nat, outbound(), &icmp_query(HOST_A, SERVER, kind, 0x1234), now);
+        assert_eq!(v, Verdict::Drop(DropReason::UnsupportedProtocol), "type {kind}");
+    }
+    assert_eq!(nat.stats().dropped(DropReason::UnsupportedProtocol), 4);
+    assert_eq!(nat.sessions_in_use(Protocol::Icmp), 0);
+    // Echo is translated as ever.
+    let ping = out(&mut nat, echo_request(HOST_A, SERVER, 0x1234, 1), 5);
+    assert_eq!(src(&ping), WAN_ADDR);
+}
+
+#[cfg(not(feature = "icmp-queries"))]
+#[test]
+fn without_icmp_queries_no_query_from_outside_reaches_an_inside_host() {
+    let mut nat = nat();
+    let ping = out(&mut nat, echo_request(HOST_A, SERVER, 0x1234, 1), 0);
+    let ident = icmp_ident(&ping);
+    // To the router's address, even with the identifier of an echo mapping: no mapping holds
+    // such an exchange, so it is the router's own (lwIP answers echo only).
+    for kind in QUERIES {
+        let (v, _) = run(&mut nat, inbound(), &icmp_query(SERVER, WAN_ADDR, kind, ident), 1);
+        assert_eq!(v, Verdict::Pass, "type {kind}");
+    }
+    // Forwarded from the WAN straight to an inside address: against the rule, dropped.
+    let reverse = Context { in_netif: WAN, route: Route::Forward { out_netif: LAN, out_addr: 0, out_mtu: 1500 } };
+    for kind in QUERIES {
+        let (v, _) = run(&mut nat, reverse, &icmp_query(SERVER, HOST_A, kind, 0x1234), 2);
+        assert_eq!(v, Verdict::Drop(DropReason::ReverseDirection), "type {kind}");
+    }
+    // An inside host's ICMP error quoting one names no session: dropped.
+    let quoted = icmp_query(SERVER, HOST_A, 13, 0x1234);
+    let (v, _) = run(&mut nat, outbound(), &icmp_error(HOST_A, SERVER, 3, 3, &quoted, quoted.len()), 3);
+    assert_eq!(v, Verdict::Drop(DropReason::IcmpMalformed));
+    assert_eq!(nat.stats().translated_in, 0);
+    assert_eq!(nat.sessions_in_use(Protocol::Icmp), 1, "the echo session alone");
 }
