@@ -126,7 +126,7 @@ set(LWIP_SNAT_HEADER "${_dir}/include/lwip_snat.h")
 set(LWIP_SNAT_LIBRARY "${_dir}/liblwip_snat.a")
 set(LWIP_SNAT_INCLUDE_DIRS "${LWIP_SNAT_DIR}/c-shim" "${_dir}/include")
 file(READ "${LWIP_SNAT_DIR}/include/lwip_snat.h" _header)
-set(_env "LWIP_SNAT_HEADER_DIR=${_dir}/generated")
+set(_env "")
 foreach(capacity MAX_TCP MAX_UDP MAX_ICMP MAX_RULES MAX_HOSTS REASS_SLOTS REASS_BYTES MAX_PORTMAPS)
   if(NOT LWIP_SNAT_${capacity} STREQUAL "")
     if(NOT _header MATCHES "#define LWIP_SNAT_${capacity} [0-9]+\n")
@@ -176,12 +176,20 @@ if(NOT LWIP_SNAT_LTO)
   list(APPEND _env CARGO_PROFILE_RELEASE_LTO=false)
 endif()
 list(APPEND _env "CARGO_TARGET_DIR=${LWIP_SNAT_CARGO_TARGET_DIR}")
+# build.rs writes the header the build compares with the one above into this directory, one per
+# feature set: cargo reruns build.rs when the directory changes, not when a build tree goes back
+# to a feature set it built before, so each set's header must stay where that set left it.
+set(_generated "${_dir}/generated/${_features}")
+if(LWIP_SNAT_DEFAULT_FEATURES)
+  set(_generated "${_dir}/generated/default,${_features}")
+endif()
+list(APPEND _env "LWIP_SNAT_HEADER_DIR=${_generated}")
 
 # cargo decides what is stale, so it runs on every build (a no-op when nothing changed).
 add_custom_target(lwip_snat_cargo
   COMMAND ${CMAKE_COMMAND} -E env ${_env} "${LWIP_SNAT_CARGO}" ${_cargo_args}
   COMMAND ${CMAKE_COMMAND} -E copy_if_different "${_out}/liblwip_snat.a" "${LWIP_SNAT_LIBRARY}"
-  COMMAND ${CMAKE_COMMAND} -E compare_files "${_dir}/generated/lwip_snat.h" "${LWIP_SNAT_HEADER}"
+  COMMAND ${CMAKE_COMMAND} -E compare_files "${_generated}/lwip_snat.h" "${LWIP_SNAT_HEADER}"
   BYPRODUCTS "${LWIP_SNAT_LIBRARY}"
   WORKING_DIRECTORY "${LWIP_SNAT_DIR}"
   COMMENT "cargo: liblwip_snat.a for ${LWIP_SNAT_RUST_TARGET} (features ${_features})"

@@ -203,6 +203,49 @@ static void echo_flow(void)
   }
 }
 
+/* The 12 bytes of a timestamp query (originate, receive, transmit). */
+static const uint8_t stamps[12] = {0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3};
+
+#if defined(LWIP_SNAT_FEATURE_ICMP_QUERIES)
+static void icmp_query_flow(void)
+{
+  const uint8_t *ip;
+  uint16_t ext = 0;
+
+  flow("ICMP timestamp H -> R and reply, translated like echo");
+  build_echo(&in, 13, H, R, 0x4321, 1, stamps, sizeof stamps);
+  ip = send(&lan, &in, &wan, "timestamp request leaves by wan");
+  if (ip) {
+    check(PKT_SRC(ip) == WAN_ADDR && PKT_ICMP_TYPE(ip) == 13, "request translated");
+    check(checksums_ok(ip) && payload_is(ip, 8, stamps, sizeof stamps), "checksums verify, payload unchanged");
+    ext = PKT_ICMP_ID(ip);
+  }
+  build_echo(&in, 14, R, WAN_ADDR, ext, 1, stamps, sizeof stamps);
+  ip = send(&wan, &in, &lan, "timestamp reply reaches lan");
+  if (ip) {
+    check(PKT_DST(ip) == H && PKT_ICMP_TYPE(ip) == 14 && PKT_ICMP_ID(ip) == 0x4321, "reply to the inside identifier");
+    check(checksums_ok(ip), "IP and ICMP checksums verify");
+  }
+}
+/* The timestamp exchange opened an ICMP mapping. */
+#define ICMP_QUERY_MAPPINGS 1
+#else
+/* Built without icmp-queries: a timestamp query on a NAT path is dropped and counted. */
+static void icmp_query_flow(void)
+{
+  struct lwip_snat_stats st;
+
+  flow("ICMP timestamp H -> R, NAT built without icmp-queries");
+  build_echo(&in, 13, H, R, 0x4321, 1, stamps, sizeof stamps);
+  sent_clear();
+  inject(&lan, &in);
+  check(sent_count() == 0, "nothing leaves, translated or not");
+  check(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.dropped[LWIP_SNAT_DROP_UNSUPPORTED_PROTOCOL] == 1,
+        "dropped and counted as unsupported_protocol");
+}
+#define ICMP_QUERY_MAPPINGS 0
+#endif
+
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
 /* Reassembles the fragments lwIP sent (in order of offset) into `whole`; 0 if they do not
  * add up to one datagram. */
@@ -323,9 +366,12 @@ static void expiry_flow(uint16_t udp_ext)
 
   flow("idle mappings expire through lwIP's timers (the shim's cyclic timeout)");
   check(lwip_snat_stats(&st) == LWIP_SNAT_OK, "stats read");
-  check(st.tcp.created == 1 && st.udp.created == 1 + FRAGMENT_UDP_MAPPINGS && st.icmp.created == 1,
-        "one mapping created per flow (TCP 1, UDP 1 + the fragmented one's, ICMP 1)");
-  check(st.tcp.in_use == 1 && st.udp.in_use == 1 + FRAGMENT_UDP_MAPPINGS && st.icmp.in_use == 1, "all of them live");
+  check(st.tcp.created == 1 && st.udp.created == 1 + FRAGMENT_UDP_MAPPINGS &&
+            st.icmp.created == 1 + ICMP_QUERY_MAPPINGS,
+        "one mapping created per flow (TCP 1, UDP 1 + the fragmented one's, ICMP 1 + the timestamp one's)");
+  check(st.tcp.in_use == 1 && st.udp.in_use == 1 + FRAGMENT_UDP_MAPPINGS &&
+            st.icmp.in_use == 1 + ICMP_QUERY_MAPPINGS,
+        "all of them live");
   check(st.dropped[LWIP_SNAT_DROP_FILTERED] == 1, "the filtered datagram was counted");
   advance(301u * 1000u);
   check(lwip_snat_stats(&st) == LWIP_SNAT_OK, "stats read");
@@ -355,6 +401,7 @@ int main(void)
   icmp_error_flow();
   tcp_flow();
   echo_flow();
+  icmp_query_flow();
   fragment_flow();
   router_flows();
   expiry_flow(udp_ext);
