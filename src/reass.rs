@@ -29,9 +29,12 @@
 //!
 //! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot and
 //! 20 per remembered released datagram, and about 20 more.
-//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is two passes over
-//! the block bookkeeping plus a copy (and, where it overlaps held bytes, a comparison) of its
-//! bytes; completing a datagram swaps each of its blocks at most once. No allocation.
+//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is one pass over the
+//! block bookkeeping, one look-up per 64-byte block it spans, and a copy (and, where it overlaps
+//! held bytes, a comparison) of its bytes; completing a datagram swaps each of its blocks at most
+//! once. No allocation. Written for flash: one loop per job, the same block gathering for a
+//! completed datagram and for handing a released one back, and the steps of a fragment kept
+//! out of line (`#[inline(never)]`: inlined into one another they took more flash, not less).
 //!
 //! Uses `wire`, `tables` (expiry) and `verdict`.
 
@@ -79,12 +82,7 @@ impl Block {
 #[derive(Clone, Copy, Debug)]
 struct Datagram {
     in_use: bool,
-    protocol: u8,
-    ident: u16,
-    src: u32,
-    dst: u32,
-    /// The netif its fragments arrive on.
-    netif: u8,
+    key: Key,
     /// Header length of the first fragment; 0 until it arrives.
     header_len: u8,
     /// End of the payload, known from the last fragment (MF clear); 0 until then.
@@ -99,23 +97,8 @@ struct Datagram {
 }
 
 impl Datagram {
-    const EMPTY: Datagram = Datagram {
-        in_use: false,
-        protocol: 0,
-        ident: 0,
-        src: 0,
-        dst: 0,
-        netif: 0,
-        header_len: 0,
-        end: 0,
-        max_end: 0,
-        units: 0,
-        first_seen: 0,
-    };
-
-    fn is(&self, key: &Key) -> bool {
-        self.in_use && key.is(self.src, self.dst, self.protocol, self.ident, self.netif)
-    }
+    const EMPTY: Datagram =
+        Datagram { in_use: false, key: Key::NONE, header_len: 0, end: 0, max_end: 0, units: 0, first_seen: 0 };
 }
 
 /// What identifies a datagram: RFC 791's four fields and the netif it arrives on.
@@ -129,6 +112,8 @@ struct Key {
 }
 
 impl Key {
+    const NONE: Key = Key { src: 0, dst: 0, protocol: 0, ident: 0, netif: 0 };
+
     fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>, netif: u8) -> Key {
         Key { src: ip.src_addr(), dst: ip.dst_addr(), protocol: ip.protocol(), ident: ip.ident(), netif }
     }
@@ -136,10 +121,6 @@ impl Key {
     /// The key of a fragment's bytes (any IPv4 header will do).
     fn of_bytes(fragment: &[u8], netif: u8) -> Option<Key> {
         ipv4::Packet::new_quoted(fragment).ok().map(|ip| Key::of(&ip, netif))
-    }
-
-    fn is(&self, src: u32, dst: u32, protocol: u8, ident: u16, netif: u8) -> bool {
-        self.src == src && self.dst == dst && self.protocol == protocol && self.ident == ident && self.netif == netif
     }
 }
 
@@ -152,8 +133,7 @@ struct Released {
 }
 
 impl Released {
-    const EMPTY: Released =
-        Released { in_use: false, key: Key { src: 0, dst: 0, protocol: 0, ident: 0, netif: 0 }, since: 0 };
+    const EMPTY: Released = Released { in_use: false, key: Key::NONE, since: 0 };
 }
 
 /// The fragment pool: `SLOTS` datagrams in progress sharing `BLOCKS` blocks of 64 bytes.
@@ -202,6 +182,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
+    #[inline(never)]
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_len = 0;
         let Ok(ip) = ipv4::Packet::new_checked(fragment) else {
@@ -215,188 +196,153 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return Outcome::Dropped(DropReason::Fragment);
         }
         let key = Key::of(&ip, netif);
-        let (src, dst, proto, ident) = (key.src, key.dst, key.protocol, key.ident);
-        let found = self.slots.iter().position(|d| d.is(&key));
-        let held = found.and_then(|slot| self.slots.get(slot)).copied().unwrap_or(Datagram::EMPTY);
-        // The header comes with the first fragment; until then assume the shortest.
-        let header_len = match (held.header_len, offset) {
-            (0, 0) => ip.header_len(),
-            (0, _) => ipv4::HEADER_LEN,
-            (known, _) => usize::from(known),
-        };
-
-        let verdict = if header_len + end.max(usize::from(held.max_end)) > MAX_DATAGRAM {
-            Err(DropReason::FragmentTooBig)
-        } else if end > Self::MAX_PAYLOAD {
-            Err(DropReason::FragmentBeyondLimit)
-        } else if offset == 0 && payload.len() < min_transport_header(proto) {
-            Err(DropReason::FragmentTooShort)
-        } else {
-            Ok(())
-        };
-        if let Err(reason) = verdict {
+        let found = self.find(&key);
+        let held = found.and_then(|slot| self.slots.get(slot)).copied();
+        let datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
+        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
+        if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
                 self.release(slot);
             }
             return Outcome::Dropped(reason);
         }
-
         let slot = match found {
             Some(slot) => slot,
-            None => self.free_slot(src, now),
+            None => self.free_slot(key.src, now),
         };
-        let datagram = if found.is_some() {
-            held
+        self.merge(slot, datagram, header, payload, offset, more, now).unwrap_or_else(|reason| {
+            self.release(slot);
+            Outcome::Dropped(reason)
+        })
+    }
+
+    /// Why payload `offset..end` (`more`: MF set) cannot join `datagram`, whose first fragment
+    /// has a `header_len`-byte header if this is it.
+    #[inline(never)]
+    fn check(&self, datagram: &Datagram, header_len: usize, offset: usize, end: usize, more: bool) -> Result<(), DropReason> {
+        // The header comes with the first fragment; until then assume the shortest.
+        let header_len = match (datagram.header_len, offset) {
+            (0, 0) => header_len,
+            (0, _) => ipv4::HEADER_LEN,
+            (known, _) => usize::from(known),
+        };
+        let (known_end, max_end) = (usize::from(datagram.end), usize::from(datagram.max_end));
+        // A last fragment fixes the end: nothing may reach past it, and it may not move.
+        let ends_conflict = if more { known_end != 0 && end > known_end } else { (known_end != 0 && end != known_end) || max_end > end };
+        if header_len + end.max(max_end) > MAX_DATAGRAM {
+            Err(DropReason::FragmentTooBig)
+        } else if end > Self::MAX_PAYLOAD {
+            Err(DropReason::FragmentBeyondLimit)
+        } else if offset == 0 && end < min_transport_header(datagram.key.protocol) {
+            Err(DropReason::FragmentTooShort)
+        } else if ends_conflict {
+            Err(DropReason::FragmentOverlap)
         } else {
-            Datagram { in_use: true, protocol: proto, ident, src, dst, netif, first_seen: now, ..Datagram::EMPTY }
-        };
-        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
-        match self.merge(slot, datagram, Piece { header, payload, offset, more }, now) {
-            Ok(outcome) => outcome,
-            Err(reason) => {
-                if found.is_some() {
-                    self.release(slot);
-                }
-                Outcome::Dropped(reason)
-            }
+            Ok(())
         }
     }
 
     /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
-    /// new and not yet stored). Nothing is changed when it returns an error, but for other
-    /// datagrams evicted to make room.
-    fn merge(&mut self, slot: usize, mut datagram: Datagram, piece: Piece, now: u32) -> Result<Outcome, DropReason> {
-        let Piece { header, payload, offset, more } = piece;
+    /// new and not yet stored). On an error the caller discards the datagram.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn merge(
+        &mut self,
+        slot: usize,
+        mut datagram: Datagram,
+        header: &[u8],
+        payload: &[u8],
+        offset: usize,
+        more: bool,
+        now: u32,
+    ) -> Result<Outcome, DropReason> {
         let end = offset + payload.len();
-        let known_end = usize::from(datagram.end);
-        // A last fragment fixes the end: nothing may reach past it, and it may not move.
-        let ends_conflict = if more {
-            known_end != 0 && end > known_end
-        } else {
-            (known_end != 0 && end != known_end) || usize::from(datagram.max_end) > end
-        };
-        if ends_conflict {
-            return Err(DropReason::FragmentOverlap);
-        }
-
-        // One pass over the pool compares the fragment with what is held and notes which of its
-        // blocks exist, before anything changes.
+        // One pass over the pool compares the fragment with the bytes held, before anything
+        // changes, and counts the units and blocks already there.
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let mut present = Span::new();
-        let (mut found, mut held_units) = (0, 0);
+        let (mut present, mut held_units) = (0, 0);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if block.owner != owner || logical < first || logical > last {
                 continue;
             }
-            present.set(logical - first);
-            found += 1;
-            let base = (logical - 1) * BLOCK;
-            let range = block_range(logical, offset, end);
-            for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
-                if block.mask & unit_bit(unit) == 0 {
-                    continue;
-                }
-                held_units += 1;
-                let (from, to) = ((unit * UNIT).max(offset), ((unit + 1) * UNIT).min(end));
-                if held.get(from - base..to - base) != payload.get(from - offset..to - offset) {
+            present += 1;
+            let (from, to) = block_range(logical, offset, end);
+            let held_mask = block.mask & units_mask(from, to);
+            held_units += held_mask.count_ones() as usize;
+            let at = (logical - 1) * BLOCK + from - offset;
+            let (Some(held), Some(new)) = (held.get(from..to), payload.get(at..at + to - from)) else { continue };
+            for (i, (h, n)) in held.iter().zip(new).enumerate() {
+                if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
                     return Err(DropReason::FragmentOverlap);
                 }
             }
         }
         let new_units = end.div_ceil(UNIT) - offset / UNIT - held_units;
-        let learns_end = !more && datagram.end == 0;
-        if new_units == 0 && !needs_header && !learns_end {
+        if new_units == 0 && !needs_header && (more || datagram.end != 0) {
             return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
         }
-        let missing = (last - first + 1 - found) + usize::from(needs_header);
-        let own = self.blocks.iter().filter(|b| b.owner == owner).count();
-        if missing > BLOCKS - own {
-            return Err(DropReason::ReassemblyNoRoom);
-        }
+        // A datagram never needs more than the pool (see `check`), so evicting the others
+        // always makes room.
+        let missing = (last - first + 1 - present) + usize::from(needs_header);
         while missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
-            match self.oldest(now, |index, _| index != slot) {
-                Some(victim) => self.evict(victim),
-                None => return Err(DropReason::ReassemblyNoRoom),
-            }
+            let victim = self.oldest(now, |index, _| index != slot).ok_or(DropReason::ReassemblyNoRoom)?;
+            self.evict(victim);
         }
 
-        // Commit: fill the blocks held, then take free blocks for the missing ones.
-        for index in 0..BLOCKS {
-            let Some(&block) = self.blocks.get(index) else { break };
-            let logical = usize::from(block.logical);
-            if block.owner == owner && (first..=last).contains(&logical) {
-                self.write(index, logical, offset, payload);
-            }
-        }
-        let mut free = 0;
+        // Commit: the header into block 0, the payload into blocks held or taken free.
         if needs_header {
-            let index = self.allocate(&mut free, owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
+            let index = self.allocate(owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
             if let Some(room) = self.data.get_mut(index).and_then(|b| b.get_mut(BLOCK - header.len()..)) {
                 copy(room, header);
             }
             datagram.header_len = header.len() as u8;
         }
-        for logical in (first..=last).filter(|&logical| !present.get(logical - first)) {
-            let index = self.allocate(&mut free, owner, logical).ok_or(DropReason::ReassemblyNoRoom)?;
-            self.write(index, logical, offset, payload);
+        for logical in first..=last {
+            let index = match self.index_of(owner, logical) {
+                Some(index) => index,
+                None => self.allocate(owner, logical).ok_or(DropReason::ReassemblyNoRoom)?,
+            };
+            let (from, to) = block_range(logical, offset, end);
+            let at = (logical - 1) * BLOCK + from - offset;
+            if let (Some(room), Some(bytes)) =
+                (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), payload.get(at..at + to - from))
+            {
+                copy(room, bytes);
+            }
+            if let Some(block) = self.blocks.get_mut(index) {
+                block.mask |= units_mask(from, to);
+            }
         }
-        // Bounds checked in `accept`: a payload end is below 65536, so are its units.
+        // Bounds checked in `check`: a payload end is below 65536, so are its units.
         datagram.units += new_units as u16;
         datagram.max_end = datagram.max_end.max(end as u16);
         if !more {
             datagram.end = end as u16;
         }
-        let complete = datagram.header_len != 0
-            && datagram.end != 0
-            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
         if let Some(stored) = self.slots.get_mut(slot) {
             *stored = datagram;
         }
-        if complete {
-            return Ok(self.finish(slot));
-        }
-        Ok(Outcome::Held)
+        let complete = datagram.header_len != 0
+            && datagram.end != 0
+            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
+        Ok(if complete { self.finish(slot, datagram) } else { Outcome::Held })
     }
 
-    /// Moves a complete datagram's blocks to the front of the pool, rebuilds its header, and
-    /// frees its slot and blocks (the bytes stay readable until the next `&mut` call).
-    fn finish(&mut self, slot: usize) -> Outcome {
-        let Some(&datagram) = self.slots.get(slot) else {
-            return Outcome::Dropped(DropReason::Fragment);
-        };
-        let owner = slot as u8 + 1;
-        let header_len = usize::from(datagram.header_len);
-        let payload_len = usize::from(datagram.end);
-        // Cycle sort: each swap puts one block of the datagram at the index of its logical
-        // number for good, and whatever sat there (free, or another datagram's) moves to
-        // `index`, to be looked at next. At most one swap per block: O(BLOCKS).
-        for index in 0..BLOCKS {
-            while let Some(&block) = self.blocks.get(index) {
-                let logical = usize::from(block.logical);
-                if block.owner != owner || logical == index || logical >= BLOCKS {
-                    break;
-                }
-                self.blocks.swap(index, logical);
-                self.data.swap(index, logical);
-            }
-        }
-        let blocks = 1 + payload_len.div_ceil(BLOCK);
-        let gathered =
-            (0..blocks).all(|i| self.blocks.get(i).is_some_and(|b| b.owner == owner && usize::from(b.logical) == i));
-        if !gathered {
-            self.release(slot);
-            return Outcome::Dropped(DropReason::Fragment);
-        }
+    /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
+    /// header, and frees its slot and blocks (the bytes stay readable until the next `&mut`
+    /// call). Every unit is held, so blocks `0..=end/64` are all its own once gathered.
+    #[inline(never)]
+    fn finish(&mut self, slot: usize, datagram: Datagram) -> Outcome {
+        self.gather(slot);
         self.release(slot);
+        let header_len = usize::from(datagram.header_len);
         let start = BLOCK - header_len;
-        let len = header_len + payload_len;
-        let Some(bytes) = self.data.as_flattened_mut().get_mut(start..start + len) else {
-            return Outcome::Dropped(DropReason::Fragment);
-        };
-        let Ok(mut ip) = ipv4::Packet::new_quoted(bytes) else {
+        let len = header_len + usize::from(datagram.end);
+        let Some(Ok(mut ip)) = self.data.as_flattened_mut().get_mut(start..start + len).map(ipv4::Packet::new_quoted)
+        else {
             return Outcome::Dropped(DropReason::Fragment);
         };
         ip.set_total_len(len as u16);
@@ -407,11 +353,26 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         Outcome::Complete(len)
     }
 
+    /// Puts each block of the datagram in `slot` at the pool index of its logical number, so
+    /// that what it holds reads as one slice from the start of the pool. Cycle sort: each swap
+    /// puts one of its blocks in place for good, and whatever sat there (free, or another
+    /// datagram's) moves to `index`, to be looked at next. At most one swap per block.
+    fn gather(&mut self, slot: usize) {
+        let owner = slot as u8 + 1;
+        for index in 0..BLOCKS {
+            while let Some(&block) = self.blocks.get(index) {
+                let logical = usize::from(block.logical);
+                if block.owner != owner || logical == index || logical >= BLOCKS {
+                    break;
+                }
+                self.blocks.swap(index, logical);
+                self.data.swap(index, logical);
+            }
+        }
+    }
+
     /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.
     pub fn datagram(&self) -> &[u8] {
-        if self.ready_len == 0 {
-            return &[];
-        }
         self.data.as_flattened().get(self.ready_start..self.ready_start + self.ready_len).unwrap_or(&[])
     }
 
@@ -453,44 +414,32 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.blocks.iter().filter(|b| b.owner != 0).count() * BLOCK
     }
 
-    /// Copies the part of a fragment (payload at `offset`) that falls in datagram block
-    /// `logical` into pool block `index`, and marks its units received.
-    fn write(&mut self, index: usize, logical: usize, offset: usize, payload: &[u8]) {
-        let range = block_range(logical, offset, offset + payload.len());
-        let base = (logical - 1) * BLOCK;
-        if let (Some(to), Some(from)) = (
-            self.data.get_mut(index).and_then(|b| b.get_mut(range.start - base..range.end - base)),
-            payload.get(range.start - offset..range.end - offset),
-        ) {
-            copy(to, from);
-        }
-        if let Some(block) = self.blocks.get_mut(index) {
-            let (first, count) = (range.start / UNIT, range.end.div_ceil(UNIT) - range.start / UNIT);
-            block.mask |= (((1u16 << count) - 1) << (first % (BLOCK / UNIT))) as u8;
-        }
-    }
-
-    /// Takes the first free block at or after `*cursor` for datagram block `logical`.
-    fn allocate(&mut self, cursor: &mut usize, owner: u8, logical: usize) -> Option<usize> {
-        let index = *cursor + self.blocks.get(*cursor..)?.iter().position(|b| b.owner == 0)?;
-        *cursor = index + 1;
+    /// Takes the first free block for datagram block `logical` of `owner`.
+    fn allocate(&mut self, owner: u8, logical: usize) -> Option<usize> {
+        let index = self.blocks.iter().position(|b| b.owner == 0)?;
         *self.blocks.get_mut(index)? = Block { owner, mask: 0, logical: logical as u16 };
         Some(index)
     }
 
+    /// The pool index of block `logical` of the datagram `owner` (slot + 1).
+    fn index_of(&self, owner: u8, logical: usize) -> Option<usize> {
+        self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
+    }
+
+    /// The slot of the datagram in progress with `key`.
+    fn find(&self, key: &Key) -> Option<usize> {
+        self.slots.iter().position(|d| d.in_use && d.key == *key)
+    }
+
     /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
     /// (the source's own oldest once it holds its share, else the oldest of all).
+    #[inline(never)]
     fn free_slot(&mut self, src: u32, now: u32) -> usize {
         if let Some(free) = self.slots.iter().position(|d| !d.in_use) {
             return free;
         }
-        let held_by_src = self.slots.iter().filter(|d| d.src == src).count();
-        let victim = if held_by_src >= Self::SHARE {
-            self.oldest(now, |_, d| d.src == src)
-        } else {
-            self.oldest(now, |_, _| true)
-        };
-        let victim = victim.unwrap_or(0);
+        let own_share = self.slots.iter().filter(|d| d.key.src == src).count() >= Self::SHARE;
+        let victim = self.oldest(now, |_, d| !own_share || d.key.src == src).unwrap_or(0);
         self.evict(victim);
         victim
     }
@@ -527,12 +476,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// True when the pool holds the first fragment of the datagram of `fragment` (from `netif`).
     pub fn holds_first(&self, fragment: &[u8], netif: u8) -> bool {
-        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key) && d.header_len != 0))
+        self.held(fragment, netif).is_some_and(|d| d.header_len != 0)
     }
 
     /// True when a datagram of `fragment` (arrived on `netif`) is in progress in the pool.
     pub fn holds(&self, fragment: &[u8], netif: u8) -> bool {
-        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key)))
+        self.held(fragment, netif).is_some()
+    }
+
+    /// The datagram in progress that `fragment` (arrived on `netif`) belongs to.
+    fn held(&self, fragment: &[u8], netif: u8) -> Option<&Datagram> {
+        let key = Key::of_bytes(fragment, netif)?;
+        self.slots.get(self.find(&key)?)
     }
 
     /// Remembers the datagram of `fragment` (arrived on `netif`) as left to the stack's own
@@ -561,50 +516,47 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// a plain 20-byte one: the stack that reassembles it keeps the first fragment's header)
     /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
     /// discarded from the pool.
+    #[inline(never)]
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_len = 0;
         let Some((key, cursor)) = self.releasing else { return 0 };
-        let Some(slot) = self.slots.iter().position(|d| d.is(&key)) else {
-            self.releasing = None;
-            return 0;
-        };
-        match self.write_run(slot, usize::from(cursor), buf) {
-            Some((len, end)) => {
+        let written = self.find(&key).map(|slot| (slot, self.write_run(slot, usize::from(cursor), buf)));
+        match written {
+            Some((_, Some((len, end)))) => {
                 self.releasing = Some((key, end as u16));
                 len
             }
-            None => {
+            Some((slot, None)) => {
                 self.releasing = None;
                 self.release(slot);
+                0
+            }
+            None => {
+                self.releasing = None;
                 0
             }
         }
     }
 
-    /// The pool index of block `logical` of the datagram in `slot`.
-    fn index_of(&self, slot: usize, logical: usize) -> Option<usize> {
-        self.blocks.iter().position(|b| usize::from(b.owner) == slot + 1 && usize::from(b.logical) == logical)
-    }
-
-    /// Whether 8-byte unit `unit` of the datagram in `slot` has been received.
-    fn has_unit(&self, slot: usize, unit: usize) -> bool {
-        self.index_of(slot, logical_of(unit * UNIT))
-            .and_then(|index| self.blocks.get(index))
-            .is_some_and(|b| b.mask & unit_bit(unit) != 0)
-    }
-
     /// Writes the first run of received units at or after payload offset `from` as a fragment
     /// into `buf`: its length and the payload end it reached, or `None` when there is none.
-    fn write_run(&self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+    /// Gathers the datagram's blocks first, so a run is one slice of the pool.
+    #[inline(never)]
+    fn write_run(&mut self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+        self.gather(slot);
         let datagram = self.slots.get(slot).copied()?;
+        let owner = slot as u8 + 1;
+        let has_unit = |unit: usize| {
+            self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| b.owner == owner && b.mask & unit_bit(unit) != 0)
+        };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        let start = (from.div_ceil(UNIT)..units).find(|&u| self.has_unit(slot, u))?;
+        let start = (from.div_ceil(UNIT)..units).find(|&u| has_unit(u))?;
         let first = start == 0 && datagram.header_len != 0;
         let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
         let room = buf.len().checked_sub(header_len)? / UNIT;
         let mut end_unit = start;
-        while end_unit < units && end_unit - start < room && self.has_unit(slot, end_unit) {
+        while end_unit < units && end_unit - start < room && has_unit(end_unit) {
             end_unit += 1;
         }
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
@@ -612,24 +564,16 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return None;
         }
         let len = header_len + end - offset;
-        let out = buf.get_mut(..len)?;
-        let (head, body) = out.split_at_mut_checked(header_len)?;
+        let (head, body) = buf.get_mut(..len)?.split_at_mut_checked(header_len)?;
+        let pool = self.data.as_flattened();
         if first {
-            copy(head, self.data.get(self.index_of(slot, 0)?)?.get(BLOCK - header_len..)?);
+            copy(head, pool.get(BLOCK - header_len..BLOCK)?);
         } else {
-            plain_header(head, &datagram);
+            plain_header(head, &datagram.key);
         }
-        // Block by block: one lookup and one copy each.
-        let mut at = offset;
-        while at < end {
-            let logical = logical_of(at);
-            let until = (logical * BLOCK).min(end);
-            let held = self.data.get(self.index_of(slot, logical)?)?.get(at % BLOCK..at % BLOCK + (until - at))?;
-            copy(body.get_mut(at - offset..until - offset)?, held);
-            at = until;
-        }
+        copy(body, pool.get(BLOCK + offset..BLOCK + end)?);
         let last = datagram.end != 0 && end == usize::from(datagram.end);
-        let mut ip = ipv4::Packet::new_quoted(out).ok()?;
+        let mut ip = ipv4::Packet::new_quoted(buf.get_mut(..len)?).ok()?;
         ip.set_total_len(len as u16);
         ip.set_flags_offset(if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         ip.fill_checksum();
@@ -641,6 +585,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         Key::of_bytes(fragment, netif).is_some_and(|key| self.released.iter().any(|r| r.in_use && r.key == key))
     }
 
+    /// Out of line: it has five callers.
+    #[inline(never)]
     fn release(&mut self, slot: usize) {
         let owner = slot as u8 + 1;
         for block in self.blocks.iter_mut().filter(|b| b.owner == owner) {
@@ -652,50 +598,27 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 }
 
-/// A checked fragment: its header, its payload and where the payload goes.
-struct Piece<'a> {
-    header: &'a [u8],
-    payload: &'a [u8],
-    offset: usize,
-    more: bool,
-}
-
-/// Which blocks of a fragment's span exist: one bit per block of the largest span, 65535
-/// payload bytes (on the stack, 136 bytes).
-struct Span([u64; 17]);
-
-impl Span {
-    fn new() -> Self {
-        Span([0; 17])
-    }
-
-    fn set(&mut self, i: usize) {
-        if let Some(word) = self.0.get_mut(i / 64) {
-            *word |= 1 << (i % 64);
-        }
-    }
-
-    fn get(&self, i: usize) -> bool {
-        self.0.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
-    }
-}
-
-/// A 20-byte header, without options, for a fragment of `datagram` (length, flags, offset and
-/// checksum are the caller's).
-fn plain_header(head: &mut [u8], datagram: &Datagram) {
+/// A 20-byte header, without options, for a fragment of the datagram `key` (length, flags,
+/// offset and checksum are the caller's).
+fn plain_header(head: &mut [u8], key: &Key) {
     let Ok(h) = <&mut [u8; ipv4::HEADER_LEN]>::try_from(head) else { return };
     *h = [0; ipv4::HEADER_LEN];
     h[0] = 0x45;
-    [h[4], h[5]] = datagram.ident.to_be_bytes();
+    [h[4], h[5]] = key.ident.to_be_bytes();
     h[8] = 64;
-    h[9] = datagram.protocol;
-    [h[12], h[13], h[14], h[15]] = datagram.src.to_be_bytes();
-    [h[16], h[17], h[18], h[19]] = datagram.dst.to_be_bytes();
+    h[9] = key.protocol;
+    [h[12], h[13], h[14], h[15]] = key.src.to_be_bytes();
+    [h[16], h[17], h[18], h[19]] = key.dst.to_be_bytes();
 }
 
 /// The mask bit of payload unit `unit` in its block.
 fn unit_bit(unit: usize) -> u8 {
     1 << (unit % (BLOCK / UNIT))
+}
+
+/// The mask bits of the units that block bytes `from..to` touch.
+fn units_mask(from: usize, to: usize) -> u8 {
+    ((1u16 << to.div_ceil(UNIT)) - (1u16 << (from / UNIT))) as u8
 }
 
 /// Copies `from` into `to` (same length by construction). Not `copy_from_slice`: without LTO
@@ -714,10 +637,11 @@ fn logical_of(offset: usize) -> usize {
     1 + offset / BLOCK
 }
 
-/// The payload bytes of `offset..end` that fall in datagram block `logical`.
-fn block_range(logical: usize, offset: usize, end: usize) -> core::ops::Range<usize> {
+/// Where the payload bytes of `offset..end` that fall in datagram block `logical` go within
+/// the block.
+fn block_range(logical: usize, offset: usize, end: usize) -> (usize, usize) {
     let base = (logical - 1) * BLOCK;
-    offset.max(base)..end.min(base + BLOCK)
+    (offset.max(base) - base, end.min(base + BLOCK) - base)
 }
 
 /// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
