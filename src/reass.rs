@@ -49,6 +49,18 @@ const UNIT: usize = 8;
 /// Largest IPv4 datagram (total length is 16 bits).
 const MAX_DATAGRAM: usize = 65535;
 
+/// What becomes of a fragment addressed to the router ([`Reassembly::to_router`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToRouter {
+    /// Its datagram may concern a mapping: put it together ([`Reassembly::accept`]).
+    Reassemble,
+    /// Its datagram was left to the stack before: the fragment follows it.
+    Pass,
+    /// Its datagram is left to the stack from now on; `held`: the pool held fragments of it,
+    /// to be handed back by [`Reassembly::next_released`] before the fragment goes on.
+    Leave { held: bool },
+}
+
 /// What became of one fragment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -101,26 +113,28 @@ impl Datagram {
         Datagram { in_use: false, key: Key::NONE, header_len: 0, end: 0, max_end: 0, units: 0, first_seen: 0 };
 }
 
-/// What identifies a datagram: RFC 791's four fields and the netif it arrives on.
+/// What identifies a datagram: RFC 791's four fields and the netif it arrives on, as three
+/// words of header bytes in wire order (source; destination; identification, protocol, netif),
+/// so that telling two keys apart is three word compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Key {
-    src: u32,
-    dst: u32,
-    protocol: u8,
-    ident: u16,
-    netif: u8,
-}
+struct Key([u32; 3]);
 
 impl Key {
-    const NONE: Key = Key { src: 0, dst: 0, protocol: 0, ident: 0, netif: 0 };
-
-    fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>, netif: u8) -> Key {
-        Key { src: ip.src_addr(), dst: ip.dst_addr(), protocol: ip.protocol(), ident: ip.ident(), netif }
-    }
+    const NONE: Key = Key([0; 3]);
 
     /// The key of a fragment's bytes (any IPv4 header will do).
     fn of_bytes(fragment: &[u8], netif: u8) -> Option<Key> {
-        ipv4::Packet::new_quoted(fragment).ok().map(|ip| Key::of(&ip, netif))
+        let h = <&[u8; ipv4::HEADER_LEN]>::try_from(fragment.get(..ipv4::HEADER_LEN)?).ok()?;
+        let word = |a, b, c, d| u32::from_ne_bytes([a, b, c, d]);
+        Some(Key([word(h[12], h[13], h[14], h[15]), word(h[16], h[17], h[18], h[19]), word(h[4], h[5], h[9], netif)]))
+    }
+
+    fn src(&self) -> u32 {
+        self.0[0]
+    }
+
+    fn protocol(&self) -> u8 {
+        self.0[2].to_ne_bytes()[2]
     }
 }
 
@@ -195,7 +209,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if !ip.is_fragment() || payload.is_empty() || (more && payload.len() % UNIT != 0) {
             return Outcome::Dropped(DropReason::Fragment);
         }
-        let key = Key::of(&ip, netif);
+        let Some(key) = Key::of_bytes(fragment, netif) else {
+            return Outcome::Dropped(DropReason::Fragment);
+        };
         let found = self.find(&key);
         let held = found.and_then(|slot| self.slots.get(slot)).copied();
         let datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
@@ -208,7 +224,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         let slot = match found {
             Some(slot) => slot,
-            None => self.free_slot(key.src, now),
+            None => self.free_slot(key.src(), now),
         };
         self.merge(slot, datagram, header, payload, offset, more, now).unwrap_or_else(|reason| {
             self.release(slot);
@@ -233,7 +249,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             Err(DropReason::FragmentTooBig)
         } else if end > Self::MAX_PAYLOAD {
             Err(DropReason::FragmentBeyondLimit)
-        } else if offset == 0 && end < min_transport_header(datagram.key.protocol) {
+        } else if offset == 0 && end < min_transport_header(datagram.key.protocol()) {
             Err(DropReason::FragmentTooShort)
         } else if ends_conflict {
             Err(DropReason::FragmentOverlap)
@@ -438,8 +454,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(free) = self.slots.iter().position(|d| !d.in_use) {
             return free;
         }
-        let own_share = self.slots.iter().filter(|d| d.key.src == src).count() >= Self::SHARE;
-        let victim = self.oldest(now, |_, d| !own_share || d.key.src == src).unwrap_or(0);
+        let own_share = self.slots.iter().filter(|d| d.key.src() == src).count() >= Self::SHARE;
+        let victim = self.oldest(now, |_, d| !own_share || d.key.src() == src).unwrap_or(0);
         self.evict(victim);
         victim
     }
@@ -465,50 +481,41 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         core::mem::take(&mut self.evicted)
     }
 
-    /// True when `fragment` reaches past the largest datagram the pool can hold (but not past
-    /// the 65535 bytes of any IPv4 datagram).
-    pub fn beyond_limit(&self, fragment: &[u8]) -> bool {
-        ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
+    /// Decides the fate of a fragment addressed to the router that arrived on `netif`: `own`
+    /// says its first fragment shows the router's own datagram (which the caller alone can
+    /// tell). Its datagram is left to the stack's own reassembly when it is the router's own, or
+    /// when it reaches past what the pool can hold and no held first fragment shows a mapping;
+    /// later fragments of a datagram left so follow it.
+    #[inline(never)]
+    pub fn to_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
+        let Some(key) = Key::of_bytes(fragment, netif) else { return ToRouter::Reassemble };
+        if self.released.iter().any(|r| r.in_use && r.key == key) {
+            return ToRouter::Pass;
+        }
+        let held = self.find(&key);
+        let first_held = held.and_then(|slot| self.slots.get(slot)).is_some_and(|d| d.header_len != 0);
+        // Too large for the pool, and no first fragment (held or this one) shows it belongs to
+        // a mapping.
+        let unholdable = ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
             let end = ip.frag_offset() + ip.payload().len();
-            end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
-        })
-    }
-
-    /// True when the pool holds the first fragment of the datagram of `fragment` (from `netif`).
-    pub fn holds_first(&self, fragment: &[u8], netif: u8) -> bool {
-        self.held(fragment, netif).is_some_and(|d| d.header_len != 0)
-    }
-
-    /// True when a datagram of `fragment` (arrived on `netif`) is in progress in the pool.
-    pub fn holds(&self, fragment: &[u8], netif: u8) -> bool {
-        self.held(fragment, netif).is_some()
-    }
-
-    /// The datagram in progress that `fragment` (arrived on `netif`) belongs to.
-    fn held(&self, fragment: &[u8], netif: u8) -> Option<&Datagram> {
-        let key = Key::of_bytes(fragment, netif)?;
-        self.slots.get(self.find(&key)?)
-    }
-
-    /// Remembers the datagram of `fragment` (arrived on `netif`) as left to the stack's own
-    /// reassembly, forgetting the oldest remembered one if need be.
-    pub fn release_to_stack(&mut self, fragment: &[u8], netif: u8, now: u32) {
-        let Some(key) = Key::of_bytes(fragment, netif) else { return };
+            ip.frag_offset() != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+        }) && !first_held;
+        if !own && !unholdable {
+            return ToRouter::Reassemble;
+        }
+        // Remembered in a free entry, else in place of the oldest remembered.
         let place = self
             .released
             .iter()
-            .position(|r| !r.in_use || r.key == key)
+            .position(|r| !r.in_use)
             .or_else(|| (0..SLOTS).max_by_key(|&i| self.released.get(i).map_or(0, |r| now.wrapping_sub(r.since))));
         if let Some(entry) = place.and_then(|i| self.released.get_mut(i)) {
             *entry = Released { in_use: true, key, since: now };
         }
-    }
-
-    /// Like [`release_to_stack`](Self::release_to_stack), and what the pool holds of the
-    /// datagram is to be handed out as fragments by [`next_released`](Self::next_released).
-    pub fn release_held(&mut self, fragment: &[u8], netif: u8, now: u32) {
-        self.release_to_stack(fragment, netif, now);
-        self.releasing = Key::of_bytes(fragment, netif).map(|key| (key, 0));
+        if held.is_some() {
+            self.releasing = Some((key, 0));
+        }
+        ToRouter::Leave { held: held.is_some() }
     }
 
     /// Writes the next run of held bytes of the datagram [`release_held`](Self::release_held)
@@ -580,11 +587,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         Some((len, end))
     }
 
-    /// True for a fragment of a datagram left to the stack's own reassembly.
-    pub fn is_released(&self, fragment: &[u8], netif: u8) -> bool {
-        Key::of_bytes(fragment, netif).is_some_and(|key| self.released.iter().any(|r| r.in_use && r.key == key))
-    }
-
     /// Out of line: it has five callers.
     #[inline(never)]
     fn release(&mut self, slot: usize) {
@@ -604,11 +606,10 @@ fn plain_header(head: &mut [u8], key: &Key) {
     let Ok(h) = <&mut [u8; ipv4::HEADER_LEN]>::try_from(head) else { return };
     *h = [0; ipv4::HEADER_LEN];
     h[0] = 0x45;
-    [h[4], h[5]] = key.ident.to_be_bytes();
+    [h[4], h[5], h[9], _] = key.0[2].to_ne_bytes();
     h[8] = 64;
-    h[9] = key.protocol;
-    [h[12], h[13], h[14], h[15]] = key.src.to_be_bytes();
-    [h[16], h[17], h[18], h[19]] = key.dst.to_be_bytes();
+    [h[12], h[13], h[14], h[15]] = key.0[0].to_ne_bytes();
+    [h[16], h[17], h[18], h[19]] = key.0[1].to_ne_bytes();
 }
 
 /// The mask bit of payload unit `unit` in its block.
@@ -695,6 +696,12 @@ mod tests {
         frag.set_flags_offset(u16::from(more) << 13 | (offset / 8) as u16);
         frag.fill_checksum();
         bytes
+    }
+
+    /// True when `f` (from `netif`) belongs to a datagram left to the stack: it just follows.
+    /// (`own` false: a fragment no one left is merely told to be reassembled; nothing changes.)
+    fn is_released<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, f: &[u8], netif: u8) -> bool {
+        pool.to_router(f, netif, 0, false) == ToRouter::Pass
     }
 
     fn complete(pool: &Pool, whole: &[u8], outcome: Outcome) {
@@ -900,7 +907,7 @@ mod tests {
         }
         let mut buf = [0u8; 1500];
         assert_eq!(pool.next_released(&mut buf), 0, "nothing released yet");
-        pool.release_held(&fragment(&whole, 0, 48), 0, 0);
+        assert_eq!(pool.to_router(&fragment(&whole, 0, 48), 0, 0, true), ToRouter::Leave { held: true });
         // The first run keeps the first fragment's header (options included); the gap splits.
         let len = pool.next_released(&mut buf);
         assert_eq!(&buf[..len], &fragment(&whole, 0, 96)[..]);
@@ -908,7 +915,7 @@ mod tests {
         assert_eq!(&buf[..len], &fragment(&whole, 160, 300)[..]);
         assert_eq!(pool.next_released(&mut buf), 0);
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
-        assert!(pool.is_released(&fragment(&whole, 96, 160), 0));
+        assert!(is_released(&mut pool, &fragment(&whole, 96, 160), 0));
     }
 
     #[test]
@@ -916,15 +923,18 @@ mod tests {
         let mut pool = Reassembly::<2, 40>::new();
         let frags: std::vec::Vec<_> =
             (0..3).map(|i| fragment(&datagram(20, protocol::ICMP, i, 100, 1), 0, 48)).collect();
-        pool.release_to_stack(&frags[0], 1, 0);
-        assert!(pool.is_released(&frags[0], 1) && !pool.is_released(&frags[0], 2) && !pool.is_released(&frags[1], 1));
-        pool.release_to_stack(&frags[1], 1, 1);
-        pool.release_to_stack(&frags[2], 1, 2);
-        assert!(!pool.is_released(&frags[0], 1) && pool.is_released(&frags[1], 1) && pool.is_released(&frags[2], 1));
+        let leave = |pool: &mut Reassembly<2, 40>, f: &[u8], now| pool.to_router(f, 1, now, true);
+        assert_eq!(leave(&mut pool, &frags[0], 0), ToRouter::Leave { held: false });
+        assert!(is_released(&mut pool, &frags[0], 1));
+        assert!(!is_released(&mut pool, &frags[0], 2) && !is_released(&mut pool, &frags[1], 1));
+        leave(&mut pool, &frags[1], 1);
+        leave(&mut pool, &frags[2], 2);
+        assert!(!is_released(&mut pool, &frags[0], 1));
+        assert!(is_released(&mut pool, &frags[1], 1) && is_released(&mut pool, &frags[2], 1));
         pool.expire(15_002, 15_000);
-        assert!(!pool.is_released(&frags[1], 1) && pool.is_released(&frags[2], 1));
+        assert!(!is_released(&mut pool, &frags[1], 1) && is_released(&mut pool, &frags[2], 1));
         pool.clear();
-        assert!(!pool.is_released(&frags[2], 1));
+        assert!(!is_released(&mut pool, &frags[2], 1));
     }
 
     #[test]
