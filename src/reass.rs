@@ -304,7 +304,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // always makes room.
         let missing = (last - first + 1 - present) + usize::from(needs_header);
         while missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
-            let victim = self.oldest(now, |index, _| index != slot).ok_or(DropReason::ReassemblyNoRoom)?;
+            let victim = self.oldest(now, slot, None).ok_or(DropReason::ReassemblyNoRoom)?;
             self.evict(victim);
         }
 
@@ -357,13 +357,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let header_len = usize::from(datagram.header_len);
         let start = BLOCK - header_len;
         let len = header_len + usize::from(datagram.end);
-        let Some(Ok(mut ip)) = self.data.as_flattened_mut().get_mut(start..start + len).map(ipv4::Packet::new_quoted)
-        else {
+        let Some(datagram) = self.data.as_flattened_mut().get_mut(start..start + len) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
-        ip.set_total_len(len as u16);
-        ip.set_flags_offset(0);
-        ip.fill_checksum();
+        seal(datagram, 0);
         self.ready_start = start;
         self.ready_len = len;
         Outcome::Complete(len)
@@ -455,18 +452,24 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return free;
         }
         let own_share = self.slots.iter().filter(|d| d.key.src() == src).count() >= Self::SHARE;
-        let victim = self.oldest(now, |_, d| !own_share || d.key.src() == src).unwrap_or(0);
+        let victim = self.oldest(now, SLOTS, own_share.then_some(src)).unwrap_or(0);
         self.evict(victim);
         victim
     }
 
-    /// The slot of the datagram in progress that arrived first among those `eligible` picks.
-    fn oldest(&self, now: u32, eligible: impl Fn(usize, &Datagram) -> bool) -> Option<usize> {
-        (0..SLOTS)
-            .filter_map(|index| self.slots.get(index).map(|d| (index, d)))
-            .filter(|&(index, d)| d.in_use && eligible(index, d))
-            .max_by_key(|(_, d)| now.wrapping_sub(d.first_seen))
-            .map(|(index, _)| index)
+    /// The slot of the datagram in progress that arrived first, but for the one in slot `skip`,
+    /// and only among those from `src` if given.
+    #[inline(never)]
+    fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
+        let mut oldest: Option<(usize, u32)> = None;
+        for (index, d) in self.slots.iter().enumerate() {
+            let age = now.wrapping_sub(d.first_seen);
+            // The last of equally old ones, as `max_by_key` would pick.
+            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && oldest.is_none_or(|(_, a)| age >= a) {
+                oldest = Some((index, age));
+            }
+        }
+        oldest.map(|(index, _)| index)
     }
 
     fn evict(&mut self, slot: usize) {
@@ -570,20 +573,13 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if end <= offset {
             return None;
         }
+        // Gathered, the first fragment's header sits right before the payload.
         let len = header_len + end - offset;
-        let (head, body) = buf.get_mut(..len)?.split_at_mut_checked(header_len)?;
-        let pool = self.data.as_flattened();
-        if first {
-            copy(head, pool.get(BLOCK - header_len..BLOCK)?);
-        } else {
-            plain_header(head, &datagram.key);
-        }
-        copy(body, pool.get(BLOCK + offset..BLOCK + end)?);
+        let out = buf.get_mut(..len)?;
+        let skip = if first { 0 } else { plain_header(out, &datagram.key) };
+        copy(out.get_mut(skip..)?, self.data.as_flattened().get(BLOCK + offset + skip - header_len..BLOCK + end)?);
         let last = datagram.end != 0 && end == usize::from(datagram.end);
-        let mut ip = ipv4::Packet::new_quoted(buf.get_mut(..len)?).ok()?;
-        ip.set_total_len(len as u16);
-        ip.set_flags_offset(if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
-        ip.fill_checksum();
+        seal(out, if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         Some((len, end))
     }
 
@@ -600,16 +596,29 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 }
 
-/// A 20-byte header, without options, for a fragment of the datagram `key` (length, flags,
-/// offset and checksum are the caller's).
-fn plain_header(head: &mut [u8], key: &Key) {
-    let Ok(h) = <&mut [u8; ipv4::HEADER_LEN]>::try_from(head) else { return };
-    *h = [0; ipv4::HEADER_LEN];
-    h[0] = 0x45;
-    [h[4], h[5], h[9], _] = key.0[2].to_ne_bytes();
-    h[8] = 64;
-    [h[12], h[13], h[14], h[15]] = key.0[0].to_ne_bytes();
-    [h[16], h[17], h[18], h[19]] = key.0[1].to_ne_bytes();
+/// Writes a 20-byte header, without options, for a fragment of the datagram `key` at the start
+/// of `out` (length, flags, offset and checksum are [`seal`]'s) and returns its length.
+fn plain_header(out: &mut [u8], key: &Key) -> usize {
+    if let Some(h) = out.get_mut(..ipv4::HEADER_LEN).and_then(|h| <&mut [u8; ipv4::HEADER_LEN]>::try_from(h).ok()) {
+        *h = [0; ipv4::HEADER_LEN];
+        h[0] = 0x45;
+        [h[4], h[5], h[9], _] = key.0[2].to_ne_bytes();
+        h[8] = 64;
+        [h[12], h[13], h[14], h[15]] = key.0[0].to_ne_bytes();
+        [h[16], h[17], h[18], h[19]] = key.0[1].to_ne_bytes();
+    }
+    ipv4::HEADER_LEN
+}
+
+/// Sets the total length (all of `packet`), flags and offset of an IPv4 packet, and its
+/// header checksum.
+fn seal(packet: &mut [u8], flags_offset: u16) {
+    let len = packet.len() as u16;
+    if let Ok(mut ip) = ipv4::Packet::new_quoted(packet) {
+        ip.set_total_len(len);
+        ip.set_flags_offset(flags_offset);
+        ip.fill_checksum();
+    }
 }
 
 /// The mask bit of payload unit `unit` in its block.
