@@ -308,27 +308,27 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             self.evict(victim);
         }
 
-        // Commit: the header into block 0, the payload into blocks held or taken free.
+        // Commit: the header into block 0 (right-aligned), the payload into blocks held or
+        // taken free.
         if needs_header {
-            let index = self.allocate(owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
-            if let Some(room) = self.data.get_mut(index).and_then(|b| b.get_mut(BLOCK - header.len()..)) {
-                copy(room, header);
-            }
             datagram.header_len = header.len() as u8;
         }
-        for logical in first..=last {
+        for logical in if needs_header { 0 } else { first }..=last {
             let index = match self.index_of(owner, logical) {
                 Some(index) => index,
                 None => self.allocate(owner, logical).ok_or(DropReason::ReassemblyNoRoom)?,
             };
-            let (from, to) = block_range(logical, offset, end);
-            let at = (logical - 1) * BLOCK + from - offset;
-            if let (Some(room), Some(bytes)) =
-                (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), payload.get(at..at + to - from))
-            {
+            let (from, to, bytes) = if logical == 0 {
+                (BLOCK - header.len(), BLOCK, Some(header))
+            } else {
+                let (from, to) = block_range(logical, offset, end);
+                let at = (logical - 1) * BLOCK + from - offset;
+                (from, to, payload.get(at..at + to - from))
+            };
+            if let (Some(room), Some(bytes)) = (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), bytes) {
                 copy(room, bytes);
             }
-            if let Some(block) = self.blocks.get_mut(index) {
+            if let (Some(block), true) = (self.blocks.get_mut(index), logical != 0) {
                 block.mask |= units_mask(from, to);
             }
         }
@@ -506,13 +506,16 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if !own && !unholdable {
             return ToRouter::Reassemble;
         }
-        // Remembered in a free entry, else in place of the oldest remembered.
-        let place = self
-            .released
-            .iter()
-            .position(|r| !r.in_use)
-            .or_else(|| (0..SLOTS).max_by_key(|&i| self.released.get(i).map_or(0, |r| now.wrapping_sub(r.since))));
-        if let Some(entry) = place.and_then(|i| self.released.get_mut(i)) {
+        // Remembered in the first free entry, else in place of the oldest remembered (the last
+        // of equally old ones).
+        let mut place: Option<(&mut Released, u32)> = None;
+        for entry in self.released.iter_mut() {
+            let age = now.wrapping_sub(entry.since);
+            if place.as_ref().is_none_or(|(p, oldest)| p.in_use && (!entry.in_use || age >= *oldest)) {
+                place = Some((entry, age));
+            }
+        }
+        if let Some((entry, _)) = place {
             *entry = Released { in_use: true, key, since: now };
         }
         if held.is_some() {
