@@ -274,17 +274,16 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     ) -> Result<Outcome, DropReason> {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
-        // changes, and counts the units and blocks already there.
+        // changes, and counts the units already there.
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let (mut present, mut held_units) = (0, 0);
+        let mut held_units = 0;
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if block.owner != owner || logical < first || logical > last {
                 continue;
             }
-            present += 1;
             let (from, to) = block_range(logical, offset, end);
             let held_mask = block.mask & units_mask(from, to);
             held_units += held_mask.count_ones() as usize;
@@ -300,13 +299,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if new_units == 0 && !needs_header && (more || datagram.end != 0) {
             return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
         }
-        // A datagram never needs more than the pool (see `check`), so evicting the others
-        // always makes room.
-        let missing = (last - first + 1 - present) + usize::from(needs_header);
-        while missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
-            let victim = self.oldest(now, slot, None).ok_or(DropReason::ReassemblyNoRoom)?;
-            self.evict(victim);
-        }
 
         // Commit: the header into block 0 (right-aligned), the payload into blocks held or
         // taken free.
@@ -314,9 +306,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             datagram.header_len = header.len() as u8;
         }
         for logical in if needs_header { 0 } else { first }..=last {
-            let index = match self.index_of(owner, logical) {
-                Some(index) => index,
-                None => self.allocate(owner, logical).ok_or(DropReason::ReassemblyNoRoom)?,
+            // A datagram never needs more than the pool (see `check`), so evicting the others,
+            // oldest first, always makes room.
+            let index = loop {
+                if let Some(index) = self.index_of(owner, logical).or_else(|| self.allocate(owner, logical)) {
+                    break index;
+                }
+                let victim = self.oldest(now, slot, None).ok_or(DropReason::ReassemblyNoRoom)?;
+                self.evict(victim);
             };
             let (from, to, bytes) = if logical == 0 {
                 (BLOCK - header.len(), BLOCK, Some(header))
