@@ -274,16 +274,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     ) -> Result<Outcome, DropReason> {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
-        // changes, and counts the units already there.
+        // changes, and counts the units already there and the blocks inside its span (between
+        // its first and last block, which neighbouring fragments may share).
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let mut held_units = 0;
+        let (mut held_units, mut inner) = (0, 0);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if block.owner != owner || logical < first || logical > last {
                 continue;
             }
+            inner += usize::from(logical != first && logical != last);
             let (from, to) = block_range(logical, offset, end);
             let held_mask = block.mask & units_mask(from, to);
             held_units += held_mask.count_ones() as usize;
@@ -305,15 +307,22 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if needs_header {
             datagram.header_len = header.len() as u8;
         }
+        // Free blocks are taken in pool order from `cursor`, so a fragment's blocks cost one
+        // pass in all; a block is looked up only where it may exist (the header block never
+        // does here, inner blocks only if the pass found some).
+        let mut cursor = 0;
         for logical in if needs_header { 0 } else { first }..=last {
+            let absent = logical == 0 || (logical != first && logical != last && inner == 0);
             // A datagram never needs more than the pool (see `check`), so evicting the others,
             // oldest first, always makes room.
             let index = loop {
-                if let Some(index) = self.index_of(owner, logical).or_else(|| self.allocate(owner, logical)) {
+                let held = if absent { None } else { self.index_of(owner, logical) };
+                if let Some(index) = held.or_else(|| self.allocate(&mut cursor, owner, logical)) {
                     break index;
                 }
                 let victim = self.oldest(now, slot, None).ok_or(DropReason::ReassemblyNoRoom)?;
                 self.evict(victim);
+                cursor = 0;
             };
             let (from, to, bytes) = if logical == 0 {
                 (BLOCK - header.len(), BLOCK, Some(header))
@@ -383,6 +392,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.
     pub fn datagram(&self) -> &[u8] {
+        if self.ready_len == 0 {
+            return &[];
+        }
         self.data.as_flattened().get(self.ready_start..self.ready_start + self.ready_len).unwrap_or(&[])
     }
 
@@ -424,9 +436,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.blocks.iter().filter(|b| b.owner != 0).count() * BLOCK
     }
 
-    /// Takes the first free block for datagram block `logical` of `owner`.
-    fn allocate(&mut self, owner: u8, logical: usize) -> Option<usize> {
-        let index = self.blocks.iter().position(|b| b.owner == 0)?;
+    /// Takes the first free block at or after `*cursor` for datagram block `logical` of `owner`.
+    fn allocate(&mut self, cursor: &mut usize, owner: u8, logical: usize) -> Option<usize> {
+        let index = *cursor + self.blocks.get(*cursor..)?.iter().position(|b| b.owner == 0)?;
+        *cursor = index + 1;
         *self.blocks.get_mut(index)? = Block { owner, mask: 0, logical: logical as u16 };
         Some(index)
     }
