@@ -29,8 +29,9 @@
 //!
 //! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot and
 //! 20 per remembered released datagram, and about 20 more.
-//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is one pass over the
-//! block bookkeeping, one look-up per 64-byte block it spans, and a copy (and, where it overlaps
+//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is about one pass over
+//! the block bookkeeping (to compare; free blocks then come from a cursor, and only blocks that may
+//! exist are looked up), and a copy (and, where it overlaps
 //! held bytes, a comparison) of its bytes; completing a datagram swaps each of its blocks at most
 //! once. No allocation. Written for flash: one loop per job, the same block gathering for a
 //! completed datagram and for handing a released one back, and the steps of a fragment kept
