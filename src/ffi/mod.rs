@@ -139,14 +139,14 @@ unsafe fn enter_and_write<T>(out: *mut T, f: impl FnOnce(&mut Nat) -> Result<T, 
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
-    match enter_ready(f) {
-        Ok(value) => {
-            // SAFETY: non-NULL and writable per the contract.
-            unsafe { out.write_unaligned(value) };
-            LWIP_SNAT_OK
-        }
-        Err(e) => e,
-    }
+    // Written while the call holds the state: the value goes straight from the NAT into `out`,
+    // not through a copy kept across the guard's release.
+    code(enter_ready(|nat| {
+        let value = f(nat)?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out.write_unaligned(value) };
+        Ok(())
+    }))
 }
 
 /// The shape of every call that takes a struct in: read it (NULL refused), check it into a
