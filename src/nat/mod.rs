@@ -299,7 +299,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Removes a port forward and the sessions that came in through it.
     pub fn remove_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         self.portmaps.remove(map)?;
-        self.remove_sessions(|s| {
+        self.remove_sessions(&|s| {
             s.netif == map.netif && s.ext_port == map.ext_port && s.inside == map.inside && s.in_port == map.in_port
         });
         self.recount_rules();
@@ -357,27 +357,29 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The netif's address changed or it went down: its mappings are void.
     pub fn netif_changed(&mut self, netif: u8) {
-        self.remove_sessions(|s| s.netif == netif);
+        self.remove_sessions(&|s| s.netif == netif);
     }
 
     /// Drops every session of one inside host.
     pub fn remove_host(&mut self, inside: u32) {
-        self.remove_sessions(|s| s.inside == inside);
+        self.remove_sessions(&|s| s.inside == inside);
     }
 
     /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
-        self.remove_sessions(|_| true);
+        self.remove_sessions(&|_| true);
         #[cfg(feature = "reassembly")]
         self.reass.clear();
     }
 
-    fn remove_sessions(&mut self, doomed: impl Fn(&Session) -> bool) {
+    /// Not generic: flush, netif_changed, remove_host and remove_portmap share one copy.
+    #[inline(never)]
+    fn remove_sessions(&mut self, doomed: &dyn Fn(&Session) -> bool) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
-        self.evicted.forget(&doomed);
+        self.evicted.forget(doomed);
         for protocol in PROTOCOLS {
             let hosts = &mut self.hosts;
-            self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(protocol, s));
+            self.tables.get_mut(protocol).remove_if(doomed, |s| hosts.release(protocol, s));
         }
         self.recount_sessions();
     }
