@@ -373,21 +373,9 @@ impl Table {
         self.remove_where(None, doomed, removed);
     }
 
-    /// Removes the sessions of the mapping on `netif:ext_port` for which `doomed` is true,
-    /// passing each to `removed`: one walk of one outside chain.
-    pub fn remove_on_port_if(
-        &mut self,
-        netif: u8,
-        ext_port: u16,
-        doomed: impl FnMut(&Session) -> bool,
-        removed: impl FnMut(&Session),
-    ) {
-        self.remove_where(Some((netif, ext_port)), doomed, removed);
-    }
-
-    /// [`remove_if`](Self::remove_if) when `port` is `None` (a scan of the slots ever used),
-    /// [`remove_on_port_if`](Self::remove_on_port_if) for `Some((netif, ext_port))` (a walk of
-    /// that port's outside chain): one loop for both, so a caller that does either holds one.
+    /// [`remove_if`](Self::remove_if) when `port` is `None` (a scan of the slots ever used), or
+    /// the sessions of the mapping `Some((netif, ext_port))` (a walk of that port's outside
+    /// chain): one loop for both, so a caller that does either holds one.
     pub fn remove_where(
         &mut self,
         port: Option<(u8, u16)>,
