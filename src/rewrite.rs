@@ -11,7 +11,7 @@ use crate::flow::{Plain, Side};
 use crate::tables::Protocol;
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4::{self, protocol};
-use crate::wire::{be16, icmp, put16, put32};
+use crate::wire::{be16, icmp, put16, put32, tcp, udp};
 
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
 /// to the address words alone (what a transport pseudo-header sees) and the change to the whole
@@ -54,14 +54,14 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
     };
     let proto = ip.protocol();
     let l4 = ip.payload_mut();
-    // Where the port (for ICMP the identifier, which both sides share) and the checksum are:
+    // Where the port (for ICMP the identifier, which both sides share) and the checksum start:
     // one code path for the three protocols, not three copies of it.
     let (port_at, checksum_at) = match (proto, side) {
-        (protocol::TCP, Side::Source) => (0, 16),
-        (protocol::TCP, Side::Destination) => (2, 16),
-        (protocol::UDP, Side::Source) => (0, 6),
-        (protocol::UDP, Side::Destination) => (2, 6),
-        (protocol::ICMP, _) => (4, 2),
+        (protocol::TCP, Side::Source) => (tcp::field::SRC_PORT.start, tcp::field::CHECKSUM.start),
+        (protocol::TCP, Side::Destination) => (tcp::field::DST_PORT.start, tcp::field::CHECKSUM.start),
+        (protocol::UDP, Side::Source) => (udp::field::SRC_PORT.start, udp::field::CHECKSUM.start),
+        (protocol::UDP, Side::Destination) => (udp::field::DST_PORT.start, udp::field::CHECKSUM.start),
+        (protocol::ICMP, _) => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
         _ => return total,
     };
     // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).
