@@ -302,6 +302,27 @@ lwip_snat_watch_all(void)
   }
 }
 
+/**
+ * ip4_addr_isbroadcast(), the same tests in an order that answers an ordinary unicast address
+ * after a few instructions (its host bits are not all ones) and without a call: the hook asks
+ * it of every netif for the source and of several for the destination.
+ */
+static int
+lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
+{
+  u32_t a = ip4_addr_get_u32(addr);
+  u32_t mask = ip4_addr_get_u32(netif_ip4_netmask(netif));
+  u32_t own = ip4_addr_get_u32(netif_ip4_addr(netif));
+
+  if ((a == IPADDR_ANY) || (a == IPADDR_BROADCAST)) {
+    return 1;
+  }
+  if (((a | mask) != IPADDR_BROADCAST) || ((netif->flags & NETIF_FLAG_BROADCAST) == 0) || (a == own)) {
+    return 0;
+  }
+  return (a & mask) == (own & mask);
+}
+
 /** ip4_input_accept(): @p dest is an address of @p netif (unicast or its broadcast). */
 static int
 lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
@@ -309,7 +330,7 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
   if (!netif_is_up(netif) || ip4_addr_isany_val(*netif_ip4_addr(netif))) {
     return 0;
   }
-  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || ip4_addr_isbroadcast(dest, netif)) {
+  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || lwip_snat_is_broadcast(dest, netif)) {
     return 1;
   }
 #if LWIP_AUTOIP
@@ -376,11 +397,22 @@ lwip_snat_from_broadcast(const u8_t *bytes)
     return 0;
   }
   NETIF_FOREACH(n) {
-    if (ip4_addr_isbroadcast(&src, n)) {
+    if (lwip_snat_is_broadcast(&src, n)) {
       return 1;
     }
   }
   return 0;
+}
+
+/** Fills @p ctx for a packet ip4_input() delivers to the router on @p netif; returns 1. */
+static int
+lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
+{
+  ctx->route = LWIP_SNAT_ROUTE_LOCAL;
+  ctx->out_netif_idx = netif_get_index(netif);
+  ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_mtu = netif->mtu;
+  return 1;
 }
 
 /**
@@ -400,7 +432,12 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if (ip4_addr_isbroadcast(&dest, inp)) {
+  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && netif_is_up(inp) && !ip4_addr_isany_val(dest)) {
+    /* to inp's own unicast address (what most packets to the router and every reply to a
+     * mapping on inp are): ip4_input() takes it on inp */
+    return lwip_snat_route_local(inp, ctx);
+  }
+  if (lwip_snat_is_broadcast(&dest, inp)) {
     return 0;
   }
 
@@ -435,16 +472,12 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     }
   }
   if (netif != NULL) {
-    if (ip4_addr_isbroadcast(&dest, netif)) {
+    if (lwip_snat_is_broadcast(&dest, netif)) {
       /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
        * broadcast address is no external address */
       return 0;
     }
-    ctx->route = LWIP_SNAT_ROUTE_LOCAL;
-    ctx->out_netif_idx = netif_get_index(netif);
-    ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
-    ctx->out_mtu = netif->mtu;
-    return 1;
+    return lwip_snat_route_local(netif, ctx);
   }
 
 #if LWIP_SNAT_LINK_LAYER_ADDRESSING
@@ -478,6 +511,53 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   ctx->out_netif_idx = netif_get_index(netif);
   ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
+  return 1;
+}
+
+/** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
+static struct lwip_snat_concerns *lwip_snat_facts;
+
+/**
+ * True (and counted in the NAT's `passed`) for a packet on the route @p ctx that is none of the
+ * NAT's business, decided on the bits the core keeps per netif without calling it: the core's
+ * own test (src/nat/quiet.rs), which it makes again for what the hook hands it. Forwarded: no
+ * rule names the input netif, and none names the output netif nor may it hold sessions; to
+ * the router on the input netif: it holds no session or port forward and is no rule's
+ * outside; to the router on another netif: neither is named by a rule, the input is no
+ * outside, the other holds no session or port forward. Never a fragment (the core may hold the
+ * rest of its datagram), and a forwarded one comes from no martian source (0/8, 127/8, 224/3),
+ * which the core drops. Its header checksum and lengths are left to lwIP, which checks them.
+ */
+static int
+lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  u8_t in_bits, out_bits;
+
+  if (lwip_snat_facts == NULL) {
+    lwip_snat_facts = lwip_snat_netif_concerns();
+  }
+  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
+    return 0;
+  }
+  if (ctx->route == LWIP_SNAT_ROUTE_FORWARD) {
+    if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
+      return 0;
+    }
+    in_bits = LWIP_SNAT_CONCERN_NAMED;
+    out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS;
+  } else if (ctx->out_netif_idx == ctx->in_netif_idx) {
+    in_bits = LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE;
+    out_bits = 0;
+  } else {
+    in_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_OUTSIDE;
+    out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
+  }
+  if (((lwip_snat_facts->netif[ctx->in_netif_idx] & in_bits) != 0) ||
+      ((lwip_snat_facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
+    return 0;
+  }
+  lwip_snat_facts->passed++;
   return 1;
 }
 
@@ -846,10 +926,15 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     head_len = len;
   }
 
-  lwip_snat_watch(netif_get_index(inp), lwip_snat_netif_addr(inp));
   if (!lwip_snat_find_route(p, bytes, head_len, inp, &ctx)) {
     goto pass;
   }
+  ctx.in_netif_idx = netif_get_index(inp);
+  if (lwip_snat_unconcerned(bytes, &ctx)) {
+    goto pass;
+  }
+  /* (a packet that concerns no session on inp needs no look at its address) */
+  lwip_snat_watch(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
   if (lwip_snat_from_broadcast(bytes)) {
     /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
     IP_STATS_INC(ip.drop);
@@ -862,7 +947,6 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {
     lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));
   }
-  ctx.in_netif_idx = netif_get_index(inp);
 #if LWIP_ICMP
   if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))) {
     original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);

@@ -188,7 +188,7 @@ impl lwip_snat_stats {
             translated_out: s.translated_out,
             translated_in: s.translated_in,
             icmp_errors_translated: s.icmp_errors_translated,
-            passed: s.passed,
+            passed: s.passed.wrapping_add(nat.passed_by_shim()),
             icmp_requested: s.icmp_requested,
             hairpinned: s.hairpinned,
             mss_clamped: s.mss_clamped,

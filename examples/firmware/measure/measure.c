@@ -17,8 +17,8 @@
  * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>",
  * "measure <proto> <dir> <fill> linear <l>" (the linear list alone, past the NAT's tables) and
  * "measure <proto> <dir> lwip <c> chained <c'>", instructions with one decimal; and for a packet
- * no rule concerns (LAN-to-LAN, lan -> a third netif "dmz"), "measure <proto> norule hook <b>" or
- * "measure <proto> norule lwip <c>". The exit status is the number of failed checks. */
+ * no rule concerns (see measure_unconcerned_all: norule, dmzlan, torouter), "measure <proto> <kind>
+ * hook <b>" or "measure <proto> <kind> lwip <c>". The exit status is the number of failed checks. */
 #include <string.h>
 
 #include "lwip/init.h"
@@ -232,27 +232,46 @@ static void build_flow(unsigned i, uint8_t proto, uint32_t in_dst, uint16_t in_d
   }
 }
 
-/* LAN-to-LAN forwarding that no rule concerns (lan -> dmz), 16 flows: through the hook when it is
- * compiled in ("hook"), lwIP alone otherwise ("lwip"). */
-static void measure_norule(uint8_t proto, const char *name)
+/* 16 packets of one kind no rule, session or port forward concerns, each from a different host
+ * (i is the host's number), in by `inp`, out by `expect`: through the hook when it is compiled in
+ * ("hook"), lwIP alone otherwise ("lwip"). */
+static void measure_unconcerned(uint8_t proto, const char *name, const char *kind, struct netif *inp,
+                                struct netif *expect, uint32_t (*src_of)(unsigned), uint32_t dst)
 {
   for (unsigned i = 0; i < 16u; i++) {
     if (proto == PKT_PROTO_TCP) {
-      build_tcp(&scratch, host_of(i), port_of(i), D, 80, 1000, 5000, PKT_ACK | PKT_PSH, 0, data, 20);
+      build_tcp(&scratch, src_of(i), port_of(i), dst, 80, 1000, 5000, PKT_ACK | PKT_PSH, 0, data, 20);
     } else {
-      build_udp(&scratch, host_of(i), port_of(i), D, 53, 64, data, 32);
+      build_udp(&scratch, src_of(i), port_of(i), dst, 53, 64, data, 32);
     }
     memcpy(out_pkts[i], scratch.b, PKT_BYTES);
     set_df(out_pkts[i]);
   }
   semihost_puts("measure ");
   semihost_puts(name);
+  semihost_puts(" ");
+  semihost_puts(kind);
 #ifdef FIRMWARE_WITHOUT_NAT
-  put_tenths(" norule lwip ", through_lwip(&lan, &dmz, out_pkts, 16u, PKT_BYTES));
+  put_tenths(" lwip ", through_lwip(inp, expect, out_pkts, 16u, PKT_BYTES));
 #else
-  put_tenths(" norule hook ", through_lwip(&lan, &dmz, out_pkts, 16u, PKT_BYTES));
+  put_tenths(" hook ", through_lwip(inp, expect, out_pkts, 16u, PKT_BYTES));
 #endif
   semihost_puts("\n");
+}
+
+/* Hosts on the dmz. */
+static uint32_t dmz_host_of(unsigned i) { return D + i; }
+
+/* The kinds of packet no rule concerns while the masquerade rule (lan -> wan) is in place:
+ * - norule:   LAN-to-LAN forwarding, lan -> dmz;
+ * - dmzlan:   between two netifs no rule names, dmz -> lan;
+ * - torouter: a LAN host to the router's own LAN address (lwIP answers: ICMP port unreachable
+ *             for UDP, RST for TCP, out by lan). */
+static void measure_unconcerned_all(uint8_t proto, const char *name)
+{
+  measure_unconcerned(proto, name, "norule", &lan, &dmz, host_of, D);
+  measure_unconcerned(proto, name, "dmzlan", &dmz, &lan, dmz_host_of, IPV4(192, 168, 1, 10));
+  measure_unconcerned(proto, name, "torouter", &lan, &lan, host_of, LAN_ADDR);
 }
 
 #ifdef FIRMWARE_WITHOUT_NAT
@@ -462,8 +481,8 @@ int main(void)
   measure_all();
   /* Only now: each netif more costs lwIP's input and the shim's route lookup instructions. */
   dmz_init();
-  measure_norule(PKT_PROTO_TCP, "tcp");
-  measure_norule(PKT_PROTO_UDP, "udp");
+  measure_unconcerned_all(PKT_PROTO_TCP, "tcp");
+  measure_unconcerned_all(PKT_PROTO_UDP, "udp");
   semihost_puts(failures ? "measure: FAIL\n" : "measure: done\n");
   return (int)failures;
 }

@@ -9,7 +9,7 @@ BEGIN {
   }
 }
 FNR == 1 { file++ }
-# lwIP alone: "measure <proto> <dir> lwip <c> chained <c'>" or "measure <proto> norule lwip <c>"
+# lwIP alone: "measure <proto> <dir> lwip <c> chained <c'>" or "measure <proto> <kind> lwip <c>"
 file == 1 && $1 == "measure" && $4 == "lwip" { lwip[$2 " " $3] = $5; lwip_chained[$2 " " $3] = $7; next }
 # "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>"; the linear list's hook
 # figure is derived: lwip-snat's shim (b - c - a) around the list's core.
@@ -27,7 +27,7 @@ file == 2 && $1 == "measure" && $5 == "linear" {
     shim[k] + l, (c + shim[k] + l) / c
   next
 }
-# "measure <proto> norule hook <b>"
+# "measure <proto> <kind> hook <b>": a packet no rule concerns (norule, dmzlan, torouter)
 file == 2 && $1 == "measure" && $4 == "hook" {
   k = $2 " " $3; c = lwip[k]; b = $5
   printf "| %s | %s | – | – | %.0f | %.0f | +%.0f | %.2f | – | – | – | – |\n", target, k, b, c, b - c, b / c
