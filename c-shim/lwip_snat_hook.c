@@ -404,6 +404,43 @@ lwip_snat_from_broadcast(const u8_t *bytes)
   return 0;
 }
 
+/**
+ * The route the hook worked out for the packet in flight (output netif, for destination
+ * lwip_snat_route_dest), which ip4_forward() looks up again: lwip_snat_ip4_route_src() answers
+ * that lookup from here. Cleared when the next packet comes in; NULL when none.
+ */
+static struct netif *lwip_snat_route_netif;
+static u32_t lwip_snat_route_dest;
+
+/** Remembers @p netif as the route of the packet in flight to @p dest (network byte order). */
+static void
+lwip_snat_remember_route(struct netif *netif, u32_t dest)
+{
+  lwip_snat_route_netif = netif;
+  lwip_snat_route_dest = dest;
+}
+
+/**
+ * @ingroup lwip_snat
+ * LWIP_HOOK_IP4_ROUTE_SRC (opt-in, see lwip_snat_hook.h): the route the hook already worked out
+ * for the packet ip4_forward() is forwarding, so that lwIP does not look it up a second time.
+ * Answers only ip4_forward()'s own lookup (ip_data's addresses of the packet in flight), once,
+ * and only when the destination is still the one routed (a packet translated to another
+ * destination is routed by lwIP); NULL (lwIP's ip4_route()) for everything else.
+ */
+struct netif *
+lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
+{
+  struct netif *netif = lwip_snat_route_netif;
+
+  if ((netif == NULL) || (src != ip4_current_src_addr()) || (dest != ip4_current_dest_addr()) ||
+      (ip4_addr_get_u32(dest) != lwip_snat_route_dest)) {
+    return NULL;
+  }
+  lwip_snat_route_netif = NULL;
+  return netif;
+}
+
 /** Fills @p ctx for a packet ip4_input() delivers to the router on @p netif; returns 1. */
 static int
 lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
@@ -420,10 +457,11 @@ lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
  * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
  * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
  * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
- * without the NAT.
+ * without the NAT. @p route is lwIP's route for the destination when the caller already
+ * looked it up, NULL when not.
  */
 static int
-lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp,
+lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp, struct netif *route,
                 struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
@@ -442,7 +480,16 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   }
 
   netif = NULL;
-  if (ip4_addr_ismulticast(&dest)) {
+  if (route != NULL) {
+    /* lwip_snat_forward_quietly() ruled out every other address ip4_input() takes but the
+     * broadcasts of the other netifs */
+    struct netif *n;
+    NETIF_FOREACH(n) {
+      if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
+        return 0;
+      }
+    }
+  } else if (ip4_addr_ismulticast(&dest)) {
     /* ip4_input(): to the router when inp takes the group, otherwise to ip4_forward() */
 #if LWIP_IGMP
     if ((inp->flags & NETIF_FLAG_IGMP) && igmp_lookfor_group(inp, &dest)) {
@@ -497,7 +544,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   if (!lwip_snat_can_forward(p, &dest)) {
     return 0;
   }
-  netif = ip4_route_src(&src, &dest);
+  netif = (route != NULL) ? route : ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
     return 0;
@@ -507,6 +554,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     return 0;
   }
 #endif
+  lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
   ctx->out_netif_idx = netif_get_index(netif);
   ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
@@ -561,7 +609,76 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
   return 1;
 }
 
+/**
+ * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
+ * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
+ * fragment, comes from no martian source and is addressed to no multicast, link-local or
+ * loopback address and to no address of the router's netifs; then lwIP's route for it (the
+ * lookup ip4_forward() makes) decides: an output netif other than @p inp that no rule names
+ * and that holds no session. Everything else lwIP could do with such a packet (deliver a
+ * broadcast, refuse to forward it) the full way leaves to lwIP too. Returns 1 when it passed
+ * the packet (counted in `passed`); 0 otherwise, with @p *route set to the route it looked up
+ * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
+ * addressed to no netif's own address, no multicast, loopback or link-local address, and that
+ * the forwarding route concerns the NAT (or leads back out of @p inp).
+ */
+static int
+lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  struct netif *n;
+  ip4_addr_t src, dest;
+
+  *route = NULL;
+  if (lwip_snat_facts == NULL) {
+    lwip_snat_facts = lwip_snat_netif_concerns();
+  }
+  if (((lwip_snat_facts->netif[netif_get_index(inp)] & LWIP_SNAT_CONCERN_NAMED) != 0) ||
+      ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) ||
+      (bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
+    return 0;
+  }
+  ip4_addr_copy(dest, iphdr->dest);
+  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) || ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
+      ip4_addr_isloopback(&dest)) {
+    return 0;
+  }
+  NETIF_FOREACH(n) {
+    if (ip4_addr_cmp(&dest, netif_ip4_addr(n))) {
+      return 0;
+    }
+  }
+  ip4_addr_copy(src, iphdr->src);
+  n = ip4_route_src(&src, &dest);
+  LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+  *route = n;
+  if ((n == NULL) || (n == inp) ||
+      ((lwip_snat_facts->netif[netif_get_index(n)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) != 0)) {
+    return 0;
+  }
+  lwip_snat_remember_route(n, ip4_addr_get_u32(&dest));
+  lwip_snat_facts->passed++;
+  return 1;
+}
+
 #if LWIP_ICMP
+/**
+ * True when a datagram of @p len bytes is larger than some netif's MTU: only then may an
+ * inbound one need Fragmentation Needed once translated, and its header be kept as it arrived.
+ */
+static int
+lwip_snat_exceeds_an_mtu(u16_t len)
+{
+  struct netif *n;
+
+  NETIF_FOREACH(n) {
+    if ((n->mtu != 0) && (len > n->mtu)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /**
  * True for an ICMP error (or a later fragment of an ICMP message, which may be one) in the
  * @p len bytes at @p bytes: no ICMP error may be sent about it (RFC 1812 4.3.2.7).
@@ -649,7 +766,11 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
   ip4_addr_copy(dest, iphdr->dest);
   netif = ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
-  if ((netif == NULL) || (netif->mtu == 0) || (len <= netif->mtu)) {
+  if (netif == NULL) {
+    return 0;
+  }
+  if ((netif->mtu == 0) || (len <= netif->mtu)) {
+    lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
     return 0;
   }
   LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, original, original_len);
@@ -882,6 +1003,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   struct lwip_snat_ctx ctx;
   struct lwip_snat_verdict verdict;
   struct pbuf *flat = NULL;
+  struct netif *route;
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
@@ -898,6 +1020,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #endif
 
   LWIP_ASSERT_CORE_LOCKED();
+  lwip_snat_route_netif = NULL;
   if ((p == NULL) || (inp == NULL)) {
     return 0;
   }
@@ -926,11 +1049,15 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     head_len = len;
   }
 
-  if (!lwip_snat_find_route(p, bytes, head_len, inp, &ctx)) {
+  if (lwip_snat_forward_quietly(bytes, inp, &route)) {
+    goto pass;
+  }
+  if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
     goto pass;
   }
   ctx.in_netif_idx = netif_get_index(inp);
-  if (lwip_snat_unconcerned(bytes, &ctx)) {
+  /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
+  if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
     goto pass;
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
@@ -948,7 +1075,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));
   }
 #if LWIP_ICMP
-  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))) {
+  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
+      lwip_snat_exceeds_an_mtu(len)) {
     original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
     MEMCPY(original, bytes, original_len);
   }

@@ -81,3 +81,14 @@ fn the_routers_own_address_on_an_outside_netif_no_rule_names_stays_guarded() {
     let synack = r.inject("lan", &tcp(HOST_A, 5556, LAN_ADDR, 80, SYN)).only("lan");
     assert_eq!(tcp_flags(&synack) & (SYN | ACK), SYN | ACK);
 }
+
+#[test]
+fn a_lan_packet_to_the_wan_address_of_a_port_forward_goes_by_the_nat_without_any_rule() {
+    // No rule names the LAN or the WAN, but a port forward on the WAN address: a LAN host that
+    // sends to it is the NAT's to hairpin or refuse, never lwIP's to take as the router's own.
+    let mut r = started();
+    r.ok(&format!("portmap 17 {WAN} 5353 192.168.1.11 53"));
+    r.inject("lan", &udp(HOST_A, 5000, WAN_ADDR, 5353, b"to the forward")).nothing_on("wan");
+    assert_eq!((r.stat("translated_in"), r.stat("passed")), (1, 0), "translated toward host B, not passed");
+    assert_eq!(r.sessions().len(), 1);
+}

@@ -14,11 +14,12 @@
  *   same packets (inbound ones as they look once translated), the reference for the ratio.
  * Each figure is a batch's instructions minus those of the same batch without the measured call
  * (pbuf alloc + copy + free, or the memcpy of the packet), divided by the batch's packets.
- * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>",
+ * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l> shim <s>"
+ * (s: the hook function alone, shim and core, without lwIP's own input and forwarding),
  * "measure <proto> <dir> <fill> linear <l>" (the linear list alone, past the NAT's tables) and
  * "measure <proto> <dir> lwip <c> chained <c'>", instructions with one decimal; and for a packet
  * no rule concerns (see measure_unconcerned_all: norule, dmzlan, torouter), "measure <proto> <kind>
- * hook <b>" or "measure <proto> <kind> lwip <c>". The exit status is the number of failed checks. */
+ * hook <b> shim <s>" or "measure <proto> <kind> lwip <c>". The exit status is the number of failed checks. */
 #include <string.h>
 
 #include "lwip/init.h"
@@ -171,16 +172,26 @@ static struct pbuf *received(const uint8_t *pkt, unsigned first)
   return p;
 }
 
-/* A batch through lwIP's input: received(), then ip4_input() (`deliver`) or pbuf_free() (the
+/* What input_batch() does with each packet. */
+enum feed { FREE_ONLY, IP4_INPUT, HOOK_ONLY };
+
+/* A batch through lwIP's input: received(), then ip4_input(), or the NAT's hook alone (the
+ * packet freed when the hook passes it, as lwIP would go on with it), or only pbuf_free() (the
  * baseline); round-robin over the first `fill` packets. Ticks. */
 static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsigned fill, unsigned first,
-                            int deliver)
+                            enum feed feed)
 {
   uint32_t t0 = timer_read();
   for (unsigned i = 0; i < BATCH; i++) {
     struct pbuf *p = received(pkts[i % fill], first);
-    if (deliver) {
+    if (feed == IP4_INPUT) {
       ip4_input(p, inp);
+#ifndef FIRMWARE_WITHOUT_NAT
+    } else if (feed == HOOK_ONLY) {
+      if (!lwip_snat_ip4_input_hook(p, inp)) {
+        pbuf_free(p);
+      }
+#endif
     } else {
       pbuf_free(p);
     }
@@ -188,14 +199,24 @@ static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsig
   return timer_elapsed(t0, timer_read());
 }
 
+#ifndef FIRMWARE_WITHOUT_NAT
+/* Instructions the hook alone takes per packet (tenths): the shim and the core, none of lwIP's
+ * own input or forwarding. */
+static int32_t hook_alone(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsigned fill)
+{
+  uint32_t base = input_batch(inp, pkts, fill, PKT_BYTES, FREE_ONLY);
+  return tenths_per_packet(input_batch(inp, pkts, fill, PKT_BYTES, HOOK_ONLY), base);
+}
+#endif
+
 /* Instructions ip4_input() takes per packet (tenths); checks they all left by `expect`. */
 static int32_t through_lwip(struct netif *inp, struct netif *expect, uint8_t (*pkts)[PKT_BYTES], unsigned fill,
                             unsigned first)
 {
   uint32_t base, ticks;
   left_by[0] = left_by[1] = left_by[2] = 0;
-  base = input_batch(inp, pkts, fill, first, 0);
-  ticks = input_batch(inp, pkts, fill, first, 1);
+  base = input_batch(inp, pkts, fill, first, FREE_ONLY);
+  ticks = input_batch(inp, pkts, fill, first, IP4_INPUT);
   if (left_by[expect->num] != BATCH || left_by[0] + left_by[1] + left_by[2] != BATCH) {
     fail("a measured packet did not leave by the expected netif");
   }
@@ -255,6 +276,7 @@ static void measure_unconcerned(uint8_t proto, const char *name, const char *kin
   put_tenths(" lwip ", through_lwip(inp, expect, out_pkts, 16u, PKT_BYTES));
 #else
   put_tenths(" hook ", through_lwip(inp, expect, out_pkts, 16u, PKT_BYTES));
+  put_tenths(" shim ", hook_alone(inp, out_pkts, 16u));
 #endif
   semihost_puts("\n");
 }
@@ -387,6 +409,7 @@ static void measure_dir(const char *name, const char *dir, unsigned fill, struct
   put_tenths(" hook ", hook);
   put_tenths(" chained ", chained);
   put_tenths(" linear ", tenths_per_packet(linear, base));
+  put_tenths(" shim ", hook_alone(inp, pkts, fill));
   semihost_puts("\n");
 }
 
