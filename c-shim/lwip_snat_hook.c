@@ -303,9 +303,9 @@ lwip_snat_watch_all(void)
 }
 
 /**
- * ip4_addr_isbroadcast(), the same tests in an order that answers an ordinary unicast address
- * after a few instructions (its host bits are not all ones) and without a call: the hook asks
- * it of every netif for the source and of several for the destination.
+ * ip4_addr_isbroadcast(): the same tests, in an order that answers an ordinary unicast address
+ * first (its host bits are not all ones). The hook asks it of every netif for the source and of
+ * several for the destination, mostly through LWIP_SNAT_IS_BROADCAST().
  */
 static int
 lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
@@ -323,6 +323,15 @@ lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
   return (a & mask) == (own & mask);
 }
 
+/**
+ * lwip_snat_is_broadcast(), answered without a call for what is no broadcast of @p netif by its
+ * host bits alone (an ordinary unicast address): the scans of the netifs ask it of each.
+ */
+#define LWIP_SNAT_IS_BROADCAST(addr, netif) \
+  (((ip4_addr_get_u32(addr) == IPADDR_ANY) || \
+    ((ip4_addr_get_u32(addr) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST)) && \
+   lwip_snat_is_broadcast((addr), (netif)))
+
 /** ip4_input_accept(): @p dest is an address of @p netif (unicast or its broadcast). */
 static int
 lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
@@ -330,7 +339,7 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
   if (!netif_is_up(netif) || ip4_addr_isany_val(*netif_ip4_addr(netif))) {
     return 0;
   }
-  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || lwip_snat_is_broadcast(dest, netif)) {
+  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || LWIP_SNAT_IS_BROADCAST(dest, netif)) {
     return 1;
   }
 #if LWIP_AUTOIP
@@ -397,7 +406,7 @@ lwip_snat_from_broadcast(const u8_t *bytes)
     return 0;
   }
   NETIF_FOREACH(n) {
-    if (lwip_snat_is_broadcast(&src, n)) {
+    if (LWIP_SNAT_IS_BROADCAST(&src, n)) {
       return 1;
     }
   }
@@ -475,7 +484,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
      * mapping on inp are): ip4_input() takes it on inp */
     return lwip_snat_route_local(inp, ctx);
   }
-  if (lwip_snat_is_broadcast(&dest, inp)) {
+  if (LWIP_SNAT_IS_BROADCAST(&dest, inp)) {
     return 0;
   }
 
