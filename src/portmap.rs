@@ -116,12 +116,15 @@ impl<const P: usize> Portmaps<P> {
         Ok(())
     }
 
-    /// The port forward of an external port.
+    /// The port forward of an external port. Out of line when there are forwards: the NAT asks
+    /// from many places (with none, every call folds away).
+    #[cfg_attr(feature = "portmap", inline(never))]
     pub fn by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<Portmap> {
         self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.ext_port == ext_port)
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.
+    #[cfg_attr(feature = "portmap", inline(never))]
     pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<Portmap> {
         self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.inside == inside && m.in_port == in_port)
     }

@@ -29,9 +29,13 @@
 //!
 //! Memory: `64·BLOCKS` bytes of pool, 4 bytes per block of bookkeeping, 24 bytes per slot and
 //! 20 per remembered released datagram, and about 20 more.
-//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is two passes over
-//! the block bookkeeping plus a copy (and, where it overlaps held bytes, a comparison) of its
-//! bytes; completing a datagram swaps each of its blocks at most once. No allocation.
+//! All zero when empty, so a `static` lands in `.bss`. Work per fragment is about one pass over
+//! the block bookkeeping (to compare; free blocks then come from a cursor, and only blocks that may
+//! exist are looked up), and a copy (and, where it overlaps
+//! held bytes, a comparison) of its bytes; completing a datagram swaps each of its blocks at most
+//! once. No allocation. Written for flash: one loop per job, the same block gathering for a
+//! completed datagram and for handing a released one back, and the steps of a fragment kept
+//! out of line (`#[inline(never)]`: inlined into one another they took more flash, not less).
 //!
 //! Uses `wire`, `tables` (expiry) and `verdict`.
 
@@ -45,6 +49,18 @@ pub const BLOCK: usize = 64;
 const UNIT: usize = 8;
 /// Largest IPv4 datagram (total length is 16 bits).
 const MAX_DATAGRAM: usize = 65535;
+
+/// What becomes of a fragment addressed to the router ([`Reassembly::to_router`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToRouter {
+    /// Its datagram may concern a mapping: put it together ([`Reassembly::accept`]).
+    Reassemble,
+    /// Its datagram was left to the stack before: the fragment follows it.
+    Pass,
+    /// Its datagram is left to the stack from now on; `held`: the pool held fragments of it,
+    /// to be handed back by [`Reassembly::next_released`] before the fragment goes on.
+    Leave { held: bool },
+}
 
 /// What became of one fragment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,12 +95,7 @@ impl Block {
 #[derive(Clone, Copy, Debug)]
 struct Datagram {
     in_use: bool,
-    protocol: u8,
-    ident: u16,
-    src: u32,
-    dst: u32,
-    /// The netif its fragments arrive on.
-    netif: u8,
+    key: Key,
     /// Header length of the first fragment; 0 until it arrives.
     header_len: u8,
     /// End of the payload, known from the last fragment (MF clear); 0 until then.
@@ -99,47 +110,32 @@ struct Datagram {
 }
 
 impl Datagram {
-    const EMPTY: Datagram = Datagram {
-        in_use: false,
-        protocol: 0,
-        ident: 0,
-        src: 0,
-        dst: 0,
-        netif: 0,
-        header_len: 0,
-        end: 0,
-        max_end: 0,
-        units: 0,
-        first_seen: 0,
-    };
-
-    fn is(&self, key: &Key) -> bool {
-        self.in_use && key.is(self.src, self.dst, self.protocol, self.ident, self.netif)
-    }
+    const EMPTY: Datagram =
+        Datagram { in_use: false, key: Key::NONE, header_len: 0, end: 0, max_end: 0, units: 0, first_seen: 0 };
 }
 
-/// What identifies a datagram: RFC 791's four fields and the netif it arrives on.
+/// What identifies a datagram: RFC 791's four fields and the netif it arrives on, as three
+/// words of header bytes in wire order (source; destination; identification, protocol, netif),
+/// so that telling two keys apart is three word compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Key {
-    src: u32,
-    dst: u32,
-    protocol: u8,
-    ident: u16,
-    netif: u8,
-}
+struct Key([u32; 3]);
 
 impl Key {
-    fn of<T: AsRef<[u8]>>(ip: &ipv4::Packet<T>, netif: u8) -> Key {
-        Key { src: ip.src_addr(), dst: ip.dst_addr(), protocol: ip.protocol(), ident: ip.ident(), netif }
-    }
+    const NONE: Key = Key([0; 3]);
 
     /// The key of a fragment's bytes (any IPv4 header will do).
     fn of_bytes(fragment: &[u8], netif: u8) -> Option<Key> {
-        ipv4::Packet::new_quoted(fragment).ok().map(|ip| Key::of(&ip, netif))
+        let h = <&[u8; ipv4::HEADER_LEN]>::try_from(fragment.get(..ipv4::HEADER_LEN)?).ok()?;
+        let word = |a, b, c, d| u32::from_ne_bytes([a, b, c, d]);
+        Some(Key([word(h[12], h[13], h[14], h[15]), word(h[16], h[17], h[18], h[19]), word(h[4], h[5], h[9], netif)]))
     }
 
-    fn is(&self, src: u32, dst: u32, protocol: u8, ident: u16, netif: u8) -> bool {
-        self.src == src && self.dst == dst && self.protocol == protocol && self.ident == ident && self.netif == netif
+    fn src(&self) -> u32 {
+        self.0[0]
+    }
+
+    fn protocol(&self) -> u8 {
+        self.0[2].to_ne_bytes()[2]
     }
 }
 
@@ -152,8 +148,7 @@ struct Released {
 }
 
 impl Released {
-    const EMPTY: Released =
-        Released { in_use: false, key: Key { src: 0, dst: 0, protocol: 0, ident: 0, netif: 0 }, since: 0 };
+    const EMPTY: Released = Released { in_use: false, key: Key::NONE, since: 0 };
 }
 
 /// The fragment pool: `SLOTS` datagrams in progress sharing `BLOCKS` blocks of 64 bytes.
@@ -202,6 +197,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
+    #[inline(never)]
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_len = 0;
         let Ok(ip) = ipv4::Packet::new_checked(fragment) else {
@@ -214,165 +210,175 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if !ip.is_fragment() || payload.is_empty() || (more && payload.len() % UNIT != 0) {
             return Outcome::Dropped(DropReason::Fragment);
         }
-        let key = Key::of(&ip, netif);
-        let (src, dst, proto, ident) = (key.src, key.dst, key.protocol, key.ident);
-        let found = self.slots.iter().position(|d| d.is(&key));
-        let held = found.and_then(|slot| self.slots.get(slot)).copied().unwrap_or(Datagram::EMPTY);
-        // The header comes with the first fragment; until then assume the shortest.
-        let header_len = match (held.header_len, offset) {
-            (0, 0) => ip.header_len(),
-            (0, _) => ipv4::HEADER_LEN,
-            (known, _) => usize::from(known),
+        let Some(key) = Key::of_bytes(fragment, netif) else {
+            return Outcome::Dropped(DropReason::Fragment);
         };
-
-        let verdict = if header_len + end.max(usize::from(held.max_end)) > MAX_DATAGRAM {
-            Err(DropReason::FragmentTooBig)
-        } else if end > Self::MAX_PAYLOAD {
-            Err(DropReason::FragmentBeyondLimit)
-        } else if offset == 0 && payload.len() < min_transport_header(proto) {
-            Err(DropReason::FragmentTooShort)
-        } else {
-            Ok(())
-        };
-        if let Err(reason) = verdict {
+        let found = self.find(&key);
+        let held = found.and_then(|slot| self.slots.get(slot)).copied();
+        let datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
+        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
+        if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
                 self.release(slot);
             }
             return Outcome::Dropped(reason);
         }
-
         let slot = match found {
             Some(slot) => slot,
-            None => self.free_slot(src, now),
+            None => self.free_slot(key.src(), now),
         };
-        let datagram = if found.is_some() {
-            held
+        self.merge(slot, datagram, header, payload, offset, more, now).unwrap_or_else(|reason| {
+            self.release(slot);
+            Outcome::Dropped(reason)
+        })
+    }
+
+    /// Why payload `offset..end` (`more`: MF set) cannot join `datagram`, whose first fragment
+    /// has a `header_len`-byte header if this is it.
+    #[inline(never)]
+    fn check(&self, datagram: &Datagram, header_len: usize, offset: usize, end: usize, more: bool) -> Result<(), DropReason> {
+        // The header comes with the first fragment; until then assume the shortest.
+        let header_len = match (datagram.header_len, offset) {
+            (0, 0) => header_len,
+            (0, _) => ipv4::HEADER_LEN,
+            (known, _) => usize::from(known),
+        };
+        let (known_end, max_end) = (usize::from(datagram.end), usize::from(datagram.max_end));
+        // A last fragment fixes the end: nothing may reach past it, and it may not move.
+        let ends_conflict = if more { known_end != 0 && end > known_end } else { (known_end != 0 && end != known_end) || max_end > end };
+        if header_len + end.max(max_end) > MAX_DATAGRAM {
+            Err(DropReason::FragmentTooBig)
+        } else if end > Self::MAX_PAYLOAD {
+            Err(DropReason::FragmentBeyondLimit)
+        } else if offset == 0 && end < min_transport_header(datagram.key.protocol()) {
+            Err(DropReason::FragmentTooShort)
+        } else if ends_conflict {
+            Err(DropReason::FragmentOverlap)
         } else {
-            Datagram { in_use: true, protocol: proto, ident, src, dst, netif, first_seen: now, ..Datagram::EMPTY }
-        };
-        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
-        match self.merge(slot, datagram, Piece { header, payload, offset, more }, now) {
-            Ok(outcome) => outcome,
-            Err(reason) => {
-                if found.is_some() {
-                    self.release(slot);
-                }
-                Outcome::Dropped(reason)
-            }
+            Ok(())
         }
     }
 
     /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
-    /// new and not yet stored). Nothing is changed when it returns an error, but for other
-    /// datagrams evicted to make room.
-    fn merge(&mut self, slot: usize, mut datagram: Datagram, piece: Piece, now: u32) -> Result<Outcome, DropReason> {
-        let Piece { header, payload, offset, more } = piece;
+    /// new and not yet stored). On an error the caller discards the datagram.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn merge(
+        &mut self,
+        slot: usize,
+        mut datagram: Datagram,
+        header: &[u8],
+        payload: &[u8],
+        offset: usize,
+        more: bool,
+        now: u32,
+    ) -> Result<Outcome, DropReason> {
         let end = offset + payload.len();
-        let known_end = usize::from(datagram.end);
-        // A last fragment fixes the end: nothing may reach past it, and it may not move.
-        let ends_conflict = if more {
-            known_end != 0 && end > known_end
-        } else {
-            (known_end != 0 && end != known_end) || usize::from(datagram.max_end) > end
-        };
-        if ends_conflict {
-            return Err(DropReason::FragmentOverlap);
-        }
-
-        // One pass over the pool compares the fragment with what is held and notes which of its
-        // blocks exist, before anything changes.
+        // One pass over the pool compares the fragment with the bytes held, before anything
+        // changes, and counts the units already there and the blocks inside its span (between
+        // its first and last block, which neighbouring fragments may share).
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let mut present = Span::new();
-        let (mut found, mut held_units) = (0, 0);
+        let (mut held_units, mut inner) = (0, 0);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if block.owner != owner || logical < first || logical > last {
                 continue;
             }
-            present.set(logical - first);
-            found += 1;
-            let base = (logical - 1) * BLOCK;
-            let range = block_range(logical, offset, end);
-            for unit in range.start / UNIT..range.end.div_ceil(UNIT) {
-                if block.mask & unit_bit(unit) == 0 {
-                    continue;
-                }
-                held_units += 1;
-                let (from, to) = ((unit * UNIT).max(offset), ((unit + 1) * UNIT).min(end));
-                if held.get(from - base..to - base) != payload.get(from - offset..to - offset) {
+            inner += usize::from(logical != first && logical != last);
+            let (from, to) = block_range(logical, offset, end);
+            let held_mask = block.mask & units_mask(from, to);
+            held_units += held_mask.count_ones() as usize;
+            let at = (logical - 1) * BLOCK + from - offset;
+            let (Some(held), Some(new)) = (held.get(from..to), payload.get(at..at + to - from)) else { continue };
+            for (i, (h, n)) in held.iter().zip(new).enumerate() {
+                if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
                     return Err(DropReason::FragmentOverlap);
                 }
             }
         }
         let new_units = end.div_ceil(UNIT) - offset / UNIT - held_units;
-        let learns_end = !more && datagram.end == 0;
-        if new_units == 0 && !needs_header && !learns_end {
+        if new_units == 0 && !needs_header && (more || datagram.end != 0) {
             return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
         }
-        let missing = (last - first + 1 - found) + usize::from(needs_header);
-        let own = self.blocks.iter().filter(|b| b.owner == owner).count();
-        if missing > BLOCKS - own {
-            return Err(DropReason::ReassemblyNoRoom);
-        }
-        while missing > self.blocks.iter().filter(|b| b.owner == 0).count() {
-            match self.oldest(now, |index, _| index != slot) {
-                Some(victim) => self.evict(victim),
-                None => return Err(DropReason::ReassemblyNoRoom),
-            }
-        }
 
-        // Commit: fill the blocks held, then take free blocks for the missing ones.
-        for index in 0..BLOCKS {
-            let Some(&block) = self.blocks.get(index) else { break };
-            let logical = usize::from(block.logical);
-            if block.owner == owner && (first..=last).contains(&logical) {
-                self.write(index, logical, offset, payload);
-            }
-        }
-        let mut free = 0;
+        // Commit: the header into block 0 (right-aligned), the payload into blocks held or
+        // taken free.
         if needs_header {
-            let index = self.allocate(&mut free, owner, 0).ok_or(DropReason::ReassemblyNoRoom)?;
-            if let Some(room) = self.data.get_mut(index).and_then(|b| b.get_mut(BLOCK - header.len()..)) {
-                copy(room, header);
-            }
             datagram.header_len = header.len() as u8;
         }
-        for logical in (first..=last).filter(|&logical| !present.get(logical - first)) {
-            let index = self.allocate(&mut free, owner, logical).ok_or(DropReason::ReassemblyNoRoom)?;
-            self.write(index, logical, offset, payload);
+        // Free blocks are taken in pool order from `cursor`, so a fragment's blocks cost one
+        // pass in all; a block is looked up only where it may exist (the header block never
+        // does here, inner blocks only if the pass found some).
+        let mut cursor = 0;
+        for logical in if needs_header { 0 } else { first }..=last {
+            let absent = logical == 0 || (logical != first && logical != last && inner == 0);
+            // A datagram never needs more than the pool (see `check`), so evicting the others,
+            // oldest first, always makes room.
+            let index = loop {
+                let held = if absent { None } else { self.index_of(owner, logical) };
+                if let Some(index) = held.or_else(|| self.allocate(&mut cursor, owner, logical)) {
+                    break index;
+                }
+                let victim = self.oldest(now, slot, None).ok_or(DropReason::ReassemblyNoRoom)?;
+                self.evict(victim);
+                cursor = 0;
+            };
+            let (from, to, bytes) = if logical == 0 {
+                (BLOCK - header.len(), BLOCK, Some(header))
+            } else {
+                let (from, to) = block_range(logical, offset, end);
+                let at = (logical - 1) * BLOCK + from - offset;
+                (from, to, payload.get(at..at + to - from))
+            };
+            if let (Some(room), Some(bytes)) = (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), bytes) {
+                copy(room, bytes);
+            }
+            if let (Some(block), true) = (self.blocks.get_mut(index), logical != 0) {
+                block.mask |= units_mask(from, to);
+            }
         }
-        // Bounds checked in `accept`: a payload end is below 65536, so are its units.
+        // Bounds checked in `check`: a payload end is below 65536, so are its units.
         datagram.units += new_units as u16;
         datagram.max_end = datagram.max_end.max(end as u16);
         if !more {
             datagram.end = end as u16;
         }
-        let complete = datagram.header_len != 0
-            && datagram.end != 0
-            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
         if let Some(stored) = self.slots.get_mut(slot) {
             *stored = datagram;
         }
-        if complete {
-            return Ok(self.finish(slot));
-        }
-        Ok(Outcome::Held)
+        let complete = datagram.header_len != 0
+            && datagram.end != 0
+            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
+        Ok(if complete { self.finish(slot, datagram) } else { Outcome::Held })
     }
 
-    /// Moves a complete datagram's blocks to the front of the pool, rebuilds its header, and
-    /// frees its slot and blocks (the bytes stay readable until the next `&mut` call).
-    fn finish(&mut self, slot: usize) -> Outcome {
-        let Some(&datagram) = self.slots.get(slot) else {
+    /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
+    /// header, and frees its slot and blocks (the bytes stay readable until the next `&mut`
+    /// call). Every unit is held, so blocks `0..=end/64` are all its own once gathered.
+    #[inline(never)]
+    fn finish(&mut self, slot: usize, datagram: Datagram) -> Outcome {
+        self.gather(slot);
+        self.release(slot);
+        let header_len = usize::from(datagram.header_len);
+        let start = BLOCK - header_len;
+        let len = header_len + usize::from(datagram.end);
+        let Some(datagram) = self.data.as_flattened_mut().get_mut(start..start + len) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
+        seal(datagram, 0);
+        self.ready_start = start;
+        self.ready_len = len;
+        Outcome::Complete(len)
+    }
+
+    /// Puts each block of the datagram in `slot` at the pool index of its logical number, so
+    /// that what it holds reads as one slice from the start of the pool. Cycle sort: each swap
+    /// puts one of its blocks in place for good, and whatever sat there (free, or another
+    /// datagram's) moves to `index`, to be looked at next. At most one swap per block.
+    fn gather(&mut self, slot: usize) {
         let owner = slot as u8 + 1;
-        let header_len = usize::from(datagram.header_len);
-        let payload_len = usize::from(datagram.end);
-        // Cycle sort: each swap puts one block of the datagram at the index of its logical
-        // number for good, and whatever sat there (free, or another datagram's) moves to
-        // `index`, to be looked at next. At most one swap per block: O(BLOCKS).
         for index in 0..BLOCKS {
             while let Some(&block) = self.blocks.get(index) {
                 let logical = usize::from(block.logical);
@@ -383,28 +389,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 self.data.swap(index, logical);
             }
         }
-        let blocks = 1 + payload_len.div_ceil(BLOCK);
-        let gathered =
-            (0..blocks).all(|i| self.blocks.get(i).is_some_and(|b| b.owner == owner && usize::from(b.logical) == i));
-        if !gathered {
-            self.release(slot);
-            return Outcome::Dropped(DropReason::Fragment);
-        }
-        self.release(slot);
-        let start = BLOCK - header_len;
-        let len = header_len + payload_len;
-        let Some(bytes) = self.data.as_flattened_mut().get_mut(start..start + len) else {
-            return Outcome::Dropped(DropReason::Fragment);
-        };
-        let Ok(mut ip) = ipv4::Packet::new_quoted(bytes) else {
-            return Outcome::Dropped(DropReason::Fragment);
-        };
-        ip.set_total_len(len as u16);
-        ip.set_flags_offset(0);
-        ip.fill_checksum();
-        self.ready_start = start;
-        self.ready_len = len;
-        Outcome::Complete(len)
     }
 
     /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.
@@ -453,24 +437,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.blocks.iter().filter(|b| b.owner != 0).count() * BLOCK
     }
 
-    /// Copies the part of a fragment (payload at `offset`) that falls in datagram block
-    /// `logical` into pool block `index`, and marks its units received.
-    fn write(&mut self, index: usize, logical: usize, offset: usize, payload: &[u8]) {
-        let range = block_range(logical, offset, offset + payload.len());
-        let base = (logical - 1) * BLOCK;
-        if let (Some(to), Some(from)) = (
-            self.data.get_mut(index).and_then(|b| b.get_mut(range.start - base..range.end - base)),
-            payload.get(range.start - offset..range.end - offset),
-        ) {
-            copy(to, from);
-        }
-        if let Some(block) = self.blocks.get_mut(index) {
-            let (first, count) = (range.start / UNIT, range.end.div_ceil(UNIT) - range.start / UNIT);
-            block.mask |= (((1u16 << count) - 1) << (first % (BLOCK / UNIT))) as u8;
-        }
-    }
-
-    /// Takes the first free block at or after `*cursor` for datagram block `logical`.
+    /// Takes the first free block at or after `*cursor` for datagram block `logical` of `owner`.
     fn allocate(&mut self, cursor: &mut usize, owner: u8, logical: usize) -> Option<usize> {
         let index = *cursor + self.blocks.get(*cursor..)?.iter().position(|b| b.owner == 0)?;
         *cursor = index + 1;
@@ -478,30 +445,42 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         Some(index)
     }
 
+    /// The pool index of block `logical` of the datagram `owner` (slot + 1).
+    fn index_of(&self, owner: u8, logical: usize) -> Option<usize> {
+        self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
+    }
+
+    /// The slot of the datagram in progress with `key`.
+    fn find(&self, key: &Key) -> Option<usize> {
+        self.slots.iter().position(|d| d.in_use && d.key == *key)
+    }
+
     /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
     /// (the source's own oldest once it holds its share, else the oldest of all).
+    #[inline(never)]
     fn free_slot(&mut self, src: u32, now: u32) -> usize {
         if let Some(free) = self.slots.iter().position(|d| !d.in_use) {
             return free;
         }
-        let held_by_src = self.slots.iter().filter(|d| d.src == src).count();
-        let victim = if held_by_src >= Self::SHARE {
-            self.oldest(now, |_, d| d.src == src)
-        } else {
-            self.oldest(now, |_, _| true)
-        };
-        let victim = victim.unwrap_or(0);
+        let own_share = self.slots.iter().filter(|d| d.key.src() == src).count() >= Self::SHARE;
+        let victim = self.oldest(now, SLOTS, own_share.then_some(src)).unwrap_or(0);
         self.evict(victim);
         victim
     }
 
-    /// The slot of the datagram in progress that arrived first among those `eligible` picks.
-    fn oldest(&self, now: u32, eligible: impl Fn(usize, &Datagram) -> bool) -> Option<usize> {
-        (0..SLOTS)
-            .filter_map(|index| self.slots.get(index).map(|d| (index, d)))
-            .filter(|&(index, d)| d.in_use && eligible(index, d))
-            .max_by_key(|(_, d)| now.wrapping_sub(d.first_seen))
-            .map(|(index, _)| index)
+    /// The slot of the datagram in progress that arrived first, but for the one in slot `skip`,
+    /// and only among those from `src` if given.
+    #[inline(never)]
+    fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
+        let mut oldest: Option<(usize, u32)> = None;
+        for (index, d) in self.slots.iter().enumerate() {
+            let age = now.wrapping_sub(d.first_seen);
+            // The last of equally old ones, as `max_by_key` would pick.
+            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && oldest.is_none_or(|(_, a)| age >= a) {
+                oldest = Some((index, age));
+            }
+        }
+        oldest.map(|(index, _)| index)
     }
 
     fn evict(&mut self, slot: usize) {
@@ -516,44 +495,44 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         core::mem::take(&mut self.evicted)
     }
 
-    /// True when `fragment` reaches past the largest datagram the pool can hold (but not past
-    /// the 65535 bytes of any IPv4 datagram).
-    pub fn beyond_limit(&self, fragment: &[u8]) -> bool {
-        ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
+    /// Decides the fate of a fragment addressed to the router that arrived on `netif`: `own`
+    /// says its first fragment shows the router's own datagram (which the caller alone can
+    /// tell). Its datagram is left to the stack's own reassembly when it is the router's own, or
+    /// when it reaches past what the pool can hold and no held first fragment shows a mapping;
+    /// later fragments of a datagram left so follow it.
+    #[inline(never)]
+    pub fn to_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
+        let Some(key) = Key::of_bytes(fragment, netif) else { return ToRouter::Reassemble };
+        if self.released.iter().any(|r| r.in_use && r.key == key) {
+            return ToRouter::Pass;
+        }
+        let held = self.find(&key);
+        let first_held = held.and_then(|slot| self.slots.get(slot)).is_some_and(|d| d.header_len != 0);
+        // Too large for the pool, and no first fragment (held or this one) shows it belongs to
+        // a mapping.
+        let unholdable = ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
             let end = ip.frag_offset() + ip.payload().len();
-            end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
-        })
-    }
-
-    /// True when the pool holds the first fragment of the datagram of `fragment` (from `netif`).
-    pub fn holds_first(&self, fragment: &[u8], netif: u8) -> bool {
-        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key) && d.header_len != 0))
-    }
-
-    /// True when a datagram of `fragment` (arrived on `netif`) is in progress in the pool.
-    pub fn holds(&self, fragment: &[u8], netif: u8) -> bool {
-        Key::of_bytes(fragment, netif).is_some_and(|key| self.slots.iter().any(|d| d.is(&key)))
-    }
-
-    /// Remembers the datagram of `fragment` (arrived on `netif`) as left to the stack's own
-    /// reassembly, forgetting the oldest remembered one if need be.
-    pub fn release_to_stack(&mut self, fragment: &[u8], netif: u8, now: u32) {
-        let Some(key) = Key::of_bytes(fragment, netif) else { return };
-        let place = self
-            .released
-            .iter()
-            .position(|r| !r.in_use || r.key == key)
-            .or_else(|| (0..SLOTS).max_by_key(|&i| self.released.get(i).map_or(0, |r| now.wrapping_sub(r.since))));
-        if let Some(entry) = place.and_then(|i| self.released.get_mut(i)) {
+            ip.frag_offset() != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+        }) && !first_held;
+        if !own && !unholdable {
+            return ToRouter::Reassemble;
+        }
+        // Remembered in the first free entry, else in place of the oldest remembered (the last
+        // of equally old ones).
+        let mut place: Option<(&mut Released, u32)> = None;
+        for entry in self.released.iter_mut() {
+            let age = now.wrapping_sub(entry.since);
+            if place.as_ref().is_none_or(|(p, oldest)| p.in_use && (!entry.in_use || age >= *oldest)) {
+                place = Some((entry, age));
+            }
+        }
+        if let Some((entry, _)) = place {
             *entry = Released { in_use: true, key, since: now };
         }
-    }
-
-    /// Like [`release_to_stack`](Self::release_to_stack), and what the pool holds of the
-    /// datagram is to be handed out as fragments by [`next_released`](Self::next_released).
-    pub fn release_held(&mut self, fragment: &[u8], netif: u8, now: u32) {
-        self.release_to_stack(fragment, netif, now);
-        self.releasing = Key::of_bytes(fragment, netif).map(|key| (key, 0));
+        if held.is_some() {
+            self.releasing = Some((key, 0));
+        }
+        ToRouter::Leave { held: held.is_some() }
     }
 
     /// Writes the next run of held bytes of the datagram [`release_held`](Self::release_held)
@@ -561,86 +540,65 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// a plain 20-byte one: the stack that reassembles it keeps the first fragment's header)
     /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
     /// discarded from the pool.
+    #[inline(never)]
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_len = 0;
         let Some((key, cursor)) = self.releasing else { return 0 };
-        let Some(slot) = self.slots.iter().position(|d| d.is(&key)) else {
-            self.releasing = None;
-            return 0;
-        };
-        match self.write_run(slot, usize::from(cursor), buf) {
-            Some((len, end)) => {
+        let written = self.find(&key).map(|slot| (slot, self.write_run(slot, usize::from(cursor), buf)));
+        match written {
+            Some((_, Some((len, end)))) => {
                 self.releasing = Some((key, end as u16));
                 len
             }
-            None => {
+            Some((slot, None)) => {
                 self.releasing = None;
                 self.release(slot);
+                0
+            }
+            None => {
+                self.releasing = None;
                 0
             }
         }
     }
 
-    /// The pool index of block `logical` of the datagram in `slot`.
-    fn index_of(&self, slot: usize, logical: usize) -> Option<usize> {
-        self.blocks.iter().position(|b| usize::from(b.owner) == slot + 1 && usize::from(b.logical) == logical)
-    }
-
-    /// Whether 8-byte unit `unit` of the datagram in `slot` has been received.
-    fn has_unit(&self, slot: usize, unit: usize) -> bool {
-        self.index_of(slot, logical_of(unit * UNIT))
-            .and_then(|index| self.blocks.get(index))
-            .is_some_and(|b| b.mask & unit_bit(unit) != 0)
-    }
-
     /// Writes the first run of received units at or after payload offset `from` as a fragment
     /// into `buf`: its length and the payload end it reached, or `None` when there is none.
-    fn write_run(&self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+    /// Gathers the datagram's blocks first, so a run is one slice of the pool.
+    #[inline(never)]
+    fn write_run(&mut self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+        self.gather(slot);
         let datagram = self.slots.get(slot).copied()?;
+        let owner = slot as u8 + 1;
+        let has_unit = |unit: usize| {
+            self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| b.owner == owner && b.mask & unit_bit(unit) != 0)
+        };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        let start = (from.div_ceil(UNIT)..units).find(|&u| self.has_unit(slot, u))?;
+        let start = (from.div_ceil(UNIT)..units).find(|&u| has_unit(u))?;
         let first = start == 0 && datagram.header_len != 0;
         let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
         let room = buf.len().checked_sub(header_len)? / UNIT;
         let mut end_unit = start;
-        while end_unit < units && end_unit - start < room && self.has_unit(slot, end_unit) {
+        while end_unit < units && end_unit - start < room && has_unit(end_unit) {
             end_unit += 1;
         }
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
         if end <= offset {
             return None;
         }
+        // Gathered, the first fragment's header sits right before the payload.
         let len = header_len + end - offset;
         let out = buf.get_mut(..len)?;
-        let (head, body) = out.split_at_mut_checked(header_len)?;
-        if first {
-            copy(head, self.data.get(self.index_of(slot, 0)?)?.get(BLOCK - header_len..)?);
-        } else {
-            plain_header(head, &datagram);
-        }
-        // Block by block: one lookup and one copy each.
-        let mut at = offset;
-        while at < end {
-            let logical = logical_of(at);
-            let until = (logical * BLOCK).min(end);
-            let held = self.data.get(self.index_of(slot, logical)?)?.get(at % BLOCK..at % BLOCK + (until - at))?;
-            copy(body.get_mut(at - offset..until - offset)?, held);
-            at = until;
-        }
+        let skip = if first { 0 } else { plain_header(out, &datagram.key) };
+        copy(out.get_mut(skip..)?, self.data.as_flattened().get(BLOCK + offset + skip - header_len..BLOCK + end)?);
         let last = datagram.end != 0 && end == usize::from(datagram.end);
-        let mut ip = ipv4::Packet::new_quoted(out).ok()?;
-        ip.set_total_len(len as u16);
-        ip.set_flags_offset(if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
-        ip.fill_checksum();
+        seal(out, if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         Some((len, end))
     }
 
-    /// True for a fragment of a datagram left to the stack's own reassembly.
-    pub fn is_released(&self, fragment: &[u8], netif: u8) -> bool {
-        Key::of_bytes(fragment, netif).is_some_and(|key| self.released.iter().any(|r| r.in_use && r.key == key))
-    }
-
+    /// Out of line: it has five callers.
+    #[inline(never)]
     fn release(&mut self, slot: usize) {
         let owner = slot as u8 + 1;
         for block in self.blocks.iter_mut().filter(|b| b.owner == owner) {
@@ -652,50 +610,39 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 }
 
-/// A checked fragment: its header, its payload and where the payload goes.
-struct Piece<'a> {
-    header: &'a [u8],
-    payload: &'a [u8],
-    offset: usize,
-    more: bool,
+/// Writes a 20-byte header, without options, for a fragment of the datagram `key` at the start
+/// of `out` (length, flags, offset and checksum are [`seal`]'s) and returns its length.
+fn plain_header(out: &mut [u8], key: &Key) -> usize {
+    if let Some(h) = out.get_mut(..ipv4::HEADER_LEN).and_then(|h| <&mut [u8; ipv4::HEADER_LEN]>::try_from(h).ok()) {
+        *h = [0; ipv4::HEADER_LEN];
+        h[0] = 0x45;
+        [h[4], h[5], h[9], _] = key.0[2].to_ne_bytes();
+        h[8] = 64;
+        [h[12], h[13], h[14], h[15]] = key.0[0].to_ne_bytes();
+        [h[16], h[17], h[18], h[19]] = key.0[1].to_ne_bytes();
+    }
+    ipv4::HEADER_LEN
 }
 
-/// Which blocks of a fragment's span exist: one bit per block of the largest span, 65535
-/// payload bytes (on the stack, 136 bytes).
-struct Span([u64; 17]);
-
-impl Span {
-    fn new() -> Self {
-        Span([0; 17])
+/// Sets the total length (all of `packet`), flags and offset of an IPv4 packet, and its
+/// header checksum.
+fn seal(packet: &mut [u8], flags_offset: u16) {
+    let len = packet.len() as u16;
+    if let Ok(mut ip) = ipv4::Packet::new_quoted(packet) {
+        ip.set_total_len(len);
+        ip.set_flags_offset(flags_offset);
+        ip.fill_checksum();
     }
-
-    fn set(&mut self, i: usize) {
-        if let Some(word) = self.0.get_mut(i / 64) {
-            *word |= 1 << (i % 64);
-        }
-    }
-
-    fn get(&self, i: usize) -> bool {
-        self.0.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
-    }
-}
-
-/// A 20-byte header, without options, for a fragment of `datagram` (length, flags, offset and
-/// checksum are the caller's).
-fn plain_header(head: &mut [u8], datagram: &Datagram) {
-    let Ok(h) = <&mut [u8; ipv4::HEADER_LEN]>::try_from(head) else { return };
-    *h = [0; ipv4::HEADER_LEN];
-    h[0] = 0x45;
-    [h[4], h[5]] = datagram.ident.to_be_bytes();
-    h[8] = 64;
-    h[9] = datagram.protocol;
-    [h[12], h[13], h[14], h[15]] = datagram.src.to_be_bytes();
-    [h[16], h[17], h[18], h[19]] = datagram.dst.to_be_bytes();
 }
 
 /// The mask bit of payload unit `unit` in its block.
 fn unit_bit(unit: usize) -> u8 {
     1 << (unit % (BLOCK / UNIT))
+}
+
+/// The mask bits of the units that block bytes `from..to` touch.
+fn units_mask(from: usize, to: usize) -> u8 {
+    ((1u16 << to.div_ceil(UNIT)) - (1u16 << (from / UNIT))) as u8
 }
 
 /// Copies `from` into `to` (same length by construction). Not `copy_from_slice`: without LTO
@@ -714,10 +661,11 @@ fn logical_of(offset: usize) -> usize {
     1 + offset / BLOCK
 }
 
-/// The payload bytes of `offset..end` that fall in datagram block `logical`.
-fn block_range(logical: usize, offset: usize, end: usize) -> core::ops::Range<usize> {
+/// Where the payload bytes of `offset..end` that fall in datagram block `logical` go within
+/// the block.
+fn block_range(logical: usize, offset: usize, end: usize) -> (usize, usize) {
     let base = (logical - 1) * BLOCK;
-    offset.max(base)..end.min(base + BLOCK)
+    (offset.max(base) - base, end.min(base + BLOCK) - base)
 }
 
 /// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
@@ -771,6 +719,12 @@ mod tests {
         frag.set_flags_offset(u16::from(more) << 13 | (offset / 8) as u16);
         frag.fill_checksum();
         bytes
+    }
+
+    /// True when `f` (from `netif`) belongs to a datagram left to the stack: it just follows.
+    /// (`own` false: a fragment no one left is merely told to be reassembled; nothing changes.)
+    fn is_released<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, f: &[u8], netif: u8) -> bool {
+        pool.to_router(f, netif, 0, false) == ToRouter::Pass
     }
 
     fn complete(pool: &Pool, whole: &[u8], outcome: Outcome) {
@@ -976,7 +930,7 @@ mod tests {
         }
         let mut buf = [0u8; 1500];
         assert_eq!(pool.next_released(&mut buf), 0, "nothing released yet");
-        pool.release_held(&fragment(&whole, 0, 48), 0, 0);
+        assert_eq!(pool.to_router(&fragment(&whole, 0, 48), 0, 0, true), ToRouter::Leave { held: true });
         // The first run keeps the first fragment's header (options included); the gap splits.
         let len = pool.next_released(&mut buf);
         assert_eq!(&buf[..len], &fragment(&whole, 0, 96)[..]);
@@ -984,7 +938,7 @@ mod tests {
         assert_eq!(&buf[..len], &fragment(&whole, 160, 300)[..]);
         assert_eq!(pool.next_released(&mut buf), 0);
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
-        assert!(pool.is_released(&fragment(&whole, 96, 160), 0));
+        assert!(is_released(&mut pool, &fragment(&whole, 96, 160), 0));
     }
 
     #[test]
@@ -992,15 +946,18 @@ mod tests {
         let mut pool = Reassembly::<2, 40>::new();
         let frags: std::vec::Vec<_> =
             (0..3).map(|i| fragment(&datagram(20, protocol::ICMP, i, 100, 1), 0, 48)).collect();
-        pool.release_to_stack(&frags[0], 1, 0);
-        assert!(pool.is_released(&frags[0], 1) && !pool.is_released(&frags[0], 2) && !pool.is_released(&frags[1], 1));
-        pool.release_to_stack(&frags[1], 1, 1);
-        pool.release_to_stack(&frags[2], 1, 2);
-        assert!(!pool.is_released(&frags[0], 1) && pool.is_released(&frags[1], 1) && pool.is_released(&frags[2], 1));
+        let leave = |pool: &mut Reassembly<2, 40>, f: &[u8], now| pool.to_router(f, 1, now, true);
+        assert_eq!(leave(&mut pool, &frags[0], 0), ToRouter::Leave { held: false });
+        assert!(is_released(&mut pool, &frags[0], 1));
+        assert!(!is_released(&mut pool, &frags[0], 2) && !is_released(&mut pool, &frags[1], 1));
+        leave(&mut pool, &frags[1], 1);
+        leave(&mut pool, &frags[2], 2);
+        assert!(!is_released(&mut pool, &frags[0], 1));
+        assert!(is_released(&mut pool, &frags[1], 1) && is_released(&mut pool, &frags[2], 1));
         pool.expire(15_002, 15_000);
-        assert!(!pool.is_released(&frags[1], 1) && pool.is_released(&frags[2], 1));
+        assert!(!is_released(&mut pool, &frags[1], 1) && is_released(&mut pool, &frags[2], 1));
         pool.clear();
-        assert!(!pool.is_released(&frags[2], 1));
+        assert!(!is_released(&mut pool, &frags[2], 1));
     }
 
     #[test]

@@ -54,57 +54,34 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
     };
     let proto = ip.protocol();
     let l4 = ip.payload_mut();
-    match proto {
-        protocol::TCP => {
-            let Ok(mut seg) = tcp::Packet::new_quoted(l4) else { return total };
-            let old_port = match side {
-                Side::Source => seg.src_port(),
-                Side::Destination => seg.dst_port(),
-            };
-            match side {
-                Side::Source => seg.set_src_port(port),
-                Side::Destination => seg.set_dst_port(port),
-            }
-            total.word(old_port, port);
-            if seg.has_checksum() {
-                let mut change = pseudo;
-                change.word(old_port, port);
-                let (old, new) = (seg.checksum(), change.apply(seg.checksum()));
-                seg.set_checksum(new);
-                total.word(old, new);
-            }
-        }
-        protocol::UDP => {
-            let Ok(mut dgram) = udp::Packet::new_quoted(l4) else { return total };
-            let old_port = match side {
-                Side::Source => dgram.src_port(),
-                Side::Destination => dgram.dst_port(),
-            };
-            match side {
-                Side::Source => dgram.set_src_port(port),
-                Side::Destination => dgram.set_dst_port(port),
-            }
-            total.word(old_port, port);
-            let mut change = pseudo;
-            change.word(old_port, port);
-            let (old, new) = (dgram.checksum(), change.apply_udp(dgram.checksum()));
-            dgram.set_checksum(new);
-            total.word(old, new);
-        }
-        protocol::ICMP => {
-            let Ok(mut msg) = icmp::Packet::new_checked(l4) else { return total };
-            let old_ident = msg.ident();
-            msg.set_ident(port);
-            total.word(old_ident, port);
-            // The ICMP checksum has no pseudo header: only the identifier changed under it.
-            let mut change = Delta::new();
-            change.word(old_ident, port);
-            let (old, new) = (msg.checksum(), change.apply(msg.checksum()));
-            msg.set_checksum(new);
-            total.word(old, new);
-        }
-        _ => {}
+    // Where the port (for ICMP the identifier, which both sides share) and the checksum start:
+    // one code path for the three protocols, not three copies of it.
+    let (port_at, checksum_at) = match (proto, side) {
+        (protocol::TCP, Side::Source) => (tcp::field::SRC_PORT.start, tcp::field::CHECKSUM.start),
+        (protocol::TCP, Side::Destination) => (tcp::field::DST_PORT.start, tcp::field::CHECKSUM.start),
+        (protocol::UDP, Side::Source) => (udp::field::SRC_PORT.start, udp::field::CHECKSUM.start),
+        (protocol::UDP, Side::Destination) => (udp::field::DST_PORT.start, udp::field::CHECKSUM.start),
+        (protocol::ICMP, _) => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
+        _ => return total,
+    };
+    // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).
+    if l4.len() < 8 {
+        return total;
     }
+    let old_port = be16(l4, port_at..port_at + 2);
+    put16(l4, port_at..port_at + 2, port);
+    total.word(old_port, port);
+    // The ICMP checksum has no pseudo header: only the identifier changed under it.
+    let mut change = if proto == protocol::ICMP { Delta::new() } else { pseudo };
+    change.word(old_port, port);
+    // A quoted TCP header may stop before its checksum: then only the port changes.
+    let Some(checksum) = l4.get(checksum_at..checksum_at + 2) else {
+        return total;
+    };
+    let old = be16(checksum, 0..2);
+    let new = if proto == protocol::UDP { change.apply_udp(old) } else { change.apply(old) };
+    put16(l4, checksum_at..checksum_at + 2, new);
+    total.word(old, new);
     total
 }
 

@@ -5,6 +5,11 @@
 use crate::verdict::DropReason;
 
 /// Packet and session counters (wrapping u32).
+///
+/// In C's order (`lwip_snat_stats`): the counters from `translated_out` to `reass_expired` and
+/// from `hosts_untracked` to `resets_requested` lie as C's do, so the C API copies them as two
+/// blocks (the C API checks the layouts agree when it is built).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Packets translated inside → outside.
@@ -23,10 +28,6 @@ pub struct Stats {
     pub mss_clamped: u32,
     /// Packets dropped, by [`DropReason`] number.
     pub dropped: [u32; DropReason::COUNT],
-    /// Sessions created, per protocol (TCP, UDP, ICMP).
-    pub created: [u32; 3],
-    /// Sessions removed by idle timeout, per protocol.
-    pub expired: [u32; 3],
     /// Fragments taken into the reassembly pool (the one completing a datagram included).
     pub fragments_held: u32,
     /// Datagrams reassembled and handed back for re-injection ([`Verdict::Reassembled`]).
@@ -54,6 +55,10 @@ pub struct Stats {
     ///
     /// [`Verdict::SendTcpReset`]: crate::Verdict::SendTcpReset
     pub resets_requested: u32,
+    /// Sessions created, per protocol (TCP, UDP, ICMP).
+    pub created: [u32; 3],
+    /// Sessions removed by idle timeout, per protocol.
+    pub expired: [u32; 3],
 }
 
 impl Stats {

@@ -178,12 +178,9 @@ static void chain_fragments(void)
 {
   static uint8_t data[600];
   uint32_t copies = lwip_snat_hook_copies();
-  unsigned i;
 
   semihost_puts("UDP H:41002 -> R:9999 in two fragments, each a chain: copied for reassembly\n");
-  for (i = 0; i < sizeof data; i++) {
-    data[i] = (uint8_t)(i * 5u + 1u);
-  }
+  fill_pattern(data, sizeof data, 5u, 1u);
   build_udp(&whole, H, 41002, R, 9999, 64, data, sizeof data);
   sent_clear();
   build_fragment(&frag, &whole, 0, 304, 1);

@@ -241,12 +241,9 @@ static int reassemble_sent(struct pkt *dst)
 static void fragment_flow(void)
 {
   static uint8_t data[3000];
-  unsigned i;
 
   flow("UDP H:40002 -> R:9999, 3000 bytes in three fragments, last one first");
-  for (i = 0; i < sizeof data; i++) {
-    data[i] = (uint8_t)(i * 7u + 3u);
-  }
+  fill_pattern(data, sizeof data, 7u, 3u);
   build_udp(&whole, H, 40002, R, 9999, 64, data, sizeof data);
   sent_clear();
   build_fragment(&frag, &whole, 2960, (uint16_t)(whole.len - 20u - 2960u), 0);

@@ -184,3 +184,11 @@ int checksums_ok(const uint8_t *ip)
   /* A fragment's PKT_L4 checksum covers the whole datagram: checked after reassembly. */
   return ip_checksum_ok(ip) && (fragment || l4_checksum_ok(ip, 0));
 }
+
+void fill_pattern(uint8_t *buf, size_t len, uint8_t mul, uint8_t add)
+{
+  size_t i;
+  for (i = 0; i < len; i++) {
+    buf[i] = (uint8_t)(i * mul + add);
+  }
+}

@@ -50,6 +50,9 @@ void build_icmp_error(struct pkt *p, uint8_t type, uint8_t code, uint32_t src, u
                       const struct pkt *quoted, uint16_t quote_len);
 /** Fragment `whole` at 8-byte multiples: bytes [off, off + len) of its payload, MF as given. */
 void build_fragment(struct pkt *p, const struct pkt *whole, uint16_t off, uint16_t len, int more);
+/** Fills `len` bytes with the pattern byte i = i * mul + add: payloads whose every byte is
+ * checked after reassembly. */
+void fill_pattern(uint8_t *buf, size_t len, uint8_t mul, uint8_t add);
 /** Rebuilds the IP header checksum (after a test edits a header on purpose). */
 void fix_ip_checksum(uint8_t *ip);
 

@@ -3,13 +3,16 @@
 use super::types::*;
 use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
 use crate::{
-    Config, Context, Eviction, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, RuleError, Session, Verdict,
+    Config, Context, Eviction, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, RuleError, Session, Stats, Verdict,
 };
 #[cfg(feature = "portmap")]
 use crate::{Portmap, PortmapError};
 use lwip_snat_err_t::*;
 
 impl lwip_snat_config {
+    /// The settings as C holds them, seed all zero. Never inlined: `lwip_snat_config_default`
+    /// and `lwip_snat_get_config` share it.
+    #[inline(never)]
     pub(super) fn from_core(config: &Config) -> Self {
         lwip_snat_config {
             tcp_established_ms: config.tcp_established_ms,
@@ -35,6 +38,8 @@ impl lwip_snat_config {
     }
 
     /// The core settings and seed, or the error code that names what is wrong.
+    /// Never inlined: `lwip_snat_init` and `lwip_snat_set_config` share it.
+    #[inline(never)]
     pub(super) fn to_core(self) -> Result<(Config, [u64; 2]), lwip_snat_err_t> {
         let config = Config {
             tcp_established_ms: self.tcp_established_ms,
@@ -59,9 +64,9 @@ impl lwip_snat_config {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
         })?;
-        let (low, high) = self.seed.split_at(8);
-        let word = |bytes: &[u8]| bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-        Ok((config, [word(low), word(high)]))
+        // Two big-endian words: the first eight bytes, then the last eight.
+        let seed = u128::from_be_bytes(self.seed);
+        Ok((config, [(seed >> 64) as u64, seed as u64]))
     }
 }
 
@@ -184,33 +189,73 @@ impl lwip_snat_stats {
             high_water: u16::try_from(nat.sessions_high_water(p)).unwrap_or(u16::MAX),
             capacity: u16::try_from(nat.capacity(p)).unwrap_or(u16::MAX),
         };
-        lwip_snat_stats {
-            translated_out: s.translated_out,
-            translated_in: s.translated_in,
-            icmp_errors_translated: s.icmp_errors_translated,
-            passed: s.passed.wrapping_add(nat.passed_by_shim()),
-            icmp_requested: s.icmp_requested,
-            hairpinned: s.hairpinned,
-            mss_clamped: s.mss_clamped,
-            dropped: s.dropped,
-            fragments_held: s.fragments_held,
-            reassembled: s.reassembled,
-            reass_expired: s.reass_expired,
-            reass_bytes_in_use: u32::try_from(in_flight.1).unwrap_or(u32::MAX),
-            reass_in_flight: u16::try_from(in_flight.0).unwrap_or(u16::MAX),
-            tcp: proto(Protocol::Tcp),
-            udp: proto(Protocol::Udp),
-            icmp: proto(Protocol::Icmp),
-            hosts_untracked: s.hosts_untracked,
-            reass_evicted: s.reass_evicted,
-            reass_released: s.reass_released,
-            evicted_closed: s.evicted[Eviction::Closed as usize],
-            evicted_transitory: s.evicted[Eviction::Transitory as usize],
-            evicted_idle: s.evicted[Eviction::Idle as usize],
-            resets_requested: s.resets_requested,
-        }
+        let mut out = lwip_snat_stats::default();
+        copy_run(s, &mut out, HEAD_RUN);
+        copy_run(s, &mut out, TAIL_RUN);
+        out.reass_bytes_in_use = u32::try_from(in_flight.1).unwrap_or(u32::MAX);
+        out.reass_in_flight = u16::try_from(in_flight.0).unwrap_or(u16::MAX);
+        out.tcp = proto(Protocol::Tcp);
+        out.udp = proto(Protocol::Udp);
+        out.icmp = proto(Protocol::Icmp);
+        out.passed = out.passed.wrapping_add(nat.passed_by_shim());
+        out
     }
 }
+
+/// Copies one run of counters that `Stats` and `lwip_snat_stats` lay out alike.
+#[inline(always)]
+fn copy_run(stats: &Stats, out: &mut lwip_snat_stats, run: Run) {
+    // SAFETY: a `Run` is a span of `u32` counters at the same offsets relative to the run in
+    // both structs, within both (checked at build time by `shared_run!`); any bytes are valid
+    // `u32`s, and `stats` and `out` are distinct.
+    unsafe {
+        let from = (stats as *const Stats).cast::<u8>().add(run.core);
+        let to = (out as *mut lwip_snat_stats).cast::<u8>().add(run.c);
+        core::ptr::copy_nonoverlapping(from, to, run.len);
+    }
+}
+
+/// Counters `Stats` and `lwip_snat_stats` lay out alike: `len` bytes at `core` in the one, `c`
+/// in the other.
+#[derive(Clone, Copy)]
+struct Run {
+    core: usize,
+    c: usize,
+    len: usize,
+}
+
+/// The counters C gets as the core keeps them (all but the per-protocol ones), in two runs.
+const HEAD_RUN: Run = shared_run!(translated_out, translated_in, icmp_errors_translated, passed, icmp_requested, hairpinned,
+        mss_clamped, dropped, fragments_held, reassembled; reass_expired);
+const TAIL_RUN: Run = shared_run!(hosts_untracked, reass_evicted, reass_released; resets_requested);
+
+// C names the core's `evicted` array's three counters one by one.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(
+        offset_of!(Stats, evicted) - offset_of!(Stats, hosts_untracked)
+            == offset_of!(lwip_snat_stats, evicted_closed) - offset_of!(lwip_snat_stats, hosts_untracked)
+    );
+    assert!(Eviction::Closed as usize == 0 && Eviction::Transitory as usize == 1 && Eviction::Idle as usize == 2);
+};
+
+/// The `Run` from field `$first` through `$last` (a `u32`), after build-time checks that each
+/// field named lies at the same offset from `$first` in `Stats` as in `lwip_snat_stats`.
+macro_rules! shared_run {
+    ($first:ident, $($field:ident),* ; $last:ident) => {{
+        use core::mem::offset_of;
+        const fn same(core: usize, c: usize) {
+            assert!(core - offset_of!(Stats, $first) == c - offset_of!(lwip_snat_stats, $first));
+        }
+        $(same(offset_of!(Stats, $field), offset_of!(lwip_snat_stats, $field));)*
+        same(offset_of!(Stats, $last), offset_of!(lwip_snat_stats, $last));
+        let len = offset_of!(Stats, $last) + core::mem::size_of::<u32>() - offset_of!(Stats, $first);
+        assert!(offset_of!(Stats, $first) + len <= core::mem::size_of::<Stats>());
+        assert!(offset_of!(lwip_snat_stats, $first) + len <= core::mem::size_of::<lwip_snat_stats>());
+        Run { core: offset_of!(Stats, $first), c: offset_of!(lwip_snat_stats, $first), len }
+    }};
+}
+use shared_run;
 
 impl lwip_snat_session {
     /// One live session as `lwip_snat_foreach` shows it, idle time counted to `now_ms`.

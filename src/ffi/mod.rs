@@ -93,23 +93,52 @@ fn claim(busy: &AtomicBool) -> bool {
     true
 }
 
-/// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
-fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
+/// Claims the state for one call: `LWIP_SNAT_ERR_BUSY` while another call holds it, and
+/// `LWIP_SNAT_ERR_NOT_INIT` (released again) when `need_ready` and `lwip_snat_init` has not
+/// succeeded. Never inlined: every C function shares the guard's atomic sequence.
+#[inline(never)]
+fn acquire(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
     if !claim(&INSTANCE.busy) {
         return Err(LWIP_SNAT_ERR_BUSY);
     }
-    // SAFETY: this call set `busy`, so no other reference to the state exists: with
-    // compare-and-swap in any thread, without it in this one (the contract for such cores
-    // excludes calls from other threads).
-    let state = unsafe { &mut *INSTANCE.state.get() };
-    let result = f(state);
+    let state = INSTANCE.state.get();
+    // SAFETY: this call set `busy`, so no reference to the state exists (see `enter`).
+    if need_ready && !unsafe { (*state).ready } {
+        release();
+        return Err(LWIP_SNAT_ERR_NOT_INIT);
+    }
+    Ok(state)
+}
+
+/// Ends the call that `acquire` let in.
+#[inline(never)]
+fn release() {
     INSTANCE.busy.store(false, Ordering::Release);
+}
+
+/// Runs `f` with exclusive access to the state, or refuses (see `acquire`).
+#[inline(always)]
+fn enter_with<R>(
+    need_ready: bool,
+    f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>,
+) -> Result<R, lwip_snat_err_t> {
+    let state = acquire(need_ready)?;
+    // SAFETY: `acquire` set `busy` for this call, so no other reference to the state exists:
+    // with compare-and-swap in any thread, without it in this one (the contract for such cores
+    // excludes calls from other threads). The reference does not outlive `f`.
+    let result = f(unsafe { &mut *state });
+    release();
     result
+}
+
+/// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
+fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
+    enter_with(false, f)
 }
 
 /// Like `enter`, for calls that need a successful `lwip_snat_init`.
 fn enter_ready<R>(f: impl FnOnce(&mut Nat) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
-    enter(|state| if state.ready { f(&mut state.nat) } else { Err(LWIP_SNAT_ERR_NOT_INIT) })
+    enter_with(true, |state| f(&mut state.nat))
 }
 
 fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
@@ -139,14 +168,14 @@ unsafe fn enter_and_write<T>(out: *mut T, f: impl FnOnce(&mut Nat) -> Result<T, 
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
-    match enter_ready(f) {
-        Ok(value) => {
-            // SAFETY: non-NULL and writable per the contract.
-            unsafe { out.write_unaligned(value) };
-            LWIP_SNAT_OK
-        }
-        Err(e) => e,
-    }
+    // Written while the call holds the state: the value goes straight from the NAT into `out`,
+    // not through a copy kept across the guard's release.
+    code(enter_ready(|nat| {
+        let value = f(nat)?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out.write_unaligned(value) };
+        Ok(())
+    }))
 }
 
 /// The shape of every call that takes a struct in: read it (NULL refused), check it into a

@@ -2,7 +2,7 @@
 
 use super::{enter_and_write, read};
 use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
-use crate::{Context, Nat, Verdict};
+use crate::Nat;
 use lwip_snat_err_t::*;
 
 /// Runs one IPv4 packet through the NAT, rewriting it in place when it is translated, and
@@ -21,22 +21,26 @@ pub unsafe extern "C" fn lwip_snat_process(
     now_ms: u32,
     verdict: *mut lwip_snat_verdict,
 ) -> lwip_snat_err_t {
+    // A datagram in one span is a chain's head that holds all of it: the one packet function
+    // serves both calls, so the firmware links one copy of the fast path.
     // SAFETY: the contract of `run_packet` is this function's.
-    unsafe { run_packet(pkt, len, ctx, verdict, |nat, packet, ctx| Ok(nat.process(packet, ctx, now_ms))) }
+    unsafe { run_packet(pkt, len, len, ctx, now_ms, verdict) }
 }
 
-/// The checks and the verdict of the per-packet calls around `step`, which runs the NAT on the
-/// `len` bytes at `pkt`.
+/// The per-packet calls: checks the arguments, runs the NAT on the `len` bytes at `pkt` as the
+/// head of a datagram of `datagram_len` bytes, and writes the verdict. Never inlined, so both
+/// C entry points share it and the fast path inside it.
 ///
 /// # Safety
 /// As `lwip_snat_process`.
-#[inline(always)]
+#[inline(never)]
 unsafe fn run_packet(
     pkt: *mut u8,
     len: usize,
+    datagram_len: usize,
     ctx: *const lwip_snat_ctx,
+    now_ms: u32,
     verdict: *mut lwip_snat_verdict,
-    step: impl FnOnce(&mut Nat, &mut [u8], &Context) -> Result<Verdict, lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
     if pkt.is_null() || verdict.is_null() {
         return LWIP_SNAT_ERR_NULL;
@@ -51,8 +55,9 @@ unsafe fn run_packet(
     };
     let process = |nat: &mut Nat| {
         // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
-        let packet = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
-        step(nat, packet, &ctx).map(lwip_snat_verdict::from_core)
+        let head = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
+        let verdict = nat.process_head(head, datagram_len, &ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)?;
+        Ok(lwip_snat_verdict::from_core(verdict))
     };
     // SAFETY: non-NULL and writable per the contract.
     unsafe { enter_and_write(verdict, process) }
@@ -80,11 +85,7 @@ pub unsafe extern "C" fn lwip_snat_process_head(
     verdict: *mut lwip_snat_verdict,
 ) -> lwip_snat_err_t {
     // SAFETY: the contract of `run_packet` is this function's.
-    unsafe {
-        run_packet(pkt, len, ctx, verdict, |nat, head, ctx| {
-            nat.process_head(head, datagram_len, ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
-        })
-    }
+    unsafe { run_packet(pkt, len, datagram_len, ctx, now_ms, verdict) }
 }
 
 /// After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram

@@ -109,7 +109,7 @@ pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwi
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_rule_add(rule: *const lwip_snat_rule) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
-    unsafe { read_and_enter(rule, lwip_snat_rule::to_core, |nat, rule| nat.add_rule(rule).map_err(rule_error)) }
+    unsafe { change_rule(rule, true) }
 }
 
 /// Removes an interface rule. Sessions it created stay until they expire.
@@ -119,7 +119,21 @@ pub unsafe extern "C" fn lwip_snat_rule_add(rule: *const lwip_snat_rule) -> lwip
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_rule_remove(rule: *const lwip_snat_rule) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
-    unsafe { read_and_enter(rule, lwip_snat_rule::to_core, |nat, rule| nat.remove_rule(rule).map_err(rule_error)) }
+    unsafe { change_rule(rule, false) }
+}
+
+/// Installs (`add`) or removes an interface rule: the two calls share the reading and checks.
+///
+/// # Safety
+/// `rule` is NULL or points to a readable `lwip_snat_rule`.
+#[inline(never)]
+unsafe fn change_rule(rule: *const lwip_snat_rule, add: bool) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
+    unsafe {
+        read_and_enter(rule, lwip_snat_rule::to_core, |nat, rule| {
+            if add { nat.add_rule(rule) } else { nat.remove_rule(rule) }.map_err(rule_error)
+        })
+    }
 }
 
 /// Forwards `map->ext_port` on the address of `map->out_netif_idx` to
@@ -134,7 +148,7 @@ pub unsafe extern "C" fn lwip_snat_rule_remove(rule: *const lwip_snat_rule) -> l
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
-    unsafe { read_and_enter(map, lwip_snat_portmap::to_core, |nat, map| nat.add_portmap(map).map_err(portmap_error)) }
+    unsafe { change_portmap(map, true) }
 }
 
 /// Removes a port forward and the sessions that came in through it.
@@ -145,7 +159,20 @@ pub unsafe extern "C" fn lwip_snat_portmap_add(map: *const lwip_snat_portmap) ->
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_portmap_remove(map: *const lwip_snat_portmap) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
+    unsafe { change_portmap(map, false) }
+}
+
+/// Installs (`add`) or removes a port forward: the two calls share the reading and checks.
+///
+/// # Safety
+/// `map` is NULL or points to a readable `lwip_snat_portmap`.
+#[cfg(feature = "portmap")]
+#[inline(never)]
+unsafe fn change_portmap(map: *const lwip_snat_portmap, add: bool) -> lwip_snat_err_t {
+    // SAFETY: NULL or readable per the contract.
     unsafe {
-        read_and_enter(map, lwip_snat_portmap::to_core, |nat, map| nat.remove_portmap(map).map_err(portmap_error))
+        read_and_enter(map, lwip_snat_portmap::to_core, |nat, map| {
+            if add { nat.add_portmap(map) } else { nat.remove_portmap(map) }.map_err(portmap_error)
+        })
     }
 }

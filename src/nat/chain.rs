@@ -15,8 +15,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the headers alone cannot decide it: then call [`process`](Self::process) with the whole
     /// datagram in one span. Never reads or writes past `head`, whatever `datagram_len` says.
     pub fn process_head(&mut self, head: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Option<Verdict> {
-        // What `process` does, spelled out: a second caller would keep it from being inlined
-        // into the C API's `lwip_snat_process`.
+        // What `process` does, spelled out: the C API runs every packet through here, one span
+        // or a chain's head, so the firmware holds one copy of the fast path.
         let (packet, datagram_len) = if head.len() >= datagram_len {
             (head.get_mut(..datagram_len)?, datagram_len)
         } else {

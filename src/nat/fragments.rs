@@ -14,6 +14,8 @@
 //! itself.
 
 use super::*;
+#[cfg(feature = "reassembly")]
+use crate::reass::ToRouter;
 use crate::wire::icmp::{self, Class};
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
@@ -21,25 +23,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[cfg(feature = "reassembly")]
     pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
         self.expire_fragments(now);
-        if self.reass.is_released(packet, in_netif) {
-            return Verdict::Pass;
-        }
-        let holds = self.reass.holds(packet, in_netif);
         let own = self.is_routers_own(packet, netif);
-        // Too large for the pool, and no first fragment (held or this one) shows it belongs to
-        // a mapping.
-        let first = ipv4::Packet::new_quoted(packet).is_ok_and(|ip| ip.frag_offset() == 0);
-        let unholdable = self.reass.beyond_limit(packet) && !first && !self.reass.holds_first(packet, in_netif);
-        if !own && !unholdable {
-            return self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass);
+        match self.reass.to_router(packet, in_netif, now, own) {
+            ToRouter::Reassemble => self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass),
+            ToRouter::Pass => Verdict::Pass,
+            ToRouter::Leave { held } => {
+                self.stats.reass_released = self.stats.reass_released.wrapping_add(1);
+                if held {
+                    Verdict::Release
+                } else {
+                    Verdict::Pass
+                }
+            }
         }
-        self.stats.reass_released = self.stats.reass_released.wrapping_add(1);
-        if holds {
-            self.reass.release_held(packet, in_netif, now);
-            return Verdict::Release;
-        }
-        self.reass.release_to_stack(packet, in_netif, now);
-        Verdict::Pass
     }
 
     /// Built without reassembly: a first fragment that may concern a mapping or port forward is

@@ -88,14 +88,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Pass;
         }
         // The receiver's session toward the sender's external endpoint gives its own external port…
-        let receiver = self.tables.get(quoted.protocol).find_outbound(
-            netif,
-            quoted.dst,
-            quoted.dst_port,
-            quoted.src,
-            quoted.src_port,
-        );
-        let receiver = receiver.filter(|&slot| self.is_live(quoted.protocol, slot, now));
+        let (inside, remote) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
+        let receiver = self.live_outbound(quoted.protocol, netif, inside, remote, now);
         let table = self.tables.get(quoted.protocol);
         let Some(receiver) = receiver.and_then(|slot| table.get(slot)).copied() else {
             return Verdict::Drop(DropReason::IcmpNoMapping);

@@ -81,6 +81,7 @@ struct Tables<const TCP: usize, const UDP: usize, const ICMP: usize> {
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICMP> {
+    #[inline(never)]
     fn get(&self, protocol: Protocol) -> &Table {
         match protocol {
             Protocol::Tcp => &self.tcp,
@@ -89,6 +90,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
         }
     }
 
+    #[inline(never)]
     fn get_mut(&mut self, protocol: Protocol) -> &mut Table {
         match protocol {
             Protocol::Tcp => &mut self.tcp,
@@ -301,8 +303,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Removes a port forward and the sessions that came in through it.
     pub fn remove_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         self.portmaps.remove(map)?;
-        self.remove_sessions(|s| {
-            s.netif == map.netif && s.ext_port == map.ext_port && s.inside == map.inside && s.in_port == map.in_port
+        self.remove_sessions(Doomed {
+            netif: Some(map.netif),
+            inside: Some(map.inside),
+            ports: Some((map.in_port, map.ext_port)),
         });
         self.recount_rules();
         Ok(())
@@ -335,7 +339,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Every live session, for dumps.
     pub fn sessions(&self) -> impl Iterator<Item = (Protocol, &Session)> {
-        PROTOCOLS.into_iter().flat_map(move |p| self.tables.get(p).iter().map(move |(_, s)| (p, s)))
+        // A walk over (table, slot) by hand: a `flat_map` of the tables' iterators compiles
+        // to three times the code.
+        let (mut table, mut slot) = (0, 0);
+        core::iter::from_fn(move || loop {
+            let protocol = *PROTOCOLS.get(table)?;
+            let sessions = self.tables.get(protocol);
+            if usize::from(slot) >= sessions.capacity() {
+                (table, slot) = (table + 1, 0);
+                continue;
+            }
+            slot += 1;
+            if let Some(session) = sessions.get(slot - 1) {
+                return Some((protocol, session));
+            }
+        })
     }
 
     /// Protocol state bits of a session as the dump shows them (TCP: `tables::tcp`).
@@ -359,27 +377,30 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The netif's address changed or it went down: its mappings are void.
     pub fn netif_changed(&mut self, netif: u8) {
-        self.remove_sessions(|s| s.netif == netif);
+        self.remove_sessions(Doomed { netif: Some(netif), ..Doomed::ALL });
     }
 
     /// Drops every session of one inside host.
     pub fn remove_host(&mut self, inside: u32) {
-        self.remove_sessions(|s| s.inside == inside);
+        self.remove_sessions(Doomed { inside: Some(inside), ..Doomed::ALL });
     }
 
     /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
-        self.remove_sessions(|_| true);
+        self.remove_sessions(Doomed::ALL);
         #[cfg(feature = "reassembly")]
         self.reass.clear();
     }
 
-    fn remove_sessions(&mut self, doomed: impl Fn(&Session) -> bool) {
+    /// Out of line, and told which sessions by data rather than a closure: one copy of the
+    /// removal loop serves every caller.
+    #[inline(never)]
+    fn remove_sessions(&mut self, doomed: Doomed) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
-        self.evicted.forget(&doomed);
+        self.evicted.forget(|s| doomed.matches(s));
         for protocol in PROTOCOLS {
             let hosts = &mut self.hosts;
-            self.tables.get_mut(protocol).remove_if(&doomed, |s| hosts.release(protocol, s));
+            self.tables.get_mut(protocol).remove_if(|s| doomed.matches(s), |s| hosts.release(protocol, s));
         }
         self.recount_sessions();
     }
@@ -574,6 +595,25 @@ fn udp_timeout(config: &Config, state: u8) -> u32 {
 /// [`udp_timeout`] for each value of the state bits it reads.
 fn udp_timeouts(config: &Config) -> [u32; 8] {
     core::array::from_fn(|state| udp_timeout(config, state as u8))
+}
+
+/// The sessions a removal concerns: those that match every field given (`None`: any).
+#[derive(Clone, Copy)]
+struct Doomed {
+    netif: Option<u8>,
+    inside: Option<u32>,
+    /// Inside and external port.
+    ports: Option<(u16, u16)>,
+}
+
+impl Doomed {
+    const ALL: Doomed = Doomed { netif: None, inside: None, ports: None };
+
+    fn matches(&self, s: &Session) -> bool {
+        self.netif.is_none_or(|netif| s.netif == netif)
+            && self.inside.is_none_or(|inside| s.inside == inside)
+            && self.ports.is_none_or(|ports| (s.in_port, s.ext_port) == ports)
+    }
 }
 
 /// How an inbound flow may use a mapping.

@@ -83,9 +83,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// start one, and says whether it was created; `Err` is the verdict for a flow that cannot
     /// have one.
     pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
-        let found =
-            self.tables.get(flow.protocol).find_outbound(netif, flow.src, flow.src_port, flow.dst, flow.dst_port);
-        if let Some(slot) = found.filter(|&slot| self.is_live(flow.protocol, slot, now)) {
+        let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
+        if let Some(slot) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
         }
         if !flow.creates {
@@ -147,9 +146,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if quoted.src != header.dst {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         }
-        let table = self.tables.get(quoted.protocol);
-        let found = table.find_outbound(netif, quoted.dst, quoted.dst_port, quoted.src, quoted.src_port);
-        let Some(slot) = found.filter(|&slot| self.is_live(quoted.protocol, slot, now)) else {
+        let (inside, remote) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
+        let Some(slot) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         if !flow::icmp_error_checksums_ok(packet) {
@@ -178,8 +176,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             },
             _ => return false,
         };
-        let found = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port);
-        found.is_some_and(|slot| self.is_live(protocol, slot, now))
+        self.live_outbound(protocol, netif, (inside, in_port), (remote, remote_port), now).is_some()
     }
 
     /// A forwarded packet going the opposite way of a rule: from the outside straight to an
@@ -188,11 +185,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Ok(Message::Flow(flow)) = flow::parse(packet, Side::Destination) else {
             return Verdict::Drop(DropReason::ReverseDirection);
         };
-        let found =
-            self.tables.get(flow.protocol).find_outbound(netif, flow.dst, flow.dst_port, flow.src, flow.src_port);
-        match found {
-            Some(slot) if self.is_live(flow.protocol, slot, now) => Verdict::Pass,
-            _ => Verdict::Drop(DropReason::ReverseDirection),
+        let (inside, remote) = ((flow.dst, flow.dst_port), (flow.src, flow.src_port));
+        match self.live_outbound(flow.protocol, netif, inside, remote, now) {
+            Some(_) => Verdict::Pass,
+            None => Verdict::Drop(DropReason::ReverseDirection),
         }
     }
 }

@@ -46,10 +46,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// endpoint (through another external port): a second one, opened from outside through
     /// another port forward, would move the inside host's flow to that port.
     pub(super) fn inside_flow_taken(&mut self, protocol: Protocol, session: &Session, now: u32) -> bool {
-        let table = self.tables.get(protocol);
-        let found =
-            table.find_outbound(session.netif, session.inside, session.in_port, session.remote, session.remote_port);
-        found.is_some_and(|slot| self.is_live(protocol, slot, now))
+        let s = session;
+        self.live_outbound(protocol, s.netif, (s.inside, s.in_port), (s.remote, s.remote_port), now).is_some()
+    }
+
+    /// The live session of exactly this inside and remote endpoint on `netif`
+    /// ([`Table::find_outbound`], then [`is_live`](Self::is_live), which removes an expired
+    /// one). Out of line: six callers share one copy.
+    #[inline(never)]
+    pub(super) fn live_outbound(
+        &mut self,
+        protocol: Protocol,
+        netif: u8,
+        (inside, in_port): (u32, u16),
+        (remote, remote_port): (u32, u16),
+        now: u32,
+    ) -> Option<Slot> {
+        let found = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port);
+        found.filter(|&slot| self.is_live(protocol, slot, now))
     }
 
     /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
@@ -170,19 +184,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes expired sessions: all of them, or those of one mapping.
     fn remove_expired(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, now: u32) {
-        let config = self.config;
+        let config = &self.config;
         let expired = &mut self.stats.expired[protocol.index()];
         let hosts = &mut self.hosts;
-        let doomed = |s: &Session| is_expired(s.last_used, now, timeout_for(&config, protocol, s.protocol_state()));
+        let doomed = |s: &Session| is_expired(s.last_used, now, timeout_for(config, protocol, s.protocol_state()));
         let removed = |s: &Session| {
             hosts.release(protocol, s);
             *expired = expired.wrapping_add(1);
         };
-        let table = self.tables.get_mut(protocol);
-        match mapping {
-            None => table.remove_if(doomed, removed),
-            Some((netif, ext_port)) => table.remove_on_port_if(netif, ext_port, doomed, removed),
-        }
+        self.tables.get_mut(protocol).remove_where(mapping, doomed, removed);
     }
 
     /// True when the session in `slot` is still alive; an expired one is removed on the spot,

@@ -80,10 +80,17 @@ impl<const H: usize> Hosts<H> {
 
     /// Counted sessions `opener` opened for `addr` in `protocol`'s table.
     pub fn sessions(&self, addr: u32, protocol: Protocol, opener: Opener) -> usize {
-        let Some(mut host) = self.hosts.iter().find(|h| !h.is_free() && h.addr == addr).copied() else {
+        let Some(mut host) = self.find(addr).and_then(|i| self.hosts.get(i)).copied() else {
             return 0;
         };
         host.count(protocol, opener).map_or(0, |c| usize::from(*c))
+    }
+
+    /// The index of the entry tracking `addr`. Out of line: counting, releasing and quota
+    /// checks all start with this search.
+    #[inline(never)]
+    fn find(&self, addr: u32) -> Option<usize> {
+        self.hosts.iter().position(|h| !h.is_free() && h.addr == addr)
     }
 
     /// False only when `addr` surely holds no session: it has no slot while some slot is free
@@ -136,7 +143,7 @@ impl<const H: usize> Hosts<H> {
             return;
         }
         let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
-        let host = self.hosts.iter_mut().find(|h| !h.is_free() && h.addr == session.inside);
+        let host = self.find(session.inside).and_then(|i| self.hosts.get_mut(i));
         if let Some(count) = host.and_then(|h| h.count(protocol, opener)) {
             *count = count.saturating_sub(1);
         }

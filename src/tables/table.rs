@@ -369,33 +369,41 @@ impl Table {
     }
 
     /// Removes every session for which `doomed` is true, passing each to `removed`.
-    pub fn remove_if(&mut self, mut doomed: impl FnMut(&Session) -> bool, mut removed: impl FnMut(&Session)) {
-        for slot in 0..self.high {
-            let hit = self.get(slot).is_some_and(&mut doomed);
-            if hit {
-                if let Some(session) = self.remove(slot) {
-                    removed(&session);
-                }
-            }
-        }
+    pub fn remove_if(&mut self, doomed: impl FnMut(&Session) -> bool, removed: impl FnMut(&Session)) {
+        self.remove_where(None, doomed, removed);
     }
 
-    /// Removes the sessions of the mapping on `netif:ext_port` for which `doomed` is true,
-    /// passing each to `removed`: one walk of one outside chain.
-    pub fn remove_on_port_if(
+    /// [`remove_if`](Self::remove_if) when `port` is `None` (a scan of the slots ever used), or
+    /// the sessions of the mapping `Some((netif, ext_port))` (a walk of that port's outside
+    /// chain): one loop for both, so a caller that does either holds one.
+    pub fn remove_where(
         &mut self,
-        netif: u8,
-        ext_port: u16,
+        port: Option<(u8, u16)>,
         mut doomed: impl FnMut(&Session) -> bool,
         mut removed: impl FnMut(&Session),
     ) {
-        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
-        // Bounded: a chain cannot hold more sessions than the table.
-        for _ in 0..self.entries.len() {
-            let Some(slot) = link.checked_sub(1) else { return };
-            let Some(&session) = self.get(slot) else { return };
+        let mut link = match port {
+            Some((netif, ext_port)) => self.head(self.outside_bucket(netif, ext_port), Chain::Outside),
+            None => 0,
+        };
+        // Bounded: a chain holds only slots ever used.
+        for i in 0..self.high {
+            let slot = match port {
+                None => i,
+                Some(_) => match link.checked_sub(1) {
+                    Some(slot) => slot,
+                    None => return,
+                },
+            };
+            let Some(&session) = self.get(slot) else {
+                if port.is_some() {
+                    return;
+                }
+                continue;
+            };
             link = session.next_out;
-            if session.netif == netif && session.ext_port == ext_port && doomed(&session) {
+            let on_port = port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
+            if on_port && doomed(&session) {
                 if let Some(session) = self.remove(slot) {
                     removed(&session);
                 }

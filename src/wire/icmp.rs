@@ -2,7 +2,7 @@
 
 use super::{be16, byte, checksum, put16, Error, Field};
 
-mod field {
+pub(crate) mod field {
     use super::Field;
     pub const TYPE: usize = 0;
     pub const CODE: usize = 1;

@@ -2,7 +2,7 @@
 
 use super::{be16, put16, Error, Field};
 
-mod field {
+pub(crate) mod field {
     use super::Field;
     pub const SRC_PORT: Field = 0..2;
     pub const DST_PORT: Field = 2..4;
