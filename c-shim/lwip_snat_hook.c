@@ -302,6 +302,36 @@ lwip_snat_watch_all(void)
   }
 }
 
+/**
+ * ip4_addr_isbroadcast(): the same tests, in an order that answers an ordinary unicast address
+ * first (its host bits are not all ones). The hook asks it of every netif for the source and of
+ * several for the destination, mostly through LWIP_SNAT_IS_BROADCAST().
+ */
+static int
+lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
+{
+  u32_t a = ip4_addr_get_u32(addr);
+  u32_t mask = ip4_addr_get_u32(netif_ip4_netmask(netif));
+  u32_t own = ip4_addr_get_u32(netif_ip4_addr(netif));
+
+  if ((a == IPADDR_ANY) || (a == IPADDR_BROADCAST)) {
+    return 1;
+  }
+  if (((a | mask) != IPADDR_BROADCAST) || ((netif->flags & NETIF_FLAG_BROADCAST) == 0) || (a == own)) {
+    return 0;
+  }
+  return (a & mask) == (own & mask);
+}
+
+/**
+ * lwip_snat_is_broadcast(), answered without a call for what is no broadcast of @p netif by its
+ * host bits alone (an ordinary unicast address): the scans of the netifs ask it of each.
+ */
+#define LWIP_SNAT_IS_BROADCAST(addr, netif) \
+  (((ip4_addr_get_u32(addr) == IPADDR_ANY) || \
+    ((ip4_addr_get_u32(addr) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST)) && \
+   lwip_snat_is_broadcast((addr), (netif)))
+
 /** ip4_input_accept(): @p dest is an address of @p netif (unicast or its broadcast). */
 static int
 lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
@@ -309,7 +339,7 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
   if (!netif_is_up(netif) || ip4_addr_isany_val(*netif_ip4_addr(netif))) {
     return 0;
   }
-  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || ip4_addr_isbroadcast(dest, netif)) {
+  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || LWIP_SNAT_IS_BROADCAST(dest, netif)) {
     return 1;
   }
 #if LWIP_AUTOIP
@@ -376,7 +406,7 @@ lwip_snat_from_broadcast(const u8_t *bytes)
     return 0;
   }
   NETIF_FOREACH(n) {
-    if (ip4_addr_isbroadcast(&src, n)) {
+    if (LWIP_SNAT_IS_BROADCAST(&src, n)) {
       return 1;
     }
   }
@@ -384,14 +414,63 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 }
 
 /**
+ * The route the hook worked out for the packet in flight (output netif, for destination
+ * lwip_snat_route_dest), which ip4_forward() looks up again: lwip_snat_ip4_route_src() answers
+ * that lookup from here. Cleared when the next packet comes in; NULL when none.
+ */
+static struct netif *lwip_snat_route_netif;
+static u32_t lwip_snat_route_dest;
+
+/** Remembers @p netif as the route of the packet in flight to @p dest (network byte order). */
+static void
+lwip_snat_remember_route(struct netif *netif, u32_t dest)
+{
+  lwip_snat_route_netif = netif;
+  lwip_snat_route_dest = dest;
+}
+
+/**
+ * @ingroup lwip_snat
+ * LWIP_HOOK_IP4_ROUTE_SRC (opt-in, see lwip_snat_hook.h): the route the hook already worked out
+ * for the packet ip4_forward() is forwarding, so that lwIP does not look it up a second time.
+ * Answers only ip4_forward()'s own lookup (ip_data's addresses of the packet in flight), once,
+ * and only when the destination is still the one routed (a packet translated to another
+ * destination is routed by lwIP); NULL (lwIP's ip4_route()) for everything else.
+ */
+struct netif *
+lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
+{
+  struct netif *netif = lwip_snat_route_netif;
+
+  if ((netif == NULL) || (src != ip4_current_src_addr()) || (dest != ip4_current_dest_addr()) ||
+      (ip4_addr_get_u32(dest) != lwip_snat_route_dest)) {
+    return NULL;
+  }
+  lwip_snat_route_netif = NULL;
+  return netif;
+}
+
+/** Fills @p ctx for a packet ip4_input() delivers to the router on @p netif; returns 1. */
+static int
+lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
+{
+  ctx->route = LWIP_SNAT_ROUTE_LOCAL;
+  ctx->out_netif_idx = netif_get_index(netif);
+  ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_mtu = netif->mtu;
+  return 1;
+}
+
+/**
  * Works out what ip4_input() will do with the packet: deliver it to one of our unicast
  * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
  * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
  * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
- * without the NAT.
+ * without the NAT. @p route is lwIP's route for the destination when the caller already
+ * looked it up, NULL when not.
  */
 static int
-lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp,
+lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp, struct netif *route,
                 struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
@@ -400,12 +479,26 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if (ip4_addr_isbroadcast(&dest, inp)) {
+  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && netif_is_up(inp) && !ip4_addr_isany_val(dest)) {
+    /* to inp's own unicast address (what most packets to the router and every reply to a
+     * mapping on inp are): ip4_input() takes it on inp */
+    return lwip_snat_route_local(inp, ctx);
+  }
+  if (LWIP_SNAT_IS_BROADCAST(&dest, inp)) {
     return 0;
   }
 
   netif = NULL;
-  if (ip4_addr_ismulticast(&dest)) {
+  if (route != NULL) {
+    /* lwip_snat_forward_quietly() ruled out every other address ip4_input() takes but the
+     * broadcasts of the other netifs */
+    struct netif *n;
+    NETIF_FOREACH(n) {
+      if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
+        return 0;
+      }
+    }
+  } else if (ip4_addr_ismulticast(&dest)) {
     /* ip4_input(): to the router when inp takes the group, otherwise to ip4_forward() */
 #if LWIP_IGMP
     if ((inp->flags & NETIF_FLAG_IGMP) && igmp_lookfor_group(inp, &dest)) {
@@ -435,16 +528,12 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     }
   }
   if (netif != NULL) {
-    if (ip4_addr_isbroadcast(&dest, netif)) {
+    if (lwip_snat_is_broadcast(&dest, netif)) {
       /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
        * broadcast address is no external address */
       return 0;
     }
-    ctx->route = LWIP_SNAT_ROUTE_LOCAL;
-    ctx->out_netif_idx = netif_get_index(netif);
-    ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
-    ctx->out_mtu = netif->mtu;
-    return 1;
+    return lwip_snat_route_local(netif, ctx);
   }
 
 #if LWIP_SNAT_LINK_LAYER_ADDRESSING
@@ -464,7 +553,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   if (!lwip_snat_can_forward(p, &dest)) {
     return 0;
   }
-  netif = ip4_route_src(&src, &dest);
+  netif = (route != NULL) ? route : ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
     return 0;
@@ -474,6 +563,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     return 0;
   }
 #endif
+  lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
   ctx->out_netif_idx = netif_get_index(netif);
   ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
@@ -481,7 +571,123 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   return 1;
 }
 
+/** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
+static struct lwip_snat_concerns *lwip_snat_facts;
+
+/**
+ * True (and counted in the NAT's `passed`) for a packet on the route @p ctx that is none of the
+ * NAT's business, decided on the bits the core keeps per netif without calling it: the core's
+ * own test (src/nat/quiet.rs), which it makes again for what the hook hands it. Forwarded: no
+ * rule names the input netif, and none names the output netif nor may it hold sessions; to
+ * the router on the input netif: it holds no session or port forward and is no rule's
+ * outside; to the router on another netif: neither is named by a rule, the input is no
+ * outside, the other holds no session or port forward. Never a fragment (the core may hold the
+ * rest of its datagram), and a forwarded one comes from no martian source (0/8, 127/8, 224/3),
+ * which the core drops. Its header checksum and lengths are left to lwIP, which checks them.
+ */
+static int
+lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  u8_t in_bits, out_bits;
+
+  if (lwip_snat_facts == NULL) {
+    lwip_snat_facts = lwip_snat_netif_concerns();
+  }
+  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
+    return 0;
+  }
+  if (ctx->route == LWIP_SNAT_ROUTE_FORWARD) {
+    if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
+      return 0;
+    }
+    in_bits = LWIP_SNAT_CONCERN_NAMED;
+    out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS;
+  } else if (ctx->out_netif_idx == ctx->in_netif_idx) {
+    in_bits = LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE;
+    out_bits = 0;
+  } else {
+    in_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_OUTSIDE;
+    out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
+  }
+  if (((lwip_snat_facts->netif[ctx->in_netif_idx] & in_bits) != 0) ||
+      ((lwip_snat_facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
+    return 0;
+  }
+  lwip_snat_facts->passed++;
+  return 1;
+}
+
+/**
+ * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
+ * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
+ * fragment, comes from no martian source and is addressed to no multicast, link-local or
+ * loopback address and to no address of the router's netifs; then lwIP's route for it (the
+ * lookup ip4_forward() makes) decides: an output netif other than @p inp that no rule names
+ * and that holds no session. Everything else lwIP could do with such a packet (deliver a
+ * broadcast, refuse to forward it) the full way leaves to lwIP too. Returns 1 when it passed
+ * the packet (counted in `passed`); 0 otherwise, with @p *route set to the route it looked up
+ * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
+ * addressed to no netif's own address, no multicast, loopback or link-local address, and that
+ * the forwarding route concerns the NAT (or leads back out of @p inp).
+ */
+static int
+lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  struct netif *n;
+  ip4_addr_t src, dest;
+
+  *route = NULL;
+  if (lwip_snat_facts == NULL) {
+    lwip_snat_facts = lwip_snat_netif_concerns();
+  }
+  if (((lwip_snat_facts->netif[netif_get_index(inp)] & LWIP_SNAT_CONCERN_NAMED) != 0) ||
+      ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) ||
+      (bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
+    return 0;
+  }
+  ip4_addr_copy(dest, iphdr->dest);
+  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) || ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
+      ip4_addr_isloopback(&dest)) {
+    return 0;
+  }
+  NETIF_FOREACH(n) {
+    if (ip4_addr_cmp(&dest, netif_ip4_addr(n))) {
+      return 0;
+    }
+  }
+  ip4_addr_copy(src, iphdr->src);
+  n = ip4_route_src(&src, &dest);
+  LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+  *route = n;
+  if ((n == NULL) || (n == inp) ||
+      ((lwip_snat_facts->netif[netif_get_index(n)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) != 0)) {
+    return 0;
+  }
+  lwip_snat_remember_route(n, ip4_addr_get_u32(&dest));
+  lwip_snat_facts->passed++;
+  return 1;
+}
+
 #if LWIP_ICMP
+/**
+ * True when a datagram of @p len bytes is larger than some netif's MTU: only then may an
+ * inbound one need Fragmentation Needed once translated, and its header be kept as it arrived.
+ */
+static int
+lwip_snat_exceeds_an_mtu(u16_t len)
+{
+  struct netif *n;
+
+  NETIF_FOREACH(n) {
+    if ((n->mtu != 0) && (len > n->mtu)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /**
  * True for an ICMP error (or a later fragment of an ICMP message, which may be one) in the
  * @p len bytes at @p bytes: no ICMP error may be sent about it (RFC 1812 4.3.2.7).
@@ -569,7 +775,11 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
   ip4_addr_copy(dest, iphdr->dest);
   netif = ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
-  if ((netif == NULL) || (netif->mtu == 0) || (len <= netif->mtu)) {
+  if (netif == NULL) {
+    return 0;
+  }
+  if ((netif->mtu == 0) || (len <= netif->mtu)) {
+    lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
     return 0;
   }
   LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, original, original_len);
@@ -802,6 +1012,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   struct lwip_snat_ctx ctx;
   struct lwip_snat_verdict verdict;
   struct pbuf *flat = NULL;
+  struct netif *route;
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
@@ -818,6 +1029,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #endif
 
   LWIP_ASSERT_CORE_LOCKED();
+  lwip_snat_route_netif = NULL;
   if ((p == NULL) || (inp == NULL)) {
     return 0;
   }
@@ -846,10 +1058,19 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     head_len = len;
   }
 
-  lwip_snat_watch(netif_get_index(inp), lwip_snat_netif_addr(inp));
-  if (!lwip_snat_find_route(p, bytes, head_len, inp, &ctx)) {
+  if (lwip_snat_forward_quietly(bytes, inp, &route)) {
     goto pass;
   }
+  if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
+    goto pass;
+  }
+  ctx.in_netif_idx = netif_get_index(inp);
+  /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
+  if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
+    goto pass;
+  }
+  /* (a packet that concerns no session on inp needs no look at its address) */
+  lwip_snat_watch(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
   if (lwip_snat_from_broadcast(bytes)) {
     /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
     IP_STATS_INC(ip.drop);
@@ -862,9 +1083,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {
     lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));
   }
-  ctx.in_netif_idx = netif_get_index(inp);
 #if LWIP_ICMP
-  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))) {
+  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
+      lwip_snat_exceeds_an_mtu(len)) {
     original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
     MEMCPY(original, bytes, original_len);
   }

@@ -21,6 +21,14 @@
  *   lwip_snat_start(NULL);
  *   lwip_snat_rule_add(&(struct lwip_snat_rule){ LWIP_SNAT_RULE_OUTBOUND, 0, netif_get_index(&wan) });
  *
+ * Optional, saves each forwarded packet lwIP's second route lookup (ip4_forward() asks
+ * again for the route the hook already worked out; the hook answers with it):
+ *
+ *   #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) lwip_snat_ip4_route_src(src, dest)
+ *
+ * (if the firmware has its own route hook, call lwip_snat_ip4_route_src() first in it and use
+ * its answer when it is not NULL).
+ *
  * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
  * being removed) are noticed by the hook and the timer, and the mappings of that netif are
  * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it is
@@ -61,6 +69,7 @@ extern "C" {
 
 struct pbuf;
 struct netif;
+struct ip4_addr;
 
 /**
  * 1 when lwIP has no LWIP_HOOK_IP4_INPUT and the netifs use lwip_snat_netif_input()
@@ -119,6 +128,7 @@ lwip_snat_err_t lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip
     LWIP_SNAT_MAX_ICMP, LWIP_SNAT_MAX_RULES, LWIP_SNAT_MAX_HOSTS, LWIP_SNAT_REASS_SLOTS, \
     LWIP_SNAT_REASS_BYTES, LWIP_SNAT_MAX_PORTMAPS)
 int lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp);
+struct netif *lwip_snat_ip4_route_src(const struct ip4_addr *src, const struct ip4_addr *dest);
 uint32_t lwip_snat_hook_copies(void);
 
 #ifdef __cplusplus

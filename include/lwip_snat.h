@@ -53,6 +53,27 @@
 #define LWIP_SNAT_DROP_REASONS 27
 
 /**
+ * `lwip_snat_concerns.netif` bit: a rule names the netif (as input or output).
+ */
+#define LWIP_SNAT_CONCERN_NAMED 1
+
+/**
+ * `lwip_snat_concerns.netif` bit: the netif is a rule's outside (the router's own services
+ * there are guarded).
+ */
+#define LWIP_SNAT_CONCERN_OUTSIDE 2
+
+/**
+ * `lwip_snat_concerns.netif` bit: the netif is a port forward's external netif.
+ */
+#define LWIP_SNAT_CONCERN_PORTMAPPED 4
+
+/**
+ * `lwip_snat_concerns.netif` bit: the netif may hold sessions.
+ */
+#define LWIP_SNAT_CONCERN_SESSIONS 8
+
+/**
  * Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
  * The numbers are part of the ABI and never reused.
  */
@@ -677,6 +698,21 @@ struct lwip_snat_verdict {
 };
 
 /**
+ * What the NAT makes of each netif (`lwip_snat_netif_concerns()`), for the lwIP shim's test of a
+ * packet the NAT has nothing to do with.
+ */
+struct lwip_snat_concerns {
+  /**
+   * `LWIP_SNAT_CONCERN_*` bits, by lwIP netif index. They only ever err toward "concerned".
+   */
+  uint8_t netif[256];
+  /**
+   * Packets the shim passed on these bits alone; `lwip_snat_stats()` adds them to `passed`.
+   */
+  uint32_t passed;
+};
+
+/**
  * Says whether the router's own endpoint holds a port: non-zero when an lwIP pcb of `proto`
  * (`LWIP_SNAT_PROTO_TCP`/`_UDP`) is bound to `port` on the address of netif `netif_idx` or
  * to any address, or, for `LWIP_SNAT_PROTO_ICMP`, when `port` is an echo identifier the
@@ -1038,6 +1074,14 @@ lwip_snat_err_t lwip_snat_tick(uint32_t now_ms);
  * The netif's address changed or it went down: its mappings are dropped.
  */
 lwip_snat_err_t lwip_snat_netif_changed(uint8_t netif_idx);
+
+/**
+ * For the lwIP shim: the NAT's facts about each netif, which the hook reads to pass a packet
+ * no rule, session or port forward concerns without calling into the NAT (it adds such a
+ * packet to `passed` itself). The same place for the program's life; read and count only in
+ * lwIP's core context, between lwip_snat calls. Before `lwip_snat_init` every bit is clear.
+ */
+struct lwip_snat_concerns *lwip_snat_netif_concerns(void);
 
 /**
  * Drops every session of one inside host (address in host byte order).

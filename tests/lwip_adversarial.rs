@@ -22,6 +22,8 @@ mod integrate2;
 #[allow(dead_code)]
 #[path = "lwip/build.rs"]
 mod lwip_build;
+#[path = "lwip_adversarial/quiet.rs"]
+mod quiet;
 #[path = "lwip_adversarial/services.rs"]
 mod services;
 #[path = "lwip_adversarial/state.rs"]

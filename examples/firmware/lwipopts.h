@@ -59,6 +59,8 @@
 #ifndef FIRMWARE_WITHOUT_NAT
 #define LWIP_HOOK_FILENAME              "lwip_snat_hook.h"
 #define LWIP_HOOK_IP4_INPUT(p, inp)     lwip_snat_ip4_input_hook(p, inp)
+/* Optional: ip4_forward() takes the route the hook worked out instead of looking it up again. */
+#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) lwip_snat_ip4_route_src(src, dest)
 #endif
 
 #endif

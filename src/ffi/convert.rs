@@ -197,6 +197,7 @@ impl lwip_snat_stats {
         out.tcp = proto(Protocol::Tcp);
         out.udp = proto(Protocol::Udp);
         out.icmp = proto(Protocol::Icmp);
+        out.passed = out.passed.wrapping_add(nat.passed_by_shim());
         out
     }
 }

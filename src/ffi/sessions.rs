@@ -3,7 +3,9 @@
 use core::ffi::c_void;
 
 use super::types::{
-    lwip_snat_err_t, lwip_snat_foreach_fn, lwip_snat_port_check_fn, lwip_snat_session, lwip_snat_stats,
+    lwip_snat_concerns, lwip_snat_err_t, lwip_snat_foreach_fn, lwip_snat_port_check_fn, lwip_snat_session,
+    lwip_snat_stats, LWIP_SNAT_CONCERN_NAMED, LWIP_SNAT_CONCERN_OUTSIDE, LWIP_SNAT_CONCERN_PORTMAPPED,
+    LWIP_SNAT_CONCERN_SESSIONS,
 };
 use super::{code, enter, enter_and_write, enter_ready, INSTANCE};
 use crate::{PortCheck, Protocol};
@@ -29,6 +31,26 @@ pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
         Ok(())
     }))
 }
+
+/// For the lwIP shim: the NAT's facts about each netif, which the hook reads to pass a packet
+/// no rule, session or port forward concerns without calling into the NAT (it adds such a
+/// packet to `passed` itself). The same place for the program's life; read and count only in
+/// lwIP's core context, between lwip_snat calls. Before `lwip_snat_init` every bit is clear.
+#[no_mangle]
+pub extern "C" fn lwip_snat_netif_concerns() -> *mut lwip_snat_concerns {
+    // SAFETY: computes the field's place inside the static, making no reference to it.
+    unsafe { core::ptr::addr_of_mut!((*INSTANCE.state.get()).nat.concerns) }.cast()
+}
+
+// The core's per-netif facts are what the header says they are.
+const _: () = {
+    use crate::nat::quiet::{Concerns, NAMED, OUTSIDE, PORTMAPPED, SESSIONS};
+    assert!(core::mem::size_of::<Concerns>() == core::mem::size_of::<lwip_snat_concerns>());
+    assert!(core::mem::align_of::<Concerns>() == core::mem::align_of::<lwip_snat_concerns>());
+    assert!(core::mem::offset_of!(Concerns, passed) == core::mem::offset_of!(lwip_snat_concerns, passed));
+    assert!(NAMED == LWIP_SNAT_CONCERN_NAMED && OUTSIDE == LWIP_SNAT_CONCERN_OUTSIDE);
+    assert!(PORTMAPPED == LWIP_SNAT_CONCERN_PORTMAPPED && SESSIONS == LWIP_SNAT_CONCERN_SESSIONS);
+};
 
 /// Drops every session of one inside host (address in host byte order).
 #[no_mangle]

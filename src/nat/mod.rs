@@ -35,7 +35,7 @@ mod fragments;
 mod hairpin;
 mod inbound;
 mod outbound;
-mod quiet;
+pub(crate) mod quiet;
 mod services;
 mod session;
 
@@ -144,8 +144,9 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     udp_timeouts: [u32; 8],
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
-    /// What the rules, port forwards and sessions make of each netif (see `quiet`).
-    concerns: quiet::Concerns,
+    /// What the rules, port forwards and sessions make of each netif (see `quiet`); the C API
+    /// lends the lwIP shim a pointer to it.
+    pub(crate) concerns: quiet::Concerns,
 }
 
 /// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
@@ -222,6 +223,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.evict_from = [0; 3];
         self.evicted = Evicted::new();
         self.stats = Stats::default();
+        self.concerns.passed = 0;
         for protocol in PROTOCOLS {
             let secret = self.random.next_u32();
             self.tables.get_mut(protocol).clear(secret);

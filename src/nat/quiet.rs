@@ -7,64 +7,54 @@
 
 use super::*;
 
-/// A set of netif indices (lwIP's `u8` indices: all 256 of them).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Netifs([u32; 8]);
+/// Named by a rule (as input or output): forwarding from or to the netif may be translated or
+/// go against a rule.
+pub(crate) const NAMED: u8 = 1;
+/// Outside by a rule: the router's own services there are guarded.
+pub(crate) const OUTSIDE: u8 = 2;
+/// The external netif of a port forward.
+pub(crate) const PORTMAPPED: u8 = 4;
+/// May hold sessions: a session was created on it since the tables were last looked over.
+pub(crate) const SESSIONS: u8 = 8;
 
-impl Netifs {
-    pub(super) const fn new() -> Self {
-        Netifs([0; 8])
-    }
-
-    pub(super) fn insert(&mut self, netif: u8) {
-        if let Some(word) = self.0.get_mut(usize::from(netif >> 5)) {
-            *word |= 1 << (netif & 31);
-        }
-    }
-
-    #[inline(always)]
-    pub(super) fn contains(&self, netif: u8) -> bool {
-        self.0.get(usize::from(netif >> 5)).is_some_and(|word| word >> (netif & 31) & 1 != 0)
-    }
-}
-
-/// What each netif is to the NAT.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Concerns {
-    /// Named by a rule (as input or output): forwarding from or to it may be translated or
-    /// go against a rule.
-    named: Netifs,
-    /// Outside by a rule: the router's own services there are guarded.
-    outside: Netifs,
-    /// The external netif of a port forward.
-    portmapped: Netifs,
-    /// May hold sessions: every netif a session was created on since the tables were last
-    /// looked over.
-    sessions: Netifs,
+/// What each netif is to the NAT: one byte of the bits above per lwIP netif index (all 256),
+/// and the packets the lwIP shim passed on these facts alone. `repr(C)`: the C API hands the
+/// shim a pointer to it (`lwip_snat_concerns`), so that a packet the NAT has nothing to do
+/// with costs the hook a few loads instead of a call into the core.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Concerns {
+    pub(crate) netif: [u8; 256],
+    pub(crate) passed: u32,
 }
 
 impl Concerns {
     pub(super) const fn new() -> Self {
-        Concerns { named: Netifs::new(), outside: Netifs::new(), portmapped: Netifs::new(), sessions: Netifs::new() }
+        Concerns { netif: [0; 256], passed: 0 }
     }
 
-    /// True when `ctx`'s route is none of the NAT's business (see the module doc).
+    #[inline(always)]
+    fn of(&self, netif: u8) -> u8 {
+        self.netif.get(usize::from(netif)).copied().unwrap_or(u8::MAX)
+    }
+
+    fn mark(&mut self, netif: u8, bits: u8) {
+        if let Some(byte) = self.netif.get_mut(usize::from(netif)) {
+            *byte |= bits;
+        }
+    }
+
+    /// True when `ctx`'s route is none of the NAT's business (see the module doc): none of
+    /// the route's bits below is set on the input netif, nor on the output (or local) netif.
     #[inline(always)]
     fn unconcerned(&self, ctx: &Context) -> bool {
-        match ctx.route {
-            Route::Forward { out_netif, .. } => {
-                !self.named.contains(out_netif)
-                    && !self.sessions.contains(out_netif)
-                    && !self.named.contains(ctx.in_netif)
-            }
+        let (out, in_bits, out_bits) = match ctx.route {
+            Route::Forward { out_netif, .. } => (out_netif, NAMED, NAMED | SESSIONS),
             // Hairpinning needs a rule from the input to `netif`, so none on its own netif.
-            Route::Local { netif, .. } => {
-                !self.sessions.contains(netif)
-                    && !self.portmapped.contains(netif)
-                    && !self.outside.contains(ctx.in_netif)
-                    && (ctx.in_netif == netif || !self.named.contains(netif) && !self.named.contains(ctx.in_netif))
-            }
-        }
+            Route::Local { netif, .. } if netif == ctx.in_netif => (netif, SESSIONS | PORTMAPPED | OUTSIDE, 0),
+            Route::Local { netif, .. } => (netif, NAMED | OUTSIDE, NAMED | SESSIONS | PORTMAPPED),
+        };
+        self.of(ctx.in_netif) & in_bits == 0 && self.of(out) & out_bits == 0
     }
 }
 
@@ -92,38 +82,47 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Recomputes what the rules and port forwards make of each netif, after either changed.
     pub(super) fn recount_rules(&mut self) {
-        let mut concerns = Concerns { sessions: self.concerns.sessions, ..Concerns::new() };
+        for byte in self.concerns.netif.iter_mut() {
+            *byte &= SESSIONS;
+        }
         for rule in self.rules.iter() {
             match *rule {
-                Rule::Source(netif) | Rule::Outbound(netif) => concerns.named.insert(netif),
+                Rule::Source(netif) | Rule::Outbound(netif) => self.concerns.mark(netif, NAMED),
                 Rule::Pair(from, to) => {
-                    concerns.named.insert(from);
-                    concerns.named.insert(to);
+                    self.concerns.mark(from, NAMED);
+                    self.concerns.mark(to, NAMED);
                 }
             }
         }
         for netif in 0..=u8::MAX {
             if self.rules.is_outside(netif) {
-                concerns.outside.insert(netif);
+                self.concerns.mark(netif, OUTSIDE);
             }
         }
         for map in self.portmaps.iter() {
-            concerns.portmapped.insert(map.netif);
+            self.concerns.mark(map.netif, PORTMAPPED);
         }
-        self.concerns = concerns;
     }
 
     /// Recomputes which netifs hold sessions, after sessions went.
     pub(super) fn recount_sessions(&mut self) {
-        let mut sessions = Netifs::new();
-        for (_, session) in self.sessions() {
-            sessions.insert(session.netif);
+        let mut concerns = self.concerns;
+        for byte in concerns.netif.iter_mut() {
+            *byte &= !SESSIONS;
         }
-        self.concerns.sessions = sessions;
+        for (_, session) in self.sessions() {
+            concerns.mark(session.netif, SESSIONS);
+        }
+        self.concerns = concerns;
     }
 
     /// Notes a session created on `netif`.
     pub(super) fn session_created(&mut self, netif: u8) {
-        self.concerns.sessions.insert(netif);
+        self.concerns.mark(netif, SESSIONS);
+    }
+
+    /// The packets the lwIP shim passed on the per-netif facts alone, without the core.
+    pub(crate) fn passed_by_shim(&self) -> u32 {
+        self.concerns.passed
     }
 }

@@ -60,6 +60,8 @@
 /* The NAT sits in ip4_input(): the lines c-shim/lwip_snat_hook.h tells users to paste. */
 #define LWIP_HOOK_FILENAME              "lwip_snat_hook.h"
 #define LWIP_HOOK_IP4_INPUT(p, inp)     lwip_snat_ip4_input_hook(p, inp)
+/* Optional: ip4_forward() takes the route the hook worked out instead of looking it up again. */
+#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) lwip_snat_ip4_route_src(src, dest)
 
 /* A firmware's own forwarding policy (tests/lwip22/port.c): class E destinations (240/4 but
  * the limited broadcast), which lwIP's ip4_canforward() refuses, are forwarded; the rest is

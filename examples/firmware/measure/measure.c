@@ -14,11 +14,12 @@
  *   same packets (inbound ones as they look once translated), the reference for the ratio.
  * Each figure is a batch's instructions minus those of the same batch without the measured call
  * (pbuf alloc + copy + free, or the memcpy of the packet), divided by the batch's packets.
- * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>",
+ * Output lines: "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l> shim <s>"
+ * (s: the hook function alone, shim and core, without lwIP's own input and forwarding),
  * "measure <proto> <dir> <fill> linear <l>" (the linear list alone, past the NAT's tables) and
  * "measure <proto> <dir> lwip <c> chained <c'>", instructions with one decimal; and for a packet
- * no rule concerns (LAN-to-LAN, lan -> a third netif "dmz"), "measure <proto> norule hook <b>" or
- * "measure <proto> norule lwip <c>". The exit status is the number of failed checks. */
+ * no rule concerns (see measure_unconcerned_all: norule, dmzlan, torouter), "measure <proto> <kind>
+ * hook <b> shim <s>" or "measure <proto> <kind> lwip <c>". The exit status is the number of failed checks. */
 #include <string.h>
 
 #include "lwip/init.h"
@@ -171,16 +172,26 @@ static struct pbuf *received(const uint8_t *pkt, unsigned first)
   return p;
 }
 
-/* A batch through lwIP's input: received(), then ip4_input() (`deliver`) or pbuf_free() (the
+/* What input_batch() does with each packet. */
+enum feed { FREE_ONLY, IP4_INPUT, HOOK_ONLY };
+
+/* A batch through lwIP's input: received(), then ip4_input(), or the NAT's hook alone (the
+ * packet freed when the hook passes it, as lwIP would go on with it), or only pbuf_free() (the
  * baseline); round-robin over the first `fill` packets. Ticks. */
 static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsigned fill, unsigned first,
-                            int deliver)
+                            enum feed feed)
 {
   uint32_t t0 = timer_read();
   for (unsigned i = 0; i < BATCH; i++) {
     struct pbuf *p = received(pkts[i % fill], first);
-    if (deliver) {
+    if (feed == IP4_INPUT) {
       ip4_input(p, inp);
+#ifndef FIRMWARE_WITHOUT_NAT
+    } else if (feed == HOOK_ONLY) {
+      if (!lwip_snat_ip4_input_hook(p, inp)) {
+        pbuf_free(p);
+      }
+#endif
     } else {
       pbuf_free(p);
     }
@@ -188,14 +199,24 @@ static uint32_t input_batch(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsig
   return timer_elapsed(t0, timer_read());
 }
 
+#ifndef FIRMWARE_WITHOUT_NAT
+/* Instructions the hook alone takes per packet (tenths): the shim and the core, none of lwIP's
+ * own input or forwarding. */
+static int32_t hook_alone(struct netif *inp, uint8_t (*pkts)[PKT_BYTES], unsigned fill)
+{
+  uint32_t base = input_batch(inp, pkts, fill, PKT_BYTES, FREE_ONLY);
+  return tenths_per_packet(input_batch(inp, pkts, fill, PKT_BYTES, HOOK_ONLY), base);
+}
+#endif
+
 /* Instructions ip4_input() takes per packet (tenths); checks they all left by `expect`. */
 static int32_t through_lwip(struct netif *inp, struct netif *expect, uint8_t (*pkts)[PKT_BYTES], unsigned fill,
                             unsigned first)
 {
   uint32_t base, ticks;
   left_by[0] = left_by[1] = left_by[2] = 0;
-  base = input_batch(inp, pkts, fill, first, 0);
-  ticks = input_batch(inp, pkts, fill, first, 1);
+  base = input_batch(inp, pkts, fill, first, FREE_ONLY);
+  ticks = input_batch(inp, pkts, fill, first, IP4_INPUT);
   if (left_by[expect->num] != BATCH || left_by[0] + left_by[1] + left_by[2] != BATCH) {
     fail("a measured packet did not leave by the expected netif");
   }
@@ -232,27 +253,47 @@ static void build_flow(unsigned i, uint8_t proto, uint32_t in_dst, uint16_t in_d
   }
 }
 
-/* LAN-to-LAN forwarding that no rule concerns (lan -> dmz), 16 flows: through the hook when it is
- * compiled in ("hook"), lwIP alone otherwise ("lwip"). */
-static void measure_norule(uint8_t proto, const char *name)
+/* 16 packets of one kind no rule, session or port forward concerns, each from a different host
+ * (i is the host's number), in by `inp`, out by `expect`: through the hook when it is compiled in
+ * ("hook"), lwIP alone otherwise ("lwip"). */
+static void measure_unconcerned(uint8_t proto, const char *name, const char *kind, struct netif *inp,
+                                struct netif *expect, uint32_t (*src_of)(unsigned), uint32_t dst)
 {
   for (unsigned i = 0; i < 16u; i++) {
     if (proto == PKT_PROTO_TCP) {
-      build_tcp(&scratch, host_of(i), port_of(i), D, 80, 1000, 5000, PKT_ACK | PKT_PSH, 0, data, 20);
+      build_tcp(&scratch, src_of(i), port_of(i), dst, 80, 1000, 5000, PKT_ACK | PKT_PSH, 0, data, 20);
     } else {
-      build_udp(&scratch, host_of(i), port_of(i), D, 53, 64, data, 32);
+      build_udp(&scratch, src_of(i), port_of(i), dst, 53, 64, data, 32);
     }
     memcpy(out_pkts[i], scratch.b, PKT_BYTES);
     set_df(out_pkts[i]);
   }
   semihost_puts("measure ");
   semihost_puts(name);
+  semihost_puts(" ");
+  semihost_puts(kind);
 #ifdef FIRMWARE_WITHOUT_NAT
-  put_tenths(" norule lwip ", through_lwip(&lan, &dmz, out_pkts, 16u, PKT_BYTES));
+  put_tenths(" lwip ", through_lwip(inp, expect, out_pkts, 16u, PKT_BYTES));
 #else
-  put_tenths(" norule hook ", through_lwip(&lan, &dmz, out_pkts, 16u, PKT_BYTES));
+  put_tenths(" hook ", through_lwip(inp, expect, out_pkts, 16u, PKT_BYTES));
+  put_tenths(" shim ", hook_alone(inp, out_pkts, 16u));
 #endif
   semihost_puts("\n");
+}
+
+/* Hosts on the dmz. */
+static uint32_t dmz_host_of(unsigned i) { return D + i; }
+
+/* The kinds of packet no rule concerns while the masquerade rule (lan -> wan) is in place:
+ * - norule:   LAN-to-LAN forwarding, lan -> dmz;
+ * - dmzlan:   between two netifs no rule names, dmz -> lan;
+ * - torouter: a LAN host to the router's own LAN address (lwIP answers: ICMP port unreachable
+ *             for UDP, RST for TCP, out by lan). */
+static void measure_unconcerned_all(uint8_t proto, const char *name)
+{
+  measure_unconcerned(proto, name, "norule", &lan, &dmz, host_of, D);
+  measure_unconcerned(proto, name, "dmzlan", &dmz, &lan, dmz_host_of, IPV4(192, 168, 1, 10));
+  measure_unconcerned(proto, name, "torouter", &lan, &lan, host_of, LAN_ADDR);
 }
 
 #ifdef FIRMWARE_WITHOUT_NAT
@@ -368,6 +409,7 @@ static void measure_dir(const char *name, const char *dir, unsigned fill, struct
   put_tenths(" hook ", hook);
   put_tenths(" chained ", chained);
   put_tenths(" linear ", tenths_per_packet(linear, base));
+  put_tenths(" shim ", hook_alone(inp, pkts, fill));
   semihost_puts("\n");
 }
 
@@ -462,8 +504,8 @@ int main(void)
   measure_all();
   /* Only now: each netif more costs lwIP's input and the shim's route lookup instructions. */
   dmz_init();
-  measure_norule(PKT_PROTO_TCP, "tcp");
-  measure_norule(PKT_PROTO_UDP, "udp");
+  measure_unconcerned_all(PKT_PROTO_TCP, "tcp");
+  measure_unconcerned_all(PKT_PROTO_UDP, "udp");
   semihost_puts(failures ? "measure: FAIL\n" : "measure: done\n");
   return (int)failures;
 }

@@ -4,31 +4,32 @@
 #   awk -v target=thumbv7em-none-eabihf -v header=1 -f table.awk measure_lwip.out measure.out
 BEGIN {
   if (header) {
-    print "| target | packet | fill | core (a) | hook (b) | lwIP (c) | NAT adds | (b)/(c) | chained adds | linear core | linear adds | linear ratio |"
-    print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    print "| target | packet | fill | core (a) | hook fn (d) | hook (b) | lwIP (c) | NAT adds | (b)/(c) | chained adds | linear core | linear adds | linear ratio |"
+    print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   }
 }
 FNR == 1 { file++ }
-# lwIP alone: "measure <proto> <dir> lwip <c> chained <c'>" or "measure <proto> norule lwip <c>"
+# lwIP alone: "measure <proto> <dir> lwip <c> chained <c'>" or "measure <proto> <kind> lwip <c>"
 file == 1 && $1 == "measure" && $4 == "lwip" { lwip[$2 " " $3] = $5; lwip_chained[$2 " " $3] = $7; next }
-# "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l>"; the linear list's hook
-# figure is derived: lwip-snat's shim (b - c - a) around the list's core.
+# "measure <proto> <dir> <fill> core <a> hook <b> chained <b'> linear <l> shim <d>" (d: the hook
+# function alone); the linear list's hook figure is derived: lwip-snat's shim (b - c - a) around
+# the list's core.
 file == 2 && $1 == "measure" && $5 == "core" {
-  k = $2 " " $3; c = lwip[k]; a = $6; b = $8; chained = $10; l = $12
+  k = $2 " " $3; c = lwip[k]; a = $6; b = $8; chained = $10; l = $12; d = $14
   shim[k] = b - c - a
-  printf "| %s | %s | %d | %.0f | %.0f | %.0f | +%.0f | %.2f | +%.0f | %.0f | +%.0f | %.2f |\n", target, k, $4,
-    a, b, c, b - c, b / c, chained - lwip_chained[k], l, shim[k] + l, (c + shim[k] + l) / c
+  printf "| %s | %s | %d | %.0f | %.0f | %.0f | %.0f | +%.0f | %.2f | +%.0f | %.0f | +%.0f | %.2f |\n", target, k, $4,
+    a, d, b, c, b - c, b / c, chained - lwip_chained[k], l, shim[k] + l, (c + shim[k] + l) / c
   next
 }
 # "measure <proto> <dir> <fill> linear <l>": the list alone, past the NAT's tables.
 file == 2 && $1 == "measure" && $5 == "linear" {
   k = $2 " " $3; c = lwip[k]; l = $6
-  printf "| %s | %s | %d | – | – | %.0f | – | – | – | %.0f | +%.0f | %.2f |\n", target, k, $4, c, l,
+  printf "| %s | %s | %d | – | – | – | %.0f | – | – | – | %.0f | +%.0f | %.2f |\n", target, k, $4, c, l,
     shim[k] + l, (c + shim[k] + l) / c
   next
 }
-# "measure <proto> norule hook <b>"
+# "measure <proto> <kind> hook <b>": a packet no rule concerns (norule, dmzlan, torouter)
 file == 2 && $1 == "measure" && $4 == "hook" {
-  k = $2 " " $3; c = lwip[k]; b = $5
-  printf "| %s | %s | – | – | %.0f | %.0f | +%.0f | %.2f | – | – | – | – |\n", target, k, b, c, b - c, b / c
+  k = $2 " " $3; c = lwip[k]; b = $5; d = $7
+  printf "| %s | %s | – | – | %.0f | %.0f | %.0f | +%.0f | %.2f | – | – | – | – |\n", target, k, d, b, c, b - c, b / c
 }
