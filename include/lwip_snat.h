@@ -367,7 +367,8 @@ enum
    */
   LWIP_SNAT_DROP_BAD_TRANSPORT = 4,
   /**
-   * An IP protocol the NAT does not translate (GRE, ESP, ...) on a NAT path.
+   * An IP protocol (GRE, ESP, ...) or ICMP type the NAT does not translate on a NAT path
+   * (timestamp and information queries too in a build without `icmp-queries`).
    */
   LWIP_SNAT_DROP_UNSUPPORTED_PROTOCOL = 5,
   /**

@@ -61,7 +61,8 @@ c_enum! {
         Fragment = 3 => LWIP_SNAT_DROP_FRAGMENT, "fragment";
         /// TCP/UDP/ICMP header too short or inconsistent on a NAT path.
         BadTransport = 4 => LWIP_SNAT_DROP_BAD_TRANSPORT, "bad_transport";
-        /// An IP protocol the NAT does not translate (GRE, ESP, ...) on a NAT path.
+        /// An IP protocol (GRE, ESP, ...) or ICMP type the NAT does not translate on a NAT path
+        /// (timestamp and information queries too in a build without `icmp-queries`).
         UnsupportedProtocol = 5 => LWIP_SNAT_DROP_UNSUPPORTED_PROTOCOL, "unsupported_protocol";
         /// Outbound packet that may not create a mapping and has none (a TCP non-SYN).
         NoMapping = 6 => LWIP_SNAT_DROP_NO_MAPPING, "no_mapping";
