@@ -19,11 +19,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl == 0 {
             return Verdict::Drop(DropReason::TtlExpired);
         }
+        // Parsed once for the TTL test and the translation below (one call, not two).
+        let message = flow::parse(packet, Side::Source);
         // Left for lwIP, which answers the true (inside) sender with Time Exceeded -- except
         // about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC 1812 4.3.2.7
         // only exempts errors), so the NAT asks for it or an ICMP traceroute never sees the hop.
         if header.ttl == 1 {
-            return match flow::parse(packet, Side::Source) {
+            return match message {
                 Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp && !header.fragment => {
                     Verdict::SendIcmp(IcmpRequest::TimeExceeded)
                 }
@@ -43,7 +45,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 .reassemble(packet, header.in_netif, now)
                 .unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
         }
-        match flow::parse(packet, Side::Source) {
+        match message {
             Err(reason) => Verdict::Drop(reason),
             Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
             Ok(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
@@ -51,6 +53,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
+    #[inline(always)]
     pub(super) fn translate_outbound(
         &mut self,
         packet: &mut [u8],
@@ -130,6 +133,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// An ICMP error from inside about a datagram that came in through a mapping, sent back to
     /// the datagram's source (to anyone else it would give away the mapping's external port).
+    #[inline(always)]
     pub(super) fn icmp_error_outbound(
         &mut self,
         packet: &mut [u8],
