@@ -214,7 +214,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The quoted datagram travelled inside → outside (or inside → external address): its
         // source is our external end.
         let mapped_side = if from_inside { Side::Destination } else { Side::Source };
-        let Ok(quoted) = flow::parse_icmp_error(packet, mapped_side) else {
+        let Ok((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
             return Verdict::Pass;
         };
         if quoted.src != header.dst {
@@ -240,7 +240,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Inbound::Session(slot) if self.is_live(quoted.protocol, slot, now) => slot,
             _ => return Verdict::Drop(DropReason::IcmpNoMapping),
         };
-        if !flow::icmp_error_checksums_ok(packet) {
+        if !trusted {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
         if header.ttl <= 1 {

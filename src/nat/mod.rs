@@ -465,7 +465,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     return Verdict::Drop(DropReason::Martian);
                 }
                 match self.rules.direction(ctx.in_netif, out_netif) {
-                    rule::Direction::Unrelated if !header.fragment && self.has_live_session(packet, out_netif, now) => {
+                    rule::Direction::Unrelated if !header.fragment && self.has_live_session(packet, Side::Source, out_netif, now) => {
                         // The session is live, so this creates none.
                         self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
                     }
