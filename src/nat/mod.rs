@@ -464,23 +464,31 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 if is_martian(header.src) {
                     return Verdict::Drop(DropReason::Martian);
                 }
-                match self.rules.direction(ctx.in_netif, out_netif) {
-                    rule::Direction::Unrelated if !header.fragment && self.has_live_session(packet, Side::Source, out_netif, now) => {
-                        // The session is live, so this creates none.
-                        self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
+                // Each step called from one place only: no inlined copies of it.
+                let direction = self.rules.direction(ctx.in_netif, out_netif);
+                let reverse = direction == rule::Direction::Reverse;
+                if direction != rule::Direction::Outbound {
+                    if header.fragment {
+                        // A fragment against a rule, or of a datagram that may belong to a live
+                        // session (its ports are unknown): put together, it comes back whole
+                        // and is judged like the rest.
+                        if !reverse && !self.hosts.may_hold_sessions(header.src) {
+                            return Verdict::Pass;
+                        }
+                        let otherwise =
+                            if reverse { Verdict::Drop(DropReason::ReverseDirection) } else { Verdict::Pass };
+                        return self.reassemble(packet, ctx.in_netif, now).unwrap_or(otherwise);
                     }
-                    // A fragment of a datagram that may belong to a live session (its ports are
-                    // unknown): put together, it comes back whole and is judged like the above.
-                    rule::Direction::Unrelated if header.fragment && self.hosts.may_hold_sessions(header.src) => {
-                        self.reassemble(packet, ctx.in_netif, now).unwrap_or(Verdict::Pass)
+                    if reverse {
+                        return self.reverse(packet, ctx.in_netif, now);
                     }
-                    rule::Direction::Unrelated => Verdict::Pass,
-                    rule::Direction::Reverse if header.fragment => self
-                        .reassemble(packet, ctx.in_netif, now)
-                        .unwrap_or(Verdict::Drop(DropReason::ReverseDirection)),
-                    rule::Direction::Reverse => self.reverse(packet, ctx.in_netif, now),
-                    rule::Direction::Outbound => self.outbound(packet, &header, out_netif, out_addr, out_mtu, now),
+                    // No rule concerns it: translated only as part of a live session, so this
+                    // creates none.
+                    if !self.has_live_session(packet, Side::Source, out_netif, now) {
+                        return Verdict::Pass;
+                    }
                 }
+                self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
             }
         }
     }
