@@ -7,6 +7,7 @@
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4;
 use crate::wire::tcp;
+use crate::wire::put16;
 
 const OPT_END: u8 = 0;
 const OPT_NOP: u8 = 1;
@@ -37,35 +38,29 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
         from = value_at + 2;
         clamped |= clamp_at(segment, value_at, limit, &mut delta);
     }
-    if !clamped {
-        return false;
+    if clamped {
+        put16(segment, tcp::field::CHECKSUM, delta.apply(old_checksum));
     }
-    let mut seg = match tcp::Packet::new_checked(segment) {
-        Ok(seg) => seg,
-        Err(_) => return false,
-    };
-    seg.set_checksum(delta.apply(old_checksum));
-    true
+    clamped
 }
 
 /// Lowers the MSS value at `value_at` of `segment` to `limit` when larger, adding the change
 /// to `delta`. Returns true when it was rewritten.
 fn clamp_at(segment: &mut [u8], value_at: usize, limit: u16, delta: &mut Delta) -> bool {
-    let Some(&[hi, lo]) = segment.get(value_at..value_at + 2) else { return false };
-    if u16::from_be_bytes([hi, lo]) <= limit {
+    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
+    let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) else { return false };
+    let old = u16::from_be_bytes([*hi, *lo]);
+    if old <= limit {
         return false;
     }
-    // The option may sit at an odd offset: account for the 16-bit words it straddles.
-    let word_start = value_at & !1;
-    let word_end = (value_at + 2 + 1) & !1;
-    let old_words = words(segment, word_start, word_end);
-    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
-    if let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) {
-        [*hi, *lo] = limit.to_be_bytes();
-    }
-    let new_words = words(segment, word_start, word_end);
-    for (old, new) in old_words.iter().zip(new_words.iter()) {
-        delta.word(*old, *new);
+    [*hi, *lo] = limit.to_be_bytes();
+    // At an odd offset the value's two bytes sit in two 16-bit words, as the low byte of one
+    // and the high byte of the next: their share of the sum is the value byte-swapped
+    // (RFC 1071's byte-order independence), so one word's change still says it all.
+    if value_at & 1 == 0 {
+        delta.word(old, limit);
+    } else {
+        delta.word(old.swap_bytes(), limit.swap_bytes());
     }
     true
 }
@@ -91,20 +86,6 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
-}
-
-/// Up to two 16-bit words of `bytes[start..end]` (end − start ≤ 4).
-fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
-    let mut out = [0u16; 2];
-    for (i, w) in out.iter_mut().enumerate() {
-        let at = start + 2 * i;
-        if at + 2 <= end {
-            if let Some(&[a, b]) = bytes.get(at..at + 2) {
-                *w = u16::from_be_bytes([a, b]);
-            }
-        }
-    }
-    out
 }
 
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
