@@ -113,17 +113,15 @@ impl LinkMtus {
         if mtu == 0 {
             return;
         }
-        let last = Self::SLOTS - 1;
-        let at = self.links.iter().position(|&(n, m)| n == netif && m != 0).unwrap_or(last);
-        // Move the newer ones down by one (by hand: `rotate_right` links a panic path).
-        for i in (1..=at).rev() {
-            let newer = self.links.get(i - 1).copied();
-            if let (Some(newer), Some(slot)) = (newer, self.links.get_mut(i)) {
-                *slot = newer;
+        // Each slot takes the one before it, down to the netif's old slot (which its new MTU
+        // replaces) or the last (the oldest falls out): one pass, no index arithmetic.
+        let mut newer = (netif, mtu);
+        for slot in self.links.iter_mut() {
+            let older = core::mem::replace(slot, newer);
+            if older.0 == netif && older.1 != 0 {
+                break;
             }
-        }
-        if let Some(first) = self.links.first_mut() {
-            *first = (netif, mtu);
+            newer = older;
         }
     }
 

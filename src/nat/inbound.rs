@@ -12,18 +12,18 @@ pub(super) struct Arrival {
     pub(super) netif: u8,
     /// That netif's MTU (0 = unknown).
     pub(super) mtu: u16,
+    /// It came from a netif a rule translates to that netif: a hairpin candidate.
+    pub(super) from_inside: bool,
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
     /// forward, otherwise left to lwIP (the router's own services).
     pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, arrival: Arrival, now: u32) -> Verdict {
-        let Arrival { in_netif, netif, mtu } = arrival;
+        let Arrival { in_netif, netif, mtu, from_inside } = arrival;
         if header.fragment {
             return self.inbound_fragment(packet, in_netif, netif, now);
         }
-        // From a netif a rule translates to another netif's external address: hairpinning.
-        let from_inside = in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound;
         match flow::parse(packet, Side::Destination) {
             Ok(Message::Flow(flow)) if from_inside && self.is_hairpin(&flow, netif, now) => {
                 self.hairpin(packet, header, &flow, netif, mtu, now)
@@ -42,7 +42,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         arrival: Arrival,
         now: u32,
     ) -> Verdict {
-        let Arrival { in_netif, netif, mtu } = arrival;
+        let Arrival { in_netif, netif, mtu, .. } = arrival;
         if flow.protocol == Protocol::Icmp && flow.creates {
             // An echo request to the router's address: lwIP answers it.
             return Verdict::Pass;

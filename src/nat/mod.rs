@@ -456,16 +456,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Some(packet) = packet.get_mut(..header.total_len.min(packet.len())) else {
             return Verdict::Drop(DropReason::Malformed);
         };
+        // What the rules make of the way in and the way out (or the netif whose address it is):
+        // asked once for either route.
+        let (Route::Local { netif: out, .. } | Route::Forward { out_netif: out, .. }) = ctx.route;
+        let direction = self.rules.direction(ctx.in_netif, out);
         match ctx.route {
             Route::Local { netif, mtu } => {
-                self.inbound(packet, &header, inbound::Arrival { in_netif: ctx.in_netif, netif, mtu }, now)
+                // From a netif a rule translates to another netif's external address: hairpinning.
+                let from_inside = ctx.in_netif != netif && direction == rule::Direction::Outbound;
+                self.inbound(packet, &header, inbound::Arrival { in_netif: ctx.in_netif, netif, mtu, from_inside }, now)
             }
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 if is_martian(header.src) {
                     return Verdict::Drop(DropReason::Martian);
                 }
                 // Each step called from one place only: no inlined copies of it.
-                let direction = self.rules.direction(ctx.in_netif, out_netif);
                 let reverse = direction == rule::Direction::Reverse;
                 if direction != rule::Direction::Outbound {
                     if header.fragment {
