@@ -573,7 +573,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Drops a fragment of a TCP, UDP or ICMP datagram; `None` for other protocols, which no
-    /// session translates (the caller decides their fate).
+    /// session translates (the caller decides their fate). Out of line: three callers.
+    #[inline(never)]
     fn reassemble(&mut self, packet: &[u8], _in_netif: u8, _now: u32) -> Option<Verdict> {
         let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
         Protocol::from_ip(protocol)?;
