@@ -167,8 +167,11 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 
 /// Parses the datagram an ICMP error quotes. `mapped_side` is the side of the *quoted*
 /// datagram whose endpoint is in a mapping (its source for an error coming in, since it
-/// quotes a datagram that went out).
-pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropReason> {
+/// quotes a datagram that went out). With it, whether the error can be trusted: its own
+/// checksum and its quoted IP header checksum are both right (RFC 5508 REQ-4: a NAT drops
+/// errors it cannot trust rather than translate them). Read in the same pass over the
+/// headers, not in a second one.
+pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool), DropReason> {
     let malformed = DropReason::IcmpMalformed;
     let outer = ipv4::Packet::new_quoted(packet).map_err(|_| malformed)?;
     let msg = icmp::Packet::new_checked(outer.payload()).map_err(|_| malformed)?;
@@ -197,7 +200,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropRe
         }
         _ => return Err(malformed),
     };
-    Ok(Flow {
+    let flow = Flow {
         protocol,
         src: inner.src_addr(),
         dst: inner.dst_addr(),
@@ -205,7 +208,8 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<Flow, DropRe
         dst_port,
         tcp_flags: 0,
         creates: false,
-    })
+    };
+    Ok((flow, msg.verify_checksum() && inner.verify_checksum()))
 }
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
@@ -218,15 +222,6 @@ pub fn may_be_icmp_error(packet: &[u8]) -> bool {
     }
     let error = |&t: &u8| icmp::class(t) == Class::Error || t == kind::SOURCE_QUENCH || t == kind::REDIRECT;
     ip.frag_offset() != 0 || ip.payload().first().is_some_and(error)
-}
-
-/// True when an ICMP error's own checksum and its quoted IP header checksum are both right
-/// (RFC 5508 REQ-4: a NAT drops errors it cannot trust rather than translate them).
-pub fn icmp_error_checksums_ok(packet: &[u8]) -> bool {
-    let Ok(outer) = ipv4::Packet::new_quoted(packet) else { return false };
-    let Ok(msg) = icmp::Packet::new_checked(outer.payload()) else { return false };
-    let Ok(inner) = ipv4::Packet::new_quoted(msg.quoted()) else { return false };
-    msg.verify_checksum() && inner.verify_checksum()
 }
 
 /// The "ports" of an ICMP query of type `msg_type`: the identifier on the mapped side, and on

@@ -7,6 +7,7 @@
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4;
 use crate::wire::tcp;
+use crate::wire::put16;
 
 const OPT_END: u8 = 0;
 const OPT_NOP: u8 = 1;
@@ -37,35 +38,29 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
         from = value_at + 2;
         clamped |= clamp_at(segment, value_at, limit, &mut delta);
     }
-    if !clamped {
-        return false;
+    if clamped {
+        put16(segment, tcp::field::CHECKSUM, delta.apply(old_checksum));
     }
-    let mut seg = match tcp::Packet::new_checked(segment) {
-        Ok(seg) => seg,
-        Err(_) => return false,
-    };
-    seg.set_checksum(delta.apply(old_checksum));
-    true
+    clamped
 }
 
 /// Lowers the MSS value at `value_at` of `segment` to `limit` when larger, adding the change
 /// to `delta`. Returns true when it was rewritten.
 fn clamp_at(segment: &mut [u8], value_at: usize, limit: u16, delta: &mut Delta) -> bool {
-    let Some(&[hi, lo]) = segment.get(value_at..value_at + 2) else { return false };
-    if u16::from_be_bytes([hi, lo]) <= limit {
+    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
+    let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) else { return false };
+    let old = u16::from_be_bytes([*hi, *lo]);
+    if old <= limit {
         return false;
     }
-    // The option may sit at an odd offset: account for the 16-bit words it straddles.
-    let word_start = value_at & !1;
-    let word_end = (value_at + 2 + 1) & !1;
-    let old_words = words(segment, word_start, word_end);
-    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
-    if let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) {
-        [*hi, *lo] = limit.to_be_bytes();
-    }
-    let new_words = words(segment, word_start, word_end);
-    for (old, new) in old_words.iter().zip(new_words.iter()) {
-        delta.word(*old, *new);
+    [*hi, *lo] = limit.to_be_bytes();
+    // At an odd offset the value's two bytes sit in two 16-bit words, as the low byte of one
+    // and the high byte of the next: their share of the sum is the value byte-swapped
+    // (RFC 1071's byte-order independence), so one word's change still says it all.
+    if value_at & 1 == 0 {
+        delta.word(old, limit);
+    } else {
+        delta.word(old.swap_bytes(), limit.swap_bytes());
     }
     true
 }
@@ -93,20 +88,6 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Up to two 16-bit words of `bytes[start..end]` (end − start ≤ 4).
-fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
-    let mut out = [0u16; 2];
-    for (i, w) in out.iter_mut().enumerate() {
-        let at = start + 2 * i;
-        if at + 2 <= end {
-            if let Some(&[a, b]) = bytes.get(at..at + 2) {
-                *w = u16::from_be_bytes([a, b]);
-            }
-        }
-    }
-    out
-}
-
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
 /// be clamped to the uplink it arrived on when the caller gives no MTU with a local route (the
 /// lwIP shim always does). Learned from every outbound packet that opens a session and every
@@ -132,17 +113,15 @@ impl LinkMtus {
         if mtu == 0 {
             return;
         }
-        let last = Self::SLOTS - 1;
-        let at = self.links.iter().position(|&(n, m)| n == netif && m != 0).unwrap_or(last);
-        // Move the newer ones down by one (by hand: `rotate_right` links a panic path).
-        for i in (1..=at).rev() {
-            let newer = self.links.get(i - 1).copied();
-            if let (Some(newer), Some(slot)) = (newer, self.links.get_mut(i)) {
-                *slot = newer;
+        // Each slot takes the one before it, down to the netif's old slot (which its new MTU
+        // replaces) or the last (the oldest falls out): one pass, no index arithmetic.
+        let mut newer = (netif, mtu);
+        for slot in self.links.iter_mut() {
+            let older = core::mem::replace(slot, newer);
+            if older.0 == netif && older.1 != 0 {
+                break;
             }
-        }
-        if let Some(first) = self.links.first_mut() {
-            *first = (netif, mtu);
+            newer = older;
         }
     }
 

@@ -4,14 +4,11 @@
 use super::*;
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
-    /// True for a TCP/UDP packet from a netif a rule translates, sent to the external address of
-    /// `netif` on a port a live mapping or a port forward uses. The port's expired sessions go
-    /// first: a port only they held is the router's again.
-    pub(super) fn is_hairpin(&mut self, flow: &Flow, in_netif: u8, netif: u8, now: u32) -> bool {
-        if flow.protocol == Protocol::Icmp
-            || in_netif == netif
-            || self.rules.direction(in_netif, netif) != rule::Direction::Outbound
-        {
+    /// True for a TCP/UDP packet (from a netif a rule translates) sent to the external address
+    /// of `netif` on a port a live mapping or a port forward uses. The port's expired sessions
+    /// go first: a port only they held is the router's again.
+    pub(super) fn is_hairpin(&mut self, flow: &Flow, netif: u8, now: u32) -> bool {
+        if flow.protocol == Protocol::Icmp {
             return false;
         }
         if self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some() {
@@ -62,61 +59,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
             Err(verdict) => return verdict,
         };
-        let slot = match self.admitted_slot(flow.protocol, admission, now) {
-            Ok(slot) => slot,
-            Err(reason) => return Verdict::Drop(reason),
-        };
-        let Some(receiver) = self.touch(&seen, slot, Direction::Inbound, now) else {
-            return Verdict::Drop(DropReason::NoMapping);
-        };
-        self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
+        if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
+            return verdict;
+        }
         rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
-        rewrite::endpoint(packet, Side::Destination, receiver.inside, receiver.in_port);
         self.renumber(packet);
         self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         Verdict::Translated
     }
 
-    /// An ICMP error from an inside host about a hairpinned datagram it received from another
-    /// inside host (RFC 5508 REQ-7): it quotes `external:ext_a → receiver`, and goes back to the
-    /// original sender as if it came through the NAT from outside.
-    pub(super) fn hairpin_icmp_error(&mut self, packet: &mut [u8], header: &Header, netif: u8, now: u32) -> Verdict {
-        let Ok(quoted) = flow::parse_icmp_error(packet, Side::Destination) else {
-            return Verdict::Pass;
-        };
-        if quoted.src != header.dst {
-            return Verdict::Pass;
-        }
-        // The receiver's session toward the sender's external endpoint gives its own external port…
-        let (inside, remote) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
-        let receiver = self.live_outbound(quoted.protocol, netif, inside, remote, now);
-        let table = self.tables.get(quoted.protocol);
-        let Some(receiver) = receiver.and_then(|slot| table.get(slot)).copied() else {
-            return Verdict::Drop(DropReason::IcmpNoMapping);
-        };
-        // …and the sender's session is the one toward that external port.
-        let filtering = Filtering::AddressAndPortDependent;
-        let sender = match table.find_inbound(netif, quoted.src_port, header.dst, receiver.ext_port, filtering) {
-            Inbound::Session(slot) if self.is_live(quoted.protocol, slot, now) => {
-                self.tables.get(quoted.protocol).get(slot).copied()
-            }
-            _ => None,
-        };
-        let Some(sender) = sender else {
-            return Verdict::Drop(DropReason::IcmpNoMapping);
-        };
-        if !flow::icmp_error_checksums_ok(packet) {
-            return Verdict::Drop(DropReason::IcmpBadChecksum);
-        }
-        if header.ttl <= 1 {
-            return Verdict::Drop(DropReason::TtlExpired);
-        }
-        rewrite::address(packet, Side::Source, header.dst);
-        rewrite::address(packet, Side::Destination, sender.inside);
-        rewrite::quoted_endpoint(packet, Side::Source, sender.inside, sender.in_port);
-        rewrite::quoted_endpoint(packet, Side::Destination, header.dst, receiver.ext_port);
-        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
-        self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
-        Verdict::Translated
-    }
 }

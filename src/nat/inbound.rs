@@ -12,27 +12,24 @@ pub(super) struct Arrival {
     pub(super) netif: u8,
     /// That netif's MTU (0 = unknown).
     pub(super) mtu: u16,
+    /// It came from a netif a rule translates to that netif: a hairpin candidate.
+    pub(super) from_inside: bool,
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
     /// forward, otherwise left to lwIP (the router's own services).
     pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, arrival: Arrival, now: u32) -> Verdict {
-        let Arrival { in_netif, netif, mtu } = arrival;
+        let Arrival { in_netif, netif, mtu, from_inside } = arrival;
         if header.fragment {
             return self.inbound_fragment(packet, in_netif, netif, now);
         }
         match flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(flow)) if self.is_hairpin(&flow, in_netif, netif, now) => {
+            Ok(Message::Flow(flow)) if from_inside && self.is_hairpin(&flow, netif, now) => {
                 self.hairpin(packet, header, &flow, netif, mtu, now)
             }
             Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, arrival, now),
-            Ok(Message::IcmpError)
-                if in_netif != netif && self.rules.direction(in_netif, netif) == rule::Direction::Outbound =>
-            {
-                self.hairpin_icmp_error(packet, header, netif, now)
-            }
-            Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, now),
+            Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
             Ok(Message::Other) | Err(_) => Verdict::Pass,
         }
     }
@@ -45,7 +42,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         arrival: Arrival,
         now: u32,
     ) -> Verdict {
-        let Arrival { in_netif, netif, mtu } = arrival;
+        let Arrival { in_netif, netif, mtu, .. } = arrival;
         if flow.protocol == Protocol::Icmp && flow.creates {
             // An echo request to the router's address: lwIP answers it.
             return Verdict::Pass;
@@ -65,17 +62,30 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        let slot = match self.admitted_slot(flow.protocol, admission, now) {
-            Ok(slot) => slot,
-            Err(reason) => return Verdict::Drop(reason),
-        };
-        let Some(session) = self.touch(flow, slot, Direction::Inbound, now) else {
-            return Verdict::Drop(DropReason::NoMapping);
-        };
-        self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
-        rewrite::endpoint(packet, Side::Destination, session.inside, session.in_port);
+        if let Err(verdict) = self.deliver(packet, flow, admission, netif, mtu, now) {
+            return verdict;
+        }
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
         Verdict::Translated
+    }
+
+    /// The inbound half of a translation, shared by packets from outside and hairpinned ones:
+    /// the admitted session (created if new) sees the packet, whose destination becomes the
+    /// session's inside endpoint (a SYN's MSS clamped to the link).
+    pub(super) fn deliver(
+        &mut self,
+        packet: &mut [u8],
+        flow: &Flow,
+        admission: Admission,
+        netif: u8,
+        mtu: u16,
+        now: u32,
+    ) -> Result<(), Verdict> {
+        let slot = self.admitted_slot(flow.protocol, admission, now).map_err(Verdict::Drop)?;
+        let session = self.touch(flow, slot, Direction::Inbound, now).ok_or(Verdict::Drop(DropReason::NoMapping))?;
+        self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
+        rewrite::endpoint(packet, Side::Destination, session.inside, session.in_port);
+        Ok(())
     }
 
     /// Decides whether an inbound flow may use a mapping: `Ok(None)` when no mapping or port
@@ -188,28 +198,49 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// An ICMP error from outside about a datagram that left through a mapping.
-    pub(super) fn icmp_error_inbound(&mut self, packet: &mut [u8], header: &Header, netif: u8, now: u32) -> Verdict {
-        // The quoted datagram travelled inside → outside: its source is our external end.
-        let Ok(quoted) = flow::parse_icmp_error(packet, Side::Source) else {
+    /// An ICMP error to the router's address about a datagram that left through a mapping,
+    /// sent back to that datagram's inside source. From outside, it quotes the datagram as it
+    /// left. From an inside host (`from_inside`) it is about a hairpinned datagram it received
+    /// from another inside host (RFC 5508 REQ-7): it quotes `external:ext_a → receiver`, and
+    /// goes back to the original sender as if it came through the NAT from outside.
+    pub(super) fn icmp_error_inbound(
+        &mut self,
+        packet: &mut [u8],
+        header: &Header,
+        netif: u8,
+        from_inside: bool,
+        now: u32,
+    ) -> Verdict {
+        // The quoted datagram travelled inside → outside (or inside → external address): its
+        // source is our external end.
+        let mapped_side = if from_inside { Side::Destination } else { Side::Source };
+        let Ok((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
             return Verdict::Pass;
         };
         if quoted.src != header.dst {
             return Verdict::Pass;
         }
+        // The remote end of the sender's session: the quoted destination, or for a hairpinned
+        // datagram the receiver's external endpoint, which the receiver's session toward the
+        // sender's external endpoint gives.
+        let mut remote = (quoted.dst, quoted.dst_port);
+        if from_inside {
+            let (inside, sender) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
+            let receiver = self.live_outbound(quoted.protocol, netif, inside, sender, now);
+            let table = self.tables.get(quoted.protocol);
+            let Some(receiver) = receiver.and_then(|slot| table.get(slot)) else {
+                return Verdict::Drop(DropReason::IcmpNoMapping);
+            };
+            remote = (header.dst, receiver.ext_port);
+        }
         let table = self.tables.get(quoted.protocol);
-        let slot = match table.find_inbound(
-            netif,
-            quoted.src_port,
-            quoted.dst,
-            quoted.dst_port,
-            Filtering::AddressAndPortDependent,
-        ) {
-            Inbound::Unmapped => return Verdict::Pass,
+        let filtering = Filtering::AddressAndPortDependent;
+        let slot = match table.find_inbound(netif, quoted.src_port, remote.0, remote.1, filtering) {
+            Inbound::Unmapped if !from_inside => return Verdict::Pass,
             Inbound::Session(slot) if self.is_live(quoted.protocol, slot, now) => slot,
             _ => return Verdict::Drop(DropReason::IcmpNoMapping),
         };
-        if !flow::icmp_error_checksums_ok(packet) {
+        if !trusted {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
         if header.ttl <= 1 {
@@ -219,7 +250,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         rewrite::icmp_error(packet, Side::Destination, session.inside, session.in_port);
-        self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        if from_inside {
+            // From the external address, quoting the receiver's external endpoint.
+            rewrite::address(packet, Side::Source, header.dst);
+            rewrite::quoted_endpoint(packet, Side::Destination, header.dst, remote.1);
+            self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
+        } else {
+            self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        }
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated
     }

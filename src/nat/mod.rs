@@ -456,31 +456,44 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Some(packet) = packet.get_mut(..header.total_len.min(packet.len())) else {
             return Verdict::Drop(DropReason::Malformed);
         };
+        // What the rules make of the way in and the way out (or the netif whose address it is):
+        // asked once for either route.
+        let (Route::Local { netif: out, .. } | Route::Forward { out_netif: out, .. }) = ctx.route;
+        let direction = self.rules.direction(ctx.in_netif, out);
         match ctx.route {
             Route::Local { netif, mtu } => {
-                self.inbound(packet, &header, inbound::Arrival { in_netif: ctx.in_netif, netif, mtu }, now)
+                // From a netif a rule translates to another netif's external address: hairpinning.
+                let from_inside = ctx.in_netif != netif && direction == rule::Direction::Outbound;
+                self.inbound(packet, &header, inbound::Arrival { in_netif: ctx.in_netif, netif, mtu, from_inside }, now)
             }
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 if is_martian(header.src) {
                     return Verdict::Drop(DropReason::Martian);
                 }
-                match self.rules.direction(ctx.in_netif, out_netif) {
-                    rule::Direction::Unrelated if !header.fragment && self.has_live_session(packet, out_netif, now) => {
-                        // The session is live, so this creates none.
-                        self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
+                // Each step called from one place only: no inlined copies of it.
+                let reverse = direction == rule::Direction::Reverse;
+                if direction != rule::Direction::Outbound {
+                    if header.fragment {
+                        // A fragment against a rule, or of a datagram that may belong to a live
+                        // session (its ports are unknown): put together, it comes back whole
+                        // and is judged like the rest.
+                        if !reverse && !self.hosts.may_hold_sessions(header.src) {
+                            return Verdict::Pass;
+                        }
+                        let otherwise =
+                            if reverse { Verdict::Drop(DropReason::ReverseDirection) } else { Verdict::Pass };
+                        return self.reassemble(packet, ctx.in_netif, now).unwrap_or(otherwise);
                     }
-                    // A fragment of a datagram that may belong to a live session (its ports are
-                    // unknown): put together, it comes back whole and is judged like the above.
-                    rule::Direction::Unrelated if header.fragment && self.hosts.may_hold_sessions(header.src) => {
-                        self.reassemble(packet, ctx.in_netif, now).unwrap_or(Verdict::Pass)
+                    if reverse {
+                        return self.reverse(packet, ctx.in_netif, now);
                     }
-                    rule::Direction::Unrelated => Verdict::Pass,
-                    rule::Direction::Reverse if header.fragment => self
-                        .reassemble(packet, ctx.in_netif, now)
-                        .unwrap_or(Verdict::Drop(DropReason::ReverseDirection)),
-                    rule::Direction::Reverse => self.reverse(packet, ctx.in_netif, now),
-                    rule::Direction::Outbound => self.outbound(packet, &header, out_netif, out_addr, out_mtu, now),
+                    // No rule concerns it: translated only as part of a live session, so this
+                    // creates none.
+                    if !self.has_live_session(packet, Side::Source, out_netif, now) {
+                        return Verdict::Pass;
+                    }
                 }
+                self.outbound(packet, &header, out_netif, out_addr, out_mtu, now)
             }
         }
     }
@@ -560,7 +573,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Drops a fragment of a TCP, UDP or ICMP datagram; `None` for other protocols, which no
-    /// session translates (the caller decides their fate).
+    /// session translates (the caller decides their fate). Out of line: three callers.
+    #[inline(never)]
     fn reassemble(&mut self, packet: &[u8], _in_netif: u8, _now: u32) -> Option<Verdict> {
         let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
         Protocol::from_ip(protocol)?;

@@ -19,11 +19,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl == 0 {
             return Verdict::Drop(DropReason::TtlExpired);
         }
+        // Parsed once for the TTL test and the translation below (one call, not two).
+        let message = flow::parse(packet, Side::Source);
         // Left for lwIP, which answers the true (inside) sender with Time Exceeded -- except
         // about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC 1812 4.3.2.7
         // only exempts errors), so the NAT asks for it or an ICMP traceroute never sees the hop.
         if header.ttl == 1 {
-            return match flow::parse(packet, Side::Source) {
+            return match message {
                 Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp && !header.fragment => {
                     Verdict::SendIcmp(IcmpRequest::TimeExceeded)
                 }
@@ -43,7 +45,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 .reassemble(packet, header.in_netif, now)
                 .unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
         }
-        match flow::parse(packet, Side::Source) {
+        match message {
             Err(reason) => Verdict::Drop(reason),
             Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
             Ok(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
@@ -51,6 +53,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
+    #[inline(always)]
     pub(super) fn translate_outbound(
         &mut self,
         packet: &mut [u8],
@@ -130,6 +133,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// An ICMP error from inside about a datagram that came in through a mapping, sent back to
     /// the datagram's source (to anyone else it would give away the mapping's external port).
+    #[inline(always)]
     pub(super) fn icmp_error_outbound(
         &mut self,
         packet: &mut [u8],
@@ -139,8 +143,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Verdict {
         // The quoted datagram travelled outside → inside: its destination is the inside end.
-        let quoted = match flow::parse_icmp_error(packet, Side::Destination) {
-            Ok(quoted) => quoted,
+        let (quoted, trusted) = match flow::parse_icmp_error(packet, Side::Destination) {
+            Ok(parsed) => parsed,
             Err(reason) => return Verdict::Drop(reason),
         };
         if quoted.src != header.dst {
@@ -150,7 +154,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Some(slot) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
-        if !flow::icmp_error_checksums_ok(packet) {
+        if !trusted {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
         let Some(ext_port) = self.tables.get(quoted.protocol).get(slot).map(|s| s.ext_port) else {
@@ -163,32 +167,34 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Verdict::Translated
     }
 
-    /// True when an inside → outside packet (or an inside host's ICMP error about inbound
-    /// traffic) belongs to a live session on `netif`. A session translates both directions or
-    /// none, so such a packet is translated even when no rule concerns it (the rule removed
-    /// since, or the session opened from outside through a port forward).
-    pub(super) fn has_live_session(&mut self, packet: &[u8], netif: u8, now: u32) -> bool {
-        let (protocol, inside, in_port, remote, remote_port) = match flow::parse(packet, Side::Source) {
-            Ok(Message::Flow(f)) => (f.protocol, f.src, f.src_port, f.dst, f.dst_port),
-            Ok(Message::IcmpError) => match flow::parse_icmp_error(packet, Side::Destination) {
-                Ok(q) => (q.protocol, q.dst, q.dst_port, q.src, q.src_port),
+    /// True when a packet belongs to a live session on `netif` whose inside endpoint is the
+    /// packet's `inside` side: the source of an inside → outside packet (or the inside end of
+    /// the datagram an inside host's ICMP error quotes), the destination of one from outside.
+    /// A session translates both directions or none, so an inside → outside packet of one is
+    /// translated even when no rule concerns it (the rule removed since, or the session opened
+    /// from outside through a port forward).
+    pub(super) fn has_live_session(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> bool {
+        let (flow, inside) = match flow::parse(packet, inside) {
+            Ok(Message::Flow(f)) => (f, inside),
+            // An inside host's error about inbound traffic; one from outside has no session.
+            Ok(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
+                Ok((quoted, _)) => (quoted, Side::Destination),
                 Err(_) => return false,
             },
             _ => return false,
         };
-        self.live_outbound(protocol, netif, (inside, in_port), (remote, remote_port), now).is_some()
+        let (src, dst) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
+        let (inside, remote) = if inside == Side::Source { (src, dst) } else { (dst, src) };
+        self.live_outbound(flow.protocol, netif, inside, remote, now).is_some()
     }
 
     /// A forwarded packet going the opposite way of a rule: from the outside straight to an
     /// inside address. Only traffic of a live session may pass (untranslated).
     pub(super) fn reverse(&mut self, packet: &[u8], netif: u8, now: u32) -> Verdict {
-        let Ok(Message::Flow(flow)) = flow::parse(packet, Side::Destination) else {
-            return Verdict::Drop(DropReason::ReverseDirection);
-        };
-        let (inside, remote) = ((flow.dst, flow.dst_port), (flow.src, flow.src_port));
-        match self.live_outbound(flow.protocol, netif, inside, remote, now) {
-            Some(_) => Verdict::Pass,
-            None => Verdict::Drop(DropReason::ReverseDirection),
+        if self.has_live_session(packet, Side::Destination, netif, now) {
+            Verdict::Pass
+        } else {
+            Verdict::Drop(DropReason::ReverseDirection)
         }
     }
 }

@@ -8,28 +8,28 @@
 /// One's-complement sum of `data` (odd length padded with a zero byte), not yet folded (at
 /// most 0x1FFFE, so a few such sums add up without overflow).
 ///
-/// Adds 32-bit words into a 64-bit accumulator: since 2^16 ≡ 1 (mod 0xFFFF), that is the same
-/// one's-complement sum as adding 16-bit words, in half the steps.
+/// Adds 32-bit words with end-around carry: since 2^16 ≡ 1 (mod 0xFFFF), that is the same
+/// one's-complement sum as adding 16-bit words, in half the steps; a 32-bit accumulator, not
+/// a 64-bit one, so a 32-bit core needs no 64-bit arithmetic (2^32 − 1 is a multiple of
+/// 0xFFFF, and a carry added back never turns a non-zero sum into 0).
 pub fn sum(data: &[u8]) -> u32 {
-    let mut acc: u64 = 0;
+    let mut acc: u32 = 0;
     let mut words = data.chunks_exact(4);
     for word in &mut words {
         if let &[a, b, c, d] = word {
-            acc += u64::from(u32::from_be_bytes([a, b, c, d]));
+            acc = add_around(acc, u32::from_be_bytes([a, b, c, d]));
         }
     }
     let mut pairs = words.remainder().chunks_exact(2);
     for pair in &mut pairs {
         if let &[a, b] = pair {
-            acc += u64::from(u16::from_be_bytes([a, b]));
+            acc = add_around(acc, u32::from(u16::from_be_bytes([a, b])));
         }
     }
     if let [last] = pairs.remainder() {
-        acc += u64::from(*last) << 8;
+        acc = add_around(acc, u32::from(*last) << 8);
     }
-    let acc = (acc & 0xFFFF_FFFF) + (acc >> 32);
-    let acc = (acc & 0xFFFF_FFFF) + (acc >> 32);
-    ((acc & 0xFFFF) + (acc >> 16)) as u32
+    (acc & 0xFFFF) + (acc >> 16)
 }
 
 /// True when an IPv4 header without options has a correct checksum: its one's-complement sum
