@@ -29,45 +29,26 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     let segment = ip.payload_mut();
     let Ok(seg) = tcp::Packet::new_checked(&*segment) else { return false };
     let header_len = seg.header_len();
-    let old_checksum = seg.checksum();
     let mut delta = Delta::new();
     let mut clamped = false;
     let mut from = tcp::HEADER_LEN;
     while let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[]), from) {
         from = value_at + 2;
-        clamped |= clamp_at(segment, value_at, limit, &mut delta);
+        let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) else { break };
+        let old = u16::from_be_bytes([*hi, *lo]);
+        if old > limit {
+            [*hi, *lo] = limit.to_be_bytes();
+            // At an odd offset the value's bytes are the low byte of one checksum word and the
+            // high byte of the next: it adds to the sum byte-swapped (RFC 1071 2(B)).
+            let swapped = |v: u16| if value_at % 2 == 0 { v } else { v.swap_bytes() };
+            delta.word(swapped(old), swapped(limit));
+            clamped = true;
+        }
     }
-    if !clamped {
-        return false;
+    if let (true, Some([hi, lo])) = (clamped, segment.get_mut(tcp::field::CHECKSUM)) {
+        [*hi, *lo] = delta.apply(u16::from_be_bytes([*hi, *lo])).to_be_bytes();
     }
-    let mut seg = match tcp::Packet::new_checked(segment) {
-        Ok(seg) => seg,
-        Err(_) => return false,
-    };
-    seg.set_checksum(delta.apply(old_checksum));
-    true
-}
-
-/// Lowers the MSS value at `value_at` of `segment` to `limit` when larger, adding the change
-/// to `delta`. Returns true when it was rewritten.
-fn clamp_at(segment: &mut [u8], value_at: usize, limit: u16, delta: &mut Delta) -> bool {
-    let Some(&[hi, lo]) = segment.get(value_at..value_at + 2) else { return false };
-    if u16::from_be_bytes([hi, lo]) <= limit {
-        return false;
-    }
-    // The option may sit at an odd offset: account for the 16-bit words it straddles.
-    let word_start = value_at & !1;
-    let word_end = (value_at + 2 + 1) & !1;
-    let old_words = words(segment, word_start, word_end);
-    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
-    if let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) {
-        [*hi, *lo] = limit.to_be_bytes();
-    }
-    let new_words = words(segment, word_start, word_end);
-    for (old, new) in old_words.iter().zip(new_words.iter()) {
-        delta.word(*old, *new);
-    }
-    true
+    clamped
 }
 
 /// Offset of the value of the first well-formed MSS option at or after option offset `from`
@@ -91,20 +72,6 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
-}
-
-/// Up to two 16-bit words of `bytes[start..end]` (end − start ≤ 4).
-fn words(bytes: &[u8], start: usize, end: usize) -> [u16; 2] {
-    let mut out = [0u16; 2];
-    for (i, w) in out.iter_mut().enumerate() {
-        let at = start + 2 * i;
-        if at + 2 <= end {
-            if let Some(&[a, b]) = bytes.get(at..at + 2) {
-                *w = u16::from_be_bytes([a, b]);
-            }
-        }
-    }
-    out
 }
 
 /// MTUs of the netifs packets were forwarded out of, remembered so that an inbound SYN-ACK can
