@@ -130,6 +130,11 @@ impl<const P: usize> Portmaps<P> {
         Some(slot.as_protocol(protocol))
     }
 
+    /// The netif of each port forward (repeated when several share one).
+    pub fn netifs(&self) -> impl Iterator<Item = u8> + '_ {
+        self.slots.iter().filter(|s| s.protocol != 0).map(|s| s.netif)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Portmap> + '_ {
         self.slots.iter().filter_map(Slot::map)
     }
