@@ -518,14 +518,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         // Remembered in the first free entry, else in place of the oldest remembered (the last
         // of equally old ones).
-        let mut place: Option<(&mut Released, u32)> = None;
-        for entry in self.released.iter_mut() {
+        let (mut place, mut oldest) = (0, 0);
+        for (index, entry) in self.released.iter().enumerate() {
             let age = now.wrapping_sub(entry.since);
-            if place.as_ref().is_none_or(|(p, oldest)| p.in_use && (!entry.in_use || age >= *oldest)) {
-                place = Some((entry, age));
+            if !entry.in_use {
+                place = index;
+                break;
+            }
+            if age >= oldest {
+                (place, oldest) = (index, age);
             }
         }
-        if let Some((entry, _)) = place {
+        if let Some(entry) = self.released.get_mut(place) {
             *entry = Released { in_use: true, key, since: now };
         }
         if held.is_some() {
