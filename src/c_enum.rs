@@ -32,6 +32,25 @@ pub(crate) const fn c_str(text: &'static str) -> &'static core::ffi::CStr {
     }
 }
 
+/// Name `index` of `names` (NUL-terminated names one after another, a table's `C_NAMES`) as a
+/// C string, or NULL past the last. Out of line: one short scan serves every table, where a
+/// pointer per name took 4 bytes of flash each.
+#[cfg(feature = "dump")]
+#[inline(never)]
+pub(crate) fn nth_c_name(names: &'static str, index: usize) -> *const core::ffi::c_char {
+    let bytes = names.as_bytes();
+    let mut left = index;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if left == 0 {
+            return bytes.as_ptr().wrapping_add(at).cast();
+        }
+        if byte == 0 {
+            left -= 1;
+        }
+    }
+    core::ptr::null()
+}
+
 /// See the module doc.
 macro_rules! c_enum {
     (
@@ -69,6 +88,12 @@ macro_rules! c_enum {
             pub const COUNT: usize = [$($value),*].len();
             /// Every value, in the order of the table.
             pub const ALL: [Self; Self::COUNT] = [$(Self::$variant),*];
+
+            /// Every short name in the order of the table, each ending in NUL: the C API finds
+            /// one with [`nth_c_name`](crate::c_enum::nth_c_name) instead of holding a pointer per
+            /// name.
+            #[allow(dead_code)]
+            pub const C_NAMES: &'static str = concat!($($text, "\0",)*);
 
             /// Its short name.
             pub const fn name(self) -> &'static str {

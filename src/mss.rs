@@ -7,7 +7,6 @@
 use crate::wire::checksum::Delta;
 use crate::wire::ipv4;
 use crate::wire::tcp;
-use crate::wire::put16;
 
 const OPT_END: u8 = 0;
 const OPT_NOP: u8 = 1;
@@ -30,39 +29,26 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     let segment = ip.payload_mut();
     let Ok(seg) = tcp::Packet::new_checked(&*segment) else { return false };
     let header_len = seg.header_len();
-    let old_checksum = seg.checksum();
     let mut delta = Delta::new();
     let mut clamped = false;
     let mut from = tcp::HEADER_LEN;
     while let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[]), from) {
         from = value_at + 2;
-        clamped |= clamp_at(segment, value_at, limit, &mut delta);
+        let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) else { break };
+        let old = u16::from_be_bytes([*hi, *lo]);
+        if old > limit {
+            [*hi, *lo] = limit.to_be_bytes();
+            // At an odd offset the value's bytes are the low byte of one checksum word and the
+            // high byte of the next: it adds to the sum byte-swapped (RFC 1071 2(B)).
+            let swapped = |v: u16| if value_at % 2 == 0 { v } else { v.swap_bytes() };
+            delta.word(swapped(old), swapped(limit));
+            clamped = true;
+        }
     }
-    if clamped {
-        put16(segment, tcp::field::CHECKSUM, delta.apply(old_checksum));
+    if let (true, Some([hi, lo])) = (clamped, segment.get_mut(tcp::field::CHECKSUM)) {
+        [*hi, *lo] = delta.apply(u16::from_be_bytes([*hi, *lo])).to_be_bytes();
     }
     clamped
-}
-
-/// Lowers the MSS value at `value_at` of `segment` to `limit` when larger, adding the change
-/// to `delta`. Returns true when it was rewritten.
-fn clamp_at(segment: &mut [u8], value_at: usize, limit: u16, delta: &mut Delta) -> bool {
-    // A slice pattern, not copy_from_slice: no length-mismatch panic path in the firmware.
-    let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) else { return false };
-    let old = u16::from_be_bytes([*hi, *lo]);
-    if old <= limit {
-        return false;
-    }
-    [*hi, *lo] = limit.to_be_bytes();
-    // At an odd offset the value's two bytes sit in two 16-bit words, as the low byte of one
-    // and the high byte of the next: their share of the sum is the value byte-swapped
-    // (RFC 1071's byte-order independence), so one word's change still says it all.
-    if value_at & 1 == 0 {
-        delta.word(old, limit);
-    } else {
-        delta.word(old.swap_bytes(), limit.swap_bytes());
-    }
-    true
 }
 
 /// Offset of the value of the first well-formed MSS option at or after option offset `from`
@@ -113,15 +99,17 @@ impl LinkMtus {
         if mtu == 0 {
             return;
         }
-        // Each slot takes the one before it, down to the netif's old slot (which its new MTU
-        // replaces) or the last (the oldest falls out): one pass, no index arithmetic.
-        let mut newer = (netif, mtu);
-        for slot in self.links.iter_mut() {
-            let older = core::mem::replace(slot, newer);
-            if older.0 == netif && older.1 != 0 {
-                break;
+        let last = Self::SLOTS - 1;
+        let at = self.links.iter().position(|&(n, m)| n == netif && m != 0).unwrap_or(last);
+        // Move the newer ones down by one (by hand: `rotate_right` links a panic path).
+        for i in (1..=at).rev() {
+            let newer = self.links.get(i - 1).copied();
+            if let (Some(newer), Some(slot)) = (newer, self.links.get_mut(i)) {
+                *slot = newer;
             }
-            newer = older;
+        }
+        if let Some(first) = self.links.first_mut() {
+            *first = (netif, mtu);
         }
     }
 

@@ -51,8 +51,9 @@ impl core::fmt::Display for PortmapError {
 impl core::error::Error for PortmapError {}
 
 /// A port forward slot, stored as plain numbers so that a free one is all zero bytes (a
-/// `static` NAT then stays in `.bss`; `Option<Portmap>` would not).
-#[derive(Clone, Copy, Debug, Default)]
+/// `static` NAT then stays in `.bss`; `Option<Portmap>` would not). A slot in use holds a
+/// protocol number, never 0: lookups compare the numbers as they are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Slot {
     protocol: u8,
     netif: u8,
@@ -64,15 +65,17 @@ struct Slot {
 impl Slot {
     const FREE: Slot = Slot { protocol: 0, netif: 0, ext_port: 0, inside: 0, in_port: 0 };
 
+    fn of(map: Portmap) -> Slot {
+        Slot { protocol: map.protocol as u8, netif: map.netif, ext_port: map.ext_port, inside: map.inside, in_port: map.in_port }
+    }
+
     fn map(&self) -> Option<Portmap> {
-        let protocol = Protocol::from_ip(self.protocol)?;
-        Some(Portmap {
-            protocol,
-            netif: self.netif,
-            ext_port: self.ext_port,
-            inside: self.inside,
-            in_port: self.in_port,
-        })
+        Protocol::from_ip(self.protocol).map(|protocol| self.as_protocol(protocol))
+    }
+
+    /// The forward of a slot a lookup found by its protocol number.
+    fn as_protocol(&self, protocol: Protocol) -> Portmap {
+        Portmap { protocol, netif: self.netif, ext_port: self.ext_port, inside: self.inside, in_port: self.in_port }
     }
 }
 
@@ -99,19 +102,13 @@ impl<const P: usize> Portmaps<P> {
         if self.by_external(map.protocol, map.netif, map.ext_port).is_some() {
             return Err(PortmapError::Conflict);
         }
-        let slot = self.slots.iter_mut().find(|s| s.map().is_none()).ok_or(PortmapError::Full)?;
-        *slot = Slot {
-            protocol: map.protocol as u8,
-            netif: map.netif,
-            ext_port: map.ext_port,
-            inside: map.inside,
-            in_port: map.in_port,
-        };
+        let slot = self.slots.iter_mut().find(|s| s.protocol == 0).ok_or(PortmapError::Full)?;
+        *slot = Slot::of(map);
         Ok(())
     }
 
     pub fn remove(&mut self, map: Portmap) -> Result<(), PortmapError> {
-        let slot = self.slots.iter_mut().find(|s| s.map() == Some(map)).ok_or(PortmapError::NotFound)?;
+        let slot = self.slots.iter_mut().find(|s| **s == Slot::of(map)).ok_or(PortmapError::NotFound)?;
         *slot = Slot::FREE;
         Ok(())
     }
@@ -120,13 +117,22 @@ impl<const P: usize> Portmaps<P> {
     /// from many places (with none, every call folds away).
     #[cfg_attr(feature = "portmap", inline(never))]
     pub fn by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<Portmap> {
-        self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.ext_port == ext_port)
+        let number = protocol as u8;
+        let slot = self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.ext_port == ext_port)?;
+        Some(slot.as_protocol(protocol))
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.
     #[cfg_attr(feature = "portmap", inline(never))]
     pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<Portmap> {
-        self.iter().find(|m| m.protocol == protocol && m.netif == netif && m.inside == inside && m.in_port == in_port)
+        let number = protocol as u8;
+        let slot = self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.inside == inside && s.in_port == in_port)?;
+        Some(slot.as_protocol(protocol))
+    }
+
+    /// The netif of each port forward (repeated when several share one).
+    pub fn netifs(&self) -> impl Iterator<Item = u8> + '_ {
+        self.slots.iter().filter(|s| s.protocol != 0).map(|s| s.netif)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Portmap> + '_ {

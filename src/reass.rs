@@ -215,7 +215,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let found = self.find(&key);
         let held = found.and_then(|slot| self.slots.get(slot)).copied();
-        let datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
+        let mut datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
         let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
         if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
@@ -227,7 +227,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             Some(slot) => slot,
             None => self.free_slot(key.src(), now),
         };
-        self.merge(slot, datagram, header, payload, offset, more, now).unwrap_or_else(|reason| {
+        self.merge(slot, &mut datagram, header, payload, offset, more, now).unwrap_or_else(|reason| {
             self.release(slot);
             Outcome::Dropped(reason)
         })
@@ -266,7 +266,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     fn merge(
         &mut self,
         slot: usize,
-        mut datagram: Datagram,
+        datagram: &mut Datagram,
         header: &[u8],
         payload: &[u8],
         offset: usize,
@@ -346,24 +346,23 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             datagram.end = end as u16;
         }
         if let Some(stored) = self.slots.get_mut(slot) {
-            *stored = datagram;
+            *stored = *datagram;
         }
         let complete = datagram.header_len != 0
             && datagram.end != 0
             && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
-        Ok(if complete { self.finish(slot, datagram) } else { Outcome::Held })
+        Ok(if complete { self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end)) } else { Outcome::Held })
     }
 
     /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
     /// header, and frees its slot and blocks (the bytes stay readable until the next `&mut`
     /// call). Every unit is held, so blocks `0..=end/64` are all its own once gathered.
     #[inline(never)]
-    fn finish(&mut self, slot: usize, datagram: Datagram) -> Outcome {
+    fn finish(&mut self, slot: usize, header_len: usize, end: usize) -> Outcome {
         self.gather(slot);
         self.release(slot);
-        let header_len = usize::from(datagram.header_len);
         let start = BLOCK - header_len;
-        let len = header_len + usize::from(datagram.end);
+        let len = header_len + end;
         let Some(datagram) = self.data.as_flattened_mut().get_mut(start..start + len) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
@@ -386,7 +385,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                     break;
                 }
                 self.blocks.swap(index, logical);
-                self.data.swap(index, logical);
+                swap_bytes(&mut self.data, index, logical);
             }
         }
     }
@@ -519,14 +518,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         // Remembered in the first free entry, else in place of the oldest remembered (the last
         // of equally old ones).
-        let mut place: Option<(&mut Released, u32)> = None;
-        for entry in self.released.iter_mut() {
+        let (mut place, mut oldest) = (0, 0);
+        for (index, entry) in self.released.iter().enumerate() {
             let age = now.wrapping_sub(entry.since);
-            if place.as_ref().is_none_or(|(p, oldest)| p.in_use && (!entry.in_use || age >= *oldest)) {
-                place = Some((entry, age));
+            if !entry.in_use {
+                place = index;
+                break;
+            }
+            if age >= oldest {
+                (place, oldest) = (index, age);
             }
         }
-        if let Some((entry, _)) = place {
+        if let Some(entry) = self.released.get_mut(place) {
             *entry = Released { in_use: true, key, since: now };
         }
         if held.is_some() {
@@ -575,14 +578,30 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        let start = (from.div_ceil(UNIT)..units).find(|&u| has_unit(u))?;
-        let first = start == 0 && datagram.header_len != 0;
-        let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
-        let room = buf.len().checked_sub(header_len)? / UNIT;
-        let mut end_unit = start;
-        while end_unit < units && end_unit - start < room && has_unit(end_unit) {
-            end_unit += 1;
+        // One pass: the first unit held from `from` on starts the run, the first unit missing
+        // (or one past what `buf` holds) ends it.
+        let (mut run, mut header_len, mut room) = (None, ipv4::HEADER_LEN, 0);
+        for unit in from.div_ceil(UNIT)..units {
+            let held = has_unit(unit);
+            let start = match run {
+                Some((start, _)) if held && unit - start < room => start,
+                Some(_) => break,
+                None if held => {
+                    if unit == 0 && datagram.header_len != 0 {
+                        header_len = usize::from(datagram.header_len);
+                    }
+                    room = buf.len().checked_sub(header_len)? / UNIT;
+                    if room == 0 {
+                        return None;
+                    }
+                    unit
+                }
+                None => continue,
+            };
+            run = Some((start, unit + 1));
         }
+        let (start, end_unit) = run?;
+        let first = start == 0 && datagram.header_len != 0;
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
         if end <= offset {
             return None;
@@ -654,6 +673,15 @@ fn copy(to: &mut [u8], from: &[u8]) {
         return;
     }
     to.iter_mut().zip(from).for_each(|(t, f)| *t = *f);
+}
+
+/// Swaps the bytes of pool blocks `a` and `b`, one byte at a time: `<[_]>::swap` of 64-byte
+/// arrays copies through a stack buffer, and takes more flash.
+fn swap_bytes(data: &mut [[u8; BLOCK]], a: usize, b: usize) {
+    let Some((low, high)) = data.split_at_mut_checked(a.max(b)) else { return };
+    if let (Some(x), Some(y)) = (low.get_mut(a.min(b)), high.first_mut()) {
+        x.iter_mut().zip(y).for_each(|(x, y)| core::mem::swap(x, y));
+    }
 }
 
 /// The datagram block holding payload byte `offset`.
@@ -731,6 +759,26 @@ mod tests {
         assert_eq!(outcome, Outcome::Complete(whole.len()));
         assert_eq!(pool.datagram(), whole);
         assert!(ipv4::Packet::new_checked(pool.datagram()).unwrap().verify_checksum());
+    }
+
+    #[test]
+    fn a_released_run_takes_whole_units_that_fit_the_buffer() {
+        let whole = datagram(20, protocol::UDP, 11, 64, 2);
+        for (buf_len, first_len) in [(27, 0), (28, 28), (51, 44)] {
+            let mut pool = Pool::new();
+            assert_eq!(pool.accept(&fragment(&whole, 16, 64), 0, 0), Outcome::Held);
+            assert_eq!(pool.to_router(&fragment(&whole, 0, 16), 0, 0, true), ToRouter::Leave { held: true });
+            let mut buf = [0u8; 64];
+            assert_eq!(pool.next_released(&mut buf[..buf_len]), first_len, "buffer of {buf_len}");
+            if first_len != 0 {
+                let ip = ipv4::Packet::new_checked(&buf[..first_len]).unwrap();
+                assert_eq!((ip.frag_offset(), ip.more_frags()), (16, true));
+                assert_eq!(ip.payload(), &whole[20 + 16..20 + 16 + first_len - 20]);
+                assert!(ip.verify_checksum());
+            } else {
+                assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+            }
+        }
     }
 
     #[test]

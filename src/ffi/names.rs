@@ -4,6 +4,8 @@
 use core::ffi::{c_char, CStr};
 
 use super::lwip_snat_err_t;
+#[cfg(feature = "dump")]
+use crate::c_enum::nth_c_name;
 use crate::tables::{tcp, udp};
 use crate::DropReason;
 
@@ -11,7 +13,8 @@ use crate::DropReason;
 #[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
-    DropReason::from_repr(reason).map_or(core::ptr::null(), |r| r.c_name().as_ptr())
+    // The numbers count up from 0 in table order (`verdict`'s test `numbers_are_dense_and_stable`).
+    nth_c_name(DropReason::C_NAMES, usize::from(reason))
 }
 
 /// Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
@@ -32,7 +35,8 @@ pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
 #[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
-    lwip_snat_err_t::from_repr(err).map_or(core::ptr::null(), |e| e.c_name().as_ptr())
+    // The codes count down from 0 in table order: code -i is name i (tested below).
+    usize::try_from(err.wrapping_neg()).map_or(core::ptr::null(), |index| nth_c_name(lwip_snat_err_t::C_NAMES, index))
 }
 
 /// The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it
@@ -72,5 +76,19 @@ mod tests {
         let busy = unsafe { CStr::from_ptr(lwip_snat_strerror(LWIP_SNAT_ERR_BUSY as i32)) };
         assert_eq!(busy.to_str(), Ok("LWIP_SNAT_ERR_BUSY"));
         assert!(lwip_snat_strerror(-17).is_null() && lwip_snat_strerror(1).is_null());
+        assert!(lwip_snat_strerror(i32::MIN).is_null() && lwip_snat_strerror(i32::MAX).is_null());
+    }
+
+    #[test]
+    fn every_error_code_has_the_name_of_its_table_entry() {
+        for code in lwip_snat_err_t::ALL {
+            let name = lwip_snat_strerror(code as i32);
+            assert!(!name.is_null(), "{code:?}");
+            // SAFETY: non-NULL, static C string.
+            assert_eq!(unsafe { CStr::from_ptr(name) }, code.c_name());
+        }
+        for reason in [DropReason::COUNT, 255] {
+            assert!(lwip_snat_drop_reason_name(reason as u8).is_null());
+        }
     }
 }

@@ -20,7 +20,10 @@ use crate::wire::icmp::{self, Class};
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A fragment addressed to the router (`netif` owns the destination), arrived on `in_netif`.
+    /// Out of line: inlined into `Nat::general`, its one caller, it took more flash there than
+    /// the call costs.
     #[cfg(feature = "reassembly")]
+    #[inline(never)]
     pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
         self.expire_fragments(now);
         let own = self.is_routers_own(packet, netif);

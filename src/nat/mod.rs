@@ -286,9 +286,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// RFC 4787 REQ-1); never a silent duplicate.
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         let table = self.tables.get(map.protocol);
-        let held_by_other = table.iter().any(|(_, s)| {
-            s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
-        });
+        let held_by_other = table
+            .sessions_on_port(map.netif, map.ext_port)
+            .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port));
         let mapped_elsewhere =
             table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port);
         let router_holds = self.router_holds(map.protocol, map.netif, map.ext_port);

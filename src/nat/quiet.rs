@@ -99,8 +99,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 self.concerns.mark(netif, OUTSIDE);
             }
         }
-        for map in self.portmaps.iter() {
-            self.concerns.mark(map.netif, PORTMAPPED);
+        for netif in self.portmaps.netifs() {
+            self.concerns.mark(netif, PORTMAPPED);
         }
     }
 

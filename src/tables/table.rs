@@ -435,7 +435,8 @@ impl Table {
         best.map(|(slot, _)| slot)
     }
 
-    /// Live sessions with their slots.
+    /// Live sessions with their slots (for tests: the NAT walks chains or slots).
+    #[cfg(any(test, feature = "internals"))]
     pub fn iter(&self) -> impl Iterator<Item = (Slot, &Session)> {
         self.entries
             .iter()
