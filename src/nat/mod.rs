@@ -307,6 +307,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             netif: Some(map.netif),
             inside: Some(map.inside),
             ports: Some((map.in_port, map.ext_port)),
+            expired_at: None,
         });
         self.recount_rules();
         Ok(())
@@ -399,10 +400,32 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Evicted connections go with the sessions they would have been: no RST in their name.
         self.evicted.forget(|s| doomed.matches(s));
         for protocol in PROTOCOLS {
-            let hosts = &mut self.hosts;
-            self.tables.get_mut(protocol).remove_if(|s| doomed.matches(s), |s| hosts.release(protocol, s));
+            self.remove_from(protocol, None, doomed);
         }
         self.recount_sessions();
+    }
+
+    /// Removes the sessions of one table that `doomed` picks: of the whole table, or of the
+    /// mapping `Some((netif, ext_port))`. Out of line with the choice as data: expiry and every
+    /// other removal share one copy of the table's removal loop.
+    #[inline(never)]
+    fn remove_from(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, doomed: Doomed) {
+        let config = &self.config;
+        let expired = &mut self.stats.expired[protocol.index()];
+        let hosts = &mut self.hosts;
+        let picked = |s: &Session| {
+            doomed.matches(s)
+                && doomed.expired_at.is_none_or(|now| {
+                    is_expired(s.last_used, now, timeout_for(config, protocol, s.protocol_state()))
+                })
+        };
+        let removed = |s: &Session| {
+            hosts.release(protocol, s);
+            if doomed.expired_at.is_some() {
+                *expired = expired.wrapping_add(1);
+            }
+        };
+        self.tables.get_mut(protocol).remove_where(mapping, picked, removed);
     }
 
     /// Runs one packet through the NAT, rewriting it in place when it is translated.
@@ -604,10 +627,12 @@ struct Doomed {
     inside: Option<u32>,
     /// Inside and external port.
     ports: Option<(u16, u16)>,
+    /// Only sessions expired at this time (counted in `Stats::expired`).
+    expired_at: Option<u32>,
 }
 
 impl Doomed {
-    const ALL: Doomed = Doomed { netif: None, inside: None, ports: None };
+    const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
 
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)

@@ -183,16 +183,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Removes expired sessions: all of them, or those of one mapping.
+    #[inline(never)]
     fn remove_expired(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, now: u32) {
-        let config = &self.config;
-        let expired = &mut self.stats.expired[protocol.index()];
-        let hosts = &mut self.hosts;
-        let doomed = |s: &Session| is_expired(s.last_used, now, timeout_for(config, protocol, s.protocol_state()));
-        let removed = |s: &Session| {
-            hosts.release(protocol, s);
-            *expired = expired.wrapping_add(1);
-        };
-        self.tables.get_mut(protocol).remove_where(mapping, doomed, removed);
+        self.remove_from(protocol, mapping, Doomed { expired_at: Some(now), ..Doomed::ALL });
     }
 
     /// True when the session in `slot` is still alive; an expired one is removed on the spot,

@@ -369,6 +369,7 @@ impl Table {
     }
 
     /// Removes every session for which `doomed` is true, passing each to `removed`.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn remove_if(&mut self, doomed: impl FnMut(&Session) -> bool, removed: impl FnMut(&Session)) {
         self.remove_where(None, doomed, removed);
     }
