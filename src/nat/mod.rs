@@ -209,9 +209,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Clears all state in place and starts over with `config` and a 128-bit random `seed`
     /// (the key of port choice and of the table hashes).
     pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
-        config.validate()?;
-        self.config = config;
-        self.udp_timeouts = udp_timeouts(&config);
+        self.apply(config)?;
         self.random = Random::new(seed);
         self.rules.clear();
         self.portmaps.clear();
@@ -236,10 +234,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Changes settings at run time; live sessions keep their ports and pick up new timeouts.
     /// A changed filter applies to the sessions the old one let in, too.
     pub fn set_config(&mut self, config: Config) -> Result<(), ConfigError> {
-        config.validate()?;
-        let old = self.config;
-        self.config = config;
-        self.udp_timeouts = udp_timeouts(&config);
+        let old = self.apply(config)?;
         if config.tcp_filtering != old.tcp_filtering {
             self.refilter(Protocol::Tcp);
         }
@@ -247,6 +242,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.refilter(Protocol::Udp);
         }
         Ok(())
+    }
+
+    /// Validates `config` and puts it in force (with the timeouts derived from it); returns
+    /// the settings it replaced. Out of line: `reset` and `set_config` share it.
+    #[inline(never)]
+    fn apply(&mut self, config: Config) -> Result<Filters, ConfigError> {
+        config.validate()?;
+        let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
+        self.config = config;
+        self.udp_timeouts = udp_timeouts(&config);
+        Ok(old)
     }
 
     /// The settings in force.
@@ -618,6 +624,12 @@ fn udp_timeout(config: &Config, state: u8) -> u32 {
 /// [`udp_timeout`] for each value of the state bits it reads.
 fn udp_timeouts(config: &Config) -> [u32; 8] {
     core::array::from_fn(|state| udp_timeout(config, state as u8))
+}
+
+/// The filtering modes a configuration change replaced.
+struct Filters {
+    tcp_filtering: Filtering,
+    udp_filtering: Filtering,
 }
 
 /// The sessions a removal concerns: those that match every field given (`None`: any).
