@@ -292,9 +292,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// RFC 4787 REQ-1); never a silent duplicate.
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         let table = self.tables.get(map.protocol);
-        let held_by_other = table.iter().any(|(_, s)| {
-            s.netif == map.netif && s.ext_port == map.ext_port && (s.inside, s.in_port) != (map.inside, map.in_port)
-        });
+        let held_by_other = table
+            .sessions_on_port(map.netif, map.ext_port)
+            .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port));
         let mapped_elsewhere =
             table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port);
         let router_holds = self.router_holds(map.protocol, map.netif, map.ext_port);
@@ -416,13 +416,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// other removal share one copy of the table's removal loop.
     #[inline(never)]
     fn remove_from(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, doomed: Doomed) {
-        let config = &self.config;
+        let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);
         let expired = &mut self.stats.expired[protocol.index()];
         let hosts = &mut self.hosts;
         let picked = |s: &Session| {
             doomed.matches(s)
                 && doomed.expired_at.is_none_or(|now| {
-                    is_expired(s.last_used, now, timeout_for(config, protocol, s.protocol_state()))
+                    is_expired(s.last_used, now, timeout_for(config, udp_timeouts, protocol, s.protocol_state()))
                 })
         };
         let removed = |s: &Session| {
@@ -599,11 +599,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn expire_fragments(&mut self, _now: u32) {}
 }
 
-fn timeout_for(config: &Config, protocol: Protocol, state: u8) -> u32 {
+/// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
+/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice.
+fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
         Protocol::Tcp => config.tcp_transitory_ms,
-        Protocol::Udp => udp_timeout(config, state),
+        Protocol::Udp => udp_timeouts[usize::from(state & 7)],
         Protocol::Icmp => config.icmp_ms,
     }
 }

@@ -205,7 +205,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
-        timeout_for(&self.config, protocol, state)
+        timeout_for(&self.config, &self.udp_timeouts, protocol, state)
     }
 }
 
