@@ -97,6 +97,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if self.mapping_full(protocol, &session) {
             return Err(DropReason::MappingFull);
         }
+        let quota = self.quota_of(protocol, &session);
         if self.tables.get(protocol).is_full() {
             let i = protocol.index();
             let done = self.full_scan.done.get(i).copied().unwrap_or(false);
@@ -108,11 +109,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     (*done, *at) = (true, now);
                 }
             }
-            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, whole, now) {
+            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
             }
         }
-        let session = self.account(protocol, session)?;
+        let session = self.account(protocol, session, quota)?;
         match self.tables.get_mut(protocol).insert(session) {
             Ok(slot) => {
                 let created = &mut self.stats.created[protocol.index()];
@@ -146,11 +147,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Accounts a new session to its inside host: refused when its opener (the host, or remote
-    /// senders) reached the host's quota in this table. Returns it marked as counted when the
-    /// host tracker had room for the host; otherwise it is served uncounted (and counted in the
-    /// stats).
-    fn account(&mut self, protocol: Protocol, mut session: Session) -> Result<Session, DropReason> {
-        let (opener, quota) = self.quota_of(protocol, &session);
+    /// senders) reached the host's quota in this table (`quota`, from [`quota_of`](Self::quota_of)).
+    /// Returns it marked as counted when the host tracker had room for the host; otherwise it
+    /// is served uncounted (and counted in the stats).
+    fn account(
+        &mut self,
+        protocol: Protocol,
+        mut session: Session,
+        (opener, quota): (Opener, u16),
+    ) -> Result<Session, DropReason> {
         match self.hosts.acquire(session.inside, protocol, opener, quota) {
             Ok(Acquired::Counted) => session.set_host_counted(),
             Ok(Acquired::Untracked) => self.stats.hosts_untracked = self.stats.hosts_untracked.wrapping_add(1),

@@ -413,15 +413,15 @@ impl Table {
     }
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
-    /// `rank` ranks highest, the one idle longest at `now` among equals; `None` ranks out.
-    /// Bounded work for a choice that scans the table a window at a time.
+    /// `rank` ranks highest, the one idle longest at `now` among equals, with its rank; `None`
+    /// ranks out. Bounded work for a choice that scans the table a window at a time.
     pub fn least_recent(
         &self,
         start: usize,
         count: usize,
         now: u32,
         mut rank: impl FnMut(&Session) -> Option<u8>,
-    ) -> Option<Slot> {
+    ) -> Option<(Slot, u8)> {
         let used = usize::from(self.high);
         let mut best: Option<(Slot, (u8, u32))> = None;
         for i in 0..count.min(used) {
@@ -433,7 +433,7 @@ impl Table {
                 best = Some((index as Slot, key));
             }
         }
-        best.map(|(slot, _)| slot)
+        best.map(|(slot, (rank, _))| (slot, rank))
     }
 
     /// Live sessions with their slots.
