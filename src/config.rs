@@ -31,6 +31,8 @@ pub mod floor {
 }
 
 /// Settings that may change at run time. [`Config::DEFAULT`] meets every RFC floor.
+/// Laid out like the C API's `lwip_snat_config` (without its seed), so converting is a copy.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Idle timeout of an established TCP connection.
@@ -41,13 +43,12 @@ pub struct Config {
     pub udp_ms: u32,
     /// Idle timeout of an ICMP query mapping.
     pub icmp_ms: u32,
+    /// How long the fragments of a datagram may wait for the rest, from the first to arrive
+    /// (not refreshed by later ones). Any value from 1 ms; the default is lwIP's.
+    pub reass_timeout_ms: u32,
     /// External ports chosen for inside ports ≥ 1024 when the inside port is taken
     /// (inclusive; must lie in 1024..=0xBFFF, clear of lwIP's own ephemeral ports).
     pub port_range: (u16, u16),
-    /// Which inbound TCP segments may use a mapping (default address and port dependent).
-    pub tcp_filtering: Filtering,
-    /// Which inbound UDP datagrams may use a mapping (default address and port dependent).
-    pub udp_filtering: Filtering,
     /// Most sessions one inside host may open in each protocol's table, and never more than a
     /// quarter of that table (so one host cannot take a table from the others); remote
     /// senders (port forwards, permissive filters) may open at most half as many more to it.
@@ -55,15 +56,16 @@ pub struct Config {
     /// limit a quarter of it. Hosts beyond `MAX_HOSTS` tracked at once are served uncounted
     /// (`Stats::hosts_untracked`).
     pub host_quota: u16,
+    /// Which inbound TCP segments may use a mapping (default address and port dependent).
+    pub tcp_filtering: Filtering,
+    /// Which inbound UDP datagrams may use a mapping (default address and port dependent).
+    pub udp_filtering: Filtering,
     /// Answer a flow refused for lack of room with ICMP 3/13 instead of silence.
     pub reject_when_full: bool,
-    /// Lower the MSS of forwarded TCP SYNs to what the uplink's MTU carries (MTU − 40).
-    pub mss_clamp: bool,
     /// Accept timeouts below the RFC floors (tiny-RAM builds that must recycle sooner).
     pub allow_short_timeouts: bool,
-    /// How long the fragments of a datagram may wait for the rest, from the first to arrive
-    /// (not refreshed by later ones). Any value from 1 ms; the default is lwIP's.
-    pub reass_timeout_ms: u32,
+    /// Lower the MSS of forwarded TCP SYNs to what the uplink's MTU carries (MTU − 40).
+    pub mss_clamp: bool,
     /// Most sessions one mapping (an inside endpoint on one outbound netif) may hold, opened
     /// by the endpoint or by remote senders; 0 = no limit. It also bounds the hash chains
     /// every lookup walks, whatever remotes an attacker sends from.
@@ -73,10 +75,10 @@ pub struct Config {
     pub udp_dns_ms: u32,
     /// The same for port 123 (NTP).
     pub udp_ntp_ms: u32,
-    /// What a new flow that finds its table full of live sessions does.
-    pub full_policy: FullPolicy,
     /// [`FullPolicy::Evict`]: a session idle longer than this may give way to a new one.
     pub evict_idle_ms: u32,
+    /// What a new flow that finds its table full of live sessions does.
+    pub full_policy: FullPolicy,
 }
 
 c_enum! {

@@ -85,7 +85,7 @@ impl<const R: usize> Rules<R> {
     }
 
     pub fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
-        if self.iter().any(|&r| r == rule) {
+        if self.position(rule).is_some() {
             return Err(RuleError::Exists);
         }
         let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(RuleError::Full)?;
@@ -94,9 +94,15 @@ impl<const R: usize> Rules<R> {
     }
 
     pub fn remove(&mut self, rule: Rule) -> Result<(), RuleError> {
-        let slot = self.slots.iter_mut().find(|s| s.used && s.rule == rule).ok_or(RuleError::NotFound)?;
+        let slot = self.position(rule).and_then(|i| self.slots.get_mut(i)).ok_or(RuleError::NotFound)?;
         *slot = FREE;
         Ok(())
+    }
+
+    /// The slot holding `rule`. Out of line: adding and removing share the search.
+    #[inline(never)]
+    fn position(&self, rule: Rule) -> Option<usize> {
+        self.slots.iter().position(|s| s.used && s.rule == rule)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {

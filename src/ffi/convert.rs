@@ -182,13 +182,7 @@ impl lwip_snat_stats {
     pub(super) fn from_core(nat: &Nat) -> Self {
         let s = nat.stats();
         let in_flight = nat.fragments_in_flight();
-        let proto = |p: Protocol| lwip_snat_proto_stats {
-            created: s.created[p.index()],
-            expired: s.expired[p.index()],
-            in_use: u16::try_from(nat.sessions_in_use(p)).unwrap_or(u16::MAX),
-            high_water: u16::try_from(nat.sessions_high_water(p)).unwrap_or(u16::MAX),
-            capacity: u16::try_from(nat.capacity(p)).unwrap_or(u16::MAX),
-        };
+        let proto = |p: Protocol| lwip_snat_proto_stats::from_core(nat, p);
         let mut out = lwip_snat_stats::default();
         copy_run(s, &mut out, HEAD_RUN);
         copy_run(s, &mut out, TAIL_RUN);
@@ -199,6 +193,21 @@ impl lwip_snat_stats {
         out.icmp = proto(Protocol::Icmp);
         out.passed = out.passed.wrapping_add(nat.passed_by_shim());
         out
+    }
+}
+
+impl lwip_snat_proto_stats {
+    /// One protocol's counters and table use. Out of line: the three protocols share it.
+    #[inline(never)]
+    fn from_core(nat: &Nat, p: Protocol) -> Self {
+        let s = nat.stats();
+        lwip_snat_proto_stats {
+            created: s.created[p.index()],
+            expired: s.expired[p.index()],
+            in_use: u16::try_from(nat.sessions_in_use(p)).unwrap_or(u16::MAX),
+            high_water: u16::try_from(nat.sessions_high_water(p)).unwrap_or(u16::MAX),
+            capacity: u16::try_from(nat.capacity(p)).unwrap_or(u16::MAX),
+        }
     }
 }
 

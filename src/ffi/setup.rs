@@ -64,14 +64,25 @@ pub extern "C" fn lwip_snat_check_capacities(
     max_portmaps: u32,
 ) -> lwip_snat_err_t {
     let header = [max_tcp, max_udp, max_icmp, max_rules, max_hosts, reass_slots, reass_bytes, max_portmaps];
-    let library = [MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, REASS_SLOTS, REASS_BYTES, MAX_PORTMAPS];
-    let same = header.iter().zip(library).all(|(&h, l)| usize::try_from(h) == Ok(l));
-    if same {
+    if header == LIBRARY_CAPACITIES {
         LWIP_SNAT_OK
     } else {
         LWIP_SNAT_ERR_CAPACITY
     }
 }
+
+/// The library's capacities in `lwip_snat_check_capacities`' order, as the `u32`s C passes.
+const LIBRARY_CAPACITIES: [u32; 8] = {
+    let library = [MAX_TCP, MAX_UDP, MAX_ICMP, MAX_RULES, MAX_HOSTS, REASS_SLOTS, REASS_BYTES, MAX_PORTMAPS];
+    let mut out = [0; 8];
+    let mut i = 0;
+    while i < library.len() {
+        assert!(library[i] <= u32::MAX as usize, "a capacity does not fit the C API's u32");
+        out[i] = library[i] as u32;
+        i += 1;
+    }
+    out
+};
 
 /// Changes the settings at run time: filtering, timeouts, port range, host quota, reject and
 /// MSS clamping take effect from the next packet or tick, for live sessions too (a shorter

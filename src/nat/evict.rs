@@ -111,16 +111,23 @@ impl Evicted {
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
-    /// Evicts one session of a full table that may give way to `newcomer`; false when the
+    /// Evicts one session of a full table that may give way to `newcomer`, whose opener may
+    /// hold `quota` sessions for its host ([`quota_of`](Self::quota_of)); false when the
     /// part searched this time (the `whole` table, or the next window) holds none.
-    pub(super) fn evict_for(&mut self, protocol: Protocol, newcomer: &Session, whole: bool, now: u32) -> bool {
+    pub(super) fn evict_for(
+        &mut self,
+        protocol: Protocol,
+        newcomer: &Session,
+        (opener, quota): (Opener, u16),
+        whole: bool,
+        now: u32,
+    ) -> bool {
         let i = protocol.index();
         let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
         let config = self.config;
         let admitted = newcomer.opened_by_remote();
         // A host at its quota would be refused after the eviction: it may only replace its own.
         let capacity = self.tables.get(protocol).capacity();
-        let (opener, quota) = self.quota_of(protocol, newcomer);
         let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
         let table = self.tables.get_mut(protocol);
         let count = if whole { capacity } else { WINDOW };
@@ -134,12 +141,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Some(from) = self.evict_from.get_mut(i) {
             *from = start.wrapping_add(count).checked_rem(capacity).unwrap_or(0) as u16;
         }
-        let Some(session) = victim.and_then(|slot| table.remove(slot)) else {
+        let Some((session, rank)) = victim.and_then(|(slot, rank)| Some((table.remove(slot)?, rank))) else {
             return false;
         };
         self.hosts.release(protocol, &session);
-        let reason = eviction(&config, protocol, &session, admitted, now).unwrap_or(Eviction::Idle);
-        if let Some(count) = self.stats.evicted.get_mut(reason as usize) {
+        // The rank is 2 - the reason (see above).
+        if let Some(count) = self.stats.evicted.get_mut(2usize.wrapping_sub(usize::from(rank))) {
             *count = count.wrapping_add(1);
         }
         if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {

@@ -209,9 +209,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Clears all state in place and starts over with `config` and a 128-bit random `seed`
     /// (the key of port choice and of the table hashes).
     pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
-        config.validate()?;
-        self.config = config;
-        self.udp_timeouts = udp_timeouts(&config);
+        self.apply(config)?;
         self.random = Random::new(seed);
         self.rules.clear();
         self.portmaps.clear();
@@ -236,10 +234,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Changes settings at run time; live sessions keep their ports and pick up new timeouts.
     /// A changed filter applies to the sessions the old one let in, too.
     pub fn set_config(&mut self, config: Config) -> Result<(), ConfigError> {
-        config.validate()?;
-        let old = self.config;
-        self.config = config;
-        self.udp_timeouts = udp_timeouts(&config);
+        let old = self.apply(config)?;
         if config.tcp_filtering != old.tcp_filtering {
             self.refilter(Protocol::Tcp);
         }
@@ -247,6 +242,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.refilter(Protocol::Udp);
         }
         Ok(())
+    }
+
+    /// Validates `config` and puts it in force (with the timeouts derived from it); returns
+    /// the settings it replaced. Out of line: `reset` and `set_config` share it.
+    #[inline(never)]
+    fn apply(&mut self, config: Config) -> Result<Filters, ConfigError> {
+        config.validate()?;
+        let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
+        self.config = config;
+        self.udp_timeouts = udp_timeouts(&config);
+        Ok(old)
     }
 
     /// The settings in force.
@@ -307,6 +313,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             netif: Some(map.netif),
             inside: Some(map.inside),
             ports: Some((map.in_port, map.ext_port)),
+            expired_at: None,
         });
         self.recount_rules();
         Ok(())
@@ -399,10 +406,32 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Evicted connections go with the sessions they would have been: no RST in their name.
         self.evicted.forget(|s| doomed.matches(s));
         for protocol in PROTOCOLS {
-            let hosts = &mut self.hosts;
-            self.tables.get_mut(protocol).remove_if(|s| doomed.matches(s), |s| hosts.release(protocol, s));
+            self.remove_from(protocol, None, doomed);
         }
         self.recount_sessions();
+    }
+
+    /// Removes the sessions of one table that `doomed` picks: of the whole table, or of the
+    /// mapping `Some((netif, ext_port))`. Out of line with the choice as data: expiry and every
+    /// other removal share one copy of the table's removal loop.
+    #[inline(never)]
+    fn remove_from(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, doomed: Doomed) {
+        let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);
+        let expired = &mut self.stats.expired[protocol.index()];
+        let hosts = &mut self.hosts;
+        let picked = |s: &Session| {
+            doomed.matches(s)
+                && doomed.expired_at.is_none_or(|now| {
+                    is_expired(s.last_used, now, timeout_for(config, udp_timeouts, protocol, s.protocol_state()))
+                })
+        };
+        let removed = |s: &Session| {
+            hosts.release(protocol, s);
+            if doomed.expired_at.is_some() {
+                *expired = expired.wrapping_add(1);
+            }
+        };
+        self.tables.get_mut(protocol).remove_where(mapping, picked, removed);
     }
 
     /// Runs one packet through the NAT, rewriting it in place when it is translated.
@@ -584,11 +613,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn expire_fragments(&mut self, _now: u32) {}
 }
 
-fn timeout_for(config: &Config, protocol: Protocol, state: u8) -> u32 {
+/// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
+/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice.
+fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
         Protocol::Tcp => config.tcp_transitory_ms,
-        Protocol::Udp => udp_timeout(config, state),
+        Protocol::Udp => udp_timeouts[usize::from(state & 7)],
         Protocol::Icmp => config.icmp_ms,
     }
 }
@@ -611,6 +642,12 @@ fn udp_timeouts(config: &Config) -> [u32; 8] {
     core::array::from_fn(|state| udp_timeout(config, state as u8))
 }
 
+/// The filtering modes a configuration change replaced.
+struct Filters {
+    tcp_filtering: Filtering,
+    udp_filtering: Filtering,
+}
+
 /// The sessions a removal concerns: those that match every field given (`None`: any).
 #[derive(Clone, Copy)]
 struct Doomed {
@@ -618,10 +655,12 @@ struct Doomed {
     inside: Option<u32>,
     /// Inside and external port.
     ports: Option<(u16, u16)>,
+    /// Only sessions expired at this time (counted in `Stats::expired`).
+    expired_at: Option<u32>,
 }
 
 impl Doomed {
-    const ALL: Doomed = Doomed { netif: None, inside: None, ports: None };
+    const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
 
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)

@@ -97,6 +97,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if self.mapping_full(protocol, &session) {
             return Err(DropReason::MappingFull);
         }
+        let quota = self.quota_of(protocol, &session);
         if self.tables.get(protocol).is_full() {
             let i = protocol.index();
             let done = self.full_scan.done.get(i).copied().unwrap_or(false);
@@ -108,11 +109,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     (*done, *at) = (true, now);
                 }
             }
-            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, whole, now) {
+            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
             }
         }
-        let session = self.account(protocol, session)?;
+        let session = self.account(protocol, session, quota)?;
         match self.tables.get_mut(protocol).insert(session) {
             Ok(slot) => {
                 let created = &mut self.stats.created[protocol.index()];
@@ -146,11 +147,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Accounts a new session to its inside host: refused when its opener (the host, or remote
-    /// senders) reached the host's quota in this table. Returns it marked as counted when the
-    /// host tracker had room for the host; otherwise it is served uncounted (and counted in the
-    /// stats).
-    fn account(&mut self, protocol: Protocol, mut session: Session) -> Result<Session, DropReason> {
-        let (opener, quota) = self.quota_of(protocol, &session);
+    /// senders) reached the host's quota in this table (`quota`, from [`quota_of`](Self::quota_of)).
+    /// Returns it marked as counted when the host tracker had room for the host; otherwise it
+    /// is served uncounted (and counted in the stats).
+    fn account(
+        &mut self,
+        protocol: Protocol,
+        mut session: Session,
+        (opener, quota): (Opener, u16),
+    ) -> Result<Session, DropReason> {
         match self.hosts.acquire(session.inside, protocol, opener, quota) {
             Ok(Acquired::Counted) => session.set_host_counted(),
             Ok(Acquired::Untracked) => self.stats.hosts_untracked = self.stats.hosts_untracked.wrapping_add(1),
@@ -183,16 +188,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Removes expired sessions: all of them, or those of one mapping.
+    #[inline(never)]
     fn remove_expired(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, now: u32) {
-        let config = &self.config;
-        let expired = &mut self.stats.expired[protocol.index()];
-        let hosts = &mut self.hosts;
-        let doomed = |s: &Session| is_expired(s.last_used, now, timeout_for(config, protocol, s.protocol_state()));
-        let removed = |s: &Session| {
-            hosts.release(protocol, s);
-            *expired = expired.wrapping_add(1);
-        };
-        self.tables.get_mut(protocol).remove_where(mapping, doomed, removed);
+        self.remove_from(protocol, mapping, Doomed { expired_at: Some(now), ..Doomed::ALL });
     }
 
     /// True when the session in `slot` is still alive; an expired one is removed on the spot,
@@ -212,7 +210,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
-        timeout_for(&self.config, protocol, state)
+        timeout_for(&self.config, &self.udp_timeouts, protocol, state)
     }
 }
 

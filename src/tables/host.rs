@@ -110,17 +110,9 @@ impl<const H: usize> Hosts<H> {
     /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that
     /// would exceed `quota` (0 = no quota).
     pub fn acquire(&mut self, addr: u32, protocol: Protocol, opener: Opener, quota: u16) -> Result<Acquired, Refused> {
-        let mut free = None;
-        let mut slot = None;
-        for host in self.hosts.iter_mut() {
-            if host.is_free() {
-                free = free.or(Some(host));
-            } else if host.addr == addr {
-                slot = Some(host);
-                break;
-            }
-        }
-        let Some(host) = slot.or(free) else {
+        // The host's entry, else the first free one.
+        let index = self.find(addr).or_else(|| self.hosts.iter().position(Host::is_free));
+        let Some(host) = index.and_then(|i| self.hosts.get_mut(i)) else {
             return Ok(Acquired::Untracked);
         };
         host.addr = addr;

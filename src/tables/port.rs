@@ -57,10 +57,15 @@ pub fn allocate(
             return Some(port);
         }
     }
+    // Two rounds over the class from one random start, one loop: the first round takes only
+    // ports of the same parity, the second any.
     let start = random.below(span.get());
-    let sweep = (0..span.get()).map(move |i| (u32::from(low) + (start + i) % span) as u16);
-    let same_parity = sweep.clone().filter(|&port| parity.is_none_or(|bit| port & 1 == bit));
-    same_parity.chain(sweep).find(|&port| free(port))
+    let rounds = span.get().saturating_mul(2);
+    (0..rounds).find_map(|i| {
+        let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
+        let skipped = i < span.get() && parity.is_some_and(|bit| port & 1 != bit);
+        (!skipped && free(port)).then_some(port)
+    })
 }
 
 #[cfg(test)]

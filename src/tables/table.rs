@@ -355,10 +355,8 @@ impl Table {
     /// Removes a live session and returns it.
     pub fn remove(&mut self, slot: Slot) -> Option<Session> {
         let session = *self.get(slot)?;
-        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
-        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
-        self.unlink(in_bucket, slot, Chain::Inside);
-        self.unlink(out_bucket, slot, Chain::Outside);
+        self.unlink(slot, Chain::Inside);
+        self.unlink(slot, Chain::Outside);
         let free_head = self.free_head;
         if let Some(e) = self.entries.get_mut(usize::from(slot)) {
             e.session = Session { next_in: free_head, ..EMPTY_SESSION };
@@ -369,6 +367,7 @@ impl Table {
     }
 
     /// Removes every session for which `doomed` is true, passing each to `removed`.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn remove_if(&mut self, doomed: impl FnMut(&Session) -> bool, removed: impl FnMut(&Session)) {
         self.remove_where(None, doomed, removed);
     }
@@ -412,15 +411,15 @@ impl Table {
     }
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
-    /// `rank` ranks highest, the one idle longest at `now` among equals; `None` ranks out.
-    /// Bounded work for a choice that scans the table a window at a time.
+    /// `rank` ranks highest, the one idle longest at `now` among equals, with its rank; `None`
+    /// ranks out. Bounded work for a choice that scans the table a window at a time.
     pub fn least_recent(
         &self,
         start: usize,
         count: usize,
         now: u32,
         mut rank: impl FnMut(&Session) -> Option<u8>,
-    ) -> Option<Slot> {
+    ) -> Option<(Slot, u8)> {
         let used = usize::from(self.high);
         let mut best: Option<(Slot, (u8, u32))> = None;
         for i in 0..count.min(used) {
@@ -432,7 +431,7 @@ impl Table {
                 best = Some((index as Slot, key));
             }
         }
-        best.map(|(slot, _)| slot)
+        best.map(|(slot, (rank, _))| (slot, rank))
     }
 
     /// Live sessions with their slots (for tests: the NAT walks chains or slots).
@@ -466,8 +465,16 @@ impl Table {
         })
     }
 
-    fn unlink(&mut self, bucket: usize, slot: Slot, chain: Chain) {
-        let next_of_slot = chain.next(self.session_at(slot));
+    /// Takes the session in `slot` out of its `chain`.
+    fn unlink(&mut self, slot: Slot, chain: Chain) {
+        let session = self.session_at(slot);
+        // `inside_bucket` or `outside_bucket`, one hash for both.
+        let (addr, port) = match chain {
+            Chain::Inside => (session.inside, session.in_port),
+            Chain::Outside => (0, session.ext_port),
+        };
+        let bucket = self.key_bucket(session.netif, addr, port);
+        let next_of_slot = chain.next(session);
         let mut link = self.head(bucket, chain);
         if link == slot + 1 {
             self.set_head(bucket, chain, next_of_slot);
@@ -509,12 +516,18 @@ impl Table {
 
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.bucket(mix(self.secret ^ inside, u32::from(in_port) | u32::from(netif) << 16))
+        self.key_bucket(netif, inside, in_port)
     }
 
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
-        self.bucket(mix(self.secret, u32::from(ext_port) | u32::from(netif) << 16))
+        self.key_bucket(netif, 0, ext_port)
+    }
+
+    /// Both chains' hash: the outside key is an inside key without an address.
+    #[inline(always)]
+    fn key_bucket(&self, netif: u8, addr: u32, port: u16) -> usize {
+        self.bucket(mix(self.secret ^ addr, u32::from(port) | u32::from(netif) << 16))
     }
 
     #[inline(always)]
