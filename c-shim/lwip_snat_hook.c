@@ -91,13 +91,9 @@
 #define LWIP_SNAT_LINK_LAYER_ADDRESSING 0
 #endif
 
-/** ntohl()/htonl() of a u32_t held in @p x, inline (lwip_htonl() is a call unless the port
- * defines it): the compiler turns the shifts into one byte-reverse instruction where there is one. */
-static u32_t
-lwip_snat_swap(u32_t x)
-{
-  return PP_NTOHL(x);
-}
+/** ntohl()/htonl() of @p x (an expression without side effects), inline: lwip_htonl() is a call
+ * unless the port defines it, and compilers turn these shifts into one byte-reverse instruction. */
+#define LWIP_SNAT_SWAP(x) PP_NTOHL(x)
 
 /** Payload bytes an ICMP error quotes after the header (RFC 792; lwIP's icmp.c uses 8 too). */
 #define LWIP_SNAT_ICMP_QUOTED_DATA 8
@@ -377,7 +373,7 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
 static int
 lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
 {
-  u32_t addr = lwip_snat_swap(ip4_addr_get_u32(dest));
+  u32_t addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(dest));
 #ifdef LWIP_HOOK_IP4_CANFORWARD
   int ret;
 #endif
@@ -475,7 +471,7 @@ lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
 {
   ctx->route = LWIP_SNAT_ROUTE_LOCAL;
   ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = lwip_snat_swap(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
   return 1;
 }
@@ -580,7 +576,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
   ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = lwip_snat_swap(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
   return 1;
 }
@@ -1104,7 +1100,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto consumed;
   }
   if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {
-    LWIP_SNAT_WATCH(ctx.out_netif_idx, lwip_snat_swap(ctx.out_addr));
+    LWIP_SNAT_WATCH(ctx.out_netif_idx, LWIP_SNAT_SWAP(ctx.out_addr));
   }
 #if LWIP_ICMP
   if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
