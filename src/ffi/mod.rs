@@ -98,19 +98,13 @@ fn claim(busy: &AtomicBool) -> bool {
 /// succeeded. Never inlined: every C function shares the guard's atomic sequence.
 #[inline(never)]
 fn acquire(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
-    acquire_inline(need_ready)
-}
-
-/// `acquire` in its caller, for the per-packet calls: two calls and returns fewer per packet.
-#[inline(always)]
-fn acquire_inline(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
     if !claim(&INSTANCE.busy) {
         return Err(LWIP_SNAT_ERR_BUSY);
     }
     let state = INSTANCE.state.get();
     // SAFETY: this call set `busy`, so no reference to the state exists (see `enter`).
     if need_ready && !unsafe { (*state).ready } {
-        release_inline();
+        release();
         return Err(LWIP_SNAT_ERR_NOT_INIT);
     }
     Ok(state)
@@ -119,12 +113,6 @@ fn acquire_inline(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
 /// Ends the call that `acquire` let in.
 #[inline(never)]
 fn release() {
-    release_inline();
-}
-
-/// `release` in its caller (see `acquire_inline`).
-#[inline(always)]
-fn release_inline() {
     INSTANCE.busy.store(false, Ordering::Release);
 }
 
@@ -134,26 +122,12 @@ fn enter_with<R>(
     need_ready: bool,
     f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>,
 ) -> Result<R, lwip_snat_err_t> {
-    enter_guarded::<false, R>(need_ready, f)
-}
-
-/// `enter_with`, with the guard's acquire and release in line when `INLINE` (the per-packet
-/// calls) and called out of line otherwise (every other C function shares them).
-#[inline(always)]
-fn enter_guarded<const INLINE: bool, R>(
-    need_ready: bool,
-    f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>,
-) -> Result<R, lwip_snat_err_t> {
-    let state = if INLINE { acquire_inline(need_ready)? } else { acquire(need_ready)? };
+    let state = acquire(need_ready)?;
     // SAFETY: `acquire` set `busy` for this call, so no other reference to the state exists:
     // with compare-and-swap in any thread, without it in this one (the contract for such cores
     // excludes calls from other threads). The reference does not outlive `f`.
     let result = f(unsafe { &mut *state });
-    if INLINE {
-        release_inline();
-    } else {
-        release();
-    }
+    release();
     result
 }
 
@@ -191,26 +165,12 @@ unsafe fn read<T: Copy>(ptr: *const T) -> Result<T, lwip_snat_err_t> {
 /// # Safety
 /// `out` is NULL or points to writable memory for one `T` (any alignment).
 unsafe fn enter_and_write<T>(out: *mut T, f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>) -> lwip_snat_err_t {
-    // SAFETY: the contract of `write_guarded` is this function's.
-    unsafe { write_guarded::<false, T>(out, f) }
-}
-
-/// `enter_and_write`, with the guard in line when `INLINE` (see `enter_guarded`).
-///
-/// # Safety
-/// As `enter_and_write`.
-#[inline(always)]
-unsafe fn write_guarded<const INLINE: bool, T>(
-    out: *mut T,
-    f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>,
-) -> lwip_snat_err_t {
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
     // Written while the call holds the state: the value goes straight from the NAT into `out`,
     // not through a copy kept across the guard's release.
-    code(enter_guarded::<INLINE, ()>(true, |state| {
-        let nat = &mut state.nat;
+    code(enter_ready(|nat| {
         let value = f(nat)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write_unaligned(value) };

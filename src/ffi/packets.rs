@@ -1,6 +1,6 @@
 //! Packets: processing one, and handing back held fragments and reassembled datagrams.
 
-use super::{enter_and_write, read, write_guarded};
+use super::{enter_and_write, read};
 use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
 use crate::Nat;
 use lwip_snat_err_t::*;
@@ -59,9 +59,8 @@ unsafe fn run_packet(
         let verdict = nat.process_head(head, datagram_len, &ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)?;
         Ok(lwip_snat_verdict::from_core(verdict))
     };
-    // The guard in line: per packet, its two calls are worth saving.
     // SAFETY: non-NULL and writable per the contract.
-    unsafe { write_guarded::<true, _>(verdict, process) }
+    unsafe { enter_and_write(verdict, process) }
 }
 
 /// `lwip_snat_process` for a datagram held in a chain of buffers (an lwIP `PBUF_POOL` chain):
