@@ -91,6 +91,10 @@
 #define LWIP_SNAT_LINK_LAYER_ADDRESSING 0
 #endif
 
+/** ntohl()/htonl() of @p x (an expression without side effects), inline: lwip_htonl() is a call
+ * unless the port defines it, and compilers turn these shifts into one byte-reverse instruction. */
+#define LWIP_SNAT_SWAP(x) PP_NTOHL(x)
+
 /** Payload bytes an ICMP error quotes after the header (RFC 792; lwIP's icmp.c uses 8 too). */
 #define LWIP_SNAT_ICMP_QUOTED_DATA 8
 
@@ -292,6 +296,17 @@ lwip_snat_watch(u8_t idx, u32_t addr)
   }
 }
 
+/** lwip_snat_watch() called only when @p addr is not the one seen: per packet, a compare. */
+#define LWIP_SNAT_WATCH(idx, addr) \
+  do { \
+    u8_t watch_idx_ = (idx); \
+    u8_t watch_slot_ = (u8_t)(watch_idx_ - 1u); \
+    u32_t watch_addr_ = (addr); \
+    if ((watch_slot_ < LWIP_SNAT_NETIF_SLOTS) && (lwip_snat_seen_addr[watch_slot_] != watch_addr_)) { \
+      lwip_snat_watch(watch_idx_, watch_addr_); \
+    } \
+  } while (0)
+
 /** Checks every watched netif index, including netifs that went down or were removed. */
 static void
 lwip_snat_watch_all(void)
@@ -358,7 +373,7 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
 static int
 lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
 {
-  u32_t addr = lwip_htonl(ip4_addr_get_u32(dest));
+  u32_t addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(dest));
 #ifdef LWIP_HOOK_IP4_CANFORWARD
   int ret;
 #endif
@@ -456,7 +471,7 @@ lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
 {
   ctx->route = LWIP_SNAT_ROUTE_LOCAL;
   ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
   return 1;
 }
@@ -479,61 +494,56 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && netif_is_up(inp) && !ip4_addr_isany_val(dest)) {
-    /* to inp's own unicast address (what most packets to the router and every reply to a
-     * mapping on inp are): ip4_input() takes it on inp */
-    return lwip_snat_route_local(inp, ctx);
-  }
-  if (LWIP_SNAT_IS_BROADCAST(&dest, inp)) {
-    return 0;
-  }
-
-  netif = NULL;
-  if (route != NULL) {
-    /* lwip_snat_forward_quietly() ruled out every other address ip4_input() takes but the
-     * broadcasts of the other netifs */
-    struct netif *n;
-    NETIF_FOREACH(n) {
-      if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
+  /* A route lwip_snat_forward_quietly() looked up says that no netif takes the destination as
+   * its address or broadcast, and that it is no multicast, loopback or link-local address:
+   * what ip4_input() would deliver is ruled out, and only the forwarding decision is left. */
+  if (route == NULL) {
+    if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && netif_is_up(inp) && !ip4_addr_isany_val(dest)) {
+      /* to inp's own unicast address (what most packets to the router and every reply to a
+       * mapping on inp are): ip4_input() takes it on inp */
+      return lwip_snat_route_local(inp, ctx);
+    }
+    if (LWIP_SNAT_IS_BROADCAST(&dest, inp)) {
+      return 0;
+    }
+    netif = NULL;
+    if (ip4_addr_ismulticast(&dest)) {
+      /* ip4_input(): to the router when inp takes the group, otherwise to ip4_forward() */
+#if LWIP_IGMP
+      if ((inp->flags & NETIF_FLAG_IGMP) && igmp_lookfor_group(inp, &dest)) {
         return 0;
       }
-    }
-  } else if (ip4_addr_ismulticast(&dest)) {
-    /* ip4_input(): to the router when inp takes the group, otherwise to ip4_forward() */
-#if LWIP_IGMP
-    if ((inp->flags & NETIF_FLAG_IGMP) && igmp_lookfor_group(inp, &dest)) {
-      return 0;
-    }
 #else
-    if (netif_is_up(inp) && !ip4_addr_isany_val(*netif_ip4_addr(inp))) {
-      return 0;
-    }
+      if (netif_is_up(inp) && !ip4_addr_isany_val(*netif_ip4_addr(inp))) {
+        return 0;
+      }
 #endif
-  } else if (lwip_snat_netif_accepts(inp, &dest)) {
-    /* ip4_input(): inp first, then the other netifs (not for loopback addresses) */
-    netif = inp;
-  }
+    } else if (lwip_snat_netif_accepts(inp, &dest)) {
+      /* ip4_input(): inp first, then the other netifs (not for loopback addresses) */
+      netif = inp;
+    }
 #if !LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF
-  else if (!ip4_addr_isloopback(&dest))
+    else if (!ip4_addr_isloopback(&dest))
 #else
-  else
+    else
 #endif
-  {
-    struct netif *n;
-    NETIF_FOREACH(n) {
-      if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
-        netif = n;
-        break;
+    {
+      struct netif *n;
+      NETIF_FOREACH(n) {
+        if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
+          netif = n;
+          break;
+        }
       }
     }
-  }
-  if (netif != NULL) {
-    if (lwip_snat_is_broadcast(&dest, netif)) {
-      /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
-       * broadcast address is no external address */
-      return 0;
+    if (netif != NULL) {
+      if (lwip_snat_is_broadcast(&dest, netif)) {
+        /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
+         * broadcast address is no external address */
+        return 0;
+      }
+      return lwip_snat_route_local(netif, ctx);
     }
-    return lwip_snat_route_local(netif, ctx);
   }
 
 #if LWIP_SNAT_LINK_LAYER_ADDRESSING
@@ -566,7 +576,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
   ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
   return 1;
 }
@@ -628,14 +638,15 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
  * broadcast, refuse to forward it) the full way leaves to lwIP too. Returns 1 when it passed
  * the packet (counted in `passed`); 0 otherwise, with @p *route set to the route it looked up
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
- * addressed to no netif's own address, no multicast, loopback or link-local address, and that
+ * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
+ * address, and that
  * the forwarding route concerns the NAT (or leads back out of @p inp).
  */
 static int
 lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
-  struct netif *n;
+  struct netif *n, *route_found;
   ip4_addr_t src, dest;
 
   *route = NULL;
@@ -658,16 +669,24 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
   }
   ip4_addr_copy(src, iphdr->src);
-  n = ip4_route_src(&src, &dest);
+  route_found = ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
-  *route = n;
-  if ((n == NULL) || (n == inp) ||
-      ((lwip_snat_facts->netif[netif_get_index(n)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) != 0)) {
-    return 0;
+  if ((route_found != NULL) && (route_found != inp) &&
+      ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
+       0)) {
+    lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest));
+    lwip_snat_facts->passed++;
+    return 1;
   }
-  lwip_snat_remember_route(n, ip4_addr_get_u32(&dest));
-  lwip_snat_facts->passed++;
-  return 1;
+  /* Handed on only for a destination that is no netif's broadcast address either (tested here,
+   * not above, so that the packets passed above do not pay for it). */
+  NETIF_FOREACH(n) {
+    if (LWIP_SNAT_IS_BROADCAST(&dest, n)) {
+      return 0;
+    }
+  }
+  *route = route_found;
+  return 0;
 }
 
 #if LWIP_ICMP
@@ -1070,7 +1089,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto pass;
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
-  lwip_snat_watch(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
+  LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
   if (lwip_snat_from_broadcast(bytes)) {
     /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
     IP_STATS_INC(ip.drop);
@@ -1081,7 +1100,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto consumed;
   }
   if (ctx.route == LWIP_SNAT_ROUTE_FORWARD) {
-    lwip_snat_watch(ctx.out_netif_idx, lwip_htonl(ctx.out_addr));
+    LWIP_SNAT_WATCH(ctx.out_netif_idx, LWIP_SNAT_SWAP(ctx.out_addr));
   }
 #if LWIP_ICMP
   if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
