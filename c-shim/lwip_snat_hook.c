@@ -629,6 +629,82 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 }
 
 /**
+ * lwIP's ip4_route_src() for a destination that is no multicast or loopback address, made in
+ * the one scan of the netifs that also rules out their addresses: returns 0 when @p dest is an
+ * address of one of them (the route is then not looked up), 1 otherwise with @p *route set to
+ * what ip4_route_src() returns (firmware route hooks called as lwIP calls them, a missing route
+ * counted as lwIP counts it). The quiet test pays one scan, not two and two calls.
+ */
+/* Before the hook remembers a route for the packet in flight, lwip_snat_ip4_route_src() answers
+ * NULL: a firmware whose LWIP_HOOK_IP4_ROUTE_SRC is that function alone (lwip_snat_hook.h) has
+ * the call expanded away here; any other route hook is called. */
+#define lwip_snat_ip4_route_src(src, dest) ((void)(src), (void)(dest), (struct netif *)NULL)
+static int
+lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
+{
+#if LWIP_SINGLE_NETIF
+  struct netif *n;
+
+  NETIF_FOREACH(n) {
+    if (ip4_addr_cmp(dest, netif_ip4_addr(n))) {
+      return 0;
+    }
+  }
+  *route = ip4_route_src(src, dest);
+  LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+  return 1;
+#else
+  struct netif *n, *subnet = NULL;
+  u32_t d = ip4_addr_get_u32(dest);
+
+  NETIF_FOREACH(n) {
+    u32_t own = ip4_addr_get_u32(netif_ip4_addr(n));
+    if (d == own) {
+      return 0;
+    }
+    /* ip4_route(): the first netif up, with link and address, whose subnet (or point-to-point
+     * peer) the destination is */
+    if ((subnet == NULL) && netif_is_up(n) && netif_is_link_up(n) && (own != IPADDR_ANY) &&
+        ((((d ^ own) & ip4_addr_get_u32(netif_ip4_netmask(n))) == 0) ||
+         (((n->flags & NETIF_FLAG_BROADCAST) == 0) && (d == ip4_addr_get_u32(netif_ip4_gw(n)))))) {
+      subnet = n;
+    }
+  }
+#ifdef LWIP_HOOK_IP4_ROUTE_SRC
+  if (!ip4_addr_isany(src)) {
+    *route = LWIP_HOOK_IP4_ROUTE_SRC(src, dest);
+    if (*route != NULL) {
+      return 1;
+    }
+  }
+#else
+  LWIP_UNUSED_ARG(src);
+#endif
+  *route = subnet;
+  if (subnet != NULL) {
+    return 1;
+  }
+#ifdef LWIP_HOOK_IP4_ROUTE_SRC
+  *route = LWIP_HOOK_IP4_ROUTE_SRC(NULL, dest);
+#elif defined(LWIP_HOOK_IP4_ROUTE)
+  *route = LWIP_HOOK_IP4_ROUTE(dest);
+#endif
+  if (*route != NULL) {
+    return 1;
+  }
+  if ((netif_default == NULL) || !netif_is_up(netif_default) || !netif_is_link_up(netif_default) ||
+      ip4_addr_isany_val(*netif_ip4_addr(netif_default))) {
+    IP_STATS_INC(ip.rterr);
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    return 1;
+  }
+  *route = netif_default;
+  return 1;
+#endif
+}
+#undef lwip_snat_ip4_route_src
+
+/**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
  * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
  * fragment, comes from no martian source and is addressed to no multicast, link-local or
@@ -663,14 +739,10 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
       ip4_addr_isloopback(&dest)) {
     return 0;
   }
-  NETIF_FOREACH(n) {
-    if (ip4_addr_cmp(&dest, netif_ip4_addr(n))) {
-      return 0;
-    }
-  }
   ip4_addr_copy(src, iphdr->src);
-  route_found = ip4_route_src(&src, &dest);
-  LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+  if (!lwip_snat_route_unicast(&src, &dest, &route_found)) {
+    return 0;
+  }
   if ((route_found != NULL) && (route_found != inp) &&
       ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0)) {
