@@ -724,19 +724,29 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
   struct netif *n, *route_found;
   ip4_addr_t src, dest;
+  u8_t in_facts;
 
   *route = NULL;
   if (lwip_snat_facts == NULL) {
     lwip_snat_facts = lwip_snat_netif_concerns();
   }
-  if (((lwip_snat_facts->netif[netif_get_index(inp)] & LWIP_SNAT_CONCERN_NAMED) != 0) ||
-      ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) ||
-      (bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
+  in_facts = lwip_snat_facts->netif[netif_get_index(inp)];
+  if (((in_facts & LWIP_SNAT_CONCERN_NAMED) != 0) || ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0)) {
     return 0;
   }
   ip4_addr_copy(dest, iphdr->dest);
-  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) || ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
-      ip4_addr_isloopback(&dest)) {
+  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp))) {
+    /* to inp's own address, which ip4_input() takes on inp when it is up: lwip_snat_unconcerned()'s
+     * test for that route, made here without working the route out */
+    if (netif_is_up(inp) && !ip4_addr_isany_val(dest) &&
+        ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0)) {
+      lwip_snat_facts->passed++;
+      return 1;
+    }
+    return 0;
+  }
+  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224) || ip4_addr_ismulticast(&dest) ||
+      ip4_addr_islinklocal(&dest) || ip4_addr_isloopback(&dest)) {
     return 0;
   }
   ip4_addr_copy(src, iphdr->src);
