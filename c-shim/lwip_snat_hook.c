@@ -663,10 +663,11 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
       return 0;
     }
     /* ip4_route(): the first netif up, with link and address, whose subnet (or point-to-point
-     * peer) the destination is */
-    if ((subnet == NULL) && netif_is_up(n) && netif_is_link_up(n) && (own != IPADDR_ANY) &&
+     * peer) the destination is (tested first: what most netifs fail) */
+    if ((subnet == NULL) &&
         ((((d ^ own) & ip4_addr_get_u32(netif_ip4_netmask(n))) == 0) ||
-         (((n->flags & NETIF_FLAG_BROADCAST) == 0) && (d == ip4_addr_get_u32(netif_ip4_gw(n)))))) {
+         (((n->flags & NETIF_FLAG_BROADCAST) == 0) && (d == ip4_addr_get_u32(netif_ip4_gw(n))))) &&
+        netif_is_up(n) && netif_is_link_up(n) && (own != IPADDR_ANY)) {
       subnet = n;
     }
   }
