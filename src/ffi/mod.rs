@@ -98,6 +98,13 @@ fn claim(busy: &AtomicBool) -> bool {
 /// succeeded. Never inlined: every C function shares the guard's atomic sequence.
 #[inline(never)]
 fn acquire(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
+    acquire_in_line(need_ready)
+}
+
+/// `acquire` where it is called: only the per-packet call takes it so, where the two calls of
+/// the shared guard cost more instructions than its dozen bytes of code.
+#[inline(always)]
+fn acquire_in_line(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
     if !claim(&INSTANCE.busy) {
         return Err(LWIP_SNAT_ERR_BUSY);
     }
@@ -113,32 +120,49 @@ fn acquire(need_ready: bool) -> Result<*mut State, lwip_snat_err_t> {
 /// Ends the call that `acquire` let in.
 #[inline(never)]
 fn release() {
+    release_in_line();
+}
+
+/// `release` where it is called (see `acquire_in_line`).
+#[inline(always)]
+fn release_in_line() {
     INSTANCE.busy.store(false, Ordering::Release);
 }
 
-/// Runs `f` with exclusive access to the state, or refuses (see `acquire`).
+/// Runs `f` with exclusive access to the state, or refuses (see `acquire`). `IN_LINE` puts the
+/// guard in the caller (`acquire_in_line`) instead of calling the shared one.
 #[inline(always)]
-fn enter_with<R>(
+fn enter_with<const IN_LINE: bool, R>(
     need_ready: bool,
     f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>,
 ) -> Result<R, lwip_snat_err_t> {
-    let state = acquire(need_ready)?;
+    let state = if IN_LINE {
+        // Hidden from the optimiser: a state address known at build time would be propagated
+        // into every function of the NAT, each access then costing an absolute address.
+        core::hint::black_box(acquire_in_line(need_ready)?)
+    } else {
+        acquire(need_ready)?
+    };
     // SAFETY: `acquire` set `busy` for this call, so no other reference to the state exists:
     // with compare-and-swap in any thread, without it in this one (the contract for such cores
     // excludes calls from other threads). The reference does not outlive `f`.
     let result = f(unsafe { &mut *state });
-    release();
+    if IN_LINE {
+        release_in_line();
+    } else {
+        release();
+    }
     result
 }
 
 /// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
 fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
-    enter_with(false, f)
+    enter_with::<false, R>(false, f)
 }
 
 /// Like `enter`, for calls that need a successful `lwip_snat_init`.
 fn enter_ready<R>(f: impl FnOnce(&mut Nat) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
-    enter_with(true, |state| f(&mut state.nat))
+    enter_with::<false, R>(true, |state| f(&mut state.nat))
 }
 
 fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
@@ -165,12 +189,38 @@ unsafe fn read<T: Copy>(ptr: *const T) -> Result<T, lwip_snat_err_t> {
 /// # Safety
 /// `out` is NULL or points to writable memory for one `T` (any alignment).
 unsafe fn enter_and_write<T>(out: *mut T, f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>) -> lwip_snat_err_t {
+    // SAFETY: the contract is this function's.
+    unsafe { write_entered::<false, T>(out, f) }
+}
+
+/// `enter_and_write` with the guard in line (see `acquire_in_line`): the per-packet call.
+///
+/// # Safety
+/// As `enter_and_write`.
+unsafe fn enter_and_write_in_line<T>(
+    out: *mut T,
+    f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>,
+) -> lwip_snat_err_t {
+    // SAFETY: the contract is this function's.
+    unsafe { write_entered::<true, T>(out, f) }
+}
+
+/// `enter_and_write`, the guard in line or not (see `enter_with`).
+///
+/// # Safety
+/// As `enter_and_write`.
+#[inline(always)]
+unsafe fn write_entered<const IN_LINE: bool, T>(
+    out: *mut T,
+    f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>,
+) -> lwip_snat_err_t {
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
     // Written while the call holds the state: the value goes straight from the NAT into `out`,
     // not through a copy kept across the guard's release.
-    code(enter_ready(|nat| {
+    code(enter_with::<IN_LINE, ()>(true, |state| {
+        let nat = &mut state.nat;
         let value = f(nat)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write_unaligned(value) };

@@ -1,6 +1,6 @@
 //! Packets: processing one, and handing back held fragments and reassembled datagrams.
 
-use super::{enter_and_write, read};
+use super::{enter_and_write, enter_and_write_in_line, read};
 use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
 use crate::Nat;
 use lwip_snat_err_t::*;
@@ -60,7 +60,7 @@ unsafe fn run_packet(
         Ok(lwip_snat_verdict::from_core(verdict))
     };
     // SAFETY: non-NULL and writable per the contract.
-    unsafe { enter_and_write(verdict, process) }
+    unsafe { enter_and_write_in_line(verdict, process) }
 }
 
 /// `lwip_snat_process` for a datagram held in a chain of buffers (an lwIP `PBUF_POOL` chain):
