@@ -72,14 +72,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    pub fn set_src_port(&mut self, port: u16) {
-        put16(self.buffer.as_mut(), field::SRC_PORT, port)
-    }
-
-    pub fn set_dst_port(&mut self, port: u16) {
-        put16(self.buffer.as_mut(), field::DST_PORT, port)
-    }
-
     pub fn set_checksum(&mut self, value: u16) {
         put16(self.buffer.as_mut(), field::CHECKSUM, value)
     }
@@ -104,10 +96,8 @@ mod tests {
     fn test_construct() {
         let mut bytes = DATAGRAM;
         let mut p = Packet::new_checked(&mut bytes[..]).unwrap();
-        p.set_src_port(0xc000);
-        p.set_dst_port(53);
         p.set_checksum(0);
-        assert_eq!(&bytes[..8], &[0xc0, 0x00, 0x00, 0x35, 0x00, 0x0c, 0, 0]);
+        assert_eq!(&bytes[..8], &[0x00, 0x7b, 0x00, 0x7b, 0x00, 0x0c, 0, 0]);
     }
 
     #[test]
