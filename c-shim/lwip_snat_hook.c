@@ -447,12 +447,17 @@ lwip_snat_from_broadcast(const u8_t *bytes)
  */
 static struct netif *lwip_snat_route_netif;
 static u32_t lwip_snat_route_dest;
-/** 1 when the route was worked out with every test ip4_input() makes of the destination before
- * it forwards (its netifs' broadcasts, DHCP, ip4_canforward()), 0 when some were left to lwIP. */
+/** What the route's lookup ruled out of what ip4_input() does with the destination before it
+ * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
+ * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses, multicast, loopback, link-local) or
+ * LWIP_SNAT_ROUTE_CHECKED (all: also its netifs' broadcasts, DHCP, ip4_canforward()). */
 static u8_t lwip_snat_route_checked;
+#define LWIP_SNAT_ROUTE_BARE 0
+#define LWIP_SNAT_ROUTE_NOT_OURS 1
+#define LWIP_SNAT_ROUTE_CHECKED 2
 
 /** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
- * with the destination's tests all made (@p checked) or not. */
+ * with what its lookup ruled out (@p checked, lwip_snat_route_checked). */
 static void
 lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 {
@@ -603,7 +608,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     return 0;
   }
 #endif
-  lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), 1);
+  lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
   ctx->out_netif_idx = netif_get_index(netif);
   ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
@@ -791,7 +796,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   if ((route_found != NULL) && (route_found != inp) &&
       ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0)) {
-    lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), 0);
+    lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
     lwip_snat_facts->passed++;
     return 1;
   }
@@ -866,14 +871,14 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest)) {
+  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
     if (!translated || (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
         ip4_addr_islinklocal(&dest) || !lwip_snat_route_unicast(&src, &dest, &netif) || (netif == NULL)) {
       return 0;
     }
-    checked = 0;
+    checked = LWIP_SNAT_ROUTE_NOT_OURS;
   }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
   if (netif == inp) {
@@ -885,7 +890,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp) || ((netif->mtu != 0) && (iplen > netif->mtu))) {
     return 0;
   }
-  if (!checked) {
+  if (checked != LWIP_SNAT_ROUTE_CHECKED) {
     /* ip4_input(): a destination some netif takes as its broadcast, DHCP whatever the
      * destination (lwip_snat_find_route() ruled them out for the routes it checked) */
     if (lwip_snat_link_layer_addressed(bytes, p->len)) {
@@ -944,7 +949,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   /* ip4_input() sets these before it forwards; ip4_canforward() and netif->output() see them */
   ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
-  if (!checked && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
     return 0;
   }
 
@@ -1086,7 +1091,7 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
     return 0;
   }
   if ((netif->mtu == 0) || (len <= netif->mtu)) {
-    lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), 0);
+    lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_BARE);
     return 0;
   }
   LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, original, original_len);

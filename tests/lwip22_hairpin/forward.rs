@@ -171,3 +171,22 @@ fn a_packet_the_hook_does_not_forward_takes_lwips_way_with_its_answers_and_count
     }
     assert_eq!(ip_stat(&mut r[0], "fw"), 0);
 }
+
+#[test]
+fn a_port_forward_to_the_routers_own_address_is_delivered_not_forwarded_whatever_its_size() {
+    let mut r = routers(true);
+    for router in &mut r {
+        router.ok("udp_echo 53");
+        router.ok(&format!("portmap 17 {WAN} 5353 192.168.1.1 53"));
+        // A netif with a smaller MTU than the LAN's: the hook keeps the header of an inbound
+        // DF datagram larger than it and routes the translated datagram itself.
+        router.ok("mtu wan 576");
+    }
+    for size in [10, 1000] {
+        let (sent, reached, _) = both(&mut r, "wan", &udp(SERVER, 4000, WAN_ADDR, 5353, &vec![1; size]));
+        assert_eq!(reached, 0);
+        for p in sent.on("lan") {
+            assert_ne!(dst(&p), [192, 168, 1, 1], "{size} bytes: forwarded to the router's own address");
+        }
+    }
+}
