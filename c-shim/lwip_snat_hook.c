@@ -5,8 +5,9 @@
  * See lwip_snat_hook.h for the "Basic usage" lines. The hook runs in ip4_input() right after
  * the version check, before lwIP validates the header, reassembles or routes: it hands the
  * Rust core the packet's bytes and the route ip4_input() is about to take, and the core
- * validates, translates in place (lwIP then routes the rewritten packet) or tells the hook to
- * drop it or to answer it with an ICMP error.
+ * validates, translates in place or tells the hook to drop it or to answer it with an ICMP
+ * error. A packet to be forwarded the hook sends out itself when it can do exactly what lwIP
+ * would (LWIP_SNAT_FORWARD); lwIP forwards or delivers the rest.
  */
 
 /*

@@ -31,5 +31,6 @@ file == 2 && $1 == "measure" && $5 == "linear" {
 # "measure <proto> <kind> hook <b>": a packet no rule concerns (norule, dmzlan, torouter)
 file == 2 && $1 == "measure" && $4 == "hook" {
   k = $2 " " $3; c = lwip[k]; b = $5; d = $7
-  printf "| %s | %s | – | – | %.0f | %.0f | %.0f | +%.0f | %.2f | – | – | – | – |\n", target, k, d, b, c, b - c, b / c
+  # (the hook forwarding it can cost less than lwIP alone: a sign, not "+-")
+  printf "| %s | %s | – | – | %.0f | %.0f | %.0f | %+.0f | %.2f | – | – | – | – |\n", target, k, d, b, c, b - c, b / c
 }
