@@ -814,16 +814,27 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
 
 #if LWIP_SNAT_FORWARD
 #if CHECKSUM_CHECK_IP
+/** 1 where 32-bit loads from any address are single instructions (the IP header is often only
+ * 2-byte aligned): the header is then summed as 32-bit words, elsewhere as 16-bit ones. */
+#ifndef LWIP_SNAT_UNALIGNED_LOADS
+#if defined(__ARM_FEATURE_UNALIGNED) || defined(__x86_64__) || defined(__i386__)
+#define LWIP_SNAT_UNALIGNED_LOADS 1
+#else
+#define LWIP_SNAT_UNALIGNED_LOADS 0
+#endif
+#endif
+
 /**
  * inet_chksum(@p bytes, @p hlen) == 0, ip4_input()'s header checksum test: a header without
- * options summed in line as five 32-bit words (the one's complement sum does not depend on
- * the word size or byte order), one with options by lwIP.
+ * options summed in line (the one's complement sum does not depend on the word size or byte
+ * order), one with options, or at an odd address where loads must be aligned, by lwIP.
  */
 static int
 lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 {
-  u32_t w[5];
-  u32_t sum, part;
+  u32_t sum;
+#if LWIP_SNAT_UNALIGNED_LOADS
+  u32_t w[5], part;
   int i;
 
   if (hlen != IP_HLEN) {
@@ -836,6 +847,18 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
     sum += part;
     sum += (sum < part) ? 1u : 0u;
   }
+#else
+  const u16_t *h = (const u16_t *)(const void *)bytes;
+  int i;
+
+  if ((hlen != IP_HLEN) || (((mem_ptr_t)bytes & 1) != 0)) {
+    return inet_chksum(bytes, hlen) == 0;
+  }
+  sum = 0;
+  for (i = 0; i < IP_HLEN / 2; i++) {
+    sum += h[i];
+  }
+#endif
   sum = (sum & 0xFFFFu) + (sum >> 16);
   sum = (sum & 0xFFFFu) + (sum >> 16);
   return sum == 0xFFFFu;
