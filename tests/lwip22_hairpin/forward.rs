@@ -8,7 +8,7 @@
 
 use super::RULE_OUTBOUND;
 use crate::common::*;
-use crate::driver::{Events, Router};
+use crate::driver::{hex, Events, Router};
 use crate::lwip22_build;
 
 /// The router with the hook's forwarding and the reference without it, both started, with the
@@ -62,9 +62,14 @@ fn ip_stat(r: &mut Router, name: &str) -> u64 {
 /// and lwIP counts the same; returns what the hook's router sent and how many packets each
 /// router's ip4_forward() forwarded for it.
 fn both(routers: &mut [Router; 2], netif: &str, packet: &[u8]) -> (Events, u64, u64) {
+    both_run(routers, &format!("in {netif} {}", hex(packet)))
+}
+
+/// [`both`] for any command that feeds packets (`inpool` for a chain of pool pbufs).
+fn both_run(routers: &mut [Router; 2], command: &str) -> (Events, u64, u64) {
     let before = [ip_stats(&mut routers[0]).1, ip_stats(&mut routers[1]).1];
-    let sent = routers[0].inject(netif, packet);
-    let reference = routers[1].inject(netif, packet);
+    let sent = routers[0].ok(command);
+    let reference = routers[1].ok(command);
     let wire = |e: &Events| e.out.iter().map(|o| (o.netif.clone(), o.bytes.clone())).collect::<Vec<_>>();
     assert_eq!(wire(&sent), wire(&reference), "on the wire, against lwIP's own forwarding");
     let (stats, reached) = ip_stats(&mut routers[0]);
@@ -215,6 +220,25 @@ fn a_port_forward_to_the_routers_own_address_is_delivered_not_forwarded_whatever
         assert_eq!(reached, 0);
         for p in sent.on("lan") {
             assert_ne!(dst(&p), [192, 168, 1, 1], "{size} bytes: forwarded to the router's own address");
+        }
+    }
+}
+
+#[test]
+fn chained_and_padded_frames_leave_as_lwip_forwards_them() {
+    for rule in [false, true] {
+        let mut r = routers(rule);
+        let packet = padded(&udp(HOST_A, 5000, SERVER, 53, &[9; 100]), 10);
+        // 16-byte pbufs: the IP header does not fit in the first, lwIP drops it (ip.lenerr).
+        for size in [16, 20, 28, 64] {
+            let (sent, reached, _) = both_run(&mut r, &format!("inpool lan {size} {}", hex(&packet)));
+            if size >= 20 {
+                let out = sent.only("wan");
+                assert_eq!(out.len(), packet.len() - 10, "rule {rule}, {size}-byte pbufs: padding trimmed");
+                assert_eq!(reached, 0, "rule {rule}, {size}-byte pbufs: forwarded by the hook");
+            } else {
+                assert!(sent.out.is_empty());
+            }
         }
     }
 }
