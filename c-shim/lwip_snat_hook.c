@@ -5,8 +5,9 @@
  * See lwip_snat_hook.h for the "Basic usage" lines. The hook runs in ip4_input() right after
  * the version check, before lwIP validates the header, reassembles or routes: it hands the
  * Rust core the packet's bytes and the route ip4_input() is about to take, and the core
- * validates, translates in place (lwIP then routes the rewritten packet) or tells the hook to
- * drop it or to answer it with an ICMP error.
+ * validates, translates in place or tells the hook to drop it or to answer it with an ICMP
+ * error. A packet to be forwarded the hook sends out itself when it can do exactly what lwIP
+ * would (LWIP_SNAT_FORWARD); lwIP forwards or delivers the rest.
  */
 
 /*
@@ -22,6 +23,7 @@
 #include "lwip/def.h"
 #include "lwip/icmp.h"
 #include "lwip/inet_chksum.h"
+#include "lwip/init.h"
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/ip4_addr.h"
@@ -71,6 +73,17 @@
 #define LWIP_SNAT_REINJECT(p, inp) lwip_snat_ip4_input(p, inp)
 #else
 #define LWIP_SNAT_REINJECT(p, inp) ip4_input(p, inp)
+#endif
+#endif
+
+/* lwip_snat_hook.h: the hook forwards what it routed itself, in place of ip4_forward() of
+ * the lwIP 2.2 it reproduces (only ip4_input() calls the hook with ip_data and the stats of
+ * that forwarding to keep). */
+#ifndef LWIP_SNAT_FORWARD
+#if defined(LWIP_HOOK_IP4_INPUT) && !LWIP_SNAT_NETIF_INPUT && (LWIP_VERSION_MAJOR == 2) && (LWIP_VERSION_MINOR == 2)
+#define LWIP_SNAT_FORWARD 1
+#else
+#define LWIP_SNAT_FORWARD 0
 #endif
 #endif
 
@@ -435,13 +448,23 @@ lwip_snat_from_broadcast(const u8_t *bytes)
  */
 static struct netif *lwip_snat_route_netif;
 static u32_t lwip_snat_route_dest;
+/** What the route's lookup ruled out of what ip4_input() does with the destination before it
+ * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
+ * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses, multicast, loopback, link-local) or
+ * LWIP_SNAT_ROUTE_CHECKED (all: also its netifs' broadcasts, DHCP, ip4_canforward()). */
+static u8_t lwip_snat_route_checked;
+#define LWIP_SNAT_ROUTE_BARE 0
+#define LWIP_SNAT_ROUTE_NOT_OURS 1
+#define LWIP_SNAT_ROUTE_CHECKED 2
 
-/** Remembers @p netif as the route of the packet in flight to @p dest (network byte order). */
+/** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
+ * with what its lookup ruled out (@p checked, lwip_snat_route_checked). */
 static void
-lwip_snat_remember_route(struct netif *netif, u32_t dest)
+lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 {
   lwip_snat_route_netif = netif;
   lwip_snat_route_dest = dest;
+  lwip_snat_route_checked = checked;
 }
 
 /**
@@ -474,6 +497,28 @@ lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
   ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
   return 1;
+}
+
+/**
+ * True for a UDP datagram to a port ip4_input() takes on the input netif whatever its
+ * destination (DHCP, LWIP_IP_ACCEPT_UDP_PORT), in the @p len bytes at @p bytes.
+ */
+static int
+lwip_snat_link_layer_addressed(const u8_t *bytes, u16_t len)
+{
+#if LWIP_SNAT_LINK_LAYER_ADDRESSING
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+
+  if ((IPH_PROTO(iphdr) == IP_PROTO_UDP) && (len >= IPH_HL_BYTES(iphdr) + 4)) {
+    u16_t port;
+    MEMCPY(&port, bytes + IPH_HL_BYTES(iphdr) + 2, sizeof(port));
+    return IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT(port);
+  }
+#else
+  LWIP_UNUSED_ARG(bytes);
+  LWIP_UNUSED_ARG(len);
+#endif
+  return 0;
 }
 
 /**
@@ -546,18 +591,9 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     }
   }
 
-#if LWIP_SNAT_LINK_LAYER_ADDRESSING
-  /* DHCP: ip4_input() takes it on inp whatever the destination */
-  if ((IPH_PROTO(iphdr) == IP_PROTO_UDP) && (len >= IPH_HL_BYTES(iphdr) + 4)) {
-    u16_t port;
-    MEMCPY(&port, bytes + IPH_HL_BYTES(iphdr) + 2, sizeof(port));
-    if (IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT(port)) {
-      return 0;
-    }
+  if (lwip_snat_link_layer_addressed(bytes, len)) {
+    return 0;
   }
-#else
-  LWIP_UNUSED_ARG(len);
-#endif
 
   /* ip4_forward() */
   if (!lwip_snat_can_forward(p, &dest)) {
@@ -573,7 +609,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     return 0;
   }
 #endif
-  lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
+  lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
   ctx->out_netif_idx = netif_get_index(netif);
   ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
@@ -713,12 +749,16 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
  * lookup ip4_forward() makes) decides: an output netif other than @p inp that no rule names
  * and that holds no session. Everything else lwIP could do with such a packet (deliver a
  * broadcast, refuse to forward it) the full way leaves to lwIP too. Returns 1 when it passed
- * the packet (counted in `passed`); 0 otherwise, with @p *route set to the route it looked up
+ * the packet (counted in `passed`), LWIP_SNAT_QUIET_TO_ROUTER when it passed one to the input
+ * netif's own address; 0 otherwise, with @p *route set to the route it looked up
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
  * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
  * address, and that
  * the forwarding route concerns the NAT (or leads back out of @p inp).
  */
+/** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
+#define LWIP_SNAT_QUIET_TO_ROUTER 2
+
 static int
 lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
 {
@@ -742,7 +782,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     if (netif_is_up(inp) && !ip4_addr_isany_val(dest) &&
         ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0)) {
       lwip_snat_facts->passed++;
-      return 1;
+      return LWIP_SNAT_QUIET_TO_ROUTER;
     }
     return 0;
   }
@@ -757,7 +797,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   if ((route_found != NULL) && (route_found != inp) &&
       ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0)) {
-    lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest));
+    lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
     lwip_snat_facts->passed++;
     return 1;
   }
@@ -771,6 +811,200 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   *route = route_found;
   return 0;
 }
+
+#if LWIP_SNAT_FORWARD
+#if CHECKSUM_CHECK_IP
+/** 1 where 32-bit loads from any address are single instructions (the IP header is often only
+ * 2-byte aligned): the header is then summed as 32-bit words, elsewhere as 16-bit ones. */
+#ifndef LWIP_SNAT_UNALIGNED_LOADS
+#if defined(__ARM_FEATURE_UNALIGNED) || defined(__x86_64__) || defined(__i386__)
+#define LWIP_SNAT_UNALIGNED_LOADS 1
+#else
+#define LWIP_SNAT_UNALIGNED_LOADS 0
+#endif
+#endif
+
+/**
+ * inet_chksum(@p bytes, @p hlen) == 0, ip4_input()'s header checksum test: a header without
+ * options summed in line (the one's complement sum does not depend on the word size or byte
+ * order), one with options, or at an odd address where loads must be aligned, by lwIP.
+ */
+static int
+lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
+{
+  u32_t sum;
+#if LWIP_SNAT_UNALIGNED_LOADS
+  u32_t w[5], part;
+  int i;
+
+  if (hlen != IP_HLEN) {
+    return inet_chksum(bytes, hlen) == 0;
+  }
+  MEMCPY(w, bytes, sizeof(w));
+  sum = w[0];
+  for (i = 1; i < 5; i++) {
+    part = w[i];
+    sum += part;
+    sum += (sum < part) ? 1u : 0u;
+  }
+#else
+  const u16_t *h = (const u16_t *)(const void *)bytes;
+  int i;
+
+  if ((hlen != IP_HLEN) || (((mem_ptr_t)bytes & 1) != 0)) {
+    return inet_chksum(bytes, hlen) == 0;
+  }
+  sum = 0;
+  for (i = 0; i < IP_HLEN / 2; i++) {
+    sum += h[i];
+  }
+#endif
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  return sum == 0xFFFFu;
+}
+#endif
+
+/**
+ * ip4_input()'s checks after the hook and ip4_forward(), made by the hook for a packet it
+ * routed itself, so that lwIP does not do the work again: returns 1 when it sent @p p out of
+ * its route and freed it, 0 with @p p untouched for everything else, which ip4_input() then
+ * handles as before (drops and counts a bad header, answers TTL 1 with Time Exceeded,
+ * fragments or answers Fragmentation Needed, delivers to the router). The route is the one
+ * the hook remembered for the packet's destination; a @p translated packet sent to another
+ * destination (inbound) is routed here, as ip4_forward() would route it.
+ */
+static int
+lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
+{
+  struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
+  const u8_t *bytes = (const u8_t *)p->payload;
+  struct netif *netif = lwip_snat_route_netif, *n;
+  u16_t hlen, iplen, zero_at = 0;
+  u8_t checked = lwip_snat_route_checked;
+  ip4_addr_t src, dest;
+
+  /* ip4_input(): the header in the first pbuf, the datagram in the chain */
+  if (p->len < IP_HLEN) {
+    return 0;
+  }
+  hlen = IPH_HL_BYTES(iphdr);
+  iplen = PP_NTOHS(IPH_LEN(iphdr));
+  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (IPH_TTL(iphdr) <= 1)) {
+    return 0;
+  }
+  ip4_addr_copy(src, iphdr->src);
+  ip4_addr_copy(dest, iphdr->dest);
+  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
+    /* a destination the translation gave the packet (its own route for the others), which is
+     * none of the router's own addresses (lwip_snat_route_unicast()) */
+    if (!translated || (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
+        ip4_addr_islinklocal(&dest) || !lwip_snat_route_unicast(&src, &dest, &netif) || (netif == NULL)) {
+      return 0;
+    }
+    checked = LWIP_SNAT_ROUTE_NOT_OURS;
+  }
+#if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
+  if (netif == inp) {
+    return 0;
+  }
+#endif
+  /* ip4_input(): a broadcast or multicast source (RFC 1122 3.2.1.3), which a translation may
+   * have given the packet; ip4_forward(): over the MTU */
+  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp) || ((netif->mtu != 0) && (iplen > netif->mtu))) {
+    return 0;
+  }
+  if (checked != LWIP_SNAT_ROUTE_CHECKED) {
+    /* ip4_input(): a destination some netif takes as its broadcast, DHCP whatever the
+     * destination (lwip_snat_find_route() ruled them out for the routes it checked) */
+    if (lwip_snat_link_layer_addressed(bytes, p->len)) {
+      return 0;
+    }
+    NETIF_FOREACH(n) {
+      if (LWIP_SNAT_IS_BROADCAST(&dest, n)) {
+        return 0;
+      }
+    }
+  }
+#if CHECKSUM_CHECK_IP
+  /* (the core verified the header checksum of what it translated, and kept it valid) */
+  if (!translated) {
+    IF__NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_CHECK_IP) {
+      if (!lwip_snat_header_sum_ok(bytes, hlen)) {
+        return 0;
+      }
+    }
+  }
+#endif
+  /* ip4_forward() zeroes the checksums of what a checksum-offloading netif (inp's flags, as
+   * lwIP tests them) completes: a transport checksum is written where lwIP writes it, and
+   * only when the datagram holds it in the first pbuf */
+  switch (IPH_PROTO(iphdr)) {
+#if LWIP_UDP
+#if LWIP_UDPLITE
+    case IP_PROTO_UDPLITE:
+#endif
+    case IP_PROTO_UDP:
+      if (CHECKSUM_GEN_UDP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_UDP)) {
+        zero_at = (u16_t)(hlen + 6);
+      }
+      break;
+#endif
+#if LWIP_TCP
+    case IP_PROTO_TCP:
+      if (CHECKSUM_GEN_TCP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_TCP)) {
+        zero_at = (u16_t)(hlen + 16);
+      }
+      break;
+#endif
+#if LWIP_ICMP
+    case IP_PROTO_ICMP:
+      if (CHECKSUM_GEN_ICMP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_ICMP)) {
+        zero_at = (u16_t)(hlen + 2);
+      }
+      break;
+#endif
+    default:
+      break;
+  }
+  if ((zero_at != 0) && ((zero_at + 2 > p->len) || (zero_at + 2 > iplen))) {
+    return 0;
+  }
+  /* ip4_input() sets these before it forwards; ip4_canforward() and netif->output() see them */
+  ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
+  ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
+    return 0;
+  }
+
+  /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
+  lwip_snat_route_netif = NULL;
+  /* ip4_input(): trim the link layer's padding */
+  if (iplen < p->tot_len) {
+    pbuf_realloc(p, iplen);
+  }
+  /* ip4_forward(), line for line */
+  IPH_TTL_SET(iphdr, IPH_TTL(iphdr) - 1);
+  if (IPH_CHKSUM(iphdr) >= PP_HTONS(0xffffU - 0x100)) {
+    IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100) + 1));
+  } else {
+    IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100)));
+  }
+  if (CHECKSUM_GEN_IP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_IP)) {
+    IPH_CHKSUM_SET(iphdr, 0);
+  }
+  if (zero_at != 0) {
+    ((u8_t *)p->payload)[zero_at] = 0;
+    ((u8_t *)p->payload)[zero_at + 1] = 0;
+  }
+  IP_STATS_INC(ip.fw);
+  MIB2_STATS_INC(mib2.ipforwdatagrams);
+  IP_STATS_INC(ip.xmit);
+  netif->output(netif, p, ip4_current_dest_addr());
+  pbuf_free(p);
+  return 1;
+}
+#endif /* LWIP_SNAT_FORWARD */
 
 #if LWIP_ICMP
 /**
@@ -881,7 +1115,7 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
     return 0;
   }
   if ((netif->mtu == 0) || (len <= netif->mtu)) {
-    lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest));
+    lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_BARE);
     return 0;
   }
   LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, original, original_len);
@@ -1118,6 +1352,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
+  /* 1 once the core translated the packet (it may have a new destination to route) */
+  int translated = 0;
+  int quiet;
   /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
   u16_t head_len;
 #if LWIP_SNAT_DEBUGGING
@@ -1160,7 +1397,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     head_len = len;
   }
 
-  if (lwip_snat_forward_quietly(bytes, inp, &route)) {
+  quiet = lwip_snat_forward_quietly(bytes, inp, &route);
+  if (quiet == LWIP_SNAT_QUIET_TO_ROUTER) {
+    goto pass_unrouted;
+  }
+  if (quiet != 0) {
     goto pass;
   }
   if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
@@ -1227,6 +1468,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       goto pass;
     case LWIP_SNAT_RELEASE:
       lwip_snat_release_held(inp);
+      /* (the fragments fed back routed packets of their own) */
+      lwip_snat_route_netif = NULL;
       goto pass;
     case LWIP_SNAT_TRANSLATED:
 #if LWIP_ICMP
@@ -1237,6 +1480,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       if (flat != NULL) {
         pbuf_take(p, flat->payload, len);
       }
+      translated = 1;
       goto pass;
     case LWIP_SNAT_SEND_ICMP:
 #if LWIP_ICMP
@@ -1263,6 +1507,17 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   }
 
 pass:
+#if LWIP_SNAT_FORWARD
+  if (((lwip_snat_route_netif != NULL) || translated) && lwip_snat_forward(p, inp, translated)) {
+    if (flat != NULL) {
+      pbuf_free(flat);
+    }
+    return 1;
+  }
+#else
+  LWIP_UNUSED_ARG(translated);
+#endif
+pass_unrouted:
   if (flat != NULL) {
     pbuf_free(flat);
   }

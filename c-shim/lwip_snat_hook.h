@@ -29,6 +29,9 @@
  * (if the firmware has its own route hook, call lwip_snat_ip4_route_src() first in it and use
  * its answer when it is not NULL).
  *
+ * With lwIP 2.2 the hook forwards the packets it routed itself (LWIP_SNAT_FORWARD, below), so
+ * that ip4_input() and ip4_forward() do not check and route them a second time.
+ *
  * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
  * being removed) are noticed by the hook and the timer, and the mappings of that netif are
  * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it is
@@ -102,6 +105,16 @@ struct ip4_addr;
 #ifndef LWIP_SNAT_NETIF_SLOTS
 #define LWIP_SNAT_NETIF_SLOTS 8
 #endif
+
+/**
+ * 1: the hook sends a packet it routed itself out of its route, as ip4_input() and
+ * ip4_forward() would (their header checks and checksum, TTL decrement, checksum adjust and
+ * offload handling, IP and MIB2 counters, netif->output()), and returns 1; everything else
+ * (TTL 1, over the MTU, a bad header, what lwIP delivers or drops) goes on to ip4_input() as
+ * with 0. The default is 1 with lwIP 2.2 and LWIP_HOOK_IP4_INPUT, whose ip4_forward() this
+ * reproduces, 0 otherwise. Define it 0 where ip4_forward() is patched or must see every packet.
+ * (Defined in lwip_snat_hook.c, which sees lwIP's version.)
+ */
 
 /**
  * True for an ICMP echo identifier the router's own pings use: inside hosts never get it as

@@ -181,3 +181,5 @@ fn forwarded_checksums_survive_lwip_2_2_and_lwip_still_checksums_its_own_packets
 
 #[path = "lwip22_hairpin/bytes.rs"]
 mod bytes;
+#[path = "lwip22_hairpin/forward.rs"]
+mod forward;

@@ -29,6 +29,9 @@
  *   dump                              lwip_snat_foreach(): "session ..." lines (proto, inside, ports,
  *                                     remote, state, admitted|outbound, evictable|kept, idle, timeout)
  *   stats                             "stat <name> <value>" lines (non-zero counters)
+ *   ipstats                           (lwIP 2.2 build only) lwIP's IP counters as "ipstat <name> <value>"
+ *                                     lines, and "ipstat ip4_forward <n>": packets lwIP's own
+ *                                     ip4_forward() forwarded (tests/lwip22/port.c)
  *   index <lan|wan>                   prints "index <n>"
  *   setcfg <key>=<value> ...          lwip_snat_get_config(), change up to 5 fields, lwip_snat_set_config()
  *   unportmap <proto> <netif idx> <ext port> <inside ip> <inside port>   lwip_snat_portmap_remove()
@@ -57,6 +60,7 @@
 #include "lwip/ip4.h"
 #include "lwip/prot/icmp.h"
 #include "lwip/raw.h"
+#include "lwip/stats.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
@@ -590,6 +594,18 @@ run(char *line)
     print_stats();
     return 0;
   }
+#if defined(LWIP22_PP_ONLY) && LWIP_STATS && IP_STATS
+  if (strcmp(cmd, "ipstats") == 0) {
+    extern unsigned long lwip22_ip4_forward_reached;
+    const struct stats_proto *ip = &lwip_stats.ip;
+    printf("ipstat recv %u\nipstat fw %u\nipstat xmit %u\nipstat drop %u\nipstat chkerr %u\nipstat lenerr %u\n"
+           "ipstat err %u\nipstat rterr %u\nipstat proterr %u\nipstat opterr %u\nipstat ip4_forward %lu\n",
+           (unsigned)ip->recv, (unsigned)ip->fw, (unsigned)ip->xmit, (unsigned)ip->drop, (unsigned)ip->chkerr,
+           (unsigned)ip->lenerr, (unsigned)ip->err, (unsigned)ip->rterr, (unsigned)ip->proterr, (unsigned)ip->opterr,
+           lwip22_ip4_forward_reached);
+    return 0;
+  }
+#endif
   if (strcmp(cmd, "index") == 0 && netif_named(a) != NULL) {
     printf("index %u\n", netif_get_index(netif_named(a)));
     return 0;

@@ -29,7 +29,24 @@
 #define LWIP_AUTOIP                     0
 #define LWIP_DNS                        0
 #define LWIP_IGMP                       0
-#define LWIP_STATS                      0
+/* lwIP's IP counters only (the "ipstats" command of tests/lwip/router.c), to hold the hook's
+ * forwarding to counting what lwIP counts. */
+#define LWIP_STATS                      1
+#define LWIP_STATS_DISPLAY              0
+#define IP_STATS                        1
+#define LINK_STATS                      0
+#define ETHARP_STATS                    0
+#define IPFRAG_STATS                    0
+#define ICMP_STATS                      0
+#define IGMP_STATS                      0
+#define UDP_STATS                       0
+#define TCP_STATS                       0
+#define MEM_STATS                       0
+#define MEMP_STATS                      0
+#define SYS_STATS                       0
+/* PERF_STOP("ip4_forward") counts the packets lwIP forwarded itself (arch/perf.h, port.c):
+ * those the hook forwarded never get there. */
+#define LWIP_PERF                       1
 #define LWIP_NETIF_LOOPBACK             0
 #define LWIP_HAVE_LOOPIF                0
 

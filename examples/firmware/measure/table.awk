@@ -31,5 +31,8 @@ file == 2 && $1 == "measure" && $5 == "linear" {
 # "measure <proto> <kind> hook <b>": a packet no rule concerns (norule, dmzlan, torouter)
 file == 2 && $1 == "measure" && $4 == "hook" {
   k = $2 " " $3; c = lwip[k]; b = $5; d = $7
-  printf "| %s | %s | – | – | %.0f | %.0f | %.0f | +%.0f | %.2f | – | – | – | – |\n", target, k, d, b, c, b - c, b / c
+  # (the hook forwarding it can cost less than lwIP alone: a sign, not "+-"; rounded first,
+  # so that a fraction of an instruction below it prints as +0, not -0)
+  added = b - c; added = (added < 0) ? -int(-added + 0.5) : int(added + 0.5)
+  printf "| %s | %s | – | – | %.0f | %.0f | %.0f | %+d | %.2f | – | – | – | – |\n", target, k, d, b, c, added, b / c
 }

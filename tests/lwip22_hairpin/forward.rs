@@ -1,0 +1,244 @@
+//! The hook forwards what it routed itself (`LWIP_SNAT_FORWARD`, on by default with lwIP 2.2):
+//! every packet is held to a router built with `LWIP_SNAT_FORWARD=0`, where lwIP's own
+//! `ip4_input()` and `ip4_forward()` do it, for the bytes on the wire (TTL decremented, header
+//! checksum adjusted, Ethernet padding trimmed), the ICMP answers and lwIP's IP counters. What
+//! the hook forwarded never reaches `ip4_forward()` (its `PERF_STOP`, counted by the harness);
+//! what it does not handle (TTL 1, over the MTU, a bad header, a broadcast source) takes lwIP's
+//! way as before.
+
+use super::RULE_OUTBOUND;
+use crate::common::*;
+use crate::driver::{hex, Events, Router};
+use crate::lwip22_build;
+
+/// The router with the hook's forwarding and the reference without it, both started, with the
+/// masquerade rule on the WAN when `rule`.
+fn routers(rule: bool) -> [Router; 2] {
+    routers_summing(rule, Sum::Words)
+}
+
+/// How the hook sums a header for its checksum test: 32-bit words (where unaligned loads are
+/// cheap, as on this host) or 16-bit ones (the other cores).
+#[derive(Clone, Copy, Debug)]
+enum Sum {
+    Words,
+    Halfwords,
+}
+
+fn routers_summing(rule: bool, sum: Sum) -> [Router; 2] {
+    let hook = match sum {
+        Sum::Words => lwip22_build::router(),
+        Sum::Halfwords => lwip22_build::router_with("router_halfword_sum", &[], &["LWIP_SNAT_UNALIGNED_LOADS=0"]),
+    };
+    let mut both = [
+        Router::spawn(&hook),
+        Router::spawn(&lwip22_build::router_with("router_lwip_forwards", &[], &["LWIP_SNAT_FORWARD=0"])),
+    ];
+    for r in &mut both {
+        r.ok("start");
+        if rule {
+            r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
+        }
+    }
+    both
+}
+
+/// lwIP's IP counters (`ipstat` lines) and, apart, how often its own ip4_forward() forwarded.
+fn ip_stats(r: &mut Router) -> (Vec<String>, u64) {
+    let lines = r.ok("ipstats").lines;
+    let reached = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("ipstat ip4_forward ").map(|v| v.parse().unwrap()))
+        .expect("ipstats: the lwIP 2.2 harness with LWIP_STATS");
+    (lines.into_iter().filter(|l| !l.starts_with("ipstat ip4_forward ")).collect(), reached)
+}
+
+fn ip_stat(r: &mut Router, name: &str) -> u64 {
+    let prefix = format!("ipstat {name} ");
+    ip_stats(r).0.iter().find_map(|l| l.strip_prefix(&prefix).map(|v| v.parse().unwrap())).unwrap()
+}
+
+/// Injects `packet` on `netif` into both routers: the same packets leave by the same netifs
+/// and lwIP counts the same; returns what the hook's router sent and how many packets each
+/// router's ip4_forward() forwarded for it.
+fn both(routers: &mut [Router; 2], netif: &str, packet: &[u8]) -> (Events, u64, u64) {
+    both_run(routers, &format!("in {netif} {}", hex(packet)))
+}
+
+/// [`both`] for any command that feeds packets (`inpool` for a chain of pool pbufs).
+fn both_run(routers: &mut [Router; 2], command: &str) -> (Events, u64, u64) {
+    let before = [ip_stats(&mut routers[0]).1, ip_stats(&mut routers[1]).1];
+    let sent = routers[0].ok(command);
+    let reference = routers[1].ok(command);
+    let wire = |e: &Events| e.out.iter().map(|o| (o.netif.clone(), o.bytes.clone())).collect::<Vec<_>>();
+    assert_eq!(wire(&sent), wire(&reference), "on the wire, against lwIP's own forwarding");
+    let (stats, reached) = ip_stats(&mut routers[0]);
+    let (reference_stats, reference_reached) = ip_stats(&mut routers[1]);
+    assert_eq!(stats, reference_stats, "lwIP's IP counters");
+    (sent, reached - before[0], reference_reached - before[1])
+}
+
+/// Forwarded by the hook: one packet out of `out`, lwIP's bytes, ip4_forward() not reached.
+fn forwarded_by_the_hook(routers: &mut [Router; 2], netif: &str, packet: &[u8], out: &str) -> Vec<u8> {
+    let (sent, reached, reference_reached) = both(routers, netif, packet);
+    let p = sent.only(out);
+    assert_eq!(p[8], packet[8] - 1, "TTL decremented");
+    assert_eq!((reached, reference_reached), (0, 1), "forwarded by the hook, not by ip4_forward()");
+    p
+}
+
+fn padded(packet: &[u8], pad: usize) -> Vec<u8> {
+    let mut p = packet.to_vec();
+    p.resize(packet.len() + pad, 0);
+    p
+}
+
+#[test]
+fn packets_no_rule_concerns_leave_as_lwip_forwards_them_without_ip4_forward() {
+    for sum in [Sum::Words, Sum::Halfwords] {
+        no_rule_concerns(sum);
+    }
+}
+
+fn no_rule_concerns(sum: Sum) {
+    let mut r = routers_summing(false, sum);
+    let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
+    assert_eq!(&out[12..20], &udp(HOST_A, 5000, SERVER, 53, b"query")[12..20], "untranslated");
+    forwarded_by_the_hook(&mut r, "lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
+    forwarded_by_the_hook(&mut r, "lan", &echo_request(HOST_A, SERVER, 0x1234, 1), "wan");
+    forwarded_by_the_hook(&mut r, "wan", &udp(SERVER, 53, HOST_A, 5000, b"answer"), "lan");
+    // A short frame's Ethernet padding is trimmed, as ip4_input() trims it.
+    let short = udp(HOST_A, 5000, SERVER, 53, b"");
+    let out = forwarded_by_the_hook(&mut r, "lan", &padded(&short, 18), "wan");
+    assert_eq!(out.len(), short.len(), "padding trimmed");
+    assert_eq!(ip_stat(&mut r[0], "fw"), 5);
+    assert_eq!(ip_stat(&mut r[0], "xmit"), 5);
+    assert_eq!(ip_stat(&mut r[0], "recv"), 5);
+}
+
+#[test]
+fn translated_packets_leave_as_lwip_forwards_them_without_ip4_forward() {
+    let mut r = routers(true);
+    let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
+    assert_eq!(src(&out), WAN_ADDR);
+    let back = forwarded_by_the_hook(&mut r, "wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer"), "lan");
+    assert_eq!((dst(&back), dport(&back)), (HOST_A, 5000));
+    let syn = forwarded_by_the_hook(&mut r, "lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
+    forwarded_by_the_hook(&mut r, "wan", &tcp(SERVER, 80, WAN_ADDR, sport(&syn), SYN | ACK), "lan");
+    let ping = forwarded_by_the_hook(&mut r, "lan", &echo_request(HOST_A, SERVER, 0x1234, 1), "wan");
+    forwarded_by_the_hook(&mut r, "wan", &echo_reply(SERVER, WAN_ADDR, icmp_ident(&ping), 1), "lan");
+    // Padded inbound frame of an existing mapping: trimmed too.
+    let answer = udp(SERVER, 53, WAN_ADDR, sport(&out), b"");
+    let back = forwarded_by_the_hook(&mut r, "wan", &padded(&answer, 18), "lan");
+    assert_eq!(back.len(), answer.len());
+    // Hairpinned: routed anew to its translated destination, back out of the LAN.
+    for router in &mut r {
+        router.ok(&format!("portmap 17 {WAN} 5353 192.168.1.11 53"));
+    }
+    let query = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 7001, WAN_ADDR, 5353, b"query"), "lan");
+    assert_eq!((src(&query), dst(&query)), (WAN_ADDR, HOST_B));
+    assert_eq!(ip_stat(&mut r[0], "fw"), 8);
+}
+
+#[test]
+fn a_packet_the_hook_does_not_forward_takes_lwips_way_with_its_answers_and_counts() {
+    for rule in [false, true] {
+        let mut r = routers(rule);
+        // TTL 1: Time Exceeded to the sender (lwIP's quotes the header with the TTL it
+        // decremented to 0 and the checksum before: compared with the reference, not checked).
+        let mut p = udp(HOST_A, 5000, SERVER, 53, b"ttl");
+        set_ttl(&mut p, 1);
+        let (sent, _, _) = both(&mut r, "lan", &p);
+        sent.nothing_on("wan");
+        let answers = sent.on("lan");
+        assert_eq!((answers.len(), answers[0][20]), (1, 11), "rule {rule}: Time Exceeded");
+
+        // Over the WAN's MTU: fragmented, or Fragmentation Needed with DF.
+        for router in &mut r {
+            router.ok("mtu wan 576");
+        }
+        let df = udp(HOST_A, 5001, SERVER, 53, &[7; 1000]);
+        let mut big = df.clone();
+        big[6] &= !0x40;
+        refill_ip_checksum(&mut big);
+        let (sent, _, _) = both(&mut r, "lan", &big);
+        assert!(sent.on("wan").len() >= 2, "rule {rule}: fragmented");
+        let (sent, _, _) = both(&mut r, "lan", &df);
+        sent.nothing_on("wan");
+        assert_eq!(&sent.only("lan")[20..22], &[3, 4], "rule {rule}: Fragmentation Needed");
+    }
+
+    for sum in [Sum::Words, Sum::Halfwords] {
+        bad_headers_are_lwips_to_drop(sum);
+    }
+}
+
+/// Where no rule concerns the packet, the hook decided it without looking at its header
+/// checksum and lengths: lwIP still drops and counts what is wrong with them.
+fn bad_headers_are_lwips_to_drop(sum: Sum) {
+    let mut r = routers_summing(false, sum);
+    let mut bad_sum = udp(HOST_A, 5000, SERVER, 53, b"sum");
+    bad_sum[10] ^= 0x01;
+    let (sent, reached, _) = both(&mut r, "lan", &bad_sum);
+    assert!(sent.out.is_empty() && reached == 0);
+    assert_eq!((ip_stat(&mut r[0], "chkerr"), ip_stat(&mut r[0], "drop")), (1, 1));
+
+    let mut too_long = udp(HOST_A, 5000, SERVER, 53, b"len");
+    too_long[3] += 4;
+    refill_ip_checksum(&mut too_long);
+    let mut short_header = udp(HOST_A, 5000, SERVER, 53, b"ihl");
+    short_header[0] = 0x44;
+    refill_ip_checksum(&mut short_header);
+    for p in [&too_long, &short_header] {
+        let (sent, reached, _) = both(&mut r, "lan", p);
+        assert!(sent.out.is_empty() && reached == 0);
+    }
+    assert_eq!((ip_stat(&mut r[0], "lenerr"), ip_stat(&mut r[0], "drop")), (2, 3));
+
+    // A source that is the LAN's broadcast address (RFC 1122 3.2.1.3), and a packet to the
+    // WAN's broadcast address: neither is forwarded.
+    for p in [udp([192, 168, 1, 255], 5000, SERVER, 53, b"b"), udp(HOST_A, 5000, [10, 0, 0, 255], 53, b"b")] {
+        let (sent, reached, _) = both(&mut r, "lan", &p);
+        sent.nothing_on("wan");
+        assert_eq!(reached, 0);
+    }
+    assert_eq!(ip_stat(&mut r[0], "fw"), 0);
+}
+
+#[test]
+fn a_port_forward_to_the_routers_own_address_is_delivered_not_forwarded_whatever_its_size() {
+    let mut r = routers(true);
+    for router in &mut r {
+        router.ok("udp_echo 53");
+        router.ok(&format!("portmap 17 {WAN} 5353 192.168.1.1 53"));
+        // A netif with a smaller MTU than the LAN's: the hook keeps the header of an inbound
+        // DF datagram larger than it and routes the translated datagram itself.
+        router.ok("mtu wan 576");
+    }
+    for size in [10, 1000] {
+        let (sent, reached, _) = both(&mut r, "wan", &udp(SERVER, 4000, WAN_ADDR, 5353, &vec![1; size]));
+        assert_eq!(reached, 0);
+        for p in sent.on("lan") {
+            assert_ne!(dst(&p), [192, 168, 1, 1], "{size} bytes: forwarded to the router's own address");
+        }
+    }
+}
+
+#[test]
+fn chained_and_padded_frames_leave_as_lwip_forwards_them() {
+    for rule in [false, true] {
+        let mut r = routers(rule);
+        let packet = padded(&udp(HOST_A, 5000, SERVER, 53, &[9; 100]), 10);
+        // 16-byte pbufs: the IP header does not fit in the first, lwIP drops it (ip.lenerr).
+        for size in [16, 20, 28, 64] {
+            let (sent, reached, _) = both_run(&mut r, &format!("inpool lan {size} {}", hex(&packet)));
+            if size >= 20 {
+                let out = sent.only("wan");
+                assert_eq!(out.len(), packet.len() - 10, "rule {rule}, {size}-byte pbufs: padding trimmed");
+                assert_eq!(reached, 0, "rule {rule}, {size}-byte pbufs: forwarded by the hook");
+            } else {
+                assert!(sent.out.is_empty());
+            }
+        }
+    }
+}
