@@ -40,7 +40,7 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
     };
     code(parsed.and_then(|seed| {
         enter(|state| {
-            state.nat.reset(config, seed).map_err(|_| LWIP_SNAT_ERR_ARG)?;
+            state.nat.reset_valid(config, seed);
             state.ready = true;
             Ok(())
         })
@@ -98,7 +98,12 @@ pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> l
     let mut config = Config::UNSET;
     // SAFETY: NULL or readable per the contract.
     let checked = unsafe { read(cfg) }.and_then(|cfg| cfg.check_into(&mut config));
-    code(checked.and_then(|()| enter_ready(|nat| nat.set_config(config).map_err(|_| LWIP_SNAT_ERR_ARG))))
+    code(checked.and_then(|()| {
+        enter_ready(|nat| {
+            nat.set_valid_config(config);
+            Ok(())
+        })
+    }))
 }
 
 /// Writes the settings in force into `*out` (seed all zero), e.g. to change one field with
