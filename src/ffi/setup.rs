@@ -64,8 +64,12 @@ pub extern "C" fn lwip_snat_check_capacities(
     reass_bytes: u32,
     max_portmaps: u32,
 ) -> lwip_snat_err_t {
-    let header = [max_tcp, max_udp, max_icmp, max_rules, max_hosts, reass_slots, reass_bytes, max_portmaps];
-    if header == LIBRARY_CAPACITIES {
+    // One compare each against a number built in (an array compare would keep the library's
+    // array in flash and call memcmp).
+    let [tcp, udp, icmp, rules, hosts, slots, bytes, portmaps] = LIBRARY_CAPACITIES;
+    if (max_tcp, max_udp, max_icmp, max_rules) == (tcp, udp, icmp, rules)
+        && (max_hosts, reass_slots, reass_bytes, max_portmaps) == (hosts, slots, bytes, portmaps)
+    {
         LWIP_SNAT_OK
     } else {
         LWIP_SNAT_ERR_CAPACITY
