@@ -30,24 +30,37 @@ impl lwip_snat_config {
         }
     }
 
-    /// Puts these settings into `config`, or names what is wrong: `LWIP_SNAT_ERR_ARG` for a
-    /// flag other than 0 or 1 or an unknown mode, then the core's own checks (`config` is then
-    /// left valid but mixed). Never inlined: `lwip_snat_init` and `lwip_snat_set_config` share
-    /// it.
+    /// Puts the settings at `cfg` into `config`, or names what is wrong: `LWIP_SNAT_ERR_NULL`,
+    /// `LWIP_SNAT_ERR_ARG` for a flag other than 0 or 1 or an unknown mode, then the core's own
+    /// checks (`config` is then left valid but mixed). Read where C keeps them, not copied
+    /// first. Never inlined: `lwip_snat_init` and `lwip_snat_set_config` share it.
+    ///
+    /// # Safety
+    /// `cfg` is NULL or points to a readable `lwip_snat_config` (any alignment).
     #[inline(never)]
-    pub(super) fn check_into(&self, config: &mut Config) -> Result<(), lwip_snat_err_t> {
-        if self.tcp_filtering >= Filtering::COUNT as u8
-            || self.udp_filtering >= Filtering::COUNT as u8
-            || (self.reject_when_full | self.allow_short_timeouts | self.mss_clamp) > 1
-            || self.full_policy >= FullPolicy::COUNT as u8
+    pub(super) unsafe fn check_into(cfg: *const Self, config: &mut Config) -> Result<(), lwip_snat_err_t> {
+        if cfg.is_null() {
+            return Err(LWIP_SNAT_ERR_NULL);
+        }
+        let from = cfg.cast::<u8>();
+        // SAFETY: readable per the contract; a byte field needs no alignment.
+        let byte = |offset: usize| unsafe { from.add(offset).read() };
+        use core::mem::offset_of;
+        if byte(offset_of!(Self, tcp_filtering)) >= Filtering::COUNT as u8
+            || byte(offset_of!(Self, udp_filtering)) >= Filtering::COUNT as u8
+            || (byte(offset_of!(Self, reject_when_full))
+                | byte(offset_of!(Self, allow_short_timeouts))
+                | byte(offset_of!(Self, mss_clamp)))
+                > 1
+            || byte(offset_of!(Self, full_policy)) >= FullPolicy::COUNT as u8
         {
             return Err(LWIP_SNAT_ERR_ARG);
         }
-        let from = (self as *const Self).cast::<u8>();
         let to = (config as *mut Config).cast::<u8>();
-        // SAFETY: the runs lie within both structs at fields laid out alike (checked at build
-        // time by `config_run`); the only bytes in them that are not integers in the core are
-        // the flags and modes, each one of its values (checked just above).
+        // SAFETY: `cfg` is readable per the contract; the runs lie within both structs at
+        // fields laid out alike (checked at build time by `config_run`); the only bytes in them
+        // that are not integers in the core are the flags and modes, each one of its values
+        // (checked just above).
         unsafe {
             CONFIG_HEAD.copy(from, to, true);
             CONFIG_TAIL.copy(from, to, true);
@@ -58,10 +71,14 @@ impl lwip_snat_config {
         })
     }
 
-    /// The seed as the core takes it: two big-endian words, the first eight bytes, then the
-    /// last eight.
-    pub(super) fn seed(&self) -> [u64; 2] {
-        let seed = u128::from_be_bytes(self.seed);
+    /// The seed at `cfg` as the core takes it: two big-endian words, the first eight bytes,
+    /// then the last eight.
+    ///
+    /// # Safety
+    /// `cfg` points to a readable `lwip_snat_config` (any alignment).
+    pub(super) unsafe fn seed(cfg: *const Self) -> [u64; 2] {
+        // SAFETY: readable per the contract; read unaligned.
+        let seed = u128::from_be_bytes(unsafe { core::ptr::addr_of!((*cfg).seed).read_unaligned() });
         [(seed >> 64) as u64, seed as u64]
     }
 }
@@ -369,16 +386,18 @@ mod tests {
 
     fn to_core(c: &lwip_snat_config) -> Result<Config, lwip_snat_err_t> {
         let mut config = Config::UNSET;
-        c.check_into(&mut config).map(|()| config)
+        // SAFETY: a local.
+        unsafe { lwip_snat_config::check_into(c, &mut config) }.map(|()| config)
     }
 
     #[test]
     fn default_config_survives_the_round_trip_through_c() {
         let c = from_core(&Config::DEFAULT);
         assert_eq!(to_core(&c), Ok(Config::DEFAULT));
-        assert_eq!(c.seed(), [0, 0]);
+        // SAFETY: locals.
+        assert_eq!(unsafe { lwip_snat_config::seed(&c) }, [0, 0]);
         let seeded = lwip_snat_config { seed: [1, 0, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 4], ..c };
-        assert_eq!(seeded.seed(), [0x0100_0000_0000_0002, 0x0300_0000_0000_0004]);
+        assert_eq!(unsafe { lwip_snat_config::seed(&seeded) }, [0x0100_0000_0000_0002, 0x0300_0000_0000_0004]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 #[cfg(feature = "portmap")]
 use super::convert::portmap_error;
 use super::convert::rule_error;
-use super::{code, enter, enter_ready, read, read_and_enter};
+use super::{code, enter, enter_ready, read_and_enter};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
@@ -36,7 +36,7 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
         Ok([0, 0])
     } else {
         // SAFETY: non-NULL and readable per the contract.
-        unsafe { read(cfg) }.and_then(|cfg| cfg.check_into(&mut config).map(|()| cfg.seed()))
+        unsafe { lwip_snat_config::check_into(cfg, &mut config).map(|()| lwip_snat_config::seed(cfg)) }
     };
     code(parsed.and_then(|seed| {
         enter(|state| {
@@ -101,7 +101,7 @@ const LIBRARY_CAPACITIES: [u32; 8] = {
 pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
     let mut config = Config::UNSET;
     // SAFETY: NULL or readable per the contract.
-    let checked = unsafe { read(cfg) }.and_then(|cfg| cfg.check_into(&mut config));
+    let checked = unsafe { lwip_snat_config::check_into(cfg, &mut config) };
     code(checked.and_then(|()| {
         enter_ready(|nat| {
             nat.set_valid_config(config);
