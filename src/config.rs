@@ -164,22 +164,24 @@ impl Config {
 
     /// Checks the timeouts against their RFC floors and the port range against lwIP's ports.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        // The floored timeouts first, in `FLOORS`' order; the rest have none: REQ-5a lets
+        // well-known ports have shorter timers, and eviction is a choice.
         let timeouts = [
-            (self.tcp_established_ms, floor::TCP_ESTABLISHED_MS),
-            (self.tcp_transitory_ms, floor::TCP_TRANSITORY_MS),
-            (self.udp_ms, floor::UDP_MS),
-            (self.icmp_ms, floor::ICMP_MS),
+            self.tcp_established_ms,
+            self.tcp_transitory_ms,
+            self.udp_ms,
+            self.icmp_ms,
+            self.reass_timeout_ms,
+            self.udp_dns_ms,
+            self.udp_ntp_ms,
+            self.evict_idle_ms,
         ];
-        for (value, floor) in timeouts {
-            // Above 2^31 ms the wrapping clock comparison would break.
-            if value == 0 || value > i32::MAX as u32 || (value < floor && !self.allow_short_timeouts) {
+        for (i, &value) in timeouts.iter().enumerate() {
+            let floor = if self.allow_short_timeouts { 0 } else { FLOORS.get(i).copied().unwrap_or(0) };
+            // Zero, or above 2^31 ms where the wrapping clock comparison would break.
+            if value.wrapping_sub(1) >= i32::MAX as u32 || value < floor {
                 return Err(ConfigError::Timeout);
             }
-        }
-        // No floor: REQ-5a lets well-known ports have shorter timers, and eviction is a choice.
-        let unfloored = [self.reass_timeout_ms, self.udp_dns_ms, self.udp_ntp_ms, self.evict_idle_ms];
-        if unfloored.iter().any(|&value| value == 0 || value > i32::MAX as u32) {
-            return Err(ConfigError::Timeout);
         }
         let (start, end) = self.port_range;
         if start < 1024 || start > end || end >= crate::tables::port::LWIP_EPHEMERAL_START {
@@ -188,6 +190,9 @@ impl Config {
         Ok(())
     }
 }
+
+/// The RFC floors of `tcp_established_ms`, `tcp_transitory_ms`, `udp_ms` and `icmp_ms`.
+const FLOORS: [u32; 4] = [floor::TCP_ESTABLISHED_MS, floor::TCP_TRANSITORY_MS, floor::UDP_MS, floor::ICMP_MS];
 
 impl Default for Config {
     fn default() -> Self {

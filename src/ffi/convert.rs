@@ -10,73 +10,149 @@ use crate::{Portmap, PortmapError};
 use lwip_snat_err_t::*;
 
 impl lwip_snat_config {
-    /// The settings as C holds them, seed all zero. Never inlined: `lwip_snat_config_default`
-    /// and `lwip_snat_get_config` share it.
+    /// Writes the settings as C holds them into `out`, seed all zero: the core's bytes in two
+    /// runs (a flag or a mode is the same byte in both). Never inlined:
+    /// `lwip_snat_config_default` and `lwip_snat_get_config` share it.
+    ///
+    /// # Safety
+    /// `out` points to writable memory for one `lwip_snat_config` (any alignment).
     #[inline(never)]
-    pub(super) fn from_core(config: &Config) -> Self {
-        lwip_snat_config {
-            tcp_established_ms: config.tcp_established_ms,
-            tcp_transitory_ms: config.tcp_transitory_ms,
-            udp_ms: config.udp_ms,
-            icmp_ms: config.icmp_ms,
-            reass_timeout_ms: config.reass_timeout_ms,
-            port_range_start: config.port_range.0,
-            port_range_end: config.port_range.1,
-            host_quota: config.host_quota,
-            tcp_filtering: config.tcp_filtering as u8,
-            udp_filtering: config.udp_filtering as u8,
-            reject_when_full: u8::from(config.reject_when_full),
-            allow_short_timeouts: u8::from(config.allow_short_timeouts),
-            mss_clamp: u8::from(config.mss_clamp),
-            seed: [0; 16],
-            mapping_sessions: config.mapping_sessions,
-            udp_dns_ms: config.udp_dns_ms,
-            udp_ntp_ms: config.udp_ntp_ms,
-            evict_idle_ms: config.evict_idle_ms,
-            full_policy: config.full_policy as u8,
+    pub(super) unsafe fn write_from_core(config: &Config, out: *mut lwip_snat_config) {
+        let to = out.cast::<u8>();
+        let from = (config as *const Config).cast::<u8>();
+        // SAFETY: `out` is writable per the contract; the runs lie within both structs at
+        // fields laid out alike (checked at build time by `config_run`), and every C field is
+        // an integer, so any byte is valid there.
+        unsafe {
+            to.write_bytes(0, core::mem::size_of::<lwip_snat_config>());
+            CONFIG_HEAD.copy(from, to, false);
+            CONFIG_TAIL.copy(from, to, false);
         }
     }
 
-    /// The core settings and seed, or the error code that names what is wrong.
-    /// Never inlined: `lwip_snat_init` and `lwip_snat_set_config` share it.
+    /// Puts the settings at `cfg` into `config`, or names what is wrong: `LWIP_SNAT_ERR_NULL`,
+    /// `LWIP_SNAT_ERR_ARG` for a flag other than 0 or 1 or an unknown mode, then the core's own
+    /// checks (`config` is then left valid but mixed). Read where C keeps them, not copied
+    /// first. Never inlined: `lwip_snat_init` and `lwip_snat_set_config` share it.
+    ///
+    /// # Safety
+    /// `cfg` is NULL or points to a readable `lwip_snat_config` (any alignment).
     #[inline(never)]
-    pub(super) fn to_core(self) -> Result<(Config, [u64; 2]), lwip_snat_err_t> {
-        let config = Config {
-            tcp_established_ms: self.tcp_established_ms,
-            tcp_transitory_ms: self.tcp_transitory_ms,
-            udp_ms: self.udp_ms,
-            icmp_ms: self.icmp_ms,
-            port_range: (self.port_range_start, self.port_range_end),
-            tcp_filtering: Filtering::from_repr(self.tcp_filtering).ok_or(LWIP_SNAT_ERR_ARG)?,
-            udp_filtering: Filtering::from_repr(self.udp_filtering).ok_or(LWIP_SNAT_ERR_ARG)?,
-            host_quota: self.host_quota,
-            reject_when_full: flag(self.reject_when_full)?,
-            allow_short_timeouts: flag(self.allow_short_timeouts)?,
-            mss_clamp: flag(self.mss_clamp)?,
-            reass_timeout_ms: self.reass_timeout_ms,
-            mapping_sessions: self.mapping_sessions,
-            udp_dns_ms: self.udp_dns_ms,
-            udp_ntp_ms: self.udp_ntp_ms,
-            full_policy: FullPolicy::from_repr(self.full_policy).ok_or(LWIP_SNAT_ERR_ARG)?,
-            evict_idle_ms: self.evict_idle_ms,
-        };
+    pub(super) unsafe fn check_into(cfg: *const Self, config: &mut Config) -> Result<(), lwip_snat_err_t> {
+        if cfg.is_null() {
+            return Err(LWIP_SNAT_ERR_NULL);
+        }
+        let from = cfg.cast::<u8>();
+        // SAFETY: readable per the contract; a byte field needs no alignment.
+        let byte = |offset: usize| unsafe { from.add(offset).read() };
+        use core::mem::offset_of;
+        if byte(offset_of!(Self, tcp_filtering)) >= Filtering::COUNT as u8
+            || byte(offset_of!(Self, udp_filtering)) >= Filtering::COUNT as u8
+            || (byte(offset_of!(Self, reject_when_full))
+                | byte(offset_of!(Self, allow_short_timeouts))
+                | byte(offset_of!(Self, mss_clamp)))
+                > 1
+            || byte(offset_of!(Self, full_policy)) >= FullPolicy::COUNT as u8
+        {
+            return Err(LWIP_SNAT_ERR_ARG);
+        }
+        let to = (config as *mut Config).cast::<u8>();
+        // SAFETY: `cfg` is readable per the contract; the runs lie within both structs at
+        // fields laid out alike (checked at build time by `config_run`); the only bytes in them
+        // that are not integers in the core are the flags and modes, each one of its values
+        // (checked just above).
+        unsafe {
+            CONFIG_HEAD.copy(from, to, true);
+            CONFIG_TAIL.copy(from, to, true);
+        }
         config.validate().map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
-        })?;
-        // Two big-endian words: the first eight bytes, then the last eight.
-        let seed = u128::from_be_bytes(self.seed);
-        Ok((config, [(seed >> 64) as u64, seed as u64]))
+        })
+    }
+
+    /// The seed at `cfg` as the core takes it: two big-endian words, the first eight bytes,
+    /// then the last eight.
+    ///
+    /// # Safety
+    /// `cfg` points to a readable `lwip_snat_config` (any alignment).
+    pub(super) unsafe fn seed(cfg: *const Self) -> [u64; 2] {
+        // SAFETY: readable per the contract; read unaligned.
+        let seed = u128::from_be_bytes(unsafe { core::ptr::addr_of!((*cfg).seed).read_unaligned() });
+        [(seed >> 64) as u64, seed as u64]
     }
 }
 
-fn flag(value: u8) -> Result<bool, lwip_snat_err_t> {
-    match value {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(LWIP_SNAT_ERR_ARG),
+// The modes' numbers count up from 0, so a byte below the count is one of them.
+const _: () = {
+    let mut i = 0;
+    while i < Filtering::COUNT {
+        assert!(Filtering::ALL[i] as usize == i);
+        i += 1;
     }
+    let mut i = 0;
+    while i < FullPolicy::COUNT {
+        assert!(FullPolicy::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
+/// `Config` and `lwip_snat_config` alike: everything before C's seed ...
+const CONFIG_HEAD: Run = {
+    use core::mem::offset_of;
+    config_run(&[
+        same!(tcp_established_ms),
+        same!(tcp_transitory_ms),
+        same!(udp_ms),
+        same!(icmp_ms),
+        same!(reass_timeout_ms),
+        (offset_of!(Config, port_range.0), offset_of!(lwip_snat_config, port_range_start)),
+        (offset_of!(Config, port_range.1), offset_of!(lwip_snat_config, port_range_end)),
+        same!(host_quota),
+        same!(tcp_filtering),
+        same!(udp_filtering),
+        same!(reject_when_full),
+        same!(allow_short_timeouts),
+        same!(mss_clamp),
+    ])
+};
+
+/// ... and everything after it.
+const CONFIG_TAIL: Run = config_run(&[
+    same!(mapping_sessions),
+    same!(udp_dns_ms),
+    same!(udp_ntp_ms),
+    same!(evict_idle_ms),
+    same!(full_policy),
+]);
+
+/// A field's offsets in `Config` and `lwip_snat_config`, where both name it alike.
+macro_rules! same {
+    ($field:ident) => {
+        (core::mem::offset_of!(Config, $field), core::mem::offset_of!(lwip_snat_config, $field))
+    };
 }
+use same;
+
+/// The run over fields given as (core offset, C offset) pairs, first to last, the last one a
+/// byte; refuses to build unless each lies at the same distance from the first in both structs.
+const fn config_run(fields: &[(usize, usize)]) -> Run {
+    let (core, c) = fields[0];
+    let mut i = 0;
+    while i < fields.len() {
+        assert!(fields[i].0 - core == fields[i].1 - c);
+        i += 1;
+    }
+    let len = fields[fields.len() - 1].0 + 1 - core;
+    assert!(core + len <= core::mem::size_of::<Config>() && c + len <= core::mem::size_of::<lwip_snat_config>());
+    Run { core, c, len }
+}
+
+// The last run reaches `Config`'s end: no field of it is left out of the copies.
+const _: () = {
+    let last = CONFIG_TAIL;
+    assert!(core::mem::size_of::<Config>() - (last.core + last.len) < core::mem::align_of::<Config>());
+};
 
 impl lwip_snat_rule {
     pub(super) fn to_core(self) -> Result<Rule, lwip_snat_err_t> {
@@ -184,8 +260,14 @@ impl lwip_snat_stats {
         let in_flight = nat.fragments_in_flight();
         let proto = |p: Protocol| lwip_snat_proto_stats::from_core(nat, p);
         let mut out = lwip_snat_stats::default();
-        copy_run(s, &mut out, HEAD_RUN);
-        copy_run(s, &mut out, TAIL_RUN);
+        let (from, to) = ((s as *const Stats).cast::<u8>(), (&mut out as *mut lwip_snat_stats).cast::<u8>());
+        // SAFETY: a `Run` is a span of `u32` counters at the same offsets relative to the run
+        // in both structs, within both (checked at build time by `shared_run!`); any bytes are
+        // valid `u32`s, and `s` and `out` are distinct.
+        unsafe {
+            HEAD_RUN.copy(from, to, false);
+            TAIL_RUN.copy(from, to, false);
+        }
         out.reass_bytes_in_use = u32::try_from(in_flight.1).unwrap_or(u32::MAX);
         out.reass_in_flight = u16::try_from(in_flight.0).unwrap_or(u16::MAX);
         out.tcp = proto(Protocol::Tcp);
@@ -211,26 +293,27 @@ impl lwip_snat_proto_stats {
     }
 }
 
-/// Copies one run of counters that `Stats` and `lwip_snat_stats` lay out alike.
-#[inline(always)]
-fn copy_run(stats: &Stats, out: &mut lwip_snat_stats, run: Run) {
-    // SAFETY: a `Run` is a span of `u32` counters at the same offsets relative to the run in
-    // both structs, within both (checked at build time by `shared_run!`); any bytes are valid
-    // `u32`s, and `stats` and `out` are distinct.
-    unsafe {
-        let from = (stats as *const Stats).cast::<u8>().add(run.core);
-        let to = (out as *mut lwip_snat_stats).cast::<u8>().add(run.c);
-        core::ptr::copy_nonoverlapping(from, to, run.len);
-    }
-}
-
-/// Counters `Stats` and `lwip_snat_stats` lay out alike: `len` bytes at `core` in the one, `c`
-/// in the other.
+/// Fields the core's struct and C's lay out alike: `len` bytes at `core` in the one, `c` in
+/// the other.
 #[derive(Clone, Copy)]
 struct Run {
     core: usize,
     c: usize,
     len: usize,
+}
+
+impl Run {
+    /// Copies the run from C's struct at `from` to the core's at `to` (`to_core`), or back.
+    ///
+    /// # Safety
+    /// `from` and `to` point to the two structs, distinct, `to` writable; the run lies within
+    /// both, and its bytes are valid values of `to`'s fields there.
+    #[inline(always)]
+    unsafe fn copy(self, from: *const u8, to: *mut u8, to_core: bool) {
+        let (from_at, to_at) = if to_core { (self.c, self.core) } else { (self.core, self.c) };
+        // SAFETY: per the contract.
+        unsafe { core::ptr::copy_nonoverlapping(from.add(from_at), to.add(to_at), self.len) };
+    }
 }
 
 /// The counters C gets as the core keeps them (all but the per-protocol ones), in two runs.
@@ -294,11 +377,99 @@ impl lwip_snat_session {
 mod tests {
     use super::*;
 
+    fn from_core(config: &Config) -> lwip_snat_config {
+        let mut c = lwip_snat_config { seed: [0xAA; 16], tcp_established_ms: 1, ..Default::default() };
+        // SAFETY: a local, writable.
+        unsafe { lwip_snat_config::write_from_core(config, &mut c) };
+        c
+    }
+
+    fn to_core(c: &lwip_snat_config) -> Result<Config, lwip_snat_err_t> {
+        let mut config = Config::UNSET;
+        // SAFETY: a local.
+        unsafe { lwip_snat_config::check_into(c, &mut config) }.map(|()| config)
+    }
+
     #[test]
     fn default_config_survives_the_round_trip_through_c() {
-        let c = lwip_snat_config::from_core(&Config::DEFAULT);
-        assert_eq!(c.to_core(), Ok((Config::DEFAULT, [0, 0])));
+        let c = from_core(&Config::DEFAULT);
+        assert_eq!(to_core(&c), Ok(Config::DEFAULT));
+        // SAFETY: locals.
+        assert_eq!(unsafe { lwip_snat_config::seed(&c) }, [0, 0]);
         let seeded = lwip_snat_config { seed: [1, 0, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 4], ..c };
-        assert_eq!(seeded.to_core().map(|(_, seed)| seed), Ok([0x0100_0000_0000_0002, 0x0300_0000_0000_0004]));
+        assert_eq!(unsafe { lwip_snat_config::seed(&seeded) }, [0x0100_0000_0000_0002, 0x0300_0000_0000_0004]);
+    }
+
+    #[test]
+    fn every_field_reaches_its_core_field_and_back() {
+        let c = lwip_snat_config {
+            tcp_established_ms: 7_500_001,
+            tcp_transitory_ms: 250_002,
+            udp_ms: 130_003,
+            icmp_ms: 70_004,
+            reass_timeout_ms: 5,
+            port_range_start: 2006,
+            port_range_end: 3007,
+            host_quota: 8,
+            tcp_filtering: 1,
+            udp_filtering: 0,
+            reject_when_full: 0,
+            allow_short_timeouts: 1,
+            mss_clamp: 0,
+            seed: [0; 16],
+            mapping_sessions: 9,
+            udp_dns_ms: 10,
+            udp_ntp_ms: 11,
+            evict_idle_ms: 12,
+            full_policy: 1,
+        };
+        let core = Config {
+            tcp_established_ms: 7_500_001,
+            tcp_transitory_ms: 250_002,
+            udp_ms: 130_003,
+            icmp_ms: 70_004,
+            reass_timeout_ms: 5,
+            port_range: (2006, 3007),
+            host_quota: 8,
+            tcp_filtering: Filtering::AddressDependent,
+            udp_filtering: Filtering::EndpointIndependent,
+            reject_when_full: false,
+            allow_short_timeouts: true,
+            mss_clamp: false,
+            mapping_sessions: 9,
+            udp_dns_ms: 10,
+            udp_ntp_ms: 11,
+            evict_idle_ms: 12,
+            full_policy: FullPolicy::Evict,
+        };
+        assert_eq!(to_core(&c), Ok(core));
+        assert_eq!(from_core(&core), c);
+    }
+
+    #[test]
+    fn a_flag_or_mode_out_of_range_is_an_argument_error() {
+        let ok = from_core(&Config::DEFAULT);
+        let fields: [fn(&mut lwip_snat_config) -> &mut u8; 6] = [
+            |c| &mut c.tcp_filtering,
+            |c| &mut c.udp_filtering,
+            |c| &mut c.reject_when_full,
+            |c| &mut c.allow_short_timeouts,
+            |c| &mut c.mss_clamp,
+            |c| &mut c.full_policy,
+        ];
+        for (field, count) in fields.into_iter().zip([3, 3, 2, 2, 2, 2]) {
+            for value in 0..=u8::MAX {
+                let mut c = ok;
+                *field(&mut c) = value;
+                // Short timeouts allowed or not, the defaults meet the floors.
+                assert_eq!(to_core(&c).is_ok(), value < count, "{value}");
+                if value >= count {
+                    assert_eq!(to_core(&c), Err(LWIP_SNAT_ERR_ARG));
+                }
+            }
+        }
+        // A flag or mode refused comes before the timeouts are looked at.
+        let both = lwip_snat_config { udp_ms: 0, mss_clamp: 2, ..ok };
+        assert_eq!(to_core(&both), Err(LWIP_SNAT_ERR_ARG));
     }
 }

@@ -7,7 +7,7 @@ use super::types::{
     lwip_snat_stats, LWIP_SNAT_CONCERN_NAMED, LWIP_SNAT_CONCERN_OUTSIDE, LWIP_SNAT_CONCERN_PORTMAPPED,
     LWIP_SNAT_CONCERN_SESSIONS,
 };
-use super::{code, enter, enter_and_write, enter_ready, INSTANCE};
+use super::{code, enter, enter_ready, INSTANCE};
 use crate::{PortCheck, Protocol};
 use lwip_snat_err_t::*;
 
@@ -107,8 +107,15 @@ pub extern "C" fn lwip_snat_flush() -> lwip_snat_err_t {
 /// `out` is NULL or points to writable memory for one `lwip_snat_stats`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat_err_t {
-    // SAFETY: NULL or writable per the contract.
-    unsafe { enter_and_write(out, |nat| Ok(lwip_snat_stats::from_core(nat))) }
+    if out.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    code(enter_ready(|nat| {
+        // Built in place and written once: not through a `Result` holding a copy.
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out.write_unaligned(lwip_snat_stats::from_core(nat)) };
+        Ok(())
+    }))
 }
 
 /// Calls `cb(session, arg)` once per live session (a `conntrack -L` style dump). `now_ms` is

@@ -3,7 +3,7 @@
 #[cfg(feature = "portmap")]
 use super::convert::portmap_error;
 use super::convert::rule_error;
-use super::{code, enter, enter_and_write, read, read_and_enter};
+use super::{code, enter, enter_ready, read_and_enter};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
@@ -20,7 +20,7 @@ pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) ->
         return LWIP_SNAT_ERR_NULL;
     }
     // SAFETY: non-NULL and writable per the contract.
-    unsafe { out.write_unaligned(lwip_snat_config::from_core(&Config::DEFAULT)) };
+    unsafe { lwip_snat_config::write_from_core(&Config::DEFAULT, out) };
     LWIP_SNAT_OK
 }
 
@@ -31,15 +31,16 @@ pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) ->
 /// `cfg` is NULL or points to a readable `lwip_snat_config`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
+    let mut config = Config::DEFAULT;
     let parsed = if cfg.is_null() {
-        Ok((Config::DEFAULT, [0, 0]))
+        Ok([0, 0])
     } else {
         // SAFETY: non-NULL and readable per the contract.
-        unsafe { read(cfg) }.and_then(lwip_snat_config::to_core)
+        unsafe { lwip_snat_config::check_into(cfg, &mut config).map(|()| lwip_snat_config::seed(cfg)) }
     };
-    code(parsed.and_then(|(config, seed)| {
+    code(parsed.and_then(|seed| {
         enter(|state| {
-            state.nat.reset(config, seed).map_err(|_| LWIP_SNAT_ERR_ARG)?;
+            state.nat.reset_valid(config, seed);
             state.ready = true;
             Ok(())
         })
@@ -63,8 +64,12 @@ pub extern "C" fn lwip_snat_check_capacities(
     reass_bytes: u32,
     max_portmaps: u32,
 ) -> lwip_snat_err_t {
-    let header = [max_tcp, max_udp, max_icmp, max_rules, max_hosts, reass_slots, reass_bytes, max_portmaps];
-    if header == LIBRARY_CAPACITIES {
+    // One compare each against a number built in (an array compare would keep the library's
+    // array in flash and call memcmp).
+    let [tcp, udp, icmp, rules, hosts, slots, bytes, portmaps] = LIBRARY_CAPACITIES;
+    if (max_tcp, max_udp, max_icmp, max_rules) == (tcp, udp, icmp, rules)
+        && (max_hosts, reass_slots, reass_bytes, max_portmaps) == (hosts, slots, bytes, portmaps)
+    {
         LWIP_SNAT_OK
     } else {
         LWIP_SNAT_ERR_CAPACITY
@@ -94,12 +99,15 @@ const LIBRARY_CAPACITIES: [u32; 8] = {
 /// `cfg` is NULL or points to a readable `lwip_snat_config`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
+    let mut config = Config::UNSET;
     // SAFETY: NULL or readable per the contract.
-    unsafe {
-        read_and_enter(cfg, lwip_snat_config::to_core, |nat, (config, _seed)| {
-            nat.set_config(config).map_err(|_| LWIP_SNAT_ERR_ARG)
+    let checked = unsafe { lwip_snat_config::check_into(cfg, &mut config) };
+    code(checked.and_then(|()| {
+        enter_ready(|nat| {
+            nat.set_valid_config(config);
+            Ok(())
         })
-    }
+    }))
 }
 
 /// Writes the settings in force into `*out` (seed all zero), e.g. to change one field with
@@ -109,8 +117,14 @@ pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> l
 /// `out` is NULL or points to writable memory for one `lwip_snat_config` (any alignment).
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwip_snat_err_t {
-    // SAFETY: NULL or writable per the contract.
-    unsafe { enter_and_write(out, |nat| Ok(lwip_snat_config::from_core(nat.config()))) }
+    if out.is_null() {
+        return LWIP_SNAT_ERR_NULL;
+    }
+    code(enter_ready(|nat| {
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { lwip_snat_config::write_from_core(nat.config(), out) };
+        Ok(())
+    }))
 }
 
 /// Installs an interface rule.

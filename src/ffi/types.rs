@@ -117,7 +117,7 @@ c_enum! {
 /// Run-time settings (`lwip_snat_config_default` fills in the defaults, which meet every RFC
 /// floor). Flags are 0 or 1.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct lwip_snat_config {
     /// Idle timeout of an established TCP connection (default and floor 7440000 ms).
     pub tcp_established_ms: u32,

@@ -209,7 +209,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Clears all state in place and starts over with `config` and a 128-bit random `seed`
     /// (the key of port choice and of the table hashes).
     pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
-        self.apply(config)?;
+        config.validate()?;
+        self.reset_valid(config, seed);
+        Ok(())
+    }
+
+    /// `reset` with settings already validated (the C API checks them at its boundary, where
+    /// it names what is wrong): the check is made once.
+    pub(crate) fn reset_valid(&mut self, config: Config, seed: [u64; 2]) {
+        self.apply(config);
         self.random = Random::new(seed);
         self.rules.clear();
         self.portmaps.clear();
@@ -228,31 +236,36 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         self.recount_rules();
         self.recount_sessions();
-        Ok(())
     }
 
     /// Changes settings at run time; live sessions keep their ports and pick up new timeouts.
     /// A changed filter applies to the sessions the old one let in, too.
     pub fn set_config(&mut self, config: Config) -> Result<(), ConfigError> {
-        let old = self.apply(config)?;
+        config.validate()?;
+        self.set_valid_config(config);
+        Ok(())
+    }
+
+    /// `set_config` with settings already validated (see `reset_valid`).
+    pub(crate) fn set_valid_config(&mut self, config: Config) {
+        let old = self.apply(config);
         if config.tcp_filtering != old.tcp_filtering {
             self.refilter(Protocol::Tcp);
         }
         if config.udp_filtering != old.udp_filtering {
             self.refilter(Protocol::Udp);
         }
-        Ok(())
     }
 
-    /// Validates `config` and puts it in force (with the timeouts derived from it); returns
-    /// the settings it replaced. Out of line: `reset` and `set_config` share it.
+    /// Puts validated settings in force (with the timeouts derived from them); returns the
+    /// settings they replaced. Out of line: `reset` and `set_config` share it.
     #[inline(never)]
-    fn apply(&mut self, config: Config) -> Result<Filters, ConfigError> {
-        config.validate()?;
+    fn apply(&mut self, config: Config) -> Filters {
+        debug_assert_eq!(config.validate(), Ok(()));
         let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
         self.config = config;
         self.udp_timeouts = udp_timeouts(&config);
-        Ok(old)
+        old
     }
 
     /// The settings in force.
