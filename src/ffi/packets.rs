@@ -56,8 +56,8 @@ unsafe fn run_packet(
     let process = |nat: &mut Nat| {
         // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
         let head = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
-        let verdict = nat.process_head(head, datagram_len, &ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)?;
-        Ok(lwip_snat_verdict::from_core(verdict))
+        nat.process_head_as(head, datagram_len, &ctx, now_ms, lwip_snat_verdict::from_core)
+            .ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
     };
     // SAFETY: non-NULL and writable per the contract.
     unsafe { enter_and_write_in_line(verdict, process) }
