@@ -74,9 +74,9 @@ const FREE: Slot = Slot { used: false, rule: Rule::Source(0) };
 pub struct Rules<const R: usize> {
     slots: [Slot; R],
     /// The pair [`translates_remembered`](Self::translates_remembered) last scanned for, as
-    /// `(input << 8 | output) + 1`; 0 = none (zero, so a `static` NAT stays in `.bss`). Every
-    /// change to the rules resets it.
-    memo_pair: u32,
+    /// `input << 8 | output`. Every change to the rules resets it to the pair (0, 0) (zero, so
+    /// a `static` NAT stays in `.bss`).
+    memo_pair: u16,
     /// The answer for `memo_pair`.
     memo_translates: bool,
 }
@@ -96,15 +96,21 @@ impl<const R: usize> Rules<R> {
         }
         let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(RuleError::Full)?;
         *slot = Slot { used: true, rule };
-        self.memo_pair = 0;
+        self.forget();
         Ok(())
     }
 
     pub fn remove(&mut self, rule: Rule) -> Result<(), RuleError> {
         let slot = self.position(rule).and_then(|i| self.slots.get_mut(i)).ok_or(RuleError::NotFound)?;
         *slot = FREE;
-        self.memo_pair = 0;
+        self.forget();
         Ok(())
+    }
+
+    /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
+    fn forget(&mut self) {
+        self.memo_pair = 0;
+        self.memo_translates = self.translates(0, 0);
     }
 
     /// The slot holding `rule`. Out of line: adding and removing share the search.
@@ -128,7 +134,7 @@ impl<const R: usize> Rules<R> {
     /// the rules are scanned once per rule change or change of pair, not once per packet.
     #[inline(always)]
     pub fn translates_remembered(&mut self, input: u8, output: u8) -> bool {
-        let pair = (u32::from(input) << 8 | u32::from(output)) + 1;
+        let pair = u16::from(input) << 8 | u16::from(output);
         if pair != self.memo_pair {
             self.memo_translates = self.translates(input, output);
             self.memo_pair = pair;
