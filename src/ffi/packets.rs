@@ -23,17 +23,19 @@ pub unsafe extern "C" fn lwip_snat_process(
 ) -> lwip_snat_err_t {
     // A datagram in one span is a chain's head that holds all of it: the one packet function
     // serves both calls, so the firmware links one copy of the fast path.
-    // SAFETY: the contract of `run_packet` is this function's.
-    unsafe { run_packet(pkt, len, len, ctx, now_ms, verdict) }
+    // SAFETY: the contract of `lwip_snat_process_head` is this function's.
+    unsafe { lwip_snat_process_head(pkt, len, len, ctx, now_ms, verdict) }
 }
 
 /// The per-packet calls: checks the arguments, runs the NAT on the `len` bytes at `pkt` as the
-/// head of a datagram of `datagram_len` bytes, and writes the verdict. Never inlined, so both
-/// C entry points share it and the fast path inside it.
+/// head of a datagram of `datagram_len` bytes, and writes the verdict. The body of
+/// `lwip_snat_process_head`, which `lwip_snat_process` calls: both C entry points share it and
+/// the fast path inside it, and a caller of `lwip_snat_process_head` reaches it without a call
+/// in between.
 ///
 /// # Safety
 /// As `lwip_snat_process`.
-#[inline(never)]
+#[inline(always)]
 unsafe fn run_packet(
     pkt: *mut u8,
     len: usize,
@@ -96,6 +98,7 @@ const _: () = {
 /// # Safety
 /// As `lwip_snat_process`.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn lwip_snat_process_head(
     pkt: *mut u8,
     len: usize,
