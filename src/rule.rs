@@ -73,15 +73,21 @@ const FREE: Slot = Slot { used: false, rule: Rule::Source(0) };
 #[derive(Debug)]
 pub struct Rules<const R: usize> {
     slots: [Slot; R],
+    /// The pair [`translates_remembered`](Self::translates_remembered) last scanned for, as
+    /// `input << 8 | output`. Every change to the rules resets it to the pair (0, 0) (zero, so
+    /// a `static` NAT stays in `.bss`).
+    memo_pair: u16,
+    /// The answer for `memo_pair`.
+    memo_translates: bool,
 }
 
 impl<const R: usize> Rules<R> {
     pub const fn new() -> Self {
-        Rules { slots: [FREE; R] }
+        Rules { slots: [FREE; R], memo_pair: 0, memo_translates: false }
     }
 
     pub fn clear(&mut self) {
-        self.slots = [FREE; R];
+        *self = Self::new();
     }
 
     pub fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
@@ -90,13 +96,21 @@ impl<const R: usize> Rules<R> {
         }
         let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(RuleError::Full)?;
         *slot = Slot { used: true, rule };
+        self.forget();
         Ok(())
     }
 
     pub fn remove(&mut self, rule: Rule) -> Result<(), RuleError> {
         let slot = self.position(rule).and_then(|i| self.slots.get_mut(i)).ok_or(RuleError::NotFound)?;
         *slot = FREE;
+        self.forget();
         Ok(())
+    }
+
+    /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
+    fn forget(&mut self) {
+        self.memo_pair = 0;
+        self.memo_translates = self.translates(0, 0);
     }
 
     /// The slot holding `rule`. Out of line: adding and removing share the search.
@@ -113,6 +127,19 @@ impl<const R: usize> Rules<R> {
     #[inline(always)]
     pub fn translates(&self, input: u8, output: u8) -> bool {
         self.slots.iter().any(|s| s.used && s.rule.matches(input, output))
+    }
+
+    /// [`translates`](Self::translates), remembering its answer for the last pair asked about:
+    /// the fast path asks about the same pair (the LAN and the WAN) for nearly every packet, so
+    /// the rules are scanned once per rule change or change of pair, not once per packet.
+    #[inline(always)]
+    pub fn translates_remembered(&mut self, input: u8, output: u8) -> bool {
+        let pair = u16::from(input) << 8 | u16::from(output);
+        if pair != self.memo_pair {
+            self.memo_translates = self.translates(input, output);
+            self.memo_pair = pair;
+        }
+        self.memo_translates
     }
 
     /// True when a rule translates packets leaving by `netif`: it is the outside of the NAT.
@@ -182,6 +209,46 @@ mod tests {
         rules.clear();
         rules.add(Rule::Pair(LAN, WAN)).unwrap();
         assert!(rules.is_outside(WAN) && !rules.is_outside(DMZ) && !rules.is_outside(LAN));
+    }
+
+    #[test]
+    fn the_remembered_answer_follows_every_rule_change() {
+        let mut rules = Rules::<4>::new();
+        let pairs = [(DMZ, WAN), (LAN, WAN), (LAN, DMZ), (WAN, LAN), (0, 0), (0, WAN), (DMZ, WAN)];
+        // Each pair twice in a row (the second answer remembered); the last pair asked before a
+        // change is the first asked after it.
+        let check = |rules: &mut Rules<4>| {
+            for (input, output) in pairs {
+                for _ in 0..2 {
+                    assert_eq!(rules.translates_remembered(input, output), rules.translates(input, output));
+                }
+            }
+        };
+        check(&mut rules);
+        // (DMZ, WAN) turns translated, stays so, turns untranslated and back.
+        let changes = [
+            (true, Rule::Pair(DMZ, WAN)),
+            (true, Rule::Outbound(WAN)),
+            (false, Rule::Pair(DMZ, WAN)),
+            (false, Rule::Outbound(WAN)),
+            (true, Rule::Source(LAN)),
+            (true, Rule::Source(DMZ)),
+            (true, Rule::Outbound(0)),
+            (false, Rule::Source(DMZ)),
+        ];
+        for (add, rule) in changes {
+            if add {
+                rules.add(rule).unwrap();
+            } else {
+                rules.remove(rule).unwrap();
+            }
+            check(&mut rules);
+        }
+        rules.add(Rule::Outbound(WAN)).unwrap();
+        assert!(rules.translates_remembered(DMZ, WAN));
+        rules.clear();
+        assert!(!rules.translates_remembered(DMZ, WAN));
+        check(&mut rules);
     }
 
     #[test]

@@ -23,17 +23,19 @@ pub unsafe extern "C" fn lwip_snat_process(
 ) -> lwip_snat_err_t {
     // A datagram in one span is a chain's head that holds all of it: the one packet function
     // serves both calls, so the firmware links one copy of the fast path.
-    // SAFETY: the contract of `run_packet` is this function's.
-    unsafe { run_packet(pkt, len, len, ctx, now_ms, verdict) }
+    // SAFETY: the contract of `lwip_snat_process_head` is this function's.
+    unsafe { lwip_snat_process_head(pkt, len, len, ctx, now_ms, verdict) }
 }
 
 /// The per-packet calls: checks the arguments, runs the NAT on the `len` bytes at `pkt` as the
-/// head of a datagram of `datagram_len` bytes, and writes the verdict. Never inlined, so both
-/// C entry points share it and the fast path inside it.
+/// head of a datagram of `datagram_len` bytes, and writes the verdict. The body of
+/// `lwip_snat_process_head`, which `lwip_snat_process` calls: both C entry points share it and
+/// the fast path inside it, and a caller of `lwip_snat_process_head` reaches it without a call
+/// in between.
 ///
 /// # Safety
 /// As `lwip_snat_process`.
-#[inline(never)]
+#[inline(always)]
 unsafe fn run_packet(
     pkt: *mut u8,
     len: usize,
@@ -56,12 +58,32 @@ unsafe fn run_packet(
     let process = |nat: &mut Nat| {
         // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
         let head = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
-        let verdict = nat.process_head(head, datagram_len, &ctx, now_ms).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)?;
-        Ok(lwip_snat_verdict::from_core(verdict))
+        let words = |verdict| verdict_words(lwip_snat_verdict::from_core(verdict));
+        nat.process_head_as(head, datagram_len, &ctx, now_ms, words).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
     };
-    // SAFETY: non-NULL and writable per the contract.
-    unsafe { enter_and_write_in_line(verdict, process) }
+    // SAFETY: non-NULL and writable per the contract, for the whole struct (its layout is checked below).
+    unsafe { enter_and_write_in_line(verdict.cast::<[u32; 3]>(), process) }
 }
+
+/// `lwip_snat_verdict` as its three 32-bit words in memory (the padding zero): written with
+/// three stores rather than one per field, and for the fast path's verdict three constants.
+fn verdict_words(verdict: lwip_snat_verdict) -> [u32; 3] {
+    let [mtu_0, mtu_1] = verdict.mtu.to_ne_bytes();
+    [
+        verdict.len,
+        u32::from_ne_bytes([mtu_0, mtu_1, verdict.action, verdict.drop_reason]),
+        u32::from_ne_bytes([verdict.icmp_type, verdict.icmp_code, 0, 0]),
+    ]
+}
+
+/// The layout `verdict_words` writes (checked at build time).
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<lwip_snat_verdict>() == size_of::<[u32; 3]>());
+    assert!(offset_of!(lwip_snat_verdict, len) == 0 && offset_of!(lwip_snat_verdict, mtu) == 4);
+    assert!(offset_of!(lwip_snat_verdict, action) == 6 && offset_of!(lwip_snat_verdict, drop_reason) == 7);
+    assert!(offset_of!(lwip_snat_verdict, icmp_type) == 8 && offset_of!(lwip_snat_verdict, icmp_code) == 9);
+};
 
 /// `lwip_snat_process` for a datagram held in a chain of buffers (an lwIP `PBUF_POOL` chain):
 /// `pkt` is its first buffer (`len` bytes, from the IPv4 header on) and `datagram_len` the
@@ -76,6 +98,7 @@ unsafe fn run_packet(
 /// # Safety
 /// As `lwip_snat_process`.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn lwip_snat_process_head(
     pkt: *mut u8,
     len: usize,

@@ -15,6 +15,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the headers alone cannot decide it: then call [`process`](Self::process) with the whole
     /// datagram in one span. Never reads or writes past `head`, whatever `datagram_len` says.
     pub fn process_head(&mut self, head: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Option<Verdict> {
+        self.process_head_as(head, datagram_len, ctx, now, |verdict| verdict)
+    }
+
+    /// [`process_head`](Self::process_head) with the verdict handed to `convert` on each way
+    /// out: the fast path's verdict is known at build time, so the C API's conversion of it
+    /// folds into constants instead of joining the general pipeline's.
+    #[inline(always)]
+    pub(crate) fn process_head_as<R>(
+        &mut self,
+        head: &mut [u8],
+        datagram_len: usize,
+        ctx: &Context,
+        now: u32,
+        convert: impl Fn(Verdict) -> R,
+    ) -> Option<R> {
         // What `process` does, spelled out: the C API runs every packet through here, one span
         // or a chain's head, so the firmware holds one copy of the fast path.
         let (packet, datagram_len) = if head.len() >= datagram_len {
@@ -31,9 +46,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         #[cfg(feature = "fast-path")]
         if let Some(verdict) = self.established(packet, datagram_len, ctx, now) {
-            return Some(verdict);
+            return Some(convert(verdict));
         }
-        Some(self.general(packet, datagram_len, ctx, now))
+        Some(convert(self.general(packet, datagram_len, ctx, now)))
     }
 }
 

@@ -25,7 +25,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // A forwarded packet no rule translates (most often none of the NAT's business) is
         // declined before it is parsed.
         if let Route::Forward { out_netif, .. } = ctx.route {
-            if !self.rules.translates(ctx.in_netif, out_netif) {
+            if !self.rules.translates_remembered(ctx.in_netif, out_netif) {
                 return None;
             }
         }

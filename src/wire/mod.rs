@@ -49,8 +49,9 @@ pub(crate) fn be32(bytes: &[u8], field: Field) -> u32 {
 
 #[inline(always)]
 pub(crate) fn put16(bytes: &mut [u8], field: Field, value: u16) {
-    if let Some([a, b]) = bytes.get_mut(field) {
-        [*a, *b] = value.to_be_bytes();
+    // As one 2-byte array: one halfword store, not two byte stores.
+    if let Some(pair) = bytes.get_mut(field).and_then(|b| <&mut [u8; 2]>::try_from(b).ok()) {
+        *pair = value.to_be_bytes();
     }
 }
 
