@@ -137,4 +137,26 @@ mod tests {
         // Only 2001 is free: odd, while the inside port is even; any parity beats failing.
         assert_eq!(allocate(Protocol::Udp, 2000, (2000, 2002), &mut r, |p| t.ext_port_in_use(1, p)), Some(2001));
     }
+
+    /// The choices for one key, pinned: random tries, the sweep in both rounds, ICMP, an
+    /// inverted range. A rewrite of the search must make the same choices from the same key
+    /// (and draw the same random numbers: each case continues the one generator).
+    #[test]
+    fn choices_for_one_key_are_pinned() {
+        let mut r = Random::new([0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]);
+        let mut got = [0u16; 10];
+        // Every even port from 2000 to 2010 taken, and a random try that lands on a taken one.
+        let busy = |p: u16| (2000..=2010).contains(&p) && p & 1 == 0;
+        got[0] = allocate(Protocol::Udp, 2000, (2000, 2010), &mut r, busy).unwrap_or(0);
+        got[1] = allocate(Protocol::Tcp, 2004, (2000, 2010), &mut r, |p| p != 2007).unwrap_or(0);
+        got[2] = allocate(Protocol::Tcp, 40000, RANGE, &mut r, |p| p % 3 != 0).unwrap_or(0);
+        got[3] = allocate(Protocol::Udp, 80, RANGE, &mut r, |p| p < 1000).unwrap_or(0);
+        got[4] = allocate(Protocol::Icmp, 7, RANGE, &mut r, |p| p < 60000).unwrap_or(0);
+        got[5] = allocate(Protocol::Udp, 0xC001, RANGE, &mut r, |_| false).unwrap_or(0);
+        got[6] = allocate(Protocol::Udp, 3000, (3000, 2000), &mut r, |_| true).unwrap_or(0);
+        got[7] = allocate(Protocol::Udp, 3000, (3000, 2000), &mut r, |_| false).unwrap_or(0);
+        got[8] = allocate(Protocol::Udp, 3001, (3000, 3003), &mut r, |p| p != 3000).unwrap_or(0);
+        got[9] = r.below(1 << 16) as u16;
+        assert_eq!(got, [2005, 2007, 43098, 1002, 60000, 12361, 0, 3000, 3000, 14196]);
+    }
 }
