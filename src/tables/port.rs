@@ -36,14 +36,8 @@ pub fn allocate(
         _ => (range.0, range.1, Some(in_port & 1)),
     };
     let preservable = protocol == Protocol::Icmp || in_port < LWIP_EPHEMERAL_START;
-    if preservable && free(in_port) {
-        return Some(in_port);
-    }
-    if low > high {
-        return None;
-    }
     // Non-zero by type, so `%` below has no division-by-zero panic path.
-    let span = NonZeroU32::MIN.saturating_add(u32::from(high - low));
+    let span = NonZeroU32::MIN.saturating_add(u32::from(high.wrapping_sub(low)));
     let with_parity = |offset: u32| {
         let port = (u32::from(low) + offset % span) as u16;
         match parity {
@@ -51,21 +45,41 @@ pub fn allocate(
             _ => port,
         }
     };
-    for _ in 0..RANDOM_TRIES {
-        let port = with_parity(random.below(span.get()));
+    // Every candidate in one loop, so the caller's test and the random draw are compiled once:
+    // step 0 the inside port; steps 1..=RANDOM_TRIES random ports; then two rounds over the
+    // class from a random start (drawn at the first of them), the first round taking only
+    // ports of the same parity, the second any. An empty class (`low > high`) has step 0 only.
+    let rounds = span.get().saturating_mul(2);
+    let steps = if low > high { 1 } else { RANDOM_TRIES.saturating_add(1).saturating_add(rounds) };
+    let mut start = 0;
+    for step in 0..steps {
+        let port = match step.checked_sub(1) {
+            None if preservable => in_port,
+            None => continue,
+            Some(try_) => {
+                // The sweep's position, `None` during the random tries.
+                let sweep = try_.checked_sub(RANDOM_TRIES);
+                let drawn = if sweep.is_none_or(|i| i == 0) { random.below(span.get()) } else { 0 };
+                match sweep {
+                    None => with_parity(drawn),
+                    Some(i) => {
+                        if i == 0 {
+                            start = drawn;
+                        }
+                        let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
+                        if i < span.get() && parity.is_some_and(|bit| port & 1 != bit) {
+                            continue;
+                        }
+                        port
+                    }
+                }
+            }
+        };
         if free(port) {
             return Some(port);
         }
     }
-    // Two rounds over the class from one random start, one loop: the first round takes only
-    // ports of the same parity, the second any.
-    let start = random.below(span.get());
-    let rounds = span.get().saturating_mul(2);
-    (0..rounds).find_map(|i| {
-        let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
-        let skipped = i < span.get() && parity.is_some_and(|bit| port & 1 != bit);
-        (!skipped && free(port)).then_some(port)
-    })
+    None
 }
 
 #[cfg(test)]
