@@ -614,7 +614,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 }
 
 /// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
-/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice.
+/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. Out of line:
+/// expiry checks, the removal loop and dumps share one copy.
+#[inline(never)]
 fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
