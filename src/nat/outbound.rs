@@ -87,7 +87,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// have one.
     pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
         let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
-        if let Some(slot) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
+        if let Some((slot, _)) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
         }
         if !flow.creates {
@@ -151,15 +151,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::IcmpNoMapping);
         }
         let (inside, remote) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
-        let Some(slot) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
+        let Some((_, ext_port)) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         if !trusted {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
-        let Some(ext_port) = self.tables.get(quoted.protocol).get(slot).map(|s| s.ext_port) else {
-            return Verdict::Drop(DropReason::IcmpNoMapping);
-        };
         rewrite::icmp_error(packet, Side::Source, addr, ext_port);
         self.renumber(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
