@@ -664,6 +664,8 @@ struct Doomed {
 impl Doomed {
     const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
 
+    /// Out of line: the removal loop and the evicted connections' share one copy.
+    #[inline(never)]
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)
             && self.inside.is_none_or(|inside| s.inside == inside)
