@@ -41,9 +41,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });
         }
         if header.fragment {
-            return self
-                .reassemble(packet, header.in_netif, now)
-                .unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
+            return self.reassemble(packet, header.in_netif, now, Verdict::Drop(DropReason::UnsupportedProtocol));
         }
         match message {
             Err(reason) => Verdict::Drop(reason),
