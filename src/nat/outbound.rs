@@ -75,7 +75,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
-        self.renumber(packet);
+        self.renumber_non_atomic(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         Verdict::Translated
     }
@@ -156,7 +156,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
         rewrite::icmp_error(packet, Side::Source, addr, ext_port);
-        self.renumber(packet);
+        self.renumber_non_atomic(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated

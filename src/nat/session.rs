@@ -78,12 +78,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// [`renumber`](Self::renumber) once the datagram is known to be non-atomic; out of line, so
-    /// the fast path, whose TCP mostly sets DF, pays only the test.
+    /// [`renumber`](Self::renumber) out of line, with the test again: the fast path, whose TCP
+    /// mostly sets DF, pays only its test in line and calls this for a non-atomic datagram; the
+    /// general pipeline's three callers call it straight away and share one copy of the test.
     #[cold]
     #[inline(never)]
     pub(super) fn renumber_non_atomic(&mut self, packet: &mut [u8]) {
-        rewrite::ident(packet, self.random.next_u32() as u16);
+        if rewrite::non_atomic(packet) {
+            rewrite::ident(packet, self.random.next_u32() as u16);
+        }
     }
 
     /// Stores a new session if the table and the host's quota allow. Expired sessions are
