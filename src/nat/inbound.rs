@@ -103,10 +103,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
             found = lookup(self);
         }
-        if !matches!(found, Inbound::Session(_)) && !flow.creates {
-            if let Some(reset) = self.reset_evicted(flow, Direction::Inbound, netif) {
-                return Err(reset);
-            }
+        if !matches!(found, Inbound::Session(_)) && !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
+            return Err(Verdict::SendTcpReset);
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {

@@ -89,9 +89,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Ok((slot, false));
         }
         if !flow.creates {
-            return Err(self
-                .reset_evicted(flow, Direction::Outbound, netif)
-                .unwrap_or(Verdict::Drop(DropReason::NoMapping)));
+            let reset = self.reset_evicted(flow, Direction::Outbound, netif);
+            return Err(if reset { Verdict::SendTcpReset } else { Verdict::Drop(DropReason::NoMapping) });
         }
         let Some(ext_port) = self.external_port(flow, netif) else {
             return Err(self.refuse(DropReason::PortsExhausted));
