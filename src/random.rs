@@ -42,21 +42,24 @@ impl Random {
 /// arithmetic cost a 32-bit core half a kilobyte of flash.
 #[inline(never)]
 fn siphash13(key: [u64; 2], message: u64) -> u64 {
-    let mut v = [
-        key[0] ^ 0x736f_6d65_7073_6575,
-        key[1] ^ 0x646f_7261_6e64_6f6d,
-        key[0] ^ 0x6c79_6765_6e65_7261,
-        key[1] ^ 0x7465_6462_7974_6573,
-    ];
-    // One compression round per 8-byte word: the message, then the length block (8 bytes).
-    for word in [message, 8u64 << 56] {
+    // The initial state's constants as one table, xored with the key in a loop: eight 32-bit
+    // immediates cost more code than the table.
+    const INIT: [u64; 4] = [0x736f_6d65_7073_6575, 0x646f_7261_6e64_6f6d, 0x6c79_6765_6e65_7261, 0x7465_6462_7974_6573];
+    let mut v = INIT;
+    for (i, word) in v.iter_mut().enumerate() {
+        *word ^= key[i & 1];
+    }
+    // Five rounds in one loop: a compression round per 8-byte word (the message, then the
+    // length block, 8 bytes), then 0xff into v2 and three finalisation rounds.
+    let words = [message, 8u64 << 56];
+    for round in 0..5 {
+        let word = words.get(round).copied().unwrap_or(0);
         v[3] ^= word;
         sip_round(&mut v);
         v[0] ^= word;
-    }
-    v[2] ^= 0xff;
-    for _ in 0..3 {
-        sip_round(&mut v);
+        if round == 1 {
+            v[2] ^= 0xff;
+        }
     }
     v[0] ^ v[1] ^ v[2] ^ v[3]
 }

@@ -155,11 +155,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         true
     }
 
-    /// For a TCP segment that found no session: an RST for its sender when it belongs to a
-    /// connection evicted while established (never in answer to an RST).
-    pub(super) fn reset_evicted(&self, flow: &Flow, direction: Direction, netif: u8) -> Option<Verdict> {
+    /// For a TCP segment that found no session: true when its sender is owed an RST, for it
+    /// belongs to a connection evicted while established (never in answer to an RST).
+    pub(super) fn reset_evicted(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
         let is_candidate = flow.protocol == Protocol::Tcp && flow.tcp_flags & tcp_flags::RST == 0;
-        (is_candidate && self.evicted.holds(flow, direction, netif)).then_some(Verdict::SendTcpReset)
+        is_candidate && self.evicted.holds(flow, direction, netif)
     }
 
     /// True when a full table's `session` would give way to a new outbound flow now (dumps).

@@ -28,7 +28,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.expire_fragments(now);
         let own = self.is_routers_own(packet, netif);
         match self.reass.to_router(packet, in_netif, now, own) {
-            ToRouter::Reassemble => self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass),
+            ToRouter::Reassemble => self.reassemble(packet, in_netif, now, Verdict::Pass),
             ToRouter::Pass => Verdict::Pass,
             ToRouter::Leave { held } => {
                 self.stats.reass_released = self.stats.reass_released.wrapping_add(1);
@@ -50,7 +50,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !first || self.is_routers_own(packet, netif) {
             return Verdict::Pass;
         }
-        self.reassemble(packet, in_netif, now).unwrap_or(Verdict::Pass)
+        self.reassemble(packet, in_netif, now, Verdict::Pass)
     }
 
     /// True for a first fragment whose transport header shows that no mapping or port forward

@@ -63,7 +63,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return verdict;
         }
         rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
-        self.renumber(packet);
+        self.renumber_non_atomic(packet);
         self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         Verdict::Translated
     }

@@ -103,10 +103,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
             found = lookup(self);
         }
-        if !matches!(found, Inbound::Session(_)) && !flow.creates {
-            if let Some(reset) = self.reset_evicted(flow, Direction::Inbound, netif) {
-                return Err(reset);
-            }
+        if !matches!(found, Inbound::Session(_)) && !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
+            return Err(Verdict::SendTcpReset);
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {
@@ -226,12 +224,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let mut remote = (quoted.dst, quoted.dst_port);
         if from_inside {
             let (inside, sender) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
-            let receiver = self.live_outbound(quoted.protocol, netif, inside, sender, now);
-            let table = self.tables.get(quoted.protocol);
-            let Some(receiver) = receiver.and_then(|slot| table.get(slot)) else {
+            let Some((_, receiver_port)) = self.live_outbound(quoted.protocol, netif, inside, sender, now) else {
                 return Verdict::Drop(DropReason::IcmpNoMapping);
             };
-            remote = (header.dst, receiver.ext_port);
+            remote = (header.dst, receiver_port);
         }
         let table = self.tables.get(quoted.protocol);
         let filtering = Filtering::AddressAndPortDependent;

@@ -524,7 +524,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                         }
                         let otherwise =
                             if reverse { Verdict::Drop(DropReason::ReverseDirection) } else { Verdict::Pass };
-                        return self.reassemble(packet, ctx.in_netif, now).unwrap_or(otherwise);
+                        return self.reassemble(packet, ctx.in_netif, now, otherwise);
                     }
                     if reverse {
                         return self.reverse(packet, ctx.in_netif, now);
@@ -566,15 +566,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Takes a fragment of a TCP, UDP or ICMP datagram, arrived on `in_netif`, into the pool;
-    /// `None` for other protocols, which no session translates (the caller decides their fate).
-    fn reassemble(&mut self, packet: &[u8], in_netif: u8, now: u32) -> Option<Verdict> {
-        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
-        Protocol::from_ip(protocol)?;
+    /// `otherwise` for other protocols, which no session translates (the caller decides their
+    /// fate).
+    fn reassemble(&mut self, packet: &[u8], in_netif: u8, now: u32, otherwise: Verdict) -> Verdict {
+        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol());
+        if protocol.ok().and_then(Protocol::from_ip).is_none() {
+            return otherwise;
+        }
         // Stale datagrams go first, so a late `tick` never keeps a new one out.
         self.expire_fragments(now);
         let outcome = self.reass.accept(packet, in_netif, now);
         self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
-        Some(match outcome {
+        match outcome {
             Outcome::Held => {
                 self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
                 Verdict::Held
@@ -585,7 +588,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 Verdict::Reassembled(len)
             }
             Outcome::Dropped(reason) => Verdict::Drop(reason),
-        })
+        }
     }
 
     fn expire_fragments(&mut self, now: u32) {
@@ -614,20 +617,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         (0, 0)
     }
 
-    /// Drops a fragment of a TCP, UDP or ICMP datagram; `None` for other protocols, which no
-    /// session translates (the caller decides their fate). Out of line: three callers.
+    /// Drops a fragment of a TCP, UDP or ICMP datagram; `otherwise` for other protocols, which
+    /// no session translates (the caller decides their fate). Out of line: three callers.
     #[inline(never)]
-    fn reassemble(&mut self, packet: &[u8], _in_netif: u8, _now: u32) -> Option<Verdict> {
-        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol()).ok()?;
-        Protocol::from_ip(protocol)?;
-        Some(Verdict::Drop(DropReason::Fragment))
+    fn reassemble(&mut self, packet: &[u8], _in_netif: u8, _now: u32, otherwise: Verdict) -> Verdict {
+        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol());
+        match protocol.ok().and_then(Protocol::from_ip) {
+            Some(_) => Verdict::Drop(DropReason::Fragment),
+            None => otherwise,
+        }
     }
 
     fn expire_fragments(&mut self, _now: u32) {}
 }
 
 /// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
-/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice.
+/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. Out of line:
+/// expiry checks, the removal loop and dumps share one copy.
+#[inline(never)]
 fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
@@ -675,6 +682,8 @@ struct Doomed {
 impl Doomed {
     const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
 
+    /// Out of line: the removal loop and the evicted connections' share one copy.
+    #[inline(never)]
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)
             && self.inside.is_none_or(|inside| s.inside == inside)

@@ -41,9 +41,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu });
         }
         if header.fragment {
-            return self
-                .reassemble(packet, header.in_netif, now)
-                .unwrap_or(Verdict::Drop(DropReason::UnsupportedProtocol));
+            return self.reassemble(packet, header.in_netif, now, Verdict::Drop(DropReason::UnsupportedProtocol));
         }
         match message {
             Err(reason) => Verdict::Drop(reason),
@@ -77,7 +75,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
-        self.renumber(packet);
+        self.renumber_non_atomic(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         Verdict::Translated
     }
@@ -87,13 +85,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// have one.
     pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
         let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
-        if let Some(slot) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
+        if let Some((slot, _)) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
         }
         if !flow.creates {
-            return Err(self
-                .reset_evicted(flow, Direction::Outbound, netif)
-                .unwrap_or(Verdict::Drop(DropReason::NoMapping)));
+            let reset = self.reset_evicted(flow, Direction::Outbound, netif);
+            return Err(if reset { Verdict::SendTcpReset } else { Verdict::Drop(DropReason::NoMapping) });
         }
         let Some(ext_port) = self.external_port(flow, netif) else {
             return Err(self.refuse(DropReason::PortsExhausted));
@@ -151,17 +148,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::IcmpNoMapping);
         }
         let (inside, remote) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
-        let Some(slot) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
+        let Some((_, ext_port)) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         if !trusted {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
-        let Some(ext_port) = self.tables.get(quoted.protocol).get(slot).map(|s| s.ext_port) else {
-            return Verdict::Drop(DropReason::IcmpNoMapping);
-        };
         rewrite::icmp_error(packet, Side::Source, addr, ext_port);
-        self.renumber(packet);
+        self.renumber_non_atomic(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated

@@ -50,9 +50,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.live_outbound(protocol, s.netif, (s.inside, s.in_port), (s.remote, s.remote_port), now).is_some()
     }
 
-    /// The live session of exactly this inside and remote endpoint on `netif`
-    /// ([`Table::find_outbound`], then [`is_live`](Self::is_live), which removes an expired
-    /// one). Out of line: six callers share one copy.
+    /// The live session of exactly this inside and remote endpoint on `netif`, and its
+    /// external port ([`Table::find_outbound`], then [`is_live`](Self::is_live), which removes
+    /// an expired one). Out of line: six callers share one copy.
     #[inline(never)]
     pub(super) fn live_outbound(
         &mut self,
@@ -61,9 +61,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         (inside, in_port): (u32, u16),
         (remote, remote_port): (u32, u16),
         now: u32,
-    ) -> Option<Slot> {
-        let found = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port);
-        found.filter(|&slot| self.is_live(protocol, slot, now))
+    ) -> Option<(Slot, u16)> {
+        let table = self.tables.get(protocol);
+        let slot = table.find_outbound(netif, inside, in_port, remote, remote_port)?;
+        let ext_port = table.get(slot)?.ext_port;
+        self.is_live(protocol, slot, now).then_some((slot, ext_port))
     }
 
     /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
@@ -76,12 +78,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// [`renumber`](Self::renumber) once the datagram is known to be non-atomic; out of line, so
-    /// the fast path, whose TCP mostly sets DF, pays only the test.
+    /// [`renumber`](Self::renumber) out of line, with the test again: the fast path, whose TCP
+    /// mostly sets DF, pays only its test in line and calls this for a non-atomic datagram; the
+    /// general pipeline's three callers call it straight away and share one copy of the test.
     #[cold]
     #[inline(never)]
     pub(super) fn renumber_non_atomic(&mut self, packet: &mut [u8]) {
-        rewrite::ident(packet, self.random.next_u32() as u16);
+        if rewrite::non_atomic(packet) {
+            rewrite::ident(packet, self.random.next_u32() as u16);
+        }
     }
 
     /// Stores a new session if the table and the host's quota allow. Expired sessions are

@@ -95,6 +95,8 @@ impl<const H: usize> Hosts<H> {
 
     /// False only when `addr` surely holds no session: it has no slot while some slot is free
     /// (with every slot taken, it may hold sessions untracked).
+    /// Out of line: inlined into the general pipeline, its loop costs more than the call.
+    #[inline(never)]
     pub fn may_hold_sessions(&self, addr: u32) -> bool {
         let mut any_free = false;
         for host in &self.hosts {

@@ -60,13 +60,14 @@ impl Protocol {
         Self::from_repr(protocol)
     }
 
-    /// Index into per-protocol arrays (stats).
+    /// Index into per-protocol arrays (stats): TCP 0, UDP 1, ICMP 2. Read from a table of
+    /// 2-bit entries by the IP protocol number's bits 2..4 (ICMP 0, TCP 1, UDP 4): a few
+    /// instructions without a branch, where a `match` costs a chain of compares at every use.
+    #[inline(always)]
     pub fn index(self) -> usize {
-        match self {
-            Protocol::Tcp => 0,
-            Protocol::Udp => 1,
-            Protocol::Icmp => 2,
-        }
+        const INDEX_BY_BITS_2_TO_4: u32 = 2 | 1 << 8;
+        // `min`: the optimiser then knows it is below 3 (no bounds check at the arrays).
+        (((INDEX_BY_BITS_2_TO_4 >> ((self as u32 >> 1) & 0xE)) & 3) as usize).min(2)
     }
 }
 
@@ -82,6 +83,11 @@ pub fn is_expired(last_used: u32, now: u32, timeout_ms: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protocol_index_is_the_stats_order() {
+        assert_eq!([Protocol::Tcp.index(), Protocol::Udp.index(), Protocol::Icmp.index()], [0, 1, 2]);
+    }
 
     #[test]
     fn expiry_is_correct_across_the_u32_wrap() {

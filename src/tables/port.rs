@@ -36,14 +36,8 @@ pub fn allocate(
         _ => (range.0, range.1, Some(in_port & 1)),
     };
     let preservable = protocol == Protocol::Icmp || in_port < LWIP_EPHEMERAL_START;
-    if preservable && free(in_port) {
-        return Some(in_port);
-    }
-    if low > high {
-        return None;
-    }
     // Non-zero by type, so `%` below has no division-by-zero panic path.
-    let span = NonZeroU32::MIN.saturating_add(u32::from(high - low));
+    let span = NonZeroU32::MIN.saturating_add(u32::from(high.wrapping_sub(low)));
     let with_parity = |offset: u32| {
         let port = (u32::from(low) + offset % span) as u16;
         match parity {
@@ -51,21 +45,41 @@ pub fn allocate(
             _ => port,
         }
     };
-    for _ in 0..RANDOM_TRIES {
-        let port = with_parity(random.below(span.get()));
+    // Every candidate in one loop, so the caller's test and the random draw are compiled once:
+    // step 0 the inside port; steps 1..=RANDOM_TRIES random ports; then two rounds over the
+    // class from a random start (drawn at the first of them), the first round taking only
+    // ports of the same parity, the second any. An empty class (`low > high`) has step 0 only.
+    let rounds = span.get().saturating_mul(2);
+    let steps = if low > high { 1 } else { RANDOM_TRIES.saturating_add(1).saturating_add(rounds) };
+    let mut start = 0;
+    for step in 0..steps {
+        let port = match step.checked_sub(1) {
+            None if preservable => in_port,
+            None => continue,
+            Some(try_) => {
+                // The sweep's position, `None` during the random tries.
+                let sweep = try_.checked_sub(RANDOM_TRIES);
+                let drawn = if sweep.is_none_or(|i| i == 0) { random.below(span.get()) } else { 0 };
+                match sweep {
+                    None => with_parity(drawn),
+                    Some(i) => {
+                        if i == 0 {
+                            start = drawn;
+                        }
+                        let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
+                        if i < span.get() && parity.is_some_and(|bit| port & 1 != bit) {
+                            continue;
+                        }
+                        port
+                    }
+                }
+            }
+        };
         if free(port) {
             return Some(port);
         }
     }
-    // Two rounds over the class from one random start, one loop: the first round takes only
-    // ports of the same parity, the second any.
-    let start = random.below(span.get());
-    let rounds = span.get().saturating_mul(2);
-    (0..rounds).find_map(|i| {
-        let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
-        let skipped = i < span.get() && parity.is_some_and(|bit| port & 1 != bit);
-        (!skipped && free(port)).then_some(port)
-    })
+    None
 }
 
 #[cfg(test)]
@@ -136,5 +150,27 @@ mod tests {
         let t = table_with(&[2000, 2002]);
         // Only 2001 is free: odd, while the inside port is even; any parity beats failing.
         assert_eq!(allocate(Protocol::Udp, 2000, (2000, 2002), &mut r, |p| t.ext_port_in_use(1, p)), Some(2001));
+    }
+
+    /// The choices for one key, pinned: random tries, the sweep in both rounds, ICMP, an
+    /// inverted range. A rewrite of the search must make the same choices from the same key
+    /// (and draw the same random numbers: each case continues the one generator).
+    #[test]
+    fn choices_for_one_key_are_pinned() {
+        let mut r = Random::new([0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]);
+        let mut got = [0u16; 10];
+        // Every even port from 2000 to 2010 taken, and a random try that lands on a taken one.
+        let busy = |p: u16| (2000..=2010).contains(&p) && p & 1 == 0;
+        got[0] = allocate(Protocol::Udp, 2000, (2000, 2010), &mut r, busy).unwrap_or(0);
+        got[1] = allocate(Protocol::Tcp, 2004, (2000, 2010), &mut r, |p| p != 2007).unwrap_or(0);
+        got[2] = allocate(Protocol::Tcp, 40000, RANGE, &mut r, |p| p % 3 != 0).unwrap_or(0);
+        got[3] = allocate(Protocol::Udp, 80, RANGE, &mut r, |p| p < 1000).unwrap_or(0);
+        got[4] = allocate(Protocol::Icmp, 7, RANGE, &mut r, |p| p < 60000).unwrap_or(0);
+        got[5] = allocate(Protocol::Udp, 0xC001, RANGE, &mut r, |_| false).unwrap_or(0);
+        got[6] = allocate(Protocol::Udp, 3000, (3000, 2000), &mut r, |_| true).unwrap_or(0);
+        got[7] = allocate(Protocol::Udp, 3000, (3000, 2000), &mut r, |_| false).unwrap_or(0);
+        got[8] = allocate(Protocol::Udp, 3001, (3000, 3003), &mut r, |p| p != 3000).unwrap_or(0);
+        got[9] = r.below(1 << 16) as u16;
+        assert_eq!(got, [2005, 2007, 43098, 1002, 60000, 12361, 0, 3000, 3000, 14196]);
     }
 }
