@@ -27,6 +27,7 @@
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/ip4_frag.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/prot/icmp.h"
@@ -521,12 +522,41 @@ lwip_snat_link_layer_addressed(const u8_t *bytes, u16_t len)
   return 0;
 }
 
+#if LWIP_SNAT_FORWARD
+static u16_t lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated);
+#endif
+
+/** lwip_snat_find_route()'s answer for a packet the hook drops as ip4_forward() would. */
+#define LWIP_SNAT_NOT_FORWARDED 2
+
+/**
+ * What becomes of a packet ip4_forward() gives up on (the canforward rules refuse it, no route,
+ * its route leads back out of @p inp) once the hook asked the firmware's canforward hook about
+ * it: with LWIP_SNAT_FORWARD, when ip4_input() would get so far, the hook drops it as
+ * ip4_forward() does (LWIP_SNAT_NOT_FORWARDED), so that lwIP does not ask again; 0 (lwIP's to
+ * handle) otherwise.
+ */
+static int
+lwip_snat_not_forwarded(struct pbuf *p, struct netif *inp)
+{
+#if LWIP_SNAT_FORWARD
+  if (lwip_snat_input_ok(p, inp, 0) != 0) {
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    return LWIP_SNAT_NOT_FORWARDED;
+  }
+#else
+  LWIP_UNUSED_ARG(p);
+  LWIP_UNUSED_ARG(inp);
+#endif
+  return 0;
+}
+
 /**
  * Works out what ip4_input() will do with the packet: deliver it to one of our unicast
  * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
  * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
  * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
- * without the NAT. @p route is lwIP's route for the destination when the caller already
+ * without the NAT, or LWIP_SNAT_NOT_FORWARDED (lwip_snat_not_forwarded()). @p route is lwIP's route for the destination when the caller already
  * looked it up, NULL when not.
  */
 static int
@@ -597,16 +627,16 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   /* ip4_forward() */
   if (!lwip_snat_can_forward(p, &dest)) {
-    return 0;
+    return lwip_snat_not_forwarded(p, inp);
   }
   netif = (route != NULL) ? route : ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
-    return 0;
+    return lwip_snat_not_forwarded(p, inp);
   }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
   if (netif == inp) {
-    return 0;
+    return lwip_snat_not_forwarded(p, inp);
   }
 #endif
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
@@ -668,8 +698,9 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
  * lwIP's ip4_route_src() for a destination that is no multicast or loopback address, made in
  * the one scan of the netifs that also rules out their addresses: returns 0 when @p dest is an
  * address of one of them (the route is then not looked up), 1 otherwise with @p *route set to
- * what ip4_route_src() returns (firmware route hooks called as lwIP calls them, a missing route
- * counted as lwIP counts it). The quiet test pays one scan, not two and two calls.
+ * what ip4_route_src() returns (firmware route hooks called as lwIP calls them; a missing route is
+ * not counted: lwIP's own lookup counts it once). The quiet test pays one scan, not two and two
+ * calls.
  */
 /* Before the hook remembers a route for the packet in flight, lwip_snat_ip4_route_src() answers
  * NULL: a firmware whose LWIP_HOOK_IP4_ROUTE_SRC is that function alone (lwip_snat_hook.h) has
@@ -731,8 +762,7 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
   }
   if ((netif_default == NULL) || !netif_is_up(netif_default) || !netif_is_link_up(netif_default) ||
       ip4_addr_isany_val(*netif_ip4_addr(netif_default))) {
-    IP_STATS_INC(ip.rterr);
-    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    /* (not counted in ip.rterr: the hook leaves the packet to lwIP, whose lookup counts it) */
     return 1;
   }
   *route = netif_default;
@@ -866,13 +896,54 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 #endif
 
 /**
+ * ip4_input()'s checks between the hook and its decision to forward that leave the destination
+ * aside: the header in the first pbuf and the datagram in the chain, no broadcast (of @p inp) or
+ * multicast source (RFC 1122 3.2.1.3, which a translation may have given the packet), a valid
+ * header checksum (left to the core for a @p translated packet: it verified it and kept it
+ * valid). Returns the datagram's length, 0 when ip4_input() drops the packet.
+ */
+static u16_t
+lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)p->payload;
+  const u8_t *bytes = (const u8_t *)p->payload;
+  u16_t hlen, iplen;
+  ip4_addr_t src;
+
+  if (p->len < IP_HLEN) {
+    return 0;
+  }
+  hlen = IPH_HL_BYTES(iphdr);
+  iplen = PP_NTOHS(IPH_LEN(iphdr));
+  ip4_addr_copy(src, iphdr->src);
+  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (bytes[12] >= 224) ||
+      LWIP_SNAT_IS_BROADCAST(&src, inp)) {
+    return 0;
+  }
+#if CHECKSUM_CHECK_IP
+  if (!translated) {
+    IF__NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_CHECK_IP) {
+      if (!lwip_snat_header_sum_ok(bytes, hlen)) {
+        return 0;
+      }
+    }
+  }
+#else
+  LWIP_UNUSED_ARG(translated);
+#endif
+  return iplen;
+}
+
+/**
  * ip4_input()'s checks after the hook and ip4_forward(), made by the hook for a packet it
- * routed itself, so that lwIP does not do the work again: returns 1 when it sent @p p out of
- * its route and freed it, 0 with @p p untouched for everything else, which ip4_input() then
- * handles as before (drops and counts a bad header, answers TTL 1 with Time Exceeded,
- * fragments or answers Fragmentation Needed, delivers to the router). The route is the one
- * the hook remembered for the packet's destination; a @p translated packet sent to another
- * destination (inbound) is routed here, as ip4_forward() would route it.
+ * routed itself, so that lwIP does not do the work again: returns 1 when it took @p p (sent it
+ * out of its route, answered TTL 1 with Time Exceeded, fragmented it or answered Fragmentation
+ * Needed, or dropped what the canforward rules refuse: ip4_forward()'s ways, after which
+ * ip4_input() frees it), 0 with @p p untouched for everything else, which ip4_input() then
+ * handles as before (drops and counts a bad header, delivers to the router, forwards what has
+ * no route or leads back out of @p inp) without the canforward hook having been asked. The
+ * route is the one the hook remembered for the packet's destination; a @p translated packet
+ * sent to another destination (inbound) is routed here, as ip4_forward() would route it.
  */
 static int
 lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
@@ -884,15 +955,11 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   u8_t checked = lwip_snat_route_checked;
   ip4_addr_t src, dest;
 
-  /* ip4_input(): the header in the first pbuf, the datagram in the chain */
-  if (p->len < IP_HLEN) {
+  iplen = lwip_snat_input_ok(p, inp, translated);
+  if (iplen == 0) {
     return 0;
   }
   hlen = IPH_HL_BYTES(iphdr);
-  iplen = PP_NTOHS(IPH_LEN(iphdr));
-  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (IPH_TTL(iphdr) <= 1)) {
-    return 0;
-  }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
   if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
@@ -909,11 +976,6 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     return 0;
   }
 #endif
-  /* ip4_input(): a broadcast or multicast source (RFC 1122 3.2.1.3), which a translation may
-   * have given the packet; ip4_forward(): over the MTU */
-  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp) || ((netif->mtu != 0) && (iplen > netif->mtu))) {
-    return 0;
-  }
   if (checked != LWIP_SNAT_ROUTE_CHECKED) {
     /* ip4_input(): a destination some netif takes as its broadcast, DHCP whatever the
      * destination (lwip_snat_find_route() ruled them out for the routes it checked) */
@@ -926,16 +988,6 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
       }
     }
   }
-#if CHECKSUM_CHECK_IP
-  /* (the core verified the header checksum of what it translated, and kept it valid) */
-  if (!translated) {
-    IF__NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_CHECK_IP) {
-      if (!lwip_snat_header_sum_ok(bytes, hlen)) {
-        return 0;
-      }
-    }
-  }
-#endif
   /* ip4_forward() zeroes the checksums of what a checksum-offloading netif (inp's flags, as
    * lwIP tests them) completes: a transport checksum is written where lwIP writes it, and
    * only when the datagram holds it in the first pbuf */
@@ -973,18 +1025,30 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   /* ip4_input() sets these before it forwards; ip4_canforward() and netif->output() see them */
   ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
-  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
-    return 0;
-  }
-
   /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
   lwip_snat_route_netif = NULL;
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
+    /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    pbuf_free(p);
+    return 1;
+  }
   /* ip4_input(): trim the link layer's padding */
   if (iplen < p->tot_len) {
     pbuf_realloc(p, iplen);
   }
   /* ip4_forward(), line for line */
   IPH_TTL_SET(iphdr, IPH_TTL(iphdr) - 1);
+  if (IPH_TTL(iphdr) == 0) {
+    MIB2_STATS_INC(mib2.ipinhdrerrors);
+#if LWIP_ICMP
+    if (IPH_PROTO(iphdr) != IP_PROTO_ICMP) {
+      icmp_time_exceeded(p, ICMP_TE_TTL);
+    }
+#endif
+    pbuf_free(p);
+    return 1;
+  }
   if (IPH_CHKSUM(iphdr) >= PP_HTONS(0xffffU - 0x100)) {
     IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100) + 1));
   } else {
@@ -1000,7 +1064,19 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   IP_STATS_INC(ip.fw);
   MIB2_STATS_INC(mib2.ipforwdatagrams);
   IP_STATS_INC(ip.xmit);
-  netif->output(netif, p, ip4_current_dest_addr());
+  if ((netif->mtu != 0) && (iplen > netif->mtu)) {
+    if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_DF)) == 0) {
+#if IP_FRAG
+      ip4_frag(p, netif, ip4_current_dest_addr());
+#endif
+    } else {
+#if LWIP_ICMP
+      icmp_dest_unreach(p, ICMP_DUR_FRAG);
+#endif
+    }
+  } else {
+    netif->output(netif, p, ip4_current_dest_addr());
+  }
   pbuf_free(p);
   return 1;
 }
@@ -1109,7 +1185,10 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  netif = ip4_route_src(&src, &dest);
+  /* (a missing route counted by lwIP alone; an address of the router's routed by lwIP) */
+  if (!lwip_snat_route_unicast(&src, &dest, &netif)) {
+    netif = ip4_route_src(&src, &dest);
+  }
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
     return 0;
@@ -1354,7 +1433,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   u16_t len;
   /* 1 once the core translated the packet (it may have a new destination to route) */
   int translated = 0;
-  int quiet;
+  int quiet, routed;
   /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
   u16_t head_len;
 #if LWIP_SNAT_DEBUGGING
@@ -1404,7 +1483,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (quiet != 0) {
     goto pass;
   }
-  if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
+  routed = lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx);
+  if (routed == LWIP_SNAT_NOT_FORWARDED) {
+    goto consumed;
+  }
+  if (routed == 0) {
     goto pass;
   }
   ctx.in_netif_idx = netif_get_index(inp);
