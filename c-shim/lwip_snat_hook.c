@@ -431,7 +431,9 @@ lwip_snat_from_broadcast(const u8_t *bytes)
   ip4_addr_t src;
 
   ip4_addr_copy(src, iphdr->src);
-  if (ip4_addr_isany_val(src)) {
+  /* The host bits of a broadcast address are all ones, and every netmask but /32 (whose netif
+   * has no broadcast address) leaves the lowest bit to the host: an even address is none. */
+  if (ip4_addr_isany_val(src) || ((ip4_addr_get_u32(&src) & PP_HTONL(1u)) == 0)) {
     return 0;
   }
   NETIF_FOREACH(n) {
@@ -451,8 +453,8 @@ static struct netif *lwip_snat_route_netif;
 static u32_t lwip_snat_route_dest;
 /** What the route's lookup ruled out of what ip4_input() does with the destination before it
  * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
- * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses, multicast, loopback, link-local) or
- * LWIP_SNAT_ROUTE_CHECKED (all: also its netifs' broadcasts, DHCP, ip4_canforward()). */
+ * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
+ * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward()). */
 static u8_t lwip_snat_route_checked;
 #define LWIP_SNAT_ROUTE_BARE 0
 #define LWIP_SNAT_ROUTE_NOT_OURS 1
@@ -556,8 +558,8 @@ lwip_snat_not_forwarded(struct pbuf *p, struct netif *inp)
  * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
  * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
  * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
- * without the NAT, or LWIP_SNAT_NOT_FORWARDED (lwip_snat_not_forwarded()). @p route is lwIP's route for the destination when the caller already
- * looked it up, NULL when not.
+ * without the NAT, or LWIP_SNAT_NOT_FORWARDED (lwip_snat_not_forwarded()). @p route is lwIP's
+ * route for the destination when the caller already looked it up, NULL when not.
  */
 static int
 lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp, struct netif *route,
@@ -696,8 +698,9 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 
 /**
  * lwIP's ip4_route_src() for a destination that is no multicast or loopback address, made in
- * the one scan of the netifs that also rules out their addresses: returns 0 when @p dest is an
- * address of one of them (the route is then not looked up), 1 otherwise with @p *route set to
+ * the one scan of the netifs that also rules out their addresses and broadcasts: returns 0 when
+ * @p dest is an address or a broadcast address of one of them (the route is then not looked
+ * up), 1 otherwise with @p *route set to
  * what ip4_route_src() returns (firmware route hooks called as lwIP calls them; a missing route is
  * not counted: lwIP's own lookup counts it once). The quiet test pays one scan, not two and two
  * calls.
@@ -713,7 +716,7 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
   struct netif *n;
 
   NETIF_FOREACH(n) {
-    if (ip4_addr_cmp(dest, netif_ip4_addr(n))) {
+    if (ip4_addr_cmp(dest, netif_ip4_addr(n)) || LWIP_SNAT_IS_BROADCAST(dest, n)) {
       return 0;
     }
   }
@@ -726,7 +729,7 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 
   NETIF_FOREACH(n) {
     u32_t own = ip4_addr_get_u32(netif_ip4_addr(n));
-    if (d == own) {
+    if ((d == own) || LWIP_SNAT_IS_BROADCAST(dest, n)) {
       return 0;
     }
     /* ip4_route(): the first netif up, with link and address, whose subnet (or point-to-point
@@ -783,17 +786,21 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
  * netif's own address; 0 otherwise, with @p *route set to the route it looked up
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
  * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
- * address, and that
- * the forwarding route concerns the NAT (or leads back out of @p inp).
+ * address, and that the forwarding concerns the NAT (a rule names @p inp, or the route's netif
+ * is named or holds sessions, or the route leads back out of @p inp).
  */
 /** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
 #define LWIP_SNAT_QUIET_TO_ROUTER 2
+/** lwip_snat_forward_quietly()'s answer for a packet to the input netif's own address (up and
+ * configured: ip4_input() takes it there) that concerns the NAT (the netif holds sessions or
+ * port forwards, or is a rule's outside): routed to the router on it without more tests. */
+#define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
 
 static int
 lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
-  struct netif *n, *route_found;
+  struct netif *route_found;
   ip4_addr_t src, dest;
   u8_t in_facts;
 
@@ -802,17 +809,23 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     lwip_snat_facts = lwip_snat_netif_concerns();
   }
   in_facts = lwip_snat_facts->netif[netif_get_index(inp)];
-  if (((in_facts & LWIP_SNAT_CONCERN_NAMED) != 0) || ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0)) {
+  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
     return 0;
   }
   ip4_addr_copy(dest, iphdr->dest);
   if (ip4_addr_cmp(&dest, netif_ip4_addr(inp))) {
     /* to inp's own address, which ip4_input() takes on inp when it is up: lwip_snat_unconcerned()'s
      * test for that route, made here without working the route out */
-    if (netif_is_up(inp) && !ip4_addr_isany_val(dest) &&
-        ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0)) {
+    if (!netif_is_up(inp) || ip4_addr_isany_val(dest)) {
+      return 0;
+    }
+    if ((in_facts & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED |
+                     LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
       lwip_snat_facts->passed++;
       return LWIP_SNAT_QUIET_TO_ROUTER;
+    }
+    if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) != 0) {
+      return LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED;
     }
     return 0;
   }
@@ -824,20 +837,15 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   if (!lwip_snat_route_unicast(&src, &dest, &route_found)) {
     return 0;
   }
-  if ((route_found != NULL) && (route_found != inp) &&
+  if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
       ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0)) {
     lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
     lwip_snat_facts->passed++;
     return 1;
   }
-  /* Handed on only for a destination that is no netif's broadcast address either (tested here,
-   * not above, so that the packets passed above do not pay for it). */
-  NETIF_FOREACH(n) {
-    if (LWIP_SNAT_IS_BROADCAST(&dest, n)) {
-      return 0;
-    }
-  }
+  /* a route for lwip_snat_find_route(), which then leaves out its own lookups (also for an input
+   * netif a rule names: what the NAT translates is forwarded after this one scan) */
   *route = route_found;
   return 0;
 }
@@ -864,16 +872,16 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 {
   u32_t sum;
 #if LWIP_SNAT_UNALIGNED_LOADS
-  u32_t w[5], part;
+  u32_t part;
   int i;
 
   if (hlen != IP_HLEN) {
     return inet_chksum(bytes, hlen) == 0;
   }
-  MEMCPY(w, bytes, sizeof(w));
-  sum = w[0];
-  for (i = 1; i < 5; i++) {
-    part = w[i];
+  /* (word by word: one load each, no copy of the header on the stack) */
+  MEMCPY(&sum, bytes, sizeof(sum));
+  for (i = 4; i < IP_HLEN; i += 4) {
+    MEMCPY(&part, bytes + i, sizeof(part));
     sum += part;
     sum += (sum < part) ? 1u : 0u;
   }
@@ -950,7 +958,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
 {
   struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
   const u8_t *bytes = (const u8_t *)p->payload;
-  struct netif *netif = lwip_snat_route_netif, *n;
+  struct netif *netif = lwip_snat_route_netif;
   u16_t hlen, iplen, zero_at = 0;
   u8_t checked = lwip_snat_route_checked;
   ip4_addr_t src, dest;
@@ -976,17 +984,10 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     return 0;
   }
 #endif
-  if (checked != LWIP_SNAT_ROUTE_CHECKED) {
-    /* ip4_input(): a destination some netif takes as its broadcast, DHCP whatever the
-     * destination (lwip_snat_find_route() ruled them out for the routes it checked) */
-    if (lwip_snat_link_layer_addressed(bytes, p->len)) {
-      return 0;
-    }
-    NETIF_FOREACH(n) {
-      if (LWIP_SNAT_IS_BROADCAST(&dest, n)) {
-        return 0;
-      }
-    }
+  /* ip4_input(): DHCP whatever the destination (lwip_snat_find_route() ruled it out for the
+   * routes it checked; lwip_snat_route_unicast() the netifs' broadcasts) */
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && lwip_snat_link_layer_addressed(bytes, p->len)) {
+    return 0;
   }
   /* ip4_forward() zeroes the checksums of what a checksum-offloading netif (inp's flags, as
    * lwIP tests them) completes: a transport checksum is written where lwIP writes it, and
@@ -1480,20 +1481,25 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER) {
     goto pass_unrouted;
   }
-  if (quiet != 0) {
-    goto pass;
-  }
-  routed = lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx);
-  if (routed == LWIP_SNAT_NOT_FORWARDED) {
-    goto consumed;
-  }
-  if (routed == 0) {
-    goto pass;
-  }
-  ctx.in_netif_idx = netif_get_index(inp);
-  /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
-  if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
-    goto pass;
+  if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
+    (void)lwip_snat_route_local(inp, &ctx);
+    ctx.in_netif_idx = ctx.out_netif_idx;
+  } else {
+    if (quiet != 0) {
+      goto pass;
+    }
+    routed = lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx);
+    if (routed == LWIP_SNAT_NOT_FORWARDED) {
+      goto consumed;
+    }
+    if (routed == 0) {
+      goto pass;
+    }
+    ctx.in_netif_idx = netif_get_index(inp);
+    /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
+    if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
+      goto pass;
+    }
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
   LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
