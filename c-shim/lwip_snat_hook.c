@@ -454,11 +454,14 @@ static u32_t lwip_snat_route_dest;
 /** What the route's lookup ruled out of what ip4_input() does with the destination before it
  * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
  * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
- * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward()). */
+ * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
+ * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif is
+ * the input netif, lwip_snat_not_forwarded()). */
 static u8_t lwip_snat_route_checked;
 #define LWIP_SNAT_ROUTE_BARE 0
 #define LWIP_SNAT_ROUTE_NOT_OURS 1
 #define LWIP_SNAT_ROUTE_CHECKED 2
+#define LWIP_SNAT_ROUTE_REFUSED 3
 
 /** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
  * with what its lookup ruled out (@p checked, lwip_snat_route_checked). */
@@ -524,31 +527,21 @@ lwip_snat_link_layer_addressed(const u8_t *bytes, u16_t len)
   return 0;
 }
 
-#if LWIP_SNAT_FORWARD
-static u16_t lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated);
-#endif
-
-/** lwip_snat_find_route()'s answer for a packet the hook drops as ip4_forward() would. */
-#define LWIP_SNAT_NOT_FORWARDED 2
-
 /**
- * What becomes of a packet ip4_forward() gives up on (the canforward rules refuse it, no route,
- * its route leads back out of @p inp) once the hook asked the firmware's canforward hook about
- * it: with LWIP_SNAT_FORWARD, when ip4_input() would get so far, the hook drops it as
- * ip4_forward() does (LWIP_SNAT_NOT_FORWARDED), so that lwIP does not ask again; 0 (lwIP's to
- * handle) otherwise.
+ * lwip_snat_find_route()'s answer (0) for a packet ip4_forward() gives up on (the canforward
+ * rules refuse it, no route, its route leads back out of @p inp) once the hook asked the
+ * firmware's canforward hook about it. With LWIP_SNAT_FORWARD it is remembered as refused:
+ * lwip_snat_forward() drops it as ip4_forward() does when ip4_input() would get so far, so that
+ * lwIP does not ask again.
  */
 static int
-lwip_snat_not_forwarded(struct pbuf *p, struct netif *inp)
+lwip_snat_not_forwarded(struct netif *inp, const ip4_addr_t *dest)
 {
 #if LWIP_SNAT_FORWARD
-  if (lwip_snat_input_ok(p, inp, 0) != 0) {
-    MIB2_STATS_INC(mib2.ipoutnoroutes);
-    return LWIP_SNAT_NOT_FORWARDED;
-  }
+  lwip_snat_remember_route(inp, ip4_addr_get_u32(dest), LWIP_SNAT_ROUTE_REFUSED);
 #else
-  LWIP_UNUSED_ARG(p);
   LWIP_UNUSED_ARG(inp);
+  LWIP_UNUSED_ARG(dest);
 #endif
   return 0;
 }
@@ -558,8 +551,9 @@ lwip_snat_not_forwarded(struct pbuf *p, struct netif *inp)
  * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
  * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
  * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
- * without the NAT, or LWIP_SNAT_NOT_FORWARDED (lwip_snat_not_forwarded()). @p route is lwIP's
- * route for the destination when the caller already looked it up, NULL when not.
+ * without the NAT (what it asked the canforward hook about: lwip_snat_not_forwarded()). @p
+ * route is lwIP's route for the destination when the caller already looked it up, NULL when
+ * not.
  */
 static int
 lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp, struct netif *route,
@@ -629,16 +623,16 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   /* ip4_forward() */
   if (!lwip_snat_can_forward(p, &dest)) {
-    return lwip_snat_not_forwarded(p, inp);
+    return lwip_snat_not_forwarded(inp, &dest);
   }
   netif = (route != NULL) ? route : ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
-    return lwip_snat_not_forwarded(p, inp);
+    return lwip_snat_not_forwarded(inp, &dest);
   }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
   if (netif == inp) {
-    return lwip_snat_not_forwarded(p, inp);
+    return lwip_snat_not_forwarded(inp, &dest);
   }
 #endif
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
@@ -966,6 +960,13 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   iplen = lwip_snat_input_ok(p, inp, translated);
   if (iplen == 0) {
     return 0;
+  }
+  if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
+    /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
+    lwip_snat_route_netif = NULL;
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    pbuf_free(p);
+    return 1;
   }
   hlen = IPH_HL_BYTES(iphdr);
   ip4_addr_copy(src, iphdr->src);
@@ -1434,7 +1435,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   u16_t len;
   /* 1 once the core translated the packet (it may have a new destination to route) */
   int translated = 0;
-  int quiet, routed;
+  int quiet;
   /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
   u16_t head_len;
 #if LWIP_SNAT_DEBUGGING
@@ -1488,11 +1489,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     if (quiet != 0) {
       goto pass;
     }
-    routed = lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx);
-    if (routed == LWIP_SNAT_NOT_FORWARDED) {
-      goto consumed;
-    }
-    if (routed == 0) {
+    if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
       goto pass;
     }
     ctx.in_netif_idx = netif_get_index(inp);
