@@ -27,6 +27,7 @@
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/ip4_frag.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/prot/icmp.h"
@@ -430,7 +431,9 @@ lwip_snat_from_broadcast(const u8_t *bytes)
   ip4_addr_t src;
 
   ip4_addr_copy(src, iphdr->src);
-  if (ip4_addr_isany_val(src)) {
+  /* The host bits of a broadcast address are all ones, and every netmask but /32 (whose netif
+   * has no broadcast address) leaves the lowest bit to the host: an even address is none. */
+  if (ip4_addr_isany_val(src) || ((ip4_addr_get_u32(&src) & PP_HTONL(1u)) == 0)) {
     return 0;
   }
   NETIF_FOREACH(n) {
@@ -450,12 +453,15 @@ static struct netif *lwip_snat_route_netif;
 static u32_t lwip_snat_route_dest;
 /** What the route's lookup ruled out of what ip4_input() does with the destination before it
  * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
- * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses, multicast, loopback, link-local) or
- * LWIP_SNAT_ROUTE_CHECKED (all: also its netifs' broadcasts, DHCP, ip4_canforward()). */
+ * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
+ * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
+ * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif is
+ * the input netif, lwip_snat_not_forwarded()). */
 static u8_t lwip_snat_route_checked;
 #define LWIP_SNAT_ROUTE_BARE 0
 #define LWIP_SNAT_ROUTE_NOT_OURS 1
 #define LWIP_SNAT_ROUTE_CHECKED 2
+#define LWIP_SNAT_ROUTE_REFUSED 3
 
 /** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
  * with what its lookup ruled out (@p checked, lwip_snat_route_checked). */
@@ -522,12 +528,32 @@ lwip_snat_link_layer_addressed(const u8_t *bytes, u16_t len)
 }
 
 /**
+ * lwip_snat_find_route()'s answer (0) for a packet ip4_forward() gives up on (the canforward
+ * rules refuse it, no route, its route leads back out of @p inp) once the hook asked the
+ * firmware's canforward hook about it. With LWIP_SNAT_FORWARD it is remembered as refused:
+ * lwip_snat_forward() drops it as ip4_forward() does when ip4_input() would get so far, so that
+ * lwIP does not ask again.
+ */
+static int
+lwip_snat_not_forwarded(struct netif *inp, const ip4_addr_t *dest)
+{
+#if LWIP_SNAT_FORWARD
+  lwip_snat_remember_route(inp, ip4_addr_get_u32(dest), LWIP_SNAT_ROUTE_REFUSED);
+#else
+  LWIP_UNUSED_ARG(inp);
+  LWIP_UNUSED_ARG(dest);
+#endif
+  return 0;
+}
+
+/**
  * Works out what ip4_input() will do with the packet: deliver it to one of our unicast
  * addresses (local) or forward it (with ip4_forward()'s route). Fills @p ctx and returns 1
  * then; returns 0 for everything else (broadcast, multicast the router takes, DHCP to an
  * unconfigured netif, what ip4_forward() refuses, no route), which lwIP handles or drops
- * without the NAT. @p route is lwIP's route for the destination when the caller already
- * looked it up, NULL when not.
+ * without the NAT (what it asked the canforward hook about: lwip_snat_not_forwarded()). @p
+ * route is lwIP's route for the destination when the caller already looked it up, NULL when
+ * not.
  */
 static int
 lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp, struct netif *route,
@@ -597,16 +623,16 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   /* ip4_forward() */
   if (!lwip_snat_can_forward(p, &dest)) {
-    return 0;
+    return lwip_snat_not_forwarded(inp, &dest);
   }
   netif = (route != NULL) ? route : ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
-    return 0;
+    return lwip_snat_not_forwarded(inp, &dest);
   }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
   if (netif == inp) {
-    return 0;
+    return lwip_snat_not_forwarded(inp, &dest);
   }
 #endif
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
@@ -666,10 +692,12 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 
 /**
  * lwIP's ip4_route_src() for a destination that is no multicast or loopback address, made in
- * the one scan of the netifs that also rules out their addresses: returns 0 when @p dest is an
- * address of one of them (the route is then not looked up), 1 otherwise with @p *route set to
- * what ip4_route_src() returns (firmware route hooks called as lwIP calls them, a missing route
- * counted as lwIP counts it). The quiet test pays one scan, not two and two calls.
+ * the one scan of the netifs that also rules out their addresses and broadcasts: returns 0 when
+ * @p dest is an address or a broadcast address of one of them (the route is then not looked
+ * up), 1 otherwise with @p *route set to
+ * what ip4_route_src() returns (firmware route hooks called as lwIP calls them; a missing route is
+ * not counted: lwIP's own lookup counts it once). The quiet test pays one scan, not two and two
+ * calls.
  */
 /* Before the hook remembers a route for the packet in flight, lwip_snat_ip4_route_src() answers
  * NULL: a firmware whose LWIP_HOOK_IP4_ROUTE_SRC is that function alone (lwip_snat_hook.h) has
@@ -682,7 +710,7 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
   struct netif *n;
 
   NETIF_FOREACH(n) {
-    if (ip4_addr_cmp(dest, netif_ip4_addr(n))) {
+    if (ip4_addr_cmp(dest, netif_ip4_addr(n)) || LWIP_SNAT_IS_BROADCAST(dest, n)) {
       return 0;
     }
   }
@@ -695,7 +723,7 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 
   NETIF_FOREACH(n) {
     u32_t own = ip4_addr_get_u32(netif_ip4_addr(n));
-    if (d == own) {
+    if ((d == own) || LWIP_SNAT_IS_BROADCAST(dest, n)) {
       return 0;
     }
     /* ip4_route(): the first netif up, with link and address, whose subnet (or point-to-point
@@ -731,8 +759,7 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
   }
   if ((netif_default == NULL) || !netif_is_up(netif_default) || !netif_is_link_up(netif_default) ||
       ip4_addr_isany_val(*netif_ip4_addr(netif_default))) {
-    IP_STATS_INC(ip.rterr);
-    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    /* (not counted in ip.rterr: the hook leaves the packet to lwIP, whose lookup counts it) */
     return 1;
   }
   *route = netif_default;
@@ -753,17 +780,21 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
  * netif's own address; 0 otherwise, with @p *route set to the route it looked up
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
  * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
- * address, and that
- * the forwarding route concerns the NAT (or leads back out of @p inp).
+ * address, and that the forwarding concerns the NAT (a rule names @p inp, or the route's netif
+ * is named or holds sessions, or the route leads back out of @p inp).
  */
 /** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
 #define LWIP_SNAT_QUIET_TO_ROUTER 2
+/** lwip_snat_forward_quietly()'s answer for a packet to the input netif's own address (up and
+ * configured: ip4_input() takes it there) that concerns the NAT (the netif holds sessions or
+ * port forwards, or is a rule's outside): routed to the router on it without more tests. */
+#define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
 
 static int
 lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
-  struct netif *n, *route_found;
+  struct netif *route_found;
   ip4_addr_t src, dest;
   u8_t in_facts;
 
@@ -772,17 +803,23 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     lwip_snat_facts = lwip_snat_netif_concerns();
   }
   in_facts = lwip_snat_facts->netif[netif_get_index(inp)];
-  if (((in_facts & LWIP_SNAT_CONCERN_NAMED) != 0) || ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0)) {
+  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
     return 0;
   }
   ip4_addr_copy(dest, iphdr->dest);
   if (ip4_addr_cmp(&dest, netif_ip4_addr(inp))) {
     /* to inp's own address, which ip4_input() takes on inp when it is up: lwip_snat_unconcerned()'s
      * test for that route, made here without working the route out */
-    if (netif_is_up(inp) && !ip4_addr_isany_val(dest) &&
-        ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0)) {
+    if (!netif_is_up(inp) || ip4_addr_isany_val(dest)) {
+      return 0;
+    }
+    if ((in_facts & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED |
+                     LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
       lwip_snat_facts->passed++;
       return LWIP_SNAT_QUIET_TO_ROUTER;
+    }
+    if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) != 0) {
+      return LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED;
     }
     return 0;
   }
@@ -794,20 +831,15 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   if (!lwip_snat_route_unicast(&src, &dest, &route_found)) {
     return 0;
   }
-  if ((route_found != NULL) && (route_found != inp) &&
+  if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
       ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0)) {
     lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
     lwip_snat_facts->passed++;
     return 1;
   }
-  /* Handed on only for a destination that is no netif's broadcast address either (tested here,
-   * not above, so that the packets passed above do not pay for it). */
-  NETIF_FOREACH(n) {
-    if (LWIP_SNAT_IS_BROADCAST(&dest, n)) {
-      return 0;
-    }
-  }
+  /* a route for lwip_snat_find_route(), which then leaves out its own lookups (also for an input
+   * netif a rule names: what the NAT translates is forwarded after this one scan) */
   *route = route_found;
   return 0;
 }
@@ -834,16 +866,16 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 {
   u32_t sum;
 #if LWIP_SNAT_UNALIGNED_LOADS
-  u32_t w[5], part;
+  u32_t part;
   int i;
 
   if (hlen != IP_HLEN) {
     return inet_chksum(bytes, hlen) == 0;
   }
-  MEMCPY(w, bytes, sizeof(w));
-  sum = w[0];
-  for (i = 1; i < 5; i++) {
-    part = w[i];
+  /* (word by word: one load each, no copy of the header on the stack) */
+  MEMCPY(&sum, bytes, sizeof(sum));
+  for (i = 4; i < IP_HLEN; i += 4) {
+    MEMCPY(&part, bytes + i, sizeof(part));
     sum += part;
     sum += (sum < part) ? 1u : 0u;
   }
@@ -866,33 +898,77 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 #endif
 
 /**
+ * ip4_input()'s checks between the hook and its decision to forward that leave the destination
+ * aside: the header in the first pbuf and the datagram in the chain, no broadcast (of @p inp) or
+ * multicast source (RFC 1122 3.2.1.3, which a translation may have given the packet), a valid
+ * header checksum (left to the core for a @p translated packet: it verified it and kept it
+ * valid). Returns the datagram's length, 0 when ip4_input() drops the packet.
+ */
+static u16_t
+lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
+{
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)p->payload;
+  const u8_t *bytes = (const u8_t *)p->payload;
+  u16_t hlen, iplen;
+  ip4_addr_t src;
+
+  if (p->len < IP_HLEN) {
+    return 0;
+  }
+  hlen = IPH_HL_BYTES(iphdr);
+  iplen = PP_NTOHS(IPH_LEN(iphdr));
+  ip4_addr_copy(src, iphdr->src);
+  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (bytes[12] >= 224) ||
+      LWIP_SNAT_IS_BROADCAST(&src, inp)) {
+    return 0;
+  }
+#if CHECKSUM_CHECK_IP
+  if (!translated) {
+    IF__NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_CHECK_IP) {
+      if (!lwip_snat_header_sum_ok(bytes, hlen)) {
+        return 0;
+      }
+    }
+  }
+#else
+  LWIP_UNUSED_ARG(translated);
+#endif
+  return iplen;
+}
+
+/**
  * ip4_input()'s checks after the hook and ip4_forward(), made by the hook for a packet it
- * routed itself, so that lwIP does not do the work again: returns 1 when it sent @p p out of
- * its route and freed it, 0 with @p p untouched for everything else, which ip4_input() then
- * handles as before (drops and counts a bad header, answers TTL 1 with Time Exceeded,
- * fragments or answers Fragmentation Needed, delivers to the router). The route is the one
- * the hook remembered for the packet's destination; a @p translated packet sent to another
- * destination (inbound) is routed here, as ip4_forward() would route it.
+ * routed itself, so that lwIP does not do the work again: returns 1 when it took @p p (sent it
+ * out of its route, answered TTL 1 with Time Exceeded, fragmented it or answered Fragmentation
+ * Needed, or dropped what the canforward rules refuse: ip4_forward()'s ways, after which
+ * ip4_input() frees it), 0 with @p p untouched for everything else, which ip4_input() then
+ * handles as before (drops and counts a bad header, delivers to the router, forwards what has
+ * no route or leads back out of @p inp) without the canforward hook having been asked. The
+ * route is the one the hook remembered for the packet's destination; a @p translated packet
+ * sent to another destination (inbound) is routed here, as ip4_forward() would route it.
  */
 static int
 lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
 {
   struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
   const u8_t *bytes = (const u8_t *)p->payload;
-  struct netif *netif = lwip_snat_route_netif, *n;
+  struct netif *netif = lwip_snat_route_netif;
   u16_t hlen, iplen, zero_at = 0;
   u8_t checked = lwip_snat_route_checked;
   ip4_addr_t src, dest;
 
-  /* ip4_input(): the header in the first pbuf, the datagram in the chain */
-  if (p->len < IP_HLEN) {
+  iplen = lwip_snat_input_ok(p, inp, translated);
+  if (iplen == 0) {
     return 0;
+  }
+  if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
+    /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
+    lwip_snat_route_netif = NULL;
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    pbuf_free(p);
+    return 1;
   }
   hlen = IPH_HL_BYTES(iphdr);
-  iplen = PP_NTOHS(IPH_LEN(iphdr));
-  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (IPH_TTL(iphdr) <= 1)) {
-    return 0;
-  }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
   if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
@@ -909,33 +985,11 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     return 0;
   }
 #endif
-  /* ip4_input(): a broadcast or multicast source (RFC 1122 3.2.1.3), which a translation may
-   * have given the packet; ip4_forward(): over the MTU */
-  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp) || ((netif->mtu != 0) && (iplen > netif->mtu))) {
+  /* ip4_input(): DHCP whatever the destination (lwip_snat_find_route() ruled it out for the
+   * routes it checked; lwip_snat_route_unicast() the netifs' broadcasts) */
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && lwip_snat_link_layer_addressed(bytes, p->len)) {
     return 0;
   }
-  if (checked != LWIP_SNAT_ROUTE_CHECKED) {
-    /* ip4_input(): a destination some netif takes as its broadcast, DHCP whatever the
-     * destination (lwip_snat_find_route() ruled them out for the routes it checked) */
-    if (lwip_snat_link_layer_addressed(bytes, p->len)) {
-      return 0;
-    }
-    NETIF_FOREACH(n) {
-      if (LWIP_SNAT_IS_BROADCAST(&dest, n)) {
-        return 0;
-      }
-    }
-  }
-#if CHECKSUM_CHECK_IP
-  /* (the core verified the header checksum of what it translated, and kept it valid) */
-  if (!translated) {
-    IF__NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_CHECK_IP) {
-      if (!lwip_snat_header_sum_ok(bytes, hlen)) {
-        return 0;
-      }
-    }
-  }
-#endif
   /* ip4_forward() zeroes the checksums of what a checksum-offloading netif (inp's flags, as
    * lwIP tests them) completes: a transport checksum is written where lwIP writes it, and
    * only when the datagram holds it in the first pbuf */
@@ -973,18 +1027,30 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   /* ip4_input() sets these before it forwards; ip4_canforward() and netif->output() see them */
   ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
-  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
-    return 0;
-  }
-
   /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
   lwip_snat_route_netif = NULL;
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
+    /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    pbuf_free(p);
+    return 1;
+  }
   /* ip4_input(): trim the link layer's padding */
   if (iplen < p->tot_len) {
     pbuf_realloc(p, iplen);
   }
   /* ip4_forward(), line for line */
   IPH_TTL_SET(iphdr, IPH_TTL(iphdr) - 1);
+  if (IPH_TTL(iphdr) == 0) {
+    MIB2_STATS_INC(mib2.ipinhdrerrors);
+#if LWIP_ICMP
+    if (IPH_PROTO(iphdr) != IP_PROTO_ICMP) {
+      icmp_time_exceeded(p, ICMP_TE_TTL);
+    }
+#endif
+    pbuf_free(p);
+    return 1;
+  }
   if (IPH_CHKSUM(iphdr) >= PP_HTONS(0xffffU - 0x100)) {
     IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100) + 1));
   } else {
@@ -1000,7 +1066,19 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   IP_STATS_INC(ip.fw);
   MIB2_STATS_INC(mib2.ipforwdatagrams);
   IP_STATS_INC(ip.xmit);
-  netif->output(netif, p, ip4_current_dest_addr());
+  if ((netif->mtu != 0) && (iplen > netif->mtu)) {
+    if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_DF)) == 0) {
+#if IP_FRAG
+      ip4_frag(p, netif, ip4_current_dest_addr());
+#endif
+    } else {
+#if LWIP_ICMP
+      icmp_dest_unreach(p, ICMP_DUR_FRAG);
+#endif
+    }
+  } else {
+    netif->output(netif, p, ip4_current_dest_addr());
+  }
   pbuf_free(p);
   return 1;
 }
@@ -1109,7 +1187,10 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  netif = ip4_route_src(&src, &dest);
+  /* (a missing route counted by lwIP alone; an address of the router's routed by lwIP) */
+  if (!lwip_snat_route_unicast(&src, &dest, &netif)) {
+    netif = ip4_route_src(&src, &dest);
+  }
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
   if (netif == NULL) {
     return 0;
@@ -1401,16 +1482,21 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER) {
     goto pass_unrouted;
   }
-  if (quiet != 0) {
-    goto pass;
-  }
-  if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
-    goto pass;
-  }
-  ctx.in_netif_idx = netif_get_index(inp);
-  /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
-  if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
-    goto pass;
+  if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
+    (void)lwip_snat_route_local(inp, &ctx);
+    ctx.in_netif_idx = ctx.out_netif_idx;
+  } else {
+    if (quiet != 0) {
+      goto pass;
+    }
+    if (!lwip_snat_find_route(p, bytes, head_len, inp, route, &ctx)) {
+      goto pass;
+    }
+    ctx.in_netif_idx = netif_get_index(inp);
+    /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
+    if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
+      goto pass;
+    }
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
   LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));

@@ -34,8 +34,9 @@
  *
  * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
  * being removed) are noticed by the hook and the timer, and the mappings of that netif are
- * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it is
- * called before ip4_input() sets ip_data, so it must decide on its arguments alone.
+ * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it may be
+ * called before ip4_input() sets ip_data, so it must decide on its arguments alone (with
+ * LWIP_SNAT_FORWARD, once per forwarded packet, as lwIP alone calls it).
  *
  * Chained pbufs (PBUF_POOL) are translated in place when the first pbuf holds the IP and
  * transport headers (a PBUF_POOL_BUFSIZE of the link header + 40 bytes covers TCP without

@@ -31,12 +31,14 @@
  *   stats                             "stat <name> <value>" lines (non-zero counters)
  *   ipstats                           (lwIP 2.2 build only) lwIP's IP counters as "ipstat <name> <value>"
  *                                     lines, and "ipstat ip4_forward <n>": packets lwIP's own
- *                                     ip4_forward() forwarded (tests/lwip22/port.c)
+ *                                     ip4_forward() forwarded, and "ipstat canforward <n>": calls
+ *                                     of the firmware's LWIP_HOOK_IP4_CANFORWARD (tests/lwip22/port.c)
  *   index <lan|wan>                   prints "index <n>"
  *   setcfg <key>=<value> ...          lwip_snat_get_config(), change up to 5 fields, lwip_snat_set_config()
  *   unportmap <proto> <netif idx> <ext port> <inside ip> <inside port>   lwip_snat_portmap_remove()
  *   flush                             lwip_snat_flush()
  *   mtu <lan|wan> <bytes>             set the netif's MTU
+ *   nodefault                         netif_set_default(NULL): no default route
  *   up <lan|wan>                      netif_set_up()
  *   udp_send <port> <ip> <rport> <hex>   router's own UDP socket bound to <port> (the udp_echo one,
  *                                     else a new one that prints "udp_rx" and does not echo) sends
@@ -596,13 +598,14 @@ run(char *line)
   }
 #if defined(LWIP22_PP_ONLY) && LWIP_STATS && IP_STATS
   if (strcmp(cmd, "ipstats") == 0) {
-    extern unsigned long lwip22_ip4_forward_reached;
+    extern unsigned long lwip22_ip4_forward_reached, lwip22_canforward_calls;
     const struct stats_proto *ip = &lwip_stats.ip;
     printf("ipstat recv %u\nipstat fw %u\nipstat xmit %u\nipstat drop %u\nipstat chkerr %u\nipstat lenerr %u\n"
-           "ipstat err %u\nipstat rterr %u\nipstat proterr %u\nipstat opterr %u\nipstat ip4_forward %lu\n",
+           "ipstat err %u\nipstat rterr %u\nipstat proterr %u\nipstat opterr %u\nipstat ip4_forward %lu\n"
+           "ipstat canforward %lu\n",
            (unsigned)ip->recv, (unsigned)ip->fw, (unsigned)ip->xmit, (unsigned)ip->drop, (unsigned)ip->chkerr,
            (unsigned)ip->lenerr, (unsigned)ip->err, (unsigned)ip->rterr, (unsigned)ip->proterr, (unsigned)ip->opterr,
-           lwip22_ip4_forward_reached);
+           lwip22_ip4_forward_reached, lwip22_canforward_calls);
     return 0;
   }
 #endif
@@ -637,6 +640,10 @@ run(char *line)
   }
   if (strcmp(cmd, "mtu") == 0 && netif_named(a) != NULL && b != NULL) {
     netif_named(a)->mtu = (u16_t)atoi(b);
+    return 0;
+  }
+  if (strcmp(cmd, "nodefault") == 0) {
+    netif_set_default(NULL);
     return 0;
   }
   if (strcmp(cmd, "up") == 0 && netif_named(a) != NULL) {

@@ -9,11 +9,15 @@
 #include "lwipopts.h"
 
 
+/* Times LWIP_HOOK_IP4_CANFORWARD was called (by lwIP's ip4_forward() or by the shim). */
+unsigned long lwip22_canforward_calls;
+
 /* See lwipopts.h: LWIP_HOOK_IP4_CANFORWARD; addr in host byte order. */
 int
 lwip22_canforward(struct pbuf *p, unsigned long addr)
 {
   (void)p;
+  lwip22_canforward_calls++;
   if (((addr >> 28) == 0xF) && (addr != 0xFFFFFFFFUL)) {
     return 1;
   }

@@ -50,7 +50,14 @@ fn ip_stats(r: &mut Router) -> (Vec<String>, u64) {
         .iter()
         .find_map(|l| l.strip_prefix("ipstat ip4_forward ").map(|v| v.parse().unwrap()))
         .expect("ipstats: the lwIP 2.2 harness with LWIP_STATS");
-    (lines.into_iter().filter(|l| !l.starts_with("ipstat ip4_forward ")).collect(), reached)
+    let ours = |l: &String| l.starts_with("ipstat ip4_forward ") || l.starts_with("ipstat canforward ");
+    (lines.into_iter().filter(|l| !ours(l)).collect(), reached)
+}
+
+/// How often the firmware's LWIP_HOOK_IP4_CANFORWARD (tests/lwip22/port.c) has been called.
+fn canforward_calls(r: &mut Router) -> u64 {
+    let lines = r.ok("ipstats").lines;
+    lines.iter().find_map(|l| l.strip_prefix("ipstat canforward ").map(|v| v.parse().unwrap())).unwrap()
 }
 
 fn ip_stat(r: &mut Router, name: &str) -> u64 {
@@ -85,6 +92,12 @@ fn forwarded_by_the_hook(routers: &mut [Router; 2], netif: &str, packet: &[u8], 
     assert_eq!(p[8], packet[8] - 1, "TTL decremented");
     assert_eq!((reached, reference_reached), (0, 1), "forwarded by the hook, not by ip4_forward()");
     p
+}
+
+fn with_df(mut packet: Vec<u8>) -> Vec<u8> {
+    packet[6] |= 0x40;
+    refill_ip_checksum(&mut packet);
+    packet
 }
 
 fn padded(packet: &[u8], pad: usize) -> Vec<u8> {
@@ -239,6 +252,66 @@ fn chained_and_padded_frames_leave_as_lwip_forwards_them() {
             } else {
                 assert!(sent.out.is_empty());
             }
+        }
+    }
+}
+
+/// lwIP alone counts a packet it has no route for once in `ip.rterr` (ip4_route()) and asks the
+/// canforward hook once (ip4_forward(), before the route): the hook's own route lookups must
+/// count nothing more, whether it passed, translated or port-forwarded the packet.
+#[test]
+fn a_packet_with_no_route_is_counted_and_asked_about_once_as_lwip_does() {
+    for rule in [false, true] {
+        let mut r = routers(rule);
+        let hook = &mut r[0];
+        hook.ok("nodefault");
+        hook.ok(&format!("portmap 17 {WAN} 5353 172.16.0.5 53"));
+        hook.ok("mtu wan 576");
+        let unroutable = [
+            ("lan", udp(HOST_A, 5000, SERVER, 53, b"out")),
+            ("lan", tcp(HOST_A, 40000, SERVER, 80, SYN)),
+            // port-forwarded to a host no netif leads to: routed anew after translation
+            ("wan", udp(SERVER, 4000, WAN_ADDR, 5353, b"in")),
+            // the same with DF and larger than the WAN's MTU (the too-big check routes it)
+            ("wan", with_df(udp(SERVER, 4000, WAN_ADDR, 5353, &[3; 1000]))),
+        ];
+        for (i, (netif, p)) in unroutable.iter().enumerate() {
+            let (before, asked) = (ip_stat(hook, "rterr"), canforward_calls(hook));
+            let sent = hook.ok(&format!("in {netif} {}", hex(p)));
+            assert!(sent.out.is_empty(), "rule {rule}, packet {i}: sent {:?}", sent.out.len());
+            assert_eq!(ip_stat(hook, "rterr") - before, 1, "rule {rule}, packet {i}: ip.rterr");
+            assert_eq!(canforward_calls(hook) - asked, 1, "rule {rule}, packet {i}: canforward hook calls");
+        }
+    }
+}
+
+/// lwIP asks the firmware's LWIP_HOOK_IP4_CANFORWARD once for each packet it tries to forward,
+/// whatever comes of it: the hook, which asks it before the NAT decides, must not leave the
+/// packet to lwIP to be asked again.
+#[test]
+fn the_canforward_hook_is_asked_once_per_packet_as_lwip_asks_it() {
+    for rule in [false, true] {
+        let mut r = routers(rule);
+        for router in &mut r {
+            router.ok("mtu wan 576");
+        }
+        let mut ttl1 = udp(HOST_A, 5002, SERVER, 53, b"ttl");
+        set_ttl(&mut ttl1, 1);
+        let mut big = udp(HOST_A, 5001, SERVER, 53, &[7; 1000]);
+        big[6] &= !0x40;
+        refill_ip_checksum(&mut big);
+        let packets = [
+            ("forwarded", udp(HOST_A, 5000, SERVER, 53, b"q")),
+            ("class E, forwarded by the firmware's rule", udp(HOST_A, 5000, [240, 0, 0, 5], 53, b"q")),
+            ("loopback, refused", udp(HOST_A, 5000, [127, 0, 0, 1], 53, b"q")),
+            ("back out of the LAN", udp(HOST_A, 5000, [192, 168, 1, 99], 53, b"q")),
+            ("TTL 1", ttl1),
+            ("fragmented", big),
+        ];
+        for (what, p) in &packets {
+            let asked = [canforward_calls(&mut r[0]), canforward_calls(&mut r[1])];
+            both(&mut r, "lan", p);
+            assert_eq!(canforward_calls(&mut r[0]) - asked[0], 1, "rule {rule}, {what}: canforward hook calls");
         }
     }
 }
