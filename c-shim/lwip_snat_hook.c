@@ -1524,19 +1524,16 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_endpoints_of(bytes, head_len, &before);
   lwip_snat_session_counts(created, expired);
 #endif
-  if (head_len < len) {
-    err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
-    if (err == LWIP_SNAT_ERR_NEED_WHOLE) {
-      flat = lwip_snat_flatten(p);
-      if (flat == NULL) {
-        goto consumed;
-      }
-      bytes = (u8_t *)flat->payload;
-      head_len = len;
-      err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
+  /* (a whole datagram is a head that holds all of it: lwip_snat_process() is this call) */
+  err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
+  if ((err == LWIP_SNAT_ERR_NEED_WHOLE) && (head_len < len)) {
+    flat = lwip_snat_flatten(p);
+    if (flat == NULL) {
+      goto consumed;
     }
-  } else {
-    err = lwip_snat_process(bytes, len, &ctx, sys_now(), &verdict);
+    bytes = (u8_t *)flat->payload;
+    head_len = len;
+    err = lwip_snat_process_head(bytes, len, len, &ctx, sys_now(), &verdict);
   }
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_verdict(err, &verdict, &before, bytes, head_len, created);
