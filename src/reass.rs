@@ -287,11 +287,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner += usize::from(logical != first && logical != last);
-            let (from, to) = block_range(logical, offset, end);
+            let (from, to, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units_mask(from, to);
             held_units += held_mask.count_ones() as usize;
-            let at = (logical - 1) * BLOCK + from - offset;
-            let (Some(held), Some(new)) = (held.get(from..to), payload.get(at..at + to - from)) else { continue };
+            let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
                     return Err(DropReason::FragmentOverlap);
@@ -328,9 +327,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             let (from, to, bytes) = if logical == 0 {
                 (BLOCK - header.len(), BLOCK, Some(header))
             } else {
-                let (from, to) = block_range(logical, offset, end);
-                let at = (logical - 1) * BLOCK + from - offset;
-                (from, to, payload.get(at..at + to - from))
+                piece(logical, offset, payload)
             };
             if let (Some(room), Some(bytes)) = (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), bytes) {
                 copy(room, bytes);
@@ -482,6 +479,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         oldest.map(|(index, _)| index)
     }
 
+    /// Out of line: `merge` and `free_slot` both make room with it.
+    #[inline(never)]
     fn evict(&mut self, slot: usize) {
         if self.slots.get(slot).is_some_and(|d| d.in_use) {
             self.evicted = self.evicted.wrapping_add(1);
@@ -689,11 +688,14 @@ fn logical_of(offset: usize) -> usize {
     1 + offset / BLOCK
 }
 
-/// Where the payload bytes of `offset..end` that fall in datagram block `logical` go within
-/// the block.
-fn block_range(logical: usize, offset: usize, end: usize) -> (usize, usize) {
+/// Where the bytes of `payload` (at payload offset `offset`) that fall in datagram block
+/// `logical` go within the block, and those bytes. Out of line: both passes of `merge` use it.
+#[inline(never)]
+fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, Option<&[u8]>) {
     let base = (logical - 1) * BLOCK;
-    (offset.max(base) - base, end.min(base + BLOCK) - base)
+    let (from, to) = (offset.max(base) - base, (offset + payload.len()).min(base + BLOCK) - base);
+    let at = base + from - offset;
+    (from, to, payload.get(at..at + to - from))
 }
 
 /// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
