@@ -200,14 +200,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_len = 0;
-        let Ok(ip) = ipv4::Packet::new_checked(fragment) else {
+        let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
-        let payload = ip.payload();
-        let (offset, more) = (ip.frag_offset(), ip.more_frags());
         let end = offset + payload.len();
         // RFC 791: every fragment but the last carries a multiple of 8 bytes, none is empty.
-        if !ip.is_fragment() || payload.is_empty() || (more && payload.len() % UNIT != 0) {
+        if !(more || offset != 0) || payload.is_empty() || (more && payload.len() % UNIT != 0) {
             return Outcome::Dropped(DropReason::Fragment);
         }
         let Some(key) = Key::of_bytes(fragment, netif) else {
@@ -216,7 +214,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let found = self.find(&key);
         let held = found.and_then(|slot| self.slots.get(slot)).copied();
         let mut datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
-        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
         if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
                 self.release(slot);
@@ -508,9 +505,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let first_held = held.and_then(|slot| self.slots.get(slot)).is_some_and(|d| d.header_len != 0);
         // Too large for the pool, and no first fragment (held or this one) shows it belongs to
         // a mapping.
-        let unholdable = ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
-            let end = ip.frag_offset() + ip.payload().len();
-            ip.frag_offset() != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+        let unholdable = Piece::of(fragment).is_some_and(|piece| {
+            let end = piece.offset + piece.payload.len();
+            piece.offset != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
         }) && !first_held;
         if !own && !unholdable {
             return ToRouter::Reassemble;
@@ -625,6 +622,30 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(datagram) = self.slots.get_mut(slot) {
             *datagram = Datagram::EMPTY;
         }
+    }
+}
+
+/// A fragment's header, its payload (up to its total length), the payload's offset in the
+/// datagram and its MF flag. Read here rather than through `ipv4::Packet::new_checked`, whose
+/// checks it makes (`None` where that fails), with less code for the two callers.
+struct Piece<'a> {
+    header: &'a [u8],
+    payload: &'a [u8],
+    offset: usize,
+    more: bool,
+}
+
+impl<'a> Piece<'a> {
+    fn of(fragment: &'a [u8]) -> Option<Piece<'a>> {
+        let (&ver_ihl, rest) = fragment.split_first()?;
+        let header_len = usize::from(ver_ihl & 0x0F) * 4;
+        let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
+        if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN || total_len < header_len {
+            return None;
+        }
+        let (header, payload) = fragment.get(..total_len)?.split_at_checked(header_len)?;
+        let flags_offset = u16::from_be_bytes([*header.get(6)?, *header.get(7)?]);
+        Some(Piece { header, payload, offset: usize::from(flags_offset & 0x1FFF) * UNIT, more: flags_offset & 0x2000 != 0 })
     }
 }
 
