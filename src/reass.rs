@@ -640,9 +640,10 @@ impl<'a> Piece<'a> {
         let (&ver_ihl, rest) = fragment.split_first()?;
         let header_len = usize::from(ver_ihl & 0x0F) * 4;
         let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
-        if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN || total_len < header_len {
+        if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN {
             return None;
         }
+        // Fails for a total length past the bytes or short of the header, as `new_checked` does.
         let (header, payload) = fragment.get(..total_len)?.split_at_checked(header_len)?;
         let flags_offset = u16::from_be_bytes([*header.get(6)?, *header.get(7)?]);
         Some(Piece { header, payload, offset: usize::from(flags_offset & 0x1FFF) * UNIT, more: flags_offset & 0x2000 != 0 })
@@ -1133,6 +1134,31 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// `Piece::of` takes exactly the fragments `ipv4::Packet::new_checked` takes, and
+            /// reads the same header, payload, offset and MF flag from them.
+            #[test]
+            fn a_piece_is_what_the_ipv4_parser_reads(
+                mut bytes in proptest::collection::vec(any::<u8>(), 0..80),
+                ver_ihl in 0x40u8..0x50,
+                total_len in 0u16..90,
+                flags_offset in any::<u16>(),
+                plausible in any::<bool>(),
+            ) {
+                // Mostly well-formed version, header length and total length, else as drawn.
+                if plausible && bytes.len() >= 4 {
+                    bytes[0] = ver_ihl;
+                    bytes[2..4].copy_from_slice(&total_len.to_be_bytes());
+                }
+                if bytes.len() >= 8 {
+                    bytes[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+                }
+                let expected = ipv4::Packet::new_checked(&bytes[..]).ok().map(|ip| {
+                    (bytes[..ip.header_len()].to_vec(), ip.payload().to_vec(), ip.frag_offset(), ip.more_frags())
+                });
+                let piece = Piece::of(&bytes).map(|p| (p.header.to_vec(), p.payload.to_vec(), p.offset, p.more));
+                prop_assert_eq!(piece, expected);
+            }
 
             /// Random datagrams cut into random (possibly overlapping) fragment sets, interleaved
             /// and delivered in random order with duplicates, come out byte for byte.
