@@ -567,7 +567,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     fn write_run(&mut self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
         self.gather(slot);
-        let datagram = self.slots.get(slot).copied()?;
+        let datagram = self.slots.get(slot)?;
         let owner = slot as u8 + 1;
         let has_unit = |unit: usize| {
             self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| b.owner == owner && b.mask & unit_bit(unit) != 0)
