@@ -542,23 +542,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_len = 0;
-        let Some((key, cursor)) = self.releasing else { return 0 };
-        let written = self.find(&key).map(|slot| (slot, self.write_run(slot, usize::from(cursor), buf)));
-        match written {
-            Some((_, Some((len, end)))) => {
-                self.releasing = Some((key, end as u16));
-                len
-            }
-            Some((slot, None)) => {
-                self.releasing = None;
-                self.release(slot);
-                0
-            }
-            None => {
-                self.releasing = None;
-                0
-            }
+        let Some((key, cursor)) = &self.releasing else { return 0 };
+        let (slot, from) = (self.find(key), usize::from(*cursor));
+        let written = slot.and_then(|slot| self.write_run(slot, from, buf));
+        if let (Some((len, end)), Some((_, cursor))) = (written, &mut self.releasing) {
+            *cursor = end as u16;
+            return len;
         }
+        self.releasing = None;
+        if let Some(slot) = slot {
+            self.release(slot);
+        }
+        0
     }
 
     /// Writes the first run of received units at or after payload offset `from` as a fragment
