@@ -476,12 +476,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         oldest.map(|(index, _)| index)
     }
 
-    /// Out of line: `merge` and `free_slot` both make room with it.
+    /// Discards a datagram in progress to make room (both callers pick one in use: `oldest`
+    /// finds only those, and `free_slot` evicts only from a full table). Out of line: `merge`
+    /// and `free_slot` both make room with it.
     #[inline(never)]
     fn evict(&mut self, slot: usize) {
-        if self.slots.get(slot).is_some_and(|d| d.in_use) {
-            self.evicted = self.evicted.wrapping_add(1);
-        }
+        self.evicted = self.evicted.wrapping_add(1);
         self.release(slot);
     }
 
