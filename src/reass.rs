@@ -232,7 +232,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Why payload `offset..end` (`more`: MF set) cannot join `datagram`, whose first fragment
     /// has a `header_len`-byte header if this is it.
-    #[inline(never)]
     fn check(&self, datagram: &Datagram, header_len: usize, offset: usize, end: usize, more: bool) -> Result<(), DropReason> {
         // The header comes with the first fragment; until then assume the shortest.
         let header_len = match (datagram.header_len, offset) {
