@@ -350,7 +350,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
     /// header, and frees its slot and blocks (the bytes stay readable until the next `&mut`
     /// call). Every unit is held, so blocks `0..=end/64` are all its own once gathered.
-    #[inline(never)]
     fn finish(&mut self, slot: usize, header_len: usize, end: usize) -> Outcome {
         self.gather(slot);
         self.release(slot);
@@ -449,7 +448,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
     /// (the source's own oldest once it holds its share, else the oldest of all).
-    #[inline(never)]
     fn free_slot(&mut self, src: u32, now: u32) -> usize {
         if let Some(free) = self.slots.iter().position(|d| !d.in_use) {
             return free;
@@ -558,7 +556,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Writes the first run of received units at or after payload offset `from` as a fragment
     /// into `buf`: its length and the payload end it reached, or `None` when there is none.
     /// Gathers the datagram's blocks first, so a run is one slice of the pool.
-    #[inline(never)]
     fn write_run(&mut self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
         self.gather(slot);
         let datagram = self.slots.get(slot)?;
