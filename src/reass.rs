@@ -34,8 +34,9 @@
 //! exist are looked up), and a copy (and, where it overlaps
 //! held bytes, a comparison) of its bytes; completing a datagram swaps each of its blocks at most
 //! once. No allocation. Written for flash: one loop per job, the same block gathering for a
-//! completed datagram and for handing a released one back, and the steps of a fragment kept
-//! out of line (`#[inline(never)]`: inlined into one another they took more flash, not less).
+//! completed datagram and for handing a released one back, and `#[inline(never)]` only where
+//! measured smaller (`merge`, and the helpers with several callers); a step with one caller
+//! is otherwise left to the compiler, which inlines it.
 //!
 //! Uses `wire`, `tables` (expiry) and `verdict`.
 
@@ -197,7 +198,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
-    #[inline(never)]
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_len = 0;
         let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
@@ -492,7 +492,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// tell). Its datagram is left to the stack's own reassembly when it is the router's own, or
     /// when it reaches past what the pool can hold and no held first fragment shows a mapping;
     /// later fragments of a datagram left so follow it.
-    #[inline(never)]
     pub fn to_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
         let Some(key) = Key::of_bytes(fragment, netif) else { return ToRouter::Reassemble };
         if self.released.iter().any(|r| r.in_use && r.key == key) {
@@ -536,7 +535,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// a plain 20-byte one: the stack that reassembles it keeps the first fragment's header)
     /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
     /// discarded from the pool.
-    #[inline(never)]
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_len = 0;
         let Some((key, cursor)) = &self.releasing else { return 0 };
