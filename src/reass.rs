@@ -474,9 +474,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 
     /// Discards a datagram in progress to make room (both callers pick one in use: `oldest`
-    /// finds only those, and `free_slot` evicts only from a full table). Out of line: `merge`
-    /// and `free_slot` both make room with it.
-    #[inline(never)]
+    /// finds only those, and `free_slot` evicts only from a full table).
     fn evict(&mut self, slot: usize) {
         self.evicted = self.evicted.wrapping_add(1);
         self.release(slot);
