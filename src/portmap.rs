@@ -123,7 +123,7 @@ impl<const P: usize> Portmaps<P> {
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.
-    #[cfg_attr(feature = "portmap", inline(never))]
+    /// One caller (a new outbound session), which it is inlined into: less flash than a call.
     pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<Portmap> {
         let number = protocol as u8;
         let slot = self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.inside == inside && s.in_port == in_port)?;

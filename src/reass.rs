@@ -34,8 +34,9 @@
 //! exist are looked up), and a copy (and, where it overlaps
 //! held bytes, a comparison) of its bytes; completing a datagram swaps each of its blocks at most
 //! once. No allocation. Written for flash: one loop per job, the same block gathering for a
-//! completed datagram and for handing a released one back, and the steps of a fragment kept
-//! out of line (`#[inline(never)]`: inlined into one another they took more flash, not less).
+//! completed datagram and for handing a released one back, and `#[inline(never)]` only where
+//! measured smaller (`merge`, and the helpers with several callers); a step with one caller
+//! is otherwise left to the compiler, which inlines it.
 //!
 //! Uses `wire`, `tables` (expiry) and `verdict`.
 
@@ -197,17 +198,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
-    #[inline(never)]
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_len = 0;
-        let Ok(ip) = ipv4::Packet::new_checked(fragment) else {
+        let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
-        let payload = ip.payload();
-        let (offset, more) = (ip.frag_offset(), ip.more_frags());
         let end = offset + payload.len();
         // RFC 791: every fragment but the last carries a multiple of 8 bytes, none is empty.
-        if !ip.is_fragment() || payload.is_empty() || (more && payload.len() % UNIT != 0) {
+        if !(more || offset != 0) || payload.is_empty() || (more && payload.len() % UNIT != 0) {
             return Outcome::Dropped(DropReason::Fragment);
         }
         let Some(key) = Key::of_bytes(fragment, netif) else {
@@ -216,7 +214,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let found = self.find(&key);
         let held = found.and_then(|slot| self.slots.get(slot)).copied();
         let mut datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
-        let header = fragment.get(..ip.header_len()).unwrap_or(&[]);
         if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
                 self.release(slot);
@@ -235,7 +232,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Why payload `offset..end` (`more`: MF set) cannot join `datagram`, whose first fragment
     /// has a `header_len`-byte header if this is it.
-    #[inline(never)]
     fn check(&self, datagram: &Datagram, header_len: usize, offset: usize, end: usize, more: bool) -> Result<(), DropReason> {
         // The header comes with the first fragment; until then assume the shortest.
         let header_len = match (datagram.header_len, offset) {
@@ -287,11 +283,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner += usize::from(logical != first && logical != last);
-            let (from, to) = block_range(logical, offset, end);
+            let (from, to, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units_mask(from, to);
             held_units += held_mask.count_ones() as usize;
-            let at = (logical - 1) * BLOCK + from - offset;
-            let (Some(held), Some(new)) = (held.get(from..to), payload.get(at..at + to - from)) else { continue };
+            let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
                     return Err(DropReason::FragmentOverlap);
@@ -328,9 +323,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             let (from, to, bytes) = if logical == 0 {
                 (BLOCK - header.len(), BLOCK, Some(header))
             } else {
-                let (from, to) = block_range(logical, offset, end);
-                let at = (logical - 1) * BLOCK + from - offset;
-                (from, to, payload.get(at..at + to - from))
+                piece(logical, offset, payload)
             };
             if let (Some(room), Some(bytes)) = (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), bytes) {
                 copy(room, bytes);
@@ -357,7 +350,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
     /// header, and frees its slot and blocks (the bytes stay readable until the next `&mut`
     /// call). Every unit is held, so blocks `0..=end/64` are all its own once gathered.
-    #[inline(never)]
     fn finish(&mut self, slot: usize, header_len: usize, end: usize) -> Outcome {
         self.gather(slot);
         self.release(slot);
@@ -456,7 +448,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
     /// (the source's own oldest once it holds its share, else the oldest of all).
-    #[inline(never)]
     fn free_slot(&mut self, src: u32, now: u32) -> usize {
         if let Some(free) = self.slots.iter().position(|d| !d.in_use) {
             return free;
@@ -482,10 +473,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         oldest.map(|(index, _)| index)
     }
 
+    /// Discards a datagram in progress to make room (both callers pick one in use: `oldest`
+    /// finds only those, and `free_slot` evicts only from a full table).
     fn evict(&mut self, slot: usize) {
-        if self.slots.get(slot).is_some_and(|d| d.in_use) {
-            self.evicted = self.evicted.wrapping_add(1);
-        }
+        self.evicted = self.evicted.wrapping_add(1);
         self.release(slot);
     }
 
@@ -499,7 +490,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// tell). Its datagram is left to the stack's own reassembly when it is the router's own, or
     /// when it reaches past what the pool can hold and no held first fragment shows a mapping;
     /// later fragments of a datagram left so follow it.
-    #[inline(never)]
     pub fn to_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
         let Some(key) = Key::of_bytes(fragment, netif) else { return ToRouter::Reassemble };
         if self.released.iter().any(|r| r.in_use && r.key == key) {
@@ -509,9 +499,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let first_held = held.and_then(|slot| self.slots.get(slot)).is_some_and(|d| d.header_len != 0);
         // Too large for the pool, and no first fragment (held or this one) shows it belongs to
         // a mapping.
-        let unholdable = ipv4::Packet::new_checked(fragment).is_ok_and(|ip| {
-            let end = ip.frag_offset() + ip.payload().len();
-            ip.frag_offset() != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+        let unholdable = Piece::of(fragment).is_some_and(|piece| {
+            let end = piece.offset + piece.payload.len();
+            piece.offset != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
         }) && !first_held;
         if !own && !unholdable {
             return ToRouter::Reassemble;
@@ -543,35 +533,28 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// a plain 20-byte one: the stack that reassembles it keeps the first fragment's header)
     /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
     /// discarded from the pool.
-    #[inline(never)]
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_len = 0;
-        let Some((key, cursor)) = self.releasing else { return 0 };
-        let written = self.find(&key).map(|slot| (slot, self.write_run(slot, usize::from(cursor), buf)));
-        match written {
-            Some((_, Some((len, end)))) => {
-                self.releasing = Some((key, end as u16));
-                len
-            }
-            Some((slot, None)) => {
-                self.releasing = None;
-                self.release(slot);
-                0
-            }
-            None => {
-                self.releasing = None;
-                0
-            }
+        let Some((key, cursor)) = &self.releasing else { return 0 };
+        let (slot, from) = (self.find(key), usize::from(*cursor));
+        let written = slot.and_then(|slot| self.write_run(slot, from, buf));
+        if let (Some((len, end)), Some((_, cursor))) = (written, &mut self.releasing) {
+            *cursor = end as u16;
+            return len;
         }
+        self.releasing = None;
+        if let Some(slot) = slot {
+            self.release(slot);
+        }
+        0
     }
 
     /// Writes the first run of received units at or after payload offset `from` as a fragment
     /// into `buf`: its length and the payload end it reached, or `None` when there is none.
     /// Gathers the datagram's blocks first, so a run is one slice of the pool.
-    #[inline(never)]
     fn write_run(&mut self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
         self.gather(slot);
-        let datagram = self.slots.get(slot).copied()?;
+        let datagram = self.slots.get(slot)?;
         let owner = slot as u8 + 1;
         let has_unit = |unit: usize| {
             self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| b.owner == owner && b.mask & unit_bit(unit) != 0)
@@ -626,6 +609,31 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(datagram) = self.slots.get_mut(slot) {
             *datagram = Datagram::EMPTY;
         }
+    }
+}
+
+/// A fragment's header, its payload (up to its total length), the payload's offset in the
+/// datagram and its MF flag. Read here rather than through `ipv4::Packet::new_checked`, whose
+/// checks it makes (`None` where that fails), with less code for the two callers.
+struct Piece<'a> {
+    header: &'a [u8],
+    payload: &'a [u8],
+    offset: usize,
+    more: bool,
+}
+
+impl<'a> Piece<'a> {
+    fn of(fragment: &'a [u8]) -> Option<Piece<'a>> {
+        let (&ver_ihl, rest) = fragment.split_first()?;
+        let header_len = usize::from(ver_ihl & 0x0F) * 4;
+        let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
+        if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN {
+            return None;
+        }
+        // Fails for a total length past the bytes or short of the header, as `new_checked` does.
+        let (header, payload) = fragment.get(..total_len)?.split_at_checked(header_len)?;
+        let flags_offset = u16::from_be_bytes([*header.get(6)?, *header.get(7)?]);
+        Some(Piece { header, payload, offset: usize::from(flags_offset & 0x1FFF) * UNIT, more: flags_offset & 0x2000 != 0 })
     }
 }
 
@@ -689,11 +697,14 @@ fn logical_of(offset: usize) -> usize {
     1 + offset / BLOCK
 }
 
-/// Where the payload bytes of `offset..end` that fall in datagram block `logical` go within
-/// the block.
-fn block_range(logical: usize, offset: usize, end: usize) -> (usize, usize) {
+/// Where the bytes of `payload` (at payload offset `offset`) that fall in datagram block
+/// `logical` go within the block, and those bytes. Out of line: both passes of `merge` use it.
+#[inline(never)]
+fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, Option<&[u8]>) {
     let base = (logical - 1) * BLOCK;
-    (offset.max(base) - base, end.min(base + BLOCK) - base)
+    let (from, to) = (offset.max(base) - base, (offset + payload.len()).min(base + BLOCK) - base);
+    let at = base + from - offset;
+    (from, to, payload.get(at..at + to - from))
 }
 
 /// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
@@ -1110,6 +1121,31 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// `Piece::of` takes exactly the fragments `ipv4::Packet::new_checked` takes, and
+            /// reads the same header, payload, offset and MF flag from them.
+            #[test]
+            fn a_piece_is_what_the_ipv4_parser_reads(
+                mut bytes in proptest::collection::vec(any::<u8>(), 0..80),
+                ver_ihl in 0x40u8..0x50,
+                total_len in 0u16..90,
+                flags_offset in any::<u16>(),
+                plausible in any::<bool>(),
+            ) {
+                // Mostly well-formed version, header length and total length, else as drawn.
+                if plausible && bytes.len() >= 4 {
+                    bytes[0] = ver_ihl;
+                    bytes[2..4].copy_from_slice(&total_len.to_be_bytes());
+                }
+                if bytes.len() >= 8 {
+                    bytes[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+                }
+                let expected = ipv4::Packet::new_checked(&bytes[..]).ok().map(|ip| {
+                    (bytes[..ip.header_len()].to_vec(), ip.payload().to_vec(), ip.frag_offset(), ip.more_frags())
+                });
+                let piece = Piece::of(&bytes).map(|p| (p.header.to_vec(), p.payload.to_vec(), p.offset, p.more));
+                prop_assert_eq!(piece, expected);
+            }
 
             /// Random datagrams cut into random (possibly overlapping) fragment sets, interleaved
             /// and delivered in random order with duplicates, come out byte for byte.
