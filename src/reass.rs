@@ -490,7 +490,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// tell). Its datagram is left to the stack's own reassembly when it is the router's own, or
     /// when it reaches past what the pool can hold and no held first fragment shows a mapping;
     /// later fragments of a datagram left so follow it.
-    pub fn to_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
+    pub fn decide_for_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
         let Some(key) = Key::of_bytes(fragment, netif) else { return ToRouter::Reassemble };
         if self.released.iter().any(|r| r.in_use && r.key == key) {
             return ToRouter::Pass;
@@ -763,7 +763,7 @@ mod tests {
     /// True when `f` (from `netif`) belongs to a datagram left to the stack: it just follows.
     /// (`own` false: a fragment no one left is merely told to be reassembled; nothing changes.)
     fn is_released<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, f: &[u8], netif: u8) -> bool {
-        pool.to_router(f, netif, 0, false) == ToRouter::Pass
+        pool.decide_for_router(f, netif, 0, false) == ToRouter::Pass
     }
 
     fn complete(pool: &Pool, whole: &[u8], outcome: Outcome) {
@@ -778,7 +778,7 @@ mod tests {
         for (buf_len, first_len) in [(27, 0), (28, 28), (51, 44)] {
             let mut pool = Pool::new();
             assert_eq!(pool.accept(&fragment(&whole, 16, 64), 0, 0), Outcome::Held);
-            assert_eq!(pool.to_router(&fragment(&whole, 0, 16), 0, 0, true), ToRouter::Leave { held: true });
+            assert_eq!(pool.decide_for_router(&fragment(&whole, 0, 16), 0, 0, true), ToRouter::Leave { held: true });
             let mut buf = [0u8; 64];
             assert_eq!(pool.next_released(&mut buf[..buf_len]), first_len, "buffer of {buf_len}");
             if first_len != 0 {
@@ -989,7 +989,7 @@ mod tests {
         }
         let mut buf = [0u8; 1500];
         assert_eq!(pool.next_released(&mut buf), 0, "nothing released yet");
-        assert_eq!(pool.to_router(&fragment(&whole, 0, 48), 0, 0, true), ToRouter::Leave { held: true });
+        assert_eq!(pool.decide_for_router(&fragment(&whole, 0, 48), 0, 0, true), ToRouter::Leave { held: true });
         // The first run keeps the first fragment's header (options included); the gap splits.
         let len = pool.next_released(&mut buf);
         assert_eq!(&buf[..len], &fragment(&whole, 0, 96)[..]);
@@ -1005,7 +1005,7 @@ mod tests {
         let mut pool = Reassembly::<2, 40>::new();
         let frags: std::vec::Vec<_> =
             (0..3).map(|i| fragment(&datagram(20, protocol::ICMP, i, 100, 1), 0, 48)).collect();
-        let leave = |pool: &mut Reassembly<2, 40>, f: &[u8], now| pool.to_router(f, 1, now, true);
+        let leave = |pool: &mut Reassembly<2, 40>, f: &[u8], now| pool.decide_for_router(f, 1, now, true);
         assert_eq!(leave(&mut pool, &frags[0], 0), ToRouter::Leave { held: false });
         assert!(is_released(&mut pool, &frags[0], 1));
         assert!(!is_released(&mut pool, &frags[0], 2) && !is_released(&mut pool, &frags[1], 1));

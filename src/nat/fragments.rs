@@ -27,7 +27,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
         self.expire_fragments(now);
         let own = self.is_routers_own(packet, netif);
-        match self.reass.to_router(packet, in_netif, now, own) {
+        match self.reass.decide_for_router(packet, in_netif, now, own) {
             ToRouter::Reassemble => self.reassemble(packet, in_netif, now, Verdict::Pass),
             ToRouter::Pass => Verdict::Pass,
             ToRouter::Leave { held } => {
