@@ -310,6 +310,30 @@ lwip_snat_watch(u8_t idx, u32_t addr)
   }
 }
 
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+/**
+ * lwIP's netif callback: an address, up/down or link change made through lwIP's netif API is
+ * watched when lwIP makes it, so packets need not look. lwIP calls it before it takes a netif
+ * down or removes it (the netif still looks up then), after every other change.
+ */
+static void
+lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
+{
+  u32_t addr = lwip_snat_netif_addr(netif);
+
+  if (((reason & LWIP_NSC_NETIF_REMOVED) != 0) ||
+      (((reason & LWIP_NSC_STATUS_CHANGED) != 0) && (args != NULL) && (args->status_changed.state == 0))) {
+    addr = 0;
+  }
+  lwip_snat_watch(netif_get_index(netif), addr);
+}
+
+/** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
+static netif_ext_callback_t lwip_snat_netif_callback;
+
+/** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
+#define LWIP_SNAT_WATCH(idx, addr) do { } while (0)
+#else
 /** lwip_snat_watch() called only when @p addr is not the one seen: per packet, a compare. */
 #define LWIP_SNAT_WATCH(idx, addr) \
   do { \
@@ -320,6 +344,7 @@ lwip_snat_watch(u8_t idx, u32_t addr)
       lwip_snat_watch(watch_idx_, watch_addr_); \
     } \
   } while (0)
+#endif
 
 /** Checks every watched netif index, including netifs that went down or were removed. */
 static void
@@ -1694,6 +1719,9 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
     lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
   }
   if (!lwip_snat_running) {
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+    netif_add_ext_callback(&lwip_snat_netif_callback, lwip_snat_netif_event);
+#endif
     sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
     lwip_snat_running = 1;
   }
