@@ -519,14 +519,21 @@ lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
   return netif;
 }
 
-/** Fills @p ctx for a packet ip4_input() delivers to the router on @p netif; returns 1. */
+/** Fills the lwip_snat_ctx @p ctx for a packet ip4_input() delivers to the router on @p netif
+ * (in line where every reply to a mapping goes: a call costs as much as the stores). */
+#define LWIP_SNAT_ROUTE_LOCAL(netif, ctx) \
+  do { \
+    (ctx)->route = LWIP_SNAT_ROUTE_LOCAL; \
+    (ctx)->out_netif_idx = netif_get_index(netif); \
+    (ctx)->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif))); \
+    (ctx)->out_mtu = (netif)->mtu; \
+  } while (0)
+
+/** LWIP_SNAT_ROUTE_LOCAL() for lwip_snat_find_route(); returns 1. */
 static int
 lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
 {
-  ctx->route = LWIP_SNAT_ROUTE_LOCAL;
-  ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
-  ctx->out_mtu = netif->mtu;
+  LWIP_SNAT_ROUTE_LOCAL(netif, ctx);
   return 1;
 }
 
@@ -1508,7 +1515,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto pass_unrouted;
   }
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
-    (void)lwip_snat_route_local(inp, &ctx);
+    LWIP_SNAT_ROUTE_LOCAL(inp, &ctx);
     ctx.in_netif_idx = ctx.out_netif_idx;
   } else {
     if (quiet != 0) {
