@@ -310,6 +310,30 @@ lwip_snat_watch(u8_t idx, u32_t addr)
   }
 }
 
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+/**
+ * lwIP's netif callback: an address, up/down or link change made through lwIP's netif API is
+ * watched when lwIP makes it, so packets need not look. lwIP calls it before it takes a netif
+ * down or removes it (the netif still looks up then), after every other change.
+ */
+static void
+lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
+{
+  u32_t addr = lwip_snat_netif_addr(netif);
+
+  if (((reason & LWIP_NSC_NETIF_REMOVED) != 0) ||
+      (((reason & LWIP_NSC_STATUS_CHANGED) != 0) && (args != NULL) && (args->status_changed.state == 0))) {
+    addr = 0;
+  }
+  lwip_snat_watch(netif_get_index(netif), addr);
+}
+
+/** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
+static netif_ext_callback_t lwip_snat_netif_callback;
+
+/** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
+#define LWIP_SNAT_WATCH(idx, addr) do { } while (0)
+#else
 /** lwip_snat_watch() called only when @p addr is not the one seen: per packet, a compare. */
 #define LWIP_SNAT_WATCH(idx, addr) \
   do { \
@@ -320,6 +344,7 @@ lwip_snat_watch(u8_t idx, u32_t addr)
       lwip_snat_watch(watch_idx_, watch_addr_); \
     } \
   } while (0)
+#endif
 
 /** Checks every watched netif index, including netifs that went down or were removed. */
 static void
@@ -494,14 +519,21 @@ lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
   return netif;
 }
 
-/** Fills @p ctx for a packet ip4_input() delivers to the router on @p netif; returns 1. */
+/** Fills the lwip_snat_ctx @p ctx for a packet ip4_input() delivers to the router on @p netif
+ * (in line where every reply to a mapping goes: a call costs as much as the stores). */
+#define LWIP_SNAT_ROUTE_LOCAL(netif, ctx) \
+  do { \
+    (ctx)->route = LWIP_SNAT_ROUTE_LOCAL; \
+    (ctx)->out_netif_idx = netif_get_index(netif); \
+    (ctx)->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif))); \
+    (ctx)->out_mtu = (netif)->mtu; \
+  } while (0)
+
+/** LWIP_SNAT_ROUTE_LOCAL() for lwip_snat_find_route(); returns 1. */
 static int
 lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
 {
-  ctx->route = LWIP_SNAT_ROUTE_LOCAL;
-  ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
-  ctx->out_mtu = netif->mtu;
+  LWIP_SNAT_ROUTE_LOCAL(netif, ctx);
   return 1;
 }
 
@@ -1483,7 +1515,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto pass_unrouted;
   }
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
-    (void)lwip_snat_route_local(inp, &ctx);
+    LWIP_SNAT_ROUTE_LOCAL(inp, &ctx);
     ctx.in_netif_idx = ctx.out_netif_idx;
   } else {
     if (quiet != 0) {
@@ -1694,6 +1726,9 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
     lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
   }
   if (!lwip_snat_running) {
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+    netif_add_ext_callback(&lwip_snat_netif_callback, lwip_snat_netif_event);
+#endif
     sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
     lwip_snat_running = 1;
   }

@@ -34,7 +34,9 @@
  *
  * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
  * being removed) are noticed by the hook and the timer, and the mappings of that netif are
- * dropped. A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it may be
+ * dropped. With LWIP_NETIF_EXT_STATUS_CALLBACK the shim registers a netif callback and notices
+ * changes made through lwIP's netif API when they are made, and the hook no longer looks per
+ * packet (the timer still does, for fields written directly). A firmware's LWIP_HOOK_IP4_CANFORWARD is honoured as ip4_forward() does; it may be
  * called before ip4_input() sets ip_data, so it must decide on its arguments alone (with
  * LWIP_SNAT_FORWARD, once per forwarded packet, as lwIP alone calls it).
  *

@@ -27,6 +27,8 @@
 #define LWIP_STATS                      0
 #define LWIP_NETIF_LOOPBACK             0
 #define LWIP_HAVE_LOOPIF                0
+/* the NAT hears of netif changes when lwIP makes them (no address watch per packet) */
+#define LWIP_NETIF_EXT_STATUS_CALLBACK  1
 
 #define MEM_ALIGNMENT                   4
 #define MEM_SIZE                        (16 * 1024)

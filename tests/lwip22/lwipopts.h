@@ -49,6 +49,8 @@
 #define LWIP_PERF                       1
 #define LWIP_NETIF_LOOPBACK             0
 #define LWIP_HAVE_LOOPIF                0
+/* the shim watches netif changes when lwIP makes them, not per packet */
+#define LWIP_NETIF_EXT_STATUS_CALLBACK  1
 
 /* Every pbuf and pool element from libc malloc, as in Debian's build: AddressSanitizer (on
  * the harness and the shim) sees each one. */

@@ -124,6 +124,34 @@ fn link_down_on_the_wan_drops_its_mappings() {
     assert_eq!(src(&again), WAN_ADDR);
 }
 
+/// With lwIP's netif callback (`LWIP_NETIF_EXT_STATUS_CALLBACK`, on in tests/lwip22), the
+/// shim hears of an address, up/down or link change when lwIP makes it: the WAN's mappings are
+/// gone at once, before any packet or timer, and the LAN's changes leave them alone.
+#[test]
+fn with_lwips_netif_callback_a_change_of_the_wan_drops_its_mappings_at_once() {
+    for (change, undo, new_wan) in [
+        ("setaddr wan 10.0.0.2", "setaddr wan 10.0.0.1", [10, 0, 0, 2]),
+        ("down wan", "up wan", WAN_ADDR),
+        ("linkdown wan", "linkup wan", WAN_ADDR),
+    ] {
+        let mut r = lwip22_router();
+        let out = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"q")).only("wan");
+        assert_eq!(src(&out), WAN_ADDR);
+        for lan_change in ["setaddr lan 192.168.1.2", "setaddr lan 192.168.1.1", "linkdown lan", "linkup lan"] {
+            r.ok(lan_change);
+        }
+        assert_eq!(r.sessions().len(), 1, "{change}: a LAN change keeps the WAN's mappings");
+        r.ok(change);
+        assert_eq!(r.sessions(), Vec::<String>::new(), "{change}: dropped before any packet or timer");
+        if new_wan == WAN_ADDR {
+            r.ok(undo);
+        }
+        r.inject("wan", &udp(SERVER, 53, new_wan, sport(&out), b"a")).nothing_on("lan");
+        let again = r.inject("lan", &udp(HOST_A, 5001, SERVER, 53, b"q")).only("wan");
+        assert_eq!(src(&again), new_wan, "{change}: new flows map on the netif as it is now");
+    }
+}
+
 #[test]
 fn link_down_is_noticed_by_a_packet_before_the_timer() {
     let mut r = router();
