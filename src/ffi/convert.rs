@@ -134,18 +134,9 @@ macro_rules! same {
 }
 use same;
 
-/// The run over fields given as (core offset, C offset) pairs, first to last, the last one a
-/// byte; refuses to build unless each lies at the same distance from the first in both structs.
+/// `Run::of` for the settings, whose last field is a byte.
 const fn config_run(fields: &[(usize, usize)]) -> Run {
-    let (core, c) = fields[0];
-    let mut i = 0;
-    while i < fields.len() {
-        assert!(fields[i].0 - core == fields[i].1 - c);
-        i += 1;
-    }
-    let len = fields[fields.len() - 1].0 + 1 - core;
-    assert!(core + len <= core::mem::size_of::<Config>() && c + len <= core::mem::size_of::<lwip_snat_config>());
-    Run { core, c, len }
+    Run::of(fields, 1, core::mem::size_of::<Config>(), core::mem::size_of::<lwip_snat_config>())
 }
 
 // The last run reaches `Config`'s end: no field of it is left out of the copies.
@@ -303,6 +294,22 @@ struct Run {
 }
 
 impl Run {
+    /// The run over fields given as (core offset, C offset) pairs, first to last, the last one
+    /// `last_len` bytes long, in structs of `core_size` and `c_size` bytes; refuses to build
+    /// unless each field lies at the same distance from the first in both structs and the run
+    /// within both.
+    const fn of(fields: &[(usize, usize)], last_len: usize, core_size: usize, c_size: usize) -> Run {
+        let (core, c) = fields[0];
+        let mut i = 0;
+        while i < fields.len() {
+            assert!(fields[i].0 - core == fields[i].1 - c);
+            i += 1;
+        }
+        let len = fields[fields.len() - 1].0 + last_len - core;
+        assert!(core + len <= core_size && c + len <= c_size);
+        Run { core, c, len }
+    }
+
     /// Copies the run from C's struct at `from` to the core's at `to` (`to_core`), or back.
     ///
     /// # Safety
@@ -331,20 +338,18 @@ const _: () = {
     assert!(Eviction::Closed as usize == 0 && Eviction::Transitory as usize == 1 && Eviction::Idle as usize == 2);
 };
 
-/// The `Run` from field `$first` through `$last` (a `u32`), after build-time checks that each
-/// field named lies at the same offset from `$first` in `Stats` as in `lwip_snat_stats`.
+/// The `Run` over the counters named, first to `$last` (a `u32`), with `Run::of`'s build-time
+/// checks that each lies at the same offset from the first in `Stats` as in `lwip_snat_stats`.
 macro_rules! shared_run {
-    ($first:ident, $($field:ident),* ; $last:ident) => {{
-        use core::mem::offset_of;
-        const fn same(core: usize, c: usize) {
-            assert!(core - offset_of!(Stats, $first) == c - offset_of!(lwip_snat_stats, $first));
-        }
-        $(same(offset_of!(Stats, $field), offset_of!(lwip_snat_stats, $field));)*
-        same(offset_of!(Stats, $last), offset_of!(lwip_snat_stats, $last));
-        let len = offset_of!(Stats, $last) + core::mem::size_of::<u32>() - offset_of!(Stats, $first);
-        assert!(offset_of!(Stats, $first) + len <= core::mem::size_of::<Stats>());
-        assert!(offset_of!(lwip_snat_stats, $first) + len <= core::mem::size_of::<lwip_snat_stats>());
-        Run { core: offset_of!(Stats, $first), c: offset_of!(lwip_snat_stats, $first), len }
+    ($($field:ident),+ ; $last:ident) => {{
+        use core::mem::{offset_of, size_of};
+        Run::of(
+            &[$((offset_of!(Stats, $field), offset_of!(lwip_snat_stats, $field)),)+
+              (offset_of!(Stats, $last), offset_of!(lwip_snat_stats, $last))],
+            size_of::<u32>(),
+            size_of::<Stats>(),
+            size_of::<lwip_snat_stats>(),
+        )
     }};
 }
 use shared_run;
