@@ -978,6 +978,9 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
  * no route or leads back out of @p inp) without the canforward hook having been asked. The
  * route is the one the hook remembered for the packet's destination; a @p translated packet
  * sent to another destination (inbound) is routed here, as ip4_forward() would route it.
+ * One difference on purpose: lwIP 2.2's ip4_forward() writes 0 over the IP, UDP, TCP and ICMP
+ * checksums whenever CHECKSUM_GEN_* is on (lwIP's default), where nothing fills them in again;
+ * the hook keeps the checksums valid.
  */
 static int
 lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
@@ -985,7 +988,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
   const u8_t *bytes = (const u8_t *)p->payload;
   struct netif *netif = lwip_snat_route_netif;
-  u16_t hlen, iplen, zero_at = 0;
+  u16_t iplen;
   u8_t checked = lwip_snat_route_checked;
   ip4_addr_t src, dest;
 
@@ -1000,7 +1003,6 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     pbuf_free(p);
     return 1;
   }
-  hlen = IPH_HL_BYTES(iphdr);
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
   if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
@@ -1022,40 +1024,6 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   if ((checked != LWIP_SNAT_ROUTE_CHECKED) && lwip_snat_link_layer_addressed(bytes, p->len)) {
     return 0;
   }
-  /* ip4_forward() zeroes the checksums of what a checksum-offloading netif (inp's flags, as
-   * lwIP tests them) completes: a transport checksum is written where lwIP writes it, and
-   * only when the datagram holds it in the first pbuf */
-  switch (IPH_PROTO(iphdr)) {
-#if LWIP_UDP
-#if LWIP_UDPLITE
-    case IP_PROTO_UDPLITE:
-#endif
-    case IP_PROTO_UDP:
-      if (CHECKSUM_GEN_UDP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_UDP)) {
-        zero_at = (u16_t)(hlen + 6);
-      }
-      break;
-#endif
-#if LWIP_TCP
-    case IP_PROTO_TCP:
-      if (CHECKSUM_GEN_TCP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_TCP)) {
-        zero_at = (u16_t)(hlen + 16);
-      }
-      break;
-#endif
-#if LWIP_ICMP
-    case IP_PROTO_ICMP:
-      if (CHECKSUM_GEN_ICMP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_ICMP)) {
-        zero_at = (u16_t)(hlen + 2);
-      }
-      break;
-#endif
-    default:
-      break;
-  }
-  if ((zero_at != 0) && ((zero_at + 2 > p->len) || (zero_at + 2 > iplen))) {
-    return 0;
-  }
   /* ip4_input() sets these before it forwards; ip4_canforward() and netif->output() see them */
   ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
@@ -1071,7 +1039,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   if (iplen < p->tot_len) {
     pbuf_realloc(p, iplen);
   }
-  /* ip4_forward(), line for line */
+  /* ip4_forward(), line for line, but for its checksum zeroing */
   IPH_TTL_SET(iphdr, IPH_TTL(iphdr) - 1);
   if (IPH_TTL(iphdr) == 0) {
     MIB2_STATS_INC(mib2.ipinhdrerrors);
@@ -1087,13 +1055,6 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100) + 1));
   } else {
     IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100)));
-  }
-  if (CHECKSUM_GEN_IP || NETIF_CHECKSUM_ENABLED(inp, NETIF_CHECKSUM_GEN_IP)) {
-    IPH_CHKSUM_SET(iphdr, 0);
-  }
-  if (zero_at != 0) {
-    ((u8_t *)p->payload)[zero_at] = 0;
-    ((u8_t *)p->payload)[zero_at + 1] = 0;
   }
   IP_STATS_INC(ip.fw);
   MIB2_STATS_INC(mib2.ipforwdatagrams);

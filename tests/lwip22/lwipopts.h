@@ -67,10 +67,19 @@
  * and leaves forwarded packets as the NAT wrote them (the same trick as
  * examples/firmware/lwipopts.h). The tests recompute every forwarded checksum and refuse a zero one. */
 #define LWIP22_PP_ONLY                  ((0xFFFFFFFFu + 1u) != 0u)
+#ifdef LWIP22_STOCK_CHECKSUMS
+/* lwIP's defaults, for the programs built with this define (lwIP itself is built once, without
+ * it: only ip4_forward() reads these in C, and the hook forwards in its place) */
+#define CHECKSUM_GEN_IP                 1
+#define CHECKSUM_GEN_UDP                1
+#define CHECKSUM_GEN_TCP                1
+#define CHECKSUM_GEN_ICMP               1
+#else
 #define CHECKSUM_GEN_IP                 LWIP22_PP_ONLY
 #define CHECKSUM_GEN_UDP                LWIP22_PP_ONLY
 #define CHECKSUM_GEN_TCP                LWIP22_PP_ONLY
 #define CHECKSUM_GEN_ICMP               LWIP22_PP_ONLY
+#endif
 #define CHECKSUM_CHECK_IP               1
 #define CHECKSUM_CHECK_UDP              1
 #define CHECKSUM_CHECK_TCP              1

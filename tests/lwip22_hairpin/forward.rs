@@ -315,3 +315,50 @@ fn the_canforward_hook_is_asked_once_per_packet_as_lwip_asks_it() {
         }
     }
 }
+
+/// lwIP 2.2's `ip4_forward()` zeroes the IP, UDP, TCP and ICMP checksums of every packet it
+/// forwards whenever `CHECKSUM_GEN_*` is true, which is lwIP's default: with stock options a
+/// packet leaves with a header checksum of 0 and no receiver takes it. The hook's forwarding
+/// keeps the checksums it wrote, translated or not. (lwIP itself is built once for these tests;
+/// `LWIP22_STOCK_CHECKSUMS` gives the hook the stock options, and only `ip4_forward()`, which
+/// the hook replaces, reads them in C.)
+#[test]
+fn with_lwips_stock_checksum_options_forwarded_packets_keep_valid_checksums() {
+    let exe = lwip22_build::router_with("router_stock_checksums", &[], &["LWIP22_STOCK_CHECKSUMS"]);
+    for rule in [false, true] {
+        let mut r = Router::spawn(&exe);
+        r.ok("start");
+        if rule {
+            r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
+        }
+        let mut forwarded = |netif: &str, packet: &[u8], out: &str| {
+            let p = super::forwarded(&r.ok(&format!("in {netif} {}", hex(packet))), out);
+            assert_checksums(&p);
+            p
+        };
+        let query = forwarded("lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
+        forwarded("wan", &udp(SERVER, 53, src(&query), sport(&query), b"answer"), "lan");
+        let syn = forwarded("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
+        forwarded("wan", &tcp(SERVER, 80, src(&syn), sport(&syn), SYN | ACK), "lan");
+        let ping = forwarded("lan", &echo_request(HOST_A, SERVER, 0x1234, 1), "wan");
+        forwarded("wan", &echo_reply(SERVER, src(&ping), icmp_ident(&ping), 1), "lan");
+        // Fragments in (reassembled and translated with the rule, else forwarded as they are),
+        // and a datagram over the WAN's MTU (fragmented on the way out): what leaves verifies.
+        let whole = udp(HOST_A, 5002, SERVER, 53, &[9; 1000]);
+        let mut sent = Vec::new();
+        for piece in fragments_of(&whole, 512) {
+            sent.extend(r.ok(&format!("in lan {}", hex(&piece))).on("wan"));
+        }
+        r.ok("mtu wan 576");
+        let mut big = udp(HOST_A, 5003, SERVER, 53, &[7; 1000]);
+        big[6] &= !0x40;
+        refill_ip_checksum(&mut big);
+        let fragmented = r.ok(&format!("in lan {}", hex(&big))).on("wan");
+        for (what, out) in [("reassembled", sent), ("fragmented", fragmented)] {
+            assert!(!out.is_empty(), "rule {rule}: {what}: nothing sent");
+            let datagram = join_fragments(&out);
+            assert_checksums(&datagram);
+            assert_ne!(&datagram[26..28], [0, 0], "rule {rule}: {what}: UDP checksum zeroed");
+        }
+    }
+}
