@@ -79,9 +79,10 @@
 
 /* lwip_snat_hook.h: the hook forwards what it routed itself, in place of ip4_forward() of
  * the lwIP 2.2 it reproduces (only ip4_input() calls the hook with ip_data and the stats of
- * that forwarding to keep). */
+ * that forwarding to keep), when the library has the hook-forward feature. */
 #ifndef LWIP_SNAT_FORWARD
-#if defined(LWIP_HOOK_IP4_INPUT) && !LWIP_SNAT_NETIF_INPUT && (LWIP_VERSION_MAJOR == 2) && (LWIP_VERSION_MINOR == 2)
+#if defined(LWIP_SNAT_FEATURE_HOOK_FORWARD) && defined(LWIP_HOOK_IP4_INPUT) && !LWIP_SNAT_NETIF_INPUT && \
+    (LWIP_VERSION_MAJOR == 2) && (LWIP_VERSION_MINOR == 2)
 #define LWIP_SNAT_FORWARD 1
 #else
 #define LWIP_SNAT_FORWARD 0

@@ -29,8 +29,9 @@
  * (if the firmware has its own route hook, call lwip_snat_ip4_route_src() first in it and use
  * its answer when it is not NULL).
  *
- * With lwIP 2.2 the hook forwards the packets it routed itself (LWIP_SNAT_FORWARD, below), so
- * that ip4_input() and ip4_forward() do not check and route them a second time.
+ * With lwIP 2.2 the hook forwards the packets it routed itself, so that ip4_input() and
+ * ip4_forward() do not check and route them a second time (LWIP_SNAT_FORWARD: 1 by default
+ * when the library has its hook-forward feature; lwipopts.h may define it 0 or 1).
  *
  * Address changes (DHCP renewals, netif_set_ipaddr, a netif going down, losing its link or
  * being removed) are noticed by the hook and the timer, and the mappings of that netif are
