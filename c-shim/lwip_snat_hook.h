@@ -21,13 +21,15 @@
  *   lwip_snat_start(NULL);
  *   lwip_snat_rule_add(&(struct lwip_snat_rule){ LWIP_SNAT_RULE_OUTBOUND, 0, netif_get_index(&wan) });
  *
- * Optional, saves each forwarded packet lwIP's second route lookup (ip4_forward() asks
- * again for the route the hook already worked out; the hook answers with it):
+ * Optional where lwIP forwards what the hook routed (lwIP 2.1, LWIP_SNAT_FORWARD 0), saves each
+ * forwarded packet lwIP's second route lookup (ip4_forward() asks again for the route the hook
+ * already worked out; the hook answers with it):
  *
  *   #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) lwip_snat_ip4_route_src(src, dest)
  *
  * (if the firmware has its own route hook, call lwip_snat_ip4_route_src() first in it and use
- * its answer when it is not NULL).
+ * its answer when it is not NULL). Where the hook forwards itself (lwIP 2.2, below) leave it
+ * out: it would then cost each packet lwIP sends itself more than it saves.
  *
  * With lwIP 2.2 the hook forwards the packets it routed itself, so that ip4_input() and
  * ip4_forward() do not check and route them a second time (LWIP_SNAT_FORWARD: 1 by default

@@ -345,6 +345,17 @@ static void router_flows(void)
     check(checksums_ok(ip), "checksums lwIP generated itself verify");
   }
 
+  flow("UDP H -> the router's closed port: lwIP's port unreachable comes back, untranslated");
+  build_udp(&in, H, 40004, LAN_ADDR, 9, 64, (const uint8_t *)data, sizeof data);
+  ip = send(&lan, &in, &lan, "ICMP port unreachable leaves by lan, nothing by wan");
+  if (ip) {
+    check(PKT_ICMP_TYPE(ip) == 3 && PKT_ICMP_CODE(ip) == 3 && PKT_SRC(ip) == LAN_ADDR && PKT_DST(ip) == H,
+          "port unreachable from the router to the inside host");
+    check(PKT_LEN(ip) == 20u + 8u + 28u && memcmp(PKT_L4(ip) + 8, in.b, 28) == 0,
+          "it quotes the datagram's header and first 8 bytes as sent");
+    check(checksums_ok(ip), "checksums verify");
+  }
+
   flow("UDP H -> R with TTL 1: lwIP's time exceeded reaches the true sender");
   build_udp(&in, H, 40003, R, 53, 1, (const uint8_t *)data, sizeof data);
   ip = send(&lan, &in, &lan, "ICMP time exceeded leaves by lan, nothing by wan");
