@@ -350,6 +350,16 @@ struct lwip_snat_route_memo {
 static struct lwip_snat_route_memo lwip_snat_route_memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
 /** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
 static struct netif *lwip_snat_memo_default;
+/** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
+static u32_t lwip_snat_unicast_source;
+
+/** The entry of lwip_snat_route_memos that may hold the route to @p addr (an ip4_addr_t *). */
+#define LWIP_SNAT_MEMO_OF(addr) (&lwip_snat_route_memos[((const u8_t *)(addr))[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)])
+
+/** True when a route to @p addr is remembered: it was then no address of the router's and no
+ * netif's broadcast address (lwip_snat_route_unicast()), and no netif changed since. */
+#define LWIP_SNAT_ROUTE_REMEMBERED(addr) \
+  ((LWIP_SNAT_MEMO_OF(addr)->route != NULL) && (LWIP_SNAT_MEMO_OF(addr)->dest == ip4_addr_get_u32(addr)))
 
 /** Forgets every remembered route (the netifs changed, or may have). */
 static void
@@ -359,6 +369,7 @@ lwip_snat_forget_routes(void)
   for (i = 0; i < LWIP_SNAT_ROUTE_CACHE_SIZE; i++) {
     lwip_snat_route_memos[i].route = NULL;
   }
+  lwip_snat_unicast_source = 0;
 }
 #define LWIP_SNAT_FORGET_ROUTES() lwip_snat_forget_routes()
 #else
@@ -518,11 +529,21 @@ lwip_snat_from_broadcast(const u8_t *bytes)
   if (ip4_addr_isany_val(src) || ((ip4_addr_get_u32(&src) & PP_HTONL(1u)) == 0)) {
     return 0;
   }
+#if LWIP_SNAT_ROUTE_CACHE
+  /* (the last source found to be none, a remote the router routes to, an inside host it routed
+   * a reply to: no broadcast address, which depends on no netif_default) */
+  if ((ip4_addr_get_u32(&src) == lwip_snat_unicast_source) || LWIP_SNAT_ROUTE_REMEMBERED(&src)) {
+    return 0;
+  }
+#endif
   NETIF_FOREACH(n) {
     if (LWIP_SNAT_IS_BROADCAST(&src, n)) {
       return 1;
     }
   }
+#if LWIP_SNAT_ROUTE_CACHE
+  lwip_snat_unicast_source = ip4_addr_get_u32(&src);
+#endif
   return 0;
 }
 
@@ -867,14 +888,13 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 static int
 lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
 {
-  struct lwip_snat_route_memo *memo =
-    &lwip_snat_route_memos[((const u8_t *)dest)[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)];
+  struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
   int answer;
 
   if (lwip_snat_memo_default != netif_default) {
     lwip_snat_forget_routes();
     lwip_snat_memo_default = netif_default;
-  } else if ((memo->route != NULL) && (memo->dest == ip4_addr_get_u32(dest))) {
+  } else if (LWIP_SNAT_ROUTE_REMEMBERED(dest)) {
     *route = memo->route;
     return 1;
   }

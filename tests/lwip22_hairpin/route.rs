@@ -121,3 +121,20 @@ fn a_removed_netif_is_routed_around_at_the_next_packet() {
     let expect = Expect { next: Some("wan"), reply: Some("lan"), new_flow: Some("wan") };
     after_change(&["addnetif 192.168.1.9 255.255.255.240"], "dmz", &["removenetif"], expect);
 }
+
+#[test]
+fn a_source_that_became_a_netifs_broadcast_address_is_dropped_at_the_next_packet() {
+    // A /31 beside the server makes the server's address that netif's broadcast address: lwIP
+    // takes packets to it as the router's, and drops those from it (the reply to the mapping
+    // must not be translated from a remembered route).
+    let expect = Expect { next: None, reply: None, new_flow: None };
+    after_change(&[], "lan", &["addnetif 203.0.113.4 255.255.255.254"], expect);
+    // A sender the router never routed to (to a port forward), found no broadcast address once.
+    let mut r = routers(&[&format!("portmap 17 {WAN} 5353 192.168.1.11 53")]);
+    let query = udp(SERVER2, 7000, WAN_ADDR, 5353, b"query");
+    through(&mut r, "wan", &query, Some("lan"));
+    for router in &mut r {
+        router.ok("addnetif 198.51.100.6 255.255.255.254");
+    }
+    through(&mut r, "wan", &query, None);
+}
