@@ -880,10 +880,9 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 
 #if LWIP_SNAT_ROUTE_CACHE
 /**
- * lwip_snat_route_unicast(), answered without the scan for a destination whose route is
- * remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
- * other change). A route found is remembered; an address of the router's or no route is not
- * (looked up each time, as before).
+ * lwip_snat_route_unicast() for a destination whose route is not remembered (or no longer: a
+ * new netif_default forgets every route), remembering the route it finds. An address of the
+ * router's or no route is not remembered (looked up each time, as before).
  */
 static int
 lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
@@ -894,9 +893,6 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   if (lwip_snat_memo_default != netif_default) {
     lwip_snat_forget_routes();
     lwip_snat_memo_default = netif_default;
-  } else if (LWIP_SNAT_ROUTE_REMEMBERED(dest)) {
-    *route = memo->route;
-    return 1;
   }
   answer = lwip_snat_route_unicast(src, dest, route);
   if (answer) {
@@ -905,7 +901,12 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   }
   return answer;
 }
-#define LWIP_SNAT_ROUTE_UNICAST(src, dest, route) lwip_snat_route_remembered(src, dest, route)
+/** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
+ * is remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
+ * other change). */
+#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) \
+  (((lwip_snat_memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
+   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : lwip_snat_route_remembered((src), (dest), (found)))
 #else
 #define LWIP_SNAT_ROUTE_UNICAST(src, dest, route) lwip_snat_route_unicast(src, dest, route)
 #endif
