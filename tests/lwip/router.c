@@ -570,12 +570,16 @@ run(char *line)
     tcp_accept(pcb, on_tcp_accept);
     return 0;
   }
-  if (strcmp(cmd, "setaddr") == 0 && b != NULL) {
+  if ((strcmp(cmd, "setaddr") == 0 || strcmp(cmd, "setmask") == 0) && b != NULL) {
     ip4_addr_t addr;
     if (netif_named(a) == NULL || !ip4addr_aton(b, &addr)) {
       return -103;
     }
-    netif_set_ipaddr(netif_named(a), &addr);
+    if (strcmp(cmd, "setaddr") == 0) {
+      netif_set_ipaddr(netif_named(a), &addr);
+    } else {
+      netif_set_netmask(netif_named(a), &addr);
+    }
     return 0;
   }
   if (strcmp(cmd, "down") == 0 && netif_named(a) != NULL) {
@@ -660,14 +664,6 @@ run(char *line)
   }
   if (strcmp(cmd, "linkdown") == 0 && netif_named(a) != NULL) {
     netif_set_link_down(netif_named(a));
-    return 0;
-  }
-  if (strcmp(cmd, "setmask") == 0 && netif_named(a) != NULL && b != NULL) {
-    ip4_addr_t mask;
-    if (!ip4addr_aton(b, &mask)) {
-      return -103;
-    }
-    netif_set_netmask(netif_named(a), &mask);
     return 0;
   }
   if (strcmp(cmd, "default") == 0 && netif_named(a) != NULL) {
