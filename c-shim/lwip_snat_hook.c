@@ -89,6 +89,33 @@
 #endif
 #endif
 
+/* lwip_snat_hook.h: route lookups cached between the netif changes lwIP reports, where the
+ * firmware's route hooks allow it. */
+#ifndef LWIP_SNAT_ROUTE_HOOKS_CACHEABLE
+#if defined(LWIP_HOOK_IP4_ROUTE) || defined(LWIP_HOOK_IP4_ROUTE_SRC)
+#define LWIP_SNAT_ROUTE_HOOKS_CACHEABLE 0
+#else
+#define LWIP_SNAT_ROUTE_HOOKS_CACHEABLE 1
+#endif
+#endif
+#ifndef LWIP_SNAT_ROUTE_CACHE
+#if LWIP_NETIF_EXT_STATUS_CALLBACK && LWIP_SNAT_ROUTE_HOOKS_CACHEABLE && !LWIP_SINGLE_NETIF
+#define LWIP_SNAT_ROUTE_CACHE 1
+#else
+#define LWIP_SNAT_ROUTE_CACHE 0
+#endif
+#endif
+#if LWIP_SNAT_ROUTE_CACHE && (!LWIP_NETIF_EXT_STATUS_CALLBACK || LWIP_SINGLE_NETIF)
+#error "LWIP_SNAT_ROUTE_CACHE needs LWIP_NETIF_EXT_STATUS_CALLBACK (to hear netif changes) and several netifs"
+#endif
+#ifndef LWIP_SNAT_ROUTE_CACHE_SIZE
+#define LWIP_SNAT_ROUTE_CACHE_SIZE 16
+#endif
+#if LWIP_SNAT_ROUTE_CACHE && ((LWIP_SNAT_ROUTE_CACHE_SIZE < 1) || (LWIP_SNAT_ROUTE_CACHE_SIZE > 256) || \
+                              ((LWIP_SNAT_ROUTE_CACHE_SIZE & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1)) != 0))
+#error "LWIP_SNAT_ROUTE_CACHE_SIZE must be a power of two from 1 to 256"
+#endif
+
 #if LWIP_DHCP || defined(LWIP_IP_ACCEPT_UDP_PORT)
 /* the same test ip4_input() makes (ip4.c) */
 #ifndef IP_ACCEPT_LINK_LAYER_ADDRESSED_PORT
@@ -311,6 +338,45 @@ lwip_snat_watch(u8_t idx, u32_t addr)
   }
 }
 
+#if LWIP_SNAT_ROUTE_CACHE
+/** A route remembered for its destination (lwip_snat_route_remembered()); none while NULL. */
+struct lwip_snat_route_memo {
+  /** the destination (network byte order) */
+  u32_t dest;
+  /** the netif lwip_snat_route_unicast() routes it to */
+  struct netif *route;
+};
+/** Routes remembered, one per value of the destination's last byte modulo the size (mostly the
+ * host part: the inside hosts of one LAN each have their own). */
+static struct lwip_snat_route_memo lwip_snat_route_memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
+/** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
+static struct netif *lwip_snat_memo_default;
+/** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
+static u32_t lwip_snat_unicast_source;
+
+/** The entry of lwip_snat_route_memos that may hold the route to @p addr (an ip4_addr_t *). */
+#define LWIP_SNAT_MEMO_OF(addr) (&lwip_snat_route_memos[((const u8_t *)(addr))[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)])
+
+/** True when a route to @p addr is remembered: it was then no address of the router's and no
+ * netif's broadcast address (lwip_snat_route_unicast()), and no netif changed since. */
+#define LWIP_SNAT_ROUTE_REMEMBERED(addr) \
+  ((LWIP_SNAT_MEMO_OF(addr)->route != NULL) && (LWIP_SNAT_MEMO_OF(addr)->dest == ip4_addr_get_u32(addr)))
+
+/** Forgets every remembered route (the netifs changed, or may have). */
+static void
+lwip_snat_forget_routes(void)
+{
+  size_t i;
+  for (i = 0; i < LWIP_SNAT_ROUTE_CACHE_SIZE; i++) {
+    lwip_snat_route_memos[i].route = NULL;
+  }
+  lwip_snat_unicast_source = 0;
+}
+#define LWIP_SNAT_FORGET_ROUTES() lwip_snat_forget_routes()
+#else
+#define LWIP_SNAT_FORGET_ROUTES()
+#endif
+
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
 /**
  * lwIP's netif callback: an address, up/down or link change made through lwIP's netif API is
@@ -322,6 +388,8 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
 {
   u32_t addr = lwip_snat_netif_addr(netif);
 
+  /* (called before a netif goes down or is removed: no packet comes in before it is) */
+  LWIP_SNAT_FORGET_ROUTES();
   if (((reason & LWIP_NSC_NETIF_REMOVED) != 0) ||
       (((reason & LWIP_NSC_STATUS_CHANGED) != 0) && (args != NULL) && (args->status_changed.state == 0))) {
     addr = 0;
@@ -462,11 +530,21 @@ lwip_snat_from_broadcast(const u8_t *bytes)
   if (ip4_addr_isany_val(src) || ((ip4_addr_get_u32(&src) & PP_HTONL(1u)) == 0)) {
     return 0;
   }
+#if LWIP_SNAT_ROUTE_CACHE
+  /* (the last source found to be none, a remote the router routes to, an inside host it routed
+   * a reply to: no broadcast address, which depends on no netif_default) */
+  if ((ip4_addr_get_u32(&src) == lwip_snat_unicast_source) || LWIP_SNAT_ROUTE_REMEMBERED(&src)) {
+    return 0;
+  }
+#endif
   NETIF_FOREACH(n) {
     if (LWIP_SNAT_IS_BROADCAST(&src, n)) {
       return 1;
     }
   }
+#if LWIP_SNAT_ROUTE_CACHE
+  lwip_snat_unicast_source = ip4_addr_get_u32(&src);
+#endif
   return 0;
 }
 
@@ -801,6 +879,39 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 }
 #undef lwip_snat_ip4_route_src
 
+#if LWIP_SNAT_ROUTE_CACHE
+/**
+ * lwip_snat_route_unicast() for a destination whose route is not remembered (or no longer: a
+ * new netif_default forgets every route), remembering the route it finds. An address of the
+ * router's or no route is not remembered (looked up each time, as before).
+ */
+static int
+lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
+{
+  struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
+  int answer;
+
+  if (lwip_snat_memo_default != netif_default) {
+    lwip_snat_forget_routes();
+    lwip_snat_memo_default = netif_default;
+  }
+  answer = lwip_snat_route_unicast(src, dest, route);
+  if (answer) {
+    memo->dest = ip4_addr_get_u32(dest);
+    memo->route = *route;
+  }
+  return answer;
+}
+/** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
+ * is remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
+ * other change). */
+#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) \
+  (((lwip_snat_memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
+   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : lwip_snat_route_remembered((src), (dest), (found)))
+#else
+#define LWIP_SNAT_ROUTE_UNICAST(src, dest, route) lwip_snat_route_unicast(src, dest, route)
+#endif
+
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
  * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
@@ -861,7 +972,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     return 0;
   }
   ip4_addr_copy(src, iphdr->src);
-  if (!lwip_snat_route_unicast(&src, &dest, &route_found)) {
+  if (!LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &route_found)) {
     return 0;
   }
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
@@ -1010,7 +1121,8 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
     if (!translated || (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
-        ip4_addr_islinklocal(&dest) || !lwip_snat_route_unicast(&src, &dest, &netif) || (netif == NULL)) {
+        ip4_addr_islinklocal(&dest) || !LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &netif) ||
+        (netif == NULL)) {
       return 0;
     }
     checked = LWIP_SNAT_ROUTE_NOT_OURS;
@@ -1182,7 +1294,7 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
   /* (a missing route counted by lwIP alone; an address of the router's routed by lwIP) */
-  if (!lwip_snat_route_unicast(&src, &dest, &netif)) {
+  if (!LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &netif)) {
     netif = ip4_route_src(&src, &dest);
   }
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
@@ -1619,6 +1731,8 @@ lwip_snat_tmr(void *arg)
   lwip_snat_session_counts(created, expired);
 #endif
   LWIP_UNUSED_ARG(arg);
+  /* (fields written into struct netif directly are seen within one interval) */
+  LWIP_SNAT_FORGET_ROUTES();
   lwip_snat_watch_all();
   now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
@@ -1684,6 +1798,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   }
   lwip_snat_set_port_check(lwip_snat_router_holds);
   lwip_snat_copies = 0;
+  LWIP_SNAT_FORGET_ROUTES();
   for (i = 0; i < LWIP_SNAT_NETIF_SLOTS; i++) {
     lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
   }

@@ -26,10 +26,12 @@
  * already worked out; the hook answers with it):
  *
  *   #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) lwip_snat_ip4_route_src(src, dest)
+ *   #define LWIP_SNAT_ROUTE_HOOKS_CACHEABLE 1
  *
  * (if the firmware has its own route hook, call lwip_snat_ip4_route_src() first in it and use
- * its answer when it is not NULL). Where the hook forwards itself (lwIP 2.2, below) leave it
- * out: it would then cost each packet lwIP sends itself more than it saves.
+ * its answer when it is not NULL; the second line only if that hook's answers are cacheable,
+ * see LWIP_SNAT_ROUTE_HOOKS_CACHEABLE below). Where the hook forwards itself (lwIP 2.2, below)
+ * leave both out: the route hook would then cost each packet lwIP sends itself more than it saves.
  *
  * With lwIP 2.2 the hook forwards the packets it routed itself, so that ip4_input() and
  * ip4_forward() do not check and route them a second time (LWIP_SNAT_FORWARD: 1 by default
@@ -120,6 +122,28 @@ struct ip4_addr;
  * with 0. The default is 1 with lwIP 2.2 and LWIP_HOOK_IP4_INPUT, whose ip4_forward() this
  * reproduces, 0 otherwise. Define it 0 where ip4_forward() is patched or must see every packet.
  * (Defined in lwip_snat_hook.c, which sees lwIP's version.)
+ */
+
+/**
+ * 1 when the firmware's route hooks (LWIP_HOOK_IP4_ROUTE, LWIP_HOOK_IP4_ROUTE_SRC) answer for a
+ * destination from nothing but the destination and the netifs' state lwIP reports through its
+ * netif callback (addresses, netmasks, gateways, up and link flags, the netif list) and
+ * netif_default: the same answer for every source. Then the hook may cache its route lookups
+ * (LWIP_SNAT_ROUTE_CACHE). The default is 1 without either hook, 0 with one. Define it 1 when
+ * the route hook is lwip_snat_ip4_route_src() alone (the optional line above): that one never
+ * answers the hook's own lookups. (Defined in lwip_snat_hook.c.)
+ */
+
+/**
+ * 1: the hook remembers the routes it looks up (the netif for a destination, in a table of
+ * LWIP_SNAT_ROUTE_CACHE_SIZE entries, a power of two, default 16, 8 bytes each on 32-bit
+ * cores, picked by the destination's last byte) and routes the next packet to a remembered
+ * destination without scanning the netifs. Every netif change lwIP reports
+ * (LWIP_NETIF_EXT_STATUS_CALLBACK), a new netif_default, each timer run (for fields written
+ * into struct netif directly) and lwip_snat_start() forget them. The default is 1 with
+ * LWIP_NETIF_EXT_STATUS_CALLBACK and cacheable route hooks (LWIP_SNAT_ROUTE_HOOKS_CACHEABLE),
+ * 0 otherwise, which looks every route up. (Defined in lwip_snat_hook.c, which sees lwIP's
+ * options.)
  */
 
 /**

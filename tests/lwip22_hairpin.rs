@@ -183,3 +183,5 @@ fn forwarded_checksums_survive_lwip_2_2_and_lwip_still_checksums_its_own_packets
 mod bytes;
 #[path = "lwip22_hairpin/forward.rs"]
 mod forward;
+#[path = "lwip22_hairpin/route.rs"]
+mod route;

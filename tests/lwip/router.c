@@ -46,6 +46,10 @@
  *                                     replies print "ping_reply <src> <id> <seq>"
  *   linkdown <lan|wan>                netif_set_link_down()
  *   linkup <lan|wan>                  netif_set_link_up()
+ *   setmask <lan|wan|dmz> <mask>      netif_set_netmask()
+ *   default <lan|wan|dmz>             netif_set_default()
+ *   addnetif <ip> <mask>              netif_add() of a third netif "dmz" (link up), then netif_set_up()
+ *   removenetif                       netif_remove() of "dmz"
  *   failreinject <0|1>                (Debian's lwIP only) the netifs' input function refuses a
  *                                     packet fed to it while it inputs another one: the
  *                                     datagram the shim re-injects after reassembly
@@ -76,7 +80,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct netif lan, wan;
+/* dmz exists only between "addnetif" and "removenetif" */
+static struct netif lan, wan, dmz;
 
 /* The input hook: the shim's, or a compat API's name for it, declared by the header
  * ROUTER_INCLUDE names (tests/lwip_compat.rs). */
@@ -112,6 +117,9 @@ netif_named(const char *name)
   if (strcmp(name, "wan") == 0) {
     return &wan;
   }
+  if (strcmp(name, "dmz") == 0) {
+    return &dmz;
+  }
   return NULL;
 }
 
@@ -129,7 +137,7 @@ print_hex(const struct pbuf *p)
 static err_t
 capture_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *next_hop)
 {
-  printf("out %s %s ", netif == &lan ? "lan" : "wan", ip4addr_ntoa(next_hop));
+  printf("out %s %s ", netif == &lan ? "lan" : (netif == &dmz ? "dmz" : "wan"), ip4addr_ntoa(next_hop));
   print_hex(p);
   printf("\n");
   return ERR_OK;
@@ -170,7 +178,7 @@ hooked_input(struct pbuf *p, struct netif *inp)
 static err_t
 sim_netif_init(struct netif *netif)
 {
-  netif->name[0] = (netif == &lan) ? 'l' : 'w';
+  netif->name[0] = (netif == &lan) ? 'l' : ((netif == &dmz) ? 'd' : 'w');
   netif->name[1] = 'n';
   netif->output = capture_output;
   netif->mtu = 1500;
@@ -562,12 +570,16 @@ run(char *line)
     tcp_accept(pcb, on_tcp_accept);
     return 0;
   }
-  if (strcmp(cmd, "setaddr") == 0 && b != NULL) {
+  if ((strcmp(cmd, "setaddr") == 0 || strcmp(cmd, "setmask") == 0) && b != NULL) {
     ip4_addr_t addr;
     if (netif_named(a) == NULL || !ip4addr_aton(b, &addr)) {
       return -103;
     }
-    netif_set_ipaddr(netif_named(a), &addr);
+    if (strcmp(cmd, "setaddr") == 0) {
+      netif_set_ipaddr(netif_named(a), &addr);
+    } else {
+      netif_set_netmask(netif_named(a), &addr);
+    }
     return 0;
   }
   if (strcmp(cmd, "down") == 0 && netif_named(a) != NULL) {
@@ -652,6 +664,26 @@ run(char *line)
   }
   if (strcmp(cmd, "linkdown") == 0 && netif_named(a) != NULL) {
     netif_set_link_down(netif_named(a));
+    return 0;
+  }
+  if (strcmp(cmd, "default") == 0 && netif_named(a) != NULL) {
+    netif_set_default(netif_named(a));
+    return 0;
+  }
+  if (strcmp(cmd, "addnetif") == 0 && b != NULL) {
+    ip4_addr_t addr, mask, gw;
+    if (!ip4addr_aton(a, &addr) || !ip4addr_aton(b, &mask)) {
+      return -103;
+    }
+    ip4_addr_set_zero(&gw);
+    if (netif_add(&dmz, &addr, &mask, &gw, NULL, sim_netif_init, hooked_input) == NULL) {
+      return -105;
+    }
+    netif_set_up(&dmz);
+    return 0;
+  }
+  if (strcmp(cmd, "removenetif") == 0) {
+    netif_remove(&dmz);
     return 0;
   }
   if (strcmp(cmd, "linkup") == 0 && netif_named(a) != NULL) {

@@ -90,6 +90,8 @@
 #define LWIP_HOOK_IP4_INPUT(p, inp)     lwip_snat_ip4_input_hook(p, inp)
 /* Optional: ip4_forward() takes the route the hook worked out instead of looking it up again. */
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) lwip_snat_ip4_route_src(src, dest)
+/* That route hook is the shim's alone: the shim may cache its route lookups between netif changes. */
+#define LWIP_SNAT_ROUTE_HOOKS_CACHEABLE 1
 
 /* A firmware's own forwarding policy (tests/lwip22/port.c): class E destinations (240/4 but
  * the limited broadcast), which lwIP's ip4_canforward() refuses, are forwarded; the rest is

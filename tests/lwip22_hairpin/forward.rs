@@ -68,7 +68,7 @@ fn ip_stat(r: &mut Router, name: &str) -> u64 {
 /// Injects `packet` on `netif` into both routers: the same packets leave by the same netifs
 /// and lwIP counts the same; returns what the hook's router sent and how many packets each
 /// router's ip4_forward() forwarded for it.
-fn both(routers: &mut [Router; 2], netif: &str, packet: &[u8]) -> (Events, u64, u64) {
+pub(super) fn both(routers: &mut [Router; 2], netif: &str, packet: &[u8]) -> (Events, u64, u64) {
     both_run(routers, &format!("in {netif} {}", hex(packet)))
 }
 
