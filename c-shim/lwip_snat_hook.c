@@ -666,6 +666,10 @@ lwip_snat_not_forwarded(struct netif *inp, const ip4_addr_t *dest)
  * route is lwIP's route for the destination when the caller already looked it up, NULL when
  * not.
  */
+#if !LWIP_SNAT_FORWARD && !LWIP_SINGLE_NETIF
+static int lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route);
+#endif
+
 static int
 lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif *inp, struct netif *route,
                 struct lwip_snat_ctx *ctx)
@@ -736,8 +740,17 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   if (!lwip_snat_can_forward(p, &dest)) {
     return lwip_snat_not_forwarded(inp, &dest);
   }
+#if LWIP_SNAT_FORWARD || LWIP_SINGLE_NETIF
+  /* (a missing route counted in ip.rterr here: the hook drops the packet itself) */
   netif = (route != NULL) ? route : ip4_route_src(&src, &dest);
   LWIP_UNUSED_ARG(src); /* ip4_route_src() ignores it without LWIP_HOOK_IP4_ROUTE_SRC */
+#else
+  /* (a missing route not counted: ip4_forward() looks it up again and counts it) */
+  netif = route;
+  if ((netif == NULL) && !lwip_snat_route_unicast(&src, &dest, &netif)) {
+    netif = NULL;
+  }
+#endif
   if (netif == NULL) {
     return lwip_snat_not_forwarded(inp, &dest);
   }
