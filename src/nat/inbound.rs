@@ -159,9 +159,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             if self.admits(protocol, &session, filtering) {
                 continue;
             }
-            if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
-                self.hosts.release(protocol, &removed);
-            }
+            self.discard(protocol, slot);
         }
     }
 

@@ -206,12 +206,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
             return true;
         }
-        if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
-            self.hosts.release(protocol, &removed);
+        if self.discard(protocol, slot) {
             let expired = &mut self.stats.expired[protocol.index()];
             *expired = expired.wrapping_add(1);
         }
         false
+    }
+
+    /// Removes the live session in `slot` (false: there is none) and gives it back to its
+    /// host's count. Out of line: expiry, eviction and refiltering share one copy.
+    #[inline(never)]
+    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot) -> bool {
+        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return false };
+        self.hosts.release(protocol, &removed);
+        true
     }
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
