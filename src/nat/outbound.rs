@@ -69,8 +69,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::NoMapping);
         };
         // Learned from the packets that open sessions and connections, which is when replies
-        // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet.
-        if created || flow.tcp_flags & tcp_flags::SYN != 0 {
+        // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet. Only MSS clamping
+        // reads it: a build without it learns nothing.
+        if cfg!(feature = "mss-clamp") && (created || flow.tcp_flags & tcp_flags::SYN != 0) {
             self.link_mtus.learn(netif, mtu);
         }
         self.clamp_mss(packet, flow, mtu);
