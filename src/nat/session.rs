@@ -9,10 +9,10 @@ const FULL_SCAN_EVERY_MS: u32 = 1_000;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
     /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
-    pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<Session> {
+    pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<&Session> {
         let session = self.tables.get_mut(flow.protocol).get_mut(slot)?;
         update(session, flow, direction, now);
-        Some(*session)
+        Some(session)
     }
 
     /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
