@@ -105,14 +105,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let quota = self.quota_of(protocol, &session);
         if self.tables.get(protocol).is_full() {
             let i = protocol.index();
-            let done = self.full_scan.done.get(i).copied().unwrap_or(false);
-            let at = self.full_scan.at.get(i).copied().unwrap_or(0);
-            let whole = !done || now.wrapping_sub(at) >= FULL_SCAN_EVERY_MS;
+            // `Protocol::index` is below 3 by construction: no bounds check is linked.
+            let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
                 self.reclaim(protocol, now);
-                if let (Some(done), Some(at)) = (self.full_scan.done.get_mut(i), self.full_scan.at.get_mut(i)) {
-                    (*done, *at) = (true, now);
-                }
+                (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
             }
             if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
