@@ -129,7 +129,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // A host at its quota would be refused after the eviction: it may only replace its own.
         let capacity = self.tables.get(protocol).capacity();
         let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
-        let table = self.tables.get_mut(protocol);
+        let table = self.tables.get(protocol);
         let count = if whole { capacity } else { WINDOW };
         let victim = table.least_recent(start, count, now, |s| {
             if own_only && s.inside != newcomer.inside {
@@ -141,10 +141,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Some(from) = self.evict_from.get_mut(i) {
             *from = start.wrapping_add(count).checked_rem(capacity).unwrap_or(0) as u16;
         }
-        let Some((session, rank)) = victim.and_then(|(slot, rank)| Some((table.remove(slot)?, rank))) else {
-            return false;
-        };
-        self.hosts.release(protocol, &session);
+        let Some((slot, rank)) = victim else { return false };
+        let Some(&session) = table.get(slot) else { return false };
+        self.discard(protocol, slot);
         // The rank is 2 - the reason (see above).
         if let Some(count) = self.stats.evicted.get_mut(2usize.wrapping_sub(usize::from(rank))) {
             *count = count.wrapping_add(1);

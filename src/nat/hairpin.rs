@@ -47,11 +47,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok((slot, _)) => slot,
             Err(verdict) => return verdict,
         };
-        let Some(sender) = self.touch(flow, sender_slot, Direction::Outbound, now) else {
+        let Some(&Session { ext_port: sender_port, .. }) = self.touch(flow, sender_slot, Direction::Outbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
         // The receiver's mapping sees the packet as coming from the sender's external endpoint.
-        let seen = Flow { src: header.dst, src_port: sender.ext_port, ..*flow };
+        let seen = Flow { src: header.dst, src_port: sender_port, ..*flow };
         let admission = match self.admit_inbound(&seen, netif, now) {
             Ok(Some(admission)) => admission,
             // The router's own endpoint on a port an older mapping holds: lwIP serves it.
@@ -62,7 +62,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
             return verdict;
         }
-        rewrite::endpoint(packet, Side::Source, header.dst, sender.ext_port);
+        rewrite::endpoint(packet, Side::Source, header.dst, sender_port);
         self.renumber_non_atomic(packet);
         self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         Verdict::Translated

@@ -82,9 +82,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Result<(), Verdict> {
         let slot = self.admitted_slot(flow.protocol, admission, now).map_err(Verdict::Drop)?;
-        let session = self.touch(flow, slot, Direction::Inbound, now).ok_or(Verdict::Drop(DropReason::NoMapping))?;
+        let &Session { inside, in_port, .. } =
+            self.touch(flow, slot, Direction::Inbound, now).ok_or(Verdict::Drop(DropReason::NoMapping))?;
         self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
-        rewrite::endpoint(packet, Side::Destination, session.inside, session.in_port);
+        rewrite::endpoint(packet, Side::Destination, inside, in_port);
         Ok(())
     }
 
@@ -159,9 +160,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             if self.admits(protocol, &session, filtering) {
                 continue;
             }
-            if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
-                self.hosts.release(protocol, &removed);
-            }
+            self.discard(protocol, slot);
         }
     }
 

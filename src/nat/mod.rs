@@ -569,8 +569,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// `otherwise` for other protocols, which no session translates (the caller decides their
     /// fate).
     fn reassemble(&mut self, packet: &[u8], in_netif: u8, now: u32, otherwise: Verdict) -> Verdict {
-        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol());
-        if protocol.ok().and_then(Protocol::from_ip).is_none() {
+        // Byte 9 of the IPv4 header (the pipeline validated it): its protocol.
+        if packet.get(9).copied().and_then(Protocol::from_ip).is_none() {
             return otherwise;
         }
         // Stale datagrams go first, so a late `tick` never keeps a new one out.
@@ -619,10 +619,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Drops a fragment of a TCP, UDP or ICMP datagram; `otherwise` for other protocols, which
     /// no session translates (the caller decides their fate). Out of line: three callers.
+    /// `packet` is a datagram the pipeline validated: its protocol byte is read as it is.
     #[inline(never)]
     fn reassemble(&mut self, packet: &[u8], _in_netif: u8, _now: u32, otherwise: Verdict) -> Verdict {
-        let protocol = ipv4::Packet::new_quoted(packet).map(|ip| ip.protocol());
-        match protocol.ok().and_then(Protocol::from_ip) {
+        // Byte 9 of the IPv4 header: its protocol.
+        let protocol = packet.get(9).copied();
+        match protocol.and_then(Protocol::from_ip) {
             Some(_) => Verdict::Drop(DropReason::Fragment),
             None => otherwise,
         }

@@ -65,16 +65,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(found) => found,
             Err(verdict) => return verdict,
         };
-        let Some(session) = self.touch(flow, slot, Direction::Outbound, now) else {
+        let Some(&Session { ext_port, .. }) = self.touch(flow, slot, Direction::Outbound, now) else {
             return Verdict::Drop(DropReason::NoMapping);
         };
         // Learned from the packets that open sessions and connections, which is when replies
-        // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet.
-        if created || flow.tcp_flags & tcp_flags::SYN != 0 {
+        // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet. Only MSS clamping
+        // reads it: a build without it learns nothing.
+        if cfg!(feature = "mss-clamp") && (created || flow.tcp_flags & tcp_flags::SYN != 0) {
             self.link_mtus.learn(netif, mtu);
         }
         self.clamp_mss(packet, flow, mtu);
-        rewrite::endpoint(packet, Side::Source, addr, session.ext_port);
+        rewrite::endpoint(packet, Side::Source, addr, ext_port);
         self.renumber_non_atomic(packet);
         self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
         Verdict::Translated

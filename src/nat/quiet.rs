@@ -106,14 +106,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Recomputes which netifs hold sessions, after sessions went.
     pub(super) fn recount_sessions(&mut self) {
-        let mut concerns = self.concerns;
-        for byte in concerns.netif.iter_mut() {
+        for byte in self.concerns.netif.iter_mut() {
             *byte &= !SESSIONS;
         }
-        for (_, session) in self.sessions() {
-            concerns.mark(session.netif, SESSIONS);
+        // Slot by slot in place: walking `sessions()` borrows the whole NAT, and a copy of the
+        // 260-byte facts to mark costs two block copies.
+        for protocol in PROTOCOLS {
+            let table = self.tables.get(protocol);
+            for slot in 0..table.capacity() {
+                if let Some(session) = table.get(slot as Slot) {
+                    self.concerns.mark(session.netif, SESSIONS);
+                }
+            }
         }
-        self.concerns = concerns;
     }
 
     /// Notes a session created on `netif`.

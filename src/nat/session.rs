@@ -9,10 +9,10 @@ const FULL_SCAN_EVERY_MS: u32 = 1_000;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
     /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
-    pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<Session> {
+    pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<&Session> {
         let session = self.tables.get_mut(flow.protocol).get_mut(slot)?;
         update(session, flow, direction, now);
-        Some(*session)
+        Some(session)
     }
 
     /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
@@ -105,14 +105,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let quota = self.quota_of(protocol, &session);
         if self.tables.get(protocol).is_full() {
             let i = protocol.index();
-            let done = self.full_scan.done.get(i).copied().unwrap_or(false);
-            let at = self.full_scan.at.get(i).copied().unwrap_or(0);
-            let whole = !done || now.wrapping_sub(at) >= FULL_SCAN_EVERY_MS;
+            // `Protocol::index` is below 3 by construction: no bounds check is linked.
+            let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
                 self.reclaim(protocol, now);
-                if let (Some(done), Some(at)) = (self.full_scan.done.get_mut(i), self.full_scan.at.get_mut(i)) {
-                    (*done, *at) = (true, now);
-                }
+                (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
             }
             if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
@@ -206,12 +203,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
             return true;
         }
-        if let Some(removed) = self.tables.get_mut(protocol).remove(slot) {
-            self.hosts.release(protocol, &removed);
+        if self.discard(protocol, slot) {
             let expired = &mut self.stats.expired[protocol.index()];
             *expired = expired.wrapping_add(1);
         }
         false
+    }
+
+    /// Removes the live session in `slot` (false: there is none) and gives it back to its
+    /// host's count. Out of line: expiry, eviction and refiltering share one copy.
+    #[inline(never)]
+    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot) -> bool {
+        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return false };
+        self.hosts.release(protocol, &removed);
+        true
     }
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
