@@ -111,9 +111,8 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
         return LWIP_SNAT_ERR_NULL;
     }
     enter_ready(|nat| {
-        // Built in place and written once: not through a `Result` holding a copy.
         // SAFETY: non-NULL and writable per the contract.
-        unsafe { out.write_unaligned(lwip_snat_stats::from_core(nat)) };
+        unsafe { lwip_snat_stats::write_from_core(nat, out) };
         Ok(())
     })
 }
