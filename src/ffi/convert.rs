@@ -386,11 +386,15 @@ use shared_run;
 impl lwip_snat_session {
     /// One live session as `lwip_snat_foreach` shows it, idle time counted to `now_ms`.
     pub(super) fn from_core(nat: &Nat, protocol: Protocol, session: &Session, now_ms: u32) -> Self {
+        // The two calls first: the session's fields then go straight into the struct instead of
+        // being held on the stack across them.
+        let timeout_ms = nat.timeout_ms(protocol, session);
+        let evictable = u8::from(nat.evictable(protocol, session, now_ms));
         lwip_snat_session {
             inside_addr: session.inside,
             remote_addr: session.remote,
             idle_ms: now_ms.wrapping_sub(session.last_used),
-            timeout_ms: nat.timeout_ms(protocol, session),
+            timeout_ms,
             inside_port: session.in_port,
             ext_port: session.ext_port,
             remote_port: session.remote_port,
@@ -402,7 +406,7 @@ impl lwip_snat_session {
                 Nat::<MAX_TCP, MAX_UDP, MAX_ICMP>::session_state(session)
             },
             admitted: u8::from(session.opened_by_remote()),
-            evictable: u8::from(nat.evictable(protocol, session, now_ms)),
+            evictable,
         }
     }
 }
