@@ -245,44 +245,73 @@ pub(super) fn rule_error(e: RuleError) -> lwip_snat_err_t {
 }
 
 impl lwip_snat_stats {
-    /// The NAT's counters and table use as C reads them (numbers too big for a field saturate).
-    pub(super) fn from_core(nat: &Nat) -> Self {
+    /// Writes the NAT's counters and table use into `*out` as C reads them (numbers too big for
+    /// a field saturate): in place, every byte once, with no copy of the struct built first.
+    ///
+    /// # Safety
+    /// `out` points to writable memory for one `lwip_snat_stats` (any alignment).
+    pub(super) unsafe fn write_from_core(nat: &Nat, out: *mut Self) {
+        use core::ptr::addr_of_mut;
         let s = nat.stats();
-        let in_flight = nat.fragments_in_flight();
-        let proto = |p: Protocol| lwip_snat_proto_stats::from_core(nat, p);
-        let mut out = lwip_snat_stats::default();
-        let (from, to) = ((s as *const Stats).cast::<u8>(), (&mut out as *mut lwip_snat_stats).cast::<u8>());
+        let (held, held_bytes) = nat.fragments_in_flight();
+        let [held_0, held_1] = u16::try_from(held).unwrap_or(u16::MAX).to_ne_bytes();
+        let (from, to) = ((s as *const Stats).cast::<u8>(), out.cast::<u8>());
         // SAFETY: a `Run` is a span of `u32` counters at the same offsets relative to the run
         // in both structs, within both (checked at build time by `shared_run!`); any bytes are
-        // valid `u32`s, and `s` and `out` are distinct.
+        // valid `u32`s, and `s` and `out` are distinct. The other fields are written one by one
+        // within `*out`, writable per the contract; `reass_in_flight` with the padding after
+        // it, as one word (the layout is checked below).
         unsafe {
             HEAD_RUN.copy(from, to, false);
             TAIL_RUN.copy(from, to, false);
+            addr_of_mut!((*out).passed).write_unaligned(s.passed.wrapping_add(nat.passed_by_shim()));
+            addr_of_mut!((*out).reass_bytes_in_use).write_unaligned(u32::try_from(held_bytes).unwrap_or(u32::MAX));
+            addr_of_mut!((*out).reass_in_flight)
+                .cast::<u32>()
+                .write_unaligned(u32::from_ne_bytes([held_0, held_1, 0, 0]));
+            lwip_snat_proto_stats::write_from_core(nat, Protocol::Tcp, addr_of_mut!((*out).tcp));
+            lwip_snat_proto_stats::write_from_core(nat, Protocol::Udp, addr_of_mut!((*out).udp));
+            lwip_snat_proto_stats::write_from_core(nat, Protocol::Icmp, addr_of_mut!((*out).icmp));
         }
-        out.reass_bytes_in_use = u32::try_from(in_flight.1).unwrap_or(u32::MAX);
-        out.reass_in_flight = u16::try_from(in_flight.0).unwrap_or(u16::MAX);
-        out.tcp = proto(Protocol::Tcp);
-        out.udp = proto(Protocol::Udp);
-        out.icmp = proto(Protocol::Icmp);
-        out.passed = out.passed.wrapping_add(nat.passed_by_shim());
-        out
     }
 }
 
 impl lwip_snat_proto_stats {
-    /// One protocol's counters and table use. Out of line: the three protocols share it.
+    /// Writes one protocol's counters and table use into `*out`, as four words (the padding
+    /// zero). Out of line: the three protocols share it.
+    ///
+    /// # Safety
+    /// `out` points to writable memory for one `lwip_snat_proto_stats` (any alignment).
     #[inline(never)]
-    fn from_core(nat: &Nat, p: Protocol) -> Self {
+    unsafe fn write_from_core(nat: &Nat, p: Protocol, out: *mut Self) {
         let s = nat.stats();
-        lwip_snat_proto_stats {
-            created: s.created[p.index()],
-            expired: s.expired[p.index()],
-            in_use: u16::try_from(nat.sessions_in_use(p)).unwrap_or(u16::MAX),
-            high_water: u16::try_from(nat.sessions_high_water(p)).unwrap_or(u16::MAX),
-            capacity: u16::try_from(nat.capacity(p)).unwrap_or(u16::MAX),
-        }
+        let half = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
+        let ([in_use_0, in_use_1], [high_0, high_1]) = (half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p)));
+        let [capacity_0, capacity_1] = half(nat.capacity(p));
+        let words = [
+            s.created[p.index()],
+            s.expired[p.index()],
+            u32::from_ne_bytes([in_use_0, in_use_1, high_0, high_1]),
+            u32::from_ne_bytes([capacity_0, capacity_1, 0, 0]),
+        ];
+        // SAFETY: writable per the contract, for the whole struct (its layout is checked below).
+        unsafe { out.cast::<[u32; 4]>().write_unaligned(words) };
     }
 }
+
+/// The layout the stats are written in: `reass_in_flight` and its padding one word before the
+/// per-protocol blocks, each block four words.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    type P = lwip_snat_proto_stats;
+    assert!(size_of::<P>() == size_of::<[u32; 4]>());
+    assert!(offset_of!(P, created) == 0 && offset_of!(P, expired) == 4);
+    assert!(offset_of!(P, in_use) == 8 && offset_of!(P, high_water) == 10 && offset_of!(P, capacity) == 12);
+    assert!(offset_of!(lwip_snat_stats, reass_in_flight) + size_of::<u32>() == offset_of!(lwip_snat_stats, tcp));
+    assert!(offset_of!(lwip_snat_stats, udp) == offset_of!(lwip_snat_stats, tcp) + size_of::<P>());
+    assert!(offset_of!(lwip_snat_stats, icmp) == offset_of!(lwip_snat_stats, udp) + size_of::<P>());
+    assert!(offset_of!(lwip_snat_stats, hosts_untracked) == offset_of!(lwip_snat_stats, icmp) + size_of::<P>());
+};
 
 /// Fields the core's struct and C's lay out alike: `len` bytes at `core` in the one, `c` in
 /// the other.
@@ -357,11 +386,15 @@ use shared_run;
 impl lwip_snat_session {
     /// One live session as `lwip_snat_foreach` shows it, idle time counted to `now_ms`.
     pub(super) fn from_core(nat: &Nat, protocol: Protocol, session: &Session, now_ms: u32) -> Self {
+        // The two calls first: the session's fields then go straight into the struct instead of
+        // being held on the stack across them.
+        let timeout_ms = nat.timeout_ms(protocol, session);
+        let evictable = u8::from(nat.evictable(protocol, session, now_ms));
         lwip_snat_session {
             inside_addr: session.inside,
             remote_addr: session.remote,
             idle_ms: now_ms.wrapping_sub(session.last_used),
-            timeout_ms: nat.timeout_ms(protocol, session),
+            timeout_ms,
             inside_port: session.in_port,
             ext_port: session.ext_port,
             remote_port: session.remote_port,
@@ -373,7 +406,7 @@ impl lwip_snat_session {
                 Nat::<MAX_TCP, MAX_UDP, MAX_ICMP>::session_state(session)
             },
             admitted: u8::from(session.opened_by_remote()),
-            evictable: u8::from(nat.evictable(protocol, session, now_ms)),
+            evictable,
         }
     }
 }

@@ -132,16 +132,22 @@ fn release_in_line() {
 /// Runs `f` with exclusive access to the state, or refuses (see `acquire`). `IN_LINE` puts the
 /// guard in the caller (`acquire_in_line`) instead of calling the shared one.
 #[inline(always)]
-fn enter_with<const IN_LINE: bool, R>(
+fn enter_with<const IN_LINE: bool>(
     need_ready: bool,
-    f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>,
-) -> Result<R, lwip_snat_err_t> {
-    let state = if IN_LINE {
+    f: impl FnOnce(&mut State) -> Result<(), lwip_snat_err_t>,
+) -> lwip_snat_err_t {
+    // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
+    // `Ok` is a number each caller would have to map back to `LWIP_SNAT_OK`).
+    let entered = if IN_LINE {
         // Hidden from the optimiser: a state address known at build time would be propagated
         // into every function of the NAT, each access then costing an absolute address.
-        core::hint::black_box(acquire_in_line(need_ready)?)
+        acquire_in_line(need_ready).map(core::hint::black_box)
     } else {
-        acquire(need_ready)?
+        acquire(need_ready)
+    };
+    let state = match entered {
+        Ok(state) => state,
+        Err(refused) => return refused,
     };
     // SAFETY: `acquire` set `busy` for this call, so no other reference to the state exists:
     // with compare-and-swap in any thread, without it in this one (the contract for such cores
@@ -152,17 +158,17 @@ fn enter_with<const IN_LINE: bool, R>(
     } else {
         release();
     }
-    result
+    code(result)
 }
 
 /// Runs `f` with exclusive access to the state, or refuses with `LWIP_SNAT_ERR_BUSY`.
-fn enter<R>(f: impl FnOnce(&mut State) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
-    enter_with::<false, R>(false, f)
+fn enter(f: impl FnOnce(&mut State) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
+    enter_with::<false>(false, f)
 }
 
 /// Like `enter`, for calls that need a successful `lwip_snat_init`.
-fn enter_ready<R>(f: impl FnOnce(&mut Nat) -> Result<R, lwip_snat_err_t>) -> Result<R, lwip_snat_err_t> {
-    enter_with::<false, R>(true, |state| f(&mut state.nat))
+fn enter_ready(f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
+    enter_with::<false>(true, |state| f(&mut state.nat))
 }
 
 fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
@@ -219,13 +225,13 @@ unsafe fn write_entered<const IN_LINE: bool, T>(
     }
     // Written while the call holds the state: the value goes straight from the NAT into `out`,
     // not through a copy kept across the guard's release.
-    code(enter_with::<IN_LINE, ()>(true, |state| {
+    enter_with::<IN_LINE>(true, |state| {
         let nat = &mut state.nat;
         let value = f(nat)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write_unaligned(value) };
         Ok(())
-    }))
+    })
 }
 
 /// The shape of every call that takes a struct in: read it (NULL refused), check it into a
@@ -239,6 +245,8 @@ unsafe fn read_and_enter<C: Copy, T>(
     f: impl FnOnce(&mut Nat, T) -> Result<(), lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
-    let value = unsafe { read(ptr) }.and_then(check);
-    code(value.and_then(|value| enter_ready(|nat| f(nat, value))))
+    match unsafe { read(ptr) }.and_then(check) {
+        Ok(value) => enter_ready(|nat| f(nat, value)),
+        Err(e) => e,
+    }
 }

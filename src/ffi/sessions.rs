@@ -7,17 +7,17 @@ use super::types::{
     lwip_snat_stats, LWIP_SNAT_CONCERN_NAMED, LWIP_SNAT_CONCERN_OUTSIDE, LWIP_SNAT_CONCERN_PORTMAPPED,
     LWIP_SNAT_CONCERN_SESSIONS,
 };
-use super::{code, enter, enter_ready, INSTANCE};
+use super::{enter, enter_ready, INSTANCE};
 use crate::{PortCheck, Protocol};
 use lwip_snat_err_t::*;
 
 /// Removes sessions idle past their timeout. Call about once a second (the shim's timer does).
 #[no_mangle]
 pub extern "C" fn lwip_snat_tick(now_ms: u32) -> lwip_snat_err_t {
-    code(enter_ready(|nat| {
+    enter_ready(|nat| {
         nat.tick(now_ms);
         Ok(())
-    }))
+    })
 }
 
 /// The netif's address changed or it went down: its mappings are dropped.
@@ -26,10 +26,10 @@ pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
     if netif_idx == 0 {
         return LWIP_SNAT_ERR_ARG;
     }
-    code(enter_ready(|nat| {
+    enter_ready(|nat| {
         nat.netif_changed(netif_idx);
         Ok(())
-    }))
+    })
 }
 
 /// For the lwIP shim: the NAT's facts about each netif, which the hook reads to pass a packet
@@ -55,10 +55,10 @@ const _: () = {
 /// Drops every session of one inside host (address in host byte order).
 #[no_mangle]
 pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
-    code(enter_ready(|nat| {
+    enter_ready(|nat| {
         nat.remove_host(addr);
         Ok(())
-    }))
+    })
 }
 
 /// Registers `check` (NULL removes it): which ports and ICMP identifiers the router's own
@@ -75,12 +75,12 @@ pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
 /// runs, until it is replaced.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_set_port_check(check: lwip_snat_port_check_fn) -> lwip_snat_err_t {
-    code(enter(|state| {
+    enter(|state| {
         // SAFETY: inside `enter`, so no NAT call (the only reader, `c_port_check`) is running.
         unsafe { *INSTANCE.port_check.get() = check };
         state.nat.set_port_check(check.map(|_| c_port_check as PortCheck));
         Ok(())
-    }))
+    })
 }
 
 /// The NAT's [`PortCheck`] while a C one is registered: asks it.
@@ -95,10 +95,10 @@ fn c_port_check(protocol: Protocol, netif: u8, port: u16) -> bool {
 /// Drops every session; rules, settings and counters stay.
 #[no_mangle]
 pub extern "C" fn lwip_snat_flush() -> lwip_snat_err_t {
-    code(enter_ready(|nat| {
+    enter_ready(|nat| {
         nat.flush();
         Ok(())
-    }))
+    })
 }
 
 /// Copies the counters into `*out`.
@@ -110,12 +110,11 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
-    code(enter_ready(|nat| {
-        // Built in place and written once: not through a `Result` holding a copy.
+    enter_ready(|nat| {
         // SAFETY: non-NULL and writable per the contract.
-        unsafe { out.write_unaligned(lwip_snat_stats::from_core(nat)) };
+        unsafe { lwip_snat_stats::write_from_core(nat, out) };
         Ok(())
-    }))
+    })
 }
 
 /// Calls `cb(session, arg)` once per live session (a `conntrack -L` style dump). `now_ms` is
@@ -129,7 +128,7 @@ pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c
     let Some(cb) = cb else {
         return LWIP_SNAT_ERR_NULL;
     };
-    code(enter_ready(|nat| {
+    enter_ready(|nat| {
         for (protocol, session) in nat.sessions() {
             let info = lwip_snat_session::from_core(nat, protocol, session, now_ms);
             // SAFETY: `cb` is callable per the contract; `info` outlives the call. Calls it
@@ -137,5 +136,5 @@ pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c
             unsafe { cb(&info, arg) };
         }
         Ok(())
-    }))
+    })
 }

@@ -3,7 +3,7 @@
 #[cfg(feature = "portmap")]
 use super::convert::portmap_error;
 use super::convert::rule_error;
-use super::{code, enter, enter_ready, read_and_enter};
+use super::{enter, enter_ready, read_and_enter};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
@@ -38,13 +38,14 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
         // SAFETY: non-NULL and readable per the contract.
         unsafe { lwip_snat_config::check_into(cfg, &mut config).map(|()| lwip_snat_config::seed(cfg)) }
     };
-    code(parsed.and_then(|seed| {
-        enter(|state| {
+    match parsed {
+        Ok(seed) => enter(|state| {
             state.nat.reset_valid(config, seed);
             state.ready = true;
             Ok(())
-        })
-    }))
+        }),
+        Err(e) => e,
+    }
 }
 
 /// Compares the capacities a C unit was compiled with (its `lwip_snat.h`'s `LWIP_SNAT_MAX_*` and
@@ -102,12 +103,13 @@ pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> l
     let mut config = Config::UNSET;
     // SAFETY: NULL or readable per the contract.
     let checked = unsafe { lwip_snat_config::check_into(cfg, &mut config) };
-    code(checked.and_then(|()| {
-        enter_ready(|nat| {
+    match checked {
+        Ok(()) => enter_ready(|nat| {
             nat.set_valid_config(config);
             Ok(())
-        })
-    }))
+        }),
+        Err(e) => e,
+    }
 }
 
 /// Writes the settings in force into `*out` (seed all zero), e.g. to change one field with
@@ -120,11 +122,11 @@ pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwi
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
-    code(enter_ready(|nat| {
+    enter_ready(|nat| {
         // SAFETY: non-NULL and writable per the contract.
         unsafe { lwip_snat_config::write_from_core(nat.config(), out) };
         Ok(())
-    }))
+    })
 }
 
 /// Installs an interface rule.
