@@ -1001,6 +1001,11 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   return 0;
 }
 
+/** lwip_snat_forward()'s @p translated for a packet the core translated in its own first pbuf
+ * (not in a contiguous copy): the core checked its header and total lengths against that pbuf
+ * and the chain (whatever took it, fast path or general pipeline), and translation keeps them. */
+#define LWIP_SNAT_TRANSLATED_IN_PLACE 2
+
 #if LWIP_SNAT_FORWARD
 #if CHECKSUM_CHECK_IP
 /** 1 where 32-bit loads from any address are single instructions (the IP header is often only
@@ -1056,10 +1061,11 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 
 /**
  * ip4_input()'s checks between the hook and its decision to forward that leave the destination
- * aside: the header in the first pbuf and the datagram in the chain, no broadcast (of @p inp) or
- * multicast source (RFC 1122 3.2.1.3, which a translation may have given the packet), a valid
- * header checksum (left to the core for a @p translated packet: it verified it and kept it
- * valid). Returns the datagram's length, 0 when ip4_input() drops the packet.
+ * aside: the header in the first pbuf and the datagram in the chain (left to the core for a
+ * packet @p translated in place), no broadcast (of @p inp) or multicast source (RFC 1122
+ * 3.2.1.3, which a translation may have given the packet), a valid header checksum (left to
+ * the core for a @p translated packet: it verified it and kept it valid). Returns the
+ * datagram's length, 0 when ip4_input() drops the packet.
  */
 static u16_t
 lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
@@ -1069,14 +1075,20 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
   u16_t hlen, iplen;
   ip4_addr_t src;
 
-  if (p->len < IP_HLEN) {
-    return 0;
-  }
-  hlen = IPH_HL_BYTES(iphdr);
   iplen = PP_NTOHS(IPH_LEN(iphdr));
+  if (translated != LWIP_SNAT_TRANSLATED_IN_PLACE) {
+    if (p->len < IP_HLEN) {
+      return 0;
+    }
+    hlen = IPH_HL_BYTES(iphdr);
+    if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen)) {
+      return 0;
+    }
+  } else {
+    hlen = IP_HLEN; /* (not read: only an untranslated header's checksum is summed) */
+  }
   ip4_addr_copy(src, iphdr->src);
-  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (bytes[12] >= 224) ||
-      LWIP_SNAT_IS_BROADCAST(&src, inp)) {
+  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp)) {
     return 0;
   }
 #if CHECKSUM_CHECK_IP
@@ -1552,7 +1564,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
-  /* 1 once the core translated the packet (it may have a new destination to route) */
+  /* not 0 once the core translated the packet (it may have a new destination to route):
+   * LWIP_SNAT_TRANSLATED_IN_PLACE or 1 (in a contiguous copy) */
   int translated = 0;
   int quiet;
   /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
@@ -1681,8 +1694,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #endif
       if (flat != NULL) {
         pbuf_take(p, flat->payload, len);
+        translated = 1;
+      } else {
+        translated = LWIP_SNAT_TRANSLATED_IN_PLACE;
       }
-      translated = 1;
       goto pass;
     case LWIP_SNAT_SEND_ICMP:
 #if LWIP_ICMP
