@@ -511,6 +511,19 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
   return 1;
 }
 
+#ifdef LWIP_HOOK_IP4_CANFORWARD
+#define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) lwip_snat_can_forward(p, dest)
+#else
+/**
+ * lwip_snat_can_forward() in line for a destination lwip_snat_forward_quietly() routed, which
+ * is no multicast, loopback or link-local address: what is left of ip4_canforward() is the
+ * link-layer broadcast/multicast flags, class E and net 0.
+ */
+#define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) \
+  ((((p)->flags & (PBUF_FLAG_LLBCAST | PBUF_FLAG_LLMCAST)) == 0) && (((const u8_t *)(dest))[0] != 0) && \
+   (((const u8_t *)(dest))[0] < 240))
+#endif
+
 /**
  * True when the packet's source is a broadcast address of one of the router's netifs (other
  * than 0.0.0.0, which DHCP clients send from and the core handles). ip4_input() drops a
@@ -896,7 +909,9 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 /**
  * lwip_snat_route_unicast() for a destination whose route is not remembered (or no longer: a
  * new netif_default forgets every route), remembering the route it finds. An address of the
- * router's or no route is not remembered (looked up each time, as before).
+ * router's or no route is not remembered (looked up each time, as before), nor a destination
+ * the hook's callers test for before routing (0/8, loopback, multicast, class E, link-local):
+ * a remembered route says they were passed, and the callers test only when it is not.
  */
 static int
 lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
@@ -909,7 +924,8 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
     lwip_snat_memo_default = netif_default;
   }
   answer = lwip_snat_route_unicast(src, dest, route);
-  if (answer) {
+  if (answer && (((const u8_t *)dest)[0] != 0) && (((const u8_t *)dest)[0] != IP_LOOPBACKNET) &&
+      (((const u8_t *)dest)[0] < 224) && !ip4_addr_islinklocal(dest)) {
     memo->dest = ip4_addr_get_u32(dest);
     memo->route = *route;
   }
@@ -917,13 +933,17 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 }
 /** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
  * is remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
- * other change). */
-#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) \
+ * other change); otherwise 0 when @p refused (the caller's own tests of the destination, only
+ * made then: a remembered destination passed them), looked up when not. */
+#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
   (((lwip_snat_memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
-   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : lwip_snat_route_remembered((src), (dest), (found)))
+   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : (!(refused) && lwip_snat_route_remembered((src), (dest), (found))))
 #else
-#define LWIP_SNAT_ROUTE_UNICAST(src, dest, route) lwip_snat_route_unicast(src, dest, route)
+#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
+  (!(refused) && lwip_snat_route_unicast(src, dest, found))
 #endif
+/** LWIP_SNAT_ROUTE_UNICAST_UNLESS() for a caller with no tests of its own. */
+#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, 0)
 
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
@@ -980,12 +1000,13 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     return 0;
   }
-  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224) || ip4_addr_ismulticast(&dest) ||
-      ip4_addr_islinklocal(&dest) || ip4_addr_isloopback(&dest)) {
+  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
     return 0;
   }
   ip4_addr_copy(src, iphdr->src);
-  if (!LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &route_found)) {
+  if (!LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &route_found,
+                                      ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
+                                        ip4_addr_isloopback(&dest))) {
     return 0;
   }
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
@@ -1145,8 +1166,10 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
-    if (!translated || (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
-        ip4_addr_islinklocal(&dest) || !LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &netif) ||
+    if (!translated ||
+        !LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &netif,
+                                        (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
+                                          ip4_addr_islinklocal(&dest)) ||
         (netif == NULL)) {
       return 0;
     }
