@@ -750,7 +750,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   }
 
   /* ip4_forward() */
-  if (!lwip_snat_can_forward(p, &dest)) {
+  if ((route != NULL) ? !LWIP_SNAT_CAN_FORWARD_ROUTED(p, &dest) : !lwip_snat_can_forward(p, &dest)) {
     return lwip_snat_not_forwarded(inp, &dest);
   }
 #if LWIP_SNAT_FORWARD || LWIP_SINGLE_NETIF
