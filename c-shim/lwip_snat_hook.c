@@ -515,9 +515,10 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
 #define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) lwip_snat_can_forward(p, dest)
 #else
 /**
- * lwip_snat_can_forward() in line for a destination lwip_snat_forward_quietly() routed, which
- * is no multicast, loopback or link-local address: what is left of ip4_canforward() is the
- * link-layer broadcast/multicast flags, class E and net 0.
+ * lwip_snat_can_forward() in line for a destination known to be no multicast, loopback or
+ * link-local address (lwip_snat_forward_quietly() routed it, or a remembered route says so):
+ * what is left of ip4_canforward() is the link-layer broadcast/multicast flags, class E and
+ * net 0.
  */
 #define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) \
   ((((p)->flags & (PBUF_FLAG_LLBCAST | PBUF_FLAG_LLMCAST)) == 0) && (((const u8_t *)(dest))[0] != 0) && \
@@ -1190,7 +1191,8 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
   /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
   lwip_snat_route_netif = NULL;
-  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
+  /* (the quiet path's tests, or those above, ruled out multicast, loopback and link-local) */
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !LWIP_SNAT_CAN_FORWARD_ROUTED(p, ip4_current_dest_addr())) {
     /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
     MIB2_STATS_INC(mib2.ipoutnoroutes);
     pbuf_free(p);
