@@ -1695,6 +1695,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_verdict(err, &verdict, &before, bytes, head_len, created);
 #endif
+  if ((err == LWIP_SNAT_OK) && (verdict.action == LWIP_SNAT_TRANSLATED)) {
+    /* (what nearly every packet of a mapping gets: asked first, without the switch) */
+    goto translated_verdict;
+  }
   if (err == LWIP_SNAT_ERR_NOT_INIT) {
     goto pass;
   }
@@ -1712,6 +1716,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       lwip_snat_route_netif = NULL;
       goto pass;
     case LWIP_SNAT_TRANSLATED:
+    translated_verdict:
 #if LWIP_ICMP
       if ((original_len != 0) && lwip_snat_inbound_too_big(bytes, len, original, original_len)) {
         goto consumed;
