@@ -1249,9 +1249,11 @@ static int
 lwip_snat_exceeds_an_mtu(u16_t len)
 {
   struct netif *n;
+  /* (len > mtu for an MTU other than 0 in one compare: 0 - 1 wraps to the largest u32_t) */
+  u32_t most = (u32_t)len - 1u;
 
   NETIF_FOREACH(n) {
-    if ((n->mtu != 0) && (len > n->mtu)) {
+    if ((u32_t)n->mtu - 1u < most) {
       return 1;
     }
   }
