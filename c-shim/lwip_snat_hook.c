@@ -346,11 +346,17 @@ struct lwip_snat_route_memo {
   /** the netif lwip_snat_route_unicast() routes it to */
   struct netif *route;
 };
-/** Routes remembered, one per value of the destination's last byte modulo the size (mostly the
- * host part: the inside hosts of one LAN each have their own). */
-static struct lwip_snat_route_memo lwip_snat_route_memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
-/** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
-static struct netif *lwip_snat_memo_default;
+/** The remembered routes and what goes with them, in one block: the in-line lookup reaches the
+ * entries and the default netif they were found under from one address. */
+static struct {
+  /** Routes remembered, one per value of the destination's last byte modulo the size (mostly
+   * the host part: the inside hosts of one LAN each have their own). */
+  struct lwip_snat_route_memo memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
+  /** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
+  struct netif *memo_default;
+} lwip_snat_routes;
+#define lwip_snat_route_memos lwip_snat_routes.memos
+#define lwip_snat_memo_default lwip_snat_routes.memo_default
 /** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
 static u32_t lwip_snat_unicast_source;
 
