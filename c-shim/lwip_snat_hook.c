@@ -1612,6 +1612,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   u8_t original[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
   u16_t original_len = 0;
 #endif
+  /* 1 for a packet to the router (ctx.route LWIP_SNAT_ROUTE_LOCAL), known where the route is */
+  int to_router;
 
   LWIP_ASSERT_CORE_LOCKED();
   lwip_snat_route_netif = NULL;
@@ -1650,6 +1652,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
     LWIP_SNAT_ROUTE_LOCAL(inp, &ctx);
     ctx.in_netif_idx = ctx.out_netif_idx;
+    to_router = 1;
   } else {
     if (quiet != 0) {
       goto pass;
@@ -1662,6 +1665,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
+    to_router = (ctx.route == LWIP_SNAT_ROUTE_LOCAL);
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
   LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
@@ -1678,11 +1682,13 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     LWIP_SNAT_WATCH(ctx.out_netif_idx, LWIP_SNAT_SWAP(ctx.out_addr));
   }
 #if LWIP_ICMP
-  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
+  if (to_router && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
       lwip_snat_exceeds_an_mtu(len)) {
     original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
     MEMCPY(original, bytes, original_len);
   }
+#else
+  LWIP_UNUSED_ARG(to_router);
 #endif
 
 #if LWIP_SNAT_DEBUGGING
