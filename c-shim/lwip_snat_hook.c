@@ -346,11 +346,17 @@ struct lwip_snat_route_memo {
   /** the netif lwip_snat_route_unicast() routes it to */
   struct netif *route;
 };
-/** Routes remembered, one per value of the destination's last byte modulo the size (mostly the
- * host part: the inside hosts of one LAN each have their own). */
-static struct lwip_snat_route_memo lwip_snat_route_memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
-/** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
-static struct netif *lwip_snat_memo_default;
+/** The remembered routes and what goes with them, in one block: the in-line lookup reaches the
+ * entries and the default netif they were found under from one address. */
+static struct {
+  /** Routes remembered, one per value of the destination's last byte modulo the size (mostly
+   * the host part: the inside hosts of one LAN each have their own). */
+  struct lwip_snat_route_memo memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
+  /** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
+  struct netif *memo_default;
+} lwip_snat_routes;
+#define lwip_snat_route_memos lwip_snat_routes.memos
+#define lwip_snat_memo_default lwip_snat_routes.memo_default
 /** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
 static u32_t lwip_snat_unicast_source;
 
@@ -510,6 +516,20 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
   }
   return 1;
 }
+
+#ifdef LWIP_HOOK_IP4_CANFORWARD
+#define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) lwip_snat_can_forward(p, dest)
+#else
+/**
+ * lwip_snat_can_forward() in line for a destination known to be no multicast, loopback or
+ * link-local address (lwip_snat_forward_quietly() routed it, or a remembered route says so):
+ * what is left of ip4_canforward() is the link-layer broadcast/multicast flags, class E and
+ * net 0.
+ */
+#define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) \
+  ((((p)->flags & (PBUF_FLAG_LLBCAST | PBUF_FLAG_LLMCAST)) == 0) && (((const u8_t *)(dest))[0] != 0) && \
+   (((const u8_t *)(dest))[0] < 240))
+#endif
 
 /**
  * True when the packet's source is a broadcast address of one of the router's netifs (other
@@ -737,7 +757,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   }
 
   /* ip4_forward() */
-  if (!lwip_snat_can_forward(p, &dest)) {
+  if ((route != NULL) ? !LWIP_SNAT_CAN_FORWARD_ROUTED(p, &dest) : !lwip_snat_can_forward(p, &dest)) {
     return lwip_snat_not_forwarded(inp, &dest);
   }
 #if LWIP_SNAT_FORWARD || LWIP_SINGLE_NETIF
@@ -896,7 +916,9 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 /**
  * lwip_snat_route_unicast() for a destination whose route is not remembered (or no longer: a
  * new netif_default forgets every route), remembering the route it finds. An address of the
- * router's or no route is not remembered (looked up each time, as before).
+ * router's or no route is not remembered (looked up each time, as before), nor a destination
+ * the hook's callers test for before routing (0/8, loopback, multicast, class E, link-local):
+ * a remembered route says they were passed, and the callers test only when it is not.
  */
 static int
 lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
@@ -909,7 +931,8 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
     lwip_snat_memo_default = netif_default;
   }
   answer = lwip_snat_route_unicast(src, dest, route);
-  if (answer) {
+  if (answer && (((const u8_t *)dest)[0] != 0) && (((const u8_t *)dest)[0] != IP_LOOPBACKNET) &&
+      (((const u8_t *)dest)[0] < 224) && !ip4_addr_islinklocal(dest)) {
     memo->dest = ip4_addr_get_u32(dest);
     memo->route = *route;
   }
@@ -917,13 +940,17 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 }
 /** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
  * is remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
- * other change). */
-#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) \
+ * other change); otherwise 0 when @p refused (the caller's own tests of the destination, only
+ * made then: a remembered destination passed them), looked up when not. */
+#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
   (((lwip_snat_memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
-   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : lwip_snat_route_remembered((src), (dest), (found)))
+   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : (!(refused) && lwip_snat_route_remembered((src), (dest), (found))))
 #else
-#define LWIP_SNAT_ROUTE_UNICAST(src, dest, route) lwip_snat_route_unicast(src, dest, route)
+#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
+  (!(refused) && lwip_snat_route_unicast(src, dest, found))
 #endif
+/** LWIP_SNAT_ROUTE_UNICAST_UNLESS() for a caller with no tests of its own. */
+#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, 0)
 
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
@@ -980,12 +1007,13 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     return 0;
   }
-  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224) || ip4_addr_ismulticast(&dest) ||
-      ip4_addr_islinklocal(&dest) || ip4_addr_isloopback(&dest)) {
+  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
     return 0;
   }
   ip4_addr_copy(src, iphdr->src);
-  if (!LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &route_found)) {
+  if (!LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &route_found,
+                                      ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
+                                        ip4_addr_isloopback(&dest))) {
     return 0;
   }
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
@@ -1000,6 +1028,11 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   *route = route_found;
   return 0;
 }
+
+/** lwip_snat_forward()'s @p translated for a packet the core translated in its own first pbuf
+ * (not in a contiguous copy): the core checked its header and total lengths against that pbuf
+ * and the chain (whatever took it, fast path or general pipeline), and translation keeps them. */
+#define LWIP_SNAT_TRANSLATED_IN_PLACE 2
 
 #if LWIP_SNAT_FORWARD
 #if CHECKSUM_CHECK_IP
@@ -1056,10 +1089,11 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
 
 /**
  * ip4_input()'s checks between the hook and its decision to forward that leave the destination
- * aside: the header in the first pbuf and the datagram in the chain, no broadcast (of @p inp) or
- * multicast source (RFC 1122 3.2.1.3, which a translation may have given the packet), a valid
- * header checksum (left to the core for a @p translated packet: it verified it and kept it
- * valid). Returns the datagram's length, 0 when ip4_input() drops the packet.
+ * aside: the header in the first pbuf and the datagram in the chain (left to the core for a
+ * packet @p translated in place), no broadcast (of @p inp) or multicast source (RFC 1122
+ * 3.2.1.3, which a translation may have given the packet), a valid header checksum (left to
+ * the core for a @p translated packet: it verified it and kept it valid). Returns the
+ * datagram's length, 0 when ip4_input() drops the packet.
  */
 static u16_t
 lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
@@ -1069,14 +1103,20 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
   u16_t hlen, iplen;
   ip4_addr_t src;
 
-  if (p->len < IP_HLEN) {
-    return 0;
-  }
-  hlen = IPH_HL_BYTES(iphdr);
   iplen = PP_NTOHS(IPH_LEN(iphdr));
+  if (translated != LWIP_SNAT_TRANSLATED_IN_PLACE) {
+    if (p->len < IP_HLEN) {
+      return 0;
+    }
+    hlen = IPH_HL_BYTES(iphdr);
+    if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen)) {
+      return 0;
+    }
+  } else {
+    hlen = IP_HLEN; /* (not read: only an untranslated header's checksum is summed) */
+  }
   ip4_addr_copy(src, iphdr->src);
-  if ((hlen < IP_HLEN) || (hlen > p->len) || (iplen > p->tot_len) || (iplen < hlen) || (bytes[12] >= 224) ||
-      LWIP_SNAT_IS_BROADCAST(&src, inp)) {
+  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp)) {
     return 0;
   }
 #if CHECKSUM_CHECK_IP
@@ -1133,8 +1173,10 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
-    if (!translated || (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
-        ip4_addr_islinklocal(&dest) || !LWIP_SNAT_ROUTE_UNICAST(&src, &dest, &netif) ||
+    if (!translated ||
+        !LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &netif,
+                                        (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
+                                          ip4_addr_islinklocal(&dest)) ||
         (netif == NULL)) {
       return 0;
     }
@@ -1155,7 +1197,8 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
   /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
   lwip_snat_route_netif = NULL;
-  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !lwip_snat_can_forward(p, ip4_current_dest_addr())) {
+  /* (the quiet path's tests, or those above, ruled out multicast, loopback and link-local) */
+  if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !LWIP_SNAT_CAN_FORWARD_ROUTED(p, ip4_current_dest_addr())) {
     /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
     MIB2_STATS_INC(mib2.ipoutnoroutes);
     pbuf_free(p);
@@ -1212,9 +1255,11 @@ static int
 lwip_snat_exceeds_an_mtu(u16_t len)
 {
   struct netif *n;
+  /* (len > mtu for an MTU other than 0 in one compare: 0 - 1 wraps to the largest u32_t) */
+  u32_t most = (u32_t)len - 1u;
 
   NETIF_FOREACH(n) {
-    if ((n->mtu != 0) && (len > n->mtu)) {
+    if ((u32_t)n->mtu - 1u < most) {
       return 1;
     }
   }
@@ -1552,7 +1597,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_err_t err;
   u8_t *bytes;
   u16_t len;
-  /* 1 once the core translated the packet (it may have a new destination to route) */
+  /* not 0 once the core translated the packet (it may have a new destination to route):
+   * LWIP_SNAT_TRANSLATED_IN_PLACE or 1 (in a contiguous copy) */
   int translated = 0;
   int quiet;
   /* the bytes at @c bytes: all @c len of the datagram, or the first pbuf of a chain */
@@ -1566,6 +1612,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   u8_t original[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
   u16_t original_len = 0;
 #endif
+  /* 1 for a packet to the router (ctx.route LWIP_SNAT_ROUTE_LOCAL), known where the route is */
+  int to_router;
 
   LWIP_ASSERT_CORE_LOCKED();
   lwip_snat_route_netif = NULL;
@@ -1604,6 +1652,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
     LWIP_SNAT_ROUTE_LOCAL(inp, &ctx);
     ctx.in_netif_idx = ctx.out_netif_idx;
+    to_router = 1;
   } else {
     if (quiet != 0) {
       goto pass;
@@ -1616,6 +1665,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
+    to_router = (ctx.route == LWIP_SNAT_ROUTE_LOCAL);
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
   LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
@@ -1632,11 +1682,13 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     LWIP_SNAT_WATCH(ctx.out_netif_idx, LWIP_SNAT_SWAP(ctx.out_addr));
   }
 #if LWIP_ICMP
-  if ((ctx.route == LWIP_SNAT_ROUTE_LOCAL) && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
+  if (to_router && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
       lwip_snat_exceeds_an_mtu(len)) {
     original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
     MEMCPY(original, bytes, original_len);
   }
+#else
+  LWIP_UNUSED_ARG(to_router);
 #endif
 
 #if LWIP_SNAT_DEBUGGING
@@ -1657,6 +1709,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_verdict(err, &verdict, &before, bytes, head_len, created);
 #endif
+  if ((err == LWIP_SNAT_OK) && (verdict.action == LWIP_SNAT_TRANSLATED)) {
+    /* (what nearly every packet of a mapping gets: asked first, without the switch) */
+    goto translated_verdict;
+  }
   if (err == LWIP_SNAT_ERR_NOT_INIT) {
     goto pass;
   }
@@ -1674,6 +1730,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       lwip_snat_route_netif = NULL;
       goto pass;
     case LWIP_SNAT_TRANSLATED:
+    translated_verdict:
 #if LWIP_ICMP
       if ((original_len != 0) && lwip_snat_inbound_too_big(bytes, len, original, original_len)) {
         goto consumed;
@@ -1681,8 +1738,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #endif
       if (flat != NULL) {
         pbuf_take(p, flat->payload, len);
+        translated = 1;
+      } else {
+        translated = LWIP_SNAT_TRANSLATED_IN_PLACE;
       }
-      translated = 1;
       goto pass;
     case LWIP_SNAT_SEND_ICMP:
 #if LWIP_ICMP

@@ -80,6 +80,21 @@ fn what_a_canforward_hook_forwards_leaves_translated() {
 }
 
 #[test]
+fn without_a_canforward_hook_what_lwip_refuses_to_forward_is_not_translated() {
+    // lwIP's own rules (ip4_canforward()) refuse class E and net 0 destinations, which a route
+    // still leads to (the WAN is the default netif): the shim must not translate them either.
+    let mut r = router();
+    for dest in [[240, 0, 0, 5], [254, 1, 2, 3], [0, 1, 2, 3]] {
+        r.inject("lan", &udp(HOST_A, 5000, dest, 53, b"q")).nothing_on("wan");
+        r.inject("lan", &tcp(HOST_A, 5001, dest, 80, SYN)).nothing_on("wan");
+    }
+    assert_eq!(r.sessions(), Vec::<String>::new(), "a mapping for what lwIP does not forward");
+    // An ordinary destination on the same route is translated.
+    let out = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"q")).only("wan");
+    assert_eq!(src(&out), WAN_ADDR);
+}
+
+#[test]
 fn a_reassembled_datagram_the_netif_refuses_to_take_back_is_freed() {
     // LWIP_SNAT_REINJECT is netif->input in the Debian build; with "failreinject 1" it refuses
     // the datagram (ERR_MEM), and netif_input_fn's contract has the shim free it.
