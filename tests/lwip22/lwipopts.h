@@ -99,6 +99,11 @@
  * untranslated. */
 struct pbuf;
 int lwip22_canforward(struct pbuf *p, unsigned long addr);
+#ifndef LWIP22_SHIM_WITHOUT_CANFORWARD
 #define LWIP_HOOK_IP4_CANFORWARD(p, addr) lwip22_canforward((p), (addr))
+#endif
+/* (LWIP22_SHIM_WITHOUT_CANFORWARD: the programs built with it see no such hook, for the shim's
+ * own ip4_canforward() tests; lwIP itself, built once, still has it, which differs only for
+ * class E destinations) */
 
 #endif /* LWIP22_LWIPOPTS_H */

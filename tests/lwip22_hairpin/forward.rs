@@ -14,26 +14,37 @@ use crate::lwip22_build;
 /// The router with the hook's forwarding and the reference without it, both started, with the
 /// masquerade rule on the WAN when `rule`.
 fn routers(rule: bool) -> [Router; 2] {
-    routers_summing(rule, Sum::Words)
+    routers_built(rule, Build::Words)
 }
 
-/// How the hook sums a header for its checksum test: 32-bit words (where unaligned loads are
-/// cheap, as on this host) or 16-bit ones (the other cores).
+/// How the hook's router is built: the hook sums a header for its checksum test in 32-bit
+/// words (where unaligned loads are cheap, as on this host) or 16-bit ones (the other cores);
+/// with the firmware's canforward hook or, as most firmware, without one (the shim then makes
+/// `ip4_canforward()`'s tests itself, in line where its route work already ruled some out).
 #[derive(Clone, Copy, Debug)]
-enum Sum {
+enum Build {
     Words,
     Halfwords,
+    NoCanforwardHook,
 }
 
-fn routers_summing(rule: bool, sum: Sum) -> [Router; 2] {
-    let hook = match sum {
-        Sum::Words => lwip22_build::router(),
-        Sum::Halfwords => lwip22_build::router_with("router_halfword_sum", &[], &["LWIP_SNAT_UNALIGNED_LOADS=0"]),
+const BUILDS: [Build; 3] = [Build::Words, Build::Halfwords, Build::NoCanforwardHook];
+
+fn routers_built(rule: bool, build: Build) -> [Router; 2] {
+    let (hook, reference) = match build {
+        Build::Words => (lwip22_build::router(), ("router_lwip_forwards", None)),
+        Build::Halfwords => (
+            lwip22_build::router_with("router_halfword_sum", &[], &["LWIP_SNAT_UNALIGNED_LOADS=0"]),
+            ("router_lwip_forwards", None),
+        ),
+        Build::NoCanforwardHook => (
+            lwip22_build::router_with("router_no_canforward", &[], &["LWIP22_SHIM_WITHOUT_CANFORWARD"]),
+            ("router_lwip_forwards_no_canforward", Some("LWIP22_SHIM_WITHOUT_CANFORWARD")),
+        ),
     };
-    let mut both = [
-        Router::spawn(&hook),
-        Router::spawn(&lwip22_build::router_with("router_lwip_forwards", &[], &["LWIP_SNAT_FORWARD=0"])),
-    ];
+    let (name, define) = reference;
+    let defines: Vec<&str> = ["LWIP_SNAT_FORWARD=0"].into_iter().chain(define).collect();
+    let mut both = [Router::spawn(&hook), Router::spawn(&lwip22_build::router_with(name, &[], &defines))];
     for r in &mut both {
         r.ok("start");
         if rule {
@@ -108,13 +119,13 @@ fn padded(packet: &[u8], pad: usize) -> Vec<u8> {
 
 #[test]
 fn packets_no_rule_concerns_leave_as_lwip_forwards_them_without_ip4_forward() {
-    for sum in [Sum::Words, Sum::Halfwords] {
-        no_rule_concerns(sum);
+    for build in BUILDS {
+        no_rule_concerns(build);
     }
 }
 
-fn no_rule_concerns(sum: Sum) {
-    let mut r = routers_summing(false, sum);
+fn no_rule_concerns(build: Build) {
+    let mut r = routers_built(false, build);
     let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
     assert_eq!(&out[12..20], &udp(HOST_A, 5000, SERVER, 53, b"query")[12..20], "untranslated");
     forwarded_by_the_hook(&mut r, "lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
@@ -131,7 +142,13 @@ fn no_rule_concerns(sum: Sum) {
 
 #[test]
 fn translated_packets_leave_as_lwip_forwards_them_without_ip4_forward() {
-    let mut r = routers(true);
+    for build in [Build::Words, Build::NoCanforwardHook] {
+        translated_packets(build);
+    }
+}
+
+fn translated_packets(build: Build) {
+    let mut r = routers_built(true, build);
     let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
     assert_eq!(src(&out), WAN_ADDR);
     let back = forwarded_by_the_hook(&mut r, "wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer"), "lan");
@@ -181,15 +198,15 @@ fn a_packet_the_hook_does_not_forward_takes_lwips_way_with_its_answers_and_count
         assert_eq!(&sent.only("lan")[20..22], &[3, 4], "rule {rule}: Fragmentation Needed");
     }
 
-    for sum in [Sum::Words, Sum::Halfwords] {
-        bad_headers_are_lwips_to_drop(sum);
+    for build in BUILDS {
+        bad_headers_are_lwips_to_drop(build);
     }
 }
 
 /// Where no rule concerns the packet, the hook decided it without looking at its header
 /// checksum and lengths: lwIP still drops and counts what is wrong with them.
-fn bad_headers_are_lwips_to_drop(sum: Sum) {
-    let mut r = routers_summing(false, sum);
+fn bad_headers_are_lwips_to_drop(build: Build) {
+    let mut r = routers_built(false, build);
     let mut bad_sum = udp(HOST_A, 5000, SERVER, 53, b"sum");
     bad_sum[10] ^= 0x01;
     let (sent, reached, _) = both(&mut r, "lan", &bad_sum);
