@@ -355,13 +355,11 @@ static struct {
   /** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
   struct netif *memo_default;
 } lwip_snat_routes;
-#define lwip_snat_route_memos lwip_snat_routes.memos
-#define lwip_snat_memo_default lwip_snat_routes.memo_default
 /** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
 static u32_t lwip_snat_unicast_source;
 
-/** The entry of lwip_snat_route_memos that may hold the route to @p addr (an ip4_addr_t *). */
-#define LWIP_SNAT_MEMO_OF(addr) (&lwip_snat_route_memos[((const u8_t *)(addr))[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)])
+/** The entry of lwip_snat_routes.memos that may hold the route to @p addr (an ip4_addr_t *). */
+#define LWIP_SNAT_MEMO_OF(addr) (&lwip_snat_routes.memos[((const u8_t *)(addr))[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)])
 
 /** True when a route to @p addr is remembered: it was then no address of the router's and no
  * netif's broadcast address (lwip_snat_route_unicast()), and no netif changed since. */
@@ -374,7 +372,7 @@ lwip_snat_forget_routes(void)
 {
   size_t i;
   for (i = 0; i < LWIP_SNAT_ROUTE_CACHE_SIZE; i++) {
-    lwip_snat_route_memos[i].route = NULL;
+    lwip_snat_routes.memos[i].route = NULL;
   }
   lwip_snat_unicast_source = 0;
 }
@@ -926,9 +924,9 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
   int answer;
 
-  if (lwip_snat_memo_default != netif_default) {
+  if (lwip_snat_routes.memo_default != netif_default) {
     lwip_snat_forget_routes();
-    lwip_snat_memo_default = netif_default;
+    lwip_snat_routes.memo_default = netif_default;
   }
   answer = lwip_snat_route_unicast(src, dest, route);
   if (answer && (((const u8_t *)dest)[0] != 0) && (((const u8_t *)dest)[0] != IP_LOOPBACKNET) &&
@@ -943,7 +941,7 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
  * other change); otherwise 0 when @p refused (the caller's own tests of the destination, only
  * made then: a remembered destination passed them), looked up when not. */
 #define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
-  (((lwip_snat_memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
+  (((lwip_snat_routes.memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
    (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : (!(refused) && lwip_snat_route_remembered((src), (dest), (found))))
 #else
 #define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
