@@ -515,6 +515,13 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
   return 1;
 }
 
+/** True for a destination (an ip4_addr_t *) the hook routes: none of 0/8, loopback, multicast,
+ * class E or link-local. A route is remembered only for such a destination, so a remembered
+ * route stands for this test (lwip_snat_route_remembered()). */
+#define LWIP_SNAT_DEST_ROUTABLE(dest) \
+  ((((const u8_t *)(dest))[0] != 0) && (((const u8_t *)(dest))[0] != IP_LOOPBACKNET) && \
+   (((const u8_t *)(dest))[0] < 224) && !ip4_addr_islinklocal(dest))
+
 #ifdef LWIP_HOOK_IP4_CANFORWARD
 #define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) lwip_snat_can_forward(p, dest)
 #else
@@ -929,8 +936,7 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
     lwip_snat_routes.memo_default = netif_default;
   }
   answer = lwip_snat_route_unicast(src, dest, route);
-  if (answer && (((const u8_t *)dest)[0] != 0) && (((const u8_t *)dest)[0] != IP_LOOPBACKNET) &&
-      (((const u8_t *)dest)[0] < 224) && !ip4_addr_islinklocal(dest)) {
+  if (answer && LWIP_SNAT_DEST_ROUTABLE(dest)) {
     memo->dest = ip4_addr_get_u32(dest);
     memo->route = *route;
   }
@@ -1172,9 +1178,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
     if (!translated ||
-        !LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &netif,
-                                        (bytes[16] == 0) || (bytes[16] == IP_LOOPBACKNET) || (bytes[16] >= 224) ||
-                                          ip4_addr_islinklocal(&dest)) ||
+        !LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &netif, !LWIP_SNAT_DEST_ROUTABLE(&dest)) ||
         (netif == NULL)) {
       return 0;
     }
