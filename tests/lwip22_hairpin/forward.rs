@@ -278,31 +278,35 @@ fn chained_and_padded_frames_leave_as_lwip_forwards_them() {
 /// count nothing more, whether it passed, translated or port-forwarded the packet.
 #[test]
 fn a_packet_with_no_route_is_counted_and_asked_about_once_as_lwip_does() {
-    for (rule, which) in [(false, 0), (true, 0), (false, 1), (true, 1)] {
-        let mut r = routers(rule);
-        // the hook's forwarding, then lwIP's own (LWIP_SNAT_FORWARD=0)
-        let hook = &mut r[which];
-        hook.ok("nodefault");
-        hook.ok(&format!("portmap 17 {WAN} 5353 172.16.0.5 53"));
-        hook.ok("mtu wan 576");
-        let unroutable = [
-            ("lan", udp(HOST_A, 5000, SERVER, 53, b"out")),
-            ("lan", tcp(HOST_A, 40000, SERVER, 80, SYN)),
-            // port-forwarded to a host no netif leads to: routed anew after translation
-            ("wan", udp(SERVER, 4000, WAN_ADDR, 5353, b"in")),
-            // the same with DF and larger than the WAN's MTU (the too-big check routes it)
-            ("wan", with_df(udp(SERVER, 4000, WAN_ADDR, 5353, &[3; 1000]))),
-        ];
-        for (i, (netif, p)) in unroutable.iter().enumerate() {
-            let (before, asked) = (ip_stat(hook, "rterr"), canforward_calls(hook));
-            let sent = hook.ok(&format!("in {netif} {}", hex(p)));
-            let at = format!("router {which}, rule {rule}, packet {i}");
-            assert!(sent.out.is_empty(), "{at}: sent {:?}", sent.out.len());
-            assert_eq!(ip_stat(hook, "rterr") - before, 1, "{at}: ip.rterr");
-            if which == 0 {
-                // (where lwIP forwards, it asks the canforward hook after the hook did)
-                assert_eq!(canforward_calls(hook) - asked, 1, "{at}: canforward hook calls");
-            }
+    for rule in [false, true] {
+        // the hook's forwarding (0), then lwIP's own (1, LWIP_SNAT_FORWARD=0)
+        for (which, hook) in routers(rule).iter_mut().enumerate() {
+            no_route_counted_once(rule, which, hook);
+        }
+    }
+}
+
+fn no_route_counted_once(rule: bool, which: usize, hook: &mut Router) {
+    hook.ok("nodefault");
+    hook.ok(&format!("portmap 17 {WAN} 5353 172.16.0.5 53"));
+    hook.ok("mtu wan 576");
+    let unroutable = [
+        ("lan", udp(HOST_A, 5000, SERVER, 53, b"out")),
+        ("lan", tcp(HOST_A, 40000, SERVER, 80, SYN)),
+        // port-forwarded to a host no netif leads to: routed anew after translation
+        ("wan", udp(SERVER, 4000, WAN_ADDR, 5353, b"in")),
+        // the same with DF and larger than the WAN's MTU (the too-big check routes it)
+        ("wan", with_df(udp(SERVER, 4000, WAN_ADDR, 5353, &[3; 1000]))),
+    ];
+    for (i, (netif, p)) in unroutable.iter().enumerate() {
+        let (before, asked) = (ip_stat(hook, "rterr"), canforward_calls(hook));
+        let sent = hook.ok(&format!("in {netif} {}", hex(p)));
+        let at = format!("router {which}, rule {rule}, packet {i}");
+        assert!(sent.out.is_empty(), "{at}: sent {:?}", sent.out.len());
+        assert_eq!(ip_stat(hook, "rterr") - before, 1, "{at}: ip.rterr");
+        if which == 0 {
+            // (where lwIP forwards, it asks the canforward hook after the hook did)
+            assert_eq!(canforward_calls(hook) - asked, 1, "{at}: canforward hook calls");
         }
     }
 }
