@@ -969,7 +969,8 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
  * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
  * address, and that the forwarding concerns the NAT (a rule names @p inp, or the route's netif
- * is named or holds sessions, or the route leads back out of @p inp).
+ * is named or holds sessions, or the route leads back out of @p inp, or the source is martian:
+ * the core's to drop).
  */
 /** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
 #define LWIP_SNAT_QUIET_TO_ROUTER 2
@@ -1011,24 +1012,25 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     return 0;
   }
-  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
-    return 0;
-  }
   ip4_addr_copy(src, iphdr->src);
   if (!LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &route_found,
                                       ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
                                         ip4_addr_isloopback(&dest))) {
     return 0;
   }
+  /* (the source tested last: a forwarding the NAT translates needs no look at it here, the core
+   * drops a martian source whatever the route) */
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
       ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
-       0)) {
+       0) &&
+      (bytes[12] != 0) && (bytes[12] != IP_LOOPBACKNET) && (bytes[12] < 224)) {
     lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
     lwip_snat_facts->passed++;
     return 1;
   }
   /* a route for lwip_snat_find_route(), which then leaves out its own lookups (also for an input
-   * netif a rule names: what the NAT translates is forwarded after this one scan) */
+   * netif a rule names, or a martian source: what the NAT translates or drops is forwarded or
+   * dropped after this one scan) */
   *route = route_found;
   return 0;
 }
