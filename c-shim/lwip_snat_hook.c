@@ -574,32 +574,36 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 }
 
 /**
- * The route the hook worked out for the packet in flight (output netif, for destination
- * lwip_snat_route_dest), which ip4_forward() looks up again: lwip_snat_ip4_route_src() answers
- * that lookup from here. Cleared when the next packet comes in; NULL when none.
+ * The route the hook worked out for the packet in flight, which ip4_forward() looks up again:
+ * lwip_snat_ip4_route_src() answers that lookup from here. In one block: the hook and
+ * lwip_snat_forward() reach all three from one address.
  */
-static struct netif *lwip_snat_route_netif;
-static u32_t lwip_snat_route_dest;
-/** What the route's lookup ruled out of what ip4_input() does with the destination before it
- * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
- * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
- * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
- * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif is
- * the input netif, lwip_snat_not_forwarded()). */
-static u8_t lwip_snat_route_checked;
+static struct {
+  /** the output netif; NULL when none (cleared when the next packet comes in) */
+  struct netif *netif;
+  /** the destination it was worked out for (network byte order) */
+  u32_t dest;
+  /** What the route's lookup ruled out of what ip4_input() does with the destination before it
+   * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
+   * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
+   * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
+   * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif
+   * is the input netif, lwip_snat_not_forwarded()). */
+  u8_t checked;
+} lwip_snat_in_flight;
 #define LWIP_SNAT_ROUTE_BARE 0
 #define LWIP_SNAT_ROUTE_NOT_OURS 1
 #define LWIP_SNAT_ROUTE_CHECKED 2
 #define LWIP_SNAT_ROUTE_REFUSED 3
 
 /** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
- * with what its lookup ruled out (@p checked, lwip_snat_route_checked). */
+ * with what its lookup ruled out (@p checked, lwip_snat_in_flight.checked). */
 static void
 lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 {
-  lwip_snat_route_netif = netif;
-  lwip_snat_route_dest = dest;
-  lwip_snat_route_checked = checked;
+  lwip_snat_in_flight.netif = netif;
+  lwip_snat_in_flight.dest = dest;
+  lwip_snat_in_flight.checked = checked;
 }
 
 /**
@@ -613,13 +617,13 @@ lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 struct netif *
 lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
 {
-  struct netif *netif = lwip_snat_route_netif;
+  struct netif *netif = lwip_snat_in_flight.netif;
 
   if ((netif == NULL) || (src != ip4_current_src_addr()) || (dest != ip4_current_dest_addr()) ||
-      (ip4_addr_get_u32(dest) != lwip_snat_route_dest)) {
+      (ip4_addr_get_u32(dest) != lwip_snat_in_flight.dest)) {
     return NULL;
   }
-  lwip_snat_route_netif = NULL;
+  lwip_snat_in_flight.netif = NULL;
   return netif;
 }
 
@@ -1158,9 +1162,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
 {
   struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
   const u8_t *bytes = (const u8_t *)p->payload;
-  struct netif *netif = lwip_snat_route_netif;
+  struct netif *netif = lwip_snat_in_flight.netif;
   u16_t iplen;
-  u8_t checked = lwip_snat_route_checked;
+  u8_t checked = lwip_snat_in_flight.checked;
   ip4_addr_t src, dest;
 
   iplen = lwip_snat_input_ok(p, inp, translated);
@@ -1169,14 +1173,14 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   }
   if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
     /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
-    lwip_snat_route_netif = NULL;
+    lwip_snat_in_flight.netif = NULL;
     MIB2_STATS_INC(mib2.ipoutnoroutes);
     pbuf_free(p);
     return 1;
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
+  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_in_flight.dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
     if (!translated ||
@@ -1200,7 +1204,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
   /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
-  lwip_snat_route_netif = NULL;
+  lwip_snat_in_flight.netif = NULL;
   /* (the quiet path's tests, or those above, ruled out multicast, loopback and link-local) */
   if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !LWIP_SNAT_CAN_FORWARD_ROUTED(p, ip4_current_dest_addr())) {
     /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
@@ -1620,7 +1624,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   int to_router;
 
   LWIP_ASSERT_CORE_LOCKED();
-  lwip_snat_route_netif = NULL;
+  lwip_snat_in_flight.netif = NULL;
   if ((p == NULL) || (inp == NULL)) {
     return 0;
   }
@@ -1731,7 +1735,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     case LWIP_SNAT_RELEASE:
       lwip_snat_release_held(inp);
       /* (the fragments fed back routed packets of their own) */
-      lwip_snat_route_netif = NULL;
+      lwip_snat_in_flight.netif = NULL;
       goto pass;
     case LWIP_SNAT_TRANSLATED:
     translated_verdict:
@@ -1773,7 +1777,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 
 pass:
 #if LWIP_SNAT_FORWARD
-  if (((lwip_snat_route_netif != NULL) || translated) && lwip_snat_forward(p, inp, translated)) {
+  if (((lwip_snat_in_flight.netif != NULL) || translated) && lwip_snat_forward(p, inp, translated)) {
     if (flat != NULL) {
       pbuf_free(flat);
     }
