@@ -990,12 +990,15 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   struct netif *route_found;
   ip4_addr_t src, dest;
   u8_t in_facts;
+  /* (read once: the table does not move once fetched) */
+  struct lwip_snat_concerns *facts = lwip_snat_facts;
 
   *route = NULL;
-  if (lwip_snat_facts == NULL) {
-    lwip_snat_facts = lwip_snat_netif_concerns();
+  if (facts == NULL) {
+    facts = lwip_snat_netif_concerns();
+    lwip_snat_facts = facts;
   }
-  in_facts = lwip_snat_facts->netif[netif_get_index(inp)];
+  in_facts = facts->netif[netif_get_index(inp)];
   if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
     return 0;
   }
@@ -1008,7 +1011,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     if ((in_facts & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED |
                      LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
-      lwip_snat_facts->passed++;
+      facts->passed++;
       return LWIP_SNAT_QUIET_TO_ROUTER;
     }
     if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) != 0) {
@@ -1025,11 +1028,11 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   /* (the source tested last: a forwarding the NAT translates needs no look at it here, the core
    * drops a martian source whatever the route) */
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
-      ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
+      ((facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0) &&
       (bytes[12] != 0) && (bytes[12] != IP_LOOPBACKNET) && (bytes[12] < 224)) {
     lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
-    lwip_snat_facts->passed++;
+    facts->passed++;
     return 1;
   }
   /* a route for lwip_snat_find_route(), which then leaves out its own lookups (also for an input
