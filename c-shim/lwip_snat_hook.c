@@ -946,17 +946,25 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   }
   return answer;
 }
-/** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
- * is remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
- * other change); otherwise 0 when @p refused (the caller's own tests of the destination, only
- * made then: a remembered destination passed them), looked up when not. */
-#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
-  (((lwip_snat_routes.memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
-   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : (!(refused) && lwip_snat_route_remembered((src), (dest), (found))))
+/** True when a route to @p dest is remembered under the same netif_default
+ * (lwip_snat_forget_routes() forgets them at every other change): then
+ * LWIP_SNAT_ROUTE_OF_HIT(dest) is lwip_snat_route_unicast()'s answer (1). */
+#define LWIP_SNAT_ROUTE_HIT(dest) \
+  ((lwip_snat_routes.memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest))
+#define LWIP_SNAT_ROUTE_OF_HIT(dest) (LWIP_SNAT_MEMO_OF(dest)->route)
+/** lwip_snat_route_unicast() for a destination LWIP_SNAT_ROUTE_HIT() does not answer. */
+#define LWIP_SNAT_ROUTE_LOOK_UP(src, dest, found) lwip_snat_route_remembered((src), (dest), (found))
 #else
-#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
-  (!(refused) && lwip_snat_route_unicast(src, dest, found))
+#define LWIP_SNAT_ROUTE_HIT(dest) 0
+#define LWIP_SNAT_ROUTE_OF_HIT(dest) ((struct netif *)NULL)
+#define LWIP_SNAT_ROUTE_LOOK_UP(src, dest, found) lwip_snat_route_unicast((src), (dest), (found))
 #endif
+/** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
+ * is remembered (LWIP_SNAT_ROUTE_HIT()); otherwise 0 when @p refused (the caller's own tests of
+ * the destination, only made then: a remembered destination passed them), looked up when not. */
+#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
+  (LWIP_SNAT_ROUTE_HIT(dest) ? (*(found) = LWIP_SNAT_ROUTE_OF_HIT(dest), 1) \
+                             : (!(refused) && LWIP_SNAT_ROUTE_LOOK_UP((src), (dest), (found))))
 /** LWIP_SNAT_ROUTE_UNICAST_UNLESS() for a caller with no tests of its own. */
 #define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, 0)
 
@@ -1019,11 +1027,20 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     return 0;
   }
-  ip4_addr_copy(src, iphdr->src);
-  if (!LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &route_found,
-                                      ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
-                                        ip4_addr_isloopback(&dest))) {
-    return 0;
+  /* (LWIP_SNAT_ROUTE_UNICAST_UNLESS() written out: a remembered route is taken in a register,
+   * not through the address the lookup writes to) */
+  if (LWIP_SNAT_ROUTE_HIT(&dest)) {
+    route_found = LWIP_SNAT_ROUTE_OF_HIT(&dest);
+  } else {
+    struct netif *looked_up;
+    if (ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) || ip4_addr_isloopback(&dest)) {
+      return 0;
+    }
+    ip4_addr_copy(src, iphdr->src);
+    if (!LWIP_SNAT_ROUTE_LOOK_UP(&src, &dest, &looked_up)) {
+      return 0;
+    }
+    route_found = looked_up;
   }
   /* (the source tested last: a forwarding the NAT translates needs no look at it here, the core
    * drops a martian source whatever the route) */
