@@ -574,32 +574,36 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 }
 
 /**
- * The route the hook worked out for the packet in flight (output netif, for destination
- * lwip_snat_route_dest), which ip4_forward() looks up again: lwip_snat_ip4_route_src() answers
- * that lookup from here. Cleared when the next packet comes in; NULL when none.
+ * The route the hook worked out for the packet in flight, which ip4_forward() looks up again:
+ * lwip_snat_ip4_route_src() answers that lookup from here. In one block: the hook and
+ * lwip_snat_forward() reach all three from one address.
  */
-static struct netif *lwip_snat_route_netif;
-static u32_t lwip_snat_route_dest;
-/** What the route's lookup ruled out of what ip4_input() does with the destination before it
- * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
- * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
- * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
- * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif is
- * the input netif, lwip_snat_not_forwarded()). */
-static u8_t lwip_snat_route_checked;
+static struct {
+  /** the output netif; NULL when none (cleared when the next packet comes in) */
+  struct netif *netif;
+  /** the destination it was worked out for (network byte order) */
+  u32_t dest;
+  /** What the route's lookup ruled out of what ip4_input() does with the destination before it
+   * forwards: LWIP_SNAT_ROUTE_BARE (nothing: an address of the router's is possible),
+   * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
+   * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
+   * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif
+   * is the input netif, lwip_snat_not_forwarded()). */
+  u8_t checked;
+} lwip_snat_in_flight;
 #define LWIP_SNAT_ROUTE_BARE 0
 #define LWIP_SNAT_ROUTE_NOT_OURS 1
 #define LWIP_SNAT_ROUTE_CHECKED 2
 #define LWIP_SNAT_ROUTE_REFUSED 3
 
 /** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
- * with what its lookup ruled out (@p checked, lwip_snat_route_checked). */
+ * with what its lookup ruled out (@p checked, lwip_snat_in_flight.checked). */
 static void
 lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 {
-  lwip_snat_route_netif = netif;
-  lwip_snat_route_dest = dest;
-  lwip_snat_route_checked = checked;
+  lwip_snat_in_flight.netif = netif;
+  lwip_snat_in_flight.dest = dest;
+  lwip_snat_in_flight.checked = checked;
 }
 
 /**
@@ -613,13 +617,13 @@ lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 struct netif *
 lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
 {
-  struct netif *netif = lwip_snat_route_netif;
+  struct netif *netif = lwip_snat_in_flight.netif;
 
   if ((netif == NULL) || (src != ip4_current_src_addr()) || (dest != ip4_current_dest_addr()) ||
-      (ip4_addr_get_u32(dest) != lwip_snat_route_dest)) {
+      (ip4_addr_get_u32(dest) != lwip_snat_in_flight.dest)) {
     return NULL;
   }
-  lwip_snat_route_netif = NULL;
+  lwip_snat_in_flight.netif = NULL;
   return netif;
 }
 
@@ -942,17 +946,25 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   }
   return answer;
 }
-/** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
- * is remembered under the same netif_default (lwip_snat_forget_routes() forgets them at every
- * other change); otherwise 0 when @p refused (the caller's own tests of the destination, only
- * made then: a remembered destination passed them), looked up when not. */
-#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
-  (((lwip_snat_routes.memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest)) ? \
-   (*(found) = LWIP_SNAT_MEMO_OF(dest)->route, 1) : (!(refused) && lwip_snat_route_remembered((src), (dest), (found))))
+/** True when a route to @p dest is remembered under the same netif_default
+ * (lwip_snat_forget_routes() forgets them at every other change): then
+ * LWIP_SNAT_ROUTE_OF_HIT(dest) is lwip_snat_route_unicast()'s answer (1). */
+#define LWIP_SNAT_ROUTE_HIT(dest) \
+  ((lwip_snat_routes.memo_default == netif_default) && LWIP_SNAT_ROUTE_REMEMBERED(dest))
+#define LWIP_SNAT_ROUTE_OF_HIT(dest) (LWIP_SNAT_MEMO_OF(dest)->route)
+/** lwip_snat_route_unicast() for a destination LWIP_SNAT_ROUTE_HIT() does not answer. */
+#define LWIP_SNAT_ROUTE_LOOK_UP(src, dest, found) lwip_snat_route_remembered((src), (dest), (found))
 #else
-#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
-  (!(refused) && lwip_snat_route_unicast(src, dest, found))
+#define LWIP_SNAT_ROUTE_HIT(dest) 0
+#define LWIP_SNAT_ROUTE_OF_HIT(dest) ((struct netif *)NULL)
+#define LWIP_SNAT_ROUTE_LOOK_UP(src, dest, found) lwip_snat_route_unicast((src), (dest), (found))
 #endif
+/** lwip_snat_route_unicast(), answered in line without the scan for a destination whose route
+ * is remembered (LWIP_SNAT_ROUTE_HIT()); otherwise 0 when @p refused (the caller's own tests of
+ * the destination, only made then: a remembered destination passed them), looked up when not. */
+#define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
+  (LWIP_SNAT_ROUTE_HIT(dest) ? (*(found) = LWIP_SNAT_ROUTE_OF_HIT(dest), 1) \
+                             : (!(refused) && LWIP_SNAT_ROUTE_LOOK_UP((src), (dest), (found))))
 /** LWIP_SNAT_ROUTE_UNICAST_UNLESS() for a caller with no tests of its own. */
 #define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, 0)
 
@@ -969,7 +981,8 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
  * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
  * address, and that the forwarding concerns the NAT (a rule names @p inp, or the route's netif
- * is named or holds sessions, or the route leads back out of @p inp).
+ * is named or holds sessions, or the route leads back out of @p inp, or the source is martian:
+ * the core's to drop).
  */
 /** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
 #define LWIP_SNAT_QUIET_TO_ROUTER 2
@@ -985,12 +998,15 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   struct netif *route_found;
   ip4_addr_t src, dest;
   u8_t in_facts;
+  /* (read once: the table does not move once fetched) */
+  struct lwip_snat_concerns *facts = lwip_snat_facts;
 
   *route = NULL;
-  if (lwip_snat_facts == NULL) {
-    lwip_snat_facts = lwip_snat_netif_concerns();
+  if (facts == NULL) {
+    facts = lwip_snat_netif_concerns();
+    lwip_snat_facts = facts;
   }
-  in_facts = lwip_snat_facts->netif[netif_get_index(inp)];
+  in_facts = facts->netif[netif_get_index(inp)];
   if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
     return 0;
   }
@@ -1003,7 +1019,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     if ((in_facts & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED |
                      LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
-      lwip_snat_facts->passed++;
+      facts->passed++;
       return LWIP_SNAT_QUIET_TO_ROUTER;
     }
     if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) != 0) {
@@ -1011,24 +1027,34 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     }
     return 0;
   }
-  if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
-    return 0;
+  /* (LWIP_SNAT_ROUTE_UNICAST_UNLESS() written out: a remembered route is taken in a register,
+   * not through the address the lookup writes to) */
+  if (LWIP_SNAT_ROUTE_HIT(&dest)) {
+    route_found = LWIP_SNAT_ROUTE_OF_HIT(&dest);
+  } else {
+    struct netif *looked_up;
+    if (ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) || ip4_addr_isloopback(&dest)) {
+      return 0;
+    }
+    ip4_addr_copy(src, iphdr->src);
+    if (!LWIP_SNAT_ROUTE_LOOK_UP(&src, &dest, &looked_up)) {
+      return 0;
+    }
+    route_found = looked_up;
   }
-  ip4_addr_copy(src, iphdr->src);
-  if (!LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &route_found,
-                                      ip4_addr_ismulticast(&dest) || ip4_addr_islinklocal(&dest) ||
-                                        ip4_addr_isloopback(&dest))) {
-    return 0;
-  }
+  /* (the source tested last: a forwarding the NAT translates needs no look at it here, the core
+   * drops a martian source whatever the route) */
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
-      ((lwip_snat_facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
-       0)) {
+      ((facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
+       0) &&
+      (bytes[12] != 0) && (bytes[12] != IP_LOOPBACKNET) && (bytes[12] < 224)) {
     lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
-    lwip_snat_facts->passed++;
+    facts->passed++;
     return 1;
   }
   /* a route for lwip_snat_find_route(), which then leaves out its own lookups (also for an input
-   * netif a rule names: what the NAT translates is forwarded after this one scan) */
+   * netif a rule names, or a martian source: what the NAT translates or drops is forwarded or
+   * dropped after this one scan) */
   *route = route_found;
   return 0;
 }
@@ -1156,9 +1182,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
 {
   struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
   const u8_t *bytes = (const u8_t *)p->payload;
-  struct netif *netif = lwip_snat_route_netif;
+  struct netif *netif = lwip_snat_in_flight.netif;
   u16_t iplen;
-  u8_t checked = lwip_snat_route_checked;
+  u8_t checked = lwip_snat_in_flight.checked;
   ip4_addr_t src, dest;
 
   iplen = lwip_snat_input_ok(p, inp, translated);
@@ -1167,14 +1193,14 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   }
   if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
     /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
-    lwip_snat_route_netif = NULL;
+    lwip_snat_in_flight.netif = NULL;
     MIB2_STATS_INC(mib2.ipoutnoroutes);
     pbuf_free(p);
     return 1;
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_route_dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
+  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_in_flight.dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
     if (!translated ||
@@ -1198,7 +1224,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iphdr->dest);
   ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iphdr->src);
   /* the route is taken (lwip_snat_ip4_route_src() answers no later lookup with it) */
-  lwip_snat_route_netif = NULL;
+  lwip_snat_in_flight.netif = NULL;
   /* (the quiet path's tests, or those above, ruled out multicast, loopback and link-local) */
   if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !LWIP_SNAT_CAN_FORWARD_ROUTED(p, ip4_current_dest_addr())) {
     /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
@@ -1618,7 +1644,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   int to_router;
 
   LWIP_ASSERT_CORE_LOCKED();
-  lwip_snat_route_netif = NULL;
+  lwip_snat_in_flight.netif = NULL;
   if ((p == NULL) || (inp == NULL)) {
     return 0;
   }
@@ -1729,7 +1755,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     case LWIP_SNAT_RELEASE:
       lwip_snat_release_held(inp);
       /* (the fragments fed back routed packets of their own) */
-      lwip_snat_route_netif = NULL;
+      lwip_snat_in_flight.netif = NULL;
       goto pass;
     case LWIP_SNAT_TRANSLATED:
     translated_verdict:
@@ -1771,7 +1797,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 
 pass:
 #if LWIP_SNAT_FORWARD
-  if (((lwip_snat_route_netif != NULL) || translated) && lwip_snat_forward(p, inp, translated)) {
+  if (((lwip_snat_in_flight.netif != NULL) || translated) && lwip_snat_forward(p, inp, translated)) {
     if (flat != NULL) {
       pbuf_free(flat);
     }

@@ -388,3 +388,82 @@ fn with_lwips_stock_checksum_options_forwarded_packets_keep_valid_checksums() {
         }
     }
 }
+
+/// The NAT's own counters (`stat` lines).
+fn nat_stats(r: &mut Router) -> Vec<String> {
+    r.ok("stats").lines
+}
+
+/// [`both`], and the NAT counts the same in both routers (its drops, `passed`, mappings).
+fn both_counted(routers: &mut [Router; 2], netif: &str, packet: &[u8]) -> (Events, u64, u64) {
+    let result = both(routers, netif, packet);
+    assert_eq!(nat_stats(&mut routers[0]), nat_stats(&mut routers[1]), "the NAT's counters");
+    result
+}
+
+fn nat_stat(r: &mut Router, name: &str) -> u64 {
+    let prefix = format!("stat {name} ");
+    nat_stats(r).iter().find_map(|l| l.strip_prefix(&prefix).map(|v| v.parse().unwrap())).unwrap()
+}
+
+fn nat_drops(r: &mut Router) -> u64 {
+    nat_stats(r)
+        .iter()
+        .filter(|l| l.starts_with("stat drop_"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+/// A martian source (0/8, 127/8, 224/3) is the NAT's to drop and count, whether or not a rule
+/// concerns the route to its destination, and also when that route is remembered from an
+/// ordinary flow: nothing leaves, lwIP counts what it counts alone.
+#[test]
+fn a_martian_source_is_dropped_by_the_nat_whatever_its_route() {
+    for build in [Build::Words, Build::NoCanforwardHook] {
+        for rule in [false, true] {
+            let mut r = routers_built(rule, build);
+            forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"first"), "wan");
+            for martian in [[127, 0, 0, 1], [0, 1, 2, 3], [224, 0, 0, 9], [240, 0, 0, 1]] {
+                let at = format!("{build:?}, rule {rule}, from {martian:?}");
+                let (drops, passed) = (nat_drops(&mut r[0]), nat_stat(&mut r[0], "passed"));
+                let (sent, reached, _) = both_counted(&mut r, "lan", &udp(martian, 5000, SERVER, 53, b"m"));
+                assert!(sent.out.is_empty() && reached == 0, "{at}: forwarded");
+                assert_eq!(nat_drops(&mut r[0]) - drops, 1, "{at}: the NAT's drops");
+                assert_eq!(nat_stat(&mut r[0], "passed"), passed, "{at}: passed");
+            }
+        }
+    }
+}
+
+/// What `ip4_canforward()` refuses (net 0, class E) or the firmware's canforward hook decides,
+/// routed by the hook's own lookup (no remembered route stands for these destinations), with
+/// and without a rule: lwIP's answer, the NAT's counts as in a router where lwIP forwards.
+#[test]
+fn net_zero_and_class_e_destinations_take_lwips_answer_and_the_nats_counts() {
+    for build in BUILDS {
+        for rule in [false, true] {
+            let mut r = routers_built(rule, build);
+            forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"first"), "wan");
+            // (lwIP's own objects are built once, with the canforward hook: without it in the
+            // shim alone, lwIP would still forward class E where the hook does not)
+            let dests: &[[u8; 4]] = match build {
+                Build::NoCanforwardHook => &[[0, 1, 2, 3]],
+                _ => &[[0, 1, 2, 3], [240, 0, 0, 5], [250, 1, 2, 3]],
+            };
+            for &dest in dests {
+                let at = format!("{build:?}, rule {rule}, to {dest:?}");
+                let mappings = nat_stat(&mut r[0], "udp_in_use");
+                let (sent, _, _) = both_counted(&mut r, "lan", &udp(HOST_A, 5001, dest, 53, b"q"));
+                let forwarded = !sent.on("wan").is_empty();
+                // (tests/lwip22/port.c's canforward hook forwards class E; lwIP alone never)
+                let lwip_forwards = dest[0] >= 240;
+                assert_eq!(forwarded, lwip_forwards, "{at}: forwarded");
+                assert_eq!(
+                    nat_stat(&mut r[0], "udp_in_use") - mappings,
+                    u64::from(rule && lwip_forwards),
+                    "{at}: mappings"
+                );
+            }
+        }
+    }
+}
