@@ -217,22 +217,38 @@ impl Table {
     /// [`find_outbound`](Self::find_outbound), always inlined: the fast path's copy.
     #[inline(always)]
     fn outbound_slot(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
-        // The per-packet lookup, written as a plain loop: the chain walk of `inside_chain`
-        // with its filter and this match fused, one pass over each session.
-        let mut link = self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside);
-        while let Some(slot) = link.checked_sub(1) {
-            let s = &self.entries.get(usize::from(slot))?.session;
-            if s.remote == remote
-                && s.inside == inside
-                && s.in_port == in_port
+        self.outbound_index(netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
+    }
+
+    /// The per-packet lookup: the chain walk of `inside_chain` with its filter and this match
+    /// fused, one pass over each session. The inside port goes first: it tells a colliding
+    /// session from this one at once (the remote is often shared), and the remote goes next
+    /// for the mapping's own sessions.
+    #[inline(always)]
+    fn outbound_index(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<usize> {
+        self.chain_index(self.inside_bucket(netif, inside, in_port), Chain::Inside, |s| {
+            s.in_port == in_port
+                && s.remote == remote
                 && s.remote_port == remote_port
+                && s.inside == inside
                 && s.netif == netif
-            {
-                return Some(slot);
+        })
+    }
+
+    /// The first session on `chain` from `bucket` that `matches`, as an index into `entries`,
+    /// written as a plain loop. A link of 0 wraps to an index past the table, so one test
+    /// ends the chain and bounds the slot.
+    #[inline(always)]
+    fn chain_index(&self, bucket: usize, chain: Chain, matches: impl Fn(&Session) -> bool) -> Option<usize> {
+        let mut link = self.head(bucket, chain);
+        loop {
+            let index = usize::from(link).wrapping_sub(1);
+            let s = &self.entries.get(index)?.session;
+            if matches(s) {
+                return Some(index);
             }
-            link = s.next_in;
+            link = chain.next(s);
         }
-        None
     }
 
     /// [`find_outbound`](Self::find_outbound), handing out the session to update in place.
@@ -245,24 +261,19 @@ impl Table {
         remote: u32,
         remote_port: u16,
     ) -> Option<&mut Session> {
-        let slot = self.outbound_slot(netif, inside, in_port, remote, remote_port)?;
-        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session)
+        let index = self.outbound_index(netif, inside, in_port, remote, remote_port)?;
+        self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
     /// The session of exactly this remote endpoint on `netif:ext_port`, to update in place: an
-    /// inbound packet's own session, which every filtering mode lets in.
+    /// inbound packet's own session, which every filtering mode lets in. The external port
+    /// goes first, as the inside port does outbound.
     #[inline(always)]
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
-        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
-        let slot = loop {
-            let slot = link.checked_sub(1)?;
-            let s = &self.entries.get(usize::from(slot))?.session;
-            if s.remote == remote && s.remote_port == remote_port && s.ext_port == ext_port && s.netif == netif {
-                break slot;
-            }
-            link = s.next_out;
-        };
-        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session)
+        let index = self.chain_index(self.outside_bucket(netif, ext_port), Chain::Outside, |s| {
+            s.ext_port == ext_port && s.remote == remote && s.remote_port == remote_port && s.netif == netif
+        })?;
+        self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
     /// The external port this inside endpoint is already mapped to on `netif`, if any.
@@ -543,6 +554,7 @@ enum Chain {
 }
 
 impl Chain {
+    #[inline(always)]
     fn next(self, s: &Session) -> u16 {
         match self {
             Chain::Inside => s.next_in,
