@@ -110,7 +110,8 @@ pub struct Table<S: ?Sized = [Entry]> {
     high: u16,
     len: u16,
     high_water: u16,
-    secret: u32,
+    /// The table's secret times [`MIX`]: the hash's key, ready for a key without an address.
+    key: u32,
     entries: S,
 }
 
@@ -145,7 +146,7 @@ impl<const N: usize> Table<[Entry; N]> {
         #[allow(clippy::let_unit_value)]
         let () = Self::VALID;
         const EMPTY: Entry = Entry { session: EMPTY_SESSION, inside_head: 0, outside_head: 0 };
-        Table { free_head: 0, high: 0, len: 0, high_water: 0, secret: 0, entries: [EMPTY; N] }
+        Table { free_head: 0, high: 0, len: 0, high_water: 0, key: 0, entries: [EMPTY; N] }
     }
 }
 
@@ -176,7 +177,7 @@ impl Table {
         self.high = 0;
         self.len = 0;
         self.high_water = 0;
-        self.secret = secret;
+        self.key = secret.wrapping_mul(MIX);
     }
 
     pub fn capacity(&self) -> usize {
@@ -479,12 +480,10 @@ impl Table {
     /// Takes the session in `slot` out of its `chain`.
     fn unlink(&mut self, slot: Slot, chain: Chain) {
         let session = self.session_at(slot);
-        // `inside_bucket` or `outside_bucket`, one hash for both.
-        let (addr, port) = match chain {
-            Chain::Inside => (session.inside, session.in_port),
-            Chain::Outside => (0, session.ext_port),
+        let bucket = match chain {
+            Chain::Inside => self.inside_bucket(session.netif, session.inside, session.in_port),
+            Chain::Outside => self.outside_bucket(session.netif, session.ext_port),
         };
-        let bucket = self.key_bucket(session.netif, addr, port);
         let next_of_slot = chain.next(session);
         let mut link = self.head(bucket, chain);
         if link == slot + 1 {
@@ -527,23 +526,28 @@ impl Table {
 
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.key_bucket(netif, inside, in_port)
+        let key = self.key ^ inside.wrapping_mul(MIX) ^ (u32::from(in_port) | u32::from(netif) << 16);
+        finish(key) as usize & self.mask()
     }
 
+    /// The outside chain's bucket: the external ports of one block of the table's size (its
+    /// aligned run of `capacity` ports) go to buckets of their own, from a keyed offset for
+    /// the block. Hosts hand out ports in sequence and the NAT keeps them where it can, so the
+    /// ports in use cluster; scattered at random they would share buckets (a third of the
+    /// buckets empty at full fill). Which ports of two blocks share a bucket hangs on the
+    /// secret, so an inside host still cannot aim its ports at one chain.
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
-        self.key_bucket(netif, 0, ext_port)
-    }
-
-    /// Both chains' hash: the outside key is an inside key without an address.
-    #[inline(always)]
-    fn key_bucket(&self, netif: u8, addr: u32, port: u16) -> usize {
-        self.bucket(mix(self.secret ^ addr, u32::from(port) | u32::from(netif) << 16))
+        let mask = self.mask();
+        // The block's number in the high bits, its low bits all ones.
+        let block = u32::from(ext_port) | mask as u32;
+        let offset = finish(self.key ^ (block | u32::from(netif) << 16)) as usize;
+        offset.wrapping_add(usize::from(ext_port)) & mask
     }
 
     #[inline(always)]
-    fn bucket(&self, hash: u32) -> usize {
-        hash as usize & self.entries.len().wrapping_sub(1)
+    fn mask(&self) -> usize {
+        self.entries.len().wrapping_sub(1)
     }
 }
 
@@ -570,14 +574,15 @@ impl Chain {
     }
 }
 
-/// A keyed 32-bit mixer (multiply, then a multiply-xorshift round): cheap, and without the
-/// secret an inside host cannot aim its ports at one bucket (a chain is bounded by the
-/// per-host quota anyway).
+/// The multiplier an address is spread with before it meets the key and the port.
+const MIX: u32 = 0x9E37_79B1;
+
+/// The last round of the keyed hash (xorshift, multiply, xorshift): every bit of the key mixed
+/// into the low bits a bucket takes. Cheap, and without the secret an inside host cannot aim
+/// its ports at one bucket (a chain is bounded by the per-host quota anyway).
 #[inline(always)]
-fn mix(a: u32, b: u32) -> u32 {
-    let mut h = a.wrapping_mul(0x9E37_79B1) ^ b;
-    h ^= h >> 15;
-    h = h.wrapping_mul(0x85EB_CA6B);
+fn finish(key: u32) -> u32 {
+    let h = (key ^ key >> 15).wrapping_mul(0x85EB_CA6B);
     h ^ (h >> 16)
 }
 
@@ -633,6 +638,32 @@ mod tests {
             per_bucket[t.outside_bucket(2, ext_port)] += 1;
         }
         assert!(per_bucket.iter().max().copied().unwrap_or(0) <= 16);
+    }
+
+    #[test]
+    fn consecutive_external_ports_share_no_outside_bucket() {
+        // The NAT keeps the inside port where it can, and hosts hand out their ports in
+        // sequence: a table's worth of consecutive external ports lies in at most two blocks
+        // the size of the table, whose ports go to buckets of their own, so a bucket holds
+        // at most two of them whatever the secret.
+        let mut t = FixedTable::<256>::new();
+        let mut secret = 0x2545_F491u32;
+        for first in [1024u16, 20000, 49000, 65280] {
+            secret = secret.wrapping_mul(0x9E37_79B9).wrapping_add(1);
+            t.clear(secret);
+            let mut per_bucket = [0u8; 256];
+            for port in first..=first.saturating_add(255) {
+                per_bucket[t.outside_bucket(1, port)] += 1;
+            }
+            let fullest = per_bucket.iter().max().copied().unwrap_or(0);
+            assert!(fullest <= 2, "ports from {first}: fullest bucket holds {fullest}");
+            let aligned = first & !255;
+            per_bucket = [0; 256];
+            for port in aligned..=aligned.saturating_add(255) {
+                per_bucket[t.outside_bucket(1, port)] += 1;
+            }
+            assert!(per_bucket.iter().all(|&n| n == 1), "ports from {aligned} share a bucket");
+        }
     }
 
     #[test]
