@@ -27,22 +27,26 @@ use super::Filtering;
 pub type Slot = u16;
 
 /// One session (and, through its siblings, one mapping).
+///
+/// In C order: the inside and remote ports side by side in one aligned word, which the
+/// outbound lookup compares at once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Session {
     /// Inside host address.
     pub inside: u32,
     /// Remote host address.
     pub remote: u32,
-    /// Inside port, or the query identifier for ICMP.
-    pub in_port: u16,
-    /// External port (identifier) on the outbound netif's address.
-    pub ext_port: u16,
-    /// Remote port; 0 for ICMP.
-    pub remote_port: u16,
-    pub(crate) next_in: u16,
-    pub(crate) next_out: u16,
     /// When the session last saw traffic that refreshes it (caller's clock, ms).
     pub last_used: u32,
+    /// Inside port, or the query identifier for ICMP.
+    pub in_port: u16,
+    /// Remote port; 0 for ICMP.
+    pub remote_port: u16,
+    /// External port (identifier) on the outbound netif's address.
+    pub ext_port: u16,
+    pub(crate) next_in: u16,
+    pub(crate) next_out: u16,
     /// lwIP index of the outbound netif whose address is the external address.
     pub netif: u8,
     /// Protocol state bits (see `tables::tcp`) and the table's bookkeeping bits; 0 marks a
@@ -222,17 +226,14 @@ impl Table {
     }
 
     /// The per-packet lookup: the chain walk of `inside_chain` with its filter and this match
-    /// fused, one pass over each session. The inside port goes first: it tells a colliding
-    /// session from this one at once (the remote is often shared), and the remote goes next
-    /// for the mapping's own sessions.
+    /// fused, one pass over each session. The ports go first (one word): the inside port tells
+    /// a colliding session from this one at once (the remote is often shared), and the
+    /// remote goes next for the mapping's own sessions.
     #[inline(always)]
     fn outbound_index(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<usize> {
+        let ports = both_ports(in_port, remote_port);
         self.chain_index(self.inside_bucket(netif, inside, in_port), Chain::Inside, |s| {
-            s.in_port == in_port
-                && s.remote == remote
-                && s.remote_port == remote_port
-                && s.inside == inside
-                && s.netif == netif
+            both_ports(s.in_port, s.remote_port) == ports && s.remote == remote && s.inside == inside && s.netif == netif
         })
     }
 
@@ -572,6 +573,12 @@ impl Chain {
             Chain::Outside => s.next_out = link,
         }
     }
+}
+
+/// The inside and remote port as one word, as [`Session`] holds them.
+#[inline(always)]
+fn both_ports(in_port: u16, remote_port: u16) -> u32 {
+    u32::from(in_port) | u32::from(remote_port) << 16
 }
 
 /// The multiplier an address is spread with before it meets the key and the port.
