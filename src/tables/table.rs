@@ -28,8 +28,9 @@ pub type Slot = u16;
 
 /// One session (and, through its siblings, one mapping).
 ///
-/// In C order: the inside and remote ports side by side in one aligned word, which the
-/// outbound lookup compares at once.
+/// In C order, so the ports lie side by side: the outbound lookup compares the inside and
+/// remote port as one aligned word, the inbound lookup the remote and external port as one
+/// word (a halfword off alignment: one load where the core allows it, two where not).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct Session {
@@ -272,8 +273,9 @@ impl Table {
     /// goes first, as the inside port does outbound.
     #[inline(always)]
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
+        let ports = both_ports(remote_port, ext_port);
         let index = self.chain_index(self.outside_bucket(netif, ext_port), Chain::Outside, |s| {
-            s.ext_port == ext_port && s.remote == remote && s.remote_port == remote_port && s.netif == netif
+            both_ports(s.remote_port, s.ext_port) == ports && s.remote == remote && s.netif == netif
         })?;
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
