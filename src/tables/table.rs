@@ -483,10 +483,11 @@ impl Table {
     /// Takes the session in `slot` out of its `chain`.
     fn unlink(&mut self, slot: Slot, chain: Chain) {
         let session = self.session_at(slot);
-        let bucket = match chain {
-            Chain::Inside => self.inside_bucket(session.netif, session.inside, session.in_port),
-            Chain::Outside => self.outside_bucket(session.netif, session.ext_port),
+        let (addr, port) = match chain {
+            Chain::Inside => (session.inside, session.in_port),
+            Chain::Outside => (0, session.ext_port),
         };
+        let bucket = self.key_bucket(chain, session.netif, addr, port);
         let next_of_slot = chain.next(session);
         let mut link = self.head(bucket, chain);
         if link == slot + 1 {
@@ -529,23 +530,33 @@ impl Table {
 
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        let key = self.key ^ inside.wrapping_mul(MIX) ^ (u32::from(in_port) | u32::from(netif) << 16);
-        finish(key) as usize & self.mask()
+        self.key_bucket(Chain::Inside, netif, inside, in_port)
     }
 
-    /// The outside chain's bucket: the external ports of one block of the table's size (its
-    /// aligned run of `capacity` ports) go to buckets of their own, from a keyed offset for
-    /// the block. Hosts hand out ports in sequence and the NAT keeps them where it can, so the
-    /// ports in use cluster; scattered at random they would share buckets (a third of the
-    /// buckets empty at full fill). Which ports of two blocks share a bucket hangs on the
-    /// secret, so an inside host still cannot aim its ports at one chain.
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
+        self.key_bucket(Chain::Outside, netif, 0, ext_port)
+    }
+
+    /// Both chains' hash, written once (the outside key is an inside key without an address).
+    ///
+    /// On the outside chain the external ports of one block of the table's size (its aligned
+    /// run of `capacity` ports) go to buckets of their own, from a keyed offset for the block.
+    /// Hosts hand out ports in sequence and the NAT keeps them where it can, so the ports in
+    /// use cluster; scattered at random they would share buckets (a third of the buckets empty
+    /// at full fill). Which ports of two blocks share a bucket hangs on the secret, so an
+    /// inside host still cannot aim its ports at one chain.
+    #[inline(always)]
+    fn key_bucket(&self, chain: Chain, netif: u8, addr: u32, port: u16) -> usize {
         let mask = self.mask();
-        // The block's number in the high bits, its low bits all ones.
-        let block = u32::from(ext_port) | mask as u32;
-        let offset = finish(self.key ^ (block | u32::from(netif) << 16)) as usize;
-        offset.wrapping_add(usize::from(ext_port)) & mask
+        // Outside: the block's number in the high bits, its low bits all ones; and the port
+        // added to the block's offset.
+        let (low_bits, added) = match chain {
+            Chain::Inside => (0, 0),
+            Chain::Outside => (mask as u32, usize::from(port)),
+        };
+        let key = self.key ^ addr.wrapping_mul(MIX) ^ (u32::from(port) | low_bits | u32::from(netif) << 16);
+        (finish(key) as usize).wrapping_add(added) & mask
     }
 
     #[inline(always)]
