@@ -269,8 +269,8 @@ impl Table {
     }
 
     /// The session of exactly this remote endpoint on `netif:ext_port`, to update in place: an
-    /// inbound packet's own session, which every filtering mode lets in. The external port
-    /// goes first, as the inside port does outbound.
+    /// inbound packet's own session, which every filtering mode lets in. The ports go first
+    /// (one word), as outbound: the external port tells a colliding session apart.
     #[inline(always)]
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
         let ports = both_ports(remote_port, ext_port);
@@ -543,7 +543,7 @@ impl Table {
     /// On the outside chain the external ports of one block of the table's size (its aligned
     /// run of `capacity` ports) go to buckets of their own, from a keyed offset for the block.
     /// Hosts hand out ports in sequence and the NAT keeps them where it can, so the ports in
-    /// use cluster; scattered at random they would share buckets (a third of the buckets empty
+    /// use cluster; scattered at random they would share buckets (about a third of the buckets empty
     /// at full fill). Which ports of two blocks share a bucket hangs on the secret, so an
     /// inside host still cannot aim its ports at one chain.
     #[inline(always)]
@@ -588,7 +588,8 @@ impl Chain {
     }
 }
 
-/// The inside and remote port as one word, as [`Session`] holds them.
+/// Two neighbouring ports of a [`Session`] as one word, the first in the low half: compared
+/// in one go (one load where the two lie in one word of memory).
 #[inline(always)]
 fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
