@@ -27,22 +27,27 @@ use super::Filtering;
 pub type Slot = u16;
 
 /// One session (and, through its siblings, one mapping).
+///
+/// In C order, so the ports lie side by side: the outbound lookup compares the inside and
+/// remote port as one aligned word, the inbound lookup the remote and external port as one
+/// word (a halfword off alignment: one load where the core allows it, two where not).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Session {
     /// Inside host address.
     pub inside: u32,
     /// Remote host address.
     pub remote: u32,
-    /// Inside port, or the query identifier for ICMP.
-    pub in_port: u16,
-    /// External port (identifier) on the outbound netif's address.
-    pub ext_port: u16,
-    /// Remote port; 0 for ICMP.
-    pub remote_port: u16,
-    pub(crate) next_in: u16,
-    pub(crate) next_out: u16,
     /// When the session last saw traffic that refreshes it (caller's clock, ms).
     pub last_used: u32,
+    /// Inside port, or the query identifier for ICMP.
+    pub in_port: u16,
+    /// Remote port; 0 for ICMP.
+    pub remote_port: u16,
+    /// External port (identifier) on the outbound netif's address.
+    pub ext_port: u16,
+    pub(crate) next_in: u16,
+    pub(crate) next_out: u16,
     /// lwIP index of the outbound netif whose address is the external address.
     pub netif: u8,
     /// Protocol state bits (see `tables::tcp`) and the table's bookkeeping bits; 0 marks a
@@ -110,7 +115,8 @@ pub struct Table<S: ?Sized = [Entry]> {
     high: u16,
     len: u16,
     high_water: u16,
-    secret: u32,
+    /// The table's secret times [`MIX`]: the hash's key, ready for a key without an address.
+    key: u32,
     entries: S,
 }
 
@@ -145,7 +151,7 @@ impl<const N: usize> Table<[Entry; N]> {
         #[allow(clippy::let_unit_value)]
         let () = Self::VALID;
         const EMPTY: Entry = Entry { session: EMPTY_SESSION, inside_head: 0, outside_head: 0 };
-        Table { free_head: 0, high: 0, len: 0, high_water: 0, secret: 0, entries: [EMPTY; N] }
+        Table { free_head: 0, high: 0, len: 0, high_water: 0, key: 0, entries: [EMPTY; N] }
     }
 }
 
@@ -176,7 +182,7 @@ impl Table {
         self.high = 0;
         self.len = 0;
         self.high_water = 0;
-        self.secret = secret;
+        self.key = secret.wrapping_mul(MIX);
     }
 
     pub fn capacity(&self) -> usize {
@@ -217,22 +223,35 @@ impl Table {
     /// [`find_outbound`](Self::find_outbound), always inlined: the fast path's copy.
     #[inline(always)]
     fn outbound_slot(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
-        // The per-packet lookup, written as a plain loop: the chain walk of `inside_chain`
-        // with its filter and this match fused, one pass over each session.
-        let mut link = self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside);
-        while let Some(slot) = link.checked_sub(1) {
-            let s = &self.entries.get(usize::from(slot))?.session;
-            if s.remote == remote
-                && s.inside == inside
-                && s.in_port == in_port
-                && s.remote_port == remote_port
-                && s.netif == netif
-            {
-                return Some(slot);
+        self.outbound_index(netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
+    }
+
+    /// The per-packet lookup: the chain walk of `inside_chain` with its filter and this match
+    /// fused, one pass over each session. The ports go first (one word): the inside port tells
+    /// a colliding session from this one at once (the remote is often shared), and the
+    /// remote goes next for the mapping's own sessions.
+    #[inline(always)]
+    fn outbound_index(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<usize> {
+        let ports = both_ports(in_port, remote_port);
+        self.chain_index(self.inside_bucket(netif, inside, in_port), Chain::Inside, |s| {
+            both_ports(s.in_port, s.remote_port) == ports && s.remote == remote && s.inside == inside && s.netif == netif
+        })
+    }
+
+    /// The first session on `chain` from `bucket` that `matches`, as an index into `entries`,
+    /// written as a plain loop. A link of 0 wraps to an index past the table, so one test
+    /// ends the chain and bounds the slot.
+    #[inline(always)]
+    fn chain_index(&self, bucket: usize, chain: Chain, matches: impl Fn(&Session) -> bool) -> Option<usize> {
+        let mut link = self.head(bucket, chain);
+        loop {
+            let index = usize::from(link).wrapping_sub(1);
+            let s = &self.entries.get(index)?.session;
+            if matches(s) {
+                return Some(index);
             }
-            link = s.next_in;
+            link = chain.next(s);
         }
-        None
     }
 
     /// [`find_outbound`](Self::find_outbound), handing out the session to update in place.
@@ -245,24 +264,20 @@ impl Table {
         remote: u32,
         remote_port: u16,
     ) -> Option<&mut Session> {
-        let slot = self.outbound_slot(netif, inside, in_port, remote, remote_port)?;
-        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session)
+        let index = self.outbound_index(netif, inside, in_port, remote, remote_port)?;
+        self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
     /// The session of exactly this remote endpoint on `netif:ext_port`, to update in place: an
-    /// inbound packet's own session, which every filtering mode lets in.
+    /// inbound packet's own session, which every filtering mode lets in. The ports go first
+    /// (one word), as outbound: the external port tells a colliding session apart.
     #[inline(always)]
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
-        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
-        let slot = loop {
-            let slot = link.checked_sub(1)?;
-            let s = &self.entries.get(usize::from(slot))?.session;
-            if s.remote == remote && s.remote_port == remote_port && s.ext_port == ext_port && s.netif == netif {
-                break slot;
-            }
-            link = s.next_out;
-        };
-        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session)
+        let ports = both_ports(remote_port, ext_port);
+        let index = self.chain_index(self.outside_bucket(netif, ext_port), Chain::Outside, |s| {
+            both_ports(s.remote_port, s.ext_port) == ports && s.remote == remote && s.netif == netif
+        })?;
+        self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
     /// The external port this inside endpoint is already mapped to on `netif`, if any.
@@ -468,12 +483,11 @@ impl Table {
     /// Takes the session in `slot` out of its `chain`.
     fn unlink(&mut self, slot: Slot, chain: Chain) {
         let session = self.session_at(slot);
-        // `inside_bucket` or `outside_bucket`, one hash for both.
         let (addr, port) = match chain {
             Chain::Inside => (session.inside, session.in_port),
             Chain::Outside => (0, session.ext_port),
         };
-        let bucket = self.key_bucket(session.netif, addr, port);
+        let bucket = self.key_bucket(chain, session.netif, addr, port);
         let next_of_slot = chain.next(session);
         let mut link = self.head(bucket, chain);
         if link == slot + 1 {
@@ -516,23 +530,38 @@ impl Table {
 
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.key_bucket(netif, inside, in_port)
+        self.key_bucket(Chain::Inside, netif, inside, in_port)
     }
 
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
-        self.key_bucket(netif, 0, ext_port)
+        self.key_bucket(Chain::Outside, netif, 0, ext_port)
     }
 
-    /// Both chains' hash: the outside key is an inside key without an address.
+    /// Both chains' hash, written once (the outside key is an inside key without an address).
+    ///
+    /// On the outside chain the external ports of one block of the table's size (its aligned
+    /// run of `capacity` ports) go to buckets of their own, from a keyed offset for the block.
+    /// Hosts hand out ports in sequence and the NAT keeps them where it can, so the ports in
+    /// use cluster; scattered at random they would share buckets (about a third of the buckets empty
+    /// at full fill). Which ports of two blocks share a bucket hangs on the secret, so an
+    /// inside host still cannot aim its ports at one chain.
     #[inline(always)]
-    fn key_bucket(&self, netif: u8, addr: u32, port: u16) -> usize {
-        self.bucket(mix(self.secret ^ addr, u32::from(port) | u32::from(netif) << 16))
+    fn key_bucket(&self, chain: Chain, netif: u8, addr: u32, port: u16) -> usize {
+        let mask = self.mask();
+        // Outside: the block's number in the high bits, its low bits all ones; and the port
+        // added to the block's offset.
+        let (low_bits, added) = match chain {
+            Chain::Inside => (0, 0),
+            Chain::Outside => (mask as u32, usize::from(port)),
+        };
+        let key = self.key ^ addr.wrapping_mul(MIX) ^ (u32::from(port) | low_bits | u32::from(netif) << 16);
+        (finish(key) as usize).wrapping_add(added) & mask
     }
 
     #[inline(always)]
-    fn bucket(&self, hash: u32) -> usize {
-        hash as usize & self.entries.len().wrapping_sub(1)
+    fn mask(&self) -> usize {
+        self.entries.len().wrapping_sub(1)
     }
 }
 
@@ -543,6 +572,7 @@ enum Chain {
 }
 
 impl Chain {
+    #[inline(always)]
     fn next(self, s: &Session) -> u16 {
         match self {
             Chain::Inside => s.next_in,
@@ -558,14 +588,22 @@ impl Chain {
     }
 }
 
-/// A keyed 32-bit mixer (multiply, then a multiply-xorshift round): cheap, and without the
-/// secret an inside host cannot aim its ports at one bucket (a chain is bounded by the
-/// per-host quota anyway).
+/// Two neighbouring ports of a [`Session`] as one word, the first in the low half: compared
+/// in one go (one load where the two lie in one word of memory).
 #[inline(always)]
-fn mix(a: u32, b: u32) -> u32 {
-    let mut h = a.wrapping_mul(0x9E37_79B1) ^ b;
-    h ^= h >> 15;
-    h = h.wrapping_mul(0x85EB_CA6B);
+fn both_ports(in_port: u16, remote_port: u16) -> u32 {
+    u32::from(in_port) | u32::from(remote_port) << 16
+}
+
+/// The multiplier an address is spread with before it meets the key and the port.
+const MIX: u32 = 0x9E37_79B1;
+
+/// The last round of the keyed hash (xorshift, multiply, xorshift): every bit of the key mixed
+/// into the low bits a bucket takes. Cheap, and without the secret an inside host cannot aim
+/// its ports at one bucket (a chain is bounded by the per-host quota anyway).
+#[inline(always)]
+fn finish(key: u32) -> u32 {
+    let h = (key ^ key >> 15).wrapping_mul(0x85EB_CA6B);
     h ^ (h >> 16)
 }
 
@@ -621,6 +659,32 @@ mod tests {
             per_bucket[t.outside_bucket(2, ext_port)] += 1;
         }
         assert!(per_bucket.iter().max().copied().unwrap_or(0) <= 16);
+    }
+
+    #[test]
+    fn consecutive_external_ports_share_no_outside_bucket() {
+        // The NAT keeps the inside port where it can, and hosts hand out their ports in
+        // sequence: a table's worth of consecutive external ports lies in at most two blocks
+        // the size of the table, whose ports go to buckets of their own, so a bucket holds
+        // at most two of them whatever the secret.
+        let mut t = FixedTable::<256>::new();
+        let mut secret = 0x2545_F491u32;
+        for first in [1024u16, 20000, 49000, 65280] {
+            secret = secret.wrapping_mul(0x9E37_79B9).wrapping_add(1);
+            t.clear(secret);
+            let mut per_bucket = [0u8; 256];
+            for port in first..=first.saturating_add(255) {
+                per_bucket[t.outside_bucket(1, port)] += 1;
+            }
+            let fullest = per_bucket.iter().max().copied().unwrap_or(0);
+            assert!(fullest <= 2, "ports from {first}: fullest bucket holds {fullest}");
+            let aligned = first & !255;
+            per_bucket = [0; 256];
+            for port in aligned..=aligned.saturating_add(255) {
+                per_bucket[t.outside_bucket(1, port)] += 1;
+            }
+            assert!(per_bucket.iter().all(|&n| n == 1), "ports from {aligned} share a bucket");
+        }
     }
 
     #[test]
