@@ -207,7 +207,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Clears all state in place and starts over with `config` and a 128-bit random `seed`
-    /// (the key of port choice and of the table hashes).
+    /// (folded into the key of port choice and of the table hashes).
     pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
         config.validate()?;
         self.reset_valid(config, seed);
