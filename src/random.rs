@@ -38,9 +38,11 @@ impl Random {
         half_siphash(self.key, &[self.counter])
     }
 
-    /// A number in `0..bound` (`bound` > 0), with negligible bias for 16-bit bounds.
+    /// A number in `0..bound` (`bound` > 0), with negligible bias for 16-bit bounds. A
+    /// remainder, not a 64-bit product: a Cortex-M0+ has no 32x32->64 multiply and would
+    /// link one for this alone, while a division it links anyway.
     pub fn below(&mut self, bound: u32) -> u32 {
-        ((u64::from(self.next_u32()) * u64::from(bound)) >> 32) as u32
+        self.next_u32().checked_rem(bound).unwrap_or(0)
     }
 }
 
@@ -150,6 +152,9 @@ mod tests {
         r.stir(0x1234_5678_dead_beef);
         let stirred = [key[0] ^ half_siphash(key, &[0xdead_beef ^ 3]), key[1].rotate_left(17) ^ 0x1234_5678];
         assert_eq!(r.next_u32(), half_siphash(stirred, &[4]));
+        // `below` is the next output's remainder; a zero bound gives 0, not a panic.
+        assert_eq!(r.below(49_151), half_siphash(stirred, &[5]) % 49_151);
+        assert_eq!(r.below(0), 0);
     }
 
     /// New entropy in either half changes every later output.
