@@ -3,16 +3,21 @@
 //!
 //! The core has no entropy of its own: the caller passes a 128-bit seed (from a hardware RNG,
 //! `LWIP_RAND()`, ...) and may stir in more at any time. The seed is folded into a 64-bit key,
-//! and output *n* is HalfSipHash-2-4 of the counter *n* under that key, so without the key the
-//! next port cannot be guessed from the ports seen before it. HalfSipHash is SipHash on 32-bit
-//! words: a 32-bit core computes it with plain register arithmetic, where SipHash's 64-bit
-//! words cost it register pairs and several times the code.
+//! and output *n* is HalfSipHash-2-4 of the 64-bit counter *n* under that key, so without the
+//! key the next port cannot be guessed from the ports seen before it. The counter is 64 bits,
+//! not 32: IP IDs draw one output per non-atomic datagram, and a 32-bit counter would start
+//! the stream over after 2^32 of them, replaying the ports an observer saw before.
+//!
+//! HalfSipHash is SipHash on 32-bit words: a 32-bit core computes it with plain register
+//! arithmetic, where SipHash's 64-bit words cost it register pairs and several times the code.
 //!
 //! Uses nothing else in the crate.
 
 pub struct Random {
     key: [u32; 2],
-    counter: u32,
+    /// The 64-bit counter as the message's two words, low first: two 32-bit words, so the
+    /// NAT keeps 4-byte alignment for its fields.
+    counter: [u32; 2],
 }
 
 impl Random {
@@ -20,22 +25,26 @@ impl Random {
     /// no seed but all-zero or all-one words folds two equal halves away.
     pub const fn new(seed: [u64; 2]) -> Self {
         let key = seed[0] ^ seed[1].rotate_left(17);
-        Random { key: [key as u32, (key >> 32) as u32], counter: 0 }
+        Random { key: [key as u32, (key >> 32) as u32], counter: [0, 0] }
     }
 
-    /// Mixes more entropy into the key: its low half through the hash (under the old key,
-    /// so the new key is no simple function of the entropy), its high half directly. Any
-    /// change of the entropy changes the key, and so every later output.
+    /// Mixes more entropy into the key: all of it through the hash (under the old key, so
+    /// the new key is no simple function of the entropy), its high half also directly. Any
+    /// change of the entropy's high half changes the key, one of its low half all but surely
+    /// does (a 2^-32 collision of the hash), and so every later output.
     pub fn stir(&mut self, entropy: u64) {
-        let mixed = half_siphash(self.key, &[entropy as u32 ^ self.counter]);
+        let [low, high] = self.counter;
+        let mixed = half_siphash(self.key, &[entropy as u32 ^ low, (entropy >> 32) as u32 ^ high]);
         self.key = [self.key[0] ^ mixed, self.key[1].rotate_left(17) ^ (entropy >> 32) as u32];
     }
 
     /// Out of line: its callers (port choice, IP IDs, table secrets) are not per-packet work.
     #[inline(never)]
     pub fn next_u32(&mut self) -> u32 {
-        self.counter = self.counter.wrapping_add(1);
-        half_siphash(self.key, &[self.counter])
+        let [low, high] = self.counter;
+        let low = low.wrapping_add(1);
+        self.counter = [low, high.wrapping_add(u32::from(low == 0))];
+        half_siphash(self.key, &self.counter)
     }
 
     /// A number in `0..bound` (`bound` > 0), with negligible bias for 16-bit bounds. A
@@ -48,8 +57,8 @@ impl Random {
 
 /// HalfSipHash-2-4 with a 32-bit output (the SipHash authors' 32-bit variant: 64-bit key,
 /// four 32-bit words of state) of a message of whole 32-bit little-endian words. The generator
-/// hashes one word; the test vectors take longer messages. Out of line, with the rounds in
-/// loops (not unrolled): port choice is not per-packet work.
+/// hashes two words; the test vectors take every whole-word length. Out of line, with all
+/// rounds in one loop (not unrolled): port choice is not per-packet work.
 #[inline(never)]
 fn half_siphash(key: [u32; 2], message: &[u32]) -> u32 {
     let mut v = [key[0], key[1], key[0] ^ 0x6c79_6765, key[1] ^ 0x7465_6462];
@@ -138,23 +147,42 @@ mod tests {
         }
     }
 
-    /// The generator's outputs: HalfSipHash of the counter 1, 2, 3 under the folded seed, then
-    /// under the stirred key. A rewrite must compute the same numbers, not merely some numbers.
+    /// The generator's outputs: HalfSipHash of the counter 1, 2, 3 (8 bytes, little-endian)
+    /// under the folded seed, then under the stirred key. A rewrite must compute the same
+    /// numbers, not merely some numbers.
     #[test]
     fn outputs_are_half_siphash_of_the_counter() {
         // The seed's fold is the reference key 00..07: the second word rotates to zero.
         let mut r = Random::new([0x0706_0504_0302_0100, 0]);
         let first: [u32; 3] = core::array::from_fn(|_| r.next_u32());
         let key = [0x0302_0100, 0x0706_0504];
-        assert_eq!(first, [half_siphash(key, &[1]), half_siphash(key, &[2]), half_siphash(key, &[3])]);
-        // The same numbers from the reference C implementation (halfsiphash.c, 2-4, 4-byte output).
-        assert_eq!(first, [0xeff3_5746, 0xdc8a_a420, 0x96b7_a8ee]);
+        assert_eq!(first, [half_siphash(key, &[1, 0]), half_siphash(key, &[2, 0]), half_siphash(key, &[3, 0])]);
+        // The same numbers from the reference C implementation (halfsiphash.c, 2-4, 4-byte
+        // output, messages 01 00 00 00 00 00 00 00, 02 00 ..., 03 00 ...).
+        assert_eq!(first, [0x9668_c2ab, 0x15c5_d4bc, 0x6650_cef8]);
         r.stir(0x1234_5678_dead_beef);
-        let stirred = [key[0] ^ half_siphash(key, &[0xdead_beef ^ 3]), key[1].rotate_left(17) ^ 0x1234_5678];
-        assert_eq!(r.next_u32(), half_siphash(stirred, &[4]));
+        let mixed = half_siphash(key, &[0xdead_beef ^ 3, 0x1234_5678]);
+        let stirred = [key[0] ^ mixed, key[1].rotate_left(17) ^ 0x1234_5678];
+        assert_eq!(r.next_u32(), half_siphash(stirred, &[4, 0]));
         // `below` is the next output's remainder; a zero bound gives 0, not a panic.
-        assert_eq!(r.below(49_151), half_siphash(stirred, &[5]) % 49_151);
+        assert_eq!(r.below(49_151), half_siphash(stirred, &[5, 0]) % 49_151);
         assert_eq!(r.below(0), 0);
+    }
+
+    /// 2^32 draws on (IP IDs draw one per non-atomic datagram), the stream does not start
+    /// over: the ports after that are no replay of the ports seen before.
+    #[test]
+    fn the_stream_does_not_repeat_after_2_pow_32_draws() {
+        let seed = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+        let fresh: [u32; 2] = {
+            let mut r = Random::new(seed);
+            core::array::from_fn(|_| r.next_u32())
+        };
+        let mut r = Random::new(seed);
+        r.counter = [u32::MAX, 0];
+        let after: [u32; 2] = core::array::from_fn(|_| r.next_u32());
+        assert_ne!(after[1], fresh[0]);
+        assert_ne!(after[1], fresh[1]);
     }
 
     /// New entropy in either half changes every later output.
