@@ -567,9 +567,9 @@ struct lwip_snat_config {
    */
   uint8_t mss_clamp;
   /**
-   * 128-bit key for unpredictable port choice and the table hashes (RFC 6056): fill it
-   * from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero;
-   * `lwip_snat_set_config` ignores it.
+   * 128-bit seed of the 64-bit key for unpredictable port choice and the table hashes
+   * (RFC 6056): fill it from a good random source. `lwip_snat_start` uses `LWIP_RAND()`
+   * when it is all zero; `lwip_snat_set_config` ignores it.
    */
   uint8_t seed[16];
   /**

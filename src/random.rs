@@ -2,80 +2,103 @@
 //! generator).
 //!
 //! The core has no entropy of its own: the caller passes a 128-bit seed (from a hardware RNG,
-//! `LWIP_RAND()`, ...) and may stir in more at any time. Output *n* is SipHash-1-3 of the
-//! counter *n* under that key, so without the key the next port cannot be guessed from the
-//! ports seen before it.
+//! `LWIP_RAND()`, ...) and may stir in more at any time. The seed is folded into a 64-bit key,
+//! and output *n* is HalfSipHash-2-4 of the 64-bit counter *n* under that key, so without the
+//! key the next port cannot be guessed from the ports seen before it. The counter is 64 bits,
+//! not 32: IP IDs draw one output per non-atomic datagram, and a 32-bit counter would start
+//! the stream over after 2^32 of them, replaying the ports an observer saw before.
+//!
+//! HalfSipHash is SipHash on 32-bit words: a 32-bit core computes it with plain register
+//! arithmetic, where SipHash's 64-bit words cost it register pairs and several times the code.
 //!
 //! Uses nothing else in the crate.
 
 pub struct Random {
-    key: [u64; 2],
-    counter: u64,
+    key: [u32; 2],
+    /// The 64-bit counter as the message's two words, low first: two 32-bit words, so the
+    /// NAT keeps 4-byte alignment for its fields.
+    counter: [u32; 2],
 }
 
 impl Random {
+    /// The key is the seed's two halves xored, the second rotated first: an odd rotation, so
+    /// no seed but all-zero or all-one words folds two equal halves away.
     pub const fn new(seed: [u64; 2]) -> Self {
-        Random { key: seed, counter: 0 }
+        let key = seed[0] ^ seed[1].rotate_left(17);
+        Random { key: [key as u32, (key >> 32) as u32], counter: [0, 0] }
     }
 
-    /// Mixes more entropy into the key.
+    /// Mixes more entropy into the key: all of it through the hash (under the old key, so
+    /// the new key is no simple function of the entropy), its high half also directly. Any
+    /// change of the entropy's high half changes the key, one of its low half all but surely
+    /// does (a 2^-32 collision of the hash), and so every later output.
     pub fn stir(&mut self, entropy: u64) {
-        let mixed = siphash13(self.key, entropy ^ self.counter);
-        self.key = [self.key[0] ^ mixed, self.key[1].rotate_left(17) ^ entropy];
+        let [low, high] = self.counter;
+        let mixed = half_siphash(self.key, &[entropy as u32 ^ low, (entropy >> 32) as u32 ^ high]);
+        self.key = [self.key[0] ^ mixed, self.key[1].rotate_left(17) ^ (entropy >> 32) as u32];
     }
 
     /// Out of line: its callers (port choice, IP IDs, table secrets) are not per-packet work.
     #[inline(never)]
     pub fn next_u32(&mut self) -> u32 {
-        self.counter = self.counter.wrapping_add(1);
-        siphash13(self.key, self.counter) as u32
+        let [low, high] = self.counter;
+        let low = low.wrapping_add(1);
+        self.counter = [low, high.wrapping_add(u32::from(low == 0))];
+        half_siphash(self.key, &self.counter)
     }
 
-    /// A number in `0..bound` (`bound` > 0), with negligible bias for 16-bit bounds.
+    /// A number in `0..bound` (`bound` > 0), with negligible bias for 16-bit bounds. A
+    /// remainder, not a 64-bit product: a Cortex-M0+ has no 32x32->64 multiply and would
+    /// link one for this alone, while a division it links anyway.
     pub fn below(&mut self, bound: u32) -> u32 {
-        ((u64::from(self.next_u32()) * u64::from(bound)) >> 32) as u32
+        self.next_u32().checked_rem(bound).unwrap_or(0)
     }
 }
 
-/// SipHash-1-3 of one 8-byte message. Out of line, with one round function called in loops
-/// (not unrolled): port choice is not per-packet work, and five inlined rounds of 64-bit
-/// arithmetic cost a 32-bit core half a kilobyte of flash.
+/// HalfSipHash-2-4 with a 32-bit output (the SipHash authors' 32-bit variant: 64-bit key,
+/// four 32-bit words of state) of a message of whole 32-bit little-endian words. The generator
+/// hashes two words; the test vectors take every whole-word length. Out of line, with all
+/// rounds in one loop (not unrolled): port choice is not per-packet work.
 #[inline(never)]
-fn siphash13(key: [u64; 2], message: u64) -> u64 {
-    // The initial state's constants as one table, xored with the key in a loop: eight 32-bit
-    // immediates cost more code than the table.
-    const INIT: [u64; 4] = [0x736f_6d65_7073_6575, 0x646f_7261_6e64_6f6d, 0x6c79_6765_6e65_7261, 0x7465_6462_7974_6573];
-    let mut v = INIT;
-    for (i, word) in v.iter_mut().enumerate() {
-        *word ^= key[i & 1];
-    }
-    // Five rounds in one loop: a compression round per 8-byte word (the message, then the
-    // length block, 8 bytes), then 0xff into v2 and three finalisation rounds.
-    let words = [message, 8u64 << 56];
-    for round in 0..5 {
-        let word = words.get(round).copied().unwrap_or(0);
-        v[3] ^= word;
+fn half_siphash(key: [u32; 2], message: &[u32]) -> u32 {
+    let mut v = [key[0], key[1], key[0] ^ 0x6c79_6765, key[1] ^ 0x7465_6462];
+    // One loop over every round (one copy of the round's code): two compression rounds per
+    // word, then for the length block (the length in bytes in its top byte, no tail bytes
+    // left over), then 0xff into v2 and four finalisation rounds (with no word: 0).
+    let length = (message.len() as u32).wrapping_mul(4) << 24;
+    for round in 0..message.len().wrapping_mul(2).wrapping_add(6) {
+        let block = round / 2;
+        let word = match message.get(block) {
+            Some(&word) => word,
+            None if block == message.len() => length,
+            None => 0,
+        };
+        if round & 1 == 0 {
+            v[3] ^= word;
+        }
         sip_round(&mut v);
-        v[0] ^= word;
-        if round == 1 {
-            v[2] ^= 0xff;
+        if round & 1 == 1 {
+            v[0] ^= word;
+            if block == message.len() {
+                v[2] ^= 0xff;
+            }
         }
     }
-    v[0] ^ v[1] ^ v[2] ^ v[3]
+    v[1] ^ v[3]
 }
 
-#[inline(never)]
-fn sip_round(v: &mut [u64; 4]) {
+/// One SipRound on 32-bit words (HalfSipHash's rotations: 5, 16, 8, 7, 13, 16).
+fn sip_round(v: &mut [u32; 4]) {
     v[0] = v[0].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(13) ^ v[0];
-    v[0] = v[0].rotate_left(32);
+    v[1] = v[1].rotate_left(5) ^ v[0];
+    v[0] = v[0].rotate_left(16);
     v[2] = v[2].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(16) ^ v[2];
+    v[3] = v[3].rotate_left(8) ^ v[2];
     v[0] = v[0].wrapping_add(v[3]);
-    v[3] = v[3].rotate_left(21) ^ v[0];
+    v[3] = v[3].rotate_left(7) ^ v[0];
     v[2] = v[2].wrapping_add(v[1]);
-    v[1] = v[1].rotate_left(17) ^ v[2];
-    v[2] = v[2].rotate_left(32);
+    v[1] = v[1].rotate_left(13) ^ v[2];
+    v[2] = v[2].rotate_left(16);
 }
 
 #[cfg(test)]
@@ -104,15 +127,77 @@ mod tests {
         assert!(seen.iter().all(|&s| s));
     }
 
-    /// The outputs for one key, pinned: a rewrite of the rounds must compute the same
-    /// SipHash-1-3, not merely some numbers.
+    /// HalfSipHash-2-4-32 against the reference vectors: key bytes 00..07, message bytes
+    /// 00..n-1, for every whole-word length n. The numbers are `vectors_hsip32` (entries 0, 4,
+    /// ..., 60, read little-endian) from vectors.h in the SipHash authors' repository,
+    /// github.com/veorq/SipHash.
     #[test]
-    fn outputs_are_siphash13_of_the_counter() {
-        let mut r = Random::new([0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908]);
+    fn half_siphash_matches_the_reference_vectors() {
+        const VECTORS: [u32; 16] = [
+            0x5b9f_35a9, 0x8946_6e2a, 0x8f84_b8d0, 0x2f87_f057, 0x84ac_b5d9, 0x4510_4de3, 0x630c_4027, 0x0040_64b0,
+            0x1221_e7fe, 0xecc6_5ce7, 0x4018_bcb6, 0x48d5_0577, 0xe32c_e169, 0xd4f3_853b, 0x40b9_c5a5, 0x736c_e7d4,
+        ];
+        let key = [0x0302_0100, 0x0706_0504];
+        let bytes: [u8; 60] = core::array::from_fn(|i| i as u8);
+        let words: [u32; 15] = core::array::from_fn(|i| {
+            u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+        });
+        for (n, expected) in VECTORS.iter().enumerate() {
+            assert_eq!(half_siphash(key, &words[..n]), *expected, "{} message bytes", 4 * n);
+        }
+    }
+
+    /// The generator's outputs: HalfSipHash of the counter 1, 2, 3 (8 bytes, little-endian)
+    /// under the folded seed, then under the stirred key. A rewrite must compute the same
+    /// numbers, not merely some numbers.
+    #[test]
+    fn outputs_are_half_siphash_of_the_counter() {
+        // The seed's fold is the reference key 00..07: the second word rotates to zero.
+        let mut r = Random::new([0x0706_0504_0302_0100, 0]);
         let first: [u32; 3] = core::array::from_fn(|_| r.next_u32());
-        assert_eq!(first, [0xe472_f19b, 0x024f_c6ec, 0xda89_49f2]);
-        r.stir(0xdead_beef);
-        assert_eq!(r.next_u32(), 0xdec6_5a06);
+        let key = [0x0302_0100, 0x0706_0504];
+        assert_eq!(first, [half_siphash(key, &[1, 0]), half_siphash(key, &[2, 0]), half_siphash(key, &[3, 0])]);
+        // The same numbers from the reference C implementation (halfsiphash.c, 2-4, 4-byte
+        // output, messages 01 00 00 00 00 00 00 00, 02 00 ..., 03 00 ...).
+        assert_eq!(first, [0x9668_c2ab, 0x15c5_d4bc, 0x6650_cef8]);
+        r.stir(0x1234_5678_dead_beef);
+        let mixed = half_siphash(key, &[0xdead_beef ^ 3, 0x1234_5678]);
+        let stirred = [key[0] ^ mixed, key[1].rotate_left(17) ^ 0x1234_5678];
+        assert_eq!(r.next_u32(), half_siphash(stirred, &[4, 0]));
+        // `below` is the next output's remainder; a zero bound gives 0, not a panic.
+        assert_eq!(r.below(49_151), half_siphash(stirred, &[5, 0]) % 49_151);
+        assert_eq!(r.below(0), 0);
+    }
+
+    /// 2^32 draws on (IP IDs draw one per non-atomic datagram), the stream does not start
+    /// over: the ports after that are no replay of the ports seen before.
+    #[test]
+    fn the_stream_does_not_repeat_after_2_pow_32_draws() {
+        let seed = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+        let fresh: [u32; 2] = {
+            let mut r = Random::new(seed);
+            core::array::from_fn(|_| r.next_u32())
+        };
+        let mut r = Random::new(seed);
+        r.counter = [u32::MAX, 0];
+        let after: [u32; 2] = core::array::from_fn(|_| r.next_u32());
+        assert_ne!(after[1], fresh[0]);
+        assert_ne!(after[1], fresh[1]);
+    }
+
+    /// New entropy in either half changes every later output.
+    #[test]
+    fn either_half_of_the_entropy_changes_the_stream() {
+        let base = Random::new([0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]);
+        let stream = |mut r: Random, entropy: u64| -> [u32; 4] {
+            r.stir(entropy);
+            core::array::from_fn(|_| r.next_u32())
+        };
+        let plain = stream(Random { ..base }, 0);
+        for entropy in [1, 1 << 32, 1 << 63] {
+            let other = stream(Random { ..base }, entropy);
+            assert!(plain.iter().zip(other.iter()).all(|(a, b)| a != b), "{entropy:#x}");
+        }
     }
 
     #[test]

@@ -147,9 +147,9 @@ pub struct lwip_snat_config {
     pub allow_short_timeouts: u8,
     /// 1 (default): lower the MSS of forwarded TCP SYNs to what the output MTU carries.
     pub mss_clamp: u8,
-    /// 128-bit key for unpredictable port choice and the table hashes (RFC 6056): fill it
-    /// from a good random source. `lwip_snat_start` uses `LWIP_RAND()` when it is all zero;
-    /// `lwip_snat_set_config` ignores it.
+    /// 128-bit seed of the 64-bit key for unpredictable port choice and the table hashes
+    /// (RFC 6056): fill it from a good random source. `lwip_snat_start` uses `LWIP_RAND()`
+    /// when it is all zero; `lwip_snat_set_config` ignores it.
     pub seed: [u8; 16],
     /// Most sessions one mapping (an inside endpoint on one netif) may hold, whoever opens
     /// them; 0 = no limit (default 64). Also bounds the hash chains a lookup walks.

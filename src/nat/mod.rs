@@ -207,7 +207,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Clears all state in place and starts over with `config` and a 128-bit random `seed`
-    /// (the key of port choice and of the table hashes).
+    /// (folded into the key of port choice and of the table hashes).
     pub fn reset(&mut self, config: Config, seed: [u64; 2]) -> Result<(), ConfigError> {
         config.validate()?;
         self.reset_valid(config, seed);
@@ -305,13 +305,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// RFC 4787 REQ-1); never a silent duplicate.
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         let table = self.tables.get(map.protocol);
-        let held_by_other = table
-            .sessions_on_port(map.netif, map.ext_port)
-            .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port));
-        let mapped_elsewhere =
-            table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port);
-        let router_holds = self.router_holds(map.protocol, map.netif, map.ext_port);
-        if map.protocol != Protocol::Icmp && (held_by_other || mapped_elsewhere || router_holds) {
+        let conflict = map.protocol != Protocol::Icmp
+            && (table
+                .sessions_on_port(map.netif, map.ext_port)
+                .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port))
+                || table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port)
+                || self.router_holds(map.protocol, map.netif, map.ext_port));
+        if conflict {
             return Err(PortmapError::Conflict);
         }
         self.portmaps.add(map)?;
