@@ -1120,7 +1120,10 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
     hlen = IP_HLEN; /* (not read: only an untranslated header's checksum is summed) */
   }
   ip4_addr_copy(src, iphdr->src);
-  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp)) {
+  /* (the core translates nothing from a martian source, 0/8 or 224/3, but ICMP errors, and
+   * the hook dropped every netif's broadcast source before the core saw the packet) */
+  if ((!translated || (IPH_PROTO(iphdr) == IP_PROTO_ICMP)) &&
+      ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp))) {
     return 0;
   }
 #if CHECKSUM_CHECK_IP

@@ -438,3 +438,41 @@ fn inbound_df_too_big_for_the_lan_is_answered_quoting_it_as_it_arrived() {
         }
     }
 }
+
+/// Nothing the NAT translates from a source no host sends from (0.0.0.0, multicast, class E,
+/// the limited broadcast, a netif's broadcast) leaves otherwise than lwIP's own forwarding lets
+/// it: the hook's forwarding leaves out only the source tests the core or the hook made before
+/// (the core translates nothing from a martian source but ICMP errors; the hook drops every
+/// netif's broadcast source before the core sees the packet). TCP, UDP, an echo reply, an ICMP
+/// error about a mapping and a port-forwarded datagram, each from every such source.
+#[test]
+fn what_is_translated_from_a_source_no_host_sends_from_leaves_as_lwip_lets_it() {
+    let mut r = routers(true);
+    for router in &mut r {
+        router.ok(&format!("portmap 17 {WAN} 5353 192.168.1.11 53"));
+    }
+    let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
+    let syn = forwarded_by_the_hook(&mut r, "lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
+    forwarded_by_the_hook(&mut r, "wan", &tcp(SERVER, 80, WAN_ADDR, sport(&syn), SYN | ACK), "lan");
+    let ping = forwarded_by_the_hook(&mut r, "lan", &echo_request(HOST_A, SERVER, 0x1234, 1), "wan");
+    let sources =
+        [[0, 0, 0, 0], [224, 0, 0, 9], [240, 0, 0, 1], [255, 255, 255, 255], [10, 0, 0, 255], [192, 168, 1, 255]];
+    for source in sources {
+        let packets = [
+            udp(source, 53, WAN_ADDR, sport(&out), b"answer"),
+            tcp(source, 80, WAN_ADDR, sport(&syn), ACK),
+            echo_reply(source, WAN_ADDR, icmp_ident(&ping), 1),
+            icmp_error(source, WAN_ADDR, 3, 3, &out, 28),
+            udp(source, 4000, WAN_ADDR, 5353, b"forwarded"),
+        ];
+        for p in &packets {
+            // (both() holds the bytes on the wire and lwIP's counters to lwIP's forwarding)
+            let (sent, _, _) = both(&mut r, "wan", p);
+            if p[9] != 1 || p[20] == 0 {
+                sent.nothing_on("lan");
+            }
+        }
+    }
+    // An ordinary server still gets through.
+    forwarded_by_the_hook(&mut r, "wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer"), "lan");
+}
