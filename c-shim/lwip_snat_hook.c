@@ -140,6 +140,29 @@
 /** Payload bytes an ICMP error quotes after the header (RFC 792; lwIP's icmp.c uses 8 too). */
 #define LWIP_SNAT_ICMP_QUOTED_DATA 8
 
+/** Where the IP header bytes translation may rewrite begin: TTL, protocol and checksum, then
+ * the source (a hairpinned datagram's) and the destination, up to the header's fixed end. */
+#define LWIP_SNAT_ARRIVED_AT 8
+
+/**
+ * What translation may rewrite in the part of a datagram an ICMP error quotes: the header
+ * bytes from LWIP_SNAT_ARRIVED_AT to IP_HLEN and the first 8 transport bytes (ports or ICMP
+ * identifier, UDP or ICMP checksum). Kept for a DF datagram to the router before the core
+ * translates it (a few words: cheaper than scanning every netif's MTU to know whether its
+ * whole header must be copied), so that the rare one the translation makes too big for the
+ * inside netif is quoted as it arrived.
+ */
+struct lwip_snat_arrived {
+  /* (words: five loads and stores for a header without options) */
+  u32_t ip[(IP_HLEN - LWIP_SNAT_ARRIVED_AT) / 4];
+  u32_t l4[LWIP_SNAT_ICMP_QUOTED_DATA / 4];
+};
+
+/** The @p arrived bytes of a datagram the core translated were kept: their first word holds
+ * the TTL, never 0 in such a datagram, and is 0 when they were not (the hook sets it so for
+ * every datagram it gives the core). */
+#define LWIP_SNAT_ARRIVED_KEPT(arrived) ((arrived)->ip[0] != 0)
+
 /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
 static u32_t lwip_snat_copies;
 #if defined(LWIP_DEBUG) && ((LWIP_SNAT_DEBUG) & LWIP_DBG_ON)
@@ -1146,7 +1169,10 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
     hlen = IP_HLEN; /* (not read: only an untranslated header's checksum is summed) */
   }
   ip4_addr_copy(src, iphdr->src);
-  if ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp)) {
+  /* (the core translates nothing from a martian source, 0/8 or 224/3, but ICMP errors, and
+   * the hook dropped every netif's broadcast source before the core saw the packet) */
+  if ((!translated || (IPH_PROTO(iphdr) == IP_PROTO_ICMP)) &&
+      ((bytes[12] >= 224) || LWIP_SNAT_IS_BROADCAST(&src, inp))) {
     return 0;
   }
 #if CHECKSUM_CHECK_IP
@@ -1163,6 +1189,11 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
   return iplen;
 }
 
+#if LWIP_ICMP
+static int lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arrived *arrived);
+static void lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived *arrived, u16_t mtu);
+#endif
+
 /**
  * ip4_input()'s checks after the hook and ip4_forward(), made by the hook for a packet it
  * routed itself, so that lwIP does not do the work again: returns 1 when it took @p p (sent it
@@ -1175,10 +1206,11 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
  * sent to another destination (inbound) is routed here, as ip4_forward() would route it.
  * One difference on purpose: lwIP 2.2's ip4_forward() writes 0 over the IP, UDP, TCP and ICMP
  * checksums whenever CHECKSUM_GEN_* is on (lwIP's default), where nothing fills them in again;
- * the hook keeps the checksums valid.
+ * the hook keeps the checksums valid. A datagram whose bytes as it @p arrived were kept gets
+ * Fragmentation Needed quoting them, as the hook answers it in front of lwIP's forwarding.
  */
 static int
-lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
+lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struct lwip_snat_arrived *arrived)
 {
   struct ip_hdr *iphdr = (struct ip_hdr *)p->payload;
   const u8_t *bytes = (const u8_t *)p->payload;
@@ -1206,6 +1238,13 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
     if (!translated ||
         !LWIP_SNAT_ROUTE_UNICAST_UNLESS(&src, &dest, &netif, !LWIP_SNAT_DEST_ROUTABLE(&dest)) ||
         (netif == NULL)) {
+#if LWIP_ICMP
+      /* (an address of the router's or no route: too big as lwIP would route it) */
+      if (translated && LWIP_SNAT_ARRIVED_KEPT(arrived) && lwip_snat_inbound_too_big(p, p->tot_len, arrived)) {
+        pbuf_free(p);
+        return 1;
+      }
+#endif
       return 0;
     }
     checked = LWIP_SNAT_ROUTE_NOT_OURS;
@@ -1253,10 +1292,18 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   } else {
     IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100)));
   }
-  IP_STATS_INC(ip.fw);
-  MIB2_STATS_INC(mib2.ipforwdatagrams);
-  IP_STATS_INC(ip.xmit);
   if ((netif->mtu != 0) && (iplen > netif->mtu)) {
+#if LWIP_ICMP
+    if (translated && LWIP_SNAT_ARRIVED_KEPT(arrived)) {
+      /* (answered, and counted, as the hook answers it in front of lwIP's forwarding) */
+      lwip_snat_frag_needed_as_arrived(p, arrived, netif->mtu);
+      pbuf_free(p);
+      return 1;
+    }
+#endif
+    IP_STATS_INC(ip.fw);
+    MIB2_STATS_INC(mib2.ipforwdatagrams);
+    IP_STATS_INC(ip.xmit);
     if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_DF)) == 0) {
 #if IP_FRAG
       ip4_frag(p, netif, ip4_current_dest_addr());
@@ -1267,6 +1314,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
 #endif
     }
   } else {
+    IP_STATS_INC(ip.fw);
+    MIB2_STATS_INC(mib2.ipforwdatagrams);
+    IP_STATS_INC(ip.xmit);
     netif->output(netif, p, ip4_current_dest_addr());
   }
   pbuf_free(p);
@@ -1275,6 +1325,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
 #endif /* LWIP_SNAT_FORWARD */
 
 #if LWIP_ICMP
+#if !LWIP_SNAT_FORWARD
 /**
  * True when a datagram of @p len bytes is larger than some netif's MTU: only then may an
  * inbound one need Fragmentation Needed once translated, and its header be kept as it arrived.
@@ -1293,6 +1344,7 @@ lwip_snat_exceeds_an_mtu(u16_t len)
   }
   return 0;
 }
+#endif /* !LWIP_SNAT_FORWARD */
 
 /**
  * True for an ICMP error (or a later fragment of an ICMP message, which may be one) in the
@@ -1360,23 +1412,65 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   pbuf_free(q);
 }
 
+/** Keeps what translation may rewrite in the first @p head_len bytes of the datagram at @p bytes. */
+static void
+lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arrived *arrived)
+{
+  u16_t hlen;
+
+  if ((bytes[0] == 0x45) && (head_len >= IP_HLEN + LWIP_SNAT_ICMP_QUOTED_DATA)) {
+    /* (no options: word by word, which compilers do not turn into a loop or a call) */
+    MEMCPY(&arrived->ip[0], bytes + 8, 4);
+    MEMCPY(&arrived->ip[1], bytes + 12, 4);
+    MEMCPY(&arrived->ip[2], bytes + 16, 4);
+    MEMCPY(&arrived->l4[0], bytes + 20, 4);
+    MEMCPY(&arrived->l4[1], bytes + 24, 4);
+    return;
+  }
+  hlen = IPH_HL_BYTES((const struct ip_hdr *)bytes);
+  MEMCPY(arrived->ip, bytes + LWIP_SNAT_ARRIVED_AT, sizeof(arrived->ip));
+  if (head_len > hlen) {
+    /* (all the transport bytes of a datagram shorter than the quote) */
+    MEMCPY(arrived->l4, bytes + hlen, LWIP_MIN((u16_t)(head_len - hlen), (u16_t)sizeof(arrived->l4)));
+  }
+}
+
 /**
- * An inbound datagram with DF set that the core just translated, but that is larger than the
- * MTU of the netif leading to the inside host: answers Fragmentation Needed with that MTU,
- * quoting the datagram as it arrived (to the external address), instead of letting
- * ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered, or
- * when the datagram is an ICMP error, which gets no answer (the caller drops the datagram).
+ * Fragmentation Needed with @p mtu about the translated datagram @p p, quoting its header and
+ * 8 bytes as they arrived: the translated ones with the @p arrived bytes put back.
+ */
+static void
+lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived *arrived, u16_t mtu)
+{
+  u8_t quote[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
+  u16_t len = pbuf_copy_partial(p, quote, sizeof(quote), 0);
+  u16_t hlen = IPH_HL_BYTES((const struct ip_hdr *)quote);
+
+  if ((len < IP_HLEN) || (hlen < IP_HLEN) || (hlen > len)) {
+    /* (no datagram the core translated) */
+    return;
+  }
+  len = (u16_t)LWIP_MIN(len, hlen + LWIP_SNAT_ICMP_QUOTED_DATA);
+  MEMCPY(quote + LWIP_SNAT_ARRIVED_AT, arrived->ip, sizeof(arrived->ip));
+  MEMCPY(quote + hlen, arrived->l4, len - hlen);
+  LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, quote, len);
+  lwip_snat_send_frag_needed(quote, len, mtu);
+}
+
+/**
+ * An inbound datagram with DF set that the core just translated (@p p, @p len bytes), but that
+ * is larger than the MTU of the netif leading to the inside host: answers Fragmentation Needed
+ * with that MTU, quoting the datagram as it @p arrived (to the external address), instead of
+ * letting ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered,
+ * or when the datagram is an ICMP error, which gets no answer (the caller drops the datagram).
  */
 static int
-lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *original, u16_t original_len)
+lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arrived *arrived)
 {
-  const struct ip_hdr *iphdr = (const struct ip_hdr *)translated;
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)p->payload;
   struct netif *netif;
   ip4_addr_t src, dest;
 
-  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_DF)) == 0) {
-    return 0;
-  }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
   /* (a missing route counted by lwIP alone; an address of the router's routed by lwIP) */
@@ -1391,8 +1485,7 @@ lwip_snat_inbound_too_big(const u8_t *translated, u16_t len, const u8_t *origina
     lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_BARE);
     return 0;
   }
-  LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, original, original_len);
-  lwip_snat_send_frag_needed(original, original_len, netif->mtu);
+  lwip_snat_frag_needed_as_arrived(p, arrived, netif->mtu);
   return 1;
 }
 
@@ -1635,11 +1728,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   struct lwip_snat_endpoints before;
   u32_t created[3], expired[3];
 #endif
-#if LWIP_ICMP
-  /* the header (and 8 bytes) of an inbound DF datagram as it arrived, for Fragmentation Needed */
-  u8_t original[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
-  u16_t original_len = 0;
-#endif
+  /* what translation may rewrite of an inbound DF datagram, for Fragmentation Needed */
+  struct lwip_snat_arrived arrived;
   /* 1 for a packet to the router (ctx.route LWIP_SNAT_ROUTE_LOCAL), known where the route is */
   int to_router;
 
@@ -1710,10 +1800,16 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     LWIP_SNAT_WATCH(ctx.out_netif_idx, LWIP_SNAT_SWAP(ctx.out_addr));
   }
 #if LWIP_ICMP
-  if (to_router && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF)) &&
-      lwip_snat_exceeds_an_mtu(len)) {
-    original_len = (u16_t)LWIP_MIN(head_len, IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
-    MEMCPY(original, bytes, original_len);
+  /* (the hook's forwarding compares the translated datagram with its route's MTU anyway;
+   * lwIP's quotes it translated, so without it only one larger than some MTU is kept) */
+  if (to_router && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))
+#if !LWIP_SNAT_FORWARD
+      && lwip_snat_exceeds_an_mtu(len)
+#endif
+  ) {
+    lwip_snat_keep_arrived(bytes, head_len, &arrived);
+  } else {
+    arrived.ip[0] = 0;
   }
 #else
   LWIP_UNUSED_ARG(to_router);
@@ -1725,6 +1821,12 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 #endif
   /* (a whole datagram is a head that holds all of it: lwip_snat_process() is this call) */
   err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
+#if !LWIP_SNAT_DEBUGGING
+  if ((err == LWIP_SNAT_OK) && (verdict.action == LWIP_SNAT_TRANSLATED)) {
+    /* (what nearly every packet of a mapping gets, before the error it cannot have) */
+    goto translated_verdict;
+  }
+#endif
   if ((err == LWIP_SNAT_ERR_NEED_WHOLE) && (head_len < len)) {
     flat = lwip_snat_flatten(p);
     if (flat == NULL) {
@@ -1759,8 +1861,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       goto pass;
     case LWIP_SNAT_TRANSLATED:
     translated_verdict:
-#if LWIP_ICMP
-      if ((original_len != 0) && lwip_snat_inbound_too_big(bytes, len, original, original_len)) {
+#if LWIP_ICMP && !LWIP_SNAT_FORWARD
+      if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, len, &arrived)) {
         goto consumed;
       }
 #endif
@@ -1797,7 +1899,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
 
 pass:
 #if LWIP_SNAT_FORWARD
-  if (((lwip_snat_in_flight.netif != NULL) || translated) && lwip_snat_forward(p, inp, translated)) {
+  if (((lwip_snat_in_flight.netif != NULL) || translated) && lwip_snat_forward(p, inp, translated, &arrived)) {
     if (flat != NULL) {
       pbuf_free(flat);
     }

@@ -10,6 +10,7 @@ use super::RULE_OUTBOUND;
 use crate::common::*;
 use crate::driver::{hex, Events, Router};
 use crate::lwip22_build;
+use test_kit::oracle::{ICMP, TCP, UDP};
 
 /// The router with the hook's forwarding and the reference without it, both started, with the
 /// masquerade rule on the WAN when `rule`.
@@ -466,4 +467,91 @@ fn net_zero_and_class_e_destinations_take_lwips_answer_and_the_nats_counts() {
             }
         }
     }
+}
+
+/// An inbound datagram with DF set that its translation makes larger than the inside netif's
+/// MTU gets Fragmentation Needed with that MTU, quoting the datagram exactly as it arrived (the
+/// external address and port, the checksums as sent, the IP options): TCP, UDP and ICMP echo,
+/// with and without IP options, in one pbuf, in a chain whose first pbuf holds the headers and
+/// in one whose first pbuf does not. The hook's forwarding answers as the hook answers in front
+/// of lwIP's own forwarding, bytes and counters, and neither reaches ip4_forward().
+#[test]
+fn inbound_df_too_big_for_the_lan_is_answered_quoting_it_as_it_arrived() {
+    let mut r = routers(true);
+    let udp_out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
+    let syn = forwarded_by_the_hook(&mut r, "lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
+    forwarded_by_the_hook(&mut r, "wan", &tcp(SERVER, 80, WAN_ADDR, sport(&syn), SYN | ACK), "lan");
+    let ping = forwarded_by_the_hook(&mut r, "lan", &echo_request(HOST_A, SERVER, 0x1234, 1), "wan");
+    for router in &mut r {
+        router.ok("mtu lan 576");
+    }
+    let body = [5u8; 1000];
+    let tcp_fields = TcpFields { sport: 80, dport: sport(&syn), seq: 1001, ack: 2000, flags: ACK, window: 64240 };
+    let inbound = [
+        ("udp", UDP, udp_segment(53, sport(&udp_out), &body)),
+        ("tcp", TCP, tcp_segment(tcp_fields, &[], &body)),
+        ("echo", ICMP, icmp_message(0, 0, ident_seq(icmp_ident(&ping), 1), &body)),
+    ];
+    // no options; NOPs and an end of options (4 bytes); a 12-byte timestamp option
+    let options: [&[u8]; 3] = [&[], &[1, 1, 1, 0], &[68, 12, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0]];
+    for (what, protocol, l4) in &inbound {
+        for opts in options {
+            let reply = datagram(SERVER, WAN_ADDR, *protocol, Ipv4Fields::DF, opts, l4);
+            let quote_len = usize::from(reply[0] & 0xF) * 4 + 8;
+            for how in [
+                format!("in wan {}", hex(&reply)),
+                format!("inpool wan 64 {}", hex(&reply)),
+                format!("inpool wan {} {}", quote_len - 4, hex(&reply)),
+            ] {
+                let at = format!("{what}, {} option bytes, `{}`", opts.len(), &how[..12]);
+                let (sent, reached, reference_reached) = both_run(&mut r, &how);
+                sent.nothing_on("lan");
+                let err = sent.only("wan");
+                assert_eq!(&err[20..22], &[3, 4], "{at}: Fragmentation Needed");
+                assert_eq!((src(&err), dst(&err)), (WAN_ADDR, SERVER), "{at}");
+                assert_eq!(u16::from_be_bytes([err[26], err[27]]), 576, "{at}: the LAN's MTU");
+                assert_eq!(quoted(&err), &reply[..quote_len], "{at}: quoted as it arrived");
+                assert_checksums(&err);
+                assert_eq!((reached, reference_reached), (0, 0), "{at}: answered by the hook");
+            }
+        }
+    }
+}
+
+/// Nothing the NAT translates from a source no host sends from (0.0.0.0, multicast, class E,
+/// the limited broadcast, a netif's broadcast) leaves otherwise than lwIP's own forwarding lets
+/// it: the hook's forwarding leaves out only the source tests the core or the hook made before
+/// (the core translates nothing from a martian source but ICMP errors; the hook drops every
+/// netif's broadcast source before the core sees the packet). TCP, UDP, an echo reply, an ICMP
+/// error about a mapping and a port-forwarded datagram, each from every such source.
+#[test]
+fn what_is_translated_from_a_source_no_host_sends_from_leaves_as_lwip_lets_it() {
+    let mut r = routers(true);
+    for router in &mut r {
+        router.ok(&format!("portmap 17 {WAN} 5353 192.168.1.11 53"));
+    }
+    let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
+    let syn = forwarded_by_the_hook(&mut r, "lan", &tcp(HOST_A, 40000, SERVER, 80, SYN), "wan");
+    forwarded_by_the_hook(&mut r, "wan", &tcp(SERVER, 80, WAN_ADDR, sport(&syn), SYN | ACK), "lan");
+    let ping = forwarded_by_the_hook(&mut r, "lan", &echo_request(HOST_A, SERVER, 0x1234, 1), "wan");
+    let sources =
+        [[0, 0, 0, 0], [224, 0, 0, 9], [240, 0, 0, 1], [255, 255, 255, 255], [10, 0, 0, 255], [192, 168, 1, 255]];
+    for source in sources {
+        let packets = [
+            udp(source, 53, WAN_ADDR, sport(&out), b"answer"),
+            tcp(source, 80, WAN_ADDR, sport(&syn), ACK),
+            echo_reply(source, WAN_ADDR, icmp_ident(&ping), 1),
+            icmp_error(source, WAN_ADDR, 3, 3, &out, 28),
+            udp(source, 4000, WAN_ADDR, 5353, b"forwarded"),
+        ];
+        for p in &packets {
+            // (both() holds the bytes on the wire and lwIP's counters to lwIP's forwarding)
+            let (sent, _, _) = both(&mut r, "wan", p);
+            if p[9] != 1 || p[20] == 0 {
+                sent.nothing_on("lan");
+            }
+        }
+    }
+    // An ordinary server still gets through.
+    forwarded_by_the_hook(&mut r, "wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer"), "lan");
 }
