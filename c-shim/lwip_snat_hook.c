@@ -1201,7 +1201,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
     /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
     lwip_snat_in_flight.netif = NULL;
-    goto no_route;
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    pbuf_free(p);
+    return 1;
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
@@ -1233,7 +1235,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   /* (the quiet path's tests, or those above, ruled out multicast, loopback and link-local) */
   if ((checked != LWIP_SNAT_ROUTE_CHECKED) && !LWIP_SNAT_CAN_FORWARD_ROUTED(p, ip4_current_dest_addr())) {
     /* ip4_forward()'s return_noroute (the hook was asked: lwIP must not ask it again) */
-    goto no_route;
+    MIB2_STATS_INC(mib2.ipoutnoroutes);
+    pbuf_free(p);
+    return 1;
   }
   /* ip4_input(): trim the link layer's padding */
   if (iplen < p->tot_len) {
@@ -1272,11 +1276,6 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated)
   } else {
     netif->output(netif, p, ip4_current_dest_addr());
   }
-  pbuf_free(p);
-  return 1;
-
-no_route:
-  MIB2_STATS_INC(mib2.ipoutnoroutes);
   pbuf_free(p);
   return 1;
 }
