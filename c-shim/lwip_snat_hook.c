@@ -822,9 +822,11 @@ static int
 lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  /* (the same table as lwip_snat_facts, asked for on this rarer path: smaller code, and the
+   * established packets' path keeps its registers) */
+  struct lwip_snat_concerns *facts = lwip_snat_netif_concerns();
   u8_t in_bits, out_bits;
 
-  /* (lwip_snat_facts fetched: lwip_snat_forward_quietly() ran first) */
   if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
     return 0;
   }
@@ -841,11 +843,10 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
     in_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_OUTSIDE;
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
   }
-  if (((lwip_snat_facts->netif[ctx->in_netif_idx] & in_bits) != 0) ||
-      ((lwip_snat_facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
+  if (((facts->netif[ctx->in_netif_idx] & in_bits) != 0) || ((facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
     return 0;
   }
-  lwip_snat_facts->passed++;
+  facts->passed++;
   return 1;
 }
 
@@ -1431,7 +1432,7 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
   const struct tcp_hdr *tcphdr;
   u16_t hlen = IPH_HL_BYTES(iphdr);
-  u16_t ip_len = PP_NTOHS(IPH_LEN(iphdr));
+  u16_t ip_len = lwip_ntohs(IPH_LEN(iphdr));
   u16_t thlen, hdrlen_flags;
   u8_t flags;
   u32_t seglen, seqno;
@@ -1449,10 +1450,10 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
   }
   flags = (u8_t)(hdrlen_flags & TCP_FLAGS);
   seglen = (u32_t)(ip_len - hlen - thlen) + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
-  seqno = (flags & TCP_ACK) ? LWIP_SNAT_SWAP(tcphdr->ackno) : 0;
+  seqno = (flags & TCP_ACK) ? lwip_ntohl(tcphdr->ackno) : 0;
   ip_addr_copy_from_ip4(src, iphdr->src);
   ip_addr_copy_from_ip4(dest, iphdr->dest);
-  tcp_rst(NULL, seqno, LWIP_SNAT_SWAP(tcphdr->seqno) + seglen, &dest, &src, PP_NTOHS(tcphdr->dest),
+  tcp_rst(NULL, seqno, lwip_ntohl(tcphdr->seqno) + seglen, &dest, &src, PP_NTOHS(tcphdr->dest),
           PP_NTOHS(tcphdr->src));
 }
 #endif /* LWIP_TCP */
