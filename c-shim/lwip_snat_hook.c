@@ -585,8 +585,9 @@ lwip_snat_from_broadcast(const u8_t *bytes)
     return 0;
   }
 #endif
+  /* (a source no route is remembered for: the call without the in-line filter) */
   NETIF_FOREACH(n) {
-    if (LWIP_SNAT_IS_BROADCAST(&src, n)) {
+    if (lwip_snat_is_broadcast(&src, n)) {
       return 1;
     }
   }
@@ -739,9 +740,10 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && netif_is_up(inp) && !ip4_addr_isany_val(dest)) {
       /* to inp's own unicast address (what most packets to the router and every reply to a
        * mapping on inp are): ip4_input() takes it on inp */
-      return lwip_snat_route_local(inp, ctx);
+      netif = inp;
+      goto local;
     }
-    if (LWIP_SNAT_IS_BROADCAST(&dest, inp)) {
+    if (lwip_snat_is_broadcast(&dest, inp)) {
       return 0;
     }
     netif = NULL;
@@ -780,6 +782,8 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
          * broadcast address is no external address */
         return 0;
       }
+    local:
+      /* (one place that fills ctx for both: the stores are written once) */
       return lwip_snat_route_local(netif, ctx);
     }
   }
@@ -790,7 +794,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 
   /* ip4_forward() */
   if ((route != NULL) ? !LWIP_SNAT_CAN_FORWARD_ROUTED(p, &dest) : !lwip_snat_can_forward(p, &dest)) {
-    return lwip_snat_not_forwarded(inp, &dest);
+    goto refused;
   }
 #if LWIP_SNAT_FORWARD || LWIP_SINGLE_NETIF
   /* (a missing route counted in ip.rterr here: the hook drops the packet itself) */
@@ -804,11 +808,11 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   }
 #endif
   if (netif == NULL) {
-    return lwip_snat_not_forwarded(inp, &dest);
+    goto refused;
   }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
   if (netif == inp) {
-    return lwip_snat_not_forwarded(inp, &dest);
+    goto refused;
   }
 #endif
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
@@ -817,6 +821,10 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
   ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
   ctx->out_mtu = netif->mtu;
   return 1;
+
+refused:
+  /* (one place for every refusal: lwip_snat_not_forwarded() in line once) */
+  return lwip_snat_not_forwarded(inp, &dest);
 }
 
 /** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
@@ -837,11 +845,11 @@ static int
 lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
+  /* (the same table as lwip_snat_facts, asked for on this rarer path: smaller code, and the
+   * established packets' path keeps its registers) */
+  struct lwip_snat_concerns *facts = lwip_snat_netif_concerns();
   u8_t in_bits, out_bits;
 
-  if (lwip_snat_facts == NULL) {
-    lwip_snat_facts = lwip_snat_netif_concerns();
-  }
   if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
     return 0;
   }
@@ -858,11 +866,10 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
     in_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_OUTSIDE;
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
   }
-  if (((lwip_snat_facts->netif[ctx->in_netif_idx] & in_bits) != 0) ||
-      ((lwip_snat_facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
+  if (((facts->netif[ctx->in_netif_idx] & in_bits) != 0) || ((facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
     return 0;
   }
-  lwip_snat_facts->passed++;
+  facts->passed++;
   return 1;
 }
 
@@ -988,8 +995,9 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 #define LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, refused) \
   (LWIP_SNAT_ROUTE_HIT(dest) ? (*(found) = LWIP_SNAT_ROUTE_OF_HIT(dest), 1) \
                              : (!(refused) && LWIP_SNAT_ROUTE_LOOK_UP((src), (dest), (found))))
-/** LWIP_SNAT_ROUTE_UNICAST_UNLESS() for a caller with no tests of its own. */
-#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_UNICAST_UNLESS(src, dest, found, 0)
+/** lwip_snat_route_unicast() for a caller with no tests of its own, on a rare path: looked up
+ * (and remembered) out of line, without the in-line test of LWIP_SNAT_ROUTE_HIT(). */
+#define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_LOOK_UP((src), (dest), (found))
 
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
@@ -1518,7 +1526,7 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
   const struct tcp_hdr *tcphdr;
   u16_t hlen = IPH_HL_BYTES(iphdr);
   u16_t ip_len = lwip_ntohs(IPH_LEN(iphdr));
-  u16_t thlen;
+  u16_t thlen, hdrlen_flags;
   u8_t flags;
   u32_t seglen, seqno;
   ip_addr_t src, dest;
@@ -1527,17 +1535,19 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
     return;
   }
   tcphdr = (const struct tcp_hdr *)(bytes + hlen);
-  thlen = TCPH_HDRLEN_BYTES(tcphdr);
+  /* (TCPH_HDRLEN_BYTES() and TCPH_FLAGS() of one read, swapped in line) */
+  hdrlen_flags = PP_NTOHS(tcphdr->_hdrlen_rsvd_flags);
+  thlen = (u16_t)((hdrlen_flags >> 12) << 2);
   if ((thlen < TCP_HLEN) || (ip_len < hlen + thlen)) {
     return;
   }
-  flags = TCPH_FLAGS(tcphdr);
+  flags = (u8_t)(hdrlen_flags & TCP_FLAGS);
   seglen = (u32_t)(ip_len - hlen - thlen) + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
   seqno = (flags & TCP_ACK) ? lwip_ntohl(tcphdr->ackno) : 0;
   ip_addr_copy_from_ip4(src, iphdr->src);
   ip_addr_copy_from_ip4(dest, iphdr->dest);
-  tcp_rst(NULL, seqno, lwip_ntohl(tcphdr->seqno) + seglen, &dest, &src, lwip_ntohs(tcphdr->dest),
-          lwip_ntohs(tcphdr->src));
+  tcp_rst(NULL, seqno, lwip_ntohl(tcphdr->seqno) + seglen, &dest, &src, PP_NTOHS(tcphdr->dest),
+          PP_NTOHS(tcphdr->src));
 }
 #endif /* LWIP_TCP */
 
