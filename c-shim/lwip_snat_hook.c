@@ -1095,10 +1095,9 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
  * and the chain (whatever took it, fast path or general pipeline), and translation keeps them. */
 #define LWIP_SNAT_TRANSLATED_IN_PLACE 2
 
-#if LWIP_SNAT_FORWARD
-#if CHECKSUM_CHECK_IP
 /** 1 where 32-bit loads from any address are single instructions (the IP header is often only
- * 2-byte aligned): the header is then summed as 32-bit words, elsewhere as 16-bit ones. */
+ * 2-byte aligned): a header is then read as 32-bit words, elsewhere as 16-bit ones or, at a
+ * 4-byte aligned address, as words. */
 #ifndef LWIP_SNAT_UNALIGNED_LOADS
 #if defined(__ARM_FEATURE_UNALIGNED) || defined(__x86_64__) || defined(__i386__)
 #define LWIP_SNAT_UNALIGNED_LOADS 1
@@ -1107,6 +1106,11 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
 #endif
 #endif
 
+/** 1 when the 32-bit words at @p bytes may be loaded one instruction each. */
+#define LWIP_SNAT_WORDS_AT(bytes) (LWIP_SNAT_UNALIGNED_LOADS || ((((mem_ptr_t)(bytes)) & 3) == 0))
+
+#if LWIP_SNAT_FORWARD
+#if CHECKSUM_CHECK_IP
 /**
  * inet_chksum(@p bytes, @p hlen) == 0, ip4_input()'s header checksum test: a header without
  * options summed in line (the one's complement sum does not depend on the word size or byte
@@ -1333,7 +1337,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
 #endif /* LWIP_SNAT_FORWARD */
 
 #if LWIP_ICMP
-#if !LWIP_SNAT_FORWARD
+#if !LWIP_SNAT_FORWARD || !LWIP_SNAT_UNALIGNED_LOADS
 /**
  * True when a datagram of @p len bytes is larger than some netif's MTU: only then may an
  * inbound one need Fragmentation Needed once translated, and its header be kept as it arrived.
@@ -1352,7 +1356,7 @@ lwip_snat_exceeds_an_mtu(u16_t len)
   }
   return 0;
 }
-#endif /* !LWIP_SNAT_FORWARD */
+#endif /* !LWIP_SNAT_FORWARD || !LWIP_SNAT_UNALIGNED_LOADS */
 
 /**
  * True for an ICMP error (or a later fragment of an ICMP message, which may be one) in the
@@ -1426,13 +1430,23 @@ lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arriv
 {
   u16_t hlen;
 
-  if ((bytes[0] == 0x45) && (head_len >= IP_HLEN + LWIP_SNAT_ICMP_QUOTED_DATA)) {
+  if ((bytes[0] == 0x45) && (head_len >= IP_HLEN + LWIP_SNAT_ICMP_QUOTED_DATA) && LWIP_SNAT_WORDS_AT(bytes)) {
     /* (no options: word by word, which compilers do not turn into a loop or a call) */
+#if LWIP_SNAT_UNALIGNED_LOADS
     MEMCPY(&arrived->ip[0], bytes + 8, 4);
     MEMCPY(&arrived->ip[1], bytes + 12, 4);
     MEMCPY(&arrived->ip[2], bytes + 16, 4);
     MEMCPY(&arrived->l4[0], bytes + 20, 4);
     MEMCPY(&arrived->l4[1], bytes + 24, 4);
+#else
+    /* (4-byte aligned: a compiler that cannot load unaligned words would copy bytes) */
+    const u32_t *w = (const u32_t *)(const void *)bytes;
+    arrived->ip[0] = w[2];
+    arrived->ip[1] = w[3];
+    arrived->ip[2] = w[4];
+    arrived->l4[0] = w[5];
+    arrived->l4[1] = w[6];
+#endif
     return;
   }
   hlen = IPH_HL_BYTES((const struct ip_hdr *)bytes);
@@ -1815,6 +1829,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   if (to_router && (IPH_OFFSET((const struct ip_hdr *)bytes) & PP_HTONS(IP_DF))
 #if !LWIP_SNAT_FORWARD
       && lwip_snat_exceeds_an_mtu(len)
+#elif !LWIP_SNAT_UNALIGNED_LOADS
+      /* (where words cannot be loaded, kept only when some MTU is smaller than the datagram) */
+      && (LWIP_SNAT_WORDS_AT(bytes) || lwip_snat_exceeds_an_mtu(len))
 #endif
   ) {
     lwip_snat_keep_arrived(bytes, head_len, &arrived);
