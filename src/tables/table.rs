@@ -115,7 +115,7 @@ pub struct Table<S: ?Sized = [Entry]> {
     high: u16,
     len: u16,
     high_water: u16,
-    /// The table's secret times [`MIX`]: the hash's key, ready for a key without an address.
+    /// The table's secret: the hash's key.
     key: u32,
     entries: S,
 }
@@ -182,7 +182,7 @@ impl Table {
         self.high = 0;
         self.len = 0;
         self.high_water = 0;
-        self.key = secret.wrapping_mul(MIX);
+        self.key = secret;
     }
 
     pub fn capacity(&self) -> usize {
@@ -549,13 +549,14 @@ impl Table {
     #[inline(always)]
     fn key_bucket(&self, chain: Chain, netif: u8, addr: u32, port: u16) -> usize {
         let mask = self.mask();
-        // Outside: the block's number in the high bits, its low bits all ones; and the port
-        // added to the block's offset.
-        let (low_bits, added) = match chain {
-            Chain::Inside => (0, 0),
-            Chain::Outside => (mask as u32, usize::from(port)),
+        // Inside: the address spread after it meets the secret, so how two hosts' keys differ
+        // hangs on the secret too. Outside: no address; the block's number in the high bits,
+        // its low bits all ones, and the port added to the block's offset.
+        let (spread, low_bits, added) = match chain {
+            Chain::Inside => ((self.key ^ addr).wrapping_mul(MIX), 0, 0),
+            Chain::Outside => (self.key, mask as u32, usize::from(port)),
         };
-        let key = self.key ^ addr.wrapping_mul(MIX) ^ (u32::from(port) | low_bits | u32::from(netif) << 16);
+        let key = spread ^ (u32::from(port) | low_bits | u32::from(netif) << 16);
         (finish(key) as usize).wrapping_add(added) & mask
     }
 
@@ -595,7 +596,7 @@ fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
 }
 
-/// The multiplier an address is spread with before it meets the key and the port.
+/// The multiplier an inside address is spread with, once it has met the key, before the port.
 const MIX: u32 = 0x9E37_79B1;
 
 /// The last round of the keyed hash (xorshift, multiply, xorshift): every bit of the key mixed
@@ -685,6 +686,36 @@ mod tests {
             }
             assert!(per_bucket.iter().all(|&n| n == 1), "ports from {aligned} share a bucket");
         }
+    }
+
+    #[test]
+    fn one_host_cannot_aim_a_port_at_another_hosts_inside_bucket() {
+        // An address enters the inside hash through the secret: a host that knows another's
+        // address and port finds no port of its own that shares that host's bucket whatever
+        // the secret. The pair tried is the one an unkeyed address spread would give away:
+        // addresses whose spread products differ only in the port's bits, and the port that
+        // cancels the difference.
+        let victim = 0x0A00_0002u32;
+        let victim_port = 40000u16;
+        let spread = |a: u32| a.wrapping_mul(MIX);
+        let Some(attacker) =
+            (0x0A00_0003u32..0x0B00_0000).find(|&a| (spread(a) ^ spread(victim)) & 0xFFFF_0000 == 0)
+        else {
+            panic!("no address pair in 10/8");
+        };
+        let attacker_port = victim_port ^ ((spread(attacker) ^ spread(victim)) as u16);
+        let mut t = FixedTable::<256>::new();
+        let mut secret = 0x2545_F491u32;
+        let mut shared = 0;
+        for _ in 0..64 {
+            secret = secret.wrapping_mul(0x9E37_79B9).wrapping_add(1);
+            t.clear(secret);
+            if t.inside_bucket(1, attacker, attacker_port) == t.inside_bucket(1, victim, victim_port) {
+                shared += 1;
+            }
+        }
+        // (a keyed hash shares a bucket under about one secret in 256)
+        assert!(shared <= 4, "the pair shares a bucket under {shared} of 64 secrets");
     }
 
     #[test]
