@@ -110,6 +110,16 @@ impl Router {
         let prefix = format!("stat {name} ");
         self.ok("stats").lines.iter().find_map(|l| l.strip_prefix(&prefix).map(|v| v.parse().unwrap())).unwrap_or(0)
     }
+
+    /// Packets the NAT dropped, all reasons (the sum of its `drop_*` counters).
+    pub fn drops(&mut self) -> u64 {
+        self.ok("stats")
+            .lines
+            .iter()
+            .filter(|l| l.starts_with("stat drop_"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    }
 }
 
 impl Drop for Router {
