@@ -1565,6 +1565,8 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
 }
 #endif /* LWIP_TCP */
 
+#if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
+/* (only a core with reassembly hands back datagrams and held fragments to feed to lwIP) */
 /** Hands @p q to lwIP's input (LWIP_SNAT_REINJECT), freeing it if the stack does not take it. */
 static void
 lwip_snat_feed(struct pbuf *q, struct netif *inp)
@@ -1598,6 +1600,7 @@ lwip_snat_reinject(u32_t len, struct netif *inp)
   }
   lwip_snat_feed(q, inp);
 }
+#endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
 
 #if LWIP_UDP || LWIP_TCP
 /**
@@ -1665,6 +1668,7 @@ lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
   return 0;
 }
 
+#if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
 /** Bytes of the pbufs that carry the fragments the NAT hands back on LWIP_SNAT_RELEASE. */
 #ifndef LWIP_SNAT_RELEASE_PBUF_LEN
 #define LWIP_SNAT_RELEASE_PBUF_LEN 1500
@@ -1694,6 +1698,7 @@ lwip_snat_release_held(struct netif *inp)
     lwip_snat_feed(q, inp);
   }
 }
+#endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
 
 /**
  * A copy of the chained pbuf @p p in one contiguous pbuf, for what the NAT must read whole
@@ -1881,11 +1886,13 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   switch (verdict.action) {
     case LWIP_SNAT_PASS:
       goto pass;
+#if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
     case LWIP_SNAT_RELEASE:
       lwip_snat_release_held(inp);
       /* (the fragments fed back routed packets of their own) */
       lwip_snat_in_flight.netif = NULL;
       goto pass;
+#endif
     case LWIP_SNAT_TRANSLATED:
     translated_verdict:
 #if LWIP_ICMP && !LWIP_SNAT_FORWARD
@@ -1913,6 +1920,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       lwip_snat_send_rst(bytes, len);
 #endif
       goto consumed;
+#if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
     case LWIP_SNAT_REASSEMBLED:
       if (flat != NULL) {
         pbuf_free(flat);
@@ -1920,7 +1928,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       pbuf_free(p);
       lwip_snat_reinject(verdict.len, inp);
       return 1;
-    default: /* LWIP_SNAT_DROP, LWIP_SNAT_HELD: counted (or kept) by the core */
+#endif
+    default: /* LWIP_SNAT_DROP, LWIP_SNAT_HELD: counted (or kept) by the core (a core without
+              * reassembly holds nothing and hands nothing back) */
       goto consumed;
   }
 

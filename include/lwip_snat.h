@@ -303,7 +303,8 @@ enum
    */
   LWIP_SNAT_DROP = 2,
   /**
-   * The NAT kept a copy of this fragment: free the packet.
+   * The NAT kept a copy of this fragment: free the packet. This and the two fragment
+   * verdicts below come only from a library built with `reassembly`.
    */
   LWIP_SNAT_HELD = 3,
   /**
@@ -1046,6 +1047,7 @@ lwip_snat_err_t lwip_snat_process_head(uint8_t *pkt,
                                        uint32_t now_ms,
                                        struct lwip_snat_verdict *verdict);
 
+#if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
 /**
  * After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
  * into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
@@ -1057,7 +1059,9 @@ lwip_snat_err_t lwip_snat_process_head(uint8_t *pkt,
 lwip_snat_err_t lwip_snat_released(uint8_t *buf,
                                    size_t cap,
                                    size_t *len);
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
 /**
  * Copies the datagram the last `LWIP_SNAT_REASSEMBLED` verdict announced into `buf` (room for
  * `cap` bytes) and writes its length to `*len`. Call it before any other lwip_snat call.
@@ -1066,6 +1070,7 @@ lwip_snat_err_t lwip_snat_released(uint8_t *buf,
  * `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
  */
 lwip_snat_err_t lwip_snat_reassembled(uint8_t *buf, size_t cap, size_t *len);
+#endif
 
 /**
  * Removes sessions idle past their timeout. Call about once a second (the shim's timer does).

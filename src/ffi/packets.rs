@@ -1,6 +1,8 @@
 //! Packets: processing one, and handing back held fragments and reassembled datagrams.
 
-use super::{enter_and_write, enter_and_write_in_line, read};
+#[cfg(feature = "reassembly")]
+use super::enter_and_write;
+use super::{enter_and_write_in_line, read};
 use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
 use crate::Nat;
 use lwip_snat_err_t::*;
@@ -111,12 +113,16 @@ pub unsafe extern "C" fn lwip_snat_process_head(
     unsafe { run_packet(pkt, len, datagram_len, ctx, now_ms, verdict) }
 }
 
+// Only a build with `reassembly` holds fragments or reassembles datagrams: without it the core
+// never gives these two verdicts, and the two calls are not in the C API.
+
 /// After `LWIP_SNAT_RELEASE`: copies the next fragment the NAT held of the released datagram
 /// into `buf` (room for `cap` bytes; a smaller `buf` gets smaller fragments) and writes its length to `*len`, 0 when none is left. A NULL `buf` or a `cap`
 /// below 28 discards the rest. Feed each to `ip4_input()` before the next call.
 ///
 /// # Safety
 /// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+#[cfg(feature = "reassembly")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_released(buf: *mut u8, cap: usize, len: *mut usize) -> lwip_snat_err_t {
     let next = |nat: &mut Nat| {
@@ -138,6 +144,7 @@ pub unsafe extern "C" fn lwip_snat_released(buf: *mut u8, cap: usize, len: *mut 
 ///
 /// # Safety
 /// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
+#[cfg(feature = "reassembly")]
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_reassembled(buf: *mut u8, cap: usize, len: *mut usize) -> lwip_snat_err_t {
     if buf.is_null() || len.is_null() {

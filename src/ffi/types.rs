@@ -95,7 +95,8 @@ c_enum! {
         LWIP_SNAT_TRANSLATED = 1;
         /// Free the packet; `drop_reason` says why (it has been counted).
         LWIP_SNAT_DROP = 2;
-        /// The NAT kept a copy of this fragment: free the packet.
+        /// The NAT kept a copy of this fragment: free the packet. This and the two fragment
+        /// verdicts below come only from a library built with `reassembly`.
         LWIP_SNAT_HELD = 3;
         /// The fragments are complete: copy the whole datagram (`len` bytes) out with
         /// `lwip_snat_reassembled` and feed it to `ip4_input()`; free the packet.
