@@ -89,8 +89,18 @@
 #endif
 #endif
 
+/* lwip_snat_hook.h: the hook's own quiet tests, shortcuts to what the core decides again, when
+ * the library has the fast-path feature. */
+#ifndef LWIP_SNAT_QUIET_PATH
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
+#define LWIP_SNAT_QUIET_PATH 1
+#else
+#define LWIP_SNAT_QUIET_PATH 0
+#endif
+#endif
+
 /* lwip_snat_hook.h: route lookups cached between the netif changes lwIP reports, where the
- * firmware's route hooks allow it. */
+ * firmware's route hooks allow it and the library has the fast-path feature. */
 #ifndef LWIP_SNAT_ROUTE_HOOKS_CACHEABLE
 #if defined(LWIP_HOOK_IP4_ROUTE) || defined(LWIP_HOOK_IP4_ROUTE_SRC)
 #define LWIP_SNAT_ROUTE_HOOKS_CACHEABLE 0
@@ -99,7 +109,8 @@
 #endif
 #endif
 #ifndef LWIP_SNAT_ROUTE_CACHE
-#if LWIP_NETIF_EXT_STATUS_CALLBACK && LWIP_SNAT_ROUTE_HOOKS_CACHEABLE && !LWIP_SINGLE_NETIF
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH) && LWIP_NETIF_EXT_STATUS_CALLBACK && LWIP_SNAT_ROUTE_HOOKS_CACHEABLE && \
+    !LWIP_SINGLE_NETIF
 #define LWIP_SNAT_ROUTE_CACHE 1
 #else
 #define LWIP_SNAT_ROUTE_CACHE 0
@@ -827,9 +838,6 @@ refused:
   return lwip_snat_not_forwarded(inp, &dest);
 }
 
-/** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
-static struct lwip_snat_concerns *lwip_snat_facts;
-
 /**
  * True (and counted in the NAT's `passed`) for a packet on the route @p ctx that is none of the
  * NAT's business, decided on the bits the core keeps per netif without calling it: the core's
@@ -999,6 +1007,17 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
  * (and remembered) out of line, without the in-line test of LWIP_SNAT_ROUTE_HIT(). */
 #define LWIP_SNAT_ROUTE_UNICAST(src, dest, found) LWIP_SNAT_ROUTE_LOOK_UP((src), (dest), (found))
 
+/** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
+#define LWIP_SNAT_QUIET_TO_ROUTER 2
+/** lwip_snat_forward_quietly()'s answer for a packet to the input netif's own address (up and
+ * configured: ip4_input() takes it there) that concerns the NAT (the netif holds sessions or
+ * port forwards, or is a rule's outside): routed to the router on it without more tests. */
+#define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
+
+#if LWIP_SNAT_QUIET_PATH
+/** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
+static struct lwip_snat_concerns *lwip_snat_facts;
+
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
  * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
@@ -1015,13 +1034,6 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
  * is named or holds sessions, or the route leads back out of @p inp, or the source is martian:
  * the core's to drop).
  */
-/** lwip_snat_forward_quietly()'s answer for a packet it passed to the router itself. */
-#define LWIP_SNAT_QUIET_TO_ROUTER 2
-/** lwip_snat_forward_quietly()'s answer for a packet to the input netif's own address (up and
- * configured: ip4_input() takes it there) that concerns the NAT (the netif holds sessions or
- * port forwards, or is a rule's outside): routed to the router on it without more tests. */
-#define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
-
 static int
 lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **route)
 {
@@ -1089,6 +1101,11 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   *route = route_found;
   return 0;
 }
+#else
+/* Without the quiet path every packet the hook routes goes to the core, which makes the same
+ * quiet test (src/nat/quiet.rs) and counts what it passes: no shortcut, no route handed on. */
+#define lwip_snat_forward_quietly(bytes, inp, route) ((void)(bytes), (void)(inp), *(route) = NULL, 0)
+#endif
 
 /** lwip_snat_forward()'s @p translated for a packet the core translated in its own first pbuf
  * (not in a contiguous copy): the core checked its header and total lengths against that pbuf
@@ -1809,7 +1826,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     }
     ctx.in_netif_idx = netif_get_index(inp);
     /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
-    if (((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) && lwip_snat_unconcerned(bytes, &ctx)) {
+    if (LWIP_SNAT_QUIET_PATH && ((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) &&
+        lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
     to_router = (ctx.route == LWIP_SNAT_ROUTE_LOCAL);
@@ -1817,6 +1835,13 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   /* (a packet that concerns no session on inp needs no look at its address) */
   LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
   if (lwip_snat_from_broadcast(bytes)) {
+    /* Without the quiet path, what it would have passed before this test is passed here (all
+     * it passes but a forwarding back out of inp): the same packets leave, counted the same. */
+    if (!LWIP_SNAT_QUIET_PATH &&
+        ((ctx.route != LWIP_SNAT_ROUTE_FORWARD) || (ctx.out_netif_idx != ctx.in_netif_idx)) &&
+        lwip_snat_unconcerned(bytes, &ctx)) {
+      goto pass;
+    }
     /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
     IP_STATS_INC(ip.drop);
 #if LWIP_SNAT_DEBUGGING

@@ -125,6 +125,15 @@ struct ip4_addr;
  */
 
 /**
+ * 1: the hook passes a packet no rule, session or port forward concerns on the NAT's per-netif
+ * facts (lwip_snat_netif_concerns()) without calling the core, before it works out the route
+ * and again after; 0: the core makes the same test on every packet the hook routes, with the
+ * same verdicts and counts (docs/hook-path.md says where they differ), in less flash and more
+ * instructions. The default is 1 when the library has the fast-path feature, 0 otherwise.
+ * (Defined in lwip_snat_hook.c.)
+ */
+
+/**
  * 1 when the firmware's route hooks (LWIP_HOOK_IP4_ROUTE, LWIP_HOOK_IP4_ROUTE_SRC) answer for a
  * destination from nothing but the destination and the netifs' state lwIP reports through its
  * netif callback (addresses, netmasks, gateways, up and link flags, the netif list) and
@@ -140,10 +149,10 @@ struct ip4_addr;
  * cores, picked by the destination's last byte) and routes the next packet to a remembered
  * destination without scanning the netifs. Every netif change lwIP reports
  * (LWIP_NETIF_EXT_STATUS_CALLBACK), a new netif_default, each timer run (for fields written
- * into struct netif directly) and lwip_snat_start() forget them. The default is 1 with
- * LWIP_NETIF_EXT_STATUS_CALLBACK and cacheable route hooks (LWIP_SNAT_ROUTE_HOOKS_CACHEABLE),
- * 0 otherwise, which looks every route up. (Defined in lwip_snat_hook.c, which sees lwIP's
- * options.)
+ * into struct netif directly) and lwip_snat_start() forget them. The default is 1 with the
+ * library's fast-path feature, LWIP_NETIF_EXT_STATUS_CALLBACK and cacheable route hooks
+ * (LWIP_SNAT_ROUTE_HOOKS_CACHEABLE), 0 otherwise, which looks every route up. (Defined in
+ * lwip_snat_hook.c, which sees lwIP's options.)
  */
 
 /**

@@ -203,6 +203,12 @@ fn headers_and_shim_compile_without_warnings_under_lwips_own_flags() {
                 &format!("c-shim/lwip_snat_hook.c, LWIP_SNAT_DEBUG on ({std})"),
             ));
             runs += 1;
+            // The shim without the shortcuts a library without `fast-path` leaves out.
+            let lean = ["-DLWIP_SNAT_QUIET_PATH=0".to_string(), "-DLWIP_SNAT_ROUTE_CACHE=0".into()];
+            let args: Vec<String> =
+                includes.iter().cloned().chain(lean).chain([path(&repo.join("c-shim/lwip_snat_hook.c"))]).collect();
+            failures.extend(compile(cc, &flags, &args, &format!("c-shim/lwip_snat_hook.c, no shortcuts ({std})")));
+            runs += 1;
             // lwIP's ip4.c itself, where LWIP_HOOK_IP4_INPUT expands, with every flag (-Wundef
             // included: the harness's lwipopts.h must define all that lwIP tests with #if).
             let args: Vec<String> = includes.iter().cloned().chain([path(&lwip.join("core/ipv4/ip4.c"))]).collect();

@@ -608,6 +608,11 @@ run(char *line)
     print_stats();
     return 0;
   }
+  if (strcmp(cmd, "shimpassed") == 0) {
+    /* the part of `passed` the shim's own quiet tests counted (LWIP_SNAT_QUIET_PATH) */
+    printf("shimpassed %lu\n", (unsigned long)lwip_snat_netif_concerns()->passed);
+    return 0;
+  }
 #if defined(LWIP22_PP_ONLY) && LWIP_STATS && IP_STATS
   if (strcmp(cmd, "ipstats") == 0) {
     extern unsigned long lwip22_ip4_forward_reached, lwip22_canforward_calls;

@@ -21,15 +21,19 @@ fn routers(rule: bool) -> [Router; 2] {
 /// How the hook's router is built: the hook sums a header for its checksum test in 32-bit
 /// words (where unaligned loads are cheap, as on this host) or 16-bit ones (the other cores);
 /// with the firmware's canforward hook or, as most firmware, without one (the shim then makes
-/// `ip4_canforward()`'s tests itself, in line where its route work already ruled some out).
-#[derive(Clone, Copy, Debug)]
+/// `ip4_canforward()`'s tests itself, in line where its route work already ruled some out);
+/// or without the shortcuts that only save instructions (`LWIP_SNAT_QUIET_PATH 0`, the shim's
+/// own quiet tests, and `LWIP_SNAT_ROUTE_CACHE 0`, as a library without `fast-path` defaults
+/// them): every packet the hook routes then goes to the core, which decides and counts the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Build {
     Words,
     Halfwords,
     NoCanforwardHook,
+    NoShortcuts,
 }
 
-const BUILDS: [Build; 3] = [Build::Words, Build::Halfwords, Build::NoCanforwardHook];
+const BUILDS: [Build; 4] = [Build::Words, Build::Halfwords, Build::NoCanforwardHook, Build::NoShortcuts];
 
 fn routers_built(rule: bool, build: Build) -> [Router; 2] {
     let (hook, reference) = match build {
@@ -41,6 +45,14 @@ fn routers_built(rule: bool, build: Build) -> [Router; 2] {
         Build::NoCanforwardHook => (
             lwip22_build::router_with("router_no_canforward", &[], &["LWIP22_SHIM_WITHOUT_CANFORWARD"]),
             ("router_lwip_forwards_no_canforward", Some("LWIP22_SHIM_WITHOUT_CANFORWARD")),
+        ),
+        Build::NoShortcuts => (
+            lwip22_build::router_with(
+                "router_no_shortcuts",
+                &[],
+                &["LWIP_SNAT_QUIET_PATH=0", "LWIP_SNAT_ROUTE_CACHE=0"],
+            ),
+            ("router_lwip_forwards", None),
         ),
     };
     let (name, define) = reference;
@@ -125,6 +137,13 @@ fn packets_no_rule_concerns_leave_as_lwip_forwards_them_without_ip4_forward() {
     }
 }
 
+/// The packets the shim's own quiet tests passed (`lwip_snat_netif_concerns()->passed`, a part
+/// of the NAT's `passed`): none without them, where the core passes the same packets itself.
+fn shim_passed(r: &mut Router) -> u64 {
+    let lines = r.ok("shimpassed").lines;
+    lines.iter().find_map(|l| l.strip_prefix("shimpassed ").map(|v| v.parse().unwrap())).unwrap()
+}
+
 fn no_rule_concerns(build: Build) {
     let mut r = routers_built(false, build);
     let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
@@ -139,11 +158,19 @@ fn no_rule_concerns(build: Build) {
     assert_eq!(ip_stat(&mut r[0], "fw"), 5);
     assert_eq!(ip_stat(&mut r[0], "xmit"), 5);
     assert_eq!(ip_stat(&mut r[0], "recv"), 5);
+    // To the router's own LAN address: lwIP answers it.
+    let (sent, _, _) = both_counted(&mut r, "lan", &echo_request(HOST_A, [192, 168, 1, 1], 7, 1));
+    assert_eq!(dst(&sent.only("lan")), HOST_A, "{build:?}: the router's echo reply");
+    // Each passed, and counted so, by the shim's quiet tests or else by the core.
+    assert_eq!(nat_stats(&mut r[0]), nat_stats(&mut r[1]), "{build:?}: the NAT's counters");
+    assert_eq!(nat_stat(&mut r[0], "passed"), 6, "{build:?}: passed");
+    let by_shim = if build == Build::NoShortcuts { 0 } else { 6 };
+    assert_eq!(shim_passed(&mut r[0]), by_shim, "{build:?}: passed by the shim");
 }
 
 #[test]
 fn translated_packets_leave_as_lwip_forwards_them_without_ip4_forward() {
-    for build in [Build::Words, Build::NoCanforwardHook] {
+    for build in [Build::Words, Build::NoCanforwardHook, Build::NoShortcuts] {
         translated_packets(build);
     }
 }
@@ -227,13 +254,21 @@ fn bad_headers_are_lwips_to_drop(build: Build) {
     assert_eq!((ip_stat(&mut r[0], "lenerr"), ip_stat(&mut r[0], "drop")), (2, 3));
 
     // A source that is the LAN's broadcast address (RFC 1122 3.2.1.3), and a packet to the
-    // WAN's broadcast address: neither is forwarded.
+    // WAN's broadcast address: neither is forwarded, and the NAT counts them as lwIP's router.
     for p in [udp([192, 168, 1, 255], 5000, SERVER, 53, b"b"), udp(HOST_A, 5000, [10, 0, 0, 255], 53, b"b")] {
-        let (sent, reached, _) = both(&mut r, "lan", &p);
+        let (sent, reached, _) = both_counted(&mut r, "lan", &p);
         sent.nothing_on("wan");
         assert_eq!(reached, 0);
     }
     assert_eq!(ip_stat(&mut r[0], "fw"), 0);
+    // From the WAN's broadcast address, in on the LAN, where no rule concerns it: ip4_input()
+    // looks at the input netif's broadcast only, so lwIP forwards it (and so must every build).
+    let (sent, _, _) = both_counted(&mut r, "lan", &udp([10, 0, 0, 255], 5000, SERVER, 53, b"b"));
+    assert_eq!(src(&sent.only("wan")), [10, 0, 0, 255], "{build:?}: forwarded as lwIP forwards it");
+    // The same source back out of the LAN: a route the hook's tests leave to the NAT, whose
+    // broadcast-source drop then takes it, in every build.
+    let (sent, _, _) = both_counted(&mut r, "lan", &udp([10, 0, 0, 255], 5000, [192, 168, 1, 99], 53, b"b"));
+    assert!(sent.out.is_empty(), "{build:?}: dropped");
 }
 
 #[test]
@@ -412,7 +447,7 @@ fn nat_stat(r: &mut Router, name: &str) -> u64 {
 /// ordinary flow: nothing leaves, lwIP counts what it counts alone.
 #[test]
 fn a_martian_source_is_dropped_by_the_nat_whatever_its_route() {
-    for build in [Build::Words, Build::NoCanforwardHook] {
+    for build in [Build::Words, Build::NoCanforwardHook, Build::NoShortcuts] {
         for rule in [false, true] {
             let mut r = routers_built(rule, build);
             forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"first"), "wan");
@@ -430,7 +465,11 @@ fn a_martian_source_is_dropped_by_the_nat_whatever_its_route() {
 
 /// What `ip4_canforward()` refuses (net 0, class E) or the firmware's canforward hook decides,
 /// routed by the hook's own lookup (no remembered route stands for these destinations), with
-/// and without a rule: lwIP's answer, the NAT's counts as in a router where lwIP forwards.
+/// and without a rule: lwIP's answer, the NAT's counts as in a router where lwIP forwards. One
+/// count differs without the shortcuts: the shim's quiet test does not look for net 0, so where
+/// no rule concerns the route it passes such a packet (counted in `passed`) and lwIP then refuses
+/// it; without that test the hook leaves it to lwIP's refusal uncounted, as it leaves every
+/// other destination lwIP refuses (multicast, loopback, link-local) with or without the test.
 #[test]
 fn net_zero_and_class_e_destinations_take_lwips_answer_and_the_nats_counts() {
     for build in BUILDS {
@@ -446,7 +485,18 @@ fn net_zero_and_class_e_destinations_take_lwips_answer_and_the_nats_counts() {
             for &dest in dests {
                 let at = format!("{build:?}, rule {rule}, to {dest:?}");
                 let mappings = nat_stat(&mut r[0], "udp_in_use");
-                let (sent, _, _) = both_counted(&mut r, "lan", &udp(HOST_A, 5001, dest, 53, b"q"));
+                let passed = [nat_stat(&mut r[0], "passed"), nat_stat(&mut r[1], "passed")];
+                let (sent, _, _) = both(&mut r, "lan", &udp(HOST_A, 5001, dest, 53, b"q"));
+                let but_passed = |r: &mut Router| {
+                    nat_stats(r).into_iter().filter(|l| !l.starts_with("stat passed ")).collect::<Vec<_>>()
+                };
+                assert_eq!(but_passed(&mut r[0]), but_passed(&mut r[1]), "{at}: the NAT's counters");
+                let quietly_passed = u64::from(build == Build::NoShortcuts && !rule && dest[0] == 0);
+                assert_eq!(
+                    nat_stat(&mut r[0], "passed") - passed[0] + quietly_passed,
+                    nat_stat(&mut r[1], "passed") - passed[1],
+                    "{at}: passed"
+                );
                 let forwarded = !sent.on("wan").is_empty();
                 // (tests/lwip22/port.c's canforward hook forwards class E; lwIP alone never)
                 let lwip_forwards = dest[0] >= 240;

@@ -2,7 +2,9 @@
 //! concerns, decided on the per-netif bits of `lwip_snat_netif_concerns()`), held to what the NAT
 //! itself would do with it through real lwIP: answered by the router and counted as passed,
 //! but fragments still go by the NAT, a martian source is still dropped, and the router's own
-//! address on a netif that is a rule's outside stays guarded.
+//! address on a netif that is a rule's outside stays guarded. Each test runs with the shim's
+//! quiet tests and without them (`LWIP_SNAT_QUIET_PATH=0`, the default of a library without
+//! `fast-path`), where the core's own test passes and counts the same packets.
 
 use crate::common::*;
 use crate::driver::Router;
@@ -17,78 +19,109 @@ fn tcp_flags(p: &[u8]) -> u8 {
     p[usize::from(p[0] & 0xF) * 4 + 13]
 }
 
-fn started() -> Router {
-    let mut r = Router::spawn(&lwip_build::program("router"));
+/// The router program with the shim's quiet tests (`quiet`), or built with
+/// `LWIP_SNAT_QUIET_PATH=0`, where the core makes the same test on everything the hook routes.
+fn program(quiet: bool) -> std::path::PathBuf {
+    if quiet {
+        lwip_build::program("router")
+    } else {
+        lwip_build::program_with("router_no_quiet_path", &["tests/lwip/router.c"], &["LWIP_SNAT_QUIET_PATH=0"])
+    }
+}
+
+fn started(quiet: bool) -> Router {
+    let mut r = Router::spawn(&program(quiet));
     r.ok("start");
+    r
+}
+
+/// [`crate::router`] (the masquerade rule on the WAN), with or without the quiet tests.
+fn masquerading(quiet: bool) -> Router {
+    let mut r = started(quiet);
+    r.ok(&format!("rule {} 0 {WAN}", crate::RULE_OUTBOUND));
     r
 }
 
 #[test]
 fn the_routers_own_lan_address_is_answered_and_counted_as_passed() {
-    let mut r = crate::router();
-    r.ok("udp_echo 7");
-    for n in 1..=3u64 {
-        let sent = r.inject("lan", &udp(HOST_A, 5000, LAN_ADDR, 7, b"echo"));
-        sent.nothing_on("wan");
-        let echo = sent.only("lan");
-        assert_eq!((src(&echo), sport(&echo), dst(&echo), dport(&echo)), (LAN_ADDR, 7, HOST_A, 5000));
-        assert_eq!(r.stat("passed"), n, "the shim's passes are the NAT's `passed`");
+    for quiet in [true, false] {
+        let mut r = masquerading(quiet);
+        r.ok("udp_echo 7");
+        for n in 1..=3u64 {
+            let sent = r.inject("lan", &udp(HOST_A, 5000, LAN_ADDR, 7, b"echo"));
+            sent.nothing_on("wan");
+            let echo = sent.only("lan");
+            assert_eq!((src(&echo), sport(&echo), dst(&echo), dport(&echo)), (LAN_ADDR, 7, HOST_A, 5000));
+            assert_eq!(r.stat("passed"), n, "quiet path {quiet}: the shim's passes are the NAT's `passed`");
+        }
+        // (passed by the shim's own test, or by the core's without it)
+        let by_shim = r.ok("shimpassed").lines.iter().find_map(|l| l.strip_prefix("shimpassed ")?.parse().ok());
+        assert_eq!(by_shim, Some(if quiet { 3 } else { 0 }), "quiet path {quiet}: passed by the shim");
+        assert_eq!(r.sessions(), Vec::<String>::new());
     }
-    assert_eq!(r.sessions(), Vec::<String>::new());
 }
 
 #[test]
 fn fragments_to_the_routers_lan_address_still_go_by_the_nat() {
-    let mut r = crate::router();
-    r.ok("udp_echo 7");
-    let whole = with_ident(udp(HOST_A, 5000, LAN_ADDR, 7, &[0x5a; 64]), 0x99);
-    let mut echoed = Vec::new();
-    for (offset, end, more) in [(0, 48, true), (48, 72, false)] {
-        let sent = r.inject("lan", &raw_fragment(&whole, offset, end, more));
-        sent.nothing_on("wan");
-        echoed.extend(sent.on("lan"));
+    for quiet in [true, false] {
+        let mut r = masquerading(quiet);
+        r.ok("udp_echo 7");
+        let whole = with_ident(udp(HOST_A, 5000, LAN_ADDR, 7, &[0x5a; 64]), 0x99);
+        let mut echoed = Vec::new();
+        for (offset, end, more) in [(0, 48, true), (48, 72, false)] {
+            let sent = r.inject("lan", &raw_fragment(&whole, offset, end, more));
+            sent.nothing_on("wan");
+            echoed.extend(sent.on("lan"));
+        }
+        let echo = echoed.first().expect("the datagram, put together, reaches the router's socket");
+        assert_eq!((src(echo), dst(echo), dport(echo)), (LAN_ADDR, HOST_A, 5000));
+        // The NAT looked at the first fragment (it may hold the rest of a datagram) and left the
+        // datagram to lwIP's reassembly: not passed on the bits.
+        assert_eq!(r.stat("reass_released"), 1, "quiet path {quiet}: the fragments were the NAT's to look at");
     }
-    let echo = echoed.first().expect("the datagram, put together, reaches the router's socket");
-    assert_eq!((src(echo), dst(echo), dport(echo)), (LAN_ADDR, HOST_A, 5000));
-    // The NAT looked at the first fragment (it may hold the rest of a datagram) and left the
-    // datagram to lwIP's reassembly: not passed on the bits.
-    assert_eq!(r.stat("reass_released"), 1, "the fragments were the NAT's to look at");
 }
 
 #[test]
 fn with_no_rule_a_martian_source_is_still_dropped_and_an_ordinary_one_forwarded_untouched() {
-    let mut r = started();
-    for martian in [[127, 0, 0, 1], [0, 1, 2, 3], [224, 0, 0, 9]] {
-        r.inject("lan", &udp(martian, 5000, SERVER, 53, b"m")).nothing_on("wan");
+    for quiet in [true, false] {
+        let mut r = started(quiet);
+        for martian in [[127, 0, 0, 1], [0, 1, 2, 3], [224, 0, 0, 9]] {
+            r.inject("lan", &udp(martian, 5000, SERVER, 53, b"m")).nothing_on("wan");
+        }
+        let p = udp(HOST_A, 5000, SERVER, 53, b"q");
+        let out = r.inject("lan", &p).only("wan");
+        assert_eq!((src(&out), sport(&out), dst(&out)), (HOST_A, 5000, SERVER), "forwarded as it is");
+        assert_eq!(r.stat("passed"), 1, "quiet path {quiet}");
     }
-    let p = udp(HOST_A, 5000, SERVER, 53, b"q");
-    let out = r.inject("lan", &p).only("wan");
-    assert_eq!((src(&out), sport(&out), dst(&out)), (HOST_A, 5000, SERVER), "forwarded as it is");
-    assert_eq!(r.stat("passed"), 1);
 }
 
 #[test]
 fn the_routers_own_address_on_an_outside_netif_no_rule_names_stays_guarded() {
-    // Translate what is forwarded from the WAN: the LAN is that rule's outside, though no rule
-    // names it. An unsolicited SYN to nothing there gets no RST (RFC 5382 REQ-4)...
-    let mut r = started();
-    r.ok(&format!("rule {RULE_SOURCE} {WAN} 0"));
-    let sent = r.inject("lan", &tcp(HOST_A, 5555, LAN_ADDR, 4444, SYN));
-    sent.nothing_on("lan");
-    sent.nothing_on("wan");
-    // ... while the router's own listener there answers.
-    r.ok("tcp_listen 80");
-    let synack = r.inject("lan", &tcp(HOST_A, 5556, LAN_ADDR, 80, SYN)).only("lan");
-    assert_eq!(tcp_flags(&synack) & (SYN | ACK), SYN | ACK);
+    for quiet in [true, false] {
+        // Translate what is forwarded from the WAN: the LAN is that rule's outside, though no
+        // rule names it. An unsolicited SYN to nothing there gets no RST (RFC 5382 REQ-4)...
+        let mut r = started(quiet);
+        r.ok(&format!("rule {RULE_SOURCE} {WAN} 0"));
+        let sent = r.inject("lan", &tcp(HOST_A, 5555, LAN_ADDR, 4444, SYN));
+        sent.nothing_on("lan");
+        sent.nothing_on("wan");
+        // ... while the router's own listener there answers.
+        r.ok("tcp_listen 80");
+        let synack = r.inject("lan", &tcp(HOST_A, 5556, LAN_ADDR, 80, SYN)).only("lan");
+        assert_eq!(tcp_flags(&synack) & (SYN | ACK), SYN | ACK, "quiet path {quiet}");
+    }
 }
 
 #[test]
 fn a_lan_packet_to_the_wan_address_of_a_port_forward_goes_by_the_nat_without_any_rule() {
-    // No rule names the LAN or the WAN, but a port forward on the WAN address: a LAN host that
-    // sends to it is the NAT's to hairpin or refuse, never lwIP's to take as the router's own.
-    let mut r = started();
-    r.ok(&format!("portmap 17 {WAN} 5353 192.168.1.11 53"));
-    r.inject("lan", &udp(HOST_A, 5000, WAN_ADDR, 5353, b"to the forward")).nothing_on("wan");
-    assert_eq!((r.stat("translated_in"), r.stat("passed")), (1, 0), "translated toward host B, not passed");
-    assert_eq!(r.sessions().len(), 1);
+    for quiet in [true, false] {
+        // No rule names the LAN or the WAN, but a port forward on the WAN address: a LAN host
+        // that sends to it is the NAT's to hairpin or refuse, never lwIP's to take as its own.
+        let mut r = started(quiet);
+        r.ok(&format!("portmap 17 {WAN} 5353 192.168.1.11 53"));
+        r.inject("lan", &udp(HOST_A, 5000, WAN_ADDR, 5353, b"to the forward")).nothing_on("wan");
+        let counts = (r.stat("translated_in"), r.stat("passed"));
+        assert_eq!(counts, (1, 0), "quiet path {quiet}: translated toward host B, not passed");
+        assert_eq!(r.sessions().len(), 1);
+    }
 }
