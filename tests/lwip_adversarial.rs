@@ -35,7 +35,12 @@ const RULE_OUTBOUND: u8 = 1;
 /// Debian's lwIP up, the NAT started by the shim with its defaults (which registers its port
 /// check), masquerading everything that leaves by the WAN.
 fn router() -> driver::Router {
-    let mut r = driver::Router::spawn(&lwip_build::program("router"));
+    masquerading(&lwip_build::program("router"))
+}
+
+/// `program` started with the masquerade rule on the WAN (what [`router`] runs).
+fn masquerading(program: &std::path::Path) -> driver::Router {
+    let mut r = driver::Router::spawn(program);
     r.ok("start");
     r.ok(&format!("rule {RULE_OUTBOUND} 0 {}", common::WAN));
     r

@@ -111,6 +111,13 @@ impl Router {
         self.ok("stats").lines.iter().find_map(|l| l.strip_prefix(&prefix).map(|v| v.parse().unwrap())).unwrap_or(0)
     }
 
+    /// The part of the NAT's `passed` the shim's own quiet tests counted (`LWIP_SNAT_QUIET_PATH`;
+    /// the router program's `shimpassed` command).
+    pub fn shim_passed(&mut self) -> u64 {
+        let lines = self.ok("shimpassed").lines;
+        lines.iter().find_map(|l| l.strip_prefix("shimpassed ").map(|v| v.parse().unwrap())).unwrap()
+    }
+
     /// Packets the NAT dropped, all reasons (the sum of its `drop_*` counters).
     pub fn drops(&mut self) -> u64 {
         self.ok("stats")
