@@ -6,8 +6,13 @@ mod common;
 
 use common::*;
 use lwip_snat::tables::Protocol;
-use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, PortmapError, Route, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Route, Verdict};
+#[cfg(feature = "portmap")]
+use lwip_snat::{Portmap, PortmapError};
 
+/// The port forwards need the `portmap` feature; what a build without it does instead is in
+/// `tests/adversarial/footprint.rs`.
+#[cfg(feature = "portmap")]
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: 0xC0A8_010B, in_port: 80 };
 
 /// From a LAN host to the router's WAN address (a hairpin candidate).
@@ -17,6 +22,7 @@ fn lan_to_wan_address() -> Context {
 
 // ---------------------------------------------------------------- port forwarding
 
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forward_reaches_the_inside_server_and_its_replies_go_back_out() {
     let mut nat = nat();
@@ -36,6 +42,7 @@ fn port_forward_reaches_the_inside_server_and_its_replies_go_back_out() {
     assert_eq!(v, Verdict::Drop(DropReason::Filtered));
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forward_conflicts_are_refused_never_duplicated() {
     let mut nat = nat();
@@ -54,6 +61,7 @@ fn port_forward_conflicts_are_refused_never_duplicated() {
     assert_eq!(nat.add_portmap(Portmap { protocol: Protocol::Icmp, ..WEB }), Err(PortmapError::Invalid));
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forwards_survive_flush_and_removal_drops_their_sessions() {
     let mut nat = nat();
@@ -70,6 +78,7 @@ fn port_forwards_survive_flush_and_removal_drops_their_sessions() {
     assert_eq!(nat.remove_portmap(WEB), Err(PortmapError::NotFound));
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn outbound_flows_of_a_forwarded_server_use_its_forwarded_port() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::AddressAndPortDependent, ..Config::DEFAULT });
@@ -81,6 +90,7 @@ fn outbound_flows_of_a_forwarded_server_use_its_forwarded_port() {
 
 // ---------------------------------------------------------------- hairpinning
 
+#[cfg(feature = "portmap")]
 #[test]
 fn rfc5382_req8_tcp_hairpin_to_a_forwarded_port_shows_the_external_source() {
     let mut nat = nat();
@@ -113,6 +123,7 @@ fn rfc4787_req9_udp_hairpin_between_two_mappings() {
     assert_eq!((src(&r), sport(&r), dst(&r), dport(&r)), (WAN_ADDR, ext_b, HOST_A, 7000));
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn rfc5508_req7_hairpinned_icmp_error_reaches_the_original_sender() {
     let mut nat = nat();
@@ -125,6 +136,24 @@ fn rfc5508_req7_hairpinned_icmp_error_reaches_the_original_sender() {
     assert_eq!(v, Verdict::Translated);
     assert_eq!((src(&back), dst(&back)), (WAN_ADDR, HOST_A), "from the external address, to the real sender");
     assert_eq!(quoted(&back), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"to a closed port")[..], "quotes what A sent");
+}
+
+#[test]
+fn rfc5508_req7_icmp_error_hairpinned_between_two_mappings_reaches_the_original_sender() {
+    let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let (_, reg) = run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
+    let ext_b = sport(&reg);
+    let sent = udp(HOST_A, 7000, WAN_ADDR, ext_b, b"to a closed port");
+    let (v, there) = run(&mut nat, lan_to_wan_address(), &sent, 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&there), dst(&there), dport(&there)), (WAN_ADDR, HOST_B, 6000));
+    // HOST_B's socket has closed: Port Unreachable, about the datagram as it received it.
+    let err = icmp_error(HOST_B, WAN_ADDR, 3, 3, &there, there.len());
+    let (v, back) = run(&mut nat, lan_to_wan_address(), &err, 2);
+    assert_eq!(v, Verdict::Translated);
+    assert_eq!((src(&back), dst(&back)), (WAN_ADDR, HOST_A), "from the external address, to the real sender");
+    assert_eq!(quoted(&back), &sent[..], "quotes what A sent");
+    assert_eq!(nat.stats().icmp_errors_translated, 1);
 }
 
 #[test]
@@ -180,16 +209,18 @@ fn mss_of_forwarded_syns_is_clamped_to_the_uplink_mtu() {
         Context { in_netif: LAN, route: Route::Forward { out_netif: WAN, out_addr: addr(WAN_ADDR), out_mtu: 1492 } };
     let (v, syn) = run(&mut nat, pppoe, &syn_with_mss(HOST_A, 40000, SERVER, 443, false, 1460), 0);
     assert_eq!(v, Verdict::Translated);
-    assert_eq!(mss_of(&syn), 1452);
+    // Built without mss-clamp, SYNs keep the MSS their sender chose, both ways.
+    let clamped = if cfg!(feature = "mss-clamp") { 1452 } else { 1460 };
+    assert_eq!(mss_of(&syn), clamped);
     // The SYN-ACK coming in over the same uplink is clamped too, so the inside host never
     // sends segments the uplink cannot carry.
     let (v, synack) = run(&mut nat, inbound(), &syn_with_mss(SERVER, 443, WAN_ADDR, sport(&syn), true, 1460), 1);
     assert_eq!(v, Verdict::Translated);
-    assert_eq!(mss_of(&synack), 1452);
+    assert_eq!(mss_of(&synack), clamped);
     // A smaller MSS is left alone.
     let (_, small) = run(&mut nat, pppoe, &syn_with_mss(HOST_A, 40001, SERVER, 443, false, 1200), 2);
     assert_eq!(mss_of(&small), 1200);
-    assert_eq!(nat.stats().mss_clamped, 2);
+    assert_eq!(nat.stats().mss_clamped, if cfg!(feature = "mss-clamp") { 2 } else { 0 });
 }
 
 #[test]

@@ -639,6 +639,8 @@ fn unknown_protocols_on_a_nat_path_are_dropped_not_leaked() {
     assert_eq!(verdict(&mut nat, inbound(), &esp, 0), Verdict::Pass);
 }
 
+/// Without reassembly fragments on a NAT path are dropped: tests/reassembly.rs asserts that.
+#[cfg(feature = "reassembly")]
 #[test]
 fn rfc4787_req14_out_of_order_fragments_are_reassembled_before_translation() {
     let mut nat = nat();

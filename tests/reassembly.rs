@@ -2,13 +2,20 @@
 //! of the whole datagram the way the lwIP shim does it, every hostile pattern with its counter,
 //! pool exhaustion and timeout, and ICMP errors quoting a fragment. Fragments are cut and every
 //! checksum is recomputed by test-kit, independently of the code under test.
+//!
+//! The tests of the pool itself need the `reassembly` feature; the others also run without it
+//! and then assert what docs/footprint.md "Without reassembly" promises, as does the last
+//! section, which runs only in such a build (`tests/adversarial/footprint.rs` has more).
 
 mod common;
 
 use common::*;
 use etherparse::Ipv4Header;
+#[cfg(feature = "reassembly")]
 use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
-use lwip_snat::{Config, Context, DropReason, Route, Verdict};
+#[cfg(feature = "reassembly")]
+use lwip_snat::Config;
+use lwip_snat::{Context, DropReason, Route, Verdict};
 use test_kit::packet::{datagram, icmp_message, Ipv4Fields};
 
 /// Payload bytes `offset..end` of the datagram `whole` as a sender's fragment: MF unless it
@@ -61,6 +68,20 @@ fn deliver(nat: &mut TestNat, ctx: Context, frags: &[Vec<u8>], now: u32) -> (Ver
     panic!("no fragment completed the datagram");
 }
 
+/// `whole` arriving in the fragments between `cuts`, put together and judged as [`deliver`]
+/// does. Built without reassembly, which drops fragments on a NAT path, it arrives whole
+/// instead (DF clear, as reassembly hands it back): the ICMP errors the tests then make are
+/// about the fragments lwIP cuts of it on the way out, which either build must translate.
+fn arrive(nat: &mut TestNat, ctx: Context, whole: &[u8], cuts: &[usize], now: u32) -> (Verdict, Vec<u8>) {
+    if cfg!(feature = "reassembly") {
+        deliver(nat, ctx, &fragments(whole, cuts), now)
+    } else {
+        let mut p = as_reassembled(whole);
+        let verdict = nat.process(&mut p, &ctx, now);
+        (verdict, p)
+    }
+}
+
 fn process(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> Verdict {
     nat.process(&mut p.to_vec(), &ctx, now)
 }
@@ -81,6 +102,7 @@ fn big_udp(src_addr: [u8; 4], sport: u16, dst_addr: [u8; 4], dport: u16, len: us
 }
 
 /// A translated unfragmented flow that must keep working whatever the pool's state.
+#[cfg(feature = "reassembly")]
 fn unrelated_flow_translates(nat: &mut TestNat, now: u32) {
     let mut p = tcp(HOST_B, 41000, SERVER2, 443, SYN);
     assert_eq!(nat.process(&mut p, &out_ctx(), now), Verdict::Translated);
@@ -90,6 +112,7 @@ fn unrelated_flow_translates(nat: &mut TestNat, now: u32) {
 
 // ---------------------------------------------------------------- the normal way
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn rfc4787_req14_out_of_order_fragments_are_reassembled_then_translated_both_ways() {
     let mut nat = nat();
@@ -125,6 +148,7 @@ fn rfc4787_req14_out_of_order_fragments_are_reassembled_then_translated_both_way
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn tcp_first_fragment_with_options_in_the_ip_header_reassembles() {
     let mut nat = nat();
@@ -149,22 +173,30 @@ fn router_own_fragmented_datagrams_are_left_to_lwip_with_what_the_pool_held() {
     for frag in fragments(&ping, &[1480, 2960]) {
         assert_eq!(process(&mut nat, inbound(), &frag, 0), Verdict::Pass);
     }
-    // First fragment last: it shows the datagram is the router's, and what the pool held of
-    // it is handed back for lwIP's reassembly.
     let dns = big_udp(SERVER, 53, WAN_ADDR, 0xC123, 1800);
     let frags = fragments(&dns, &[1480]);
-    assert_eq!(process(&mut nat, inbound(), &frags[1], 0), Verdict::Held);
-    assert_eq!(process(&mut nat, inbound(), &frags[0], 0), Verdict::Release);
-    let mut buf = [0u8; 1500];
-    let len = nat.next_released(&mut buf);
-    assert_eq!(&buf[..len], &frags[1][..], "the held fragment, byte for byte");
-    assert_eq!(nat.next_released(&mut buf), 0);
+    if cfg!(feature = "reassembly") {
+        // First fragment last: it shows the datagram is the router's, and what the pool held
+        // of it is handed back for lwIP's reassembly.
+        assert_eq!(process(&mut nat, inbound(), &frags[1], 0), Verdict::Held);
+        assert_eq!(process(&mut nat, inbound(), &frags[0], 0), Verdict::Release);
+        let mut buf = [0u8; 1500];
+        let len = nat.next_released(&mut buf);
+        assert_eq!(&buf[..len], &frags[1][..], "the held fragment, byte for byte");
+        assert_eq!(nat.next_released(&mut buf), 0);
+    } else {
+        // Without a pool nothing is held: a later fragment goes to lwIP straight away, and so
+        // does the first, which names no mapping's port.
+        assert_eq!(process(&mut nat, inbound(), &frags[1], 0), Verdict::Pass);
+        assert_eq!(process(&mut nat, inbound(), &frags[0], 0), Verdict::Pass);
+    }
     // Protocols no session translates are lwIP's to reassemble.
     let mut esp = fragment(&big_udp(SERVER, 1, WAN_ADDR, 2, 100), 0, 48);
     esp[9] = 50;
     refill_ip_checksum(&mut esp);
     assert_eq!(process(&mut nat, inbound(), &esp, 0), Verdict::Pass);
     assert_eq!(nat.fragments_in_flight(), (0, 0));
+    assert_eq!(nat.stats().total_dropped(), 0);
 }
 
 #[test]
@@ -184,8 +216,16 @@ fn fragments_against_a_rule_are_reassembled_then_refused() {
     let reverse =
         Context { in_netif: WAN, route: Route::Forward { out_netif: LAN, out_addr: addr(HOST_A), out_mtu: 1500 } };
     let sneak = big_udp(SERVER, 53, HOST_A, 5000, 2000);
-    let (verdict, _) = deliver(&mut nat, reverse, &fragments(&sneak, &[1480]), 0);
-    assert_eq!(verdict, Verdict::Drop(DropReason::ReverseDirection));
+    if cfg!(feature = "reassembly") {
+        let (verdict, _) = deliver(&mut nat, reverse, &fragments(&sneak, &[1480]), 0);
+        assert_eq!(verdict, Verdict::Drop(DropReason::ReverseDirection));
+    } else {
+        // Without reassembly each fragment is dropped as it comes: none reaches the LAN.
+        for frag in fragments(&sneak, &[1480]) {
+            assert_eq!(process(&mut nat, reverse, &frag, 0), Verdict::Drop(DropReason::Fragment));
+        }
+        assert_eq!(nat.stats().dropped(DropReason::Fragment), 2);
+    }
 }
 
 #[test]
@@ -205,6 +245,7 @@ fn counted_once(nat: &TestNat, reason: DropReason) {
     assert_eq!(nat.stats().total_dropped(), 1);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn overlapping_fragment_with_other_bytes_drops_the_whole_datagram() {
     let mut nat = nat();
@@ -224,10 +265,19 @@ fn overlapping_fragment_with_other_bytes_drops_the_whole_datagram() {
 fn tcp_first_fragment_too_short_for_the_header_is_dropped() {
     let mut nat = nat();
     let syn = tcp_data(HOST_A, 40000, SERVER, 80, SYN, &[1; 100]);
-    assert_eq!(process(&mut nat, out_ctx(), &fragment(&syn, 16, 120), 0), Verdict::Held);
-    // RFC 1858 tiny fragment: 16 bytes cannot hold a 20-byte TCP header.
-    assert_eq!(process(&mut nat, out_ctx(), &fragment(&syn, 0, 16), 0), Verdict::Drop(DropReason::FragmentTooShort));
-    counted_once(&nat, DropReason::FragmentTooShort);
+    if cfg!(feature = "reassembly") {
+        assert_eq!(process(&mut nat, out_ctx(), &fragment(&syn, 16, 120), 0), Verdict::Held);
+        // RFC 1858 tiny fragment: 16 bytes cannot hold a 20-byte TCP header.
+        let tiny = process(&mut nat, out_ctx(), &fragment(&syn, 0, 16), 0);
+        assert_eq!(tiny, Verdict::Drop(DropReason::FragmentTooShort));
+        counted_once(&nat, DropReason::FragmentTooShort);
+    } else {
+        // Without reassembly the tiny fragment goes the way of every fragment on a NAT path.
+        for frag in [fragment(&syn, 16, 120), fragment(&syn, 0, 16)] {
+            assert_eq!(process(&mut nat, out_ctx(), &frag, 0), Verdict::Drop(DropReason::Fragment));
+        }
+        assert_eq!((nat.stats().dropped(DropReason::Fragment), nat.stats().total_dropped()), (2, 2));
+    }
     assert_eq!(nat.fragments_in_flight(), (0, 0));
     assert_eq!(nat.stats().translated_out, 0);
 }
@@ -239,10 +289,13 @@ fn fragments_adding_up_to_more_than_65535_bytes_are_dropped() {
     let mut frag = fragment(&big_udp(HOST_A, 5000, SERVER, 53, 200), 0, 16);
     frag[6..8].copy_from_slice(&8191u16.to_be_bytes());
     refill_ip_checksum(&mut frag);
-    assert_eq!(process(&mut nat, out_ctx(), &frag, 0), Verdict::Drop(DropReason::FragmentTooBig));
-    counted_once(&nat, DropReason::FragmentTooBig);
+    // Without reassembly it is dropped as a fragment before its size matters.
+    let reason = if cfg!(feature = "reassembly") { DropReason::FragmentTooBig } else { DropReason::Fragment };
+    assert_eq!(process(&mut nat, out_ctx(), &frag, 0), Verdict::Drop(reason));
+    counted_once(&nat, reason);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn fragment_beyond_the_pool_limit_drops_its_datagram() {
     let mut nat = nat();
@@ -259,6 +312,7 @@ fn fragment_beyond_the_pool_limit_drops_its_datagram() {
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn duplicate_fragment_is_dropped_and_counted_and_the_datagram_still_completes() {
     let mut nat = nat();
@@ -272,6 +326,7 @@ fn duplicate_fragment_is_dropped_and_counted_and_the_datagram_still_completes() 
     assert_eq!(src(&out), WAN_ADDR);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn too_many_datagrams_in_flight_the_oldest_give_way_and_a_flooding_source_recycles_its_share() {
     let mut nat = nat();
@@ -303,6 +358,7 @@ fn too_many_datagrams_in_flight_the_oldest_give_way_and_a_flooding_source_recycl
     assert_eq!(nat.stats().reassembled as usize, REASS_SLOTS - REASS_SLOTS / 2);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn pool_bytes_exhausted_the_oldest_datagram_gives_way() {
     let mut nat = nat();
@@ -326,6 +382,7 @@ fn pool_bytes_exhausted_the_oldest_datagram_gives_way() {
     assert_eq!(nat.fragments_in_flight().0, 1);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn fragments_time_out_through_tick_across_the_clock_wrap() {
     let mut nat = nat();
@@ -343,6 +400,7 @@ fn fragments_time_out_through_tick_across_the_clock_wrap() {
     assert_eq!(nat.stats().reassembled, 0);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn configured_timeout_applies_and_stale_slots_are_reclaimed_without_a_tick() {
     let mut nat = nat_with(Config { reass_timeout_ms: 2_000, ..Config::DEFAULT });
@@ -361,6 +419,7 @@ fn configured_timeout_applies_and_stale_slots_are_reclaimed_without_a_tick() {
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn flush_discards_fragments() {
     let mut nat = nat();
@@ -383,7 +442,7 @@ fn error_quoting(from: [u8; 4], to: [u8; 4], icmp_type: u8, code: u8, quoted: &[
 fn rfc5508_icmp_error_quoting_a_first_fragment_is_translated_both_ways() {
     let mut nat = nat();
     let request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
-    let (verdict, out) = deliver(&mut nat, out_ctx(), &fragments(&request, &[1480, 2960]), 0);
+    let (verdict, out) = arrive(&mut nat, out_ctx(), &request, &[1480, 2960], 0);
     assert_eq!(verdict, Verdict::Translated);
     let ext_port = sport(&out);
 
@@ -405,7 +464,7 @@ fn rfc5508_icmp_error_quoting_a_first_fragment_is_translated_both_ways() {
     // The other way: an inside host answers a fragmented inbound datagram with an error
     // quoting the first fragment it received.
     let reply = big_udp(SERVER, 4000, WAN_ADDR, ext_port, 2000);
-    let (verdict, back) = deliver(&mut nat, inbound(), &fragments(&reply, &[1480]), 2);
+    let (verdict, back) = arrive(&mut nat, inbound(), &reply, &[1480], 2);
     assert_eq!(verdict, Verdict::Translated);
     let first_in = fragment(&back, 0, 1480);
     let error = error_quoting(HOST_A, SERVER, 3, 3, &first_in);
@@ -423,15 +482,117 @@ fn rfc5508_icmp_error_quoting_a_first_fragment_is_translated_both_ways() {
 fn icmp_error_quoting_a_non_first_fragment_is_never_translated() {
     let mut nat = nat();
     let request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
-    let (verdict, out) = deliver(&mut nat, out_ctx(), &fragments(&request, &[1480, 2960]), 0);
+    let (verdict, out) = arrive(&mut nat, out_ctx(), &request, &[1480, 2960], 0);
     assert_eq!(verdict, Verdict::Translated);
     // Payload bytes of a middle fragment are not ports: no mapping is looked up on their say-so.
     let error = error_quoting([198, 51, 100, 1], WAN_ADDR, 11, 0, &fragment(&out, 1480, 2960));
     assert_eq!(process(&mut nat, inbound(), &error, 1), Verdict::Pass, "left to lwIP, untranslated");
     let reply = big_udp(SERVER, 4000, WAN_ADDR, sport(&out), 2000);
-    let (verdict, back) = deliver(&mut nat, inbound(), &fragments(&reply, &[1480]), 2);
+    let (verdict, back) = arrive(&mut nat, inbound(), &reply, &[1480], 2);
     assert_eq!(verdict, Verdict::Translated);
     let error = error_quoting(HOST_A, SERVER, 3, 3, &fragment(&back, 1480, 2008));
     assert_eq!(process(&mut nat, out_ctx(), &error, 3), Verdict::Drop(DropReason::IcmpMalformed));
     assert_eq!(nat.stats().icmp_errors_translated, 0);
+}
+
+// ---------------------------------------------------------------- built without reassembly
+
+/// Built without reassembly, fragments of TCP, UDP and ICMP datagrams out of the LAN are dropped
+/// whatever their order, and a reply cut into fragments reaches no inside host: its first
+/// fragment names the mapping, its later ones go to lwIP, which reassembles for the router only.
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_out_of_order_fragments_are_dropped_both_ways() {
+    let mut nat = nat();
+    let udp_request = big_udp(HOST_A, 5000, SERVER, 4000, 3000);
+    let syn = tcp_data(HOST_A, 40000, SERVER, 80, SYN, &[0x5A; 600]);
+    let ping = datagram(HOST_A, SERVER, 1, Ipv4Fields::DF, &[], &icmp_message(8, 0, [0, 7, 0, 1], &[0xEE; 2000]));
+    let mut sent = 0;
+    for whole in [&udp_request, &syn, &ping] {
+        let mut frags = fragments(whole, &[304]);
+        frags.reverse(); // the first fragment, with the ports, last
+        for frag in &frags {
+            let mut p = frag.clone();
+            assert_eq!(nat.process(&mut p, &out_ctx(), 0), Verdict::Drop(DropReason::Fragment));
+            assert_eq!(&p, frag, "left as it came");
+            sent += 1;
+        }
+    }
+    assert_eq!(nat.stats().dropped(DropReason::Fragment), sent);
+    assert_eq!(nat.stats().created, [0; 3], "no session for a datagram never seen whole");
+
+    // The same request whole opens a mapping; its reply comes back in fragments, last first.
+    let (verdict, out) = arrive(&mut nat, out_ctx(), &udp_request, &[], 1);
+    assert_eq!(verdict, Verdict::Translated);
+    let reply = big_udp(SERVER, 4000, WAN_ADDR, sport(&out), 2000);
+    let frags = fragments(&reply, &[984]);
+    assert_eq!(process(&mut nat, inbound(), &frags[1], 2), Verdict::Pass, "no ports: lwIP's, for the router only");
+    assert_eq!(process(&mut nat, inbound(), &frags[0], 2), Verdict::Drop(DropReason::Fragment));
+    let stats = nat.stats();
+    assert_eq!((stats.translated_in, stats.fragments_held, stats.reassembled), (0, 0, 0));
+    assert_eq!(stats.dropped(DropReason::Fragment), sent + 1);
+    assert_eq!(nat.fragments_in_flight(), (0, 0));
+}
+
+/// Built without reassembly, a big ping to the router is lwIP's, however it is cut; a fragmented
+/// echo reply whose identifier an echo mapping holds is not, and never reaches the inside host.
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_a_big_ping_reaches_the_router_and_a_fragmented_echo_reply_no_inside_host() {
+    let mut nat = nat();
+    let ping = datagram(SERVER, WAN_ADDR, 1, Ipv4Fields::DF, &[], &icmp_message(8, 0, [0, 7, 0, 1], &[0xEE; 3000]));
+    for frag in fragments(&ping, &[1480, 2960]) {
+        assert_eq!(process(&mut nat, inbound(), &frag, 0), Verdict::Pass);
+    }
+    let request = datagram(HOST_A, SERVER, 1, Ipv4Fields::DF, &[], &icmp_message(8, 0, [0x12, 0x34, 0, 1], &[1; 8]));
+    let (verdict, out) = arrive(&mut nat, out_ctx(), &request, &[], 1);
+    assert_eq!(verdict, Verdict::Translated);
+    let ident = [out[24], out[25]];
+    let reply =
+        datagram(SERVER, WAN_ADDR, 1, Ipv4Fields::DF, &[], &icmp_message(0, 0, [ident[0], ident[1], 0, 1], &[1; 3000]));
+    let frags = fragments(&reply, &[1480]);
+    assert_eq!(process(&mut nat, inbound(), &frags[0], 2), Verdict::Drop(DropReason::Fragment));
+    assert_eq!(process(&mut nat, inbound(), &frags[1], 2), Verdict::Pass);
+    assert_eq!((nat.stats().translated_in, nat.stats().total_dropped()), (0, 1));
+}
+
+/// Built without reassembly (with portmap), a fragmented datagram to a forwarded port never
+/// reaches the inside server: its first fragment is dropped, not left to the router's stack.
+#[cfg(all(not(feature = "reassembly"), feature = "portmap"))]
+#[test]
+fn without_reassembly_fragments_to_a_forwarded_port_are_dropped() {
+    use lwip_snat::{Portmap, Protocol};
+    let mut nat = nat();
+    let dns = Portmap { protocol: Protocol::Udp, netif: WAN, ext_port: 5353, inside: addr(HOST_B), in_port: 53 };
+    nat.add_portmap(dns).unwrap();
+    let query = big_udp(SERVER, 4000, WAN_ADDR, 5353, 2000);
+    let frags = fragments(&query, &[1480]);
+    assert_eq!(process(&mut nat, inbound(), &frags[0], 0), Verdict::Drop(DropReason::Fragment));
+    assert_eq!(process(&mut nat, inbound(), &frags[1], 0), Verdict::Pass);
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
+}
+
+/// Built without reassembly, on a path no rule concerns (which translates only live sessions)
+/// a fragment from a host that holds sessions may belong to one: dropped. A host that holds
+/// none is forwarded as it is, fragments and all.
+#[cfg(not(feature = "reassembly"))]
+#[test]
+fn without_reassembly_fragments_on_a_path_no_rule_concerns_are_dropped_only_from_hosts_with_sessions() {
+    use lwip_snat::{Config, Rule};
+    // Only LAN → WAN is translated; LAN → DMZ is a path no rule concerns.
+    let mut nat = Box::new(TestNat::new());
+    nat.reset(Config::DEFAULT, [1, 2]).unwrap();
+    nat.add_rule(Rule::Pair(LAN, WAN)).unwrap();
+    let to_dmz = Context { in_netif: LAN, route: Route::Forward { out_netif: DMZ, out_addr: 0, out_mtu: 1500 } };
+    let mut p = udp(HOST_A, 5000, SERVER, 53, b"q");
+    assert_eq!(nat.process(&mut p, &out_ctx(), 0), Verdict::Translated);
+    let dmz_host = [172, 16, 0, 2];
+    let from_a = fragments(&big_udp(HOST_A, 5000, dmz_host, 4000, 2000), &[1480]);
+    for frag in &from_a {
+        assert_eq!(process(&mut nat, to_dmz, frag, 1), Verdict::Drop(DropReason::Fragment));
+    }
+    for frag in fragments(&big_udp(HOST_B, 5000, dmz_host, 4000, 2000), &[1480]) {
+        assert_eq!(process(&mut nat, to_dmz, &frag, 1), Verdict::Pass, "HOST_B holds no session");
+    }
+    assert_eq!(nat.stats().dropped(DropReason::Fragment), 2);
 }

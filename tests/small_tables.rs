@@ -14,7 +14,7 @@
 mod common;
 
 use common::*;
-use lwip_snat::{Config, ConfigError, Eviction, Filtering, FullPolicy, Portmap, Protocol, Verdict};
+use lwip_snat::{Config, ConfigError, Eviction, Filtering, FullPolicy, Protocol, Verdict};
 
 /// Table sizes of [`TestNat`].
 const TCP_SLOTS: u16 = 64;
@@ -277,12 +277,20 @@ fn evicted_established_connection_is_reset_at_both_ends_when_they_next_send() {
     assert_eq!(nat.stats().resets_requested, 2);
 }
 
+/// The sessions from outside come through a port forward.
+#[cfg(feature = "portmap")]
 #[test]
 fn outside_hosts_cannot_evict_inside_sessions_by_opening_their_own() {
     // No per-mapping cap: one forward's mapping fills the whole table below.
     let mut nat = nat_with(Config { reject_when_full: false, mapping_sessions: 0, ..evicting() });
-    nat.add_portmap(Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: addr(HOST_B), in_port: 80 })
-        .unwrap();
+    nat.add_portmap(lwip_snat::Portmap {
+        protocol: Protocol::Tcp,
+        netif: WAN,
+        ext_port: 8080,
+        inside: addr(HOST_B),
+        in_port: 80,
+    })
+    .unwrap();
     // Inside connections, all closed: any outbound SYN could take their slots.
     let ext = full_of_connections(&mut nat, 0);
     for (i, &e) in ext.iter().enumerate() {
