@@ -3,7 +3,9 @@
 //! refuses every inside address its error documents.
 
 use crate::common::*;
-use lwip_snat::{Context, DropReason, Portmap, PortmapError, Protocol, Route, Verdict};
+use lwip_snat::{Context, DropReason, Protocol, Route, Verdict};
+#[cfg(feature = "portmap")]
+use lwip_snat::{Portmap, PortmapError};
 
 fn run(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> (Verdict, Vec<u8>) {
     let mut p = p.to_vec();
@@ -25,6 +27,7 @@ fn class_e_sources_from_the_lan_are_dropped_as_martians_not_forwarded() {
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn class_e_sources_from_the_wan_never_reach_a_port_forward() {
     let mut nat = nat();
@@ -69,6 +72,7 @@ fn uplink(n: u8) -> (Context, Context, [u8; 4]) {
     (out, back, ext)
 }
 
+#[cfg(feature = "mss-clamp")]
 #[test]
 fn syn_acks_of_every_uplink_are_clamped_to_its_mtu_beyond_four_uplinks() {
     let mut nat = nat();
@@ -103,6 +107,7 @@ fn an_uplink_whose_mtu_was_forgotten_leaves_its_syn_ack_unclamped() {
     assert_eq!(mss_of(&synack), 1460);
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forwards_to_addresses_that_cannot_be_a_host_are_refused() {
     let mut nat = nat();

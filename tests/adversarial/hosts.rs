@@ -6,7 +6,9 @@
 
 use crate::common::*;
 use lwip_snat::config::MAX_HOSTS;
-use lwip_snat::{Config, DropReason, Filtering, IcmpRequest, Nat, Portmap, Protocol, Verdict};
+#[cfg(feature = "portmap")]
+use lwip_snat::Portmap;
+use lwip_snat::{Config, DropReason, Filtering, IcmpRequest, Nat, Protocol, Verdict};
 
 /// The default quota of one host in a `TestNat` table of `capacity` sessions: a quarter.
 fn fair_share(capacity: usize) -> usize {
@@ -143,18 +145,21 @@ fn the_quota_is_per_protocol_table() {
 
 // ---------------------------------------------------------------- sessions remote senders open
 
+#[cfg(feature = "portmap")]
 fn forward_to_a(nat: &mut TestNat) {
     let map = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: addr(HOST_A), in_port: 80 };
     nat.add_portmap(map).unwrap();
 }
 
 /// Spoofed SYNs from `count` remotes at the forward; returns how many were let in.
+#[cfg(feature = "portmap")]
 fn syn_flood(nat: &mut TestNat, count: usize, now: u32) -> usize {
     (0..count)
         .filter(|&i| send(nat, inbound(), tcp(remote(i), 40_000, WAN_ADDR, 8080, SYN), now) == Verdict::Translated)
         .count()
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn a_syn_flood_at_a_port_forward_leaves_the_table_and_the_servers_own_quota() {
     let mut nat = nat();
@@ -172,6 +177,7 @@ fn a_syn_flood_at_a_port_forward_leaves_the_table_and_the_servers_own_quota() {
     assert_eq!(send(&mut nat, outbound(), tcp(HOST_B, 30_000, SERVER, 443, SYN), 0), Verdict::Translated);
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn half_open_sessions_opened_from_outside_expire_after_the_transitory_timeout() {
     let mut nat = nat();
