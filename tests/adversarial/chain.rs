@@ -8,7 +8,7 @@
 use crate::common::*;
 use std::collections::HashMap;
 
-use lwip_snat::{Config, Context, DropReason, Portmap, Protocol, Route, Stats, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, Protocol, Route, Stats, Verdict};
 
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: HOST_B_ADDR, in_port: 80 };
@@ -68,6 +68,16 @@ fn ext(ports: &Ext, inside: u16) -> u16 {
     ports.get(&inside).copied().unwrap_or(1)
 }
 
+/// Where the conversation hairpins: the port forward `WEB`, or without `portmap` the external
+/// port of HOST_A's TCP connection, which [`fresh`]'s endpoint-independent filter opens.
+fn hairpin_port(ports: &Ext) -> u16 {
+    if cfg!(feature = "portmap") {
+        WEB.ext_port
+    } else {
+        ext(ports, 40000)
+    }
+}
+
 fn big() -> Vec<u8> {
     vec![0x5A; 600]
 }
@@ -88,9 +98,9 @@ fn conversation() -> Vec<Step> {
         // ICMP echo out and its reply
         step(outbound(), |_| echo_request(HOST_A, SERVER, 0x1234, 1)),
         step(inbound(), |e| echo_reply(SERVER, WAN_ADDR, ext(e, 0x1234), 1)),
-        // hairpin to a port forward: SYN and data
-        step(lan_to_wan_address(), |_| syn_with_mss(HOST_A, 41000, WAN_ADDR, 8080, false, 1460)),
-        step(lan_to_wan_address(), |_| tcp_data(HOST_A, 41000, WAN_ADDR, 8080, ACK, &big())),
+        // hairpin to a port forward (without portmap: to the TCP mapping above): SYN and data
+        step(lan_to_wan_address(), |e| syn_with_mss(HOST_A, 41000, WAN_ADDR, hairpin_port(e), false, 1460)),
+        step(lan_to_wan_address(), |e| tcp_data(HOST_A, 41000, WAN_ADDR, hairpin_port(e), ACK, &big())),
         // no rule concerns it: passed untouched
         step(lan_to_dmz(), |_| udp(HOST_A, 6000, [192, 168, 2, 9], 7, &big())),
         // against the rule, no session: dropped
@@ -145,14 +155,16 @@ fn learn(ports: &mut Ext, ctx: &Context, before: &[u8], after: &[u8]) {
     };
 }
 
-/// The NAT every comparison starts from. Without `portmap` there is no port forward, and the
-/// conversation's hairpin steps are compared as the packets to the router they then are.
+/// The NAT every comparison starts from: with the port forward `WEB`, or without `portmap`
+/// endpoint-independent TCP filtering, so that the conversation still hairpins (to a mapping).
 fn fresh() -> Box<TestNat> {
-    let mut nat = nat_with(Config { mss_clamp: true, ..Config::DEFAULT });
     if cfg!(feature = "portmap") {
+        let mut nat = nat_with(Config { mss_clamp: true, ..Config::DEFAULT });
         nat.add_portmap(Portmap { inside: HOST_B_ADDR, ..WEB }).unwrap();
+        nat
+    } else {
+        nat_with(Config { mss_clamp: true, tcp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT })
     }
-    nat
 }
 
 /// Runs `p` through `nat` as a chain whose first buffer holds `split` bytes: the head alone
