@@ -13,8 +13,9 @@ use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, Protocol, Route
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: HOST_B_ADDR, in_port: 80 };
 
-fn lan_to_dmz() -> Context {
-    Context { in_netif: LAN, route: Route::Forward { out_netif: DMZ, out_addr: 0xC0A8_0201, out_mtu: 1500 } }
+/// From the DMZ to a fourth netif: no rule names either.
+fn dmz_to_lan2() -> Context {
+    Context { in_netif: DMZ, route: Route::Forward { out_netif: 4, out_addr: 0xC0A8_0401, out_mtu: 1500 } }
 }
 
 fn wan_to_lan() -> Context {
@@ -102,7 +103,7 @@ fn conversation() -> Vec<Step> {
         step(lan_to_wan_address(), |e| syn_with_mss(HOST_A, 41000, WAN_ADDR, hairpin_port(e), false, 1460)),
         step(lan_to_wan_address(), |e| tcp_data(HOST_A, 41000, WAN_ADDR, hairpin_port(e), ACK, &big())),
         // no rule concerns it: passed untouched
-        step(lan_to_dmz(), |_| udp(HOST_A, 6000, [192, 168, 2, 9], 7, &big())),
+        step(dmz_to_lan2(), |_| udp([192, 168, 3, 9], 7, [192, 168, 4, 9], 6000, &big())),
         // against the rule, no session: dropped
         step(wan_to_lan(), |_| udp(SERVER, 53, HOST_A, 5001, &big())),
         // DF and larger than the WAN's MTU: Fragmentation Needed
