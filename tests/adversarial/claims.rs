@@ -3,7 +3,7 @@
 //! refuses every inside address its error documents.
 
 use crate::common::*;
-use lwip_snat::{Context, DropReason, Protocol, Route, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Protocol, Route, Verdict};
 #[cfg(feature = "portmap")]
 use lwip_snat::{Portmap, PortmapError};
 
@@ -39,6 +39,27 @@ fn class_e_sources_from_the_wan_never_reach_a_port_forward() {
         assert_eq!(dst(&p), WAN_ADDR, "not rewritten");
     }
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
+}
+
+#[test]
+fn class_e_sources_from_the_wan_never_reach_an_endpoint_independent_mapping() {
+    let open = Filtering::EndpointIndependent;
+    let mut nat = nat_with(Config { udp_filtering: open, tcp_filtering: open, ..Config::DEFAULT });
+    let (_, udp_out) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let (_, tcp_out) = run(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER, 443, SYN), 0);
+    for source in CLASS_E {
+        let (v, p) = run(&mut nat, inbound(), &udp(source, 5000, WAN_ADDR, sport(&udp_out), b"q"), 1);
+        assert_eq!(v, Verdict::Drop(DropReason::Martian), "UDP from {source:?}");
+        assert_eq!(dst(&p), WAN_ADDR, "not rewritten");
+        let (v, p) = run(&mut nat, inbound(), &tcp(source, 5000, WAN_ADDR, sport(&tcp_out), SYN), 1);
+        assert_eq!(v, Verdict::Drop(DropReason::Martian), "TCP from {source:?}");
+        assert_eq!(dst(&p), WAN_ADDR, "not rewritten");
+    }
+    assert_eq!(
+        (nat.sessions_in_use(Protocol::Udp), nat.sessions_in_use(Protocol::Tcp)),
+        (1, 1),
+        "the inside host's own"
+    );
 }
 
 #[test]
