@@ -4,12 +4,14 @@
 //! quoted checksums whatever the quoted length claims, every MSS option clamped from the first
 //! SYN, and what happens to the IP ID.
 
+#[cfg(feature = "mss-clamp")]
 use crate::common::nat as common_nat;
 use crate::common::*;
-use lwip_snat::{Context, DropReason, IcmpRequest, Portmap, Protocol, Route, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, IcmpRequest, Portmap, Protocol, Route, Verdict};
 
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: HOST_B_ADDR, in_port: 80 };
+#[cfg(feature = "portmap")]
 const WEB_AGAIN: Portmap = Portmap { ext_port: 8081, ..WEB };
 
 /// From a LAN host to the router's external address (hairpin), the WAN's MTU given.
@@ -18,6 +20,7 @@ fn lan_to_wan_address(mtu: u16) -> Context {
 }
 
 /// Arrived on the WAN for the WAN address, the WAN's MTU given (as the lwIP shim gives it).
+#[cfg(feature = "mss-clamp")]
 fn from_wan(mtu: u16) -> Context {
     Context { in_netif: WAN, route: Route::Local { netif: WAN, mtu } }
 }
@@ -32,6 +35,27 @@ fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, id: u16, seq: u16) -> Vec<u8
     packet(src, dst, 1, 64, &icmp_message(kind, 0, ident_seq(id, seq), &[0; 12]))
 }
 
+/// A NAT in which an inside host reaches HOST_B's `protocol` port 80 through the external
+/// address, and that external port: the port forward `WEB` (for `protocol`) where built with
+/// `portmap`; else HOST_B's own mapping, opened by a packet out, with endpoint-independent
+/// filtering so that another inside host may reach it (hairpinning needs no port forward).
+fn hairpin_to_b(protocol: Protocol) -> (Box<TestNat>, u16) {
+    if cfg!(feature = "portmap") {
+        let mut nat = nat();
+        nat.add_portmap(Portmap { protocol, ..WEB }).unwrap();
+        return (nat, WEB.ext_port);
+    }
+    let open = Filtering::EndpointIndependent;
+    let mut nat = nat_with(Config { tcp_filtering: open, udp_filtering: open, ..Config::DEFAULT });
+    let register = match protocol {
+        Protocol::Tcp => tcp(HOST_B, 80, SERVER, 443, SYN),
+        _ => udp(HOST_B, 80, SERVER, 3478, b"register"),
+    };
+    let (v, register) = run(&mut nat, lan_to_wan(1500), &register, 0);
+    assert_eq!(v, Verdict::Translated);
+    (nat, sport(&register))
+}
+
 fn ip_ident(p: &[u8]) -> u16 {
     u16::from_be_bytes([p[4], p[5]])
 }
@@ -41,41 +65,41 @@ fn ip_ident(p: &[u8]) -> u16 {
 #[test]
 fn hairpinned_packet_with_ttl_1_or_0_gets_time_exceeded_to_its_inside_sender() {
     for ttl in [1, 0] {
-        let mut nat = nat();
-        nat.add_portmap(WEB).unwrap();
-        let mut syn = tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN);
+        let (mut nat, port) = hairpin_to_b(Protocol::Tcp);
+        let sessions = nat.sessions_in_use(Protocol::Tcp);
+        let mut syn = tcp(HOST_A, 40000, WAN_ADDR, port, SYN);
         set_ttl(&mut syn, ttl);
         // Answered about the packet as it arrived, so the error goes to A, not to the router.
-        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &syn, 0);
+        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &syn, 1);
         assert_eq!(v, Verdict::SendIcmp(IcmpRequest::TimeExceeded), "TTL {ttl}");
-        assert_eq!(nat.sessions_in_use(Protocol::Tcp), 0, "TTL {ttl}: no session for a packet that dies here");
+        assert_eq!(nat.sessions_in_use(Protocol::Tcp), sessions, "TTL {ttl}: no session for a packet that dies here");
         assert_eq!(nat.stats().hairpinned, 0);
     }
     // One hop more and it is hairpinned.
-    let mut nat = nat();
-    nat.add_portmap(WEB).unwrap();
-    let mut syn = tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN);
+    let (mut nat, port) = hairpin_to_b(Protocol::Tcp);
+    let mut syn = tcp(HOST_A, 40000, WAN_ADDR, port, SYN);
     set_ttl(&mut syn, 2);
-    assert_eq!(run(&mut nat, lan_to_wan_address(1500), &syn, 0).0, Verdict::Translated);
+    assert_eq!(run(&mut nat, lan_to_wan_address(1500), &syn, 1).0, Verdict::Translated);
+    assert_eq!(nat.stats().hairpinned, 1);
 }
 
 #[test]
 fn hairpinned_icmp_error_with_ttl_1_or_0_is_dropped_not_forwarded() {
-    let map = Portmap { protocol: Protocol::Udp, ..WEB };
     for ttl in [1, 0] {
-        let mut nat = nat();
-        nat.add_portmap(map).unwrap();
-        let (v, there) = run(&mut nat, lan_to_wan_address(1500), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"x"), 0);
+        let (mut nat, port) = hairpin_to_b(Protocol::Udp);
+        let (v, there) = run(&mut nat, lan_to_wan_address(1500), &udp(HOST_A, 7000, WAN_ADDR, port, b"x"), 1);
         assert_eq!(v, Verdict::Translated);
+        assert_eq!((dst(&there), dport(&there)), (HOST_B, 80));
         let mut err = icmp_error(HOST_B, WAN_ADDR, 3, 3, &there, there.len());
         set_ttl(&mut err, ttl);
-        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &err, 1);
+        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &err, 2);
         assert_eq!(v, Verdict::Drop(DropReason::TtlExpired), "TTL {ttl}: no ICMP error about an ICMP error");
     }
 }
 
 // ---------------------------------------------------------------- one session per inside 4-tuple
 
+#[cfg(feature = "portmap")]
 #[test]
 fn second_port_forward_to_the_same_inside_endpoint_cannot_take_over_a_connection() {
     let mut nat = nat();
@@ -94,6 +118,7 @@ fn second_port_forward_to_the_same_inside_endpoint_cannot_take_over_a_connection
     assert_eq!(sport(&data), 8080, "the connection stays on its external port");
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn second_udp_forward_to_the_same_inside_endpoint_does_not_move_its_replies() {
     let dns = Portmap { protocol: Protocol::Udp, ext_port: 5353, in_port: 53, ..WEB };
@@ -238,6 +263,7 @@ fn assert_outer_checksums(p: &[u8]) {
 
 // ---------------------------------------------------------------- MSS clamping
 
+#[cfg(feature = "mss-clamp")]
 #[test]
 fn every_mss_option_of_a_syn_is_clamped() {
     let options = |first: u16, second: u16| [&mss_option(first)[..], &[NOP, NOP], &mss_option(second)].concat();
@@ -255,6 +281,7 @@ fn every_mss_option_of_a_syn_is_clamped() {
     assert_eq!(nat.stats().mss_clamped, 2);
 }
 
+#[cfg(all(feature = "portmap", feature = "mss-clamp"))]
 #[test]
 fn port_forwarded_syn_is_clamped_to_the_wan_mtu_from_the_first_packet_after_boot() {
     let mut nat = nat();
@@ -264,19 +291,22 @@ fn port_forwarded_syn_is_clamped_to_the_wan_mtu_from_the_first_packet_after_boot
     assert_eq!(mss_options(&syn), [1452]);
 }
 
+#[cfg(feature = "mss-clamp")]
 #[test]
 fn hairpinned_syn_is_clamped_like_any_translated_syn() {
-    let mut nat = nat();
-    nat.add_portmap(WEB).unwrap();
+    let (mut nat, port) = hairpin_to_b(Protocol::Tcp);
+    let clamped = nat.stats().mss_clamped;
     let (v, syn) =
-        run(&mut nat, lan_to_wan_address(1492), &syn_with_mss(HOST_A, 40000, WAN_ADDR, 8080, false, 1460), 0);
+        run(&mut nat, lan_to_wan_address(1492), &syn_with_mss(HOST_A, 40000, WAN_ADDR, port, false, 1460), 1);
     assert_eq!(v, Verdict::Translated);
+    assert_eq!((dst(&syn), dport(&syn)), (HOST_B, 80));
     assert_eq!(mss_options(&syn), [1452]);
-    assert_eq!(nat.stats().mss_clamped, 1);
+    assert_eq!(nat.stats().mss_clamped, clamped + 1);
 }
 
 /// A SYN out of `uplink` (MTU `mtu`) and the MSS of the SYN-ACK that comes back on it, the
 /// uplink's MTU given in the SYN-ACK's route or not (0).
+#[cfg(feature = "mss-clamp")]
 fn synack_mss(nat: &mut TestNat, uplink: u8, mtu: u16, route_mtu: u16) -> u16 {
     let out = Route::Forward { out_netif: uplink, out_addr: addr(WAN_ADDR), out_mtu: mtu };
     let syn = syn_with_mss(HOST_A, 40000, SERVER, 443, false, 1460);
@@ -289,6 +319,7 @@ fn synack_mss(nat: &mut TestNat, uplink: u8, mtu: u16, route_mtu: u16) -> u16 {
     mss_options(&synack)[0]
 }
 
+#[cfg(feature = "mss-clamp")]
 #[test]
 fn syn_acks_on_more_uplinks_than_the_nat_remembers_are_clamped_with_the_route_mtu() {
     // Six uplinks (netifs 2..=7), each with its own MTU.

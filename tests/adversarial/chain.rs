@@ -8,13 +8,14 @@
 use crate::common::*;
 use std::collections::HashMap;
 
-use lwip_snat::{Config, Context, DropReason, Portmap, Protocol, Route, Stats, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, Protocol, Route, Stats, Verdict};
 
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: HOST_B_ADDR, in_port: 80 };
 
-fn lan_to_dmz() -> Context {
-    Context { in_netif: LAN, route: Route::Forward { out_netif: DMZ, out_addr: 0xC0A8_0201, out_mtu: 1500 } }
+/// From the DMZ to a fourth netif: no rule names either.
+fn dmz_to_lan2() -> Context {
+    Context { in_netif: DMZ, route: Route::Forward { out_netif: 4, out_addr: 0xC0A8_0401, out_mtu: 1500 } }
 }
 
 fn wan_to_lan() -> Context {
@@ -68,6 +69,16 @@ fn ext(ports: &Ext, inside: u16) -> u16 {
     ports.get(&inside).copied().unwrap_or(1)
 }
 
+/// Where the conversation hairpins: the port forward `WEB`, or without `portmap` the external
+/// port of HOST_A's TCP connection, which [`fresh`]'s endpoint-independent filter opens.
+fn hairpin_port(ports: &Ext) -> u16 {
+    if cfg!(feature = "portmap") {
+        WEB.ext_port
+    } else {
+        ext(ports, 40000)
+    }
+}
+
 fn big() -> Vec<u8> {
     vec![0x5A; 600]
 }
@@ -88,11 +99,11 @@ fn conversation() -> Vec<Step> {
         // ICMP echo out and its reply
         step(outbound(), |_| echo_request(HOST_A, SERVER, 0x1234, 1)),
         step(inbound(), |e| echo_reply(SERVER, WAN_ADDR, ext(e, 0x1234), 1)),
-        // hairpin to a port forward: SYN and data
-        step(lan_to_wan_address(), |_| syn_with_mss(HOST_A, 41000, WAN_ADDR, 8080, false, 1460)),
-        step(lan_to_wan_address(), |_| tcp_data(HOST_A, 41000, WAN_ADDR, 8080, ACK, &big())),
+        // hairpin to a port forward (without portmap: to the TCP mapping above): SYN and data
+        step(lan_to_wan_address(), |e| syn_with_mss(HOST_A, 41000, WAN_ADDR, hairpin_port(e), false, 1460)),
+        step(lan_to_wan_address(), |e| tcp_data(HOST_A, 41000, WAN_ADDR, hairpin_port(e), ACK, &big())),
         // no rule concerns it: passed untouched
-        step(lan_to_dmz(), |_| udp(HOST_A, 6000, [192, 168, 2, 9], 7, &big())),
+        step(dmz_to_lan2(), |_| udp([192, 168, 3, 9], 7, [192, 168, 4, 9], 6000, &big())),
         // against the rule, no session: dropped
         step(wan_to_lan(), |_| udp(SERVER, 53, HOST_A, 5001, &big())),
         // DF and larger than the WAN's MTU: Fragmentation Needed
@@ -145,10 +156,16 @@ fn learn(ports: &mut Ext, ctx: &Context, before: &[u8], after: &[u8]) {
     };
 }
 
+/// The NAT every comparison starts from: with the port forward `WEB`, or without `portmap`
+/// endpoint-independent TCP filtering, so that the conversation still hairpins (to a mapping).
 fn fresh() -> Box<TestNat> {
-    let mut nat = nat_with(Config { mss_clamp: true, ..Config::DEFAULT });
-    nat.add_portmap(Portmap { inside: HOST_B_ADDR, ..WEB }).unwrap();
-    nat
+    if cfg!(feature = "portmap") {
+        let mut nat = nat_with(Config { mss_clamp: true, ..Config::DEFAULT });
+        nat.add_portmap(Portmap { inside: HOST_B_ADDR, ..WEB }).unwrap();
+        nat
+    } else {
+        nat_with(Config { mss_clamp: true, tcp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT })
+    }
 }
 
 /// Runs `p` through `nat` as a chain whose first buffer holds `split` bytes: the head alone

@@ -3,7 +3,9 @@
 //! refuses every inside address its error documents.
 
 use crate::common::*;
-use lwip_snat::{Context, DropReason, Portmap, PortmapError, Protocol, Route, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Protocol, Route, Verdict};
+#[cfg(feature = "portmap")]
+use lwip_snat::{Portmap, PortmapError};
 
 fn run(nat: &mut TestNat, ctx: Context, p: &[u8], now: u32) -> (Verdict, Vec<u8>) {
     let mut p = p.to_vec();
@@ -25,6 +27,7 @@ fn class_e_sources_from_the_lan_are_dropped_as_martians_not_forwarded() {
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn class_e_sources_from_the_wan_never_reach_a_port_forward() {
     let mut nat = nat();
@@ -36,6 +39,27 @@ fn class_e_sources_from_the_wan_never_reach_a_port_forward() {
         assert_eq!(dst(&p), WAN_ADDR, "not rewritten");
     }
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
+}
+
+#[test]
+fn class_e_sources_from_the_wan_never_reach_an_endpoint_independent_mapping() {
+    let open = Filtering::EndpointIndependent;
+    let mut nat = nat_with(Config { udp_filtering: open, tcp_filtering: open, ..Config::DEFAULT });
+    let (_, udp_out) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+    let (_, tcp_out) = run(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER, 443, SYN), 0);
+    for source in CLASS_E {
+        let (v, p) = run(&mut nat, inbound(), &udp(source, 5000, WAN_ADDR, sport(&udp_out), b"q"), 1);
+        assert_eq!(v, Verdict::Drop(DropReason::Martian), "UDP from {source:?}");
+        assert_eq!(dst(&p), WAN_ADDR, "not rewritten");
+        let (v, p) = run(&mut nat, inbound(), &tcp(source, 5000, WAN_ADDR, sport(&tcp_out), SYN), 1);
+        assert_eq!(v, Verdict::Drop(DropReason::Martian), "TCP from {source:?}");
+        assert_eq!(dst(&p), WAN_ADDR, "not rewritten");
+    }
+    assert_eq!(
+        (nat.sessions_in_use(Protocol::Udp), nat.sessions_in_use(Protocol::Tcp)),
+        (1, 1),
+        "the inside host's own"
+    );
 }
 
 #[test]
@@ -69,6 +93,7 @@ fn uplink(n: u8) -> (Context, Context, [u8; 4]) {
     (out, back, ext)
 }
 
+#[cfg(feature = "mss-clamp")]
 #[test]
 fn syn_acks_of_every_uplink_are_clamped_to_its_mtu_beyond_four_uplinks() {
     let mut nat = nat();
@@ -103,6 +128,7 @@ fn an_uplink_whose_mtu_was_forgotten_leaves_its_syn_ack_unclamped() {
     assert_eq!(mss_of(&synack), 1460);
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forwards_to_addresses_that_cannot_be_a_host_are_refused() {
     let mut nat = nat();

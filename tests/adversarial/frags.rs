@@ -3,9 +3,14 @@
 //! and fragments arriving on different netifs must never be combined into one datagram.
 
 use crate::common::*;
-use lwip_snat::config::{REASS_BYTES, REASS_SLOTS};
-use lwip_snat::{Context, DropReason, Portmap, Protocol, Route, Verdict};
+#[cfg(feature = "reassembly")]
+use lwip_snat::{
+    config::{REASS_BYTES, REASS_SLOTS},
+    DropReason, Portmap, Protocol, Route,
+};
+use lwip_snat::{Context, Verdict};
 
+#[cfg(feature = "reassembly")]
 const ATTACKER: [u8; 4] = [198, 51, 100, 66];
 
 /// A UDP datagram with `len` payload bytes, IP identification `ident`.
@@ -15,6 +20,7 @@ fn udp_of(src_addr: [u8; 4], sport: u16, dst_addr: [u8; 4], dport: u16, len: usi
 }
 
 /// An ICMP echo request carrying `len` payload bytes.
+#[cfg(feature = "reassembly")]
 fn big_ping(src_addr: [u8; 4], dst_addr: [u8; 4], len: usize, ident: u16) -> Vec<u8> {
     let payload: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
     with_ident(echo_with(src_addr, dst_addr, 8, 0x4242, 1, &payload), ident)
@@ -46,6 +52,7 @@ fn open_mapping(nat: &mut TestNat) -> u16 {
 }
 
 /// The reply to `open_mapping`'s flow, 3000 bytes, in two fragments, delivered and checked.
+#[cfg(feature = "reassembly")]
 fn fragmented_reply_reaches_host_a(nat: &mut TestNat, ext_port: u16, ident: u16, now: u32) {
     let reply = udp_of(SERVER, 4000, WAN_ADDR, ext_port, 3000, ident);
     let (verdicts, whole) = feed(nat, inbound(), &fragments_of(&reply, 1480), now);
@@ -59,6 +66,7 @@ fn fragmented_reply_reaches_host_a(nat: &mut TestNat, ext_port: u16, ident: u16,
 
 /// Stray pieces of datagrams that never complete, to `dst:port` from `from(i)`: non-first
 /// fragments (no ports: the NAT cannot tell whose they are) and first fragments to the port.
+#[cfg(feature = "reassembly")]
 fn strays(nat: &mut TestNat, ctx: Context, from: impl Fn(u16) -> [u8; 4], dst: [u8; 4], port: u16, now: u32) {
     for i in 0..64u16 {
         let whole = udp_of(from(i), 1000 + i, dst, port, 3000, 0x9000 + i);
@@ -69,6 +77,7 @@ fn strays(nat: &mut TestNat, ctx: Context, from: impl Fn(u16) -> [u8; 4], dst: [
     }
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn stray_fragments_from_one_source_cannot_block_a_fragmented_reply() {
     let mut nat = nat();
@@ -80,6 +89,7 @@ fn stray_fragments_from_one_source_cannot_block_a_fragmented_reply() {
     assert_eq!(nat.stats().dropped(DropReason::ReassemblyFull), 0);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn stray_fragments_from_many_spoofed_sources_cannot_block_a_fragmented_reply() {
     let mut nat = nat();
@@ -89,6 +99,7 @@ fn stray_fragments_from_many_spoofed_sources_cannot_block_a_fragmented_reply() {
     assert!(nat.stats().reass_evicted >= 60, "{:?}", nat.stats());
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn stray_fragments_from_spoofed_lan_hosts_cannot_block_another_hosts_fragmented_datagram() {
     let mut nat = nat();
@@ -101,6 +112,7 @@ fn stray_fragments_from_spoofed_lan_hosts_cannot_block_another_hosts_fragmented_
     assert_eq!((src(&out), dst(&out), dport(&out)), (WAN_ADDR, SERVER, 53));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn a_flood_from_one_source_evicts_its_own_datagrams_not_one_in_progress() {
     let mut nat = nat();
@@ -115,6 +127,7 @@ fn a_flood_from_one_source_evicts_its_own_datagrams_not_one_in_progress() {
     assert_eq!((verdict, dst(&back), dport(&back)), (Verdict::Translated, HOST_A, 5000));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn the_oldest_datagram_makes_room_for_a_new_one_and_is_counted() {
     let mut nat = nat();
@@ -138,6 +151,7 @@ fn the_oldest_datagram_makes_room_for_a_new_one_and_is_counted() {
     }
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn a_fragmented_ping_to_the_router_larger_than_the_pool_is_left_to_lwip() {
     let mut nat = nat();
@@ -169,12 +183,14 @@ fn fragments_to_a_port_of_the_router_no_mapping_uses_are_left_to_lwip() {
 
 /// The same datagram: addresses, identification, protocol and every payload byte (the
 /// fragments' flags are the sender's).
+#[cfg(feature = "reassembly")]
 fn same_datagram(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a[4..6] == b[4..6] && a[9] == b[9] && a[12..20] == b[12..20] && a[20..] == b[20..]
 }
 
 /// Feeds fragments like the shim, handing lwIP what a `Release` verdict releases, and returns
 /// each fragment's verdict and every fragment lwIP's own reassembly is given.
+#[cfg(feature = "reassembly")]
 fn feed_to_lwip(nat: &mut TestNat, ctx: Context, frags: &[Vec<u8>], now: u32) -> (Vec<Verdict>, Vec<Vec<u8>>) {
     let (mut verdicts, mut to_lwip) = (Vec::new(), Vec::new());
     for frag in frags {
@@ -199,6 +215,7 @@ fn feed_to_lwip(nat: &mut TestNat, ctx: Context, frags: &[Vec<u8>], now: u32) ->
     (verdicts, to_lwip)
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn out_of_order_fragments_to_the_router_are_handed_to_lwip_with_what_the_pool_held() {
     let mut nat = nat();
@@ -211,6 +228,7 @@ fn out_of_order_fragments_to_the_router_are_handed_to_lwip_with_what_the_pool_he
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn a_datagram_to_the_router_too_large_for_the_pool_is_handed_to_lwip_whatever_the_order() {
     let mut nat = nat();
@@ -232,6 +250,7 @@ fn a_datagram_to_the_router_too_large_for_the_pool_is_handed_to_lwip_whatever_th
     assert!(verdicts.contains(&Verdict::Drop(DropReason::FragmentBeyondLimit)));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn a_small_buffer_gets_the_held_bytes_in_smaller_fragments_and_none_is_lost() {
     let mut nat = nat();
@@ -257,20 +276,24 @@ fn a_small_buffer_gets_the_held_bytes_in_smaller_fragments_and_none_is_lost() {
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn fragments_of_a_mapping_or_port_forward_are_never_left_untranslated() {
     let mut nat = nat();
     let ext_port = open_mapping(&mut nat);
-    nat.add_portmap(Portmap { protocol: Protocol::Udp, netif: WAN, ext_port: 8080, inside: addr(HOST_B), in_port: 80 })
-        .unwrap();
     // A reply to the mapping, first fragment first: held and translated, never passed.
     fragmented_reply_reaches_host_a(&mut nat, ext_port, 7, 1);
-    // The same for the port forward.
-    let request = udp_of(SERVER2, 999, WAN_ADDR, 8080, 3000, 8);
-    let (verdicts, whole) = feed(&mut nat, inbound(), &fragments_of(&request, 1480), 2);
-    assert_eq!(verdicts[0], Verdict::Held);
-    let (verdict, fwd) = whole.unwrap();
-    assert_eq!((verdict, dst(&fwd), dport(&fwd)), (Verdict::Translated, HOST_B, 80));
+    // The same for a port forward.
+    if cfg!(feature = "portmap") {
+        let forward =
+            Portmap { protocol: Protocol::Udp, netif: WAN, ext_port: 8080, inside: addr(HOST_B), in_port: 80 };
+        nat.add_portmap(forward).unwrap();
+        let request = udp_of(SERVER2, 999, WAN_ADDR, 8080, 3000, 8);
+        let (verdicts, whole) = feed(&mut nat, inbound(), &fragments_of(&request, 1480), 2);
+        assert_eq!(verdicts[0], Verdict::Held);
+        let (verdict, fwd) = whole.unwrap();
+        assert_eq!((verdict, dst(&fwd), dport(&fwd)), (Verdict::Translated, HOST_B, 80));
+    }
     // A reply the pool cannot hold is dropped, not handed on.
     let huge = udp_of(SERVER, 4000, WAN_ADDR, ext_port, 7000, 9);
     let (verdicts, whole) = feed(&mut nat, inbound(), &fragments_of(&huge, 1480), 3);
@@ -292,6 +315,7 @@ fn fragments_of_a_mapping_or_port_forward_are_never_left_untranslated() {
     assert_eq!((verdict, dst(&back)), (Verdict::Translated, HOST_A));
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn a_released_datagram_opens_the_way_for_no_other() {
     let mut nat = nat();
@@ -310,6 +334,7 @@ fn a_released_datagram_opens_the_way_for_no_other() {
     assert_eq!(nat.process(&mut raw_fragment(&ping, 1480, 2960, true), &inbound(), 15_003), Verdict::Held);
 }
 
+#[cfg(feature = "reassembly")]
 #[test]
 fn fragments_arriving_on_two_netifs_are_never_combined() {
     let mut nat = nat();

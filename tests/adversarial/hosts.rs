@@ -6,7 +6,9 @@
 
 use crate::common::*;
 use lwip_snat::config::MAX_HOSTS;
-use lwip_snat::{Config, DropReason, Filtering, IcmpRequest, Nat, Portmap, Protocol, Verdict};
+#[cfg(feature = "portmap")]
+use lwip_snat::Portmap;
+use lwip_snat::{Config, DropReason, Filtering, IcmpRequest, Nat, Protocol, Verdict};
 
 /// The default quota of one host in a `TestNat` table of `capacity` sessions: a quarter.
 fn fair_share(capacity: usize) -> usize {
@@ -143,18 +145,21 @@ fn the_quota_is_per_protocol_table() {
 
 // ---------------------------------------------------------------- sessions remote senders open
 
+#[cfg(feature = "portmap")]
 fn forward_to_a(nat: &mut TestNat) {
     let map = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: addr(HOST_A), in_port: 80 };
     nat.add_portmap(map).unwrap();
 }
 
 /// Spoofed SYNs from `count` remotes at the forward; returns how many were let in.
+#[cfg(feature = "portmap")]
 fn syn_flood(nat: &mut TestNat, count: usize, now: u32) -> usize {
     (0..count)
         .filter(|&i| send(nat, inbound(), tcp(remote(i), 40_000, WAN_ADDR, 8080, SYN), now) == Verdict::Translated)
         .count()
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn a_syn_flood_at_a_port_forward_leaves_the_table_and_the_servers_own_quota() {
     let mut nat = nat();
@@ -172,6 +177,7 @@ fn a_syn_flood_at_a_port_forward_leaves_the_table_and_the_servers_own_quota() {
     assert_eq!(send(&mut nat, outbound(), tcp(HOST_B, 30_000, SERVER, 443, SYN), 0), Verdict::Translated);
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn half_open_sessions_opened_from_outside_expire_after_the_transitory_timeout() {
     let mut nat = nat();
@@ -190,6 +196,39 @@ fn half_open_sessions_opened_from_outside_expire_after_the_transitory_timeout() 
     // The remote quota is free again: the client's connection and new senders fill it.
     syn_flood(&mut nat, 10, transitory + 1);
     assert_eq!(nat.sessions_in_use(Protocol::Tcp), admitted);
+}
+
+#[test]
+fn half_open_sessions_remotes_open_at_an_endpoint_independent_mapping_expire_after_the_transitory_timeout() {
+    // The same bounds as at a port forward, for the mapping a filter opens (no port forward
+    // needed: this runs in every build).
+    let mut nat = nat_with(Config { tcp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let transitory = Config::DEFAULT.tcp_transitory_ms;
+    // HOST_A:80's own connection, established: it outlives the transitory timeout.
+    let (v, syn) = run(&mut nat, outbound(), &tcp(HOST_A, 80, SERVER, 443, SYN), 0);
+    assert_eq!(v, Verdict::Translated);
+    let ext = sport(&syn);
+    assert_eq!(send(&mut nat, inbound(), tcp(SERVER, 443, WAN_ADDR, ext, SYN | ACK), 0), Verdict::Translated);
+    assert_eq!(send(&mut nat, outbound(), tcp(HOST_A, 80, SERVER, 443, ACK), 0), Verdict::Translated);
+    let flood = |nat: &mut TestNat, count: usize, now: u32| {
+        (0..count)
+            .filter(|&i| send(nat, inbound(), tcp(remote(i), 40_000, WAN_ADDR, ext, SYN), now) == Verdict::Translated)
+            .count()
+    };
+    let admitted = flood(&mut nat, 10, 0);
+    assert_eq!(admitted, fair_share(nat.capacity(Protocol::Tcp)) / 2);
+    assert_eq!(nat.stats().dropped(DropReason::RemoteQuota), (10 - admitted) as u32);
+    // A spoofed sender's bare ACK does not complete a handshake the server never answered.
+    assert_eq!(send(&mut nat, inbound(), tcp(remote(0), 40_000, WAN_ADDR, ext, ACK), 0), Verdict::Translated);
+    // One real client: the server answers, the handshake completes both ways.
+    assert_eq!(send(&mut nat, outbound(), tcp(HOST_A, 80, remote(1), 40_000, SYN | ACK), 0), Verdict::Translated);
+    nat.tick(transitory);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 1 + admitted, "not before the transitory timeout");
+    nat.tick(transitory + 1);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 2, "the server's own connection and the completed one are left");
+    // The remote quota is free again: the client's connection and new senders fill it.
+    flood(&mut nat, 10, transitory + 1);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), 1 + admitted);
 }
 
 /// HOST_A:5000 opens a UDP mapping, then `remotes` senders write to it: how many got in.

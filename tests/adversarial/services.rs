@@ -5,7 +5,9 @@
 //! NAT through its port check, here a table per test thread.
 
 use crate::common::*;
-use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, PortmapError, Protocol, Route, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Protocol, Route, Verdict};
+#[cfg(feature = "portmap")]
+use lwip_snat::{Portmap, PortmapError};
 use std::cell::RefCell;
 
 thread_local! {
@@ -97,6 +99,7 @@ fn dhcp_reply_to_the_router_reaches_the_router_while_a_lan_host_uses_port_68() {
     assert_eq!((dst(&reply), dport(&reply)), (HOST_A, 68));
 }
 
+#[cfg(feature = "portmap")]
 #[test]
 fn portmap_of_a_port_the_router_holds_is_refused() {
     let mut nat = nat_asking(Config::DEFAULT);
