@@ -312,6 +312,33 @@ fn outside_hosts_cannot_evict_inside_sessions_by_opening_their_own() {
     assert_eq!(nat.stats().evicted, [1, 1, 0]);
 }
 
+/// The same without a port forward (every build, the minimal one included): remotes open
+/// sessions at inside hosts' own mappings through endpoint-independent filtering.
+#[test]
+fn outside_hosts_cannot_evict_inside_sessions_through_endpoint_independent_filtering() {
+    let mut nat = nat_with(Config {
+        reject_when_full: false,
+        mapping_sessions: 0,
+        tcp_filtering: Filtering::EndpointIndependent,
+        ..evicting()
+    });
+    // Inside connections, all closed: any outbound SYN could take their slots.
+    let ext = full_of_connections(&mut nat, 0);
+    for (i, &e) in ext.iter().enumerate() {
+        close(&mut nat, 40000 + i as u16, e, 0);
+    }
+    // A SYN from another remote to a live mapping passes the filter and would open a session.
+    let syn = tcp(SERVER2, 33000, WAN_ADDR, ext[0], SYN);
+    let v = verdict(&mut nat, inbound(), &syn, 1_000);
+    assert_eq!(v, Verdict::Drop(lwip_snat::DropReason::TableFull));
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), usize::from(TCP_SLOTS));
+    assert_eq!(nat.stats().evicted, [0, 0, 0]);
+    // An inside host's new connection still takes a closed one's slot.
+    out(&mut nat, tcp(HOST_A, 50000, SERVER, 443, SYN), 1_000);
+    assert_eq!(nat.stats().evicted, [1, 0, 0]);
+    assert!(has_session(&nat, Protocol::Tcp, 50000));
+}
+
 #[test]
 fn eviction_searches_the_whole_table_once_a_second_and_a_window_per_flow_in_between() {
     // Bounded work per packet: a full table of live connections is searched whole (refused),
