@@ -35,6 +35,28 @@ impl Router {
             _ => self.0.stat(name),
         }
     }
+
+    /// How many sessions the NAT holds: the session walk's lines (`dump`), else the sum of the
+    /// tables' `*_in_use` counters, the one view a build without `dump` gives.
+    #[allow(dead_code)]
+    pub fn session_count(&mut self) -> usize {
+        if cfg!(feature = "dump") {
+            return self.0.sessions().len();
+        }
+        let in_use = ["tcp_in_use", "udp_in_use", "icmp_in_use"].map(|name| self.0.stat(name));
+        usize::try_from(in_use.iter().sum::<u64>()).expect("a session count")
+    }
+}
+
+/// A counter's name as router.c's "stats" prints it, with a drop reason's number (a build
+/// without `dump`) turned into its name: `drop_7` is `drop_filtered`.
+#[allow(dead_code)]
+pub fn stat_name(printed: &str) -> String {
+    let number = printed.strip_prefix("drop_").and_then(|n| n.parse::<u8>().ok());
+    match number.and_then(lwip_snat::DropReason::from_repr) {
+        Some(reason) => format!("drop_{}", reason.name()),
+        None => printed.to_string(),
+    }
 }
 
 impl Deref for Router {
