@@ -41,9 +41,23 @@ pub fn feature_tag() -> String {
 
 /// The directory of the header build.rs generated for this test run's features and capacities
 /// (`OUT_DIR/lwip_snat.h`; in the full build with default capacities the same text as
-/// include/lwip_snat.h, which tests/header.rs checks), searched ahead of include/.
+/// include/lwip_snat.h, which tests/header.rs checks), searched ahead of include/. The drop-in
+/// APIs' headers include "lwip_snat.h" from their own directory, so they are copied beside it,
+/// as cmake/lwip_snat.cmake does; once per test process.
 pub fn header_dir() -> &'static Path {
-    Path::new(env!("OUT_DIR"))
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("include{}", feature_tag()));
+        std::fs::create_dir_all(&dir).expect("create the header directory");
+        let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+        let copy = |from: &Path, name: &str| {
+            std::fs::copy(from.join(name), dir.join(name)).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+        };
+        copy(Path::new(env!("OUT_DIR")), "lwip_snat.h");
+        copy(&include, "lwip_snat_compat_napt.h");
+        copy(&include, "lwip_snat_compat_nat.h");
+        dir
+    })
 }
 
 /// A `cc` build for the machine the tests run on (the `cc` crate finds the compiler, `CC` and
