@@ -95,8 +95,12 @@ fn rfc5382_req8_tcp_hairpin_through_a_forwarded_port_shows_the_senders_external_
     assert_eq!((dst(&response), dport(&response)), (HOST_A, 40000));
     assert_eq!(payload(&response), b"HTTP/1.0 200 OK\r\n");
 
-    let sessions = r.sessions();
-    assert_eq!(sessions.iter().filter(|s| s.contains("ESTABLISHED")).count(), 2, "{sessions:?}");
+    if cfg!(feature = "dump") {
+        let sessions = r.sessions();
+        assert_eq!(sessions.iter().filter(|s| s.contains("ESTABLISHED")).count(), 2, "{sessions:?}");
+    } else {
+        assert_eq!(r.session_count(), 2);
+    }
     assert_eq!(r.stat("hairpinned"), 5);
 }
 
