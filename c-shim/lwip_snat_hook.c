@@ -300,18 +300,30 @@ lwip_snat_debug_verdict(lwip_snat_err_t err, const struct lwip_snat_verdict *v, 
 {
   struct lwip_snat_endpoints after;
   u32_t created[3], expired[3];
+#if defined(LWIP_SNAT_FEATURE_DUMP)
   const char *reason;
+#endif
   int i;
 
   if ((err != LWIP_SNAT_OK) && (err != LWIP_SNAT_ERR_NOT_INIT)) {
+#if defined(LWIP_SNAT_FEATURE_DUMP)
     LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop %s "LWIP_SNAT_EPS_FMT"\n", lwip_snat_strerror(err),
                                   LWIP_SNAT_EPS_ARGS(before)));
+#else /* no names without the library's `dump`: the number */
+    LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop error %d "LWIP_SNAT_EPS_FMT"\n", (int)err,
+                                  LWIP_SNAT_EPS_ARGS(before)));
+#endif
     return;
   }
   if ((err == LWIP_SNAT_OK) && (v->action == LWIP_SNAT_DROP)) {
+#if defined(LWIP_SNAT_FEATURE_DUMP)
     reason = lwip_snat_drop_reason_name(v->drop_reason);
     LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop %s "LWIP_SNAT_EPS_FMT"\n", (reason != NULL) ? reason : "?",
                                   LWIP_SNAT_EPS_ARGS(before)));
+#else
+    LWIP_DEBUGF(LWIP_SNAT_DEBUG, ("lwip_snat: drop reason %u "LWIP_SNAT_EPS_FMT"\n", (unsigned)v->drop_reason,
+                                  LWIP_SNAT_EPS_ARGS(before)));
+#endif
   }
   lwip_snat_session_counts(created, expired);
   lwip_snat_endpoints_of(bytes, len, &after);

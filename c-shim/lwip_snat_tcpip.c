@@ -65,12 +65,14 @@ lwip_snat_tcpip_run(struct tcpip_api_call_data *call)
     case LWIP_SNAT_TCPIP_RULE_REMOVE:
       msg->result = lwip_snat_rule_remove((const struct lwip_snat_rule *)msg->in);
       break;
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
     case LWIP_SNAT_TCPIP_PORTMAP_ADD:
       msg->result = lwip_snat_portmap_add((const struct lwip_snat_portmap *)msg->in);
       break;
     case LWIP_SNAT_TCPIP_PORTMAP_REMOVE:
       msg->result = lwip_snat_portmap_remove((const struct lwip_snat_portmap *)msg->in);
       break;
+#endif
     case LWIP_SNAT_TCPIP_STATS:
       msg->result = lwip_snat_stats((struct lwip_snat_stats *)msg->out);
       break;
@@ -80,9 +82,11 @@ lwip_snat_tcpip_run(struct tcpip_api_call_data *call)
     case LWIP_SNAT_TCPIP_REMOVE_HOST:
       msg->result = lwip_snat_remove_host(msg->value);
       break;
+#if defined(LWIP_SNAT_FEATURE_DUMP)
     case LWIP_SNAT_TCPIP_FOREACH:
       msg->result = lwip_snat_foreach(msg->cb, msg->out, msg->value);
       break;
+#endif
     default:
       msg->result = LWIP_SNAT_ERR_ARG;
       break;
@@ -137,6 +141,7 @@ lwip_snat_tcpip_rule_remove(const struct lwip_snat_rule *rule)
   return lwip_snat_tcpip_call(LWIP_SNAT_TCPIP_RULE_REMOVE, rule, NULL, NULL, 0);
 }
 
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
 lwip_snat_err_t
 lwip_snat_tcpip_portmap_add(const struct lwip_snat_portmap *map)
 {
@@ -148,6 +153,7 @@ lwip_snat_tcpip_portmap_remove(const struct lwip_snat_portmap *map)
 {
   return lwip_snat_tcpip_call(LWIP_SNAT_TCPIP_PORTMAP_REMOVE, map, NULL, NULL, 0);
 }
+#endif /* LWIP_SNAT_FEATURE_PORTMAP */
 
 lwip_snat_err_t
 lwip_snat_tcpip_stats(struct lwip_snat_stats *out)
@@ -167,11 +173,13 @@ lwip_snat_tcpip_remove_host(uint32_t addr)
   return lwip_snat_tcpip_call(LWIP_SNAT_TCPIP_REMOVE_HOST, NULL, NULL, NULL, addr);
 }
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 lwip_snat_err_t
 lwip_snat_tcpip_foreach(lwip_snat_foreach_fn cb, void *arg, uint32_t now_ms)
 {
   return lwip_snat_tcpip_call(LWIP_SNAT_TCPIP_FOREACH, NULL, arg, cb, now_ms);
 }
+#endif
 
 #else /* !NO_SYS */
 

@@ -39,18 +39,22 @@ lwip_snat_err_t lwip_snat_tcpip_get_config(struct lwip_snat_config *out);
 lwip_snat_err_t lwip_snat_tcpip_rule_add(const struct lwip_snat_rule *rule);
 /** lwip_snat_rule_remove() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_rule_remove(const struct lwip_snat_rule *rule);
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
 /** lwip_snat_portmap_add() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_portmap_add(const struct lwip_snat_portmap *map);
 /** lwip_snat_portmap_remove() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_portmap_remove(const struct lwip_snat_portmap *map);
+#endif
 /** lwip_snat_stats() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_stats(struct lwip_snat_stats *out);
 /** lwip_snat_flush() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_flush(void);
 /** lwip_snat_remove_host() from an application thread */
 lwip_snat_err_t lwip_snat_tcpip_remove_host(uint32_t addr);
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 /** lwip_snat_foreach() from an application thread; cb runs in lwIP's core context */
 lwip_snat_err_t lwip_snat_tcpip_foreach(lwip_snat_foreach_fn cb, void *arg, uint32_t now_ms);
+#endif
 
 #ifdef __cplusplus
 }

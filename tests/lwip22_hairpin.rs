@@ -70,6 +70,8 @@ fn hairpin(r: &mut Router, packet: &[u8]) -> Vec<u8> {
     p
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn rfc5382_req8_tcp_hairpin_through_a_forwarded_port_shows_the_senders_external_endpoint() {
     let mut r = router();
@@ -93,8 +95,12 @@ fn rfc5382_req8_tcp_hairpin_through_a_forwarded_port_shows_the_senders_external_
     assert_eq!((dst(&response), dport(&response)), (HOST_A, 40000));
     assert_eq!(payload(&response), b"HTTP/1.0 200 OK\r\n");
 
-    let sessions = r.sessions();
-    assert_eq!(sessions.iter().filter(|s| s.contains("ESTABLISHED")).count(), 2, "{sessions:?}");
+    if cfg!(feature = "dump") {
+        let sessions = r.sessions();
+        assert_eq!(sessions.iter().filter(|s| s.contains("ESTABLISHED")).count(), 2, "{sessions:?}");
+    } else {
+        assert_eq!(r.session_count(), 2);
+    }
     assert_eq!(r.stat("hairpinned"), 5);
 }
 
@@ -123,6 +129,8 @@ fn rfc4787_req9_req9a_udp_hairpin_between_two_mappings_shows_external_endpoints(
     assert_eq!((src(&out), sport(&out)), (WAN_ADDR, ext_a));
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn rfc4787_req9_udp_hairpin_through_a_forwarded_port() {
     let mut r = router();
@@ -134,6 +142,8 @@ fn rfc4787_req9_udp_hairpin_through_a_forwarded_port() {
     assert_eq!(payload(&answer), b"answer");
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn rfc5508_req7_hairpinned_icmp_error_goes_back_to_the_original_sender() {
     let mut r = router();
@@ -179,6 +189,8 @@ fn forwarded_checksums_survive_lwip_2_2_and_lwip_still_checksums_its_own_packets
     assert_eq!((pong[20], src(&pong), dst(&pong)), (0, [192, 168, 1, 1], HOST_A));
 }
 
+// its one test hairpins through a port forward
+#[cfg(feature = "portmap")]
 #[path = "lwip22_hairpin/bytes.rs"]
 mod bytes;
 #[path = "lwip22_hairpin/forward.rs"]

@@ -17,8 +17,10 @@ use common::*;
 use driver::Router;
 
 const CLIENT: [u8; 4] = [192, 168, 1, 2];
+#[cfg_attr(not(feature = "portmap"), allow(dead_code))]
 const CLIENT2: [u8; 4] = [192, 168, 1, 3];
 const TCP: u8 = 6;
+#[cfg_attr(not(feature = "portmap"), allow(dead_code))]
 const UDP: u8 = 17;
 const ERR_ALREADY: i32 = -9;
 const ERR_ARG: i32 = -16;
@@ -91,26 +93,34 @@ fn esp_repeater_masquerades_its_ap_and_forwards_the_station_ports() {
     let reply = r.inject("wan", &echo_reply(SERVER, WAN_ADDR, icmp_ident(&req), 1)).only("lan");
     assert_eq!((dst(&reply), icmp_ident(&reply)), (HOST_A, 0x4242));
 
-    // the TCP forward both ways: station:8080 is the client's port 80
-    syn_forwarded(&mut r, 8080, CLIENT, 80);
-    let synack = r.inject("lan", &tcp(CLIENT, 80, SERVER, 33000, SYN | ACK)).only("wan");
-    assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
-    assert_eq!((dst(&synack), dport(&synack)), (SERVER, 33000));
+    if cfg!(feature = "portmap") {
+        // the TCP forward both ways: station:8080 is the client's port 80
+        syn_forwarded(&mut r, 8080, CLIENT, 80);
+        let synack = r.inject("lan", &tcp(CLIENT, 80, SERVER, 33000, SYN | ACK)).only("wan");
+        assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
+        assert_eq!((dst(&synack), dport(&synack)), (SERVER, 33000));
 
-    // the UDP forward: station:5000 is the client's port 5001
-    let dgram = r.inject("wan", &udp(SERVER, 7000, WAN_ADDR, 5000, b"hello")).only("lan");
-    assert_eq!((dst(&dgram), dport(&dgram)), (CLIENT, 5001));
-    let answer_out = r.inject("lan", &udp(CLIENT, 5001, SERVER, 7000, b"hi")).only("wan");
-    assert_eq!((src(&answer_out), sport(&answer_out)), (WAN_ADDR, 5000));
-
-    // nr_active_tcp, _udp, _icmp, nr_forced_evictions
-    assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 2 1 0");
+        // the UDP forward: station:5000 is the client's port 5001
+        let dgram = r.inject("wan", &udp(SERVER, 7000, WAN_ADDR, 5000, b"hello")).only("lan");
+        assert_eq!((dst(&dgram), dport(&dgram)), (CLIENT, 5001));
+        let answer_out = r.inject("lan", &udp(CLIENT, 5001, SERVER, 7000, b"hi")).only("wan");
+        assert_eq!((src(&answer_out), sport(&answer_out)), (WAN_ADDR, 5000));
+        // nr_active_tcp, _udp, _icmp, nr_forced_evictions
+        assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 2 1 0");
+    } else {
+        // The repeater's ip_portmap_add() calls were refused: the station's ports reach no one.
+        r.inject("wan", &tcp(SERVER, 33000, WAN_ADDR, 8080, SYN)).nothing_on("lan");
+        r.inject("wan", &udp(SERVER, 7000, WAN_ADDR, 5000, b"hello")).nothing_on("lan");
+        assert_eq!(answer(&mut r, "napt_stats", "napt"), "0 1 1 0");
+    }
 
     // from the outside straight to an AP client's address (no session of it): dropped
     r.inject("wan", &udp(SERVER, 53, HOST_A, 6000, b"x")).nothing_on("lan");
     assert_eq!(r.stat("drop_reverse_direction"), 1);
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn esp_portmap_readded_for_the_same_port_replaces_the_forward() {
     let mut r = esp();
@@ -121,6 +131,8 @@ fn esp_portmap_readded_for_the_same_port_replaces_the_forward() {
     syn_forwarded(&mut r, 8080, CLIENT2, 8000);
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn esp_portmap_added_before_dhcp_gives_the_station_its_address_works_once_it_has_it() {
     for maddr in ["0.0.0.0", "10.0.0.1"] {
@@ -174,6 +186,8 @@ fn esp_disabling_the_last_napt_netif_stops_translation_and_drops_the_forwards() 
     assert_eq!(src(&udp_leaves(&mut r, HOST_A, 5001)), HOST_A, "forwarded as a plain router does");
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn esp_forwards_added_before_napt_is_enabled_survive_disabling_a_netif_that_never_had_it() {
     let mut r = esp();
@@ -183,6 +197,8 @@ fn esp_forwards_added_before_napt_is_enabled_survive_disabling_a_netif_that_neve
     syn_forwarded(&mut r, 8080, CLIENT, 80);
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn esp_portmap_remove_and_get_follow_the_table() {
     let mut r = esp();
@@ -195,6 +211,8 @@ fn esp_portmap_remove_and_get_follow_the_table() {
     r.inject("wan", &tcp(SERVER, 33000, WAN_ADDR, 8080, SYN)).nothing_on("lan");
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn esp_portmap_refuses_other_protocols_and_a_full_table() {
     let mut r = esp();
@@ -283,6 +301,7 @@ fn addon_rule_check_tells_translate_reverse_and_none() {
 }
 
 /// The router with esp-lwip's NAPT API built with extra `lwipopts.h` knobs (`-D` defines).
+#[cfg(feature = "dump")]
 fn esp_with(name: &str, knobs: &[&str]) -> Router {
     let defines: Vec<&str> = ["ROUTER_EXTRA_COMMANDS"].iter().chain(knobs).copied().collect();
     let exe = lwip_build::program_with(
@@ -294,6 +313,7 @@ fn esp_with(name: &str, knobs: &[&str]) -> Router {
 }
 
 /// The timeout (last field of a `dump` line) of the one session of protocol `proto`.
+#[cfg(feature = "dump")]
 fn timeout_of(r: &mut Router, proto: u8) -> u64 {
     let prefix = format!("session {proto} ");
     let sessions: Vec<String> = r.sessions().into_iter().filter(|s| s.starts_with(&prefix)).collect();
@@ -302,12 +322,14 @@ fn timeout_of(r: &mut Router, proto: u8) -> u64 {
 }
 
 /// A TCP SYN, a UDP datagram (not DNS) and a ping from the AP side, each leaving by the WAN.
+#[cfg(feature = "dump")]
 fn open_one_of_each(r: &mut Router) {
     r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan");
     r.inject("lan", &udp(HOST_A, 5000, SERVER, 9999, b"x")).only("wan");
     r.inject("lan", &echo_request(HOST_A, SERVER, 7, 1)).only("wan");
 }
 
+#[cfg(feature = "dump")]
 const ESP_DEFAULT_TIMEOUTS: [&str; 4] = [
     "IP_NAPT_TIMEOUT_MS_TCP=1800000",
     "IP_NAPT_TIMEOUT_MS_TCP_DISCON=60000",
@@ -315,6 +337,8 @@ const ESP_DEFAULT_TIMEOUTS: [&str; 4] = [
     "IP_NAPT_TIMEOUT_MS_ICMP=2000",
 ];
 
+/// Needs the session walk (`dump`) to read timeouts.
+#[cfg(feature = "dump")]
 #[test]
 fn esp_timeout_knobs_below_the_rfc_floors_are_raised_to_them() {
     let mut r = esp_with("compat_napt_esp_timeouts", &ESP_DEFAULT_TIMEOUTS);
@@ -330,6 +354,8 @@ fn esp_timeout_knobs_below_the_rfc_floors_are_raised_to_them() {
     assert_eq!(timeout_of(&mut r, UDP), 300_000, "unset: lwip-snat's default");
 }
 
+/// Needs the session walk (`dump`) to read timeouts.
+#[cfg(feature = "dump")]
 #[test]
 fn esp_timeout_knobs_apply_as_given_when_short_timeouts_are_allowed() {
     let knobs: Vec<&str> =
@@ -416,8 +442,25 @@ fn esp_repeater_on_lwip_22_with_the_hook_compiled_into_ip4_input() {
     assert_eq!(src(&out), WAN_ADDR);
     let back = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, sport(&out), b"answer")).only("lan");
     assert_eq!((dst(&back), dport(&back)), (HOST_A, 5000));
-    syn_forwarded(&mut r, 8080, CLIENT, 80);
-    let synack = r.inject("lan", &tcp(CLIENT, 80, SERVER, 33000, SYN | ACK)).only("wan");
-    assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
-    assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 1 0 0");
+    if cfg!(feature = "portmap") {
+        syn_forwarded(&mut r, 8080, CLIENT, 80);
+        let synack = r.inject("lan", &tcp(CLIENT, 80, SERVER, 33000, SYN | ACK)).only("wan");
+        assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
+        assert_eq!(answer(&mut r, "napt_stats", "napt"), "1 1 0 0");
+    } else {
+        r.inject("wan", &tcp(SERVER, 33000, WAN_ADDR, 8080, SYN)).nothing_on("lan");
+        assert_eq!(answer(&mut r, "napt_stats", "napt"), "0 1 0 0");
+    }
+}
+
+/// A library without `portmap` has no port forwards: ip_portmap_add() refuses every one and
+/// remembers none.
+#[cfg(not(feature = "portmap"))]
+#[test]
+fn esp_portmap_is_refused_by_a_library_without_port_forwards() {
+    let mut r = esp();
+    r.ok(&format!("napt_enable {} 1", ip([192, 168, 1, 1])));
+    assert_eq!(ret(&mut r, &format!("portmap_add {TCP} {} 8080 {} 80", ip(WAN_ADDR), ip(CLIENT))), 0);
+    assert_eq!(ret(&mut r, &format!("portmap_get {TCP} 8080")), 0);
+    r.inject("wan", &tcp(SERVER, 33000, WAN_ADDR, 8080, SYN)).nothing_on("lan");
 }

@@ -108,7 +108,9 @@ fn tcp_handshake_data_and_fin_then_rst() {
     let ext = sport(&syn);
     r.inject("wan", &tcp(SERVER, 80, WAN_ADDR, ext, SYN | ACK)).only("lan");
     r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, ACK)).only("wan");
-    assert!(r.sessions().iter().any(|s| s.contains("ESTABLISHED")), "{:?}", r.sessions());
+    if cfg!(feature = "dump") {
+        assert!(r.sessions().iter().any(|s| s.contains("ESTABLISHED")), "{:?}", r.sessions());
+    }
 
     let data = r.inject("lan", &tcp_data(HOST_A, 40000, SERVER, 80, ACK, b"GET / HTTP/1.0\r\n\r\n")).only("wan");
     assert_eq!(payload(&data), b"GET / HTTP/1.0\r\n\r\n");
@@ -119,13 +121,17 @@ fn tcp_handshake_data_and_fin_then_rst() {
     r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, FIN | ACK)).only("wan");
     r.inject("wan", &tcp(SERVER, 80, WAN_ADDR, ext, FIN | ACK)).only("lan");
     r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, ACK)).only("wan");
-    assert!(r.sessions().iter().any(|s| s.contains("TIME_WAIT")), "{:?}", r.sessions());
+    if cfg!(feature = "dump") {
+        assert!(r.sessions().iter().any(|s| s.contains("TIME_WAIT")), "{:?}", r.sessions());
+    }
 
     // A second connection, refused by the server with an RST.
     let syn2 = r.inject("lan", &tcp(HOST_A, 40001, SERVER, 81, SYN)).only("wan");
     let rst = r.inject("wan", &tcp(SERVER, 81, WAN_ADDR, sport(&syn2), RST | ACK)).only("lan");
     assert_eq!((dst(&rst), dport(&rst)), (HOST_A, 40001));
-    assert!(r.sessions().iter().any(|s| s.contains(" 81 RESET")), "{:?}", r.sessions());
+    if cfg!(feature = "dump") {
+        assert!(r.sessions().iter().any(|s| s.contains(" 81 RESET")), "{:?}", r.sessions());
+    }
 }
 
 #[test]
@@ -189,7 +195,7 @@ fn ttl_1_from_the_lan_gets_lwips_time_exceeded_at_the_hosts_real_address() {
     let q = quoted(&err);
     assert_eq!((src(q), dst(q), sport(q), dport(q)), (HOST_A, SERVER, 5000, 53), "quotes the untranslated datagram");
     assert_eq!(ttl(q), 0);
-    assert!(r.sessions().is_empty(), "no mapping for a datagram that did not leave");
+    assert_eq!(r.session_count(), 0, "no mapping for a datagram that did not leave");
 }
 
 #[test]
@@ -231,6 +237,7 @@ fn large_udp_datagram_is_translated_then_fragmented_by_lwip() {
 }
 
 /// Splits an IPv4 datagram (no options) into fragments of at most `size` payload bytes.
+#[cfg(feature = "reassembly")]
 fn fragments(datagram: &[u8], size: usize) -> Vec<Vec<u8>> {
     let body = &datagram[20..];
     let chunks: Vec<&[u8]> = body.chunks(size / 8 * 8).collect();
@@ -250,6 +257,8 @@ fn fragments(datagram: &[u8], size: usize) -> Vec<Vec<u8>> {
     out
 }
 
+/// Needs `reassembly`.
+#[cfg(feature = "reassembly")]
 #[test]
 fn fragmented_udp_datagram_is_reassembled_translated_and_forwarded_both_ways() {
     let mut r = Router::new();
@@ -317,7 +326,7 @@ fn unsolicited_inbound_never_reaches_the_lan() {
     r.inject("wan", &udp(SERVER, 53, WAN_ADDR, 5000, b"hi")).nothing_on("lan");
     r.inject("wan", &tcp(SERVER, 80, WAN_ADDR, 40000, SYN)).nothing_on("lan");
     r.inject("wan", &echo_reply(SERVER, WAN_ADDR, 0x1234, 1)).nothing_on("lan");
-    assert!(r.sessions().is_empty());
+    assert_eq!(r.session_count(), 0);
 }
 
 #[test]
@@ -355,19 +364,19 @@ fn routers_own_udp_tcp_and_ping_keep_working_on_the_wan_address() {
 fn wan_address_change_flushes_mappings() {
     let mut r = Router::new();
     let ext = sport(&udp_out(&mut r, b"q"));
-    assert_eq!(r.sessions().len(), 1);
+    assert_eq!(r.session_count(), 1);
     r.ok("setaddr wan 10.0.0.2");
     // The next packet through the hook notices the new address before it is translated.
     let new_wan = [10, 0, 0, 2];
     r.inject("wan", &udp(SERVER, 53, new_wan, ext, b"stale")).nothing_on("lan");
-    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+    assert_eq!(r.session_count(), 0, "no session");
     let out = udp_out(&mut r, b"again");
     assert_eq!(src(&out), new_wan, "new mappings use the new address");
 
     // The timer notices too, without traffic.
     r.ok("setaddr wan 10.0.0.3");
     r.ok("timers 1000");
-    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+    assert_eq!(r.session_count(), 0, "no session");
 }
 
 #[test]
@@ -375,9 +384,9 @@ fn wan_going_down_flushes_mappings_on_the_next_timer() {
     let mut r = Router::new();
     udp_out(&mut r, b"q");
     r.ok("down wan");
-    assert_eq!(r.sessions().len(), 1, "nothing happens before the timer runs");
+    assert_eq!(r.session_count(), 1, "nothing happens before the timer runs");
     r.ok("timers 1000");
-    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+    assert_eq!(r.session_count(), 0, "no session");
 }
 
 #[test]
@@ -407,12 +416,14 @@ fn idle_udp_mapping_expires_on_the_timer() {
     r.ok(&format!("rule {RULE_OUTBOUND} 0 {WAN}"));
     let ext = sport(&udp_out(&mut r, b"q"));
     r.ok("timers 1000");
-    assert_eq!(r.sessions().len(), 1);
+    assert_eq!(r.session_count(), 1);
     r.ok("timers 3000");
-    assert!(r.sessions().is_empty());
+    assert_eq!(r.session_count(), 0);
     r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"late")).nothing_on("lan");
 }
 
+/// Needs port forwards.
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forward_reaches_the_inside_server() {
     let mut r = Router::new();
@@ -447,7 +458,7 @@ fn garbage_from_the_wire_is_dropped_and_the_router_carries_on() {
         r.inject("lan", &p).nothing_on("wan");
     }
     assert!(r.stat("drop_bad_checksum") >= 1);
-    assert!(r.sessions().is_empty());
+    assert_eq!(r.session_count(), 0);
     assert_eq!(src(&udp_out(&mut r, b"still fine")), WAN_ADDR);
 }
 
@@ -456,7 +467,9 @@ fn garbage_from_the_wire_is_dropped_and_the_router_carries_on() {
 /// `lwip_snat_err_t` values the router prints as "err <code>".
 const ERR_ARG: i32 = -2;
 const ERR_TIMEOUT: i32 = -5;
+#[cfg(feature = "portmap")]
 const ERR_PORTMAP_CONFLICT: i32 = -11;
+#[cfg(feature = "portmap")]
 const ERR_PORTMAP_NOT_FOUND: i32 = -12;
 
 #[test]
@@ -498,12 +511,14 @@ fn rfc4787_req5_udp_timeout_changed_at_run_time_goes_below_two_minutes_only_with
     r.err("setcfg udp_ms=30000", ERR_TIMEOUT);
     r.err("setcfg tcp_established_ms=3600000", ERR_TIMEOUT);
     r.ok("timers 31000");
-    assert_eq!(r.sessions().len(), 1, "the refused setting changed nothing");
+    assert_eq!(r.session_count(), 1, "the refused setting changed nothing");
 
     r.ok("setcfg udp_ms=30000 allow_short_timeouts=1");
-    assert!(r.sessions()[0].ends_with(" 30000"), "the live session has the new timeout: {:?}", r.sessions());
+    if cfg!(feature = "dump") {
+        assert!(r.sessions()[0].ends_with(" 30000"), "the live session has the new timeout: {:?}", r.sessions());
+    }
     r.ok("timers 1000");
-    assert!(r.sessions().is_empty(), "idle 32 s with a 30 s timeout: expired on the timer");
+    assert_eq!(r.session_count(), 0, "idle 32 s with a 30 s timeout: expired on the timer");
     r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"late")).nothing_on("lan");
 }
 
@@ -514,7 +529,7 @@ fn rfc6888_req4_host_quota_changed_at_run_time() {
         r.inject("lan", &udp(HOST_A, port, SERVER, 53, b"q")).only("wan");
     }
     r.ok("setcfg host_quota=2");
-    assert_eq!(r.sessions().len(), 2, "live sessions are kept");
+    assert_eq!(r.session_count(), 2, "live sessions are kept");
     let refused = udp(HOST_A, 1003, SERVER, 53, b"one too many");
     let sent = r.inject("lan", &refused);
     sent.nothing_on("wan");
@@ -530,6 +545,8 @@ fn rfc6888_req4_host_quota_changed_at_run_time() {
     r.inject("lan", &refused).only("wan");
 }
 
+/// Needs `mss-clamp`.
+#[cfg(feature = "mss-clamp")]
 #[test]
 fn mss_of_syns_through_lwip_is_clamped_to_a_pppoe_wan_mtu_with_checksums_that_verify() {
     let mut r = Router::new();
@@ -551,6 +568,8 @@ fn mss_of_syns_through_lwip_is_clamped_to_a_pppoe_wan_mtu_with_checksums_that_ve
     assert_eq!(mss_of(&untouched), 1460);
 }
 
+/// Needs a port forward among the mappings.
+#[cfg(feature = "portmap")]
 #[test]
 fn uplink_dhcp_renew_drops_every_mapping_and_new_flows_use_the_new_address() {
     let mut r = Router::new();
@@ -558,12 +577,12 @@ fn uplink_dhcp_renew_drops_every_mapping_and_new_flows_use_the_new_address() {
     let udp_ext = sport(&udp_out(&mut r, b"q"));
     let tcp_ext = sport(&r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan"));
     let ping_id = icmp_ident(&r.inject("lan", &echo_request(HOST_A, SERVER, 0x1234, 1)).only("wan"));
-    assert_eq!(r.sessions().len(), 3);
+    assert_eq!(r.session_count(), 3);
 
     // What a DHCP renewal to a new address does: netif_set_ipaddr() on the WAN.
     r.ok("setaddr wan 10.0.0.2");
     r.ok("timers 1000");
-    assert!(r.sessions().is_empty(), "the timer noticed the change: {:?}", r.sessions());
+    assert_eq!(r.session_count(), 0, "the timer noticed the change");
     let new_wan = [10, 0, 0, 2];
     // Replies to the old mappings, now addressed to the new address, are not delivered.
     r.inject("wan", &udp(SERVER, 53, new_wan, udp_ext, b"stale")).nothing_on("lan");
@@ -592,10 +611,10 @@ fn wan_down_then_up_again_new_flows_leave_and_old_mappings_are_gone() {
     let ext = sport(&udp_out(&mut r, b"q"));
     r.ok("down wan");
     r.ok("timers 1000");
-    assert!(r.sessions().is_empty(), "{:?}", r.sessions());
+    assert_eq!(r.session_count(), 0, "no session");
     let sent = r.inject("lan", &udp(HOST_A, 5000, SERVER, 53, b"while down"));
     sent.nothing_on("wan");
-    assert!(r.sessions().is_empty(), "no mapping on a netif that is down");
+    assert_eq!(r.session_count(), 0, "no mapping on a netif that is down");
     r.ok("up wan");
     r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"stale")).nothing_on("lan");
     let out = udp_out(&mut r, b"again");
@@ -604,6 +623,8 @@ fn wan_down_then_up_again_new_flows_leave_and_old_mappings_are_gone() {
     assert_eq!(dst(&back), HOST_A);
 }
 
+/// Needs port forwards.
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forward_conflicts_get_error_codes_and_forwards_survive_flush() {
     let mut r = Router::new();
@@ -628,7 +649,7 @@ fn port_forward_conflicts_get_error_codes_and_forwards_survive_flush() {
     let web = [192, 168, 1, 20];
     r.inject("wan", &tcp(SERVER, 50000, WAN_ADDR, 9090, SYN)).only("lan");
     r.ok("flush");
-    assert!(r.sessions().is_empty());
+    assert_eq!(r.session_count(), 0);
     // After the flush HOST_A's port is free: the forward may take it now.
     r.ok(&format!("portmap 6 {WAN} 8080 192.168.1.20 8080"));
     for (port, inside) in [(9090, 80), (8080, 8080)] {
@@ -649,6 +670,8 @@ fn port_forward_conflicts_get_error_codes_and_forwards_survive_flush() {
     assert_eq!(r.stat("drop_unsolicited_syn"), 1);
 }
 
+/// Needs hairpinning through a port forward.
+#[cfg(feature = "portmap")]
 #[test]
 fn hairpin_is_translated_but_debians_lwip_never_sends_it_back_out_of_the_lan() {
     // Debian's liblwip is built without IP_FORWARD_ALLOW_TX_ON_RX_NETIF, so ip4_forward()

@@ -52,7 +52,9 @@ fn evicted_established_connection_gets_an_rst_at_each_end_that_it_accepts() {
     // A new connection takes the slot of the one idle past the age.
     r.inject("lan", &tcp(HOST_B, 50000, SERVER, 443, SYN)).only("wan");
     assert_eq!(r.stat("evicted_idle"), 1);
-    assert!(!r.sessions().iter().any(|s| s.contains(" 40000 ")));
+    if cfg!(feature = "dump") {
+        assert!(!r.sessions().iter().any(|s| s.contains(" 40000 ")));
+    }
 
     // The inside end sends: lwIP answers it in the remote's name, with the segment's
     // acknowledgment number as sequence number, so the inside stack accepts the reset.
@@ -80,6 +82,8 @@ fn evicted_established_connection_gets_an_rst_at_each_end_that_it_accepts() {
     assert_eq!(r.stat("resets_requested"), 2);
 }
 
+/// Needs `dump`: the session walk is what shows states and timeouts.
+#[cfg(feature = "dump")]
 #[test]
 fn dns_session_shows_its_state_and_goes_seconds_after_the_answer() {
     let mut r = router();
@@ -105,5 +109,8 @@ fn short_timers_and_policy_are_set_through_the_c_config() {
     r.ok("setcfg udp_ntp_ms=1000 udp_dns_ms=1000");
     let query = r.inject("lan", &udp(HOST_A, 123, SERVER, 123, b"ntp")).only("wan");
     r.inject("wan", &udp(SERVER, 123, WAN_ADDR, sport(&query), b"time")).only("lan");
-    assert!(r.sessions()[0].contains(" NTP_ANSWERED ") && r.sessions()[0].ends_with(" 1000"), "{:?}", r.sessions());
+    if cfg!(feature = "dump") {
+        let sessions = r.sessions();
+        assert!(sessions[0].contains(" NTP_ANSWERED ") && sessions[0].ends_with(" 1000"), "{sessions:?}");
+    }
 }

@@ -27,6 +27,13 @@
 
 #include <string.h>
 
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
+#define NAPT_PORTMAPS 1
+#else
+/* A library built without `portmap` has no port forwards: ip_portmap_add() fails. */
+#define NAPT_PORTMAPS 0
+#endif
+
 /** A port map as ip_portmap_add() got it, and where it is installed. */
 struct compat_portmap {
   u32_t maddr; /* network order */
@@ -164,6 +171,7 @@ napt_portmap_netif(u32_t maddr)
   return (netif != NULL) ? netif_get_index(netif) : NETIF_NO_INDEX;
 }
 
+#if NAPT_PORTMAPS
 /** The lwip-snat forward of @p m on netif index @p idx. */
 static void
 napt_forward(struct lwip_snat_portmap *f, const struct compat_portmap *m, u8_t idx)
@@ -174,14 +182,17 @@ napt_forward(struct lwip_snat_portmap *f, const struct compat_portmap *m, u8_t i
   f->proto = m->proto;
   f->out_netif_idx = idx;
 }
+#endif
 
 static void
 napt_uninstall(struct compat_portmap *m)
 {
   if (m->netif_idx != NETIF_NO_INDEX) {
+#if NAPT_PORTMAPS
     struct lwip_snat_portmap f;
     napt_forward(&f, m, m->netif_idx);
     lwip_snat_portmap_remove(&f);
+#endif
     m->netif_idx = NETIF_NO_INDEX;
   }
 }
@@ -194,7 +205,6 @@ static int
 napt_install(struct compat_portmap *m)
 {
   u8_t want = napt_portmap_netif(m->maddr);
-  struct lwip_snat_portmap f;
 
   if (want == m->netif_idx) {
     return 1;
@@ -203,12 +213,19 @@ napt_install(struct compat_portmap *m)
   if (want == NETIF_NO_INDEX) {
     return 1;
   }
-  napt_forward(&f, m, want);
-  if (lwip_snat_portmap_add(&f) != LWIP_SNAT_OK) {
-    return 0;
+#if NAPT_PORTMAPS
+  {
+    struct lwip_snat_portmap f;
+    napt_forward(&f, m, want);
+    if (lwip_snat_portmap_add(&f) != LWIP_SNAT_OK) {
+      return 0;
+    }
   }
   m->netif_idx = want;
   return 1;
+#else
+  return 0;
+#endif
 }
 
 /** Applies remembered addresses a netif now holds and moves port maps to their netif. */
@@ -334,7 +351,7 @@ ip_portmap_add(u8_t proto, u32_t maddr, u16_t mport, u32_t daddr, u16_t dport)
   struct compat_portmap old;
   size_t i;
 
-  if (((proto != IP_PROTO_TCP) && (proto != IP_PROTO_UDP)) || !napt_start()) {
+  if (!NAPT_PORTMAPS || ((proto != IP_PROTO_TCP) && (proto != IP_PROTO_UDP)) || !napt_start()) {
     return 0;
   }
   for (i = 0; (m == NULL) && (i < LWIP_ARRAYSIZE(napt_portmaps)); i++) {

@@ -8,6 +8,58 @@ use std::sync::Mutex;
 
 const LWIP_INCLUDE: &str = "/usr/include/lwip";
 
+/// The library's Cargo features in this test run (integration tests are compiled with the
+/// package's features), so the C programs link and include the NAT the Rust side tests.
+const FEATURES: &[(&str, bool)] = &[
+    ("full", cfg!(feature = "full")),
+    ("reassembly", cfg!(feature = "reassembly")),
+    ("portmap", cfg!(feature = "portmap")),
+    ("mss-clamp", cfg!(feature = "mss-clamp")),
+    ("fast-path", cfg!(feature = "fast-path")),
+    ("hook-forward", cfg!(feature = "hook-forward")),
+    ("dump", cfg!(feature = "dump")),
+    ("icmp-queries", cfg!(feature = "icmp-queries")),
+];
+
+/// The features of this test run, comma-separated, as `cargo build --features` takes them.
+pub fn features() -> String {
+    FEATURES.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect::<Vec<_>>().join(",")
+}
+
+/// What tells programs built for these features apart from the full build's (which keep their
+/// plain names): empty with `full`, else `-` and the features (`-none` for none).
+pub fn feature_tag() -> String {
+    let features = features();
+    if cfg!(feature = "full") {
+        String::new()
+    } else if features.is_empty() {
+        "-none".to_string()
+    } else {
+        format!("-{}", features.replace(',', "+"))
+    }
+}
+
+/// The directory of the header build.rs generated for this test run's features and capacities
+/// (`OUT_DIR/lwip_snat.h`; in the full build with default capacities the same text as
+/// include/lwip_snat.h, which tests/header.rs checks), searched ahead of include/. The drop-in
+/// APIs' headers include "lwip_snat.h" from their own directory, so they are copied beside it,
+/// as cmake/lwip_snat.cmake does; once per test process.
+pub fn header_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("include{}", feature_tag()));
+        std::fs::create_dir_all(&dir).expect("create the header directory");
+        let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+        let copy = |from: &Path, name: &str| {
+            std::fs::copy(from.join(name), dir.join(name)).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+        };
+        copy(Path::new(env!("OUT_DIR")), "lwip_snat.h");
+        copy(&include, "lwip_snat_compat_napt.h");
+        copy(&include, "lwip_snat_compat_nat.h");
+        dir
+    })
+}
+
 /// A `cc` build for the machine the tests run on (the `cc` crate finds the compiler, `CC` and
 /// `CFLAGS` included; it gets no build-script environment here): gnu99, -O1, debug info.
 pub fn host_build() -> cc::Build {
@@ -50,7 +102,7 @@ pub fn program(name: &str) -> PathBuf {
 pub fn program_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lwip-{name}"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lwip-{name}{}", feature_tag()));
     if built.get_or_insert_with(HashSet::new).contains(name) {
         return out;
     }
@@ -58,6 +110,7 @@ pub fn program_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     require_debian_lwip();
     let mut build = c_build();
     build
+        .include(header_dir())
         .include(repo.join("include"))
         .include(repo.join("c-shim"))
         .include(LWIP_INCLUDE)
@@ -101,8 +154,9 @@ fn require_debian_lwip() {
 }
 
 /// The host C library `liblwip_snat_host.a` (the example `lwip_snat_host`: the package itself
-/// is an rlib), built by `cargo build --example` into the tests' own target directory (cargo
-/// holds no lock while tests run; the library is already built, so this only archives it).
+/// is an rlib), built by `cargo build --example` with this test run's features into the tests'
+/// own target directory (cargo holds no lock while tests run; the library is already built, so
+/// this only archives it).
 pub fn staticlib() -> PathBuf {
     static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
@@ -113,7 +167,9 @@ pub fn staticlib() -> PathBuf {
     let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_string());
     let mut cmd = Command::new(&cargo);
-    cmd.args(["build", "--quiet", "--example", "lwip_snat_host", "--manifest-path"])
+    cmd.args(["build", "--quiet", "--example", "lwip_snat_host", "--no-default-features", "--features"])
+        .arg(features())
+        .arg("--manifest-path")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .arg("--target-dir")
         .arg(profile_dir.parent().expect("target directory"));

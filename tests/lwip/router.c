@@ -28,7 +28,9 @@
  *   now                               prints "now <sys_now()>"
  *   dump                              lwip_snat_foreach(): "session ..." lines (proto, inside, ports,
  *                                     remote, state, admitted|outbound, evictable|kept, idle, timeout)
- *   stats                             "stat <name> <value>" lines (non-zero counters)
+ *   stats                             "stat <name> <value>" lines (non-zero counters); a build
+ *                                     without `dump` has no drop reason names: "stat drop_<number>
+ *                                     <value>", which the Rust driver names (tests/lwip/driver.rs)
  *   ipstats                           (lwIP 2.2 build only) lwIP's IP counters as "ipstat <name> <value>"
  *                                     lines, and "ipstat ip4_forward <n>": packets lwIP's own
  *                                     ip4_forward() forwarded, and "ipstat canforward <n>": calls
@@ -54,6 +56,10 @@
  *                                     packet fed to it while it inputs another one: the
  *                                     datagram the shim re-injects after reassembly
  *
+ * A command of a feature the library was built without (portmap, unportmap: `portmap`; dump:
+ * `dump`) answers "err -110" (ERR_NO_FEATURE): the header generated for the test run's
+ * features says which are in (LWIP_SNAT_FEATURE_*).
+ *
  * Built twice: against Debian's liblwip 2.1.3 (no hook compiled in; tests/lwip/build.rs) and
  * against lwIP 2.2 compiled from source with LWIP_HOOK_IP4_INPUT defined to the shim's hook
  * (tests/lwip22/), where ip4_input() itself calls the hook.
@@ -78,6 +84,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* The answer to a command of a feature the library was built without. */
+#define ERR_NO_FEATURE (-110)
 #include <string.h>
 
 /* dmz exists only between "addnetif" and "removenetif" */
@@ -392,6 +401,7 @@ on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
   return ERR_OK;
 }
 
+#if defined(LWIP_SNAT_FEATURE_DUMP)
 static void
 print_session(const struct lwip_snat_session *s, void *arg)
 {
@@ -409,6 +419,7 @@ print_session(const struct lwip_snat_session *s, void *arg)
          s->admitted ? "admitted" : "outbound", s->evictable ? "evictable" : "kept", (unsigned long)s->idle_ms,
          (unsigned long)s->timeout_ms);
 }
+#endif
 
 static void
 print_stats(void)
@@ -442,7 +453,11 @@ print_stats(void)
          (unsigned long)st.resets_requested);
   for (i = 0; i < LWIP_SNAT_DROP_REASONS; i++) {
     if (st.dropped[i] != 0) {
+#if defined(LWIP_SNAT_FEATURE_DUMP)
       printf("stat drop_%s %lu\n", lwip_snat_drop_reason_name((uint8_t)i), (unsigned long)st.dropped[i]);
+#else
+      printf("stat drop_%d %lu\n", i, (unsigned long)st.dropped[i]);
+#endif
     }
   }
 }
@@ -521,6 +536,7 @@ run(char *line)
     return strcmp(cmd, "rule") == 0 ? lwip_snat_rule_add(&r) : lwip_snat_rule_remove(&r);
   }
   if (strcmp(cmd, "portmap") == 0 && e != NULL) {
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
     struct lwip_snat_portmap m;
     ip4_addr_t inside;
     if (!ip4addr_aton(d, &inside)) {
@@ -532,6 +548,9 @@ run(char *line)
     m.inside_addr = lwip_ntohl(ip4_addr_get_u32(&inside));
     m.inside_port = (uint16_t)atoi(e);
     return lwip_snat_portmap_add(&m);
+#else
+    return ERR_NO_FEATURE;
+#endif
   }
   if ((strcmp(cmd, "in") == 0 || strcmp(cmd, "inchain") == 0) && b != NULL) {
     return inject(netif_named(a), b, strcmp(cmd, "inchain") == 0) == 0 ? 0 : -102;
@@ -602,7 +621,11 @@ run(char *line)
     return 0;
   }
   if (strcmp(cmd, "dump") == 0) {
+#if defined(LWIP_SNAT_FEATURE_DUMP)
     return lwip_snat_foreach(print_session, NULL, sys_now());
+#else
+    return ERR_NO_FEATURE;
+#endif
   }
   if (strcmp(cmd, "stats") == 0) {
     print_stats();
@@ -640,6 +663,7 @@ run(char *line)
     return err != 0 ? err : lwip_snat_set_config(&cfg);
   }
   if (strcmp(cmd, "unportmap") == 0 && e != NULL) {
+#if defined(LWIP_SNAT_FEATURE_PORTMAP)
     struct lwip_snat_portmap m;
     ip4_addr_t inside;
     if (!ip4addr_aton(d, &inside)) {
@@ -651,6 +675,9 @@ run(char *line)
     m.inside_addr = lwip_ntohl(ip4_addr_get_u32(&inside));
     m.inside_port = (uint16_t)atoi(e);
     return lwip_snat_portmap_remove(&m);
+#else
+    return ERR_NO_FEATURE;
+#endif
   }
   if (strcmp(cmd, "flush") == 0) {
     return lwip_snat_flush();

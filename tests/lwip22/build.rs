@@ -33,7 +33,7 @@ pub fn router_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lwip22");
     let lwip = lwip_source(&work);
     let objects = lwip_objects(repo, &lwip, &work);
-    let exe = work.join(name);
+    let exe = work.join(format!("{name}{}", crate::lwip_build::feature_tag()));
     let mut build = crate::lwip_build::c_build();
     build.includes(include_paths(repo, &lwip));
     for d in defines {
@@ -59,10 +59,11 @@ pub fn router_with(name: &str, sources: &[&str], defines: &[&str]) -> PathBuf {
     exe
 }
 
-/// Our lwipopts.h and arch/cc.h first, then the shim, the generated header and lwIP's headers
-/// (never Debian's /usr/include/lwip).
-pub fn include_paths(repo: &Path, lwip: &Path) -> [PathBuf; 4] {
-    [repo.join("tests/lwip22"), repo.join("c-shim"), repo.join("include"), lwip.join("include")]
+/// Our lwipopts.h and arch/cc.h first, then the shim, the header generated for this test run's
+/// features (ahead of the committed one) and lwIP's headers (never Debian's /usr/include/lwip).
+pub fn include_paths(repo: &Path, lwip: &Path) -> [PathBuf; 5] {
+    let generated = crate::lwip_build::header_dir().to_path_buf();
+    [repo.join("tests/lwip22"), repo.join("c-shim"), generated, repo.join("include"), lwip.join("include")]
 }
 
 /// `src/` of the `lwip` crate in cargo's registry, fetched by `cargo metadata` if needed.
@@ -119,10 +120,14 @@ fn lwip_objects(repo: &Path, lwip: &Path, work: &Path) -> Vec<PathBuf> {
     let mut key = DefaultHasher::new();
     let compiler = build.try_get_compiler().expect("cc: no C compiler");
     (lwip, &sources, compiler.path(), compiler.args()).hash(&mut key);
-    for header in
-        ["tests/lwip22/lwipopts.h", "tests/lwip22/arch/cc.h", "c-shim/lwip_snat_hook.h", "include/lwip_snat.h"]
-    {
-        std::fs::read(repo.join(header)).expect("harness header").hash(&mut key);
+    let generated = crate::lwip_build::header_dir().join("lwip_snat.h");
+    for header in [
+        repo.join("tests/lwip22/lwipopts.h"),
+        repo.join("tests/lwip22/arch/cc.h"),
+        repo.join("c-shim/lwip_snat_hook.h"),
+        generated,
+    ] {
+        std::fs::read(header).expect("harness header").hash(&mut key);
     }
     let dir = work.join(format!("obj-{:016x}", key.finish()));
     let list = dir.join("objects");

@@ -36,27 +36,42 @@ enum Build {
 const BUILDS: [Build; 4] = [Build::Words, Build::Halfwords, Build::NoCanforwardHook, Build::NoShortcuts];
 
 fn routers_built(rule: bool, build: Build) -> [Router; 2] {
+    // What the features default: the hook forwards (`hook-forward`), with the shortcuts
+    // (`fast-path`); a library without them gets them through the defines, as lwipopts.h may.
+    let mut hook_defines: Vec<&str> = Vec::new();
+    if !cfg!(feature = "hook-forward") {
+        hook_defines.push("LWIP_SNAT_FORWARD=1");
+    }
+    if !cfg!(feature = "fast-path") && build != Build::NoShortcuts {
+        hook_defines.extend(["LWIP_SNAT_QUIET_PATH=1", "LWIP_SNAT_ROUTE_CACHE=1"]);
+    }
+    let hook_with = |name: &str, defines: &[&str]| {
+        let all: Vec<&str> = defines.iter().chain(&hook_defines).copied().collect();
+        match all.is_empty() {
+            true => lwip22_build::router(),
+            false => lwip22_build::router_with(name, &[], &all),
+        }
+    };
     let (hook, reference) = match build {
-        Build::Words => (lwip22_build::router(), ("router_lwip_forwards", None)),
-        Build::Halfwords => (
-            lwip22_build::router_with("router_halfword_sum", &[], &["LWIP_SNAT_UNALIGNED_LOADS=0"]),
-            ("router_lwip_forwards", None),
-        ),
+        Build::Words => (hook_with("router_hook_forwards", &[]), ("router_lwip_forwards", None)),
+        Build::Halfwords => {
+            (hook_with("router_halfword_sum", &["LWIP_SNAT_UNALIGNED_LOADS=0"]), ("router_lwip_forwards", None))
+        }
         Build::NoCanforwardHook => (
-            lwip22_build::router_with("router_no_canforward", &[], &["LWIP22_SHIM_WITHOUT_CANFORWARD"]),
+            hook_with("router_no_canforward", &["LWIP22_SHIM_WITHOUT_CANFORWARD"]),
             ("router_lwip_forwards_no_canforward", Some("LWIP22_SHIM_WITHOUT_CANFORWARD")),
         ),
         Build::NoShortcuts => (
-            lwip22_build::router_with(
-                "router_no_shortcuts",
-                &[],
-                &["LWIP_SNAT_QUIET_PATH=0", "LWIP_SNAT_ROUTE_CACHE=0"],
-            ),
+            hook_with("router_no_shortcuts", &["LWIP_SNAT_QUIET_PATH=0", "LWIP_SNAT_ROUTE_CACHE=0"]),
             ("router_lwip_forwards", None),
         ),
     };
     let (name, define) = reference;
-    let defines: Vec<&str> = ["LWIP_SNAT_FORWARD=0"].into_iter().chain(define).collect();
+    let mut defines: Vec<&str> = ["LWIP_SNAT_FORWARD=0"].into_iter().chain(define).collect();
+    if !cfg!(feature = "fast-path") {
+        // the reference keeps the shortcuts, as `fast-path` defaults them
+        defines.extend(["LWIP_SNAT_QUIET_PATH=1", "LWIP_SNAT_ROUTE_CACHE=1"]);
+    }
     let mut both = [Router::spawn(&hook), Router::spawn(&lwip22_build::router_with(name, &[], &defines))];
     for r in &mut both {
         r.ok("start");
@@ -118,6 +133,7 @@ fn forwarded_by_the_hook(routers: &mut [Router; 2], netif: &str, packet: &[u8], 
     p
 }
 
+#[cfg(feature = "portmap")]
 fn with_df(mut packet: Vec<u8>) -> Vec<u8> {
     packet[6] |= 0x40;
     refill_ip_checksum(&mut packet);
@@ -162,6 +178,8 @@ fn no_rule_concerns(build: Build) {
     assert_eq!(r[0].shim_passed(), by_shim, "{build:?}: passed by the shim");
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn translated_packets_leave_as_lwip_forwards_them_without_ip4_forward() {
     for build in [Build::Words, Build::NoCanforwardHook, Build::NoShortcuts] {
@@ -169,6 +187,7 @@ fn translated_packets_leave_as_lwip_forwards_them_without_ip4_forward() {
     }
 }
 
+#[cfg(feature = "portmap")]
 fn translated_packets(build: Build) {
     let mut r = routers_built(true, build);
     let out = forwarded_by_the_hook(&mut r, "lan", &udp(HOST_A, 5000, SERVER, 53, b"query"), "wan");
@@ -265,6 +284,8 @@ fn bad_headers_are_lwips_to_drop(build: Build) {
     assert!(sent.out.is_empty(), "{build:?}: dropped");
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn a_port_forward_to_the_routers_own_address_is_delivered_not_forwarded_whatever_its_size() {
     let mut r = routers(true);
@@ -306,6 +327,8 @@ fn chained_and_padded_frames_leave_as_lwip_forwards_them() {
 /// lwIP alone counts a packet it has no route for once in `ip.rterr` (ip4_route()) and asks the
 /// canforward hook once (ip4_forward(), before the route): the hook's own route lookups must
 /// count nothing more, whether it passed, translated or port-forwarded the packet.
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn a_packet_with_no_route_is_counted_and_asked_about_once_as_lwip_does() {
     for rule in [false, true] {
@@ -316,6 +339,7 @@ fn a_packet_with_no_route_is_counted_and_asked_about_once_as_lwip_does() {
     }
 }
 
+#[cfg(feature = "portmap")]
 fn no_route_counted_once(rule: bool, which: usize, hook: &mut Router) {
     hook.ok("nodefault");
     hook.ok(&format!("portmap 17 {WAN} 5353 172.16.0.5 53"));
@@ -410,7 +434,14 @@ fn with_lwips_stock_checksum_options_forwarded_packets_keep_valid_checksums() {
         big[6] &= !0x40;
         refill_ip_checksum(&mut big);
         let fragmented = r.ok(&format!("in lan {}", hex(&big))).on("wan");
-        for (what, out) in [("reassembled", sent), ("fragmented", fragmented)] {
+        let mut checked = vec![("fragmented", fragmented)];
+        if rule && !cfg!(feature = "reassembly") {
+            // fragments on a NAT path are dropped without reassembly
+            assert!(sent.is_empty(), "rule {rule}: fragments left: {sent:?}");
+        } else {
+            checked.push(("reassembled", sent));
+        }
+        for (what, out) in checked {
             assert!(!out.is_empty(), "rule {rule}: {what}: nothing sent");
             let datagram = join_fragments(&out);
             assert_checksums(&datagram);
@@ -567,6 +598,8 @@ fn inbound_df_too_big_quoted_as_it_arrived(build: Build) {
 /// (the core translates nothing from a martian source but ICMP errors; the hook drops every
 /// netif's broadcast source before the core sees the packet). TCP, UDP, an echo reply, an ICMP
 /// error about a mapping and a port-forwarded datagram, each from every such source.
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn what_is_translated_from_a_source_no_host_sends_from_leaves_as_lwip_lets_it() {
     let mut r = routers(true);

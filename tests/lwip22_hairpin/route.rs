@@ -122,6 +122,8 @@ fn a_removed_netif_is_routed_around_at_the_next_packet() {
     after_change(&["addnetif 192.168.1.9 255.255.255.240"], "dmz", &["removenetif"], expect);
 }
 
+/// Needs port forwards (`portmap`).
+#[cfg(feature = "portmap")]
 #[test]
 fn a_source_that_became_a_netifs_broadcast_address_is_dropped_at_the_next_packet() {
     // A /31 beside the server makes the server's address that netif's broadcast address: lwIP

@@ -6,6 +6,7 @@ use crate::common::*;
 use crate::driver::{Events, Router};
 use crate::RULE_OUTBOUND;
 
+#[cfg(feature = "portmap")]
 const WEB: [u8; 4] = [192, 168, 1, 20];
 
 fn router() -> Router {
@@ -41,6 +42,8 @@ fn after_remove_rule_replies_and_answers_of_a_live_session_stay_translated() {
     assert_eq!((src(&answer), sport(&answer)), (WAN_ADDR, ext));
 }
 
+/// Needs a port forward (tests/lwip/router.c answers err -110 without).
+#[cfg(feature = "portmap")]
 #[test]
 fn port_forward_without_a_rule_never_answers_with_the_inside_address() {
     let mut r = router();
@@ -68,7 +71,7 @@ fn filter_tightened_through_the_c_api_shuts_out_a_remote_the_old_filter_let_in()
     r.ok("setcfg udp_filtering=2");
     r.inject("wan", &stranger).nothing_on("lan");
     assert_eq!(r.stat("drop_filtered"), 1);
-    assert_eq!(r.sessions().len(), 1, "only the inside host's own session is left");
+    assert_eq!(r.session_count(), 1, "only the inside host's own session is left");
     let reply = r.inject("wan", &udp(SERVER, 53, WAN_ADDR, ext, b"answer")).only("lan");
     assert_eq!(dst(&reply), HOST_A);
 }
@@ -86,6 +89,12 @@ fn after_remove_rule_a_live_sessions_fragmented_datagram_leaves_translated() {
         let sent = r.inject("lan", &raw_fragment(&whole, offset, end, more));
         nothing_private_on_the_wan(&sent);
         left.extend(sent.on("wan"));
+    }
+    if !cfg!(feature = "reassembly") {
+        // Fragments on a NAT path are dropped and counted.
+        assert!(left.is_empty(), "{left:?}");
+        assert_eq!(r.stat("drop_fragment"), 2);
+        return;
     }
     let out = left.first().expect("the datagram, put together and translated, leaves by the WAN");
     assert_eq!((src(out), sport(out), dst(out)), (WAN_ADDR, ext, SERVER));
