@@ -534,16 +534,13 @@ fn without_reassembly_out_of_order_fragments_are_dropped_both_ways() {
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
-/// Built without reassembly, a big ping to the router is lwIP's, however it is cut; a fragmented
-/// echo reply whose identifier an echo mapping holds is not, and never reaches the inside host.
+/// Built without reassembly, a fragmented echo reply whose identifier an echo mapping holds
+/// never reaches the inside host (a big ping to the router itself is lwIP's in every build:
+/// `router_own_fragmented_datagrams_are_left_to_lwip_with_what_the_pool_held`).
 #[cfg(not(feature = "reassembly"))]
 #[test]
-fn without_reassembly_a_big_ping_reaches_the_router_and_a_fragmented_echo_reply_no_inside_host() {
+fn without_reassembly_a_fragmented_echo_reply_reaches_no_inside_host() {
     let mut nat = nat();
-    let ping = datagram(SERVER, WAN_ADDR, 1, Ipv4Fields::DF, &[], &icmp_message(8, 0, [0, 7, 0, 1], &[0xEE; 3000]));
-    for frag in fragments(&ping, &[1480, 2960]) {
-        assert_eq!(process(&mut nat, inbound(), &frag, 0), Verdict::Pass);
-    }
     let request = datagram(HOST_A, SERVER, 1, Ipv4Fields::DF, &[], &icmp_message(8, 0, [0x12, 0x34, 0, 1], &[1; 8]));
     let (verdict, out) = arrive(&mut nat, out_ctx(), &request, &[], 1);
     assert_eq!(verdict, Verdict::Translated);

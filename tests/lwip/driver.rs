@@ -29,8 +29,8 @@ impl Router {
         match name.strip_prefix("drop_") {
             Some(reason) if !cfg!(feature = "dump") => {
                 let all = lwip_snat::DropReason::ALL;
-                let number = all.iter().position(|r| r.name() == reason).unwrap_or_else(|| panic!("no {name}"));
-                self.0.stat(&format!("drop_{number}"))
+                let found = all.iter().find(|r| r.name() == reason).unwrap_or_else(|| panic!("no {name}"));
+                self.0.stat(&format!("drop_{}", *found as u8))
             }
             _ => self.0.stat(name),
         }

@@ -84,10 +84,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The answer to a command of a feature the library was built without. */
 #define ERR_NO_FEATURE (-110)
-#include <string.h>
 
 /* dmz exists only between "addnetif" and "removenetif" */
 static struct netif lan, wan, dmz;

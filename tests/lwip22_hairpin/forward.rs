@@ -47,9 +47,10 @@ fn routers_built(rule: bool, build: Build) -> [Router; 2] {
     }
     let hook_with = |name: &str, defines: &[&str]| {
         let all: Vec<&str> = defines.iter().chain(&hook_defines).copied().collect();
-        match all.is_empty() {
-            true => lwip22_build::router(),
-            false => lwip22_build::router_with(name, &[], &all),
+        if all.is_empty() {
+            lwip22_build::router()
+        } else {
+            lwip22_build::router_with(name, &[], &all)
         }
     };
     let (hook, reference) = match build {
