@@ -1445,7 +1445,7 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   icmphdr->type = ICMP_DUR;
   icmphdr->code = ICMP_DUR_FRAG;
   icmphdr->id = 0;
-  icmphdr->seqno = lwip_htons(mtu);
+  icmphdr->seqno = PP_HTONS(mtu);
   MEMCPY((u8_t *)q->payload + sizeof(struct icmp_echo_hdr), bytes, quote);
   icmphdr->chksum = 0;
   icmphdr->chksum = inet_chksum(icmphdr, q->len);
@@ -1568,7 +1568,7 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
   const struct tcp_hdr *tcphdr;
   u16_t hlen = IPH_HL_BYTES(iphdr);
-  u16_t ip_len = lwip_ntohs(IPH_LEN(iphdr));
+  u16_t ip_len = PP_NTOHS(IPH_LEN(iphdr));
   u16_t thlen, hdrlen_flags;
   u8_t flags;
   u32_t seglen, seqno;
@@ -1586,10 +1586,10 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
   }
   flags = (u8_t)(hdrlen_flags & TCP_FLAGS);
   seglen = (u32_t)(ip_len - hlen - thlen) + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
-  seqno = (flags & TCP_ACK) ? lwip_ntohl(tcphdr->ackno) : 0;
+  seqno = (flags & TCP_ACK) ? LWIP_SNAT_SWAP(tcphdr->ackno) : 0;
   ip_addr_copy_from_ip4(src, iphdr->src);
   ip_addr_copy_from_ip4(dest, iphdr->dest);
-  tcp_rst(NULL, seqno, lwip_ntohl(tcphdr->seqno) + seglen, &dest, &src, PP_NTOHS(tcphdr->dest),
+  tcp_rst(NULL, seqno, LWIP_SNAT_SWAP(tcphdr->seqno) + seglen, &dest, &src, PP_NTOHS(tcphdr->dest),
           PP_NTOHS(tcphdr->src));
 }
 #endif /* LWIP_TCP */
