@@ -1459,6 +1459,10 @@ lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arriv
 {
   u16_t hlen;
 
+#if LWIP_SNAT_FORWARD
+  /* (word by word only where the bytes are kept for every DF datagram to the router: without
+   * the hook's forwarding they are kept only for one larger than some MTU, rare enough for the
+   * general copy below, which keeps the same bytes) */
   if ((bytes[0] == 0x45) && (head_len >= IP_HLEN + LWIP_SNAT_ICMP_QUOTED_DATA) && LWIP_SNAT_WORDS_AT(bytes)) {
     /* (no options: word by word, which compilers do not turn into a loop or a call) */
 #if LWIP_SNAT_UNALIGNED_LOADS
@@ -1478,6 +1482,7 @@ lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arriv
 #endif
     return;
   }
+#endif
   hlen = IPH_HL_BYTES((const struct ip_hdr *)bytes);
   MEMCPY(arrived->ip, bytes + LWIP_SNAT_ARRIVED_AT, sizeof(arrived->ip));
   if (head_len > hlen) {
