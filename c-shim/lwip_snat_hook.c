@@ -465,13 +465,22 @@ static netif_ext_callback_t lwip_snat_netif_callback;
   } while (0)
 #endif
 
-/** Checks every watched netif index, including netifs that went down or were removed. */
+/**
+ * Checks every watched netif index, including netifs that went down or were removed; with
+ * @p notify 0 only remembers their addresses (lwip_snat_start(): a NAT just reset holds no
+ * mapping to drop). One loop for both: smaller than two.
+ */
 static void
-lwip_snat_watch_all(void)
+lwip_snat_watch_all(u8_t notify)
 {
   u8_t idx;
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
-    lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)));
+    u32_t addr = lwip_snat_netif_addr(netif_get_by_index(idx));
+    if (notify) {
+      lwip_snat_watch(idx, addr);
+    } else {
+      lwip_snat_seen_addr[idx - 1] = addr;
+    }
   }
 }
 
@@ -2014,7 +2023,7 @@ lwip_snat_tmr(void *arg)
   LWIP_UNUSED_ARG(arg);
   /* (fields written into struct netif directly are seen within one interval) */
   LWIP_SNAT_FORGET_ROUTES();
-  lwip_snat_watch_all();
+  lwip_snat_watch_all(1);
   now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
   /* the same clock as the tick, so what is logged is exactly what it expires */
@@ -2080,9 +2089,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   lwip_snat_set_port_check(lwip_snat_router_holds);
   lwip_snat_copies = 0;
   LWIP_SNAT_FORGET_ROUTES();
-  for (i = 0; i < LWIP_SNAT_NETIF_SLOTS; i++) {
-    lwip_snat_seen_addr[i] = lwip_snat_netif_addr(netif_get_by_index((u8_t)(i + 1)));
-  }
+  lwip_snat_watch_all(0);
   if (!lwip_snat_running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
     netif_add_ext_callback(&lwip_snat_netif_callback, lwip_snat_netif_event);
