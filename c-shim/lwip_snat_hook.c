@@ -1431,6 +1431,7 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   struct netif *netif;
   struct pbuf *q;
   ip4_addr_t src, dest;
+  u32_t word;
   u16_t quote = (u16_t)(IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA);
 
   if (quote > len) {
@@ -1451,12 +1452,13 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
     return;
   }
   icmphdr = (struct icmp_echo_hdr *)q->payload;
-  icmphdr->type = ICMP_DUR;
-  icmphdr->code = ICMP_DUR_FRAG;
-  icmphdr->id = 0;
-  icmphdr->seqno = PP_HTONS(mtu);
+  /* type, code, checksum 0, then the unused 16 bits and the next-hop MTU: two words (the
+   * packed header's fields one by one are byte stores) */
+  word = PP_HTONL(((u32_t)ICMP_DUR << 24) | ((u32_t)ICMP_DUR_FRAG << 16));
+  MEMCPY(icmphdr, &word, sizeof(word));
+  word = PP_HTONL((u32_t)mtu);
+  MEMCPY((u8_t *)icmphdr + 4, &word, sizeof(word));
   MEMCPY((u8_t *)q->payload + sizeof(struct icmp_echo_hdr), bytes, quote);
-  icmphdr->chksum = 0;
   icmphdr->chksum = inet_chksum(icmphdr, q->len);
   ip4_output_if(q, NULL, &src, ICMP_TTL, 0, IP_PROTO_ICMP, netif);
   pbuf_free(q);
