@@ -1612,14 +1612,35 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
 
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
 /* (only a core with reassembly hands back datagrams and held fragments to feed to lwIP) */
-/** Hands @p q to lwIP's input (LWIP_SNAT_REINJECT), freeing it if the stack does not take it. */
-static void
-lwip_snat_feed(struct pbuf *q, struct netif *inp)
+/**
+ * Feeds lwIP (LWIP_SNAT_REINJECT, which frees nothing it does not take) a pbuf of @p size
+ * bytes that @p copy_out, lwip_snat_reassembled() or lwip_snat_released() (one contract),
+ * filled with @p need bytes or more; returns 1 when it fed one, 0 when the core gave an error
+ * or fewer bytes. Out of memory, @p copy_out is told so by a call without a buffer:
+ * lwip_snat_released() then discards the rest, lwip_snat_reassembled() refuses it (no change).
+ * (One copy-out for both callers: smaller.)
+ */
+static int
+lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t *len), u16_t size, size_t need,
+                    struct netif *inp)
 {
+  size_t copied = 0;
+  struct pbuf *q = pbuf_alloc(PBUF_RAW, size, PBUF_RAM);
+
+  if (q == NULL) {
+    (void)copy_out(NULL, 0, &copied);
+    return 0;
+  }
+  if ((copy_out((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied < need) || (copied > q->len)) {
+    pbuf_free(q);
+    return 0;
+  }
+  pbuf_realloc(q, (u16_t)copied);
   if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
     /* not taken (netif->input's contract): ours to free */
     pbuf_free(q);
   }
+  return 1;
 }
 
 /**
@@ -1629,21 +1650,11 @@ lwip_snat_feed(struct pbuf *q, struct netif *inp)
 static void
 lwip_snat_reinject(u32_t len, struct netif *inp)
 {
-  struct pbuf *q;
-  size_t copied = 0;
-
   if ((len == 0) || (len > 0xFFFF)) {
     return;
   }
-  q = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-  if (q == NULL) {
-    return;
-  }
-  if ((lwip_snat_reassembled((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied != len)) {
-    pbuf_free(q);
-    return;
-  }
-  lwip_snat_feed(q, inp);
+  /* (all of it: a pbuf of len bytes takes no more) */
+  (void)lwip_snat_feed_copy(lwip_snat_reassembled, (u16_t)len, len, inp);
 }
 #endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
 
@@ -1727,20 +1738,7 @@ lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
 static void
 lwip_snat_release_held(struct netif *inp)
 {
-  for (;;) {
-    size_t copied = 0;
-    struct pbuf *q = pbuf_alloc(PBUF_RAW, LWIP_SNAT_RELEASE_PBUF_LEN, PBUF_RAM);
-    if (q == NULL) {
-      lwip_snat_released(NULL, 0, &copied);
-      return;
-    }
-    if ((lwip_snat_released((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied == 0) ||
-        (copied > q->len)) {
-      pbuf_free(q);
-      return;
-    }
-    pbuf_realloc(q, (u16_t)copied);
-    lwip_snat_feed(q, inp);
+  while (lwip_snat_feed_copy(lwip_snat_released, LWIP_SNAT_RELEASE_PBUF_LEN, 1, inp)) {
   }
 }
 #endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
