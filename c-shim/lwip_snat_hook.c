@@ -644,8 +644,10 @@ static struct {
    * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
    * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
    * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif
-   * is the input netif, lwip_snat_not_forwarded()). */
+   * is the input netif, lwip_snat_not_forwarded()). Read only by lwip_snat_forward(). */
+#if LWIP_SNAT_FORWARD
   u8_t checked;
+#endif
 } lwip_snat_in_flight;
 #define LWIP_SNAT_ROUTE_BARE 0
 #define LWIP_SNAT_ROUTE_NOT_OURS 1
@@ -659,7 +661,11 @@ lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 {
   lwip_snat_in_flight.netif = netif;
   lwip_snat_in_flight.dest = dest;
+#if LWIP_SNAT_FORWARD
   lwip_snat_in_flight.checked = checked;
+#else
+  LWIP_UNUSED_ARG(checked);
+#endif
 }
 
 /**
