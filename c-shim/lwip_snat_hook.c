@@ -416,10 +416,8 @@ static u32_t lwip_snat_unicast_source;
 static void
 lwip_snat_forget_routes(void)
 {
-  size_t i;
-  for (i = 0; i < LWIP_SNAT_ROUTE_CACHE_SIZE; i++) {
-    lwip_snat_routes.memos[i].route = NULL;
-  }
+  /* (the whole entries cleared by one memset: smaller than a loop over their routes) */
+  memset(lwip_snat_routes.memos, 0, sizeof(lwip_snat_routes.memos));
   lwip_snat_unicast_source = 0;
 }
 #define LWIP_SNAT_FORGET_ROUTES() lwip_snat_forget_routes()
@@ -796,10 +794,15 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
         return 0;
       }
 #endif
-    } else if (lwip_snat_netif_accepts(inp, &dest)) {
+    }
+#if LWIP_AUTOIP
+    else if (lwip_snat_netif_accepts(inp, &dest)) {
       /* ip4_input(): inp first, then the other netifs (not for loopback addresses) */
       netif = inp;
     }
+#endif
+    /* (without AutoIP inp takes no address that the two tests above left: its own, up and
+     * configured, went to `local`, its broadcasts returned 0) */
 #if !LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF
     else if (!ip4_addr_isloopback(&dest))
 #else
