@@ -512,15 +512,23 @@ lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
     ((ip4_addr_get_u32(addr) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST)) && \
    lwip_snat_is_broadcast((addr), (netif)))
 
-/** ip4_input_accept(): @p dest is an address of @p netif (unicast or its broadcast). */
+/** lwip_snat_netif_accepts()'s answer for a broadcast address of the netif. */
+#define LWIP_SNAT_ACCEPTS_BROADCAST 2
+
+/** ip4_input_accept(): @p dest is an address of @p netif: 1 for a unicast one,
+ * LWIP_SNAT_ACCEPTS_BROADCAST for its broadcast (0: none), so that the caller need not ask
+ * lwip_snat_is_broadcast() again which it was. */
 static int
 lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
 {
   if (!netif_is_up(netif) || ip4_addr_isany_val(*netif_ip4_addr(netif))) {
     return 0;
   }
-  if (ip4_addr_cmp(dest, netif_ip4_addr(netif)) || LWIP_SNAT_IS_BROADCAST(dest, netif)) {
+  if (ip4_addr_cmp(dest, netif_ip4_addr(netif))) {
     return 1;
+  }
+  if (LWIP_SNAT_IS_BROADCAST(dest, netif)) {
+    return LWIP_SNAT_ACCEPTS_BROADCAST;
   }
 #if LWIP_AUTOIP
   if (autoip_accept_packet(netif, dest)) {
@@ -797,7 +805,8 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     }
 #if LWIP_AUTOIP
     else if (lwip_snat_netif_accepts(inp, &dest)) {
-      /* ip4_input(): inp first, then the other netifs (not for loopback addresses) */
+      /* ip4_input(): inp first, then the other netifs (not for loopback addresses); inp's own
+       * address and broadcasts were decided above, so only AutoIP's unicast is left here */
       netif = inp;
     }
 #endif
@@ -811,18 +820,19 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     {
       struct netif *n;
       NETIF_FOREACH(n) {
-        if ((n != inp) && lwip_snat_netif_accepts(n, &dest)) {
+        int accepted = (n != inp) ? lwip_snat_netif_accepts(n, &dest) : 0;
+        if (accepted == LWIP_SNAT_ACCEPTS_BROADCAST) {
+          /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
+           * broadcast address is no external address */
+          return 0;
+        }
+        if (accepted) {
           netif = n;
           break;
         }
       }
     }
     if (netif != NULL) {
-      if (lwip_snat_is_broadcast(&dest, netif)) {
-        /* a broadcast of another netif's subnet: lwIP delivers it to the router's own stack; a
-         * broadcast address is no external address */
-        return 0;
-      }
     local:
       /* (one place that fills ctx for both: the stores are written once) */
       return lwip_snat_route_local(netif, ctx);
