@@ -155,6 +155,7 @@
  * the source (a hairpinned datagram's) and the destination, up to the header's fixed end. */
 #define LWIP_SNAT_ARRIVED_AT 8
 
+#if LWIP_SNAT_FORWARD
 /**
  * What translation may rewrite in the part of a datagram an ICMP error quotes: the header
  * bytes from LWIP_SNAT_ARRIVED_AT to IP_HLEN and the first 8 transport bytes (ports or ICMP
@@ -173,6 +174,25 @@ struct lwip_snat_arrived {
  * the TTL, never 0 in such a datagram, and is 0 when they were not (the hook sets it so for
  * every datagram it gives the core). */
 #define LWIP_SNAT_ARRIVED_KEPT(arrived) ((arrived)->ip[0] != 0)
+/** Marks @p arrived as not kept. */
+#define LWIP_SNAT_ARRIVED_NOT_KEPT(arrived) ((arrived)->ip[0] = 0)
+#else
+/**
+ * The part of a datagram an ICMP error quotes (its header and 8 bytes more), as it arrived.
+ * Without the hook's forwarding it is kept only for a DF datagram to the router larger than
+ * some netif's MTU (rare), so that one the translation makes too big for the inside netif is
+ * quoted as it arrived: copied whole, the quote needs no rebuilding from the translated bytes
+ * (smaller code; the same bytes, as translation leaves the rest of them as they were).
+ */
+struct lwip_snat_arrived {
+  /** bytes in quote; 0 when nothing was kept */
+  u16_t len;
+  u8_t quote[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
+};
+
+#define LWIP_SNAT_ARRIVED_KEPT(arrived) ((arrived)->len != 0)
+#define LWIP_SNAT_ARRIVED_NOT_KEPT(arrived) ((arrived)->len = 0)
+#endif
 
 /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
 static u32_t lwip_snat_copies;
@@ -1483,16 +1503,13 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   pbuf_free(q);
 }
 
+#if LWIP_SNAT_FORWARD
 /** Keeps what translation may rewrite in the first @p head_len bytes of the datagram at @p bytes. */
 static void
 lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arrived *arrived)
 {
   u16_t hlen;
 
-#if LWIP_SNAT_FORWARD
-  /* (word by word only where the bytes are kept for every DF datagram to the router: without
-   * the hook's forwarding they are kept only for one larger than some MTU, rare enough for the
-   * general copy below, which keeps the same bytes) */
   if ((bytes[0] == 0x45) && (head_len >= IP_HLEN + LWIP_SNAT_ICMP_QUOTED_DATA) && LWIP_SNAT_WORDS_AT(bytes)) {
     /* (no options: word by word, which compilers do not turn into a loop or a call) */
 #if LWIP_SNAT_UNALIGNED_LOADS
@@ -1512,7 +1529,6 @@ lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arriv
 #endif
     return;
   }
-#endif
   hlen = IPH_HL_BYTES((const struct ip_hdr *)bytes);
   MEMCPY(arrived->ip, bytes + LWIP_SNAT_ARRIVED_AT, sizeof(arrived->ip));
   if (head_len > hlen) {
@@ -1542,6 +1558,33 @@ lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived 
   LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, quote, len);
   lwip_snat_send_frag_needed(quote, len, mtu);
 }
+#else
+/** Keeps the quote of the datagram at @p bytes (@p head_len bytes of it at hand: all of it, or
+ * a first pbuf that holds its header and 8 bytes more) as it arrived. */
+static void
+lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arrived *arrived)
+{
+  u16_t len = (u16_t)(IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
+
+  if (len > head_len) {
+    len = head_len;
+  }
+  MEMCPY(arrived->quote, bytes, len);
+  arrived->len = len;
+}
+
+/**
+ * Fragmentation Needed with @p mtu about the datagram the core translated, quoting it as it
+ * @p arrived (a datagram the core translated has a valid header, IP_HLEN bytes or more).
+ */
+static void
+lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived *arrived, u16_t mtu)
+{
+  LWIP_UNUSED_ARG(p);
+  LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, arrived->quote, arrived->len);
+  lwip_snat_send_frag_needed(arrived->quote, arrived->len, mtu);
+}
+#endif /* LWIP_SNAT_FORWARD */
 
 /**
  * An inbound datagram with DF set that the core just translated (@p p, @p len bytes), but that
@@ -1913,7 +1956,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   ) {
     lwip_snat_keep_arrived(bytes, head_len, &arrived);
   } else {
-    arrived.ip[0] = 0;
+    LWIP_SNAT_ARRIVED_NOT_KEPT(&arrived);
   }
 #else
   LWIP_UNUSED_ARG(to_router);
