@@ -454,13 +454,13 @@ lwip_snat_forget_routes(void)
 static void
 lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
 {
-  u32_t addr = lwip_snat_netif_addr(netif);
+  u32_t addr = 0;
 
   /* (called before a netif goes down or is removed: no packet comes in before it is) */
   LWIP_SNAT_FORGET_ROUTES();
-  if (((reason & LWIP_NSC_NETIF_REMOVED) != 0) ||
-      (((reason & LWIP_NSC_STATUS_CHANGED) != 0) && (args != NULL) && (args->status_changed.state == 0))) {
-    addr = 0;
+  if (((reason & LWIP_NSC_NETIF_REMOVED) == 0) &&
+      (((reason & LWIP_NSC_STATUS_CHANGED) == 0) || (args == NULL) || (args->status_changed.state != 0))) {
+    addr = lwip_snat_netif_addr(netif);
   }
   lwip_snat_watch(netif_get_index(netif), addr);
 }
