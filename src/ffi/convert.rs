@@ -146,13 +146,20 @@ const _: () = {
 };
 
 impl lwip_snat_rule {
+    /// The rule, or `LWIP_SNAT_ERR_ARG` for an unknown kind or a netif it names that is 0.
     pub(super) fn to_core(self) -> Result<Rule, lwip_snat_err_t> {
-        let index = |i: u8| if i == 0 { Err(LWIP_SNAT_ERR_ARG) } else { Ok(i) };
-        match self.kind {
-            0 => Ok(Rule::Source(index(self.src_netif_idx)?)),
-            1 => Ok(Rule::Outbound(index(self.out_netif_idx)?)),
-            2 => Ok(Rule::Pair(index(self.src_netif_idx)?, index(self.out_netif_idx)?)),
-            _ => Err(LWIP_SNAT_ERR_ARG),
+        let (src, out) = (self.src_netif_idx, self.out_netif_idx);
+        // With the lowest index the kind names: one test of it for every kind.
+        let (rule, lowest) = match self.kind {
+            0 => (Rule::Source(src), src),
+            1 => (Rule::Outbound(out), out),
+            2 => (Rule::Pair(src, out), src.min(out)),
+            _ => return Err(LWIP_SNAT_ERR_ARG),
+        };
+        if lowest == 0 {
+            Err(LWIP_SNAT_ERR_ARG)
+        } else {
+            Ok(rule)
         }
     }
 }

@@ -31,16 +31,18 @@ pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) ->
 /// `cfg` is NULL or points to a readable `lwip_snat_config`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
-    let mut config = Config::DEFAULT;
+    // The defaults are taken where they are kept, not copied first into the settings that a
+    // `cfg` is checked into.
+    let mut checked = Config::UNSET;
     let parsed = if cfg.is_null() {
-        Ok([0, 0])
+        Ok((&Config::DEFAULT, [0, 0]))
     } else {
         // SAFETY: non-NULL and readable per the contract.
-        unsafe { lwip_snat_config::check_into(cfg, &mut config).map(|()| lwip_snat_config::seed(cfg)) }
+        unsafe { lwip_snat_config::check_into(cfg, &mut checked).map(|()| (&checked, lwip_snat_config::seed(cfg))) }
     };
     match parsed {
-        Ok(seed) => enter(|state| {
-            state.nat.reset_valid(config, seed);
+        Ok((config, seed)) => enter(|state| {
+            state.nat.reset_valid(*config, seed);
             state.ready = true;
             Ok(())
         }),
