@@ -1,5 +1,7 @@
 //! Settings, interface rules and port forwards.
 
+use core::mem::MaybeUninit;
+
 #[cfg(feature = "portmap")]
 use super::convert::portmap_error;
 use super::convert::rule_error;
@@ -33,12 +35,16 @@ pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) ->
 pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
     // The defaults are taken where they are kept, not copied first into the settings that a
     // `cfg` is checked into.
-    let mut checked = Config::UNSET;
+    let mut checked = MaybeUninit::uninit();
     let parsed = if cfg.is_null() {
         Ok((&Config::DEFAULT, [0, 0]))
     } else {
-        // SAFETY: non-NULL and readable per the contract.
-        unsafe { lwip_snat_config::check_into(cfg, &mut checked).map(|()| (&checked, lwip_snat_config::seed(cfg))) }
+        // SAFETY: non-NULL and readable per the contract; `checked` is written whole by a check
+        // that passes.
+        unsafe {
+            lwip_snat_config::check_into(cfg, &mut checked)
+                .map(|()| (checked.assume_init_ref(), lwip_snat_config::seed(cfg)))
+        }
     };
     match parsed {
         Ok((config, seed)) => enter(|state| {
@@ -102,12 +108,12 @@ const LIBRARY_CAPACITIES: [u32; 8] = {
 /// `cfg` is NULL or points to a readable `lwip_snat_config`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
-    let mut config = Config::UNSET;
+    let mut checked = MaybeUninit::uninit();
     // SAFETY: NULL or readable per the contract.
-    let checked = unsafe { lwip_snat_config::check_into(cfg, &mut config) };
-    match checked {
+    match unsafe { lwip_snat_config::check_into(cfg, &mut checked) } {
         Ok(()) => enter_ready(|nat| {
-            nat.set_valid_config(config);
+            // SAFETY: written whole by the check, which passed.
+            nat.set_valid_config(unsafe { checked.assume_init() });
             Ok(())
         }),
         Err(e) => e,
