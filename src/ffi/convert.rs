@@ -1,5 +1,7 @@
 //! Between the C types and the core ones: every value C passes is checked here.
 
+use core::mem::MaybeUninit;
+
 use super::types::*;
 use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
 use crate::{
@@ -31,14 +33,16 @@ impl lwip_snat_config {
     }
 
     /// Puts the settings at `cfg` into `config`, or names what is wrong: `LWIP_SNAT_ERR_NULL`,
-    /// `LWIP_SNAT_ERR_ARG` for a flag other than 0 or 1 or an unknown mode, then the core's own
-    /// checks (`config` is then left valid but mixed). Read where C keeps them, not copied
-    /// first. Never inlined: `lwip_snat_init` and `lwip_snat_set_config` share it.
+    /// `LWIP_SNAT_ERR_ARG` for a flag other than 0 or 1 or an unknown mode (`config` then left
+    /// as it was), then the core's own checks (`config` then holds the settings refused). Read
+    /// where C keeps them, not copied first, into memory not cleared first: the two runs write
+    /// every field (`config_runs_hold_every_field`). Never inlined: `lwip_snat_init` and
+    /// `lwip_snat_set_config` share it.
     ///
     /// # Safety
     /// `cfg` is NULL or points to a readable `lwip_snat_config` (any alignment).
     #[inline(never)]
-    pub(super) unsafe fn check_into(cfg: *const Self, config: &mut Config) -> Result<(), lwip_snat_err_t> {
+    pub(super) unsafe fn check_into(cfg: *const Self, config: &mut MaybeUninit<Config>) -> Result<(), lwip_snat_err_t> {
         if cfg.is_null() {
             return Err(LWIP_SNAT_ERR_NULL);
         }
@@ -56,15 +60,17 @@ impl lwip_snat_config {
         {
             return Err(LWIP_SNAT_ERR_ARG);
         }
-        let to = (config as *mut Config).cast::<u8>();
+        let to = config.as_mut_ptr().cast::<u8>();
         // SAFETY: `cfg` is readable per the contract; the runs lie within both structs at
         // fields laid out alike (checked at build time by `config_run`); the only bytes in them
         // that are not integers in the core are the flags and modes, each one of its values
-        // (checked just above).
-        unsafe {
+        // (checked just above). Together the runs write every field of `Config`
+        // (`config_runs_hold_every_field`), so it is initialised after them.
+        let config = unsafe {
             CONFIG_HEAD.copy(from, to, true);
             CONFIG_TAIL.copy(from, to, true);
-        }
+            config.assume_init_ref()
+        };
         config.validate().map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
@@ -145,14 +151,47 @@ const _: () = {
     assert!(core::mem::size_of::<Config>() - (last.core + last.len) < core::mem::align_of::<Config>());
 };
 
+/// Every field of `Config`, each in `CONFIG_HEAD` or `CONFIG_TAIL`: `check_into` counts on the
+/// runs to write all of them. Never called; a field added to `Config` fails to compile here
+/// until it is named, and so put in one of the runs (or the memory cleared again).
+#[allow(dead_code)]
+const fn config_runs_hold_every_field(config: Config) {
+    let Config {
+        tcp_established_ms: _,
+        tcp_transitory_ms: _,
+        udp_ms: _,
+        icmp_ms: _,
+        reass_timeout_ms: _,
+        port_range: (_, _),
+        host_quota: _,
+        tcp_filtering: _,
+        udp_filtering: _,
+        reject_when_full: _,
+        allow_short_timeouts: _,
+        mss_clamp: _,
+        mapping_sessions: _,
+        udp_dns_ms: _,
+        udp_ntp_ms: _,
+        evict_idle_ms: _,
+        full_policy: _,
+    } = config;
+}
+
 impl lwip_snat_rule {
+    /// The rule, or `LWIP_SNAT_ERR_ARG` for an unknown kind or a netif it names that is 0.
     pub(super) fn to_core(self) -> Result<Rule, lwip_snat_err_t> {
-        let index = |i: u8| if i == 0 { Err(LWIP_SNAT_ERR_ARG) } else { Ok(i) };
-        match self.kind {
-            0 => Ok(Rule::Source(index(self.src_netif_idx)?)),
-            1 => Ok(Rule::Outbound(index(self.out_netif_idx)?)),
-            2 => Ok(Rule::Pair(index(self.src_netif_idx)?, index(self.out_netif_idx)?)),
-            _ => Err(LWIP_SNAT_ERR_ARG),
+        let (src, out) = (self.src_netif_idx, self.out_netif_idx);
+        // With the lowest index the kind names: one test of it for every kind.
+        let (rule, lowest) = match self.kind {
+            0 => (Rule::Source(src), src),
+            1 => (Rule::Outbound(out), out),
+            2 => (Rule::Pair(src, out), src.min(out)),
+            _ => return Err(LWIP_SNAT_ERR_ARG),
+        };
+        if lowest == 0 {
+            Err(LWIP_SNAT_ERR_ARG)
+        } else {
+            Ok(rule)
         }
     }
 }
@@ -423,9 +462,9 @@ mod tests {
     }
 
     fn to_core(c: &lwip_snat_config) -> Result<Config, lwip_snat_err_t> {
-        let mut config = Config::UNSET;
-        // SAFETY: a local.
-        unsafe { lwip_snat_config::check_into(c, &mut config) }.map(|()| config)
+        let mut config = MaybeUninit::uninit();
+        // SAFETY: a local, written whole by a check that passes.
+        unsafe { lwip_snat_config::check_into(c, &mut config).map(|()| config.assume_init()) }
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
 #[no_mangle]
 pub extern "C" fn lwip_snat_netif_concerns() -> *mut lwip_snat_concerns {
     // SAFETY: computes the field's place inside the static, making no reference to it.
-    unsafe { core::ptr::addr_of_mut!((*INSTANCE.state.get()).nat.concerns) }.cast()
+    unsafe { core::ptr::addr_of_mut!((*INSTANCE.nat.get()).concerns) }.cast()
 }
 
 // The core's per-netif facts are what the header says they are.
@@ -75,10 +75,10 @@ pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
 /// runs, until it is replaced.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_set_port_check(check: lwip_snat_port_check_fn) -> lwip_snat_err_t {
-    enter(|state| {
+    enter(|nat| {
         // SAFETY: inside `enter`, so no NAT call (the only reader, `c_port_check`) is running.
         unsafe { *INSTANCE.port_check.get() = check };
-        state.nat.set_port_check(check.map(|_| c_port_check as PortCheck));
+        nat.set_port_check(check.map(|_| c_port_check as PortCheck));
         Ok(())
     })
 }

@@ -1,9 +1,11 @@
 //! Settings, interface rules and port forwards.
 
+use core::mem::MaybeUninit;
+
 #[cfg(feature = "portmap")]
 use super::convert::portmap_error;
 use super::convert::rule_error;
-use super::{enter, enter_ready, read_and_enter};
+use super::{enter, enter_ready, read_and_enter, set_ready};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
@@ -31,17 +33,24 @@ pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) ->
 /// `cfg` is NULL or points to a readable `lwip_snat_config`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
-    let mut config = Config::DEFAULT;
+    // The defaults are taken where they are kept, not copied first into the settings that a
+    // `cfg` is checked into.
+    let mut checked = MaybeUninit::uninit();
     let parsed = if cfg.is_null() {
-        Ok([0, 0])
+        Ok((&Config::DEFAULT, [0, 0]))
     } else {
-        // SAFETY: non-NULL and readable per the contract.
-        unsafe { lwip_snat_config::check_into(cfg, &mut config).map(|()| lwip_snat_config::seed(cfg)) }
+        // SAFETY: non-NULL and readable per the contract; `checked` is written whole by a check
+        // that passes.
+        unsafe {
+            lwip_snat_config::check_into(cfg, &mut checked)
+                .map(|()| (checked.assume_init_ref(), lwip_snat_config::seed(cfg)))
+        }
     };
     match parsed {
-        Ok(seed) => enter(|state| {
-            state.nat.reset_valid(config, seed);
-            state.ready = true;
+        Ok((config, seed)) => enter(|nat| {
+            nat.reset_valid(*config, seed);
+            // SAFETY: inside `enter`.
+            unsafe { set_ready() };
             Ok(())
         }),
         Err(e) => e,
@@ -100,12 +109,12 @@ const LIBRARY_CAPACITIES: [u32; 8] = {
 /// `cfg` is NULL or points to a readable `lwip_snat_config`.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> lwip_snat_err_t {
-    let mut config = Config::UNSET;
+    let mut checked = MaybeUninit::uninit();
     // SAFETY: NULL or readable per the contract.
-    let checked = unsafe { lwip_snat_config::check_into(cfg, &mut config) };
-    match checked {
+    match unsafe { lwip_snat_config::check_into(cfg, &mut checked) } {
         Ok(()) => enter_ready(|nat| {
-            nat.set_valid_config(config);
+            // SAFETY: written whole by the check, which passed.
+            nat.set_valid_config(unsafe { checked.assume_init() });
             Ok(())
         }),
         Err(e) => e,
