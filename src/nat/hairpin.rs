@@ -43,12 +43,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        let sender_slot = match self.outbound_session(flow, netif, now) {
-            Ok((slot, _)) => slot,
+        let sender_port = match self.outbound_session(flow, netif, now) {
+            Ok((port, _)) => port,
             Err(verdict) => return verdict,
-        };
-        let Some(&Session { ext_port: sender_port, .. }) = self.touch(flow, sender_slot, Direction::Outbound, now) else {
-            return Verdict::Drop(DropReason::NoMapping);
         };
         // The receiver's mapping sees the packet as coming from the sender's external endpoint.
         let seen = Flow { src: header.dst, src_port: sender_port, ..*flow };

@@ -61,12 +61,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         mtu: u16,
         now: u32,
     ) -> Verdict {
-        let (slot, created) = match self.outbound_session(flow, netif, now) {
+        let (ext_port, created) = match self.outbound_session(flow, netif, now) {
             Ok(found) => found,
             Err(verdict) => return verdict,
-        };
-        let Some(&Session { ext_port, .. }) = self.touch(flow, slot, Direction::Outbound, now) else {
-            return Verdict::Drop(DropReason::NoMapping);
         };
         // Learned from the packets that open sessions and connections, which is when replies
         // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet. Only MSS clamping
@@ -82,9 +79,22 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
-    /// start one, and says whether it was created; `Err` is the verdict for a flow that cannot
-    /// have one.
-    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
+    /// start one, and updates it for the packet ([`touch`](Self::touch)); hands back its
+    /// external port and whether it was created. `Err` is the verdict for a flow that cannot
+    /// have one. The touch is here, not at its two callers (translation and hairpinning), so
+    /// the NAT holds one copy of the call.
+    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(u16, bool), Verdict> {
+        let (slot, created) = self.find_or_create_outbound(flow, netif, now)?;
+        match self.touch(flow, slot, Direction::Outbound, now) {
+            Some(&Session { ext_port, .. }) => Ok((ext_port, created)),
+            None => Err(Verdict::Drop(DropReason::NoMapping)),
+        }
+    }
+
+    /// The session of an outbound flow and whether it was created (see
+    /// [`outbound_session`](Self::outbound_session)).
+    #[inline(always)]
+    fn find_or_create_outbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
         let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
         if let Some((slot, _)) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
