@@ -6,16 +6,14 @@ use super::*;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// True for a TCP/UDP packet (from a netif a rule translates) sent to the external address
     /// of `netif` on a port a live mapping or a port forward uses. The port's expired sessions
-    /// go first: a port only they held is the router's again.
+    /// go first: a port only they held is the router's again (on a port no session uses there
+    /// is nothing to remove, so one lookup after the removal answers for both cases).
     pub(super) fn is_hairpin(&mut self, flow: &Flow, netif: u8, now: u32) -> bool {
         if flow.protocol == Protocol::Icmp {
             return false;
         }
         if self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some() {
             return true;
-        }
-        if !self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port) {
-            return false;
         }
         self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
         self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port)
