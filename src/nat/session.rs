@@ -33,9 +33,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _flow: &Flow, _mtu: u16) {}
 
     /// The MTU inbound SYNs on `netif` are clamped to: the route's (`mtu`) when known, else
-    /// one learned from outbound traffic.
+    /// one learned from outbound traffic. Only MSS clamping reads it, and a build without it
+    /// learns none: there the route's is handed back without a search of the learned ones
+    /// (which the compiler would keep, unread).
     pub(super) fn local_mtu(&self, netif: u8, mtu: u16) -> u16 {
-        if mtu != 0 {
+        if mtu != 0 || !cfg!(feature = "mss-clamp") {
             mtu
         } else {
             self.link_mtus.get(netif)
