@@ -105,8 +105,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(DropReason::MappingFull);
         }
         let quota = self.quota_of(protocol, &session);
+        // Taken once, before the branches: every later use (the scan times, the eviction
+        // window, the host counts, the counter) shares this one computation.
+        let i = protocol.index();
         if self.tables.get(protocol).is_full() {
-            let i = protocol.index();
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
             let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
@@ -120,7 +122,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let session = self.account(protocol, session, quota)?;
         match self.tables.get_mut(protocol).insert(session) {
             Ok(slot) => {
-                let created = &mut self.stats.created[protocol.index()];
+                let created = &mut self.stats.created[i];
                 *created = created.wrapping_add(1);
                 self.session_created(session.netif);
                 Ok(slot)
