@@ -80,10 +80,15 @@ impl<const H: usize> Hosts<H> {
 
     /// Counted sessions `opener` opened for `addr` in `protocol`'s table.
     pub fn sessions(&self, addr: u32, protocol: Protocol, opener: Opener) -> usize {
-        let Some(mut host) = self.find(addr).and_then(|i| self.hosts.get(i)).copied() else {
+        let Some(host) = self.find(addr).and_then(|i| self.hosts.get(i)) else {
             return 0;
         };
-        host.count(protocol, opener).map_or(0, |c| usize::from(*c))
+        // Read in place (not through `Host::count`, whose `&mut` would need a copy).
+        let counts = match opener {
+            Opener::Host => &host.own,
+            Opener::Remote => &host.remote,
+        };
+        counts.get(protocol.index()).map_or(0, |&c| usize::from(c))
     }
 
     /// The index of the entry tracking `addr`. Out of line: counting, releasing and quota
