@@ -192,14 +192,4 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let (inside, remote) = if inside == Side::Source { (src, dst) } else { (dst, src) };
         self.live_outbound(flow.protocol, netif, inside, remote, now).is_some()
     }
-
-    /// A forwarded packet going the opposite way of a rule: from the outside straight to an
-    /// inside address. Only traffic of a live session may pass (untranslated).
-    pub(super) fn reverse(&mut self, packet: &[u8], netif: u8, now: u32) -> Verdict {
-        if self.has_live_session(packet, Side::Destination, netif, now) {
-            Verdict::Pass
-        } else {
-            Verdict::Drop(DropReason::ReverseDirection)
-        }
-    }
 }
