@@ -409,7 +409,8 @@ impl Table {
                     None => return,
                 },
             };
-            let Some(&session) = self.get(slot) else {
+            // Read in its slot, not copied out: the removal below needs the table again.
+            let Some(session) = self.get(slot) else {
                 if port.is_some() {
                     return;
                 }
@@ -417,7 +418,7 @@ impl Table {
             };
             link = session.next_out;
             let on_port = port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
-            if on_port && doomed(&session) {
+            if on_port && doomed(session) {
                 if let Some(session) = self.remove(slot) {
                     removed(&session);
                 }
