@@ -335,9 +335,11 @@ impl Table {
         self.inside_chain(netif, inside, in_port).count()
     }
 
-    /// True when any session uses `ext_port` on `netif`.
+    /// True when any session uses `ext_port` on `netif`: the inbound lookup finds a mapping
+    /// there whatever remote it is asked about (one walk of the outside chain, written once).
+    #[inline(always)]
     pub fn ext_port_in_use(&self, netif: u8, ext_port: u16) -> bool {
-        self.outside_chain(netif, ext_port).next().is_some()
+        self.find_inbound(netif, ext_port, 0, 0, Filtering::AddressAndPortDependent) != Inbound::Unmapped
     }
 
     /// Stores a session; a full table hands it back, it never evicts.
