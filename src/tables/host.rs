@@ -103,15 +103,7 @@ impl<const H: usize> Hosts<H> {
     /// Out of line: inlined into the general pipeline, its loop costs more than the call.
     #[inline(never)]
     pub fn may_hold_sessions(&self, addr: u32) -> bool {
-        let mut any_free = false;
-        for host in &self.hosts {
-            if host.is_free() {
-                any_free = true;
-            } else if host.addr == addr {
-                return true;
-            }
-        }
-        !any_free
+        self.find(addr).is_some() || !self.hosts.iter().any(Host::is_free)
     }
 
     /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that
