@@ -103,21 +103,25 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             let reset = self.reset_evicted(flow, Direction::Outbound, netif);
             return Err(if reset { Verdict::SendTcpReset } else { Verdict::Drop(DropReason::NoMapping) });
         }
-        let Some(ext_port) = self.external_port(flow, netif) else {
-            return Err(self.refuse(DropReason::PortsExhausted));
+        // No port, or no room for the session: one refusal for both.
+        let created = match self.external_port(flow, netif) {
+            None => Err(DropReason::PortsExhausted),
+            Some(ext_port) => {
+                let session = Session {
+                    inside: flow.src,
+                    in_port: flow.src_port,
+                    ext_port,
+                    remote: flow.dst,
+                    remote_port: flow.dst_port,
+                    netif,
+                    last_used: now,
+                    state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
+                    ..Session::default()
+                };
+                self.create(flow.protocol, session, now)
+            }
         };
-        let session = Session {
-            inside: flow.src,
-            in_port: flow.src_port,
-            ext_port,
-            remote: flow.dst,
-            remote_port: flow.dst_port,
-            netif,
-            last_used: now,
-            state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
-            ..Session::default()
-        };
-        self.create(flow.protocol, session, now).map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
+        created.map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
     }
 
     /// The external port for the inside endpoint of an outbound flow: its port forward's, its
