@@ -54,7 +54,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
             Err(verdict) => return verdict,
         };
-        if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
+        if let Err(verdict) = self.deliver(packet, &seen, &admission, netif, mtu, now) {
             return verdict;
         }
         rewrite::endpoint(packet, Side::Source, header.dst, sender_port);

@@ -62,7 +62,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        if let Err(verdict) = self.deliver(packet, flow, admission, netif, mtu, now) {
+        if let Err(verdict) = self.deliver(packet, flow, &admission, netif, mtu, now) {
             return verdict;
         }
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
@@ -76,7 +76,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         &mut self,
         packet: &mut [u8],
         flow: &Flow,
-        admission: Admission,
+        admission: &Admission,
         netif: u8,
         mtu: u16,
         now: u32,
@@ -188,12 +188,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn admitted_slot(
         &mut self,
         protocol: Protocol,
-        admission: Admission,
+        admission: &Admission,
         now: u32,
     ) -> Result<Slot, DropReason> {
-        match admission {
+        match *admission {
             Admission::Session(slot) => Ok(slot),
-            Admission::New(session) if self.inside_flow_taken(protocol, &session, now) => Err(DropReason::Filtered),
+            Admission::New(ref session) if self.inside_flow_taken(protocol, session, now) => Err(DropReason::Filtered),
             Admission::New(session) => self.create(protocol, session, now),
         }
     }

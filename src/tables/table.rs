@@ -282,7 +282,11 @@ impl Table {
 
     /// The external port this inside endpoint is already mapped to on `netif`, if any.
     pub fn find_mapping(&self, netif: u8, inside: u32, in_port: u16) -> Option<u16> {
-        self.inside_chain(netif, inside, in_port).next().map(|(_, s)| s.ext_port)
+        let bucket = self.inside_bucket(netif, inside, in_port);
+        let index = self.chain_index(bucket, Chain::Inside, |s| {
+            s.in_port == in_port && s.inside == inside && s.netif == netif
+        })?;
+        self.entries.get(index).map(|e| e.session.ext_port)
     }
 
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`.
