@@ -125,7 +125,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// The external port for the inside endpoint of an outbound flow: its port forward's, its
-    /// existing mapping's (endpoint-independent mapping), or a newly allocated one.
+    /// existing mapping's (endpoint-independent mapping), or a newly allocated one. Out of
+    /// line: in line, `outbound_session` around it took more flash than the call costs.
+    #[inline(never)]
     pub(super) fn external_port(&mut self, flow: &Flow, netif: u8) -> Option<u16> {
         if let Some(map) = self.portmaps.by_inside(flow.protocol, netif, flow.src, flow.src_port) {
             return Some(map.ext_port);
