@@ -150,11 +150,20 @@ impl<const R: usize> Rules<R> {
         })
     }
 
-    /// Classifies a packet forwarded from `input` to `output`.
+    /// Classifies a packet forwarded from `input` to `output`: outbound when a rule matches
+    /// it, else reverse when one matches the opposite way. One pass over the rules asks both.
+    /// Out of line: in line, the general pipeline around its one call took more flash than
+    /// the call costs (full build 142 bytes more, minimal 4 fewer).
+    #[inline(never)]
     pub fn direction(&self, input: u8, output: u8) -> Direction {
-        if self.translates(input, output) {
-            Direction::Outbound
-        } else if self.iter().any(|r| r.matches(output, input)) {
+        let mut reverse = false;
+        for rule in self.iter() {
+            if rule.matches(input, output) {
+                return Direction::Outbound;
+            }
+            reverse |= rule.matches(output, input);
+        }
+        if reverse {
             Direction::Reverse
         } else {
             Direction::Unrelated

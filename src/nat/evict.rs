@@ -139,17 +139,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             eviction(&config, protocol, s, admitted, now).map(|reason| 2u8.saturating_sub(reason as u8))
         });
         if let Some(from) = self.evict_from.get_mut(i) {
-            *from = start.wrapping_add(count).checked_rem(capacity).unwrap_or(0) as u16;
+            // The capacity is a power of two: a mask, not a division.
+            *from = (start.wrapping_add(count) & capacity.wrapping_sub(1)) as u16;
         }
         let Some((slot, rank)) = victim else { return false };
-        let Some(&session) = table.get(slot) else { return false };
+        let Some(session) = table.get(slot) else { return false };
+        // Remembered straight from its slot, before it goes (no copy of it kept meanwhile).
+        if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
+            self.evicted.remember(*session);
+        }
         self.discard(protocol, slot);
         // The rank is 2 - the reason (see above).
         if let Some(count) = self.stats.evicted.get_mut(2usize.wrapping_sub(usize::from(rank))) {
             *count = count.wrapping_add(1);
-        }
-        if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
-            self.evicted.remember(session);
         }
         true
     }

@@ -6,16 +6,14 @@ use super::*;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// True for a TCP/UDP packet (from a netif a rule translates) sent to the external address
     /// of `netif` on a port a live mapping or a port forward uses. The port's expired sessions
-    /// go first: a port only they held is the router's again.
+    /// go first: a port only they held is the router's again (on a port no session uses there
+    /// is nothing to remove, so one lookup after the removal answers for both cases).
     pub(super) fn is_hairpin(&mut self, flow: &Flow, netif: u8, now: u32) -> bool {
         if flow.protocol == Protocol::Icmp {
             return false;
         }
         if self.portmaps.by_external(flow.protocol, netif, flow.dst_port).is_some() {
             return true;
-        }
-        if !self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port) {
-            return false;
         }
         self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
         self.tables.get(flow.protocol).ext_port_in_use(netif, flow.dst_port)
@@ -43,12 +41,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        let sender_slot = match self.outbound_session(flow, netif, now) {
-            Ok((slot, _)) => slot,
+        let sender_port = match self.outbound_session(flow, netif, now) {
+            Ok((port, _)) => port,
             Err(verdict) => return verdict,
-        };
-        let Some(&Session { ext_port: sender_port, .. }) = self.touch(flow, sender_slot, Direction::Outbound, now) else {
-            return Verdict::Drop(DropReason::NoMapping);
         };
         // The receiver's mapping sees the packet as coming from the sender's external endpoint.
         let seen = Flow { src: header.dst, src_port: sender_port, ..*flow };
@@ -59,7 +54,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
             Err(verdict) => return verdict,
         };
-        if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
+        if let Err(verdict) = self.deliver(packet, &seen, &admission, netif, mtu, now) {
             return verdict;
         }
         rewrite::endpoint(packet, Side::Source, header.dst, sender_port);

@@ -62,7 +62,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        if let Err(verdict) = self.deliver(packet, flow, admission, netif, mtu, now) {
+        if let Err(verdict) = self.deliver(packet, flow, &admission, netif, mtu, now) {
             return verdict;
         }
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
@@ -76,7 +76,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         &mut self,
         packet: &mut [u8],
         flow: &Flow,
-        admission: Admission,
+        admission: &Admission,
         netif: u8,
         mtu: u16,
         now: u32,
@@ -97,13 +97,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let lookup = |nat: &Self| {
             nat.tables.get(flow.protocol).find_inbound(netif, flow.dst_port, flow.src, flow.src_port, filtering)
         };
-        let mut found = lookup(self);
-        let own_live_session = matches!(found, Inbound::Session(slot) if self.is_live(flow.protocol, slot, now));
-        if !own_live_session && found != Inbound::Unmapped {
-            // Judged against live sessions only: expired ones neither admit nor filter.
+        // Judged against live sessions only: expired ones neither admit nor filter. Unless the
+        // first lookup finds its own live session or no mapping, the port's expired sessions
+        // go and the second lookup answers (a loop: one call of the lookup).
+        let mut reclaimed = false;
+        let found = loop {
+            let found = lookup(self);
+            let own_live_session =
+                matches!(found, Inbound::Session(slot) if reclaimed || self.is_live(flow.protocol, slot, now));
+            if reclaimed || own_live_session || found == Inbound::Unmapped {
+                break found;
+            }
             self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
-            found = lookup(self);
-        }
+            reclaimed = true;
+        };
         if !matches!(found, Inbound::Session(_)) && !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
             return Err(Verdict::SendTcpReset);
         }
@@ -117,19 +124,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 netif,
                 ..Session::default()
             },
+            (Inbound::Unmapped, None) => return Ok(None),
             // A mapping's port the router has since bound: only the mapping's own sessions
             // use it; new remotes reach the router.
-            (Inbound::Admitted(_) | Inbound::Filtered, None)
-                if self.router_holds(flow.protocol, netif, flow.dst_port) =>
-            {
-                return Ok(None)
-            }
+            _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return Ok(None),
             (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get(slot) {
                 Some(&mapping) => mapping,
                 None => return Err(Verdict::Drop(DropReason::Filtered)),
             },
             (Inbound::Filtered, None) => return Err(Verdict::Drop(DropReason::Filtered)),
-            (Inbound::Unmapped, None) => return Ok(None),
         };
         // From outside, only a SYN may open a TCP session.
         if flow.protocol == Protocol::Tcp && !flow.creates {
@@ -185,12 +188,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn admitted_slot(
         &mut self,
         protocol: Protocol,
-        admission: Admission,
+        admission: &Admission,
         now: u32,
     ) -> Result<Slot, DropReason> {
-        match admission {
+        match *admission {
             Admission::Session(slot) => Ok(slot),
-            Admission::New(session) if self.inside_flow_taken(protocol, &session, now) => Err(DropReason::Filtered),
+            Admission::New(ref session) if self.inside_flow_taken(protocol, session, now) => Err(DropReason::Filtered),
             Admission::New(session) => self.create(protocol, session, now),
         }
     }

@@ -526,12 +526,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                             if reverse { Verdict::Drop(DropReason::ReverseDirection) } else { Verdict::Pass };
                         return self.reassemble(packet, ctx.in_netif, now, otherwise);
                     }
+                    // Against a rule (from the outside straight to an inside address): only
+                    // traffic of a live session on the way in may pass, untranslated. No rule
+                    // concerns it: translated only as part of a live session, so this creates
+                    // none. One call asks either.
+                    let (inside, netif) = if reverse { (Side::Destination, ctx.in_netif) } else { (Side::Source, out_netif) };
+                    let live = self.has_live_session(packet, inside, netif, now);
                     if reverse {
-                        return self.reverse(packet, ctx.in_netif, now);
+                        return if live { Verdict::Pass } else { Verdict::Drop(DropReason::ReverseDirection) };
                     }
-                    // No rule concerns it: translated only as part of a live session, so this
-                    // creates none.
-                    if !self.has_live_session(packet, Side::Source, out_netif, now) {
+                    if !live {
                         return Verdict::Pass;
                     }
                 }

@@ -61,12 +61,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         mtu: u16,
         now: u32,
     ) -> Verdict {
-        let (slot, created) = match self.outbound_session(flow, netif, now) {
+        let (ext_port, created) = match self.outbound_session(flow, netif, now) {
             Ok(found) => found,
             Err(verdict) => return verdict,
-        };
-        let Some(&Session { ext_port, .. }) = self.touch(flow, slot, Direction::Outbound, now) else {
-            return Verdict::Drop(DropReason::NoMapping);
         };
         // Learned from the packets that open sessions and connections, which is when replies
         // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet. Only MSS clamping
@@ -82,9 +79,22 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
-    /// start one, and says whether it was created; `Err` is the verdict for a flow that cannot
-    /// have one.
-    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
+    /// start one, and updates it for the packet ([`touch`](Self::touch)); hands back its
+    /// external port and whether it was created. `Err` is the verdict for a flow that cannot
+    /// have one. The touch is here, not at its two callers (translation and hairpinning), so
+    /// the NAT holds one copy of the call.
+    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(u16, bool), Verdict> {
+        let (slot, created) = self.find_or_create_outbound(flow, netif, now)?;
+        match self.touch(flow, slot, Direction::Outbound, now) {
+            Some(&Session { ext_port, .. }) => Ok((ext_port, created)),
+            None => Err(Verdict::Drop(DropReason::NoMapping)),
+        }
+    }
+
+    /// The session of an outbound flow and whether it was created (see
+    /// [`outbound_session`](Self::outbound_session)).
+    #[inline(always)]
+    fn find_or_create_outbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
         let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
         if let Some((slot, _)) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
@@ -93,25 +103,31 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             let reset = self.reset_evicted(flow, Direction::Outbound, netif);
             return Err(if reset { Verdict::SendTcpReset } else { Verdict::Drop(DropReason::NoMapping) });
         }
-        let Some(ext_port) = self.external_port(flow, netif) else {
-            return Err(self.refuse(DropReason::PortsExhausted));
+        // No port, or no room for the session: one refusal for both.
+        let created = match self.external_port(flow, netif) {
+            None => Err(DropReason::PortsExhausted),
+            Some(ext_port) => {
+                let session = Session {
+                    inside: flow.src,
+                    in_port: flow.src_port,
+                    ext_port,
+                    remote: flow.dst,
+                    remote_port: flow.dst_port,
+                    netif,
+                    last_used: now,
+                    state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
+                    ..Session::default()
+                };
+                self.create(flow.protocol, session, now)
+            }
         };
-        let session = Session {
-            inside: flow.src,
-            in_port: flow.src_port,
-            ext_port,
-            remote: flow.dst,
-            remote_port: flow.dst_port,
-            netif,
-            last_used: now,
-            state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
-            ..Session::default()
-        };
-        self.create(flow.protocol, session, now).map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
+        created.map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
     }
 
     /// The external port for the inside endpoint of an outbound flow: its port forward's, its
-    /// existing mapping's (endpoint-independent mapping), or a newly allocated one.
+    /// existing mapping's (endpoint-independent mapping), or a newly allocated one. Out of
+    /// line: in line, `outbound_session` around it took more flash than the call costs.
+    #[inline(never)]
     pub(super) fn external_port(&mut self, flow: &Flow, netif: u8) -> Option<u16> {
         if let Some(map) = self.portmaps.by_inside(flow.protocol, netif, flow.src, flow.src_port) {
             return Some(map.ext_port);
@@ -181,15 +197,5 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let (src, dst) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
         let (inside, remote) = if inside == Side::Source { (src, dst) } else { (dst, src) };
         self.live_outbound(flow.protocol, netif, inside, remote, now).is_some()
-    }
-
-    /// A forwarded packet going the opposite way of a rule: from the outside straight to an
-    /// inside address. Only traffic of a live session may pass (untranslated).
-    pub(super) fn reverse(&mut self, packet: &[u8], netif: u8, now: u32) -> Verdict {
-        if self.has_live_session(packet, Side::Destination, netif, now) {
-            Verdict::Pass
-        } else {
-            Verdict::Drop(DropReason::ReverseDirection)
-        }
     }
 }

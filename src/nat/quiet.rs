@@ -38,6 +38,12 @@ impl Concerns {
         self.netif.get(usize::from(netif)).copied().unwrap_or(u8::MAX)
     }
 
+    /// True when a rule translates packets leaving by `netif` ([`Rules::is_outside`]): the
+    /// bit `recount_rules` sets after every change to the rules, read instead of a scan of them.
+    pub(super) fn is_outside(&self, netif: u8) -> bool {
+        self.of(netif) & OUTSIDE != 0
+    }
+
     fn mark(&mut self, netif: u8, bits: u8) {
         if let Some(byte) = self.netif.get_mut(usize::from(netif)) {
             *byte |= bits;

@@ -34,7 +34,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         flow.protocol == Protocol::Tcp
             && flow.creates
             && self.port_check.is_some()
-            && self.rules.is_outside(in_netif)
+            && self.concerns.is_outside(in_netif)
             && !self.router_holds(Protocol::Tcp, netif, flow.dst_port)
     }
 }

@@ -33,9 +33,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _flow: &Flow, _mtu: u16) {}
 
     /// The MTU inbound SYNs on `netif` are clamped to: the route's (`mtu`) when known, else
-    /// one learned from outbound traffic.
+    /// one learned from outbound traffic. Only MSS clamping reads it, and a build without it
+    /// learns none: there the route's is handed back without a search of the learned ones
+    /// (which the compiler would keep, unread).
     pub(super) fn local_mtu(&self, netif: u8, mtu: u16) -> u16 {
-        if mtu != 0 {
+        if mtu != 0 || !cfg!(feature = "mss-clamp") {
             mtu
         } else {
             self.link_mtus.get(netif)
@@ -103,8 +105,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(DropReason::MappingFull);
         }
         let quota = self.quota_of(protocol, &session);
+        // Taken once, before the branches: every later use (the scan times, the eviction
+        // window, the host counts, the counter) shares this one computation.
+        let i = protocol.index();
         if self.tables.get(protocol).is_full() {
-            let i = protocol.index();
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
             let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
@@ -118,7 +122,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let session = self.account(protocol, session, quota)?;
         match self.tables.get_mut(protocol).insert(session) {
             Ok(slot) => {
-                let created = &mut self.stats.created[protocol.index()];
+                let created = &mut self.stats.created[i];
                 *created = created.wrapping_add(1);
                 self.session_created(session.netif);
                 Ok(slot)

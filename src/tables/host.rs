@@ -80,10 +80,15 @@ impl<const H: usize> Hosts<H> {
 
     /// Counted sessions `opener` opened for `addr` in `protocol`'s table.
     pub fn sessions(&self, addr: u32, protocol: Protocol, opener: Opener) -> usize {
-        let Some(mut host) = self.find(addr).and_then(|i| self.hosts.get(i)).copied() else {
+        let Some(host) = self.find(addr).and_then(|i| self.hosts.get(i)) else {
             return 0;
         };
-        host.count(protocol, opener).map_or(0, |c| usize::from(*c))
+        // Read in place (not through `Host::count`, whose `&mut` would need a copy).
+        let counts = match opener {
+            Opener::Host => &host.own,
+            Opener::Remote => &host.remote,
+        };
+        counts.get(protocol.index()).map_or(0, |&c| usize::from(c))
     }
 
     /// The index of the entry tracking `addr`. Out of line: counting, releasing and quota
@@ -98,15 +103,7 @@ impl<const H: usize> Hosts<H> {
     /// Out of line: inlined into the general pipeline, its loop costs more than the call.
     #[inline(never)]
     pub fn may_hold_sessions(&self, addr: u32) -> bool {
-        let mut any_free = false;
-        for host in &self.hosts {
-            if host.is_free() {
-                any_free = true;
-            } else if host.addr == addr {
-                return true;
-            }
-        }
-        !any_free
+        self.find(addr).is_some() || !self.hosts.iter().any(Host::is_free)
     }
 
     /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that

@@ -282,7 +282,11 @@ impl Table {
 
     /// The external port this inside endpoint is already mapped to on `netif`, if any.
     pub fn find_mapping(&self, netif: u8, inside: u32, in_port: u16) -> Option<u16> {
-        self.inside_chain(netif, inside, in_port).next().map(|(_, s)| s.ext_port)
+        let bucket = self.inside_bucket(netif, inside, in_port);
+        let index = self.chain_index(bucket, Chain::Inside, |s| {
+            s.in_port == in_port && s.inside == inside && s.netif == netif
+        })?;
+        self.entries.get(index).map(|e| e.session.ext_port)
     }
 
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`.
@@ -335,9 +339,11 @@ impl Table {
         self.inside_chain(netif, inside, in_port).count()
     }
 
-    /// True when any session uses `ext_port` on `netif`.
+    /// True when any session uses `ext_port` on `netif`: the inbound lookup finds a mapping
+    /// there whatever remote it is asked about (one walk of the outside chain, written once).
+    #[inline(always)]
     pub fn ext_port_in_use(&self, netif: u8, ext_port: u16) -> bool {
-        self.outside_chain(netif, ext_port).next().is_some()
+        self.find_inbound(netif, ext_port, 0, 0, Filtering::AddressAndPortDependent) != Inbound::Unmapped
     }
 
     /// Stores a session; a full table hands it back, it never evicts.
@@ -409,7 +415,8 @@ impl Table {
                     None => return,
                 },
             };
-            let Some(&session) = self.get(slot) else {
+            // Read in its slot, not copied out: the removal below needs the table again.
+            let Some(session) = self.get(slot) else {
                 if port.is_some() {
                     return;
                 }
@@ -417,7 +424,7 @@ impl Table {
             };
             link = session.next_out;
             let on_port = port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
-            if on_port && doomed(&session) {
+            if on_port && doomed(session) {
                 if let Some(session) = self.remove(slot) {
                     removed(&session);
                 }
