@@ -1495,7 +1495,7 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
    * packed header's fields one by one are byte stores) */
   word = PP_HTONL(((u32_t)ICMP_DUR << 24) | ((u32_t)ICMP_DUR_FRAG << 16));
   MEMCPY(icmphdr, &word, sizeof(word));
-  word = PP_HTONL((u32_t)mtu);
+  word = LWIP_SNAT_SWAP((u32_t)mtu);
   MEMCPY((u8_t *)icmphdr + 4, &word, sizeof(word));
   MEMCPY((u8_t *)q->payload + sizeof(struct icmp_echo_hdr), bytes, quote);
   icmphdr->chksum = inet_chksum(icmphdr, q->len);
