@@ -20,14 +20,12 @@ pub fn sum(data: &[u8]) -> u32 {
             acc = add_around(acc, u32::from_be_bytes([a, b, c, d]));
         }
     }
-    let mut pairs = words.remainder().chunks_exact(2);
-    for pair in &mut pairs {
-        if let &[a, b] = pair {
-            acc = add_around(acc, u32::from(u16::from_be_bytes([a, b])));
-        }
-    }
-    if let [last] = pairs.remainder() {
-        acc = add_around(acc, u32::from(*last) << 8);
+    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word: one loop,
+    // not a loop of pairs and a last byte.
+    let mut shift = 24;
+    for &byte in words.remainder() {
+        acc = add_around(acc, u32::from(byte) << shift);
+        shift -= 8;
     }
     (acc & 0xFFFF) + (acc >> 16)
 }
