@@ -9,7 +9,7 @@
 
 use crate::flow::{Plain, Side};
 use crate::tables::Protocol;
-use crate::wire::checksum::Delta;
+use crate::wire::checksum::{self, Delta};
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{be16, icmp, put16, put32, tcp, udp};
 
@@ -79,7 +79,10 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
         return total;
     };
     let old = be16(checksum, 0..2);
-    let new = if proto == protocol::UDP { change.apply_udp(old) } else { change.apply(old) };
+    // One update for every protocol; UDP's zero rules (RFC 768) then pick from it, so the
+    // update is not compiled twice.
+    let applied = change.apply(old);
+    let new = if proto == protocol::UDP { checksum::udp_rule(old, applied) } else { applied };
     put16(l4, checksum_at..checksum_at + 2, new);
     total.word(old, new);
     total

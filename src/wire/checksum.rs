@@ -148,10 +148,19 @@ impl Delta {
         if checksum == 0 {
             return 0;
         }
-        match self.apply(checksum) {
-            0 => 0xFFFF,
-            c => c,
-        }
+        udp_rule(checksum, self.apply(checksum))
+    }
+}
+
+/// What a UDP checksum `old` becomes when the update gives `applied`: 0 ("no checksum") stays
+/// 0, and a computed 0 is transmitted as 0xFFFF (RFC 768). For code that applies one update to
+/// any protocol's checksum and picks UDP's result after.
+#[inline(always)]
+pub fn udp_rule(old: u16, applied: u16) -> u16 {
+    match (old, applied) {
+        (0, _) => 0,
+        (_, 0) => 0xFFFF,
+        (_, c) => c,
     }
 }
 
