@@ -212,8 +212,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return Outcome::Dropped(DropReason::Fragment);
         };
         let found = self.find(&key);
-        let held = found.and_then(|slot| self.slots.get(slot)).copied();
-        let mut datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
+        // Copied once, straight from its slot (not into an `Option` first).
+        let mut datagram = match found.and_then(|slot| self.slots.get(slot)) {
+            Some(&held) => held,
+            None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
+        };
         if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
                 self.release(slot);
