@@ -655,10 +655,11 @@ fn plain_header(out: &mut [u8], key: &Key) -> usize {
 }
 
 /// Sets the total length (all of `packet`), flags and offset of an IPv4 packet, and its
-/// header checksum.
+/// header checksum. The header is one `Piece::of` accepted, or `plain_header`'s: not checked
+/// again.
 fn seal(packet: &mut [u8], flags_offset: u16) {
     let len = packet.len() as u16;
-    if let Ok(mut ip) = ipv4::Packet::new_quoted(packet) {
+    if let Ok(mut ip) = ipv4::Packet::new_accepted(packet) {
         ip.set_total_len(len);
         ip.set_flags_offset(flags_offset);
         ip.fill_checksum();
