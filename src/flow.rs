@@ -51,11 +51,11 @@ pub enum Message {
     Other,
 }
 
-/// Parses a whole packet (already validated by `ipv4::Packet::new_checked`). `mapped_side` is
-/// the side whose endpoint is in a mapping (the source outbound, the destination inbound); an
-/// ICMP query's identifier is put there.
+/// Parses a whole packet (already validated by `ipv4::Packet::new_head`, whose checks are not
+/// made again). `mapped_side` is the side whose endpoint is in a mapping (the source outbound,
+/// the destination inbound); an ICMP query's identifier is put there.
 pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
-    let ip = ipv4::Packet::new_quoted(packet).map_err(|_| DropReason::Malformed)?;
+    let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
     let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.payload());
     let flow = |protocol, src_port, dst_port, tcp_flags, creates| {
         Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates })
@@ -170,10 +170,11 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 /// quotes a datagram that went out). With it, whether the error can be trusted: its own
 /// checksum and its quoted IP header checksum are both right (RFC 5508 REQ-4: a NAT drops
 /// errors it cannot trust rather than translate them). Read in the same pass over the
-/// headers, not in a second one.
+/// headers, not in a second one. `packet` was validated as for [`parse`] (its outer header is
+/// not checked again); the quoted header is checked here.
 pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool), DropReason> {
     let malformed = DropReason::IcmpMalformed;
-    let outer = ipv4::Packet::new_quoted(packet).map_err(|_| malformed)?;
+    let outer = ipv4::Packet::new_accepted(packet).map_err(|_| malformed)?;
     let msg = icmp::Packet::new_checked(outer.payload()).map_err(|_| malformed)?;
     let inner = ipv4::Packet::new_quoted(msg.quoted()).map_err(|_| malformed)?;
     let l4 = inner.payload();
@@ -214,9 +215,9 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
 /// or a later fragment of an ICMP message, which may be one: no ICMP error may be sent about
-/// it (RFC 1812 4.3.2.7).
+/// it (RFC 1812 4.3.2.7). `packet` was validated as for [`parse`].
 pub fn may_be_icmp_error(packet: &[u8]) -> bool {
-    let Ok(ip) = ipv4::Packet::new_quoted(packet) else { return false };
+    let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return false };
     if ip.protocol() != protocol::ICMP {
         return false;
     }

@@ -24,8 +24,9 @@ pub fn max_mss(mtu: u16) -> Option<u16> {
 /// `limit` (stacks differ on which of several options they take: none may get past the
 /// clamp), fixing the TCP checksum incrementally. Returns true when an option was rewritten.
 pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
-    // `new_quoted`: `packet` may hold only the first bytes of the datagram (its headers).
-    let Ok(mut ip) = ipv4::Packet::new_quoted(packet) else { return false };
+    // `new_accepted`: `packet` is a datagram the pipeline accepted (`new_head`), possibly only
+    // its first bytes (its headers).
+    let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return false };
     let segment = ip.payload_mut();
     let Ok(seg) = tcp::Packet::new_checked(&*segment) else { return false };
     let header_len = seg.header_len();

@@ -212,8 +212,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return Outcome::Dropped(DropReason::Fragment);
         };
         let found = self.find(&key);
-        let held = found.and_then(|slot| self.slots.get(slot)).copied();
-        let mut datagram = held.unwrap_or(Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY });
+        // Copied once, straight from its slot (not into an `Option` first).
+        let mut datagram = match found.and_then(|slot| self.slots.get(slot)) {
+            Some(&held) => held,
+            None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
+        };
         if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
             if let Some(slot) = found {
                 self.release(slot);
@@ -652,10 +655,11 @@ fn plain_header(out: &mut [u8], key: &Key) -> usize {
 }
 
 /// Sets the total length (all of `packet`), flags and offset of an IPv4 packet, and its
-/// header checksum.
+/// header checksum. The header is one `Piece::of` accepted, or `plain_header`'s: not checked
+/// again.
 fn seal(packet: &mut [u8], flags_offset: u16) {
     let len = packet.len() as u16;
-    if let Ok(mut ip) = ipv4::Packet::new_quoted(packet) {
+    if let Ok(mut ip) = ipv4::Packet::new_accepted(packet) {
         ip.set_total_len(len);
         ip.set_flags_offset(flags_offset);
         ip.fill_checksum();

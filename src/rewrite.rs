@@ -5,11 +5,15 @@
 //! checksum of the ICMP message around it. A quoted transport header may stop before its
 //! checksum (TCP's is at byte 16); then only the words that are present change.
 //!
+//! Every function here takes a datagram whose IPv4 header was already accepted (the packet
+//! under way by the pipeline's `new_head`, a quoted one by `flow::parse_icmp_error`) and does
+//! not check it again ([`ipv4::Packet::new_accepted`]).
+//!
 //! Uses `wire`, `flow` and `tables` (the protocol); only `nat` uses it.
 
 use crate::flow::{Plain, Side};
 use crate::tables::Protocol;
-use crate::wire::checksum::Delta;
+use crate::wire::checksum::{self, Delta};
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{be16, icmp, put16, put32, tcp, udp};
 
@@ -19,7 +23,7 @@ use crate::wire::{be16, icmp, put16, put32, tcp, udp};
 fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
-    let Ok(mut ip) = ipv4::Packet::new_quoted(datagram) else {
+    let Ok(mut ip) = ipv4::Packet::new_accepted(datagram) else {
         return (pseudo, header);
     };
     let old = match side {
@@ -49,7 +53,7 @@ pub fn address(packet: &mut [u8], side: Side, addr: u32) {
 /// change to all the datagram's bytes.
 pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
     let (pseudo, mut total) = rewrite_address(datagram, side, addr);
-    let Ok(mut ip) = ipv4::Packet::new_quoted(datagram) else {
+    let Ok(mut ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
     let proto = ip.protocol();
@@ -79,7 +83,10 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
         return total;
     };
     let old = be16(checksum, 0..2);
-    let new = if proto == protocol::UDP { change.apply_udp(old) } else { change.apply(old) };
+    // One update for every protocol; UDP's zero rules (RFC 768) then pick from it, so the
+    // update is not compiled twice.
+    let applied = change.apply(old);
+    let new = if proto == protocol::UDP { checksum::udp_rule(old, applied) } else { applied };
     put16(l4, checksum_at..checksum_at + 2, new);
     total.word(old, new);
     total
@@ -145,7 +152,7 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
 /// Rewrites the `side` endpoint of the datagram an ICMP error quotes, with the quoted
 /// checksums and the ICMP checksum (the outer header is left alone).
 pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    let Ok(mut ip) = ipv4::Packet::new_quoted(packet) else { return };
+    let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return };
     let Ok(mut msg) = icmp::Packet::new_checked(ip.payload_mut()) else { return };
     let change = endpoint(msg.quoted_mut(), side, addr, port);
     let new = change.apply(msg.checksum());

@@ -46,7 +46,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// put together only with their first, and only for the router itself), go to lwIP.
     #[cfg(not(feature = "reassembly"))]
     pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
-        let first = ipv4::Packet::new_quoted(packet).is_ok_and(|ip| ip.frag_offset() == 0);
+        let first = ipv4::Packet::new_accepted(packet).is_ok_and(|ip| ip.frag_offset() == 0);
         if !first || self.is_routers_own(packet, netif) {
             return Verdict::Pass;
         }
@@ -54,9 +54,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// True for a first fragment whose transport header shows that no mapping or port forward
-    /// on `netif` can want its datagram.
+    /// on `netif` can want its datagram. `packet` is one the pipeline accepted (its header is
+    /// not checked again).
     fn is_routers_own(&self, packet: &[u8], netif: u8) -> bool {
-        let Ok(ip) = ipv4::Packet::new_quoted(packet) else { return false };
+        let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return false };
         if ip.frag_offset() != 0 {
             return false;
         }

@@ -47,14 +47,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         // The receiver's mapping sees the packet as coming from the sender's external endpoint.
         let seen = Flow { src: header.dst, src_port: sender_port, ..*flow };
-        let admission = match self.admit_inbound(&seen, netif, now) {
+        let admitted = self.admit_inbound(&seen, netif, now);
+        let admission = match &admitted {
             Ok(Some(admission)) => admission,
             // The router's own endpoint on a port an older mapping holds: lwIP serves it.
             Ok(None) if self.router_holds(flow.protocol, netif, flow.dst_port) => return Verdict::Pass,
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
-            Err(verdict) => return verdict,
+            Err(verdict) => return *verdict,
         };
-        if let Err(verdict) = self.deliver(packet, &seen, &admission, netif, mtu, now) {
+        if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
             return verdict;
         }
         rewrite::endpoint(packet, Side::Source, header.dst, sender_port);

@@ -47,13 +47,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // An echo request to the router's address: lwIP answers it.
             return Verdict::Pass;
         }
-        let admission = match self.admit_inbound(flow, netif, now) {
+        // Matched by reference: the admission is lent to `deliver` where it lies, not copied.
+        let admitted = self.admit_inbound(flow, netif, now);
+        let admission = match &admitted {
             Ok(Some(admission)) => admission,
             Ok(None) if self.is_unsolicited_syn(flow, in_netif, netif) => {
                 return Verdict::Drop(DropReason::UnsolicitedSyn)
             }
             Ok(None) => return Verdict::Pass,
-            Err(verdict) => return verdict,
+            Err(verdict) => return *verdict,
         };
         if is_martian(flow.src) {
             return Verdict::Drop(DropReason::Martian);
@@ -62,7 +64,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        if let Err(verdict) = self.deliver(packet, flow, &admission, netif, mtu, now) {
+        if let Err(verdict) = self.deliver(packet, flow, admission, netif, mtu, now) {
             return verdict;
         }
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);

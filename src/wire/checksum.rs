@@ -20,14 +20,12 @@ pub fn sum(data: &[u8]) -> u32 {
             acc = add_around(acc, u32::from_be_bytes([a, b, c, d]));
         }
     }
-    let mut pairs = words.remainder().chunks_exact(2);
-    for pair in &mut pairs {
-        if let &[a, b] = pair {
-            acc = add_around(acc, u32::from(u16::from_be_bytes([a, b])));
-        }
-    }
-    if let [last] = pairs.remainder() {
-        acc = add_around(acc, u32::from(*last) << 8);
+    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word: one loop,
+    // not a loop of pairs and a last byte.
+    let mut shift = 24;
+    for &byte in words.remainder() {
+        acc = add_around(acc, u32::from(byte) << shift);
+        shift -= 8;
     }
     (acc & 0xFFFF) + (acc >> 16)
 }
@@ -150,10 +148,19 @@ impl Delta {
         if checksum == 0 {
             return 0;
         }
-        match self.apply(checksum) {
-            0 => 0xFFFF,
-            c => c,
-        }
+        udp_rule(checksum, self.apply(checksum))
+    }
+}
+
+/// What a UDP checksum `old` becomes when the update gives `applied`: 0 ("no checksum") stays
+/// 0, and a computed 0 is transmitted as 0xFFFF (RFC 768). For code that applies one update to
+/// any protocol's checksum and picks UDP's result after.
+#[inline(always)]
+pub fn udp_rule(old: u16, applied: u16) -> u16 {
+    match (old, applied) {
+        (0, _) => 0,
+        (_, 0) => 0xFFFF,
+        (_, c) => c,
     }
 }
 

@@ -83,6 +83,19 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(Packet { buffer })
     }
 
+    /// Wraps bytes whose header the caller has already seen accepted ([`new_head`](Self::new_head)
+    /// for the packet under way, sliced to no more than its total length; [`new_quoted`](Self::new_quoted)
+    /// for the datagram an ICMP error quotes): the NAT's parsers and rewrites, which so do not
+    /// make those checks again (on such bytes `new_quoted`'s could not fail). Only the fixed
+    /// header's length is checked, which spares its fields their bounds checks. Any bytes stay
+    /// safe: no accessor can panic.
+    pub fn new_accepted(buffer: T) -> Result<Self, Error> {
+        if buffer.as_ref().len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        Ok(Packet { buffer })
+    }
+
     pub fn into_inner(self) -> T {
         self.buffer
     }
