@@ -223,7 +223,8 @@ impl Table {
     /// [`find_outbound`](Self::find_outbound), always inlined: the fast path's copy.
     #[inline(always)]
     fn outbound_slot(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
-        self.outbound_index(netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
+        let bucket = self.inside_bucket(netif, inside, in_port);
+        self.outbound_index(bucket, netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
     }
 
     /// The per-packet lookup: the chain walk of `inside_chain` with its filter and this match
@@ -231,9 +232,17 @@ impl Table {
     /// a colliding session from this one at once (the remote is often shared), and the
     /// remote goes next for the mapping's own sessions.
     #[inline(always)]
-    fn outbound_index(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<usize> {
+    fn outbound_index(
+        &self,
+        bucket: usize,
+        netif: u8,
+        inside: u32,
+        in_port: u16,
+        remote: u32,
+        remote_port: u16,
+    ) -> Option<usize> {
         let ports = both_ports(in_port, remote_port);
-        self.chain_index(self.inside_bucket(netif, inside, in_port), Chain::Inside, |s| {
+        self.chain_index(bucket, Chain::Inside, |s| {
             both_ports(s.in_port, s.remote_port) == ports && s.remote == remote && s.inside == inside && s.netif == netif
         })
     }
@@ -264,7 +273,9 @@ impl Table {
         remote: u32,
         remote_port: u16,
     ) -> Option<&mut Session> {
-        let index = self.outbound_index(netif, inside, in_port, remote, remote_port)?;
+        // The hash in line: the fast path pays no call for it.
+        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
+        let index = self.outbound_index(bucket, netif, inside, in_port, remote, remote_port)?;
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
@@ -274,7 +285,9 @@ impl Table {
     #[inline(always)]
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
         let ports = both_ports(remote_port, ext_port);
-        let index = self.chain_index(self.outside_bucket(netif, ext_port), Chain::Outside, |s| {
+        // The hash in line: the fast path pays no call for it.
+        let bucket = self.key_bucket(Chain::Outside, netif, 0, ext_port);
+        let index = self.chain_index(bucket, Chain::Outside, |s| {
             both_ports(s.remote_port, s.ext_port) == ports && s.remote == remote && s.netif == netif
         })?;
         self.entries.get_mut(index).map(|e| &mut e.session)
@@ -359,8 +372,9 @@ impl Table {
         } else {
             return Err(session);
         };
-        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
-        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
+        // Both hashes in line: they share their constants (calls cost more here).
+        let in_bucket = self.key_bucket(Chain::Inside, session.netif, session.inside, session.in_port);
+        let out_bucket = self.key_bucket(Chain::Outside, session.netif, 0, session.ext_port);
         session.state |= USED;
         session.next_in = self.head(in_bucket, Chain::Inside);
         session.next_out = self.head(out_bucket, Chain::Outside);
@@ -469,7 +483,10 @@ impl Table {
     }
 
     fn inside_chain(&self, netif: u8, inside: u32, in_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
-        self.walk(self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside), Chain::Inside)
+        // The hash in line: its one caller (`create`, through `mapping_sessions`) holds the
+        // insertion's hashes in line too, whose constants it shares.
+        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
+        self.walk(self.head(bucket, Chain::Inside), Chain::Inside)
             .filter(move |(_, s)| s.netif == netif && s.inside == inside && s.in_port == in_port)
     }
 
@@ -495,7 +512,10 @@ impl Table {
             Chain::Inside => (session.inside, session.in_port),
             Chain::Outside => (0, session.ext_port),
         };
-        let bucket = self.key_bucket(chain, session.netif, addr, port);
+        let bucket = match chain {
+            Chain::Inside => self.inside_bucket(session.netif, addr, port),
+            Chain::Outside => self.outside_bucket(session.netif, port),
+        };
         let next_of_slot = chain.next(session);
         let mut link = self.head(bucket, chain);
         if link == slot + 1 {
@@ -536,14 +556,28 @@ impl Table {
         }
     }
 
+    /// The inside chain's bucket of `inside:in_port` on `netif`, by a call: every lookup but
+    /// the fast path's shares one copy of the hash (its netif and port passed as one word, so
+    /// the call takes its arguments in registers).
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.key_bucket(Chain::Inside, netif, inside, in_port)
+        self.inside_bucket_of(inside, netif_port(netif, in_port))
     }
 
+    #[inline(never)]
+    fn inside_bucket_of(&self, inside: u32, netif_port: u32) -> usize {
+        self.key_bucket(Chain::Inside, (netif_port >> 16) as u8, inside, netif_port as u16)
+    }
+
+    /// The outside chain's bucket of `netif:ext_port`, by a call (see `inside_bucket`).
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
-        self.key_bucket(Chain::Outside, netif, 0, ext_port)
+        self.outside_bucket_of(netif_port(netif, ext_port))
+    }
+
+    #[inline(never)]
+    fn outside_bucket_of(&self, netif_port: u32) -> usize {
+        self.key_bucket(Chain::Outside, (netif_port >> 16) as u8, 0, netif_port as u16)
     }
 
     /// Both chains' hash, written once (the outside key is an inside key without an address).
@@ -602,6 +636,12 @@ impl Chain {
 #[inline(always)]
 fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
+}
+
+/// A netif and a port as one word (the netif in bits 16..24), as the hash mixes them.
+#[inline(always)]
+fn netif_port(netif: u8, port: u16) -> u32 {
+    u32::from(port) | u32::from(netif) << 16
 }
 
 /// The multiplier an inside address is spread with, once it has met the key, before the port.
