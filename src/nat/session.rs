@@ -64,10 +64,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         (remote, remote_port): (u32, u16),
         now: u32,
     ) -> Option<(Slot, u16)> {
-        let table = self.tables.get(protocol);
-        let slot = table.find_outbound(netif, inside, in_port, remote, remote_port)?;
-        let ext_port = table.get(slot)?.ext_port;
-        self.is_live(protocol, slot, now).then_some((slot, ext_port))
+        let slot = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port)?;
+        Some((slot, self.live_port(protocol, slot, now)?))
     }
 
     /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
@@ -201,17 +199,25 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// True when the session in `slot` is still alive; an expired one is removed on the spot,
     /// so a late `tick` never lets a dead mapping translate.
+    #[inline(always)]
     pub(super) fn is_live(&mut self, protocol: Protocol, slot: Slot, now: u32) -> bool {
+        self.live_port(protocol, slot, now).is_some()
+    }
+
+    /// [`is_live`](Self::is_live) handing back the live session's external port: the lookups
+    /// that need it read it here, not from the slot again.
+    #[inline(never)]
+    fn live_port(&mut self, protocol: Protocol, slot: Slot, now: u32) -> Option<u16> {
         let table = self.tables.get(protocol);
-        let Some(session) = table.get(slot) else { return false };
+        let session = table.get(slot)?;
         if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
-            return true;
+            return Some(session.ext_port);
         }
         if self.discard(protocol, slot) {
             let expired = &mut self.stats.expired[protocol.index()];
             *expired = expired.wrapping_add(1);
         }
-        false
+        None
     }
 
     /// Removes the live session in `slot` (false: there is none) and gives it back to its
