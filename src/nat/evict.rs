@@ -168,8 +168,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             if own_only && s.inside != newcomer.inside {
                 return None;
             }
-            // Closed first, then transitory, then idle: the smallest reason wins.
-            eviction(&config, protocol, s, admitted, now).map(|reason| 2u8.saturating_sub(reason as u8))
+            // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).
+            eviction(&config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
         });
         if let Some(from) = self.evict_from.get_mut(i) {
             // The capacity is a power of two: a mask, not a division.
@@ -182,8 +182,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.evicted.remember(*session);
         }
         self.discard(protocol, slot);
-        // The rank is 2 - the reason (see above).
-        if let Some(count) = self.stats.evicted.get_mut(2usize.wrapping_sub(usize::from(rank))) {
+        // The rank is 3 - the reason (see above).
+        if let Some(count) = self.stats.evicted.get_mut(3usize.wrapping_sub(usize::from(rank))) {
             *count = count.wrapping_add(1);
         }
         true

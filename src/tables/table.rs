@@ -448,8 +448,9 @@ impl Table {
     }
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
-    /// `rank` ranks highest, the one idle longest at `now` among equals, with its rank; `None`
-    /// ranks out. Bounded work for a choice that scans the table a window at a time.
+    /// `rank` ranks highest (ranks start at 1), the one idle longest at `now` among equals,
+    /// with its rank; `None` ranks out. Bounded work for a choice that scans the table a
+    /// window at a time.
     pub fn least_recent(
         &self,
         start: usize,
@@ -458,17 +459,19 @@ impl Table {
         mut rank: impl FnMut(&Session) -> Option<u8>,
     ) -> Option<(Slot, u8)> {
         let used = usize::from(self.high);
-        let mut best: Option<(Slot, (u8, u32))> = None;
+        // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
+        let mut best: (Slot, (u8, u32)) = (0, (0, 0));
         for i in 0..count.min(used) {
             let Some(index) = start.wrapping_add(i).checked_rem(used) else { break };
             let Some(session) = self.get(index as Slot) else { continue };
             let Some(rank) = rank(session) else { continue };
             let key = (rank, now.wrapping_sub(session.last_used));
-            if best.is_none_or(|(_, best_key)| key > best_key) {
-                best = Some((index as Slot, key));
+            if key > best.1 {
+                best = (index as Slot, key);
             }
         }
-        best.map(|(slot, (rank, _))| (slot, rank))
+        let (slot, (rank, _)) = best;
+        (rank != 0).then_some((slot, rank))
     }
 
     /// Live sessions with their slots (for tests: the NAT walks chains or slots).
