@@ -100,6 +100,15 @@ pub enum Inbound {
     Unmapped,
 }
 
+/// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (`None`:
+/// every slot ever used), the chain's next link, and the steps taken (the next slot of a scan
+/// of every slot).
+pub struct Scan {
+    port: Option<(u8, u16)>,
+    link: u16,
+    steps: u16,
+}
+
 /// A slot with the heads of the buckets of the same number.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Entry {
@@ -410,41 +419,57 @@ impl Table {
 
     /// [`remove_if`](Self::remove_if) when `port` is `None` (a scan of the slots ever used), or
     /// the sessions of the mapping `Some((netif, ext_port))` (a walk of that port's outside
-    /// chain): one loop for both, so a caller that does either holds one.
+    /// chain): one loop for both ([`next_picked`](Self::next_picked)).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn remove_where(
         &mut self,
         port: Option<(u8, u16)>,
         mut doomed: impl FnMut(&Session) -> bool,
         mut removed: impl FnMut(&Session),
     ) {
-        let mut link = match port {
+        let mut scan = self.scan(port);
+        while let Some(slot) = self.next_picked(&mut scan, &mut doomed) {
+            if let Some(session) = self.remove(slot) {
+                removed(&session);
+            }
+        }
+    }
+
+    /// A scan of the slots ever used (`port` is `None`), or a walk of the outside chain of
+    /// `Some((netif, ext_port))` for that mapping's sessions, for [`next_picked`](Self::next_picked).
+    pub fn scan(&self, port: Option<(u8, u16)>) -> Scan {
+        let link = match port {
             Some((netif, ext_port)) => self.head(self.outside_bucket(netif, ext_port), Chain::Outside),
             None => 0,
         };
+        Scan { port, link, steps: 0 }
+    }
+
+    /// The slot of the next live session of `scan` that `picked` picks; the scan moves past
+    /// it, so the caller may remove it before asking for the next (the chain's next link is
+    /// read before). One loop for both kinds of scan, so a caller that does either holds one.
+    pub fn next_picked(&self, scan: &mut Scan, mut picked: impl FnMut(&Session) -> bool) -> Option<Slot> {
         // Bounded: a chain holds only slots ever used.
-        for i in 0..self.high {
-            let slot = match port {
-                None => i,
-                Some(_) => match link.checked_sub(1) {
-                    Some(slot) => slot,
-                    None => return,
-                },
+        while scan.steps < self.high {
+            let slot = match scan.port {
+                None => scan.steps,
+                Some(_) => scan.link.checked_sub(1)?,
             };
-            // Read in its slot, not copied out: the removal below needs the table again.
+            scan.steps += 1;
             let Some(session) = self.get(slot) else {
-                if port.is_some() {
-                    return;
+                if scan.port.is_some() {
+                    return None;
                 }
                 continue;
             };
-            link = session.next_out;
-            let on_port = port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
-            if on_port && doomed(session) {
-                if let Some(session) = self.remove(slot) {
-                    removed(&session);
-                }
+            scan.link = session.next_out;
+            let on_port =
+                scan.port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
+            if on_port && picked(session) {
+                return Some(slot);
             }
         }
+        None
     }
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
