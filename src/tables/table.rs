@@ -321,8 +321,9 @@ impl Table {
         remote_port: u16,
         filtering: Filtering,
     ) -> Inbound {
-        let mut mapped = None;
-        let mut admitted = None;
+        // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
+        // first one the filter passes (which stays).
+        let mut found = Inbound::Unmapped;
         let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
         // A plain loop over the outside chain (see `find_outbound`).
         while let Some(slot) = link.checked_sub(1) {
@@ -335,21 +336,17 @@ impl Table {
             if s.remote == remote && s.remote_port == remote_port {
                 return Inbound::Session(slot);
             }
-            mapped = Some(slot);
+            if matches!(found, Inbound::Admitted(_)) {
+                continue;
+            }
             let passes = match filtering {
                 Filtering::EndpointIndependent => true,
                 Filtering::AddressDependent => s.remote == remote,
                 Filtering::AddressAndPortDependent => false,
             };
-            if passes && admitted.is_none() {
-                admitted = Some(slot);
-            }
+            found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
         }
-        match (admitted, mapped) {
-            (Some(slot), _) => Inbound::Admitted(slot),
-            (None, Some(_)) => Inbound::Filtered,
-            (None, None) => Inbound::Unmapped,
-        }
+        found
     }
 
     /// The sessions on `netif:ext_port` (those of the mapping that holds that port).
