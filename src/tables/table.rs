@@ -542,21 +542,24 @@ impl Table {
             Chain::Outside => self.outside_bucket(session.netif, port),
         };
         let next_of_slot = chain.next(session);
-        let mut link = self.head(bucket, chain);
-        if link == slot + 1 {
-            self.set_head(bucket, chain, next_of_slot);
-            return;
-        }
+        // The link that points at `slot`, from the bucket's head on: the head and the links of
+        // the chain are one case.
+        let steps = self.entries.len();
+        let Some(entry) = self.entries.get_mut(bucket) else { return };
+        let mut at = match chain {
+            Chain::Inside => &mut entry.inside_head,
+            Chain::Outside => &mut entry.outside_head,
+        };
         // Bounded: a chain cannot hold more sessions than the table.
-        for _ in 0..self.entries.len() {
-            let Some(prev) = link.checked_sub(1) else { return };
-            let Some(entry) = self.entries.get_mut(usize::from(prev)) else { return };
-            let next = chain.next(&entry.session);
-            if next == slot + 1 {
-                chain.set_next(&mut entry.session, next_of_slot);
+        for _ in 0..=steps {
+            let link = *at;
+            if link == slot + 1 {
+                *at = next_of_slot;
                 return;
             }
-            link = next;
+            // A link of 0 wraps past the table: the end of the chain.
+            let Some(entry) = self.entries.get_mut(usize::from(link).wrapping_sub(1)) else { return };
+            at = chain.next_mut(&mut entry.session);
         }
     }
 
@@ -648,10 +651,10 @@ impl Chain {
         }
     }
 
-    fn set_next(self, s: &mut Session, link: u16) {
+    fn next_mut(self, s: &mut Session) -> &mut u16 {
         match self {
-            Chain::Inside => s.next_in = link,
-            Chain::Outside => s.next_out = link,
+            Chain::Inside => &mut s.next_in,
+            Chain::Outside => &mut s.next_out,
         }
     }
 }
