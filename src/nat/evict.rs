@@ -181,7 +181,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
             self.evicted.remember(*session);
         }
-        self.discard(protocol, slot);
+        self.discard(protocol, slot, false);
         // The rank is 3 - the reason (see above).
         if let Some(count) = self.stats.evicted.get_mut(3usize.wrapping_sub(usize::from(rank))) {
             *count = count.wrapping_add(1);

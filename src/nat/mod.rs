@@ -439,11 +439,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     })
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
-            // Removed and given back to its host by the one out-of-line call that does both.
-            if self.discard(protocol, slot) && doomed.expired_at.is_some() {
-                let expired = &mut self.stats.expired[protocol.index()];
-                *expired = expired.wrapping_add(1);
-            }
+            // Removed, given back to its host and counted by the one out-of-line call.
+            self.discard(protocol, slot, doomed.expired_at.is_some());
         }
     }
 

@@ -213,20 +213,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
             return Some(session.ext_port);
         }
-        if self.discard(protocol, slot) {
-            let expired = &mut self.stats.expired[protocol.index()];
-            *expired = expired.wrapping_add(1);
-        }
+        self.discard(protocol, slot, true);
         None
     }
 
-    /// Removes the live session in `slot` (false: there is none) and gives it back to its
-    /// host's count. Out of line: expiry, eviction and refiltering share one copy.
+    /// Removes the live session in `slot`, if any, gives it back to its host's count and, when
+    /// it `expired`, counts it in `Stats::expired`. Out of line: expiry, eviction and
+    /// refiltering share one copy.
     #[inline(never)]
-    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot) -> bool {
-        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return false };
+    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot, expired: bool) {
+        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return };
         self.hosts.release(protocol, &removed);
-        true
+        if expired {
+            let count = &mut self.stats.expired[protocol.index()];
+            *count = count.wrapping_add(1);
+        }
     }
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
