@@ -54,18 +54,35 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The live session of exactly this inside and remote endpoint on `netif`, and its
     /// external port ([`Table::find_outbound`], then [`is_live`](Self::is_live), which removes
-    /// an expired one). Out of line: six callers share one copy.
-    #[inline(never)]
+    /// an expired one).
+    #[inline(always)]
     pub(super) fn live_outbound(
+        &mut self,
+        protocol: Protocol,
+        netif: u8,
+        inside: (u32, u16),
+        remote: (u32, u16),
+        now: u32,
+    ) -> Option<(Slot, u16)> {
+        let both = self.live_outbound_word(protocol, netif, inside, remote, now)?;
+        Some(((both >> 16) as Slot, both as u16))
+    }
+
+    /// [`live_outbound`](Self::live_outbound) out of line, its answer as one word (the slot in
+    /// the high half, the external port in the low), handed back in registers rather than
+    /// through memory. Six callers share one copy.
+    #[inline(never)]
+    fn live_outbound_word(
         &mut self,
         protocol: Protocol,
         netif: u8,
         (inside, in_port): (u32, u16),
         (remote, remote_port): (u32, u16),
         now: u32,
-    ) -> Option<(Slot, u16)> {
+    ) -> Option<u32> {
         let slot = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port)?;
-        Some((slot, self.live_port(protocol, slot, now)?))
+        let ext_port = self.live_port(protocol, slot, now)?;
+        Some(u32::from(slot) << 16 | u32::from(ext_port))
     }
 
     /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
