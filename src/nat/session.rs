@@ -64,7 +64,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         remote: (u32, u16),
         now: u32,
     ) -> Option<(Slot, u16)> {
-        let both = self.live_outbound_word(protocol, netif, inside, remote, now)?;
+        // The two ports as one word, the inside port low: fewer arguments on the stack.
+        let ports = u32::from(inside.1) | u32::from(remote.1) << 16;
+        let both = self.live_outbound_word(protocol, netif, (inside.0, remote.0), ports, now)?;
         Some(((both >> 16) as Slot, both as u16))
     }
 
@@ -76,10 +78,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         &mut self,
         protocol: Protocol,
         netif: u8,
-        (inside, in_port): (u32, u16),
-        (remote, remote_port): (u32, u16),
+        (inside, remote): (u32, u32),
+        ports: u32,
         now: u32,
     ) -> Option<u32> {
+        let (in_port, remote_port) = (ports as u16, (ports >> 16) as u16);
         let slot = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port)?;
         let ext_port = self.live_port(protocol, slot, now)?;
         Some(u32::from(slot) << 16 | u32::from(ext_port))
