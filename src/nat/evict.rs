@@ -45,25 +45,58 @@ pub(super) fn eviction(
     if admitted && !session.opened_by_remote() {
         return None;
     }
-    let state = session.protocol_state();
-    if protocol == Protocol::Tcp && tcp::is_closed(state) {
+    // The state's bit in the protocol's sets (a loop over a table asks with the sets in
+    // registers, no branch on the protocol per session).
+    let state = 1u32 << session.protocol_state();
+    let (closed, transitory) = classes(protocol);
+    if closed & state != 0 {
         return Some(Eviction::Closed);
     }
     if config.full_policy == FullPolicy::Reject {
         return None;
     }
-    let transitory = match protocol {
-        Protocol::Tcp => !tcp::is_established(state),
-        Protocol::Udp => state & udp::ANSWERED != 0,
-        Protocol::Icmp => false,
-    };
-    if transitory {
+    if transitory & state != 0 {
         Some(Eviction::Transitory)
     } else if is_expired(session.last_used, now, config.evict_idle_ms) {
         Some(Eviction::Idle)
     } else {
         None
     }
+}
+
+/// The protocol states (bit `s` for the five state bits `s`) of `protocol`'s sessions that are
+/// closed (TCP: both FINs or an RST), and those that are transitory once not closed (TCP: not
+/// established; UDP: a query answered).
+#[inline(always)]
+fn classes(protocol: Protocol) -> (u32, u32) {
+    match protocol {
+        Protocol::Tcp => (TCP_CLOSED, !TCP_ESTABLISHED),
+        Protocol::Udp => (0, UDP_ANSWERED),
+        Protocol::Icmp => (0, 0),
+    }
+}
+
+/// The states of the five state bits for which `test` holds, as a bit set.
+macro_rules! states {
+    ($test:expr) => {{
+        let mut set = 0u32;
+        let mut state = 0u8;
+        while state < 32 {
+            if $test(state) {
+                set |= 1 << state;
+            }
+            state += 1;
+        }
+        set
+    }};
+}
+
+const TCP_CLOSED: u32 = states!(tcp::is_closed);
+const TCP_ESTABLISHED: u32 = states!(tcp::is_established);
+const UDP_ANSWERED: u32 = states!(udp_answered);
+
+const fn udp_answered(state: u8) -> bool {
+    state & udp::ANSWERED != 0
 }
 
 /// Established TCP connections evicted lately: their inside and remote endpoints.
@@ -138,8 +171,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             if own_only && s.inside != newcomer.inside {
                 return None;
             }
-            // Closed first, then transitory, then idle: the smallest reason wins.
-            eviction(&config, protocol, s, admitted, now).map(|reason| 2u8.saturating_sub(reason as u8))
+            // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).
+            eviction(&config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
         });
         if let Some(from) = self.evict_from.get_mut(i) {
             // The capacity is a power of two: a mask, not a division.
@@ -151,9 +184,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
             self.evicted.remember(session);
         }
-        self.discard(protocol, slot);
-        // The rank is 2 - the reason (see above).
-        if let Some(count) = self.stats.evicted.get_mut(2usize.wrapping_sub(usize::from(rank))) {
+        self.discard(protocol, slot, false);
+        // The rank is 3 - the reason (see above).
+        if let Some(count) = self.stats.evicted.get_mut(3usize.wrapping_sub(usize::from(rank))) {
             *count = count.wrapping_add(1);
         }
         true
@@ -169,5 +202,28 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// True when a full table's `session` would give way to a new outbound flow now (dumps).
     pub fn evictable(&self, protocol: Protocol, session: &Session, now: u32) -> bool {
         eviction(&self.config, protocol, session, false, now).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_sets_are_the_state_tests() {
+        for state in 0..32u8 {
+            let bit = 1u32 << state;
+            for protocol in PROTOCOLS {
+                let (closed, transitory) = classes(protocol);
+                let tcp = protocol == Protocol::Tcp;
+                assert_eq!(closed & bit != 0, tcp && tcp::is_closed(state), "{protocol:?} {state}");
+                let expected = match protocol {
+                    Protocol::Tcp => !tcp::is_established(state),
+                    Protocol::Udp => state & udp::ANSWERED != 0,
+                    Protocol::Icmp => false,
+                };
+                assert_eq!(transitory & bit != 0, expected, "{protocol:?} {state}");
+            }
+        }
     }
 }

@@ -165,7 +165,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             if self.admits(protocol, &session, filtering) {
                 continue;
             }
-            self.discard(protocol, slot);
+            self.discard(protocol, slot, false);
         }
     }
 

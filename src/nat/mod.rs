@@ -429,22 +429,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// other removal share one copy of the table's removal loop.
     #[inline(never)]
     fn remove_from(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, doomed: Doomed) {
-        let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);
-        let expired = &mut self.stats.expired[protocol.index()];
-        let hosts = &mut self.hosts;
-        let picked = |s: &Session| {
-            doomed.matches(s)
-                && doomed.expired_at.is_none_or(|now| {
-                    is_expired(s.last_used, now, timeout_for(config, udp_timeouts, protocol, s.protocol_state()))
-                })
-        };
-        let removed = |s: &Session| {
-            hosts.release(protocol, s);
-            if doomed.expired_at.is_some() {
-                *expired = expired.wrapping_add(1);
-            }
-        };
-        self.tables.get_mut(protocol).remove_where(mapping, picked, removed);
+        let mut scan = self.tables.get(protocol).scan(mapping);
+        loop {
+            let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);
+            let picked = |s: &Session| {
+                doomed.matches(s)
+                    && doomed.expired_at.is_none_or(|now| {
+                        is_expired(s.last_used, now, timeout_for(config, udp_timeouts, protocol, s.protocol_state()))
+                    })
+            };
+            let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
+            // Removed, given back to its host and counted by the one out-of-line call.
+            self.discard(protocol, slot, doomed.expired_at.is_some());
+        }
     }
 
     /// Runs one packet through the NAT, rewriting it in place when it is translated.

@@ -54,20 +54,38 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The live session of exactly this inside and remote endpoint on `netif`, and its
     /// external port ([`Table::find_outbound`], then [`is_live`](Self::is_live), which removes
-    /// an expired one). Out of line: six callers share one copy.
-    #[inline(never)]
+    /// an expired one).
+    #[inline(always)]
     pub(super) fn live_outbound(
         &mut self,
         protocol: Protocol,
         netif: u8,
-        (inside, in_port): (u32, u16),
-        (remote, remote_port): (u32, u16),
+        inside: (u32, u16),
+        remote: (u32, u16),
         now: u32,
     ) -> Option<(Slot, u16)> {
-        let table = self.tables.get(protocol);
-        let slot = table.find_outbound(netif, inside, in_port, remote, remote_port)?;
-        let ext_port = table.get(slot)?.ext_port;
-        self.is_live(protocol, slot, now).then_some((slot, ext_port))
+        // The two ports as one word, the inside port low: fewer arguments on the stack.
+        let ports = u32::from(inside.1) | u32::from(remote.1) << 16;
+        let both = self.live_outbound_word(protocol, netif, (inside.0, remote.0), ports, now)?;
+        Some(((both >> 16) as Slot, both as u16))
+    }
+
+    /// [`live_outbound`](Self::live_outbound) out of line, its answer as one word (the slot in
+    /// the high half, the external port in the low), handed back in registers rather than
+    /// through memory. Six callers share one copy.
+    #[inline(never)]
+    fn live_outbound_word(
+        &mut self,
+        protocol: Protocol,
+        netif: u8,
+        (inside, remote): (u32, u32),
+        ports: u32,
+        now: u32,
+    ) -> Option<u32> {
+        let (in_port, remote_port) = (ports as u16, (ports >> 16) as u16);
+        let slot = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port)?;
+        let ext_port = self.live_port(protocol, slot, now)?;
+        Some(u32::from(slot) << 16 | u32::from(ext_port))
     }
 
     /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
@@ -201,26 +219,35 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// True when the session in `slot` is still alive; an expired one is removed on the spot,
     /// so a late `tick` never lets a dead mapping translate.
+    #[inline(always)]
     pub(super) fn is_live(&mut self, protocol: Protocol, slot: Slot, now: u32) -> bool {
-        let table = self.tables.get(protocol);
-        let Some(session) = table.get(slot) else { return false };
-        if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
-            return true;
-        }
-        if self.discard(protocol, slot) {
-            let expired = &mut self.stats.expired[protocol.index()];
-            *expired = expired.wrapping_add(1);
-        }
-        false
+        self.live_port(protocol, slot, now).is_some()
     }
 
-    /// Removes the live session in `slot` (false: there is none) and gives it back to its
-    /// host's count. Out of line: expiry, eviction and refiltering share one copy.
+    /// [`is_live`](Self::is_live) handing back the live session's external port: the lookups
+    /// that need it read it here, not from the slot again.
     #[inline(never)]
-    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot) -> bool {
-        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return false };
+    fn live_port(&mut self, protocol: Protocol, slot: Slot, now: u32) -> Option<u16> {
+        let table = self.tables.get(protocol);
+        let session = table.get(slot)?;
+        if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
+            return Some(session.ext_port);
+        }
+        self.discard(protocol, slot, true);
+        None
+    }
+
+    /// Removes the live session in `slot`, if any, gives it back to its host's count and, when
+    /// it `expired`, counts it in `Stats::expired`. Out of line: expiry, eviction and
+    /// refiltering share one copy.
+    #[inline(never)]
+    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot, expired: bool) {
+        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return };
         self.hosts.release(protocol, &removed);
-        true
+        if expired {
+            let count = &mut self.stats.expired[protocol.index()];
+            *count = count.wrapping_add(1);
+        }
     }
 
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {

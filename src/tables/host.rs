@@ -95,7 +95,8 @@ impl<const H: usize> Hosts<H> {
     /// checks all start with this search.
     #[inline(never)]
     fn find(&self, addr: u32) -> Option<usize> {
-        self.hosts.iter().position(|h| !h.is_free() && h.addr == addr)
+        // The address first: one compare rules most entries out.
+        self.hosts.iter().position(|h| h.addr == addr && !h.is_free())
     }
 
     /// False only when `addr` surely holds no session: it has no slot while some slot is free

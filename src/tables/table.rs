@@ -100,6 +100,15 @@ pub enum Inbound {
     Unmapped,
 }
 
+/// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (`None`:
+/// every slot ever used), the chain's next link, and the steps taken (the next slot of a scan
+/// of every slot).
+pub struct Scan {
+    port: Option<(u8, u16)>,
+    link: u16,
+    steps: u16,
+}
+
 /// A slot with the heads of the buckets of the same number.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Entry {
@@ -223,7 +232,8 @@ impl Table {
     /// [`find_outbound`](Self::find_outbound), always inlined: the fast path's copy.
     #[inline(always)]
     fn outbound_slot(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<Slot> {
-        self.outbound_index(netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
+        let bucket = self.inside_bucket(netif, inside, in_port);
+        self.outbound_index(bucket, netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
     }
 
     /// The per-packet lookup: the chain walk of `inside_chain` with its filter and this match
@@ -231,9 +241,17 @@ impl Table {
     /// a colliding session from this one at once (the remote is often shared), and the
     /// remote goes next for the mapping's own sessions.
     #[inline(always)]
-    fn outbound_index(&self, netif: u8, inside: u32, in_port: u16, remote: u32, remote_port: u16) -> Option<usize> {
+    fn outbound_index(
+        &self,
+        bucket: usize,
+        netif: u8,
+        inside: u32,
+        in_port: u16,
+        remote: u32,
+        remote_port: u16,
+    ) -> Option<usize> {
         let ports = both_ports(in_port, remote_port);
-        self.chain_index(self.inside_bucket(netif, inside, in_port), Chain::Inside, |s| {
+        self.chain_index(bucket, Chain::Inside, |s| {
             both_ports(s.in_port, s.remote_port) == ports && s.remote == remote && s.inside == inside && s.netif == netif
         })
     }
@@ -264,7 +282,9 @@ impl Table {
         remote: u32,
         remote_port: u16,
     ) -> Option<&mut Session> {
-        let index = self.outbound_index(netif, inside, in_port, remote, remote_port)?;
+        // The hash in line: the fast path pays no call for it.
+        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
+        let index = self.outbound_index(bucket, netif, inside, in_port, remote, remote_port)?;
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
@@ -274,7 +294,9 @@ impl Table {
     #[inline(always)]
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
         let ports = both_ports(remote_port, ext_port);
-        let index = self.chain_index(self.outside_bucket(netif, ext_port), Chain::Outside, |s| {
+        // The hash in line: the fast path pays no call for it.
+        let bucket = self.key_bucket(Chain::Outside, netif, 0, ext_port);
+        let index = self.chain_index(bucket, Chain::Outside, |s| {
             both_ports(s.remote_port, s.ext_port) == ports && s.remote == remote && s.netif == netif
         })?;
         self.entries.get_mut(index).map(|e| &mut e.session)
@@ -299,8 +321,9 @@ impl Table {
         remote_port: u16,
         filtering: Filtering,
     ) -> Inbound {
-        let mut mapped = None;
-        let mut admitted = None;
+        // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
+        // first one the filter passes (which stays).
+        let mut found = Inbound::Unmapped;
         let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
         // A plain loop over the outside chain (see `find_outbound`).
         while let Some(slot) = link.checked_sub(1) {
@@ -313,21 +336,17 @@ impl Table {
             if s.remote == remote && s.remote_port == remote_port {
                 return Inbound::Session(slot);
             }
-            mapped = Some(slot);
+            if matches!(found, Inbound::Admitted(_)) {
+                continue;
+            }
             let passes = match filtering {
                 Filtering::EndpointIndependent => true,
                 Filtering::AddressDependent => s.remote == remote,
                 Filtering::AddressAndPortDependent => false,
             };
-            if passes && admitted.is_none() {
-                admitted = Some(slot);
-            }
+            found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
         }
-        match (admitted, mapped) {
-            (Some(slot), _) => Inbound::Admitted(slot),
-            (None, Some(_)) => Inbound::Filtered,
-            (None, None) => Inbound::Unmapped,
-        }
+        found
     }
 
     /// The sessions on `netif:ext_port` (those of the mapping that holds that port).
@@ -359,8 +378,9 @@ impl Table {
         } else {
             return Err(session);
         };
-        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
-        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
+        // Both hashes in line: they share their constants (calls cost more here).
+        let in_bucket = self.key_bucket(Chain::Inside, session.netif, session.inside, session.in_port);
+        let out_bucket = self.key_bucket(Chain::Outside, session.netif, 0, session.ext_port);
         session.state |= USED;
         session.next_in = self.head(in_bucket, Chain::Inside);
         session.next_out = self.head(out_bucket, Chain::Outside);
@@ -396,46 +416,63 @@ impl Table {
 
     /// [`remove_if`](Self::remove_if) when `port` is `None` (a scan of the slots ever used), or
     /// the sessions of the mapping `Some((netif, ext_port))` (a walk of that port's outside
-    /// chain): one loop for both, so a caller that does either holds one.
+    /// chain): one loop for both ([`next_picked`](Self::next_picked)).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn remove_where(
         &mut self,
         port: Option<(u8, u16)>,
         mut doomed: impl FnMut(&Session) -> bool,
         mut removed: impl FnMut(&Session),
     ) {
-        let mut link = match port {
-            Some((netif, ext_port)) => self.head(self.outside_bucket(netif, ext_port), Chain::Outside),
-            None => 0,
-        };
-        // Bounded: a chain holds only slots ever used.
-        for i in 0..self.high {
-            let slot = match port {
-                None => i,
-                Some(_) => match link.checked_sub(1) {
-                    Some(slot) => slot,
-                    None => return,
-                },
-            };
-            // Read in its slot, not copied out: the removal below needs the table again.
-            let Some(session) = self.get(slot) else {
-                if port.is_some() {
-                    return;
-                }
-                continue;
-            };
-            link = session.next_out;
-            let on_port = port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
-            if on_port && doomed(session) {
-                if let Some(session) = self.remove(slot) {
-                    removed(&session);
-                }
+        let mut scan = self.scan(port);
+        while let Some(slot) = self.next_picked(&mut scan, &mut doomed) {
+            if let Some(session) = self.remove(slot) {
+                removed(&session);
             }
         }
     }
 
+    /// A scan of the slots ever used (`port` is `None`), or a walk of the outside chain of
+    /// `Some((netif, ext_port))` for that mapping's sessions, for [`next_picked`](Self::next_picked).
+    pub fn scan(&self, port: Option<(u8, u16)>) -> Scan {
+        let link = match port {
+            Some((netif, ext_port)) => self.head(self.outside_bucket(netif, ext_port), Chain::Outside),
+            None => 0,
+        };
+        Scan { port, link, steps: 0 }
+    }
+
+    /// The slot of the next live session of `scan` that `picked` picks; the scan moves past
+    /// it, so the caller may remove it before asking for the next (the chain's next link is
+    /// read before). One loop for both kinds of scan, so a caller that does either holds one.
+    pub fn next_picked(&self, scan: &mut Scan, mut picked: impl FnMut(&Session) -> bool) -> Option<Slot> {
+        // Bounded: a chain holds only slots ever used.
+        while scan.steps < self.high {
+            let slot = match scan.port {
+                None => scan.steps,
+                Some(_) => scan.link.checked_sub(1)?,
+            };
+            scan.steps += 1;
+            let Some(session) = self.get(slot) else {
+                if scan.port.is_some() {
+                    return None;
+                }
+                continue;
+            };
+            scan.link = session.next_out;
+            let on_port =
+                scan.port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
+            if on_port && picked(session) {
+                return Some(slot);
+            }
+        }
+        None
+    }
+
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
-    /// `rank` ranks highest, the one idle longest at `now` among equals, with its rank; `None`
-    /// ranks out. Bounded work for a choice that scans the table a window at a time.
+    /// `rank` ranks highest (ranks start at 1), the one idle longest at `now` among equals,
+    /// with its rank; `None` ranks out. Bounded work for a choice that scans the table a
+    /// window at a time.
     pub fn least_recent(
         &self,
         start: usize,
@@ -444,17 +481,19 @@ impl Table {
         mut rank: impl FnMut(&Session) -> Option<u8>,
     ) -> Option<(Slot, u8)> {
         let used = usize::from(self.high);
-        let mut best: Option<(Slot, (u8, u32))> = None;
+        // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
+        let mut best: (Slot, (u8, u32)) = (0, (0, 0));
         for i in 0..count.min(used) {
             let Some(index) = start.wrapping_add(i).checked_rem(used) else { break };
             let Some(session) = self.get(index as Slot) else { continue };
             let Some(rank) = rank(session) else { continue };
             let key = (rank, now.wrapping_sub(session.last_used));
-            if best.is_none_or(|(_, best_key)| key > best_key) {
-                best = Some((index as Slot, key));
+            if key > best.1 {
+                best = (index as Slot, key);
             }
         }
-        best.map(|(slot, (rank, _))| (slot, rank))
+        let (slot, (rank, _)) = best;
+        (rank != 0).then_some((slot, rank))
     }
 
     /// Live sessions with their slots (for tests: the NAT walks chains or slots).
@@ -469,7 +508,10 @@ impl Table {
     }
 
     fn inside_chain(&self, netif: u8, inside: u32, in_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
-        self.walk(self.head(self.inside_bucket(netif, inside, in_port), Chain::Inside), Chain::Inside)
+        // The hash in line: its one caller (`create`, through `mapping_sessions`) holds the
+        // insertion's hashes in line too, whose constants it shares.
+        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
+        self.walk(self.head(bucket, Chain::Inside), Chain::Inside)
             .filter(move |(_, s)| s.netif == netif && s.inside == inside && s.in_port == in_port)
     }
 
@@ -495,23 +537,29 @@ impl Table {
             Chain::Inside => (session.inside, session.in_port),
             Chain::Outside => (0, session.ext_port),
         };
-        let bucket = self.key_bucket(chain, session.netif, addr, port);
+        let bucket = match chain {
+            Chain::Inside => self.inside_bucket(session.netif, addr, port),
+            Chain::Outside => self.outside_bucket(session.netif, port),
+        };
         let next_of_slot = chain.next(session);
-        let mut link = self.head(bucket, chain);
-        if link == slot + 1 {
-            self.set_head(bucket, chain, next_of_slot);
-            return;
-        }
+        // The link that points at `slot`, from the bucket's head on: the head and the links of
+        // the chain are one case.
+        let steps = self.entries.len();
+        let Some(entry) = self.entries.get_mut(bucket) else { return };
+        let mut at = match chain {
+            Chain::Inside => &mut entry.inside_head,
+            Chain::Outside => &mut entry.outside_head,
+        };
         // Bounded: a chain cannot hold more sessions than the table.
-        for _ in 0..self.entries.len() {
-            let Some(prev) = link.checked_sub(1) else { return };
-            let Some(entry) = self.entries.get_mut(usize::from(prev)) else { return };
-            let next = chain.next(&entry.session);
-            if next == slot + 1 {
-                chain.set_next(&mut entry.session, next_of_slot);
+        for _ in 0..=steps {
+            let link = *at;
+            if link == slot + 1 {
+                *at = next_of_slot;
                 return;
             }
-            link = next;
+            // A link of 0 wraps past the table: the end of the chain.
+            let Some(entry) = self.entries.get_mut(usize::from(link).wrapping_sub(1)) else { return };
+            at = chain.next_mut(&mut entry.session);
         }
     }
 
@@ -536,14 +584,28 @@ impl Table {
         }
     }
 
+    /// The inside chain's bucket of `inside:in_port` on `netif`, by a call: every lookup but
+    /// the fast path's shares one copy of the hash (its netif and port passed as one word, so
+    /// the call takes its arguments in registers).
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.key_bucket(Chain::Inside, netif, inside, in_port)
+        self.inside_bucket_of(inside, netif_port(netif, in_port))
     }
 
+    #[inline(never)]
+    fn inside_bucket_of(&self, inside: u32, netif_port: u32) -> usize {
+        self.key_bucket(Chain::Inside, (netif_port >> 16) as u8, inside, netif_port as u16)
+    }
+
+    /// The outside chain's bucket of `netif:ext_port`, by a call (see `inside_bucket`).
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
-        self.key_bucket(Chain::Outside, netif, 0, ext_port)
+        self.outside_bucket_of(netif_port(netif, ext_port))
+    }
+
+    #[inline(never)]
+    fn outside_bucket_of(&self, netif_port: u32) -> usize {
+        self.key_bucket(Chain::Outside, (netif_port >> 16) as u8, 0, netif_port as u16)
     }
 
     /// Both chains' hash, written once (the outside key is an inside key without an address).
@@ -589,10 +651,10 @@ impl Chain {
         }
     }
 
-    fn set_next(self, s: &mut Session, link: u16) {
+    fn next_mut(self, s: &mut Session) -> &mut u16 {
         match self {
-            Chain::Inside => s.next_in = link,
-            Chain::Outside => s.next_out = link,
+            Chain::Inside => &mut s.next_in,
+            Chain::Outside => &mut s.next_out,
         }
     }
 }
@@ -602,6 +664,12 @@ impl Chain {
 #[inline(always)]
 fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
+}
+
+/// A netif and a port as one word (the netif in bits 16..24), as the hash mixes them.
+#[inline(always)]
+fn netif_port(netif: u8, port: u16) -> u32 {
+    u32::from(port) | u32::from(netif) << 16
 }
 
 /// The multiplier an inside address is spread with, once it has met the key, before the port.

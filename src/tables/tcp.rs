@@ -61,13 +61,13 @@ pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
 
 /// True once both FINs or an RST were seen.
 #[inline]
-pub fn is_closed(state: u8) -> bool {
+pub const fn is_closed(state: u8) -> bool {
     state & RST != 0 || state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN
 }
 
 /// True for an open connection whose handshake went both ways (and at most one FIN, no RST).
 #[inline(always)]
-pub fn is_established(state: u8) -> bool {
+pub const fn is_established(state: u8) -> bool {
     // One bit per value of the five state bits: SYN both ways, no FIN or one either way.
     const ESTABLISHED: u32 =
         1 << (SYN_OUT | SYN_IN) | 1 << (SYN_OUT | SYN_IN | FIN_OUT) | 1 << (SYN_OUT | SYN_IN | FIN_IN);
