@@ -494,10 +494,11 @@ lwip_snat_watch_all(u8_t notify)
   u8_t idx;
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
     u32_t addr = lwip_snat_netif_addr(netif_get_by_index(idx));
-    if (notify) {
-      lwip_snat_watch(idx, addr);
-    } else {
-      lwip_snat_seen_addr[idx - 1] = addr;
+    /* (lwip_snat_watch() with the store made either way: no second path that only stores) */
+    u32_t seen = lwip_snat_seen_addr[idx - 1];
+    lwip_snat_seen_addr[idx - 1] = addr;
+    if (notify && (seen != addr)) {
+      lwip_snat_netif_changed(idx);
     }
   }
 }
