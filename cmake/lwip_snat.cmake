@@ -33,6 +33,12 @@
 #   LWIP_SNAT_BUILD_STD          ON: build `core` from source (-Zbuild-std, e.g. Debian's rustc-web
 #                                with rust-web-src); default: ON when the rustc has no prebuilt core
 #                                for the target.
+#   LWIP_SNAT_FRAME_POINTERS     ON/OFF: keep the target's frame pointers (default ON: the target's
+#                                own setting, which Rust's thumb targets set to always). OFF builds
+#                                the library and core for the target's spec with
+#                                "frame-pointer": "may-omit", as gcc -Os does (docs/footprint.md:
+#                                less flash, no frame-pointer backtraces); needs a cross target and
+#                                LWIP_SNAT_BUILD_STD.
 #   LWIP_SNAT_CARGO_TARGET_DIR   cargo's target directory (default: in the build tree).
 #   LWIP_SNAT_COMPAT             drop-in APIs to build in, a list of `nat` (the original add-on's
 #                                nat/nat.h) and `napt` (esp-lwip's lwip_napt.h): their headers go
@@ -96,19 +102,22 @@ endforeach()
 set(LWIP_SNAT_CARGO_FEATURES "" CACHE STRING "cargo features of lwip-snat (a ;-list)")
 option(LWIP_SNAT_DEFAULT_FEATURES "lwip-snat's default cargo features" ON)
 option(LWIP_SNAT_LTO "link-time optimisation of the Rust library" ON)
+option(LWIP_SNAT_FRAME_POINTERS "keep the Rust target's frame pointers (OFF: omit them; needs LWIP_SNAT_BUILD_STD)" ON)
 find_program(LWIP_SNAT_CARGO cargo HINTS "$ENV{CARGO_HOME}/bin" "$ENV{HOME}/.cargo/bin" REQUIRED)
 set(LWIP_SNAT_RUSTC "" CACHE FILEPATH "rustc for cargo to use (empty: cargo's choice)")
 set(LWIP_SNAT_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/lwip_snat/cargo" CACHE PATH "cargo's target directory")
+
+# The rustc cargo runs: LWIP_SNAT_RUSTC, else the one beside cargo.
+set(_rustc "${LWIP_SNAT_RUSTC}")
+if(_rustc STREQUAL "")
+  get_filename_component(_cargo_dir "${LWIP_SNAT_CARGO}" DIRECTORY)
+  find_program(_rustc rustc HINTS "${_cargo_dir}" NO_CACHE)
+endif()
 
 # -Zbuild-std when the compiler has no prebuilt core for the target (Debian's rustc-web).
 if(NOT DEFINED LWIP_SNAT_BUILD_STD)
   set(_lwip_snat_build_std OFF)
   if(NOT LWIP_SNAT_RUST_TARGET STREQUAL "")
-    set(_rustc "${LWIP_SNAT_RUSTC}")
-    if(_rustc STREQUAL "")
-      get_filename_component(_cargo_dir "${LWIP_SNAT_CARGO}" DIRECTORY)
-      find_program(_rustc rustc HINTS "${_cargo_dir}" NO_CACHE)
-    endif()
     execute_process(COMMAND "${_rustc}" --print target-libdir --target "${LWIP_SNAT_RUST_TARGET}"
       OUTPUT_VARIABLE _libdir OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _rc ERROR_QUIET)
     file(GLOB _core "${_libdir}/libcore-*.rlib")
@@ -117,6 +126,43 @@ if(NOT DEFINED LWIP_SNAT_BUILD_STD)
     endif()
   endif()
   set(LWIP_SNAT_BUILD_STD ${_lwip_snat_build_std} CACHE BOOL "build core from source (-Zbuild-std=core)")
+endif()
+
+# Without frame pointers: the rustc's own spec of the target (so it matches that compiler) with
+# "frame-pointer": "may-omit", written into the build tree as <triple>.json. cargo builds for a
+# spec file like for the triple (its output directory is named after the file's stem), but core
+# must be built for it too: a prebuilt core keeps its frame pointers and is not usable with a
+# spec file, hence -Zbuild-std.
+set(LWIP_SNAT_TARGET_SPEC "")
+if(NOT LWIP_SNAT_FRAME_POINTERS)
+  if(LWIP_SNAT_RUST_TARGET STREQUAL "")
+    message(FATAL_ERROR "lwip_snat: LWIP_SNAT_FRAME_POINTERS=OFF is for a cross target (LWIP_SNAT_RUST_TARGET "
+      "is empty: cargo's host, whose std is prebuilt); leave it ON for a native build")
+  endif()
+  if(NOT LWIP_SNAT_BUILD_STD)
+    message(FATAL_ERROR "lwip_snat: LWIP_SNAT_FRAME_POINTERS=OFF needs LWIP_SNAT_BUILD_STD=ON: core must be "
+      "built from source for a target spec without frame pointers (-Zbuild-std=core; with rustup, "
+      "`rustup component add rust-src`)")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env RUSTC_BOOTSTRAP=1
+      "${_rustc}" -Z unstable-options --print target-spec-json --target "${LWIP_SNAT_RUST_TARGET}"
+    OUTPUT_VARIABLE _spec ERROR_VARIABLE _err RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0 OR NOT _spec MATCHES "^[ \n]*{")
+    message(FATAL_ERROR "lwip_snat: LWIP_SNAT_FRAME_POINTERS=OFF: `${_rustc} --print target-spec-json "
+      "--target ${LWIP_SNAT_RUST_TARGET}` failed: ${_err}")
+  endif()
+  if(_spec MATCHES "\"frame-pointer\": *\"[a-z-]+\"")
+    string(REGEX REPLACE "\"frame-pointer\": *\"[a-z-]+\"" "\"frame-pointer\": \"may-omit\"" _spec "${_spec}")
+  else()
+    # No key: the target already lets LLVM omit them; say so in the spec all the same.
+    string(REGEX REPLACE "^([ \n]*){" "\\1{\n  \"frame-pointer\": \"may-omit\"," _spec "${_spec}")
+  endif()
+  set(LWIP_SNAT_TARGET_SPEC "${CMAKE_CURRENT_BINARY_DIR}/lwip_snat/target-spec/${LWIP_SNAT_RUST_TARGET}.json")
+  # Written only when it changed, so cargo does not rebuild core on every configure.
+  file(CONFIGURE OUTPUT "${LWIP_SNAT_TARGET_SPEC}" CONTENT "${_spec}" @ONLY)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env RUSTC_BOOTSTRAP=1 "${LWIP_SNAT_CARGO}" -Z help
+    OUTPUT_VARIABLE _zflags ERROR_QUIET)
+  message(STATUS "lwip_snat: frame pointers omitted (target spec ${LWIP_SNAT_TARGET_SPEC})")
 endif()
 
 # The header for the configured capacities: the committed include/lwip_snat.h (the default
@@ -156,7 +202,15 @@ if(LWIP_SNAT_RUST_TARGET STREQUAL "")
   set(_out "${LWIP_SNAT_CARGO_TARGET_DIR}/release")
 else()
   list(APPEND _features panic-handler)
-  list(APPEND _cargo_args --target "${LWIP_SNAT_RUST_TARGET}")
+  if(LWIP_SNAT_TARGET_SPEC STREQUAL "")
+    list(APPEND _cargo_args --target "${LWIP_SNAT_RUST_TARGET}")
+  else()
+    list(APPEND _cargo_args --target "${LWIP_SNAT_TARGET_SPEC}")
+    # Newer cargo wants .json targets enabled (older ones take them as they are).
+    if(_zflags MATCHES "json-target-spec")
+      list(APPEND _cargo_args -Zjson-target-spec)
+    endif()
+  endif()
   set(_out "${LWIP_SNAT_CARGO_TARGET_DIR}/${LWIP_SNAT_RUST_TARGET}/release")
 endif()
 list(REMOVE_DUPLICATES _features)
