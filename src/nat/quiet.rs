@@ -38,7 +38,7 @@ impl Concerns {
         self.netif.get(usize::from(netif)).copied().unwrap_or(u8::MAX)
     }
 
-    /// True when a rule translates packets leaving by `netif` ([`Rules::is_outside`]): the
+    /// True when a rule translates packets leaving by `netif` (`Rules::is_outside`): the
     /// bit `recount_rules` sets after every change to the rules, read instead of a scan of them.
     pub(super) fn is_outside(&self, netif: u8) -> bool {
         self.of(netif) & OUTSIDE != 0
@@ -91,18 +91,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         for byte in self.concerns.netif.iter_mut() {
             *byte &= SESSIONS;
         }
+        // Each rule marks its netifs as named and its outside (`Rules::is_outside`) in one
+        // pass, not a scan of the rules for each of the 256 netifs.
         for rule in self.rules.iter() {
             match *rule {
-                Rule::Source(netif) | Rule::Outbound(netif) => self.concerns.mark(netif, NAMED),
+                // Every other netif is the outside of a source rule.
+                Rule::Source(inside) => {
+                    for (netif, byte) in self.concerns.netif.iter_mut().enumerate() {
+                        *byte |= if netif == usize::from(inside) { NAMED } else { OUTSIDE };
+                    }
+                }
+                Rule::Outbound(netif) => self.concerns.mark(netif, NAMED | OUTSIDE),
                 Rule::Pair(from, to) => {
                     self.concerns.mark(from, NAMED);
-                    self.concerns.mark(to, NAMED);
+                    self.concerns.mark(to, NAMED | OUTSIDE);
                 }
-            }
-        }
-        for netif in 0..=u8::MAX {
-            if self.rules.is_outside(netif) {
-                self.concerns.mark(netif, OUTSIDE);
             }
         }
         for netif in self.portmaps.netifs() {
@@ -135,5 +138,41 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// The packets the lwIP shim passed on the per-netif facts alone, without the core.
     pub(crate) fn passed_by_shim(&self) -> u32 {
         self.concerns.passed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bits `recount_rules` sets per rule are the rules' own answers for every netif.
+    #[test]
+    fn named_and_outside_bits_are_the_rules_answers() {
+        let sets: [&[Rule]; 5] = [
+            &[],
+            &[Rule::Source(1)],
+            &[Rule::Outbound(2)],
+            &[Rule::Pair(1, 2), Rule::Source(3)],
+            &[Rule::Source(0), Rule::Source(255), Rule::Pair(4, 4), Rule::Outbound(7)],
+        ];
+        for rules in sets {
+            let mut nat = Nat::<16, 16, 16>::new();
+            for &rule in rules {
+                nat.add_rule(rule).unwrap();
+            }
+            for netif in 0..=u8::MAX {
+                let named = rules.iter().any(|&rule| match rule {
+                    Rule::Source(n) | Rule::Outbound(n) => n == netif,
+                    Rule::Pair(from, to) => from == netif || to == netif,
+                });
+                assert_eq!(nat.concerns.of(netif) & NAMED != 0, named, "{rules:?} {netif}");
+                assert_eq!(nat.concerns.is_outside(netif), nat.rules.is_outside(netif), "{rules:?} {netif}");
+            }
+            // Removing the rules clears both bits again.
+            for &rule in rules {
+                nat.remove_rule(rule).unwrap();
+            }
+            assert!(nat.concerns.netif.iter().all(|&byte| byte & (NAMED | OUTSIDE) == 0), "{rules:?}");
+        }
     }
 }

@@ -33,12 +33,17 @@ pub const UDP_INBOUND_ONLY: u8 = 0x08;
 
 /// True when the inside endpoint has sent to the session's remote (RFC 4787 section 5: then
 /// every filtering mode lets the remote in).
+///
+/// One test for every protocol, `(state & mask) ^ flip != 0`, from per-protocol bits: TCP's
+/// `SYN_OUT` set, UDP's `UDP_INBOUND_ONLY` clear, ICMP always (no bit, flipped). A loop over
+/// sessions (`refilter`) picks the bits once, not a protocol branch per session.
 pub fn inside_has_sent(protocol: Protocol, session: &Session) -> bool {
-    match protocol {
-        Protocol::Tcp => session.protocol_state() & tcp::SYN_OUT != 0,
-        Protocol::Udp => session.protocol_state() & UDP_INBOUND_ONLY == 0,
-        Protocol::Icmp => true,
-    }
+    let (mask, flip) = match protocol {
+        Protocol::Tcp => (tcp::SYN_OUT, 0),
+        Protocol::Udp => (UDP_INBOUND_ONLY, UDP_INBOUND_ONLY),
+        Protocol::Icmp => (0, 1),
+    };
+    (session.protocol_state() & mask) ^ flip != 0
 }
 
 c_enum! {
@@ -83,6 +88,18 @@ pub fn is_expired(last_used: u32, now: u32, timeout_ms: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inside_has_sent_reads_each_protocols_bit() {
+        for state in 0..=u8::MAX {
+            let mut session = Session::default();
+            session.set_protocol_state(state);
+            let bits = session.protocol_state();
+            assert_eq!(inside_has_sent(Protocol::Tcp, &session), bits & tcp::SYN_OUT != 0, "{state}");
+            assert_eq!(inside_has_sent(Protocol::Udp, &session), bits & UDP_INBOUND_ONLY == 0, "{state}");
+            assert!(inside_has_sent(Protocol::Icmp, &session), "{state}");
+        }
+    }
 
     #[test]
     fn protocol_index_is_the_stats_order() {

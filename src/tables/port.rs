@@ -30,32 +30,32 @@ pub fn allocate(
     taken: impl Fn(u16) -> bool,
 ) -> Option<u16> {
     let free = |port: u16| port != 0 && !taken(port);
+    // The parity bit to keep as a mask (ICMP: none), so a port of the other parity is one
+    // test on any protocol, with no `Option` to match.
     let (low, high, parity) = match protocol {
-        Protocol::Icmp => (1, u16::MAX, None),
-        _ if in_port < 1024 => (1, 1023, Some(in_port & 1)),
-        _ => (range.0, range.1, Some(in_port & 1)),
+        Protocol::Icmp => (1, u16::MAX, 0),
+        _ if in_port < 1024 => (1, 1023, 1),
+        _ => (range.0, range.1, 1),
     };
+    let other_parity = |port: u16| (port ^ in_port) & parity != 0;
     let preservable = protocol == Protocol::Icmp || in_port < LWIP_EPHEMERAL_START;
     // Non-zero by type, so `%` below has no division-by-zero panic path.
     let span = NonZeroU32::MIN.saturating_add(u32::from(high.wrapping_sub(low)));
     let with_parity = |offset: u32| {
         let port = (u32::from(low) + offset % span) as u16;
-        match parity {
-            Some(bit) if port & 1 != bit => port.checked_add(1).filter(|&p| p <= high).unwrap_or(port),
-            _ => port,
-        }
+        if other_parity(port) && port < high { port + 1 } else { port }
     };
     // Every candidate in one loop, so the caller's test and the random draw are compiled once:
-    // step 0 the inside port; steps 1..=RANDOM_TRIES random ports; then two rounds over the
-    // class from a random start (drawn at the first of them), the first round taking only
-    // ports of the same parity, the second any. An empty class (`low > high`) has step 0 only.
+    // step 0 the inside port (skipped when it may not be kept); steps 1..=RANDOM_TRIES random
+    // ports; then two rounds over the class from a random start (drawn at the first of them),
+    // the first round taking only ports of the same parity, the second any. An empty class
+    // (`low > high`) has step 0 only.
     let rounds = span.get().saturating_mul(2);
     let steps = if low > high { 1 } else { RANDOM_TRIES.saturating_add(1).saturating_add(rounds) };
     let mut start = 0;
-    for step in 0..steps {
+    for step in u32::from(!preservable)..steps {
         let port = match step.checked_sub(1) {
-            None if preservable => in_port,
-            None => continue,
+            None => in_port,
             Some(try_) => {
                 // The sweep's position, `None` during the random tries.
                 let sweep = try_.checked_sub(RANDOM_TRIES);
@@ -67,7 +67,7 @@ pub fn allocate(
                             start = drawn;
                         }
                         let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
-                        if i < span.get() && parity.is_some_and(|bit| port & 1 != bit) {
+                        if i < span.get() && other_parity(port) {
                             continue;
                         }
                         port

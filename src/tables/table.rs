@@ -236,7 +236,7 @@ impl Table {
         self.outbound_index(bucket, netif, inside, in_port, remote, remote_port).map(|index| index as Slot)
     }
 
-    /// The per-packet lookup: the chain walk of `inside_chain` with its filter and this match
+    /// The per-packet lookup: the chain walk of `mapping_word` with its filter and this match
     /// fused, one pass over each session. The ports go first (one word): the inside port tells
     /// a colliding session from this one at once (the remote is often shared), and the
     /// remote goes next for the mapping's own sessions.
@@ -302,14 +302,11 @@ impl Table {
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
-    /// The external port this inside endpoint is already mapped to on `netif`, if any: the walk
-    /// and filter of `inside_chain` as one plain loop, like `outbound_index` (8 bytes smaller).
+    /// The external port this inside endpoint is already mapped to on `netif`, if any (the
+    /// first session of its mapping; see [`mapping_word`](Self::mapping_word)).
     pub fn find_mapping(&self, netif: u8, inside: u32, in_port: u16) -> Option<u16> {
-        let bucket = self.inside_bucket(netif, inside, in_port);
-        let index = self.chain_index(bucket, Chain::Inside, |s| {
-            s.in_port == in_port && s.inside == inside && s.netif == netif
-        })?;
-        self.entries.get(index).map(|e| e.session.ext_port)
+        let word = self.mapping_word(inside, netif_port(netif, in_port));
+        (word >> 16 != 0).then_some(word as u16)
     }
 
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`.
@@ -356,7 +353,31 @@ impl Table {
 
     /// Sessions of the mapping of `inside:in_port` on `netif`: one chain walk.
     pub fn mapping_sessions(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.inside_chain(netif, inside, in_port).count()
+        (self.mapping_word(inside, netif_port(netif, in_port)) >> 16) as usize
+    }
+
+    /// The mapping of `inside` and `netif_port` (the netif above the inside port) as one
+    /// word: its session count in the high half, the first session's external port in the
+    /// low (0 when it has none). Out of line, one walk for both questions a new session asks
+    /// (is the endpoint mapped, is its mapping full), which were two walks in line.
+    #[inline(never)]
+    fn mapping_word(&self, inside: u32, netif_port: u32) -> u32 {
+        let (netif, in_port) = ((netif_port >> 16) as u8, netif_port as u16);
+        let mut word = 0u32;
+        // A plain loop, as `chain_index`: a link of 0 wraps past the table and ends the walk.
+        let mut link = self.head(self.inside_bucket_of(inside, netif_port), Chain::Inside);
+        while let Some(entry) = self.entries.get(usize::from(link).wrapping_sub(1)) {
+            let s = &entry.session;
+            if s.in_port == in_port && s.inside == inside && s.netif == netif {
+                if word == 0 {
+                    word = u32::from(s.ext_port);
+                }
+                // At most the table's capacity (16-bit slots): the count stays in the high half.
+                word = word.wrapping_add(1 << 16);
+            }
+            link = s.next_in;
+        }
+        word
     }
 
     /// True when any session uses `ext_port` on `netif`: the inbound lookup finds a mapping
@@ -505,14 +526,6 @@ impl Table {
             .enumerate()
             .filter(|(_, e)| e.session.state & USED != 0)
             .map(|(i, e)| (i as Slot, &e.session))
-    }
-
-    fn inside_chain(&self, netif: u8, inside: u32, in_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
-        // The hash in line: its one caller (`create`, through `mapping_sessions`) holds the
-        // insertion's hashes in line too, whose constants it shares.
-        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
-        self.walk(self.head(bucket, Chain::Inside), Chain::Inside)
-            .filter(move |(_, s)| s.netif == netif && s.inside == inside && s.in_port == in_port)
     }
 
     fn outside_chain(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
