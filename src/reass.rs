@@ -564,29 +564,29 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        // One pass: the first unit held from `from` on starts the run, the first unit missing
-        // (or one past what `buf` holds) ends it.
-        let (mut run, mut header_len, mut room) = (None, ipv4::HEADER_LEN, 0);
-        for unit in from.div_ceil(UNIT)..units {
-            let held = has_unit(unit);
-            let start = match run {
-                Some((start, _)) if held && unit - start < room => start,
-                Some(_) => break,
-                None if held => {
-                    if unit == 0 && datagram.header_len != 0 {
-                        header_len = usize::from(datagram.header_len);
-                    }
-                    room = buf.len().checked_sub(header_len)? / UNIT;
-                    if room == 0 {
-                        return None;
-                    }
-                    unit
-                }
-                None => continue,
-            };
-            run = Some((start, unit + 1));
+        // Two scans, one loop each: to the first unit held from `from` on, which starts the run,
+        // then to the first unit missing (or one past what `buf` holds), which ends it.
+        let mut unit = from.div_ceil(UNIT);
+        while unit < units && !has_unit(unit) {
+            unit += 1;
         }
-        let (start, end_unit) = run?;
+        let start = unit;
+        if start >= units {
+            return None;
+        }
+        let mut header_len = ipv4::HEADER_LEN;
+        if start == 0 && datagram.header_len != 0 {
+            header_len = usize::from(datagram.header_len);
+        }
+        let room = buf.len().checked_sub(header_len)? / UNIT;
+        if room == 0 {
+            return None;
+        }
+        let limit = units.min(start + room);
+        while unit < limit && has_unit(unit) {
+            unit += 1;
+        }
+        let end_unit = unit;
         let first = start == 0 && datagram.header_len != 0;
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
         if end <= offset {
