@@ -97,7 +97,8 @@ impl<const N: usize, const L: usize> StateNames<N, L> {
         core::ptr::from_ref(self).cast::<core::ffi::c_char>().wrapping_add(usize::from(offset))
     }
 
-    /// Name of `state`.
+    /// Name of `state` (for `tables::tcp::name` and `udp::name`).
+    #[cfg(any(test, feature = "internals"))]
     pub(crate) fn name(&'static self, state: u8) -> &'static core::ffi::CStr {
         // The name `c_name` points at: `at` holds offsets counted from the table's first byte.
         let start = usize::from(self.at[usize::from(state) % N]) - N;

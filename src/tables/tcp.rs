@@ -76,6 +76,8 @@ pub const fn is_established(state: u8) -> bool {
 }
 
 /// Short name for table dumps (a C string: the C API hands it out as it is, from `NAMES`).
+/// Rust callers are the tests and, through `internals`, the benches and fuzzers.
+#[cfg(any(test, feature = "internals"))]
 pub fn name(state: u8) -> &'static core::ffi::CStr {
     NAMES.name(state)
 }
