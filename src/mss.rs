@@ -83,7 +83,10 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
 /// many other uplinks opened connections between its SYN and its SYN-ACK.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
-    links: [(u8, u16); Self::SLOTS],
+    /// Per uplink a word: the netif in the low half, its MTU in the high half (0: free). With
+    /// no padding byte a reset is a plain zero fill (a padded (u8, u16) pair was built on the
+    /// stack and copied, 36 bytes of code).
+    links: [u32; Self::SLOTS],
 }
 
 impl LinkMtus {
@@ -91,7 +94,7 @@ impl LinkMtus {
     pub const SLOTS: usize = 4;
 
     pub const fn new() -> Self {
-        LinkMtus { links: [(0, 0); Self::SLOTS] }
+        LinkMtus { links: [0; Self::SLOTS] }
     }
 
     /// Remembers `netif`'s MTU as the most recent one (slot 0), moving older ones down and
@@ -104,10 +107,11 @@ impl LinkMtus {
         }
         // One pass from slot 0: each slot takes the entry carried from the one before (the new
         // one first), until the entry given up is `netif`'s old one or the oldest, past the end.
-        let mut carry = (netif, mtu);
+        let netif = u32::from(netif);
+        let mut carry = netif | u32::from(mtu) << 16;
         for slot in &mut self.links {
             let older = core::mem::replace(slot, carry);
-            if older.0 == netif && older.1 != 0 {
+            if older & 0xFFFF == netif && older >> 16 != 0 {
                 break;
             }
             carry = older;
@@ -115,7 +119,8 @@ impl LinkMtus {
     }
 
     pub fn get(&self, netif: u8) -> u16 {
-        self.links.iter().find(|&&(n, m)| n == netif && m != 0).map_or(0, |&(_, m)| m)
+        let netif = u32::from(netif);
+        self.links.iter().find(|&&link| link & 0xFFFF == netif && link >> 16 != 0).map_or(0, |&link| (link >> 16) as u16)
     }
 }
 
