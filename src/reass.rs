@@ -688,11 +688,15 @@ fn copy(to: &mut [u8], from: &[u8]) {
 }
 
 /// Swaps the bytes of pool blocks `a` and `b`, one byte at a time: `<[_]>::swap` of 64-byte
-/// arrays copies through a stack buffer, and takes more flash.
+/// arrays copies through a stack buffer, and takes more flash; so did the two blocks split
+/// apart first (`split_at_mut`, then the lower and higher picked).
 fn swap_bytes(data: &mut [[u8; BLOCK]], a: usize, b: usize) {
-    let Some((low, high)) = data.split_at_mut_checked(a.max(b)) else { return };
-    if let (Some(x), Some(y)) = (low.get_mut(a.min(b)), high.first_mut()) {
-        x.iter_mut().zip(y).for_each(|(x, y)| core::mem::swap(x, y));
+    let flat = data.as_flattened_mut();
+    for byte in 0..BLOCK {
+        let (x, y) = (a * BLOCK + byte, b * BLOCK + byte);
+        if x < flat.len() && y < flat.len() {
+            flat.swap(x, y);
+        }
     }
 }
 
