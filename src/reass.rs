@@ -574,10 +574,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if start >= units {
             return None;
         }
-        let mut header_len = ipv4::HEADER_LEN;
-        if start == 0 && datagram.header_len != 0 {
-            header_len = usize::from(datagram.header_len);
-        }
+        // The run that starts the datagram keeps its first fragment's header, if held.
+        let first = start == 0 && datagram.header_len != 0;
+        let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
         let room = buf.len().checked_sub(header_len)? / UNIT;
         if room == 0 {
             return None;
@@ -587,7 +586,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             unit += 1;
         }
         let end_unit = unit;
-        let first = start == 0 && datagram.header_len != 0;
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
         if end <= offset {
             return None;
