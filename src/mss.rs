@@ -83,7 +83,10 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
 /// many other uplinks opened connections between its SYN and its SYN-ACK.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
-    links: [(u8, u16); Self::SLOTS],
+    /// Per uplink a word: the netif in the low half, its MTU in the high half (0: free). With
+    /// no padding byte a reset is a plain zero fill (a padded (u8, u16) pair was built on the
+    /// stack and copied, 36 bytes of code).
+    links: [u32; Self::SLOTS],
 }
 
 impl LinkMtus {
@@ -91,31 +94,33 @@ impl LinkMtus {
     pub const SLOTS: usize = 4;
 
     pub const fn new() -> Self {
-        LinkMtus { links: [(0, 0); Self::SLOTS] }
+        LinkMtus { links: [0; Self::SLOTS] }
     }
 
     /// Remembers `netif`'s MTU as the most recent one (slot 0), moving older ones down and
-    /// forgetting the oldest when all slots are taken.
+    /// forgetting the oldest when all slots are taken. Out of line: the pipeline's outbound
+    /// path would take it in line, for more flash than the call.
+    #[inline(never)]
     pub fn learn(&mut self, netif: u8, mtu: u16) {
         if mtu == 0 {
             return;
         }
-        let last = Self::SLOTS - 1;
-        let at = self.links.iter().position(|&(n, m)| n == netif && m != 0).unwrap_or(last);
-        // Move the newer ones down by one (by hand: `rotate_right` links a panic path).
-        for i in (1..=at).rev() {
-            let newer = self.links.get(i - 1).copied();
-            if let (Some(newer), Some(slot)) = (newer, self.links.get_mut(i)) {
-                *slot = newer;
+        // One pass from slot 0: each slot takes the entry carried from the one before (the new
+        // one first), until the entry given up is `netif`'s old one or the oldest, past the end.
+        let netif = u32::from(netif);
+        let mut carry = netif | u32::from(mtu) << 16;
+        for slot in &mut self.links {
+            let older = core::mem::replace(slot, carry);
+            if older & 0xFFFF == netif && older >> 16 != 0 {
+                break;
             }
-        }
-        if let Some(first) = self.links.first_mut() {
-            *first = (netif, mtu);
+            carry = older;
         }
     }
 
     pub fn get(&self, netif: u8) -> u16 {
-        self.links.iter().find(|&&(n, m)| n == netif && m != 0).map_or(0, |&(_, m)| m)
+        let netif = u32::from(netif);
+        self.links.iter().find(|&&link| link & 0xFFFF == netif && link >> 16 != 0).map_or(0, |&link| (link >> 16) as u16)
     }
 }
 
@@ -168,6 +173,30 @@ mod tests {
         let before = p;
         assert!(!clamp(&mut p, 500));
         assert_eq!(p, before);
+    }
+
+    #[test]
+    fn mtu_memory_keeps_the_most_recent_uplinks() {
+        // Against a list, most recent first: a netif learned again moves to the front, a new
+        // one pushes the oldest out once SLOTS are known.
+        let (mut m, mut model) = (LinkMtus::new(), std::vec::Vec::<(u8, u16)>::new());
+        let mut seed = 0x1234_5678u32;
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let (netif, mtu) = ((seed % 7) as u8, (seed >> 8) as u16 % 4 * 500);
+            m.learn(netif, mtu);
+            if mtu != 0 {
+                model.retain(|&(n, _)| n != netif);
+                model.insert(0, (netif, mtu));
+                model.truncate(LinkMtus::SLOTS);
+            }
+            for netif in 0..7 {
+                let expected = model.iter().find(|&&(n, _)| n == netif).map_or(0, |&(_, mtu)| mtu);
+                assert_eq!(m.get(netif), expected);
+            }
+        }
     }
 
     #[test]

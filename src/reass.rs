@@ -564,30 +564,28 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        // One pass: the first unit held from `from` on starts the run, the first unit missing
-        // (or one past what `buf` holds) ends it.
-        let (mut run, mut header_len, mut room) = (None, ipv4::HEADER_LEN, 0);
-        for unit in from.div_ceil(UNIT)..units {
-            let held = has_unit(unit);
-            let start = match run {
-                Some((start, _)) if held && unit - start < room => start,
-                Some(_) => break,
-                None if held => {
-                    if unit == 0 && datagram.header_len != 0 {
-                        header_len = usize::from(datagram.header_len);
-                    }
-                    room = buf.len().checked_sub(header_len)? / UNIT;
-                    if room == 0 {
-                        return None;
-                    }
-                    unit
-                }
-                None => continue,
-            };
-            run = Some((start, unit + 1));
+        // Two scans, one loop each: to the first unit held from `from` on, which starts the run,
+        // then to the first unit missing (or one past what `buf` holds), which ends it.
+        let mut unit = from.div_ceil(UNIT);
+        while unit < units && !has_unit(unit) {
+            unit += 1;
         }
-        let (start, end_unit) = run?;
+        let start = unit;
+        if start >= units {
+            return None;
+        }
+        // The run that starts the datagram keeps its first fragment's header, if held.
         let first = start == 0 && datagram.header_len != 0;
+        let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
+        let room = buf.len().checked_sub(header_len)? / UNIT;
+        if room == 0 {
+            return None;
+        }
+        let limit = units.min(start + room);
+        while unit < limit && has_unit(unit) {
+            unit += 1;
+        }
+        let end_unit = unit;
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
         if end <= offset {
             return None;
@@ -688,11 +686,15 @@ fn copy(to: &mut [u8], from: &[u8]) {
 }
 
 /// Swaps the bytes of pool blocks `a` and `b`, one byte at a time: `<[_]>::swap` of 64-byte
-/// arrays copies through a stack buffer, and takes more flash.
+/// arrays copies through a stack buffer, and takes more flash; so did the two blocks split
+/// apart first (`split_at_mut`, then the lower and higher picked).
 fn swap_bytes(data: &mut [[u8; BLOCK]], a: usize, b: usize) {
-    let Some((low, high)) = data.split_at_mut_checked(a.max(b)) else { return };
-    if let (Some(x), Some(y)) = (low.get_mut(a.min(b)), high.first_mut()) {
-        x.iter_mut().zip(y).for_each(|(x, y)| core::mem::swap(x, y));
+    let flat = data.as_flattened_mut();
+    for byte in 0..BLOCK {
+        let (x, y) = (a * BLOCK + byte, b * BLOCK + byte);
+        if x < flat.len() && y < flat.len() {
+            flat.swap(x, y);
+        }
     }
 }
 

@@ -21,130 +21,14 @@ pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
 #[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_tcp_state_name(state: u8) -> *const c_char {
-    let name = states::TCP.name(state);
-    debug_assert!(states::same(name, tcp::name(state)));
-    name
+    tcp::NAMES.c_name(state)
 }
 
 /// Name of a UDP session state as `lwip_snat_session.state` holds it ("DNS_ANSWERED", ...).
 #[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
-    let name = states::UDP.name(state);
-    debug_assert!(states::same(name, udp::name(state)));
-    name
-}
-
-/// The session states' names as the C API hands them out: each protocol's names one after
-/// another, each ending in NUL, and per value of its state bits the byte offset of its name,
-/// worked out at compile time, so a name is a load and an add (choosing among a pointer per name
-/// took branches: 100 and 70 bytes on the M4). `tcp::name` and `udp::name` stay the
-/// classification's own names: debug builds check every answer against them, the tests every state.
-#[cfg(feature = "dump")]
-mod states {
-    use core::ffi::{c_char, CStr};
-
-    use crate::tables::{tcp, udp};
-
-    /// Per value of `N` state bits where its name starts (counted from the table's first byte),
-    /// then the `L` bytes of the names one after another, each ending in NUL: one address for
-    /// both.
-    #[repr(C)]
-    pub(super) struct StateNames<const N: usize, const L: usize> {
-        at: [u8; N],
-        names: [u8; L],
-    }
-
-    impl<const N: usize, const L: usize> StateNames<N, L> {
-        /// The table in which state `s` has name number `index[s]` of `names`.
-        const fn new(names: &str, index: [u8; N]) -> Self {
-            let bytes = names.as_bytes();
-            let mut table = Self { at: [0; N], names: [0; L] };
-            let mut byte = 0;
-            while byte < L {
-                table.names[byte] = bytes[byte];
-                byte += 1;
-            }
-            let mut state = 0;
-            while state < N {
-                // Name number n starts after the n-th NUL.
-                let (mut offset, mut left) = (0, index[state]);
-                while left > 0 {
-                    if bytes[offset] == 0 {
-                        left -= 1;
-                    }
-                    offset += 1;
-                }
-                assert!(bytes.len() == L && offset < L && N + offset <= u8::MAX as usize);
-                table.at[state] = (N + offset) as u8;
-                state += 1;
-            }
-            table
-        }
-
-        /// Name of `state`, whose bits above the `N` values the names tell apart are not read.
-        #[inline(always)]
-        pub(super) fn name(&'static self, state: u8) -> *const c_char {
-            let offset = self.at[usize::from(state) % N];
-            core::ptr::from_ref(self).cast::<c_char>().wrapping_add(usize::from(offset))
-        }
-    }
-
-    /// TCP: the five state bits (`SYN_OUT` ... `RST`), named as `tcp::name` names them.
-    const TCP_NAMES: &str = "SYN_RECV\0SYN_SENT\0ESTABLISHED\0FIN_WAIT\0TIME_WAIT\0RESET\0";
-    pub(super) static TCP: StateNames<32, { TCP_NAMES.len() }> = {
-        let mut index = [0; 32];
-        let mut state = 0;
-        while state < 32 {
-            index[state] = tcp_index(state as u8);
-            state += 1;
-        }
-        StateNames::new(TCP_NAMES, index)
-    };
-
-    /// Which of `TCP`'s names a state has: the first that holds of RST, both FINs (closed), one
-    /// FIN, both SYNs (established), the outbound SYN.
-    const fn tcp_index(state: u8) -> u8 {
-        const FINS: u8 = tcp::FIN_OUT | tcp::FIN_IN;
-        const SYNS: u8 = tcp::SYN_OUT | tcp::SYN_IN;
-        if state & tcp::RST != 0 {
-            5
-        } else if state & FINS == FINS {
-            4
-        } else if state & FINS != 0 {
-            3
-        } else if state & SYNS == SYNS {
-            2
-        } else if state & tcp::SYN_OUT != 0 {
-            1
-        } else {
-            0
-        }
-    }
-
-    /// UDP: the three state bits (`QUERY`, `ANSWERED`), named as `udp::name` names them.
-    const UDP_NAMES: &str = "OPEN\0DNS_QUERY\0DNS_ANSWERED\0NTP_QUERY\0NTP_ANSWERED\0";
-    pub(super) static UDP: StateNames<8, { UDP_NAMES.len() }> = {
-        let mut index = [0; 8];
-        let mut state = 0;
-        while state < 8 {
-            index[state] = match (state as u8 & udp::QUERY, state as u8 & udp::ANSWERED != 0) {
-                (udp::DNS, false) => 1,
-                (udp::DNS, true) => 2,
-                (udp::NTP, false) => 3,
-                (udp::NTP, true) => 4,
-                _ => 0,
-            };
-            state += 1;
-        }
-        StateNames::new(UDP_NAMES, index)
-    };
-
-    /// Whether `name`, a name from these tables, is `expected` (the debug builds' check).
-    pub(super) fn same(name: *const c_char, expected: &CStr) -> bool {
-        // SAFETY: the tables hand out pointers to the start of their NUL-terminated static names.
-        unsafe { CStr::from_ptr(name) == expected }
-    }
+    udp::NAMES.c_name(state)
 }
 
 /// Name of a result code ("LWIP_SNAT_ERR_NULL", ...), or NULL for an unknown number.

@@ -63,15 +63,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         let l4 = ip.payload();
         let field = |at: usize| l4.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map(u16::from_be_bytes);
-        let (protocol, port) = match (ip.protocol(), l4.first().map(|&t| icmp::class(t))) {
-            (ipv4::protocol::TCP, _) => (Protocol::Tcp, field(2)),
-            (ipv4::protocol::UDP, _) => (Protocol::Udp, field(2)),
+        // Where the port is: the destination port, or an echo reply's identifier, which is its
+        // mapping's external port (one read of it after the choice).
+        let (protocol, at) = match (ip.protocol(), l4.first().map(|&t| icmp::class(t))) {
+            (ipv4::protocol::TCP, _) => (Protocol::Tcp, 2),
+            (ipv4::protocol::UDP, _) => (Protocol::Udp, 2),
             (ipv4::protocol::ICMP, Some(Class::Request | Class::Other)) => return l4.len() >= 8,
-            // An echo reply's identifier is its mapping's external port.
-            (ipv4::protocol::ICMP, Some(Class::Reply)) => (Protocol::Icmp, field(4)),
+            (ipv4::protocol::ICMP, Some(Class::Reply)) => (Protocol::Icmp, 4),
             _ => return false,
         };
-        port.is_some_and(|port| {
+        field(at).is_some_and(|port| {
             !self.tables.get(protocol).ext_port_in_use(netif, port)
                 && self.portmaps.by_external(protocol, netif, port).is_none()
         })

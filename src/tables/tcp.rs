@@ -9,6 +9,7 @@
 //! packets keep coming. Any host on the path can send an RST, so it closes the session only
 //! until traffic has gone both ways after it: then the connection is what it was before.
 
+use crate::c_enum::{state_names, StateNames};
 use crate::wire::tcp::flags;
 
 pub const SYN_OUT: u8 = 0x01;
@@ -74,20 +75,34 @@ pub const fn is_established(state: u8) -> bool {
     ESTABLISHED >> (state & 0x1F) & 1 != 0
 }
 
-/// Short name for table dumps (a C string: the C API hands it out as it is).
+/// Short name for table dumps (a C string: the C API hands it out as it is, from `NAMES`).
+/// Rust callers are the tests and, through `internals`, the benches and fuzzers.
+#[cfg(any(test, feature = "internals"))]
 pub fn name(state: u8) -> &'static core::ffi::CStr {
+    NAMES.name(state)
+}
+
+/// The names of the five state bits' values, in the order `name_index` numbers them.
+const NAME_LIST: &str = "SYN_RECV\0SYN_SENT\0ESTABLISHED\0FIN_WAIT\0TIME_WAIT\0RESET\0";
+
+/// Every value of the five state bits with its name (`lwip_snat_tcp_state_name` reads it).
+pub(crate) static NAMES: StateNames<32, { NAME_LIST.len() }> = state_names!(32, NAME_LIST, name_index);
+
+/// Which of `NAME_LIST`'s names a state has: the first that holds of RST, closed (both FINs),
+/// one FIN, established, the outbound SYN.
+const fn name_index(state: u8) -> u8 {
     if state & RST != 0 {
-        c"RESET"
+        5
     } else if is_closed(state) {
-        c"TIME_WAIT"
+        4
     } else if state & (FIN_OUT | FIN_IN) != 0 {
-        c"FIN_WAIT"
+        3
     } else if is_established(state) {
-        c"ESTABLISHED"
+        2
     } else if state & SYN_OUT != 0 {
-        c"SYN_SENT"
+        1
     } else {
-        c"SYN_RECV"
+        0
     }
 }
 
@@ -95,6 +110,25 @@ pub fn name(state: u8) -> &'static core::ffi::CStr {
 mod tests {
     use super::*;
     use Direction::*;
+
+    #[test]
+    fn names_follow_the_state_bits_only() {
+        let named = [(0x00, c"SYN_RECV"), (SYN_IN, c"SYN_RECV"), (SYN_OUT, c"SYN_SENT")];
+        let named = named.into_iter().chain([
+            (SYN_OUT | SYN_IN, c"ESTABLISHED"),
+            (SYN_OUT | SYN_IN | FIN_IN, c"FIN_WAIT"),
+            (SYN_OUT | FIN_OUT, c"FIN_WAIT"),
+            (SYN_OUT | SYN_IN | FIN_OUT | FIN_IN, c"TIME_WAIT"),
+            (RST, c"RESET"),
+            (SYN_OUT | SYN_IN | RST | FIN_OUT, c"RESET"),
+        ]);
+        for (state, expected) in named {
+            assert_eq!(name(state), expected, "{state:#04x}");
+        }
+        for state in 0..=u8::MAX {
+            assert_eq!(name(state), name(state & 0x1F), "{state:#04x}");
+        }
+    }
 
     #[test]
     fn handshake_establishes() {
