@@ -429,23 +429,11 @@ impl Table {
         Some(session)
     }
 
-    /// Removes every session for which `doomed` is true, passing each to `removed`.
+    /// Removes every session for which `doomed` is true, passing each to `removed` (a scan of
+    /// every slot ever used by [`next_picked`](Self::next_picked), as the NAT's removals do).
     #[cfg_attr(not(feature = "internals"), allow(dead_code))]
-    pub fn remove_if(&mut self, doomed: impl FnMut(&Session) -> bool, removed: impl FnMut(&Session)) {
-        self.remove_where(None, doomed, removed);
-    }
-
-    /// [`remove_if`](Self::remove_if) when `port` is `None` (a scan of the slots ever used), or
-    /// the sessions of the mapping `Some((netif, ext_port))` (a walk of that port's outside
-    /// chain): one loop for both ([`next_picked`](Self::next_picked)).
-    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
-    pub fn remove_where(
-        &mut self,
-        port: Option<(u8, u16)>,
-        mut doomed: impl FnMut(&Session) -> bool,
-        mut removed: impl FnMut(&Session),
-    ) {
-        let mut scan = self.scan(port);
+    pub fn remove_if(&mut self, mut doomed: impl FnMut(&Session) -> bool, mut removed: impl FnMut(&Session)) {
+        let mut scan = self.scan(None);
         while let Some(slot) = self.next_picked(&mut scan, &mut doomed) {
             if let Some(session) = self.remove(slot) {
                 removed(&session);
