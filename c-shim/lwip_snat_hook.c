@@ -389,17 +389,22 @@ lwip_snat_netif_addr(const struct netif *netif)
 }
 
 /**
- * Remembers the address of netif index @p idx and drops the netif's mappings when it changed
- * (mappings on the old address are void: replies to it can no longer arrive).
+ * Remembers the address of netif index @p idx and, with @p notify, drops the netif's mappings
+ * when it changed (mappings on the old address are void: replies to it can no longer arrive).
+ * @p notify 0 only remembers it (lwip_snat_start(): a NAT just reset holds no mapping to drop).
  */
 static void
-lwip_snat_watch(u8_t idx, u32_t addr)
+lwip_snat_watch(u8_t idx, u32_t addr, u8_t notify)
 {
+  u32_t seen;
+
   if ((idx == NETIF_NO_INDEX) || (idx > LWIP_SNAT_NETIF_SLOTS)) {
     return;
   }
-  if (lwip_snat_seen_addr[idx - 1] != addr) {
-    lwip_snat_seen_addr[idx - 1] = addr;
+  /* (stored either way: no second path that only stores) */
+  seen = lwip_snat_seen_addr[idx - 1];
+  lwip_snat_seen_addr[idx - 1] = addr;
+  if (notify && (seen != addr)) {
     lwip_snat_netif_changed(idx);
   }
 }
@@ -462,7 +467,7 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
       (((reason & LWIP_NSC_STATUS_CHANGED) == 0) || (args == NULL) || (args->status_changed.state != 0))) {
     addr = lwip_snat_netif_addr(netif);
   }
-  lwip_snat_watch(netif_get_index(netif), addr);
+  lwip_snat_watch(netif_get_index(netif), addr, 1);
 }
 
 /** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
@@ -478,28 +483,21 @@ static netif_ext_callback_t lwip_snat_netif_callback;
     u8_t watch_slot_ = (u8_t)(watch_idx_ - 1u); \
     u32_t watch_addr_ = (addr); \
     if ((watch_slot_ < LWIP_SNAT_NETIF_SLOTS) && (lwip_snat_seen_addr[watch_slot_] != watch_addr_)) { \
-      lwip_snat_watch(watch_idx_, watch_addr_); \
+      lwip_snat_watch(watch_idx_, watch_addr_, 1); \
     } \
   } while (0)
 #endif
 
 /**
- * Checks every watched netif index, including netifs that went down or were removed; with
- * @p notify 0 only remembers their addresses (lwip_snat_start(): a NAT just reset holds no
- * mapping to drop). One loop for both: smaller than two.
+ * lwip_snat_watch() for every watched netif index, including netifs that went down or were
+ * removed (@p notify as there). One loop for the timer and lwip_snat_start(): smaller than two.
  */
 static void
 lwip_snat_watch_all(u8_t notify)
 {
   u8_t idx;
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
-    u32_t addr = lwip_snat_netif_addr(netif_get_by_index(idx));
-    /* (lwip_snat_watch() with the store made either way: no second path that only stores) */
-    u32_t seen = lwip_snat_seen_addr[idx - 1];
-    lwip_snat_seen_addr[idx - 1] = addr;
-    if (notify && (seen != addr)) {
-      lwip_snat_netif_changed(idx);
-    }
+    lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)), notify);
   }
 }
 
