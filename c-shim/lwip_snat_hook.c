@@ -148,6 +148,14 @@
  * unless the port defines it, and compilers turn these shifts into one byte-reverse instruction. */
 #define LWIP_SNAT_SWAP(x) PP_NTOHL(x)
 
+/** Keeps a function out of line where gcc -Os (or clang) would take it in line at more bytes
+ * (each use says why); other compilers decide for themselves. */
+#if defined(__GNUC__)
+#define LWIP_SNAT_NOINLINE __attribute__((noinline))
+#else
+#define LWIP_SNAT_NOINLINE
+#endif
+
 /** Payload bytes an ICMP error quotes after the header (RFC 792; lwIP's icmp.c uses 8 too). */
 #define LWIP_SNAT_ICMP_QUOTED_DATA 8
 
@@ -392,8 +400,10 @@ lwip_snat_netif_addr(const struct netif *netif)
  * Remembers the address of netif index @p idx and, with @p notify, drops the netif's mappings
  * when it changed (mappings on the old address are void: replies to it can no longer arrive).
  * @p notify 0 only remembers it (lwip_snat_start(): a NAT just reset holds no mapping to drop).
+ * (Out of line: taken in line by both lwip_snat_netif_event() and lwip_snat_watch_all() it
+ * costs more bytes; neither runs per packet.)
  */
-static void
+static LWIP_SNAT_NOINLINE void
 lwip_snat_watch(u8_t idx, u32_t addr, u8_t notify)
 {
   u32_t seen;
