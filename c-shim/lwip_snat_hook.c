@@ -729,18 +729,15 @@ lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
 #define LWIP_SNAT_ROUTE_LOCAL(netif, ctx) \
   do { \
     (ctx)->route = LWIP_SNAT_ROUTE_LOCAL; \
+    LWIP_SNAT_ROUTE_OUT(netif, ctx); \
+  } while (0)
+/** Fills the output netif's part of the lwip_snat_ctx @p ctx for a route out of @p netif. */
+#define LWIP_SNAT_ROUTE_OUT(netif, ctx) \
+  do { \
     (ctx)->out_netif_idx = netif_get_index(netif); \
     (ctx)->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif))); \
     (ctx)->out_mtu = (netif)->mtu; \
   } while (0)
-
-/** LWIP_SNAT_ROUTE_LOCAL() for lwip_snat_find_route(); returns 1. */
-static int
-lwip_snat_route_local(struct netif *netif, struct lwip_snat_ctx *ctx)
-{
-  LWIP_SNAT_ROUTE_LOCAL(netif, ctx);
-  return 1;
-}
 
 /**
  * True for a UDP datagram to a port ip4_input() takes on the input netif whatever its
@@ -863,8 +860,8 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     }
     if (netif != NULL) {
     local:
-      /* (one place that fills ctx for both: the stores are written once) */
-      return lwip_snat_route_local(netif, ctx);
+      ctx->route = LWIP_SNAT_ROUTE_LOCAL;
+      goto fill;
     }
   }
 
@@ -897,9 +894,15 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 #endif
   lwip_snat_remember_route(netif, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_CHECKED);
   ctx->route = LWIP_SNAT_ROUTE_FORWARD;
-  ctx->out_netif_idx = netif_get_index(netif);
-  ctx->out_addr = LWIP_SNAT_SWAP(ip4_addr_get_u32(netif_ip4_addr(netif)));
-  ctx->out_mtu = netif->mtu;
+#if LWIP_SNAT_QUIET_PATH
+  /* (filled here on their own: every outbound packet of a mapping comes this way with the
+   * quiet path's route, and sharing the stores below gives it an instruction more) */
+  LWIP_SNAT_ROUTE_OUT(netif, ctx);
+  return 1;
+#endif
+fill:
+  /* (one place that fills the rest of ctx for every other route: written once) */
+  LWIP_SNAT_ROUTE_OUT(netif, ctx);
   return 1;
 
 refused:
@@ -1924,9 +1927,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       goto pass;
     }
     ctx.in_netif_idx = netif_get_index(inp);
-    /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business) */
-    if (LWIP_SNAT_QUIET_PATH && ((route == NULL) || (ctx.route != LWIP_SNAT_ROUTE_FORWARD)) &&
-        lwip_snat_unconcerned(bytes, &ctx)) {
+    /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business;
+     * given one, lwip_snat_find_route() answers nothing but that forwarding) */
+    if (LWIP_SNAT_QUIET_PATH && (route == NULL) && lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
     to_router = (ctx.route == LWIP_SNAT_ROUTE_LOCAL);
