@@ -1509,7 +1509,8 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   MEMCPY(icmphdr, &word, sizeof(word));
   word = LWIP_SNAT_SWAP((u32_t)mtu);
   MEMCPY((u8_t *)icmphdr + 4, &word, sizeof(word));
-  MEMCPY((u8_t *)q->payload + sizeof(struct icmp_echo_hdr), bytes, quote);
+  /* (through icmphdr, which holds q->payload: no reload after the stores) */
+  MEMCPY((u8_t *)icmphdr + sizeof(struct icmp_echo_hdr), bytes, quote);
   icmphdr->chksum = inet_chksum(icmphdr, q->len);
   ip4_output_if(q, NULL, &src, ICMP_TTL, 0, IP_PROTO_ICMP, netif);
   pbuf_free(q);
