@@ -406,8 +406,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 expired += 1;
             }
         }
-        for released in self.released.iter_mut().filter(|r| r.in_use && is_expired(r.since, now, timeout_ms)) {
-            *released = Released::EMPTY;
+        // Only the flag is cleared: a key out of use is never read.
+        for released in self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)) {
+            released.in_use = false;
         }
         expired
     }
