@@ -1723,13 +1723,12 @@ lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t
 /**
  * Feeds the datagram the core just reassembled back to lwIP as one pbuf: it takes the path of
  * an unfragmented datagram (hook, translation, forwarding, fragmentation for the next hop).
+ * No test of @p len first: the core announces 1 to 65535 bytes, and a length a u16_t cannot
+ * hold would only fail lwip_snat_feed_copy()'s own test (fewer bytes than @p need).
  */
 static void
 lwip_snat_reinject(u32_t len, struct netif *inp)
 {
-  if ((len == 0) || (len > 0xFFFF)) {
-    return;
-  }
   /* (all of it: a pbuf of len bytes takes no more) */
   (void)lwip_snat_feed_copy(lwip_snat_reassembled, (u16_t)len, len, inp);
 }
