@@ -608,8 +608,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         for block in self.blocks.iter_mut().filter(|b| b.owner == owner) {
             *block = Block::FREE;
         }
+        // Only the flag: a slot out of use is never read until a new datagram is written whole.
         if let Some(datagram) = self.slots.get_mut(slot) {
-            *datagram = Datagram::EMPTY;
+            datagram.in_use = false;
         }
     }
 }
