@@ -217,18 +217,19 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             Some(&held) => held,
             None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
         };
-        if let Err(reason) = self.check(&datagram, header.len(), offset, end, more) {
-            if let Some(slot) = found {
+        // A datagram that fails its check or its merge is discarded in one place: the slot it
+        // holds by then (none for a new one that failed its check).
+        let (slot, merged) = match self.check(&datagram, header.len(), offset, end, more) {
+            Err(reason) => (found, Err(reason)),
+            Ok(()) => {
+                let slot = found.unwrap_or_else(|| self.free_slot(key.src(), now));
+                (Some(slot), self.merge(slot, &mut datagram, header, payload, offset, more, now))
+            }
+        };
+        merged.unwrap_or_else(|reason| {
+            if let Some(slot) = slot {
                 self.release(slot);
             }
-            return Outcome::Dropped(reason);
-        }
-        let slot = match found {
-            Some(slot) => slot,
-            None => self.free_slot(key.src(), now),
-        };
-        self.merge(slot, &mut datagram, header, payload, offset, more, now).unwrap_or_else(|reason| {
-            self.release(slot);
             Outcome::Dropped(reason)
         })
     }
