@@ -244,8 +244,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             (known, _) => usize::from(known),
         };
         let (known_end, max_end) = (usize::from(datagram.end), usize::from(datagram.max_end));
-        // A last fragment fixes the end: nothing may reach past it, and it may not move.
-        let ends_conflict = if more { known_end != 0 && end > known_end } else { (known_end != 0 && end != known_end) || max_end > end };
+        // A last fragment fixes the end: nothing may reach past it, and it may not move. Once it
+        // is known, the highest end is it (a last fragment short of `max_end` never joins), so
+        // both read as comparisons with `max_end`: past it, or (a last fragment) short of it.
+        debug_assert!(known_end == 0 || known_end == max_end, "a known end is the highest end");
+        let ends_conflict = (known_end != 0 && end > max_end) || (!more && max_end > end);
         if header_len + end.max(max_end) > MAX_DATAGRAM {
             Err(DropReason::FragmentTooBig)
         } else if end > Self::MAX_PAYLOAD {
