@@ -591,10 +591,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             unit += 1;
         }
         let end_unit = unit;
+        // Not empty: unit `start` is held and below both `units` (so its offset is below
+        // `max_end`) and the limit (`room` is at least 1), so the run has at least that unit.
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
-        if end <= offset {
-            return None;
-        }
         // Gathered, the first fragment's header sits right before the payload.
         let len = header_len + end - offset;
         let out = buf.get_mut(..len)?;
