@@ -1692,13 +1692,15 @@ lwip_snat_send_rst(const u8_t *bytes, u16_t len)
 /**
  * Feeds lwIP (LWIP_SNAT_REINJECT, which frees nothing it does not take) a pbuf of @p size
  * bytes that @p copy_out, lwip_snat_reassembled() or lwip_snat_released() (one contract),
- * filled with @p need bytes or more; returns 1 when it fed one, 0 when the core gave an error
- * or fewer bytes. Out of memory, @p copy_out is told so by a call without a buffer:
- * lwip_snat_released() then discards the rest, lwip_snat_reassembled() refuses it (no change).
+ * filled; returns 1 when it fed one, 0 when the core gave an error or no bytes (any bytes
+ * will do: lwip_snat_reassembled() copies the whole datagram or nothing, and a pbuf of the
+ * announced length holds exactly it). Out of memory, @p copy_out is told so by a call without
+ * a buffer: lwip_snat_released() then discards the rest, lwip_snat_reassembled() refuses it
+ * (no change).
  * (One copy-out for both callers: smaller.)
  */
 static int
-lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t *len), u16_t size, size_t need,
+lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t *len), u16_t size,
                     struct netif *inp)
 {
   size_t copied = 0;
@@ -1709,7 +1711,7 @@ lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t
     return 0;
   }
   /* (copy_out writes at most the q->len bytes it is given: copied is not tested against them) */
-  if ((copy_out((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied < need)) {
+  if ((copy_out((uint8_t *)q->payload, q->len, &copied) != LWIP_SNAT_OK) || (copied == 0)) {
     pbuf_free(q);
     return 0;
   }
@@ -1725,13 +1727,13 @@ lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t
  * Feeds the datagram the core just reassembled back to lwIP as one pbuf: it takes the path of
  * an unfragmented datagram (hook, translation, forwarding, fragmentation for the next hop).
  * No test of @p len first: the core announces 1 to 65535 bytes, and a length a u16_t cannot
- * hold would only fail lwip_snat_feed_copy()'s own test (fewer bytes than @p need).
+ * hold would only make lwip_snat_reassembled() refuse the smaller pbuf (nothing fed).
  */
 static void
 lwip_snat_reinject(u32_t len, struct netif *inp)
 {
   /* (all of it: a pbuf of len bytes takes no more) */
-  (void)lwip_snat_feed_copy(lwip_snat_reassembled, (u16_t)len, len, inp);
+  (void)lwip_snat_feed_copy(lwip_snat_reassembled, (u16_t)len, inp);
 }
 #endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
 
@@ -1815,7 +1817,7 @@ lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
 static void
 lwip_snat_release_held(struct netif *inp)
 {
-  while (lwip_snat_feed_copy(lwip_snat_released, LWIP_SNAT_RELEASE_PBUF_LEN, 1, inp)) {
+  while (lwip_snat_feed_copy(lwip_snat_released, LWIP_SNAT_RELEASE_PBUF_LEN, inp)) {
   }
 }
 #endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
