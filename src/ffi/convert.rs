@@ -308,28 +308,32 @@ impl lwip_snat_stats {
             addr_of_mut!((*out).reass_in_flight)
                 .cast::<u32>()
                 .write_unaligned(u32::from_ne_bytes([held_0, held_1, 0, 0]));
-            lwip_snat_proto_stats::write_from_core(nat, Protocol::Tcp, addr_of_mut!((*out).tcp));
-            lwip_snat_proto_stats::write_from_core(nat, Protocol::Udp, addr_of_mut!((*out).udp));
-            lwip_snat_proto_stats::write_from_core(nat, Protocol::Icmp, addr_of_mut!((*out).icmp));
+            // One loop over the three blocks, in the core's protocol order (`Protocol::index`).
+            let blocks = addr_of_mut!((*out).tcp);
+            for (i, p) in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp].into_iter().enumerate() {
+                lwip_snat_proto_stats::write_from_core(nat, p, i, blocks.add(i));
+            }
         }
     }
 }
 
 impl lwip_snat_proto_stats {
     /// Writes one protocol's counters and table use into `*out`, as four words (the padding
-    /// zero). Out of line: the three protocols share it.
+    /// zero). `index` is `p.index()`, which the caller's loop counts.
     ///
     /// # Safety
     /// `out` points to writable memory for one `lwip_snat_proto_stats` (any alignment).
-    #[inline(never)]
-    unsafe fn write_from_core(nat: &Nat, p: Protocol, out: *mut Self) {
+    #[inline(always)]
+    unsafe fn write_from_core(nat: &Nat, p: Protocol, index: usize, out: *mut Self) {
+        debug_assert_eq!(index, p.index());
         let s = nat.stats();
         let half = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
         let ([in_use_0, in_use_1], [high_0, high_1]) = (half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p)));
         let [capacity_0, capacity_1] = half(nat.capacity(p));
+        let count = |counts: &[u32; 3]| counts.get(index).copied().unwrap_or(0);
         let words = [
-            s.created[p.index()],
-            s.expired[p.index()],
+            count(&s.created),
+            count(&s.expired),
             u32::from_ne_bytes([in_use_0, in_use_1, high_0, high_1]),
             u32::from_ne_bytes([capacity_0, capacity_1, 0, 0]),
         ];
