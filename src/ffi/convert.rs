@@ -241,37 +241,31 @@ impl lwip_snat_ctx {
 }
 
 impl lwip_snat_verdict {
+    /// Each field picked on its own from the verdict (the action is the verdict's own number,
+    /// checked below), where one match setting several fields per arm compiled to a jump
+    /// table with a block per arm.
     #[inline(always)]
     pub(super) fn from_core(verdict: Verdict) -> Self {
         use lwip_snat_action::*;
-        let mut out = lwip_snat_verdict { len: 0, mtu: 0, action: 0, drop_reason: 0, icmp_type: 0, icmp_code: 0 };
-        out.action = match verdict {
+        let action = match verdict {
             Verdict::Pass => LWIP_SNAT_PASS,
             Verdict::Translated => LWIP_SNAT_TRANSLATED,
-            Verdict::Drop(reason) => {
-                out.drop_reason = reason as u8;
-                LWIP_SNAT_DROP
-            }
+            Verdict::Drop(_) => LWIP_SNAT_DROP,
             Verdict::Held => LWIP_SNAT_HELD,
+            Verdict::Reassembled(_) => LWIP_SNAT_REASSEMBLED,
+            Verdict::SendIcmp(_) => LWIP_SNAT_SEND_ICMP,
             Verdict::Release => LWIP_SNAT_RELEASE,
-            Verdict::Reassembled(len) => {
-                out.len = u32::try_from(len).unwrap_or(u32::MAX);
-                LWIP_SNAT_REASSEMBLED
-            }
-            Verdict::SendIcmp(request) => {
-                (out.icmp_type, out.icmp_code) = match request {
-                    IcmpRequest::TimeExceeded => (11, 0),
-                    IcmpRequest::FragmentationNeeded { mtu } => {
-                        out.mtu = mtu;
-                        (3, 4)
-                    }
-                    IcmpRequest::AdminProhibited => (3, 13),
-                };
-                LWIP_SNAT_SEND_ICMP
-            }
             Verdict::SendTcpReset => LWIP_SNAT_SEND_RST,
         } as u8;
-        out
+        let drop_reason = if let Verdict::Drop(reason) = verdict { reason as u8 } else { 0 };
+        let len = if let Verdict::Reassembled(len) = verdict { u32::try_from(len).unwrap_or(u32::MAX) } else { 0 };
+        let (icmp_type, icmp_code, mtu) = match verdict {
+            Verdict::SendIcmp(IcmpRequest::TimeExceeded) => (11, 0, 0),
+            Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu }) => (3, 4, mtu),
+            Verdict::SendIcmp(IcmpRequest::AdminProhibited) => (3, 13, 0),
+            _ => (0, 0, 0),
+        };
+        lwip_snat_verdict { len, mtu, action, drop_reason, icmp_type, icmp_code }
     }
 }
 
