@@ -159,6 +159,16 @@ fn claim_state<const SWAP: bool>(need_ready: bool) -> Result<*mut Nat, lwip_snat
     Ok(INSTANCE.nat.get())
 }
 
+/// `p` as it is, its value hidden from the optimiser by an empty `asm!` that hands the register
+/// back: unlike `core::hint::black_box`, which passes the value through memory (a store, an
+/// address and a load on the packet path), it costs no instruction.
+#[inline(always)]
+fn hide<T>(mut p: *mut T) -> *mut T {
+    // SAFETY: the assembly is empty: it reads and writes no memory, and `p` comes back unchanged.
+    unsafe { core::arch::asm!("/* {0} */", inout(reg) p, options(pure, nomem, nostack, preserves_flags)) };
+    p
+}
+
 /// Ends the call that `acquire` let in.
 #[inline(never)]
 fn release() {
@@ -183,7 +193,7 @@ fn enter_with<const IN_LINE: bool>(
     let nat = if IN_LINE {
         // Hidden from the optimiser: a NAT address known at build time would be propagated
         // into every function of the NAT, each access then costing an absolute address.
-        match acquire_in_line(need_ready).map(core::hint::black_box) {
+        match acquire_in_line(need_ready).map(hide) {
             Ok(nat) => nat,
             Err(refused) => return refused,
         }
