@@ -51,24 +51,26 @@ pub use types::*;
 use lwip_snat_err_t::*;
 
 /// The one instance, in `.bss`/`.data`, never on the heap; see the module doc for the guard.
-/// Laid out as declared (`repr(C)`), the small fields first: the guard then reaches `busy` at
-/// the instance's own address, not at an offset past the NAT's 12 KiB, which would cost an
-/// instruction more to form. Whether `lwip_snat_init` succeeded is the NAT's own settings
-/// (see `started`), not a flag of its own.
+/// Laid out as declared (`repr(C)`), the small fields first: the guard then reaches `busy` and
+/// `ready` at the instance's own address and the next byte, not at offsets past the NAT's
+/// 12 KiB, each of which cost an instruction more to form.
 #[repr(C)]
 struct Instance {
     busy: AtomicBool,
+    /// Whether `lwip_snat_init` succeeded; written only inside `enter`.
+    ready: UnsafeCell<bool>,
     /// The C port check the NAT's [`crate::PortCheck`] hands over to; written only inside `enter`.
     port_check: UnsafeCell<lwip_snat_port_check_fn>,
     nat: UnsafeCell<Nat>,
 }
 
-// SAFETY: `port_check` and `nat` are only reached through `enter`, which lets one call
+// SAFETY: `ready`, `port_check` and `nat` are only reached through `enter`, which lets one call
 // at a time in (see `claim` for cores without compare-and-swap).
 unsafe impl Sync for Instance {}
 
 static INSTANCE: Instance = Instance {
     busy: AtomicBool::new(false),
+    ready: UnsafeCell::new(false),
     port_check: UnsafeCell::new(None),
     nat: UnsafeCell::new(Nat::new()),
 };
@@ -152,7 +154,8 @@ fn claim_state<const SWAP: bool>(need_ready: bool) -> Result<*mut Nat, lwip_snat
     if !claim::<SWAP>(&INSTANCE.busy) {
         return Err(LWIP_SNAT_ERR_BUSY);
     }
-    if need_ready && !started() {
+    // SAFETY: this call set `busy`, so no reference to `ready` exists (see `enter`).
+    if need_ready && !unsafe { *INSTANCE.ready.get() } {
         release_in_line();
         return Err(LWIP_SNAT_ERR_NOT_INIT);
     }
@@ -226,19 +229,15 @@ fn enter_ready(f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_
     enter_with::<false>(true, f)
 }
 
-/// Whether `lwip_snat_init` succeeded: the NAT then holds settings it checked, whose timeouts
-/// are never 0 (`Config::validate`), where one never started holds `Config::UNSET`, all zero
-/// (checked below). A failed init changes nothing, so this needs no flag of its own, nor a
-/// store to set one.
+/// Records that `lwip_snat_init` succeeded.
 ///
-/// Called by the guard after it set `busy`.
-#[inline(always)]
-fn started() -> bool {
-    // SAFETY: the caller set `busy`, so no other reference to the NAT exists (see `enter`).
-    unsafe { (*INSTANCE.nat.get()).config().tcp_established_ms != 0 }
+/// # Safety
+/// Called inside `enter` (which makes no reference to `ready`).
+unsafe fn set_ready() {
+    // SAFETY: inside `enter` per the contract, so no other call runs and no reference to
+    // `ready` exists.
+    unsafe { *INSTANCE.ready.get() = true };
 }
-
-const _: () = assert!(crate::Config::UNSET.tcp_established_ms == 0);
 
 fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
     result.err().unwrap_or(LWIP_SNAT_OK)
