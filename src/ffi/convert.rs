@@ -304,16 +304,13 @@ impl lwip_snat_stats {
                 .write_unaligned(u32::from_ne_bytes([held_0, held_1, 0, 0]));
             // One loop over the three blocks, in the core's protocol order (`Protocol::index`).
             let blocks = addr_of_mut!((*out).tcp);
-            for (i, &p) in BLOCK_PROTOCOLS.iter().enumerate() {
+            // The NAT's `static` protocol order, read where it lies in flash.
+            for (i, &p) in crate::nat::PROTOCOLS.iter().enumerate() {
                 lwip_snat_proto_stats::write_from_core(nat, p, i, blocks.add(i));
             }
         }
     }
 }
-
-/// The protocols of `lwip_snat_stats`' blocks, in order: a `static`, read where it lies in flash,
-/// where a `const` array was built on the stack for each call.
-static BLOCK_PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 
 impl lwip_snat_proto_stats {
     /// Writes one protocol's counters and table use into `*out`, as four words (the padding

@@ -116,7 +116,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
 /// and `add_portmap` answers `Full`.
 const PORTMAP_SLOTS: usize = if cfg!(feature = "portmap") { MAX_PORTMAPS } else { 0 };
 
-const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
+/// The tables' protocols in their index order (`Protocol::index`). A `static` walked by
+/// reference: a loop over a `const` array by value built the array on the stack each time.
+pub(crate) static PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 
 /// A whole NAT: settings, rules, session tables, counters. No global state, no heap: the
 /// caller owns it (the C API keeps one in a `static`). Capacities are the build's
@@ -381,7 +383,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        for protocol in PROTOCOLS {
+        for &protocol in PROTOCOLS.iter() {
             self.reclaim(protocol, now);
         }
         self.recount_sessions();
@@ -411,7 +413,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn remove_sessions(&mut self, doomed: Doomed) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
         self.evicted.forget(|s| doomed.matches(s));
-        for protocol in PROTOCOLS {
+        for &protocol in PROTOCOLS.iter() {
             self.remove_from(protocol, None, doomed);
         }
         self.recount_sessions();
