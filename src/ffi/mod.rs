@@ -105,41 +105,10 @@ fn claim<const SWAP: bool>(busy: &AtomicBool) -> bool {
 /// Claims the state for one call: `LWIP_SNAT_ERR_BUSY` while another call holds it, and
 /// `LWIP_SNAT_ERR_NOT_INIT` (released again) when `need_ready` and `lwip_snat_init` has not
 /// succeeded. Never inlined: every C function shares the guard's atomic sequence.
-/// Handed back in one register: the NAT when let in, or the refusal (see `refusal`) as a
-/// pointer without provenance to one of the top 16 addresses, where no NAT can lie. A caller
-/// tests it with one compare and hands a refusal back to C in the register it came in.
 #[inline(never)]
-fn acquire(need_ready: bool) -> *mut Nat {
-    match claim_state::<true>(need_ready) {
-        Ok(nat) => nat,
-        Err(refused) => core::ptr::without_provenance_mut(refused as i32 as isize as usize),
-    }
+fn acquire(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
+    claim_state::<true>(need_ready)
 }
-
-/// The refusal `acquire` handed back in place of the NAT, or `None` for the NAT.
-#[inline(always)]
-fn refusal(entered: *mut Nat) -> Option<lwip_snat_err_t> {
-    // As an unsigned word, a code from -16 to -1 is one of the top 16 addresses, where the NAT
-    // (far larger than 16 bytes) cannot start.
-    let addr = entered.addr();
-    if addr >= -16_isize as usize {
-        // SAFETY: `addr as i32` is in -16..=-1, and each of those is a code (checked below).
-        Some(unsafe { core::mem::transmute::<i32, lwip_snat_err_t>(addr as i32) })
-    } else {
-        None
-    }
-}
-
-// The codes are 0, -1, ... -16 with none left out, so every word `refusal` reads as one is one.
-const _: () = {
-    let mut i = 0;
-    while i < lwip_snat_err_t::COUNT {
-        assert!(lwip_snat_err_t::ALL[i] as i32 == -(i as i32));
-        i += 1;
-    }
-    assert!(lwip_snat_err_t::COUNT == 17);
-    assert!(core::mem::size_of::<Nat>() > 16);
-};
 
 /// `acquire` where it is called: only the per-packet call takes it so, where the two calls of
 /// the shared guard cost more instructions than its dozen bytes of code.
@@ -203,19 +172,16 @@ fn enter_with<const IN_LINE: bool>(
 ) -> lwip_snat_err_t {
     // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
     // `Ok` is a number each caller would have to map back to `LWIP_SNAT_OK`).
-    let nat = if IN_LINE {
+    let entered = if IN_LINE {
         // Hidden from the optimiser: a NAT address known at build time would be propagated
         // into every function of the NAT, each access then costing an absolute address.
-        match acquire_in_line(need_ready).map(hide) {
-            Ok(nat) => nat,
-            Err(refused) => return refused,
-        }
+        acquire_in_line(need_ready).map(hide)
     } else {
-        let entered = acquire(need_ready);
-        match refusal(entered) {
-            None => entered,
-            Some(refused) => return refused,
-        }
+        acquire(need_ready)
+    };
+    let nat = match entered {
+        Ok(nat) => nat,
+        Err(refused) => return refused,
     };
     // SAFETY: `acquire` set `busy` for this call, so no other reference to the NAT exists:
     // with compare-and-swap in any thread, without it in this one (the contract for such cores
