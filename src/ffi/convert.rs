@@ -54,9 +54,9 @@ impl lwip_snat_config {
             || byte(offset_of!(Self, udp_filtering)) >= Filtering::COUNT as u8
             || (byte(offset_of!(Self, reject_when_full))
                 | byte(offset_of!(Self, allow_short_timeouts))
-                | byte(offset_of!(Self, mss_clamp)))
+                | byte(offset_of!(Self, mss_clamp))
+                | byte(offset_of!(Self, full_policy)))
                 > 1
-            || byte(offset_of!(Self, full_policy)) >= FullPolicy::COUNT as u8
         {
             return Err(LWIP_SNAT_ERR_ARG);
         }
@@ -89,8 +89,10 @@ impl lwip_snat_config {
     }
 }
 
-// The modes' numbers count up from 0, so a byte below the count is one of them.
+// The modes' numbers count up from 0, so a byte below the count is one of them; `full_policy`
+// has two, so it is tested with the flags (0 or 1).
 const _: () = {
+    assert!(FullPolicy::COUNT == 2);
     let mut i = 0;
     while i < Filtering::COUNT {
         assert!(Filtering::ALL[i] as usize == i);
