@@ -37,7 +37,7 @@ pub(crate) const fn c_str(text: &'static str) -> &'static core::ffi::CStr {
 /// pointer per name took 4 bytes of flash each.
 #[cfg(feature = "dump")]
 #[inline(never)]
-pub(crate) fn nth_c_name(names: &'static str, index: usize) -> *const core::ffi::c_char {
+pub(crate) fn nth_c_name(names: &'static str, index: u32) -> *const core::ffi::c_char {
     let bytes = names.as_bytes();
     let mut left = index;
     for (at, &byte) in bytes.iter().enumerate() {

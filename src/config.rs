@@ -177,9 +177,11 @@ impl Config {
             self.evict_idle_ms,
         ];
         for (i, &value) in timeouts.iter().enumerate() {
-            let floor = if self.allow_short_timeouts { 0 } else { FLOORS.get(i).copied().unwrap_or(0) };
-            // Zero, or above 2^31 ms where the wrapping clock comparison would break.
-            if value.wrapping_sub(1) >= i32::MAX as u32 || value < floor {
+            // Allowed: from the floor (at least 1 ms: zero is no timeout) to 2^31 - 1 ms, above
+            // which the wrapping clock comparison would break. One signed compare tests both
+            // ends: a value from 2^31 up is negative as an `i32`, and every floor is positive.
+            let lowest = if self.allow_short_timeouts { 1 } else { FLOORS.get(i).copied().unwrap_or(1) };
+            if (value as i32) < lowest as i32 {
                 return Err(ConfigError::Timeout);
             }
         }
@@ -193,6 +195,15 @@ impl Config {
 
 /// The RFC floors of `tcp_established_ms`, `tcp_transitory_ms`, `udp_ms` and `icmp_ms`.
 const FLOORS: [u32; 4] = [floor::TCP_ESTABLISHED_MS, floor::TCP_TRANSITORY_MS, floor::UDP_MS, floor::ICMP_MS];
+
+// `validate`'s signed test takes each floor as its lowest value: none is 0 or above 2^31 - 1.
+const _: () = {
+    let mut i = 0;
+    while i < FLOORS.len() {
+        assert!(FLOORS[i] >= 1 && FLOORS[i] <= i32::MAX as u32);
+        i += 1;
+    }
+};
 
 impl Default for Config {
     fn default() -> Self {
@@ -282,6 +293,42 @@ mod tests {
         assert_eq!(short.validate(), Err(ConfigError::Timeout));
         assert_eq!(Config { allow_short_timeouts: true, ..short }.validate(), Ok(()));
         assert_eq!(Config { icmp_ms: 0, allow_short_timeouts: true, ..short }.validate(), Err(ConfigError::Timeout));
+    }
+
+    /// Each timeout's edges, with and without `allow_short_timeouts`: 0 and anything from 2^31
+    /// up are refused, 2^31 - 1 accepted, and the floored ones refused just below their floor.
+    #[test]
+    fn every_timeout_is_checked_at_both_ends_of_its_range() {
+        type Field = fn(&mut Config) -> &mut u32;
+        let fields: [(Field, u32); 8] = [
+            (|c| &mut c.tcp_established_ms, floor::TCP_ESTABLISHED_MS),
+            (|c| &mut c.tcp_transitory_ms, floor::TCP_TRANSITORY_MS),
+            (|c| &mut c.udp_ms, floor::UDP_MS),
+            (|c| &mut c.icmp_ms, floor::ICMP_MS),
+            (|c| &mut c.reass_timeout_ms, 1),
+            (|c| &mut c.udp_dns_ms, 1),
+            (|c| &mut c.udp_ntp_ms, 1),
+            (|c| &mut c.evict_idle_ms, 1),
+        ];
+        for (field, floor) in fields {
+            for allow_short_timeouts in [false, true] {
+                let lowest = if allow_short_timeouts { 1 } else { floor };
+                let cases = [
+                    (0, false),
+                    (lowest - 1, false),
+                    (lowest, true),
+                    (i32::MAX as u32, true),
+                    (0x8000_0000, false),
+                    (u32::MAX, false),
+                ];
+                for (value, valid) in cases {
+                    let mut config = Config { allow_short_timeouts, ..Config::DEFAULT };
+                    *field(&mut config) = value;
+                    let expected = if valid { Ok(()) } else { Err(ConfigError::Timeout) };
+                    assert_eq!(config.validate(), expected, "{value} (floor {floor}, short {allow_short_timeouts})");
+                }
+            }
+        }
     }
 
     #[test]

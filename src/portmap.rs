@@ -90,10 +90,6 @@ impl<const P: usize> Portmaps<P> {
         Portmaps { slots: [Slot::FREE; P] }
     }
 
-    pub fn clear(&mut self) {
-        self.slots = [Slot::FREE; P];
-    }
-
     /// Adds `map` unless its external port is forwarded already (`Conflict`).
     pub fn add(&mut self, map: Portmap) -> Result<(), PortmapError> {
         if map.protocol == Protocol::Icmp || map.ext_port == 0 || map.in_port == 0 || is_martian(map.inside) {

@@ -86,6 +86,9 @@ impl<const R: usize> Rules<R> {
         Rules { slots: [FREE; R], memo_pair: 0, memo_translates: false }
     }
 
+    /// Removes every rule. The NAT's reset starts from all-zero memory instead; the tests
+    /// and, through `internals`, the benches and fuzzers call it.
+    #[cfg(any(test, feature = "internals"))]
     pub fn clear(&mut self) {
         *self = Self::new();
     }

@@ -200,6 +200,47 @@ fn filtering_timeouts_and_quota_change_at_run_time() {
     );
 }
 
+/// `reset` leaves a NAT that was used every way it keeps state (rules, a port forward,
+/// sessions of each protocol, host counts, counters, learnt uplinks) as a new NAT given the
+/// same settings and seed: nothing kept, the same tables' secrets and port choices after.
+#[test]
+fn reset_leaves_a_used_nat_as_a_new_one() {
+    let seed = [0x0bad_5eed_0000_0001, 0x0000_0002_0bad_5eed];
+    let config = Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT };
+    let traffic = |nat: &mut TestNat, now: u32| {
+        let packets = [
+            (outbound(), tcp(HOST_A, 40000, SERVER, 80, SYN)),
+            (outbound(), udp(HOST_B, 5000, SERVER, 53, b"q")),
+            (outbound(), echo_request(HOST_A, SERVER, 7, 1)),
+            (inbound(), udp(SERVER2, 9, WAN_ADDR, 1, b"x")),
+        ];
+        packets.map(|(ctx, p)| run(nat, ctx, &p, now))
+    };
+    let mut used = nat();
+    #[cfg(feature = "portmap")]
+    used.add_portmap(WEB).unwrap();
+    used.add_rule(lwip_snat::Rule::Outbound(WAN)).unwrap();
+    traffic(&mut used, 5);
+    assert!(used.stats().translated_out > 0 && used.sessions().count() == 3);
+    used.reset(config, seed).unwrap();
+
+    let mut fresh = Box::new(TestNat::new());
+    fresh.reset(config, seed).unwrap();
+    assert_eq!(used.stats(), fresh.stats());
+    assert_eq!(used.config(), fresh.config());
+    assert_eq!((used.rules().count(), used.portmaps().count(), used.sessions().count()), (0, 0, 0));
+    assert_eq!(used.fragments_in_flight(), (0, 0));
+    for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+        assert_eq!(used.sessions_high_water(protocol), 0);
+    }
+    for nat in [&mut used, &mut fresh] {
+        nat.add_rule(lwip_snat::Rule::Source(LAN)).unwrap();
+    }
+    assert_eq!(traffic(&mut used, 1000), traffic(&mut fresh, 1000));
+    assert_eq!(used.stats(), fresh.stats());
+    assert!(used.sessions().eq(fresh.sessions()));
+}
+
 // ---------------------------------------------------------------- MSS clamping
 
 #[test]

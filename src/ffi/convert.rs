@@ -54,9 +54,9 @@ impl lwip_snat_config {
             || byte(offset_of!(Self, udp_filtering)) >= Filtering::COUNT as u8
             || (byte(offset_of!(Self, reject_when_full))
                 | byte(offset_of!(Self, allow_short_timeouts))
-                | byte(offset_of!(Self, mss_clamp)))
+                | byte(offset_of!(Self, mss_clamp))
+                | byte(offset_of!(Self, full_policy)))
                 > 1
-            || byte(offset_of!(Self, full_policy)) >= FullPolicy::COUNT as u8
         {
             return Err(LWIP_SNAT_ERR_ARG);
         }
@@ -89,8 +89,10 @@ impl lwip_snat_config {
     }
 }
 
-// The modes' numbers count up from 0, so a byte below the count is one of them.
+// The modes' numbers count up from 0, so a byte below the count is one of them; `full_policy`
+// has two, so it is tested with the flags (0 or 1).
 const _: () = {
+    assert!(FullPolicy::COUNT == 2);
     let mut i = 0;
     while i < Filtering::COUNT {
         assert!(Filtering::ALL[i] as usize == i);
@@ -241,37 +243,31 @@ impl lwip_snat_ctx {
 }
 
 impl lwip_snat_verdict {
+    /// Each field picked on its own from the verdict (the action is the verdict's own number,
+    /// checked below), where one match setting several fields per arm compiled to a jump
+    /// table with a block per arm.
     #[inline(always)]
     pub(super) fn from_core(verdict: Verdict) -> Self {
         use lwip_snat_action::*;
-        let mut out = lwip_snat_verdict { len: 0, mtu: 0, action: 0, drop_reason: 0, icmp_type: 0, icmp_code: 0 };
-        out.action = match verdict {
+        let action = match verdict {
             Verdict::Pass => LWIP_SNAT_PASS,
             Verdict::Translated => LWIP_SNAT_TRANSLATED,
-            Verdict::Drop(reason) => {
-                out.drop_reason = reason as u8;
-                LWIP_SNAT_DROP
-            }
+            Verdict::Drop(_) => LWIP_SNAT_DROP,
             Verdict::Held => LWIP_SNAT_HELD,
+            Verdict::Reassembled(_) => LWIP_SNAT_REASSEMBLED,
+            Verdict::SendIcmp(_) => LWIP_SNAT_SEND_ICMP,
             Verdict::Release => LWIP_SNAT_RELEASE,
-            Verdict::Reassembled(len) => {
-                out.len = u32::try_from(len).unwrap_or(u32::MAX);
-                LWIP_SNAT_REASSEMBLED
-            }
-            Verdict::SendIcmp(request) => {
-                (out.icmp_type, out.icmp_code) = match request {
-                    IcmpRequest::TimeExceeded => (11, 0),
-                    IcmpRequest::FragmentationNeeded { mtu } => {
-                        out.mtu = mtu;
-                        (3, 4)
-                    }
-                    IcmpRequest::AdminProhibited => (3, 13),
-                };
-                LWIP_SNAT_SEND_ICMP
-            }
             Verdict::SendTcpReset => LWIP_SNAT_SEND_RST,
         } as u8;
-        out
+        let drop_reason = if let Verdict::Drop(reason) = verdict { reason as u8 } else { 0 };
+        let len = if let Verdict::Reassembled(len) = verdict { u32::try_from(len).unwrap_or(u32::MAX) } else { 0 };
+        let (icmp_type, icmp_code, mtu) = match verdict {
+            Verdict::SendIcmp(IcmpRequest::TimeExceeded) => (11, 0, 0),
+            Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu }) => (3, 4, mtu),
+            Verdict::SendIcmp(IcmpRequest::AdminProhibited) => (3, 13, 0),
+            _ => (0, 0, 0),
+        };
+        lwip_snat_verdict { len, mtu, action, drop_reason, icmp_type, icmp_code }
     }
 }
 
@@ -308,28 +304,33 @@ impl lwip_snat_stats {
             addr_of_mut!((*out).reass_in_flight)
                 .cast::<u32>()
                 .write_unaligned(u32::from_ne_bytes([held_0, held_1, 0, 0]));
-            lwip_snat_proto_stats::write_from_core(nat, Protocol::Tcp, addr_of_mut!((*out).tcp));
-            lwip_snat_proto_stats::write_from_core(nat, Protocol::Udp, addr_of_mut!((*out).udp));
-            lwip_snat_proto_stats::write_from_core(nat, Protocol::Icmp, addr_of_mut!((*out).icmp));
+            // One loop over the three blocks, in the core's protocol order (`Protocol::index`).
+            let blocks = addr_of_mut!((*out).tcp);
+            // The NAT's `static` protocol order, read where it lies in flash.
+            for (i, &p) in crate::nat::PROTOCOLS.iter().enumerate() {
+                lwip_snat_proto_stats::write_from_core(nat, p, i, blocks.add(i));
+            }
         }
     }
 }
 
 impl lwip_snat_proto_stats {
     /// Writes one protocol's counters and table use into `*out`, as four words (the padding
-    /// zero). Out of line: the three protocols share it.
+    /// zero). `index` is `p.index()`, which the caller's loop counts.
     ///
     /// # Safety
     /// `out` points to writable memory for one `lwip_snat_proto_stats` (any alignment).
-    #[inline(never)]
-    unsafe fn write_from_core(nat: &Nat, p: Protocol, out: *mut Self) {
+    #[inline(always)]
+    unsafe fn write_from_core(nat: &Nat, p: Protocol, index: usize, out: *mut Self) {
+        debug_assert_eq!(index, p.index());
         let s = nat.stats();
         let half = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
         let ([in_use_0, in_use_1], [high_0, high_1]) = (half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p)));
         let [capacity_0, capacity_1] = half(nat.capacity(p));
+        let count = |counts: &[u32; 3]| counts.get(index).copied().unwrap_or(0);
         let words = [
-            s.created[p.index()],
-            s.expired[p.index()],
+            count(&s.created),
+            count(&s.expired),
             u32::from_ne_bytes([in_use_0, in_use_1, high_0, high_1]),
             u32::from_ne_bytes([capacity_0, capacity_1, 0, 0]),
         ];

@@ -131,6 +131,26 @@ fn claim_state<const SWAP: bool>(need_ready: bool) -> Result<*mut Nat, lwip_snat
     Ok(INSTANCE.nat.get())
 }
 
+/// `p` as it is, its value hidden from the optimiser by an empty `asm!` that hands the register
+/// back: unlike `core::hint::black_box`, which passes the value through memory (a store, an
+/// address and a load on the packet path), it costs no instruction. On the architectures whose
+/// inline assembly is stable; elsewhere (e.g. Xtensa) `black_box`.
+#[cfg(any(target_arch = "arm", target_arch = "riscv32", target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+#[allow(clippy::pointers_in_nomem_asm_block)] // the pointer is only handed back, never followed
+fn hide<T>(mut p: *mut T) -> *mut T {
+    // SAFETY: the assembly is empty: it reads and writes no memory, and `p` comes back unchanged.
+    unsafe { core::arch::asm!("/* {0} */", inout(reg) p, options(pure, nomem, nostack, preserves_flags)) };
+    p
+}
+
+/// `p` as it is, hidden from the optimiser by `core::hint::black_box` (see above).
+#[cfg(not(any(target_arch = "arm", target_arch = "riscv32", target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
+fn hide<T>(p: *mut T) -> *mut T {
+    core::hint::black_box(p)
+}
+
 /// Ends the call that `acquire` let in.
 #[inline(never)]
 fn release() {
@@ -155,7 +175,7 @@ fn enter_with<const IN_LINE: bool>(
     let entered = if IN_LINE {
         // Hidden from the optimiser: a NAT address known at build time would be propagated
         // into every function of the NAT, each access then costing an absolute address.
-        acquire_in_line(need_ready).map(core::hint::black_box)
+        acquire_in_line(need_ready).map(hide)
     } else {
         acquire(need_ready)
     };

@@ -14,7 +14,7 @@ use crate::DropReason;
 #[no_mangle]
 pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
     // The numbers count up from 0 in table order (`verdict`'s test `numbers_are_dense_and_stable`).
-    nth_c_name(DropReason::C_NAMES, usize::from(reason))
+    nth_c_name(DropReason::C_NAMES, u32::from(reason))
 }
 
 /// Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
@@ -35,8 +35,10 @@ pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
 #[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
-    // The codes count down from 0 in table order: code -i is name i (tested below).
-    usize::try_from(err.wrapping_neg()).map_or(core::ptr::null(), |index| nth_c_name(lwip_snat_err_t::C_NAMES, index))
+    // The codes count down from 0 in table order: code -i is name i (tested below). Any other
+    // number, negated, is an index past the last name (from 17 up, as an unsigned word: 1 is
+    // 0xFFFF_FFFF, i32::MIN 0x8000_0000), which the scan answers with NULL: no test of its own.
+    nth_c_name(lwip_snat_err_t::C_NAMES, err.wrapping_neg() as u32)
 }
 
 /// The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it

@@ -116,7 +116,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
 /// and `add_portmap` answers `Full`.
 const PORTMAP_SLOTS: usize = if cfg!(feature = "portmap") { MAX_PORTMAPS } else { 0 };
 
-const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
+/// The tables' protocols in their index order (`Protocol::index`). A `static` walked by
+/// reference: a loop over a `const` array by value built the array on the stack each time.
+pub(crate) static PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 
 /// A whole NAT: settings, rules, session tables, counters. No global state, no heap: the
 /// caller owns it (the C API keeps one in a `static`). Capacities are the build's
@@ -217,25 +219,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// `reset` with settings already validated (the C API checks them at its boundary, where
     /// it names what is wrong): the check is made once.
     pub(crate) fn reset_valid(&mut self, config: Config, seed: [u64; 2]) {
+        // Everything back to `new`'s all-zero bytes in one fill (no rules, port forwards,
+        // sessions, hosts, fragments, counters or per-netif facts), the registered port check
+        // kept; then the settings, the generator and each table's secret drawn from it, in
+        // TCP, UDP, ICMP order. One fill costs less code than a clear per part.
+        let port_check = self.port_check;
+        *self = const { Self::new() };
+        self.port_check = port_check;
         self.apply(config);
         self.random = Random::new(seed);
-        self.rules.clear();
-        self.portmaps.clear();
-        self.link_mtus = LinkMtus::new();
-        self.hosts.clear();
-        #[cfg(feature = "reassembly")]
-        self.reass.clear();
-        self.full_scan = FullScans::default();
-        self.evict_from = [0; 3];
-        self.evicted = Evicted::new();
-        self.stats = Stats::default();
-        self.concerns.passed = 0;
-        for protocol in PROTOCOLS {
-            let secret = self.random.next_u32();
-            self.tables.get_mut(protocol).clear(secret);
-        }
-        self.recount_rules();
-        self.recount_sessions();
+        self.tables.tcp.set_key(self.random.next_u32());
+        self.tables.udp.set_key(self.random.next_u32());
+        self.tables.icmp.set_key(self.random.next_u32());
     }
 
     /// Changes settings at run time; live sessions keep their ports and pick up new timeouts.
@@ -388,7 +383,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        for protocol in PROTOCOLS {
+        for &protocol in PROTOCOLS.iter() {
             self.reclaim(protocol, now);
         }
         self.recount_sessions();
@@ -418,7 +413,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn remove_sessions(&mut self, doomed: Doomed) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
         self.evicted.forget(|s| doomed.matches(s));
-        for protocol in PROTOCOLS {
+        for &protocol in PROTOCOLS.iter() {
             self.remove_from(protocol, None, doomed);
         }
         self.recount_sessions();

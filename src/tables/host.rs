@@ -74,10 +74,6 @@ impl<const H: usize> Hosts<H> {
         Hosts { hosts: [Host::FREE; H] }
     }
 
-    pub fn clear(&mut self) {
-        *self = Self::new();
-    }
-
     /// Counted sessions `opener` opened for `addr` in `protocol`'s table.
     pub fn sessions(&self, addr: u32, protocol: Protocol, opener: Opener) -> usize {
         let Some(host) = self.find(addr).and_then(|i| self.hosts.get(i)) else {

@@ -184,13 +184,23 @@ impl<const N: usize> Default for Table<[Entry; N]> {
 }
 
 impl Table {
-    /// Drops every session and keys the hash with `secret`.
+    /// Drops every session and keys the hash with `secret`. The NAT's reset starts from
+    /// all-zero memory and calls `set_key` instead; the tests and, through `internals`, the
+    /// benches and fuzzers call it.
+    #[cfg(any(test, feature = "internals"))]
     pub fn clear(&mut self, secret: u32) {
         self.entries.fill(Entry::default());
         self.free_head = 0;
         self.high = 0;
         self.len = 0;
         self.high_water = 0;
+        self.key = secret;
+    }
+
+    /// Sets the table's secret (the hash's key) of an empty table: what `clear` leaves,
+    /// for a table already all zero.
+    pub fn set_key(&mut self, secret: u32) {
+        debug_assert!(self.len == 0 && self.high == 0);
         self.key = secret;
     }
 
