@@ -399,9 +399,8 @@ impl Table {
         } else {
             return Err(session);
         };
-        // Both hashes in line: they share their constants (calls cost more here).
-        let in_bucket = self.key_bucket(Chain::Inside, session.netif, session.inside, session.in_port);
-        let out_bucket = self.key_bucket(Chain::Outside, session.netif, 0, session.ext_port);
+        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
+        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
         session.state |= USED;
         session.next_in = self.head(in_bucket, Chain::Inside);
         session.next_out = self.head(out_bucket, Chain::Outside);
