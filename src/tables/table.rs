@@ -421,7 +421,8 @@ impl Table {
         self.unlink(slot, Chain::Outside);
         let free_head = self.free_head;
         if let Some(e) = self.entries.get_mut(usize::from(slot)) {
-            e.session = Session { next_in: free_head, ..EMPTY_SESSION };
+            e.session = EMPTY_SESSION;
+            e.session.next_in = free_head;
         }
         self.free_head = slot + 1;
         self.len -= 1;
