@@ -402,13 +402,12 @@ impl Table {
         let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
         let out_bucket = self.outside_bucket(session.netif, session.ext_port);
         session.state |= USED;
-        session.next_in = self.head(in_bucket, Chain::Inside);
-        session.next_out = self.head(out_bucket, Chain::Outside);
+        // The new slot heads both chains; each old head becomes its next link.
+        session.next_in = self.replace_head(in_bucket, Chain::Inside, slot + 1);
+        session.next_out = self.replace_head(out_bucket, Chain::Outside, slot + 1);
         if let Some(e) = self.entries.get_mut(usize::from(slot)) {
             e.session = session;
         }
-        self.set_head(in_bucket, Chain::Inside, slot + 1);
-        self.set_head(out_bucket, Chain::Outside, slot + 1);
         self.len += 1;
         self.high_water = self.high_water.max(self.len);
         Ok(slot)
@@ -576,13 +575,16 @@ impl Table {
         })
     }
 
-    fn set_head(&mut self, bucket: usize, chain: Chain, link: u16) {
-        if let Some(e) = self.entries.get_mut(bucket) {
-            match chain {
-                Chain::Inside => e.inside_head = link,
-                Chain::Outside => e.outside_head = link,
-            }
-        }
+    /// Makes `link` the head of `chain` in `bucket` and hands back the head it replaces (one
+    /// bounds check for the read and the write).
+    fn replace_head(&mut self, bucket: usize, chain: Chain, link: u16) -> u16 {
+        self.entries.get_mut(bucket).map_or(0, |e| {
+            let head = match chain {
+                Chain::Inside => &mut e.inside_head,
+                Chain::Outside => &mut e.outside_head,
+            };
+            core::mem::replace(head, link)
+        })
     }
 
     /// The inside chain's bucket of `inside:in_port` on `netif`, by a call: every lookup but
