@@ -203,19 +203,25 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     pub(super) fn reclaim(&mut self, protocol: Protocol, now: u32) {
-        self.remove_expired(protocol, None, now);
+        self.remove_expired(protocol, 0, now);
     }
 
     /// Removes the expired sessions of one mapping (`netif`, `ext_port`), so that an inbound
     /// packet is judged against live sessions only: an expired one never admits it, nor
     /// makes a mapping look in use.
     pub(super) fn reclaim_port(&mut self, protocol: Protocol, netif: u8, ext_port: u16, now: u32) {
-        self.remove_expired(protocol, Some((netif, ext_port)), now);
+        self.remove_expired(protocol, Self::removal_mapping(netif, ext_port), now);
     }
 
-    /// Removes expired sessions: all of them, or those of one mapping.
+    /// The mapping `netif:ext_port` as [`remove_from`](Self::remove_from) takes it: one word,
+    /// the netif in bits 16..24 above the port and bit 24 set (0 is every session).
+    fn removal_mapping(netif: u8, ext_port: u16) -> u32 {
+        1 << 24 | u32::from(netif) << 16 | u32::from(ext_port)
+    }
+
+    /// Removes expired sessions: all of them (`mapping` 0), or those of one mapping.
     #[inline(never)]
-    fn remove_expired(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, now: u32) {
+    fn remove_expired(&mut self, protocol: Protocol, mapping: u32, now: u32) {
         self.remove_from(protocol, mapping, Doomed { expired_at: Some(now), ..Doomed::ALL });
     }
 
