@@ -425,13 +425,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Removes the sessions of one table that `doomed` picks: of the whole table (`mapping`
-    /// 0), or of one mapping ([`removal_mapping`](Self::removal_mapping)). Out of line with
-    /// the choice as data: expiry and every other removal share one copy of the table's
-    /// removal loop.
+    /// 0), or of one mapping (its [`mapping_key`](crate::tables::table::mapping_key), a word
+    /// in a register). Out of line with the choice as data: expiry and every other removal
+    /// share one copy of the table's removal loop.
     #[inline(never)]
     fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: Doomed) {
-        // The mapping as one word in a register, not an `Option` of a pair through memory.
-        let mapping = (mapping >> 24 != 0).then_some(((mapping >> 16) as u8, mapping as u16));
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
             let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);

@@ -210,13 +210,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// packet is judged against live sessions only: an expired one never admits it, nor
     /// makes a mapping look in use.
     pub(super) fn reclaim_port(&mut self, protocol: Protocol, netif: u8, ext_port: u16, now: u32) {
-        self.remove_expired(protocol, Self::removal_mapping(netif, ext_port), now);
-    }
-
-    /// The mapping `netif:ext_port` as [`remove_from`](Self::remove_from) takes it: one word,
-    /// the netif in bits 16..24 above the port and bit 24 set (0 is every session).
-    fn removal_mapping(netif: u8, ext_port: u16) -> u32 {
-        1 << 24 | u32::from(netif) << 16 | u32::from(ext_port)
+        self.remove_expired(protocol, crate::tables::table::mapping_key(netif, ext_port), now);
     }
 
     /// Removes expired sessions: all of them (`mapping` 0), or those of one mapping.

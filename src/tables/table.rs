@@ -100,11 +100,11 @@ pub enum Inbound {
     Unmapped,
 }
 
-/// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (`None`:
-/// every slot ever used), the chain's next link, and the steps taken (the next slot of a scan
-/// of every slot).
+/// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (its
+/// [`mapping_key`]; 0: every slot ever used), the chain's next link, and the steps taken (the
+/// next slot of a scan of every slot).
 pub struct Scan {
-    port: Option<(u8, u16)>,
+    mapping: u32,
     link: u16,
     steps: u16,
 }
@@ -432,7 +432,7 @@ impl Table {
     /// every slot ever used by [`next_picked`](Self::next_picked), as the NAT's removals do).
     #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn remove_if(&mut self, mut doomed: impl FnMut(&Session) -> bool, mut removed: impl FnMut(&Session)) {
-        let mut scan = self.scan(None);
+        let mut scan = self.scan(0);
         while let Some(slot) = self.next_picked(&mut scan, &mut doomed) {
             if let Some(session) = self.remove(slot) {
                 removed(&session);
@@ -440,14 +440,12 @@ impl Table {
         }
     }
 
-    /// A scan of the slots ever used (`port` is `None`), or a walk of the outside chain of
-    /// `Some((netif, ext_port))` for that mapping's sessions, for [`next_picked`](Self::next_picked).
-    pub fn scan(&self, port: Option<(u8, u16)>) -> Scan {
-        let link = match port {
-            Some((netif, ext_port)) => self.head(self.outside_bucket(netif, ext_port), Chain::Outside),
-            None => 0,
-        };
-        Scan { port, link, steps: 0 }
+    /// A scan of the slots ever used (`mapping` 0), or a walk of the outside chain of a
+    /// mapping's [`mapping_key`] for its sessions, for [`next_picked`](Self::next_picked).
+    pub fn scan(&self, mapping: u32) -> Scan {
+        // The key is the hash's netif and port word (bit 24 aside, which the hash ignores).
+        let link = if mapping != 0 { self.head(self.outside_bucket_of(mapping), Chain::Outside) } else { 0 };
+        Scan { mapping, link, steps: 0 }
     }
 
     /// The slot of the next live session of `scan` that `picked` picks; the scan moves past
@@ -456,20 +454,16 @@ impl Table {
     pub fn next_picked(&self, scan: &mut Scan, mut picked: impl FnMut(&Session) -> bool) -> Option<Slot> {
         // Bounded: a chain holds only slots ever used.
         while scan.steps < self.high {
-            let slot = match scan.port {
-                None => scan.steps,
-                Some(_) => scan.link.checked_sub(1)?,
-            };
+            let slot = if scan.mapping == 0 { scan.steps } else { scan.link.checked_sub(1)? };
             scan.steps += 1;
             let Some(session) = self.get(slot) else {
-                if scan.port.is_some() {
+                if scan.mapping != 0 {
                     return None;
                 }
                 continue;
             };
             scan.link = session.next_out;
-            let on_port =
-                scan.port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
+            let on_port = scan.mapping == 0 || mapping_key(session.netif, session.ext_port) == scan.mapping;
             if on_port && picked(session) {
                 return Some(slot);
             }
@@ -667,6 +661,12 @@ impl Chain {
 #[inline(always)]
 fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
+}
+
+/// The mapping `netif:ext_port` as one word for [`Table::scan`]: bit 24 set above the netif
+/// and port of [`netif_port`] (0 asks for every slot), so it rides in a register.
+pub fn mapping_key(netif: u8, ext_port: u16) -> u32 {
+    1 << 24 | netif_port(netif, ext_port)
 }
 
 /// A netif and a port as one word (the netif in bits 16..24), as the hash mixes them.
