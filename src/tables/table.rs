@@ -283,7 +283,7 @@ impl Table {
         remote_port: u16,
     ) -> Option<&mut Session> {
         // The hash in line: the fast path pays no call for it.
-        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
+        let bucket = self.key_bucket(Chain::Inside, inside, netif_port(netif, in_port));
         let index = self.outbound_index(bucket, netif, inside, in_port, remote, remote_port)?;
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
@@ -295,7 +295,7 @@ impl Table {
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
         let ports = both_ports(remote_port, ext_port);
         // The hash in line: the fast path pays no call for it.
-        let bucket = self.key_bucket(Chain::Outside, netif, 0, ext_port);
+        let bucket = self.key_bucket(Chain::Outside, 0, netif_port(netif, ext_port));
         let index = self.chain_index(bucket, Chain::Outside, |s| {
             both_ports(s.remote_port, s.ext_port) == ports && s.remote == remote && s.netif == netif
         })?;
@@ -591,7 +591,7 @@ impl Table {
 
     #[inline(never)]
     fn inside_bucket_of(&self, inside: u32, netif_port: u32) -> usize {
-        self.key_bucket(Chain::Inside, (netif_port >> 16) as u8, inside, netif_port as u16)
+        self.key_bucket(Chain::Inside, inside, netif_port)
     }
 
     /// The outside chain's bucket of `netif:ext_port`, by a call (see `inside_bucket`).
@@ -602,7 +602,7 @@ impl Table {
 
     #[inline(never)]
     fn outside_bucket_of(&self, netif_port: u32) -> usize {
-        self.key_bucket(Chain::Outside, (netif_port >> 16) as u8, 0, netif_port as u16)
+        self.key_bucket(Chain::Outside, 0, netif_port)
     }
 
     /// Both chains' hash, written once (the outside key is an inside key without an address).
@@ -614,16 +614,18 @@ impl Table {
     /// at full fill). Which ports of two blocks share a bucket hangs on the secret, so an
     /// inside host still cannot aim its ports at one chain.
     #[inline(always)]
-    fn key_bucket(&self, chain: Chain, netif: u8, addr: u32, port: u16) -> usize {
+    fn key_bucket(&self, chain: Chain, addr: u32, netif_port: u32) -> usize {
         let mask = self.mask();
         // Inside: the address spread after it meets the secret, so how two hosts' keys differ
         // hangs on the secret too. Outside: no address; the block's number in the high bits,
         // its low bits all ones, and the port added to the block's offset.
         let (spread, low_bits, added) = match chain {
             Chain::Inside => ((self.key ^ addr).wrapping_mul(MIX), 0, 0),
-            Chain::Outside => (self.key, mask as u32, usize::from(port)),
+            Chain::Outside => (self.key, mask as u32, usize::from(netif_port as u16)),
         };
-        let key = spread ^ (u32::from(port) | low_bits | u32::from(netif) << 16);
+        // The netif and port as `netif_port` lays them out (bits above 24, as a
+        // `mapping_key`'s, are not hashed).
+        let key = spread ^ (netif_port & 0xFF_FFFF | low_bits);
         (finish(key) as usize).wrapping_add(added) & mask
     }
 
