@@ -432,12 +432,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: Doomed) {
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
-            let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);
             let picked = |s: &Session| {
                 doomed.matches(s)
-                    && doomed.expired_at.is_none_or(|now| {
-                        is_expired(s.last_used, now, timeout_for(config, udp_timeouts, protocol, s.protocol_state()))
-                    })
+                    && doomed
+                        .expired_at
+                        .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.
@@ -636,9 +635,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 }
 
 /// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
-/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. Out of line:
-/// expiry checks, the removal loop and dumps share one copy.
-#[inline(never)]
+/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. In line in
+/// `Nat::timeout`, the one copy that expiry checks, the removal loop and dumps share.
+#[inline(always)]
 fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,

@@ -252,6 +252,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
+    /// The idle timeout of a session in `state` ([`timeout_for`] this NAT's settings). Out of
+    /// line, the one copy: its callers pass the NAT, not the addresses of two of its fields.
+    #[inline(never)]
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
         timeout_for(&self.config, &self.udp_timeouts, protocol, state)
     }
