@@ -213,7 +213,7 @@ mod tests {
     fn state_sets_are_the_state_tests() {
         for state in 0..32u8 {
             let bit = 1u32 << state;
-            for protocol in PROTOCOLS {
+            for &protocol in PROTOCOLS.iter() {
                 let (closed, transitory) = classes(protocol);
                 let tcp = protocol == Protocol::Tcp;
                 assert_eq!(closed & bit != 0, tcp && tcp::is_closed(state), "{protocol:?} {state}");
