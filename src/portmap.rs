@@ -109,13 +109,19 @@ impl<const P: usize> Portmaps<P> {
         Ok(())
     }
 
-    /// The port forward of an external port. Out of line when there are forwards: the NAT asks
-    /// from many places (with none, every call folds away).
-    #[cfg_attr(feature = "portmap", inline(never))]
+    /// The port forward of an external port. Its search is out of line when there are
+    /// forwards (the NAT asks from many places; with none, every call folds away) and hands
+    /// back the slot in a register: a caller that only asks whether there is one reads
+    /// nothing more, one that needs the forward reads it from the slot.
+    #[inline(always)]
     pub fn by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<Portmap> {
+        self.slot_by_external(protocol, netif, ext_port).map(|slot| slot.as_protocol(protocol))
+    }
+
+    #[cfg_attr(feature = "portmap", inline(never))]
+    fn slot_by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<&Slot> {
         let number = protocol as u8;
-        let slot = self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.ext_port == ext_port)?;
-        Some(slot.as_protocol(protocol))
+        self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.ext_port == ext_port)
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.

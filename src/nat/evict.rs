@@ -129,22 +129,22 @@ impl Evicted {
     }
 
     /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.
+    /// The remote end is chosen once, before the loop: each session compares it and then only
+    /// its own end by the direction (the inside endpoint outbound, the external port inbound).
     fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
+        let outbound = direction == Direction::Outbound;
+        let remote = if outbound { (flow.dst, flow.dst_port) } else { (flow.src, flow.src_port) };
         self.sessions.iter().any(|s| {
             s.state != 0
                 && s.netif == netif
-                && match direction {
-                    Direction::Outbound => {
-                        (s.inside, s.in_port, s.remote, s.remote_port)
-                            == (flow.src, flow.src_port, flow.dst, flow.dst_port)
-                    }
-                    Direction::Inbound => {
-                        (s.ext_port, s.remote, s.remote_port) == (flow.dst_port, flow.src, flow.src_port)
-                    }
+                && (s.remote, s.remote_port) == remote
+                && if outbound {
+                    (s.inside, s.in_port) == (flow.src, flow.src_port)
+                } else {
+                    s.ext_port == flow.dst_port
                 }
         })
-    }
-}
+    }}
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Evicts one session of a full table that may give way to `newcomer`, whose opener may
@@ -213,7 +213,7 @@ mod tests {
     fn state_sets_are_the_state_tests() {
         for state in 0..32u8 {
             let bit = 1u32 << state;
-            for protocol in PROTOCOLS {
+            for &protocol in PROTOCOLS.iter() {
                 let (closed, transitory) = classes(protocol);
                 let tcp = protocol == Protocol::Tcp;
                 assert_eq!(closed & bit != 0, tcp && tcp::is_closed(state), "{protocol:?} {state}");

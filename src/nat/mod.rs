@@ -414,24 +414,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Evicted connections go with the sessions they would have been: no RST in their name.
         self.evicted.forget(|s| doomed.matches(s));
         for &protocol in PROTOCOLS.iter() {
-            self.remove_from(protocol, None, doomed);
+            self.remove_from(protocol, 0, doomed);
         }
         self.recount_sessions();
     }
 
-    /// Removes the sessions of one table that `doomed` picks: of the whole table, or of the
-    /// mapping `Some((netif, ext_port))`. Out of line with the choice as data: expiry and every
-    /// other removal share one copy of the table's removal loop.
+    /// Removes the sessions of one table that `doomed` picks: of the whole table (`mapping`
+    /// 0), or of one mapping (its [`mapping_key`](crate::tables::table::mapping_key), a word
+    /// in a register). Out of line with the choice as data: expiry and every other removal
+    /// share one copy of the table's removal loop.
     #[inline(never)]
-    fn remove_from(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, doomed: Doomed) {
+    fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: Doomed) {
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
-            let (config, udp_timeouts) = (&self.config, &self.udp_timeouts);
             let picked = |s: &Session| {
                 doomed.matches(s)
-                    && doomed.expired_at.is_none_or(|now| {
-                        is_expired(s.last_used, now, timeout_for(config, udp_timeouts, protocol, s.protocol_state()))
-                    })
+                    && doomed
+                        .expired_at
+                        .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.
@@ -630,9 +630,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 }
 
 /// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
-/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. Out of line:
-/// expiry checks, the removal loop and dumps share one copy.
-#[inline(never)]
+/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. In line in
+/// `Nat::timeout`, the one copy that expiry checks, the removal loop and dumps share.
+#[inline(always)]
 fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
     match protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,

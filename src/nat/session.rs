@@ -119,14 +119,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// late for it; `tick` reclaims them anyway).
     pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
         // Before any session gives way for it: a flow its mapping refuses gets no slot.
-        if self.mapping_full(protocol, &session) {
+        // One choice of the table for the mapping cap, the quota and the full test.
+        let table = self.tables.get(protocol);
+        if self.mapping_full(table, &session) {
             return Err(DropReason::MappingFull);
         }
-        let quota = self.quota_of(protocol, &session);
+        let quota = self.quota_of(table, &session);
+        let full = table.is_full();
         // Taken once, before the branches: every later use (the scan times, the eviction
         // window, the host counts, the counter) shares this one computation.
         let i = protocol.index();
-        if self.tables.get(protocol).is_full() {
+        if full {
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
             let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
@@ -153,16 +156,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// True when the mapping of `session` holds `mapping_sessions` sessions already.
-    fn mapping_full(&self, protocol: Protocol, session: &Session) -> bool {
+    fn mapping_full(&self, table: &Table, session: &Session) -> bool {
         let cap = usize::from(self.config.mapping_sessions);
-        let table = self.tables.get(protocol);
         cap != 0 && table.mapping_sessions(session.netif, session.inside, session.in_port) >= cap
     }
 
     /// Who opens `session` (the inside host, or a remote sender) and how many sessions that
-    /// opener may hold for its host in `protocol`'s table (0 = no limit).
-    pub(super) fn quota_of(&self, protocol: Protocol, session: &Session) -> (Opener, u16) {
-        let capacity = self.tables.get(protocol).capacity();
+    /// opener may hold for its host in `table` (0 = no limit).
+    pub(super) fn quota_of(&self, table: &Table, session: &Session) -> (Opener, u16) {
+        let capacity = table.capacity();
         if session.opened_by_remote() {
             (Opener::Remote, self.config.remote_quota_in(capacity))
         } else {
@@ -201,19 +203,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     pub(super) fn reclaim(&mut self, protocol: Protocol, now: u32) {
-        self.remove_expired(protocol, None, now);
+        self.remove_expired(protocol, 0, now);
     }
 
     /// Removes the expired sessions of one mapping (`netif`, `ext_port`), so that an inbound
     /// packet is judged against live sessions only: an expired one never admits it, nor
     /// makes a mapping look in use.
     pub(super) fn reclaim_port(&mut self, protocol: Protocol, netif: u8, ext_port: u16, now: u32) {
-        self.remove_expired(protocol, Some((netif, ext_port)), now);
+        self.remove_expired(protocol, crate::tables::table::mapping_key(netif, ext_port), now);
     }
 
-    /// Removes expired sessions: all of them, or those of one mapping.
+    /// Removes expired sessions: all of them (`mapping` 0), or those of one mapping.
     #[inline(never)]
-    fn remove_expired(&mut self, protocol: Protocol, mapping: Option<(u8, u16)>, now: u32) {
+    fn remove_expired(&mut self, protocol: Protocol, mapping: u32, now: u32) {
         self.remove_from(protocol, mapping, Doomed { expired_at: Some(now), ..Doomed::ALL });
     }
 
@@ -250,6 +252,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
+    /// The idle timeout of a session in `state` ([`timeout_for`] this NAT's settings). Out of
+    /// line, the one copy: its callers pass the NAT, not the addresses of two of its fields.
+    #[inline(never)]
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
         timeout_for(&self.config, &self.udp_timeouts, protocol, state)
     }

@@ -26,9 +26,9 @@ pub enum Refused {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Opener {
     /// The inside host (an outbound flow).
-    Host,
+    Host = 0,
     /// A remote sender (an inbound flow a port forward or the filter lets in).
-    Remote,
+    Remote = 1,
 }
 
 /// How a session that may be created was accounted for.
@@ -40,27 +40,32 @@ pub enum Acquired {
     Untracked,
 }
 
-/// Sessions of one host, per protocol table (`Protocol::index`). A table holds at most 32768
-/// sessions, so a `u16` count cannot overflow; the arithmetic saturates anyway.
+/// Sessions of one host: `counts[opener][table]`, the opener as its discriminant, the table
+/// as `Protocol::index`. A table holds at most 32768 sessions, so a `u16` count cannot
+/// overflow; the arithmetic saturates anyway.
 #[derive(Clone, Copy, Debug, Default)]
 struct Host {
     addr: u32,
-    own: [u16; 3],
-    remote: [u16; 3],
+    counts: [[u16; 3]; 2],
 }
 
 impl Host {
-    const FREE: Host = Host { addr: 0, own: [0; 3], remote: [0; 3] };
+    const FREE: Host = Host { addr: 0, counts: [[0; 3]; 2] };
 
     fn is_free(&self) -> bool {
-        self.own == [0; 3] && self.remote == [0; 3]
+        let [own, remote] = self.counts;
+        own == [0; 3] && remote == [0; 3]
+    }
+
+    /// Where `opener`'s count in `protocol`'s table sits in `counts`: the one place both the
+    /// reading ([`Hosts::sessions`]) and the counting ([`Host::count`]) look it up.
+    fn at(protocol: Protocol, opener: Opener) -> (usize, usize) {
+        (opener as usize, protocol.index())
     }
 
     fn count(&mut self, protocol: Protocol, opener: Opener) -> Option<&mut u16> {
-        match opener {
-            Opener::Host => self.own.get_mut(protocol.index()),
-            Opener::Remote => self.remote.get_mut(protocol.index()),
-        }
+        let (row, table) = Self::at(protocol, opener);
+        self.counts.get_mut(row)?.get_mut(table)
     }
 }
 
@@ -79,12 +84,8 @@ impl<const H: usize> Hosts<H> {
         let Some(host) = self.find(addr).and_then(|i| self.hosts.get(i)) else {
             return 0;
         };
-        // Read in place (not through `Host::count`, whose `&mut` would need a copy).
-        let counts = match opener {
-            Opener::Host => &host.own,
-            Opener::Remote => &host.remote,
-        };
-        counts.get(protocol.index()).map_or(0, |&c| usize::from(c))
+        let (row, table) = Host::at(protocol, opener);
+        host.counts.get(row).and_then(|r| r.get(table)).map_or(0, |&c| usize::from(c))
     }
 
     /// The index of the entry tracking `addr`. Out of line: counting, releasing and quota

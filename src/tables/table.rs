@@ -100,11 +100,11 @@ pub enum Inbound {
     Unmapped,
 }
 
-/// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (`None`:
-/// every slot ever used), the chain's next link, and the steps taken (the next slot of a scan
-/// of every slot).
+/// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (its
+/// [`mapping_key`]; 0: every slot ever used), the chain's next link, and the steps taken (the
+/// next slot of a scan of every slot).
 pub struct Scan {
-    port: Option<(u8, u16)>,
+    mapping: u32,
     link: u16,
     steps: u16,
 }
@@ -293,7 +293,7 @@ impl Table {
         remote_port: u16,
     ) -> Option<&mut Session> {
         // The hash in line: the fast path pays no call for it.
-        let bucket = self.key_bucket(Chain::Inside, netif, inside, in_port);
+        let bucket = self.key_bucket(Chain::Inside, inside, netif_port(netif, in_port));
         let index = self.outbound_index(bucket, netif, inside, in_port, remote, remote_port)?;
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
@@ -305,7 +305,7 @@ impl Table {
     pub fn inbound_mut(&mut self, netif: u8, ext_port: u16, remote: u32, remote_port: u16) -> Option<&mut Session> {
         let ports = both_ports(remote_port, ext_port);
         // The hash in line: the fast path pays no call for it.
-        let bucket = self.key_bucket(Chain::Outside, netif, 0, ext_port);
+        let bucket = self.key_bucket(Chain::Outside, 0, netif_port(netif, ext_port));
         let index = self.chain_index(bucket, Chain::Outside, |s| {
             both_ports(s.remote_port, s.ext_port) == ports && s.remote == remote && s.netif == netif
         })?;
@@ -409,17 +409,15 @@ impl Table {
         } else {
             return Err(session);
         };
-        // Both hashes in line: they share their constants (calls cost more here).
-        let in_bucket = self.key_bucket(Chain::Inside, session.netif, session.inside, session.in_port);
-        let out_bucket = self.key_bucket(Chain::Outside, session.netif, 0, session.ext_port);
+        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
+        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
         session.state |= USED;
-        session.next_in = self.head(in_bucket, Chain::Inside);
-        session.next_out = self.head(out_bucket, Chain::Outside);
+        // The new slot heads both chains; each old head becomes its next link.
+        session.next_in = self.replace_head(in_bucket, Chain::Inside, slot + 1);
+        session.next_out = self.replace_head(out_bucket, Chain::Outside, slot + 1);
         if let Some(e) = self.entries.get_mut(usize::from(slot)) {
             e.session = session;
         }
-        self.set_head(in_bucket, Chain::Inside, slot + 1);
-        self.set_head(out_bucket, Chain::Outside, slot + 1);
         self.len += 1;
         self.high_water = self.high_water.max(self.len);
         Ok(slot)
@@ -432,7 +430,8 @@ impl Table {
         self.unlink(slot, Chain::Outside);
         let free_head = self.free_head;
         if let Some(e) = self.entries.get_mut(usize::from(slot)) {
-            e.session = Session { next_in: free_head, ..EMPTY_SESSION };
+            e.session = EMPTY_SESSION;
+            e.session.next_in = free_head;
         }
         self.free_head = slot + 1;
         self.len -= 1;
@@ -443,7 +442,7 @@ impl Table {
     /// every slot ever used by [`next_picked`](Self::next_picked), as the NAT's removals do).
     #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn remove_if(&mut self, mut doomed: impl FnMut(&Session) -> bool, mut removed: impl FnMut(&Session)) {
-        let mut scan = self.scan(None);
+        let mut scan = self.scan(0);
         while let Some(slot) = self.next_picked(&mut scan, &mut doomed) {
             if let Some(session) = self.remove(slot) {
                 removed(&session);
@@ -451,14 +450,12 @@ impl Table {
         }
     }
 
-    /// A scan of the slots ever used (`port` is `None`), or a walk of the outside chain of
-    /// `Some((netif, ext_port))` for that mapping's sessions, for [`next_picked`](Self::next_picked).
-    pub fn scan(&self, port: Option<(u8, u16)>) -> Scan {
-        let link = match port {
-            Some((netif, ext_port)) => self.head(self.outside_bucket(netif, ext_port), Chain::Outside),
-            None => 0,
-        };
-        Scan { port, link, steps: 0 }
+    /// A scan of the slots ever used (`mapping` 0), or a walk of the outside chain of a
+    /// mapping's [`mapping_key`] for its sessions, for [`next_picked`](Self::next_picked).
+    pub fn scan(&self, mapping: u32) -> Scan {
+        // The key is the hash's netif and port word (bit 24 aside, which the hash ignores).
+        let link = if mapping != 0 { self.head(self.outside_bucket_of(mapping), Chain::Outside) } else { 0 };
+        Scan { mapping, link, steps: 0 }
     }
 
     /// The slot of the next live session of `scan` that `picked` picks; the scan moves past
@@ -467,20 +464,16 @@ impl Table {
     pub fn next_picked(&self, scan: &mut Scan, mut picked: impl FnMut(&Session) -> bool) -> Option<Slot> {
         // Bounded: a chain holds only slots ever used.
         while scan.steps < self.high {
-            let slot = match scan.port {
-                None => scan.steps,
-                Some(_) => scan.link.checked_sub(1)?,
-            };
+            let slot = if scan.mapping == 0 { scan.steps } else { scan.link.checked_sub(1)? };
             scan.steps += 1;
             let Some(session) = self.get(slot) else {
-                if scan.port.is_some() {
+                if scan.mapping != 0 {
                     return None;
                 }
                 continue;
             };
             scan.link = session.next_out;
-            let on_port =
-                scan.port.is_none_or(|(netif, ext_port)| session.netif == netif && session.ext_port == ext_port);
+            let on_port = scan.mapping == 0 || mapping_key(session.netif, session.ext_port) == scan.mapping;
             if on_port && picked(session) {
                 return Some(slot);
             }
@@ -586,13 +579,16 @@ impl Table {
         })
     }
 
-    fn set_head(&mut self, bucket: usize, chain: Chain, link: u16) {
-        if let Some(e) = self.entries.get_mut(bucket) {
-            match chain {
-                Chain::Inside => e.inside_head = link,
-                Chain::Outside => e.outside_head = link,
-            }
-        }
+    /// Makes `link` the head of `chain` in `bucket` and hands back the head it replaces (one
+    /// bounds check for the read and the write).
+    fn replace_head(&mut self, bucket: usize, chain: Chain, link: u16) -> u16 {
+        self.entries.get_mut(bucket).map_or(0, |e| {
+            let head = match chain {
+                Chain::Inside => &mut e.inside_head,
+                Chain::Outside => &mut e.outside_head,
+            };
+            core::mem::replace(head, link)
+        })
     }
 
     /// The inside chain's bucket of `inside:in_port` on `netif`, by a call: every lookup but
@@ -605,7 +601,7 @@ impl Table {
 
     #[inline(never)]
     fn inside_bucket_of(&self, inside: u32, netif_port: u32) -> usize {
-        self.key_bucket(Chain::Inside, (netif_port >> 16) as u8, inside, netif_port as u16)
+        self.key_bucket(Chain::Inside, inside, netif_port)
     }
 
     /// The outside chain's bucket of `netif:ext_port`, by a call (see `inside_bucket`).
@@ -616,7 +612,7 @@ impl Table {
 
     #[inline(never)]
     fn outside_bucket_of(&self, netif_port: u32) -> usize {
-        self.key_bucket(Chain::Outside, (netif_port >> 16) as u8, 0, netif_port as u16)
+        self.key_bucket(Chain::Outside, 0, netif_port)
     }
 
     /// Both chains' hash, written once (the outside key is an inside key without an address).
@@ -628,16 +624,18 @@ impl Table {
     /// at full fill). Which ports of two blocks share a bucket hangs on the secret, so an
     /// inside host still cannot aim its ports at one chain.
     #[inline(always)]
-    fn key_bucket(&self, chain: Chain, netif: u8, addr: u32, port: u16) -> usize {
+    fn key_bucket(&self, chain: Chain, addr: u32, netif_port: u32) -> usize {
         let mask = self.mask();
         // Inside: the address spread after it meets the secret, so how two hosts' keys differ
         // hangs on the secret too. Outside: no address; the block's number in the high bits,
         // its low bits all ones, and the port added to the block's offset.
         let (spread, low_bits, added) = match chain {
             Chain::Inside => ((self.key ^ addr).wrapping_mul(MIX), 0, 0),
-            Chain::Outside => (self.key, mask as u32, usize::from(port)),
+            Chain::Outside => (self.key, mask as u32, usize::from(netif_port as u16)),
         };
-        let key = spread ^ (u32::from(port) | low_bits | u32::from(netif) << 16);
+        // The netif and port as `netif_port` lays them out (bits above 24, as a
+        // `mapping_key`'s, are not hashed).
+        let key = spread ^ (netif_port & 0xFF_FFFF | low_bits);
         (finish(key) as usize).wrapping_add(added) & mask
     }
 
@@ -675,6 +673,12 @@ impl Chain {
 #[inline(always)]
 fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
+}
+
+/// The mapping `netif:ext_port` as one word for [`Table::scan`]: bit 24 set above the netif
+/// and port of [`netif_port`] (0 asks for every slot), so it rides in a register.
+pub fn mapping_key(netif: u8, ext_port: u16) -> u32 {
+    1 << 24 | netif_port(netif, ext_port)
 }
 
 /// A netif and a port as one word (the netif in bits 16..24), as the hash mixes them.

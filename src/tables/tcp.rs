@@ -20,8 +20,9 @@ pub const RST: u8 = 0x10;
 /// Direction of a segment relative to the NAT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
-    Outbound,
-    Inbound,
+    /// 0 and 1: `advance` shifts the outbound bits by it to get the inbound ones.
+    Outbound = 0,
+    Inbound = 1,
 }
 
 /// The session's state after a segment with `tcp_flags` went `direction`.
@@ -33,10 +34,8 @@ pub enum Direction {
 /// table's bookkeeping bits keep the rest of the byte.
 #[inline]
 pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
-    let (syn, fin) = match direction {
-        Direction::Outbound => (SYN_OUT, FIN_OUT),
-        Direction::Inbound => (SYN_IN, FIN_IN),
-    };
+    // Each inbound bit is the outbound one shifted by one (Outbound is 0, Inbound 1).
+    let (syn, fin) = (SYN_OUT << direction as u8, FIN_OUT << direction as u8);
     let mut state = state;
     if tcp_flags & flags::SYN != 0 && tcp_flags & flags::ACK == 0 && is_closed(state) {
         // A fresh SYN on a closed 4-tuple starts a new connection (TIME_WAIT reuse).
