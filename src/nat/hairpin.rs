@@ -55,8 +55,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
             Err(verdict) => return *verdict,
         };
-        if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
-            return verdict;
+        if let Err(reason) = self.deliver(packet, &seen, admission, netif, mtu, now) {
+            return Verdict::Drop(reason);
         }
         rewrite::endpoint(packet, Side::Source, header.dst, sender_port);
         self.renumber_non_atomic(packet);
