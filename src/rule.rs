@@ -159,18 +159,16 @@ impl<const R: usize> Rules<R> {
     /// the call costs (full build 142 bytes more, minimal 4 fewer).
     #[inline(never)]
     pub fn direction(&self, input: u8, output: u8) -> Direction {
-        let mut reverse = false;
+        let mut direction = Direction::Unrelated;
         for rule in self.iter() {
             if rule.matches(input, output) {
                 return Direction::Outbound;
             }
-            reverse |= rule.matches(output, input);
+            if rule.matches(output, input) {
+                direction = Direction::Reverse;
+            }
         }
-        if reverse {
-            Direction::Reverse
-        } else {
-            Direction::Unrelated
-        }
+        direction
     }
 }
 
