@@ -116,6 +116,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICM
 /// and `add_portmap` answers `Full`.
 const PORTMAP_SLOTS: usize = if cfg!(feature = "portmap") { MAX_PORTMAPS } else { 0 };
 
+/// The three protocols in table order. Loops walk it by reference (`&PROTOCOLS`), reading it
+/// where it lies in flash: by value, each loop built a copy of it on the stack first.
 const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
 
 /// A whole NAT: settings, rules, session tables, counters. No global state, no heap: the
@@ -230,7 +232,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.evicted = Evicted::new();
         self.stats = Stats::default();
         self.concerns.passed = 0;
-        for protocol in PROTOCOLS {
+        for &protocol in &PROTOCOLS {
             let secret = self.random.next_u32();
             self.tables.get_mut(protocol).clear(secret);
         }
@@ -391,7 +393,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        for protocol in PROTOCOLS {
+        for &protocol in &PROTOCOLS {
             self.reclaim(protocol, now);
         }
         self.recount_sessions();

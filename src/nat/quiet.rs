@@ -120,7 +120,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         // Slot by slot in place: walking `sessions()` borrows the whole NAT, and a copy of the
         // 260-byte facts to mark costs two block copies.
-        for protocol in PROTOCOLS {
+        for &protocol in &PROTOCOLS {
             let table = self.tables.get(protocol);
             for slot in 0..table.capacity() {
                 if let Some(session) = table.get(slot as Slot) {
