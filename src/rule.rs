@@ -110,7 +110,9 @@ impl<const R: usize> Rules<R> {
     /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
     fn forget(&mut self) {
         self.memo_pair = 0;
-        self.memo_translates = self.translates(0, 0);
+        // The same answer as `translates`, from the out-of-line scan `direction` already
+        // holds: a call rather than another copy of the scan.
+        self.memo_translates = self.direction(0, 0) == Direction::Outbound;
     }
 
     /// The slot holding `rule`. Out of line: adding and removing share the search.
