@@ -27,7 +27,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         &mut self,
         packet: &mut [u8],
         header: &Header,
-        flow: &Flow,
+        flow: &mut Flow,
         netif: u8,
         mtu: u16,
         now: u32,
@@ -45,18 +45,21 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok((port, _)) => port,
             Err(verdict) => return verdict,
         };
-        // The receiver's mapping sees the packet as coming from the sender's external endpoint.
-        let seen = Flow { src: header.dst, src_port: sender_port, ..*flow };
-        let admitted = self.admit_inbound(&seen, netif, now);
+        // The receiver's mapping sees the packet as coming from the sender's external endpoint
+        // (the flow changed where it lies: a copy of it took a block of stores).
+        flow.src = header.dst;
+        flow.src_port = sender_port;
+        let seen = &*flow;
+        let admitted = self.admit_inbound(seen, netif, now);
         let admission = match &admitted {
             Ok(Some(admission)) => admission,
             // The router's own endpoint on a port an older mapping holds: lwIP serves it.
-            Ok(None) if self.router_holds(flow.protocol, netif, flow.dst_port) => return Verdict::Pass,
+            Ok(None) if self.router_holds(seen.protocol, netif, seen.dst_port) => return Verdict::Pass,
             Ok(None) => return Verdict::Drop(DropReason::NoMapping),
             Err(verdict) => return *verdict,
         };
-        if let Err(verdict) = self.deliver(packet, &seen, admission, netif, mtu, now) {
-            return verdict;
+        if let Err(reason) = self.deliver(packet, seen, admission, netif, mtu, now) {
+            return Verdict::Drop(reason);
         }
         rewrite::endpoint(packet, Side::Source, header.dst, sender_port);
         self.renumber_non_atomic(packet);

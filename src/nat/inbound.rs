@@ -25,8 +25,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return self.inbound_fragment(packet, in_netif, netif, now);
         }
         match flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(flow)) if from_inside && self.is_hairpin(&flow, netif, now) => {
-                self.hairpin(packet, header, &flow, netif, mtu, now)
+            Ok(Message::Flow(mut flow)) if from_inside && self.is_hairpin(&flow, netif, now) => {
+                self.hairpin(packet, header, &mut flow, netif, mtu, now)
             }
             Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, arrival, now),
             Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
@@ -64,8 +64,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        if let Err(verdict) = self.deliver(packet, flow, admission, netif, mtu, now) {
-            return verdict;
+        if let Err(reason) = self.deliver(packet, flow, admission, netif, mtu, now) {
+            return Verdict::Drop(reason);
         }
         self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
         Verdict::Translated
@@ -73,7 +73,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The inbound half of a translation, shared by packets from outside and hairpinned ones:
     /// the admitted session (created if new) sees the packet, whose destination becomes the
-    /// session's inside endpoint (a SYN's MSS clamped to the link).
+    /// session's inside endpoint (a SYN's MSS clamped to the link). Every refusal is a drop, so
+    /// the reason alone comes back: in a register, where a `Verdict` went through memory.
     pub(super) fn deliver(
         &mut self,
         packet: &mut [u8],
@@ -82,10 +83,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         netif: u8,
         mtu: u16,
         now: u32,
-    ) -> Result<(), Verdict> {
-        let slot = self.admitted_slot(flow.protocol, admission, now).map_err(Verdict::Drop)?;
+    ) -> Result<(), DropReason> {
+        let slot = self.admitted_slot(flow.protocol, admission, now)?;
         let &Session { inside, in_port, .. } =
-            self.touch(flow, slot, Direction::Inbound, now).ok_or(Verdict::Drop(DropReason::NoMapping))?;
+            self.touch(flow, slot, Direction::Inbound, now).ok_or(DropReason::NoMapping)?;
         self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
         rewrite::endpoint(packet, Side::Destination, inside, in_port);
         Ok(())

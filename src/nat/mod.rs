@@ -259,7 +259,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         debug_assert_eq!(config.validate(), Ok(()));
         let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
         self.config = config;
-        self.udp_timeouts = udp_timeouts(&config);
+        // Written in place: an array built and then copied in took a stack copy more.
+        for (state, timeout) in self.udp_timeouts.iter_mut().enumerate() {
+            *timeout = udp_timeout(&config, state as u8);
+        }
         old
     }
 
@@ -653,11 +656,6 @@ fn udp_timeout(config: &Config, state: u8) -> u32 {
     } else {
         config.udp_dns_ms
     }
-}
-
-/// [`udp_timeout`] for each value of the state bits it reads.
-fn udp_timeouts(config: &Config) -> [u32; 8] {
-    core::array::from_fn(|state| udp_timeout(config, state as u8))
 }
 
 /// The filtering modes a configuration change replaced.

@@ -96,9 +96,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         for rule in self.rules.iter() {
             match *rule {
                 // Every other netif is the outside of a source rule.
+                // (Every netif marked, then the inside's byte put back with NAMED only: a
+                // plain fill of the 256 bytes takes less flash than a test per netif.)
                 Rule::Source(inside) => {
-                    for (netif, byte) in self.concerns.netif.iter_mut().enumerate() {
-                        *byte |= if netif == usize::from(inside) { NAMED } else { OUTSIDE };
+                    let kept = self.concerns.of(inside);
+                    for byte in self.concerns.netif.iter_mut() {
+                        *byte |= OUTSIDE;
+                    }
+                    if let Some(byte) = self.concerns.netif.get_mut(usize::from(inside)) {
+                        *byte = kept | NAMED;
                     }
                 }
                 Rule::Outbound(netif) => self.concerns.mark(netif, NAMED | OUTSIDE),
