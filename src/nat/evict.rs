@@ -144,7 +144,8 @@ impl Evicted {
                     s.ext_port == flow.dst_port
                 }
         })
-    }}
+    }
+}
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Evicts one session of a full table that may give way to `newcomer`, whose opener may
