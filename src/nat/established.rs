@@ -79,7 +79,7 @@ fn refresh(
     now: u32,
 ) -> Option<u16> {
     let state = session.protocol_state();
-    // `timeout_for` for the two protocols a plain packet can have.
+    // `Nat::timeout` for the two protocols a plain packet can have.
     let timeout = match flow.protocol {
         Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
         Protocol::Tcp => config.tcp_transitory_ms,

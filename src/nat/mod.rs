@@ -632,19 +632,6 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn expire_fragments(&mut self, _now: u32) {}
 }
 
-/// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
-/// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. In line in
-/// `Nat::timeout`, the one copy that expiry checks, the removal loop and dumps share.
-#[inline(always)]
-fn timeout_for(config: &Config, udp_timeouts: &[u32; 8], protocol: Protocol, state: u8) -> u32 {
-    match protocol {
-        Protocol::Tcp if tcp::is_established(state) => config.tcp_established_ms,
-        Protocol::Tcp => config.tcp_transitory_ms,
-        Protocol::Udp => udp_timeouts[usize::from(state & 7)],
-        Protocol::Icmp => config.icmp_ms,
-    }
-}
-
 /// A UDP session's timeout: the short one of its service once a DNS or NTP query was
 /// answered (RFC 4787 REQ-5a), the general one otherwise.
 #[inline(always)]

@@ -252,11 +252,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// The idle timeout of a session in `state` ([`timeout_for`] this NAT's settings). Out of
-    /// line, the one copy: its callers pass the NAT, not the addresses of two of its fields.
+    /// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
+    /// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. Out of line,
+    /// the one copy that expiry checks, the removal loop and dumps share.
     #[inline(never)]
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
-        timeout_for(&self.config, &self.udp_timeouts, protocol, state)
+        match protocol {
+            Protocol::Tcp if tcp::is_established(state) => self.config.tcp_established_ms,
+            Protocol::Tcp => self.config.tcp_transitory_ms,
+            Protocol::Udp => self.udp_timeouts[usize::from(state & 7)],
+            Protocol::Icmp => self.config.icmp_ms,
+        }
     }
 }
 
