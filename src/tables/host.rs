@@ -81,35 +81,47 @@ impl<const H: usize> Hosts<H> {
 
     /// Counted sessions `opener` opened for `addr` in `protocol`'s table.
     pub fn sessions(&self, addr: u32, protocol: Protocol, opener: Opener) -> usize {
-        let Some(host) = self.find(addr).and_then(|i| self.hosts.get(i)) else {
+        let Some(host) = self.hosts.get(self.search(addr)) else {
             return 0;
         };
         let (row, table) = Host::at(protocol, opener);
         host.counts.get(row).and_then(|r| r.get(table)).map_or(0, |&c| usize::from(c))
     }
 
-    /// The index of the entry tracking `addr`. Out of line: counting, releasing and quota
-    /// checks all start with this search.
+    /// The one search of the entries, out of line, for every question about a host: the
+    /// index of the entry tracking `addr` (below `H`); else `H` plus the index of the first
+    /// free entry; else `usize::MAX` (every entry taken by other hosts). A host's own entry
+    /// is then a bounds-checked `get` of the answer, and counting, releasing, quota checks and
+    /// `may_hold_sessions` share one loop.
     #[inline(never)]
-    fn find(&self, addr: u32) -> Option<usize> {
-        // The address first: one compare rules most entries out.
-        self.hosts.iter().position(|h| h.addr == addr && !h.is_free())
+    fn search(&self, addr: u32) -> usize {
+        let mut free = usize::MAX;
+        for (i, host) in self.hosts.iter().enumerate() {
+            if host.is_free() {
+                free = free.min(H + i);
+            } else if host.addr == addr {
+                // At most one entry that is not free tracks a host: `acquire` takes another
+                // only when the search finds none.
+                return i;
+            }
+        }
+        free
     }
 
     /// False only when `addr` surely holds no session: it has no slot while some slot is free
     /// (with every slot taken, it may hold sessions untracked).
-    /// Out of line: inlined into the general pipeline, its loop costs more than the call.
-    #[inline(never)]
     pub fn may_hold_sessions(&self, addr: u32) -> bool {
-        self.find(addr).is_some() || !self.hosts.iter().any(Host::is_free)
+        // Below `H` (its own entry) or `usize::MAX` (none free), not a free entry's `H + i`.
+        self.search(addr).wrapping_sub(H) >= H
     }
 
     /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that
     /// would exceed `quota` (0 = no quota).
     pub fn acquire(&mut self, addr: u32, protocol: Protocol, opener: Opener, quota: u16) -> Result<Acquired, Refused> {
-        // The host's entry, else the first free one.
-        let index = self.find(addr).or_else(|| self.hosts.iter().position(Host::is_free));
-        let Some(host) = index.and_then(|i| self.hosts.get_mut(i)) else {
+        // The host's entry, else the first free one (`H` above its index); none past both.
+        let index = self.search(addr);
+        let index = if index < H { index } else { index.wrapping_sub(H) };
+        let Some(host) = self.hosts.get_mut(index) else {
             return Ok(Acquired::Untracked);
         };
         host.addr = addr;
@@ -132,7 +144,8 @@ impl<const H: usize> Hosts<H> {
             return;
         }
         let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
-        let host = self.find(session.inside).and_then(|i| self.hosts.get_mut(i));
+        let index = self.search(session.inside);
+        let host = self.hosts.get_mut(index);
         if let Some(count) = host.and_then(|h| h.count(protocol, opener)) {
             *count = count.saturating_sub(1);
         }
@@ -185,6 +198,23 @@ mod tests {
             Ok(Acquired::Counted),
             "a host with no sessions frees its slot"
         );
+    }
+
+    #[test]
+    fn may_hold_sessions_only_when_tracked_or_every_entry_taken() {
+        let mut hosts = Hosts::<2>::new();
+        assert!(!hosts.may_hold_sessions(1), "entries free, none for it");
+        assert_eq!(hosts.acquire(1, UDP, Opener::Host, 0), Ok(Acquired::Counted));
+        assert!(hosts.may_hold_sessions(1));
+        assert!(!hosts.may_hold_sessions(2));
+        assert_eq!(hosts.acquire(2, UDP, Opener::Remote, 0), Ok(Acquired::Counted));
+        assert!(hosts.may_hold_sessions(3), "every entry taken: it may hold untracked ones");
+        hosts.release(UDP, &counted(1, Opener::Host));
+        assert!(!hosts.may_hold_sessions(1), "its entry freed");
+        assert!(!hosts.may_hold_sessions(3));
+        assert_eq!(hosts.acquire(3, UDP, Opener::Host, 0), Ok(Acquired::Counted), "the freed entry reused");
+        assert_eq!(hosts.sessions(3, UDP, Opener::Host), 1);
+        assert_eq!(hosts.sessions(1, UDP, Opener::Host), 0);
     }
 
     #[test]
