@@ -401,7 +401,8 @@ impl Table {
     pub fn insert(&mut self, mut session: Session) -> Result<Slot, Session> {
         let slot = if self.free_head != 0 {
             let slot = self.free_head - 1;
-            self.free_head = self.session_at(slot).next_in;
+            // A free slot's next link is the free list's (0 past the table: the list's end).
+            self.free_head = self.entries.get(usize::from(slot)).map_or(0, |e| e.session.next_in);
             slot
         } else if usize::from(self.high) < self.entries.len() {
             self.high += 1;
@@ -536,7 +537,9 @@ impl Table {
 
     /// Takes the session in `slot` out of its `chain`.
     fn unlink(&mut self, slot: Slot, chain: Chain) {
-        let session = self.session_at(slot);
+        // A slot past the table is on no chain.
+        let Some(entry) = self.entries.get(usize::from(slot)) else { return };
+        let session = &entry.session;
         let (addr, port) = match chain {
             Chain::Inside => (session.inside, session.in_port),
             Chain::Outside => (0, session.ext_port),
@@ -565,10 +568,6 @@ impl Table {
             let Some(entry) = self.entries.get_mut(usize::from(link).wrapping_sub(1)) else { return };
             at = chain.next_mut(&mut entry.session);
         }
-    }
-
-    fn session_at(&self, slot: Slot) -> &Session {
-        self.entries.get(usize::from(slot)).map_or(&EMPTY_SESSION, |e| &e.session)
     }
 
     #[inline(always)]
