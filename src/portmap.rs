@@ -53,17 +53,21 @@ impl core::error::Error for PortmapError {}
 /// A port forward slot, stored as plain numbers so that a free one is all zero bytes (a
 /// `static` NAT then stays in `.bss`; `Option<Portmap>` would not). A slot in use holds a
 /// protocol number, never 0: lookups compare the numbers as they are.
+///
+/// In C order, so the external port, protocol and netif fill the second word: the search by
+/// external port compares that one word per slot (see [`Slot::external`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 struct Slot {
+    inside: u32,
+    ext_port: u16,
     protocol: u8,
     netif: u8,
-    ext_port: u16,
-    inside: u32,
     in_port: u16,
 }
 
 impl Slot {
-    const FREE: Slot = Slot { protocol: 0, netif: 0, ext_port: 0, inside: 0, in_port: 0 };
+    const FREE: Slot = Slot { inside: 0, ext_port: 0, protocol: 0, netif: 0, in_port: 0 };
 
     fn of(map: Portmap) -> Slot {
         Slot { protocol: map.protocol as u8, netif: map.netif, ext_port: map.ext_port, inside: map.inside, in_port: map.in_port }
@@ -71,6 +75,13 @@ impl Slot {
 
     fn map(&self) -> Option<Portmap> {
         Protocol::from_ip(self.protocol).map(|protocol| self.as_protocol(protocol))
+    }
+
+    /// The external port, protocol number and netif as one word, as they lie in memory
+    /// (little-endian): one load and one compare per slot.
+    #[inline(always)]
+    fn external(protocol: u8, netif: u8, ext_port: u16) -> u32 {
+        u32::from(ext_port) | u32::from(protocol) << 16 | u32::from(netif) << 24
     }
 
     /// The forward of a slot a lookup found by its protocol number.
@@ -120,15 +131,17 @@ impl<const P: usize> Portmaps<P> {
 
     #[cfg_attr(feature = "portmap", inline(never))]
     fn slot_by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<&Slot> {
-        let number = protocol as u8;
-        self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.ext_port == ext_port)
+        let key = Slot::external(protocol as u8, netif, ext_port);
+        self.slots.iter().find(|s| Slot::external(s.protocol, s.netif, s.ext_port) == key)
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.
     /// One caller (a new outbound session), which it is inlined into: less flash than a call.
     pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<Portmap> {
-        let number = protocol as u8;
-        let slot = self.slots.iter().find(|s| s.protocol == number && s.netif == netif && s.inside == inside && s.in_port == in_port)?;
+        // The protocol number and netif as the halfword they make in memory, compared at once.
+        let kind = |protocol: u8, netif: u8| u16::from(protocol) | u16::from(netif) << 8;
+        let key = kind(protocol as u8, netif);
+        let slot = self.slots.iter().find(|s| kind(s.protocol, s.netif) == key && s.inside == inside && s.in_port == in_port)?;
         Some(slot.as_protocol(protocol))
     }
 
