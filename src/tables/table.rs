@@ -331,7 +331,7 @@ impl Table {
         // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
         // first one the filter passes (which stays).
         let mut found = Inbound::Unmapped;
-        let mut link = self.head(self.outside_bucket(netif, ext_port), Chain::Outside);
+        let mut link = self.outside_head(netif, ext_port);
         // A plain loop over the outside chain (see `find_outbound`).
         while let Some(slot) = link.checked_sub(1) {
             let Some(entry) = self.entries.get(usize::from(slot)) else { break };
@@ -410,12 +410,16 @@ impl Table {
         } else {
             return Err(session);
         };
-        let in_bucket = self.inside_bucket(session.netif, session.inside, session.in_port);
-        let out_bucket = self.outside_bucket(session.netif, session.ext_port);
+        let inside = self.inside_bucket(session.netif, session.inside, session.in_port);
+        let outside = self.outside_bucket_of(netif_port(session.netif, session.ext_port));
         session.state |= USED;
-        // The new slot heads both chains; each old head becomes its next link.
-        session.next_in = self.replace_head(in_bucket, Chain::Inside, slot + 1);
-        session.next_out = self.replace_head(out_bucket, Chain::Outside, slot + 1);
+        // The new slot heads both chains; each old head becomes its next link (the outside
+        // one known already: the low half of the hash's answer).
+        session.next_in = self.replace_head(inside, Chain::Inside, slot + 1);
+        session.next_out = outside as u16;
+        if let Some(e) = self.entries.get_mut((outside >> 16) as usize) {
+            e.outside_head = slot + 1;
+        }
         if let Some(e) = self.entries.get_mut(usize::from(slot)) {
             e.session = session;
         }
@@ -454,8 +458,9 @@ impl Table {
     /// A scan of the slots ever used (`mapping` 0), or a walk of the outside chain of a
     /// mapping's [`mapping_key`] for its sessions, for [`next_picked`](Self::next_picked).
     pub fn scan(&self, mapping: u32) -> Scan {
-        // The key is the hash's netif and port word (bit 24 aside, which the hash ignores).
-        let link = if mapping != 0 { self.head(self.outside_bucket_of(mapping), Chain::Outside) } else { 0 };
+        // The key is the hash's netif and port word (bit 24 aside, which the hash ignores);
+        // the chain's head is the low half of the hash's answer.
+        let link = if mapping != 0 { self.outside_bucket_of(mapping) as u16 } else { 0 };
         Scan { mapping, link, steps: 0 }
     }
 
@@ -521,7 +526,7 @@ impl Table {
     }
 
     fn outside_chain(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
-        self.walk(self.head(self.outside_bucket(netif, ext_port), Chain::Outside), Chain::Outside)
+        self.walk(self.outside_head(netif, ext_port), Chain::Outside)
             .filter(move |(_, s)| s.netif == netif && s.ext_port == ext_port)
     }
 
@@ -606,12 +611,25 @@ impl Table {
     /// The outside chain's bucket of `netif:ext_port`, by a call (see `inside_bucket`).
     #[inline(always)]
     fn outside_bucket(&self, netif: u8, ext_port: u16) -> usize {
-        self.outside_bucket_of(netif_port(netif, ext_port))
+        (self.outside_bucket_of(netif_port(netif, ext_port)) >> 16) as usize
     }
 
+    /// The head of that bucket's outside chain (0: none), from the same call.
+    #[inline(always)]
+    fn outside_head(&self, netif: u8, ext_port: u16) -> u16 {
+        self.outside_bucket_of(netif_port(netif, ext_port)) as u16
+    }
+
+    /// The outside bucket (below 32768) in the high half of a word and its chain's head in
+    /// the low: the lookups that walk the chain (inbound, a mapping's removal, refiltering)
+    /// read its head from the hash's call, with one bounds check there instead of one at
+    /// each of them; insertion and removal take the bucket. (The inside chain's lookups are
+    /// per packet in the general pipeline, where the packing cost instructions: its hash
+    /// hands back the bucket alone.)
     #[inline(never)]
-    fn outside_bucket_of(&self, netif_port: u32) -> usize {
-        self.key_bucket(Chain::Outside, 0, netif_port)
+    fn outside_bucket_of(&self, netif_port: u32) -> u32 {
+        let bucket = self.key_bucket(Chain::Outside, 0, netif_port);
+        (bucket as u32) << 16 | u32::from(self.head(bucket, Chain::Outside))
     }
 
     /// Both chains' hash, written once (the outside key is an inside key without an address).
