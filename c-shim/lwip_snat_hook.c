@@ -1558,13 +1558,12 @@ static void
 lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived *arrived, u16_t mtu)
 {
   u8_t quote[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
+  /* (no test of the copied header: p is a datagram the core translated, so its header is
+   * valid, IP_HLEN bytes or more, and p holds all of it and its IP length; the copy then
+   * holds the header whole) */
   u16_t len = pbuf_copy_partial(p, quote, sizeof(quote), 0);
   u16_t hlen = IPH_HL_BYTES((const struct ip_hdr *)quote);
 
-  if ((len < IP_HLEN) || (hlen < IP_HLEN) || (hlen > len)) {
-    /* (no datagram the core translated) */
-    return;
-  }
   len = (u16_t)LWIP_MIN(len, hlen + LWIP_SNAT_ICMP_QUOTED_DATA);
   MEMCPY(quote + LWIP_SNAT_ARRIVED_AT, arrived->ip, sizeof(arrived->ip));
   MEMCPY(quote + hlen, arrived->l4, len - hlen);
