@@ -252,9 +252,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         rewrite::icmp_error(packet, Side::Destination, session.inside, session.in_port);
         if from_inside {
-            // From the external address, quoting the receiver's external endpoint.
-            rewrite::address(packet, Side::Source, header.dst);
-            rewrite::quoted_endpoint(packet, Side::Destination, header.dst, remote.1);
+            // From the external address, quoting the receiver's external endpoint: the same
+            // rewrite from the other side (source address, quoted destination).
+            rewrite::icmp_error(packet, Side::Source, header.dst, remote.1);
             self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         } else {
             self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
