@@ -115,12 +115,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
             reclaimed = true;
         };
-        if !matches!(found, Inbound::Session(_)) && !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
+        // Its own session first: the port forward lookup below is for the other cases only.
+        if let Inbound::Session(slot) = found {
+            return Ok(Some(Admission::Session(slot)));
+        }
+        if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
             return Err(Verdict::SendTcpReset);
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {
-            (Inbound::Session(slot), _) => return Ok(Some(Admission::Session(slot))),
             (_, Some(map)) => Session {
                 inside: map.inside,
                 in_port: map.in_port,
@@ -136,7 +139,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 Some(&mapping) => mapping,
                 None => return Err(Verdict::Drop(DropReason::Filtered)),
             },
-            (Inbound::Filtered, None) => return Err(Verdict::Drop(DropReason::Filtered)),
+            // Filtered (its own session was taken above).
+            (_, None) => return Err(Verdict::Drop(DropReason::Filtered)),
         };
         // From outside, only a SYN may open a TCP session.
         if flow.protocol == Protocol::Tcp && !flow.creates {
