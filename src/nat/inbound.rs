@@ -177,9 +177,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// True when `filtering` lets the remote of `session` reach its inside endpoint.
     fn admits(&self, protocol: Protocol, session: &Session, filtering: Filtering) -> bool {
-        let forwarded = self.portmaps.by_external(protocol, session.netif, session.ext_port);
+        // The port forward is looked up only for a session whose inside end has not sent.
         if inside_has_sent(protocol, session)
-            || forwarded.is_some_and(|m| (m.inside, m.in_port) == (session.inside, session.in_port))
+            || self
+                .portmaps
+                .by_external(protocol, session.netif, session.ext_port)
+                .is_some_and(|m| (m.inside, m.in_port) == (session.inside, session.in_port))
         {
             return true;
         }
