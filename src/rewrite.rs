@@ -43,11 +43,6 @@ fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta)
     (pseudo, header)
 }
 
-/// Rewrites only the `side` address of a packet (the outer header of an ICMP error).
-pub fn address(packet: &mut [u8], side: Side, addr: u32) {
-    rewrite_address(packet, side, addr);
-}
-
 /// Rewrites the `side` address and port of a datagram (for ICMP queries the identifier, which
 /// both sides share), with the IP header checksum and the transport checksum. Returns the
 /// change to all the datagram's bytes.

@@ -24,11 +24,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.fragment {
             return self.inbound_fragment(packet, in_netif, netif, now);
         }
-        match flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(mut flow)) if from_inside && self.is_hairpin(&flow, netif, now) => {
-                self.hairpin(packet, header, &mut flow, netif, mtu, now)
+        // Matched by reference: the flow is lent where it lies, not copied out first.
+        match &mut flow::parse(packet, Side::Destination) {
+            Ok(Message::Flow(flow)) if from_inside && self.is_hairpin(flow, netif, now) => {
+                self.hairpin(packet, header, flow, netif, mtu, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, &flow, arrival, now),
+            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, flow, arrival, now),
             Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
             Ok(Message::Other) | Err(_) => Verdict::Pass,
         }
@@ -114,12 +115,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.reclaim_port(flow.protocol, netif, flow.dst_port, now);
             reclaimed = true;
         };
-        if !matches!(found, Inbound::Session(_)) && !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
+        // Its own session first: the port forward lookup below is for the other cases only.
+        if let Inbound::Session(slot) = found {
+            return Ok(Some(Admission::Session(slot)));
+        }
+        if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
             return Err(Verdict::SendTcpReset);
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         let mapping = match (found, portmap) {
-            (Inbound::Session(slot), _) => return Ok(Some(Admission::Session(slot))),
             (_, Some(map)) => Session {
                 inside: map.inside,
                 in_port: map.in_port,
@@ -135,7 +139,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 Some(&mapping) => mapping,
                 None => return Err(Verdict::Drop(DropReason::Filtered)),
             },
-            (Inbound::Filtered, None) => return Err(Verdict::Drop(DropReason::Filtered)),
+            // Filtered (its own session was taken above).
+            (_, None) => return Err(Verdict::Drop(DropReason::Filtered)),
         };
         // From outside, only a SYN may open a TCP session.
         if flow.protocol == Protocol::Tcp && !flow.creates {
@@ -172,9 +177,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// True when `filtering` lets the remote of `session` reach its inside endpoint.
     fn admits(&self, protocol: Protocol, session: &Session, filtering: Filtering) -> bool {
-        let forwarded = self.portmaps.by_external(protocol, session.netif, session.ext_port);
+        // The port forward is looked up only for a session whose inside end has not sent.
         if inside_has_sent(protocol, session)
-            || forwarded.is_some_and(|m| (m.inside, m.in_port) == (session.inside, session.in_port))
+            || self
+                .portmaps
+                .by_external(protocol, session.netif, session.ext_port)
+                .is_some_and(|m| (m.inside, m.in_port) == (session.inside, session.in_port))
         {
             return true;
         }
@@ -252,9 +260,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         rewrite::icmp_error(packet, Side::Destination, session.inside, session.in_port);
         if from_inside {
-            // From the external address, quoting the receiver's external endpoint.
-            rewrite::address(packet, Side::Source, header.dst);
-            rewrite::quoted_endpoint(packet, Side::Destination, header.dst, remote.1);
+            // From the external address, quoting the receiver's external endpoint: the same
+            // rewrite from the other side (source address, quoted destination).
+            rewrite::icmp_error(packet, Side::Source, header.dst, remote.1);
             self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         } else {
             self.stats.translated_in = self.stats.translated_in.wrapping_add(1);

@@ -472,13 +472,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Pass;
         }
         let verdict = self.route(packet, datagram_len, ctx, now);
-        match verdict {
-            Verdict::Pass | Verdict::Release => self.stats.passed = self.stats.passed.wrapping_add(1),
-            Verdict::Drop(reason) => self.stats.count_drop(reason),
-            Verdict::SendIcmp(_) => self.stats.icmp_requested = self.stats.icmp_requested.wrapping_add(1),
-            Verdict::SendTcpReset => self.stats.resets_requested = self.stats.resets_requested.wrapping_add(1),
-            Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => {}
-        }
+        // The verdict's counter, then one increment for all of them.
+        let stats = &mut self.stats;
+        let counter = match verdict {
+            Verdict::Pass | Verdict::Release => &mut stats.passed,
+            Verdict::Drop(reason) => &mut stats.dropped[reason as usize],
+            Verdict::SendIcmp(_) => &mut stats.icmp_requested,
+            Verdict::SendTcpReset => &mut stats.resets_requested,
+            Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => return verdict,
+        };
+        *counter = counter.wrapping_add(1);
         verdict
     }
 
