@@ -50,6 +50,8 @@ pub const BLOCK: usize = 64;
 const UNIT: usize = 8;
 /// Largest IPv4 datagram (total length is 16 bits).
 const MAX_DATAGRAM: usize = 65535;
+/// Longest IPv4 header (options included).
+const MAX_HEADER: usize = 60;
 
 /// What becomes of a fragment addressed to the router ([`Reassembly::to_router`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,7 +254,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // both read as comparisons with `max_end`: past it, or (a last fragment) short of it.
         debug_assert!(known_end == 0 || known_end == max_end, "a known end is the highest end");
         let ends_conflict = (known_end != 0 && end > max_end) || (!more && max_end > end);
-        if header_len + end.max(max_end) > MAX_DATAGRAM {
+        // In a pool whose largest payload fits 16 bits with any header, a held `max_end` (never
+        // past the pool: it passed this check) never makes a datagram too big; only an `end`
+        // past the pool can, and that `end` is then the highest.
+        let highest = if Self::MAX_PAYLOAD + MAX_HEADER <= MAX_DATAGRAM { end } else { end.max(max_end) };
+        if header_len + highest > MAX_DATAGRAM {
             Err(DropReason::FragmentTooBig)
         } else if end > Self::MAX_PAYLOAD {
             Err(DropReason::FragmentBeyondLimit)
