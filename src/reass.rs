@@ -361,9 +361,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(stored) = self.slots.get_mut(slot) {
             *stored = *datagram;
         }
-        let complete = datagram.header_len != 0
-            && datagram.end != 0
-            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
+        // No test that the end is known: an unknown end (0) has no units, and a merged fragment
+        // leaves at least one held.
+        let complete =
+            datagram.header_len != 0 && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
         if complete {
             self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end))
         } else {
