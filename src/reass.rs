@@ -50,6 +50,8 @@ pub const BLOCK: usize = 64;
 const UNIT: usize = 8;
 /// Largest IPv4 datagram (total length is 16 bits).
 const MAX_DATAGRAM: usize = 65535;
+/// Longest IPv4 header (options included).
+const MAX_HEADER: usize = 60;
 
 /// What becomes of a fragment addressed to the router ([`Reassembly::to_router`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,20 +220,23 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
         };
         // A datagram that fails its check or its merge is discarded in one place: the slot it
-        // holds by then (none for a new one that failed its check).
-        let (slot, merged) = match self.check(&datagram, header.len(), offset, end, more) {
-            Err(reason) => (found, Err(reason)),
+        // holds by then (none for a new one that failed its check). One `Outcome` for both, so
+        // a refusal is one value from the check or the merge alike.
+        let (slot, outcome) = match self.check(&datagram, header.len(), offset, end, more) {
+            Err(reason) => (found, Outcome::Dropped(reason)),
             Ok(()) => {
                 let slot = found.unwrap_or_else(|| self.free_slot(key.src(), now));
                 (Some(slot), self.merge(slot, &mut datagram, header, payload, offset, more, now))
             }
         };
-        merged.unwrap_or_else(|reason| {
-            if let Some(slot) = slot {
+        // A refusal discards the datagram, but for a duplicate, which leaves it be (`Outcome`'s
+        // `Fragment` comes only before a slot is known, or after `finish` freed it).
+        if let (Some(slot), Outcome::Dropped(reason)) = (slot, outcome) {
+            if reason != DropReason::FragmentDuplicate {
                 self.release(slot);
             }
-            Outcome::Dropped(reason)
-        })
+        }
+        outcome
     }
 
     /// Why payload `offset..end` (`more`: MF set) cannot join `datagram`, whose first fragment
@@ -249,7 +254,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // both read as comparisons with `max_end`: past it, or (a last fragment) short of it.
         debug_assert!(known_end == 0 || known_end == max_end, "a known end is the highest end");
         let ends_conflict = (known_end != 0 && end > max_end) || (!more && max_end > end);
-        if header_len + end.max(max_end) > MAX_DATAGRAM {
+        // In a pool whose largest payload fits 16 bits with any header, a held `max_end` (never
+        // past the pool: it passed this check) never makes a datagram too big; only an `end`
+        // past the pool can, and that `end` is then the highest.
+        let highest = if Self::MAX_PAYLOAD + MAX_HEADER <= MAX_DATAGRAM { end } else { end.max(max_end) };
+        if header_len + highest > MAX_DATAGRAM {
             Err(DropReason::FragmentTooBig)
         } else if end > Self::MAX_PAYLOAD {
             Err(DropReason::FragmentBeyondLimit)
@@ -263,7 +272,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 
     /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
-    /// new and not yet stored). On an error the caller discards the datagram.
+    /// new and not yet stored). On a refusal other than a duplicate the caller discards the
+    /// datagram.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn merge(
@@ -275,7 +285,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         offset: usize,
         more: bool,
         now: u32,
-    ) -> Result<Outcome, DropReason> {
+    ) -> Outcome {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
         // changes, and counts the units already there and the blocks inside its span (between
@@ -290,19 +300,19 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner += usize::from(logical != first && logical != last);
-            let (from, to, new) = piece(logical, offset, payload);
-            let held_mask = block.mask & units_mask(from, to);
+            let (from, to, units, new) = piece(logical, offset, payload);
+            let held_mask = block.mask & units;
             held_units += held_mask.count_ones() as usize;
             let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
-                    return Err(DropReason::FragmentOverlap);
+                    return Outcome::Dropped(DropReason::FragmentOverlap);
                 }
             }
         }
         let new_units = end.div_ceil(UNIT) - offset / UNIT - held_units;
         if new_units == 0 && !needs_header && (more || datagram.end != 0) {
-            return Ok(Outcome::Dropped(DropReason::FragmentDuplicate));
+            return Outcome::Dropped(DropReason::FragmentDuplicate);
         }
 
         // Commit: the header into block 0 (right-aligned), the payload into blocks held or
@@ -323,20 +333,23 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 if let Some(index) = held.or_else(|| self.allocate(&mut cursor, owner, logical)) {
                     break index;
                 }
-                let victim = self.oldest(now, slot, None).ok_or(DropReason::ReassemblyNoRoom)?;
+                let Some(victim) = self.oldest(now, slot, None) else {
+                    return Outcome::Dropped(DropReason::ReassemblyNoRoom);
+                };
                 self.evict(victim);
                 cursor = 0;
             };
-            let (from, to, bytes) = if logical == 0 {
-                (BLOCK - header.len(), BLOCK, Some(header))
+            // The header block's mask stays 0: no unit of the payload lies in it.
+            let (from, to, units, bytes) = if logical == 0 {
+                (BLOCK - header.len(), BLOCK, 0, Some(header))
             } else {
                 piece(logical, offset, payload)
             };
             if let (Some(room), Some(bytes)) = (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), bytes) {
                 copy(room, bytes);
             }
-            if let (Some(block), true) = (self.blocks.get_mut(index), logical != 0) {
-                block.mask |= units_mask(from, to);
+            if let Some(block) = self.blocks.get_mut(index) {
+                block.mask |= units;
             }
         }
         // Bounds checked in `check`: a payload end is below 65536, so are its units.
@@ -348,10 +361,15 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(stored) = self.slots.get_mut(slot) {
             *stored = *datagram;
         }
-        let complete = datagram.header_len != 0
-            && datagram.end != 0
-            && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
-        Ok(if complete { self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end)) } else { Outcome::Held })
+        // No test that the end is known: an unknown end (0) has no units, and a merged fragment
+        // leaves at least one held.
+        let complete =
+            datagram.header_len != 0 && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
+        if complete {
+            self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end))
+        } else {
+            Outcome::Held
+        }
     }
 
     /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
@@ -599,7 +617,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let out = buf.get_mut(..len)?;
         let skip = if first { 0 } else { plain_header(out, &datagram.key) };
         copy(out.get_mut(skip..)?, self.data.as_flattened().get(BLOCK + offset + skip - header_len..BLOCK + end)?);
-        let last = datagram.end != 0 && end == usize::from(datagram.end);
+        // A run is never empty (`end` is at least 1), so an end not yet known (0) never matches.
+        let last = end == usize::from(datagram.end);
         seal(out, if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         Some((len, end))
     }
@@ -674,9 +693,10 @@ fn unit_bit(unit: usize) -> u8 {
     1 << (unit % (BLOCK / UNIT))
 }
 
-/// The mask bits of the units that block bytes `from..to` touch.
+/// The mask bits of the units that block bytes `from..to` touch (never empty: `to` is above
+/// `from`), those from `from`'s unit up to `to - 1`'s.
 fn units_mask(from: usize, to: usize) -> u8 {
-    ((1u16 << to.div_ceil(UNIT)) - (1u16 << (from / UNIT))) as u8
+    ((2u32 << ((to - 1) / UNIT)) - (1u32 << (from / UNIT))) as u8
 }
 
 /// Copies `from` into `to` (same length by construction). Not `copy_from_slice`: without LTO
@@ -709,13 +729,14 @@ fn logical_of(offset: usize) -> usize {
 }
 
 /// Where the bytes of `payload` (at payload offset `offset`) that fall in datagram block
-/// `logical` go within the block, and those bytes. Out of line: both passes of `merge` use it.
+/// `logical`, one the payload reaches, go within the block (`from..to`), the mask of the units they touch, and those
+/// bytes. Out of line: both passes of `merge` use it (the mask computed here once, for both).
 #[inline(never)]
-fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, Option<&[u8]>) {
+fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, u8, Option<&[u8]>) {
     let base = (logical - 1) * BLOCK;
     let (from, to) = (offset.max(base) - base, (offset + payload.len()).min(base + BLOCK) - base);
     let at = base + from - offset;
-    (from, to, payload.get(at..at + to - from))
+    (from, to, units_mask(from, to), payload.get(at..at + to - from))
 }
 
 /// The transport header a first fragment must hold whole (RFC 1858: no tiny fragments).
@@ -1077,6 +1098,16 @@ mod tests {
         ip.fill_checksum();
         assert_eq!(pool.accept(&odd, 0, 0), Outcome::Dropped(DropReason::Fragment));
         assert_eq!(pool.in_flight(), 1);
+    }
+
+    #[test]
+    fn a_units_mask_holds_the_unit_of_every_byte_of_its_span() {
+        for to in 1..=BLOCK {
+            for from in 0..to {
+                let expected = (from..to).fold(0u8, |mask, byte| mask | 1 << (byte / UNIT));
+                assert_eq!(units_mask(from, to), expected, "{from}..{to}");
+            }
+        }
     }
 
     #[test]
