@@ -14,8 +14,38 @@ use lwip_snat_err_t::*;
 /// Removes sessions idle past their timeout. Call about once a second (the shim's timer does).
 #[no_mangle]
 pub extern "C" fn lwip_snat_tick(now_ms: u32) -> lwip_snat_err_t {
+    upkeep(Upkeep::Tick, now_ms)
+}
+
+/// The session upkeep the C API asks for; its argument goes beside it (see [`upkeep`]).
+#[derive(Clone, Copy)]
+enum Upkeep {
+    /// `arg`: the clock.
+    Tick,
+    /// `arg`: the netif.
+    NetifChanged,
+    /// `arg`: the inside host.
+    RemoveHost,
+    /// `arg`: unused (0).
+    Flush,
+}
+
+/// Out of line, told what to do by data (two registers): the upkeep calls share one copy of
+/// `enter_ready`'s lock, readiness test and release instead of one each.
+#[inline(never)]
+fn upkeep(what: Upkeep, arg: u32) -> lwip_snat_err_t {
     enter_ready(|nat| {
-        nat.tick(now_ms);
+        if let Upkeep::Tick = what {
+            nat.tick(arg);
+        } else {
+            // One removal for the three: the netif's sessions, the host's, or (flush) all.
+            let netif = matches!(what, Upkeep::NetifChanged).then_some(arg as u8);
+            let inside = matches!(what, Upkeep::RemoveHost).then_some(arg);
+            nat.remove_of(netif, inside);
+            if let Upkeep::Flush = what {
+                nat.clear_fragments();
+            }
+        }
         Ok(())
     })
 }
@@ -26,10 +56,7 @@ pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
     if netif_idx == 0 {
         return LWIP_SNAT_ERR_ARG;
     }
-    enter_ready(|nat| {
-        nat.netif_changed(netif_idx);
-        Ok(())
-    })
+    upkeep(Upkeep::NetifChanged, netif_idx.into())
 }
 
 /// For the lwIP shim: the NAT's facts about each netif, which the hook reads to pass a packet
@@ -55,10 +82,7 @@ const _: () = {
 /// Drops every session of one inside host (address in host byte order).
 #[no_mangle]
 pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
-    enter_ready(|nat| {
-        nat.remove_host(addr);
-        Ok(())
-    })
+    upkeep(Upkeep::RemoveHost, addr)
 }
 
 /// Registers `check` (NULL removes it): which ports and ICMP identifiers the router's own
@@ -95,10 +119,7 @@ fn c_port_check(protocol: Protocol, netif: u8, port: u16) -> bool {
 /// Drops every session; rules, settings and counters stay.
 #[no_mangle]
 pub extern "C" fn lwip_snat_flush() -> lwip_snat_err_t {
-    enter_ready(|nat| {
-        nat.flush();
-        Ok(())
-    })
+    upkeep(Upkeep::Flush, 0)
 }
 
 /// Copies the counters into `*out`.

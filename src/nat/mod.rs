@@ -395,17 +395,29 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The netif's address changed or it went down: its mappings are void.
     pub fn netif_changed(&mut self, netif: u8) {
-        self.remove_sessions(Doomed { netif: Some(netif), ..Doomed::ALL });
+        self.remove_of(Some(netif), None);
     }
 
     /// Drops every session of one inside host.
     pub fn remove_host(&mut self, inside: u32) {
-        self.remove_sessions(Doomed { inside: Some(inside), ..Doomed::ALL });
+        self.remove_of(None, Some(inside));
     }
 
     /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
-        self.remove_sessions(Doomed::ALL);
+        self.remove_of(None, None);
+        self.clear_fragments();
+    }
+
+    /// Drops the sessions of `netif`, of the inside host `inside`, of both, or (both `None`)
+    /// every session, told which as data: the C API's upkeep builds one removal for all three
+    /// calls above (`crate::ffi`), and no all-`None` constant is kept for `flush`.
+    pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>) {
+        self.remove_sessions(Doomed { netif, inside, ..Doomed::ALL });
+    }
+
+    /// Drops every fragment waiting for reassembly: the rest of [`flush`](Self::flush).
+    pub(crate) fn clear_fragments(&mut self) {
         #[cfg(feature = "reassembly")]
         self.reass.clear();
     }
