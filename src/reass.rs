@@ -729,8 +729,9 @@ fn logical_of(offset: usize) -> usize {
 }
 
 /// Where the bytes of `payload` (at payload offset `offset`) that fall in datagram block
-/// `logical`, one the payload reaches, go within the block (`from..to`), the mask of the units they touch, and those
-/// bytes. Out of line: both passes of `merge` use it (the mask computed here once, for both).
+/// `logical`, one the payload reaches, go within the block (`from..to`), the mask of the units
+/// they touch, and those bytes. Out of line: both passes of `merge` use it (the mask computed
+/// here once, for both).
 #[inline(never)]
 fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, u8, Option<&[u8]>) {
     let base = (logical - 1) * BLOCK;

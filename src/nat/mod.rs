@@ -488,7 +488,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let stats = &mut self.stats;
         let counter = match verdict {
             Verdict::Pass | Verdict::Release => &mut stats.passed,
-            Verdict::Drop(reason) => &mut stats.dropped[reason as usize],
+            Verdict::Drop(reason) => stats.drop_counter(reason),
             Verdict::SendIcmp(_) => &mut stats.icmp_requested,
             Verdict::SendTcpReset => &mut stats.resets_requested,
             Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => return verdict,
