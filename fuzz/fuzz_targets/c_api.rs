@@ -7,7 +7,9 @@
 //! packet that is not translated is not modified and no byte past `len` is ever touched; the
 //! verdict's fields are in range; the counters account for every processed packet exactly once
 //! and no table exceeds its capacity; `lwip_snat_reassembled` hands out exactly the datagram a
-//! `REASSEMBLED` verdict announced; `lwip_snat_foreach` visits every live session once and
+//! `REASSEMBLED` verdict announced; after `RELEASE`, `lwip_snat_released` hands out at least
+//! one fragment and only well-formed fragments of that datagram that fit the buffer, then none;
+//! `lwip_snat_foreach` visits every live session once and
 //! re-entry from its callback is refused with `LWIP_SNAT_ERR_BUSY`; name lookups return
 //! NUL-terminated strings exactly for the numbers that exist.
 #![no_main]
@@ -138,20 +140,46 @@ enum Packet {
 enum Call {
     Init(Option<RawConfig>),
     InitTweaked(Tweak),
-    ConfigDefault { null: bool },
+    ConfigDefault {
+        null: bool,
+    },
     RuleAdd(Option<RawRule>),
     RuleRemove(Option<RawRule>),
     PortmapAdd(Option<RawPortmap>),
     PortmapRemove(Option<RawPortmap>),
-    Process { packet: Packet, ctx: Ctx, step_ms: u16, null_pkt: bool, null_verdict: bool, cut: u8 },
-    Reassembled { cap: u16, null_buf: bool, null_len: bool },
-    Tick { step_ms: u32 },
+    /// `cut` shortens `len` (by up to 8 bytes) and, after `RELEASE`, picks how the held
+    /// fragments are taken back (see `drain_released`).
+    Process {
+        packet: Packet,
+        ctx: Ctx,
+        step_ms: u16,
+        null_pkt: bool,
+        null_verdict: bool,
+        cut: u8,
+    },
+    Reassembled {
+        cap: u16,
+        null_buf: bool,
+        null_len: bool,
+    },
+    Tick {
+        step_ms: u32,
+    },
     NetifChanged(u8),
     RemoveHost(u8),
     Flush,
-    Stats { null: bool },
-    Foreach { null: bool, reenter: bool },
-    Names { reason: u8, state: u8, err: i32 },
+    Stats {
+        null: bool,
+    },
+    Foreach {
+        null: bool,
+        reenter: bool,
+    },
+    Names {
+        reason: u8,
+        state: u8,
+        err: i32,
+    },
 }
 
 fn inside(host: u8) -> [u8; 4] {
@@ -468,14 +496,21 @@ fn call_one(call: &Call, state: &mut Session, announced: Option<u32>) {
                 assert_eq!(counted(&after), counted(&before));
                 return;
             }
-            assert!(verdict.action <= 5 && usize::from(verdict.drop_reason) < LWIP_SNAT_DROP_REASONS, "{verdict:?}");
+            assert!(
+                verdict.action <= lwip_snat_action::LWIP_SNAT_SEND_RST as u8
+                    && usize::from(verdict.drop_reason) < LWIP_SNAT_DROP_REASONS,
+                "{verdict:?}"
+            );
             if verdict.action != 1 {
                 assert_eq!(buffer, bytes, "untranslated packets are not modified");
             }
             let admin_prohibited = verdict.action == 5 && (verdict.icmp_type, verdict.icmp_code) == (3, 13);
             assert_eq!(counted(&after) - counted(&before), if admin_prohibited { 2 } else { 1 }, "{verdict:?}");
-            if verdict.action == 4 {
+            if verdict.action == lwip_snat_action::LWIP_SNAT_REASSEMBLED as u8 {
                 state.reassembled = Some(verdict.len);
+            }
+            if verdict.action == lwip_snat_action::LWIP_SNAT_RELEASE as u8 {
+                drain_released(&bytes, *cut);
             }
             if verdict.action != 2 {
                 assert_eq!(verdict.drop_reason, 0);
@@ -580,4 +615,60 @@ fn call_one(call: &Call, state: &mut Session, announced: Option<u32>) {
             }
         }
     }
+}
+
+/// What the shim does after `RELEASE` (`packet` is the released fragment): takes back every
+/// fragment the NAT held of its datagram, into a buffer as large as a frame or (by `how`) one
+/// that splits them into 8-byte pieces; or discards them with a NULL buffer; or first passes a
+/// NULL length, which must be refused and take nothing.
+fn drain_released(packet: &[u8], how: u8) {
+    use lwip_snat_err_t::*;
+    let call = |buf: &mut Vec<u8>, null_buf: bool, null_len: bool| {
+        let mut len = 0xFFFF_usize;
+        let b = if null_buf { std::ptr::null_mut() } else { buf.as_mut_ptr() };
+        let l = if null_len { std::ptr::null_mut() } else { &mut len as *mut usize };
+        // SAFETY: NULL or `buf.len()` writable bytes; NULL or a writable usize.
+        let result = unsafe { lwip_snat_released(b, buf.len(), l) };
+        (result, len)
+    };
+    let cap = match how % 4 {
+        1 => 28 + usize::from(how >> 2) % 8,
+        _ => 1600,
+    };
+    let mut buf = vec![0x11u8; cap];
+    match how % 4 {
+        2 => {
+            assert_eq!(call(&mut buf, true, false), (LWIP_SNAT_OK, 0), "a NULL buffer discards the rest");
+            assert_eq!(call(&mut buf, false, false), (LWIP_SNAT_OK, 0), "nothing left after a discard");
+            return;
+        }
+        3 => assert_eq!(call(&mut buf, false, true), (LWIP_SNAT_ERR_NULL, 0xFFFF)),
+        _ => {}
+    }
+    let mut taken = 0;
+    loop {
+        buf.fill(0x11);
+        let (result, len) = call(&mut buf, false, false);
+        assert_eq!(result, LWIP_SNAT_OK);
+        assert!(len <= cap && buf[len..].iter().all(|&b| b == 0x11), "written past the fragment");
+        if len == 0 {
+            break;
+        }
+        let fragment = &buf[..len];
+        let header_len = usize::from(fragment[0] & 0xF) * 4;
+        assert!(fragment[0] >> 4 == 4 && (20..=60).contains(&header_len) && header_len < len, "{fragment:?}");
+        assert_eq!(lwip_snat_fuzz::oracle::checksum(&fragment[..header_len]), 0, "header checksum");
+        assert_eq!(usize::from(u16::from_be_bytes([fragment[2], fragment[3]])), len, "total length");
+        let (more, offset) = (fragment[6] & 0x20 != 0, u16::from_be_bytes([fragment[6], fragment[7]]) & 0x1FFF);
+        assert!(more || offset != 0, "a released piece is a fragment");
+        for field in [4..6, 9..10, 12..20] {
+            assert_eq!(fragment[field.clone()], packet[field], "a fragment of another datagram");
+        }
+        taken += 1;
+        // A 65,535-byte datagram in 8-byte pieces is the most there can be.
+        assert!(taken <= 8192, "the held fragments never run out");
+    }
+    // The first fragment's header is at most 60 bytes; `cap` leaves room for 8 payload bytes.
+    assert!(taken > 0 || cap < 68, "RELEASE announced fragments the NAT held");
+    assert_eq!(call(&mut buf, false, false), (LWIP_SNAT_OK, 0), "nothing left once drained");
 }
