@@ -679,7 +679,8 @@ static struct {
    * LWIP_SNAT_ROUTE_NOT_OURS (the router's addresses and its netifs' broadcasts, multicast,
    * loopback, link-local) or LWIP_SNAT_ROUTE_CHECKED (all: also DHCP, ip4_canforward());
    * LWIP_SNAT_ROUTE_REFUSED: no route to take, ip4_forward() would give the packet up (its netif
-   * is the input netif, lwip_snat_not_forwarded()). Read only by lwip_snat_forward(). */
+   * is the input netif, lwip_snat_not_forwarded()). Read only by lwip_snat_forward() (which
+   * never sees LWIP_SNAT_ROUTE_BARE: the route lwIP's ip4_forward() takes after it). */
 #if LWIP_SNAT_FORWARD
   u8_t checked;
 #endif
@@ -689,13 +690,28 @@ static struct {
 #define LWIP_SNAT_ROUTE_CHECKED 2
 #define LWIP_SNAT_ROUTE_REFUSED 3
 
+/** 1 when something reads the route of the packet in flight: lwip_snat_forward(), or lwIP's
+ * route lookup through a route hook of the firmware's (which calls lwip_snat_ip4_route_src(),
+ * lwip_snat_hook.h). Without either nothing is remembered (the stores would be read by none),
+ * and lwip_snat_ip4_route_src() answers NULL, lwIP's own route, as for any packet not routed. */
+#if LWIP_SNAT_FORWARD || defined(LWIP_HOOK_IP4_ROUTE_SRC) || defined(LWIP_HOOK_IP4_ROUTE)
+#define LWIP_SNAT_IN_FLIGHT_READ 1
+#else
+#define LWIP_SNAT_IN_FLIGHT_READ 0
+#endif
+
 /** Remembers @p netif as the route of the packet in flight to @p dest (network byte order),
  * with what its lookup ruled out (@p checked, lwip_snat_in_flight.checked). */
 static void
 lwip_snat_remember_route(struct netif *netif, u32_t dest, u8_t checked)
 {
+#if LWIP_SNAT_IN_FLIGHT_READ
   lwip_snat_in_flight.netif = netif;
   lwip_snat_in_flight.dest = dest;
+#else
+  LWIP_UNUSED_ARG(netif);
+  LWIP_UNUSED_ARG(dest);
+#endif
 #if LWIP_SNAT_FORWARD
   lwip_snat_in_flight.checked = checked;
 #else
@@ -1132,15 +1148,12 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     if (!netif_is_up(inp) || ip4_addr_isany_val(dest)) {
       return 0;
     }
-    if ((in_facts & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED |
-                     LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
+    /* (a rule that names inp does not concern it: lwip_snat_unconcerned() passes that too) */
+    if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
       facts->passed++;
       return LWIP_SNAT_QUIET_TO_ROUTER;
     }
-    if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) != 0) {
-      return LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED;
-    }
-    return 0;
+    return LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED;
   }
   /* (LWIP_SNAT_ROUTE_UNICAST_UNLESS() written out: a remembered route is taken in a register,
    * not through the address the lookup writes to) */
@@ -1333,7 +1346,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
   }
   ip4_addr_copy(src, iphdr->src);
   ip4_addr_copy(dest, iphdr->dest);
-  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_in_flight.dest) || (checked == LWIP_SNAT_ROUTE_BARE)) {
+  /* (no LWIP_SNAT_ROUTE_BARE here: only lwip_snat_inbound_too_big() remembers one, called from
+   * below, after which this function returns; the hook clears the route of every packet) */
+  if ((netif == NULL) || (ip4_addr_get_u32(&dest) != lwip_snat_in_flight.dest)) {
     /* a destination the translation gave the packet (its own route for the others), which is
      * none of the router's own addresses (lwip_snat_route_unicast()) */
     if (!translated ||
@@ -1630,17 +1645,19 @@ lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arri
   return 1;
 }
 
-/** Sends the ICMP error the core asked for, about the packet as it arrived. */
+/** Sends the ICMP error the core asked for, about the packet as it arrived: Time Exceeded
+ * (11/0) or Destination Unreachable, Fragmentation Needed (3/4) or another code (3/13, the
+ * only other error the core asks for, src/ffi/convert.rs). */
 static void
 lwip_snat_send_icmp(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_verdict *v)
 {
   LWIP_SNAT_DEBUG_ICMP(v->icmp_type, v->icmp_code, bytes, len);
-  if ((v->icmp_type == ICMP_DUR) && (v->icmp_code == ICMP_DUR_FRAG)) {
-    lwip_snat_send_frag_needed(bytes, len, v->mtu);
-  } else if (v->icmp_type == ICMP_DUR) {
-    icmp_dest_unreach(p, (enum icmp_dur_type)v->icmp_code);
-  } else if (v->icmp_type == ICMP_TE) {
+  if (v->icmp_type == ICMP_TE) {
     icmp_time_exceeded(p, (enum icmp_te_type)v->icmp_code);
+  } else if (v->icmp_code == ICMP_DUR_FRAG) {
+    lwip_snat_send_frag_needed(bytes, len, v->mtu);
+  } else {
+    icmp_dest_unreach(p, (enum icmp_dur_type)v->icmp_code);
   }
 }
 #endif /* LWIP_ICMP */
@@ -1833,7 +1850,9 @@ lwip_snat_flatten(struct pbuf *p)
 {
   struct pbuf *flat = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
   if (flat != NULL) {
-    pbuf_copy_partial(p, flat->payload, p->tot_len, 0);
+    /* (all p->tot_len bytes, which flat holds: pbuf_copy() cannot fail here, and takes
+     * fewer arguments than pbuf_copy_partial()) */
+    (void)pbuf_copy(flat, p);
     lwip_snat_copies++;
   }
   return flat;
@@ -1887,7 +1906,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   int to_router;
 
   LWIP_ASSERT_CORE_LOCKED();
+#if LWIP_SNAT_IN_FLIGHT_READ
   lwip_snat_in_flight.netif = NULL;
+#endif
   if ((p == NULL) || (inp == NULL)) {
     return 0;
   }
@@ -1902,10 +1923,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     return 0;
   }
   bytes = (u8_t *)p->payload;
+  /* (a pbuf's len is never more than its chain's tot_len: all of it when not less) */
   head_len = p->len;
-  if (head_len >= len) {
-    head_len = len;
-  } else if ((head_len < IP_HLEN) || (head_len < IPH_HL_BYTES((const struct ip_hdr *)bytes) + 8)) {
+  if ((head_len < len) && ((head_len < IP_HLEN) || (head_len < IPH_HL_BYTES((const struct ip_hdr *)bytes) + 8))) {
     flat = lwip_snat_flatten(p);
     if (flat == NULL) {
       /* cannot look at it, so it must not leave untranslated */
@@ -2033,7 +2053,8 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       }
 #endif
       if (flat != NULL) {
-        pbuf_take(p, flat->payload, len);
+        /* (flat's len bytes back into p, which holds as many) */
+        (void)pbuf_copy(p, flat);
         translated = 1;
       } else {
         translated = LWIP_SNAT_TRANSLATED_IN_PLACE;
