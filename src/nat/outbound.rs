@@ -196,8 +196,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             },
             _ => return false,
         };
-        let (src, dst) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
-        let (inside, remote) = if inside == Side::Source { (src, dst) } else { (dst, src) };
-        self.live_outbound(flow.protocol, netif, inside, remote, now).is_some()
+        // The inside end first: the addresses swapped, and the ports as one word (inside port
+        // low) rotated, when the inside end is the destination.
+        let swapped = inside != Side::Source;
+        let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
+        let ports = u32::from(flow.src_port) | u32::from(flow.dst_port) << 16;
+        let ports = if swapped { ports.rotate_left(16) } else { ports };
+        self.live_outbound_word(flow.protocol, netif, addrs, ports, now).is_some()
     }
 }
