@@ -129,19 +129,21 @@ impl Evicted {
     }
 
     /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.
-    /// The remote end is chosen once, before the loop: each session compares it and then only
-    /// its own end by the direction (the inside endpoint outbound, the external port inbound).
+    /// The segment's two ports are one word (source low), compared with the two ports of a
+    /// session that lie side by side in the same order: inside and remote port outbound,
+    /// remote and external port inbound. Then the addresses: the inside and remote outbound,
+    /// the remote inbound.
     fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
-        let outbound = direction == Direction::Outbound;
-        let remote = if outbound { (flow.dst, flow.dst_port) } else { (flow.src, flow.src_port) };
+        let ports = u32::from(flow.src_port) | u32::from(flow.dst_port) << 16;
+        let pair = |low: u16, high: u16| u32::from(low) | u32::from(high) << 16;
         self.sessions.iter().any(|s| {
             s.state != 0
                 && s.netif == netif
-                && (s.remote, s.remote_port) == remote
-                && if outbound {
-                    (s.inside, s.in_port) == (flow.src, flow.src_port)
-                } else {
-                    s.ext_port == flow.dst_port
+                && match direction {
+                    Direction::Outbound => {
+                        pair(s.in_port, s.remote_port) == ports && s.remote == flow.dst && s.inside == flow.src
+                    }
+                    Direction::Inbound => pair(s.remote_port, s.ext_port) == ports && s.remote == flow.src,
                 }
         })
     }

@@ -80,13 +80,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
     /// start one, and updates it for the packet ([`touch`](Self::touch)); hands back its
-    /// external port and whether it was created. `Err` is the verdict for a flow that cannot
+    /// external port and whether it was created (always false in a build without MSS
+    /// clamping, the flag's one reader). `Err` is the verdict for a flow that cannot
     /// have one. The touch is here, not at its two callers (translation and hairpinning), so
     /// the NAT holds one copy of the call.
     pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(u16, bool), Verdict> {
         let (slot, created) = self.find_or_create_outbound(flow, netif, now)?;
         match self.touch(flow, slot, Direction::Outbound, now) {
-            Some(&Session { ext_port, .. }) => Ok((ext_port, created)),
+            // A constant where nothing reads it: no register kept for it across the calls.
+            Some(&Session { ext_port, .. }) => Ok((ext_port, created && cfg!(feature = "mss-clamp"))),
             None => Err(Verdict::Drop(DropReason::NoMapping)),
         }
     }
@@ -194,8 +196,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             },
             _ => return false,
         };
-        let (src, dst) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
-        let (inside, remote) = if inside == Side::Source { (src, dst) } else { (dst, src) };
-        self.live_outbound(flow.protocol, netif, inside, remote, now).is_some()
+        // The inside end first: the addresses swapped, and the ports as one word (inside port
+        // low) rotated, when the inside end is the destination.
+        let swapped = inside != Side::Source;
+        let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
+        let ports = u32::from(flow.src_port) | u32::from(flow.dst_port) << 16;
+        let ports = if swapped { ports.rotate_left(16) } else { ports };
+        self.live_outbound_word(flow.protocol, netif, addrs, ports, now).is_some()
     }
 }

@@ -346,11 +346,9 @@ impl Table {
             if matches!(found, Inbound::Admitted(_)) {
                 continue;
             }
-            let passes = match filtering {
-                Filtering::EndpointIndependent => true,
-                Filtering::AddressDependent => s.remote == remote,
-                Filtering::AddressAndPortDependent => false,
-            };
+            // The filter as one comparison: endpoint-independent (0) passes every remote,
+            // address-dependent (1) a known address, address-and-port-dependent (2) none here.
+            let passes = filtering as u8 + u8::from(s.remote != remote) <= 1;
             found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
         }
         found
