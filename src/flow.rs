@@ -57,35 +57,32 @@ pub enum Message {
 pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
     let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.payload());
-    let flow = |protocol, src_port, dst_port, tcp_flags, creates| {
-        Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates })
-    };
-    Ok(match ip.protocol() {
+    // Each arm hands back the flow's fields and the flow is built once, after the match (less
+    // code than a closure that built it, called from three arms).
+    let (protocol, (src_port, dst_port), tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             let flags = seg.flags();
             let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
-            flow(Protocol::Tcp, seg.src_port(), seg.dst_port(), flags, creates)
+            (Protocol::Tcp, (seg.src_port(), seg.dst_port()), flags, creates)
         }
         protocol::UDP => {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
             let l4_len = ip.total_len().saturating_sub(ip.header_len());
             let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
-            flow(Protocol::Udp, dgram.src_port(), dgram.dst_port(), 0, true)
+            (Protocol::Udp, (dgram.src_port(), dgram.dst_port()), 0, true)
         }
         protocol::ICMP => {
             let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             match icmp::class(msg.msg_type()) {
-                Class::Error => Message::IcmpError,
-                Class::Other => Message::Other,
-                class => {
-                    let (src_port, dst_port) = ident_ports(msg.ident(), msg.msg_type(), mapped_side);
-                    flow(Protocol::Icmp, src_port, dst_port, 0, class == Class::Request)
-                }
+                Class::Error => return Ok(Message::IcmpError),
+                Class::Other => return Ok(Message::Other),
+                class => (Protocol::Icmp, ident_ports(msg.ident(), msg.msg_type(), mapped_side), 0, class == Class::Request),
             }
         }
-        _ => Message::Other,
-    })
+        _ => return Ok(Message::Other),
+    };
+    Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
 
 /// A TCP segment or UDP datagram in the shape nearly all traffic has: a 20-byte IPv4 header
