@@ -57,35 +57,32 @@ pub enum Message {
 pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
     let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.payload());
-    let flow = |protocol, src_port, dst_port, tcp_flags, creates| {
-        Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates })
-    };
-    Ok(match ip.protocol() {
+    // Each arm hands back the flow's fields and the flow is built once, after the match (less
+    // code than a closure that built it, called from three arms).
+    let (protocol, (src_port, dst_port), tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             let flags = seg.flags();
             let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
-            flow(Protocol::Tcp, seg.src_port(), seg.dst_port(), flags, creates)
+            (Protocol::Tcp, (seg.src_port(), seg.dst_port()), flags, creates)
         }
         protocol::UDP => {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
             let l4_len = ip.total_len().saturating_sub(ip.header_len());
             let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
-            flow(Protocol::Udp, dgram.src_port(), dgram.dst_port(), 0, true)
+            (Protocol::Udp, (dgram.src_port(), dgram.dst_port()), 0, true)
         }
         protocol::ICMP => {
             let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             match icmp::class(msg.msg_type()) {
-                Class::Error => Message::IcmpError,
-                Class::Other => Message::Other,
-                class => {
-                    let (src_port, dst_port) = ident_ports(msg.ident(), msg.msg_type(), mapped_side);
-                    flow(Protocol::Icmp, src_port, dst_port, 0, class == Class::Request)
-                }
+                Class::Error => return Ok(Message::IcmpError),
+                Class::Other => return Ok(Message::Other),
+                class => (Protocol::Icmp, ident_ports(msg.ident(), msg.msg_type(), mapped_side), 0, class == Class::Request),
             }
         }
-        _ => Message::Other,
-    })
+        _ => return Ok(Message::Other),
+    };
+    Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
 
 /// A TCP segment or UDP datagram in the shape nearly all traffic has: a 20-byte IPv4 header
@@ -221,8 +218,17 @@ pub fn may_be_icmp_error(packet: &[u8]) -> bool {
     if ip.protocol() != protocol::ICMP {
         return false;
     }
-    let error = |&t: &u8| icmp::class(t) == Class::Error || t == kind::SOURCE_QUENCH || t == kind::REDIRECT;
-    ip.frag_offset() != 0 || ip.payload().first().is_some_and(error)
+    ip.frag_offset() != 0 || ip.payload().first().is_some_and(|&t| is_error_type(t))
+}
+
+/// The ICMP error types: those [`icmp::class`] calls errors and the two older ones, source
+/// quench and redirect, as one set (one bit test, where the class and two compares took more
+/// code; the unit test below checks that it is the same set).
+fn is_error_type(icmp_type: u8) -> bool {
+    matches!(
+        icmp_type,
+        kind::DEST_UNREACHABLE | kind::TIME_EXCEEDED | kind::PARAMETER_PROBLEM | kind::SOURCE_QUENCH | kind::REDIRECT
+    )
 }
 
 /// The "ports" of an ICMP query of type `msg_type`: the identifier on the mapped side, and on
@@ -231,14 +237,29 @@ pub fn may_be_icmp_error(packet: &[u8]) -> bool {
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
     let exchange = u16::from(match msg_type {
         kind::ECHO_REPLY => kind::ECHO_REQUEST,
+        // Each numbered one above its request (checked at compile time below): one subtraction
+        // for both.
         #[cfg(feature = "icmp-queries")]
-        kind::TIMESTAMP_REPLY => kind::TIMESTAMP,
-        #[cfg(feature = "icmp-queries")]
-        kind::INFO_REPLY => kind::INFO_REQUEST,
+        reply @ (kind::TIMESTAMP_REPLY | kind::INFO_REPLY) => reply - 1,
         request => request,
     });
+    const _: () = assert!(kind::TIMESTAMP_REPLY - 1 == kind::TIMESTAMP && kind::INFO_REPLY - 1 == kind::INFO_REQUEST);
     match mapped_side {
         Side::Source => (ident, exchange),
         Side::Destination => (exchange, ident),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `is_error_type` is `icmp::class`'s errors plus source quench and redirect, for every type.
+    #[test]
+    fn error_types_are_the_classes_errors_and_the_older_two() {
+        for t in 0..=u8::MAX {
+            let expected = icmp::class(t) == Class::Error || t == kind::SOURCE_QUENCH || t == kind::REDIRECT;
+            assert_eq!(is_error_type(t), expected, "type {t}");
+        }
     }
 }

@@ -55,12 +55,20 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
     let l4 = ip.payload_mut();
     // Where the port (for ICMP the identifier, which both sides share) and the checksum start:
     // one code path for the three protocols, not three copies of it.
-    let (port_at, checksum_at) = match (proto, side) {
-        (protocol::TCP, Side::Source) => (tcp::field::SRC_PORT.start, tcp::field::CHECKSUM.start),
-        (protocol::TCP, Side::Destination) => (tcp::field::DST_PORT.start, tcp::field::CHECKSUM.start),
-        (protocol::UDP, Side::Source) => (udp::field::SRC_PORT.start, udp::field::CHECKSUM.start),
-        (protocol::UDP, Side::Destination) => (udp::field::DST_PORT.start, udp::field::CHECKSUM.start),
-        (protocol::ICMP, _) => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
+    // TCP and UDP keep their ports at the same offsets (checked at compile time): one choice
+    // of the side for both.
+    const _: () = assert!(
+        tcp::field::SRC_PORT.start == udp::field::SRC_PORT.start
+            && tcp::field::DST_PORT.start == udp::field::DST_PORT.start
+    );
+    let port_at = match side {
+        Side::Source => tcp::field::SRC_PORT.start,
+        Side::Destination => tcp::field::DST_PORT.start,
+    };
+    let (port_at, checksum_at) = match proto {
+        protocol::TCP => (port_at, tcp::field::CHECKSUM.start),
+        protocol::UDP => (port_at, udp::field::CHECKSUM.start),
+        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
         _ => return total,
     };
     // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).

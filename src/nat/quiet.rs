@@ -94,7 +94,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Each rule marks its netifs as named and its outside (`Rules::is_outside`) in one
         // pass, not a scan of the rules for each of the 256 netifs.
         for rule in self.rules.iter() {
-            match *rule {
+            // The outside netif of an outbound or pair rule, marked in one place for both.
+            let outside = match *rule {
                 // Every other netif is the outside of a source rule.
                 // (Every netif marked, then the inside's byte put back with NAMED only: a
                 // plain fill of the 256 bytes takes less flash than a test per netif.)
@@ -106,13 +107,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     if let Some(byte) = self.concerns.netif.get_mut(usize::from(inside)) {
                         *byte = kept | NAMED;
                     }
+                    continue;
                 }
-                Rule::Outbound(netif) => self.concerns.mark(netif, NAMED | OUTSIDE),
+                Rule::Outbound(netif) => netif,
                 Rule::Pair(from, to) => {
                     self.concerns.mark(from, NAMED);
-                    self.concerns.mark(to, NAMED | OUTSIDE);
+                    to
                 }
-            }
+            };
+            self.concerns.mark(outside, NAMED | OUTSIDE);
         }
         for netif in self.portmaps.netifs() {
             self.concerns.mark(netif, PORTMAPPED);
