@@ -242,22 +242,28 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Why payload `offset..end` (`more`: MF set) cannot join `datagram`, whose first fragment
     /// has a `header_len`-byte header if this is it.
     fn check(&self, datagram: &Datagram, header_len: usize, offset: usize, end: usize, more: bool) -> Result<(), DropReason> {
-        // The header comes with the first fragment; until then assume the shortest.
-        let header_len = match (datagram.header_len, offset) {
-            (0, 0) => header_len,
-            (0, _) => ipv4::HEADER_LEN,
-            (known, _) => usize::from(known),
-        };
         let (known_end, max_end) = (usize::from(datagram.end), usize::from(datagram.max_end));
         // A last fragment fixes the end: nothing may reach past it, and it may not move. Once it
         // is known, the highest end is it (a last fragment short of `max_end` never joins), so
         // both read as comparisons with `max_end`: past it, or (a last fragment) short of it.
         debug_assert!(known_end == 0 || known_end == max_end, "a known end is the highest end");
         let ends_conflict = (known_end != 0 && end > max_end) || (!more && max_end > end);
-        // In a pool whose largest payload fits 16 bits with any header, a held `max_end` (never
-        // past the pool: it passed this check) never makes a datagram too big; only an `end`
-        // past the pool can, and that `end` is then the highest.
-        let highest = if Self::MAX_PAYLOAD + MAX_HEADER <= MAX_DATAGRAM { end } else { end.max(max_end) };
+        // The header comes with the first fragment; until then assume the shortest. In a pool
+        // whose largest payload fits 16 bits with any header, a held `max_end` (never past the
+        // pool: it passed this check) never makes a datagram too big; only an `end` past the
+        // pool can, and that `end` is then the highest. There the first fragment's own header
+        // need not be read either: with its payload it lies within its 16-bit total length, and
+        // so it does with the shortest header instead.
+        let (header_len, highest) = if Self::MAX_PAYLOAD + MAX_HEADER <= MAX_DATAGRAM {
+            (usize::from(datagram.header_len).max(ipv4::HEADER_LEN), end)
+        } else {
+            let header_len = match (datagram.header_len, offset) {
+                (0, 0) => header_len,
+                (0, _) => ipv4::HEADER_LEN,
+                (known, _) => usize::from(known),
+            };
+            (header_len, end.max(max_end))
+        };
         if header_len + highest > MAX_DATAGRAM {
             Err(DropReason::FragmentTooBig)
         } else if end > Self::MAX_PAYLOAD {
@@ -288,12 +294,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     ) -> Outcome {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
-        // changes, and counts the units already there and the blocks inside its span (between
-        // its first and last block, which neighbouring fragments may share).
+        // changes, and counts the blocks of its span held and those inside it (between its first
+        // and last block, which neighbouring fragments may share), and gathers the units of
+        // held blocks it would add: it brings nothing new if every block of its span is held
+        // with all the units it touches (no count of units here; the commit pass counts them).
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let (mut held_units, mut inner) = (0, 0);
+        let (mut held_blocks, mut inner, mut missing) = (0, 0, 0);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if block.owner != owner || logical < first || logical > last {
@@ -302,7 +310,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             inner += usize::from(logical != first && logical != last);
             let (from, to, units, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units;
-            held_units += held_mask.count_ones() as usize;
+            held_blocks += 1;
+            missing |= units & !block.mask;
             let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
@@ -310,8 +319,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 }
             }
         }
-        let new_units = end.div_ceil(UNIT) - offset / UNIT - held_units;
-        if new_units == 0 && !needs_header && (more || datagram.end != 0) {
+        let nothing_new = held_blocks == last - first + 1 && missing == 0;
+        if nothing_new && !needs_header && (more || datagram.end != 0) {
             return Outcome::Dropped(DropReason::FragmentDuplicate);
         }
 
@@ -349,11 +358,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 copy(room, bytes);
             }
             if let Some(block) = self.blocks.get_mut(index) {
+                datagram.units += (units & !block.mask).count_ones() as u16;
                 block.mask |= units;
             }
         }
-        // Bounds checked in `check`: a payload end is below 65536, so are its units.
-        datagram.units += new_units as u16;
+        // Bounds checked in `check`: a payload end is below 65536 (its units, counted above,
+        // below 8192).
         datagram.max_end = datagram.max_end.max(end as u16);
         if !more {
             datagram.end = end as u16;
