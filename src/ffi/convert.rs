@@ -3,7 +3,7 @@
 use core::mem::MaybeUninit;
 
 use super::types::*;
-use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
+use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP, TIMEOUT_OFFSETS};
 use crate::{
     Config, Context, Eviction, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, RuleError, Session, Stats, Verdict,
 };
@@ -71,7 +71,13 @@ impl lwip_snat_config {
             CONFIG_TAIL.copy(from, to, true);
             config.assume_init_ref()
         };
-        config.validate().map_err(|e| match e {
+        // `validate`, the timeouts read where they lie rather than copied into an array first.
+        let at = (config as *const Config).cast::<u8>();
+        // SAFETY: each offset is that of a `u32` field of `Config` (see `TIMEOUT_OFFSETS`), so
+        // the read is aligned, within `config` and of initialised bytes.
+        let timeouts =
+            TIMEOUT_OFFSETS.iter().map(|&offset| unsafe { at.add(usize::from(offset)).cast::<u32>().read() });
+        config.check(timeouts).map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
         })
@@ -532,6 +538,23 @@ mod tests {
         };
         assert_eq!(to_core(&c), Ok(core));
         assert_eq!(from_core(&core), c);
+    }
+
+    #[test]
+    fn every_timeout_is_checked_where_c_puts_it() {
+        // Each timeout written into C's struct as it is (`write_from_core` checks nothing), then
+        // checked: the offsets the check reads them by must reach every one of them.
+        for (field, floor) in crate::config::timeout_fields() {
+            for allow_short_timeouts in [false, true] {
+                let lowest = if allow_short_timeouts { 1 } else { floor };
+                for (value, valid) in [(0, false), (lowest - 1, false), (lowest, true), (0x8000_0000, false)] {
+                    let mut config = Config { allow_short_timeouts, ..Config::DEFAULT };
+                    *field(&mut config) = value;
+                    let expected = if valid { Ok(config) } else { Err(LWIP_SNAT_ERR_TIMEOUT) };
+                    assert_eq!(to_core(&from_core(&config)), expected, "{value} (floor {floor})");
+                }
+            }
+        }
     }
 
     #[test]
