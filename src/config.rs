@@ -167,9 +167,9 @@ impl Config {
         self.check(self.timeouts())
     }
 
-    /// `validate` with the timeouts handed in, in [`TIMEOUT_OFFSETS`]' order: the C API reads
-    /// them where they lie in its checked copy, by their offsets, instead of copying them into
-    /// an array first (8 loads and stores).
+    /// `validate` with the timeouts handed in, in the order of [`TIMEOUTS`]' offsets: the C
+    /// API reads them where they lie in its checked copy, by their offsets, instead of copying
+    /// them into an array first (8 loads and stores).
     #[inline(always)]
     pub(crate) fn check(&self, timeouts: impl IntoIterator<Item = u32>) -> Result<(), ConfigError> {
         // The floored timeouts first, in `FLOORS`' order; the rest have none: REQ-5a lets
@@ -178,7 +178,7 @@ impl Config {
             // Allowed: from the floor (at least 1 ms: zero is no timeout) to 2^31 - 1 ms, above
             // which the wrapping clock comparison would break. One signed compare tests both
             // ends: a value from 2^31 up is negative as an `i32`, and every floor is positive.
-            let lowest = if self.allow_short_timeouts { 1 } else { FLOORS.get(i).copied().unwrap_or(1) };
+            let lowest = if self.allow_short_timeouts { 1 } else { TIMEOUTS.floors.get(i).copied().unwrap_or(1) };
             if (value as i32) < lowest as i32 {
                 return Err(ConfigError::Timeout);
             }
@@ -192,19 +192,19 @@ impl Config {
 }
 
 /// The timeouts `validate` checks, named once: `Config::timeouts` reads them (each a `u32`
-/// field, or it does not compile) and [`TIMEOUT_OFFSETS`] holds where they lie, in one order.
+/// field, or it does not compile) and [`TIMEOUTS`] holds where they lie, in one order.
 macro_rules! timeouts {
     ($($field:ident),+) => {
         impl Config {
-            /// The timeouts in [`TIMEOUT_OFFSETS`]' order.
+            /// The timeouts in the order of [`TIMEOUTS`]' offsets.
             fn timeouts(&self) -> [u32; TIMEOUT_COUNT] {
                 [$(self.$field),+]
             }
         }
 
-        /// Where each timeout lies in a `Config`, in `validate`'s order (each a `u32` field:
-        /// `Config::timeouts` reads the same list as `u32`s).
-        pub(crate) static TIMEOUT_OFFSETS: [u8; TIMEOUT_COUNT] = [$(core::mem::offset_of!(Config, $field) as u8),+];
+        /// The floors and where the timeouts lie.
+        pub(crate) static TIMEOUTS: Timeouts =
+            Timeouts { floors: FLOORS, offsets: [$(core::mem::offset_of!(Config, $field) as u8),+] };
     };
 }
 
@@ -218,6 +218,16 @@ timeouts!(
     udp_ntp_ms,
     evict_idle_ms
 );
+
+/// What `Config::check` reads besides the settings, side by side so that one address reaches
+/// both: the first timeouts' floors, and where each timeout lies in a `Config`, in `validate`'s
+/// order (each a `u32` field: `Config::timeouts` reads the same list as `u32`s), by which the C
+/// API reads them.
+#[repr(C)]
+pub(crate) struct Timeouts {
+    floors: [u32; FLOORS.len()],
+    pub(crate) offsets: [u8; TIMEOUT_COUNT],
+}
 
 /// How many timeouts `validate` checks.
 const TIMEOUT_COUNT: usize = 8;
