@@ -164,23 +164,21 @@ impl Config {
 
     /// Checks the timeouts against their RFC floors and the port range against lwIP's ports.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check(self.timeouts())
+    }
+
+    /// `validate` with the timeouts handed in, in the order of [`TIMEOUTS`]' offsets: the C
+    /// API reads them where they lie in its checked copy, by their offsets, instead of copying
+    /// them into an array first (8 loads and stores).
+    #[inline(always)]
+    pub(crate) fn check(&self, timeouts: impl IntoIterator<Item = u32>) -> Result<(), ConfigError> {
         // The floored timeouts first, in `FLOORS`' order; the rest have none: REQ-5a lets
         // well-known ports have shorter timers, and eviction is a choice.
-        let timeouts = [
-            self.tcp_established_ms,
-            self.tcp_transitory_ms,
-            self.udp_ms,
-            self.icmp_ms,
-            self.reass_timeout_ms,
-            self.udp_dns_ms,
-            self.udp_ntp_ms,
-            self.evict_idle_ms,
-        ];
-        for (i, &value) in timeouts.iter().enumerate() {
+        for (i, value) in timeouts.into_iter().enumerate() {
             // Allowed: from the floor (at least 1 ms: zero is no timeout) to 2^31 - 1 ms, above
             // which the wrapping clock comparison would break. One signed compare tests both
             // ends: a value from 2^31 up is negative as an `i32`, and every floor is positive.
-            let lowest = if self.allow_short_timeouts { 1 } else { FLOORS.get(i).copied().unwrap_or(1) };
+            let lowest = if self.allow_short_timeouts { 1 } else { TIMEOUTS.floors.get(i).copied().unwrap_or(1) };
             if (value as i32) < lowest as i32 {
                 return Err(ConfigError::Timeout);
             }
@@ -192,6 +190,50 @@ impl Config {
         Ok(())
     }
 }
+
+/// The timeouts `validate` checks, named once: `Config::timeouts` reads them (each a `u32`
+/// field, or it does not compile) and [`TIMEOUTS`] holds where they lie, in one order.
+macro_rules! timeouts {
+    ($($field:ident),+) => {
+        impl Config {
+            /// The timeouts in the order of [`TIMEOUTS`]' offsets.
+            fn timeouts(&self) -> [u32; TIMEOUT_COUNT] {
+                [$(self.$field),+]
+            }
+        }
+
+        /// The floors and where the timeouts lie.
+        pub(crate) static TIMEOUTS: Timeouts =
+            Timeouts { floors: FLOORS, offsets: [$(core::mem::offset_of!(Config, $field) as u8),+] };
+    };
+}
+
+timeouts!(
+    tcp_established_ms,
+    tcp_transitory_ms,
+    udp_ms,
+    icmp_ms,
+    reass_timeout_ms,
+    udp_dns_ms,
+    udp_ntp_ms,
+    evict_idle_ms
+);
+
+/// What `Config::check` reads besides the settings, side by side so that one address reaches
+/// both: the first timeouts' floors, and where each timeout lies in a `Config`, in `validate`'s
+/// order (each a `u32` field: `Config::timeouts` reads the same list as `u32`s), by which the C
+/// API reads them.
+#[repr(C)]
+pub(crate) struct Timeouts {
+    floors: [u32; FLOORS.len()],
+    pub(crate) offsets: [u8; TIMEOUT_COUNT],
+}
+
+/// How many timeouts `validate` checks.
+const TIMEOUT_COUNT: usize = 8;
+
+// Every offset fits the table's bytes.
+const _: () = assert!(core::mem::size_of::<Config>() <= u8::MAX as usize);
 
 /// The RFC floors of `tcp_established_ms`, `tcp_transitory_ms`, `udp_ms` and `icmp_ms`.
 const FLOORS: [u32; 4] = [floor::TCP_ESTABLISHED_MS, floor::TCP_TRANSITORY_MS, floor::UDP_MS, floor::ICMP_MS];
@@ -263,6 +305,26 @@ impl Config {
     }
 }
 
+/// A timeout field of `Config`, for tests.
+#[cfg(test)]
+pub(crate) type TimeoutField = fn(&mut Config) -> &mut u32;
+
+/// Every timeout field with its floor (1 for those without one), for the tests of the checks
+/// (`validate`'s here, the C API's in `ffi`).
+#[cfg(test)]
+pub(crate) fn timeout_fields() -> [(TimeoutField, u32); TIMEOUT_COUNT] {
+    [
+        (|c| &mut c.tcp_established_ms, floor::TCP_ESTABLISHED_MS),
+        (|c| &mut c.tcp_transitory_ms, floor::TCP_TRANSITORY_MS),
+        (|c| &mut c.udp_ms, floor::UDP_MS),
+        (|c| &mut c.icmp_ms, floor::ICMP_MS),
+        (|c| &mut c.reass_timeout_ms, 1),
+        (|c| &mut c.udp_dns_ms, 1),
+        (|c| &mut c.udp_ntp_ms, 1),
+        (|c| &mut c.evict_idle_ms, 1),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,18 +361,7 @@ mod tests {
     /// up are refused, 2^31 - 1 accepted, and the floored ones refused just below their floor.
     #[test]
     fn every_timeout_is_checked_at_both_ends_of_its_range() {
-        type Field = fn(&mut Config) -> &mut u32;
-        let fields: [(Field, u32); 8] = [
-            (|c| &mut c.tcp_established_ms, floor::TCP_ESTABLISHED_MS),
-            (|c| &mut c.tcp_transitory_ms, floor::TCP_TRANSITORY_MS),
-            (|c| &mut c.udp_ms, floor::UDP_MS),
-            (|c| &mut c.icmp_ms, floor::ICMP_MS),
-            (|c| &mut c.reass_timeout_ms, 1),
-            (|c| &mut c.udp_dns_ms, 1),
-            (|c| &mut c.udp_ntp_ms, 1),
-            (|c| &mut c.evict_idle_ms, 1),
-        ];
-        for (field, floor) in fields {
+        for (field, floor) in timeout_fields() {
             for allow_short_timeouts in [false, true] {
                 let lowest = if allow_short_timeouts { 1 } else { floor };
                 let cases = [

@@ -3,7 +3,7 @@
 use core::mem::MaybeUninit;
 
 use super::types::*;
-use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP};
+use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP, TIMEOUTS};
 use crate::{
     Config, Context, Eviction, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, RuleError, Session, Stats, Verdict,
 };
@@ -71,7 +71,13 @@ impl lwip_snat_config {
             CONFIG_TAIL.copy(from, to, true);
             config.assume_init_ref()
         };
-        config.validate().map_err(|e| match e {
+        // `validate`, the timeouts read where they lie rather than copied into an array first.
+        let at = (config as *const Config).cast::<u8>();
+        // SAFETY: each offset is that of a `u32` field of `Config` (see `TIMEOUTS`), so
+        // the read is aligned, within `config` and of initialised bytes.
+        let timeouts =
+            TIMEOUTS.offsets.iter().map(|&offset| unsafe { at.add(usize::from(offset)).cast::<u32>().read() });
+        config.check(timeouts).map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
         })
@@ -289,7 +295,6 @@ impl lwip_snat_stats {
         use core::ptr::addr_of_mut;
         let s = nat.stats();
         let (held, held_bytes) = nat.fragments_in_flight();
-        let [held_0, held_1] = u16::try_from(held).unwrap_or(u16::MAX).to_ne_bytes();
         let (from, to) = ((s as *const Stats).cast::<u8>(), out.cast::<u8>());
         // SAFETY: a `Run` is a span of `u32` counters at the same offsets relative to the run
         // in both structs, within both (checked at build time by `shared_run!`); any bytes are
@@ -303,7 +308,7 @@ impl lwip_snat_stats {
             addr_of_mut!((*out).reass_bytes_in_use).write_unaligned(u32::try_from(held_bytes).unwrap_or(u32::MAX));
             addr_of_mut!((*out).reass_in_flight)
                 .cast::<u32>()
-                .write_unaligned(u32::from_ne_bytes([held_0, held_1, 0, 0]));
+                .write_unaligned(halves(u16::try_from(held).unwrap_or(u16::MAX), 0));
             // One loop over the three blocks, in the core's protocol order (`Protocol::index`).
             let blocks = addr_of_mut!((*out).tcp);
             // The NAT's `static` protocol order, read where it lies in flash.
@@ -324,18 +329,29 @@ impl lwip_snat_proto_stats {
     unsafe fn write_from_core(nat: &Nat, p: Protocol, index: usize, out: *mut Self) {
         debug_assert_eq!(index, p.index());
         let s = nat.stats();
-        let half = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
-        let ([in_use_0, in_use_1], [high_0, high_1]) = (half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p)));
-        let [capacity_0, capacity_1] = half(nat.capacity(p));
+        let half = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
         let count = |counts: &[u32; 3]| counts.get(index).copied().unwrap_or(0);
         let words = [
             count(&s.created),
             count(&s.expired),
-            u32::from_ne_bytes([in_use_0, in_use_1, high_0, high_1]),
-            u32::from_ne_bytes([capacity_0, capacity_1, 0, 0]),
+            halves(half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p))),
+            halves(half(nat.capacity(p)), 0),
         ];
         // SAFETY: writable per the contract, for the whole struct (its layout is checked below).
         unsafe { out.cast::<[u32; 4]>().write_unaligned(words) };
+    }
+}
+
+/// The word whose memory holds `first` then `second`, as two `u16` fields laid out one after
+/// the other: a shift and an or (the same bytes as `u32::from_ne_bytes` of their bytes, which
+/// compiled to a split into bytes and back).
+#[inline(always)]
+fn halves(first: u16, second: u16) -> u32 {
+    let (first, second) = (u32::from(first), u32::from(second));
+    if cfg!(target_endian = "little") {
+        first | second << 16
+    } else {
+        first << 16 | second
     }
 }
 
@@ -522,6 +538,23 @@ mod tests {
         };
         assert_eq!(to_core(&c), Ok(core));
         assert_eq!(from_core(&core), c);
+    }
+
+    #[test]
+    fn every_timeout_is_checked_where_c_puts_it() {
+        // Each timeout written into C's struct as it is (`write_from_core` checks nothing), then
+        // checked: the offsets the check reads them by must reach every one of them.
+        for (field, floor) in crate::config::timeout_fields() {
+            for allow_short_timeouts in [false, true] {
+                let lowest = if allow_short_timeouts { 1 } else { floor };
+                for (value, valid) in [(0, false), (lowest - 1, false), (lowest, true), (0x8000_0000, false)] {
+                    let mut config = Config { allow_short_timeouts, ..Config::DEFAULT };
+                    *field(&mut config) = value;
+                    let expected = if valid { Ok(config) } else { Err(LWIP_SNAT_ERR_TIMEOUT) };
+                    assert_eq!(to_core(&from_core(&config)), expected, "{value} (floor {floor})");
+                }
+            }
+        }
     }
 
     #[test]

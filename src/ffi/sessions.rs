@@ -17,18 +17,26 @@ pub extern "C" fn lwip_snat_tick(now_ms: u32) -> lwip_snat_err_t {
     upkeep(Upkeep::Tick, now_ms)
 }
 
-/// The session upkeep the C API asks for; its argument goes beside it (see [`upkeep`]).
+/// The session upkeep the C API asks for; its argument goes beside it (see [`upkeep`]). A
+/// removal's number holds the bits of what its argument names ([`NAMES_NETIF`],
+/// [`NAMES_HOST`]): `upkeep` builds the removal from them with a mask each, not a compare.
 #[derive(Clone, Copy)]
+#[repr(u8)]
 enum Upkeep {
     /// `arg`: the clock.
-    Tick,
+    Tick = 0,
     /// `arg`: the netif.
-    NetifChanged,
+    NetifChanged = NAMES_NETIF,
     /// `arg`: the inside host.
-    RemoveHost,
+    RemoveHost = NAMES_HOST,
     /// `arg`: unused (0).
-    Flush,
+    Flush = 4,
 }
+
+/// In an [`Upkeep`]'s number: its argument is a netif whose sessions go.
+const NAMES_NETIF: u8 = 1;
+/// In an [`Upkeep`]'s number: its argument is an inside host whose sessions go.
+const NAMES_HOST: u8 = 2;
 
 /// Out of line, told what to do by data (two registers): the upkeep calls share one copy of
 /// `enter_ready`'s lock, readiness test and release instead of one each.
@@ -39,8 +47,8 @@ fn upkeep(what: Upkeep, arg: u32) -> lwip_snat_err_t {
             nat.tick(arg);
         } else {
             // One removal for the three: the netif's sessions, the host's, or (flush) all.
-            let netif = matches!(what, Upkeep::NetifChanged).then_some(arg as u8);
-            let inside = matches!(what, Upkeep::RemoveHost).then_some(arg);
+            let netif = (what as u8 & NAMES_NETIF != 0).then_some(arg as u8);
+            let inside = (what as u8 & NAMES_HOST != 0).then_some(arg);
             nat.remove_of(netif, inside);
             if let Upkeep::Flush = what {
                 nat.clear_fragments();
