@@ -43,7 +43,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         let sender_port = match self.outbound_session(flow, netif, now) {
             Ok((port, _)) => port,
-            Err(verdict) => return verdict,
+            Err(refused) => return refused.verdict(),
         };
         // The receiver's mapping sees the packet as coming from the sender's external endpoint
         // (the flow changed where it lies: a copy of it took a block of stores).

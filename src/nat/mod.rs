@@ -26,6 +26,7 @@ use crate::wire::ipv4::{self, is_martian};
 use crate::wire::tcp::flags as tcp_flags;
 use evict::Evicted;
 pub use evict::Eviction;
+use outbound::NoSession;
 
 mod chain;
 #[cfg(feature = "fast-path")]

@@ -63,7 +63,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> Verdict {
         let (ext_port, created) = match self.outbound_session(flow, netif, now) {
             Ok(found) => found,
-            Err(verdict) => return verdict,
+            Err(refused) => return refused.verdict(),
         };
         // Learned from the packets that open sessions and connections, which is when replies
         // (a SYN-ACK) and port-forwarded SYNs will need it; not per packet. Only MSS clamping
@@ -81,29 +81,29 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Finds the session of an outbound flow, creating it (and its mapping) when the flow may
     /// start one, and updates it for the packet ([`touch`](Self::touch)); hands back its
     /// external port and whether it was created (always false in a build without MSS
-    /// clamping, the flag's one reader). `Err` is the verdict for a flow that cannot
-    /// have one. The touch is here, not at its two callers (translation and hairpinning), so
-    /// the NAT holds one copy of the call.
-    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(u16, bool), Verdict> {
+    /// clamping, the flag's one reader). `Err` says why a flow cannot have one. The touch is
+    /// here, not at its two callers (translation and hairpinning), so the NAT holds one copy
+    /// of the call.
+    pub(super) fn outbound_session(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(u16, bool), NoSession> {
         let (slot, created) = self.find_or_create_outbound(flow, netif, now)?;
         match self.touch(flow, slot, Direction::Outbound, now) {
             // A constant where nothing reads it: no register kept for it across the calls.
             Some(&Session { ext_port, .. }) => Ok((ext_port, created && cfg!(feature = "mss-clamp"))),
-            None => Err(Verdict::Drop(DropReason::NoMapping)),
+            None => Err(NoSession::Drop(DropReason::NoMapping)),
         }
     }
 
     /// The session of an outbound flow and whether it was created (see
     /// [`outbound_session`](Self::outbound_session)).
     #[inline(always)]
-    fn find_or_create_outbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), Verdict> {
+    fn find_or_create_outbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), NoSession> {
         let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
         if let Some((slot, _)) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
         }
         if !flow.creates {
             let reset = self.reset_evicted(flow, Direction::Outbound, netif);
-            return Err(if reset { Verdict::SendTcpReset } else { Verdict::Drop(DropReason::NoMapping) });
+            return Err(if reset { NoSession::Reset } else { NoSession::Drop(DropReason::NoMapping) });
         }
         // No port, or no room for the session: one refusal for both.
         let created = match self.external_port(flow, netif) {
@@ -203,5 +203,30 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let ports = u32::from(flow.src_port) | u32::from(flow.dst_port) << 16;
         let ports = if swapped { ports.rotate_left(16) } else { ports };
         self.live_outbound_word(flow.protocol, netif, addrs, ports, now).is_some()
+    }
+}
+
+/// Why an outbound flow gets no session, as its verdict will say. Two bytes: with the external
+/// port and the created flag, `outbound_session`'s answer fits one register, where one with a
+/// [`Verdict`] went through memory.
+#[derive(Clone, Copy)]
+pub(super) enum NoSession {
+    /// A segment of an evicted connection: answered with a reset.
+    Reset,
+    /// Dropped for this reason.
+    Drop(DropReason),
+    /// No room, and the configuration asks for ICMP 3/13 (the drop already counted).
+    Prohibited,
+}
+
+impl NoSession {
+    /// The verdict for the flow. Out of line: translation and hairpinning share one copy.
+    #[inline(never)]
+    pub(super) fn verdict(self) -> Verdict {
+        match self {
+            NoSession::Reset => Verdict::SendTcpReset,
+            NoSession::Drop(reason) => Verdict::Drop(reason),
+            NoSession::Prohibited => Verdict::SendIcmp(IcmpRequest::AdminProhibited),
+        }
     }
 }

@@ -194,12 +194,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// A new outbound flow that found no room: counted, and answered with ICMP 3/13 when the
     /// configuration asks for it.
-    pub(super) fn refuse(&mut self, reason: DropReason) -> Verdict {
+    pub(super) fn refuse(&mut self, reason: DropReason) -> NoSession {
         if self.config.reject_when_full {
             self.stats.count_drop(reason);
-            Verdict::SendIcmp(IcmpRequest::AdminProhibited)
+            NoSession::Prohibited
         } else {
-            Verdict::Drop(reason)
+            NoSession::Drop(reason)
         }
     }
 
