@@ -33,10 +33,11 @@ pub(crate) const fn c_str(text: &'static str) -> &'static core::ffi::CStr {
 }
 
 /// Name `index` of `names` (NUL-terminated names one after another, a table's `C_NAMES`) as a
-/// C string, or NULL past the last. Out of line: one short scan serves every table, where a
-/// pointer per name took 4 bytes of flash each.
+/// C string, or NULL past the last: a short scan, where a pointer per name took 4 bytes of flash
+/// each. In line in each of its two callers: the scan with the table's address and length as
+/// constants is smaller than a call's argument setup and tail call (-10 B on the M4).
 #[cfg(feature = "dump")]
-#[inline(never)]
+#[inline(always)]
 pub(crate) fn nth_c_name(names: &'static str, index: u32) -> *const core::ffi::c_char {
     let bytes = names.as_bytes();
     let mut left = index;
@@ -51,21 +52,23 @@ pub(crate) fn nth_c_name(names: &'static str, index: u32) -> *const core::ffi::c
     core::ptr::null()
 }
 
-/// Names of the values of a few state bits as the C API hands them out: per value of the `N`
-/// values the names tell apart, where its name starts (counted from the table's first byte),
-/// then the `L` bytes of the names one after another, each ending in NUL: one address for both,
-/// worked out at compile time, so a name is a load and an add (choosing among a pointer per name
-/// took branches: 100 and 70 bytes on the M4 for TCP and UDP). The session tables keep one
-/// beside their states (`tables::tcp::NAMES`, `tables::udp::NAMES`).
+/// Names of the `V` values of a few state bits as the C API hands them out: per value, where
+/// its name starts (counted from the table's first byte), then the `L` bytes of the names one
+/// after another, each ending in NUL: one address for both, worked out at compile time, so a
+/// name is a load and an add (choosing among a pointer per name took branches: 100 and 70 bytes
+/// on the M4 for TCP and UDP). Only the first `N` values keep an offset: every value from
+/// `N - 1` up has the name of `N - 1` (checked at build time), so a lookup clamps to it (TCP's
+/// RST bit is its top bit: 16 offsets fewer for a compare and a move). The session tables keep
+/// one beside their states (`tables::tcp::NAMES`, `tables::udp::NAMES`).
 #[repr(C)]
-pub(crate) struct StateNames<const N: usize, const L: usize> {
+pub(crate) struct StateNames<const V: usize, const N: usize, const L: usize> {
     at: [u8; N],
     names: [u8; L],
 }
 
-impl<const N: usize, const L: usize> StateNames<N, L> {
+impl<const V: usize, const N: usize, const L: usize> StateNames<V, N, L> {
     /// The table in which value `v` has name number `index[v]` of `names` (NUL-ended names).
-    pub(crate) const fn new(names: &str, index: [u8; N]) -> Self {
+    pub(crate) const fn new(names: &str, index: [u8; V]) -> Self {
         let bytes = names.as_bytes();
         let mut table = Self { at: [0; N], names: [0; L] };
         let mut byte = 0;
@@ -73,7 +76,14 @@ impl<const N: usize, const L: usize> StateNames<N, L> {
             table.names[byte] = bytes[byte];
             byte += 1;
         }
+        assert!(V.is_power_of_two() && N >= 1 && N <= V);
         let mut value = 0;
+        while value < V {
+            // The values the table keeps no offset for share the last kept one's name.
+            assert!(value < N || index[value] == index[N - 1]);
+            value += 1;
+        }
+        value = 0;
         while value < N {
             // Name number n starts after the n-th NUL.
             let (mut offset, mut left) = (0, index[value]);
@@ -90,10 +100,17 @@ impl<const N: usize, const L: usize> StateNames<N, L> {
         table
     }
 
-    /// Name of `state` as a C string; its bits above the `N` values are not read.
+    /// Where in `at` the offset of `state`'s name is: its bits above the `V` values not read,
+    /// values from `N - 1` up at `N - 1`.
+    #[inline(always)]
+    fn slot(state: u8) -> usize {
+        (usize::from(state) % V).min(N - 1)
+    }
+
+    /// Name of `state` as a C string; its bits above the `V` values are not read.
     #[inline(always)]
     pub(crate) fn c_name(&'static self, state: u8) -> *const core::ffi::c_char {
-        let offset = self.at[usize::from(state) % N];
+        let offset = self.at[Self::slot(state)];
         core::ptr::from_ref(self).cast::<core::ffi::c_char>().wrapping_add(usize::from(offset))
     }
 
@@ -101,23 +118,24 @@ impl<const N: usize, const L: usize> StateNames<N, L> {
     #[cfg(any(test, feature = "internals"))]
     pub(crate) fn name(&'static self, state: u8) -> &'static core::ffi::CStr {
         // The name `c_name` points at: `at` holds offsets counted from the table's first byte.
-        let start = usize::from(self.at[usize::from(state) % N]) - N;
+        let start = usize::from(self.at[Self::slot(state)]) - N;
         // Every name ends in NUL (checked by `new`), so the empty answer is never given.
         core::ffi::CStr::from_bytes_until_nul(self.names.get(start..).unwrap_or_default()).unwrap_or_default()
     }
 }
 
-/// A `StateNames` static's value: `$names` (NUL-ended names), value `v` of the `$n` named by
-/// name number `$index(v)` (a `const fn(u8) -> u8`: the state module's one classification).
+/// A `StateNames` static's value: `$names` (NUL-ended names), value `v` of the `$v` named by
+/// name number `$index(v)` (a `const fn(u8) -> u8`: the state module's one classification), the
+/// first `$n` kept (see `StateNames`).
 macro_rules! state_names {
-    ($n:literal, $names:expr, $index:path) => {{
-        let mut index = [0; $n];
+    ($v:literal, $n:literal, $names:expr, $index:path) => {{
+        let mut index = [0; $v];
         let mut value = 0;
-        while value < $n {
+        while value < $v {
             index[value] = $index(value as u8);
             value += 1;
         }
-        $crate::c_enum::StateNames::new($names, index)
+        $crate::c_enum::StateNames::<$v, $n, { $names.len() }>::new($names, index)
     }};
 }
 pub(crate) use state_names;
@@ -238,5 +256,24 @@ mod tests {
         assert_eq!(FullPolicy::from_repr(2), None);
         assert_eq!(lwip_snat_err_t::from_repr(-17), None);
         assert_eq!(lwip_snat_err_t::from_repr(1), None);
+    }
+
+    /// Values 2 to 7 named "b" in a table keeping three offsets; value 1 "c", 0 "a".
+    const fn sample_index(state: u8) -> u8 {
+        match state {
+            0 => 0,
+            1 => 2,
+            _ => 1,
+        }
+    }
+    static SAMPLE: super::StateNames<8, 3, 6> = state_names!(8, 3, "a\0b\0c\0", sample_index);
+
+    #[test]
+    fn values_past_the_kept_offsets_have_the_last_kept_name() {
+        for state in 0..=u8::MAX {
+            let expected = [c"a", c"c", c"b", c"b", c"b", c"b", c"b", c"b"][usize::from(state % 8)];
+            assert_eq!(SAMPLE.name(state), expected, "{state}");
+            assert_eq!(SAMPLE.c_name(state), SAMPLE.name(state).as_ptr(), "{state}");
+        }
     }
 }

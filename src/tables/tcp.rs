@@ -85,7 +85,7 @@ pub fn name(state: u8) -> &'static core::ffi::CStr {
 const NAME_LIST: &str = "SYN_RECV\0SYN_SENT\0ESTABLISHED\0FIN_WAIT\0TIME_WAIT\0RESET\0";
 
 /// Every value of the five state bits with its name (`lwip_snat_tcp_state_name` reads it).
-pub(crate) static NAMES: StateNames<32, { NAME_LIST.len() }> = state_names!(32, NAME_LIST, name_index);
+pub(crate) static NAMES: StateNames<32, 17, { NAME_LIST.len() }> = state_names!(32, 17, NAME_LIST, name_index);
 
 /// Which of `NAME_LIST`'s names a state has: the first that holds of RST, closed (both FINs),
 /// one FIN, established, the outbound SYN.

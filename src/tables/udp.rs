@@ -38,7 +38,7 @@ pub fn name(state: u8) -> &'static core::ffi::CStr {
 const NAME_LIST: &str = "OPEN\0DNS_QUERY\0DNS_ANSWERED\0NTP_QUERY\0NTP_ANSWERED\0";
 
 /// Every value of the three state bits with its name (`lwip_snat_udp_state_name` reads it).
-pub(crate) static NAMES: StateNames<8, { NAME_LIST.len() }> = state_names!(8, NAME_LIST, name_index);
+pub(crate) static NAMES: StateNames<8, 8, { NAME_LIST.len() }> = state_names!(8, 8, NAME_LIST, name_index);
 
 /// Which of `NAME_LIST`'s names a state has: by the service queried and whether it answered.
 const fn name_index(state: u8) -> u8 {
