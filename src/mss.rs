@@ -28,17 +28,26 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     // its first bytes (its headers).
     let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return false };
     let segment = ip.payload_mut();
-    let Ok(seg) = tcp::Packet::new_checked(&*segment) else { return false };
-    let header_len = seg.header_len();
+    // The header's length by its data offset (the flow's parse checked the header; these
+    // checks only keep the walk in bounds): one longer than the segment is left alone, one
+    // shorter than the fixed 20 bytes needs no test of its own, having no option to walk (the
+    // walk starts at 20).
+    let Some(&offset) = segment.get(tcp::field::DATA_OFFSET) else { return false };
+    let header_len = usize::from(offset >> 4) * 4;
+    if header_len > segment.len() {
+        return false;
+    }
     let mut delta = Delta::new();
     let mut clamped = false;
     let mut from = tcp::HEADER_LEN;
     while let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[]), from) {
         from = value_at + 2;
-        let Some([hi, lo]) = segment.get_mut(value_at..value_at + 2) else { break };
-        let old = u16::from_be_bytes([*hi, *lo]);
+        // As a two-byte array: read and written as one halfword each.
+        let value = segment.get_mut(value_at..value_at + 2).and_then(|v| <&mut [u8; 2]>::try_from(v).ok());
+        let Some(value) = value else { break };
+        let old = u16::from_be_bytes(*value);
         if old > limit {
-            [*hi, *lo] = limit.to_be_bytes();
+            *value = limit.to_be_bytes();
             // At an odd offset the value's bytes are the low byte of one checksum word and the
             // high byte of the next: it adds to the sum byte-swapped (RFC 1071 2(B)).
             let swapped = |v: u16| if value_at % 2 == 0 { v } else { v.swap_bytes() };
@@ -85,7 +94,9 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
 pub struct LinkMtus {
     /// Per uplink a word: the netif in the low half, its MTU in the high half (0: free). With
     /// no padding byte a reset is a plain zero fill (a padded (u8, u16) pair was built on the
-    /// stack and copied, 36 bytes of code).
+    /// stack and copied, 36 bytes of code). Slots in use come first, most recent first: the
+    /// free ones (all zero) only ever follow them, so a search may stop at the first slot whose
+    /// low half is the netif, free or not.
     links: [u32; Self::SLOTS],
 }
 
@@ -107,20 +118,22 @@ impl LinkMtus {
         }
         // One pass from slot 0: each slot takes the entry carried from the one before (the new
         // one first), until the entry given up is `netif`'s old one or the oldest, past the end.
-        let netif = u32::from(netif);
-        let mut carry = netif | u32::from(mtu) << 16;
+        // A free slot (0) taken for netif 0's old entry stops the pass early, harmlessly: the
+        // slots after it are free too (see `links`).
+        let mut carry = u32::from(netif) | u32::from(mtu) << 16;
         for slot in &mut self.links {
             let older = core::mem::replace(slot, carry);
-            if older & 0xFFFF == netif && older >> 16 != 0 {
+            if older as u16 == u16::from(netif) {
                 break;
             }
             carry = older;
         }
     }
 
+    /// `netif`'s MTU, 0 when none is remembered. A free slot found for netif 0 answers 0 as
+    /// well: no slot after it is in use (see `links`).
     pub fn get(&self, netif: u8) -> u16 {
-        let netif = u32::from(netif);
-        self.links.iter().find(|&&link| link & 0xFFFF == netif && link >> 16 != 0).map_or(0, |&link| (link >> 16) as u16)
+        self.links.iter().find(|&&link| link as u16 == u16::from(netif)).map_or(0, |&link| (link >> 16) as u16)
     }
 }
 
@@ -173,6 +186,18 @@ mod tests {
         let before = p;
         assert!(!clamp(&mut p, 500));
         assert_eq!(p, before);
+    }
+
+    #[test]
+    fn data_offsets_out_of_bounds_are_left_alone() {
+        // Past the segment (15 words), and under the fixed header (4 words).
+        for offset in [0xf0, 0x40] {
+            let mut p = syn_with_odd_mss();
+            p[32] = offset;
+            let before = p;
+            assert!(!clamp(&mut p, 500));
+            assert_eq!(p, before);
+        }
     }
 
     #[test]

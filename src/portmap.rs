@@ -115,7 +115,12 @@ impl<const P: usize> Portmaps<P> {
     }
 
     pub fn remove(&mut self, map: Portmap) -> Result<(), PortmapError> {
-        let slot = self.slots.iter_mut().find(|s| **s == Slot::of(map)).ok_or(PortmapError::NotFound)?;
+        // The external port, protocol and netif compared as their one word, as in the search.
+        let key = Slot::external(map.protocol as u8, map.netif, map.ext_port);
+        let found = |s: &&mut Slot| {
+            Slot::external(s.protocol, s.netif, s.ext_port) == key && (s.inside, s.in_port) == (map.inside, map.in_port)
+        };
+        let slot = self.slots.iter_mut().find(found).ok_or(PortmapError::NotFound)?;
         *slot = Slot::FREE;
         Ok(())
     }
