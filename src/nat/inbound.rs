@@ -44,8 +44,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Verdict {
         let Arrival { in_netif, netif, mtu, .. } = arrival;
-        if flow.protocol == Protocol::Icmp && flow.creates {
-            // An echo request to the router's address: lwIP answers it.
+        // An echo request to the router's address: lwIP answers it.
+        if flow.creates && flow.protocol == Protocol::Icmp {
             return Verdict::Pass;
         }
         // Matched by reference: the admission is lent to `deliver` where it lies, not copied.

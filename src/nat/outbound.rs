@@ -14,23 +14,29 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         mtu: u16,
         now: u32,
     ) -> Verdict {
-        // lwIP's ip4_forward() turns a TTL of 0 into 255 and forwards the packet: passed
-        // untranslated, it would leave with its private source (RFC 1812 5.3.1: never forward it).
-        if header.ttl == 0 {
-            return Verdict::Drop(DropReason::TtlExpired);
-        }
-        // Parsed once for the TTL test and the translation below (one call, not two).
+        // Parsed once for the TTL tests and the translation below (one call, not two). The
+        // parse has no effect, so parsing a packet the TTL test then drops changes nothing.
         let message = flow::parse(packet, Side::Source);
-        // Left for lwIP, which answers the true (inside) sender with Time Exceeded -- except
-        // about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC 1812 4.3.2.7
-        // only exempts errors), so the NAT asks for it or an ICMP traceroute never sees the hop.
-        if header.ttl == 1 {
-            return match message {
-                Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp && !header.fragment => {
-                    Verdict::SendIcmp(IcmpRequest::TimeExceeded)
+        // One choice on the TTL (a smaller pipeline than two tests before and after the parse).
+        match header.ttl {
+            // lwIP's ip4_forward() turns a TTL of 0 into 255 and forwards the packet: passed
+            // untranslated, it would leave with its private source (RFC 1812 5.3.1: never
+            // forward it).
+            0 => return Verdict::Drop(DropReason::TtlExpired),
+            // Left for lwIP, which answers the true (inside) sender with Time Exceeded --
+            // except about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC
+            // 1812 4.3.2.7 only exempts errors), so the NAT asks for it or an ICMP traceroute
+            // never sees the hop. A fragment is always left to lwIP.
+            1 if header.fragment => return Verdict::Pass,
+            1 => {
+                return match message {
+                    Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp => {
+                        Verdict::SendIcmp(IcmpRequest::TimeExceeded)
+                    }
+                    _ => Verdict::Pass,
                 }
-                _ => Verdict::Pass,
-            };
+            }
+            2.. => {}
         }
         if header.dont_frag && mtu != 0 && header.total_len > usize::from(mtu) {
             // Never an ICMP error about an ICMP error (RFC 1812 4.3.2.7), nor lwIP's after
