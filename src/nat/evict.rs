@@ -14,6 +14,7 @@
 
 use super::*;
 use crate::config::FullPolicy;
+use crate::tables::table::both_ports;
 
 /// Slots looked at per search.
 const WINDOW: usize = 32;
@@ -134,16 +135,15 @@ impl Evicted {
     /// remote and external port inbound. Then the addresses: the inside and remote outbound,
     /// the remote inbound.
     fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
-        let ports = u32::from(flow.src_port) | u32::from(flow.dst_port) << 16;
-        let pair = |low: u16, high: u16| u32::from(low) | u32::from(high) << 16;
+        let ports = both_ports(flow.src_port, flow.dst_port);
         self.sessions.iter().any(|s| {
             s.state != 0
                 && s.netif == netif
                 && match direction {
                     Direction::Outbound => {
-                        pair(s.in_port, s.remote_port) == ports && s.remote == flow.dst && s.inside == flow.src
+                        both_ports(s.in_port, s.remote_port) == ports && s.remote == flow.dst && s.inside == flow.src
                     }
-                    Direction::Inbound => pair(s.remote_port, s.ext_port) == ports && s.remote == flow.src,
+                    Direction::Inbound => both_ports(s.remote_port, s.ext_port) == ports && s.remote == flow.src,
                 }
         })
     }

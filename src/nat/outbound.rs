@@ -2,6 +2,7 @@
 //! inside hosts send about inbound traffic, and packets going against a rule.
 
 use super::*;
+use crate::tables::table::both_ports;
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet a rule says to translate, inside → outside.
@@ -206,7 +207,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // low) rotated, when the inside end is the destination.
         let swapped = inside != Side::Source;
         let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
-        let ports = u32::from(flow.src_port) | u32::from(flow.dst_port) << 16;
+        let ports = both_ports(flow.src_port, flow.dst_port);
         let ports = if swapped { ports.rotate_left(16) } else { ports };
         self.live_outbound_word(flow.protocol, netif, addrs, ports, now).is_some()
     }

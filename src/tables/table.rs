@@ -683,10 +683,10 @@ impl Chain {
     }
 }
 
-/// Two neighbouring ports of a [`Session`] as one word, the first in the low half: compared
-/// in one go (one load where the two lie in one word of memory).
+/// Two ports as one word, the first in the low half: compared in one go (one load where they
+/// are two neighbouring ports of a [`Session`], which lie in one word of memory).
 #[inline(always)]
-fn both_ports(in_port: u16, remote_port: u16) -> u32 {
+pub(crate) fn both_ports(in_port: u16, remote_port: u16) -> u32 {
     u32::from(in_port) | u32::from(remote_port) << 16
 }
 
