@@ -94,7 +94,7 @@ impl<const R: usize> Rules<R> {
     }
 
     pub fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
-        if self.position(rule).is_some() {
+        if self.slot_of(rule).is_some() {
             return Err(RuleError::Exists);
         }
         let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(RuleError::Full)?;
@@ -104,7 +104,7 @@ impl<const R: usize> Rules<R> {
     }
 
     pub fn remove(&mut self, rule: Rule) -> Result<(), RuleError> {
-        let slot = self.position(rule).and_then(|i| self.slots.get_mut(i)).ok_or(RuleError::NotFound)?;
+        let slot = self.slot_of(rule).ok_or(RuleError::NotFound)?;
         *slot = FREE;
         self.forget();
         Ok(())
@@ -118,10 +118,11 @@ impl<const R: usize> Rules<R> {
         self.memo_translates = self.direction(0, 0) == Direction::Outbound;
     }
 
-    /// The slot holding `rule`. Out of line: adding and removing share the search.
+    /// The slot holding `rule`. Out of line: adding and removing share the search. The slot
+    /// itself, not its index: removing then frees it without another bounds check.
     #[inline(never)]
-    fn position(&self, rule: Rule) -> Option<usize> {
-        self.slots.iter().position(|s| s.used && s.rule == rule)
+    fn slot_of(&mut self, rule: Rule) -> Option<&mut Slot> {
+        self.slots.iter_mut().find(|s| s.used && s.rule == rule)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {

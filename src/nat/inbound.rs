@@ -85,10 +85,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         mtu: u16,
         now: u32,
     ) -> Result<(), DropReason> {
+        // The link's MTU read first: only outbound translation learns link MTUs, so admission
+        // and touch leave it as it was, and no register holds the netif and the route's MTU
+        // across their calls.
+        let mtu = self.local_mtu(netif, mtu);
         let slot = self.admitted_slot(flow.protocol, admission, now)?;
         let &Session { inside, in_port, .. } =
             self.touch(flow, slot, Direction::Inbound, now).ok_or(DropReason::NoMapping)?;
-        self.clamp_mss(packet, flow, self.local_mtu(netif, mtu));
+        self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Destination, inside, in_port);
         Ok(())
     }
@@ -162,9 +166,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes the sessions the current filter would not let in: those a remote opened that
     /// the inside endpoint has not answered, unless a port forward or a sibling session of the
-    /// same mapping admits them. For a filter changed at run time.
-    pub(super) fn refilter(&mut self, protocol: Protocol) {
+    /// same mapping admits them. For a filter changed at run time: nothing to do when it is
+    /// still `old` (the test made here, not before each of the two calls).
+    pub(super) fn refilter(&mut self, protocol: Protocol, old: Filtering) {
         let filtering = self.filtering(protocol);
+        if filtering == old {
+            return;
+        }
         for slot in 0..self.tables.get(protocol).capacity() {
             let slot = slot as Slot;
             let Some(&session) = self.tables.get(protocol).get(slot) else { continue };

@@ -245,12 +245,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// `set_config` with settings already validated (see `reset_valid`).
     pub(crate) fn set_valid_config(&mut self, config: Config) {
         let old = self.apply(config);
-        if config.tcp_filtering != old.tcp_filtering {
-            self.refilter(Protocol::Tcp);
-        }
-        if config.udp_filtering != old.udp_filtering {
-            self.refilter(Protocol::Udp);
-        }
+        self.refilter(Protocol::Tcp, old.tcp_filtering);
+        self.refilter(Protocol::Udp, old.udp_filtering);
     }
 
     /// Puts validated settings in force (with the timeouts derived from them); returns the
