@@ -239,7 +239,9 @@ pub(super) fn portmap_error(e: PortmapError) -> lwip_snat_err_t {
 
 impl lwip_snat_ctx {
     pub(super) fn to_core(self) -> Result<Context, lwip_snat_err_t> {
-        if self.in_netif_idx == 0 || self.out_netif_idx == 0 {
+        // Both netifs tested at once: the product of two bytes is 0 exactly when one of them
+        // is (it cannot overflow 32 bits).
+        if u32::from(self.in_netif_idx) * u32::from(self.out_netif_idx) == 0 {
             return Err(LWIP_SNAT_ERR_ARG);
         }
         let route = match self.route {
