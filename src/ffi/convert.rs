@@ -188,12 +188,15 @@ const fn config_runs_hold_every_field(config: Config) {
 impl lwip_snat_rule {
     /// The rule, or `LWIP_SNAT_ERR_ARG` for an unknown kind or a netif it names that is 0.
     pub(super) fn to_core(self) -> Result<Rule, lwip_snat_err_t> {
-        let (src, out) = (self.src_netif_idx, self.out_netif_idx);
-        // With the lowest index the kind names: one test of it for every kind.
-        let (rule, lowest) = match self.kind {
-            0 => (Rule::Source(src), src),
-            1 => (Rule::Outbound(out), out),
-            2 => (Rule::Pair(src, out), src.min(out)),
+        let (kind, out) = (self.kind, self.out_netif_idx);
+        // The rule's first netif (an outbound rule's only one is C's second field), taken once
+        // for the three kinds; then with the lowest index the kind names: one test of it for
+        // every kind.
+        let first = if kind == 1 { out } else { self.src_netif_idx };
+        let (rule, lowest) = match kind {
+            0 => (Rule::Source(first), first),
+            1 => (Rule::Outbound(first), first),
+            2 => (Rule::Pair(first, out), first.min(out)),
             _ => return Err(LWIP_SNAT_ERR_ARG),
         };
         if lowest == 0 {
@@ -236,7 +239,9 @@ pub(super) fn portmap_error(e: PortmapError) -> lwip_snat_err_t {
 
 impl lwip_snat_ctx {
     pub(super) fn to_core(self) -> Result<Context, lwip_snat_err_t> {
-        if self.in_netif_idx == 0 || self.out_netif_idx == 0 {
+        // Both netifs tested at once: the product of two bytes is 0 exactly when one of them
+        // is (it cannot overflow 32 bits).
+        if u32::from(self.in_netif_idx) * u32::from(self.out_netif_idx) == 0 {
             return Err(LWIP_SNAT_ERR_ARG);
         }
         let route = match self.route {

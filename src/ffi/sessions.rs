@@ -14,10 +14,10 @@ use lwip_snat_err_t::*;
 /// Removes sessions idle past their timeout. Call about once a second (the shim's timer does).
 #[no_mangle]
 pub extern "C" fn lwip_snat_tick(now_ms: u32) -> lwip_snat_err_t {
-    upkeep(Upkeep::Tick, now_ms)
+    upkeep(now_ms, Upkeep::Tick)
 }
 
-/// The session upkeep the C API asks for; its argument goes beside it (see [`upkeep`]). A
+/// The session upkeep the C API asks for; its argument goes before it (see [`upkeep`]). A
 /// removal's number holds the bits of what its argument names ([`NAMES_NETIF`],
 /// [`NAMES_HOST`]): `upkeep` builds the removal from them with a mask each, not a compare.
 #[derive(Clone, Copy)]
@@ -39,9 +39,11 @@ const NAMES_NETIF: u8 = 1;
 const NAMES_HOST: u8 = 2;
 
 /// Out of line, told what to do by data (two registers): the upkeep calls share one copy of
-/// `enter_ready`'s lock, readiness test and release instead of one each.
+/// `enter_ready`'s lock, readiness test and release instead of one each. The argument first:
+/// it is the C call's own first argument, so the callers that have one leave it in its
+/// register and only set `what` (no move of it into the second).
 #[inline(never)]
-fn upkeep(what: Upkeep, arg: u32) -> lwip_snat_err_t {
+fn upkeep(arg: u32, what: Upkeep) -> lwip_snat_err_t {
     enter_ready(|nat| {
         if let Upkeep::Tick = what {
             nat.tick(arg);
@@ -64,7 +66,7 @@ pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
     if netif_idx == 0 {
         return LWIP_SNAT_ERR_ARG;
     }
-    upkeep(Upkeep::NetifChanged, netif_idx.into())
+    upkeep(netif_idx.into(), Upkeep::NetifChanged)
 }
 
 /// For the lwIP shim: the NAT's facts about each netif, which the hook reads to pass a packet
@@ -90,7 +92,7 @@ const _: () = {
 /// Drops every session of one inside host (address in host byte order).
 #[no_mangle]
 pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
-    upkeep(Upkeep::RemoveHost, addr)
+    upkeep(addr, Upkeep::RemoveHost)
 }
 
 /// Registers `check` (NULL removes it): which ports and ICMP identifiers the router's own
@@ -127,7 +129,7 @@ fn c_port_check(protocol: Protocol, netif: u8, port: u16) -> bool {
 /// Drops every session; rules, settings and counters stay.
 #[no_mangle]
 pub extern "C" fn lwip_snat_flush() -> lwip_snat_err_t {
-    upkeep(Upkeep::Flush, 0)
+    upkeep(0, Upkeep::Flush)
 }
 
 /// Copies the counters into `*out`.
