@@ -294,24 +294,24 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     ) -> Outcome {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
-        // changes, and counts the blocks of its span held and those inside it (between its first
-        // and last block, which neighbouring fragments may share), and gathers the units of
-        // held blocks it would add: it brings nothing new if every block of its span is held
-        // with all the units it touches (no count of units here; the commit pass counts them).
+        // changes, counts the blocks of its span held with every unit it touches in them, and
+        // notes whether one inside its span (between its first and last block, which
+        // neighbouring fragments may share) is held. It brings nothing new if every block of
+        // its span is held so: a datagram has one block per number, so the count is the span's
+        // length exactly then (no count of units here; the commit pass counts them).
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         let needs_header = offset == 0 && datagram.header_len == 0;
-        let (mut held_blocks, mut inner, mut missing) = (0, 0, 0);
+        let (mut full, mut inner) = (0, false);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if block.owner != owner || logical < first || logical > last {
                 continue;
             }
-            inner += usize::from(logical != first && logical != last);
+            inner |= logical != first && logical != last;
             let (from, to, units, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units;
-            held_blocks += 1;
-            missing |= units & !block.mask;
+            full += usize::from(held_mask == units);
             let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
@@ -319,7 +319,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 }
             }
         }
-        let nothing_new = held_blocks == last - first + 1 && missing == 0;
+        let nothing_new = full == last - first + 1;
         if nothing_new && !needs_header && (more || datagram.end != 0) {
             return Outcome::Dropped(DropReason::FragmentDuplicate);
         }
@@ -334,7 +334,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // does here, inner blocks only if the pass found some).
         let mut cursor = 0;
         for logical in if needs_header { 0 } else { first }..=last {
-            let absent = logical == 0 || (logical != first && logical != last && inner == 0);
+            let absent = logical == 0 || (logical != first && logical != last && !inner);
             // A datagram never needs more than the pool (see `check`), so evicting the others,
             // oldest first, always makes room.
             let index = loop {
