@@ -32,14 +32,13 @@ pub(crate) const fn c_str(text: &'static str) -> &'static core::ffi::CStr {
     }
 }
 
-/// Name `index` of `names` (NUL-terminated names one after another, a table's `C_NAMES`) as a
+/// Name `index` of `bytes` (NUL-terminated names one after another: tables' `C_NAMES`) as a
 /// C string, or NULL past the last: a short scan, where a pointer per name took 4 bytes of flash
-/// each. In line in each of its two callers: the scan with the table's address and length as
-/// constants is smaller than a call's argument setup and tail call (-10 B on the M4).
+/// each. In line in its one caller, `ffi::names`'s scan of the result codes' and drop reasons'
+/// names joined into one table (the table's address and length are constants there).
 #[cfg(feature = "dump")]
 #[inline(always)]
-pub(crate) fn nth_c_name(names: &'static str, index: u32) -> *const core::ffi::c_char {
-    let bytes = names.as_bytes();
+pub(crate) fn nth_c_name(bytes: &'static [u8], index: u32) -> *const core::ffi::c_char {
     let mut left = index;
     for (at, &byte) in bytes.iter().enumerate() {
         if left == 0 {

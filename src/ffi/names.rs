@@ -13,8 +13,9 @@ use crate::DropReason;
 #[cfg(feature = "dump")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_drop_reason_name(reason: u8) -> *const c_char {
-    // The numbers count up from 0 in table order (`verdict`'s test `numbers_are_dense_and_stable`).
-    nth_c_name(DropReason::C_NAMES, u32::from(reason))
+    // The numbers count up from 0 in table order (`verdict`'s test `numbers_are_dense_and_stable`),
+    // after the result codes' names: a number past the last reason is past the last name, NULL.
+    nth_name(lwip_snat_err_t::COUNT as u32 + u32::from(reason))
 }
 
 /// Name of a TCP session state as `lwip_snat_session.state` holds it ("ESTABLISHED", ...).
@@ -36,9 +37,35 @@ pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
     // The codes count down from 0 in table order: code -i is name i (tested below). Any other
-    // number, negated, is an index past the last name (from 17 up, as an unsigned word: 1 is
-    // 0xFFFF_FFFF, i32::MIN 0x8000_0000), which the scan answers with NULL: no test of its own.
-    nth_c_name(lwip_snat_err_t::C_NAMES, err.wrapping_neg() as u32)
+    // number, negated, is an index past the last code (from 17 up, as an unsigned word: 1 is
+    // 0xFFFF_FFFF, i32::MIN 0x8000_0000), which becomes one past every name: NULL.
+    let index = err.wrapping_neg() as u32;
+    nth_name(if index < lwip_snat_err_t::COUNT as u32 { index } else { u32::MAX })
+}
+
+/// Every result code's name, then every drop reason's (the two tables' `C_NAMES` one after
+/// the other): one table, so that one out-of-line scan ([`nth_name`]) serves both lookups.
+#[cfg(feature = "dump")]
+static NAMES: [u8; NAMES_LEN] = {
+    let (codes, reasons) = (lwip_snat_err_t::C_NAMES.as_bytes(), DropReason::C_NAMES.as_bytes());
+    let mut names = [0; NAMES_LEN];
+    let mut at = 0;
+    while at < NAMES_LEN {
+        names[at] = if at < codes.len() { codes[at] } else { reasons[at - codes.len()] };
+        at += 1;
+    }
+    names
+};
+
+#[cfg(feature = "dump")]
+const NAMES_LEN: usize = DropReason::C_NAMES.len() + lwip_snat_err_t::C_NAMES.len();
+
+/// Name `index` of [`NAMES`] (result code `-i` is name `i`, drop reason `i` name
+/// `lwip_snat_err_t::COUNT + i`), or NULL past the last. Out of line: its two callers share it.
+#[cfg(feature = "dump")]
+#[inline(never)]
+fn nth_name(index: u32) -> *const c_char {
+    nth_c_name(&NAMES, index)
 }
 
 /// The library's version, "MAJOR.MINOR.PATCH" from its Cargo.toml (a static string): compare it
