@@ -46,15 +46,15 @@ pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
     }
     if tcp_flags & flags::RST != 0 {
         // Another RST starts the count again.
-        state = (state | RST) & !(FIN_OUT | FIN_IN);
-    } else if state & RST != 0 {
+        return (state | RST) & !(FIN_OUT | FIN_IN);
+    }
+    // After an RST the FIN bits record every segment, before it only FINs.
+    if state & RST != 0 || tcp_flags & flags::FIN != 0 {
         state |= fin;
-        if state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN {
-            // Both ends still talk: the RST ended nothing.
-            state &= !(RST | FIN_OUT | FIN_IN);
-        }
-    } else if tcp_flags & flags::FIN != 0 {
-        state |= fin;
+    }
+    if state & (RST | FIN_OUT | FIN_IN) == RST | FIN_OUT | FIN_IN {
+        // Both ends still talk after an RST: it ended nothing.
+        state &= !(RST | FIN_OUT | FIN_IN);
     }
     state
 }
