@@ -470,12 +470,8 @@ impl Table {
         while scan.steps < self.high {
             let slot = if scan.mapping == 0 { scan.steps } else { scan.link.checked_sub(1)? };
             scan.steps += 1;
-            let Some(session) = self.get(slot) else {
-                if scan.mapping != 0 {
-                    return None;
-                }
-                continue;
-            };
+            // A free slot (a chain holds none: its walk ends at a link of 0 above).
+            let Some(session) = self.get(slot) else { continue };
             scan.link = session.next_out;
             let on_port = scan.mapping == 0 || mapping_key(session.netif, session.ext_port) == scan.mapping;
             if on_port && picked(session) {
