@@ -62,9 +62,10 @@ impl Session {
         self.state & PROTOCOL
     }
 
-    /// Stores new protocol state bits; the session stays in use and keeps its bookkeeping.
+    /// Stores new protocol state bits; the session keeps its bookkeeping bits, the in-use bit
+    /// among them (its callers update sessions found in use, so it stays set).
     pub(crate) fn set_protocol_state(&mut self, state: u8) {
-        self.state = (self.state & !PROTOCOL) | USED | (state & PROTOCOL);
+        self.state = (self.state & !PROTOCOL) | (state & PROTOCOL);
     }
 
     /// True when a remote sender opened the session (a port forward, a permissive filter).
