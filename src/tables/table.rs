@@ -528,10 +528,11 @@ impl Table {
     fn walk(&self, head: u16, chain: Chain) -> impl Iterator<Item = (Slot, &Session)> {
         let mut link = head;
         core::iter::from_fn(move || {
-            let slot = link.checked_sub(1)?;
-            let session = &self.entries.get(usize::from(slot))?.session;
+            // A link of 0 wraps past the table: one test ends the chain and bounds the slot.
+            let index = usize::from(link).wrapping_sub(1);
+            let session = &self.entries.get(index)?.session;
             link = chain.next(session);
-            Some((slot, session))
+            Some((index as Slot, session))
         })
     }
 
