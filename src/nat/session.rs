@@ -134,8 +134,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
             let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
-                self.reclaim(protocol, now);
+                // Noted before the scan, which does not read it.
                 (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
+                self.reclaim(protocol, now);
             }
             if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
