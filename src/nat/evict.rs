@@ -168,7 +168,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> bool {
         let i = protocol.index();
         let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
-        let config = self.config;
+        let config = &self.config;
         let admitted = newcomer.opened_by_remote();
         // A host at its quota would be refused after the eviction: it may only replace its own.
         let capacity = self.tables.get(protocol).capacity();
@@ -180,7 +180,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 return None;
             }
             // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).
-            eviction(&config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
+            eviction(config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
         });
         if let Some(from) = self.evict_from.get_mut(i) {
             // The capacity is a power of two: a mask, not a division.
