@@ -143,18 +143,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             }
         }
         let session = self.account(protocol, session, quota)?;
-        match self.tables.get_mut(protocol).insert(session) {
-            Ok(slot) => {
-                let created = &mut self.stats.created[i];
-                *created = created.wrapping_add(1);
-                self.session_created(session.netif);
-                Ok(slot)
-            }
-            Err(_) => {
-                self.hosts.release(protocol, &session);
-                Err(DropReason::TableFull)
-            }
-        }
+        let Ok(slot) = self.tables.get_mut(protocol).insert(session) else {
+            self.hosts.release(protocol, &session);
+            return Err(DropReason::TableFull);
+        };
+        let created = &mut self.stats.created[i];
+        *created = created.wrapping_add(1);
+        self.session_created(session.netif);
+        Ok(slot)
     }
 
     /// True when the mapping of `session` holds `mapping_sessions` sessions already.
