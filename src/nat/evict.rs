@@ -132,19 +132,24 @@ impl Evicted {
     /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.
     /// The segment's two ports are one word (source low), compared with the two ports of a
     /// session that lie side by side in the same order: inside and remote port outbound,
-    /// remote and external port inbound. Then the addresses: the inside and remote outbound,
-    /// the remote inbound.
+    /// remote and external port inbound. Then the addresses: the remote (the destination)
+    /// outbound, and the segment's source, the inside outbound and the remote inbound, picked
+    /// with the ports so that one compare serves both directions.
     fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
         let ports = both_ports(flow.src_port, flow.dst_port);
+        let outbound = direction == Direction::Outbound;
         self.sessions.iter().any(|s| {
+            // The segment's source end: the inside one outbound, the remote one inbound.
+            let (source_ports, source) = if outbound {
+                (both_ports(s.in_port, s.remote_port), s.inside)
+            } else {
+                (both_ports(s.remote_port, s.ext_port), s.remote)
+            };
             s.state != 0
                 && s.netif == netif
-                && match direction {
-                    Direction::Outbound => {
-                        both_ports(s.in_port, s.remote_port) == ports && s.remote == flow.dst && s.inside == flow.src
-                    }
-                    Direction::Inbound => both_ports(s.remote_port, s.ext_port) == ports && s.remote == flow.src,
-                }
+                && source_ports == ports
+                && (!outbound || s.remote == flow.dst)
+                && source == flow.src
         })
     }
 }
@@ -163,7 +168,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> bool {
         let i = protocol.index();
         let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
-        let config = self.config;
+        let config = &self.config;
         let admitted = newcomer.opened_by_remote();
         // A host at its quota would be refused after the eviction: it may only replace its own.
         let capacity = self.tables.get(protocol).capacity();
@@ -175,7 +180,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 return None;
             }
             // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).
-            eviction(&config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
+            eviction(config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
         });
         if let Some(from) = self.evict_from.get_mut(i) {
             // The capacity is a power of two: a mask, not a division.

@@ -134,26 +134,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
             let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
             if whole {
-                self.reclaim(protocol, now);
+                // Noted before the scan, which does not read it.
                 (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
+                self.reclaim(protocol, now);
             }
             if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
             }
         }
         let session = self.account(protocol, session, quota)?;
-        match self.tables.get_mut(protocol).insert(session) {
-            Ok(slot) => {
-                let created = &mut self.stats.created[i];
-                *created = created.wrapping_add(1);
-                self.session_created(session.netif);
-                Ok(slot)
-            }
-            Err(_) => {
-                self.hosts.release(protocol, &session);
-                Err(DropReason::TableFull)
-            }
-        }
+        let Ok(slot) = self.tables.get_mut(protocol).insert(session) else {
+            self.hosts.release(protocol, &session);
+            return Err(DropReason::TableFull);
+        };
+        let created = &mut self.stats.created[i];
+        *created = created.wrapping_add(1);
+        self.session_created(session.netif);
+        Ok(slot)
     }
 
     /// True when the mapping of `session` holds `mapping_sessions` sessions already.

@@ -40,32 +40,33 @@ pub enum Acquired {
     Untracked,
 }
 
-/// Sessions of one host: `counts[opener][table]`, the opener as its discriminant, the table
-/// as `Protocol::index`. A table holds at most 32768 sessions, so a `u16` count cannot
+/// Sessions of one host: `counts[table][opener]`, the table as `Protocol::index`, the opener
+/// as its discriminant: a table's two counts are one aligned word, so a free entry is three
+/// word compares. A table holds at most 32768 sessions, so a `u16` count cannot
 /// overflow; the arithmetic saturates anyway.
 #[derive(Clone, Copy, Debug, Default)]
 struct Host {
     addr: u32,
-    counts: [[u16; 3]; 2],
+    counts: [[u16; 2]; 3],
 }
 
 impl Host {
-    const FREE: Host = Host { addr: 0, counts: [[0; 3]; 2] };
+    const FREE: Host = Host { addr: 0, counts: [[0; 2]; 3] };
 
     fn is_free(&self) -> bool {
-        let [own, remote] = self.counts;
-        own == [0; 3] && remote == [0; 3]
+        let [tcp, udp, icmp] = self.counts;
+        tcp == [0; 2] && udp == [0; 2] && icmp == [0; 2]
     }
 
     /// Where `opener`'s count in `protocol`'s table sits in `counts`: the one place both the
     /// reading ([`Hosts::sessions`]) and the counting ([`Host::count`]) look it up.
     fn at(protocol: Protocol, opener: Opener) -> (usize, usize) {
-        (opener as usize, protocol.index())
+        (protocol.index(), opener as usize)
     }
 
     fn count(&mut self, protocol: Protocol, opener: Opener) -> Option<&mut u16> {
-        let (row, table) = Self::at(protocol, opener);
-        self.counts.get_mut(row)?.get_mut(table)
+        let (table, opener) = Self::at(protocol, opener);
+        self.counts.get_mut(table)?.get_mut(opener)
     }
 }
 
@@ -84,8 +85,8 @@ impl<const H: usize> Hosts<H> {
         let Some(host) = self.hosts.get(self.search(addr)) else {
             return 0;
         };
-        let (row, table) = Host::at(protocol, opener);
-        host.counts.get(row).and_then(|r| r.get(table)).map_or(0, |&c| usize::from(c))
+        let (table, opener) = Host::at(protocol, opener);
+        host.counts.get(table).and_then(|t| t.get(opener)).map_or(0, |&c| usize::from(c))
     }
 
     /// The one search of the entries, out of line, for every question about a host: the

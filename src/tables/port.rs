@@ -41,10 +41,6 @@ pub fn allocate(
     let preservable = protocol == Protocol::Icmp || in_port < LWIP_EPHEMERAL_START;
     // Non-zero by type, so `%` below has no division-by-zero panic path.
     let span = NonZeroU32::MIN.saturating_add(u32::from(high.wrapping_sub(low)));
-    let with_parity = |offset: u32| {
-        let port = (u32::from(low) + offset % span) as u16;
-        if other_parity(port) && port < high { port + 1 } else { port }
-    };
     // Every candidate in one loop, so the caller's test and the random draw are compiled once:
     // step 0 the inside port (skipped when it may not be kept); steps 1..=RANDOM_TRIES random
     // ports; then two rounds over the class from a random start (drawn at the first of them),
@@ -57,21 +53,21 @@ pub fn allocate(
         let port = match step.checked_sub(1) {
             None => in_port,
             Some(try_) => {
-                // The sweep's position, `None` during the random tries.
-                let sweep = try_.checked_sub(RANDOM_TRIES);
-                let drawn = if sweep.is_none_or(|i| i == 0) { random.below(span.get()) } else { 0 };
+                // The sweep's position `i`; a random try is a sweep's first step (0) from a
+                // start of its own, so both share one draw and one port formula.
+                let sweep = try_ >= RANDOM_TRIES;
+                let i = if sweep { try_.wrapping_sub(RANDOM_TRIES) } else { 0 };
+                if i == 0 {
+                    start = random.below(span.get());
+                }
+                let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
                 match sweep {
-                    None => with_parity(drawn),
-                    Some(i) => {
-                        if i == 0 {
-                            start = drawn;
-                        }
-                        let port = (u32::from(low) + start.wrapping_add(i) % span) as u16;
-                        if i < span.get() && other_parity(port) {
-                            continue;
-                        }
-                        port
-                    }
+                    _ if !other_parity(port) => port,
+                    // A random port of the other parity: its neighbour above, within the class.
+                    false => port + u16::from(port < high),
+                    // The sweep's first round takes only ports of the same parity.
+                    true if i < span.get() => continue,
+                    true => port,
                 }
             }
         };

@@ -62,9 +62,10 @@ impl Session {
         self.state & PROTOCOL
     }
 
-    /// Stores new protocol state bits; the session stays in use and keeps its bookkeeping.
+    /// Stores new protocol state bits; the session keeps its bookkeeping bits, the in-use bit
+    /// among them (its callers update sessions found in use, so it stays set).
     pub(crate) fn set_protocol_state(&mut self, state: u8) {
-        self.state = (self.state & !PROTOCOL) | USED | (state & PROTOCOL);
+        self.state = (self.state & !PROTOCOL) | (state & PROTOCOL);
     }
 
     /// True when a remote sender opened the session (a port forward, a permissive filter).
@@ -470,12 +471,8 @@ impl Table {
         while scan.steps < self.high {
             let slot = if scan.mapping == 0 { scan.steps } else { scan.link.checked_sub(1)? };
             scan.steps += 1;
-            let Some(session) = self.get(slot) else {
-                if scan.mapping != 0 {
-                    return None;
-                }
-                continue;
-            };
+            // A free slot (a chain holds none: its walk ends at a link of 0 above).
+            let Some(session) = self.get(slot) else { continue };
             scan.link = session.next_out;
             let on_port = scan.mapping == 0 || mapping_key(session.netif, session.ext_port) == scan.mapping;
             if on_port && picked(session) {
@@ -531,10 +528,11 @@ impl Table {
     fn walk(&self, head: u16, chain: Chain) -> impl Iterator<Item = (Slot, &Session)> {
         let mut link = head;
         core::iter::from_fn(move || {
-            let slot = link.checked_sub(1)?;
-            let session = &self.entries.get(usize::from(slot))?.session;
+            // A link of 0 wraps past the table: one test ends the chain and bounds the slot.
+            let index = usize::from(link).wrapping_sub(1);
+            let session = &self.entries.get(index)?.session;
             link = chain.next(session);
-            Some((slot, session))
+            Some((index as Slot, session))
         })
     }
 

@@ -46,15 +46,15 @@ pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
     }
     if tcp_flags & flags::RST != 0 {
         // Another RST starts the count again.
-        state = (state | RST) & !(FIN_OUT | FIN_IN);
-    } else if state & RST != 0 {
+        return (state | RST) & !(FIN_OUT | FIN_IN);
+    }
+    // After an RST the FIN bits record every segment, before it only FINs.
+    if state & RST != 0 || tcp_flags & flags::FIN != 0 {
         state |= fin;
-        if state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN {
-            // Both ends still talk: the RST ended nothing.
-            state &= !(RST | FIN_OUT | FIN_IN);
-        }
-    } else if tcp_flags & flags::FIN != 0 {
-        state |= fin;
+    }
+    if state & (RST | FIN_OUT | FIN_IN) == RST | FIN_OUT | FIN_IN {
+        // Both ends still talk after an RST: it ended nothing.
+        state &= !(RST | FIN_OUT | FIN_IN);
     }
     state
 }
@@ -178,6 +178,40 @@ mod tests {
             for tcp_flags in 0..0x20u8 {
                 for direction in [Outbound, Inbound] {
                     assert_eq!(advance(state, tcp_flags, direction) & !0x1F, 0);
+                }
+            }
+        }
+    }
+
+    /// `advance` as it was written before its FIN handling became one test (three arms: RST
+    /// segment, after an RST, FIN segment): the same state for every input.
+    #[test]
+    fn advance_matches_the_three_arm_form() {
+        fn three_arms(mut state: u8, tcp_flags: u8, direction: Direction) -> u8 {
+            let (syn, fin) = (SYN_OUT << direction as u8, FIN_OUT << direction as u8);
+            if tcp_flags & flags::SYN != 0 && tcp_flags & flags::ACK == 0 && is_closed(state) {
+                state = 0;
+            }
+            if tcp_flags & flags::SYN != 0 {
+                state |= syn;
+            }
+            if tcp_flags & flags::RST != 0 {
+                state = (state | RST) & !(FIN_OUT | FIN_IN);
+            } else if state & RST != 0 {
+                state |= fin;
+                if state & (FIN_OUT | FIN_IN) == FIN_OUT | FIN_IN {
+                    state &= !(RST | FIN_OUT | FIN_IN);
+                }
+            } else if tcp_flags & flags::FIN != 0 {
+                state |= fin;
+            }
+            state
+        }
+        for state in 0..0x20u8 {
+            for tcp_flags in 0..=u8::MAX {
+                for direction in [Outbound, Inbound] {
+                    let expected = three_arms(state, tcp_flags, direction);
+                    assert_eq!(advance(state, tcp_flags, direction), expected, "{state:#04x} {tcp_flags:#04x}");
                 }
             }
         }
