@@ -958,9 +958,13 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
     }
     in_bits = LWIP_SNAT_CONCERN_NAMED;
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS;
+#if !LWIP_SNAT_QUIET_PATH || LWIP_AUTOIP
+    /* (with the quiet path and without AutoIP never asked: lwip_snat_forward_quietly() routes
+     * every packet to inp's own address, and lwip_snat_find_route()'s scan leaves inp out) */
   } else if (ctx->out_netif_idx == ctx->in_netif_idx) {
     in_bits = LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE;
     out_bits = 0;
+#endif
   } else {
     in_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_OUTSIDE;
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
@@ -1974,7 +1978,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     /* Without the quiet path, what it would have passed before this test is passed here (all
      * it passes but a forwarding back out of inp): the same packets leave, counted the same. */
     if (!LWIP_SNAT_QUIET_PATH &&
+#if IP_FORWARD_ALLOW_TX_ON_RX_NETIF
+        /* (only then may a forwarding lead back out of inp: lwip_snat_find_route() refuses it else) */
         ((ctx.route != LWIP_SNAT_ROUTE_FORWARD) || (ctx.out_netif_idx != ctx.in_netif_idx)) &&
+#endif
         lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
@@ -2186,8 +2193,11 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   } else {
     lwip_snat_config_default(&config);
   }
-  for (i = 0; i < sizeof(config.seed); i++) {
-    seeded |= config.seed[i];
+  /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads) */
+  for (i = 0; i < sizeof(config.seed); i += 4) {
+    u32_t word;
+    MEMCPY(&word, &config.seed[i], sizeof(word));
+    seeded |= (word != 0);
   }
   for (i = 0; !seeded && (i < sizeof(config.seed)); i += 4) {
     u32_t r = LWIP_RAND();
