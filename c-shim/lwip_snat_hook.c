@@ -823,12 +823,16 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
    * its address or broadcast, and that it is no multicast, loopback or link-local address:
    * what ip4_input() would deliver is ruled out, and only the forwarding decision is left. */
   if (route == NULL) {
+#if !LWIP_SNAT_QUIET_PATH
+    /* (with the quiet path lwip_snat_forward_quietly() answered this route for every packet) */
     if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && netif_is_up(inp) && !ip4_addr_isany_val(dest)) {
       /* to inp's own unicast address (what most packets to the router and every reply to a
        * mapping on inp are): ip4_input() takes it on inp */
       netif = inp;
-      goto local;
+      ctx->route = LWIP_SNAT_ROUTE_LOCAL;
+      goto fill;
     }
+#endif
     if (lwip_snat_is_broadcast(&dest, inp)) {
       return 0;
     }
@@ -875,7 +879,6 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
       }
     }
     if (netif != NULL) {
-    local:
       ctx->route = LWIP_SNAT_ROUTE_LOCAL;
       goto fill;
     }
@@ -955,9 +958,13 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
     }
     in_bits = LWIP_SNAT_CONCERN_NAMED;
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS;
+#if !LWIP_SNAT_QUIET_PATH || LWIP_AUTOIP
+    /* (with the quiet path and without AutoIP never asked: lwip_snat_forward_quietly() routes
+     * every packet to inp's own address, and lwip_snat_find_route()'s scan leaves inp out) */
   } else if (ctx->out_netif_idx == ctx->in_netif_idx) {
     in_bits = LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE;
     out_bits = 0;
+#endif
   } else {
     in_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_OUTSIDE;
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
@@ -1099,7 +1106,8 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 #define LWIP_SNAT_QUIET_TO_ROUTER 2
 /** lwip_snat_forward_quietly()'s answer for a packet to the input netif's own address (up and
  * configured: ip4_input() takes it there) that concerns the NAT (the netif holds sessions or
- * port forwards, or is a rule's outside): routed to the router on it without more tests. */
+ * port forwards, or is a rule's outside) or is a fragment: routed to the router on it without
+ * more tests (the only place that routes it there when the quiet path is compiled in). */
 #define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
 
 #if LWIP_SNAT_QUIET_PATH
@@ -1115,7 +1123,8 @@ static struct lwip_snat_concerns *lwip_snat_facts;
  * and that holds no session. Everything else lwIP could do with such a packet (deliver a
  * broadcast, refuse to forward it) the full way leaves to lwIP too. Returns 1 when it passed
  * the packet (counted in `passed`), LWIP_SNAT_QUIET_TO_ROUTER when it passed one to the input
- * netif's own address; 0 otherwise, with @p *route set to the route it looked up
+ * netif's own address, LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED for any other packet to that address
+ * (up and configured); 0 otherwise, with @p *route set to the route it looked up
  * (NULL when none), for lwip_snat_find_route() to reuse: set, it also says that the packet is
  * addressed to no netif's own or broadcast address, no multicast, loopback or link-local
  * address, and that the forwarding concerns the NAT (a rule names @p inp, or the route's netif
@@ -1138,22 +1147,26 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     lwip_snat_facts = facts;
   }
   in_facts = facts->netif[netif_get_index(inp)];
-  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
-    return 0;
-  }
   ip4_addr_copy(dest, iphdr->dest);
-  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp))) {
+  /* (0.0.0.0, inp's address while unconfigured, goes on to the tests below, which refuse it
+   * too: no route is remembered for it, and every netif's broadcast test takes it) */
+  if (ip4_addr_cmp(&dest, netif_ip4_addr(inp)) && !ip4_addr_isany_val(dest)) {
     /* to inp's own address, which ip4_input() takes on inp when it is up: lwip_snat_unconcerned()'s
-     * test for that route, made here without working the route out */
-    if (!netif_is_up(inp) || ip4_addr_isany_val(dest)) {
+     * test for that route, made here without working the route out (also for a fragment, which
+     * it never passes: lwip_snat_find_route() need not look for this route) */
+    if (!netif_is_up(inp)) {
       return 0;
     }
     /* (a rule that names inp does not concern it: lwip_snat_unconcerned() passes that too) */
-    if ((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0) {
+    if (((in_facts & (LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED | LWIP_SNAT_CONCERN_OUTSIDE)) == 0) &&
+        ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) == 0)) {
       facts->passed++;
       return LWIP_SNAT_QUIET_TO_ROUTER;
     }
     return LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED;
+  }
+  if ((IPH_OFFSET(iphdr) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0) {
+    return 0;
   }
   /* (LWIP_SNAT_ROUTE_UNICAST_UNLESS() written out: a remembered route is taken in a register,
    * not through the address the lookup writes to) */
@@ -1965,7 +1978,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     /* Without the quiet path, what it would have passed before this test is passed here (all
      * it passes but a forwarding back out of inp): the same packets leave, counted the same. */
     if (!LWIP_SNAT_QUIET_PATH &&
+#if IP_FORWARD_ALLOW_TX_ON_RX_NETIF
+        /* (only then may a forwarding lead back out of inp: lwip_snat_find_route() refuses it else) */
         ((ctx.route != LWIP_SNAT_ROUTE_FORWARD) || (ctx.out_netif_idx != ctx.in_netif_idx)) &&
+#endif
         lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
@@ -2177,8 +2193,11 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   } else {
     lwip_snat_config_default(&config);
   }
-  for (i = 0; i < sizeof(config.seed); i++) {
-    seeded |= config.seed[i];
+  /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads) */
+  for (i = 0; i < sizeof(config.seed); i += 4) {
+    u32_t word;
+    MEMCPY(&word, &config.seed[i], sizeof(word));
+    seeded |= (word != 0);
   }
   for (i = 0; !seeded && (i < sizeof(config.seed)); i += 4) {
     u32_t r = LWIP_RAND();
