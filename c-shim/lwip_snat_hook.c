@@ -49,6 +49,7 @@
 #endif
 #include "lwip/stats.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #if !IP_FORWARD
@@ -429,15 +430,16 @@ struct lwip_snat_route_memo {
 };
 /** The remembered routes and what goes with them, in one block: the in-line lookup reaches the
  * entries and the default netif they were found under from one address. */
-static struct {
+static struct lwip_snat_route_block {
+  /** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none);
+   * before the entries: forgotten with them by one memset. */
+  u32_t unicast_source;
   /** Routes remembered, one per value of the destination's last byte modulo the size (mostly
    * the host part: the inside hosts of one LAN each have their own). */
   struct lwip_snat_route_memo memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
   /** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
   struct netif *memo_default;
 } lwip_snat_routes;
-/** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
-static u32_t lwip_snat_unicast_source;
 
 /** The entry of lwip_snat_routes.memos that may hold the route to @p addr (an ip4_addr_t *). */
 #define LWIP_SNAT_MEMO_OF(addr) (&lwip_snat_routes.memos[((const u8_t *)(addr))[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)])
@@ -451,9 +453,9 @@ static u32_t lwip_snat_unicast_source;
 static void
 lwip_snat_forget_routes(void)
 {
-  /* (the whole entries cleared by one memset: smaller than a loop over their routes) */
-  memset(lwip_snat_routes.memos, 0, sizeof(lwip_snat_routes.memos));
-  lwip_snat_unicast_source = 0;
+  /* (the unicast source and the whole entries after it cleared by one memset: smaller than a
+   * loop over their routes and a store of its own) */
+  memset(&lwip_snat_routes, 0, offsetof(struct lwip_snat_route_block, memo_default));
 }
 #define LWIP_SNAT_FORGET_ROUTES() lwip_snat_forget_routes()
 #else
@@ -500,12 +502,16 @@ static netif_ext_callback_t lwip_snat_netif_callback;
 
 /**
  * lwip_snat_watch() for every watched netif index, including netifs that went down or were
- * removed (@p notify as there). One loop for the timer and lwip_snat_start(): smaller than two.
+ * removed (@p notify as there), after forgetting the remembered routes. One loop for the timer
+ * and lwip_snat_start(): smaller than two.
  */
 static void
 lwip_snat_watch_all(u8_t notify)
 {
   u8_t idx;
+
+  /* (both callers forget the remembered routes first: one call here) */
+  LWIP_SNAT_FORGET_ROUTES();
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
     lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)), notify);
   }
@@ -648,7 +654,7 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 #if LWIP_SNAT_ROUTE_CACHE
   /* (the last source found to be none, a remote the router routes to, an inside host it routed
    * a reply to: no broadcast address, which depends on no netif_default) */
-  if ((ip4_addr_get_u32(&src) == lwip_snat_unicast_source) || LWIP_SNAT_ROUTE_REMEMBERED(&src)) {
+  if ((ip4_addr_get_u32(&src) == lwip_snat_routes.unicast_source) || LWIP_SNAT_ROUTE_REMEMBERED(&src)) {
     return 0;
   }
 #endif
@@ -659,7 +665,7 @@ lwip_snat_from_broadcast(const u8_t *bytes)
     }
   }
 #if LWIP_SNAT_ROUTE_CACHE
-  lwip_snat_unicast_source = ip4_addr_get_u32(&src);
+  lwip_snat_routes.unicast_source = ip4_addr_get_u32(&src);
 #endif
   return 0;
 }
@@ -2139,8 +2145,8 @@ lwip_snat_tmr(void *arg)
   lwip_snat_session_counts(created, expired);
 #endif
   LWIP_UNUSED_ARG(arg);
-  /* (fields written into struct netif directly are seen within one interval) */
-  LWIP_SNAT_FORGET_ROUTES();
+  /* (fields written into struct netif directly are seen within one interval; the remembered
+   * routes are forgotten) */
   lwip_snat_watch_all(1);
   now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
@@ -2209,7 +2215,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   }
   lwip_snat_set_port_check(lwip_snat_router_holds);
   lwip_snat_copies = 0;
-  LWIP_SNAT_FORGET_ROUTES();
+  /* (the remembered routes forgotten too) */
   lwip_snat_watch_all(0);
   if (!lwip_snat_running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
