@@ -673,7 +673,8 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 /**
  * The route the hook worked out for the packet in flight, which ip4_forward() looks up again:
  * lwip_snat_ip4_route_src() answers that lookup from here. In one block: the hook and
- * lwip_snat_forward() reach all three from one address.
+ * lwip_snat_forward() reach all three from one address (and the hook the NAT's facts about
+ * the netifs, kept here with the quiet path).
  */
 static struct {
   /** the output netif; NULL when none (cleared when the next packet comes in) */
@@ -689,6 +690,11 @@ static struct {
    * never sees LWIP_SNAT_ROUTE_BARE: the route lwIP's ip4_forward() takes after it). */
 #if LWIP_SNAT_FORWARD
   u8_t checked;
+#endif
+#if LWIP_SNAT_QUIET_PATH
+  /** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet
+   * (here: the hook reaches it from the address it clears the route at). */
+  struct lwip_snat_concerns *facts;
 #endif
 } lwip_snat_in_flight;
 #define LWIP_SNAT_ROUTE_BARE 0
@@ -950,8 +956,8 @@ static int
 lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
-  /* (the same table as lwip_snat_facts, asked for on this rarer path: smaller code, and the
-   * established packets' path keeps its registers) */
+  /* (the same table as lwip_snat_in_flight.facts, asked for on this rarer path: smaller code,
+   * and the established packets' path keeps its registers) */
   struct lwip_snat_concerns *facts = lwip_snat_netif_concerns();
   u8_t in_bits, out_bits;
 
@@ -1117,9 +1123,6 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 #define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
 
 #if LWIP_SNAT_QUIET_PATH
-/** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
-static struct lwip_snat_concerns *lwip_snat_facts;
-
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
  * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
@@ -1145,12 +1148,12 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   ip4_addr_t src, dest;
   u8_t in_facts;
   /* (read once: the table does not move once fetched) */
-  struct lwip_snat_concerns *facts = lwip_snat_facts;
+  struct lwip_snat_concerns *facts = lwip_snat_in_flight.facts;
 
   *route = NULL;
   if (facts == NULL) {
     facts = lwip_snat_netif_concerns();
-    lwip_snat_facts = facts;
+    lwip_snat_in_flight.facts = facts;
   }
   in_facts = facts->netif[netif_get_index(inp)];
   ip4_addr_copy(dest, iphdr->dest);
