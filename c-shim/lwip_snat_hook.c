@@ -49,6 +49,7 @@
 #endif
 #include "lwip/stats.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #if !IP_FORWARD
@@ -429,15 +430,16 @@ struct lwip_snat_route_memo {
 };
 /** The remembered routes and what goes with them, in one block: the in-line lookup reaches the
  * entries and the default netif they were found under from one address. */
-static struct {
+static struct lwip_snat_route_block {
+  /** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none);
+   * before the entries: forgotten with them by one memset. */
+  u32_t unicast_source;
   /** Routes remembered, one per value of the destination's last byte modulo the size (mostly
    * the host part: the inside hosts of one LAN each have their own). */
   struct lwip_snat_route_memo memos[LWIP_SNAT_ROUTE_CACHE_SIZE];
   /** netif_default when the routes were remembered: lwIP reports no netif_set_default(). */
   struct netif *memo_default;
 } lwip_snat_routes;
-/** The last source lwip_snat_from_broadcast() found to be no broadcast address (0: none). */
-static u32_t lwip_snat_unicast_source;
 
 /** The entry of lwip_snat_routes.memos that may hold the route to @p addr (an ip4_addr_t *). */
 #define LWIP_SNAT_MEMO_OF(addr) (&lwip_snat_routes.memos[((const u8_t *)(addr))[3] & (LWIP_SNAT_ROUTE_CACHE_SIZE - 1u)])
@@ -451,9 +453,9 @@ static u32_t lwip_snat_unicast_source;
 static void
 lwip_snat_forget_routes(void)
 {
-  /* (the whole entries cleared by one memset: smaller than a loop over their routes) */
-  memset(lwip_snat_routes.memos, 0, sizeof(lwip_snat_routes.memos));
-  lwip_snat_unicast_source = 0;
+  /* (the unicast source and the whole entries after it cleared by one memset: smaller than a
+   * loop over their routes and a store of its own) */
+  memset(&lwip_snat_routes, 0, offsetof(struct lwip_snat_route_block, memo_default));
 }
 #define LWIP_SNAT_FORGET_ROUTES() lwip_snat_forget_routes()
 #else
@@ -500,12 +502,16 @@ static netif_ext_callback_t lwip_snat_netif_callback;
 
 /**
  * lwip_snat_watch() for every watched netif index, including netifs that went down or were
- * removed (@p notify as there). One loop for the timer and lwip_snat_start(): smaller than two.
+ * removed (@p notify as there), after forgetting the remembered routes. One loop for the timer
+ * and lwip_snat_start(): smaller than two.
  */
 static void
 lwip_snat_watch_all(u8_t notify)
 {
   u8_t idx;
+
+  /* (both callers forget the remembered routes first: one call here) */
+  LWIP_SNAT_FORGET_ROUTES();
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
     lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)), notify);
   }
@@ -648,7 +654,7 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 #if LWIP_SNAT_ROUTE_CACHE
   /* (the last source found to be none, a remote the router routes to, an inside host it routed
    * a reply to: no broadcast address, which depends on no netif_default) */
-  if ((ip4_addr_get_u32(&src) == lwip_snat_unicast_source) || LWIP_SNAT_ROUTE_REMEMBERED(&src)) {
+  if ((ip4_addr_get_u32(&src) == lwip_snat_routes.unicast_source) || LWIP_SNAT_ROUTE_REMEMBERED(&src)) {
     return 0;
   }
 #endif
@@ -659,7 +665,7 @@ lwip_snat_from_broadcast(const u8_t *bytes)
     }
   }
 #if LWIP_SNAT_ROUTE_CACHE
-  lwip_snat_unicast_source = ip4_addr_get_u32(&src);
+  lwip_snat_routes.unicast_source = ip4_addr_get_u32(&src);
 #endif
   return 0;
 }
@@ -667,7 +673,8 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 /**
  * The route the hook worked out for the packet in flight, which ip4_forward() looks up again:
  * lwip_snat_ip4_route_src() answers that lookup from here. In one block: the hook and
- * lwip_snat_forward() reach all three from one address.
+ * lwip_snat_forward() reach all three from one address (and the hook the NAT's facts about
+ * the netifs, kept here with the quiet path).
  */
 static struct {
   /** the output netif; NULL when none (cleared when the next packet comes in) */
@@ -683,6 +690,11 @@ static struct {
    * never sees LWIP_SNAT_ROUTE_BARE: the route lwIP's ip4_forward() takes after it). */
 #if LWIP_SNAT_FORWARD
   u8_t checked;
+#endif
+#if LWIP_SNAT_QUIET_PATH
+  /** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet
+   * (here: the hook reaches it from the address it clears the route at). */
+  struct lwip_snat_concerns *facts;
 #endif
 } lwip_snat_in_flight;
 #define LWIP_SNAT_ROUTE_BARE 0
@@ -944,8 +956,8 @@ static int
 lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
 {
   const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
-  /* (the same table as lwip_snat_facts, asked for on this rarer path: smaller code, and the
-   * established packets' path keeps its registers) */
+  /* (the same table as lwip_snat_in_flight.facts, asked for on this rarer path: smaller code,
+   * and the established packets' path keeps its registers) */
   struct lwip_snat_concerns *facts = lwip_snat_netif_concerns();
   u8_t in_bits, out_bits;
 
@@ -1111,9 +1123,6 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 #define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
 
 #if LWIP_SNAT_QUIET_PATH
-/** The NAT's facts about each netif (lwip_snat_netif_concerns()), fetched on the first packet. */
-static struct lwip_snat_concerns *lwip_snat_facts;
-
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
  * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
@@ -1139,12 +1148,12 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   ip4_addr_t src, dest;
   u8_t in_facts;
   /* (read once: the table does not move once fetched) */
-  struct lwip_snat_concerns *facts = lwip_snat_facts;
+  struct lwip_snat_concerns *facts = lwip_snat_in_flight.facts;
 
   *route = NULL;
   if (facts == NULL) {
     facts = lwip_snat_netif_concerns();
-    lwip_snat_facts = facts;
+    lwip_snat_in_flight.facts = facts;
   }
   in_facts = facts->netif[netif_get_index(inp)];
   ip4_addr_copy(dest, iphdr->dest);
@@ -2139,8 +2148,8 @@ lwip_snat_tmr(void *arg)
   lwip_snat_session_counts(created, expired);
 #endif
   LWIP_UNUSED_ARG(arg);
-  /* (fields written into struct netif directly are seen within one interval) */
-  LWIP_SNAT_FORGET_ROUTES();
+  /* (fields written into struct netif directly are seen within one interval; the remembered
+   * routes are forgotten) */
   lwip_snat_watch_all(1);
   now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
@@ -2209,7 +2218,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   }
   lwip_snat_set_port_check(lwip_snat_router_holds);
   lwip_snat_copies = 0;
-  LWIP_SNAT_FORGET_ROUTES();
+  /* (the remembered routes forgotten too) */
   lwip_snat_watch_all(0);
   if (!lwip_snat_running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
