@@ -678,11 +678,15 @@ impl Doomed {
     const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
 
     /// Out of line: the removal loop and the evicted connections' share one copy.
+    ///
+    /// Ports are asked only by `remove_portmap`, after a port forward was removed: a build
+    /// without port forward slots (no `portmap` feature) never gets that far, so there the test
+    /// is left out (it would always pass).
     #[inline(never)]
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)
             && self.inside.is_none_or(|inside| s.inside == inside)
-            && self.ports.is_none_or(|ports| (s.in_port, s.ext_port) == ports)
+            && (PORTMAP_SLOTS == 0 || self.ports.is_none_or(|ports| (s.in_port, s.ext_port) == ports))
     }
 }
 
