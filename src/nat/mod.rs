@@ -440,10 +440,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
             let picked = |s: &Session| {
-                doomed.matches(s)
-                    && doomed
-                        .expired_at
-                        .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
+                doomed
+                    .expired_at
+                    .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
+                    && doomed.matches(s)
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.
@@ -678,11 +678,15 @@ impl Doomed {
     const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
 
     /// Out of line: the removal loop and the evicted connections' share one copy.
+    ///
+    /// Ports are asked only by `remove_portmap`, after a port forward was removed: a build
+    /// without port forward slots (no `portmap` feature) never gets that far, so there the test
+    /// is left out (it would always pass).
     #[inline(never)]
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)
             && self.inside.is_none_or(|inside| s.inside == inside)
-            && self.ports.is_none_or(|ports| (s.in_port, s.ext_port) == ports)
+            && (PORTMAP_SLOTS == 0 || self.ports.is_none_or(|ports| (s.in_port, s.ext_port) == ports))
     }
 }
 

@@ -496,13 +496,21 @@ impl Table {
         let used = usize::from(self.high);
         // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
         let mut best: (Slot, (u8, u32)) = (0, (0, 0));
-        for i in 0..count.min(used) {
-            let Some(index) = start.wrapping_add(i).checked_rem(used) else { break };
-            let Some(session) = self.get(index as Slot) else { continue };
+        // `(start + i) % used` for each step `i`, kept by a wrap at `used` instead of a division
+        // per step (the first one asks it: no step at all when no slot was ever used).
+        let mut index = start.checked_rem(used)?;
+        for _ in 0..count.min(used) {
+            let slot = index as Slot;
+            // Below `used`, at most 32768: no overflow.
+            index += 1;
+            if index == used {
+                index = 0;
+            }
+            let Some(session) = self.get(slot) else { continue };
             let Some(rank) = rank(session) else { continue };
             let key = (rank, now.wrapping_sub(session.last_used));
             if key > best.1 {
-                best = (index as Slot, key);
+                best = (slot, key);
             }
         }
         let (slot, (rank, _)) = best;
@@ -820,6 +828,52 @@ mod tests {
         }
         // (a keyed hash shares a bucket under about one secret in 256)
         assert!(shared <= 4, "the pair shares a bucket under {shared} of 64 secrets");
+    }
+
+    /// `least_recent` visits `(start + i) % used` for `i` below `count.min(used)`, as the
+    /// division per step it replaced did: the same victim for every start, window and table
+    /// fill, free slots among the used ones, ties on rank and idle time included.
+    #[test]
+    fn least_recent_visits_the_slots_of_a_division_per_step() {
+        let reference = |t: &Table, start: usize, count: usize, now: u32, rank: &dyn Fn(&Session) -> Option<u8>| {
+            let used = usize::from(t.high);
+            let mut best: (Slot, (u8, u32)) = (0, (0, 0));
+            for i in 0..count.min(used) {
+                let index = (start + i) % used;
+                let Some(session) = t.get(index as Slot) else { continue };
+                let Some(rank) = rank(session) else { continue };
+                let key = (rank, now.wrapping_sub(session.last_used));
+                if key > best.1 {
+                    best = (index as Slot, key);
+                }
+            }
+            let (slot, (rank, _)) = best;
+            (rank != 0).then_some((slot, rank))
+        };
+        let rank = |s: &Session| match s.in_port % 4 {
+            0 => None,
+            r => Some(r as u8),
+        };
+        let mut t = FixedTable::<16>::new();
+        t.clear(0x0BAD_CAFE);
+        for fill in 0..16u16 {
+            if fill > 0 {
+                let mut s = session(fill.into(), fill * 7 % 13, 4000 + fill, 9, 80);
+                s.last_used = u32::from(fill % 5) * 1000;
+                t.insert(s).unwrap();
+            }
+            // Free slots among the used ones, refilled for the next fill.
+            let freed = [3u16, 5].map(|slot| t.remove(slot));
+            for start in 0..40 {
+                for count in [0, 1, 2, 5, 15, 16, 32] {
+                    let now = 7_000;
+                    assert_eq!(t.least_recent(start, count, now, rank), reference(&t, start, count, now, &rank), "{fill} {start} {count}");
+                }
+            }
+            for s in freed.into_iter().flatten() {
+                t.insert(s).unwrap();
+            }
+        }
     }
 
     #[test]

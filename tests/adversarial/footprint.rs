@@ -114,6 +114,20 @@ fn without_portmap_no_port_forward_is_accepted_and_nothing_comes_in_unasked() {
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
 }
 
+/// Without port forward slots no forward is ever found to remove: `remove_portmap` refuses
+/// before any session goes, even one whose mapping the forward would name (`Doomed::matches`
+/// leaves its ports test out in such a build, as no removal asks it).
+#[cfg(not(feature = "portmap"))]
+#[test]
+fn without_portmap_removing_a_port_forward_removes_no_session() {
+    let mut nat = nat();
+    let p = out(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"query"), 0);
+    let ext_port = sport(&p);
+    let map = Portmap { protocol: Protocol::Udp, netif: WAN, ext_port, inside: addr(HOST_A), in_port: 5000 };
+    assert_eq!(nat.remove_portmap(map), Err(PortmapError::NotFound));
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), 1);
+}
+
 /// An ICMP query of `kind` (13 timestamp, 14 its reply, 15 information, 16 its reply).
 #[cfg(not(feature = "icmp-queries"))]
 fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, ident: u16) -> Vec<u8> {
