@@ -159,6 +159,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         bytes.get(..self.header_len()).is_some_and(|header| checksum::fold(checksum::sum(header)) == 0xFFFF)
     }
 
+    /// The bytes after the header, to the buffer's end: the payload of a datagram cut to no
+    /// more than its total length (the pipeline's packet, which `Nat::process` slices so), for
+    /// which [`payload`](Self::payload)'s test against the total length could not cut more.
+    pub fn after_header(&self) -> &[u8] {
+        self.buffer.as_ref().get(self.header_len()..).unwrap_or(&[])
+    }
+
     /// The bytes after the header, up to `total_len` (or the buffer's end for a quoted header).
     pub fn payload(&self) -> &[u8] {
         let bytes = self.buffer.as_ref();
