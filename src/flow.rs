@@ -68,7 +68,8 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
         }
         protocol::UDP => {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
-            let l4_len = ip.total_len().saturating_sub(ip.header_len());
+            // `new_head` accepted no total length below the header's: no saturation needed.
+            let l4_len = ip.total_len().wrapping_sub(ip.header_len());
             let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
             (Protocol::Udp, (dgram.src_port(), dgram.dst_port()), 0, true)
         }

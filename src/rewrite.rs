@@ -153,10 +153,11 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
 }
 
 /// Rewrites the `side` endpoint of the datagram an ICMP error quotes, with the quoted
-/// checksums and the ICMP checksum (the outer header is left alone).
+/// checksums and the ICMP checksum (the outer header is left alone). `packet` is the pipeline's,
+/// cut to no more than its total length: the ICMP message runs to its end.
 pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return };
-    let Ok(mut msg) = icmp::Packet::new_checked(ip.payload_mut()) else { return };
+    let Ok(mut msg) = icmp::Packet::new_checked(ip.after_header_mut()) else { return };
     let change = endpoint(msg.quoted_mut(), side, addr, port);
     let new = change.apply(msg.checksum());
     msg.set_checksum(new);

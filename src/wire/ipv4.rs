@@ -204,6 +204,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.set_checksum(value);
     }
 
+    /// [`after_header`](Packet::after_header), writable.
+    pub fn after_header_mut(&mut self) -> &mut [u8] {
+        let start = self.header_len();
+        self.buffer.as_mut().get_mut(start..).unwrap_or(&mut [])
+    }
+
     pub fn payload_mut(&mut self) -> &mut [u8] {
         let (start, end) = (self.header_len(), self.total_len());
         let bytes = self.buffer.as_mut();

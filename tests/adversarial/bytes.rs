@@ -380,3 +380,22 @@ fn bytes_past_the_total_length_are_not_read_as_the_transport_header() {
     refill_ip_checksum(&mut reply);
     assert_eq!(run(&mut nat, inbound(), &reply, 1).0, Verdict::Pass);
 }
+
+/// Bytes after an ICMP error's total length are not part of its message: the quoted datagram
+/// the total length cuts to its first 8 transport bytes is rewritten as such (the quoted TCP
+/// checksum, past the cut, is neither rewritten nor folded into the ICMP checksum), and the
+/// bytes after the cut stay as they were.
+#[test]
+fn bytes_past_an_icmp_errors_total_length_are_not_rewritten() {
+    let mut nat = nat();
+    let (_, sent) = run(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER, 443, SYN), 0);
+    let err = icmp_error(SERVER, WAN_ADDR, 3, 1, &sent, 28);
+    // The rest of the quoted TCP header after the error's last byte, in the same buffer.
+    let mut buffer = [&err[..], &sent[28..]].concat();
+    let v = nat.process(&mut buffer, &inbound(), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_outer_checksums(&buffer[..err.len()]);
+    assert_eq!(&buffer[err.len()..], &sent[28..], "bytes past the total length");
+    let expected = icmp_error(SERVER, HOST_A, 3, 1, &tcp(HOST_A, 40000, SERVER, 443, SYN), 28);
+    assert_eq!(quoted(&buffer[..err.len()]), quoted(&expected));
+}
