@@ -15,7 +15,7 @@ use crate::flow::{Plain, Side};
 use crate::tables::Protocol;
 use crate::wire::checksum::{self, Delta};
 use crate::wire::ipv4::{self, protocol};
-use crate::wire::{be16, icmp, put16, put32, tcp, udp};
+use crate::wire::{icmp, put16, put32, tcp, udp};
 
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
 /// to the address words alone (what a transport pseudo-header sees) and the change to the whole
@@ -133,19 +133,20 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
         Protocol::Icmp => return,
     };
     let Some(bytes) = packet.get_mut(..checksum_at + 2) else { return };
+    // Over the words as loaded (see `word`): the old and new endpoint as their bytes are.
     let mut change = Delta::new();
-    change.dword(old_addr, addr);
-    let ip_checksum = change.apply(be16(bytes, 10..12));
-    change.word(old_port, port);
-    let old_checksum = be16(bytes, checksum_at..checksum_at + 2);
+    change.dword(old_addr.swap_bytes(), addr.swap_bytes());
+    let ip_checksum = change.apply(word(bytes, 10));
+    change.word(old_port.swap_bytes(), port.swap_bytes());
+    let old_checksum = word(bytes, checksum_at);
     let l4_checksum = match flow.protocol {
         Protocol::Udp => change.apply_udp(old_checksum),
         _ => change.apply(old_checksum),
     };
     // The wire helpers write through patterns, not `copy_from_slice`, whose length check would
     // link a panic path into builds without LTO.
-    put16(bytes, 10..12, ip_checksum);
-    put16(bytes, checksum_at..checksum_at + 2, l4_checksum);
+    set_word(bytes, 10, ip_checksum);
+    set_word(bytes, checksum_at, l4_checksum);
     put16(bytes, port_at..port_at + 2, port);
     put32(bytes, addr_at..addr_at + 4, addr);
 }
