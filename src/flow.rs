@@ -56,7 +56,7 @@ pub enum Message {
 /// the destination inbound); an ICMP query's identifier is put there.
 pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
-    let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.payload());
+    let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.after_header());
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
     // code than a closure that built it, called from three arms).
     let (protocol, (src_port, dst_port), tcp_flags, creates) = match ip.protocol() {
@@ -68,7 +68,8 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
         }
         protocol::UDP => {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
-            let l4_len = ip.total_len().saturating_sub(ip.header_len());
+            // `new_head` accepted no total length below the header's: no saturation needed.
+            let l4_len = ip.total_len().wrapping_sub(ip.header_len());
             let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
             (Protocol::Udp, (dgram.src_port(), dgram.dst_port()), 0, true)
         }

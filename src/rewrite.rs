@@ -15,32 +15,52 @@ use crate::flow::{Plain, Side};
 use crate::tables::Protocol;
 use crate::wire::checksum::{self, Delta};
 use crate::wire::ipv4::{self, protocol};
-use crate::wire::{be16, icmp, put16, put32, tcp, udp};
+use crate::wire::{icmp, put16, put32, tcp, udp};
 
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
 /// to the address words alone (what a transport pseudo-header sees) and the change to the whole
-/// header (what an enclosing ICMP checksum sees).
+/// header (what an enclosing ICMP checksum sees), both over the words as loaded (see [`word`]).
 fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
-    let Ok(mut ip) = ipv4::Packet::new_accepted(datagram) else {
+    let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return (pseudo, header);
     };
-    let old = match side {
-        Side::Source => ip.src_addr(),
-        Side::Destination => ip.dst_addr(),
+    let bytes = ip.into_inner();
+    let at = match side {
+        Side::Source => 12,
+        Side::Destination => 16,
     };
-    match side {
-        Side::Source => ip.set_src_addr(addr),
-        Side::Destination => ip.set_dst_addr(addr),
-    }
-    pseudo.dword(old, addr);
-    let old_checksum = ip.checksum();
+    let old = match bytes.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    };
+    put32(bytes, at..at + 4, addr);
+    pseudo.dword(old, u32::from_le_bytes(addr.to_be_bytes()));
+    let old_checksum = word(bytes, 10);
     let new_checksum = pseudo.apply(old_checksum);
-    ip.set_checksum(new_checksum);
+    set_word(bytes, 10, new_checksum);
     header.merge(pseudo);
     header.word(old_checksum, new_checksum);
     (pseudo, header)
+}
+
+/// The 16-bit word at `at` as the machine loads it, little-endian: a one's-complement sum of
+/// byte-swapped words is the byte-swapped sum (RFC 1071 2.B), so a checksum updated from the
+/// words as loaded and stored back the same way is the same checksum, without a byte swap of
+/// each word read and written. Every word of one update is taken so (0 when out of bounds).
+fn word(bytes: &[u8], at: usize) -> u16 {
+    match bytes.get(at..at + 2) {
+        Some(&[a, b]) => u16::from_le_bytes([a, b]),
+        _ => 0,
+    }
+}
+
+/// Stores a word taken by [`word`] (nothing when out of bounds).
+fn set_word(bytes: &mut [u8], at: usize, value: u16) {
+    if let Some(pair) = bytes.get_mut(at..at + 2).and_then(|b| <&mut [u8; 2]>::try_from(b).ok()) {
+        *pair = value.to_le_bytes();
+    }
 }
 
 /// Rewrites the `side` address and port of a datagram (for ICMP queries the identifier, which
@@ -75,22 +95,24 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
     if l4.len() < 8 {
         return total;
     }
-    let old_port = be16(l4, port_at..port_at + 2);
-    put16(l4, port_at..port_at + 2, port);
-    total.word(old_port, port);
+    // The words as loaded (see `word`): the new port as its bytes will be.
+    let old_port = word(l4, port_at);
+    let new_port = u16::from_le_bytes(port.to_be_bytes());
+    set_word(l4, port_at, new_port);
+    total.word(old_port, new_port);
     // The ICMP checksum has no pseudo header: only the identifier changed under it.
     let mut change = if proto == protocol::ICMP { Delta::new() } else { pseudo };
-    change.word(old_port, port);
+    change.word(old_port, new_port);
     // A quoted TCP header may stop before its checksum: then only the port changes.
-    let Some(checksum) = l4.get(checksum_at..checksum_at + 2) else {
+    if l4.len() < checksum_at + 2 {
         return total;
-    };
-    let old = be16(checksum, 0..2);
+    }
+    let old = word(l4, checksum_at);
     // One update for every protocol; UDP's zero rules (RFC 768) then pick from it, so the
-    // update is not compiled twice.
+    // update is not compiled twice (0 and 0xFFFF read the same in either byte order).
     let applied = change.apply(old);
     let new = if proto == protocol::UDP { checksum::udp_rule(old, applied) } else { applied };
-    put16(l4, checksum_at..checksum_at + 2, new);
+    set_word(l4, checksum_at, new);
     total.word(old, new);
     total
 }
@@ -111,19 +133,20 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
         Protocol::Icmp => return,
     };
     let Some(bytes) = packet.get_mut(..checksum_at + 2) else { return };
+    // Over the words as loaded (see `word`): the old and new endpoint as their bytes are.
     let mut change = Delta::new();
-    change.dword(old_addr, addr);
-    let ip_checksum = change.apply(be16(bytes, 10..12));
-    change.word(old_port, port);
-    let old_checksum = be16(bytes, checksum_at..checksum_at + 2);
+    change.dword(old_addr.swap_bytes(), addr.swap_bytes());
+    let ip_checksum = change.apply(word(bytes, 10));
+    change.word(old_port.swap_bytes(), port.swap_bytes());
+    let old_checksum = word(bytes, checksum_at);
     let l4_checksum = match flow.protocol {
         Protocol::Udp => change.apply_udp(old_checksum),
         _ => change.apply(old_checksum),
     };
     // The wire helpers write through patterns, not `copy_from_slice`, whose length check would
     // link a panic path into builds without LTO.
-    put16(bytes, 10..12, ip_checksum);
-    put16(bytes, checksum_at..checksum_at + 2, l4_checksum);
+    set_word(bytes, 10, ip_checksum);
+    set_word(bytes, checksum_at, l4_checksum);
     put16(bytes, port_at..port_at + 2, port);
     put32(bytes, addr_at..addr_at + 4, addr);
 }
@@ -137,10 +160,11 @@ pub fn non_atomic(packet: &[u8]) -> bool {
 
 /// Sets the IP ID of a datagram, with its header checksum.
 pub fn ident(packet: &mut [u8], ident: u16) {
+    // Over the words as loaded (see `word`): the new ID as its bytes will be.
     let mut change = Delta::new();
-    change.word(be16(packet, 4..6), ident);
-    let checksum = change.apply(be16(packet, 10..12));
-    put16(packet, 10..12, checksum);
+    change.word(word(packet, 4), u16::from_le_bytes(ident.to_be_bytes()));
+    let checksum = change.apply(word(packet, 10));
+    set_word(packet, 10, checksum);
     put16(packet, 4..6, ident);
 }
 
@@ -153,13 +177,16 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
 }
 
 /// Rewrites the `side` endpoint of the datagram an ICMP error quotes, with the quoted
-/// checksums and the ICMP checksum (the outer header is left alone).
+/// checksums and the ICMP checksum (the outer header is left alone). `packet` is the pipeline's,
+/// cut to no more than its total length: the ICMP message runs to its end.
 pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return };
-    let Ok(mut msg) = icmp::Packet::new_checked(ip.payload_mut()) else { return };
+    let Ok(mut msg) = icmp::Packet::new_checked(ip.after_header_mut()) else { return };
     let change = endpoint(msg.quoted_mut(), side, addr, port);
-    let new = change.apply(msg.checksum());
-    msg.set_checksum(new);
+    // The change is over the words as loaded: the ICMP checksum taken the same way.
+    let message = msg.into_inner();
+    let new = change.apply(word(message, 2));
+    set_word(message, 2, new);
 }
 
 #[cfg(test)]
@@ -212,9 +239,11 @@ mod tests {
         let mut p = udp_packet(true);
         let before = checksum::sum(&p);
         let delta = endpoint(&mut p, Side::Destination, 0x0102_0304, 53);
-        // Summing the bytes after the rewrite equals the old sum plus the delta.
+        // Summing the bytes after the rewrite equals the old sum plus the delta. The delta is
+        // over the words as loaded (little-endian, see `word`): the big-endian sums swapped.
         let mut expected = Delta::new();
         expected.merge(delta);
-        assert_eq!(expected.apply(!checksum::fold(before)), !checksum::fold(checksum::sum(&p)));
+        let (old_sum, new_sum) = (!checksum::fold(before), !checksum::fold(checksum::sum(&p)));
+        assert_eq!(expected.apply(old_sum.swap_bytes()), new_sum.swap_bytes());
     }
 }

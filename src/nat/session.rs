@@ -105,8 +105,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[cold]
     #[inline(never)]
     pub(super) fn renumber_non_atomic(&mut self, packet: &mut [u8]) {
-        if rewrite::non_atomic(packet) {
-            rewrite::ident(packet, self.random.next_u32() as u16);
+        // Every caller's datagram has an accepted IPv4 header: its fixed 20 bytes, cut once,
+        // spare the ID's and the checksum's words a bounds check each.
+        let Some(header) = packet.get_mut(..ipv4::HEADER_LEN) else { return };
+        if rewrite::non_atomic(header) {
+            rewrite::ident(header, self.random.next_u32() as u16);
         }
     }
 

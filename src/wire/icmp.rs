@@ -90,6 +90,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(Packet { buffer })
     }
 
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
     pub fn msg_type(&self) -> u8 {
         byte(self.buffer.as_ref(), field::TYPE)
     }

@@ -159,6 +159,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
         bytes.get(..self.header_len()).is_some_and(|header| checksum::fold(checksum::sum(header)) == 0xFFFF)
     }
 
+    /// The bytes after the header, to the buffer's end: the payload of a datagram cut to no
+    /// more than its total length (the pipeline's packet, which `Nat::process` slices so), for
+    /// which [`payload`](Self::payload)'s test against the total length could not cut more.
+    pub fn after_header(&self) -> &[u8] {
+        self.buffer.as_ref().get(self.header_len()..).unwrap_or(&[])
+    }
+
     /// The bytes after the header, up to `total_len` (or the buffer's end for a quoted header).
     pub fn payload(&self) -> &[u8] {
         let bytes = self.buffer.as_ref();
@@ -195,6 +202,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         let header_len = self.header_len();
         let value = self.buffer.as_ref().get(..header_len).map_or(0, checksum::checksum);
         self.set_checksum(value);
+    }
+
+    /// [`after_header`](Packet::after_header), writable.
+    pub fn after_header_mut(&mut self) -> &mut [u8] {
+        let start = self.header_len();
+        self.buffer.as_mut().get_mut(start..).unwrap_or(&mut [])
     }
 
     pub fn payload_mut(&mut self) -> &mut [u8] {

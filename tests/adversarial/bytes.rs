@@ -360,3 +360,42 @@ fn non_atomic_datagrams_of_two_inside_hosts_to_one_server_get_distinct_ip_ids() 
     let (_, atomic) = run(&mut nat, outbound(), &with_ident(udp(HOST_A, 5000, SERVER, 53, b"a"), 0x4242), 2);
     assert_eq!(ip_ident(&atomic), 0x4242);
 }
+
+/// Bytes after a datagram's total length are not part of it: a TCP header the total length
+/// cuts short is refused even when the buffer holds its rest (the pipeline slices the packet to
+/// its total length before any parser reads the transport header), going out and coming in.
+#[test]
+fn bytes_past_the_total_length_are_not_read_as_the_transport_header() {
+    let mut nat = nat();
+    let syn = tcp(HOST_A, 40000, SERVER, 443, SYN);
+    let mut cut = syn.clone();
+    cut[2..4].copy_from_slice(&36u16.to_be_bytes());
+    refill_ip_checksum(&mut cut);
+    assert_eq!(run(&mut nat, lan_to_wan(1500), &cut, 0).0, Verdict::Drop(DropReason::BadTransport));
+    // The whole SYN opens the session; its reply cut the same way is left to lwIP untranslated.
+    let (v, sent) = run(&mut nat, lan_to_wan(1500), &syn, 0);
+    assert_eq!(v, Verdict::Translated);
+    let mut reply = tcp(SERVER, 443, WAN_ADDR, sport(&sent), SYN | ACK);
+    reply[2..4].copy_from_slice(&36u16.to_be_bytes());
+    refill_ip_checksum(&mut reply);
+    assert_eq!(run(&mut nat, inbound(), &reply, 1).0, Verdict::Pass);
+}
+
+/// Bytes after an ICMP error's total length are not part of its message: the quoted datagram
+/// the total length cuts to its first 8 transport bytes is rewritten as such (the quoted TCP
+/// checksum, past the cut, is neither rewritten nor folded into the ICMP checksum), and the
+/// bytes after the cut stay as they were.
+#[test]
+fn bytes_past_an_icmp_errors_total_length_are_not_rewritten() {
+    let mut nat = nat();
+    let (_, sent) = run(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER, 443, SYN), 0);
+    let err = icmp_error(SERVER, WAN_ADDR, 3, 1, &sent, 28);
+    // The rest of the quoted TCP header after the error's last byte, in the same buffer.
+    let mut buffer = [&err[..], &sent[28..]].concat();
+    let v = nat.process(&mut buffer, &inbound(), 1);
+    assert_eq!(v, Verdict::Translated);
+    assert_outer_checksums(&buffer[..err.len()]);
+    assert_eq!(&buffer[err.len()..], &sent[28..], "bytes past the total length");
+    let expected = icmp_error(SERVER, HOST_A, 3, 1, &tcp(HOST_A, 40000, SERVER, 443, SYN), 28);
+    assert_eq!(quoted(&buffer[..err.len()]), quoted(&expected));
+}
