@@ -609,13 +609,17 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        // Two scans, one loop each: to the first unit held from `from` on, which starts the run,
-        // then to the first unit missing (or one past what `buf` holds), which ends it.
-        let mut unit = from.div_ceil(UNIT);
-        while unit < units && !has_unit(unit) {
-            unit += 1;
-        }
-        let start = unit;
+        // Two scans by one loop: to the first unit held from `from` on, which starts the run,
+        // then to the first unit missing (or one past what `buf` holds), which ends it. `scan`
+        // answers the first unit from `unit` on, below `limit`, whose holding is not `held`
+        // (`limit` when there is none).
+        let scan = |mut unit: usize, limit: usize, held: bool| {
+            while unit < limit && has_unit(unit) == held {
+                unit += 1;
+            }
+            unit
+        };
+        let start = scan(from.div_ceil(UNIT), units, false);
         if start >= units {
             return None;
         }
@@ -626,11 +630,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if room == 0 {
             return None;
         }
-        let limit = units.min(start + room);
-        while unit < limit && has_unit(unit) {
-            unit += 1;
-        }
-        let end_unit = unit;
+        let end_unit = scan(start, units.min(start + room), true);
         // Not empty: unit `start` is held and below both `units` (so its offset is below
         // `max_end`) and the limit (`room` is at least 1), so the run has at least that unit.
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
