@@ -626,7 +626,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // The run that starts the datagram keeps its first fragment's header, if held.
         let first = start == 0 && datagram.header_len != 0;
         let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
-        let room = buf.len().checked_sub(header_len)? / UNIT;
+        let room = buf.len().saturating_sub(header_len) / UNIT;
         if room == 0 {
             return None;
         }
