@@ -725,8 +725,8 @@ fn units_mask(from: usize, to: usize) -> u8 {
 /// span). Not `copy_from_slice`: without LTO its out-of-line length check links a panic path
 /// (`.ci/cortex-m no-panic`). An indexed loop over equal lengths, which the optimiser turns
 /// into one `memcpy` call with no bounds check (an iterator `zip` stays a byte loop, and a
-/// fast path for whole blocks beside it took 46 bytes in all). Out of line: two callers.
-#[inline(never)]
+/// fast path for whole blocks beside it took 46 bytes in all). In line in both callers: there
+/// it is a length test and the `memcpy` call, fewer bytes than a call to it out of line.
 #[allow(clippy::manual_memcpy, clippy::needless_range_loop)]
 fn copy(to: &mut [u8], from: &[u8]) {
     if to.len() == from.len() {
