@@ -649,9 +649,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     fn release(&mut self, slot: usize) {
         let owner = slot as u8 + 1;
-        for block in self.blocks.iter_mut().filter(|b| b.owner == owner) {
-            *block = Block::FREE;
-        }
+        // `for_each` rather than a `for` loop: 2 bytes less.
+        self.blocks.iter_mut().filter(|b| b.owner == owner).for_each(|block| *block = Block::FREE);
         // Only the flag: a slot out of use is never read until a new datagram is written whole.
         if let Some(datagram) = self.slots.get_mut(slot) {
             datagram.in_use = false;
