@@ -446,9 +446,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             }
         }
         // Only the flag is cleared: a key out of use is never read.
-        for released in self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)) {
-            released.in_use = false;
-        }
+        // `for_each`, as in `release`: 2 bytes less than a `for` loop.
+        self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)).for_each(|r| r.in_use = false);
         expired
     }
 
