@@ -131,8 +131,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // 260-byte facts to mark costs two block copies.
         for &protocol in PROTOCOLS.iter() {
             let table = self.tables.get(protocol);
-            for slot in 0..table.capacity() {
-                if let Some(session) = table.get(slot as Slot) {
+            // Counted as a `Slot`: a table holds at most 32,768 (`Table::VALID`).
+            for slot in 0..table.capacity() as Slot {
+                if let Some(session) = table.get(slot) {
                     self.concerns.mark(session.netif, SESSIONS);
                 }
             }
