@@ -117,9 +117,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             };
             self.concerns.mark(outside, NAMED | OUTSIDE);
         }
-        for netif in self.portmaps.netifs() {
-            self.concerns.mark(netif, PORTMAPPED);
-        }
+        // `for_each` rather than a `for` loop: 2 bytes less.
+        self.portmaps.netifs().for_each(|netif| self.concerns.mark(netif, PORTMAPPED));
     }
 
     /// Recomputes which netifs hold sessions, after sessions went.
