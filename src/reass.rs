@@ -510,13 +510,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
         let mut oldest: Option<(usize, u32)> = None;
-        for (index, d) in self.slots.iter().enumerate() {
+        // `for_each` rather than a `for` loop: 8 bytes less.
+        self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
             // The last of equally old ones, as `max_by_key` would pick.
             if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && oldest.is_none_or(|(_, a)| age >= a) {
                 oldest = Some((index, age));
             }
-        }
+        });
         oldest.map(|(index, _)| index)
     }
 
