@@ -446,9 +446,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             }
         }
         // Only the flag is cleared: a key out of use is never read.
-        for released in self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)) {
-            released.in_use = false;
-        }
+        // `for_each`, as in `release`: 2 bytes less than a `for` loop.
+        self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)).for_each(|r| r.in_use = false);
         expired
     }
 
@@ -511,13 +510,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
         let mut oldest: Option<(usize, u32)> = None;
-        for (index, d) in self.slots.iter().enumerate() {
+        // `for_each` rather than a `for` loop: 8 bytes less.
+        self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
             // The last of equally old ones, as `max_by_key` would pick.
             if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && oldest.is_none_or(|(_, a)| age >= a) {
                 oldest = Some((index, age));
             }
-        }
+        });
         oldest.map(|(index, _)| index)
     }
 
@@ -609,28 +609,28 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
-        // Two scans, one loop each: to the first unit held from `from` on, which starts the run,
-        // then to the first unit missing (or one past what `buf` holds), which ends it.
-        let mut unit = from.div_ceil(UNIT);
-        while unit < units && !has_unit(unit) {
-            unit += 1;
-        }
-        let start = unit;
+        // Two scans by one loop: to the first unit held from `from` on, which starts the run,
+        // then to the first unit missing (or one past what `buf` holds), which ends it. `scan`
+        // answers the first unit from `unit` on, below `limit`, whose holding is not `held`
+        // (`limit` when there is none).
+        let scan = |mut unit: usize, limit: usize, held: bool| {
+            while unit < limit && has_unit(unit) == held {
+                unit += 1;
+            }
+            unit
+        };
+        let start = scan(from.div_ceil(UNIT), units, false);
         if start >= units {
             return None;
         }
         // The run that starts the datagram keeps its first fragment's header, if held.
         let first = start == 0 && datagram.header_len != 0;
         let header_len = if first { usize::from(datagram.header_len) } else { ipv4::HEADER_LEN };
-        let room = buf.len().checked_sub(header_len)? / UNIT;
+        let room = buf.len().saturating_sub(header_len) / UNIT;
         if room == 0 {
             return None;
         }
-        let limit = units.min(start + room);
-        while unit < limit && has_unit(unit) {
-            unit += 1;
-        }
-        let end_unit = unit;
+        let end_unit = scan(start, units.min(start + room), true);
         // Not empty: unit `start` is held and below both `units` (so its offset is below
         // `max_end`) and the limit (`room` is at least 1), so the run has at least that unit.
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
@@ -649,9 +649,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     fn release(&mut self, slot: usize) {
         let owner = slot as u8 + 1;
-        for block in self.blocks.iter_mut().filter(|b| b.owner == owner) {
-            *block = Block::FREE;
-        }
+        // `for_each` rather than a `for` loop: 2 bytes less.
+        self.blocks.iter_mut().filter(|b| b.owner == owner).for_each(|block| *block = Block::FREE);
         // Only the flag: a slot out of use is never read until a new datagram is written whole.
         if let Some(datagram) = self.slots.get_mut(slot) {
             datagram.in_use = false;
@@ -725,8 +724,8 @@ fn units_mask(from: usize, to: usize) -> u8 {
 /// span). Not `copy_from_slice`: without LTO its out-of-line length check links a panic path
 /// (`.ci/cortex-m no-panic`). An indexed loop over equal lengths, which the optimiser turns
 /// into one `memcpy` call with no bounds check (an iterator `zip` stays a byte loop, and a
-/// fast path for whole blocks beside it took 46 bytes in all). Out of line: two callers.
-#[inline(never)]
+/// fast path for whole blocks beside it took 46 bytes in all). In line in both callers: there
+/// it is a length test and the `memcpy` call, fewer bytes than a call to it out of line.
 #[allow(clippy::manual_memcpy, clippy::needless_range_loop)]
 fn copy(to: &mut [u8], from: &[u8]) {
     if to.len() == from.len() {

@@ -160,12 +160,13 @@ pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c
         return LWIP_SNAT_ERR_NULL;
     };
     enter_ready(|nat| {
-        for (protocol, session) in nat.sessions() {
+        // `for_each`, not a `for` loop: the walk then compiles to nested loops (`Nat::sessions`).
+        nat.sessions().for_each(|(protocol, session)| {
             let info = lwip_snat_session::from_core(nat, protocol, session, now_ms);
             // SAFETY: `cb` is callable per the contract; `info` outlives the call. Calls it
             // makes back into this API find `busy` set and are refused.
             unsafe { cb(&info, arg) };
-        }
+        });
         Ok(())
     })
 }

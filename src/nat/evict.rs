@@ -124,9 +124,8 @@ impl Evicted {
 
     /// Forgets the connections `doomed` picks (their netif's mappings were removed).
     pub(super) fn forget(&mut self, doomed: impl Fn(&Session) -> bool) {
-        for s in self.sessions.iter_mut().filter(|s| s.state != 0 && doomed(s)) {
-            *s = crate::tables::table::EMPTY_SESSION;
-        }
+        // `for_each` rather than a `for` loop: 2 bytes less.
+        self.sessions.iter_mut().filter(|s| s.state != 0 && doomed(s)).for_each(|s| *s = crate::tables::table::EMPTY_SESSION);
     }
 
     /// True when the TCP segment `flow` going `direction` on `netif` belongs to one of them.

@@ -256,10 +256,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         debug_assert_eq!(config.validate(), Ok(()));
         let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
         self.config = config;
-        // Written in place: an array built and then copied in took a stack copy more.
-        for (state, timeout) in self.udp_timeouts.iter_mut().enumerate() {
-            *timeout = udp_timeout(&config, state as u8);
-        }
+        // Written in place: an array built and then copied in took a stack copy more; by
+        // `for_each`, 2 bytes less than a `for` loop.
+        self.udp_timeouts.iter_mut().enumerate().for_each(|(state, timeout)| *timeout = udp_timeout(&config, state as u8));
         old
     }
 
@@ -352,22 +351,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.tables.get(protocol).capacity()
     }
 
-    /// Every live session, for dumps.
+    /// Every live session, for dumps: table by table in protocol order, each by slot.
     pub fn sessions(&self) -> impl Iterator<Item = (Protocol, &Session)> {
-        // A walk over (table, slot) by hand: a `flat_map` of the tables' iterators compiles
-        // to three times the code.
-        let (mut table, mut slot) = (0, 0);
-        core::iter::from_fn(move || loop {
-            let protocol = *PROTOCOLS.get(table)?;
+        // Walked by the caller's `for_each` (the C dump), a `flat_map` compiles to two nested
+        // loops, less code than a walk over (table, slot) by hand (a `for` loop's `next` calls
+        // on it take three times as much). The slots counted as a `Slot`: a table holds at
+        // most 32,768 (`Table::VALID`), so its capacity fits.
+        PROTOCOLS.iter().flat_map(move |&protocol| {
             let sessions = self.tables.get(protocol);
-            if usize::from(slot) >= sessions.capacity() {
-                (table, slot) = (table + 1, 0);
-                continue;
-            }
-            slot += 1;
-            if let Some(session) = sessions.get(slot - 1) {
-                return Some((protocol, session));
-            }
+            (0..sessions.capacity() as Slot).filter_map(move |slot| sessions.get(slot).map(|s| (protocol, s)))
         })
     }
 

@@ -117,9 +117,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             };
             self.concerns.mark(outside, NAMED | OUTSIDE);
         }
-        for netif in self.portmaps.netifs() {
-            self.concerns.mark(netif, PORTMAPPED);
-        }
+        // `for_each` rather than a `for` loop: 2 bytes less.
+        self.portmaps.netifs().for_each(|netif| self.concerns.mark(netif, PORTMAPPED));
     }
 
     /// Recomputes which netifs hold sessions, after sessions went.
@@ -131,8 +130,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // 260-byte facts to mark costs two block copies.
         for &protocol in PROTOCOLS.iter() {
             let table = self.tables.get(protocol);
-            for slot in 0..table.capacity() {
-                if let Some(session) = table.get(slot as Slot) {
+            // Counted as a `Slot`: a table holds at most 32,768 (`Table::VALID`).
+            for slot in 0..table.capacity() as Slot {
+                if let Some(session) = table.get(slot) {
                     self.concerns.mark(session.netif, SESSIONS);
                 }
             }
