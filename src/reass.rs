@@ -412,7 +412,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// datagram's) moves to `index`, to be looked at next. At most one swap per block.
     fn gather(&mut self, slot: usize) {
         let owner = slot as u8 + 1;
-        for index in 0..BLOCKS {
+        (0..BLOCKS).for_each(|index| {
             while let Some(&block) = self.blocks.get(index) {
                 let logical = usize::from(block.logical);
                 if block.owner != owner || logical == index || logical >= BLOCKS {
@@ -421,7 +421,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 self.blocks.swap(index, logical);
                 swap_bytes(&mut self.data, index, logical);
             }
-        }
+        });
     }
 
     /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.

@@ -567,7 +567,7 @@ impl Table {
             Chain::Outside => &mut entry.outside_head,
         };
         // Bounded: a chain cannot hold more sessions than the table.
-        for _ in 0..=steps {
+        for _ in 0..steps + 1 {
             let link = *at;
             if link == slot + 1 {
                 *at = next_of_slot;
