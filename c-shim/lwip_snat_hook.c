@@ -203,8 +203,17 @@ struct lwip_snat_arrived {
 #define LWIP_SNAT_ARRIVED_NOT_KEPT(arrived) ((arrived)->len = 0)
 #endif
 
-/** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
-static u32_t lwip_snat_copies;
+/** What lwip_snat_start() sets up, in one block (one address for all of it there). */
+static struct lwip_snat_started {
+  /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
+  u32_t copies;
+  /** Set once lwip_snat_start() registered the timer. */
+  u8_t running;
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+  /** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
+  netif_ext_callback_t netif_callback;
+#endif
+} lwip_snat_started;
 #if defined(LWIP_DEBUG) && ((LWIP_SNAT_DEBUG) & LWIP_DBG_ON)
 /** 1 when LWIP_SNAT_DEBUG logs: only then is any of the logging code below compiled. */
 #define LWIP_SNAT_DEBUGGING 1
@@ -380,8 +389,6 @@ lwip_snat_debug_icmp(u8_t type, u8_t code, const u8_t *bytes, u16_t len)
 #define LWIP_SNAT_DEBUG_ICMP(type, code, bytes, len)
 #endif /* LWIP_SNAT_DEBUGGING */
 
-/** Set once lwip_snat_start() registered the timer. */
-static u8_t lwip_snat_running;
 /** Last seen address of netif index i+1 (network byte order), 0 while down or absent. */
 static u32_t lwip_snat_seen_addr[LWIP_SNAT_NETIF_SLOTS];
 
@@ -481,9 +488,6 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
   }
   lwip_snat_watch(netif_get_index(netif), addr, 1);
 }
-
-/** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
-static netif_ext_callback_t lwip_snat_netif_callback;
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
 #define LWIP_SNAT_WATCH(idx, addr) do { } while (0)
@@ -1875,7 +1879,7 @@ lwip_snat_flatten(struct pbuf *p)
     /* (all p->tot_len bytes, which flat holds: pbuf_copy() cannot fail here, and takes
      * fewer arguments than pbuf_copy_partial()) */
     (void)pbuf_copy(flat, p);
-    lwip_snat_copies++;
+    lwip_snat_started.copies++;
   }
   return flat;
 }
@@ -1890,7 +1894,7 @@ lwip_snat_flatten(struct pbuf *p)
 uint32_t
 lwip_snat_hook_copies(void)
 {
-  return lwip_snat_copies;
+  return lwip_snat_started.copies;
 }
 
 /**
@@ -2217,15 +2221,15 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
     return err;
   }
   lwip_snat_set_port_check(lwip_snat_router_holds);
-  lwip_snat_copies = 0;
+  lwip_snat_started.copies = 0;
   /* (the remembered routes forgotten too) */
   lwip_snat_watch_all(0);
-  if (!lwip_snat_running) {
+  if (!lwip_snat_started.running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
-    netif_add_ext_callback(&lwip_snat_netif_callback, lwip_snat_netif_event);
+    netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);
 #endif
     sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
-    lwip_snat_running = 1;
+    lwip_snat_started.running = 1;
   }
   return LWIP_SNAT_OK;
 }
