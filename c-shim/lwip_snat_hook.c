@@ -2194,7 +2194,6 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
 {
   struct lwip_snat_config config;
   lwip_snat_err_t err;
-  u8_t seeded = 0;
   size_t i;
 
   LWIP_ASSERT_CORE_LOCKED();
@@ -2206,15 +2205,21 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   } else {
     lwip_snat_config_default(&config);
   }
-  /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads) */
+  /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads; the first
+   * word that is not zero ends the test) */
   for (i = 0; i < sizeof(config.seed); i += 4) {
     u32_t word;
     MEMCPY(&word, &config.seed[i], sizeof(word));
-    seeded |= (word != 0);
+    if (word != 0) {
+      break;
+    }
   }
-  for (i = 0; !seeded && (i < sizeof(config.seed)); i += 4) {
-    u32_t r = LWIP_RAND();
-    MEMCPY(&config.seed[i], &r, 4);
+  if (i == sizeof(config.seed)) {
+    /* all zero */
+    for (i = 0; i < sizeof(config.seed); i += 4) {
+      u32_t r = LWIP_RAND();
+      MEMCPY(&config.seed[i], &r, 4);
+    }
   }
   err = lwip_snat_init(&config);
   if (err != LWIP_SNAT_OK) {
