@@ -205,14 +205,15 @@ struct lwip_snat_arrived {
 
 /** What lwip_snat_start() sets up, in one block (one address for all of it there). */
 static struct lwip_snat_started {
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+  /** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()); first:
+   * its address is the block's. */
+  netif_ext_callback_t netif_callback;
+#endif
   /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
   u32_t copies;
   /** Set once lwip_snat_start() registered the timer. */
   u8_t running;
-#if LWIP_NETIF_EXT_STATUS_CALLBACK
-  /** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
-  netif_ext_callback_t netif_callback;
-#endif
 } lwip_snat_started;
 #if defined(LWIP_DEBUG) && ((LWIP_SNAT_DEBUG) & LWIP_DBG_ON)
 /** 1 when LWIP_SNAT_DEBUG logs: only then is any of the logging code below compiled. */
