@@ -2142,6 +2142,14 @@ consumed:
   return 1;
 }
 
+/** Has lwip_snat_tmr() called in LWIP_SNAT_TMR_INTERVAL ms. (Out of line: the timer and
+ * lwip_snat_start() each call it; in line twice the call costs more bytes.) */
+static LWIP_SNAT_NOINLINE void
+lwip_snat_tmr_again(void)
+{
+  sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+}
+
 /** Expires idle mappings and notices address changes, every LWIP_SNAT_TMR_INTERVAL ms. */
 static void
 lwip_snat_tmr(void *arg)
@@ -2165,7 +2173,7 @@ lwip_snat_tmr(void *arg)
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_expired(expired);
 #endif
-  sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+  lwip_snat_tmr_again();
 }
 
 /**
@@ -2234,7 +2242,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
     netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);
 #endif
-    sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+    lwip_snat_tmr_again();
     lwip_snat_started.running = 1;
   }
   return LWIP_SNAT_OK;
