@@ -2033,6 +2033,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_endpoints_of(bytes, head_len, &before);
   lwip_snat_session_counts(created, expired);
 #endif
+#if !LWIP_SNAT_QUIET_PATH
+process:
+#endif
   /* (a whole datagram is a head that holds all of it: lwip_snat_process() is this call) */
   err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
 #if !LWIP_SNAT_DEBUGGING
@@ -2048,7 +2051,14 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     }
     bytes = (u8_t *)flat->payload;
     head_len = len;
+#if !LWIP_SNAT_QUIET_PATH
+    /* (the same call again, on the whole datagram: head_len == len now, so once more at most;
+     * a call of its own with the quiet path, where the loop costs the established outbound
+     * packets an instruction and saves no byte) */
+    goto process;
+#else
     err = lwip_snat_process_head(bytes, len, len, &ctx, sys_now(), &verdict);
+#endif
   }
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_verdict(err, &verdict, &before, bytes, head_len, created);
