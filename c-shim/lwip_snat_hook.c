@@ -2075,9 +2075,11 @@ process:
     goto consumed;
   }
 
+  if (verdict.action == LWIP_SNAT_PASS) {
+    /* (the next most common verdict: one test) */
+    goto pass;
+  }
   switch (verdict.action) {
-    case LWIP_SNAT_PASS:
-      goto pass;
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
     case LWIP_SNAT_RELEASE:
       lwip_snat_release_held(inp);
@@ -2085,7 +2087,7 @@ process:
       lwip_snat_in_flight.netif = NULL;
       goto pass;
 #endif
-    case LWIP_SNAT_TRANSLATED:
+    /* (LWIP_SNAT_TRANSLATED never gets here: taken before the switch) */
     translated_verdict:
 #if LWIP_ICMP && !LWIP_SNAT_FORWARD
       if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, len, &arrived)) {
