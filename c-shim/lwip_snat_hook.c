@@ -203,8 +203,18 @@ struct lwip_snat_arrived {
 #define LWIP_SNAT_ARRIVED_NOT_KEPT(arrived) ((arrived)->len = 0)
 #endif
 
-/** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
-static u32_t lwip_snat_copies;
+/** What lwip_snat_start() sets up, in one block (one address for all of it there). */
+static struct lwip_snat_started {
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+  /** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()); first:
+   * its address is the block's. */
+  netif_ext_callback_t netif_callback;
+#endif
+  /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
+  u32_t copies;
+  /** Set once lwip_snat_start() registered the timer. */
+  u8_t running;
+} lwip_snat_started;
 #if defined(LWIP_DEBUG) && ((LWIP_SNAT_DEBUG) & LWIP_DBG_ON)
 /** 1 when LWIP_SNAT_DEBUG logs: only then is any of the logging code below compiled. */
 #define LWIP_SNAT_DEBUGGING 1
@@ -380,8 +390,6 @@ lwip_snat_debug_icmp(u8_t type, u8_t code, const u8_t *bytes, u16_t len)
 #define LWIP_SNAT_DEBUG_ICMP(type, code, bytes, len)
 #endif /* LWIP_SNAT_DEBUGGING */
 
-/** Set once lwip_snat_start() registered the timer. */
-static u8_t lwip_snat_running;
 /** Last seen address of netif index i+1 (network byte order), 0 while down or absent. */
 static u32_t lwip_snat_seen_addr[LWIP_SNAT_NETIF_SLOTS];
 
@@ -481,9 +489,6 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
   }
   lwip_snat_watch(netif_get_index(netif), addr, 1);
 }
-
-/** The registration of lwip_snat_netif_event() (once, by the first lwip_snat_start()). */
-static netif_ext_callback_t lwip_snat_netif_callback;
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
 #define LWIP_SNAT_WATCH(idx, addr) do { } while (0)
@@ -1875,7 +1880,7 @@ lwip_snat_flatten(struct pbuf *p)
     /* (all p->tot_len bytes, which flat holds: pbuf_copy() cannot fail here, and takes
      * fewer arguments than pbuf_copy_partial()) */
     (void)pbuf_copy(flat, p);
-    lwip_snat_copies++;
+    lwip_snat_started.copies++;
   }
   return flat;
 }
@@ -1890,7 +1895,7 @@ lwip_snat_flatten(struct pbuf *p)
 uint32_t
 lwip_snat_hook_copies(void)
 {
-  return lwip_snat_copies;
+  return lwip_snat_started.copies;
 }
 
 /**
@@ -2028,6 +2033,9 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
   lwip_snat_endpoints_of(bytes, head_len, &before);
   lwip_snat_session_counts(created, expired);
 #endif
+#if !LWIP_SNAT_QUIET_PATH
+process:
+#endif
   /* (a whole datagram is a head that holds all of it: lwip_snat_process() is this call) */
   err = lwip_snat_process_head(bytes, head_len, len, &ctx, sys_now(), &verdict);
 #if !LWIP_SNAT_DEBUGGING
@@ -2043,7 +2051,14 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     }
     bytes = (u8_t *)flat->payload;
     head_len = len;
+#if !LWIP_SNAT_QUIET_PATH
+    /* (the same call again, on the whole datagram: head_len == len now, so once more at most;
+     * a call of its own with the quiet path, where the loop costs the established outbound
+     * packets an instruction and saves no byte) */
+    goto process;
+#else
     err = lwip_snat_process_head(bytes, len, len, &ctx, sys_now(), &verdict);
+#endif
   }
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_verdict(err, &verdict, &before, bytes, head_len, created);
@@ -2060,9 +2075,11 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto consumed;
   }
 
+  if (verdict.action == LWIP_SNAT_PASS) {
+    /* (the next most common verdict: one test) */
+    goto pass;
+  }
   switch (verdict.action) {
-    case LWIP_SNAT_PASS:
-      goto pass;
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
     case LWIP_SNAT_RELEASE:
       lwip_snat_release_held(inp);
@@ -2070,7 +2087,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
       lwip_snat_in_flight.netif = NULL;
       goto pass;
 #endif
-    case LWIP_SNAT_TRANSLATED:
+    /* (LWIP_SNAT_TRANSLATED never gets here: taken before the switch) */
     translated_verdict:
 #if LWIP_ICMP && !LWIP_SNAT_FORWARD
       if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, len, &arrived)) {
@@ -2137,6 +2154,14 @@ consumed:
   return 1;
 }
 
+/** Has lwip_snat_tmr() called in LWIP_SNAT_TMR_INTERVAL ms. (Out of line: the timer and
+ * lwip_snat_start() each call it; in line twice the call costs more bytes.) */
+static LWIP_SNAT_NOINLINE void
+lwip_snat_tmr_again(void)
+{
+  sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+}
+
 /** Expires idle mappings and notices address changes, every LWIP_SNAT_TMR_INTERVAL ms. */
 static void
 lwip_snat_tmr(void *arg)
@@ -2160,7 +2185,7 @@ lwip_snat_tmr(void *arg)
 #if LWIP_SNAT_DEBUGGING
   lwip_snat_debug_expired(expired);
 #endif
-  sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
+  lwip_snat_tmr_again();
 }
 
 /**
@@ -2190,7 +2215,6 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
 {
   struct lwip_snat_config config;
   lwip_snat_err_t err;
-  u8_t seeded = 0;
   size_t i;
 
   LWIP_ASSERT_CORE_LOCKED();
@@ -2202,30 +2226,36 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   } else {
     lwip_snat_config_default(&config);
   }
-  /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads) */
+  /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads; the first
+   * word that is not zero ends the test) */
   for (i = 0; i < sizeof(config.seed); i += 4) {
     u32_t word;
     MEMCPY(&word, &config.seed[i], sizeof(word));
-    seeded |= (word != 0);
+    if (word != 0) {
+      break;
+    }
   }
-  for (i = 0; !seeded && (i < sizeof(config.seed)); i += 4) {
-    u32_t r = LWIP_RAND();
-    MEMCPY(&config.seed[i], &r, 4);
+  if (i == sizeof(config.seed)) {
+    /* all zero */
+    for (i = 0; i < sizeof(config.seed); i += 4) {
+      u32_t r = LWIP_RAND();
+      MEMCPY(&config.seed[i], &r, 4);
+    }
   }
   err = lwip_snat_init(&config);
   if (err != LWIP_SNAT_OK) {
     return err;
   }
   lwip_snat_set_port_check(lwip_snat_router_holds);
-  lwip_snat_copies = 0;
+  lwip_snat_started.copies = 0;
   /* (the remembered routes forgotten too) */
   lwip_snat_watch_all(0);
-  if (!lwip_snat_running) {
+  if (!lwip_snat_started.running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
-    netif_add_ext_callback(&lwip_snat_netif_callback, lwip_snat_netif_event);
+    netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);
 #endif
-    sys_timeout(LWIP_SNAT_TMR_INTERVAL, lwip_snat_tmr, NULL);
-    lwip_snat_running = 1;
+    lwip_snat_tmr_again();
+    lwip_snat_started.running = 1;
   }
   return LWIP_SNAT_OK;
 }
