@@ -156,7 +156,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// True when the header checksum is correct.
     pub fn verify_checksum(&self) -> bool {
         let bytes = self.buffer.as_ref();
-        bytes.get(..self.header_len()).is_some_and(|header| checksum::fold(checksum::sum(header)) == 0xFFFF)
+        bytes.get(..self.header_len()).is_some_and(checksum::verifies)
     }
 
     /// The bytes after the header, to the buffer's end: the payload of a datagram cut to no
