@@ -180,13 +180,17 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
 /// checksums and the ICMP checksum (the outer header is left alone). `packet` is the pipeline's,
 /// cut to no more than its total length: the ICMP message runs to its end.
 pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return };
-    let Ok(mut msg) = icmp::Packet::new_checked(ip.after_header_mut()) else { return };
-    let change = endpoint(msg.quoted_mut(), side, addr, port);
+    let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return };
+    // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
+    // ICMP header cut short: nothing to rewrite). One slicing for both.
+    let at = ip.header_len();
+    let bytes = ip.into_inner();
+    let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..) else { return };
+    let change = endpoint(quoted, side, addr, port);
     // The change is over the words as loaded: the ICMP checksum taken the same way.
-    let message = msg.into_inner();
-    let new = change.apply(word(message, 2));
-    set_word(message, 2, new);
+    let checksum_at = at + icmp::field::CHECKSUM.start;
+    let new = change.apply(word(bytes, checksum_at));
+    set_word(bytes, checksum_at, new);
 }
 
 #[cfg(test)]
