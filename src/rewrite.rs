@@ -68,11 +68,18 @@ fn set_word(bytes: &mut [u8], at: usize, value: u16) {
 /// change to all the datagram's bytes.
 pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
     let (pseudo, mut total) = rewrite_address(datagram, side, addr);
-    let Ok(mut ip) = ipv4::Packet::new_accepted(datagram) else {
+    let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
-    let proto = ip.protocol();
-    let l4 = ip.payload_mut();
+    let (proto, start, end) = (ip.protocol(), ip.header_len(), ip.total_len());
+    // The transport bytes up to the total length (or the buffer's end); none when the header's
+    // length is past them: returned as they are, as for any transport part shorter than the 8
+    // bytes below.
+    let bytes = ip.into_inner();
+    let end = end.min(bytes.len());
+    let Some(l4) = bytes.get_mut(start..end) else {
+        return total;
+    };
     // Where the port (for ICMP the identifier, which both sides share) and the checksum start:
     // one code path for the three protocols, not three copies of it.
     // TCP and UDP keep their ports at the same offsets (checked at compile time): one choice
