@@ -21,12 +21,13 @@ pub fn sum(data: &[u8]) -> u32 {
         acc = add_around(acc, u32::from_be_bytes([a, b, c, d]));
         rest = tail;
     }
-    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word: one loop,
-    // not a loop of pairs and a last byte.
-    let mut shift = 24;
+    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word (rotated right
+    // by 8, 16, 24: shifted left by 24, 16, 8, where a shift by a register would be masked
+    // first): one loop, not a loop of pairs and a last byte.
+    let mut shift = 8;
     for &byte in rest {
-        acc = add_around(acc, u32::from(byte) << shift);
-        shift -= 8;
+        acc = add_around(acc, u32::from(byte).rotate_right(shift));
+        shift += 8;
     }
     (acc & 0xFFFF) + (acc >> 16)
 }
