@@ -13,6 +13,14 @@
 /// a 64-bit one, so a 32-bit core needs no 64-bit arithmetic (2^32 − 1 is a multiple of
 /// 0xFFFF, and a carry added back never turns a non-zero sum into 0).
 pub fn sum(data: &[u8]) -> u32 {
+    let acc = accumulate(data);
+    (acc & 0xFFFF) + (acc >> 16)
+}
+
+/// [`sum`] before its halves are added: the 32-bit end-around-carry accumulator, whose
+/// [`fold`] is the same 16-bit sum (for [`checksum`], which folds it at once).
+#[inline(always)]
+fn accumulate(data: &[u8]) -> u32 {
     let mut acc: u32 = 0;
     // Word by word off the front of the slice: no length split into words and remainder first
     // (a mask LLVM shrinks to a constant that takes two instructions to build).
@@ -29,7 +37,7 @@ pub fn sum(data: &[u8]) -> u32 {
         acc = add_around(acc, u32::from(byte).rotate_right(shift));
         shift += 8;
     }
-    (acc & 0xFFFF) + (acc >> 16)
+    acc
 }
 
 /// True when an IPv4 header without options has a correct checksum: its one's-complement sum
@@ -95,7 +103,7 @@ pub fn verifies(data: &[u8]) -> bool {
 /// the caller costs less than the fold's 0xFFFF).
 #[inline(never)]
 pub fn checksum(data: &[u8]) -> u16 {
-    !fold(sum(data))
+    !fold(accumulate(data))
 }
 
 /// Sum of the TCP/UDP pseudo header (source, destination, protocol, L4 length).
@@ -204,6 +212,18 @@ mod tests {
             assert!(sum(&data[..len]) <= 0x1FFFE);
         }
         assert_eq!(fold(sum(&[0xFF; 64])), 0xFFFF, "never folds a non-zero sum to 0");
+    }
+
+    /// `checksum` folds the accumulator `sum` adds the halves of: the same checksum for every
+    /// length and for sums with carries out of either half.
+    #[test]
+    fn checksum_is_the_complement_of_the_folded_sum() {
+        let data: [u8; 67] = core::array::from_fn(|i| (i as u8).wrapping_mul(151).wrapping_add(7));
+        for fill in [&data[..], &[0xFF; 67], &[0; 67], &[0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 1, 0x80, 0x80, 0x80]] {
+            for len in 0..fill.len() {
+                assert_eq!(checksum(&fill[..len]), !fold(sum(&fill[..len])), "length {len}");
+            }
+        }
     }
 
     #[test]
