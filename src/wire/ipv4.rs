@@ -297,6 +297,16 @@ mod tests {
         assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
     }
 
+    /// The first bytes of a chained datagram must hold its whole header, whatever the total
+    /// length (`flow::parse` reads the transport bytes after it without a fallback).
+    #[test]
+    fn a_head_shorter_than_its_header_is_truncated() {
+        let mut bytes = packet();
+        bytes[0] = 0x46; // IHL 6: 24 bytes
+        assert_eq!(Packet::new_head(&bytes[..22], 100).unwrap_err(), Error::Truncated);
+        assert!(Packet::new_head(&bytes[..24], 28).is_ok());
+    }
+
     #[test]
     fn trailing_bytes_after_total_len_are_not_payload() {
         let mut bytes = [0u8; 40];
