@@ -178,7 +178,9 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool), DropReason> {
     let malformed = DropReason::IcmpMalformed;
     let outer = ipv4::Packet::new_accepted(packet).map_err(|_| malformed)?;
-    let msg = icmp::Packet::new_checked(outer.payload()).map_err(|_| malformed)?;
+    // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
+    // total length.
+    let msg = icmp::Packet::new_checked(packet.get(outer.header_len()..).ok_or(malformed)?).map_err(|_| malformed)?;
     let inner = ipv4::Packet::new_quoted(msg.quoted()).map_err(|_| malformed)?;
     let l4 = inner.payload();
     // A non-first fragment carries no ports; RFC 792 guarantees 8 bytes of the first.

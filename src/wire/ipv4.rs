@@ -154,6 +154,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// True when the header checksum is correct.
+    #[inline(always)]
     pub fn verify_checksum(&self) -> bool {
         let bytes = self.buffer.as_ref();
         bytes.get(..self.header_len()).is_some_and(checksum::verifies)
@@ -167,6 +168,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// The bytes after the header, up to `total_len` (or the buffer's end for a quoted header).
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         let bytes = self.buffer.as_ref();
         let end = self.total_len().min(bytes.len());
