@@ -95,15 +95,20 @@ pub fn fold(acc: u32) -> u16 {
 /// True when `data` holds a correct checksum: its one's-complement sum folds to 0xFFFF, its
 /// [`checksum`] is 0 (the IPv4 header's and the ICMP message's tests).
 pub fn verifies(data: &[u8]) -> bool {
-    checksum(data) == 0
+    complement(data) == 0
 }
 
-/// The RFC 1071 checksum of `data`: the complement of its folded sum. Out of line, the one copy
-/// of the sum and its fold for the checksum tests and the checksums filled in (a 0 tested at
-/// the caller costs less than the fold's 0xFFFF).
-#[inline(never)]
+/// The RFC 1071 checksum of `data`: the complement of its folded sum.
 pub fn checksum(data: &[u8]) -> u16 {
-    !fold(accumulate(data))
+    complement(data) as u16
+}
+
+/// [`checksum`] in a whole register (its top half clear). Out of line, the one copy of the sum
+/// and its fold for the checksum tests and the checksums filled in (a 0 tested at the caller
+/// costs less than the fold's 0xFFFF, and a whole register needs no zero extension there).
+#[inline(never)]
+fn complement(data: &[u8]) -> u32 {
+    u32::from(!fold(accumulate(data)))
 }
 
 /// Sum of the TCP/UDP pseudo header (source, destination, protocol, L4 length).
