@@ -56,7 +56,12 @@ pub enum Message {
 /// the destination inbound); an ICMP query's identifier is put there.
 pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
-    let (src, dst, l4) = (ip.src_addr(), ip.dst_addr(), ip.after_header());
+    let (src, dst) = (ip.src_addr(), ip.dst_addr());
+    // The transport bytes to the buffer's end. Never `None` for the pipeline's packet: `new_head`
+    // accepted no header longer than the buffer nor a total length below the header's, and
+    // the packet is cut to no less than that (the answer there is `after_header`'s empty
+    // slice's for TCP, UDP and ICMP, without its made-up pointer).
+    let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
     // code than a closure that built it, called from three arms).
     let (protocol, (src_port, dst_port), tcp_flags, creates) = match ip.protocol() {
@@ -173,7 +178,9 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool), DropReason> {
     let malformed = DropReason::IcmpMalformed;
     let outer = ipv4::Packet::new_accepted(packet).map_err(|_| malformed)?;
-    let msg = icmp::Packet::new_checked(outer.payload()).map_err(|_| malformed)?;
+    // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
+    // total length.
+    let msg = icmp::Packet::new_checked(packet.get(outer.header_len()..).ok_or(malformed)?).map_err(|_| malformed)?;
     let inner = ipv4::Packet::new_quoted(msg.quoted()).map_err(|_| malformed)?;
     let l4 = inner.payload();
     // A non-first fragment carries no ports; RFC 792 guarantees 8 bytes of the first.

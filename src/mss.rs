@@ -25,9 +25,10 @@ pub fn max_mss(mtu: u16) -> Option<u16> {
 /// clamp), fixing the TCP checksum incrementally. Returns true when an option was rewritten.
 pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     // `new_accepted`: `packet` is a datagram the pipeline accepted (`new_head`), possibly only
-    // its first bytes (its headers).
+    // its first bytes (its headers), and cut to no more than its total length: the segment
+    // runs from the header to the buffer's end (`after_header_mut`).
     let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return false };
-    let segment = ip.payload_mut();
+    let segment = ip.after_header_mut();
     // The header's length by its data offset (the flow's parse checked the header; these
     // checks only keep the walk in bounds): one longer than the segment is left alone, one
     // shorter than the fixed 20 bytes needs no test of its own, having no option to walk (the

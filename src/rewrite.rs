@@ -68,11 +68,18 @@ fn set_word(bytes: &mut [u8], at: usize, value: u16) {
 /// change to all the datagram's bytes.
 pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
     let (pseudo, mut total) = rewrite_address(datagram, side, addr);
-    let Ok(mut ip) = ipv4::Packet::new_accepted(datagram) else {
+    let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
-    let proto = ip.protocol();
-    let l4 = ip.payload_mut();
+    let (proto, start, end) = (ip.protocol(), ip.header_len(), ip.total_len());
+    // The transport bytes up to the total length (or the buffer's end); none when the header's
+    // length is past them: returned as they are, as for any transport part shorter than the 8
+    // bytes below.
+    let bytes = ip.into_inner();
+    let end = end.min(bytes.len());
+    let Some(l4) = bytes.get_mut(start..end) else {
+        return total;
+    };
     // Where the port (for ICMP the identifier, which both sides share) and the checksum start:
     // one code path for the three protocols, not three copies of it.
     // TCP and UDP keep their ports at the same offsets (checked at compile time): one choice
@@ -180,13 +187,17 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
 /// checksums and the ICMP checksum (the outer header is left alone). `packet` is the pipeline's,
 /// cut to no more than its total length: the ICMP message runs to its end.
 pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    let Ok(mut ip) = ipv4::Packet::new_accepted(packet) else { return };
-    let Ok(mut msg) = icmp::Packet::new_checked(ip.after_header_mut()) else { return };
-    let change = endpoint(msg.quoted_mut(), side, addr, port);
+    let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return };
+    // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
+    // ICMP header cut short: nothing to rewrite). One slicing for both.
+    let at = ip.header_len();
+    let bytes = ip.into_inner();
+    let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..) else { return };
+    let change = endpoint(quoted, side, addr, port);
     // The change is over the words as loaded: the ICMP checksum taken the same way.
-    let message = msg.into_inner();
-    let new = change.apply(word(message, 2));
-    set_word(message, 2, new);
+    let checksum_at = at + icmp::field::CHECKSUM.start;
+    let new = change.apply(word(bytes, checksum_at));
+    set_word(bytes, checksum_at, new);
 }
 
 #[cfg(test)]

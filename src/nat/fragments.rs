@@ -55,13 +55,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// True for a first fragment whose transport header shows that no mapping or port forward
     /// on `netif` can want its datagram. `packet` is one the pipeline accepted (its header is
-    /// not checked again).
+    /// not checked again) and cut to no more than its total length: its transport bytes run to
+    /// the buffer's end.
     fn is_routers_own(&self, packet: &[u8], netif: u8) -> bool {
         let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return false };
         if ip.frag_offset() != 0 {
             return false;
         }
-        let l4 = ip.payload();
+        let l4 = ip.after_header();
         let field = |at: usize| l4.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map(u16::from_be_bytes);
         // Where the port is: the destination port, or an echo reply's identifier, which is its
         // mapping's external port (one read of it after the choice).

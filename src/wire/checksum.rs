@@ -13,6 +13,14 @@
 /// a 64-bit one, so a 32-bit core needs no 64-bit arithmetic (2^32 − 1 is a multiple of
 /// 0xFFFF, and a carry added back never turns a non-zero sum into 0).
 pub fn sum(data: &[u8]) -> u32 {
+    let acc = accumulate(data);
+    (acc & 0xFFFF) + (acc >> 16)
+}
+
+/// [`sum`] before its halves are added: the 32-bit end-around-carry accumulator, whose
+/// [`fold`] is the same 16-bit sum (for [`checksum`], which folds it at once).
+#[inline(always)]
+fn accumulate(data: &[u8]) -> u32 {
     let mut acc: u32 = 0;
     // Word by word off the front of the slice: no length split into words and remainder first
     // (a mask LLVM shrinks to a constant that takes two instructions to build).
@@ -21,14 +29,15 @@ pub fn sum(data: &[u8]) -> u32 {
         acc = add_around(acc, u32::from_be_bytes([a, b, c, d]));
         rest = tail;
     }
-    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word: one loop,
-    // not a loop of pairs and a last byte.
-    let mut shift = 24;
+    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word (rotated right
+    // by 8, 16, 24: shifted left by 24, 16, 8, where a shift by a register would be masked
+    // first): one loop, not a loop of pairs and a last byte.
+    let mut shift = 8;
     for &byte in rest {
-        acc = add_around(acc, u32::from(byte) << shift);
-        shift -= 8;
+        acc = add_around(acc, u32::from(byte).rotate_right(shift));
+        shift += 8;
     }
-    (acc & 0xFFFF) + (acc >> 16)
+    acc
 }
 
 /// True when an IPv4 header without options has a correct checksum: its one's-complement sum
@@ -83,9 +92,23 @@ pub fn fold(acc: u32) -> u16 {
     (acc.wrapping_add(acc.rotate_left(16)) >> 16) as u16
 }
 
+/// True when `data` holds a correct checksum: its one's-complement sum folds to 0xFFFF, its
+/// [`checksum`] is 0 (the IPv4 header's and the ICMP message's tests).
+pub fn verifies(data: &[u8]) -> bool {
+    complement(data) == 0
+}
+
 /// The RFC 1071 checksum of `data`: the complement of its folded sum.
 pub fn checksum(data: &[u8]) -> u16 {
-    !fold(sum(data))
+    complement(data) as u16
+}
+
+/// [`checksum`] in a whole register (its top half clear). Out of line, the one copy of the sum
+/// and its fold for the checksum tests and the checksums filled in (a 0 tested at the caller
+/// costs less than the fold's 0xFFFF, and a whole register needs no zero extension there).
+#[inline(never)]
+fn complement(data: &[u8]) -> u32 {
+    u32::from(!fold(accumulate(data)))
 }
 
 /// Sum of the TCP/UDP pseudo header (source, destination, protocol, L4 length).
@@ -194,6 +217,18 @@ mod tests {
             assert!(sum(&data[..len]) <= 0x1FFFE);
         }
         assert_eq!(fold(sum(&[0xFF; 64])), 0xFFFF, "never folds a non-zero sum to 0");
+    }
+
+    /// `checksum` folds the accumulator `sum` adds the halves of: the same checksum for every
+    /// length and for sums with carries out of either half.
+    #[test]
+    fn checksum_is_the_complement_of_the_folded_sum() {
+        let data: [u8; 67] = core::array::from_fn(|i| (i as u8).wrapping_mul(151).wrapping_add(7));
+        for fill in [&data[..], &[0xFF; 67], &[0; 67], &[0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 1, 0x80, 0x80, 0x80]] {
+            for len in 0..fill.len() {
+                assert_eq!(checksum(&fill[..len]), !fold(sum(&fill[..len])), "length {len}");
+            }
+        }
     }
 
     #[test]

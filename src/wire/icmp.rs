@@ -118,7 +118,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// True when the checksum over the whole message is correct.
     pub fn verify_checksum(&self) -> bool {
-        checksum::fold(checksum::sum(self.buffer.as_ref())) == 0xFFFF
+        checksum::verifies(self.buffer.as_ref())
     }
 
     /// The datagram an error quotes.

@@ -154,9 +154,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// True when the header checksum is correct.
+    #[inline(always)]
     pub fn verify_checksum(&self) -> bool {
         let bytes = self.buffer.as_ref();
-        bytes.get(..self.header_len()).is_some_and(|header| checksum::fold(checksum::sum(header)) == 0xFFFF)
+        bytes.get(..self.header_len()).is_some_and(checksum::verifies)
     }
 
     /// The bytes after the header, to the buffer's end: the payload of a datagram cut to no
@@ -167,6 +168,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// The bytes after the header, up to `total_len` (or the buffer's end for a quoted header).
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         let bytes = self.buffer.as_ref();
         let end = self.total_len().min(bytes.len());
@@ -295,6 +297,16 @@ mod tests {
         assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
         bytes[0] = 0x65; // version 6
         assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
+    }
+
+    /// The first bytes of a chained datagram must hold its whole header, whatever the total
+    /// length (`flow::parse` reads the transport bytes after it without a fallback).
+    #[test]
+    fn a_head_shorter_than_its_header_is_truncated() {
+        let mut bytes = packet();
+        bytes[0] = 0x46; // IHL 6: 24 bytes
+        assert_eq!(Packet::new_head(&bytes[..22], 100).unwrap_err(), Error::Truncated);
+        assert!(Packet::new_head(&bytes[..24], 28).is_ok());
     }
 
     #[test]

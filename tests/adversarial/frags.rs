@@ -181,6 +181,25 @@ fn fragments_to_a_port_of_the_router_no_mapping_uses_are_left_to_lwip() {
     assert_eq!(nat.fragments_in_flight(), (0, 0));
 }
 
+/// Bytes after a first fragment's total length are not read as its transport header when the
+/// NAT decides whether the datagram is the router's own: a first fragment to the router cut by
+/// its total length after one transport byte, a UDP header naming a port no mapping uses (the
+/// router's own, were it read) after the cut in the same buffer, shows no port, so it is not
+/// taken for the router's and left to lwIP: it is dropped as a fragment.
+#[test]
+fn bytes_past_a_first_fragments_total_length_are_not_read_as_its_ports() {
+    let mut nat = nat();
+    open_mapping(&mut nat);
+    let datagram = udp_of(SERVER, 4000, WAN_ADDR, 7000, 3000, 300);
+    let mut first = fragments_of(&datagram, 1480).remove(0);
+    first[2..4].copy_from_slice(&21u16.to_be_bytes());
+    refill_ip_checksum(&mut first);
+    assert_eq!(nat.process(&mut first, &inbound(), 1), Verdict::Drop(lwip_snat::DropReason::Fragment));
+    // The same first fragment whole is the router's own.
+    let mut whole = fragments_of(&datagram, 1480).remove(0);
+    assert_eq!(nat.process(&mut whole, &inbound(), 1), Verdict::Pass);
+}
+
 /// The same datagram: addresses, identification, protocol and every payload byte (the
 /// fragments' flags are the sender's).
 #[cfg(feature = "reassembly")]
