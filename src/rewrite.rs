@@ -17,6 +17,9 @@ use crate::wire::checksum::{self, Delta};
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{icmp, put16, put32, tcp, udp};
 
+/// Where the IPv4 header checksum starts.
+const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
+
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
 /// to the address words alone (what a transport pseudo-header sees) and the change to the whole
 /// header (what an enclosing ICMP checksum sees), both over the words as loaded (see [`word`]).
@@ -28,8 +31,8 @@ fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta)
     };
     let bytes = ip.into_inner();
     let at = match side {
-        Side::Source => 12,
-        Side::Destination => 16,
+        Side::Source => ipv4::field::SRC_ADDR.start,
+        Side::Destination => ipv4::field::DST_ADDR.start,
     };
     let old = match bytes.get(at..at + 4) {
         Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
@@ -37,9 +40,9 @@ fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta)
     };
     put32(bytes, at..at + 4, addr);
     pseudo.dword(old, u32::from_le_bytes(addr.to_be_bytes()));
-    let old_checksum = word(bytes, 10);
+    let old_checksum = word(bytes, CHECKSUM_AT);
     let new_checksum = pseudo.apply(old_checksum);
-    set_word(bytes, 10, new_checksum);
+    set_word(bytes, CHECKSUM_AT, new_checksum);
     header.merge(pseudo);
     header.word(old_checksum, new_checksum);
     (pseudo, header)
@@ -143,7 +146,7 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
     // Over the words as loaded (see `word`): the old and new endpoint as their bytes are.
     let mut change = Delta::new();
     change.dword(old_addr.swap_bytes(), addr.swap_bytes());
-    let ip_checksum = change.apply(word(bytes, 10));
+    let ip_checksum = change.apply(word(bytes, CHECKSUM_AT));
     change.word(old_port.swap_bytes(), port.swap_bytes());
     let old_checksum = word(bytes, checksum_at);
     let l4_checksum = match flow.protocol {
@@ -152,7 +155,7 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
     };
     // The wire helpers write through patterns, not `copy_from_slice`, whose length check would
     // link a panic path into builds without LTO.
-    set_word(bytes, 10, ip_checksum);
+    set_word(bytes, CHECKSUM_AT, ip_checksum);
     set_word(bytes, checksum_at, l4_checksum);
     put16(bytes, port_at..port_at + 2, port);
     put32(bytes, addr_at..addr_at + 4, addr);
@@ -169,10 +172,10 @@ pub fn non_atomic(packet: &[u8]) -> bool {
 pub fn ident(packet: &mut [u8], ident: u16) {
     // Over the words as loaded (see `word`): the new ID as its bytes will be.
     let mut change = Delta::new();
-    change.word(word(packet, 4), u16::from_le_bytes(ident.to_be_bytes()));
-    let checksum = change.apply(word(packet, 10));
-    set_word(packet, 10, checksum);
-    put16(packet, 4..6, ident);
+    change.word(word(packet, ipv4::field::IDENT.start), u16::from_le_bytes(ident.to_be_bytes()));
+    let checksum = change.apply(word(packet, CHECKSUM_AT));
+    set_word(packet, CHECKSUM_AT, checksum);
+    put16(packet, ipv4::field::IDENT, ident);
 }
 
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,

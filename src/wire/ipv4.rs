@@ -3,7 +3,8 @@
 use super::checksum;
 use super::{be16, be32, byte, put16, put32, Error, Field};
 
-mod field {
+/// Byte offsets of the header's fields (the rewrites that update them in place name them too).
+pub(crate) mod field {
     use super::Field;
     pub const VER_IHL: usize = 0;
     pub const LENGTH: Field = 2..4;
