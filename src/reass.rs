@@ -165,9 +165,10 @@ pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
     /// The datagram whose held fragments [`next_released`](Self::next_released) hands out, and
     /// the payload offset it has reached.
     releasing: Option<(Key, u16)>,
-    /// The completed datagram's place in the flattened pool; `ready_len` 0 = none.
+    /// The completed datagram's place in the flattened pool, `ready_start..ready_end`;
+    /// `ready_end` 0 = none.
     ready_start: usize,
-    ready_len: usize,
+    ready_end: usize,
 }
 
 impl<const SLOTS: usize, const BLOCKS: usize> Default for Reassembly<SLOTS, BLOCKS> {
@@ -194,14 +195,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             evicted: 0,
             releasing: None,
             ready_start: 0,
-            ready_len: 0,
+            ready_end: 0,
         }
     }
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
-        self.ready_len = 0;
+        self.ready_end = 0;
         let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
@@ -402,7 +403,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             seal(datagram, 0);
         }
         self.ready_start = start;
-        self.ready_len = len;
+        self.ready_end = start + len;
         Outcome::Complete(len)
     }
 
@@ -426,17 +427,17 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.
     pub fn datagram(&self) -> &[u8] {
-        if self.ready_len == 0 {
+        if self.ready_end == 0 {
             return &[];
         }
-        self.data.as_flattened().get(self.ready_start..self.ready_start + self.ready_len).unwrap_or(&[])
+        self.data.as_flattened().get(self.ready_start..self.ready_end).unwrap_or(&[])
     }
 
     /// Discards datagrams whose first fragment arrived more than `timeout_ms` before `now`
     /// (wrapping clock; a `now` before that arrival is a clock behind, not a late one);
     /// returns how many.
     pub fn expire(&mut self, now: u32, timeout_ms: u32) -> usize {
-        self.ready_len = 0;
+        self.ready_end = 0;
         let mut expired = 0;
         for slot in 0..SLOTS {
             let stale = self.slots.get(slot).is_some_and(|d| d.in_use && is_expired(d.first_seen, now, timeout_ms));
@@ -453,7 +454,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Discards every datagram in progress.
     pub fn clear(&mut self) {
-        self.ready_len = 0;
+        self.ready_end = 0;
         self.slots = [Datagram::EMPTY; SLOTS];
         self.released = [Released::EMPTY; SLOTS];
         self.releasing = None;
@@ -582,7 +583,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
     /// discarded from the pool.
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
-        self.ready_len = 0;
+        self.ready_end = 0;
         let Some((key, cursor)) = &self.releasing else { return 0 };
         let (slot, from) = (self.find(key), usize::from(*cursor));
         let written = slot.and_then(|slot| self.write_run(slot, from, buf));
@@ -865,6 +866,37 @@ mod tests {
             let last = pool.accept(&fragment(&whole, cuts[2].0, cuts[2].1), 0, 0);
             complete(&pool, &whole, last);
             assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn a_completed_datagram_is_readable_until_the_next_mut_call_only() {
+        // Completes a datagram (with a 60-byte header, the longest: it starts at the pool's
+        // byte 4), then makes one `&mut` call: after each the datagram is gone.
+        let calls: [fn(&mut Pool, &[u8]); 5] = [
+            |pool, whole| {
+                let other = datagram(60, protocol::UDP, 8, 64, 4);
+                assert_eq!(pool.accept(&fragment(&other, 0, 16), 0, 0), Outcome::Held);
+                assert_eq!(pool.accept(&fragment(whole, 0, 16), 0, 0), Outcome::Held);
+            },
+            |pool, _| assert_eq!(pool.expire(0, 1000), 0),
+            |pool, _| assert_eq!(pool.next_released(&mut [0u8; 64]), 0),
+            |pool, _| pool.clear(),
+            |pool, whole| {
+                let bad = [&whole[..20], &[0; 4]].concat();
+                assert_eq!(pool.accept(&bad, 0, 0), Outcome::Dropped(DropReason::Fragment));
+            },
+        ];
+        for header_len in [20, 60] {
+            let whole = datagram(header_len, protocol::UDP, 7, 100, 3);
+            for (i, call) in calls.iter().enumerate() {
+                let mut pool = Pool::new();
+                assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Outcome::Held);
+                let last = pool.accept(&fragment(&whole, 48, 100), 0, 0);
+                complete(&pool, &whole, last);
+                call(&mut pool, &whole);
+                assert_eq!(pool.datagram(), &[] as &[u8], "header {header_len}, call {i}");
+            }
         }
     }
 
