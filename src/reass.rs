@@ -688,12 +688,18 @@ impl<'a> Piece<'a> {
 /// of `out` (length, flags, offset and checksum are [`seal`]'s) and returns its length.
 fn plain_header(out: &mut [u8], key: &Key) -> usize {
     if let Some(h) = out.get_mut(..ipv4::HEADER_LEN).and_then(|h| <&mut [u8; ipv4::HEADER_LEN]>::try_from(h).ok()) {
-        *h = [0; ipv4::HEADER_LEN];
-        h[0] = 0x45;
-        [h[4], h[5], h[9], _] = key.0[2].to_ne_bytes();
-        h[8] = 64;
-        [h[12], h[13], h[14], h[15]] = key.0[0].to_ne_bytes();
-        [h[16], h[17], h[18], h[19]] = key.0[1].to_ne_bytes();
+        // As its five words, each stored whole.
+        let [id_0, id_1, protocol, _] = key.0[2].to_ne_bytes();
+        let mut put = |at: usize, word: [u8; 4]| {
+            if let Some(to) = h.get_mut(at..at + 4).and_then(|to| <&mut [u8; 4]>::try_from(to).ok()) {
+                *to = word;
+            }
+        };
+        put(0, [0x45, 0, 0, 0]);
+        put(4, [id_0, id_1, 0, 0]);
+        put(8, [64, protocol, 0, 0]);
+        put(12, key.0[0].to_ne_bytes());
+        put(16, key.0[1].to_ne_bytes());
     }
     ipv4::HEADER_LEN
 }
