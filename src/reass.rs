@@ -130,7 +130,10 @@ impl Key {
     fn of_bytes(fragment: &[u8], netif: u8) -> Option<Key> {
         let h = <&[u8; ipv4::HEADER_LEN]>::try_from(fragment.get(..ipv4::HEADER_LEN)?).ok()?;
         let word = |a, b, c, d| u32::from_ne_bytes([a, b, c, d]);
-        Some(Key([word(h[12], h[13], h[14], h[15]), word(h[16], h[17], h[18], h[19]), word(h[4], h[5], h[9], netif)]))
+        // The identification as the half of the word it starts that it lies in (one load and a
+        // mask rather than two byte loads put together).
+        let id = word(h[4], h[5], h[6], h[7]) & word(0xFF, 0xFF, 0, 0);
+        Some(Key([word(h[12], h[13], h[14], h[15]), word(h[16], h[17], h[18], h[19]), id | word(0, 0, h[9], netif)]))
     }
 
     fn src(&self) -> u32 {
@@ -165,9 +168,10 @@ pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
     /// The datagram whose held fragments [`next_released`](Self::next_released) hands out, and
     /// the payload offset it has reached.
     releasing: Option<(Key, u16)>,
-    /// The completed datagram's place in the flattened pool; `ready_len` 0 = none.
+    /// The completed datagram's place in the flattened pool, `ready_start..ready_end`;
+    /// `ready_end` 0 = none.
     ready_start: usize,
-    ready_len: usize,
+    ready_end: usize,
 }
 
 impl<const SLOTS: usize, const BLOCKS: usize> Default for Reassembly<SLOTS, BLOCKS> {
@@ -194,14 +198,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             evicted: 0,
             releasing: None,
             ready_start: 0,
-            ready_len: 0,
+            ready_end: 0,
         }
     }
 
     /// Takes one fragment (an IPv4 packet with MF set or a non-zero offset, header already
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
-        self.ready_len = 0;
+        self.ready_end = 0;
         let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
@@ -402,7 +406,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             seal(datagram, 0);
         }
         self.ready_start = start;
-        self.ready_len = len;
+        self.ready_end = start + len;
         Outcome::Complete(len)
     }
 
@@ -426,17 +430,17 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// The datagram the last [`accept`](Self::accept) completed; empty if it completed none.
     pub fn datagram(&self) -> &[u8] {
-        if self.ready_len == 0 {
+        if self.ready_end == 0 {
             return &[];
         }
-        self.data.as_flattened().get(self.ready_start..self.ready_start + self.ready_len).unwrap_or(&[])
+        self.data.as_flattened().get(self.ready_start..self.ready_end).unwrap_or(&[])
     }
 
     /// Discards datagrams whose first fragment arrived more than `timeout_ms` before `now`
     /// (wrapping clock; a `now` before that arrival is a clock behind, not a late one);
     /// returns how many.
     pub fn expire(&mut self, now: u32, timeout_ms: u32) -> usize {
-        self.ready_len = 0;
+        self.ready_end = 0;
         let mut expired = 0;
         for slot in 0..SLOTS {
             let stale = self.slots.get(slot).is_some_and(|d| d.in_use && is_expired(d.first_seen, now, timeout_ms));
@@ -453,7 +457,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Discards every datagram in progress.
     pub fn clear(&mut self) {
-        self.ready_len = 0;
+        self.ready_end = 0;
         self.slots = [Datagram::EMPTY; SLOTS];
         self.released = [Released::EMPTY; SLOTS];
         self.releasing = None;
@@ -582,7 +586,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// and returns its length; 0 when none is left or `buf` is empty, and the datagram is then
     /// discarded from the pool.
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
-        self.ready_len = 0;
+        self.ready_end = 0;
         let Some((key, cursor)) = &self.releasing else { return 0 };
         let (slot, from) = (self.find(key), usize::from(*cursor));
         let written = slot.and_then(|slot| self.write_run(slot, from, buf));
@@ -687,12 +691,18 @@ impl<'a> Piece<'a> {
 /// of `out` (length, flags, offset and checksum are [`seal`]'s) and returns its length.
 fn plain_header(out: &mut [u8], key: &Key) -> usize {
     if let Some(h) = out.get_mut(..ipv4::HEADER_LEN).and_then(|h| <&mut [u8; ipv4::HEADER_LEN]>::try_from(h).ok()) {
-        *h = [0; ipv4::HEADER_LEN];
-        h[0] = 0x45;
-        [h[4], h[5], h[9], _] = key.0[2].to_ne_bytes();
-        h[8] = 64;
-        [h[12], h[13], h[14], h[15]] = key.0[0].to_ne_bytes();
-        [h[16], h[17], h[18], h[19]] = key.0[1].to_ne_bytes();
+        // As its five words, each stored whole.
+        let [id_0, id_1, protocol, _] = key.0[2].to_ne_bytes();
+        let mut put = |at: usize, word: [u8; 4]| {
+            if let Some(to) = h.get_mut(at..at + 4).and_then(|to| <&mut [u8; 4]>::try_from(to).ok()) {
+                *to = word;
+            }
+        };
+        put(0, [0x45, 0, 0, 0]);
+        put(4, [id_0, id_1, 0, 0]);
+        put(8, [64, protocol, 0, 0]);
+        put(12, key.0[0].to_ne_bytes());
+        put(16, key.0[1].to_ne_bytes());
     }
     ipv4::HEADER_LEN
 }
@@ -865,6 +875,57 @@ mod tests {
             let last = pool.accept(&fragment(&whole, cuts[2].0, cuts[2].1), 0, 0);
             complete(&pool, &whole, last);
             assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn a_key_holds_the_header_bytes_it_names_in_wire_order() {
+        // Source; destination; identification, protocol and netif: whatever the other bytes.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..1000 {
+            let mut h = [0u8; 24];
+            for byte in h.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *byte = seed as u8;
+            }
+            let netif = (seed >> 8) as u8;
+            let word = |b: &[u8]| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let expected = [word(&h[12..16]), word(&h[16..20]), word(&[h[4], h[5], h[9], netif])];
+            assert_eq!(Key::of_bytes(&h, netif), Some(Key(expected)));
+        }
+        assert_eq!(Key::of_bytes(&[0x45; 19], 1), None);
+    }
+
+    #[test]
+    fn a_completed_datagram_is_readable_until_the_next_mut_call_only() {
+        // Completes a datagram (with a 60-byte header, the longest: it starts at the pool's
+        // byte 4), then makes one `&mut` call: after each the datagram is gone.
+        let calls: [fn(&mut Pool, &[u8]); 5] = [
+            |pool, whole| {
+                let other = datagram(60, protocol::UDP, 8, 64, 4);
+                assert_eq!(pool.accept(&fragment(&other, 0, 16), 0, 0), Outcome::Held);
+                assert_eq!(pool.accept(&fragment(whole, 0, 16), 0, 0), Outcome::Held);
+            },
+            |pool, _| assert_eq!(pool.expire(0, 1000), 0),
+            |pool, _| assert_eq!(pool.next_released(&mut [0u8; 64]), 0),
+            |pool, _| pool.clear(),
+            |pool, whole| {
+                let bad = [&whole[..20], &[0; 4]].concat();
+                assert_eq!(pool.accept(&bad, 0, 0), Outcome::Dropped(DropReason::Fragment));
+            },
+        ];
+        for header_len in [20, 60] {
+            let whole = datagram(header_len, protocol::UDP, 7, 100, 3);
+            for (i, call) in calls.iter().enumerate() {
+                let mut pool = Pool::new();
+                assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Outcome::Held);
+                let last = pool.accept(&fragment(&whole, 48, 100), 0, 0);
+                complete(&pool, &whole, last);
+                call(&mut pool, &whole);
+                assert_eq!(pool.datagram(), &[] as &[u8], "header {header_len}, call {i}");
+            }
         }
     }
 

@@ -166,10 +166,12 @@ pub(crate) fn hide_ref<T>(r: &T) -> &T {
     unsafe { &*hide(core::ptr::from_ref(r).cast_mut()) }
 }
 
-/// Ends the call that `acquire` let in.
+/// Ends the call that `acquire` let in, handing back the call's answer `code` as it came: a
+/// caller whose last act this is may then jump to it rather than call it.
 #[inline(never)]
-fn release() {
+fn release(code: lwip_snat_err_t) -> lwip_snat_err_t {
     release_in_line();
+    code
 }
 
 /// `release` where it is called (see `acquire_in_line`).
@@ -204,10 +206,10 @@ fn enter_with<const IN_LINE: bool>(
     let result = f(unsafe { &mut *nat });
     if IN_LINE {
         release_in_line();
+        code(result)
     } else {
-        release();
+        release(code(result))
     }
-    code(result)
 }
 
 /// Runs `f` with exclusive access to the NAT, or refuses with `LWIP_SNAT_ERR_BUSY`.

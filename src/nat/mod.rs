@@ -355,12 +355,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub fn sessions(&self) -> impl Iterator<Item = (Protocol, &Session)> {
         // Walked by the caller's `for_each` (the C dump), a `flat_map` compiles to two nested
         // loops, less code than a walk over (table, slot) by hand (a `for` loop's `next` calls
-        // on it take three times as much). The slots counted as a `Slot`: a table holds at
-        // most 32,768 (`Table::VALID`), so its capacity fits.
-        PROTOCOLS.iter().flat_map(move |&protocol| {
-            let sessions = self.tables.get(protocol);
-            (0..sessions.capacity() as Slot).filter_map(move |slot| sessions.get(slot).map(|s| (protocol, s)))
-        })
+        // on it take three times as much). Each table's slots walked up to the last ever taken
+        // (`Table::live`), not to its capacity: no slot past it is in use.
+        PROTOCOLS.iter().flat_map(move |&protocol| self.tables.get(protocol).live().map(move |s| (protocol, s)))
     }
 
     /// Protocol state bits of a session as the dump shows them (TCP: `tables::tcp`).
