@@ -166,6 +166,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> bool {
         let i = protocol.index();
+        // Below the capacity (stored masked below): below the slots a full table has used, as
+        // `least_recent` asks.
         let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
         let config = &self.config;
         let admitted = newcomer.opened_by_remote();

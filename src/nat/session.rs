@@ -146,8 +146,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             }
         }
         let session = self.account(protocol, session, quota)?;
+        // The table has room here: it was not full, or the whole scan or an eviction (which
+        // removes a live session) made some, and `account` touches no table. A table that is
+        // not full takes a session (table test `insert_fails_only_when_full`), so this refusal
+        // is never reached and gives no count back.
+        debug_assert!(!self.tables.get(protocol).is_full());
         let Ok(slot) = self.tables.get_mut(protocol).insert(session) else {
-            self.hosts.release(protocol, &session);
             return Err(DropReason::TableFull);
         };
         let created = &mut self.stats.created[i];

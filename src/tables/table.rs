@@ -486,6 +486,9 @@ impl Table {
     /// `rank` ranks highest (ranks start at 1), the one idle longest at `now` among equals,
     /// with its rank; `None` ranks out. Bounded work for a choice that scans the table a
     /// window at a time.
+    ///
+    /// `start` is below the slots ever used: its one caller searches a full table, which has
+    /// used every slot, from a start below the capacity (a start past them finds nothing).
     pub fn least_recent(
         &self,
         start: usize,
@@ -494,11 +497,12 @@ impl Table {
         mut rank: impl FnMut(&Session) -> Option<u8>,
     ) -> Option<(Slot, u8)> {
         let used = usize::from(self.high);
+        debug_assert!(start < used || used == 0);
         // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
         let mut best: (Slot, (u8, u32)) = (0, (0, 0));
         // `(start + i) % used` for each step `i`, kept by a wrap at `used` instead of a division
-        // per step (the first one asks it: no step at all when no slot was ever used).
-        let mut index = start.checked_rem(used)?;
+        // per step (`start` is its own remainder; no step at all when no slot was ever used).
+        let mut index = start;
         for _ in 0..count.min(used) {
             let slot = index as Slot;
             // Below `used`, at most 32768: no overflow.
@@ -864,15 +868,42 @@ mod tests {
             }
             // Free slots among the used ones, refilled for the next fill.
             let freed = [3u16, 5].map(|slot| t.remove(slot));
-            for start in 0..40 {
+            for start in 0..40usize {
                 for count in [0, 1, 2, 5, 15, 16, 32] {
                     let now = 7_000;
-                    assert_eq!(t.least_recent(start, count, now, rank), reference(&t, start, count, now, &rank), "{fill} {start} {count}");
+                    // The start as its remainder, below the slots ever used (see `least_recent`).
+                    let from = start.checked_rem(usize::from(t.high)).unwrap_or(start);
+                    assert_eq!(t.least_recent(from, count, now, rank), reference(&t, start, count, now, &rank), "{fill} {start} {count}");
                 }
             }
             for s in freed.into_iter().flatten() {
                 t.insert(s).unwrap();
             }
+        }
+    }
+
+    /// `Nat::create` relies on a table that is not full taking a session (it gives no host
+    /// count back for a refusal it never meets), and eviction on a full table having used
+    /// every slot (`least_recent`'s window starts below the slots ever used): both checked
+    /// over random insertions and removals.
+    #[test]
+    fn insert_fails_only_when_full() {
+        let mut t = FixedTable::<8>::new();
+        t.clear(0x0BAD_F00D);
+        let mut state = 0x1234_5678u32;
+        for _ in 0..20_000 {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let slot = (state >> 24) as Slot % 8;
+            if state >> 16 & 3 == 0 {
+                t.remove(slot);
+                continue;
+            }
+            let full = t.is_full();
+            if full {
+                assert_eq!(usize::from(t.high), t.capacity(), "a full table used every slot");
+            }
+            let s = session((state >> 8) % 5, (state >> 12) as u16 % 7, (state >> 4) as u16 % 9, 9, 80);
+            assert_eq!(t.insert(s).is_err(), full, "insert refused exactly when full");
         }
     }
 
