@@ -907,6 +907,27 @@ mod tests {
         }
     }
 
+    /// `insert` sets both links of the session it stores: the links a new session brings
+    /// (`Nat::admit_inbound` builds one with none, where it once copied an admitting
+    /// sibling's) are never read.
+    #[test]
+    fn insert_sets_the_links_whatever_the_session_brings() {
+        let mut plain = FixedTable::<8>::new();
+        let mut linked = FixedTable::<8>::new();
+        plain.clear(0x5EED_0001);
+        linked.clear(0x5EED_0001);
+        for (i, remote) in [9u32, 10, 11, 12].into_iter().enumerate() {
+            let s = session(1, 100, 5000, remote, 80);
+            let junk = Session { next_in: 7 - i as u16, next_out: 0xFFFF, ..s };
+            assert_eq!(plain.insert(s), linked.insert(junk));
+        }
+        for slot in 0..8 {
+            assert_eq!(plain.get(slot), linked.get(slot), "slot {slot}");
+        }
+        assert_eq!(linked.sessions_on_port(2, 5000).count(), 4);
+        assert_eq!(linked.mapping_sessions(2, 1, 100), 4);
+    }
+
     #[test]
     fn full_table_hands_the_session_back() {
         let mut t = FixedTable::<4>::new();
