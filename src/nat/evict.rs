@@ -188,8 +188,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).
             eviction(config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
         });
-        let Some((slot, rank)) = victim else { return false };
-        let Some(session) = table.get(slot) else { return false };
+        let Some((slot, rank, session)) = victim else { return false };
         // Remembered straight from its slot, before it goes (no copy of it kept meanwhile).
         if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
             self.evicted.remember(session);

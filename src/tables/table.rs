@@ -484,8 +484,8 @@ impl Table {
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
     /// `rank` ranks highest (ranks start at 1), the one idle longest at `now` among equals,
-    /// with its rank; `None` ranks out. Bounded work for a choice that scans the table a
-    /// window at a time.
+    /// with its rank and the session itself (its caller reads it without a second lookup);
+    /// `None` ranks out. Bounded work for a choice that scans the table a window at a time.
     ///
     /// `start` is below the slots ever used: its one caller searches a full table, which has
     /// used every slot, from a start below the capacity (a start past them finds nothing).
@@ -495,11 +495,11 @@ impl Table {
         count: usize,
         now: u32,
         mut rank: impl FnMut(&Session) -> Option<u8>,
-    ) -> Option<(Slot, u8)> {
+    ) -> Option<(Slot, u8, &Session)> {
         let used = usize::from(self.high);
         debug_assert!(start < used || used == 0);
         // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
-        let mut best: (Slot, (u8, u32)) = (0, (0, 0));
+        let mut best: (Slot, (u8, u32), Option<&Session>) = (0, (0, 0), None);
         // `(start + i) % used` for each step `i`, kept by a wrap at `used` instead of a division
         // per step (`start` is its own remainder; no step at all when no slot was ever used).
         let mut index = start;
@@ -512,13 +512,15 @@ impl Table {
             }
             let Some(session) = self.get(slot) else { continue };
             let Some(rank) = rank(session) else { continue };
+            debug_assert!(rank != 0, "ranks start at 1");
             let key = (rank, now.wrapping_sub(session.last_used));
             if key > best.1 {
-                best = (slot, key);
+                best = (slot, key, Some(session));
             }
         }
-        let (slot, (rank, _)) = best;
-        (rank != 0).then_some((slot, rank))
+        // Set by a ranked session only (ranks start at 1, so its key beats the start's).
+        let (slot, (rank, _), session) = best;
+        Some((slot, rank, session?))
     }
 
     /// Live sessions with their slots (for tests: the NAT walks chains or slots).
@@ -852,7 +854,7 @@ mod tests {
                 }
             }
             let (slot, (rank, _)) = best;
-            (rank != 0).then_some((slot, rank))
+            (rank != 0).then_some((slot, rank, *t.get(slot)?))
         };
         let rank = |s: &Session| match s.in_port % 4 {
             0 => None,
@@ -873,7 +875,8 @@ mod tests {
                     let now = 7_000;
                     // The start as its remainder, below the slots ever used (see `least_recent`).
                     let from = start.checked_rem(usize::from(t.high)).unwrap_or(start);
-                    assert_eq!(t.least_recent(from, count, now, rank), reference(&t, start, count, now, &rank), "{fill} {start} {count}");
+                    let found = t.least_recent(from, count, now, rank).map(|(slot, rank, s)| (slot, rank, *s));
+                    assert_eq!(found, reference(&t, start, count, now, &rank), "{fill} {start} {count}");
                 }
             }
             for s in freed.into_iter().flatten() {
