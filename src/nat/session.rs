@@ -141,7 +141,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
                 self.reclaim(protocol, now);
             }
-            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
+            // Room made by the whole scan, else by an eviction: without the scan the table is
+            // as full as it was found (nothing since removed a session), not asked again.
+            let room = whole && !self.tables.get(protocol).is_full();
+            if !room && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
             }
         }
