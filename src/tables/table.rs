@@ -398,14 +398,11 @@ impl Table {
 
     /// Stores a session; a full table hands it back, it never evicts.
     pub fn insert(&mut self, mut session: Session) -> Result<Slot, Session> {
-        let slot = if self.free_head != 0 {
-            let slot = self.free_head - 1;
-            // A free slot's next link is the free list's (0 past the table: the list's end).
-            self.free_head = self.entries.get(usize::from(slot)).map_or(0, |e| e.session.next_in);
-            slot
+        let free = self.free_head != 0;
+        let slot = if free {
+            self.free_head - 1
         } else if usize::from(self.high) < self.entries.len() {
-            self.high += 1;
-            self.high - 1
+            self.high
         } else {
             return Err(session);
         };
@@ -419,8 +416,14 @@ impl Table {
         if let Some(e) = self.entries.get_mut((outside >> 16) as usize) {
             e.outside_head = slot + 1;
         }
-        if let Some(e) = self.entries.get_mut(usize::from(slot)) {
-            e.session = session;
+        // One access to the slot: the session goes in and a free slot's next link, the free
+        // list's (0 past the table: the list's end), comes out. The heads written above are
+        // the entries' own fields, never a session's, so the link is the one found at first.
+        let next_free = self.entries.get_mut(usize::from(slot)).map_or(0, |e| core::mem::replace(&mut e.session, session).next_in);
+        if free {
+            self.free_head = next_free;
+        } else {
+            self.high += 1;
         }
         self.len += 1;
         self.high_water = self.high_water.max(self.len);
