@@ -656,12 +656,16 @@ struct Filters {
 }
 
 /// The sessions a removal concerns: those that match every field given (`None`: any).
+///
+/// In C order, the two small fields first: the removals build it on the stack with fewer
+/// stores (the expiry's `remove_expired` 42 -> 38 bytes on thumbv7em) than in Rust's order.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Doomed {
-    netif: Option<u8>,
-    inside: Option<u32>,
     /// Inside and external port.
     ports: Option<(u16, u16)>,
+    netif: Option<u8>,
+    inside: Option<u32>,
     /// Only sessions expired at this time (counted in `Stats::expired`).
     expired_at: Option<u32>,
 }
