@@ -165,15 +165,22 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         whole: bool,
         now: u32,
     ) -> bool {
-        let i = protocol.index();
-        let start = usize::from(self.evict_from.get(i).copied().unwrap_or(0));
+        let capacity = self.tables.get(protocol).capacity();
+        let count = if whole { capacity } else { WINDOW };
+        // This search's start, below the capacity (stored masked): below the slots a full table
+        // has used, as `least_recent` asks. The next search starts past this one's window,
+        // noted before it (which reads neither).
+        let mut start = 0;
+        if let Some(from) = self.evict_from.get_mut(protocol.index()) {
+            start = usize::from(*from);
+            // The capacity is a power of two: a mask, not a division.
+            *from = (start.wrapping_add(count) & capacity.wrapping_sub(1)) as u16;
+        }
         let config = &self.config;
         let admitted = newcomer.opened_by_remote();
         // A host at its quota would be refused after the eviction: it may only replace its own.
-        let capacity = self.tables.get(protocol).capacity();
         let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
         let table = self.tables.get(protocol);
-        let count = if whole { capacity } else { WINDOW };
         let victim = table.least_recent(start, count, now, |s| {
             if own_only && s.inside != newcomer.inside {
                 return None;
@@ -181,12 +188,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).
             eviction(config, protocol, s, admitted, now).map(|reason| 3u8.saturating_sub(reason as u8))
         });
-        if let Some(from) = self.evict_from.get_mut(i) {
-            // The capacity is a power of two: a mask, not a division.
-            *from = (start.wrapping_add(count) & capacity.wrapping_sub(1)) as u16;
-        }
-        let Some((slot, rank)) = victim else { return false };
-        let Some(session) = table.get(slot) else { return false };
+        let Some((slot, rank, session)) = victim else { return false };
         // Remembered straight from its slot, before it goes (no copy of it kept meanwhile).
         if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
             self.evicted.remember(session);

@@ -127,20 +127,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(Verdict::SendTcpReset);
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
-        let mapping = match (found, portmap) {
-            (_, Some(map)) => Session {
-                inside: map.inside,
-                in_port: map.in_port,
-                ext_port: map.ext_port,
-                netif,
-                ..Session::default()
-            },
+        // The inside endpoint the flow reaches. Its external port and netif are the flow's
+        // destination port and `netif` either way: the port forward and the admitting session
+        // were found by them.
+        let (inside, in_port) = match (found, portmap) {
+            (_, Some(map)) => (map.inside, map.in_port),
             (Inbound::Unmapped, None) => return Ok(None),
             // A mapping's port the router has since bound: only the mapping's own sessions
             // use it; new remotes reach the router.
             _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return Ok(None),
             (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get(slot) {
-                Some(&mapping) => mapping,
+                Some(mapping) => (mapping.inside, mapping.in_port),
                 None => return Err(Verdict::Drop(DropReason::Filtered)),
             },
             // Filtered (its own session was taken above).
@@ -151,7 +148,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(Verdict::Drop(DropReason::Filtered));
         }
         let state = if flow.protocol == Protocol::Udp { UDP_INBOUND_ONLY } else { 0 };
-        let mut session = Session { remote: flow.src, remote_port: flow.src_port, last_used: now, state, ..mapping };
+        let mut session = Session {
+            inside,
+            in_port,
+            ext_port: flow.dst_port,
+            netif,
+            remote: flow.src,
+            remote_port: flow.src_port,
+            last_used: now,
+            state,
+            ..Session::default()
+        };
         session.set_opened_by_remote();
         Ok(Some(Admission::New(session)))
     }

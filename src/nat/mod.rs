@@ -124,10 +124,17 @@ pub(crate) static PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Prot
 /// A whole NAT: settings, rules, session tables, counters. No global state, no heap: the
 /// caller owns it (the C API keeps one in a `static`). Capacities are the build's
 /// `LWIP_SNAT_MAX_*` unless given.
+///
+/// Without the fast path, in C order with the session tables last: the other fields then lie
+/// within the 4 KiB a load or store reaches from the NAT's address with one offset, not
+/// 11 KiB further on behind the tables. With it, in the order rustc chooses: C order with the
+/// tables last cost the fast path 4 more M4 instructions per outbound packet.
+#[cfg_attr(not(feature = "fast-path"), repr(C))]
 pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICMP: usize = MAX_ICMP> {
     config: Config,
     rules: Rules<MAX_RULES>,
     portmaps: Portmaps<PORTMAP_SLOTS>,
+    #[cfg(feature = "fast-path")]
     tables: Tables<TCP, UDP, ICMP>,
     link_mtus: LinkMtus,
     hosts: Hosts<MAX_HOSTS>,
@@ -150,6 +157,8 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     /// What the rules, port forwards and sessions make of each netif (see `quiet`); the C API
     /// lends the lwIP shim a pointer to it.
     pub(crate) concerns: quiet::Concerns,
+    #[cfg(not(feature = "fast-path"))]
+    tables: Tables<TCP, UDP, ICMP>,
 }
 
 /// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
@@ -653,12 +662,16 @@ struct Filters {
 }
 
 /// The sessions a removal concerns: those that match every field given (`None`: any).
+///
+/// In C order, the two small fields first: the removals build it on the stack with fewer
+/// stores (the expiry's `remove_expired` 42 -> 38 bytes on thumbv7em) than in Rust's order.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Doomed {
-    netif: Option<u8>,
-    inside: Option<u32>,
     /// Inside and external port.
     ports: Option<(u16, u16)>,
+    netif: Option<u8>,
+    inside: Option<u32>,
     /// Only sessions expired at this time (counted in `Stats::expired`).
     expired_at: Option<u32>,
 }

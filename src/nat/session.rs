@@ -141,13 +141,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
                 self.reclaim(protocol, now);
             }
-            if self.tables.get(protocol).is_full() && !self.evict_for(protocol, &session, quota, whole, now) {
+            // Room made by the whole scan, else by an eviction: without the scan the table is
+            // as full as it was found (nothing since removed a session), not asked again.
+            let room = whole && !self.tables.get(protocol).is_full();
+            if !room && !self.evict_for(protocol, &session, quota, whole, now) {
                 return Err(DropReason::TableFull);
             }
         }
         let session = self.account(protocol, session, quota)?;
+        // The table has room here: it was not full, or the whole scan or an eviction (which
+        // removes a live session) made some, and `account` touches no table. A table that is
+        // not full takes a session (table test `insert_fails_only_when_full`), so this refusal
+        // is never reached and gives no count back.
+        debug_assert!(!self.tables.get(protocol).is_full());
         let Ok(slot) = self.tables.get_mut(protocol).insert(session) else {
-            self.hosts.release(protocol, &session);
             return Err(DropReason::TableFull);
         };
         let created = &mut self.stats.created[i];

@@ -142,14 +142,22 @@ impl<const H: usize> Hosts<H> {
     }
 
     /// Gives back a session removed from `protocol`'s table, if it was counted.
+    #[inline(always)]
     pub fn release(&mut self, protocol: Protocol, session: &Session) {
+        self.release_in(protocol.index(), session);
+    }
+
+    /// [`release`](Self::release) from the table of [`Protocol::index`] `table`, out of line:
+    /// its callers have the index at hand (their stats are indexed by it too).
+    #[inline(never)]
+    fn release_in(&mut self, table: usize, session: &Session) {
         if !session.host_counted() {
             return;
         }
         let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
         let index = self.search(session.inside);
         let host = self.hosts.get_mut(index);
-        if let Some(count) = host.and_then(|h| h.count(protocol, opener)) {
+        if let Some(count) = host.and_then(|h| h.counts.get_mut(table)).and_then(|t| t.get_mut(opener as usize)) {
             *count = count.saturating_sub(1);
         }
     }

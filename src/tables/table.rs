@@ -398,14 +398,11 @@ impl Table {
 
     /// Stores a session; a full table hands it back, it never evicts.
     pub fn insert(&mut self, mut session: Session) -> Result<Slot, Session> {
-        let slot = if self.free_head != 0 {
-            let slot = self.free_head - 1;
-            // A free slot's next link is the free list's (0 past the table: the list's end).
-            self.free_head = self.entries.get(usize::from(slot)).map_or(0, |e| e.session.next_in);
-            slot
+        let free = self.free_head != 0;
+        let slot = if free {
+            self.free_head - 1
         } else if usize::from(self.high) < self.entries.len() {
-            self.high += 1;
-            self.high - 1
+            self.high
         } else {
             return Err(session);
         };
@@ -419,8 +416,14 @@ impl Table {
         if let Some(e) = self.entries.get_mut((outside >> 16) as usize) {
             e.outside_head = slot + 1;
         }
-        if let Some(e) = self.entries.get_mut(usize::from(slot)) {
-            e.session = session;
+        // One access to the slot: the session goes in and a free slot's next link, the free
+        // list's (0 past the table: the list's end), comes out. The heads written above are
+        // the entries' own fields, never a session's, so the link is the one found at first.
+        let next_free = self.entries.get_mut(usize::from(slot)).map_or(0, |e| core::mem::replace(&mut e.session, session).next_in);
+        if free {
+            self.free_head = next_free;
+        } else {
+            self.high += 1;
         }
         self.len += 1;
         self.high_water = self.high_water.max(self.len);
@@ -484,21 +487,25 @@ impl Table {
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
     /// `rank` ranks highest (ranks start at 1), the one idle longest at `now` among equals,
-    /// with its rank; `None` ranks out. Bounded work for a choice that scans the table a
-    /// window at a time.
+    /// with its rank and the session itself (its caller reads it without a second lookup);
+    /// `None` ranks out. Bounded work for a choice that scans the table a window at a time.
+    ///
+    /// `start` is below the slots ever used: its one caller searches a full table, which has
+    /// used every slot, from a start below the capacity (a start past them finds nothing).
     pub fn least_recent(
         &self,
         start: usize,
         count: usize,
         now: u32,
         mut rank: impl FnMut(&Session) -> Option<u8>,
-    ) -> Option<(Slot, u8)> {
+    ) -> Option<(Slot, u8, &Session)> {
         let used = usize::from(self.high);
+        debug_assert!(start < used || used == 0);
         // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
-        let mut best: (Slot, (u8, u32)) = (0, (0, 0));
+        let mut best: (Slot, (u8, u32), Option<&Session>) = (0, (0, 0), None);
         // `(start + i) % used` for each step `i`, kept by a wrap at `used` instead of a division
-        // per step (the first one asks it: no step at all when no slot was ever used).
-        let mut index = start.checked_rem(used)?;
+        // per step (`start` is its own remainder; no step at all when no slot was ever used).
+        let mut index = start;
         for _ in 0..count.min(used) {
             let slot = index as Slot;
             // Below `used`, at most 32768: no overflow.
@@ -508,13 +515,15 @@ impl Table {
             }
             let Some(session) = self.get(slot) else { continue };
             let Some(rank) = rank(session) else { continue };
+            debug_assert!(rank != 0, "ranks start at 1");
             let key = (rank, now.wrapping_sub(session.last_used));
             if key > best.1 {
-                best = (slot, key);
+                best = (slot, key, Some(session));
             }
         }
-        let (slot, (rank, _)) = best;
-        (rank != 0).then_some((slot, rank))
+        // Set by a ranked session only (ranks start at 1, so its key beats the start's).
+        let (slot, (rank, _), session) = best;
+        Some((slot, rank, session?))
     }
 
     /// Live sessions in slot order (for dumps). Only slots below `high` were ever taken.
@@ -853,7 +862,7 @@ mod tests {
                 }
             }
             let (slot, (rank, _)) = best;
-            (rank != 0).then_some((slot, rank))
+            (rank != 0).then_some((slot, rank, *t.get(slot)?))
         };
         let rank = |s: &Session| match s.in_port % 4 {
             0 => None,
@@ -869,16 +878,65 @@ mod tests {
             }
             // Free slots among the used ones, refilled for the next fill.
             let freed = [3u16, 5].map(|slot| t.remove(slot));
-            for start in 0..40 {
+            for start in 0..40usize {
                 for count in [0, 1, 2, 5, 15, 16, 32] {
                     let now = 7_000;
-                    assert_eq!(t.least_recent(start, count, now, rank), reference(&t, start, count, now, &rank), "{fill} {start} {count}");
+                    // The start as its remainder, below the slots ever used (see `least_recent`).
+                    let from = start.checked_rem(usize::from(t.high)).unwrap_or(start);
+                    let found = t.least_recent(from, count, now, rank).map(|(slot, rank, s)| (slot, rank, *s));
+                    assert_eq!(found, reference(&t, start, count, now, &rank), "{fill} {start} {count}");
                 }
             }
             for s in freed.into_iter().flatten() {
                 t.insert(s).unwrap();
             }
         }
+    }
+
+    /// `Nat::create` relies on a table that is not full taking a session (it gives no host
+    /// count back for a refusal it never meets), and eviction on a full table having used
+    /// every slot (`least_recent`'s window starts below the slots ever used): both checked
+    /// over random insertions and removals.
+    #[test]
+    fn insert_fails_only_when_full() {
+        let mut t = FixedTable::<8>::new();
+        t.clear(0x0BAD_F00D);
+        let mut state = 0x1234_5678u32;
+        for _ in 0..20_000 {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let slot = (state >> 24) as Slot % 8;
+            if state >> 16 & 3 == 0 {
+                t.remove(slot);
+                continue;
+            }
+            let full = t.is_full();
+            if full {
+                assert_eq!(usize::from(t.high), t.capacity(), "a full table used every slot");
+            }
+            let s = session((state >> 8) % 5, (state >> 12) as u16 % 7, (state >> 4) as u16 % 9, 9, 80);
+            assert_eq!(t.insert(s).is_err(), full, "insert refused exactly when full");
+        }
+    }
+
+    /// `insert` sets both links of the session it stores: the links a new session brings
+    /// (`Nat::admit_inbound` builds one with none, where it once copied an admitting
+    /// sibling's) are never read.
+    #[test]
+    fn insert_sets_the_links_whatever_the_session_brings() {
+        let mut plain = FixedTable::<8>::new();
+        let mut linked = FixedTable::<8>::new();
+        plain.clear(0x5EED_0001);
+        linked.clear(0x5EED_0001);
+        for (i, remote) in [9u32, 10, 11, 12].into_iter().enumerate() {
+            let s = session(1, 100, 5000, remote, 80);
+            let junk = Session { next_in: 7 - i as u16, next_out: 0xFFFF, ..s };
+            assert_eq!(plain.insert(s), linked.insert(junk));
+        }
+        for slot in 0..8 {
+            assert_eq!(plain.get(slot), linked.get(slot), "slot {slot}");
+        }
+        assert_eq!(linked.sessions_on_port(2, 5000).count(), 4);
+        assert_eq!(linked.mapping_sessions(2, 1, 100), 4);
     }
 
     #[test]
