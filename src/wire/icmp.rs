@@ -50,11 +50,16 @@ pub fn class(icmp_type: u8) -> Class {
     CLASSES.get(usize::from(icmp_type)).copied().unwrap_or(Class::Other)
 }
 
-/// [`classify`] of each type up to the last one that may be other than `Other` (16).
-const CLASSES: [Class; 17] = {
-    let mut classes = [Class::Other; 17];
+/// How many types [`CLASSES`] holds: every type from 0 up to the last one [`classify`] may call
+/// other than `Other` (16 with `icmp-queries`, else parameter problem's 12); past the table
+/// [`class`] answers `Other`.
+const CLASSED: usize = (if cfg!(feature = "icmp-queries") { kind::INFO_REPLY } else { kind::PARAMETER_PROBLEM }) as usize + 1;
+
+/// [`classify`] of each type up to the last one that may be other than `Other`.
+const CLASSES: [Class; CLASSED] = {
+    let mut classes = [Class::Other; CLASSED];
     let mut t = 0;
-    while t < 17 {
+    while t < CLASSED {
         classes[t] = classify(t as u8);
         t += 1;
     }
