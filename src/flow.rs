@@ -181,12 +181,17 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
     // total length.
     let msg = icmp::Packet::new_checked(packet.get(outer.header_len()..).ok_or(malformed)?).map_err(|_| malformed)?;
-    let inner = ipv4::Packet::new_quoted(msg.quoted()).map_err(|_| malformed)?;
-    let l4 = inner.payload();
-    // A non-first fragment carries no ports; RFC 792 guarantees 8 bytes of the first.
-    if inner.frag_offset() != 0 || l4.len() < 8 {
+    let quoted = msg.quoted();
+    let inner = ipv4::Packet::new_quoted(quoted).map_err(|_| malformed)?;
+    // The quoted transport part runs from the quoted header's end to the quoted total length
+    // (or the quote's end, if sooner): a non-first fragment carries no ports, and RFC 792
+    // guarantees 8 bytes of the first. Those 8 bytes are all that is read, so the part is
+    // measured rather than sliced, and read from the quote after the header.
+    let (start, end) = (inner.header_len(), inner.total_len().min(quoted.len()));
+    if inner.frag_offset() != 0 || end < start + 8 {
         return Err(malformed);
     }
+    let Some(l4) = quoted.get(start..) else { return Err(malformed) };
     let (protocol, src_port, dst_port) = match inner.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
