@@ -244,9 +244,10 @@ fn is_error_type(icmp_type: u8) -> bool {
     )
 }
 
-/// The "ports" of an ICMP query of type `msg_type`: the identifier on the mapped side, and on
-/// the other the request type of its exchange (echo 8, timestamp 13, information 15), so a
-/// session keyed on them only lets in replies of the kind of request that opened it.
+/// The "ports" of an ICMP query of type `msg_type` (a type [`icmp::class`] calls a request or
+/// a reply: both callers test that first): the identifier on the mapped side, and on the other
+/// the request type of its exchange (echo 8, timestamp 13, information 15), so a session keyed
+/// on them only lets in replies of the kind of request that opened it.
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
     let exchange = u16::from(match msg_type {
         kind::ECHO_REPLY => kind::ECHO_REQUEST,
@@ -254,7 +255,12 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
         // for both.
         #[cfg(feature = "icmp-queries")]
         reply @ (kind::TIMESTAMP_REPLY | kind::INFO_REPLY) => reply - 1,
+        #[cfg(feature = "icmp-queries")]
         request => request,
+        // Without the other queries every request or reply is echo's: its exchange is echo,
+        // written as a constant where the type's test took code.
+        #[cfg(not(feature = "icmp-queries"))]
+        _ => kind::ECHO_REQUEST,
     });
     const _: () = assert!(kind::TIMESTAMP_REPLY - 1 == kind::TIMESTAMP && kind::INFO_REPLY - 1 == kind::INFO_REQUEST);
     match mapped_side {
@@ -266,6 +272,25 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ident_ports` puts the identifier on the mapped side and, on the other, the request type
+    /// of the exchange, for every type `icmp::class` calls a request or a reply (the only ones
+    /// its callers hand it).
+    #[test]
+    fn ident_ports_name_the_exchange_of_every_query_type() {
+        for t in 0..=u8::MAX {
+            let exchange = match (icmp::class(t), t) {
+                (Class::Request, request) => request,
+                (Class::Reply, kind::ECHO_REPLY) => kind::ECHO_REQUEST,
+                (Class::Reply, kind::TIMESTAMP_REPLY) => kind::TIMESTAMP,
+                (Class::Reply, kind::INFO_REPLY) => kind::INFO_REQUEST,
+                (Class::Reply, _) => unreachable!("type {t}: no other replies"),
+                (Class::Error | Class::Other, _) => continue,
+            };
+            assert_eq!(ident_ports(0x1234, t, Side::Source), (0x1234, u16::from(exchange)), "type {t}");
+            assert_eq!(ident_ports(0x1234, t, Side::Destination), (u16::from(exchange), 0x1234), "type {t}");
+        }
+    }
 
     /// `is_error_type` is `icmp::class`'s errors plus source quench and redirect, for every type.
     #[test]
