@@ -29,17 +29,19 @@ pub mod kind {
     pub const INFO_REPLY: u8 = 16;
 }
 
-/// What an ICMP message is to the NAT (RFC 5508 section 3 and 4).
+/// What an ICMP message is to the NAT (RFC 5508 section 3 and 4). Declared errors first: the
+/// order only numbers the table's bytes, and with the two classes parsing answers early on
+/// numbered 0 and 1 its tests took the least code (every order measured).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
-    /// A query a host sends; creates or refreshes a mapping keyed by the identifier.
-    Request,
-    /// The answer to a query; travels back through the mapping.
-    Reply,
     /// An error quoting a datagram (types 3, 11, 12).
     Error,
     /// Anything else (redirects, router adverts, ...): not translated.
     Other,
+    /// A query a host sends; creates or refreshes a mapping keyed by the identifier.
+    Request,
+    /// The answer to a query; travels back through the mapping.
+    Reply,
 }
 
 /// Classifies an ICMP type. Timestamp and information queries are queries only with the
