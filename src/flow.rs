@@ -189,7 +189,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // guarantees 8 bytes of the first. Those 8 bytes are all that is read, so the part is
     // measured rather than sliced, and read from the quote after the header.
     let (start, end) = (inner.header_len(), inner.total_len().min(quoted.len()));
-    if inner.frag_offset() != 0 || end < start + 8 {
+    if end < start + 8 || inner.frag_offset() != 0 {
         return Err(malformed);
     }
     let Some(l4) = quoted.get(start..) else { return Err(malformed) };
