@@ -192,6 +192,9 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     if end < start + 8 || inner.frag_offset() != 0 {
         return Err(malformed);
     }
+    // Whether it can be trusted, asked before the quoted ports are read (both answers are
+    // pure, so the same whichever comes first: here the two checksums took the least code).
+    let trusted = msg.verify_checksum() && inner.verify_checksum();
     let Some(l4) = quoted.get(start..) else { return Err(malformed) };
     let (protocol, src_port, dst_port) = match inner.protocol() {
         protocol::TCP => {
@@ -221,7 +224,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
         tcp_flags: 0,
         creates: false,
     };
-    Ok((flow, msg.verify_checksum() && inner.verify_checksum()))
+    Ok((flow, trusted))
 }
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
