@@ -195,6 +195,8 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // Whether it can be trusted, asked before the quoted ports are read (both answers are
     // pure, so the same whichever comes first: here the two checksums took the least code).
     let trusted = msg.verify_checksum() && inner.verify_checksum();
+    // The quoted addresses read here too, before the ports (the least code, measured).
+    let (src, dst) = (inner.src_addr(), inner.dst_addr());
     let Some(l4) = quoted.get(start..) else { return Err(malformed) };
     let (protocol, src_port, dst_port) = match inner.protocol() {
         protocol::TCP => {
@@ -217,8 +219,8 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     };
     let flow = Flow {
         protocol,
-        src: inner.src_addr(),
-        dst: inner.dst_addr(),
+        src,
+        dst,
         src_port,
         dst_port,
         tcp_flags: 0,
