@@ -41,14 +41,15 @@ pub struct Flow {
     pub creates: bool,
 }
 
-/// What a packet is to the NAT.
+/// What a packet is to the NAT. (The variants' order only numbers them; this one took the
+/// least code of the six, measured.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message {
     Flow(Flow),
-    /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
-    IcmpError,
     /// Another protocol or ICMP type: nothing a session could translate.
     Other,
+    /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
+    IcmpError,
 }
 
 /// Parses a whole packet (already validated by `ipv4::Packet::new_head`, whose checks are not
@@ -181,12 +182,22 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
     // total length.
     let msg = icmp::Packet::new_checked(packet.get(outer.header_len()..).ok_or(malformed)?).map_err(|_| malformed)?;
-    let inner = ipv4::Packet::new_quoted(msg.quoted()).map_err(|_| malformed)?;
-    let l4 = inner.payload();
-    // A non-first fragment carries no ports; RFC 792 guarantees 8 bytes of the first.
-    if inner.frag_offset() != 0 || l4.len() < 8 {
+    let quoted = msg.quoted();
+    let inner = ipv4::Packet::new_quoted(quoted).map_err(|_| malformed)?;
+    // The quoted transport part runs from the quoted header's end to the quoted total length
+    // (or the quote's end, if sooner): a non-first fragment carries no ports, and RFC 792
+    // guarantees 8 bytes of the first. Those 8 bytes are all that is read, so the part is
+    // measured rather than sliced, and read from the quote after the header.
+    let (start, end) = (inner.header_len(), inner.total_len().min(quoted.len()));
+    if end < start + 8 || inner.frag_offset() != 0 {
         return Err(malformed);
     }
+    // Whether it can be trusted, asked before the quoted ports are read (both answers are
+    // pure, so the same whichever comes first: here the two checksums took the least code).
+    let trusted = msg.verify_checksum() && inner.verify_checksum();
+    // The quoted addresses read here too, before the ports (the least code, measured).
+    let (src, dst) = (inner.src_addr(), inner.dst_addr());
+    let Some(l4) = quoted.get(start..) else { return Err(malformed) };
     let (protocol, src_port, dst_port) = match inner.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
@@ -208,14 +219,14 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     };
     let flow = Flow {
         protocol,
-        src: inner.src_addr(),
-        dst: inner.dst_addr(),
+        src,
+        dst,
         src_port,
         dst_port,
         tcp_flags: 0,
         creates: false,
     };
-    Ok((flow, msg.verify_checksum() && inner.verify_checksum()))
+    Ok((flow, trusted))
 }
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
@@ -239,9 +250,10 @@ fn is_error_type(icmp_type: u8) -> bool {
     )
 }
 
-/// The "ports" of an ICMP query of type `msg_type`: the identifier on the mapped side, and on
-/// the other the request type of its exchange (echo 8, timestamp 13, information 15), so a
-/// session keyed on them only lets in replies of the kind of request that opened it.
+/// The "ports" of an ICMP query of type `msg_type` (a type [`icmp::class`] calls a request or
+/// a reply: both callers test that first): the identifier on the mapped side, and on the other
+/// the request type of its exchange (echo 8, timestamp 13, information 15), so a session keyed
+/// on them only lets in replies of the kind of request that opened it.
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
     let exchange = u16::from(match msg_type {
         kind::ECHO_REPLY => kind::ECHO_REQUEST,
@@ -249,7 +261,12 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
         // for both.
         #[cfg(feature = "icmp-queries")]
         reply @ (kind::TIMESTAMP_REPLY | kind::INFO_REPLY) => reply - 1,
+        #[cfg(feature = "icmp-queries")]
         request => request,
+        // Without the other queries every request or reply is echo's: its exchange is echo,
+        // written as a constant where the type's test took code.
+        #[cfg(not(feature = "icmp-queries"))]
+        _ => kind::ECHO_REQUEST,
     });
     const _: () = assert!(kind::TIMESTAMP_REPLY - 1 == kind::TIMESTAMP && kind::INFO_REPLY - 1 == kind::INFO_REQUEST);
     match mapped_side {
@@ -261,6 +278,25 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ident_ports` puts the identifier on the mapped side and, on the other, the request type
+    /// of the exchange, for every type `icmp::class` calls a request or a reply (the only ones
+    /// its callers hand it).
+    #[test]
+    fn ident_ports_name_the_exchange_of_every_query_type() {
+        for t in 0..=u8::MAX {
+            let exchange = match (icmp::class(t), t) {
+                (Class::Request, request) => request,
+                (Class::Reply, kind::ECHO_REPLY) => kind::ECHO_REQUEST,
+                (Class::Reply, kind::TIMESTAMP_REPLY) => kind::TIMESTAMP,
+                (Class::Reply, kind::INFO_REPLY) => kind::INFO_REQUEST,
+                (Class::Reply, _) => unreachable!("type {t}: no other replies"),
+                (Class::Error | Class::Other, _) => continue,
+            };
+            assert_eq!(ident_ports(0x1234, t, Side::Source), (0x1234, u16::from(exchange)), "type {t}");
+            assert_eq!(ident_ports(0x1234, t, Side::Destination), (u16::from(exchange), 0x1234), "type {t}");
+        }
+    }
 
     /// `is_error_type` is `icmp::class`'s errors plus source quench and redirect, for every type.
     #[test]

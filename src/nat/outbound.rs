@@ -215,15 +215,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
 /// Why an outbound flow gets no session, as its verdict will say. Two bytes: with the external
 /// port and the created flag, `outbound_session`'s answer fits one register, where one with a
-/// [`Verdict`] went through memory.
+/// [`Verdict`] went through memory. (The variants' order only numbers them; this one took
+/// the least code of the six, measured.)
 #[derive(Clone, Copy)]
 pub(super) enum NoSession {
-    /// A segment of an evicted connection: answered with a reset.
-    Reset,
-    /// Dropped for this reason.
-    Drop(DropReason),
     /// No room, and the configuration asks for ICMP 3/13 (the drop already counted).
     Prohibited,
+    /// Dropped for this reason.
+    Drop(DropReason),
+    /// A segment of an evicted connection: answered with a reset.
+    Reset,
 }
 
 impl NoSession {

@@ -29,17 +29,19 @@ pub mod kind {
     pub const INFO_REPLY: u8 = 16;
 }
 
-/// What an ICMP message is to the NAT (RFC 5508 section 3 and 4).
+/// What an ICMP message is to the NAT (RFC 5508 section 3 and 4). Declared errors first: the
+/// order only numbers the table's bytes, and with the two classes parsing answers early on
+/// numbered 0 and 1 its tests took the least code (every order measured).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
-    /// A query a host sends; creates or refreshes a mapping keyed by the identifier.
-    Request,
-    /// The answer to a query; travels back through the mapping.
-    Reply,
     /// An error quoting a datagram (types 3, 11, 12).
     Error,
     /// Anything else (redirects, router adverts, ...): not translated.
     Other,
+    /// A query a host sends; creates or refreshes a mapping keyed by the identifier.
+    Request,
+    /// The answer to a query; travels back through the mapping.
+    Reply,
 }
 
 /// Classifies an ICMP type. Timestamp and information queries are queries only with the
@@ -50,11 +52,16 @@ pub fn class(icmp_type: u8) -> Class {
     CLASSES.get(usize::from(icmp_type)).copied().unwrap_or(Class::Other)
 }
 
-/// [`classify`] of each type up to the last one that may be other than `Other` (16).
-const CLASSES: [Class; 17] = {
-    let mut classes = [Class::Other; 17];
+/// How many types [`CLASSES`] holds: every type from 0 up to the last one [`classify`] may call
+/// other than `Other` (16 with `icmp-queries`, else parameter problem's 12); past the table
+/// [`class`] answers `Other`.
+const CLASSED: usize = (if cfg!(feature = "icmp-queries") { kind::INFO_REPLY } else { kind::PARAMETER_PROBLEM }) as usize + 1;
+
+/// [`classify`] of each type up to the last one that may be other than `Other`.
+const CLASSES: [Class; CLASSED] = {
+    let mut classes = [Class::Other; CLASSED];
     let mut t = 0;
-    while t < 17 {
+    while t < CLASSED {
         classes[t] = classify(t as u8);
         t += 1;
     }

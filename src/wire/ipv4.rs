@@ -129,9 +129,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
         usize::from(be16(self.buffer.as_ref(), field::FLG_OFF) & 0x1FFF) * 8
     }
 
-    /// True for any fragment: first (MF set), middle or last (offset non-zero).
+    /// True for any fragment: first (MF set), middle or last (offset non-zero). One test of
+    /// the MF bit and the offset's 13 bits together.
     pub fn is_fragment(&self) -> bool {
-        self.more_frags() || self.frag_offset() != 0
+        be16(self.buffer.as_ref(), field::FLG_OFF) & 0x3FFF != 0
     }
 
     pub fn ttl(&self) -> u8 {
@@ -274,6 +275,17 @@ mod tests {
         assert_eq!(p.dst_addr(), 0x0808_0808);
         assert!(p.verify_checksum());
         assert_eq!(p.payload().len(), 8);
+    }
+
+    /// `is_fragment` is "MF set or a non-zero offset" for every flags-and-offset word.
+    #[test]
+    fn is_fragment_is_more_fragments_or_an_offset() {
+        let mut bytes = packet();
+        for word in 0..=u16::MAX {
+            bytes[6..8].copy_from_slice(&word.to_be_bytes());
+            let p = Packet::new_accepted(&bytes[..]).unwrap();
+            assert_eq!(p.is_fragment(), p.more_frags() || p.frag_offset() != 0, "{word:#06x}");
+        }
     }
 
     #[test]

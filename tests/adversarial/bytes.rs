@@ -256,6 +256,27 @@ fn quoted_transport_checksum_is_right_whatever_the_quoted_total_length_claims() 
     }
 }
 
+/// A quoted total length that leaves fewer than 8 transport bytes after the quoted header names
+/// no ports, even though the quote holds them: an error from outside quoting it is left to lwIP
+/// untouched; 8 bytes exactly are enough to translate it.
+#[test]
+fn a_quoted_total_length_short_of_8_transport_bytes_names_no_ports() {
+    let sent = udp(HOST_A, 5000, SERVER, 53, b"a query of some length");
+    for (claimed, expected) in [(20u16, Verdict::Pass), (27, Verdict::Pass), (28, Verdict::Translated)] {
+        let mut nat = nat();
+        let (_, out) = run(&mut nat, outbound(), &sent, 0);
+        let mut lying = out.clone();
+        lying[2..4].copy_from_slice(&claimed.to_be_bytes());
+        refill_ip_checksum(&mut lying);
+        let err = icmp_error(SERVER, WAN_ADDR, 3, 3, &lying, lying.len());
+        let mut copy = err.clone();
+        assert_eq!(nat.process(&mut copy, &inbound(), 1), expected, "claimed {claimed}");
+        if expected == Verdict::Pass {
+            assert_eq!(copy, err, "claimed {claimed}: untouched");
+        }
+    }
+}
+
 /// The IP header and ICMP checksums of an ICMP error, recomputed from scratch.
 fn assert_outer_checksums(p: &[u8]) {
     assert!(test_kit::oracle::checksums_verify(p), "IP header and ICMP checksums: {p:02x?}");
