@@ -437,10 +437,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
             let picked = |s: &Session| {
-                doomed
-                    .expired_at
-                    .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
-                    && doomed.matches(s)
+                doomed.matches(s)
+                    && doomed
+                        .expired_at
+                        .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.
