@@ -638,13 +638,13 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // Not empty: unit `start` is held and below both `units` (so its offset is below
         // `max_end`) and the limit (`room` is at least 1), so the run has at least that unit.
         let (offset, end) = (start * UNIT, (end_unit * UNIT).min(max_end));
+        // A run is never empty (`end` is at least 1), so an end not yet known (0) never matches.
+        let last = end == usize::from(datagram.end);
         // Gathered, the first fragment's header sits right before the payload.
         let len = header_len + end - offset;
         let out = buf.get_mut(..len)?;
         let skip = if first { 0 } else { plain_header(out, &datagram.key) };
         copy(out.get_mut(skip..)?, self.data.as_flattened().get(BLOCK + offset + skip - header_len..BLOCK + end)?);
-        // A run is never empty (`end` is at least 1), so an end not yet known (0) never matches.
-        let last = end == usize::from(datagram.end);
         seal(out, if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         Some((len, end))
     }

@@ -308,10 +308,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         let table = self.tables.get(map.protocol);
         let conflict = map.protocol != Protocol::Icmp
-            && (table
-                .sessions_on_port(map.netif, map.ext_port)
-                .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port))
-                || table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port)
+            && (table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port)
+                || table
+                    .sessions_on_port(map.netif, map.ext_port)
+                    .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port))
                 || self.router_holds(map.protocol, map.netif, map.ext_port));
         if conflict {
             return Err(PortmapError::Conflict);
@@ -437,10 +437,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
             let picked = |s: &Session| {
-                doomed
-                    .expired_at
-                    .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
-                    && doomed.matches(s)
+                doomed.matches(s)
+                    && doomed
+                        .expired_at
+                        .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.

@@ -123,16 +123,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// late for it; `tick` reclaims them anyway).
     pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
         // Before any session gives way for it: a flow its mapping refuses gets no slot.
-        // One choice of the table for the mapping cap, the quota and the full test.
+        // One choice of the table for the mapping cap, the quota and the full test. The pure
+        // reads come before the mapping cap's call (which changes nothing): fewer values are
+        // kept across it.
         let table = self.tables.get(protocol);
-        if self.mapping_full(table, &session) {
-            return Err(DropReason::MappingFull);
-        }
         let quota = self.quota_of(table, &session);
         let full = table.is_full();
         // Taken once, before the branches: every later use (the scan times, the eviction
         // window, the host counts, the counter) shares this one computation.
         let i = protocol.index();
+        if self.mapping_full(table, &session) {
+            return Err(DropReason::MappingFull);
+        }
         if full {
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
             let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
