@@ -44,10 +44,14 @@ pub enum Acquired {
 /// as its discriminant: a table's two counts are one aligned word, so a free entry is three
 /// word compares. A table holds at most 32768 sessions, so a `u16` count cannot
 /// overflow; the arithmetic saturates anyway.
+///
+/// In C order, the counts first and the address in the last word (the counts stay aligned
+/// words): the order rustc chose, address first, cost `create` and `release_in` 8 B.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
 struct Host {
-    addr: u32,
     counts: [[u16; 2]; 3],
+    addr: u32,
 }
 
 impl Host {
