@@ -526,13 +526,12 @@ impl Table {
         Some((slot, rank, session?))
     }
 
-    /// Live sessions in slot order (for dumps). Only slots below `high` were ever taken.
+    /// Live sessions in slot order (for dumps): [`iter`](Self::iter) without the slots.
     pub fn live(&self) -> impl Iterator<Item = &Session> {
-        self.entries.iter().take(usize::from(self.high)).map(|e| &e.session).filter(|s| s.state & USED != 0)
+        self.iter().map(|(_, session)| session)
     }
 
-    /// Live sessions with their slots (for tests: the NAT walks chains or slots).
-    #[cfg(any(test, feature = "internals"))]
+    /// Live sessions with their slots, in slot order. Only slots below `high` were ever taken.
     pub fn iter(&self) -> impl Iterator<Item = (Slot, &Session)> {
         self.entries
             .iter()
