@@ -62,14 +62,16 @@ impl Host {
         tcp == [0; 2] && udp == [0; 2] && icmp == [0; 2]
     }
 
-    /// Where `opener`'s count in `protocol`'s table sits in `counts`: the one place both the
-    /// reading ([`Hosts::sessions`]) and the counting ([`Host::count`]) look it up.
-    fn at(protocol: Protocol, opener: Opener) -> (usize, usize) {
-        (protocol.index(), opener as usize)
+    /// Where `opener`'s count in the table of [`Protocol::index`] `table` sits in `counts`: the
+    /// one place both the reading ([`Hosts::sessions`]) and the counting ([`Host::count`]) look
+    /// it up.
+    fn at(table: usize, opener: Opener) -> (usize, usize) {
+        (table, opener as usize)
     }
 
-    fn count(&mut self, protocol: Protocol, opener: Opener) -> Option<&mut u16> {
-        let (table, opener) = Self::at(protocol, opener);
+    /// `opener`'s count in the table of [`Protocol::index`] `table` (acquiring and releasing).
+    fn count(&mut self, table: usize, opener: Opener) -> Option<&mut u16> {
+        let (table, opener) = Self::at(table, opener);
         self.counts.get_mut(table)?.get_mut(opener)
     }
 }
@@ -89,7 +91,7 @@ impl<const H: usize> Hosts<H> {
         let Some(host) = self.hosts.get(self.search(addr)) else {
             return 0;
         };
-        let (table, opener) = Host::at(protocol, opener);
+        let (table, opener) = Host::at(protocol.index(), opener);
         host.counts.get(table).and_then(|t| t.get(opener)).map_or(0, |&c| usize::from(c))
     }
 
@@ -132,7 +134,7 @@ impl<const H: usize> Hosts<H> {
             return Ok(Acquired::Untracked);
         };
         host.addr = addr;
-        let Some(count) = host.count(protocol, opener) else {
+        let Some(count) = host.count(protocol.index(), opener) else {
             return Ok(Acquired::Untracked);
         };
         if quota != 0 && *count >= quota {
@@ -161,7 +163,7 @@ impl<const H: usize> Hosts<H> {
         let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
         let index = self.search(session.inside);
         let host = self.hosts.get_mut(index);
-        if let Some(count) = host.and_then(|h| h.counts.get_mut(table)).and_then(|t| t.get_mut(opener as usize)) {
+        if let Some(count) = host.and_then(|h| h.count(table, opener)) {
             *count = count.saturating_sub(1);
         }
     }
