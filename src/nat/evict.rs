@@ -182,7 +182,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
         let table = self.tables.get(protocol);
         let victim = table.least_recent(start, count, now, |s| {
-            if own_only && s.inside != newcomer.inside {
+            if s.inside != newcomer.inside && own_only {
                 return None;
             }
             // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).

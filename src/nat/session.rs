@@ -150,13 +150,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 return Err(DropReason::TableFull);
             }
         }
-        let session = self.account(protocol, session, quota)?;
+        let counted = self.account(protocol, &session, quota)?;
         // The table has room here: it was not full, or the whole scan or an eviction (which
         // removes a live session) made some, and `account` touches no table. A table that is
         // not full takes a session (table test `insert_fails_only_when_full`), so this refusal
         // is never reached and gives no count back.
         debug_assert!(!self.tables.get(protocol).is_full());
-        let Ok(slot) = self.tables.get_mut(protocol).insert(session) else {
+        let Some(slot) = self.tables.get_mut(protocol).insert_counted(&session, counted) else {
             return Err(DropReason::TableFull);
         };
         let created = &mut self.stats.created[i];
@@ -184,21 +184,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Accounts a new session to its inside host: refused when its opener (the host, or remote
     /// senders) reached the host's quota in this table (`quota`, from [`quota_of`](Self::quota_of)).
-    /// Returns it marked as counted when the host tracker had room for the host; otherwise it
-    /// is served uncounted (and counted in the stats).
+    /// True when the host tracker had room for the host, which counts it; otherwise it is
+    /// served uncounted (and counted in the stats).
     fn account(
         &mut self,
         protocol: Protocol,
-        mut session: Session,
+        session: &Session,
         (opener, quota): (Opener, u16),
-    ) -> Result<Session, DropReason> {
+    ) -> Result<bool, DropReason> {
         match self.hosts.acquire(session.inside, protocol, opener, quota) {
-            Ok(Acquired::Counted) => session.set_host_counted(),
-            Ok(Acquired::Untracked) => self.stats.hosts_untracked = self.stats.hosts_untracked.wrapping_add(1),
-            Err(Refused::Quota) => return Err(DropReason::HostQuota),
-            Err(Refused::RemoteQuota) => return Err(DropReason::RemoteQuota),
+            Ok(Acquired::Counted) => Ok(true),
+            Ok(Acquired::Untracked) => {
+                self.stats.hosts_untracked = self.stats.hosts_untracked.wrapping_add(1);
+                Ok(false)
+            }
+            Err(Refused::Quota) => Err(DropReason::HostQuota),
+            Err(Refused::RemoteQuota) => Err(DropReason::RemoteQuota),
         }
-        Ok(session)
     }
 
     /// A new outbound flow that found no room: counted, and answered with ICMP 3/13 when the

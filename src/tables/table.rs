@@ -83,6 +83,9 @@ impl Session {
         self.state & HOST_COUNTED != 0
     }
 
+    /// As [`Table::insert_counted`] marks a session its host counts (the tests build such
+    /// sessions by hand).
+    #[cfg(test)]
     pub(crate) fn set_host_counted(&mut self) {
         self.state |= HOST_COUNTED;
     }
@@ -397,29 +400,44 @@ impl Table {
     }
 
     /// Stores a session; a full table hands it back, it never evicts.
-    pub fn insert(&mut self, mut session: Session) -> Result<Slot, Session> {
+    pub fn insert(&mut self, session: Session) -> Result<Slot, Session> {
+        self.insert_counted(&session, false).ok_or(session)
+    }
+
+    /// [`insert`](Self::insert) of the session `session` points to, marked as counted by its
+    /// host when `counted`. Read through the reference where it goes into its slot (one copy
+    /// of the whole session, then its links and bits set there): `Nat::create`, which lends
+    /// it its argument, keeps none of the session's fields in registers across the host
+    /// search and the hash calls before.
+    #[inline(always)]
+    pub(crate) fn insert_counted(&mut self, session: &Session, counted: bool) -> Option<Slot> {
         let free = self.free_head != 0;
         let slot = if free {
             self.free_head - 1
         } else if usize::from(self.high) < self.entries.len() {
             self.high
         } else {
-            return Err(session);
+            return None;
         };
         let inside = self.inside_bucket(session.netif, session.inside, session.in_port);
         let outside = self.outside_bucket_of(netif_port(session.netif, session.ext_port));
-        session.state |= USED;
         // The new slot heads both chains; each old head becomes its next link (the outside
         // one known already: the low half of the hash's answer).
-        session.next_in = self.replace_head(inside, Chain::Inside, slot + 1);
-        session.next_out = outside as u16;
+        let next_in = self.replace_head(inside, Chain::Inside, slot + 1);
         if let Some(e) = self.entries.get_mut((outside >> 16) as usize) {
             e.outside_head = slot + 1;
         }
-        // One access to the slot: the session goes in and a free slot's next link, the free
-        // list's (0 past the table: the list's end), comes out. The heads written above are
-        // the entries' own fields, never a session's, so the link is the one found at first.
-        let next_free = self.entries.get_mut(usize::from(slot)).map_or(0, |e| core::mem::replace(&mut e.session, session).next_in);
+        // One access to the slot: a free slot's next link, the free list's (0 past the table:
+        // the list's end), comes out and the session goes in. The heads written above are the
+        // entries' own fields, never a session's, so the link is the one found at first.
+        let next_free = self.entries.get_mut(usize::from(slot)).map_or(0, |e| {
+            let next_free = e.session.next_in;
+            e.session = *session;
+            e.session.state |= USED | if counted { HOST_COUNTED } else { 0 };
+            e.session.next_in = next_in;
+            e.session.next_out = outside as u16;
+            next_free
+        });
         if free {
             self.free_head = next_free;
         } else {
@@ -427,7 +445,7 @@ impl Table {
         }
         self.len += 1;
         self.high_water = self.high_water.max(self.len);
-        Ok(slot)
+        Some(slot)
     }
 
     /// Removes a live session and returns it.
