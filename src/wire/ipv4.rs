@@ -322,6 +322,29 @@ mod tests {
         assert!(Packet::new_head(&bytes[..24], 28).is_ok());
     }
 
+    /// The pipeline cuts an accepted head to its total length or its buffer's end, whichever
+    /// is shorter, and relies on the cut holding the fixed header (`Nat::route`): for every
+    /// header length, total length, buffer length and datagram length around the bounds.
+    #[test]
+    fn an_accepted_head_cut_to_its_total_length_keeps_the_fixed_header() {
+        let mut bytes = [0u8; 80];
+        bytes[..28].copy_from_slice(&packet());
+        for ihl in 0..16u8 {
+            bytes[0] = 0x40 | ihl;
+            for total_len in 0..=80u16 {
+                bytes[2..4].copy_from_slice(&total_len.to_be_bytes());
+                for len in 0..=bytes.len() {
+                    for datagram_len in [len, 100] {
+                        if Packet::new_head(&bytes[..len], datagram_len).is_ok() {
+                            let cut = usize::from(total_len).min(len);
+                            assert!(cut >= HEADER_LEN, "ihl {ihl} total {total_len} len {len} datagram {datagram_len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn trailing_bytes_after_total_len_are_not_payload() {
         let mut bytes = [0u8; 40];
