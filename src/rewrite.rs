@@ -192,10 +192,17 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
 pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return };
     // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
-    // ICMP header cut short: nothing to rewrite). One slicing for both.
+    // ICMP header cut short: nothing to rewrite). One slicing for both. A quote shorter than
+    // an IPv4 header (which `parse_icmp_error` never accepts) has nothing to rewrite either:
+    // `endpoint` would change no word of it and the checksum below would be written back as
+    // it was. Refused here, it tells the compiler that every datagram `endpoint` and
+    // `rewrite_address` are handed holds the fixed header (the pipeline's packets do, see
+    // `Nat::route`), and `rewrite_address` makes no test of it.
     let at = ip.header_len();
     let bytes = ip.into_inner();
-    let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..) else { return };
+    let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
+        return;
+    };
     let change = endpoint(quoted, side, addr, port);
     // The change is over the words as loaded: the ICMP checksum taken the same way.
     let checksum_at = at + icmp::field::CHECKSUM.start;
@@ -246,6 +253,25 @@ mod tests {
         endpoint(&mut p, Side::Source, 0x0A00_0001, 40000);
         assert_eq!(&p[26..28], &[0, 0]);
         assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
+    }
+
+    /// An ICMP error whose quote is shorter than an IPv4 header keeps its quote and its
+    /// checksum: `quoted_endpoint` refuses it before `endpoint`, which would change no word of
+    /// it either. Every quote length from 0 to 19 bytes, quoting the UDP packet above.
+    #[test]
+    fn a_quote_shorter_than_a_header_is_left_as_it_is() {
+        let quote = udp_packet(true);
+        for len in 0..ipv4::HEADER_LEN {
+            let mut p = [0u8; 48];
+            p[..20].copy_from_slice(&[0x45, 0, 0, 0, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 192, 168, 1, 2]);
+            p[2..4].copy_from_slice(&(28 + len as u16).to_be_bytes());
+            p[20..24].copy_from_slice(&[3, 3, 0xAB, 0xCD]);
+            p[28..28 + len].copy_from_slice(&quote[..len]);
+            let p = &mut p[..28 + len];
+            let before = p.to_vec();
+            quoted_endpoint(p, Side::Source, 0x0A00_0001, 40000);
+            assert_eq!(p, &before[..], "quote of {len} bytes");
+        }
     }
 
     #[test]
