@@ -13,29 +13,35 @@
 /// a 64-bit one, so a 32-bit core needs no 64-bit arithmetic (2^32 − 1 is a multiple of
 /// 0xFFFF, and a carry added back never turns a non-zero sum into 0).
 pub fn sum(data: &[u8]) -> u32 {
-    let acc = accumulate(data);
+    let acc = accumulate::<false>(data);
     (acc & 0xFFFF) + (acc >> 16)
 }
 
 /// [`sum`] before its halves are added: the 32-bit end-around-carry accumulator, whose
-/// [`fold`] is the same 16-bit sum (for [`checksum`], which folds it at once).
+/// [`fold`] is the same 16-bit sum. Over big-endian words, or (`AS_LOADED`) over the words as
+/// the machine loads them, without a byte swap per word: byte order only swaps the folded
+/// sum's two bytes (RFC 1071 2.B), which [`complement`]'s callers undo where they need the
+/// value and need not where they test it against 0.
 #[inline(always)]
-fn accumulate(data: &[u8]) -> u32 {
+fn accumulate<const AS_LOADED: bool>(data: &[u8]) -> u32 {
+    let little = AS_LOADED && cfg!(target_endian = "little");
     let mut acc: u32 = 0;
     // Word by word off the front of the slice: no length split into words and remainder first
     // (a mask LLVM shrinks to a constant that takes two instructions to build).
     let mut rest = data;
     while let &[a, b, c, d, ref tail @ ..] = rest {
-        acc = add_around(acc, u32::from_be_bytes([a, b, c, d]));
+        let word = if little { u32::from_le_bytes([a, b, c, d]) } else { u32::from_be_bytes([a, b, c, d]) };
+        acc = add_around(acc, word);
         rest = tail;
     }
-    // The last 1 to 3 bytes, each in its place of a zero-padded big-endian word (rotated right
-    // by 8, 16, 24: shifted left by 24, 16, 8, where a shift by a register would be masked
-    // first): one loop, not a loop of pairs and a last byte.
-    let mut shift = 8;
+    // The last 1 to 3 bytes, each in its place of a zero-padded word: rotated right by 8, 16,
+    // 24 (big-endian: shifted left by 24, 16, 8) or by 0, 24, 16 (little-endian: shifted left
+    // by 0, 8, 16; steps of 24 modulo 32 from 32), where a shift by a register would be masked
+    // first: one loop, not a loop of pairs and a last byte.
+    let (mut shift, step) = if little { (32, 24) } else { (8, 8) };
     for &byte in rest {
         acc = add_around(acc, u32::from(byte).rotate_right(shift));
-        shift += 8;
+        shift += step;
     }
     acc
 }
@@ -100,15 +106,17 @@ pub fn verifies(data: &[u8]) -> bool {
 
 /// The RFC 1071 checksum of `data`: the complement of its folded sum.
 pub fn checksum(data: &[u8]) -> u16 {
-    complement(data) as u16
+    u16::from_be(complement(data) as u16)
 }
 
-/// [`checksum`] in a whole register (its top half clear). Out of line, the one copy of the sum
-/// and its fold for the checksum tests and the checksums filled in (a 0 tested at the caller
-/// costs less than the fold's 0xFFFF, and a whole register needs no zero extension there).
+/// [`checksum`] in a whole register (its top half clear), over the words as loaded: its two
+/// bytes swapped on a little-endian machine, which [`checksum`] swaps back; 0 either way when
+/// the data's checksum is right ([`verifies`]). Out of line, the one copy of the sum and its
+/// fold for the checksum tests and the checksums filled in (a 0 tested at the caller costs
+/// less than the fold's 0xFFFF, and a whole register needs no zero extension there).
 #[inline(never)]
 fn complement(data: &[u8]) -> u32 {
-    u32::from(!fold(accumulate(data)))
+    u32::from(!fold(accumulate::<true>(data)))
 }
 
 /// Sum of the TCP/UDP pseudo header (source, destination, protocol, L4 length).
@@ -220,13 +228,16 @@ mod tests {
     }
 
     /// `checksum` folds the accumulator `sum` adds the halves of: the same checksum for every
-    /// length and for sums with carries out of either half.
+    /// length and for sums with carries out of either half (`checksum` sums the words as
+    /// loaded and swaps the result back, `sum` takes them big-endian), and `verifies` is its
+    /// test against 0.
     #[test]
     fn checksum_is_the_complement_of_the_folded_sum() {
         let data: [u8; 67] = core::array::from_fn(|i| (i as u8).wrapping_mul(151).wrapping_add(7));
         for fill in [&data[..], &[0xFF; 67], &[0; 67], &[0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 1, 0x80, 0x80, 0x80]] {
             for len in 0..fill.len() {
                 assert_eq!(checksum(&fill[..len]), !fold(sum(&fill[..len])), "length {len}");
+                assert_eq!(verifies(&fill[..len]), checksum(&fill[..len]) == 0, "length {len}");
             }
         }
     }
