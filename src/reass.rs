@@ -215,6 +215,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// validated by the caller; bytes past its total length are ignored) that arrived on `netif`.
     pub fn accept(&mut self, fragment: &[u8], netif: u8, now: u32) -> Outcome {
         self.ready_end = 0;
+        // The key read first, then the piece and its RFC 791 test: pure reads whose refusals
+        // are all the same drop, so the order changes no outcome (this one took the least code).
+        let Some(key) = Key::of_bytes(fragment, netif) else {
+            return Outcome::Dropped(DropReason::Fragment);
+        };
         let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
             return Outcome::Dropped(DropReason::Fragment);
         };
@@ -223,9 +228,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if !(more || offset != 0) || payload.is_empty() || (more && payload.len() % UNIT != 0) {
             return Outcome::Dropped(DropReason::Fragment);
         }
-        let Some(key) = Key::of_bytes(fragment, netif) else {
-            return Outcome::Dropped(DropReason::Fragment);
-        };
         let found = self.find(&key);
         // Copied once, straight from its slot (not into an `Option` first).
         let mut datagram = match found.and_then(|slot| self.slots.get(slot)) {
