@@ -25,8 +25,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[cfg(feature = "reassembly")]
     #[inline(never)]
     pub(super) fn inbound_fragment(&mut self, packet: &[u8], in_netif: u8, netif: u8, now: u32) -> Verdict {
-        self.expire_fragments(now);
+        // Whose it is, asked before the stale datagrams go: it reads the session tables and port
+        // forwards, the expiry only the pool and its counter, so the order changes nothing (this
+        // one took less code).
         let own = self.is_routers_own(packet, netif);
+        self.expire_fragments(now);
         match self.reass.decide_for_router(packet, in_netif, now, own) {
             ToRouter::Reassemble => self.reassemble(packet, in_netif, now, Verdict::Pass),
             ToRouter::Pass => Verdict::Pass,
