@@ -76,9 +76,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             (ipv4::protocol::ICMP, Some(Class::Reply)) => (Protocol::Icmp, 4),
             _ => return false,
         };
+        // Both pure lookups: the port forwards' first took less code.
         field(at).is_some_and(|port| {
-            !self.tables.get(protocol).ext_port_in_use(netif, port)
-                && self.portmaps.by_external(protocol, netif, port).is_none()
+            self.portmaps.by_external(protocol, netif, port).is_none()
+                && !self.tables.get(protocol).ext_port_in_use(netif, port)
         })
     }
 }

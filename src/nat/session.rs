@@ -18,7 +18,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
     #[cfg(feature = "mss-clamp")]
     pub(super) fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u16) {
-        if !self.config.mss_clamp || flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 {
+        // Three pure tests, in the order that took the least code.
+        if flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 || !self.config.mss_clamp {
             return;
         }
         if let Some(limit) = mss::max_mss(mtu) {
