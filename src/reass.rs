@@ -651,7 +651,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let len = header_len + end - offset;
         let out = buf.get_mut(..len)?;
         let skip = if first { 0 } else { plain_header(out, &datagram.key) };
-        copy(out.get_mut(skip..)?, self.data.as_flattened().get(BLOCK + offset + skip - header_len..BLOCK + end)?);
+        // The pool's bytes from where the rest of `out` starts, as many as it holds (they end at
+        // `BLOCK + end`): of one length by construction, so the length test in `copy` folds away.
+        let rest = out.get_mut(skip..)?;
+        let from = BLOCK + offset + skip - header_len;
+        copy(rest, self.data.as_flattened().get(from..from + rest.len())?);
         seal(out, if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         Some((len, end))
     }
