@@ -322,10 +322,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner |= logical != first && logical != last;
-            let (from, to, units, new) = piece(logical, offset, payload);
+            let (from, _, units, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units;
             full += usize::from(held_mask == units);
-            let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
+            let Some(new) = new else { continue };
+            let Some(held) = held.get(from..from + new.len()) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
                     return Outcome::Dropped(DropReason::FragmentOverlap);
