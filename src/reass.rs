@@ -324,10 +324,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner |= logical != first && logical != last;
-            let (from, to, units, new) = piece(logical, offset, payload);
+            let (from, _, units, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units;
             full += usize::from(held_mask == units);
-            let (Some(held), Some(new)) = (held.get(from..to), new) else { continue };
+            let Some(new) = new else { continue };
+            let Some(held) = held.get(from..from + new.len()) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
                     return Outcome::Dropped(DropReason::FragmentOverlap);
@@ -468,11 +469,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Discards every datagram in progress.
     pub fn clear(&mut self) {
-        self.ready_end = 0;
-        self.slots = [Datagram::EMPTY; SLOTS];
-        self.released = [Released::EMPTY; SLOTS];
-        self.releasing = None;
-        self.blocks = [Block::FREE; BLOCKS];
+        let evicted = self.evicted;
+        *self = const { Self::new() };
+        self.evicted = evicted;
     }
 
     /// Datagrams in progress.
@@ -655,7 +654,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let len = header_len + end - offset;
         let out = buf.get_mut(..len)?;
         let skip = if first { 0 } else { plain_header(out, &datagram.key) };
-        copy(out.get_mut(skip..)?, self.data.as_flattened().get(BLOCK + offset + skip - header_len..BLOCK + end)?);
+        // The pool's bytes from where the rest of `out` starts, as many as it holds (they end at
+        // `BLOCK + end`): of one length by construction, so the length test in `copy` folds away.
+        let rest = out.get_mut(skip..)?;
+        let from = BLOCK + offset + skip - header_len;
+        copy(rest, self.data.as_flattened().get(from..from + rest.len())?);
         seal(out, if last { 0 } else { 0x2000 } | (offset / UNIT) as u16);
         Some((len, end))
     }
@@ -1069,6 +1072,26 @@ mod tests {
         let done = pool.accept(&fragment(&c, 48, 100), 0, 8);
         assert_eq!(done, Outcome::Complete(c.len()));
         assert_eq!(pool.datagram(), &c[..]);
+    }
+
+    #[test]
+    fn clear_discards_every_datagram_but_keeps_the_eviction_count() {
+        // Two slots: the third datagram's first half evicts the first's.
+        let mut pool = Reassembly::<2, 40>::new();
+        let [a, b, c] = [1u8, 2, 3].map(|n| from(n.into(), datagram(20, protocol::UDP, n.into(), 100, n)));
+        for (now, whole) in [&a, &b, &c].into_iter().enumerate() {
+            assert_eq!(pool.accept(&fragment(whole, 0, 48), 0, now as u32), Outcome::Held);
+        }
+        assert_eq!(pool.accept(&fragment(&c, 48, 100), 0, 3), Outcome::Complete(c.len()));
+        pool.clear();
+        // One eviction (of `a`) not yet taken: the count survives the clear.
+        assert_eq!((pool.in_flight(), pool.bytes_in_use(), pool.datagram()), (0, 0, &[][..]));
+        assert_eq!((pool.take_evicted(), pool.take_evicted()), (1, 0));
+        // `b` is gone: its last piece starts over, and a whole datagram still goes through.
+        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 4), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 5), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, 6), Outcome::Complete(a.len()));
+        assert_eq!(pool.datagram(), &a[..]);
     }
 
     #[test]
