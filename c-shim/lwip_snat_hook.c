@@ -1391,12 +1391,15 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
       return 0;
     }
     checked = LWIP_SNAT_ROUTE_NOT_OURS;
-  }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
-  if (netif == inp) {
-    return 0;
-  }
+    /* (only a route looked up here may lead back out of inp: a route remembered for the packet
+     * never does, lwip_snat_forward_quietly() remembers none that does and
+     * lwip_snat_find_route() refuses one, which is dropped above as LWIP_SNAT_ROUTE_REFUSED) */
+    if (netif == inp) {
+      return 0;
+    }
 #endif
+  }
   /* ip4_input(): DHCP whatever the destination (lwip_snat_find_route() ruled it out for the
    * routes it checked; lwip_snat_route_unicast() the netifs' broadcasts) */
   if ((checked != LWIP_SNAT_ROUTE_CHECKED) && lwip_snat_link_layer_addressed(bytes, p->len)) {
