@@ -1364,7 +1364,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
   if (iplen == 0) {
     return 0;
   }
-  if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
+  /* (never for a translated packet: lwip_snat_find_route() remembers a refusal only when it
+   * answers 0, and the hook then passes the packet to lwIP without the core) */
+  if (!translated && (netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
     /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
     lwip_snat_in_flight.netif = NULL;
     MIB2_STATS_INC(mib2.ipoutnoroutes);

@@ -373,6 +373,14 @@ static void router_flows(void)
   sent_clear();
   inject(&lan, &in);
   check(sent_count() == 0, "nothing leaves, by lan or wan");
+
+  /* (the hook's route lookup refuses it as ip4_forward() does (RFC 3927 2.7), before the core
+   * sees it: a refused route is dropped, and only for a packet the core did not translate) */
+  flow("UDP H -> a link-local address: not forwarded");
+  build_udp(&in, H, 40006, IPV4(169, 254, 1, 1), 53, 64, (const uint8_t *)data, sizeof data);
+  sent_clear();
+  inject(&lan, &in);
+  check(sent_count() == 0, "nothing leaves, translated or not");
 }
 
 static void expiry_flow(uint16_t udp_ext)
