@@ -1364,7 +1364,9 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
   if (iplen == 0) {
     return 0;
   }
-  if ((netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
+  /* (never for a translated packet: lwip_snat_find_route() remembers a refusal only when it
+   * answers 0, and the hook then passes the packet to lwIP without the core) */
+  if (!translated && (netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
     /* ip4_forward()'s return_noroute, after the hook asked the canforward hook */
     lwip_snat_in_flight.netif = NULL;
     MIB2_STATS_INC(mib2.ipoutnoroutes);
@@ -1391,12 +1393,15 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
       return 0;
     }
     checked = LWIP_SNAT_ROUTE_NOT_OURS;
-  }
 #if !IP_FORWARD_ALLOW_TX_ON_RX_NETIF
-  if (netif == inp) {
-    return 0;
-  }
+    /* (only a route looked up here may lead back out of inp: a route remembered for the packet
+     * never does, lwip_snat_forward_quietly() remembers none that does and
+     * lwip_snat_find_route() refuses one, which is dropped above as LWIP_SNAT_ROUTE_REFUSED) */
+    if (netif == inp) {
+      return 0;
+    }
 #endif
+  }
   /* ip4_input(): DHCP whatever the destination (lwip_snat_find_route() ruled it out for the
    * routes it checked; lwip_snat_route_unicast() the netifs' broadcasts) */
   if ((checked != LWIP_SNAT_ROUTE_CHECKED) && lwip_snat_link_layer_addressed(bytes, p->len)) {

@@ -365,6 +365,22 @@ static void router_flows(void)
     check(PKT_SRC(quoted) == H && PKT_SPORT(quoted) == 40003, "it quotes the untranslated datagram");
     check(checksums_ok(ip), "checksums verify");
   }
+
+  /* (its route leads back out of lan: the hook's forwarding takes no such route, as lwIP's
+   * ip4_forward() without IP_FORWARD_ALLOW_TX_ON_RX_NETIF does not) */
+  flow("UDP H -> another lan address: routed back out of lan, which lwIP refuses");
+  build_udp(&in, H, 40005, IPV4(192, 168, 1, 77), 53, 64, (const uint8_t *)data, sizeof data);
+  sent_clear();
+  inject(&lan, &in);
+  check(sent_count() == 0, "nothing leaves, by lan or wan");
+
+  /* (the hook's route lookup refuses it as ip4_forward() does (RFC 3927 2.7), before the core
+   * sees it: a refused route is dropped, and only for a packet the core did not translate) */
+  flow("UDP H -> a link-local address: not forwarded");
+  build_udp(&in, H, 40006, IPV4(169, 254, 1, 1), 53, 64, (const uint8_t *)data, sizeof data);
+  sent_clear();
+  inject(&lan, &in);
+  check(sent_count() == 0, "nothing leaves, translated or not");
 }
 
 static void expiry_flow(uint16_t udp_ext)

@@ -254,11 +254,14 @@ impl lwip_snat_ctx {
 }
 
 impl lwip_snat_verdict {
-    /// Each field picked on its own from the verdict (the action is the verdict's own number,
-    /// checked below), where one match setting several fields per arm compiled to a jump
-    /// table with a block per arm.
+    /// The verdict as C reads it, as the struct's three 32-bit words in memory (the padding
+    /// zero; `packets` checks the layout at build time): written with three stores rather than
+    /// one per field, and for the fast path's verdict three constants. Each kind of verdict
+    /// gives its words whole (`len`; `mtu` with `drop_reason`; `icmp_type` with `icmp_code`),
+    /// constants but for a length or an MTU, and the action (the verdict's own number) is or'ed
+    /// into the second after the match: fields picked one by one were put together after it.
     #[inline(always)]
-    pub(super) fn from_core(verdict: Verdict) -> Self {
+    pub(super) fn words_from_core(verdict: Verdict) -> [u32; 3] {
         use lwip_snat_action::*;
         let action = match verdict {
             Verdict::Pass => LWIP_SNAT_PASS,
@@ -270,15 +273,22 @@ impl lwip_snat_verdict {
             Verdict::Release => LWIP_SNAT_RELEASE,
             Verdict::SendTcpReset => LWIP_SNAT_SEND_RST,
         } as u8;
-        let drop_reason = if let Verdict::Drop(reason) = verdict { reason as u8 } else { 0 };
-        let len = if let Verdict::Reassembled(len) = verdict { u32::try_from(len).unwrap_or(u32::MAX) } else { 0 };
-        let (icmp_type, icmp_code, mtu) = match verdict {
-            Verdict::SendIcmp(IcmpRequest::TimeExceeded) => (11, 0, 0),
-            Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu }) => (3, 4, mtu),
-            Verdict::SendIcmp(IcmpRequest::AdminProhibited) => (3, 13, 0),
+        // The second word without the action, and the third, from their fields' bytes in
+        // memory order.
+        let mtu_drop = |mtu: u16, drop_reason: u8| {
+            let [mtu_0, mtu_1] = mtu.to_ne_bytes();
+            u32::from_ne_bytes([mtu_0, mtu_1, 0, drop_reason])
+        };
+        let icmp = |icmp_type: u8, icmp_code: u8| u32::from_ne_bytes([icmp_type, icmp_code, 0, 0]);
+        let (len, second, third) = match verdict {
+            Verdict::Drop(reason) => (0, mtu_drop(0, reason as u8), 0),
+            Verdict::Reassembled(len) => (u32::try_from(len).unwrap_or(u32::MAX), 0, 0),
+            Verdict::SendIcmp(IcmpRequest::TimeExceeded) => (0, 0, icmp(11, 0)),
+            Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu }) => (0, mtu_drop(mtu, 0), icmp(3, 4)),
+            Verdict::SendIcmp(IcmpRequest::AdminProhibited) => (0, 0, icmp(3, 13)),
             _ => (0, 0, 0),
         };
-        lwip_snat_verdict { len, mtu, action, drop_reason, icmp_type, icmp_code }
+        [len, second | u32::from_ne_bytes([0, 0, action, 0]), third]
     }
 }
 
@@ -587,5 +597,52 @@ mod tests {
         // A flag or mode refused comes before the timeouts are looked at.
         let both = lwip_snat_config { udp_ms: 0, mss_clamp: 2, ..ok };
         assert_eq!(to_core(&both), Err(LWIP_SNAT_ERR_ARG));
+    }
+
+    #[test]
+    fn verdict_words_hold_each_field_where_c_reads_it() {
+        use crate::DropReason;
+        use lwip_snat_action::*;
+        let cases = [
+            (Verdict::Pass, 0, 0, LWIP_SNAT_PASS, 0, 0, 0),
+            (Verdict::Translated, 0, 0, LWIP_SNAT_TRANSLATED, 0, 0, 0),
+            (Verdict::Drop(DropReason::Malformed), 0, 0, LWIP_SNAT_DROP, 0, 0, 0),
+            (Verdict::Drop(DropReason::BadChecksum), 0, 0, LWIP_SNAT_DROP, 1, 0, 0),
+            (Verdict::Held, 0, 0, LWIP_SNAT_HELD, 0, 0, 0),
+            (Verdict::Reassembled(1), 1, 0, LWIP_SNAT_REASSEMBLED, 0, 0, 0),
+            (Verdict::Reassembled(65_535), 65_535, 0, LWIP_SNAT_REASSEMBLED, 0, 0, 0),
+            (Verdict::SendIcmp(IcmpRequest::TimeExceeded), 0, 0, LWIP_SNAT_SEND_ICMP, 0, 11, 0),
+            (
+                Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu: 1_492 }),
+                0,
+                1_492,
+                LWIP_SNAT_SEND_ICMP,
+                0,
+                3,
+                4,
+            ),
+            (
+                Verdict::SendIcmp(IcmpRequest::FragmentationNeeded { mtu: 0xFFFF }),
+                0,
+                0xFFFF,
+                LWIP_SNAT_SEND_ICMP,
+                0,
+                3,
+                4,
+            ),
+            (Verdict::SendIcmp(IcmpRequest::AdminProhibited), 0, 0, LWIP_SNAT_SEND_ICMP, 0, 3, 13),
+            (Verdict::Release, 0, 0, LWIP_SNAT_RELEASE, 0, 0, 0),
+            (Verdict::SendTcpReset, 0, 0, LWIP_SNAT_SEND_RST, 0, 0, 0),
+        ];
+        for (verdict, len, mtu, action, drop_reason, icmp_type, icmp_code) in cases {
+            // The struct's fields at their offsets (checked in `packets`), word by word.
+            let [mtu_0, mtu_1] = u16::to_ne_bytes(mtu);
+            let words = [
+                len,
+                u32::from_ne_bytes([mtu_0, mtu_1, action as u8, drop_reason]),
+                u32::from_ne_bytes([icmp_type, icmp_code, 0, 0]),
+            ];
+            assert_eq!(lwip_snat_verdict::words_from_core(verdict), words, "{verdict:?}");
+        }
     }
 }

@@ -60,25 +60,14 @@ unsafe fn run_packet(
     let process = |nat: &mut Nat| {
         // SAFETY: non-NULL, `len` writable bytes not aliased during the call, len <= isize::MAX.
         let head = unsafe { core::slice::from_raw_parts_mut(pkt, len) };
-        let words = |verdict| verdict_words(lwip_snat_verdict::from_core(verdict));
-        nat.process_head_as(head, datagram_len, &ctx, now_ms, words).ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
+        nat.process_head_as(head, datagram_len, &ctx, now_ms, lwip_snat_verdict::words_from_core)
+            .ok_or(LWIP_SNAT_ERR_NEED_WHOLE)
     };
     // SAFETY: non-NULL and writable per the contract, for the whole struct (its layout is checked below).
     unsafe { enter_and_write_in_line(verdict.cast::<[u32; 3]>(), process) }
 }
 
-/// `lwip_snat_verdict` as its three 32-bit words in memory (the padding zero): written with
-/// three stores rather than one per field, and for the fast path's verdict three constants.
-fn verdict_words(verdict: lwip_snat_verdict) -> [u32; 3] {
-    let [mtu_0, mtu_1] = verdict.mtu.to_ne_bytes();
-    [
-        verdict.len,
-        u32::from_ne_bytes([mtu_0, mtu_1, verdict.action, verdict.drop_reason]),
-        u32::from_ne_bytes([verdict.icmp_type, verdict.icmp_code, 0, 0]),
-    ]
-}
-
-/// The layout `verdict_words` writes (checked at build time).
+/// The layout `lwip_snat_verdict::words_from_core` writes (checked at build time).
 const _: () = {
     use core::mem::{offset_of, size_of};
     assert!(size_of::<lwip_snat_verdict>() == size_of::<[u32; 3]>());

@@ -29,7 +29,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 return None;
             }
         }
-        let plain = flow::parse_plain_head(packet, datagram_len)?;
+        let mut plain = flow::parse_plain_head(packet, datagram_len)?;
+        // A plain flow is TCP or UDP (`parse_plain_head` gives no other): said again, in a form
+        // the optimiser keeps, so that past refresh's test for TCP the rewrite knows UDP and
+        // drops its ICMP case (the protocol is otherwise the IP header's byte, any number).
+        plain.flow.protocol = if plain.flow.protocol == Protocol::Tcp { Protocol::Tcp } else { Protocol::Udp };
         let flow = &plain.flow;
         if flow.tcp_flags & tcp_flags::SYN != 0 || is_martian(flow.src) {
             return None;
@@ -90,4 +94,32 @@ fn refresh(
     }
     session::update(session, flow, direction, now);
     Some(session.ext_port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ipv4;
+
+    /// What `established` relies on when it names a plain flow's protocol again: every IP
+    /// protocol number in a datagram that would be plain as TCP or UDP, and only 6 (TCP) and 17
+    /// (UDP) give a plain flow, of that protocol.
+    #[test]
+    fn a_plain_flow_is_tcp_or_udp() {
+        for number in 0..=u8::MAX {
+            let mut p = [0u8; 40];
+            p[..20].copy_from_slice(&[0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, number, 0, 0, 192, 168, 1, 2, 8, 8, 8, 8]);
+            // Ports 12345 and 80; UDP length 20 (TCP's sequence number); TCP data offset 5, ACK.
+            p[20..26].copy_from_slice(&[0x30, 0x39, 0x00, 0x50, 0x00, 20]);
+            p[32..34].copy_from_slice(&[0x50, 0x10]);
+            ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
+            let protocol = flow::parse_plain_head(&p, p.len()).map(|plain| plain.flow.protocol);
+            let expected = match number {
+                6 => Some(Protocol::Tcp),
+                17 => Some(Protocol::Udp),
+                _ => None,
+            };
+            assert_eq!(protocol, expected, "IP protocol {number}");
+        }
+    }
 }
