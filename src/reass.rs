@@ -570,18 +570,19 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         // Remembered in the first free entry, else in place of the oldest remembered (the last
         // of equally old ones).
-        let (mut place, mut oldest) = (0, 0);
-        for (index, entry) in self.released.iter().enumerate() {
+        let (mut place, mut oldest) = (None, 0);
+        for entry in self.released.iter_mut() {
             let age = now.wrapping_sub(entry.since);
             if !entry.in_use {
-                place = index;
+                place = Some(entry);
                 break;
             }
             if age >= oldest {
-                (place, oldest) = (index, age);
+                oldest = age;
+                place = Some(entry);
             }
         }
-        if let Some(entry) = self.released.get_mut(place) {
+        if let Some(entry) = place {
             *entry = Released { in_use: true, key, since: now };
         }
         if held.is_some() {
@@ -846,6 +847,16 @@ mod tests {
     /// (`own` false: a fragment no one left is merely told to be reassembled; nothing changes.)
     fn is_released<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, f: &[u8], netif: u8) -> bool {
         pool.decide_for_router(f, netif, 0, false) == ToRouter::Pass
+    }
+
+    /// First fragments (48 payload bytes of 100) of `count` ICMP datagrams from one source.
+    fn first_fragments(count: u16) -> Vec<Vec<u8>> {
+        (0..count).map(|i| fragment(&datagram(20, protocol::ICMP, i, 100, 1), 0, 48)).collect()
+    }
+
+    /// Decides for `f` (from netif 1) as the router's own at `now`: its datagram is left.
+    fn leave<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, f: &[u8], now: u32) -> ToRouter {
+        pool.decide_for_router(f, 1, now, true)
     }
 
     fn complete(pool: &Pool, whole: &[u8], outcome: Outcome) {
@@ -1156,9 +1167,7 @@ mod tests {
     #[test]
     fn released_datagrams_are_remembered_until_the_timeout_oldest_forgotten_first() {
         let mut pool = Reassembly::<2, 40>::new();
-        let frags: std::vec::Vec<_> =
-            (0..3).map(|i| fragment(&datagram(20, protocol::ICMP, i, 100, 1), 0, 48)).collect();
-        let leave = |pool: &mut Reassembly<2, 40>, f: &[u8], now| pool.decide_for_router(f, 1, now, true);
+        let frags = first_fragments(3);
         assert_eq!(leave(&mut pool, &frags[0], 0), ToRouter::Leave { held: false });
         assert!(is_released(&mut pool, &frags[0], 1));
         assert!(!is_released(&mut pool, &frags[0], 2) && !is_released(&mut pool, &frags[1], 1));
@@ -1170,6 +1179,26 @@ mod tests {
         assert!(!is_released(&mut pool, &frags[1], 1) && is_released(&mut pool, &frags[2], 1));
         pool.clear();
         assert!(!is_released(&mut pool, &frags[2], 1));
+    }
+
+    #[test]
+    fn a_released_datagram_takes_a_free_entry_else_the_last_of_the_oldest() {
+        let mut pool = Reassembly::<3, 40>::new();
+        let frags = first_fragments(5);
+        let released = |pool: &mut Reassembly<3, 40>| frags.iter().map(|f| is_released(pool, f, 1)).collect::<Vec<_>>();
+        // Equally old: the last of them gives way.
+        for f in &frags[..4] {
+            assert_eq!(leave(&mut pool, f, 7), ToRouter::Leave { held: false });
+        }
+        assert_eq!(released(&mut pool), [true, true, false, true, false]);
+        // A free entry (the first's, expired) is taken before the older ones in use.
+        pool.clear();
+        leave(&mut pool, &frags[0], 0);
+        leave(&mut pool, &frags[1], 10);
+        leave(&mut pool, &frags[2], 10);
+        pool.expire(15_005, 15_000);
+        leave(&mut pool, &frags[3], 11);
+        assert_eq!(released(&mut pool), [false, true, true, true, false]);
     }
 
     #[test]
