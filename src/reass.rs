@@ -170,9 +170,11 @@ impl Released {
 pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
     slots: [Datagram; SLOTS],
     released: [Released; SLOTS],
-    /// The datagram whose held fragments [`next_released`](Self::next_released) hands out, and
-    /// the payload offset it has reached.
-    releasing: Option<(Key, u16)>,
+    /// The payload offset [`next_released`](Self::next_released) has reached in `releasing`'s
+    /// datagram (read only while that is set; apart from it, a write of it needs no test of it).
+    release_cursor: u16,
+    /// The datagram whose held fragments [`next_released`](Self::next_released) hands out.
+    releasing: Option<Key>,
     blocks: [Block; BLOCKS],
     data: [[u8; BLOCK]; BLOCKS],
     /// Datagrams discarded to make room since the last [`take_evicted`](Self::take_evicted).
@@ -206,6 +208,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             data: [[0; BLOCK]; BLOCKS],
             evicted: 0,
             releasing: None,
+            release_cursor: 0,
             ready_start: 0,
             ready_end: 0,
         }
@@ -586,7 +589,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             *entry = Released { in_use: true, key, since: now };
         }
         if held.is_some() {
-            self.releasing = Some((key, 0));
+            (self.releasing, self.release_cursor) = (Some(key), 0);
         }
         ToRouter::Leave { held: held.is_some() }
     }
@@ -598,11 +601,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// discarded from the pool.
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_end = 0;
-        let Some((key, cursor)) = &self.releasing else { return 0 };
-        let (slot, from) = (self.find(key), usize::from(*cursor));
-        let written = slot.and_then(|slot| self.write_run(slot, from, buf));
-        if let (Some((len, end)), Some((_, cursor))) = (written, &mut self.releasing) {
-            *cursor = end as u16;
+        let Some(key) = &self.releasing else { return 0 };
+        let (slot, from) = (self.find(key), usize::from(self.release_cursor));
+        if let Some((len, end)) = slot.and_then(|slot| self.write_run(slot, from, buf)) {
+            self.release_cursor = end as u16;
             return len;
         }
         self.releasing = None;
