@@ -561,14 +561,15 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return ToRouter::Pass;
         }
         let held = self.find(&key);
-        let first_held = held.and_then(|slot| self.slots.get(slot)).is_some_and(|d| d.header_len != 0);
         // Too large for the pool, and no first fragment (held or this one) shows it belongs to
-        // a mapping.
-        let unholdable = Piece::of(fragment).is_some_and(|piece| {
-            let end = piece.offset + piece.payload.len();
-            piece.offset != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
-        }) && !first_held;
-        if !own && !unholdable {
+        // a mapping: asked only for a datagram not the router's own.
+        let unholdable = || {
+            Piece::of(fragment).is_some_and(|piece| {
+                let end = piece.offset + piece.payload.len();
+                piece.offset != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
+            }) && held.and_then(|slot| self.slots.get(slot)).is_none_or(|d| d.header_len == 0)
+        };
+        if !own && !unholdable() {
             return ToRouter::Reassemble;
         }
         // Remembered in the first free entry, else in place of the oldest remembered (the last
