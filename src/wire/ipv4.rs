@@ -27,6 +27,26 @@ pub mod protocol {
     pub const UDP: u8 = 17;
 }
 
+/// [`Packet::new_head`]'s tests of `bytes`; the header length they accepted.
+#[inline(always)]
+fn head_len(bytes: &[u8], datagram_len: usize) -> Result<usize, Error> {
+    if bytes.len() < HEADER_LEN {
+        return Err(Error::Truncated);
+    }
+    if byte(bytes, field::VER_IHL) >> 4 != 4 {
+        return Err(Error::Malformed);
+    }
+    let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
+    let total_len = usize::from(be16(bytes, field::LENGTH));
+    if header_len < HEADER_LEN || total_len < header_len {
+        return Err(Error::Malformed);
+    }
+    if total_len > datagram_len || header_len > bytes.len() {
+        return Err(Error::Truncated);
+    }
+    Ok(header_len)
+}
+
 /// A read/write view of an IPv4 packet.
 ///
 /// After [`new_checked`](Self::new_checked) succeeds the buffer holds at least the whole header
@@ -52,22 +72,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// thumbv7em inlines anyway (its firmware is the same bytes with the hint).
     #[inline]
     pub fn new_head(buffer: T, datagram_len: usize) -> Result<Self, Error> {
-        let bytes = buffer.as_ref();
-        if bytes.len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        if byte(bytes, field::VER_IHL) >> 4 != 4 {
-            return Err(Error::Malformed);
-        }
-        let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
-        let total_len = usize::from(be16(bytes, field::LENGTH));
-        if header_len < HEADER_LEN || total_len < header_len {
-            return Err(Error::Malformed);
-        }
-        if total_len > datagram_len || header_len > bytes.len() {
-            return Err(Error::Truncated);
-        }
+        head_len(buffer.as_ref(), datagram_len)?;
         Ok(Packet { buffer })
+    }
+
+    /// [`new_head`](Self::new_head) with [`verify_checksum`](Self::verify_checksum)'s answer:
+    /// the same tests, and the checksum over the header length they accepted, read once.
+    #[inline(always)]
+    pub fn new_head_verified(buffer: T, datagram_len: usize) -> Result<(Self, bool), Error> {
+        let header_len = head_len(buffer.as_ref(), datagram_len)?;
+        let verified = buffer.as_ref().get(..header_len).is_some_and(checksum::verifies);
+        Ok((Packet { buffer }, verified))
     }
 
     /// Wraps a quoted header inside an ICMP error: the header must be whole, but the
@@ -338,6 +353,32 @@ mod tests {
                         if Packet::new_head(&bytes[..len], datagram_len).is_ok() {
                             let cut = usize::from(total_len).min(len);
                             assert!(cut >= HEADER_LEN, "ihl {ihl} total {total_len} len {len} datagram {datagram_len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `new_head_verified` answers as `new_head` followed by `verify_checksum` (the pipeline's
+    /// one call for both): for version and IHL nibbles around the accepted ones, total lengths,
+    /// buffer and datagram lengths around the bounds, each header's checksum right and wrong.
+    #[test]
+    fn new_head_verified_is_new_head_then_verify_checksum() {
+        let mut bytes = [0u8; 80];
+        bytes[..28].copy_from_slice(&packet());
+        for first in [0x00, 0x35, 0x55, 0x65].into_iter().chain(0x40..=0x4F) {
+            for total_len in 0..=80u16 {
+                bytes[0] = first;
+                bytes[2..4].copy_from_slice(&total_len.to_be_bytes());
+                Packet { buffer: &mut bytes[..] }.fill_checksum();
+                for wrong in [false, true] {
+                    bytes[11] ^= u8::from(wrong);
+                    for len in 0..=bytes.len() {
+                        for datagram_len in [len, 100] {
+                            let expected = Packet::new_head(&bytes[..len], datagram_len).map(|ip| ip.verify_checksum());
+                            let got = Packet::new_head_verified(&bytes[..len], datagram_len).map(|(_, ok)| ok);
+                            assert_eq!(got, expected, "{first:#04x} total {total_len} len {len} datagram {datagram_len}");
                         }
                     }
                 }
