@@ -27,6 +27,11 @@ pub mod protocol {
     pub const UDP: u8 = 17;
 }
 
+/// The first byte of an IPv4 header that may be accepted: version 4 and an IHL of 5 (20 bytes,
+/// [`HEADER_LEN`]) or more, one range of the byte (0x45 to 0x4F) tested at once rather than
+/// the version and the length apart.
+const VER_IHL_ACCEPTED: core::ops::RangeInclusive<u8> = 0x45..=0x4F;
+
 /// [`Packet::new_head`]'s tests of `bytes`; the header length they accepted.
 #[inline(always)]
 fn head_len(bytes: &[u8], datagram_len: usize) -> Result<usize, Error> {
@@ -92,10 +97,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if bytes.len() < HEADER_LEN {
             return Err(Error::Truncated);
         }
-        let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
-        if byte(bytes, field::VER_IHL) >> 4 != 4 || header_len < HEADER_LEN {
+        let ver_ihl = byte(bytes, field::VER_IHL);
+        if !VER_IHL_ACCEPTED.contains(&ver_ihl) {
             return Err(Error::Malformed);
         }
+        let header_len = usize::from(ver_ihl & 0x0F) * 4;
         if header_len > bytes.len() {
             return Err(Error::Truncated);
         }
@@ -382,6 +388,31 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `new_quoted` tests the version and the header length as one range of the first byte:
+    /// for every first byte and buffer length, the answer of the two tests made apart (version
+    /// 4, then IHL 5 or more, both `Malformed`; then the header whole in the buffer).
+    #[test]
+    fn new_quoted_takes_version_4_with_a_header_of_20_bytes_or_more() {
+        let mut bytes = [0u8; 64];
+        bytes[..28].copy_from_slice(&packet());
+        for first in 0..=u8::MAX {
+            bytes[0] = first;
+            for len in 0..=bytes.len() {
+                let header_len = usize::from(first & 0x0F) * 4;
+                let expected = if len < HEADER_LEN {
+                    Err(Error::Truncated)
+                } else if first >> 4 != 4 || header_len < HEADER_LEN {
+                    Err(Error::Malformed)
+                } else if header_len > len {
+                    Err(Error::Truncated)
+                } else {
+                    Ok(())
+                };
+                assert_eq!(Packet::new_quoted(&bytes[..len]).map(|_| ()), expected, "{first:#04x} len {len}");
             }
         }
     }
