@@ -182,9 +182,11 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
     // total length. The quote after its 8-byte header, refused here when shorter than an IPv4
     // header: once, where the ICMP header's test and the quoted header's below (which then
-    // never fail for want of bytes) refused it the same way.
-    let msg = packet.get(outer.header_len()..).ok_or(malformed)?;
-    let quoted = msg.get(icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN).ok_or(malformed)?;
+    // never fail for want of bytes) refused it the same way. Taken first, from the packet:
+    // the message, which starts before it, then needs no test of its own.
+    let at = outer.header_len();
+    let quoted = packet.get(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN).ok_or(malformed)?;
+    let msg = packet.get(at..).ok_or(malformed)?;
     let inner = ipv4::Packet::new_quoted(quoted).map_err(|_| malformed)?;
     // The quoted transport part runs from the quoted header's end to the quoted total length
     // (or the quote's end, if sooner): a non-first fragment carries no ports, and RFC 792
