@@ -180,9 +180,13 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     let malformed = DropReason::IcmpMalformed;
     let outer = ipv4::Packet::new_accepted(packet).map_err(|_| malformed)?;
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
-    // total length.
-    let msg = icmp::Packet::new_checked(packet.get(outer.header_len()..).ok_or(malformed)?).map_err(|_| malformed)?;
-    let quoted = msg.quoted();
+    // total length. The quote after its 8-byte header, refused here when shorter than an IPv4
+    // header: once, where the ICMP header's test and the quoted header's below (which then
+    // never fail for want of bytes) refused it the same way. Taken first, from the packet:
+    // the message, which starts before it, then needs no test of its own.
+    let at = outer.header_len();
+    let quoted = packet.get(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN).ok_or(malformed)?;
+    let msg = packet.get(at..).ok_or(malformed)?;
     let inner = ipv4::Packet::new_quoted(quoted).map_err(|_| malformed)?;
     // The quoted transport part runs from the quoted header's end to the quoted total length
     // (or the quote's end, if sooner): a non-first fragment carries no ports, and RFC 792
@@ -194,7 +198,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     }
     // Whether it can be trusted, asked before the quoted ports are read (both answers are
     // pure, so the same whichever comes first: here the two checksums took the least code).
-    let trusted = msg.verify_checksum() && inner.verify_checksum();
+    let trusted = checksum::verifies(msg) && inner.verify_checksum();
     // The quoted addresses read here too, before the ports (the least code, measured).
     let (src, dst) = (inner.src_addr(), inner.dst_addr());
     let Some(l4) = quoted.get(start..) else { return Err(malformed) };
@@ -295,6 +299,31 @@ mod tests {
             };
             assert_eq!(ident_ports(0x1234, t, Side::Source), (0x1234, u16::from(exchange)), "type {t}");
             assert_eq!(ident_ports(0x1234, t, Side::Destination), (u16::from(exchange), 0x1234), "type {t}");
+        }
+    }
+
+    /// An ICMP error is refused as malformed unless its message holds the 8-byte ICMP header,
+    /// a whole quoted IPv4 header and the 8 bytes after it (which `parse_icmp_error` tests in
+    /// one place or another): every message length from 0 to a whole one, against the whole
+    /// one taken (and trusted, both checksums right).
+    #[test]
+    fn an_icmp_error_cut_short_of_its_quoted_ports_is_malformed() {
+        let mut p = [0u8; 56];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
+        // Destination unreachable, port unreachable; quoting a UDP datagram 203.0.113.7:40000 ->
+        // 8.8.8.8:53 of 28 bytes.
+        p[20..22].copy_from_slice(&[3, 3]);
+        p[28..48].copy_from_slice(&[0x45, 0, 0, 28, 0, 2, 0, 0, 64, 17, 0, 0, 203, 0, 113, 7, 8, 8, 8, 8]);
+        p[48..56].copy_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+        ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
+        ipv4::Packet::new_checked(&mut p[28..]).unwrap().fill_checksum();
+        let sum = checksum::checksum(&p[20..]);
+        p[22..24].copy_from_slice(&sum.to_be_bytes());
+        let (flow, trusted) = parse_icmp_error(&p, Side::Source).unwrap();
+        assert!(trusted);
+        assert_eq!((flow.protocol, flow.src, flow.src_port, flow.dst, flow.dst_port), (Protocol::Udp, 0xCB00_7107, 40000, 0x0808_0808, 53));
+        for cut in 20..p.len() {
+            assert_eq!(parse_icmp_error(&p[..cut], Side::Source), Err(DropReason::IcmpMalformed), "message of {} bytes", cut - 20);
         }
     }
 

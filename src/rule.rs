@@ -17,10 +17,16 @@ impl Rule {
     /// True when a packet forwarded from `input` to `output` is to be translated.
     #[inline(always)]
     pub fn matches(&self, input: u8, output: u8) -> bool {
+        self.matches_words(u32::from(input), u32::from(output))
+    }
+
+    /// [`matches`](Self::matches) for netifs held as words.
+    #[inline(always)]
+    fn matches_words(&self, input: u32, output: u32) -> bool {
         match *self {
-            Rule::Source(src) => input == src,
-            Rule::Outbound(out) => output == out,
-            Rule::Pair(src, out) => input == src && output == out,
+            Rule::Source(src) => input == u32::from(src),
+            Rule::Outbound(out) => output == u32::from(out),
+            Rule::Pair(src, out) => input == u32::from(src) && output == u32::from(out),
         }
     }
 }
@@ -163,14 +169,23 @@ impl<const R: usize> Rules<R> {
     /// it, else reverse when one matches the opposite way. One pass over the rules asks both.
     /// Out of line: in line, the general pipeline around its one call took more flash than
     /// the call costs (full build 142 bytes more, minimal 4 fewer).
-    #[inline(never)]
+    ///
+    /// The netifs go to the loop as whole words: a callee takes its `u8` arguments as the
+    /// caller's register holds them and zero-extends each before comparing (thumbv7em), while
+    /// the caller's bytes, loaded, are zero-extended already.
+    #[inline(always)]
     pub fn direction(&self, input: u8, output: u8) -> Direction {
+        self.direction_of(u32::from(input), u32::from(output))
+    }
+
+    #[inline(never)]
+    fn direction_of(&self, input: u32, output: u32) -> Direction {
         let mut direction = Direction::Unrelated;
         for rule in self.iter() {
-            if rule.matches(input, output) {
+            if rule.matches_words(input, output) {
                 return Direction::Outbound;
             }
-            if rule.matches(output, input) {
+            if rule.matches_words(output, input) {
                 direction = Direction::Reverse;
             }
         }

@@ -27,6 +27,31 @@ pub mod protocol {
     pub const UDP: u8 = 17;
 }
 
+/// The first byte of an IPv4 header that may be accepted: version 4 and an IHL of 5 (20 bytes,
+/// [`HEADER_LEN`]) or more, one range of the byte (0x45 to 0x4F) tested at once rather than
+/// the version and the length apart.
+const VER_IHL_ACCEPTED: core::ops::RangeInclusive<u8> = 0x45..=0x4F;
+
+/// [`Packet::new_head`]'s tests of `bytes`; the header length they accepted.
+#[inline(always)]
+fn head_len(bytes: &[u8], datagram_len: usize) -> Result<usize, Error> {
+    if bytes.len() < HEADER_LEN {
+        return Err(Error::Truncated);
+    }
+    if byte(bytes, field::VER_IHL) >> 4 != 4 {
+        return Err(Error::Malformed);
+    }
+    let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
+    let total_len = usize::from(be16(bytes, field::LENGTH));
+    if header_len < HEADER_LEN || total_len < header_len {
+        return Err(Error::Malformed);
+    }
+    if total_len > datagram_len || header_len > bytes.len() {
+        return Err(Error::Truncated);
+    }
+    Ok(header_len)
+}
+
 /// A read/write view of an IPv4 packet.
 ///
 /// After [`new_checked`](Self::new_checked) succeeds the buffer holds at least the whole header
@@ -52,22 +77,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// thumbv7em inlines anyway (its firmware is the same bytes with the hint).
     #[inline]
     pub fn new_head(buffer: T, datagram_len: usize) -> Result<Self, Error> {
-        let bytes = buffer.as_ref();
-        if bytes.len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        if byte(bytes, field::VER_IHL) >> 4 != 4 {
-            return Err(Error::Malformed);
-        }
-        let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
-        let total_len = usize::from(be16(bytes, field::LENGTH));
-        if header_len < HEADER_LEN || total_len < header_len {
-            return Err(Error::Malformed);
-        }
-        if total_len > datagram_len || header_len > bytes.len() {
-            return Err(Error::Truncated);
-        }
+        head_len(buffer.as_ref(), datagram_len)?;
         Ok(Packet { buffer })
+    }
+
+    /// [`new_head`](Self::new_head) with [`verify_checksum`](Self::verify_checksum)'s answer:
+    /// the same tests, and the checksum over the header length they accepted, read once.
+    #[inline(always)]
+    pub fn new_head_verified(buffer: T, datagram_len: usize) -> Result<(Self, bool), Error> {
+        let header_len = head_len(buffer.as_ref(), datagram_len)?;
+        let verified = buffer.as_ref().get(..header_len).is_some_and(checksum::verifies);
+        Ok((Packet { buffer }, verified))
     }
 
     /// Wraps a quoted header inside an ICMP error: the header must be whole, but the
@@ -77,10 +97,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if bytes.len() < HEADER_LEN {
             return Err(Error::Truncated);
         }
-        let header_len = usize::from(byte(bytes, field::VER_IHL) & 0x0F) * 4;
-        if byte(bytes, field::VER_IHL) >> 4 != 4 || header_len < HEADER_LEN {
+        let ver_ihl = byte(bytes, field::VER_IHL);
+        if !VER_IHL_ACCEPTED.contains(&ver_ihl) {
             return Err(Error::Malformed);
         }
+        let header_len = usize::from(ver_ihl & 0x0F) * 4;
         if header_len > bytes.len() {
             return Err(Error::Truncated);
         }
@@ -341,6 +362,57 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `new_head_verified` answers as `new_head` followed by `verify_checksum` (the pipeline's
+    /// one call for both): for version and IHL nibbles around the accepted ones, total lengths,
+    /// buffer and datagram lengths around the bounds, each header's checksum right and wrong.
+    #[test]
+    fn new_head_verified_is_new_head_then_verify_checksum() {
+        let mut bytes = [0u8; 80];
+        bytes[..28].copy_from_slice(&packet());
+        for first in [0x00, 0x35, 0x55, 0x65].into_iter().chain(0x40..=0x4F) {
+            for total_len in 0..=80u16 {
+                bytes[0] = first;
+                bytes[2..4].copy_from_slice(&total_len.to_be_bytes());
+                Packet { buffer: &mut bytes[..] }.fill_checksum();
+                for wrong in [false, true] {
+                    bytes[11] ^= u8::from(wrong);
+                    for len in 0..=bytes.len() {
+                        for datagram_len in [len, 100] {
+                            let expected = Packet::new_head(&bytes[..len], datagram_len).map(|ip| ip.verify_checksum());
+                            let got = Packet::new_head_verified(&bytes[..len], datagram_len).map(|(_, ok)| ok);
+                            assert_eq!(got, expected, "{first:#04x} total {total_len} len {len} datagram {datagram_len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `new_quoted` tests the version and the header length as one range of the first byte:
+    /// for every first byte and buffer length, the answer of the two tests made apart (version
+    /// 4, then IHL 5 or more, both `Malformed`; then the header whole in the buffer).
+    #[test]
+    fn new_quoted_takes_version_4_with_a_header_of_20_bytes_or_more() {
+        let mut bytes = [0u8; 64];
+        bytes[..28].copy_from_slice(&packet());
+        for first in 0..=u8::MAX {
+            bytes[0] = first;
+            for len in 0..=bytes.len() {
+                let header_len = usize::from(first & 0x0F) * 4;
+                let expected = if len < HEADER_LEN {
+                    Err(Error::Truncated)
+                } else if first >> 4 != 4 || header_len < HEADER_LEN {
+                    Err(Error::Malformed)
+                } else if header_len > len {
+                    Err(Error::Truncated)
+                } else {
+                    Ok(())
+                };
+                assert_eq!(Packet::new_quoted(&bytes[..len]).map(|_| ()), expected, "{first:#04x} len {len}");
             }
         }
     }
