@@ -1789,22 +1789,58 @@ lwip_snat_reinject(u32_t len, struct netif *inp)
 #endif /* LWIP_SNAT_FEATURE_REASSEMBLY */
 
 #if LWIP_UDP || LWIP_TCP
+/*
+ * Both kinds of pcb open with IP_PCB (local_ip, netif_idx, ...) followed by next, so one walk
+ * reads both, each field through its own type at its own offset; only local_port lies elsewhere.
+ */
+#if LWIP_UDP
+#define LWIP_SNAT_PCB_AT(field) offsetof(struct udp_pcb, field)
+#else
+#define LWIP_SNAT_PCB_AT(field) offsetof(struct tcp_pcb, field)
+#endif
+#if LWIP_UDP && LWIP_TCP
+/* (a build error, a negative array size, where they differ) */
+typedef char lwip_snat_pcb_heads_alike[
+  ((offsetof(struct udp_pcb, local_ip) == offsetof(struct tcp_pcb, local_ip))
+   && (offsetof(struct udp_pcb, netif_idx) == offsetof(struct tcp_pcb, netif_idx))
+   && (offsetof(struct udp_pcb, next) == offsetof(struct tcp_pcb, next))) ? 1 : -1];
+#endif
+
+#if LWIP_UDP
+/** UDP's one list of pcbs, as a table of list heads like lwIP's tcp_pcb_lists. */
+static struct udp_pcb **const lwip_snat_udp_pcb_lists[1] = { &udp_pcbs };
+#endif
+
 /**
- * A pcb bound to @p port on @p addr (the address of netif @p idx): its local address is that
- * address or any (IPv4 or dual-stack any), and it is not bound to another netif.
+ * Whether a pcb on the @p count lists of @p lists (a table of pointers to the lists' heads:
+ * lwip_snat_udp_pcb_lists or tcp_pcb_lists) is bound to @p port (local_port at @p port_at in
+ * its pcb) on @p addr (the address of netif @p idx): its local address is that address or any
+ * (IPv4 or dual-stack any), and it is not bound to another netif.
  */
 static int
-lwip_snat_pcb_holds(const ip_addr_t *local_ip, u16_t local_port, u8_t pcb_netif_idx, u16_t port, u8_t idx,
-                    const ip4_addr_t *addr)
+lwip_snat_pcbs_hold(const void *lists, size_t count, size_t port_at, u16_t port, u8_t idx, const ip4_addr_t *addr)
 {
-  if ((local_port != port) || ((pcb_netif_idx != NETIF_NO_INDEX) && (pcb_netif_idx != idx))) {
-    return 0;
+  const unsigned char *at = (const unsigned char *)lists;
+  for (; count != 0; count--, at += sizeof(void *)) {
+    const unsigned char *head;
+    const unsigned char *pcb;
+    memcpy(&head, at, sizeof head);
+    memcpy(&pcb, head, sizeof pcb);
+    for (; pcb != NULL; memcpy(&pcb, pcb + LWIP_SNAT_PCB_AT(next), sizeof pcb)) {
+      const ip_addr_t *local_ip = (const ip_addr_t *)(const void *)(pcb + LWIP_SNAT_PCB_AT(local_ip));
+      u16_t local_port = *(const u16_t *)(const void *)(pcb + port_at);
+      u8_t pcb_idx = pcb[LWIP_SNAT_PCB_AT(netif_idx)];
+      if ((local_port != port) || ((pcb_idx != NETIF_NO_INDEX) && (pcb_idx != idx))) {
+        continue;
+      }
+      if (IP_IS_ANY_TYPE_VAL(*local_ip)
+          || (IP_IS_V4_VAL(*local_ip)
+              && (ip4_addr_isany(ip_2_ip4(local_ip)) || ip4_addr_cmp(ip_2_ip4(local_ip), addr)))) {
+        return 1;
+      }
+    }
   }
-  if (IP_IS_ANY_TYPE_VAL(*local_ip)) {
-    return 1;
-  }
-  return IP_IS_V4_VAL(*local_ip)
-         && (ip4_addr_isany(ip_2_ip4(local_ip)) || ip4_addr_cmp(ip_2_ip4(local_ip), addr));
+  return 0;
 }
 #endif
 
@@ -1818,7 +1854,10 @@ static int
 lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
 {
   struct netif *netif = netif_get_by_index(netif_idx);
-  const ip4_addr_t *addr;
+#if LWIP_UDP || LWIP_TCP
+  const void *lists;
+  size_t count, port_at;
+#endif
 
   if (proto == LWIP_SNAT_PROTO_ICMP) {
     return LWIP_SNAT_ROUTER_ICMP_ID(port) ? 1 : 0;
@@ -1826,32 +1865,26 @@ lwip_snat_router_holds(uint8_t proto, uint8_t netif_idx, uint16_t port)
   if (netif == NULL) {
     return 0;
   }
-  addr = netif_ip4_addr(netif);
 #if LWIP_UDP
   if (proto == LWIP_SNAT_PROTO_UDP) {
-    struct udp_pcb *pcb;
-    for (pcb = udp_pcbs; pcb != NULL; pcb = pcb->next) {
-      if (lwip_snat_pcb_holds(&pcb->local_ip, pcb->local_port, pcb->netif_idx, port, netif_idx, addr)) {
-        return 1;
-      }
-    }
-  }
+    lists = lwip_snat_udp_pcb_lists;
+    count = 1;
+    port_at = offsetof(struct udp_pcb, local_port);
+  } else
 #endif
 #if LWIP_TCP
   if (proto == LWIP_SNAT_PROTO_TCP) {
-    size_t i;
-    for (i = 0; i < NUM_TCP_PCB_LISTS; i++) {
-      struct tcp_pcb *pcb;
-      for (pcb = *tcp_pcb_lists[i]; pcb != NULL; pcb = pcb->next) {
-        if (lwip_snat_pcb_holds(&pcb->local_ip, pcb->local_port, pcb->netif_idx, port, netif_idx, addr)) {
-          return 1;
-        }
-      }
-    }
-  }
+    lists = tcp_pcb_lists;
+    count = NUM_TCP_PCB_LISTS;
+    port_at = offsetof(struct tcp_pcb, local_port);
+  } else
 #endif
-  LWIP_UNUSED_ARG(addr);
-  return 0;
+  {
+    return 0;
+  }
+#if LWIP_UDP || LWIP_TCP
+  return lwip_snat_pcbs_hold(lists, count, port_at, port, netif_idx, netif_ip4_addr(netif));
+#endif
 }
 
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)

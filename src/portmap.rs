@@ -54,31 +54,39 @@ impl core::error::Error for PortmapError {}
 /// `static` NAT then stays in `.bss`; `Option<Portmap>` would not). A slot in use holds a
 /// protocol number, never 0: lookups compare the numbers as they are.
 ///
-/// In C order, so the external port, protocol and netif fill the second word: the search by
-/// external port compares that one word per slot (see [`Slot::external`]).
+/// The external port, protocol number and netif are kept as the one word [`Slot::external`]
+/// makes of them: the search by external port compares that word per slot, and a new forward
+/// is stored as two words and a halfword.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 struct Slot {
     inside: u32,
-    ext_port: u16,
-    protocol: u8,
-    netif: u8,
+    external: u32,
     in_port: u16,
 }
 
 impl Slot {
-    const FREE: Slot = Slot { inside: 0, ext_port: 0, protocol: 0, netif: 0, in_port: 0 };
+    const FREE: Slot = Slot { inside: 0, external: 0, in_port: 0 };
 
     fn of(map: Portmap) -> Slot {
-        Slot { protocol: map.protocol as u8, netif: map.netif, ext_port: map.ext_port, inside: map.inside, in_port: map.in_port }
+        Slot { external: Slot::external(map.protocol as u8, map.netif, map.ext_port), inside: map.inside, in_port: map.in_port }
+    }
+
+    /// The protocol number (0: a free slot).
+    fn protocol(&self) -> u8 {
+        (self.external >> 16) as u8
+    }
+
+    fn netif(&self) -> u8 {
+        (self.external >> 24) as u8
     }
 
     fn map(&self) -> Option<Portmap> {
-        Protocol::from_ip(self.protocol).map(|protocol| self.as_protocol(protocol))
+        Protocol::from_ip(self.protocol()).map(|protocol| self.as_protocol(protocol))
     }
 
-    /// The external port, protocol number and netif as one word, as they lie in memory
-    /// (little-endian): one load and one compare per slot.
+    /// The external port, protocol number and netif as one word: one load and one compare per
+    /// slot.
     #[inline(always)]
     fn external(protocol: u8, netif: u8, ext_port: u16) -> u32 {
         u32::from(ext_port) | u32::from(protocol) << 16 | u32::from(netif) << 24
@@ -86,7 +94,7 @@ impl Slot {
 
     /// The forward of a slot a lookup found by its protocol number.
     fn as_protocol(&self, protocol: Protocol) -> Portmap {
-        Portmap { protocol, netif: self.netif, ext_port: self.ext_port, inside: self.inside, in_port: self.in_port }
+        Portmap { protocol, netif: self.netif(), ext_port: self.external as u16, inside: self.inside, in_port: self.in_port }
     }
 }
 
@@ -109,7 +117,7 @@ impl<const P: usize> Portmaps<P> {
         if self.by_external(map.protocol, map.netif, map.ext_port).is_some() {
             return Err(PortmapError::Conflict);
         }
-        let slot = self.slots.iter_mut().find(|s| s.protocol == 0).ok_or(PortmapError::Full)?;
+        let slot = self.slots.iter_mut().find(|s| s.protocol() == 0).ok_or(PortmapError::Full)?;
         *slot = Slot::of(map);
         Ok(())
     }
@@ -118,7 +126,7 @@ impl<const P: usize> Portmaps<P> {
         // The external port, protocol and netif compared as their one word, as in the search.
         let key = Slot::external(map.protocol as u8, map.netif, map.ext_port);
         let found = |s: &&mut Slot| {
-            Slot::external(s.protocol, s.netif, s.ext_port) == key && (s.inside, s.in_port) == (map.inside, map.in_port)
+            s.external == key && (s.inside, s.in_port) == (map.inside, map.in_port)
         };
         let slot = self.slots.iter_mut().find(found).ok_or(PortmapError::NotFound)?;
         *slot = Slot::FREE;
@@ -137,22 +145,24 @@ impl<const P: usize> Portmaps<P> {
     #[cfg_attr(feature = "portmap", inline(never))]
     fn slot_by_external(&self, protocol: Protocol, netif: u8, ext_port: u16) -> Option<&Slot> {
         let key = Slot::external(protocol as u8, netif, ext_port);
-        self.slots.iter().find(|s| Slot::external(s.protocol, s.netif, s.ext_port) == key)
+        self.slots.iter().find(|s| s.external == key)
     }
 
     /// The first port forward leading to an inside endpoint: its outbound flows use that port.
     /// One caller (a new outbound session), which it is inlined into: less flash than a call.
     pub fn by_inside(&self, protocol: Protocol, netif: u8, inside: u32, in_port: u16) -> Option<Portmap> {
-        // The protocol number and netif as the halfword they make in memory, compared at once.
+        // The protocol number and netif as the halfword they make (the slot's external word's
+        // upper half), compared at once.
         let kind = |protocol: u8, netif: u8| u16::from(protocol) | u16::from(netif) << 8;
         let key = kind(protocol as u8, netif);
-        let slot = self.slots.iter().find(|s| kind(s.protocol, s.netif) == key && s.inside == inside && s.in_port == in_port)?;
+        let slot =
+            self.slots.iter().find(|s| kind(s.protocol(), s.netif()) == key && s.inside == inside && s.in_port == in_port)?;
         Some(slot.as_protocol(protocol))
     }
 
     /// The netif of each port forward (repeated when several share one).
     pub fn netifs(&self) -> impl Iterator<Item = u8> + '_ {
-        self.slots.iter().filter(|s| s.protocol != 0).map(|s| s.netif)
+        self.slots.iter().filter(|s| s.protocol() != 0).map(Slot::netif)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Portmap> + '_ {
@@ -187,6 +197,30 @@ mod tests {
         maps.remove(web(80)).unwrap();
         assert_eq!(maps.remove(web(80)), Err(PortmapError::NotFound));
         assert_eq!(maps.by_inside(Protocol::Tcp, 2, 0xC0A8_0105, 80), Some(web(8080)));
+    }
+
+    /// The external port, protocol and netif kept as one word read back as they were added,
+    /// at the extremes of each (every bit of the word set), and only an exact match is found.
+    #[test]
+    fn a_forward_reads_back_as_it_was_added() {
+        let mut maps = Portmaps::<3>::new();
+        let wide = Portmap { protocol: Protocol::Udp, netif: 0xFF, ext_port: 0xFFFF, inside: 0x0A00_0001, in_port: 0xFFFF };
+        let narrow = Portmap { protocol: Protocol::Tcp, netif: 0, ext_port: 1, inside: 0x0A00_0002, in_port: 1 };
+        maps.add(wide).unwrap();
+        maps.add(narrow).unwrap();
+        assert_eq!(maps.iter().collect::<std::vec::Vec<_>>(), [wide, narrow]);
+        assert_eq!(maps.netifs().collect::<std::vec::Vec<_>>(), [0xFF, 0]);
+        assert_eq!(maps.by_external(Protocol::Udp, 0xFF, 0xFFFF), Some(wide));
+        assert_eq!(maps.by_external(Protocol::Tcp, 0xFF, 0xFFFF), None);
+        assert_eq!(maps.by_external(Protocol::Udp, 0xFE, 0xFFFF), None);
+        assert_eq!(maps.by_external(Protocol::Udp, 0xFF, 0xFFFE), None);
+        assert_eq!(maps.by_external(Protocol::Tcp, 0, 1), Some(narrow));
+        assert_eq!(maps.by_inside(Protocol::Udp, 0xFF, 0x0A00_0001, 0xFFFF), Some(wide));
+        assert_eq!(maps.by_inside(Protocol::Udp, 0, 0x0A00_0001, 0xFFFF), None);
+        assert_eq!(maps.remove(Portmap { in_port: 1, ..wide }), Err(PortmapError::NotFound));
+        maps.remove(wide).unwrap();
+        assert_eq!(maps.iter().collect::<std::vec::Vec<_>>(), [narrow]);
+        assert_eq!(maps.netifs().collect::<std::vec::Vec<_>>(), [0]);
     }
 
     #[test]

@@ -366,7 +366,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 };
                 self.evict(victim);
                 cursor = 0;
-            };
+            }
+            // Never lowers it (`index_of` and `allocate` answer only indices of the pool's
+            // blocks), but tells the optimiser it is in bounds: no bounds test of it below.
+            .min(BLOCKS - 1);
             // The header block's mask stays 0: no unit of the payload lies in it.
             let (from, to, units, bytes) = if logical == 0 {
                 (BLOCK - header.len(), BLOCK, 0, Some(header))
@@ -885,6 +888,28 @@ mod tests {
             } else {
                 assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
             }
+        }
+    }
+
+    /// `merge` caps the block index it found or took at the pool's last (`min(BLOCKS - 1)`),
+    /// which changes no index: `index_of` and `allocate` answer only indices within the pool.
+    #[test]
+    fn block_indices_found_or_taken_lie_within_the_pool() {
+        let mut pool = Pool::new();
+        let mut cursor = 0;
+        let mut taken = Vec::new();
+        while let Some(index) = pool.allocate(&mut cursor, 1, taken.len() + 1) {
+            assert!(index < 40);
+            taken.push(index);
+        }
+        assert_eq!(taken, (0..40).collect::<Vec<_>>());
+        for (i, &index) in taken.iter().enumerate() {
+            assert_eq!(pool.index_of(1, i + 1), Some(index));
+        }
+        assert_eq!(pool.index_of(1, 41), None);
+        assert_eq!(pool.index_of(2, 1), None);
+        for mut past in [40, 41, usize::MAX] {
+            assert_eq!(pool.allocate(&mut past, 2, 1), None);
         }
     }
 

@@ -22,6 +22,8 @@
  *   inpool <lan|wan> <size> <hex>     inject it as a chain of <size>-byte pbufs (a PBUF_POOL chain)
  *   udp_echo <port>                   router's own UDP endpoint; prints "udp_rx", echoes back
  *   tcp_listen <port>                 router's own TCP listener; prints "tcp_accept", "tcp_rx"
+ *   bind <tcp|udp> <ip> <port> [lan|wan]   router's own pcb bound to <ip>:<port> (TCP: bound, not
+ *                                     listening), to that netif alone when one is named
  *   setaddr <lan|wan> <ip>            netif_set_ipaddr()
  *   down <lan|wan>                    netif_set_down()
  *   timers <ms>                       advance the clock by <ms>, run lwIP's timers (incl. the NAT's)
@@ -582,6 +584,27 @@ run(char *line)
     return ping(a, (u16_t)strtoul(b, NULL, 0), (u16_t)strtoul(c, NULL, 0));
   }
 #endif
+  if (strcmp(cmd, "bind") == 0 && c != NULL) {
+    ip_addr_t addr;
+    struct netif *only = (d != NULL) ? netif_named(d) : NULL;
+    if (!ipaddr_aton(b, &addr)) {
+      return -103;
+    }
+    if (strcmp(a, "tcp") == 0) {
+      struct tcp_pcb *pcb = tcp_new();
+      if ((pcb == NULL) || (tcp_bind(pcb, &addr, (u16_t)atoi(c)) != ERR_OK)) {
+        return -105;
+      }
+      tcp_bind_netif(pcb, only);
+    } else {
+      struct udp_pcb *pcb = udp_new();
+      if ((pcb == NULL) || (udp_bind(pcb, &addr, (u16_t)atoi(c)) != ERR_OK)) {
+        return -105;
+      }
+      udp_bind_netif(pcb, only);
+    }
+    return 0;
+  }
   if (strcmp(cmd, "tcp_listen") == 0 && a != NULL) {
     struct tcp_pcb *pcb = tcp_new();
     tcp_bind(pcb, IP_ADDR_ANY, (u16_t)atoi(a));

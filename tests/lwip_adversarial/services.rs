@@ -82,6 +82,46 @@ fn portmap_of_the_routers_listening_port_is_refused() {
     r.ok(&format!("portmap 6 {WAN} 2222 {} 22", ip(HOST_A)));
 }
 
+/// The port check reads each field of a pcb on UDP's list and on TCP's bound and listening
+/// lists: a pcb bound to the WAN address, or to any address, on the WAN or on no netif, holds
+/// its port; one bound to the LAN address, or to the LAN alone, or on another port does not.
+/// Needs port forwards (tests/lwip/router.c answers err -110 without).
+#[cfg(feature = "portmap")]
+#[test]
+fn portmap_is_refused_for_a_port_a_router_pcb_holds_on_the_wan_address_alone() {
+    let mut r = router();
+    let lan_addr = "192.168.1.1";
+    let mut port = 1000;
+    for proto in ["tcp", "udp"] {
+        let number = if proto == "tcp" { 6 } else { 17 };
+        for (addr, netif, held) in [
+            (ip(WAN_ADDR).as_str(), "", true),
+            (ip(WAN_ADDR).as_str(), "wan", true),
+            (ip(WAN_ADDR).as_str(), "lan", false),
+            ("0.0.0.0", "", true),
+            ("0.0.0.0", "wan", true),
+            ("0.0.0.0", "lan", false),
+            (lan_addr, "", false),
+        ] {
+            port += 1;
+            r.ok(&format!("bind {proto} {addr} {port} {netif}"));
+            let forward = format!("portmap {number} {WAN} {port} {} 22", ip(HOST_A));
+            if held {
+                r.err(&forward, -11);
+            } else {
+                r.ok(&forward);
+                r.ok(&format!("un{forward}"));
+            }
+            let other = format!("portmap {number} {WAN} {} {} 22", port + 500, ip(HOST_A));
+            r.ok(&other);
+            r.ok(&format!("un{other}"));
+        }
+    }
+    r.ok("tcp_listen 2000");
+    r.err(&format!("portmap 6 {WAN} 2000 {} 22", ip(HOST_A)), -11);
+    r.ok(&format!("portmap 17 {WAN} 2000 {} 22", ip(HOST_A)));
+}
+
 #[test]
 fn endpoint_independent_syn_reaches_a_listener_opened_after_the_mapping_took_its_port() {
     let mut r = router();
