@@ -101,7 +101,14 @@ pub struct Plain {
     pub flow: Flow,
     pub total_len: u16,
     pub dont_frag: bool,
+    /// Where the transport checksum is (TCP 36, UDP 26): `packet` holds the 2 bytes there.
+    pub checksum_at: usize,
 }
+
+/// Where a plain packet's TCP checksum is (20-byte IP header, checksum at 16 in the segment).
+const TCP_CHECKSUM_AT: usize = ipv4::HEADER_LEN + 16;
+/// Where a plain packet's UDP checksum is (20-byte IP header, checksum at 6 in the datagram).
+const UDP_CHECKSUM_AT: usize = ipv4::HEADER_LEN + 6;
 
 /// Reads a [`Plain`] packet in one pass over fixed offsets; `None` when `packet` is anything
 /// else (including anything malformed, which the general way then drops and counts).
@@ -129,30 +136,33 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
     if usize::from(total_len) > datagram_len {
         return None;
     }
-    // The transport header and what follows of it in `packet`; `l4_len` is its whole length.
-    let l4 = packet.get(ipv4::HEADER_LEN..usize::from(total_len).min(packet.len()))?;
-    let l4_len = usize::from(total_len).saturating_sub(ipv4::HEADER_LEN);
-    // Each arm reads its fixed header as an array, so the ports cost no further length check.
-    let (protocol, ports, tcp_flags, creates) = match protocol {
-        protocol::TCP => {
-            let seg: &[u8; tcp::HEADER_LEN] = l4.get(..tcp::HEADER_LEN)?.try_into().ok()?;
-            let (header_len, flags) = (usize::from(seg[12] >> 4) * 4, seg[13]);
-            if header_len < tcp::HEADER_LEN || header_len > l4.len() {
-                return None;
-            }
-            let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
-            (Protocol::Tcp, [seg[0], seg[1], seg[2], seg[3]], flags, creates)
-        }
-        protocol::UDP => {
-            let dgram: &[u8; udp::HEADER_LEN] = l4.get(..udp::HEADER_LEN)?.try_into().ok()?;
-            let length = usize::from(u16::from_be_bytes([dgram[4], dgram[5]]));
-            if length < udp::HEADER_LEN || length > l4_len {
-                return None;
-            }
-            (Protocol::Udp, [dgram[0], dgram[1], dgram[2], dgram[3]], 0, true)
-        }
+    let tcp = match protocol {
+        protocol::TCP => true,
+        protocol::UDP => false,
         _ => return None,
     };
+    // The transport header up to its checksum, in `packet`: one test for both protocols, of
+    // the very bound `rewrite::plain_endpoint` slices by, so that the optimiser drops its own.
+    let checksum_at = if tcp { TCP_CHECKSUM_AT } else { UDP_CHECKSUM_AT };
+    let head = packet.get(..checksum_at + 2)?;
+    // The datagram's bytes that `packet` holds, and its whole length.
+    let held = usize::from(total_len).min(packet.len());
+    let total = usize::from(total_len);
+    let (protocol, tcp_flags, creates) = if tcp {
+        let (header_len, flags) = (usize::from(head[32] >> 4) * 4, head[33]);
+        if header_len < tcp::HEADER_LEN || ipv4::HEADER_LEN + header_len > held {
+            return None;
+        }
+        let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
+        (Protocol::Tcp, flags, creates)
+    } else {
+        let length = usize::from(u16::from_be_bytes([head[24], head[25]]));
+        if length < udp::HEADER_LEN || ipv4::HEADER_LEN + length > total {
+            return None;
+        }
+        (Protocol::Udp, 0, true)
+    };
+    let ports = [head[20], head[21], head[22], head[23]];
     let [sport_hi, sport_lo, dport_hi, dport_lo] = ports;
     Some(Plain {
         flow: Flow {
@@ -166,6 +176,7 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
         },
         total_len,
         dont_frag: flags_offset & 0x4000 != 0,
+        checksum_at,
     })
 }
 
@@ -282,6 +293,81 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `parse_plain_head` answered, for a packet whose IP header it accepts (any in the
+    /// test below that holds 20 bytes), when each protocol's arm sliced the datagram's bytes
+    /// after the IP header (`total_len` or the buffer, the shorter) and read its fixed header
+    /// from them: the protocol, TCP flags, whether it creates, where the checksum is.
+    fn transport_per_arm(packet: &[u8], datagram_len: usize) -> Option<(Protocol, u8, bool, usize)> {
+        let total = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
+        if packet.len() < ipv4::HEADER_LEN || total > datagram_len {
+            return None;
+        }
+        let l4 = packet.get(ipv4::HEADER_LEN..total.min(packet.len()))?;
+        match packet[9] {
+            protocol::TCP => {
+                let seg = l4.get(..tcp::HEADER_LEN)?;
+                let header_len = usize::from(seg[12] >> 4) * 4;
+                let flags = seg[13];
+                let ok = (tcp::HEADER_LEN..=l4.len()).contains(&header_len);
+                let creates = flags & (tcp::flags::SYN | tcp::flags::ACK) == tcp::flags::SYN;
+                ok.then_some((Protocol::Tcp, flags, creates, 36))
+            }
+            protocol::UDP => {
+                let dgram = l4.get(..udp::HEADER_LEN)?;
+                let length = usize::from(u16::from_be_bytes([dgram[4], dgram[5]]));
+                let ok = (udp::HEADER_LEN..=total.saturating_sub(ipv4::HEADER_LEN)).contains(&length);
+                ok.then_some((Protocol::Udp, 0, true, 26))
+            }
+            _ => None,
+        }
+    }
+
+    /// `parse_plain_head` takes exactly the packets the per-arm reading took, the same way, and
+    /// every `Plain` it gives holds its transport checksum (`rewrite::plain_endpoint` relies
+    /// on it and makes no test of its own): TCP (every data offset, SYN or ACK) and UDP (length
+    /// 0 to 40 and 0xFFFF), total length 0 to 72 and 0xFFFF, buffer 0 to 72 bytes, datagram
+    /// as long as the buffer or 100 bytes.
+    #[test]
+    fn a_plain_packet_holds_its_transport_checksum() {
+        for (number, at) in [(protocol::TCP, 36), (protocol::UDP, 26), (1, 0)] {
+            let mut taken = 0;
+            let fields: &[u16] = if number == protocol::UDP { &[0, 7, 8, 9, 20, 28, 40, 0xFFFF] } else { &[0, 1, 2] };
+            for &field in fields {
+                for offset in 0..=15u8 {
+                    if number != protocol::TCP && offset > 0 {
+                        continue;
+                    }
+                    for total in (0..=72u16).chain([0xFFFF]) {
+                        let mut p = [0u8; 72];
+                        p[..20].copy_from_slice(&[0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, number, 0, 0, 10, 0, 0, 2, 8, 8, 8, 8]);
+                        p[2..4].copy_from_slice(&total.to_be_bytes());
+                        p[20..24].copy_from_slice(&[0x30, 0x39, 0x00, 0x50]);
+                        p[24..26].copy_from_slice(&field.to_be_bytes());
+                        p[32] = offset << 4;
+                        p[33] = [tcp::flags::ACK, tcp::flags::SYN, tcp::flags::SYN | tcp::flags::ACK][usize::from(field % 3)];
+                        let sum = checksum::checksum(&p[..20]);
+                        p[10..12].copy_from_slice(&sum.to_be_bytes());
+                        for len in 0..=p.len() {
+                            for datagram_len in [len, 100] {
+                                let plain = parse_plain_head(&p[..len], datagram_len);
+                                let fields = plain.map(|p| (p.flow.protocol, p.flow.tcp_flags, p.flow.creates, p.checksum_at));
+                                assert_eq!(fields, transport_per_arm(&p[..len], datagram_len));
+                                if let Some(plain) = plain {
+                                    assert_eq!((plain.flow.src_port, plain.flow.dst_port), (12345, 80));
+                                    assert_eq!((plain.total_len, plain.dont_frag), (total, true));
+                                    assert_eq!(plain.checksum_at, at);
+                                    assert!(plain.checksum_at + 2 <= len);
+                                    taken += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            assert_eq!(taken > 0, number != 1, "IP protocol {number}: {taken} taken");
+        }
+    }
 
     /// `ident_ports` puts the identifier on the mapped side and, on the other, the request type
     /// of the exchange, for every type `icmp::class` calls a request or a reply (the only ones

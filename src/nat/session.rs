@@ -265,15 +265,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
-    /// The idle timeout of a session in `protocol`'s table with state bits `state`; UDP's from
-    /// `udp_timeouts` (the `Nat`'s table of them), one load instead of a choice. Out of line,
-    /// the one copy that expiry checks, the removal loop and dumps share.
-    #[inline(never)]
+    /// The idle timeout of a session in `protocol`'s table with state bits `state`: in line,
+    /// [`Nat::timeout_of`] with the state as a word.
+    #[inline(always)]
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
+        self.timeout_of(protocol, u32::from(state))
+    }
+
+    /// [`Nat::timeout`] with the state as a word (every caller's is a byte it loaded and masked,
+    /// zero-extended already; out of line, a `u8` argument was zero-extended again on entry).
+    /// UDP's from `udp_timeouts` (the `Nat`'s table of them), one load instead of a
+    /// choice. Out of line, the one copy that expiry checks, the removal loop and dumps share.
+    #[inline(never)]
+    fn timeout_of(&self, protocol: Protocol, state: u32) -> u32 {
         match protocol {
-            Protocol::Tcp if tcp::is_established(state) => self.config.tcp_established_ms,
+            Protocol::Tcp if tcp::is_established(state as u8) => self.config.tcp_established_ms,
             Protocol::Tcp => self.config.tcp_transitory_ms,
-            Protocol::Udp => self.udp_timeouts[usize::from(state & 7)],
+            Protocol::Udp => self.udp_timeouts[(state & 7) as usize],
             Protocol::Icmp => self.config.icmp_ms,
         }
     }

@@ -352,7 +352,7 @@ impl Table {
             }
             // The filter as one comparison: endpoint-independent (0) passes every remote,
             // address-dependent (1) a known address, address-and-port-dependent (2) none here.
-            let passes = filtering as u8 + u8::from(s.remote != remote) <= 1;
+            let passes = u32::from(filtering as u8) + u32::from(s.remote != remote) <= 1;
             found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
         }
         found
