@@ -577,19 +577,20 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         // Remembered in the first free entry, else in place of the oldest remembered (the last
         // of equally old ones).
-        let (mut place, mut oldest) = (None, 0);
-        for entry in self.released.iter_mut() {
+        // By index, not through the entry the scan picked: that reference made LLVM copy the
+        // key with `memmove`, which the firmware must not link (`.ci/cortex-m size`).
+        let (mut place, mut oldest) = (0, 0);
+        for (index, entry) in self.released.iter().enumerate() {
             let age = now.wrapping_sub(entry.since);
             if !entry.in_use {
-                place = Some(entry);
+                place = index;
                 break;
             }
             if age >= oldest {
-                oldest = age;
-                place = Some(entry);
+                (place, oldest) = (index, age);
             }
         }
-        if let Some(entry) = place {
+        if let Some(entry) = self.released.get_mut(place) {
             *entry = Released { in_use: true, key, since: now };
         }
         if held.is_some() {
