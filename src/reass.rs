@@ -699,7 +699,8 @@ impl<'a> Piece<'a> {
         let (&ver_ihl, rest) = fragment.split_first()?;
         let header_len = usize::from(ver_ihl & 0x0F) * 4;
         let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
-        if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN {
+        // Version 4 with a header of 20 bytes or more: one range of the first byte.
+        if !(0x45..=0x4F).contains(&ver_ihl) {
             return None;
         }
         // Fails for a total length past the bytes or short of the header, as `new_checked` does.
@@ -888,6 +889,31 @@ mod tests {
                 assert!(ip.verify_checksum());
             } else {
                 assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
+            }
+        }
+    }
+
+    /// `Piece::of` tests the version and the header length as one range of the first byte
+    /// (0x45 to 0x4F): for every first byte and total length, the answer of the two tests
+    /// made apart (version 4, then a header of 20 bytes or more), then the header and total
+    /// length within the bytes.
+    #[test]
+    fn a_piece_is_version_4_with_a_header_of_20_bytes_or_more() {
+        let mut bytes = [0u8; 64];
+        bytes[6..8].copy_from_slice(&0x2003u16.to_be_bytes());
+        for first in 0..=u8::MAX {
+            bytes[0] = first;
+            for total_len in 0..=bytes.len() as u16 + 1 {
+                bytes[2..4].copy_from_slice(&total_len.to_be_bytes());
+                let header_len = usize::from(first & 0x0F) * 4;
+                let total = usize::from(total_len);
+                let expected = (first >> 4 == 4
+                    && header_len >= ipv4::HEADER_LEN
+                    && total <= bytes.len()
+                    && header_len <= total)
+                    .then(|| (&bytes[..header_len], &bytes[header_len..total], 3 * UNIT, true));
+                let piece = Piece::of(&bytes).map(|p| (p.header, p.payload, p.offset, p.more));
+                assert_eq!(piece, expected, "{first:#04x} total length {total_len}");
             }
         }
     }
