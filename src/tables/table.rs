@@ -235,7 +235,14 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, slot: Slot) -> Option<&mut Session> {
-        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session).filter(|s| s.state & USED != 0)
+        self.get_mut_at(usize::from(slot))
+    }
+
+    /// [`get_mut`](Self::get_mut) by an index as wide as the machine's (a slot at or past the
+    /// capacity has no session).
+    #[inline(always)]
+    pub fn get_mut_at(&mut self, slot: usize) -> Option<&mut Session> {
+        self.entries.get_mut(slot).map(|e| &mut e.session).filter(|s| s.state & USED != 0)
     }
 
     /// The session of an outbound packet: exactly this inside endpoint and remote endpoint.
