@@ -457,11 +457,16 @@ impl Table {
 
     /// Removes a live session and returns it.
     pub fn remove(&mut self, slot: Slot) -> Option<Session> {
-        let session = *self.get(slot)?;
+        // The slot as a word for the entry's bounds tests, truncated back for the links (the
+        // same `Slot`): that took less code than `get(slot)`.
+        let index = u32::from(slot);
+        let entry = self.entries.get(index as usize).map(|e| &e.session).filter(|s| s.state & USED != 0);
+        let session = *entry?;
+        let slot = index as Slot;
         self.unlink(slot, Chain::Inside);
         self.unlink(slot, Chain::Outside);
         let free_head = self.free_head;
-        if let Some(e) = self.entries.get_mut(usize::from(slot)) {
+        if let Some(e) = self.entries.get_mut(index as usize) {
             e.session = EMPTY_SESSION;
             e.session.next_in = free_head;
         }
