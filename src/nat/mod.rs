@@ -718,7 +718,10 @@ impl Doomed {
     fn matches(&self, s: &Session) -> bool {
         self.netif.is_none_or(|netif| s.netif == netif)
             && self.inside.is_none_or(|inside| s.inside == inside)
-            && (PORTMAP_SLOTS == 0 || self.ports.is_none_or(|ports| (s.in_port, s.ext_port) == ports))
+            && (PORTMAP_SLOTS == 0
+                || self.ports.is_none_or(|(in_port, ext_port)| {
+                    (u32::from(s.in_port) ^ u32::from(in_port)) | (u32::from(s.ext_port) ^ u32::from(ext_port)) == 0
+                }))
     }
 }
 

@@ -9,8 +9,16 @@ const FULL_SCAN_EVERY_MS: u32 = 1_000;
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
     /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
+    #[inline(always)]
     pub(super) fn touch(&mut self, flow: &Flow, slot: Slot, direction: Direction, now: u32) -> Option<&Session> {
-        let session = self.tables.get_mut(flow.protocol).get_mut(slot)?;
+        self.touch_at(flow, u32::from(slot), direction, now)
+    }
+
+    /// [`Nat::touch`] with the slot as a word (out of line, a `Slot` argument was
+    /// zero-extended again on entry).
+    #[inline(never)]
+    fn touch_at(&mut self, flow: &Flow, slot: u32, direction: Direction, now: u32) -> Option<&Session> {
+        let session = self.tables.get_mut(flow.protocol).get_mut_at(slot as usize)?;
         update(session, flow, direction, now);
         Some(session)
     }

@@ -235,7 +235,14 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, slot: Slot) -> Option<&mut Session> {
-        self.entries.get_mut(usize::from(slot)).map(|e| &mut e.session).filter(|s| s.state & USED != 0)
+        self.get_mut_at(usize::from(slot))
+    }
+
+    /// [`get_mut`](Self::get_mut) by an index as wide as the machine's (a slot at or past the
+    /// capacity has no session).
+    #[inline(always)]
+    pub fn get_mut_at(&mut self, slot: usize) -> Option<&mut Session> {
+        self.entries.get_mut(slot).map(|e| &mut e.session).filter(|s| s.state & USED != 0)
     }
 
     /// The session of an outbound packet: exactly this inside endpoint and remote endpoint.
@@ -450,11 +457,16 @@ impl Table {
 
     /// Removes a live session and returns it.
     pub fn remove(&mut self, slot: Slot) -> Option<Session> {
-        let session = *self.get(slot)?;
+        // The slot as a word for the entry's bounds tests, truncated back for the links (the
+        // same `Slot`): that took less code than `get(slot)`.
+        let index = u32::from(slot);
+        let entry = self.entries.get(index as usize).map(|e| &e.session).filter(|s| s.state & USED != 0);
+        let session = *entry?;
+        let slot = index as Slot;
         self.unlink(slot, Chain::Inside);
         self.unlink(slot, Chain::Outside);
         let free_head = self.free_head;
-        if let Some(e) = self.entries.get_mut(usize::from(slot)) {
+        if let Some(e) = self.entries.get_mut(index as usize) {
             e.session = EMPTY_SESSION;
             e.session.next_in = free_head;
         }
