@@ -699,8 +699,8 @@ impl<'a> Piece<'a> {
         let (&ver_ihl, rest) = fragment.split_first()?;
         let header_len = usize::from(ver_ihl & 0x0F) * 4;
         let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
-        // Version 4 with a header of 20 bytes or more: one range of the first byte.
-        if !(0x45..=0x4F).contains(&ver_ihl) {
+        // Version 4 with a header of 20 bytes or more: the range `ipv4::new_quoted` tests too.
+        if !ipv4::VER_IHL_ACCEPTED.contains(&ver_ihl) {
             return None;
         }
         // Fails for a total length past the bytes or short of the header, as `new_checked` does.

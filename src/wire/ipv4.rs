@@ -30,7 +30,7 @@ pub mod protocol {
 /// The first byte of an IPv4 header that may be accepted: version 4 and an IHL of 5 (20 bytes,
 /// [`HEADER_LEN`]) or more, one range of the byte (0x45 to 0x4F) tested at once rather than
 /// the version and the length apart.
-const VER_IHL_ACCEPTED: core::ops::RangeInclusive<u8> = 0x45..=0x4F;
+pub(crate) const VER_IHL_ACCEPTED: core::ops::RangeInclusive<u8> = 0x45..=0x4F;
 
 /// [`Packet::new_head`]'s tests of `bytes`; the header length they accepted.
 #[inline(always)]
