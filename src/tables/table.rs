@@ -91,8 +91,11 @@ impl Session {
     }
 }
 
-/// What an inbound packet found on the outside chain.
+/// What an inbound packet found on the outside chain. The discriminant is a whole word
+/// (`repr(u32)`): returned in its own register, the callers test it without zero-extending a
+/// half-word first (thumbv7em).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Inbound {
     /// The session with exactly this remote endpoint.
     Session(Slot),
