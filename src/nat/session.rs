@@ -94,7 +94,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> Option<u32> {
         let (in_port, remote_port) = (ports as u16, (ports >> 16) as u16);
         let slot = self.tables.get(protocol).find_outbound(netif, inside, in_port, remote, remote_port)?;
-        let ext_port = self.live_port(protocol, slot, now)?;
+        let ext_port = self.live_port(protocol, u32::from(slot), now)?;
         Some(u32::from(slot) << 16 | u32::from(ext_port))
     }
 
@@ -244,19 +244,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// so a late `tick` never lets a dead mapping translate.
     #[inline(always)]
     pub(super) fn is_live(&mut self, protocol: Protocol, slot: Slot, now: u32) -> bool {
-        self.live_port(protocol, slot, now).is_some()
+        self.live_port(protocol, u32::from(slot), now).is_some()
     }
 
     /// [`is_live`](Self::is_live) handing back the live session's external port: the lookups
     /// that need it read it here, not from the slot again.
     #[inline(never)]
-    fn live_port(&mut self, protocol: Protocol, slot: Slot, now: u32) -> Option<u16> {
+    fn live_port(&mut self, protocol: Protocol, slot: u32, now: u32) -> Option<u16> {
         let table = self.tables.get(protocol);
-        let session = table.get(slot)?;
+        let session = table.get_at(slot as usize)?;
         if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
             return Some(session.ext_port);
         }
-        self.discard(protocol, slot, true);
+        self.discard(protocol, slot as Slot, true);
         None
     }
 

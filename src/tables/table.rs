@@ -234,7 +234,14 @@ impl Table {
     }
 
     pub fn get(&self, slot: Slot) -> Option<&Session> {
-        self.entries.get(usize::from(slot)).map(|e| &e.session).filter(|s| s.state & USED != 0)
+        self.get_at(usize::from(slot))
+    }
+
+    /// [`get`](Self::get) by an index as wide as the machine's (a slot at or past the
+    /// capacity has no session).
+    #[inline(always)]
+    pub fn get_at(&self, slot: usize) -> Option<&Session> {
+        self.entries.get(slot).map(|e| &e.session).filter(|s| s.state & USED != 0)
     }
 
     pub fn get_mut(&mut self, slot: Slot) -> Option<&mut Session> {
