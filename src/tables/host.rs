@@ -137,7 +137,9 @@ impl<const H: usize> Hosts<H> {
         let Some(count) = host.count(protocol.index(), opener) else {
             return Ok(Acquired::Untracked);
         };
-        if quota != 0 && *count >= quota {
+        // As words: one test (`quota - 1 < count`, wrapping) with nothing to zero-extend.
+        let (held, quota) = (u32::from(*count), u32::from(quota));
+        if quota != 0 && held >= quota {
             return Err(match opener {
                 Opener::Host => Refused::Quota,
                 Opener::Remote => Refused::RemoteQuota,

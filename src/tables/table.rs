@@ -460,8 +460,11 @@ impl Table {
         } else {
             self.high += 1;
         }
-        self.len += 1;
-        self.high_water = self.high_water.max(self.len);
+        // As a word: the count at most the capacity (`VALID`: below 2^16), so the same
+        // values, compared with nothing to zero-extend.
+        let len = u32::from(self.len) + 1;
+        self.len = len as u16;
+        self.high_water = u32::from(self.high_water).max(len) as u16;
         Some(slot)
     }
 
