@@ -180,13 +180,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if filtering == old {
             return;
         }
+        // The index as a word for the lookup, a `Slot` (the capacity is at most 32,768) only
+        // for the removal: no zero-extension per slot.
         for slot in 0..self.tables.get(protocol).capacity() {
-            let slot = slot as Slot;
-            let Some(&session) = self.tables.get(protocol).get(slot) else { continue };
+            let Some(&session) = self.tables.get(protocol).get_at(slot) else { continue };
             if self.admits(protocol, &session, filtering) {
                 continue;
             }
-            self.discard(protocol, slot, false);
+            self.discard(protocol, slot as Slot, false);
         }
     }
 
