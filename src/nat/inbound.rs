@@ -121,7 +121,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         // Its own session first: the port forward lookup below is for the other cases only.
         if let Inbound::Session(slot) = found {
-            return Ok(Some(Admission::Session(slot)));
+            return Ok(Some(Admission::Session(slot as Slot)));
         }
         if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
             return Err(Verdict::SendTcpReset);
@@ -136,7 +136,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // A mapping's port the router has since bound: only the mapping's own sessions
             // use it; new remotes reach the router.
             _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return Ok(None),
-            (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get(slot) {
+            (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get_at(slot as usize) {
                 Some(mapping) => (mapping.inside, mapping.in_port),
                 None => return Err(Verdict::Drop(DropReason::Filtered)),
             },
@@ -271,7 +271,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::Drop(DropReason::TtlExpired);
         }
-        let Some(&session) = self.tables.get(quoted.protocol).get(slot) else {
+        let Some(&session) = self.tables.get(quoted.protocol).get_at(slot as usize) else {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         rewrite::icmp_error(packet, Side::Destination, session.inside, session.in_port);

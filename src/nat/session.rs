@@ -240,11 +240,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.remove_from(protocol, mapping, Doomed { expired_at: Some(now), ..Doomed::ALL });
     }
 
-    /// True when the session in `slot` is still alive; an expired one is removed on the spot,
-    /// so a late `tick` never lets a dead mapping translate.
+    /// True when the session in `slot` (a word, as `Inbound` holds it) is still alive; an
+    /// expired one is removed on the spot, so a late `tick` never lets a dead mapping
+    /// translate.
     #[inline(always)]
-    pub(super) fn is_live(&mut self, protocol: Protocol, slot: Slot, now: u32) -> bool {
-        self.live_port(protocol, u32::from(slot), now).is_some()
+    pub(super) fn is_live(&mut self, protocol: Protocol, slot: u32, now: u32) -> bool {
+        self.live_port(protocol, slot, now).is_some()
     }
 
     /// [`is_live`](Self::is_live) handing back the live session's external port: the lookups

@@ -91,16 +91,16 @@ impl Session {
     }
 }
 
-/// What an inbound packet found on the outside chain. The discriminant is a whole word
-/// (`repr(u32)`): returned in its own register, the callers test it without zero-extending a
-/// half-word first (thumbv7em).
+/// What an inbound packet found on the outside chain. The discriminant and the slots are
+/// whole words (`repr(u32)`, `u32::from` of the `Slot`): returned in registers, the callers
+/// test the one and index by the other without zero-extending a half-word first (thumbv7em).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Inbound {
-    /// The session with exactly this remote endpoint.
-    Session(Slot),
+    /// The session with exactly this remote endpoint (its slot).
+    Session(u32),
     /// No session for this remote, but the filtering mode lets it reach this mapping.
-    Admitted(Slot),
+    Admitted(u32),
     /// A mapping exists and the filtering mode refuses this remote.
     Filtered,
     /// No mapping uses this external port.
@@ -362,7 +362,7 @@ impl Table {
                 continue;
             }
             if s.remote == remote && s.remote_port == remote_port {
-                return Inbound::Session(slot);
+                return Inbound::Session(u32::from(slot));
             }
             if matches!(found, Inbound::Admitted(_)) {
                 continue;
@@ -370,7 +370,7 @@ impl Table {
             // The filter as one comparison: endpoint-independent (0) passes every remote,
             // address-dependent (1) a known address, address-and-port-dependent (2) none here.
             let passes = u32::from(filtering as u8) + u32::from(s.remote != remote) <= 1;
-            found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
+            found = if passes { Inbound::Admitted(u32::from(slot)) } else { Inbound::Filtered };
         }
         found
     }
@@ -800,7 +800,7 @@ mod tests {
         assert_eq!(t.find_outbound(2, 1, 100, 10, 80), Some(b));
         assert_eq!(t.find_outbound(3, 1, 100, 9, 80), None);
         assert_eq!(t.find_mapping(2, 1, 100), Some(5000));
-        assert_eq!(t.find_inbound(2, 5000, 9, 80, Filtering::AddressAndPortDependent), Inbound::Session(a));
+        assert_eq!(t.find_inbound(2, 5000, 9, 80, Filtering::AddressAndPortDependent), Inbound::Session(u32::from(a)));
         assert_eq!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressAndPortDependent), Inbound::Filtered);
         assert!(matches!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressDependent), Inbound::Admitted(_)));
         assert_eq!(t.find_inbound(2, 5000, 11, 81, Filtering::AddressDependent), Inbound::Filtered);
@@ -1004,7 +1004,7 @@ mod tests {
             assert_eq!(t.find_outbound(2, 1, 100, i as u32, 80), Some(slot));
             assert_eq!(
                 t.find_inbound(2, 5000, i as u32, 80, Filtering::AddressAndPortDependent),
-                Inbound::Session(slot)
+                Inbound::Session(u32::from(slot))
             );
         }
         let again = t.insert(session(1, 100, 5000, 42, 80)).unwrap();
