@@ -31,8 +31,10 @@ impl Rule {
     }
 }
 
-/// How a forwarded packet relates to the rules.
+/// How a forwarded packet relates to the rules. A whole word (`repr(u32)`): the out-of-line
+/// `direction_of` returns it in a register its caller tests without zero-extending a byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Direction {
     /// A rule matches: translate the source.
     Outbound,
