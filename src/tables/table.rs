@@ -623,9 +623,12 @@ impl Table {
             Chain::Outside => &mut entry.outside_head,
         };
         // Bounded: a chain cannot hold more sessions than the table.
+        // Compared as words: `slot` is below the capacity (the lookup above), at most 32,768,
+        // so `slot + 1` is the same link, from the slot already widened for that lookup.
+        let wanted = u32::from(slot) + 1;
         for _ in 0..steps + 1 {
             let link = *at;
-            if link == slot + 1 {
+            if u32::from(link) == wanted {
                 *at = next_of_slot;
                 return;
             }
