@@ -550,18 +550,19 @@ impl Table {
         // per step (`start` is its own remainder; no step at all when no slot was ever used).
         let mut index = start;
         for _ in 0..count.min(used) {
-            let slot = index as Slot;
-            // Below `used`, at most 32768: no overflow.
+            // Below `used`, at most 32768: its own `Slot`, looked up by the word itself.
+            let slot = index;
+            // No overflow, for the same reason.
             index += 1;
             if index == used {
                 index = 0;
             }
-            let Some(session) = self.get(slot) else { continue };
+            let Some(session) = self.get_at(slot) else { continue };
             let Some(rank) = rank(session) else { continue };
             debug_assert!(rank != 0, "ranks start at 1");
             let key = (rank, now.wrapping_sub(session.last_used));
             if key > best.1 {
-                best = (slot, key, Some(session));
+                best = (slot as Slot, key, Some(session));
             }
         }
         // Set by a ranked session only (ranks start at 1, so its key beats the start's).
