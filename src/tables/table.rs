@@ -352,17 +352,18 @@ impl Table {
         // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
         // first one the filter passes (which stays).
         let mut found = Inbound::Unmapped;
-        let mut link = self.outside_head(netif, ext_port);
+        // The links as words, as `Inbound` hands the slot back: no zero-extension per step.
+        let mut link = u32::from(self.outside_head(netif, ext_port));
         // A plain loop over the outside chain (see `find_outbound`).
         while let Some(slot) = link.checked_sub(1) {
-            let Some(entry) = self.entries.get(usize::from(slot)) else { break };
+            let Some(entry) = self.entries.get(slot as usize) else { break };
             let s = &entry.session;
-            link = s.next_out;
+            link = u32::from(s.next_out);
             if s.ext_port != ext_port || s.netif != netif {
                 continue;
             }
             if s.remote == remote && s.remote_port == remote_port {
-                return Inbound::Session(u32::from(slot));
+                return Inbound::Session(slot);
             }
             if matches!(found, Inbound::Admitted(_)) {
                 continue;
@@ -370,7 +371,7 @@ impl Table {
             // The filter as one comparison: endpoint-independent (0) passes every remote,
             // address-dependent (1) a known address, address-and-port-dependent (2) none here.
             let passes = u32::from(filtering as u8) + u32::from(s.remote != remote) <= 1;
-            found = if passes { Inbound::Admitted(u32::from(slot)) } else { Inbound::Filtered };
+            found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
         }
         found
     }
