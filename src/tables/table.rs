@@ -392,13 +392,13 @@ impl Table {
     /// (is the endpoint mapped, is its mapping full), which were two walks in line.
     #[inline(never)]
     fn mapping_word(&self, inside: u32, netif_port: u32) -> u32 {
-        let (netif, in_port) = ((netif_port >> 16) as u8, netif_port as u16);
         let mut word = 0u32;
         // A plain loop, as `chain_index`: a link of 0 wraps past the table and ends the walk.
         let mut link = self.head(self.inside_bucket_of(inside, netif_port), Chain::Inside);
         while let Some(entry) = self.entries.get(usize::from(link).wrapping_sub(1)) {
             let s = &entry.session;
-            if s.in_port == in_port && s.inside == inside && s.netif == netif {
+            // The netif and port as the one word the caller passed.
+            if self::netif_port(s.netif, s.in_port) == netif_port && s.inside == inside {
                 if word == 0 {
                     word = u32::from(s.ext_port);
                 }
