@@ -352,14 +352,16 @@ impl Table {
         // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
         // first one the filter passes (which stays).
         let mut found = Inbound::Unmapped;
+        // The netif and port as one word, for the hash and for each session's two fields.
+        let key = netif_port(netif, ext_port);
         // The links as words, as `Inbound` hands the slot back: no zero-extension per step.
-        let mut link = u32::from(self.outside_head(netif, ext_port));
+        let mut link = u32::from(self.outside_bucket_of(key) as u16);
         // A plain loop over the outside chain (see `find_outbound`).
         while let Some(slot) = link.checked_sub(1) {
             let Some(entry) = self.entries.get(slot as usize) else { break };
             let s = &entry.session;
             link = u32::from(s.next_out);
-            if s.ext_port != ext_port || s.netif != netif {
+            if netif_port(s.netif, s.ext_port) != key {
                 continue;
             }
             if s.remote == remote && s.remote_port == remote_port {
