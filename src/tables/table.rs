@@ -431,26 +431,30 @@ impl Table {
     /// search and the hash calls before.
     #[inline(always)]
     pub(crate) fn insert_counted(&mut self, session: &Session, counted: bool) -> Option<Slot> {
+        // The slot as a word (below the capacity, at most 32,768: `VALID`), its link
+        // (`slot + 1`) truncated to the links' u16 where it is stored: the slot's index needs
+        // no zero-extension.
         let free = self.free_head != 0;
         let slot = if free {
-            self.free_head - 1
+            u32::from(self.free_head) - 1
         } else if usize::from(self.high) < self.entries.len() {
-            self.high
+            u32::from(self.high)
         } else {
             return None;
         };
+        let link = (slot + 1) as u16;
         let inside = self.inside_bucket(session.netif, session.inside, session.in_port);
         let outside = self.outside_bucket_of(netif_port(session.netif, session.ext_port));
         // The new slot heads both chains; each old head becomes its next link (the outside
         // one known already: the low half of the hash's answer).
-        let next_in = self.replace_head(inside, Chain::Inside, slot + 1);
+        let next_in = self.replace_head(inside, Chain::Inside, link);
         if let Some(e) = self.entries.get_mut((outside >> 16) as usize) {
-            e.outside_head = slot + 1;
+            e.outside_head = link;
         }
         // One access to the slot: a free slot's next link, the free list's (0 past the table:
         // the list's end), comes out and the session goes in. The heads written above are the
         // entries' own fields, never a session's, so the link is the one found at first.
-        let next_free = self.entries.get_mut(usize::from(slot)).map_or(0, |e| {
+        let next_free = self.entries.get_mut(slot as usize).map_or(0, |e| {
             let next_free = e.session.next_in;
             e.session = *session;
             e.session.state |= USED | if counted { HOST_COUNTED } else { 0 };
@@ -468,7 +472,7 @@ impl Table {
         let len = u32::from(self.len) + 1;
         self.len = len as u16;
         self.high_water = u32::from(self.high_water).max(len) as u16;
-        Some(slot)
+        Some(slot as Slot)
     }
 
     /// Removes a live session and returns it.
