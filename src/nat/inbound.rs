@@ -187,7 +187,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             if self.admits(protocol, &session, filtering) {
                 continue;
             }
-            self.discard(protocol, slot as Slot, false);
+            self.discard(protocol, slot as u32, false);
         }
     }
 

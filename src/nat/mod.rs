@@ -444,7 +444,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.
-            self.discard(protocol, slot, doomed.expired_at.is_some());
+            self.discard(protocol, u32::from(slot), doomed.expired_at.is_some());
         }
     }
 

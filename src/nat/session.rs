@@ -257,16 +257,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
             return Some(session.ext_port);
         }
-        self.discard(protocol, slot as Slot, true);
+        self.discard(protocol, slot, true);
         None
     }
 
     /// Removes the live session in `slot`, if any, gives it back to its host's count and, when
     /// it `expired`, counts it in `Stats::expired`. Out of line: expiry, eviction and
-    /// refiltering share one copy.
+    /// refiltering share one copy. The slot as a word (`u32::from` of a `Slot`, or an index
+    /// below the capacity), as its callers mostly hold it: no zero-extension on entry.
     #[inline(never)]
-    pub(super) fn discard(&mut self, protocol: Protocol, slot: Slot, expired: bool) {
-        let Some(removed) = self.tables.get_mut(protocol).remove(slot) else { return };
+    pub(super) fn discard(&mut self, protocol: Protocol, slot: u32, expired: bool) {
+        let Some(removed) = self.tables.get_mut(protocol).remove_at(slot) else { return };
         self.hosts.release(protocol, &removed);
         if expired {
             let count = &mut self.stats.expired[protocol.index()];

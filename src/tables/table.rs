@@ -477,9 +477,15 @@ impl Table {
 
     /// Removes a live session and returns it.
     pub fn remove(&mut self, slot: Slot) -> Option<Session> {
+        self.remove_at(u32::from(slot))
+    }
+
+    /// [`remove`](Self::remove) by the slot as a word (`Nat::discard`'s callers hold it so).
+    #[inline(always)]
+    pub fn remove_at(&mut self, index: u32) -> Option<Session> {
         // The slot as a word for the entry's bounds tests, truncated back for the links (the
-        // same `Slot`): that took less code than `get(slot)`.
-        let index = u32::from(slot);
+        // same `Slot`, the index being below the capacity there): that took less code than
+        // `get(slot)`.
         let entry = self.entries.get(index as usize).map(|e| &e.session).filter(|s| s.state & USED != 0);
         let session = *entry?;
         let slot = index as Slot;
@@ -537,7 +543,8 @@ impl Table {
 
     /// Of the `count` slots from `start` on (wrapping over the slots ever used), the session
     /// `rank` ranks highest (ranks start at 1), the one idle longest at `now` among equals,
-    /// with its rank and the session itself (its caller reads it without a second lookup);
+    /// with its rank and the session itself (its caller reads it without a second lookup),
+    /// the slot as a word (what `Nat::discard` takes);
     /// `None` ranks out. Bounded work for a choice that scans the table a window at a time.
     ///
     /// `start` is below the slots ever used: its one caller searches a full table, which has
@@ -548,11 +555,11 @@ impl Table {
         count: usize,
         now: u32,
         mut rank: impl FnMut(&Session) -> Option<u8>,
-    ) -> Option<(Slot, u8, &Session)> {
+    ) -> Option<(u32, u8, &Session)> {
         let used = usize::from(self.high);
         debug_assert!(start < used || used == 0);
         // Rank 0 and no idle time: what every ranked session beats, as ranks start at 1.
-        let mut best: (Slot, (u8, u32), Option<&Session>) = (0, (0, 0), None);
+        let mut best: (u32, (u8, u32), Option<&Session>) = (0, (0, 0), None);
         // `(start + i) % used` for each step `i`, kept by a wrap at `used` instead of a division
         // per step (`start` is its own remainder; no step at all when no slot was ever used).
         let mut index = start;
@@ -569,7 +576,7 @@ impl Table {
             debug_assert!(rank != 0, "ranks start at 1");
             let key = (rank, now.wrapping_sub(session.last_used));
             if key > best.1 {
-                best = (slot as Slot, key, Some(session));
+                best = (slot as u32, key, Some(session));
             }
         }
         // Set by a ranked session only (ranks start at 1, so its key beats the start's).
@@ -936,7 +943,7 @@ mod tests {
                     let now = 7_000;
                     // The start as its remainder, below the slots ever used (see `least_recent`).
                     let from = start.checked_rem(usize::from(t.high)).unwrap_or(start);
-                    let found = t.least_recent(from, count, now, rank).map(|(slot, rank, s)| (slot, rank, *s));
+                    let found = t.least_recent(from, count, now, rank).map(|(slot, rank, s)| (slot as Slot, rank, *s));
                     assert_eq!(found, reference(&t, start, count, now, &rank), "{fill} {start} {count}");
                 }
             }
