@@ -64,30 +64,38 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     // slice's for TCP, UDP and ICMP, without its made-up pointer).
     let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
-    // code than a closure that built it, called from three arms).
-    let (protocol, (src_port, dst_port), tcp_flags, creates) = match ip.protocol() {
+    // code than a closure that built it, called from three arms). TCP and UDP keep their ports
+    // in the same first 4 bytes: read once, after the match, for both (`None` here).
+    let (protocol, ports, tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             let flags = seg.flags();
             let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
-            (Protocol::Tcp, (seg.src_port(), seg.dst_port()), flags, creates)
+            (Protocol::Tcp, None, flags, creates)
         }
         protocol::UDP => {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
             // `new_head` accepted no total length below the header's: no saturation needed.
             let l4_len = ip.total_len().wrapping_sub(ip.header_len());
-            let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
-            (Protocol::Udp, (dgram.src_port(), dgram.dst_port()), 0, true)
+            udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
+            (Protocol::Udp, None, 0, true)
         }
         protocol::ICMP => {
             let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             match icmp::class(msg.msg_type()) {
                 Class::Error => return Ok(Message::IcmpError),
                 Class::Other => return Ok(Message::Other),
-                class => (Protocol::Icmp, ident_ports(msg.ident(), msg.msg_type(), mapped_side), 0, class == Class::Request),
+                class => (Protocol::Icmp, Some(ident_ports(msg.ident(), msg.msg_type(), mapped_side)), 0, class == Class::Request),
             }
         }
         _ => return Ok(Message::Other),
+    };
+    // Both arms above refused a transport part shorter than their header (20 or 8 bytes): the
+    // last arm only repeats their answer.
+    let (src_port, dst_port) = match (ports, l4) {
+        (Some(ports), _) => ports,
+        (None, &[a, b, c, d, ..]) => (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
+        (None, _) => return Err(DropReason::BadTransport),
     };
     Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
