@@ -278,25 +278,46 @@ fn is_error_type(icmp_type: u8) -> bool {
 /// the request type of its exchange (echo 8, timestamp 13, information 15), so a session keyed
 /// on them only lets in replies of the kind of request that opened it.
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
+    // Each reply numbered one above its request, timestamp's and information's requests odd
+    // and echo's request the highest type below them (checked at compile time below): the type
+    // less one (none below 0) with its low bit set is the exchange of the four newer types, and
+    // at most 7 for echo's two, which the floor of 8 makes echo's request. One subtraction, an
+    // or and a compare where a test of each reply type took more code.
     let exchange = u16::from(match msg_type {
-        kind::ECHO_REPLY => kind::ECHO_REQUEST,
-        // Each numbered one above its request (checked at compile time below): one subtraction
-        // for both.
         #[cfg(feature = "icmp-queries")]
-        reply @ (kind::TIMESTAMP_REPLY | kind::INFO_REPLY) => reply - 1,
-        #[cfg(feature = "icmp-queries")]
-        request => request,
+        query => exchange_of(query),
         // Without the other queries every request or reply is echo's: its exchange is echo,
         // written as a constant where the type's test took code.
         #[cfg(not(feature = "icmp-queries"))]
         _ => kind::ECHO_REQUEST,
     });
-    const _: () = assert!(kind::TIMESTAMP_REPLY - 1 == kind::TIMESTAMP && kind::INFO_REPLY - 1 == kind::INFO_REQUEST);
     match mapped_side {
         Side::Source => (ident, exchange),
         Side::Destination => (exchange, ident),
     }
 }
+
+/// The request type of the exchange an ICMP query of type `msg_type` belongs to, for the types
+/// [`icmp::class`] calls a request or a reply (see [`ident_ports`]).
+#[cfg(feature = "icmp-queries")]
+const fn exchange_of(msg_type: u8) -> u8 {
+    let odd = msg_type.saturating_sub(1) | 1;
+    if odd > kind::ECHO_REQUEST {
+        odd
+    } else {
+        kind::ECHO_REQUEST
+    }
+}
+
+#[cfg(feature = "icmp-queries")]
+const _: () = assert!(
+    exchange_of(kind::ECHO_REPLY) == kind::ECHO_REQUEST
+        && exchange_of(kind::ECHO_REQUEST) == kind::ECHO_REQUEST
+        && exchange_of(kind::TIMESTAMP) == kind::TIMESTAMP
+        && exchange_of(kind::TIMESTAMP_REPLY) == kind::TIMESTAMP
+        && exchange_of(kind::INFO_REQUEST) == kind::INFO_REQUEST
+        && exchange_of(kind::INFO_REPLY) == kind::INFO_REQUEST
+);
 
 #[cfg(test)]
 mod tests {
