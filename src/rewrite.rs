@@ -21,8 +21,10 @@ use crate::wire::{icmp, put16, put32, tcp, udp};
 const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
 
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
-/// to the address words alone (what a transport pseudo-header sees) and the change to the whole
-/// header (what an enclosing ICMP checksum sees), both over the words as loaded (see [`word`]).
+/// to the whole header (what an enclosing ICMP checksum sees) and the change to the address
+/// words alone (what a transport pseudo-header sees), both over the words as loaded (see
+/// [`word`]). The whole header's first: [`endpoint_at`] adds to it and returns it, and it then
+/// comes back in the register it leaves by.
 ///
 /// The datagram last: the optimiser drops its length, which nothing here reads, and the side,
 /// address and datagram's start are then the first three registers, as [`endpoint_at`] and
@@ -32,7 +34,7 @@ fn rewrite_address(side: Side, addr: u32, datagram: &mut [u8]) -> (Delta, Delta)
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
-        return (pseudo, header);
+        return (header, pseudo);
     };
     let bytes = ip.into_inner();
     let at = match side {
@@ -50,7 +52,7 @@ fn rewrite_address(side: Side, addr: u32, datagram: &mut [u8]) -> (Delta, Delta)
     set_word(bytes, CHECKSUM_AT, new_checksum);
     header.merge(pseudo);
     header.word(old_checksum, new_checksum);
-    (pseudo, header)
+    (header, pseudo)
 }
 
 /// The 16-bit word at `at` as the machine loads it, little-endian: a one's-complement sum of
@@ -82,7 +84,7 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
 /// [`endpoint`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
 #[inline(never)]
 fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
-    let (pseudo, mut total) = rewrite_address(side, addr, datagram);
+    let (mut total, pseudo) = rewrite_address(side, addr, datagram);
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
