@@ -64,30 +64,38 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     // slice's for TCP, UDP and ICMP, without its made-up pointer).
     let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
-    // code than a closure that built it, called from three arms).
-    let (protocol, (src_port, dst_port), tcp_flags, creates) = match ip.protocol() {
+    // code than a closure that built it, called from three arms). TCP and UDP keep their ports
+    // in the same first 4 bytes: read once, after the match, for both (`None` here).
+    let (protocol, ports, tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             let flags = seg.flags();
             let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
-            (Protocol::Tcp, (seg.src_port(), seg.dst_port()), flags, creates)
+            (Protocol::Tcp, None, flags, creates)
         }
         protocol::UDP => {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
             // `new_head` accepted no total length below the header's: no saturation needed.
             let l4_len = ip.total_len().wrapping_sub(ip.header_len());
-            let dgram = udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
-            (Protocol::Udp, (dgram.src_port(), dgram.dst_port()), 0, true)
+            udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
+            (Protocol::Udp, None, 0, true)
         }
         protocol::ICMP => {
             let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
             match icmp::class(msg.msg_type()) {
                 Class::Error => return Ok(Message::IcmpError),
                 Class::Other => return Ok(Message::Other),
-                class => (Protocol::Icmp, ident_ports(msg.ident(), msg.msg_type(), mapped_side), 0, class == Class::Request),
+                class => (Protocol::Icmp, Some(ident_ports(msg.ident(), msg.msg_type(), mapped_side)), 0, class == Class::Request),
             }
         }
         _ => return Ok(Message::Other),
+    };
+    // Both arms above refused a transport part shorter than their header (20 or 8 bytes): the
+    // last arm only repeats their answer.
+    let (src_port, dst_port) = match (ports, l4) {
+        (Some(ports), _) => ports,
+        (None, &[a, b, c, d, ..]) => (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
+        (None, _) => return Err(DropReason::BadTransport),
     };
     Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
@@ -270,25 +278,46 @@ fn is_error_type(icmp_type: u8) -> bool {
 /// the request type of its exchange (echo 8, timestamp 13, information 15), so a session keyed
 /// on them only lets in replies of the kind of request that opened it.
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
+    // Each reply numbered one above its request, timestamp's and information's requests odd
+    // and echo's request the highest type below them (checked at compile time below): the type
+    // less one (none below 0) with its low bit set is the exchange of the four newer types, and
+    // at most 7 for echo's two, which the floor of 8 makes echo's request. One subtraction, an
+    // or and a compare where a test of each reply type took more code.
     let exchange = u16::from(match msg_type {
-        kind::ECHO_REPLY => kind::ECHO_REQUEST,
-        // Each numbered one above its request (checked at compile time below): one subtraction
-        // for both.
         #[cfg(feature = "icmp-queries")]
-        reply @ (kind::TIMESTAMP_REPLY | kind::INFO_REPLY) => reply - 1,
-        #[cfg(feature = "icmp-queries")]
-        request => request,
+        query => exchange_of(query),
         // Without the other queries every request or reply is echo's: its exchange is echo,
         // written as a constant where the type's test took code.
         #[cfg(not(feature = "icmp-queries"))]
         _ => kind::ECHO_REQUEST,
     });
-    const _: () = assert!(kind::TIMESTAMP_REPLY - 1 == kind::TIMESTAMP && kind::INFO_REPLY - 1 == kind::INFO_REQUEST);
     match mapped_side {
         Side::Source => (ident, exchange),
         Side::Destination => (exchange, ident),
     }
 }
+
+/// The request type of the exchange an ICMP query of type `msg_type` belongs to, for the types
+/// [`icmp::class`] calls a request or a reply (see [`ident_ports`]).
+#[cfg(feature = "icmp-queries")]
+const fn exchange_of(msg_type: u8) -> u8 {
+    let odd = msg_type.saturating_sub(1) | 1;
+    if odd > kind::ECHO_REQUEST {
+        odd
+    } else {
+        kind::ECHO_REQUEST
+    }
+}
+
+#[cfg(feature = "icmp-queries")]
+const _: () = assert!(
+    exchange_of(kind::ECHO_REPLY) == kind::ECHO_REQUEST
+        && exchange_of(kind::ECHO_REQUEST) == kind::ECHO_REQUEST
+        && exchange_of(kind::TIMESTAMP) == kind::TIMESTAMP
+        && exchange_of(kind::TIMESTAMP_REPLY) == kind::TIMESTAMP
+        && exchange_of(kind::INFO_REQUEST) == kind::INFO_REQUEST
+        && exchange_of(kind::INFO_REPLY) == kind::INFO_REQUEST
+);
 
 #[cfg(test)]
 mod tests {

@@ -21,13 +21,20 @@ use crate::wire::{icmp, put16, put32, tcp, udp};
 const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
 
 /// Rewrites the `side` address of an IPv4 header and its header checksum. Returns the change
-/// to the address words alone (what a transport pseudo-header sees) and the change to the whole
-/// header (what an enclosing ICMP checksum sees), both over the words as loaded (see [`word`]).
-fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta) {
+/// to the whole header (what an enclosing ICMP checksum sees) and the change to the address
+/// words alone (what a transport pseudo-header sees), both over the words as loaded (see
+/// [`word`]). The whole header's first: [`endpoint_at`] adds to it and returns it, and it then
+/// comes back in the register it leaves by.
+///
+/// The datagram last: the optimiser drops its length, which nothing here reads, and the side,
+/// address and datagram's start are then the first three registers, as [`endpoint_at`] and
+/// [`icmp_error_at`] receive them (with the datagram first, each moved its side and address
+/// down one register before the call).
+fn rewrite_address(side: Side, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
-        return (pseudo, header);
+        return (header, pseudo);
     };
     let bytes = ip.into_inner();
     let at = match side {
@@ -45,7 +52,7 @@ fn rewrite_address(datagram: &mut [u8], side: Side, addr: u32) -> (Delta, Delta)
     set_word(bytes, CHECKSUM_AT, new_checksum);
     header.merge(pseudo);
     header.word(old_checksum, new_checksum);
-    (pseudo, header)
+    (header, pseudo)
 }
 
 /// The 16-bit word at `at` as the machine loads it, little-endian: a one's-complement sum of
@@ -69,8 +76,15 @@ fn set_word(bytes: &mut [u8], at: usize, value: u16) {
 /// Rewrites the `side` address and port of a datagram (for ICMP queries the identifier, which
 /// both sides share), with the IP header checksum and the transport checksum. Returns the
 /// change to all the datagram's bytes.
+#[inline(always)]
 pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
-    let (pseudo, mut total) = rewrite_address(datagram, side, addr);
+    endpoint_at(side, addr, datagram, port)
+}
+
+/// [`endpoint`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
+#[inline(never)]
+fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
+    let (mut total, pseudo) = rewrite_address(side, addr, datagram);
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
@@ -179,8 +193,15 @@ pub fn ident(packet: &mut [u8], ident: u16) {
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,
 /// which travelled the other way, gets its opposite endpoint rewritten to `addr:port`. The
 /// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.
+#[inline(always)]
 pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    rewrite_address(packet, side, addr);
+    icmp_error_at(side, addr, packet, port);
+}
+
+/// [`icmp_error`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
+#[inline(never)]
+fn icmp_error_at(side: Side, addr: u32, packet: &mut [u8], port: u16) {
+    rewrite_address(side, addr, packet);
     quoted_endpoint(packet, side.opposite(), addr, port);
 }
 
