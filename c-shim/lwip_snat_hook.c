@@ -405,14 +405,20 @@ lwip_snat_netif_addr(const struct netif *netif)
   return ip4_addr_get_u32(netif_ip4_addr(netif));
 }
 
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+/* (lwip_snat_watch_netif() its one caller: in line there) */
+#define LWIP_SNAT_WATCH_NOINLINE
+#else
+/* (also called by the hook's LWIP_SNAT_WATCH(): out of line) */
+#define LWIP_SNAT_WATCH_NOINLINE LWIP_SNAT_NOINLINE
+#endif
+
 /**
  * Remembers the address of netif index @p idx and, with @p notify, drops the netif's mappings
  * when it changed (mappings on the old address are void: replies to it can no longer arrive).
  * @p notify 0 only remembers it (lwip_snat_start(): a NAT just reset holds no mapping to drop).
- * (Out of line: taken in line by both lwip_snat_netif_event() and lwip_snat_watch_all() it
- * costs more bytes; neither runs per packet.)
  */
-static LWIP_SNAT_NOINLINE void
+static LWIP_SNAT_WATCH_NOINLINE void
 lwip_snat_watch(u8_t idx, u32_t addr, u8_t notify)
 {
   u32_t seen;
@@ -470,6 +476,20 @@ lwip_snat_forget_routes(void)
 #define LWIP_SNAT_FORGET_ROUTES()
 #endif
 
+/**
+ * Forgets the remembered routes, then lwip_snat_watch() of netif index @p idx with the address
+ * of @p netif (0 for NULL). The one place that does both for the netif callback and
+ * lwip_snat_watch_all(), out of line: smaller than a copy of the address test and a call to
+ * forget in each (lwip_snat_watch_all() then forgets the routes once per netif index, the same
+ * empty table as once before the loop; neither runs per packet).
+ */
+static LWIP_SNAT_NOINLINE void
+lwip_snat_watch_netif(u8_t idx, const struct netif *netif, u8_t notify)
+{
+  LWIP_SNAT_FORGET_ROUTES();
+  lwip_snat_watch(idx, lwip_snat_netif_addr(netif), notify);
+}
+
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
 /**
  * lwIP's netif callback: an address, up/down or link change made through lwIP's netif API is
@@ -479,15 +499,15 @@ lwip_snat_forget_routes(void)
 static void
 lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
 {
-  u32_t addr = 0;
+  const struct netif *watched = NULL;
 
-  /* (called before a netif goes down or is removed: no packet comes in before it is) */
-  LWIP_SNAT_FORGET_ROUTES();
   if (((reason & LWIP_NSC_NETIF_REMOVED) == 0) &&
       (((reason & LWIP_NSC_STATUS_CHANGED) == 0) || (args == NULL) || (args->status_changed.state != 0))) {
-    addr = lwip_snat_netif_addr(netif);
+    watched = netif;
   }
-  lwip_snat_watch(netif_get_index(netif), addr, 1);
+  /* (the remembered routes forgotten there: called before a netif goes down or is removed, no
+   * packet comes in before it is) */
+  lwip_snat_watch_netif(netif_get_index(netif), watched, 1);
 }
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
@@ -506,19 +526,16 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
 #endif
 
 /**
- * lwip_snat_watch() for every watched netif index, including netifs that went down or were
- * removed (@p notify as there), after forgetting the remembered routes. One loop for the timer
- * and lwip_snat_start(): smaller than two.
+ * lwip_snat_watch_netif() for every watched netif index, including netifs that went down or were
+ * removed (@p notify as there). One loop for the timer and lwip_snat_start(): smaller than two.
  */
 static void
 lwip_snat_watch_all(u8_t notify)
 {
   u8_t idx;
 
-  /* (both callers forget the remembered routes first: one call here) */
-  LWIP_SNAT_FORGET_ROUTES();
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
-    lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)), notify);
+    lwip_snat_watch_netif(idx, netif_get_by_index(idx), notify);
   }
 }
 
