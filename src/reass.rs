@@ -529,16 +529,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// and only among those from `src` if given.
     #[inline(never)]
     fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
-        let mut oldest: Option<(usize, u32)> = None;
+        // The age to beat starts at 0, which every age is at least: the first candidate is taken
+        // whatever its age, with no test that one was found.
+        let (mut oldest, mut oldest_age) = (None, 0);
         // `for_each` rather than a `for` loop: 8 bytes less.
         self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
             // The last of equally old ones, as `max_by_key` would pick.
-            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && oldest.is_none_or(|(_, a)| age >= a) {
-                oldest = Some((index, age));
+            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && age >= oldest_age {
+                (oldest, oldest_age) = (Some(index), age);
             }
         });
-        oldest.map(|(index, _)| index)
+        oldest
     }
 
     /// Discards a datagram in progress to make room (both callers pick one in use: `oldest`
