@@ -699,12 +699,15 @@ struct Piece<'a> {
 impl<'a> Piece<'a> {
     fn of(fragment: &'a [u8]) -> Option<Piece<'a>> {
         let (&ver_ihl, rest) = fragment.split_first()?;
-        let header_len = usize::from(ver_ihl & 0x0F) * 4;
         let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
         // Version 4 with a header of 20 bytes or more: the range `ipv4::new_quoted` tests too.
         if !ipv4::VER_IHL_ACCEPTED.contains(&ver_ihl) {
             return None;
         }
+        // The low nibble, as what is left above version 4's 0x40 (the range just tested): the
+        // optimiser then knows the header holds 20 bytes or more, and tests no shorter one for
+        // the flags below.
+        let header_len = usize::from(ver_ihl - 0x40) * 4;
         // Fails for a total length past the bytes or short of the header, as `new_checked` does.
         let (header, payload) = fragment.get(..total_len)?.split_at_checked(header_len)?;
         let flags_offset = u16::from_be_bytes([*header.get(6)?, *header.get(7)?]);
