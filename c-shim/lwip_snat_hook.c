@@ -414,12 +414,14 @@ lwip_snat_netif_addr(const struct netif *netif)
 #endif
 
 /**
- * Remembers the address of netif index @p idx and, with @p notify, drops the netif's mappings
- * when it changed (mappings on the old address are void: replies to it can no longer arrive).
- * @p notify 0 only remembers it (lwip_snat_start(): a NAT just reset holds no mapping to drop).
+ * Remembers the address of netif index @p idx and drops the netif's mappings when it changed
+ * (mappings on the old address are void: replies to it can no longer arrive). Also from
+ * lwip_snat_start(), right after lwip_snat_init(): a NAT just reset holds no mapping, session or
+ * fact that the drop changes (tests/lwip/c_api.c checks it), so there it only remembers, and
+ * no call needs telling which.
  */
 static LWIP_SNAT_WATCH_NOINLINE void
-lwip_snat_watch(u8_t idx, u32_t addr, u8_t notify)
+lwip_snat_watch(u8_t idx, u32_t addr)
 {
   u32_t seen;
 
@@ -429,7 +431,7 @@ lwip_snat_watch(u8_t idx, u32_t addr, u8_t notify)
   /* (stored either way: no second path that only stores) */
   seen = lwip_snat_seen_addr[idx - 1];
   lwip_snat_seen_addr[idx - 1] = addr;
-  if (notify && (seen != addr)) {
+  if (seen != addr) {
     lwip_snat_netif_changed(idx);
   }
 }
@@ -484,10 +486,10 @@ lwip_snat_forget_routes(void)
  * empty table as once before the loop; neither runs per packet).
  */
 static LWIP_SNAT_NOINLINE void
-lwip_snat_watch_netif(u8_t idx, const struct netif *netif, u8_t notify)
+lwip_snat_watch_netif(u8_t idx, const struct netif *netif)
 {
   LWIP_SNAT_FORGET_ROUTES();
-  lwip_snat_watch(idx, lwip_snat_netif_addr(netif), notify);
+  lwip_snat_watch(idx, lwip_snat_netif_addr(netif));
 }
 
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
@@ -507,7 +509,7 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
   }
   /* (the remembered routes forgotten there: called before a netif goes down or is removed, no
    * packet comes in before it is) */
-  lwip_snat_watch_netif(netif_get_index(netif), watched, 1);
+  lwip_snat_watch_netif(netif_get_index(netif), watched);
 }
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
@@ -520,22 +522,22 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
     u8_t watch_slot_ = (u8_t)(watch_idx_ - 1u); \
     u32_t watch_addr_ = (addr); \
     if ((watch_slot_ < LWIP_SNAT_NETIF_SLOTS) && (lwip_snat_seen_addr[watch_slot_] != watch_addr_)) { \
-      lwip_snat_watch(watch_idx_, watch_addr_, 1); \
+      lwip_snat_watch(watch_idx_, watch_addr_); \
     } \
   } while (0)
 #endif
 
 /**
  * lwip_snat_watch_netif() for every watched netif index, including netifs that went down or were
- * removed (@p notify as there). One loop for the timer and lwip_snat_start(): smaller than two.
+ * removed. One loop for the timer and lwip_snat_start(): smaller than two.
  */
 static void
-lwip_snat_watch_all(u8_t notify)
+lwip_snat_watch_all(void)
 {
   u8_t idx;
 
   for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
-    lwip_snat_watch_netif(idx, netif_get_by_index(idx), notify);
+    lwip_snat_watch_netif(idx, netif_get_by_index(idx));
   }
 }
 
@@ -2230,7 +2232,7 @@ lwip_snat_tmr(void *arg)
   LWIP_UNUSED_ARG(arg);
   /* (fields written into struct netif directly are seen within one interval; the remembered
    * routes are forgotten) */
-  lwip_snat_watch_all(1);
+  lwip_snat_watch_all();
   now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
   /* the same clock as the tick, so what is logged is exactly what it expires */
@@ -2304,7 +2306,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   lwip_snat_set_port_check(lwip_snat_router_holds);
   lwip_snat_started.copies = 0;
   /* (the remembered routes forgotten too) */
-  lwip_snat_watch_all(0);
+  lwip_snat_watch_all();
   if (!lwip_snat_started.running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
     netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);
