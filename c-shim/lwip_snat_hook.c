@@ -414,25 +414,26 @@ lwip_snat_netif_addr(const struct netif *netif)
 #endif
 
 /**
- * Remembers the address of netif index @p idx and drops the netif's mappings when it changed
+ * Remembers the address of the netif in watch slot @p slot (its lwIP index less 1: index 0,
+ * NETIF_NO_INDEX, is slot 255, never watched) and drops the netif's mappings when it changed
  * (mappings on the old address are void: replies to it can no longer arrive). Also from
  * lwip_snat_start(), right after lwip_snat_init(): a NAT just reset holds no mapping, session or
  * fact that the drop changes (tests/lwip/c_api.c checks it), so there it only remembers, and
  * no call needs telling which.
  */
 static LWIP_SNAT_WATCH_NOINLINE void
-lwip_snat_watch(u8_t idx, u32_t addr)
+lwip_snat_watch(u8_t slot, u32_t addr)
 {
   u32_t seen;
 
-  if ((idx == NETIF_NO_INDEX) || (idx > LWIP_SNAT_NETIF_SLOTS)) {
+  if (slot >= LWIP_SNAT_NETIF_SLOTS) {
     return;
   }
   /* (stored either way: no second path that only stores) */
-  seen = lwip_snat_seen_addr[idx - 1];
-  lwip_snat_seen_addr[idx - 1] = addr;
+  seen = lwip_snat_seen_addr[slot];
+  lwip_snat_seen_addr[slot] = addr;
   if (seen != addr) {
-    lwip_snat_netif_changed(idx);
+    lwip_snat_netif_changed((u8_t)(slot + 1u));
   }
 }
 
@@ -479,17 +480,17 @@ lwip_snat_forget_routes(void)
 #endif
 
 /**
- * Forgets the remembered routes, then lwip_snat_watch() of netif index @p idx with the address
+ * Forgets the remembered routes, then lwip_snat_watch() of watch slot @p slot with the address
  * of @p netif (0 for NULL). The one place that does both for the netif callback and
  * lwip_snat_watch_all(), out of line: smaller than a copy of the address test and a call to
  * forget in each (lwip_snat_watch_all() then forgets the routes once per netif index, the same
  * empty table as once before the loop; neither runs per packet).
  */
 static LWIP_SNAT_NOINLINE void
-lwip_snat_watch_netif(u8_t idx, const struct netif *netif)
+lwip_snat_watch_netif(u8_t slot, const struct netif *netif)
 {
   LWIP_SNAT_FORGET_ROUTES();
-  lwip_snat_watch(idx, lwip_snat_netif_addr(netif));
+  lwip_snat_watch(slot, lwip_snat_netif_addr(netif));
 }
 
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
@@ -509,7 +510,7 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
   }
   /* (the remembered routes forgotten there: called before a netif goes down or is removed, no
    * packet comes in before it is) */
-  lwip_snat_watch_netif(netif_get_index(netif), watched);
+  lwip_snat_watch_netif((u8_t)(netif_get_index(netif) - 1u), watched);
 }
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
@@ -522,7 +523,7 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
     u8_t watch_slot_ = (u8_t)(watch_idx_ - 1u); \
     u32_t watch_addr_ = (addr); \
     if ((watch_slot_ < LWIP_SNAT_NETIF_SLOTS) && (lwip_snat_seen_addr[watch_slot_] != watch_addr_)) { \
-      lwip_snat_watch(watch_idx_, watch_addr_); \
+      lwip_snat_watch(watch_slot_, watch_addr_); \
     } \
   } while (0)
 #endif
@@ -534,10 +535,10 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
 static void
 lwip_snat_watch_all(void)
 {
-  u8_t idx;
+  u8_t slot;
 
-  for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
-    lwip_snat_watch_netif(idx, netif_get_by_index(idx));
+  for (slot = 0; slot < LWIP_SNAT_NETIF_SLOTS; slot++) {
+    lwip_snat_watch_netif(slot, netif_get_by_index((u8_t)(slot + 1u)));
   }
 }
 
