@@ -228,7 +228,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let end = offset + payload.len();
         // RFC 791: every fragment but the last carries a multiple of 8 bytes, none is empty.
-        if !(more || offset != 0) || payload.is_empty() || (more && payload.len() % UNIT != 0) {
+        // (Asked as the two cases of MF: the empty test then made once, not once in each.)
+        if payload.is_empty() || if more { payload.len() % UNIT != 0 } else { offset == 0 } {
             return Outcome::Dropped(DropReason::Fragment);
         }
         let found = self.find(&key);
@@ -1308,6 +1309,25 @@ mod tests {
         ip.fill_checksum();
         assert_eq!(pool.accept(&odd, 0, 0), Outcome::Dropped(DropReason::Fragment));
         assert_eq!(pool.in_flight(), 1);
+    }
+
+    /// `accept`'s RFC 791 test: a fragment (MF set or an offset) that is not empty, and but
+    /// for the last a multiple of 8 bytes; every other is dropped as `Fragment`.
+    #[test]
+    fn only_rfc_791_fragments_are_taken() {
+        for more in [false, true] {
+            for offset_units in [0u16, 1, 2] {
+                for len in [0, 1, 7, 8, 9, 16] {
+                    let mut bytes = datagram(20, protocol::UDP, 7, len, 1);
+                    let mut ip = ipv4::Packet::new_quoted(&mut bytes[..]).unwrap();
+                    ip.set_flags_offset(u16::from(more) << 13 | offset_units);
+                    ip.fill_checksum();
+                    let refused = (!more && offset_units == 0) || len == 0 || (more && len % 8 != 0);
+                    let outcome = Pool::new().accept(&bytes, 0, 0);
+                    assert_eq!(outcome == Outcome::Dropped(DropReason::Fragment), refused, "MF {more} offset {offset_units} {len} B");
+                }
+            }
+        }
     }
 
     #[test]
