@@ -405,26 +405,35 @@ lwip_snat_netif_addr(const struct netif *netif)
   return ip4_addr_get_u32(netif_ip4_addr(netif));
 }
 
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+/* (lwip_snat_watch_netif() its one caller: in line there) */
+#define LWIP_SNAT_WATCH_NOINLINE
+#else
+/* (also called by the hook's LWIP_SNAT_WATCH(): out of line) */
+#define LWIP_SNAT_WATCH_NOINLINE LWIP_SNAT_NOINLINE
+#endif
+
 /**
- * Remembers the address of netif index @p idx and, with @p notify, drops the netif's mappings
- * when it changed (mappings on the old address are void: replies to it can no longer arrive).
- * @p notify 0 only remembers it (lwip_snat_start(): a NAT just reset holds no mapping to drop).
- * (Out of line: taken in line by both lwip_snat_netif_event() and lwip_snat_watch_all() it
- * costs more bytes; neither runs per packet.)
+ * Remembers the address of the netif in watch slot @p slot (its lwIP index less 1: index 0,
+ * NETIF_NO_INDEX, is slot 255, never watched) and drops the netif's mappings when it changed
+ * (mappings on the old address are void: replies to it can no longer arrive). Also from
+ * lwip_snat_start(), right after lwip_snat_init(): a NAT just reset holds no mapping, session or
+ * fact that the drop changes (tests/lwip/c_api.c checks it), so there it only remembers, and
+ * no call needs telling which.
  */
-static LWIP_SNAT_NOINLINE void
-lwip_snat_watch(u8_t idx, u32_t addr, u8_t notify)
+static LWIP_SNAT_WATCH_NOINLINE void
+lwip_snat_watch(u8_t slot, u32_t addr)
 {
   u32_t seen;
 
-  if ((idx == NETIF_NO_INDEX) || (idx > LWIP_SNAT_NETIF_SLOTS)) {
+  if (slot >= LWIP_SNAT_NETIF_SLOTS) {
     return;
   }
   /* (stored either way: no second path that only stores) */
-  seen = lwip_snat_seen_addr[idx - 1];
-  lwip_snat_seen_addr[idx - 1] = addr;
-  if (notify && (seen != addr)) {
-    lwip_snat_netif_changed(idx);
+  seen = lwip_snat_seen_addr[slot];
+  lwip_snat_seen_addr[slot] = addr;
+  if (seen != addr) {
+    lwip_snat_netif_changed((u8_t)(slot + 1u));
   }
 }
 
@@ -470,6 +479,20 @@ lwip_snat_forget_routes(void)
 #define LWIP_SNAT_FORGET_ROUTES()
 #endif
 
+/**
+ * Forgets the remembered routes, then lwip_snat_watch() of watch slot @p slot with the address
+ * of @p netif (0 for NULL). The one place that does both for the netif callback and
+ * lwip_snat_watch_all(), out of line: smaller than a copy of the address test and a call to
+ * forget in each (lwip_snat_watch_all() then forgets the routes once per netif index, the same
+ * empty table as once before the loop; neither runs per packet).
+ */
+static LWIP_SNAT_NOINLINE void
+lwip_snat_watch_netif(u8_t slot, const struct netif *netif)
+{
+  LWIP_SNAT_FORGET_ROUTES();
+  lwip_snat_watch(slot, lwip_snat_netif_addr(netif));
+}
+
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
 /**
  * lwIP's netif callback: an address, up/down or link change made through lwIP's netif API is
@@ -479,15 +502,15 @@ lwip_snat_forget_routes(void)
 static void
 lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
 {
-  u32_t addr = 0;
+  const struct netif *watched = NULL;
 
-  /* (called before a netif goes down or is removed: no packet comes in before it is) */
-  LWIP_SNAT_FORGET_ROUTES();
   if (((reason & LWIP_NSC_NETIF_REMOVED) == 0) &&
       (((reason & LWIP_NSC_STATUS_CHANGED) == 0) || (args == NULL) || (args->status_changed.state != 0))) {
-    addr = lwip_snat_netif_addr(netif);
+    watched = netif;
   }
-  lwip_snat_watch(netif_get_index(netif), addr, 1);
+  /* (the remembered routes forgotten there: called before a netif goes down or is removed, no
+   * packet comes in before it is) */
+  lwip_snat_watch_netif((u8_t)(netif_get_index(netif) - 1u), watched);
 }
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
@@ -500,25 +523,22 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
     u8_t watch_slot_ = (u8_t)(watch_idx_ - 1u); \
     u32_t watch_addr_ = (addr); \
     if ((watch_slot_ < LWIP_SNAT_NETIF_SLOTS) && (lwip_snat_seen_addr[watch_slot_] != watch_addr_)) { \
-      lwip_snat_watch(watch_idx_, watch_addr_, 1); \
+      lwip_snat_watch(watch_slot_, watch_addr_); \
     } \
   } while (0)
 #endif
 
 /**
- * lwip_snat_watch() for every watched netif index, including netifs that went down or were
- * removed (@p notify as there), after forgetting the remembered routes. One loop for the timer
- * and lwip_snat_start(): smaller than two.
+ * lwip_snat_watch_netif() for every watched netif index, including netifs that went down or were
+ * removed. One loop for the timer and lwip_snat_start(): smaller than two.
  */
 static void
-lwip_snat_watch_all(u8_t notify)
+lwip_snat_watch_all(void)
 {
-  u8_t idx;
+  u8_t slot;
 
-  /* (both callers forget the remembered routes first: one call here) */
-  LWIP_SNAT_FORGET_ROUTES();
-  for (idx = 1; idx <= LWIP_SNAT_NETIF_SLOTS; idx++) {
-    lwip_snat_watch(idx, lwip_snat_netif_addr(netif_get_by_index(idx)), notify);
+  for (slot = 0; slot < LWIP_SNAT_NETIF_SLOTS; slot++) {
+    lwip_snat_watch_netif(slot, netif_get_by_index((u8_t)(slot + 1u)));
   }
 }
 
@@ -2213,7 +2233,7 @@ lwip_snat_tmr(void *arg)
   LWIP_UNUSED_ARG(arg);
   /* (fields written into struct netif directly are seen within one interval; the remembered
    * routes are forgotten) */
-  lwip_snat_watch_all(1);
+  lwip_snat_watch_all();
   now = sys_now();
 #if LWIP_SNAT_DEBUGGING && defined(LWIP_SNAT_FEATURE_DUMP)
   /* the same clock as the tick, so what is logged is exactly what it expires */
@@ -2287,7 +2307,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   lwip_snat_set_port_check(lwip_snat_router_holds);
   lwip_snat_started.copies = 0;
   /* (the remembered routes forgotten too) */
-  lwip_snat_watch_all(0);
+  lwip_snat_watch_all();
   if (!lwip_snat_started.running) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
     netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);

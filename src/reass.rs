@@ -228,7 +228,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         };
         let end = offset + payload.len();
         // RFC 791: every fragment but the last carries a multiple of 8 bytes, none is empty.
-        if !(more || offset != 0) || payload.is_empty() || (more && payload.len() % UNIT != 0) {
+        // (Asked as the two cases of MF: the empty test then made once, not once in each.)
+        if payload.is_empty() || if more { payload.len() % UNIT != 0 } else { offset == 0 } {
             return Outcome::Dropped(DropReason::Fragment);
         }
         let found = self.find(&key);
@@ -529,16 +530,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// and only among those from `src` if given.
     #[inline(never)]
     fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
-        let mut oldest: Option<(usize, u32)> = None;
+        // The age to beat starts at 0, which every age is at least: the first candidate is taken
+        // whatever its age, with no test that one was found.
+        let (mut oldest, mut oldest_age) = (None, 0);
         // `for_each` rather than a `for` loop: 8 bytes less.
         self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
             // The last of equally old ones, as `max_by_key` would pick.
-            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && oldest.is_none_or(|(_, a)| age >= a) {
-                oldest = Some((index, age));
+            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && age >= oldest_age {
+                (oldest, oldest_age) = (Some(index), age);
             }
         });
-        oldest.map(|(index, _)| index)
+        oldest
     }
 
     /// Discards a datagram in progress to make room (both callers pick one in use: `oldest`
@@ -697,12 +700,15 @@ struct Piece<'a> {
 impl<'a> Piece<'a> {
     fn of(fragment: &'a [u8]) -> Option<Piece<'a>> {
         let (&ver_ihl, rest) = fragment.split_first()?;
-        let header_len = usize::from(ver_ihl & 0x0F) * 4;
         let total_len = usize::from(u16::from_be_bytes([*rest.get(1)?, *rest.get(2)?]));
         // Version 4 with a header of 20 bytes or more: the range `ipv4::new_quoted` tests too.
         if !ipv4::VER_IHL_ACCEPTED.contains(&ver_ihl) {
             return None;
         }
+        // The low nibble, as what is left above version 4's 0x40 (the range just tested): the
+        // optimiser then knows the header holds 20 bytes or more, and tests no shorter one for
+        // the flags below.
+        let header_len = usize::from(ver_ihl - 0x40) * 4;
         // Fails for a total length past the bytes or short of the header, as `new_checked` does.
         let (header, payload) = fragment.get(..total_len)?.split_at_checked(header_len)?;
         let flags_offset = u16::from_be_bytes([*header.get(6)?, *header.get(7)?]);
@@ -1303,6 +1309,25 @@ mod tests {
         ip.fill_checksum();
         assert_eq!(pool.accept(&odd, 0, 0), Outcome::Dropped(DropReason::Fragment));
         assert_eq!(pool.in_flight(), 1);
+    }
+
+    /// `accept`'s RFC 791 test: a fragment (MF set or an offset) that is not empty, and but
+    /// for the last a multiple of 8 bytes; every other is dropped as `Fragment`.
+    #[test]
+    fn only_rfc_791_fragments_are_taken() {
+        for more in [false, true] {
+            for offset_units in [0u16, 1, 2] {
+                for len in [0, 1, 7, 8, 9, 16] {
+                    let mut bytes = datagram(20, protocol::UDP, 7, len, 1);
+                    let mut ip = ipv4::Packet::new_quoted(&mut bytes[..]).unwrap();
+                    ip.set_flags_offset(u16::from(more) << 13 | offset_units);
+                    ip.fill_checksum();
+                    let refused = (!more && offset_units == 0) || len == 0 || (more && len % 8 != 0);
+                    let outcome = Pool::new().accept(&bytes, 0, 0);
+                    assert_eq!(outcome == Outcome::Dropped(DropReason::Fragment), refused, "MF {more} offset {offset_units} {len} B");
+                }
+            }
+        }
     }
 
     #[test]

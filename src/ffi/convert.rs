@@ -190,16 +190,18 @@ impl lwip_snat_rule {
     pub(super) fn to_core(self) -> Result<Rule, lwip_snat_err_t> {
         let (kind, out) = (self.kind, self.out_netif_idx);
         // The rule's first netif (an outbound rule's only one is C's second field), taken once
-        // for the three kinds; then with the lowest index the kind names: one test of it for
-        // every kind.
+        // for the three kinds; then with the second netif the kind names (the first again for
+        // the kinds with one): one test of the pair for every kind, as a product of two bytes,
+        // which is 0 exactly when one of them is (it cannot overflow 32 bits; the lower of the
+        // two compared with 0 took 6 bytes more).
         let first = if kind == 1 { out } else { self.src_netif_idx };
-        let (rule, lowest) = match kind {
+        let (rule, second) = match kind {
             0 => (Rule::Source(first), first),
             1 => (Rule::Outbound(first), first),
-            2 => (Rule::Pair(first, out), first.min(out)),
+            2 => (Rule::Pair(first, out), out),
             _ => return Err(LWIP_SNAT_ERR_ARG),
         };
-        if lowest == 0 {
+        if u32::from(first) * u32::from(second) == 0 {
             Err(LWIP_SNAT_ERR_ARG)
         } else {
             Ok(rule)
@@ -497,6 +499,23 @@ mod tests {
         let mut config = MaybeUninit::uninit();
         // SAFETY: a local, written whole by a check that passes.
         unsafe { lwip_snat_config::check_into(c, &mut config).map(|()| config.assume_init()) }
+    }
+
+    #[test]
+    fn a_rule_is_its_kind_with_the_netifs_it_names_none_of_them_0() {
+        let netifs = [0, 1, 2, 0x80, 0xFF];
+        for kind in 0..=u8::MAX {
+            for (&src, &out) in netifs.iter().flat_map(|s| netifs.iter().map(move |o| (s, o))) {
+                let expected = match kind {
+                    0 if src != 0 => Ok(Rule::Source(src)),
+                    1 if out != 0 => Ok(Rule::Outbound(out)),
+                    2 if src != 0 && out != 0 => Ok(Rule::Pair(src, out)),
+                    _ => Err(LWIP_SNAT_ERR_ARG),
+                };
+                let c = lwip_snat_rule { kind, src_netif_idx: src, out_netif_idx: out };
+                assert_eq!(c.to_core(), expected, "{c:?}");
+            }
+        }
     }
 
     #[test]
