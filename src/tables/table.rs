@@ -471,7 +471,9 @@ impl Table {
         // values, compared with nothing to zero-extend.
         let len = u32::from(self.len) + 1;
         self.len = len as u16;
-        self.high_water = u32::from(self.high_water).max(len) as u16;
+        if len > u32::from(self.high_water) {
+            self.high_water = len as u16;
+        }
         Some(slot as Slot)
     }
 
