@@ -433,15 +433,14 @@ impl Table {
     pub(crate) fn insert_counted(&mut self, session: &Session, counted: bool) -> Option<Slot> {
         // The slot as a word (below the capacity, at most 32,768: `VALID`), its link
         // (`slot + 1`) truncated to the links' u16 where it is stored: the slot's index needs
-        // no zero-extension.
+        // no zero-extension. One bounds test for both kinds of slot: the free list's head is
+        // none or the link of a slot in the table (`remove_at` links only slots it found
+        // there), so it refuses exactly a table whose slots were all used and none is free.
         let free = self.free_head != 0;
-        let slot = if free {
-            u32::from(self.free_head) - 1
-        } else if usize::from(self.high) < self.entries.len() {
-            u32::from(self.high)
-        } else {
+        let slot = if free { u32::from(self.free_head) - 1 } else { u32::from(self.high) };
+        if slot as usize >= self.entries.len() {
             return None;
-        };
+        }
         let link = (slot + 1) as u16;
         let inside = self.inside_bucket(session.netif, session.inside, session.in_port);
         let outside = self.outside_bucket_of(netif_port(session.netif, session.ext_port));
@@ -971,6 +970,9 @@ mod tests {
                 t.remove(slot);
                 continue;
             }
+            // The free list's head is none (0) or the link of a slot in the table, as
+            // `insert_counted`'s one bounds test for both kinds of slot relies on.
+            assert!(usize::from(t.free_head) <= t.capacity(), "free list head {}", t.free_head);
             let full = t.is_full();
             if full {
                 assert_eq!(usize::from(t.high), t.capacity(), "a full table used every slot");
