@@ -464,7 +464,7 @@ impl Table {
         if free {
             self.free_head = next_free;
         } else {
-            self.high += 1;
+            self.high = link;
         }
         // As a word: the count at most the capacity (`VALID`: below 2^16), so the same
         // values, compared with nothing to zero-extend.
