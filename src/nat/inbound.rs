@@ -175,9 +175,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the inside endpoint has not answered, unless a port forward or a sibling session of the
     /// same mapping admits them. For a filter changed at run time: nothing to do when it is
     /// still `old` (the test made here, not before each of the two calls).
+    #[inline(always)]
     pub(super) fn refilter(&mut self, protocol: Protocol, old: Filtering) {
+        self.refilter_from(protocol, u32::from(old as u8));
+    }
+
+    /// [`refilter`](Self::refilter) with the old mode as a word (`u32::from` of its number,
+    /// the byte its callers load): out of line, a `Filtering` was zero-extended on entry.
+    #[inline(never)]
+    fn refilter_from(&mut self, protocol: Protocol, old: u32) {
         let filtering = self.filtering(protocol);
-        if filtering == old {
+        if u32::from(filtering as u8) == old {
             return;
         }
         // The index as a word for the lookup, a `Slot` (the capacity is at most 32,768) only
