@@ -90,8 +90,10 @@ fn fit(head: &[u8], datagram_len: usize) -> Fit {
     }
     let l4 = head.get(header_len..).unwrap_or(&[]);
     let needed = match protocol {
+        // The data offset in bytes, at least a header's 20: the same as the offset's words at
+        // least 5, times 4, in fewer instructions (the offset's shift not made twice).
         ipv4::protocol::TCP => match l4.get(12) {
-            Some(&offset) => usize::from(offset >> 4).max(5) * 4,
+            Some(&offset) => (usize::from(offset >> 4) * 4).max(crate::wire::tcp::HEADER_LEN),
             None => return Fit::NeedsAll,
         },
         ipv4::protocol::UDP => 8,
