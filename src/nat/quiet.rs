@@ -130,9 +130,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // 260-byte facts to mark costs two block copies.
         for &protocol in PROTOCOLS.iter() {
             let table = self.tables.get(protocol);
-            // Counted as a `Slot`: a table holds at most 32,768 (`Table::VALID`).
-            for slot in 0..table.capacity() as Slot {
-                if let Some(session) = table.get(slot) {
+            // By index as wide as the machine's (`Table::get_at`): no slot truncated to a
+            // `Slot` and widened back per step.
+            for slot in 0..table.capacity() {
+                if let Some(session) = table.get_at(slot) {
                     self.concerns.mark(session.netif, SESSIONS);
                 }
             }
