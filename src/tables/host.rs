@@ -159,10 +159,12 @@ impl<const H: usize> Hosts<H> {
     /// its callers have the index at hand (their stats are indexed by it too).
     #[inline(never)]
     fn release_in(&mut self, table: usize, session: &Session) {
+        // Read before the counted test: LLVM then takes the bit from the state byte without
+        // zero-extending it again after the search (2 B).
+        let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
         if !session.host_counted() {
             return;
         }
-        let opener = if session.opened_by_remote() { Opener::Remote } else { Opener::Host };
         let index = self.search(session.inside);
         let host = self.hosts.get_mut(index);
         if let Some(count) = host.and_then(|h| h.count(table, opener)) {
