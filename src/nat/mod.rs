@@ -726,9 +726,16 @@ impl Doomed {
     /// Ports are asked only by `remove_portmap`, after a port forward was removed: a build
     /// without port forward slots (no `portmap` feature) never gets that far, so there the test
     /// is left out (it would always pass).
-    #[inline(never)]
+    #[inline(always)]
     fn matches(&self, s: &Session) -> bool {
-        self.netif.is_none_or(|netif| s.netif == netif)
+        self.matches_on(s, u32::from(s.netif))
+    }
+
+    /// [`matches`](Self::matches) with the session's netif handed as a word (its byte, loaded
+    /// zero-extended by the callers), not zero-extended again on entry.
+    #[inline(never)]
+    fn matches_on(&self, s: &Session, s_netif: u32) -> bool {
+        self.netif.is_none_or(|netif| s_netif == u32::from(netif))
             && self.inside.is_none_or(|inside| s.inside == inside)
             && (PORTMAP_SLOTS == 0
                 || self.ports.is_none_or(|(in_port, ext_port)| {
