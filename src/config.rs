@@ -183,8 +183,13 @@ impl Config {
                 return Err(ConfigError::Timeout);
             }
         }
+        // From 1024 up, start no higher than end, end below lwIP's ephemeral ports: both taken
+        // less 1024 as words, wrapping (a port below 1024 becomes 2^32 - 1024 or more), so two
+        // compares hold the three tests (start - 1024 <= end - 1024 < EPHEMERAL - 1024).
+        const ABOVE: u32 = crate::tables::port::LWIP_EPHEMERAL_START as u32 - 1024;
         let (start, end) = self.port_range;
-        if start < 1024 || start > end || end >= crate::tables::port::LWIP_EPHEMERAL_START {
+        let (start, end) = (u32::from(start).wrapping_sub(1024), u32::from(end).wrapping_sub(1024));
+        if start > end || end >= ABOVE {
             return Err(ConfigError::PortRange);
         }
         Ok(())
@@ -395,6 +400,21 @@ mod tests {
     fn port_range_must_avoid_lwip_ports() {
         for range in [(1000, 2000), (5000, 4000), (40000, 0xC000)] {
             assert_eq!(Config { port_range: range, ..Config::DEFAULT }.validate(), Err(ConfigError::PortRange));
+        }
+    }
+
+    #[test]
+    fn a_port_range_is_refused_exactly_when_empty_below_1024_or_reaching_lwip_ports() {
+        // The edges of each test and a stride over the whole range, every pair of them.
+        let edges =
+            [0, 1, 1023, 1024, 1025, 4000, 0xBBFF, 0xBC00, 0xBFFE, 0xBFFF, 0xC000, 0xC001, 0xFBFF, 0xFC00, 0xFFFF];
+        let ports = || edges.into_iter().chain((0..=0xFFFF_u16).step_by(251));
+        for start in ports() {
+            for end in ports() {
+                let refused = start < 1024 || start > end || end >= 0xC000;
+                let answer = Config { port_range: (start, end), ..Config::DEFAULT }.validate();
+                assert_eq!(answer, if refused { Err(ConfigError::PortRange) } else { Ok(()) }, "{start}..={end}");
+            }
         }
     }
 }
