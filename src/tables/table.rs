@@ -485,10 +485,8 @@ impl Table {
     #[inline(always)]
     pub fn remove_at(&mut self, index: u32) -> Option<Session> {
         // The slot as a word for the entry's bounds tests, truncated back for the links (the
-        // same `Slot`, the index being below the capacity there): that took less code than
-        // `get(slot)`.
-        let entry = self.entries.get(index as usize).map(|e| &e.session).filter(|s| s.state & USED != 0);
-        let session = *entry?;
+        // same `Slot`, the index being below the capacity there).
+        let session = *self.get_at(index as usize)?;
         let slot = index as Slot;
         self.unlink(slot, Chain::Inside);
         self.unlink(slot, Chain::Outside);
