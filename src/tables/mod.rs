@@ -58,6 +58,19 @@ c_enum! {
     }
 }
 
+impl Filtering {
+    /// True when this filter lets a remote reach a mapping one of whose sessions the inside
+    /// endpoint has sent on, the remote's address being `other_address` from that session's
+    /// (the port aside): endpoint-independent (0) passes every remote, address-dependent (1)
+    /// a known address, address-and-port-dependent (2) none. One comparison of the mode's
+    /// number plus the flag with 1, where a `match` branched on the mode (pinned against it
+    /// by `filter_passes_is_the_match_over_the_modes`).
+    #[inline(always)]
+    pub(crate) fn passes(self, other_address: bool) -> bool {
+        u32::from(self as u8) + u32::from(other_address) <= 1
+    }
+}
+
 impl Protocol {
     /// The protocol of an IP protocol number, if the NAT keeps a table for it.
     #[inline(always)]
@@ -90,6 +103,20 @@ pub fn is_expired(last_used: u32, now: u32, timeout_ms: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_passes_is_the_match_over_the_modes() {
+        for filtering in [Filtering::EndpointIndependent, Filtering::AddressDependent, Filtering::AddressAndPortDependent] {
+            for other_address in [false, true] {
+                let expected = match filtering {
+                    Filtering::EndpointIndependent => true,
+                    Filtering::AddressDependent => !other_address,
+                    Filtering::AddressAndPortDependent => false,
+                };
+                assert_eq!(filtering.passes(other_address), expected, "{filtering:?} {other_address}");
+            }
+        }
+    }
 
     #[test]
     fn inside_has_sent_reads_each_protocols_bit() {

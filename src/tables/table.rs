@@ -370,9 +370,8 @@ impl Table {
             if matches!(found, Inbound::Admitted(_)) {
                 continue;
             }
-            // The filter as one comparison: endpoint-independent (0) passes every remote,
-            // address-dependent (1) a known address, address-and-port-dependent (2) none here.
-            let passes = u32::from(filtering as u8) + u32::from(s.remote != remote) <= 1;
+            // The filter as one comparison (see `Filtering::passes`).
+            let passes = filtering.passes(s.remote != remote);
             found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
         }
         found
