@@ -434,11 +434,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// puts one of its blocks in place for good, and whatever sat there (free, or another
     /// datagram's) moves to `index`, to be looked at next. At most one swap per block.
     fn gather(&mut self, slot: usize) {
-        let owner = slot as u8 + 1;
+        // The owner byte widened and compared with `slot + 1` as a word (no truncation of the
+        // owner to a byte first): the same blocks, as every slot is below `SLOTS` (at most 255),
+        // so `slot + 1` fits the byte.
+        debug_assert!(slot < SLOTS, "a datagram slot");
         (0..BLOCKS).for_each(|index| {
             while let Some(&block) = self.blocks.get(index) {
                 let logical = usize::from(block.logical);
-                if block.owner != owner || logical == index || logical >= BLOCKS {
+                if usize::from(block.owner) != slot + 1 || logical == index || logical >= BLOCKS {
                     break;
                 }
                 self.blocks.swap(index, logical);
@@ -677,9 +680,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Out of line: it has five callers.
     #[inline(never)]
     fn release(&mut self, slot: usize) {
-        let owner = slot as u8 + 1;
+        // As in `gather`: `slot + 1` fits the owner byte.
+        debug_assert!(slot < SLOTS, "a datagram slot");
         // `for_each` rather than a `for` loop: 2 bytes less.
-        self.blocks.iter_mut().filter(|b| b.owner == owner).for_each(|block| *block = Block::FREE);
+        self.blocks.iter_mut().filter(|b| usize::from(b.owner) == slot + 1).for_each(|block| *block = Block::FREE);
         // Only the flag: a slot out of use is never read until a new datagram is written whole.
         if let Some(datagram) = self.slots.get_mut(slot) {
             datagram.in_use = false;
