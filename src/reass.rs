@@ -392,8 +392,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             }
         }
         // Bounds checked in `check`: a payload end is below 65536 (its units, counted above,
-        // below 8192).
-        datagram.max_end = datagram.max_end.max(end as u16);
+        // below 8192). The higher end taken as words and then truncated: the same value, as
+        // both fit 16 bits, with no zero-extension of the truncated end to compare it.
+        debug_assert!(end <= MAX_DATAGRAM, "a checked end fits 16 bits");
+        datagram.max_end = usize::from(datagram.max_end).max(end) as u16;
         if !more {
             datagram.end = end as u16;
         }
