@@ -23,6 +23,7 @@ pub fn max_mss(mtu: u16) -> Option<u16> {
 /// Lowers every MSS option of the TCP segment in `packet` that is larger than `limit` to
 /// `limit` (stacks differ on which of several options they take: none may get past the
 /// clamp), fixing the TCP checksum incrementally. Returns true when an option was rewritten.
+/// `limit` is not 0 ([`max_mss`] answers 88 or more).
 pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     // `new_accepted`: `packet` is a datagram the pipeline accepted (`new_head`), possibly only
     // its first bytes (its headers), and cut to no more than its total length: the segment
@@ -39,7 +40,6 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
         return false;
     }
     let mut delta = Delta::new();
-    let mut clamped = false;
     let mut from = tcp::HEADER_LEN;
     while let Some(value_at) = mss_value_offset(segment.get(..header_len).unwrap_or(&[]), from) {
         from = value_at + 2;
@@ -53,9 +53,12 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
             // high byte of the next: it adds to the sum byte-swapped (RFC 1071 2(B)).
             let swapped = |v: u16| if value_at % 2 == 0 { v } else { v.swap_bytes() };
             delta.word(swapped(old), swapped(limit));
-            clamped = true;
         }
     }
+    // An option was rewritten exactly when the delta is not the empty one's 0: each rewrite
+    // adds `!old + limit` (byte-swapped or not), at least `limit` (88 or more: `max_mss`) and
+    // below 0xFFFF, and a one's-complement sum of values that are not 0 is not 0.
+    let clamped = delta != Delta::new();
     if let (true, Some([hi, lo])) = (clamped, segment.get_mut(tcp::field::CHECKSUM)) {
         [*hi, *lo] = delta.apply(u16::from_be_bytes([*hi, *lo])).to_be_bytes();
     }
@@ -170,6 +173,31 @@ mod tests {
         assert!(clamp(&mut p, 1452));
         assert_eq!(&p[43..45], &1452u16.to_be_bytes());
         assert_eq!(u16::from_be_bytes([p[36], p[37]]), tcp_checksum(&p));
+    }
+
+    /// `clamp` answers whether it rewrote an option by the checksum delta it built not being
+    /// empty (no flag of its own): pinned against the MSS compared with the limit for every MSS
+    /// value, at an odd and an even offset, for the lowest limit `max_mss` gives, a common one
+    /// and the highest, with the bytes and the checksum right after.
+    #[test]
+    fn clamp_answers_whether_the_mss_was_above_the_limit() {
+        let odd = syn_with_odd_mss();
+        // The same SYN with the MSS option first, its value at even offset 22 of the segment.
+        let mut even = odd;
+        even[40..48].copy_from_slice(&[OPT_MSS, 4, 0x05, 0xb4, OPT_NOP, OPT_NOP, OPT_NOP, OPT_END]);
+        for (packet, at) in [(odd, 43), (even, 42)] {
+            for limit in [max_mss(128).unwrap(), 1452, max_mss(u16::MAX).unwrap()] {
+                for mss in 0..=u16::MAX {
+                    let mut p = packet;
+                    p[at..at + 2].copy_from_slice(&mss.to_be_bytes());
+                    let c = tcp_checksum(&p);
+                    p[36..38].copy_from_slice(&c.to_be_bytes());
+                    assert_eq!(clamp(&mut p, limit), mss > limit, "{mss} {limit} at {at}");
+                    assert_eq!(p[at..at + 2], mss.min(limit).to_be_bytes());
+                    assert_eq!(u16::from_be_bytes([p[36], p[37]]), tcp_checksum(&p), "{mss} {limit} at {at}");
+                }
+            }
+        }
     }
 
     #[test]

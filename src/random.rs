@@ -76,15 +76,15 @@ fn half_siphash(key: [u32; 2], message: &[u32]) -> u32 {
             None if block == message.len() => length,
             None => 0,
         };
-        if round & 1 == 0 {
-            v[3] ^= word;
-        }
+        // The word goes into v3 before an even round and into v0 after an odd one: masked by
+        // the round's parity (all ones when odd) rather than tested twice; 0xff into v2 after
+        // the length block's second round.
+        let odd = 0u32.wrapping_sub(round as u32 & 1);
+        v[3] ^= word & !odd;
         sip_round(&mut v);
-        if round & 1 == 1 {
-            v[0] ^= word;
-            if block == message.len() {
-                v[2] ^= 0xff;
-            }
+        v[0] ^= word & odd;
+        if round == message.len().wrapping_mul(2).wrapping_add(1) {
+            v[2] ^= 0xff;
         }
     }
     v[1] ^ v[3]

@@ -245,7 +245,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             Err(reason) => (found, Outcome::Dropped(reason)),
             Ok(()) => {
                 let slot = found.unwrap_or_else(|| self.free_slot(key.src(), now));
-                (Some(slot), self.merge(slot, &mut datagram, header, payload, offset, more, now))
+                let outcome = match self.merge(slot, &mut datagram, header, payload, offset, more, now) {
+                    Ok(0) => Outcome::Held,
+                    Ok(len) => Outcome::Complete(usize::from(len)),
+                    Err(reason) => Outcome::Dropped(reason),
+                };
+                (Some(slot), outcome)
             }
         };
         // A refusal discards the datagram, but for a duplicate, which leaves it be (`Outcome`'s
@@ -298,7 +303,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
     /// new and not yet stored). On a refusal other than a duplicate the caller discards the
-    /// datagram.
+    /// datagram. Answers the completed datagram's length, or 0 while it is held: as 16 bits in
+    /// a `Result` of one word, returned in a register (an `Outcome` went through memory).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn merge(
@@ -310,7 +316,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         offset: usize,
         more: bool,
         now: u32,
-    ) -> Outcome {
+    ) -> Result<u16, DropReason> {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
         // changes, counts the blocks of its span held with every unit it touches in them, and
@@ -335,13 +341,13 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             let Some(held) = held.get(from..from + new.len()) else { continue };
             for (i, (h, n)) in held.iter().zip(new).enumerate() {
                 if h != n && held_mask.wrapping_shr(((from + i) / UNIT) as u32) & 1 != 0 {
-                    return Outcome::Dropped(DropReason::FragmentOverlap);
+                    return Err(DropReason::FragmentOverlap);
                 }
             }
         }
         let nothing_new = full == last - first + 1;
         if nothing_new && !needs_header && (more || datagram.end != 0) {
-            return Outcome::Dropped(DropReason::FragmentDuplicate);
+            return Err(DropReason::FragmentDuplicate);
         }
 
         // Commit: the header into block 0 (right-aligned), the payload into blocks held or
@@ -363,7 +369,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                     break index;
                 }
                 let Some(victim) = self.oldest(now, slot, None) else {
-                    return Outcome::Dropped(DropReason::ReassemblyNoRoom);
+                    return Err(DropReason::ReassemblyNoRoom);
                 };
                 self.evict(victim);
                 cursor = 0;
@@ -392,8 +398,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             }
         }
         // Bounds checked in `check`: a payload end is below 65536 (its units, counted above,
-        // below 8192).
-        datagram.max_end = datagram.max_end.max(end as u16);
+        // below 8192). The higher end taken as words and then truncated: the same value, as
+        // both fit 16 bits, with no zero-extension of the truncated end to compare it.
+        debug_assert!(end <= MAX_DATAGRAM, "a checked end fits 16 bits");
+        datagram.max_end = usize::from(datagram.max_end).max(end) as u16;
         if !more {
             datagram.end = end as u16;
         }
@@ -407,14 +415,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if complete {
             self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end))
         } else {
-            Outcome::Held
+            Ok(0)
         }
     }
 
     /// Hands out a complete datagram: gathers its blocks at the front of the pool, rebuilds its
     /// header, and frees its slot and blocks (the bytes stay readable until the next `&mut`
     /// call). Every unit is held, so blocks `0..=end/64` are all its own once gathered.
-    fn finish(&mut self, slot: usize, header_len: usize, end: usize) -> Outcome {
+    fn finish(&mut self, slot: usize, header_len: usize, end: usize) -> Result<u16, DropReason> {
         self.gather(slot);
         self.release(slot);
         let start = BLOCK - header_len;
@@ -426,7 +434,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         self.ready_start = start;
         self.ready_end = start + len;
-        Outcome::Complete(len)
+        // A datagram's length fits 16 bits (`check`), and is never 0 (it has a header).
+        debug_assert!(len != 0 && len <= MAX_DATAGRAM, "a datagram's length");
+        Ok(len as u16)
     }
 
     /// Puts each block of the datagram in `slot` at the pool index of its logical number, so
@@ -434,11 +444,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// puts one of its blocks in place for good, and whatever sat there (free, or another
     /// datagram's) moves to `index`, to be looked at next. At most one swap per block.
     fn gather(&mut self, slot: usize) {
-        let owner = slot as u8 + 1;
+        // The owner byte widened and compared with `slot + 1` as a word (no truncation of the
+        // owner to a byte first): the same blocks, as every slot is below `SLOTS` (at most 255),
+        // so `slot + 1` fits the byte.
+        debug_assert!(slot < SLOTS, "a datagram slot");
         (0..BLOCKS).for_each(|index| {
             while let Some(&block) = self.blocks.get(index) {
                 let logical = usize::from(block.logical);
-                if block.owner != owner || logical == index || logical >= BLOCKS {
+                if usize::from(block.owner) != slot + 1 || logical == index || logical >= BLOCKS {
                     break;
                 }
                 self.blocks.swap(index, logical);
@@ -677,9 +690,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Out of line: it has five callers.
     #[inline(never)]
     fn release(&mut self, slot: usize) {
-        let owner = slot as u8 + 1;
+        // As in `gather`: `slot + 1` fits the owner byte.
+        debug_assert!(slot < SLOTS, "a datagram slot");
         // `for_each` rather than a `for` loop: 2 bytes less.
-        self.blocks.iter_mut().filter(|b| b.owner == owner).for_each(|block| *block = Block::FREE);
+        self.blocks.iter_mut().filter(|b| usize::from(b.owner) == slot + 1).for_each(|block| *block = Block::FREE);
         // Only the flag: a slot out of use is never read until a new datagram is written whole.
         if let Some(datagram) = self.slots.get_mut(slot) {
             datagram.in_use = false;
@@ -1101,6 +1115,26 @@ mod tests {
         let whole = datagram(60, protocol::UDP, 4, 64, 0);
         assert_eq!(pool.accept(&fragment(&whole, 0, 56), 0, 0), Outcome::Dropped(DropReason::FragmentTooBig));
         assert_eq!(pool.in_flight(), 0);
+    }
+
+    /// The largest datagrams a pool larger than 64 KiB takes complete with their whole length
+    /// (the completion's length is handed from `merge` as 16 bits, and never 0).
+    #[test]
+    fn a_datagram_of_65535_bytes_completes_whole() {
+        for header_len in [20, 60] {
+            let mut pool = Reassembly::<1, 1100>::new();
+            let whole = datagram(header_len, protocol::UDP, 5, 65_535 - header_len, 3);
+            let payload = whole.len() - header_len;
+            let mut outcome = Outcome::Held;
+            // Last fragment first, then the rest from the start, 8,000 bytes each.
+            for (offset, end) in [(64_000, payload)].into_iter().chain((0..64_000).step_by(8_000).map(|o| (o, o + 8_000))) {
+                assert_eq!(outcome, Outcome::Held);
+                outcome = pool.accept(&fragment(&whole, offset, end), 0, 0);
+            }
+            assert_eq!(outcome, Outcome::Complete(65_535));
+            assert_eq!(pool.datagram(), &whole[..]);
+            assert!(ipv4::Packet::new_checked(pool.datagram()).unwrap().verify_checksum());
+        }
     }
 
     #[test]

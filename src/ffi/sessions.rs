@@ -20,8 +20,9 @@ pub extern "C" fn lwip_snat_tick(now_ms: u32) -> lwip_snat_err_t {
 /// The session upkeep the C API asks for; its argument goes before it (see [`upkeep`]). A
 /// removal's number holds the bits of what its argument names ([`NAMES_NETIF`],
 /// [`NAMES_HOST`]): `upkeep` builds the removal from them with a mask each, not a compare.
+/// A whole word: `upkeep` tests its register as it came, with no byte to zero-extend first.
 #[derive(Clone, Copy)]
-#[repr(u8)]
+#[repr(u32)]
 enum Upkeep {
     /// `arg`: the clock.
     Tick = 0,
@@ -34,9 +35,9 @@ enum Upkeep {
 }
 
 /// In an [`Upkeep`]'s number: its argument is a netif whose sessions go.
-const NAMES_NETIF: u8 = 1;
+const NAMES_NETIF: u32 = 1;
 /// In an [`Upkeep`]'s number: its argument is an inside host whose sessions go.
-const NAMES_HOST: u8 = 2;
+const NAMES_HOST: u32 = 2;
 
 /// Out of line, told what to do by data (two registers): the upkeep calls share one copy of
 /// `enter_ready`'s lock, readiness test and release instead of one each. The argument first:
@@ -49,8 +50,8 @@ fn upkeep(arg: u32, what: Upkeep) -> lwip_snat_err_t {
             nat.tick(arg);
         } else {
             // One removal for the three: the netif's sessions, the host's, or (flush) all.
-            let netif = (what as u8 & NAMES_NETIF != 0).then_some(arg as u8);
-            let inside = (what as u8 & NAMES_HOST != 0).then_some(arg);
+            let netif = (what as u32 & NAMES_NETIF != 0).then_some(arg as u8);
+            let inside = (what as u32 & NAMES_HOST != 0).then_some(arg);
             nat.remove_of(netif, inside);
             if let Upkeep::Flush = what {
                 nat.clear_fragments();
