@@ -187,21 +187,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Verdict::Translated
     }
 
-    /// True when a packet belongs to a live session on `netif` whose inside endpoint is the
-    /// packet's `inside` side: the source of an inside → outside packet (or the inside end of
-    /// the datagram an inside host's ICMP error quotes), the destination of one from outside.
+    /// `Some` (the session's slot and external port as one word, as
+    /// [`live_outbound_word`](Self::live_outbound_word) answers) when a packet belongs to a
+    /// live session on `netif` whose inside endpoint is the packet's `inside` side: the source
+    /// of an inside → outside packet (or the inside end of the datagram an inside host's ICMP
+    /// error quotes), the destination of one from outside.
     /// A session translates both directions or none, so an inside → outside packet of one is
     /// translated even when no rule concerns it (the rule removed since, or the session opened
-    /// from outside through a port forward).
-    pub(super) fn has_live_session(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> bool {
+    /// from outside through a port forward). The caller asks only `is_some`: the answer handed
+    /// on as it came, in its register, with no test to make a bool of it.
+    pub(super) fn has_live_session(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> Option<u32> {
         let (flow, inside) = match flow::parse(packet, inside) {
             Ok(Message::Flow(f)) => (f, inside),
             // An inside host's error about inbound traffic; one from outside has no session.
             Ok(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
                 Ok((quoted, _)) => (quoted, Side::Destination),
-                Err(_) => return false,
+                Err(_) => return None,
             },
-            _ => return false,
+            _ => return None,
         };
         // The inside end first: the addresses swapped, and the ports as one word (inside port
         // low) rotated, when the inside end is the destination.
@@ -209,7 +212,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
         let ports = both_ports(flow.src_port, flow.dst_port);
         let ports = if swapped { ports.rotate_left(16) } else { ports };
-        self.live_outbound_word(flow.protocol, netif, addrs, ports, now).is_some()
+        self.live_outbound_word(flow.protocol, netif, addrs, ports, now)
     }
 }
 
