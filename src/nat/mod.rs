@@ -796,4 +796,19 @@ mod tests {
             assert_eq!(shared, mutable);
         }
     }
+
+    /// `recount_sessions` walks the tables by the numbers 1, 6 and 11 (steps of 5 from 1, below
+    /// 16): they are ICMP's, TCP's and UDP's tables, each once, so every table is walked.
+    #[test]
+    fn numbers_1_6_11_are_the_three_tables() {
+        let mut tables: Tables<4, 2, 1> =
+            Tables { tcp: FixedTable::new(), udp: FixedTable::new(), icmp: FixedTable::new() };
+        let numbers: [u32; 3] = core::array::from_fn(|step| 5 * step as u32 + 1);
+        assert_eq!(numbers, [1, 6, 11]);
+        for (number, protocol) in numbers.into_iter().zip([Protocol::Icmp, Protocol::Tcp, Protocol::Udp]) {
+            let (by_protocol, by_number): (*const Table, *const Table) =
+                (tables.get(protocol), tables.get_number_mut(number));
+            assert_eq!(by_protocol, by_number, "{number}");
+        }
+    }
 }

@@ -128,8 +128,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         // Slot by slot in place: walking `sessions()` borrows the whole NAT, and a copy of the
         // 260-byte facts to mark costs two block copies.
-        for &protocol in PROTOCOLS.iter() {
-            let table = self.tables.get(protocol);
+        // The three tables by number (`Tables::get_number_mut`): 1 ICMP, 6 TCP, 11 UDP (any
+        // number but 1 and 6 is UDP's), counted in steps of 5 with no list of protocols to read
+        // and no `Protocol` to pick a table by. The order does not matter: marks only add bits.
+        let mut number = 1;
+        while number < 16 {
+            let table = self.tables.get_number_mut(number);
             // By index as wide as the machine's (`Table::get_at`): no slot truncated to a
             // `Slot` and widened back per step.
             for slot in 0..table.capacity() {
@@ -137,6 +141,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     self.concerns.mark(session.netif, SESSIONS);
                 }
             }
+            number += 5;
         }
     }
 
@@ -183,6 +188,32 @@ mod tests {
                 nat.remove_rule(rule).unwrap();
             }
             assert!(nat.concerns.netif.iter().all(|&byte| byte & (NAMED | OUTSIDE) == 0), "{rules:?}");
+        }
+    }
+
+    /// `recount_sessions` marks exactly the netifs that hold a session, in each of the three
+    /// tables: a TCP session on netif 1, a UDP one on 2, an ICMP one on 3.
+    #[test]
+    fn recount_marks_the_netifs_of_every_table() {
+        let mut nat = Nat::<16, 16, 16>::new();
+        for (protocol, netif) in [(Protocol::Tcp, 1), (Protocol::Udp, 2), (Protocol::Icmp, 3)] {
+            let session = Session {
+                inside: 0x0A00_0002,
+                in_port: 1000 + u16::from(netif),
+                ext_port: 2000 + u16::from(netif),
+                remote: 0x0808_0808,
+                remote_port: 53,
+                netif,
+                ..Session::default()
+            };
+            nat.create(protocol, session, 0).unwrap();
+        }
+        for byte in nat.concerns.netif.iter_mut() {
+            *byte |= SESSIONS;
+        }
+        nat.recount_sessions();
+        for netif in 0..=u8::MAX {
+            assert_eq!(nat.concerns.of(netif) & SESSIONS != 0, (1..=3).contains(&netif), "{netif}");
         }
     }
 }
