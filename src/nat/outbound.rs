@@ -197,22 +197,23 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// from outside through a port forward). The caller asks only `is_some`: the answer handed
     /// on as it came, in its register, with no test to make a bool of it.
     pub(super) fn has_live_session(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> Option<u32> {
-        let (flow, inside) = match flow::parse(packet, inside) {
-            Ok(Message::Flow(f)) => (f, inside),
+        // The inside end first: the addresses swapped, and the ports as one word (inside port
+        // low) rotated, when the inside end is the destination; worked out in each arm.
+        let key = |flow: Flow, swapped: bool| {
+            let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
+            let ports = both_ports(flow.src_port, flow.dst_port);
+            (flow.protocol, addrs, if swapped { ports.rotate_left(16) } else { ports })
+        };
+        let (protocol, addrs, ports) = match flow::parse(packet, inside) {
+            Ok(Message::Flow(f)) => key(f, inside != Side::Source),
             // An inside host's error about inbound traffic; one from outside has no session.
             Ok(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
-                Ok((quoted, _)) => (quoted, Side::Destination),
+                Ok((quoted, _)) => key(quoted, true),
                 Err(_) => return None,
             },
             _ => return None,
         };
-        // The inside end first: the addresses swapped, and the ports as one word (inside port
-        // low) rotated, when the inside end is the destination.
-        let swapped = inside != Side::Source;
-        let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
-        let ports = both_ports(flow.src_port, flow.dst_port);
-        let ports = if swapped { ports.rotate_left(16) } else { ports };
-        self.live_outbound_word(flow.protocol, netif, addrs, ports, now)
+        self.live_outbound_word(protocol, netif, addrs, ports, now)
     }
 }
 
