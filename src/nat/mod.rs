@@ -392,10 +392,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        for &protocol in PROTOCOLS.iter() {
-            self.reclaim(protocol, now);
-        }
-        self.recount_sessions();
+        self.remove_each(Doomed { expired_at: Some(now), ..Doomed::ALL });
         self.expire_fragments(now);
     }
 
@@ -434,6 +431,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn remove_sessions(&mut self, doomed: Doomed) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
         self.evicted.forget(|s| doomed.matches(s));
+        self.remove_each(doomed);
+    }
+
+    /// Removes the sessions `doomed` picks from every table, then recounts the netifs that
+    /// hold sessions: the removals' loop over the tables, and expiry's (`tick`: every
+    /// session expired at its time, as `reclaim` picks them table by table).
+    fn remove_each(&mut self, doomed: Doomed) {
         for &protocol in PROTOCOLS.iter() {
             self.remove_from(protocol, 0, doomed);
         }
