@@ -277,6 +277,28 @@ fn evicted_established_connection_is_reset_at_both_ends_when_they_next_send() {
     assert_eq!(nat.stats().resets_requested, 2);
 }
 
+/// Expiry (`tick`) forgets no evicted connection: its segments are still reset after it.
+/// A removal of the host's sessions forgets them: then they are dropped as any stranger.
+#[test]
+fn tick_keeps_evicted_connections_and_a_host_removal_forgets_them() {
+    let mut nat = nat_with(evicting());
+    full_of_connections(&mut nat, 100_000);
+    out(&mut nat, tcp_data(HOST_A, 40005, SERVER, 443, ACK, b"old"), 100_000);
+    for i in (0..TCP_SLOTS).filter(|&i| i != 5) {
+        out(&mut nat, tcp_data(HOST_A, 40000 + i, SERVER, 443, ACK, b"busy"), 170_000);
+    }
+    out(&mut nat, tcp(HOST_A, 50000, SERVER, 443, SYN), 170_000);
+    assert_eq!(nat.stats().evicted, [0, 0, 1]);
+
+    nat.tick(170_500);
+    let from_inside = tcp_data(HOST_A, 40005, SERVER, 443, ACK, b"anyone?");
+    assert_eq!(verdict(&mut nat, outbound(), &from_inside, 171_000), Verdict::SendTcpReset);
+    nat.remove_host(addr(HOST_A));
+    let v = verdict(&mut nat, outbound(), &from_inside, 171_000);
+    assert_eq!(v, Verdict::Drop(lwip_snat::DropReason::NoMapping));
+    assert_eq!(nat.stats().resets_requested, 1);
+}
+
 /// The sessions from outside come through a port forward.
 #[cfg(feature = "portmap")]
 #[test]

@@ -392,7 +392,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        self.remove_each(Doomed { expired_at: Some(now), ..Doomed::ALL });
+        self.remove_sessions(Doomed { expired_at: Some(now), ..Doomed::ALL });
         self.expire_fragments(now);
     }
 
@@ -426,18 +426,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Out of line, and told which sessions by data rather than a closure: one copy of the
-    /// removal loop serves every caller.
+    /// removal loop serves every caller, expiry (`tick`, `expired_at` set) among them.
     #[inline(never)]
     fn remove_sessions(&mut self, doomed: Doomed) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
-        self.evicted.forget(|s| doomed.matches(s));
-        self.remove_each(doomed);
-    }
-
-    /// Removes the sessions `doomed` picks from every table, then recounts the netifs that
-    /// hold sessions: the removals' loop over the tables, and expiry's (`tick`: every
-    /// session expired at its time, as `reclaim` picks them table by table).
-    fn remove_each(&mut self, doomed: Doomed) {
+        // Not when sessions merely expire: the removals of sessions by netif, host or port
+        // forward never set `expired_at`, and only `tick` does, which forgets none.
+        if doomed.expired_at.is_none() {
+            self.evicted.forget(|s| doomed.matches(s));
+        }
         for &protocol in PROTOCOLS.iter() {
             self.remove_from(protocol, 0, doomed);
         }
