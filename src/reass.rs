@@ -368,9 +368,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 if let Some(index) = held.or_else(|| self.allocate(&mut cursor, owner, logical)) {
                     break index;
                 }
-                let Some(victim) = self.oldest(now, slot, None) else {
+                let victim = self.oldest(now, slot, None);
+                if victim >= SLOTS {
                     return Err(DropReason::ReassemblyNoRoom);
-                };
+                }
                 self.evict(victim);
                 cursor = 0;
             }
@@ -534,24 +535,30 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             own += usize::from(d.key.src() == src);
         }
         let own_share = own >= Self::SHARE;
-        let victim = self.oldest(now, SLOTS, own_share.then_some(src)).unwrap_or(0);
+        // Always found: every slot is in use, and when only `src`'s count, it holds its share
+        // of them (at least one). So no default is needed (the `unwrap_or(0)` this replaced
+        // was never taken).
+        let victim = self.oldest(now, SLOTS, own_share.then_some(src));
+        debug_assert!(victim < SLOTS, "a full table has an oldest datagram");
         self.evict(victim);
         victim
     }
 
     /// The slot of the datagram in progress that arrived first, but for the one in slot `skip`,
-    /// and only among those from `src` if given.
+    /// and only among those from `src` if given; `SLOTS` when there is none. A slot word, not
+    /// an `Option`: the callers test it (or, `free_slot`, know it found) without a flag apart.
     #[inline(never)]
-    fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> Option<usize> {
+    fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> usize {
         // The age to beat starts at 0, which every age is at least: the first candidate is taken
         // whatever its age, with no test that one was found.
-        let (mut oldest, mut oldest_age) = (None, 0);
+        let (mut oldest, mut oldest_age) = (SLOTS, 0);
         // `for_each` rather than a `for` loop: 8 bytes less.
         self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
-            // The last of equally old ones, as `max_by_key` would pick.
-            if d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) && age >= oldest_age {
-                (oldest, oldest_age) = (Some(index), age);
+            // The last of equally old ones, as `max_by_key` would pick. Four pure tests, the age
+            // first: the order that took the least code.
+            if age >= oldest_age && d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) {
+                (oldest, oldest_age) = (index, age);
             }
         });
         oldest
@@ -1211,6 +1218,35 @@ mod tests {
         }
         assert_eq!((pool.in_flight(), pool.take_evicted()), (4, 47));
         assert_eq!(pool.accept(&fragment(&legit, 48, 100), 0, 60), Outcome::Complete(legit.len()));
+    }
+
+    /// `free_slot`'s victim is always found (`oldest` never answers `SLOTS` to it): a full table
+    /// of any mix of two sources, at any size, takes a new datagram from either source or a
+    /// third by evicting exactly one (the debug assertions in `free_slot` and `release` check
+    /// the slot).
+    fn full_table_always_evicts_one<const SLOTS: usize>() {
+        for mix in 0..1u32 << SLOTS {
+            for newcomer in 1..=3 {
+                let mut pool = Reassembly::<SLOTS, 40>::new();
+                for slot in 0..SLOTS {
+                    let source = 1 + (mix >> slot & 1);
+                    let held = from(source, datagram(20, protocol::UDP, slot as u16, 100, 1));
+                    assert_eq!(pool.accept(&fragment(&held, 48, 100), 0, slot as u32), Outcome::Held);
+                }
+                let new = from(newcomer, datagram(20, protocol::UDP, 1000, 100, 2));
+                assert_eq!(pool.accept(&fragment(&new, 48, 100), 0, 100), Outcome::Held, "{mix:b} {newcomer}");
+                assert_eq!((pool.in_flight(), pool.take_evicted()), (SLOTS, 1), "{mix:b} {newcomer}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_table_of_any_mix_of_sources_evicts_one_for_a_new_datagram() {
+        full_table_always_evicts_one::<1>();
+        full_table_always_evicts_one::<2>();
+        full_table_always_evicts_one::<3>();
+        full_table_always_evicts_one::<4>();
+        full_table_always_evicts_one::<5>();
     }
 
     #[test]

@@ -38,9 +38,13 @@ pub extern "C" fn lwip_snat_udp_state_name(state: u8) -> *const c_char {
 pub extern "C" fn lwip_snat_strerror(err: i32) -> *const c_char {
     // The codes count down from 0 in table order: code -i is name i (tested below). Any other
     // number, negated, is an index past the last code (from 17 up, as an unsigned word: 1 is
-    // 0xFFFF_FFFF, i32::MIN 0x8000_0000), which becomes one past every name: NULL.
+    // 0xFFFF_FFFF, i32::MIN 0x8000_0000), which becomes an index past every name: NULL. That
+    // index is 255 (there are fewer names, checked at build time) rather than u32::MAX: a
+    // move of an 8-bit constant, 2 bytes where u32::MAX took 4.
+    const PAST: u32 = u8::MAX as u32;
+    const { assert!(lwip_snat_err_t::COUNT + DropReason::COUNT < PAST as usize, "255 is past every name") };
     let index = err.wrapping_neg() as u32;
-    nth_name(if index < lwip_snat_err_t::COUNT as u32 { index } else { u32::MAX })
+    nth_name(if index < lwip_snat_err_t::COUNT as u32 { index } else { PAST })
 }
 
 /// Every result code's name, then every drop reason's (the two tables' `C_NAMES` one after
@@ -118,6 +122,11 @@ mod tests {
         assert_eq!(busy.to_str(), Ok("LWIP_SNAT_ERR_BUSY"));
         assert!(lwip_snat_strerror(-17).is_null() && lwip_snat_strerror(1).is_null());
         assert!(lwip_snat_strerror(i32::MIN).is_null() && lwip_snat_strerror(i32::MAX).is_null());
+        // Every other number near the codes, those whose index would fall on a drop reason's
+        // name among them (-17 and below), has none.
+        for code in (-600..=600).filter(|code| !(-16..=0).contains(code)) {
+            assert!(lwip_snat_strerror(code).is_null(), "{code}");
+        }
     }
 
     #[test]
