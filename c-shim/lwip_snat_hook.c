@@ -422,7 +422,7 @@ lwip_snat_netif_addr(const struct netif *netif)
  * no call needs telling which.
  */
 static LWIP_SNAT_WATCH_NOINLINE void
-lwip_snat_watch(u8_t slot, u32_t addr)
+lwip_snat_watch(unsigned slot, u32_t addr)
 {
   u32_t seen;
 
@@ -484,10 +484,11 @@ lwip_snat_forget_routes(void)
  * of @p netif (0 for NULL). The one place that does both for the netif callback and
  * lwip_snat_watch_all(), out of line: smaller than a copy of the address test and a call to
  * forget in each (lwip_snat_watch_all() then forgets the routes once per netif index, the same
- * empty table as once before the loop; neither runs per packet).
+ * empty table as once before the loop; neither runs per packet). @p slot is a word, here and
+ * in lwip_snat_watch(): lwip_snat_watch_all() hands on its loop's counter without narrowing it.
  */
 static LWIP_SNAT_NOINLINE void
-lwip_snat_watch_netif(u8_t slot, const struct netif *netif)
+lwip_snat_watch_netif(unsigned slot, const struct netif *netif)
 {
   LWIP_SNAT_FORGET_ROUTES();
   lwip_snat_watch(slot, lwip_snat_netif_addr(netif));
@@ -535,7 +536,7 @@ lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const neti
 static void
 lwip_snat_watch_all(void)
 {
-  u8_t slot;
+  unsigned slot;
 
   for (slot = 0; slot < LWIP_SNAT_NETIF_SLOTS; slot++) {
     lwip_snat_watch_netif(slot, netif_get_by_index((u8_t)(slot + 1u)));
