@@ -673,8 +673,9 @@ lwip_snat_from_broadcast(const u8_t *bytes)
 
   ip4_addr_copy(src, iphdr->src);
   /* The host bits of a broadcast address are all ones, and every netmask but /32 (whose netif
-   * has no broadcast address) leaves the lowest bit to the host: an even address is none. */
-  if (ip4_addr_isany_val(src) || ((ip4_addr_get_u32(&src) & PP_HTONL(1u)) == 0)) {
+   * has no broadcast address) leaves the lowest bit to the host: an even address is none
+   * (0.0.0.0 among them: no test of its own). */
+  if ((ip4_addr_get_u32(&src) & PP_HTONL(1u)) == 0) {
     return 0;
   }
 #if LWIP_SNAT_ROUTE_CACHE
