@@ -992,7 +992,8 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
     return 0;
   }
   if (ctx->route == LWIP_SNAT_ROUTE_FORWARD) {
-    if ((bytes[12] == 0) || (bytes[12] == IP_LOOPBACKNET) || (bytes[12] >= 224)) {
+    /* (0 and 224 up as one compare: the first byte less 1 as a word, 0 wrapping past 222) */
+    if ((((u32_t)bytes[12] - 1u) >= 223u) || (bytes[12] == IP_LOOPBACKNET)) {
       return 0;
     }
     in_bits = LWIP_SNAT_CONCERN_NAMED;
