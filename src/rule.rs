@@ -130,7 +130,7 @@ impl<const R: usize> Rules<R> {
     /// itself, not its index: removing then frees it without another bounds check.
     #[inline(never)]
     fn slot_of(&mut self, rule: Rule) -> Option<&mut Slot> {
-        self.slots.iter_mut().find(|s| s.used && s.rule == rule)
+        self.slots.iter_mut().find(|s| s.rule == rule && s.used)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {
