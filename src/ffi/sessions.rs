@@ -46,16 +46,14 @@ const NAMES_HOST: u32 = 2;
 #[inline(never)]
 fn upkeep(arg: u32, what: Upkeep) -> lwip_snat_err_t {
     enter_ready(|nat| {
-        if let Upkeep::Tick = what {
-            nat.tick(arg);
-        } else {
-            // One removal for the three: the netif's sessions, the host's, or (flush) all.
-            let netif = (what as u32 & NAMES_NETIF != 0).then_some(arg as u8);
-            let inside = (what as u32 & NAMES_HOST != 0).then_some(arg);
-            nat.remove_of(netif, inside);
-            if let Upkeep::Flush = what {
-                nat.clear_fragments();
-            }
+        // One removal for the four: the sessions expired at the clock (tick), the netif's, the
+        // host's, or (flush) all.
+        let netif = (what as u32 & NAMES_NETIF != 0).then_some(arg as u8);
+        let inside = (what as u32 & NAMES_HOST != 0).then_some(arg);
+        let expired_at = matches!(what, Upkeep::Tick).then_some(arg);
+        nat.remove_of(netif, inside, expired_at);
+        if let Upkeep::Flush = what {
+            nat.clear_fragments();
         }
         Ok(())
     })

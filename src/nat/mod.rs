@@ -392,31 +392,34 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Removes sessions idle past their timeout. Call about once a second.
     pub fn tick(&mut self, now: u32) {
-        self.remove_sessions(Doomed { expired_at: Some(now), ..Doomed::ALL });
-        self.expire_fragments(now);
+        self.remove_of(None, None, Some(now));
     }
 
     /// The netif's address changed or it went down: its mappings are void.
     pub fn netif_changed(&mut self, netif: u8) {
-        self.remove_of(Some(netif), None);
+        self.remove_of(Some(netif), None, None);
     }
 
     /// Drops every session of one inside host.
     pub fn remove_host(&mut self, inside: u32) {
-        self.remove_of(None, Some(inside));
+        self.remove_of(None, Some(inside), None);
     }
 
     /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
-        self.remove_of(None, None);
+        self.remove_of(None, None, None);
         self.clear_fragments();
     }
 
     /// Drops the sessions of `netif`, of the inside host `inside`, of both, or (both `None`)
-    /// every session, told which as data: the C API's upkeep builds one removal for all three
-    /// calls above (`crate::ffi`), and no all-`None` constant is kept for `flush`.
-    pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>) {
-        self.remove_sessions(Doomed { netif, inside, ..Doomed::ALL });
+    /// every session; with `expired_at`, only those idle past their timeout then, and the
+    /// fragments that expired (the tick). Told which as data: the C API's upkeep builds one
+    /// call for all four calls above (`crate::ffi`), and no all-`None` constant is kept.
+    pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>, expired_at: Option<u32>) {
+        self.remove_sessions(Doomed { netif, inside, expired_at, ..Doomed::ALL });
+        if let Some(now) = expired_at {
+            self.expire_fragments(now);
+        }
     }
 
     /// Drops every fragment waiting for reassembly: the rest of [`flush`](Self::flush).
