@@ -265,10 +265,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         let table = self.tables.get(quoted.protocol);
         let filtering = Filtering::AddressAndPortDependent;
-        let slot = match table.find_inbound(netif, quoted.src_port, remote.0, remote.1, filtering) {
+        let live = match table.find_inbound(netif, quoted.src_port, remote.0, remote.1, filtering) {
             Inbound::Unmapped if !from_inside => return Verdict::Pass,
-            Inbound::Session(slot) if self.is_live(quoted.protocol, slot, now) => slot,
-            _ => return Verdict::Drop(DropReason::IcmpNoMapping),
+            Inbound::Session(slot) => self.live_session(quoted.protocol, slot, now),
+            _ => None,
+        };
+        // The live session as the lookup found it (the tests below change nothing).
+        let Some(&Session { inside, in_port, .. }) = live else {
+            return Verdict::Drop(DropReason::IcmpNoMapping);
         };
         if !trusted {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
@@ -276,10 +280,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::Drop(DropReason::TtlExpired);
         }
-        let Some(&session) = self.tables.get(quoted.protocol).get_at(slot as usize) else {
-            return Verdict::Drop(DropReason::IcmpNoMapping);
-        };
-        rewrite::icmp_error(packet, Side::Destination, session.inside, session.in_port);
+        rewrite::icmp_error(packet, Side::Destination, inside, in_port);
         if from_inside {
             // From the external address, quoting the receiver's external endpoint: the same
             // rewrite from the other side (source address, quoted destination).

@@ -250,15 +250,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// [`is_live`](Self::is_live) handing back the live session's external port: the lookups
     /// that need it read it here, not from the slot again.
-    #[inline(never)]
+    #[inline(always)]
     fn live_port(&mut self, protocol: Protocol, slot: u32, now: u32) -> Option<u16> {
-        let table = self.tables.get(protocol);
-        let session = table.get_at(slot as usize)?;
-        if !is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
-            return Some(session.ext_port);
+        self.live_session(protocol, slot, now).map(|session| session.ext_port)
+    }
+
+    /// The session in `slot` when it is still alive (see [`is_live`](Self::is_live)): the
+    /// callers that need more of it than its external port (an inbound ICMP error's rewrite)
+    /// read it here, not by a second lookup of the slot.
+    #[inline(never)]
+    pub(super) fn live_session(&mut self, protocol: Protocol, slot: u32, now: u32) -> Option<&Session> {
+        let session = self.tables.get(protocol).get_at(slot as usize)?;
+        if is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
+            self.discard(protocol, slot, true);
+            return None;
         }
-        self.discard(protocol, slot, true);
-        None
+        // The same lookup again (nothing changed the table since): a reference held across
+        // the removal above would not borrow-check.
+        self.tables.get(protocol).get_at(slot as usize)
     }
 
     /// Removes the live session in `slot`, if any, gives it back to its host's count and, when
