@@ -2020,8 +2020,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     flat = lwip_snat_flatten(p);
     if (flat == NULL) {
       /* cannot look at it, so it must not leave untranslated */
-      pbuf_free(p);
-      return 1;
+      goto consumed;
     }
     bytes = (u8_t *)flat->payload;
     head_len = len;
