@@ -1357,7 +1357,7 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
 }
 
 #if LWIP_ICMP
-static int lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arrived *arrived);
+static int lwip_snat_inbound_too_big(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_arrived *arrived);
 static void lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived *arrived, u16_t mtu);
 #endif
 
@@ -1411,7 +1411,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
         (netif == NULL)) {
 #if LWIP_ICMP
       /* (an address of the router's or no route: too big as lwIP would route it) */
-      if (translated && LWIP_SNAT_ARRIVED_KEPT(arrived) && lwip_snat_inbound_too_big(p, p->tot_len, arrived)) {
+      if (translated && LWIP_SNAT_ARRIVED_KEPT(arrived) && lwip_snat_inbound_too_big(p, bytes, p->tot_len, arrived)) {
         pbuf_free(p);
         return 1;
       }
@@ -1672,16 +1672,17 @@ lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived 
 #endif /* LWIP_SNAT_FORWARD */
 
 /**
- * An inbound datagram with DF set that the core just translated (@p p, @p len bytes), but that
- * is larger than the MTU of the netif leading to the inside host: answers Fragmentation Needed
+ * An inbound datagram with DF set that the core just translated (@p p, @p len bytes, its
+ * payload @p bytes, which the callers hold already: not loaded again), but that is larger
+ * than the MTU of the netif leading to the inside host: answers Fragmentation Needed
  * with that MTU, quoting the datagram as it @p arrived (to the external address), instead of
  * letting ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered,
  * or when the datagram is an ICMP error, which gets no answer (the caller drops the datagram).
  */
 static int
-lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arrived *arrived)
+lwip_snat_inbound_too_big(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_arrived *arrived)
 {
-  const struct ip_hdr *iphdr = (const struct ip_hdr *)p->payload;
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
   struct netif *netif;
   ip4_addr_t src, dest;
 
@@ -2153,7 +2154,7 @@ process:
     /* (LWIP_SNAT_TRANSLATED never gets here: taken before the switch) */
     translated_verdict:
 #if LWIP_ICMP && !LWIP_SNAT_FORWARD
-      if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, len, &arrived)) {
+      if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, bytes, len, &arrived)) {
         goto consumed;
       }
 #endif
