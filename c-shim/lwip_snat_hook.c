@@ -637,12 +637,16 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
   return 1;
 }
 
+/** True for an address's first byte @p b (a u8_t) that starts none of the nets 0/8, loopback
+ * (127/8) and 224/3 (multicast, class E): the source test of what the core may translate, and
+ * part of the destination test of what the hook routes. */
+#define LWIP_SNAT_ORDINARY_NET(b) (((b) != 0) && ((b) != IP_LOOPBACKNET) && ((b) < 224))
+
 /** True for a destination (an ip4_addr_t *) the hook routes: none of 0/8, loopback, multicast,
  * class E or link-local. A route is remembered only for such a destination, so a remembered
  * route stands for this test (lwip_snat_route_remembered()). */
 #define LWIP_SNAT_DEST_ROUTABLE(dest) \
-  ((((const u8_t *)(dest))[0] != 0) && (((const u8_t *)(dest))[0] != IP_LOOPBACKNET) && \
-   (((const u8_t *)(dest))[0] < 224) && !ip4_addr_islinklocal(dest))
+  (LWIP_SNAT_ORDINARY_NET(((const u8_t *)(dest))[0]) && !ip4_addr_islinklocal(dest))
 
 #ifdef LWIP_HOOK_IP4_CANFORWARD
 #define LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest) lwip_snat_can_forward(p, dest)
@@ -992,8 +996,7 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
     return 0;
   }
   if (ctx->route == LWIP_SNAT_ROUTE_FORWARD) {
-    /* (0 and 224 up as one compare: the first byte less 1 as a word, 0 wrapping past 222) */
-    if ((((u32_t)bytes[12] - 1u) >= 223u) || (bytes[12] == IP_LOOPBACKNET)) {
+    if (!LWIP_SNAT_ORDINARY_NET(bytes[12])) {
       return 0;
     }
     in_bits = LWIP_SNAT_CONCERN_NAMED;
@@ -1225,7 +1228,7 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
   if ((route_found != NULL) && (route_found != inp) && ((in_facts & LWIP_SNAT_CONCERN_NAMED) == 0) &&
       ((facts->netif[netif_get_index(route_found)] & (LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS)) ==
        0) &&
-      (bytes[12] != 0) && (bytes[12] != IP_LOOPBACKNET) && (bytes[12] < 224)) {
+      LWIP_SNAT_ORDINARY_NET(bytes[12])) {
     lwip_snat_remember_route(route_found, ip4_addr_get_u32(&dest), LWIP_SNAT_ROUTE_NOT_OURS);
     facts->passed++;
     return 1;
@@ -1354,7 +1357,7 @@ lwip_snat_input_ok(struct pbuf *p, struct netif *inp, int translated)
 }
 
 #if LWIP_ICMP
-static int lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arrived *arrived);
+static int lwip_snat_inbound_too_big(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_arrived *arrived);
 static void lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived *arrived, u16_t mtu);
 #endif
 
@@ -1408,7 +1411,7 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
         (netif == NULL)) {
 #if LWIP_ICMP
       /* (an address of the router's or no route: too big as lwIP would route it) */
-      if (translated && LWIP_SNAT_ARRIVED_KEPT(arrived) && lwip_snat_inbound_too_big(p, p->tot_len, arrived)) {
+      if (translated && LWIP_SNAT_ARRIVED_KEPT(arrived) && lwip_snat_inbound_too_big(p, bytes, p->tot_len, arrived)) {
         pbuf_free(p);
         return 1;
       }
@@ -1669,16 +1672,17 @@ lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived 
 #endif /* LWIP_SNAT_FORWARD */
 
 /**
- * An inbound datagram with DF set that the core just translated (@p p, @p len bytes), but that
- * is larger than the MTU of the netif leading to the inside host: answers Fragmentation Needed
+ * An inbound datagram with DF set that the core just translated (@p p, @p len bytes, its
+ * payload @p bytes, which the callers hold already: not loaded again), but that is larger
+ * than the MTU of the netif leading to the inside host: answers Fragmentation Needed
  * with that MTU, quoting the datagram as it @p arrived (to the external address), instead of
  * letting ip4_forward() quote the inside address with an MTU of 0. Returns 1 when it answered,
  * or when the datagram is an ICMP error, which gets no answer (the caller drops the datagram).
  */
 static int
-lwip_snat_inbound_too_big(struct pbuf *p, u16_t len, const struct lwip_snat_arrived *arrived)
+lwip_snat_inbound_too_big(struct pbuf *p, const u8_t *bytes, u16_t len, const struct lwip_snat_arrived *arrived)
 {
-  const struct ip_hdr *iphdr = (const struct ip_hdr *)p->payload;
+  const struct ip_hdr *iphdr = (const struct ip_hdr *)bytes;
   struct netif *netif;
   ip4_addr_t src, dest;
 
@@ -2017,8 +2021,7 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     flat = lwip_snat_flatten(p);
     if (flat == NULL) {
       /* cannot look at it, so it must not leave untranslated */
-      pbuf_free(p);
-      return 1;
+      goto consumed;
     }
     bytes = (u8_t *)flat->payload;
     head_len = len;
@@ -2151,7 +2154,7 @@ process:
     /* (LWIP_SNAT_TRANSLATED never gets here: taken before the switch) */
     translated_verdict:
 #if LWIP_ICMP && !LWIP_SNAT_FORWARD
-      if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, len, &arrived)) {
+      if (LWIP_SNAT_ARRIVED_KEPT(&arrived) && lwip_snat_inbound_too_big((flat != NULL) ? flat : p, bytes, len, &arrived)) {
         goto consumed;
       }
 #endif
