@@ -582,7 +582,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     // concerns it: translated only as part of a live session, so this creates
                     // none. One call asks either.
                     let (inside, netif) = if reverse { (Side::Destination, ctx.in_netif) } else { (Side::Source, out_netif) };
-                    let live = self.has_live_session(packet, inside, netif, now).is_some();
+                    let live = self.live_session_word(packet, inside, netif, now).is_some();
                     if reverse {
                         return if live { Verdict::Pass } else { Verdict::Drop(DropReason::ReverseDirection) };
                     }

@@ -194,9 +194,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// error quotes), the destination of one from outside.
     /// A session translates both directions or none, so an inside → outside packet of one is
     /// translated even when no rule concerns it (the rule removed since, or the session opened
-    /// from outside through a port forward). The caller asks only `is_some`: the answer handed
-    /// on as it came, in its register, with no test to make a bool of it.
-    pub(super) fn has_live_session(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> Option<u32> {
+    /// from outside through a port forward). Its one caller asks only `is_some`: the lookup's
+    /// word handed on as it came, in its register, with no test to make a bool of it.
+    pub(super) fn live_session_word(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> Option<u32> {
         // The inside end first: the addresses swapped, and the ports as one word (inside port
         // low) rotated, when the inside end is the destination; worked out in each arm.
         let key = |flow: Flow, swapped: bool| {

@@ -81,7 +81,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// [`live_outbound`](Self::live_outbound) out of line, its answer as one word (the slot in
     /// the high half, the external port in the low), handed back in registers rather than
-    /// through memory. Six callers share one copy (`has_live_session` calls it itself, with
+    /// through memory. Six callers share one copy (`live_session_word` calls it itself, with
     /// the ports word it builds by a rotation).
     #[inline(never)]
     pub(super) fn live_outbound_word(
