@@ -244,6 +244,9 @@ impl Table {
         self.entries.get(slot).map(|e| &e.session).filter(|s| s.state & USED != 0)
     }
 
+    /// The session in `slot`, to change (tests and the `internals` benches: the NAT itself
+    /// asks [`get_mut_at`](Self::get_mut_at) with the slot as a machine word).
+    #[cfg(any(test, feature = "internals"))]
     pub fn get_mut(&mut self, slot: Slot) -> Option<&mut Session> {
         self.get_mut_at(usize::from(slot))
     }
@@ -418,7 +421,9 @@ impl Table {
         self.find_inbound(netif, ext_port, 0, 0, Filtering::AddressAndPortDependent) != Inbound::Unmapped
     }
 
-    /// Stores a session; a full table hands it back, it never evicts.
+    /// Stores a session; a full table hands it back, it never evicts. (Tests and the
+    /// `internals` benches: the NAT inserts through [`insert_counted`](Self::insert_counted).)
+    #[cfg(any(test, feature = "internals"))]
     pub fn insert(&mut self, session: Session) -> Result<Slot, Session> {
         self.insert_counted(&session, false).ok_or(session)
     }
