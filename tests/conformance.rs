@@ -279,6 +279,25 @@ fn rfc5508_req2_icmp_query_mapping_lives_60s() {
 }
 
 #[test]
+fn an_icmp_query_session_has_no_protocol_state() {
+    // The dump (`lwip_snat_foreach`) shows an ICMP session's state bits as they are, which it
+    // documents as 0: nothing sets them (created 0 either way; an outbound query clears a UDP
+    // bit, an inbound one sets a bit only on a UDP query).
+    let mut nat = nat();
+    let icmp_states = |nat: &TestNat| -> Vec<u8> {
+        nat.sessions().filter(|(p, _)| *p == Protocol::Icmp).map(|(_, s)| TestNat::session_state(s)).collect()
+    };
+    let p = out(&mut nat, echo_request(HOST_A, SERVER, 0x1234, 1), 0);
+    assert_eq!(icmp_states(&nat), [0]);
+    inb(&mut nat, echo_reply(SERVER, WAN_ADDR, icmp_ident(&p), 1), 10);
+    assert_eq!(icmp_states(&nat), [0]);
+    out(&mut nat, echo_request(HOST_A, SERVER, 0x1234, 2), 20);
+    inb(&mut nat, echo_reply(SERVER, WAN_ADDR, icmp_ident(&p), 2), 30);
+    out(&mut nat, echo_request(HOST_B, SERVER, 0x1234, 1), 40);
+    assert_eq!(icmp_states(&nat), [0, 0]);
+}
+
+#[test]
 fn timers_are_correct_across_the_u32_clock_wrap() {
     let mut nat = nat();
     let start = u32::MAX - 100_000;

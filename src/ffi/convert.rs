@@ -473,11 +473,7 @@ impl lwip_snat_session {
             remote_port: session.remote_port,
             proto: protocol as u8,
             ext_netif_idx: session.netif,
-            state: if protocol == Protocol::Icmp {
-                0
-            } else {
-                Nat::<MAX_TCP, MAX_UDP, MAX_ICMP>::session_state(session)
-            },
+            state: Nat::<MAX_TCP, MAX_UDP, MAX_ICMP>::session_state(session),
             admitted: u8::from(session.opened_by_remote()),
             evictable,
         }
