@@ -132,8 +132,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The three tables by number (`Tables::get_number_mut`): 1 ICMP, 6 TCP, 11 UDP (any
         // number but 1 and 6 is UDP's), counted in steps of 5 with no list of protocols to read
         // and no `Protocol` to pick a table by. The order does not matter: marks only add bits.
+        // Ended by 16, the number after 11, compared for equality: the loop then tests the
+        // number it has just counted (a compare fewer than `< 16`, which LLVM tested as the
+        // old number below 11 beside the new one).
         let mut number = 1;
-        while number < 16 {
+        while number != 16 {
             let table = self.tables.get_number_mut(number);
             // By index as wide as the machine's (`Table::get_at`): no slot truncated to a
             // `Slot` and widened back per step.
