@@ -31,6 +31,13 @@ impl Random {
         Random { key: [key as u32, (key >> 32) as u32], counter: [0, 0] }
     }
 
+    /// Takes `new(seed)`'s key and keeps the counter: on a generator whose counter is 0 (one
+    /// `new` made), the same state as `new(seed)` without writing the counter's zeros again.
+    pub(crate) fn rekey(&mut self, seed: [u64; 2]) {
+        debug_assert_eq!(self.counter, [0, 0]);
+        self.key = Self::new(seed).key;
+    }
+
     /// Mixes more entropy into the key: all of it through the hash (under the old key, so
     /// the new key is no simple function of the entropy), its high half also directly. Any
     /// change of the entropy's high half changes the key, one of its low half all but surely
@@ -116,6 +123,21 @@ mod tests {
         let sb: [u32; 4] = core::array::from_fn(|_| b.next_u32());
         assert_ne!(sa, sb);
         assert_ne!(sa[0], sa[1]);
+    }
+
+    /// `Nat::reset_valid` rekeys the generator its fill has just made (`new([0, 0])`'s, counter
+    /// 0) rather than writing `new(seed)` whole: the same state, so the same stream.
+    #[test]
+    fn rekeying_a_new_generator_is_new_with_that_seed() {
+        for seed in [[0, 0], [1, 2], [u64::MAX, 0], [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]] {
+            let mut rekeyed = Random::new([0, 0]);
+            rekeyed.rekey(seed);
+            let mut made = Random::new(seed);
+            assert_eq!((rekeyed.counter, rekeyed.key), (made.counter, made.key));
+            let a: [u32; 4] = core::array::from_fn(|_| rekeyed.next_u32());
+            let b: [u32; 4] = core::array::from_fn(|_| made.next_u32());
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

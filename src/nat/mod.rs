@@ -248,7 +248,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         *self = const { Self::new() };
         self.port_check = port_check;
         self.apply(config);
-        self.random = Random::new(seed);
+        // The fill above left the generator's counter at 0 (`new`'s), so only its key is
+        // written: the same state as `Random::new(seed)`.
+        self.random.rekey(seed);
         self.tables.tcp.set_key(self.random.next_u32());
         self.tables.udp.set_key(self.random.next_u32());
         self.tables.icmp.set_key(self.random.next_u32());

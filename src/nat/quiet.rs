@@ -73,13 +73,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !self.concerns.unconcerned(ctx) {
             return false;
         }
-        let Some(&[_, _, _, _, _, _, flags_hi, flags_lo, _, _, _, _, a, b, c, d]) = packet.get(..16) else {
+        let Some(&[_, _, _, _, _, _, flags_hi, flags_lo, _, _, _, _, first, _, _, _]) = packet.get(..16) else {
             return false;
         };
         if u16::from_be_bytes([flags_hi, flags_lo]) & 0x3FFF != 0 {
             return false;
         }
-        if matches!(ctx.route, Route::Forward { .. }) && is_martian(u32::from_be_bytes([a, b, c, d])) {
+        // `is_martian` reads only the source's first byte: handed that byte alone in its place.
+        if matches!(ctx.route, Route::Forward { .. }) && is_martian(u32::from(first) << 24) {
             return false;
         }
         self.stats.passed = self.stats.passed.wrapping_add(1);
@@ -131,8 +132,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The three tables by number (`Tables::get_number_mut`): 1 ICMP, 6 TCP, 11 UDP (any
         // number but 1 and 6 is UDP's), counted in steps of 5 with no list of protocols to read
         // and no `Protocol` to pick a table by. The order does not matter: marks only add bits.
+        // Ended by 16, the number after 11, compared for equality: the loop then tests the
+        // number it has just counted (a compare fewer than `< 16`, which LLVM tested as the
+        // old number below 11 beside the new one).
         let mut number = 1;
-        while number < 16 {
+        while number != 16 {
             let table = self.tables.get_number_mut(number);
             // By index as wide as the machine's (`Table::get_at`): no slot truncated to a
             // `Slot` and widened back per step.
@@ -188,6 +192,18 @@ mod tests {
                 nat.remove_rule(rule).unwrap();
             }
             assert!(nat.concerns.netif.iter().all(|&byte| byte & (NAMED | OUTSIDE) == 0), "{rules:?}");
+        }
+    }
+
+    /// `passes_quietly` hands `is_martian` the source's first byte alone (shifted to the top):
+    /// the same answer as for the whole address, whatever its other three bytes.
+    #[test]
+    fn martian_test_of_the_first_byte_is_that_of_the_address() {
+        for first in 0..=u8::MAX {
+            for rest in [0, 1, 0x00FF_FFFF, 0x0080_0000, 0x0012_3456] {
+                let address = u32::from(first) << 24 | rest;
+                assert_eq!(is_martian(u32::from(first) << 24), is_martian(address), "{address:#x}");
+            }
         }
     }
 
