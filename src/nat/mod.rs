@@ -801,6 +801,20 @@ mod tests {
         }
     }
 
+    /// `discard` counts a removal in `expired` exactly when told it expired (the flag added as
+    /// 0 or 1), in its protocol's count only.
+    #[test]
+    fn discard_counts_only_expired_removals() {
+        let mut nat = Nat::<4, 4, 4>::new();
+        let session = Session { inside: 1, in_port: 1000, ext_port: 1000, remote: 2, remote_port: 53, netif: 1, ..Session::default() };
+        for expired in [false, true, false] {
+            let slot = nat.tables.get_mut(Protocol::Udp).insert(session).ok().unwrap();
+            nat.discard(Protocol::Udp, u32::from(slot), expired);
+            assert!(nat.tables.get(Protocol::Udp).get(slot).is_none());
+        }
+        assert_eq!(nat.stats().expired, [0, 1, 0]);
+    }
+
     /// `recount_sessions` walks the tables by the numbers 1, 6 and 11 (steps of 5 from 1, below
     /// 16): they are ICMP's, TCP's and UDP's tables, each once, so every table is walked.
     #[test]
