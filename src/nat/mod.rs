@@ -632,18 +632,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.expire_fragments(now);
         let outcome = self.reass.accept(packet, in_netif, now);
         self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
-        match outcome {
-            Outcome::Held => {
-                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
-                Verdict::Held
-            }
-            Outcome::Complete(len) => {
-                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
-                self.stats.reassembled = self.stats.reassembled.wrapping_add(1);
-                Verdict::Reassembled(len)
-            }
-            Outcome::Dropped(reason) => Verdict::Drop(reason),
-        }
+        // A fragment kept is counted held, and a datagram completed by it reassembled too (its
+        // flag added as 0 or 1): each count written once.
+        let (verdict, complete) = match outcome {
+            Outcome::Held => (Verdict::Held, 0),
+            Outcome::Complete(len) => (Verdict::Reassembled(len), 1),
+            Outcome::Dropped(reason) => return Verdict::Drop(reason),
+        };
+        self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+        self.stats.reassembled = self.stats.reassembled.wrapping_add(complete);
+        verdict
     }
 
     fn expire_fragments(&mut self, now: u32) {
