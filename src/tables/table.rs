@@ -460,7 +460,8 @@ impl Table {
         let next_free = self.entries.get_mut(slot as usize).map_or(0, |e| {
             let next_free = e.session.next_in;
             e.session = *session;
-            e.session.state |= USED | if counted { HOST_COUNTED } else { 0 };
+            // The counted bit as the flag times the bit (0 or the bit): no choice to branch on.
+            e.session.state |= USED | (HOST_COUNTED * u8::from(counted));
             e.session.next_in = next_in;
             e.session.next_out = outside as u16;
             next_free
@@ -953,6 +954,23 @@ mod tests {
             for s in freed.into_iter().flatten() {
                 t.insert(s).unwrap();
             }
+        }
+    }
+
+    /// `insert_counted` marks a session counted by its host exactly when told so, in use
+    /// either way, and keeps the state bits it was handed (the counted bit as the flag times
+    /// the bit).
+    #[test]
+    fn insert_counted_marks_exactly_the_counted() {
+        let mut t = FixedTable::<4>::new();
+        for (i, counted) in [true, false, true, false].into_iter().enumerate() {
+            let mut s = session(i as u32 + 1, 1000, 1000, 9, 80);
+            s.set_protocol_state(3);
+            let slot = t.insert_counted(&s, counted).unwrap();
+            let stored = t.get(slot).unwrap();
+            assert_eq!(stored.host_counted(), counted, "{i}");
+            assert_eq!(stored.protocol_state(), 3, "{i}");
+            assert_eq!(stored.state & USED, USED, "{i}");
         }
     }
 
