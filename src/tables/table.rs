@@ -475,9 +475,8 @@ impl Table {
         // values, compared with nothing to zero-extend.
         let len = u32::from(self.len) + 1;
         self.len = len as u16;
-        if len > u32::from(self.high_water) {
-            self.high_water = len as u16;
-        }
+        // The high-water mark as the larger of the two (written back as it was when not passed).
+        self.high_water = len.max(u32::from(self.high_water)) as u16;
         Some(slot as Slot)
     }
 
@@ -1056,6 +1055,9 @@ mod tests {
         t.remove_if(|s| s.remote == 2 || s.remote == 3, |_| {});
         assert_eq!(t.len(), 2);
         assert_eq!(t.iter().count(), 2);
+        // The high-water mark stays where it was when an insertion does not pass it.
+        t.insert(session(1, 101, 5001, 7, 80)).unwrap();
+        assert_eq!((t.len(), t.high_water()), (3, 4));
     }
 
     #[test]
