@@ -133,7 +133,8 @@ impl Evicted {
     /// session that lie side by side in the same order: inside and remote port outbound,
     /// remote and external port inbound. Then the addresses: the remote (the destination)
     /// outbound, and the segment's source, the inside outbound and the remote inbound, picked
-    /// with the ports so that one compare serves both directions.
+    /// with the ports so that one compare serves both directions. The netif first, then the
+    /// in-use state: pure tests in the order that took the least code (4 B).
     fn holds(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
         let ports = both_ports(flow.src_port, flow.dst_port);
         let outbound = direction == Direction::Outbound;
@@ -144,8 +145,8 @@ impl Evicted {
             } else {
                 (both_ports(s.remote_port, s.ext_port), s.remote)
             };
-            s.state != 0
-                && s.netif == netif
+            s.netif == netif
+                && s.state != 0
                 && source_ports == ports
                 && (!outbound || s.remote == flow.dst)
                 && source == flow.src

@@ -634,18 +634,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.expire_fragments(now);
         let outcome = self.reass.accept(packet, in_netif, now);
         self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
-        match outcome {
-            Outcome::Held => {
-                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
-                Verdict::Held
-            }
-            Outcome::Complete(len) => {
-                self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
-                self.stats.reassembled = self.stats.reassembled.wrapping_add(1);
-                Verdict::Reassembled(len)
-            }
-            Outcome::Dropped(reason) => Verdict::Drop(reason),
-        }
+        // A fragment kept is counted held, and a datagram completed by it reassembled too (its
+        // flag added as 0 or 1): each count written once.
+        let (verdict, complete) = match outcome {
+            Outcome::Held => (Verdict::Held, 0),
+            Outcome::Complete(len) => (Verdict::Reassembled(len), 1),
+            Outcome::Dropped(reason) => return Verdict::Drop(reason),
+        };
+        self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+        self.stats.reassembled = self.stats.reassembled.wrapping_add(complete);
+        verdict
     }
 
     fn expire_fragments(&mut self, now: u32) {
@@ -801,6 +799,20 @@ mod tests {
             let (shared, mutable): (*const Table, *const Table) = (tables.get(protocol), tables.get_mut(protocol));
             assert_eq!(shared, mutable);
         }
+    }
+
+    /// `discard` counts a removal in `expired` exactly when told it expired (the flag added as
+    /// 0 or 1), in its protocol's count only.
+    #[test]
+    fn discard_counts_only_expired_removals() {
+        let mut nat = Nat::<4, 4, 4>::new();
+        let session = Session { inside: 1, in_port: 1000, ext_port: 1000, remote: 2, remote_port: 53, netif: 1, ..Session::default() };
+        for expired in [false, true, false] {
+            let slot = nat.tables.get_mut(Protocol::Udp).insert(session).ok().unwrap();
+            nat.discard(Protocol::Udp, u32::from(slot), expired);
+            assert!(nat.tables.get(Protocol::Udp).get(slot).is_none());
+        }
+        assert_eq!(nat.stats().expired, [0, 1, 0]);
     }
 
     /// `recount_sessions` walks the tables by the numbers 1, 6 and 11 (steps of 5 from 1, below

@@ -278,10 +278,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(super) fn discard(&mut self, protocol: Protocol, slot: u32, expired: bool) {
         let Some(removed) = self.tables.get_mut(protocol).remove_at(slot) else { return };
         self.hosts.release(protocol, &removed);
-        if expired {
-            let count = &mut self.stats.expired[protocol.index()];
-            *count = count.wrapping_add(1);
-        }
+        // The flag added as 0 or 1: no branch (a removal not by expiry writes the count back
+        // as it was).
+        let count = &mut self.stats.expired[protocol.index()];
+        *count = count.wrapping_add(u32::from(expired));
     }
 
     /// The idle timeout of a session in `protocol`'s table with state bits `state`: in line,

@@ -460,7 +460,8 @@ impl Table {
         let next_free = self.entries.get_mut(slot as usize).map_or(0, |e| {
             let next_free = e.session.next_in;
             e.session = *session;
-            e.session.state |= USED | if counted { HOST_COUNTED } else { 0 };
+            // The counted bit as the flag times the bit (0 or the bit): no choice to branch on.
+            e.session.state |= USED | (HOST_COUNTED * u8::from(counted));
             e.session.next_in = next_in;
             e.session.next_out = outside as u16;
             next_free
@@ -474,9 +475,8 @@ impl Table {
         // values, compared with nothing to zero-extend.
         let len = u32::from(self.len) + 1;
         self.len = len as u16;
-        if len > u32::from(self.high_water) {
-            self.high_water = len as u16;
-        }
+        // The high-water mark as the larger of the two (written back as it was when not passed).
+        self.high_water = len.max(u32::from(self.high_water)) as u16;
         Some(slot as Slot)
     }
 
@@ -956,6 +956,23 @@ mod tests {
         }
     }
 
+    /// `insert_counted` marks a session counted by its host exactly when told so, in use
+    /// either way, and keeps the state bits it was handed (the counted bit as the flag times
+    /// the bit).
+    #[test]
+    fn insert_counted_marks_exactly_the_counted() {
+        let mut t = FixedTable::<4>::new();
+        for (i, counted) in [true, false, true, false].into_iter().enumerate() {
+            let mut s = session(i as u32 + 1, 1000, 1000, 9, 80);
+            s.set_protocol_state(3);
+            let slot = t.insert_counted(&s, counted).unwrap();
+            let stored = t.get(slot).unwrap();
+            assert_eq!(stored.host_counted(), counted, "{i}");
+            assert_eq!(stored.protocol_state(), 3, "{i}");
+            assert_eq!(stored.state & USED, USED, "{i}");
+        }
+    }
+
     /// `Nat::create` relies on a table that is not full taking a session (it gives no host
     /// count back for a refusal it never meets), and eviction on a full table having used
     /// every slot (`least_recent`'s window starts below the slots ever used): both checked
@@ -1038,6 +1055,9 @@ mod tests {
         t.remove_if(|s| s.remote == 2 || s.remote == 3, |_| {});
         assert_eq!(t.len(), 2);
         assert_eq!(t.iter().count(), 2);
+        // The high-water mark stays where it was when an insertion does not pass it.
+        t.insert(session(1, 101, 5001, 7, 80)).unwrap();
+        assert_eq!((t.len(), t.high_water()), (3, 4));
     }
 
     #[test]
