@@ -22,7 +22,7 @@ use crate::tables::tcp::{self, Direction};
 use crate::tables::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
 use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
-use crate::wire::ipv4::{self, is_martian};
+use crate::wire::ipv4::{self, is_martian, is_martian_net};
 use crate::wire::tcp::flags as tcp_flags;
 use evict::Evicted;
 pub use evict::Eviction;

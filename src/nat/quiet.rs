@@ -79,8 +79,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if u16::from_be_bytes([flags_hi, flags_lo]) & 0x3FFF != 0 {
             return false;
         }
-        // `is_martian` reads only the source's first byte: handed that byte alone in its place.
-        if matches!(ctx.route, Route::Forward { .. }) && is_martian(u32::from(first) << 24) {
+        if matches!(ctx.route, Route::Forward { .. }) && is_martian_net(first) {
             return false;
         }
         self.stats.passed = self.stats.passed.wrapping_add(1);
@@ -195,14 +194,14 @@ mod tests {
         }
     }
 
-    /// `passes_quietly` hands `is_martian` the source's first byte alone (shifted to the top):
-    /// the same answer as for the whole address, whatever its other three bytes.
+    /// `passes_quietly` asks `is_martian_net` of the source's first byte: the same answer as
+    /// `is_martian` of the whole address, whatever its other three bytes.
     #[test]
     fn martian_test_of_the_first_byte_is_that_of_the_address() {
         for first in 0..=u8::MAX {
             for rest in [0, 1, 0x00FF_FFFF, 0x0080_0000, 0x0012_3456] {
                 let address = u32::from(first) << 24 | rest;
-                assert_eq!(is_martian(u32::from(first) << 24), is_martian(address), "{address:#x}");
+                assert_eq!(is_martian_net(first), is_martian(address), "{address:#x}");
             }
         }
     }

@@ -259,9 +259,15 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 /// drops those of the router's other netifs.
 #[inline(always)]
 pub fn is_martian(src: u32) -> bool {
+    is_martian_net((src >> 24) as u8)
+}
+
+/// [`is_martian`] of an address whose first byte is `first`, the only byte the test reads: for
+/// a caller that holds the address as bytes.
+#[inline(always)]
+pub fn is_martian_net(first: u8) -> bool {
     // Three compares, not a 256-bit table: a table indexed by 64-bit words costs a 64-bit
     // shift (a dozen instructions) on a 32-bit core at every use.
-    let first = src >> 24;
     first == 0 || first == 127 || first >= 224
 }
 
@@ -432,6 +438,7 @@ mod tests {
             for rest in [0, 1, 0x00FF_FFFF] {
                 let src = first << 24 | rest;
                 assert_eq!(is_martian(src), expected, "{src:#010x}");
+                assert_eq!(is_martian_net(first as u8), expected, "{src:#010x}");
             }
         }
     }
