@@ -100,6 +100,17 @@
 #endif
 #endif
 
+/* The NAT's facts about each netif (lwip_snat_netif_concerns()), which the quiet tests read:
+ * kept by a library with the fast-path feature only. */
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
+#define LWIP_SNAT_FACTS 1
+#else
+#define LWIP_SNAT_FACTS 0
+#endif
+#if LWIP_SNAT_QUIET_PATH && !LWIP_SNAT_FACTS
+#error "LWIP_SNAT_QUIET_PATH needs a library built with the fast-path feature (the facts it reads)"
+#endif
+
 /* lwip_snat_hook.h: route lookups cached between the netif changes lwIP reports, where the
  * firmware's route hooks allow it and the library has the fast-path feature. */
 #ifndef LWIP_SNAT_ROUTE_HOOKS_CACHEABLE
@@ -972,6 +983,7 @@ refused:
   return lwip_snat_not_forwarded(inp, &dest);
 }
 
+#if LWIP_SNAT_FACTS
 /**
  * True (and counted in the NAT's `passed`) for a packet on the route @p ctx that is none of the
  * NAT's business, decided on the bits the core keeps per netif without calling it: the core's
@@ -1018,6 +1030,7 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
   facts->passed++;
   return 1;
 }
+#endif /* LWIP_SNAT_FACTS */
 
 /**
  * lwIP's ip4_route_src() for a destination that is no multicast or loopback address, made in
@@ -2045,17 +2058,20 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     ctx.in_netif_idx = netif_get_index(inp);
     /* (a forwarding route lwip_snat_forward_quietly() looked up it found the NAT's business;
      * given one, lwip_snat_find_route() answers nothing but that forwarding) */
-    if (LWIP_SNAT_QUIET_PATH && (route == NULL) && lwip_snat_unconcerned(bytes, &ctx)) {
+#if LWIP_SNAT_QUIET_PATH
+    if ((route == NULL) && lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
+#endif
     to_router = (ctx.route == LWIP_SNAT_ROUTE_LOCAL);
   }
   /* (a packet that concerns no session on inp needs no look at its address) */
   LWIP_SNAT_WATCH(ctx.in_netif_idx, lwip_snat_netif_addr(inp));
   if (lwip_snat_from_broadcast(bytes)) {
+#if LWIP_SNAT_FACTS && !LWIP_SNAT_QUIET_PATH
     /* Without the quiet path, what it would have passed before this test is passed here (all
      * it passes but a forwarding back out of inp): the same packets leave, counted the same. */
-    if (!LWIP_SNAT_QUIET_PATH &&
+    if (
 #if IP_FORWARD_ALLOW_TX_ON_RX_NETIF
         /* (only then may a forwarding lead back out of inp: lwip_snat_find_route() refuses it else) */
         ((ctx.route != LWIP_SNAT_ROUTE_FORWARD) || (ctx.out_netif_idx != ctx.in_netif_idx)) &&
@@ -2063,7 +2079,10 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
         lwip_snat_unconcerned(bytes, &ctx)) {
       goto pass;
     }
-    /* what ip4_input() does for inp's broadcast, for every netif's, before translation */
+#endif
+    /* what ip4_input() does for inp's broadcast, for every netif's, before translation (without
+     * the NAT's facts, for every packet it routes: no router forwards one from such a source,
+     * RFC 1812 5.3.7) */
     IP_STATS_INC(ip.drop);
 #if LWIP_SNAT_DEBUGGING
     lwip_snat_endpoints_of(bytes, head_len, &before);

@@ -1082,13 +1082,16 @@ lwip_snat_err_t lwip_snat_tick(uint32_t now_ms);
  */
 lwip_snat_err_t lwip_snat_netif_changed(uint8_t netif_idx);
 
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 /**
  * For the lwIP shim: the NAT's facts about each netif, which the hook reads to pass a packet
  * no rule, session or port forward concerns without calling into the NAT (it adds such a
  * packet to `passed` itself). The same place for the program's life; read and count only in
  * lwIP's core context, between lwip_snat calls. Before `lwip_snat_init` every bit is clear.
+ * A shortcut, built with the `fast-path` feature.
  */
 struct lwip_snat_concerns *lwip_snat_netif_concerns(void);
+#endif
 
 /**
  * Drops every session of one inside host (address in host byte order).

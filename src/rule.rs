@@ -157,9 +157,9 @@ impl<const R: usize> Rules<R> {
     }
 
     /// True when a rule translates packets leaving by `netif`: it is the outside of the NAT.
-    /// The NAT reads the bit `Nat::recount_rules` marks per rule instead; this is what its
-    /// tests check that bit against.
-    #[cfg(test)]
+    /// With the fast path the NAT reads the bit `Nat::recount_rules` marks per rule instead,
+    /// and this is what its tests check that bit against.
+    #[cfg(any(test, not(feature = "fast-path")))]
     pub fn is_outside(&self, netif: u8) -> bool {
         self.iter().any(|&rule| match rule {
             Rule::Source(src) => netif != src,

@@ -72,6 +72,8 @@ pub extern "C" fn lwip_snat_netif_changed(netif_idx: u8) -> lwip_snat_err_t {
 /// no rule, session or port forward concerns without calling into the NAT (it adds such a
 /// packet to `passed` itself). The same place for the program's life; read and count only in
 /// lwIP's core context, between lwip_snat calls. Before `lwip_snat_init` every bit is clear.
+/// A shortcut, built with the `fast-path` feature.
+#[cfg(feature = "fast-path")]
 #[no_mangle]
 pub extern "C" fn lwip_snat_netif_concerns() -> *mut lwip_snat_concerns {
     // SAFETY: computes the field's place inside the static, making no reference to it.
@@ -79,6 +81,7 @@ pub extern "C" fn lwip_snat_netif_concerns() -> *mut lwip_snat_concerns {
 }
 
 // The core's per-netif facts are what the header says they are.
+#[cfg(feature = "fast-path")]
 const _: () = {
     use crate::nat::quiet::{Concerns, NAMED, OUTSIDE, PORTMAPPED, SESSIONS};
     assert!(core::mem::size_of::<Concerns>() == core::mem::size_of::<lwip_snat_concerns>());

@@ -36,6 +36,7 @@ mod fragments;
 mod hairpin;
 mod inbound;
 mod outbound;
+#[cfg(feature = "fast-path")]
 pub(crate) mod quiet;
 mod services;
 mod session;
@@ -151,7 +152,8 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     udp_timeouts: [u32; 8],
     stats: Stats,
     /// What the rules, port forwards and sessions make of each netif (see `quiet`); the C API
-    /// lends the lwIP shim a pointer to it.
+    /// lends the lwIP shim a pointer to it. A shortcut, kept with the fast path.
+    #[cfg(feature = "fast-path")]
     pub(crate) concerns: quiet::Concerns,
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
@@ -225,6 +227,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             evict_from: [0; 3],
             evicted: Evicted::new(),
             port_check: None,
+            #[cfg(feature = "fast-path")]
             concerns: quiet::Concerns::new(),
         }
     }
@@ -297,6 +300,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Installs an interface rule.
     pub fn add_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
         self.rules.add(rule)?;
+        #[cfg(feature = "fast-path")]
         self.recount_rules();
         Ok(())
     }
@@ -305,6 +309,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// ways: replies still arrive, and the inside hosts' answers still leave translated.
     pub fn remove_rule(&mut self, rule: Rule) -> Result<(), RuleError> {
         self.rules.remove(rule)?;
+        #[cfg(feature = "fast-path")]
         self.recount_rules();
         Ok(())
     }
@@ -331,6 +336,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(PortmapError::Conflict);
         }
         self.portmaps.add(map)?;
+        #[cfg(feature = "fast-path")]
         self.recount_rules();
         Ok(())
     }
@@ -344,6 +350,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             ports: Some((map.in_port, map.ext_port)),
             expired_at: None,
         });
+        #[cfg(feature = "fast-path")]
         self.recount_rules();
         Ok(())
     }
@@ -443,6 +450,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         for &protocol in PROTOCOLS.iter() {
             self.remove_from(protocol, 0, doomed);
         }
+        #[cfg(feature = "fast-path")]
         self.recount_sessions();
     }
 
@@ -499,6 +507,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[cfg_attr(feature = "fast-path", inline(never))]
     #[cfg_attr(not(feature = "fast-path"), inline(always))]
     fn general(&mut self, packet: &mut [u8], datagram_len: usize, ctx: &Context, now: u32) -> Verdict {
+        #[cfg(feature = "fast-path")]
         if self.passes_quietly(packet, ctx) {
             return Verdict::Pass;
         }

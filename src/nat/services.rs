@@ -26,6 +26,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.port_check.is_some_and(|check| check(protocol, netif, port))
     }
 
+    /// True when a rule translates packets leaving by `netif`: the bit the quiet test's facts
+    /// keep where they are built in (with the fast path), else a scan of the rules.
+    #[inline(always)]
+    fn is_outside(&self, netif: u8) -> bool {
+        #[cfg(feature = "fast-path")]
+        return self.concerns.is_outside(netif);
+        #[cfg(not(feature = "fast-path"))]
+        return self.rules.is_outside(netif);
+    }
+
     /// True for a TCP SYN that arrived from outside a rule and that no mapping, port forward
     /// or router pcb takes: dropped silently rather than left to lwIP, whose RST would break
     /// simultaneous open and hole punching (RFC 5382 REQ-4). Needs a registered check: without
@@ -34,7 +44,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         flow.protocol == Protocol::Tcp
             && flow.creates
             && self.port_check.is_some()
-            && self.concerns.is_outside(in_netif)
+            && self.is_outside(in_netif)
             && !self.router_holds(Protocol::Tcp, netif, flow.dst_port)
     }
 }

@@ -170,6 +170,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         let created = &mut self.stats.created[i];
         *created = created.wrapping_add(1);
+        #[cfg(feature = "fast-path")]
         self.session_created(session.netif);
         Ok(slot)
     }
