@@ -42,7 +42,7 @@
 #define LWIP_SNAT_FEATURE_REASSEMBLY 1 /* fragments on a NAT path are reassembled (else dropped and counted) */
 #define LWIP_SNAT_FEATURE_PORTMAP 1 /* static port forwards and hairpinning, lwip_snat_portmap_add/remove */
 #define LWIP_SNAT_FEATURE_MSS_CLAMP 1 /* TCP SYNs get their MSS clamped to the link MTU */
-#define LWIP_SNAT_FEATURE_FAST_PATH 1 /* the established-flow fast path; the shim's LWIP_SNAT_QUIET_PATH and LWIP_SNAT_ROUTE_CACHE defaults */
+#define LWIP_SNAT_FEATURE_FAST_PATH 1 /* the established-flow fast path and the quiet tests' per-netif facts; the shim's LWIP_SNAT_QUIET_PATH and LWIP_SNAT_ROUTE_CACHE defaults */
 #define LWIP_SNAT_FEATURE_HOOK_FORWARD 1 /* the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default) */
 #define LWIP_SNAT_FEATURE_DUMP 1 /* lwip_snat_foreach, lwip_snat_*_name, lwip_snat_strerror */
 #define LWIP_SNAT_FEATURE_ICMP_QUERIES 1 /* ICMP timestamp and information queries translated like echo */
