@@ -287,6 +287,24 @@ fn fragmented_udp_datagram_is_reassembled_translated_and_forwarded_both_ways() {
     assert_eq!(r.stat("reassembled"), 2);
 }
 
+/// `lwip_snat_flush()` drops the fragments held for reassembly with the sessions: the rest of
+/// a datagram that arrives after it is never put together from a fragment sent before.
+/// Needs `reassembly`.
+#[cfg(feature = "reassembly")]
+#[test]
+fn flush_drops_held_fragments_with_the_sessions() {
+    let mut r = Router::new();
+    let frags = fragments(&udp(HOST_A, 5000, SERVER, 53, &[3; 1200]), 400);
+    r.inject("lan", &frags[0]).nothing_on("wan");
+    assert_eq!(r.stat("reass_in_flight"), 1);
+    r.ok("flush");
+    assert_eq!((r.stat("reass_in_flight"), r.stat("reass_bytes_in_use")), (0, 0));
+    for f in &frags[1..] {
+        r.inject("lan", f).nothing_on("wan");
+    }
+    assert_eq!(r.stat("reassembled"), 0, "never put together across the flush");
+}
+
 #[test]
 fn dont_fragment_too_big_gets_frag_needed_with_the_mtu() {
     let mut r = Router::new();

@@ -52,9 +52,6 @@ fn upkeep(arg: u32, what: Upkeep) -> lwip_snat_err_t {
         let inside = (what as u32 & NAMES_HOST != 0).then_some(arg);
         let expired_at = matches!(what, Upkeep::Tick).then_some(arg);
         nat.remove_of(netif, inside, expired_at);
-        if let Upkeep::Flush = what {
-            nat.clear_fragments();
-        }
         Ok(())
     })
 }

@@ -417,22 +417,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Drops every session and every fragment waiting for reassembly (rules and settings stay).
     pub fn flush(&mut self) {
         self.remove_of(None, None, None);
-        self.clear_fragments();
     }
 
-    /// Drops the sessions of `netif`, of the inside host `inside`, of both, or (both `None`)
-    /// every session; with `expired_at`, only those idle past their timeout then, and the
-    /// fragments that expired (the tick). Told which as data: the C API's upkeep builds one
-    /// call for all four calls above (`crate::ffi`), and no all-`None` constant is kept.
+    /// Drops the sessions of `netif`, of the inside host `inside`, of both, or (nothing named:
+    /// the flush) every session and every fragment waiting for reassembly; with `expired_at`,
+    /// only those idle past their timeout then, and the fragments that expired (the tick).
+    /// Told which as data: the C API's upkeep builds one call for all four calls above
+    /// (`crate::ffi`), and no all-`None` constant is kept.
     pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>, expired_at: Option<u32>) {
         self.remove_sessions(Doomed { netif, inside, expired_at, ..Doomed::ALL });
-        if let Some(now) = expired_at {
-            self.expire_fragments(now);
+        match (netif, inside, expired_at) {
+            (_, _, Some(now)) => self.expire_fragments(now),
+            (None, None, None) => self.clear_fragments(),
+            _ => {}
         }
     }
 
     /// Drops every fragment waiting for reassembly: the rest of [`flush`](Self::flush).
-    pub(crate) fn clear_fragments(&mut self) {
+    fn clear_fragments(&mut self) {
         #[cfg(feature = "reassembly")]
         self.reass.clear();
     }
