@@ -53,26 +53,34 @@
  */
 #define LWIP_SNAT_DROP_REASONS 27
 
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 /**
  * `lwip_snat_concerns.netif` bit: a rule names the netif (as input or output).
  */
 #define LWIP_SNAT_CONCERN_NAMED 1
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 /**
  * `lwip_snat_concerns.netif` bit: the netif is a rule's outside (the router's own services
  * there are guarded).
  */
 #define LWIP_SNAT_CONCERN_OUTSIDE 2
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 /**
  * `lwip_snat_concerns.netif` bit: the netif is a port forward's external netif.
  */
 #define LWIP_SNAT_CONCERN_PORTMAPPED 4
+#endif
 
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 /**
  * `lwip_snat_concerns.netif` bit: the netif may hold sessions.
  */
 #define LWIP_SNAT_CONCERN_SESSIONS 8
+#endif
 
 /**
  * Result of every call that can fail. 0 is success; errors are negative, like lwIP's `err_t`.
@@ -700,6 +708,7 @@ struct lwip_snat_verdict {
   uint8_t icmp_code;
 };
 
+#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 /**
  * What the NAT makes of each netif (`lwip_snat_netif_concerns()`), for the lwIP shim's test of a
  * packet the NAT has nothing to do with.
@@ -714,6 +723,7 @@ struct lwip_snat_concerns {
    */
   uint32_t passed;
 };
+#endif
 
 /**
  * Says whether the router's own endpoint holds a port: non-zero when an lwIP pcb of `proto`

@@ -2,10 +2,13 @@
 
 use core::ffi::c_void;
 
+#[cfg(feature = "fast-path")]
 use super::types::{
-    lwip_snat_concerns, lwip_snat_err_t, lwip_snat_foreach_fn, lwip_snat_port_check_fn, lwip_snat_session,
-    lwip_snat_stats, LWIP_SNAT_CONCERN_NAMED, LWIP_SNAT_CONCERN_OUTSIDE, LWIP_SNAT_CONCERN_PORTMAPPED,
+    lwip_snat_concerns, LWIP_SNAT_CONCERN_NAMED, LWIP_SNAT_CONCERN_OUTSIDE, LWIP_SNAT_CONCERN_PORTMAPPED,
     LWIP_SNAT_CONCERN_SESSIONS,
+};
+use super::types::{
+    lwip_snat_err_t, lwip_snat_foreach_fn, lwip_snat_port_check_fn, lwip_snat_session, lwip_snat_stats,
 };
 use super::{enter, enter_ready, INSTANCE};
 use crate::{PortCheck, Protocol};

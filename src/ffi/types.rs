@@ -344,17 +344,22 @@ pub type lwip_snat_foreach_fn = Option<unsafe extern "C" fn(session: *const lwip
 pub type lwip_snat_port_check_fn = Option<unsafe extern "C" fn(proto: u8, netif_idx: u8, port: u16) -> c_int>;
 
 /// `lwip_snat_concerns.netif` bit: a rule names the netif (as input or output).
+#[cfg(feature = "fast-path")]
 pub const LWIP_SNAT_CONCERN_NAMED: u8 = 1;
 /// `lwip_snat_concerns.netif` bit: the netif is a rule's outside (the router's own services
 /// there are guarded).
+#[cfg(feature = "fast-path")]
 pub const LWIP_SNAT_CONCERN_OUTSIDE: u8 = 2;
 /// `lwip_snat_concerns.netif` bit: the netif is a port forward's external netif.
+#[cfg(feature = "fast-path")]
 pub const LWIP_SNAT_CONCERN_PORTMAPPED: u8 = 4;
 /// `lwip_snat_concerns.netif` bit: the netif may hold sessions.
+#[cfg(feature = "fast-path")]
 pub const LWIP_SNAT_CONCERN_SESSIONS: u8 = 8;
 
 /// What the NAT makes of each netif (`lwip_snat_netif_concerns()`), for the lwIP shim's test of a
 /// packet the NAT has nothing to do with.
+#[cfg(feature = "fast-path")]
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct lwip_snat_concerns {
