@@ -83,15 +83,23 @@ pub struct Rules<const R: usize> {
     slots: [Slot; R],
     /// The pair [`translates_remembered`](Self::translates_remembered) last scanned for, as
     /// `input << 8 | output`. Every change to the rules resets it to the pair (0, 0) (zero, so
-    /// a `static` NAT stays in `.bss`).
+    /// a `static` NAT stays in `.bss`). Only the fast path reads it: kept with it alone.
+    #[cfg(any(test, feature = "fast-path"))]
     memo_pair: u16,
     /// The answer for `memo_pair`.
+    #[cfg(any(test, feature = "fast-path"))]
     memo_translates: bool,
 }
 
 impl<const R: usize> Rules<R> {
     pub const fn new() -> Self {
-        Rules { slots: [FREE; R], memo_pair: 0, memo_translates: false }
+        Rules {
+            slots: [FREE; R],
+            #[cfg(any(test, feature = "fast-path"))]
+            memo_pair: 0,
+            #[cfg(any(test, feature = "fast-path"))]
+            memo_translates: false,
+        }
     }
 
     /// Removes every rule. The NAT's reset starts from all-zero memory instead; the tests
@@ -119,6 +127,12 @@ impl<const R: usize> Rules<R> {
     }
 
     /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
+    /// Without the fast path nothing is remembered (nothing would read it).
+    #[cfg(not(any(test, feature = "fast-path")))]
+    fn forget(&mut self) {}
+
+    /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
+    #[cfg(any(test, feature = "fast-path"))]
     fn forget(&mut self) {
         self.memo_pair = 0;
         // The same answer as `translates`, from the out-of-line scan `direction` already
@@ -146,6 +160,7 @@ impl<const R: usize> Rules<R> {
     /// [`translates`](Self::translates), remembering its answer for the last pair asked about:
     /// the fast path asks about the same pair (the LAN and the WAN) for nearly every packet, so
     /// the rules are scanned once per rule change or change of pair, not once per packet.
+    #[cfg(any(test, feature = "fast-path"))]
     #[inline(always)]
     pub fn translates_remembered(&mut self, input: u8, output: u8) -> bool {
         let pair = u16::from(input) << 8 | u16::from(output);
