@@ -75,6 +75,9 @@ struct Slot {
     rule: Rule,
 }
 
+/// A slot not in use: every one is exactly this (`new` fills the slots with it, `remove`
+/// writes it, and a slot is otherwise only written in use), so `add` finds a free slot by
+/// equality, with the search that finds a rule (test `a_slot_not_in_use_is_free`).
 const FREE: Slot = Slot { used: false, rule: Rule::Source(0) };
 
 /// Up to `R` rules.
@@ -83,15 +86,23 @@ pub struct Rules<const R: usize> {
     slots: [Slot; R],
     /// The pair [`translates_remembered`](Self::translates_remembered) last scanned for, as
     /// `input << 8 | output`. Every change to the rules resets it to the pair (0, 0) (zero, so
-    /// a `static` NAT stays in `.bss`).
+    /// a `static` NAT stays in `.bss`). Only the fast path reads it: kept with it alone.
+    #[cfg(any(test, feature = "fast-path"))]
     memo_pair: u16,
     /// The answer for `memo_pair`.
+    #[cfg(any(test, feature = "fast-path"))]
     memo_translates: bool,
 }
 
 impl<const R: usize> Rules<R> {
     pub const fn new() -> Self {
-        Rules { slots: [FREE; R], memo_pair: 0, memo_translates: false }
+        Rules {
+            slots: [FREE; R],
+            #[cfg(any(test, feature = "fast-path"))]
+            memo_pair: 0,
+            #[cfg(any(test, feature = "fast-path"))]
+            memo_translates: false,
+        }
     }
 
     /// Removes every rule. The NAT's reset starts from all-zero memory instead; the tests
@@ -105,7 +116,8 @@ impl<const R: usize> Rules<R> {
         if self.slot_of(rule).is_some() {
             return Err(RuleError::Exists);
         }
-        let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(RuleError::Full)?;
+        // A slot not in use holds exactly `FREE` (see `FREE`): the same search finds one.
+        let slot = self.slot_holding(FREE).ok_or(RuleError::Full)?;
         *slot = Slot { used: true, rule };
         self.forget();
         Ok(())
@@ -119,6 +131,12 @@ impl<const R: usize> Rules<R> {
     }
 
     /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
+    /// Without the fast path nothing is remembered (nothing would read it).
+    #[cfg(not(any(test, feature = "fast-path")))]
+    fn forget(&mut self) {}
+
+    /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
+    #[cfg(any(test, feature = "fast-path"))]
     fn forget(&mut self) {
         self.memo_pair = 0;
         // The same answer as `translates`, from the out-of-line scan `direction` already
@@ -126,11 +144,17 @@ impl<const R: usize> Rules<R> {
         self.memo_translates = self.direction(0, 0) == Direction::Outbound;
     }
 
-    /// The slot holding `rule`. Out of line: adding and removing share the search. The slot
-    /// itself, not its index: removing then frees it without another bounds check.
-    #[inline(never)]
+    /// The slot holding `rule`. The slot itself, not its index: removing then frees it
+    /// without another bounds check.
     fn slot_of(&mut self, rule: Rule) -> Option<&mut Slot> {
-        self.slots.iter_mut().find(|s| s.rule == rule && s.used)
+        self.slot_holding(Slot { used: true, rule })
+    }
+
+    /// The first slot equal to `slot`: one in use holding a rule, or a free one (`FREE`). Out
+    /// of line: adding (both searches) and removing share it.
+    #[inline(never)]
+    fn slot_holding(&mut self, slot: Slot) -> Option<&mut Slot> {
+        self.slots.iter_mut().find(|s| **s == slot)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {
@@ -146,6 +170,7 @@ impl<const R: usize> Rules<R> {
     /// [`translates`](Self::translates), remembering its answer for the last pair asked about:
     /// the fast path asks about the same pair (the LAN and the WAN) for nearly every packet, so
     /// the rules are scanned once per rule change or change of pair, not once per packet.
+    #[cfg(any(test, feature = "fast-path"))]
     #[inline(always)]
     pub fn translates_remembered(&mut self, input: u8, output: u8) -> bool {
         let pair = u16::from(input) << 8 | u16::from(output);
@@ -293,5 +318,51 @@ mod tests {
         assert_eq!(rules.remove(Rule::Source(WAN)), Err(RuleError::NotFound));
         rules.remove(Rule::Source(LAN)).unwrap();
         assert_eq!(rules.iter().count(), 0);
+    }
+
+    /// A slot not in use is exactly `FREE`, which `add` relies on to find one by equality: over
+    /// a long run of adds and removes (netif 0 too), the slots match a model that takes the
+    /// first slot not in use, as a search of `used` alone would.
+    #[test]
+    fn a_slot_not_in_use_is_free() {
+        const KINDS: [fn(u8, u8) -> Rule; 3] = [|a, _| Rule::Source(a), |_, b| Rule::Outbound(b), Rule::Pair];
+        let mut rules = Rules::<4>::new();
+        let mut model: [Option<Rule>; 4] = [None; 4];
+        let mut x = 0x2545_F491u32;
+        for step in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let rule = KINDS[(x % 3) as usize]((x >> 8) as u8 % 3, (x >> 16) as u8 % 3);
+            if x >> 28 == 0 {
+                rules.clear();
+                model = [None; 4];
+            } else if x & 1 << 29 == 0 {
+                let expected = if model.contains(&Some(rule)) {
+                    Err(RuleError::Exists)
+                } else if let Some(free) = model.iter_mut().find(|m| m.is_none()) {
+                    *free = Some(rule);
+                    Ok(())
+                } else {
+                    Err(RuleError::Full)
+                };
+                assert_eq!(rules.add(rule), expected, "step {step}");
+            } else {
+                let expected = match model.iter_mut().find(|m| **m == Some(rule)) {
+                    Some(held) => {
+                        *held = None;
+                        Ok(())
+                    }
+                    None => Err(RuleError::NotFound),
+                };
+                assert_eq!(rules.remove(rule), expected, "step {step}");
+            }
+            for (slot, held) in rules.slots.iter().zip(&model) {
+                match held {
+                    Some(rule) => assert_eq!(*slot, Slot { used: true, rule: *rule }, "step {step}"),
+                    None => assert_eq!(*slot, FREE, "step {step}"),
+                }
+            }
+        }
     }
 }

@@ -321,11 +321,11 @@ impl lwip_snat_stats {
         unsafe {
             HEAD_RUN.copy(from, to, false);
             TAIL_RUN.copy(from, to, false);
-            // With the fast path, the shim's quiet test counts the packets it passes apart.
+            // With the fast path, the shim's quiet test counts the packets it passes apart:
+            // `passed` is written again with them added. Without it, the head run's copy is
+            // the count.
             #[cfg(feature = "fast-path")]
             addr_of_mut!((*out).passed).write_unaligned(s.passed.wrapping_add(nat.passed_by_shim()));
-            #[cfg(not(feature = "fast-path"))]
-            addr_of_mut!((*out).passed).write_unaligned(s.passed);
             addr_of_mut!((*out).reass_bytes_in_use).write_unaligned(u32::try_from(held_bytes).unwrap_or(u32::MAX));
             addr_of_mut!((*out).reass_in_flight)
                 .cast::<u32>()
