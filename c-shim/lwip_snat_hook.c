@@ -953,8 +953,10 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
 #else
   /* (a missing route not counted: ip4_forward() looks it up again and counts it) */
   netif = route;
-  if ((netif == NULL) && !lwip_snat_route_unicast(&src, &dest, &netif)) {
-    netif = NULL;
+  if (netif == NULL) {
+    /* (an answer of 0 leaves netif NULL: refused below; tests/lwip_router.rs sends one to the
+     * address of a netif that is down) */
+    (void)lwip_snat_route_unicast(&src, &dest, &netif);
   }
 #endif
   if (netif == NULL) {
@@ -1036,7 +1038,8 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct lwip_snat_ctx *ctx)
  * lwIP's ip4_route_src() for a destination that is no multicast or loopback address, made in
  * the one scan of the netifs that also rules out their addresses and broadcasts: returns 0 when
  * @p dest is an address or a broadcast address of one of them (the route is then not looked
- * up), 1 otherwise with @p *route set to
+ * up, and @p *route is left as it was: lwip_snat_find_route() relies on it), 1 otherwise with
+ * @p *route set to
  * what ip4_route_src() returns (firmware route hooks called as lwIP calls them; a missing route is
  * not counted: lwIP's own lookup counts it once). The quiet test pays one scan, not two and two
  * calls.

@@ -407,6 +407,18 @@ fn wan_going_down_flushes_mappings_on_the_next_timer() {
     assert_eq!(r.session_count(), 0, "no session");
 }
 
+/// The WAN's address stays the router's while the WAN is down, though no netif takes it then:
+/// the hook's route lookup answers that (and no route) and leaves the packet to lwIP, which has
+/// no route for it either. It must not be translated out of the netif whose address it is.
+#[test]
+fn a_packet_to_the_address_of_a_netif_that_is_down_is_left_to_lwip() {
+    let mut r = Router::new();
+    r.ok("down wan");
+    let sent = r.inject("lan", &udp(HOST_A, 5000, WAN_ADDR, 53, b"q"));
+    assert!(sent.out.is_empty(), "nothing forwarded: {:?}", sent.out);
+    assert_eq!(r.session_count(), 0, "no session");
+}
+
 #[test]
 fn full_table_answers_the_new_flow_with_admin_prohibited() {
     let mut r = Router::new();
