@@ -1772,7 +1772,8 @@ lwip_snat_send_rst(const u8_t *bytes)
   hdrlen_flags = PP_NTOHS(tcphdr->_hdrlen_rsvd_flags);
   thlen = (u16_t)((hdrlen_flags >> 12) << 2);
   flags = (u8_t)(hdrlen_flags & TCP_FLAGS);
-  seglen = (u32_t)(ip_len - hlen - thlen) + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+  /* (SYN and FIN, bits 1 and 0, count one each: (x + 1) >> 1 counts the bits of a 2-bit x) */
+  seglen = (u32_t)(ip_len - hlen - thlen) + (((u32_t)(flags & (TCP_SYN | TCP_FIN)) + 1u) >> 1);
   seqno = (flags & TCP_ACK) ? LWIP_SNAT_SWAP(tcphdr->ackno) : 0;
   ip_addr_copy_from_ip4(src, iphdr->src);
   ip_addr_copy_from_ip4(dest, iphdr->dest);

@@ -80,6 +80,14 @@ fn evicted_established_connection_gets_an_rst_at_each_end_that_it_accepts() {
     let sent = r.inject("lan", &tcp(HOST_A, 40000, SERVER, 443, RST | ACK));
     assert!(sent.out.is_empty(), "{:?}", sent.out);
     assert_eq!(r.stat("resets_requested"), 2);
+
+    // A FIN occupies one sequence number more than its data: acknowledged past it.
+    let sent = r.inject("lan", &tcp_data(HOST_A, 40000, SERVER, 443, FIN | ACK, b"bye"));
+    sent.nothing_on("wan");
+    let h = tcp_header(&sent.only("lan"));
+    assert!(h.rst);
+    assert_eq!((h.sequence_number, h.acknowledgment_number), (2000, 1000 + 3 + 1));
+    assert_eq!(r.stat("resets_requested"), 3);
 }
 
 /// Needs `dump`: the session walk is what shows states and timeouts.
