@@ -76,6 +76,10 @@ impl Host {
     }
 }
 
+/// [`Hosts::search`]'s mark of a free entry's index: the top bit, above any index of an entry
+/// (`H` entries of 16 bytes fit in memory), so `& !FREE` gives the index back.
+const FREE: usize = !(usize::MAX >> 1);
+
 /// Session counts of up to `H` inside hosts. 16 bytes per host.
 pub struct Hosts<const H: usize> {
     hosts: [Host; H],
@@ -96,18 +100,18 @@ impl<const H: usize> Hosts<H> {
     }
 
     /// The one search of the entries, out of line, for every question about a host: the
-    /// index of the entry tracking `addr` (below `H`); else `H` plus the index of the first
-    /// free entry; else `usize::MAX` (every entry taken by other hosts). A host's own entry
+    /// index of the entry tracking `addr` (below `H`); else the index of the first free entry
+    /// with [`FREE`] set; else `H` (every entry taken by other hosts). A host's own entry
     /// is then a bounds-checked `get` of the answer, and counting, releasing, quota checks and
     /// `may_hold_sessions` share one loop.
     #[inline(never)]
     fn search(&self, addr: u32) -> usize {
-        let mut free = usize::MAX;
+        let mut free = H;
         // From the last entry down, so the last free one seen is the first: no `min` per free
         // entry (2 bytes less).
         for (i, host) in self.hosts.iter().enumerate().rev() {
             if host.is_free() {
-                free = H + i;
+                free = FREE | i;
             } else if host.addr == addr {
                 // At most one entry that is not free tracks a host: `acquire` takes another
                 // only when the search finds none.
@@ -120,16 +124,17 @@ impl<const H: usize> Hosts<H> {
     /// False only when `addr` surely holds no session: it has no slot while some slot is free
     /// (with every slot taken, it may hold sessions untracked).
     pub fn may_hold_sessions(&self, addr: u32) -> bool {
-        // Below `H` (its own entry) or `usize::MAX` (none free), not a free entry's `H + i`.
-        self.search(addr).wrapping_sub(H) >= H
+        // Its own entry's index or `H` (none free), not a free entry's `FREE | i`: the top bit
+        // clear.
+        self.search(addr) & FREE == 0
     }
 
     /// Counts one more session `opener` opens for `addr` in `protocol`'s table unless that
     /// would exceed `quota` (0 = no quota).
     pub fn acquire(&mut self, addr: u32, protocol: Protocol, opener: Opener, quota: u16) -> Result<Acquired, Refused> {
-        // The host's entry, else the first free one (`H` above its index); none past both.
-        let index = self.search(addr);
-        let index = if index < H { index } else { index.wrapping_sub(H) };
+        // The host's entry, else the first free one ([`FREE`] set above its index): one mask
+        // leaves the index of either. `H` (none) stays past every entry.
+        let index = self.search(addr) & !FREE;
         let Some(host) = self.hosts.get_mut(index) else {
             return Ok(Acquired::Untracked);
         };
@@ -262,6 +267,29 @@ mod tests {
                 assert!(!twice, "two entries in use track host {}", a.addr);
             }
         }
+    }
+
+    /// `search`'s three answers: the host's own entry, the first free one marked with `FREE`
+    /// (never an index below `H`, never taken by `may_hold_sessions` for one), and `H` when
+    /// every entry is another host's (past every entry, so `acquire` serves it untracked).
+    #[test]
+    fn search_answers_own_free_or_none() {
+        let mut hosts = Hosts::<3>::new();
+        assert_eq!(hosts.search(7), FREE);
+        assert_eq!(hosts.acquire(1, UDP, Opener::Host, 0), Ok(Acquired::Counted));
+        assert_eq!(hosts.acquire(2, UDP, Opener::Host, 0), Ok(Acquired::Counted));
+        assert_eq!(hosts.acquire(3, UDP, Opener::Host, 0), Ok(Acquired::Counted));
+        assert_eq!((hosts.search(1), hosts.search(2), hosts.search(3)), (0, 1, 2));
+        assert_eq!(hosts.search(7), 3, "every entry another host's");
+        assert!(hosts.may_hold_sessions(7));
+        assert_eq!(hosts.acquire(7, UDP, Opener::Host, 0), Ok(Acquired::Untracked));
+        hosts.release(UDP, &counted(2, Opener::Host));
+        assert_eq!(hosts.search(7), FREE | 1, "the freed entry");
+        assert!(!hosts.may_hold_sessions(7));
+        assert_eq!(hosts.search(2), FREE | 1, "its entry freed");
+        assert_eq!(hosts.acquire(7, UDP, Opener::Host, 1), Ok(Acquired::Counted));
+        assert_eq!(hosts.search(7), 1, "it took the freed entry");
+        assert_eq!(hosts.acquire(7, UDP, Opener::Host, 1), Err(Refused::Quota));
     }
 
     #[test]
