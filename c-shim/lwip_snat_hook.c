@@ -1649,13 +1649,15 @@ lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived 
   u8_t quote[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
   /* (no test of the copied header: p is a datagram the core translated, so its header is
    * valid, IP_HLEN bytes or more, and p holds all of it and its IP length; the copy then
-   * holds the header whole) */
+   * holds the header whole). The arrived transport bytes go in whole, all 8 of them, and len is
+   * not cut to the header and 8 bytes: lwip_snat_send_frag_needed() quotes min(len, header + 8)
+   * bytes itself, so what lies past them (the translated bytes, or arrived ones past a short
+   * datagram's end) is never sent; quote has room for 8 bytes past the longest header. */
   u16_t len = pbuf_copy_partial(p, quote, sizeof(quote), 0);
   u16_t hlen = IPH_HL_BYTES((const struct ip_hdr *)quote);
 
-  len = (u16_t)LWIP_MIN(len, hlen + LWIP_SNAT_ICMP_QUOTED_DATA);
   MEMCPY(quote + LWIP_SNAT_ARRIVED_AT, arrived->ip, sizeof(arrived->ip));
-  MEMCPY(quote + hlen, arrived->l4, len - hlen);
+  MEMCPY(quote + hlen, arrived->l4, sizeof(arrived->l4));
   LWIP_SNAT_DEBUG_ICMP(ICMP_DUR, ICMP_DUR_FRAG, quote, len);
   lwip_snat_send_frag_needed(quote, len, mtu);
 }
