@@ -1663,11 +1663,13 @@ lwip_snat_frag_needed_as_arrived(struct pbuf *p, const struct lwip_snat_arrived 
 }
 #else
 /** Keeps the quote of the datagram at @p bytes (@p head_len bytes of it at hand: all of it, or
- * a first pbuf that holds its header and 8 bytes more) as it arrived. */
+ * a first pbuf that holds its header and 8 bytes more) as it arrived: as much of it as quote
+ * holds, not cut to the header and 8 bytes (no header length to work out):
+ * lwip_snat_send_frag_needed() quotes no more than those itself. */
 static void
 lwip_snat_keep_arrived(const u8_t *bytes, u16_t head_len, struct lwip_snat_arrived *arrived)
 {
-  u16_t len = (u16_t)(IPH_HL_BYTES((const struct ip_hdr *)bytes) + LWIP_SNAT_ICMP_QUOTED_DATA);
+  u16_t len = (u16_t)sizeof(arrived->quote);
 
   if (len > head_len) {
     len = head_len;
