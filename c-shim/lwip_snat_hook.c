@@ -90,22 +90,18 @@
 #endif
 #endif
 
-/* lwip_snat_hook.h: the hook's own quiet tests, shortcuts to what the core decides again, when
- * the library has the fast-path feature. */
-#ifndef LWIP_SNAT_QUIET_PATH
-#if defined(LWIP_SNAT_FEATURE_FAST_PATH)
-#define LWIP_SNAT_QUIET_PATH 1
-#else
-#define LWIP_SNAT_QUIET_PATH 0
-#endif
-#endif
-
 /* The NAT's facts about each netif (lwip_snat_netif_concerns()), which the quiet tests read:
  * kept by a library with the fast-path feature only. */
 #if defined(LWIP_SNAT_FEATURE_FAST_PATH)
 #define LWIP_SNAT_FACTS 1
 #else
 #define LWIP_SNAT_FACTS 0
+#endif
+
+/* lwip_snat_hook.h: the hook's own quiet tests, shortcuts to what the core decides again, when
+ * the library keeps the facts they read. */
+#ifndef LWIP_SNAT_QUIET_PATH
+#define LWIP_SNAT_QUIET_PATH LWIP_SNAT_FACTS
 #endif
 #if LWIP_SNAT_QUIET_PATH && !LWIP_SNAT_FACTS
 #error "LWIP_SNAT_QUIET_PATH needs a library built with the fast-path feature (the facts it reads)"

@@ -132,16 +132,14 @@ impl<const R: usize> Rules<R> {
 
     /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
     /// Without the fast path nothing is remembered (nothing would read it).
-    #[cfg(not(any(test, feature = "fast-path")))]
-    fn forget(&mut self) {}
-
-    /// Resets the remembered answer after a change to the rules: to that for the pair (0, 0).
-    #[cfg(any(test, feature = "fast-path"))]
     fn forget(&mut self) {
-        self.memo_pair = 0;
-        // The same answer as `translates`, from the out-of-line scan `direction` already
-        // holds: a call rather than another copy of the scan.
-        self.memo_translates = self.direction(0, 0) == Direction::Outbound;
+        #[cfg(any(test, feature = "fast-path"))]
+        {
+            self.memo_pair = 0;
+            // The same answer as `translates`, from the out-of-line scan `direction` already
+            // holds: a call rather than another copy of the scan.
+            self.memo_translates = self.direction(0, 0) == Direction::Outbound;
+        }
     }
 
     /// The slot holding `rule`. The slot itself, not its index: removing then frees it

@@ -502,8 +502,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// bytes (more than `packet` only when the caller holds it in a chain: see `chain`).
     ///
     /// The quiet test here (with the fast path), the rest out of line (in line after the quiet
-    /// test, the pipeline took more flash than the call costs). Without the fast path this is in line at the
-    /// caller (the C API's packet function), which takes less flash still and fewer
+    /// test, the pipeline took more flash than the call costs). Without the fast path this is
+    /// in line at the caller (the C API's packet function), which takes less flash still and fewer
     /// instructions per packet (the M4 measured); with it, out of line: at the caller, after
     /// the fast path, the quiet test cost the fast path instructions per established packet.
     #[cfg_attr(feature = "fast-path", inline(never))]

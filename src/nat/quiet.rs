@@ -194,18 +194,6 @@ mod tests {
         }
     }
 
-    /// `passes_quietly` asks `is_martian_net` of the source's first byte: the same answer as
-    /// `is_martian` of the whole address, whatever its other three bytes.
-    #[test]
-    fn martian_test_of_the_first_byte_is_that_of_the_address() {
-        for first in 0..=u8::MAX {
-            for rest in [0, 1, 0x00FF_FFFF, 0x0080_0000, 0x0012_3456] {
-                let address = u32::from(first) << 24 | rest;
-                assert_eq!(is_martian_net(first), is_martian(address), "{address:#x}");
-            }
-        }
-    }
-
     /// `recount_sessions` marks exactly the netifs that hold a session, in each of the three
     /// tables: a TCP session on netif 1, a UDP one on 2, an ICMP one on 3.
     #[test]
