@@ -74,12 +74,20 @@ pub extern "C" fn lwip_snat_check_capacities(
     reass_bytes: u32,
     max_portmaps: u32,
 ) -> lwip_snat_err_t {
-    // One compare each against a number built in (an array compare would keep the library's
-    // array in flash and call memcmp).
+    // One test of all against numbers built in (an array compare would keep the library's
+    // array in flash and call memcmp): the wrapping differences or'ed, 0 exactly when each
+    // is 0, so when every capacity matches. Differences rather than xors: a subtraction of
+    // a constant below 256 has a 2-byte form, which LLVM takes where it can (xor has none).
     let [tcp, udp, icmp, rules, hosts, slots, bytes, portmaps] = LIBRARY_CAPACITIES;
-    if (max_tcp, max_udp, max_icmp, max_rules) == (tcp, udp, icmp, rules)
-        && (max_hosts, reass_slots, reass_bytes, max_portmaps) == (hosts, slots, bytes, portmaps)
-    {
+    let differences = max_tcp.wrapping_sub(tcp)
+        | max_udp.wrapping_sub(udp)
+        | max_icmp.wrapping_sub(icmp)
+        | max_rules.wrapping_sub(rules)
+        | max_hosts.wrapping_sub(hosts)
+        | reass_slots.wrapping_sub(slots)
+        | reass_bytes.wrapping_sub(bytes)
+        | max_portmaps.wrapping_sub(portmaps);
+    if differences == 0 {
         LWIP_SNAT_OK
     } else {
         LWIP_SNAT_ERR_CAPACITY
@@ -210,5 +218,30 @@ unsafe fn change_portmap(map: *const lwip_snat_portmap, add: bool) -> lwip_snat_
         read_and_enter(map, lwip_snat_portmap::to_core, |nat, map| {
             if add { nat.add_portmap(map) } else { nat.remove_portmap(map) }.map_err(portmap_error)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every capacity that differs from the library's, by any amount (wrapping too), is
+    /// refused; all of them matching is accepted.
+    #[test]
+    fn capacities_are_accepted_only_when_all_match() {
+        let check = |c: [u32; 8]| lwip_snat_check_capacities(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+        assert_eq!(check(LIBRARY_CAPACITIES), LWIP_SNAT_OK);
+        for which in 0..8 {
+            for delta in [1, 2, 64, 0x100, 0x8000_0000, u32::MAX, u32::MAX - 1] {
+                let mut c = LIBRARY_CAPACITIES;
+                c[which] = c[which].wrapping_add(delta);
+                assert_eq!(check(c), LWIP_SNAT_ERR_CAPACITY, "capacity {which} off by {delta:#x}");
+            }
+            for value in [0, u32::MAX].into_iter().filter(|&value| value != LIBRARY_CAPACITIES[which]) {
+                let mut c = LIBRARY_CAPACITIES;
+                c[which] = value;
+                assert_eq!(check(c), LWIP_SNAT_ERR_CAPACITY, "capacity {which} as {value:#x}");
+            }
+        }
     }
 }
