@@ -178,7 +178,11 @@ impl Config {
             // Allowed: from the floor (at least 1 ms: zero is no timeout) to 2^31 - 1 ms, above
             // which the wrapping clock comparison would break. One signed compare tests both
             // ends: a value from 2^31 up is negative as an `i32`, and every floor is positive.
-            let lowest = if self.allow_short_timeouts { 1 } else { TIMEOUTS.floors.get(i).copied().unwrap_or(1) };
+            let lowest = if self.allow_short_timeouts {
+                1
+            } else {
+                TIMEOUTS.floor_minutes.get(i).map_or(1, |&minutes| u32::from(minutes) * MINUTE_MS)
+            };
             if (value as i32) < lowest as i32 {
                 return Err(ConfigError::Timeout);
             }
@@ -209,7 +213,7 @@ macro_rules! timeouts {
 
         /// The floors and where the timeouts lie.
         pub(crate) static TIMEOUTS: Timeouts =
-            Timeouts { floors: FLOORS, offsets: [$(core::mem::offset_of!(Config, $field) as u8),+] };
+            Timeouts { floor_minutes: FLOOR_MINUTES, offsets: [$(core::mem::offset_of!(Config, $field) as u8),+] };
     };
 }
 
@@ -230,7 +234,7 @@ timeouts!(
 /// API reads them.
 #[repr(C)]
 pub(crate) struct Timeouts {
-    floors: [u32; FLOORS.len()],
+    floor_minutes: [u8; FLOORS.len()],
     pub(crate) offsets: [u8; TIMEOUT_COUNT],
 }
 
@@ -250,6 +254,23 @@ const _: () = {
         assert!(FLOORS[i] >= 1 && FLOORS[i] <= i32::MAX as u32);
         i += 1;
     }
+};
+
+/// A minute in milliseconds: every floor is a whole number of them.
+const MINUTE_MS: u32 = 60_000;
+
+/// `FLOORS` in minutes, one byte each (a quarter of the table's bytes), which `check`
+/// multiplies back; built only if each floor is a whole number of minutes below 256 of them,
+/// so that the product is the floor itself.
+const FLOOR_MINUTES: [u8; FLOORS.len()] = {
+    let mut minutes = [0; FLOORS.len()];
+    let mut i = 0;
+    while i < FLOORS.len() {
+        assert!(FLOORS[i].is_multiple_of(MINUTE_MS) && FLOORS[i] / MINUTE_MS <= u8::MAX as u32);
+        minutes[i] = (FLOORS[i] / MINUTE_MS) as u8;
+        i += 1;
+    }
+    minutes
 };
 
 impl Default for Config {
