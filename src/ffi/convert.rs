@@ -14,12 +14,14 @@ use lwip_snat_err_t::*;
 impl lwip_snat_config {
     /// Writes the settings as C holds them into `out`, seed all zero: the core's bytes in two
     /// runs (a flag or a mode is the same byte in both). Never inlined:
-    /// `lwip_snat_config_default` and `lwip_snat_get_config` share it.
+    /// `lwip_snat_config_default` and `lwip_snat_get_config` share it. `out` first: C hands
+    /// `lwip_snat_config_default` its `out` in that register, and the guard hands
+    /// `lwip_snat_get_config` the NAT, whose settings lie at its start, in the second.
     ///
     /// # Safety
     /// `out` points to writable memory for one `lwip_snat_config` (any alignment).
     #[inline(never)]
-    pub(super) unsafe fn write_from_core(config: &Config, out: *mut lwip_snat_config) {
+    pub(super) unsafe fn write_from_core(out: *mut lwip_snat_config, config: &Config) {
         let to = out.cast::<u8>();
         let from = (config as *const Config).cast::<u8>();
         // SAFETY: `out` is writable per the contract; the runs lie within both structs at
@@ -491,7 +493,7 @@ mod tests {
     fn from_core(config: &Config) -> lwip_snat_config {
         let mut c = lwip_snat_config { seed: [0xAA; 16], tcp_established_ms: 1, ..Default::default() };
         // SAFETY: a local, writable.
-        unsafe { lwip_snat_config::write_from_core(config, &mut c) };
+        unsafe { lwip_snat_config::write_from_core(&mut c, config) };
         c
     }
 

@@ -22,7 +22,7 @@ pub unsafe extern "C" fn lwip_snat_config_default(out: *mut lwip_snat_config) ->
         return LWIP_SNAT_ERR_NULL;
     }
     // SAFETY: non-NULL and writable per the contract.
-    unsafe { lwip_snat_config::write_from_core(&Config::DEFAULT, out) };
+    unsafe { lwip_snat_config::write_from_core(out, &Config::DEFAULT) };
     LWIP_SNAT_OK
 }
 
@@ -141,7 +141,7 @@ pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwi
     }
     enter_ready(|nat| {
         // SAFETY: non-NULL and writable per the contract.
-        unsafe { lwip_snat_config::write_from_core(nat.config(), out) };
+        unsafe { lwip_snat_config::write_from_core(out, nat.config()) };
         Ok(())
     })
 }
