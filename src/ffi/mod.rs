@@ -104,10 +104,23 @@ fn claim<const SWAP: bool>(busy: &AtomicBool) -> bool {
 
 /// Claims the state for one call: `LWIP_SNAT_ERR_BUSY` while another call holds it, and
 /// `LWIP_SNAT_ERR_NOT_INIT` (released again) when `need_ready` and `lwip_snat_init` has not
-/// succeeded. Never inlined: every C function shares the guard's atomic sequence.
+/// succeeded; `LWIP_SNAT_OK` when the call holds it. Never inlined: every C function shares
+/// the guard's atomic sequence.
+///
+/// The answer is the code with the NAT beside it (the NAT's address whatever the code, to be
+/// used only after `LWIP_SNAT_OK`), not a `Result`: a `Result` came back as a tag register
+/// and one register for the NAT or the code, so each caller tested the tag and then moved the
+/// NAT or the code into the first register; the code in the first register is its own test
+/// and already where a refused call returns it.
 #[inline(never)]
-fn acquire(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
-    claim_state::<true>(need_ready)
+fn acquire(need_ready: bool) -> (lwip_snat_err_t, *mut Nat) {
+    // The NAT's address hidden (see `hide`): the same in both arms, it would otherwise be a
+    // constant that the optimiser carries into every function of the NAT the callers call.
+    let nat = hide(INSTANCE.nat.get());
+    match claim_state::<true>(need_ready) {
+        Ok(_) => (LWIP_SNAT_OK, nat),
+        Err(refused) => (refused, nat),
+    }
 }
 
 /// `acquire` where it is called: only the per-packet call takes it so, where the two calls of
@@ -189,16 +202,18 @@ fn enter_with<const IN_LINE: bool>(
 ) -> lwip_snat_err_t {
     // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
     // `Ok` is a number each caller would have to map back to `LWIP_SNAT_OK`).
-    let entered = if IN_LINE {
+    let nat = if IN_LINE {
         // Hidden from the optimiser: a NAT address known at build time would be propagated
         // into every function of the NAT, each access then costing an absolute address.
-        acquire_in_line(need_ready).map(hide)
+        match acquire_in_line(need_ready).map(hide) {
+            Ok(nat) => nat,
+            Err(refused) => return refused,
+        }
     } else {
-        acquire(need_ready)
-    };
-    let nat = match entered {
-        Ok(nat) => nat,
-        Err(refused) => return refused,
+        match acquire(need_ready) {
+            (LWIP_SNAT_OK, nat) => nat,
+            (refused, _) => return refused,
+        }
     };
     // SAFETY: `acquire` set `busy` for this call, so no other reference to the NAT exists:
     // with compare-and-swap in any thread, without it in this one (the contract for such cores
