@@ -67,9 +67,12 @@ impl Random {
 
 /// HalfSipHash-2-4 with a 32-bit output (the SipHash authors' 32-bit variant: 64-bit key,
 /// four 32-bit words of state) of a message of whole 32-bit little-endian words. The generator
-/// hashes two words; the test vectors take every whole-word length. Out of line, with all
-/// rounds in one loop (not unrolled): port choice is not per-packet work.
-#[inline(never)]
+/// hashes two words; the test vectors take every whole-word length. All rounds in one loop
+/// (not unrolled): port choice is not per-packet work. In line in its callers: `next_u32`,
+/// itself out of line, is the only one the C API links (`stir` is the Rust API's), and a call
+/// of it out of line cost more than it saved (the key's loads, the message's address and a
+/// second frame: 20 bytes on the M4).
+#[inline(always)]
 fn half_siphash(key: [u32; 2], message: &[u32]) -> u32 {
     let mut v = [key[0], key[1], key[0] ^ 0x6c79_6765, key[1] ^ 0x7465_6462];
     // One loop over every round (one copy of the round's code): two compression rounds per
