@@ -17,15 +17,6 @@ pub enum Side {
     Destination,
 }
 
-impl Side {
-    pub fn opposite(self) -> Side {
-        match self {
-            Side::Source => Side::Destination,
-            Side::Destination => Side::Source,
-        }
-    }
-}
-
 /// The endpoints of a TCP/UDP packet or ICMP query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flow {

@@ -29,18 +29,16 @@ const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
 /// The datagram last: the optimiser drops its length, which nothing here reads, and the side,
 /// address and datagram's start are then the first three registers, as [`endpoint_at`] and
 /// [`icmp_error_at`] receive them (with the datagram first, each moved its side and address
-/// down one register before the call).
-fn rewrite_address(side: Side, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
+/// down one register before the call). The side comes with the port, which only they read
+/// (see [`SidePort`]).
+fn rewrite_address(side: SidePort, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return (header, pseudo);
     };
     let bytes = ip.into_inner();
-    let at = match side {
-        Side::Source => ipv4::field::SRC_ADDR.start,
-        Side::Destination => ipv4::field::DST_ADDR.start,
-    };
+    let at = if side.is_source() { ipv4::field::SRC_ADDR.start } else { ipv4::field::DST_ADDR.start };
     let old = match bytes.get(at..at + 4) {
         Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
         _ => 0,
@@ -78,13 +76,44 @@ fn set_word(bytes: &mut [u8], at: usize, value: u16) {
 /// change to all the datagram's bytes.
 #[inline(always)]
 pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
-    endpoint_at(side, addr, datagram, port)
+    endpoint_at(SidePort::new(side, port), addr, datagram)
+}
+
+/// A side and a port as one word: the port in the low 16 bits, bit 16 set for the
+/// destination. The out-of-line bodies below then take their arguments in the four argument
+/// registers: with the side and port apart, the port was a fifth, passed on the stack (a store
+/// at every call, a load in the body).
+#[derive(Clone, Copy)]
+struct SidePort(u32);
+
+impl SidePort {
+    #[inline(always)]
+    fn new(side: Side, port: u16) -> Self {
+        SidePort(u32::from(side == Side::Destination) << 16 | u32::from(port))
+    }
+
+    /// The port is below bit 16: any bit above it is the side's.
+    #[inline(always)]
+    fn is_source(self) -> bool {
+        self.0 >> 16 == 0
+    }
+
+    #[inline(always)]
+    fn port(self) -> u16 {
+        self.0 as u16
+    }
+
+    /// The other side, the same port.
+    #[inline(always)]
+    fn opposite(self) -> Self {
+        SidePort(self.0 ^ 1 << 16)
+    }
 }
 
 /// [`endpoint`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
 #[inline(never)]
-fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
-    let (mut total, pseudo) = rewrite_address(side, addr, datagram);
+fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
+    let (mut total, pseudo) = rewrite_address(side_port, addr, datagram);
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
@@ -105,10 +134,7 @@ fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
         tcp::field::SRC_PORT.start == udp::field::SRC_PORT.start
             && tcp::field::DST_PORT.start == udp::field::DST_PORT.start
     );
-    let port_at = match side {
-        Side::Source => tcp::field::SRC_PORT.start,
-        Side::Destination => tcp::field::DST_PORT.start,
-    };
+    let port_at = if side_port.is_source() { tcp::field::SRC_PORT.start } else { tcp::field::DST_PORT.start };
     let (port_at, checksum_at) = match proto {
         protocol::TCP => (port_at, tcp::field::CHECKSUM.start),
         protocol::UDP => (port_at, udp::field::CHECKSUM.start),
@@ -121,7 +147,7 @@ fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
     }
     // The words as loaded (see `word`): the new port as its bytes will be.
     let old_port = word(l4, port_at);
-    let new_port = u16::from_le_bytes(port.to_be_bytes());
+    let new_port = u16::from_le_bytes(side_port.port().to_be_bytes());
     set_word(l4, port_at, new_port);
     total.word(old_port, new_port);
     // The ICMP checksum has no pseudo header: only the identifier changed under it.
@@ -195,20 +221,21 @@ pub fn ident(packet: &mut [u8], ident: u16) {
 /// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.
 #[inline(always)]
 pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    icmp_error_at(side, addr, packet, port);
+    icmp_error_at(SidePort::new(side, port), addr, packet);
 }
 
 /// [`icmp_error`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
 #[inline(never)]
-fn icmp_error_at(side: Side, addr: u32, packet: &mut [u8], port: u16) {
-    rewrite_address(side, addr, packet);
-    quoted_endpoint(packet, side.opposite(), addr, port);
+fn icmp_error_at(side_port: SidePort, addr: u32, packet: &mut [u8]) {
+    rewrite_address(side_port, addr, packet);
+    quoted_endpoint(packet, side_port.opposite(), addr);
 }
 
-/// Rewrites the `side` endpoint of the datagram an ICMP error quotes, with the quoted
-/// checksums and the ICMP checksum (the outer header is left alone). `packet` is the pipeline's,
-/// cut to no more than its total length: the ICMP message runs to its end.
-pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
+/// Rewrites the endpoint of the datagram an ICMP error quotes on `side_port`'s side to
+/// `addr` and its port, with the quoted checksums and the ICMP checksum (the outer header is
+/// left alone). `packet` is the pipeline's, cut to no more than its total length: the ICMP
+/// message runs to its end.
+fn quoted_endpoint(packet: &mut [u8], side_port: SidePort, addr: u32) {
     let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return };
     // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
     // ICMP header cut short: nothing to rewrite). One slicing for both. A quote shorter than
@@ -222,7 +249,7 @@ pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
         return;
     };
-    let change = endpoint(quoted, side, addr, port);
+    let change = endpoint_at(side_port, addr, quoted);
     // The change is over the words as loaded: the ICMP checksum taken the same way.
     let checksum_at = at + icmp::field::CHECKSUM.start;
     let new = change.apply(word(bytes, checksum_at));
@@ -288,7 +315,7 @@ mod tests {
             p[28..28 + len].copy_from_slice(&quote[..len]);
             let p = &mut p[..28 + len];
             let before = p.to_vec();
-            quoted_endpoint(p, Side::Source, 0x0A00_0001, 40000);
+            quoted_endpoint(p, SidePort::new(Side::Source, 40000), 0x0A00_0001);
             assert_eq!(p, &before[..], "quote of {len} bytes");
         }
     }
