@@ -26,11 +26,11 @@ const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
 /// [`word`]). The whole header's first: [`endpoint_at`] adds to it and returns it, and it then
 /// comes back in the register it leaves by.
 ///
-/// The datagram last: the optimiser drops its length, which nothing here reads, and the side,
-/// address and datagram's start are then the first three registers, as [`endpoint_at`] and
-/// [`icmp_error_at`] receive them (with the datagram first, each moved its side and address
-/// down one register before the call). The side comes with the port, which only they read
-/// (see [`SidePort`]).
+/// In line in [`endpoint_at`], its one caller (for an ICMP error's outer header too, which
+/// [`icmp_error_at`] has it rewrite alone): a call of its own cost a frame and the moves of its
+/// arguments on every packet of the general path. The side comes with the port, which only
+/// [`endpoint_at`] reads (see [`SidePort`]).
+#[inline(always)]
 fn rewrite_address(side: SidePort, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
@@ -80,9 +80,9 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
 }
 
 /// A side and a port as one word: the port in the low 16 bits, bit 16 set for the
-/// destination. The out-of-line bodies below then take their arguments in the four argument
-/// registers: with the side and port apart, the port was a fifth, passed on the stack (a store
-/// at every call, a load in the body).
+/// destination, bit 17 for a rewrite of the address alone. The out-of-line bodies below then
+/// take their arguments in the four argument registers: with the side and port apart, the port
+/// was a fifth, passed on the stack (a store at every call, a load in the body).
 #[derive(Clone, Copy)]
 struct SidePort(u32);
 
@@ -92,10 +92,20 @@ impl SidePort {
         SidePort(u32::from(side == Side::Destination) << 16 | u32::from(port))
     }
 
-    /// The port is below bit 16: any bit above it is the side's.
     #[inline(always)]
     fn is_source(self) -> bool {
-        self.0 >> 16 == 0
+        self.0 & 1 << 16 == 0
+    }
+
+    /// The same side, for a rewrite of its address alone (the port is not read).
+    #[inline(always)]
+    fn address_only(self) -> Self {
+        SidePort(self.0 | 1 << 17)
+    }
+
+    #[inline(always)]
+    fn is_address_only(self) -> bool {
+        self.0 & 1 << 17 != 0
     }
 
     #[inline(always)]
@@ -110,10 +120,15 @@ impl SidePort {
     }
 }
 
-/// [`endpoint`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
+/// [`endpoint`]'s body, out of line. Asked for the address alone
+/// ([`SidePort::address_only`]), it rewrites the address and header checksum and returns
+/// their change, as [`rewrite_address`] does.
 #[inline(never)]
 fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
     let (mut total, pseudo) = rewrite_address(side_port, addr, datagram);
+    if side_port.is_address_only() {
+        return total;
+    }
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
@@ -224,10 +239,11 @@ pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
     icmp_error_at(SidePort::new(side, port), addr, packet);
 }
 
-/// [`icmp_error`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
+/// [`icmp_error`]'s body, out of line, its arguments in [`endpoint_at`]'s order: the outer
+/// address rewritten by it, asked for the address alone, then the quote.
 #[inline(never)]
 fn icmp_error_at(side_port: SidePort, addr: u32, packet: &mut [u8]) {
-    rewrite_address(side_port, addr, packet);
+    endpoint_at(side_port.address_only(), addr, packet);
     quoted_endpoint(packet, side_port.opposite(), addr);
 }
 
@@ -240,8 +256,8 @@ fn quoted_endpoint(packet: &mut [u8], side_port: SidePort, addr: u32) {
     // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
     // ICMP header cut short: nothing to rewrite). One slicing for both. A quote shorter than
     // an IPv4 header (which `parse_icmp_error` never accepts) has nothing to rewrite either:
-    // `endpoint` would change no word of it and the checksum below would be written back as
-    // it was. Refused here, it tells the compiler that every datagram `endpoint` and
+    // `endpoint_at` would change no word of it and the checksum below would be written back
+    // as it was. Refused here, it tells the compiler that every datagram `endpoint_at` and
     // `rewrite_address` are handed holds the fixed header (the pipeline's packets do, see
     // `Nat::route`), and `rewrite_address` makes no test of it.
     let at = ip.header_len();
@@ -317,6 +333,25 @@ mod tests {
             let before = p.to_vec();
             quoted_endpoint(p, SidePort::new(Side::Source, 40000), 0x0A00_0001);
             assert_eq!(p, &before[..], "quote of {len} bytes");
+        }
+    }
+
+    /// Asked for the address alone (an ICMP error's outer header, whose bytes 4 and 5 are no
+    /// identifier), `endpoint_at` rewrites the address and the header checksum, leaves every
+    /// transport byte as it was and returns the change to the header, on either side.
+    #[test]
+    fn an_address_only_rewrite_leaves_the_transport_part() {
+        for (side, at) in [(Side::Source, 12), (Side::Destination, 16)] {
+            let mut p = udp_packet(true);
+            let before = p;
+            let delta = endpoint_at(SidePort::new(side, 40000).address_only(), 0x0A00_0001, &mut p);
+            assert_eq!(&p[at..at + 4], &[10, 0, 0, 1]);
+            for i in (0..p.len()).filter(|i| !(10..12).contains(i) && !(at..at + 4).contains(i)) {
+                assert_eq!(p[i], before[i], "{side:?}: byte {i}");
+            }
+            assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
+            let (old_sum, new_sum) = (!checksum::fold(checksum::sum(&before[..20])), !checksum::fold(checksum::sum(&p[..20])));
+            assert_eq!(delta.apply(old_sum.swap_bytes()), new_sum.swap_bytes());
         }
     }
 
