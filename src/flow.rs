@@ -433,6 +433,22 @@ mod tests {
         }
     }
 
+    /// `parse` answers `IcmpError` for protocol 1 (ICMP) only: the same ICMP error bytes under
+    /// every IP protocol number (`rewrite::icmp_error` takes its packet as an ICMP message).
+    #[test]
+    fn only_an_icmp_message_is_an_icmp_error() {
+        let mut p = [0u8; 56];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
+        p[20..22].copy_from_slice(&[3, 3]);
+        p[28..48].copy_from_slice(&[0x45, 0, 0, 28, 0, 2, 0, 0, 64, 17, 0, 0, 203, 0, 113, 7, 8, 8, 8, 8]);
+        p[48..56].copy_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+        for number in 0..=u8::MAX {
+            p[9] = number;
+            let error = matches!(parse(&p, Side::Destination), Ok(Message::IcmpError));
+            assert_eq!(error, number == protocol::ICMP, "protocol {number}");
+        }
+    }
+
     /// `is_error_type` is `icmp::class`'s errors plus source quench and redirect, for every type.
     #[test]
     fn error_types_are_the_classes_errors_and_the_older_two() {

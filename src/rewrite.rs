@@ -26,10 +26,9 @@ const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
 /// [`word`]). The whole header's first: [`endpoint_at`] adds to it and returns it, and it then
 /// comes back in the register it leaves by.
 ///
-/// In line in [`endpoint_at`], its one caller (for an ICMP error's outer header too, which
-/// [`icmp_error_at`] has it rewrite alone): a call of its own cost a frame and the moves of its
-/// arguments on every packet of the general path. The side comes with the port, which only
-/// [`endpoint_at`] reads (see [`SidePort`]).
+/// In line in [`endpoint_at`], its one caller (for an ICMP error's outer header too): a call
+/// of its own cost a frame and the moves of its arguments on every packet of the general
+/// path. The side comes with the port, which only [`endpoint_at`] reads (see [`SidePort`]).
 #[inline(always)]
 fn rewrite_address(side: SidePort, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
@@ -80,9 +79,9 @@ pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta 
 }
 
 /// A side and a port as one word: the port in the low 16 bits, bit 16 set for the
-/// destination, bit 17 for a rewrite of the address alone. The out-of-line bodies below then
-/// take their arguments in the four argument registers: with the side and port apart, the port
-/// was a fifth, passed on the stack (a store at every call, a load in the body).
+/// destination, bit 17 for an ICMP error. The out-of-line body below then takes its arguments
+/// in the four argument registers: with the side and port apart, the port was a fifth, passed
+/// on the stack (a store at every call, a load in the body).
 #[derive(Clone, Copy)]
 struct SidePort(u32);
 
@@ -97,38 +96,38 @@ impl SidePort {
         self.0 & 1 << 16 == 0
     }
 
-    /// The same side, for a rewrite of its address alone (the port is not read).
+    /// The same side and port, for an ICMP error: its address, and the other side's endpoint
+    /// of the datagram it quotes.
     #[inline(always)]
-    fn address_only(self) -> Self {
+    fn icmp_error(self) -> Self {
         SidePort(self.0 | 1 << 17)
     }
 
     #[inline(always)]
-    fn is_address_only(self) -> bool {
+    fn is_icmp_error(self) -> bool {
         self.0 & 1 << 17 != 0
+    }
+
+    /// For the quote of an [`icmp_error`](Self::icmp_error): the other side, the same port, as
+    /// a plain endpoint (bit 17, set, flipped with bit 16).
+    #[inline(always)]
+    fn quote(self) -> Self {
+        SidePort(self.0 ^ 3 << 16)
     }
 
     #[inline(always)]
     fn port(self) -> u16 {
         self.0 as u16
     }
-
-    /// The other side, the same port.
-    #[inline(always)]
-    fn opposite(self) -> Self {
-        SidePort(self.0 ^ 1 << 16)
-    }
 }
 
-/// [`endpoint`]'s body, out of line. Asked for the address alone
-/// ([`SidePort::address_only`]), it rewrites the address and header checksum and returns
-/// their change, as [`rewrite_address`] does.
+/// [`endpoint`]'s body, out of line, and [`icmp_error`]'s: for an ICMP error
+/// ([`SidePort::icmp_error`]) the quote's endpoint takes the place of the identifier, rewritten
+/// by a second call of this body (for the quote, as a plain endpoint: one level deep), and the
+/// change it returns is what the ICMP checksum sees.
 #[inline(never)]
 fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
     let (mut total, pseudo) = rewrite_address(side_port, addr, datagram);
-    if side_port.is_address_only() {
-        return total;
-    }
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
@@ -153,6 +152,22 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
     let (port_at, checksum_at) = match proto {
         protocol::TCP => (port_at, tcp::field::CHECKSUM.start),
         protocol::UDP => (port_at, udp::field::CHECKSUM.start),
+        protocol::ICMP if side_port.is_icmp_error() => {
+            // An ICMP error: the quoted datagram after the 8-byte header, refused when shorter
+            // than an IPv4 header (which `parse_icmp_error` never accepts: it would have no
+            // word to rewrite) with the ICMP checksum left as it is. Its opposite endpoint
+            // rewritten by this function, once more (`quote` clears the flag: no deeper), its
+            // change what the ICMP checksum sees (over the words as loaded, as it is taken).
+            let Some(quoted) = l4.get_mut(icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
+                return total;
+            };
+            let change = endpoint_at(side_port.quote(), addr, quoted);
+            let checksum_at = icmp::field::CHECKSUM.start;
+            let new = change.apply(word(l4, checksum_at));
+            set_word(l4, checksum_at, new);
+            // (What an ICMP error's rewrite returns is not read.)
+            return total;
+        }
         protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
         _ => return total,
     };
@@ -233,43 +248,14 @@ pub fn ident(packet: &mut [u8], ident: u16) {
 
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,
 /// which travelled the other way, gets its opposite endpoint rewritten to `addr:port`. The
-/// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.
+/// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct. `packet` is the
+/// pipeline's, cut to no more than its total length: the ICMP message runs to its end, as
+/// [`endpoint_at`] takes the transport part (to the total length or the buffer's end). An ICMP
+/// message (`flow::parse` answers `Message::IcmpError` for no other protocol): for another,
+/// [`endpoint_at`] would rewrite its endpoint as a plain one.
 #[inline(always)]
 pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    icmp_error_at(SidePort::new(side, port), addr, packet);
-}
-
-/// [`icmp_error`]'s body, out of line, its arguments in [`endpoint_at`]'s order: the outer
-/// address rewritten by it, asked for the address alone, then the quote.
-#[inline(never)]
-fn icmp_error_at(side_port: SidePort, addr: u32, packet: &mut [u8]) {
-    endpoint_at(side_port.address_only(), addr, packet);
-    quoted_endpoint(packet, side_port.opposite(), addr);
-}
-
-/// Rewrites the endpoint of the datagram an ICMP error quotes on `side_port`'s side to
-/// `addr` and its port, with the quoted checksums and the ICMP checksum (the outer header is
-/// left alone). `packet` is the pipeline's, cut to no more than its total length: the ICMP
-/// message runs to its end.
-fn quoted_endpoint(packet: &mut [u8], side_port: SidePort, addr: u32) {
-    let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return };
-    // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
-    // ICMP header cut short: nothing to rewrite). One slicing for both. A quote shorter than
-    // an IPv4 header (which `parse_icmp_error` never accepts) has nothing to rewrite either:
-    // `endpoint_at` would change no word of it and the checksum below would be written back
-    // as it was. Refused here, it tells the compiler that every datagram `endpoint_at` and
-    // `rewrite_address` are handed holds the fixed header (the pipeline's packets do, see
-    // `Nat::route`), and `rewrite_address` makes no test of it.
-    let at = ip.header_len();
-    let bytes = ip.into_inner();
-    let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
-        return;
-    };
-    let change = endpoint_at(side_port, addr, quoted);
-    // The change is over the words as loaded: the ICMP checksum taken the same way.
-    let checksum_at = at + icmp::field::CHECKSUM.start;
-    let new = change.apply(word(bytes, checksum_at));
-    set_word(bytes, checksum_at, new);
+    endpoint_at(SidePort::new(side, port).icmp_error(), addr, packet);
 }
 
 #[cfg(test)]
@@ -318,8 +304,9 @@ mod tests {
     }
 
     /// An ICMP error whose quote is shorter than an IPv4 header keeps its quote and its
-    /// checksum: `quoted_endpoint` refuses it before `endpoint`, which would change no word of
-    /// it either. Every quote length from 0 to 19 bytes, quoting the UDP packet above.
+    /// checksum (only the outer address and header checksum change): `endpoint_at` refuses the
+    /// quote before it would rewrite it, which would change no word of it either. Every quote
+    /// length from 0 to 19 bytes, quoting the UDP packet above.
     #[test]
     fn a_quote_shorter_than_a_header_is_left_as_it_is() {
         let quote = udp_packet(true);
@@ -331,28 +318,37 @@ mod tests {
             p[28..28 + len].copy_from_slice(&quote[..len]);
             let p = &mut p[..28 + len];
             let before = p.to_vec();
-            quoted_endpoint(p, SidePort::new(Side::Source, 40000), 0x0A00_0001);
-            assert_eq!(p, &before[..], "quote of {len} bytes");
+            icmp_error(p, Side::Destination, 0x0A00_0001, 40000);
+            assert_eq!(&p[16..20], &[10, 0, 0, 1], "quote of {len} bytes");
+            assert_eq!(p[20..], before[20..], "quote of {len} bytes");
         }
     }
 
-    /// Asked for the address alone (an ICMP error's outer header, whose bytes 4 and 5 are no
-    /// identifier), `endpoint_at` rewrites the address and the header checksum, leaves every
-    /// transport byte as it was and returns the change to the header, on either side.
+    /// An ICMP error from 8.8.8.8 to the NAT quoting the UDP packet above as it left (from
+    /// 192.168.1.2 here): the outer destination and the quote's source, address and port, are
+    /// rewritten, and every checksum (outer header, ICMP, quoted header, quoted UDP) stays
+    /// right; the ICMP header's bytes 4 to 8 are kept (no identifier in an error).
     #[test]
-    fn an_address_only_rewrite_leaves_the_transport_part() {
-        for (side, at) in [(Side::Source, 12), (Side::Destination, 16)] {
-            let mut p = udp_packet(true);
-            let before = p;
-            let delta = endpoint_at(SidePort::new(side, 40000).address_only(), 0x0A00_0001, &mut p);
-            assert_eq!(&p[at..at + 4], &[10, 0, 0, 1]);
-            for i in (0..p.len()).filter(|i| !(10..12).contains(i) && !(at..at + 4).contains(i)) {
-                assert_eq!(p[i], before[i], "{side:?}: byte {i}");
-            }
-            assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
-            let (old_sum, new_sum) = (!checksum::fold(checksum::sum(&before[..20])), !checksum::fold(checksum::sum(&p[..20])));
-            assert_eq!(delta.apply(old_sum.swap_bytes()), new_sum.swap_bytes());
-        }
+    fn an_icmp_error_gets_its_outer_address_and_the_quotes_other_endpoint() {
+        let quote = udp_packet(true);
+        let mut p = [0u8; 60];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 60, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
+        p[20..28].copy_from_slice(&[3, 3, 0, 0, 0xAB, 0xCD, 0x12, 0x34]);
+        p[28..].copy_from_slice(&quote);
+        ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
+        let sum = checksum::checksum(&p[20..]);
+        p[22..24].copy_from_slice(&sum.to_be_bytes());
+        icmp_error(&mut p, Side::Destination, 0x0A00_0001, 40000);
+        assert_eq!(&p[16..20], &[10, 0, 0, 1]);
+        assert_eq!(&p[12..16], &[8, 8, 8, 8]);
+        assert_eq!(&p[24..28], &[0xAB, 0xCD, 0x12, 0x34]);
+        assert_eq!(&p[28 + 12..28 + 16], &[10, 0, 0, 1]);
+        assert_eq!(&p[28 + 20..28 + 22], &40000u16.to_be_bytes());
+        assert_eq!(&p[28 + 16..28 + 20], &[8, 8, 8, 8]);
+        assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
+        assert!(checksum::verifies(&p[20..]));
+        assert!(ipv4::Packet::new_checked(&p[28..]).unwrap().verify_checksum());
+        assert!(udp_checksum_ok(&p[28..]));
     }
 
     #[test]
