@@ -32,15 +32,19 @@ pub struct Flow {
     pub creates: bool,
 }
 
-/// What a packet is to the NAT. (The variants' order only numbers them; this one took the
-/// least code of the six, measured.)
+/// What a packet is to the NAT. Its variant is a word of its own (`repr(u32)`), not kept in
+/// the values a flow's `creates` byte leaves free: its callers test the word as it is, where
+/// the byte's five values (a flow's two, `Other`, `IcmpError`, and `parse`'s error) took a
+/// subtraction and a select before the tests. (The variants' order only numbers them; this
+/// one took the least code of the six, measured.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Message {
-    Flow(Flow),
-    /// Another protocol or ICMP type: nothing a session could translate.
-    Other,
     /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
     IcmpError,
+    /// Another protocol or ICMP type: nothing a session could translate.
+    Other,
+    Flow(Flow),
 }
 
 /// Parses a whole packet (already validated by `ipv4::Packet::new_head`, whose checks are not
