@@ -149,40 +149,45 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
             && tcp::field::DST_PORT.start == udp::field::DST_PORT.start
     );
     let port_at = if side_port.is_source() { tcp::field::SRC_PORT.start } else { tcp::field::DST_PORT.start };
-    let (port_at, checksum_at) = match proto {
-        protocol::TCP => (port_at, tcp::field::CHECKSUM.start),
-        protocol::UDP => (port_at, udp::field::CHECKSUM.start),
+    let (port_at, checksum_at, quote) = match proto {
+        protocol::TCP => (port_at, tcp::field::CHECKSUM.start, None),
+        protocol::UDP => (port_at, udp::field::CHECKSUM.start, None),
         protocol::ICMP if side_port.is_icmp_error() => {
             // An ICMP error: the quoted datagram after the 8-byte header, refused when shorter
             // than an IPv4 header (which `parse_icmp_error` never accepts: it would have no
             // word to rewrite) with the ICMP checksum left as it is. Its opposite endpoint
             // rewritten by this function, once more (`quote` clears the flag: no deeper), its
-            // change what the ICMP checksum sees (over the words as loaded, as it is taken).
+            // change what the ICMP checksum sees, in the identifier's place below (no port of
+            // the error's own is rewritten).
             let Some(quoted) = l4.get_mut(icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
                 return total;
             };
-            let change = endpoint_at(side_port.quote(), addr, quoted);
-            let checksum_at = icmp::field::CHECKSUM.start;
-            let new = change.apply(word(l4, checksum_at));
-            set_word(l4, checksum_at, new);
-            // (What an ICMP error's rewrite returns is not read.)
-            return total;
+            (0, icmp::field::CHECKSUM.start, Some(endpoint_at(side_port.quote(), addr, quoted)))
         }
-        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
+        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start, None),
         _ => return total,
     };
     // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).
     if l4.len() < 8 {
         return total;
     }
-    // The words as loaded (see `word`): the new port as its bytes will be.
-    let old_port = word(l4, port_at);
-    let new_port = u16::from_le_bytes(side_port.port().to_be_bytes());
-    set_word(l4, port_at, new_port);
-    total.word(old_port, new_port);
-    // The ICMP checksum has no pseudo header: only the identifier changed under it.
+    let moved = match quote {
+        Some(change) => change,
+        None => {
+            // The words as loaded (see `word`): the new port as its bytes will be.
+            let old_port = word(l4, port_at);
+            let new_port = u16::from_le_bytes(side_port.port().to_be_bytes());
+            set_word(l4, port_at, new_port);
+            let mut moved = Delta::new();
+            moved.word(old_port, new_port);
+            moved
+        }
+    };
+    total.merge(moved);
+    // The ICMP checksum has no pseudo header: only the identifier (an error's quote) changed
+    // under it.
     let mut change = if proto == protocol::ICMP { Delta::new() } else { pseudo };
-    change.word(old_port, new_port);
+    change.merge(moved);
     // A quoted TCP header may stop before its checksum: then only the port changes.
     if l4.len() < checksum_at + 2 {
         return total;
