@@ -36,14 +36,14 @@ pub struct Flow {
 /// the values a flow's `creates` byte leaves free: its callers test the word as it is, where
 /// the byte's five values (a flow's two, `Other`, `IcmpError`, and `parse`'s error) took a
 /// subtraction and a select before the tests. (The variants' order only numbers them; this
-/// one took the least code of the six, measured.)
+/// one took the least code, measured.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Message {
-    /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
-    IcmpError,
     /// Another protocol or ICMP type: nothing a session could translate.
     Other,
+    /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
+    IcmpError,
     Flow(Flow),
 }
 
