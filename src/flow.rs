@@ -60,7 +60,8 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
     // code than a closure that built it, called from three arms). TCP and UDP keep their ports
-    // in the same first 4 bytes: read once, after the match, for both (`None` here).
+    // in the same first 4 bytes: read once, after the match, for both (`None` here). The ports
+    // as one word (`ports_word`): read as one load and stored as one.
     let (protocol, ports, tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
@@ -80,18 +81,18 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
             match icmp::class(msg.msg_type()) {
                 Class::Error => return Ok(Message::IcmpError),
                 Class::Other => return Ok(Message::Other),
-                class => (Protocol::Icmp, Some(ident_ports(msg.ident(), msg.msg_type(), mapped_side)), 0, class == Class::Request),
+                class => (Protocol::Icmp, Some(ports_word(ident_ports(msg.ident(), msg.msg_type(), mapped_side))), 0, class == Class::Request),
             }
         }
         _ => return Ok(Message::Other),
     };
     // Both arms above refused a transport part shorter than their header (20 or 8 bytes): the
-    // last arm only repeats their answer.
-    let (src_port, dst_port) = match (ports, l4) {
-        (Some(ports), _) => ports,
-        (None, &[a, b, c, d, ..]) => (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
-        (None, _) => return Err(DropReason::BadTransport),
+    // `None` of `ports_at` only repeats their answer.
+    let ports = match ports {
+        Some(ports) => ports,
+        None => ports_at(l4).ok_or(DropReason::BadTransport)?,
     };
+    let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
     Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
 
@@ -216,25 +217,25 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // The quoted addresses read here too, before the ports (the least code, measured).
     let (src, dst) = (inner.src_addr(), inner.dst_addr());
     let Some(l4) = quoted.get(start..) else { return Err(malformed) };
-    let (protocol, src_port, dst_port) = match inner.protocol() {
+    let (protocol, ports) = match inner.protocol() {
         protocol::TCP => {
-            let seg = tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Tcp, seg.src_port(), seg.dst_port())
+            tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
+            (Protocol::Tcp, ports_at(l4).ok_or(malformed)?)
         }
         protocol::UDP => {
-            let dgram = udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Udp, dgram.src_port(), dgram.dst_port())
+            udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
+            (Protocol::Udp, ports_at(l4).ok_or(malformed)?)
         }
         protocol::ICMP => {
             let query = icmp::Packet::new_checked(l4).map_err(|_| malformed)?;
             if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
                 return Err(malformed);
             }
-            let (src_port, dst_port) = ident_ports(query.ident(), query.msg_type(), mapped_side);
-            (Protocol::Icmp, src_port, dst_port)
+            (Protocol::Icmp, ports_word(ident_ports(query.ident(), query.msg_type(), mapped_side)))
         }
         _ => return Err(malformed),
     };
+    let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
     let flow = Flow {
         protocol,
         src,
@@ -266,6 +267,24 @@ fn is_error_type(icmp_type: u8) -> bool {
         icmp_type,
         kind::DEST_UNREACHABLE | kind::TIME_EXCEEDED | kind::PARAMETER_PROBLEM | kind::SOURCE_QUENCH | kind::REDIRECT
     )
+}
+
+/// A pair of ports as one word, the source's in the low half, as a flow's two ports lie in
+/// memory on a little-endian machine: the parsers build it and store it as one word (their
+/// two halfword reads and stores took more code).
+#[inline(always)]
+fn ports_word((src, dst): (u16, u16)) -> u32 {
+    u32::from(src) | u32::from(dst) << 16
+}
+
+/// The two ports a TCP or UDP header starts with, as [`ports_word`] holds them: the four
+/// bytes read as one big-endian word (source port high) and its halves swapped.
+#[inline(always)]
+fn ports_at(l4: &[u8]) -> Option<u32> {
+    match *l4 {
+        [a, b, c, d, ..] => Some(u32::from_be_bytes([a, b, c, d]).rotate_left(16)),
+        _ => None,
+    }
 }
 
 /// The "ports" of an ICMP query of type `msg_type` (a type [`icmp::class`] calls a request or
