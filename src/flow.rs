@@ -166,15 +166,14 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
         }
         (Protocol::Udp, 0, true)
     };
-    let ports = [head[20], head[21], head[22], head[23]];
-    let [sport_hi, sport_lo, dport_hi, dport_lo] = ports;
+    let ports = u32::from_be_bytes([head[20], head[21], head[22], head[23]]).rotate_left(16);
     Some(Plain {
         flow: Flow {
             protocol,
             src: u32::from_be_bytes([header[12], header[13], header[14], header[15]]),
             dst: u32::from_be_bytes([header[16], header[17], header[18], header[19]]),
-            src_port: u16::from_be_bytes([sport_hi, sport_lo]),
-            dst_port: u16::from_be_bytes([dport_hi, dport_lo]),
+            src_port: ports as u16,
+            dst_port: (ports >> 16) as u16,
             tcp_flags,
             creates,
         },
