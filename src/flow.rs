@@ -17,15 +17,6 @@ pub enum Side {
     Destination,
 }
 
-impl Side {
-    pub fn opposite(self) -> Side {
-        match self {
-            Side::Source => Side::Destination,
-            Side::Destination => Side::Source,
-        }
-    }
-}
-
 /// The endpoints of a TCP/UDP packet or ICMP query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flow {
@@ -41,15 +32,19 @@ pub struct Flow {
     pub creates: bool,
 }
 
-/// What a packet is to the NAT. (The variants' order only numbers them; this one took the
-/// least code of the six, measured.)
+/// What a packet is to the NAT. Its variant is a word of its own (`repr(u32)`), not kept in
+/// the values a flow's `creates` byte leaves free: its callers test the word as it is, where
+/// the byte's five values (a flow's two, `Other`, `IcmpError`, and `parse`'s error) took a
+/// subtraction and a select before the tests. (The variants' order only numbers them; this
+/// one took the least code, measured.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Message {
-    Flow(Flow),
     /// Another protocol or ICMP type: nothing a session could translate.
     Other,
     /// ICMP error (types 3, 11, 12): see [`parse_icmp_error`].
     IcmpError,
+    Flow(Flow),
 }
 
 /// Parses a whole packet (already validated by `ipv4::Packet::new_head`, whose checks are not
@@ -65,7 +60,8 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
     let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
     // code than a closure that built it, called from three arms). TCP and UDP keep their ports
-    // in the same first 4 bytes: read once, after the match, for both (`None` here).
+    // in the same first 4 bytes: read once, after the match, for both (`None` here). The ports
+    // as one word (`ports_word`): read as one load and stored as one.
     let (protocol, ports, tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
             let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
@@ -85,18 +81,18 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
             match icmp::class(msg.msg_type()) {
                 Class::Error => return Ok(Message::IcmpError),
                 Class::Other => return Ok(Message::Other),
-                class => (Protocol::Icmp, Some(ident_ports(msg.ident(), msg.msg_type(), mapped_side)), 0, class == Class::Request),
+                class => (Protocol::Icmp, Some(ports_word(ident_ports(msg.ident(), msg.msg_type(), mapped_side))), 0, class == Class::Request),
             }
         }
         _ => return Ok(Message::Other),
     };
     // Both arms above refused a transport part shorter than their header (20 or 8 bytes): the
-    // last arm only repeats their answer.
-    let (src_port, dst_port) = match (ports, l4) {
-        (Some(ports), _) => ports,
-        (None, &[a, b, c, d, ..]) => (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
-        (None, _) => return Err(DropReason::BadTransport),
+    // `None` of `ports_at` only repeats their answer.
+    let ports = match ports {
+        Some(ports) => ports,
+        None => ports_at(l4).ok_or(DropReason::BadTransport)?,
     };
+    let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
     Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
 
@@ -170,15 +166,14 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
         }
         (Protocol::Udp, 0, true)
     };
-    let ports = [head[20], head[21], head[22], head[23]];
-    let [sport_hi, sport_lo, dport_hi, dport_lo] = ports;
+    let ports = u32::from_be_bytes([head[20], head[21], head[22], head[23]]).rotate_left(16);
     Some(Plain {
         flow: Flow {
             protocol,
             src: u32::from_be_bytes([header[12], header[13], header[14], header[15]]),
             dst: u32::from_be_bytes([header[16], header[17], header[18], header[19]]),
-            src_port: u16::from_be_bytes([sport_hi, sport_lo]),
-            dst_port: u16::from_be_bytes([dport_hi, dport_lo]),
+            src_port: ports as u16,
+            dst_port: (ports >> 16) as u16,
             tcp_flags,
             creates,
         },
@@ -221,25 +216,25 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
     // The quoted addresses read here too, before the ports (the least code, measured).
     let (src, dst) = (inner.src_addr(), inner.dst_addr());
     let Some(l4) = quoted.get(start..) else { return Err(malformed) };
-    let (protocol, src_port, dst_port) = match inner.protocol() {
+    let (protocol, ports) = match inner.protocol() {
         protocol::TCP => {
-            let seg = tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Tcp, seg.src_port(), seg.dst_port())
+            tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
+            (Protocol::Tcp, ports_at(l4).ok_or(malformed)?)
         }
         protocol::UDP => {
-            let dgram = udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Udp, dgram.src_port(), dgram.dst_port())
+            udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
+            (Protocol::Udp, ports_at(l4).ok_or(malformed)?)
         }
         protocol::ICMP => {
             let query = icmp::Packet::new_checked(l4).map_err(|_| malformed)?;
             if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
                 return Err(malformed);
             }
-            let (src_port, dst_port) = ident_ports(query.ident(), query.msg_type(), mapped_side);
-            (Protocol::Icmp, src_port, dst_port)
+            (Protocol::Icmp, ports_word(ident_ports(query.ident(), query.msg_type(), mapped_side)))
         }
         _ => return Err(malformed),
     };
+    let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
     let flow = Flow {
         protocol,
         src,
@@ -271,6 +266,24 @@ fn is_error_type(icmp_type: u8) -> bool {
         icmp_type,
         kind::DEST_UNREACHABLE | kind::TIME_EXCEEDED | kind::PARAMETER_PROBLEM | kind::SOURCE_QUENCH | kind::REDIRECT
     )
+}
+
+/// A pair of ports as one word, the source's in the low half, as a flow's two ports lie in
+/// memory on a little-endian machine: the parsers build it and store it as one word (their
+/// two halfword reads and stores took more code).
+#[inline(always)]
+fn ports_word((src, dst): (u16, u16)) -> u32 {
+    u32::from(src) | u32::from(dst) << 16
+}
+
+/// The two ports a TCP or UDP header starts with, as [`ports_word`] holds them: the four
+/// bytes read as one big-endian word (source port high) and its halves swapped.
+#[inline(always)]
+fn ports_at(l4: &[u8]) -> Option<u32> {
+    match *l4 {
+        [a, b, c, d, ..] => Some(u32::from_be_bytes([a, b, c, d]).rotate_left(16)),
+        _ => None,
+    }
 }
 
 /// The "ports" of an ICMP query of type `msg_type` (a type [`icmp::class`] calls a request or
@@ -439,6 +452,22 @@ mod tests {
         assert_eq!((flow.protocol, flow.src, flow.src_port, flow.dst, flow.dst_port), (Protocol::Udp, 0xCB00_7107, 40000, 0x0808_0808, 53));
         for cut in 20..p.len() {
             assert_eq!(parse_icmp_error(&p[..cut], Side::Source), Err(DropReason::IcmpMalformed), "message of {} bytes", cut - 20);
+        }
+    }
+
+    /// `parse` answers `IcmpError` for protocol 1 (ICMP) only: the same ICMP error bytes under
+    /// every IP protocol number (`rewrite::icmp_error` takes its packet as an ICMP message).
+    #[test]
+    fn only_an_icmp_message_is_an_icmp_error() {
+        let mut p = [0u8; 56];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
+        p[20..22].copy_from_slice(&[3, 3]);
+        p[28..48].copy_from_slice(&[0x45, 0, 0, 28, 0, 2, 0, 0, 64, 17, 0, 0, 203, 0, 113, 7, 8, 8, 8, 8]);
+        p[48..56].copy_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+        for number in 0..=u8::MAX {
+            p[9] = number;
+            let error = matches!(parse(&p, Side::Destination), Ok(Message::IcmpError));
+            assert_eq!(error, number == protocol::ICMP, "protocol {number}");
         }
     }
 

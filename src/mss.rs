@@ -113,10 +113,17 @@ impl LinkMtus {
     }
 
     /// Remembers `netif`'s MTU as the most recent one (slot 0), moving older ones down and
-    /// forgetting the oldest when all slots are taken. Out of line: the pipeline's outbound
-    /// path would take it in line, for more flash than the call.
-    #[inline(never)]
+    /// forgetting the oldest when all slots are taken.
+    #[inline(always)]
     pub fn learn(&mut self, netif: u8, mtu: u16) {
+        self.learn_words(u32::from(netif), u32::from(mtu));
+    }
+
+    /// [`learn`](Self::learn)'s body, out of line (the pipeline's outbound path would take it
+    /// in line, for more flash than the call), the netif and MTU handed as words: the caller
+    /// holds them so, and the body then needs no zero extension of its own.
+    #[inline(never)]
+    fn learn_words(&mut self, netif: u32, mtu: u32) {
         if mtu == 0 {
             return;
         }
@@ -124,10 +131,10 @@ impl LinkMtus {
         // one first), until the entry given up is `netif`'s old one or the oldest, past the end.
         // A free slot (0) taken for netif 0's old entry stops the pass early, harmlessly: the
         // slots after it are free too (see `links`).
-        let mut carry = u32::from(netif) | u32::from(mtu) << 16;
+        let mut carry = netif | mtu << 16;
         for slot in &mut self.links {
             let older = core::mem::replace(slot, carry);
-            if older as u16 == u16::from(netif) {
+            if older & 0xFFFF == netif {
                 break;
             }
             carry = older;

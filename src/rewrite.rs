@@ -26,21 +26,18 @@ const CHECKSUM_AT: usize = ipv4::field::CHECKSUM.start;
 /// [`word`]). The whole header's first: [`endpoint_at`] adds to it and returns it, and it then
 /// comes back in the register it leaves by.
 ///
-/// The datagram last: the optimiser drops its length, which nothing here reads, and the side,
-/// address and datagram's start are then the first three registers, as [`endpoint_at`] and
-/// [`icmp_error_at`] receive them (with the datagram first, each moved its side and address
-/// down one register before the call).
-fn rewrite_address(side: Side, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
+/// In line in [`endpoint_at`], its one caller (for an ICMP error's outer header too): a call
+/// of its own cost a frame and the moves of its arguments on every packet of the general
+/// path. The side comes with the port, which only [`endpoint_at`] reads (see [`SidePort`]).
+#[inline(always)]
+fn rewrite_address(side: SidePort, addr: u32, datagram: &mut [u8]) -> (Delta, Delta) {
     let mut pseudo = Delta::new();
     let mut header = Delta::new();
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return (header, pseudo);
     };
     let bytes = ip.into_inner();
-    let at = match side {
-        Side::Source => ipv4::field::SRC_ADDR.start,
-        Side::Destination => ipv4::field::DST_ADDR.start,
-    };
+    let at = if side.is_source() { ipv4::field::SRC_ADDR.start } else { ipv4::field::DST_ADDR.start };
     let old = match bytes.get(at..at + 4) {
         Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
         _ => 0,
@@ -78,13 +75,59 @@ fn set_word(bytes: &mut [u8], at: usize, value: u16) {
 /// change to all the datagram's bytes.
 #[inline(always)]
 pub fn endpoint(datagram: &mut [u8], side: Side, addr: u32, port: u16) -> Delta {
-    endpoint_at(side, addr, datagram, port)
+    endpoint_at(SidePort::new(side, port), addr, datagram)
 }
 
-/// [`endpoint`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
+/// A side and a port as one word: the port in the low 16 bits, bit 16 set for the
+/// destination, bit 17 for an ICMP error. The out-of-line body below then takes its arguments
+/// in the four argument registers: with the side and port apart, the port was a fifth, passed
+/// on the stack (a store at every call, a load in the body).
+#[derive(Clone, Copy)]
+struct SidePort(u32);
+
+impl SidePort {
+    #[inline(always)]
+    fn new(side: Side, port: u16) -> Self {
+        SidePort(u32::from(side == Side::Destination) << 16 | u32::from(port))
+    }
+
+    #[inline(always)]
+    fn is_source(self) -> bool {
+        self.0 & 1 << 16 == 0
+    }
+
+    /// The same side and port, for an ICMP error: its address, and the other side's endpoint
+    /// of the datagram it quotes.
+    #[inline(always)]
+    fn icmp_error(self) -> Self {
+        SidePort(self.0 | 1 << 17)
+    }
+
+    #[inline(always)]
+    fn is_icmp_error(self) -> bool {
+        self.0 & 1 << 17 != 0
+    }
+
+    /// For the quote of an [`icmp_error`](Self::icmp_error): the other side, the same port, as
+    /// a plain endpoint (bit 17, set, flipped with bit 16).
+    #[inline(always)]
+    fn quote(self) -> Self {
+        SidePort(self.0 ^ 3 << 16)
+    }
+
+    #[inline(always)]
+    fn port(self) -> u16 {
+        self.0 as u16
+    }
+}
+
+/// [`endpoint`]'s body, out of line, and [`icmp_error`]'s: for an ICMP error
+/// ([`SidePort::icmp_error`]) the quote's endpoint takes the place of the identifier, rewritten
+/// by a second call of this body (for the quote, as a plain endpoint: one level deep), and the
+/// change it returns is what the ICMP checksum sees.
 #[inline(never)]
-fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
-    let (mut total, pseudo) = rewrite_address(side, addr, datagram);
+fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
+    let (mut total, pseudo) = rewrite_address(side_port, addr, datagram);
     let Ok(ip) = ipv4::Packet::new_accepted(datagram) else {
         return total;
     };
@@ -105,28 +148,46 @@ fn endpoint_at(side: Side, addr: u32, datagram: &mut [u8], port: u16) -> Delta {
         tcp::field::SRC_PORT.start == udp::field::SRC_PORT.start
             && tcp::field::DST_PORT.start == udp::field::DST_PORT.start
     );
-    let port_at = match side {
-        Side::Source => tcp::field::SRC_PORT.start,
-        Side::Destination => tcp::field::DST_PORT.start,
-    };
-    let (port_at, checksum_at) = match proto {
-        protocol::TCP => (port_at, tcp::field::CHECKSUM.start),
-        protocol::UDP => (port_at, udp::field::CHECKSUM.start),
-        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start),
+    let port_at = if side_port.is_source() { tcp::field::SRC_PORT.start } else { tcp::field::DST_PORT.start };
+    let (port_at, checksum_at, quote) = match proto {
+        protocol::TCP => (port_at, tcp::field::CHECKSUM.start, None),
+        protocol::UDP => (port_at, udp::field::CHECKSUM.start, None),
+        protocol::ICMP if side_port.is_icmp_error() => {
+            // An ICMP error: the quoted datagram after the 8-byte header, refused when shorter
+            // than an IPv4 header (which `parse_icmp_error` never accepts: it would have no
+            // word to rewrite) with the ICMP checksum left as it is. Its opposite endpoint
+            // rewritten by this function, once more (`quote` clears the flag: no deeper), its
+            // change what the ICMP checksum sees, in the identifier's place below (no port of
+            // the error's own is rewritten).
+            let Some(quoted) = l4.get_mut(icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
+                return total;
+            };
+            (0, icmp::field::CHECKSUM.start, Some(endpoint_at(side_port.quote(), addr, quoted)))
+        }
+        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start, None),
         _ => return total,
     };
     // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).
     if l4.len() < 8 {
         return total;
     }
-    // The words as loaded (see `word`): the new port as its bytes will be.
-    let old_port = word(l4, port_at);
-    let new_port = u16::from_le_bytes(port.to_be_bytes());
-    set_word(l4, port_at, new_port);
-    total.word(old_port, new_port);
-    // The ICMP checksum has no pseudo header: only the identifier changed under it.
+    let moved = match quote {
+        Some(change) => change,
+        None => {
+            // The words as loaded (see `word`): the new port as its bytes will be.
+            let old_port = word(l4, port_at);
+            let new_port = u16::from_le_bytes(side_port.port().to_be_bytes());
+            set_word(l4, port_at, new_port);
+            let mut moved = Delta::new();
+            moved.word(old_port, new_port);
+            moved
+        }
+    };
+    total.merge(moved);
+    // The ICMP checksum has no pseudo header: only the identifier (an error's quote) changed
+    // under it.
     let mut change = if proto == protocol::ICMP { Delta::new() } else { pseudo };
-    change.word(old_port, new_port);
+    change.merge(moved);
     // A quoted TCP header may stop before its checksum: then only the port changes.
     if l4.len() < checksum_at + 2 {
         return total;
@@ -192,41 +253,14 @@ pub fn ident(packet: &mut [u8], ident: u16) {
 
 /// Rewrites an ICMP error: the outer `side` address becomes `addr`, and the quoted datagram,
 /// which travelled the other way, gets its opposite endpoint rewritten to `addr:port`. The
-/// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct.
+/// outer IP, quoted IP, quoted transport and ICMP checksums all stay correct. `packet` is the
+/// pipeline's, cut to no more than its total length: the ICMP message runs to its end, as
+/// [`endpoint_at`] takes the transport part (to the total length or the buffer's end). An ICMP
+/// message (`flow::parse` answers `Message::IcmpError` for no other protocol): for another,
+/// [`endpoint_at`] would rewrite its endpoint as a plain one.
 #[inline(always)]
 pub fn icmp_error(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    icmp_error_at(side, addr, packet, port);
-}
-
-/// [`icmp_error`]'s body, out of line, its arguments in [`rewrite_address`]'s order (see there).
-#[inline(never)]
-fn icmp_error_at(side: Side, addr: u32, packet: &mut [u8], port: u16) {
-    rewrite_address(side, addr, packet);
-    quoted_endpoint(packet, side.opposite(), addr, port);
-}
-
-/// Rewrites the `side` endpoint of the datagram an ICMP error quotes, with the quoted
-/// checksums and the ICMP checksum (the outer header is left alone). `packet` is the pipeline's,
-/// cut to no more than its total length: the ICMP message runs to its end.
-pub fn quoted_endpoint(packet: &mut [u8], side: Side, addr: u32, port: u16) {
-    let Ok(ip) = ipv4::Packet::new_accepted(packet) else { return };
-    // The ICMP message after the IPv4 header; the quoted datagram after its 8-byte header (an
-    // ICMP header cut short: nothing to rewrite). One slicing for both. A quote shorter than
-    // an IPv4 header (which `parse_icmp_error` never accepts) has nothing to rewrite either:
-    // `endpoint` would change no word of it and the checksum below would be written back as
-    // it was. Refused here, it tells the compiler that every datagram `endpoint` and
-    // `rewrite_address` are handed holds the fixed header (the pipeline's packets do, see
-    // `Nat::route`), and `rewrite_address` makes no test of it.
-    let at = ip.header_len();
-    let bytes = ip.into_inner();
-    let Some(quoted) = bytes.get_mut(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
-        return;
-    };
-    let change = endpoint(quoted, side, addr, port);
-    // The change is over the words as loaded: the ICMP checksum taken the same way.
-    let checksum_at = at + icmp::field::CHECKSUM.start;
-    let new = change.apply(word(bytes, checksum_at));
-    set_word(bytes, checksum_at, new);
+    endpoint_at(SidePort::new(side, port).icmp_error(), addr, packet);
 }
 
 #[cfg(test)]
@@ -275,8 +309,9 @@ mod tests {
     }
 
     /// An ICMP error whose quote is shorter than an IPv4 header keeps its quote and its
-    /// checksum: `quoted_endpoint` refuses it before `endpoint`, which would change no word of
-    /// it either. Every quote length from 0 to 19 bytes, quoting the UDP packet above.
+    /// checksum (only the outer address and header checksum change): `endpoint_at` refuses the
+    /// quote before it would rewrite it, which would change no word of it either. Every quote
+    /// length from 0 to 19 bytes, quoting the UDP packet above.
     #[test]
     fn a_quote_shorter_than_a_header_is_left_as_it_is() {
         let quote = udp_packet(true);
@@ -288,9 +323,37 @@ mod tests {
             p[28..28 + len].copy_from_slice(&quote[..len]);
             let p = &mut p[..28 + len];
             let before = p.to_vec();
-            quoted_endpoint(p, Side::Source, 0x0A00_0001, 40000);
-            assert_eq!(p, &before[..], "quote of {len} bytes");
+            icmp_error(p, Side::Destination, 0x0A00_0001, 40000);
+            assert_eq!(&p[16..20], &[10, 0, 0, 1], "quote of {len} bytes");
+            assert_eq!(p[20..], before[20..], "quote of {len} bytes");
         }
+    }
+
+    /// An ICMP error from 8.8.8.8 to the NAT quoting the UDP packet above as it left (from
+    /// 192.168.1.2 here): the outer destination and the quote's source, address and port, are
+    /// rewritten, and every checksum (outer header, ICMP, quoted header, quoted UDP) stays
+    /// right; the ICMP header's bytes 4 to 8 are kept (no identifier in an error).
+    #[test]
+    fn an_icmp_error_gets_its_outer_address_and_the_quotes_other_endpoint() {
+        let quote = udp_packet(true);
+        let mut p = [0u8; 60];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 60, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
+        p[20..28].copy_from_slice(&[3, 3, 0, 0, 0xAB, 0xCD, 0x12, 0x34]);
+        p[28..].copy_from_slice(&quote);
+        ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
+        let sum = checksum::checksum(&p[20..]);
+        p[22..24].copy_from_slice(&sum.to_be_bytes());
+        icmp_error(&mut p, Side::Destination, 0x0A00_0001, 40000);
+        assert_eq!(&p[16..20], &[10, 0, 0, 1]);
+        assert_eq!(&p[12..16], &[8, 8, 8, 8]);
+        assert_eq!(&p[24..28], &[0xAB, 0xCD, 0x12, 0x34]);
+        assert_eq!(&p[28 + 12..28 + 16], &[10, 0, 0, 1]);
+        assert_eq!(&p[28 + 20..28 + 22], &40000u16.to_be_bytes());
+        assert_eq!(&p[28 + 16..28 + 20], &[8, 8, 8, 8]);
+        assert!(ipv4::Packet::new_checked(&p[..]).unwrap().verify_checksum());
+        assert!(checksum::verifies(&p[20..]));
+        assert!(ipv4::Packet::new_checked(&p[28..]).unwrap().verify_checksum());
+        assert!(udp_checksum_ok(&p[28..]));
     }
 
     #[test]

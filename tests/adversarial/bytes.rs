@@ -256,6 +256,29 @@ fn quoted_transport_checksum_is_right_whatever_the_quoted_total_length_claims() 
     }
 }
 
+/// Link padding after an ICMP error's total length is no part of it: the error is translated
+/// as it is without the padding, which is left as it was (the pipeline cuts the packet to its
+/// total length, and the rewrite of the quote, which runs to the packet's end, relies on it).
+/// A quote of a TCP segment's first 8 bytes (its checksum would lie in the padding) and of a
+/// whole UDP datagram.
+#[test]
+fn an_icmp_error_with_link_padding_is_translated_as_without_it() {
+    for segment in [true, false] {
+        let sent = if segment { tcp(HOST_A, 40000, SERVER, 443, SYN) } else { udp(HOST_A, 5000, SERVER, 53, b"q") };
+        let (mut nat, mut reference) = (nat(), nat());
+        let (_, left) = run(&mut nat, outbound(), &sent, 0);
+        run(&mut reference, outbound(), &sent, 0);
+        let error = icmp_error(SERVER, WAN_ADDR, 3, 3, &left, if segment { 28 } else { left.len() });
+        let (v, expected) = run(&mut reference, inbound(), &error, 1);
+        assert_eq!(v, Verdict::Translated, "TCP {segment}");
+        let mut padded = error.clone();
+        padded.extend_from_slice(&[0xEE; 18]);
+        assert_eq!(nat.process(&mut padded, &inbound(), 1), Verdict::Translated, "TCP {segment}");
+        assert_eq!(padded[..error.len()], expected[..], "TCP {segment}");
+        assert_eq!(padded[error.len()..], [0xEE; 18], "TCP {segment}: the padding untouched");
+    }
+}
+
 /// A quoted total length that leaves fewer than 8 transport bytes after the quoted header names
 /// no ports, even though the quote holds them: an error from outside quoting it is left to lwIP
 /// untouched; 8 bytes exactly are enough to translate it.
