@@ -13,7 +13,7 @@
 
 use crate::flow::{Plain, Side};
 use crate::tables::Protocol;
-use crate::wire::checksum::{self, Delta};
+use crate::wire::checksum::Delta;
 use crate::wire::ipv4::{self, protocol};
 use crate::wire::{icmp, put16, put32, tcp, udp};
 
@@ -149,9 +149,14 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
             && tcp::field::DST_PORT.start == udp::field::DST_PORT.start
     );
     let port_at = if side_port.is_source() { tcp::field::SRC_PORT.start } else { tcp::field::DST_PORT.start };
-    let (port_at, checksum_at, quote) = match proto {
-        protocol::TCP => (port_at, tcp::field::CHECKSUM.start, None),
-        protocol::UDP => (port_at, udp::field::CHECKSUM.start, None),
+    // With them, the two facts of the checksum update below, as constants of each arm rather
+    // than tests of the protocol after it: `u`, 1 for UDP's zero rules (see
+    // `Delta::apply_either`), and the change the checksum starts from, the pseudo header's for
+    // TCP and UDP and none for ICMP (no pseudo header: only the identifier, or an error's
+    // quote, changes under it).
+    let (port_at, checksum_at, u, mut change, quote) = match proto {
+        protocol::TCP => (port_at, tcp::field::CHECKSUM.start, 0, pseudo, None),
+        protocol::UDP => (port_at, udp::field::CHECKSUM.start, 1, pseudo, None),
         protocol::ICMP if side_port.is_icmp_error() => {
             // An ICMP error: the quoted datagram after the 8-byte header, refused when shorter
             // than an IPv4 header (which `parse_icmp_error` never accepts: it would have no
@@ -162,9 +167,9 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
             let Some(quoted) = l4.get_mut(icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
                 return total;
             };
-            (0, icmp::field::CHECKSUM.start, Some(endpoint_at(side_port.quote(), addr, quoted)))
+            (0, icmp::field::CHECKSUM.start, 0, Delta::new(), Some(endpoint_at(side_port.quote(), addr, quoted)))
         }
-        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start, None),
+        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start, 0, Delta::new(), None),
         _ => return total,
     };
     // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).
@@ -184,19 +189,15 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
         }
     };
     total.merge(moved);
-    // The ICMP checksum has no pseudo header: only the identifier (an error's quote) changed
-    // under it.
-    let mut change = if proto == protocol::ICMP { Delta::new() } else { pseudo };
     change.merge(moved);
     // A quoted TCP header may stop before its checksum: then only the port changes.
     if l4.len() < checksum_at + 2 {
         return total;
     }
     let old = word(l4, checksum_at);
-    // One update for every protocol; UDP's zero rules (RFC 768) then pick from it, so the
-    // update is not compiled twice (0 and 0xFFFF read the same in either byte order).
-    let applied = change.apply(old);
-    let new = if proto == protocol::UDP { checksum::udp_rule(old, applied) } else { applied };
+    // One update for every protocol, UDP's zero rules (RFC 768) in its formula, so the update
+    // is not compiled twice (0 and 0xFFFF read the same in either byte order).
+    let new = change.apply_either(old, u);
     set_word(l4, checksum_at, new);
     total.word(old, new);
     total

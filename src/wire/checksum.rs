@@ -183,11 +183,27 @@ impl Delta {
         }
         udp_rule(checksum, self.apply(checksum))
     }
+
+    /// [`apply`](Self::apply) when `u` is 0, [`apply_udp`](Self::apply_udp) when `u` is 1 (a
+    /// UDP checksum), in one formula rather than a choice between the two results:
+    /// `!fold(~old + u + change) + u`. With `u` 1 the sum is one more and the result one more
+    /// than its complement: the same value, except that a sum whose residue is 0 folds to 1
+    /// rather than 0xFFFF, so a computed 0 comes out 0xFFFF (RFC 768). An `old` below `u` is
+    /// a UDP checksum of 0 ("none"), which stays 0. `u` is 0 or 1 (pinned by a test against
+    /// both, for every `old`).
+    #[inline(always)]
+    pub fn apply_either(&self, checksum: u16, u: u32) -> u16 {
+        let new = (!fold(add_around(u32::from(!checksum) + u, self.0))).wrapping_add(u as u16);
+        if u32::from(checksum) < u {
+            0
+        } else {
+            new
+        }
+    }
 }
 
 /// What a UDP checksum `old` becomes when the update gives `applied`: 0 ("no checksum") stays
-/// 0, and a computed 0 is transmitted as 0xFFFF (RFC 768). For code that applies one update to
-/// any protocol's checksum and picks UDP's result after.
+/// 0, and a computed 0 is transmitted as 0xFFFF (RFC 768).
 #[inline(always)]
 pub fn udp_rule(old: u16, applied: u16) -> u16 {
     match (old, applied) {
@@ -334,6 +350,27 @@ mod tests {
         d.word(0x1234, 0x1235);
         assert_eq!(d.apply(0x0001), 0x0000);
         assert_eq!(d.apply_udp(0x0001), 0xFFFF);
+    }
+
+    /// `apply_either` gives `apply`'s result with `u` 0 and `apply_udp`'s with `u` 1: for every
+    /// stored checksum, with changes that fold to 0, to 0xFFFF, that are 0 and that are not.
+    #[test]
+    fn apply_either_is_apply_or_apply_udp() {
+        let mut x = 0x2545_F491u32;
+        let random: [u32; 24] = core::array::from_fn(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        });
+        let fixed = [0, 1, 0xFFFF, 0x1_0000, 0xFFFE, 0xFFFF_0000, 0xFFFF_FFFF, 0xFFFE_0001, 0x8000_7FFF];
+        for change in fixed.into_iter().chain(random) {
+            let d = Delta(change);
+            for old in 0..=u16::MAX {
+                assert_eq!(d.apply_either(old, 0), d.apply(old), "{old:#x} + {change:#x}");
+                assert_eq!(d.apply_either(old, 1), d.apply_udp(old), "{old:#x} + {change:#x}, UDP");
+            }
+        }
     }
 
     #[test]
