@@ -154,42 +154,39 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
     // `Delta::apply_either`), and the change the checksum starts from, the pseudo header's for
     // TCP and UDP and none for ICMP (no pseudo header: only the identifier, or an error's
     // quote, changes under it).
-    let (port_at, checksum_at, u, mut change, quote) = match proto {
-        protocol::TCP => (port_at, tcp::field::CHECKSUM.start, 0, pseudo, None),
-        protocol::UDP => (port_at, udp::field::CHECKSUM.start, 1, pseudo, None),
+    let (port_at, checksum_at, u, mut change, error) = match proto {
+        protocol::TCP => (port_at, tcp::field::CHECKSUM.start, 0, pseudo, false),
+        protocol::UDP => (port_at, udp::field::CHECKSUM.start, 1, pseudo, false),
         protocol::ICMP if side_port.is_icmp_error() => {
             // An ICMP error: the quoted datagram after the 8-byte header, refused when shorter
             // than an IPv4 header (which `parse_icmp_error` never accepts: it would have no
             // word to rewrite) with the ICMP checksum left as it is. Its opposite endpoint
             // rewritten by this function, once more (`quote` clears the flag: no deeper), its
-            // change what the ICMP checksum sees, in the identifier's place below (no port of
-            // the error's own is rewritten).
+            // change the one the ICMP checksum starts from (no port of the error's own is
+            // rewritten: `error`). Only for the quote is the returned change read: the error's
+            // own (`icmp_error` discards it) leaves the quote's out.
             let Some(quoted) = l4.get_mut(icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN) else {
                 return total;
             };
-            (0, icmp::field::CHECKSUM.start, 0, Delta::new(), Some(endpoint_at(side_port.quote(), addr, quoted)))
+            (0, icmp::field::CHECKSUM.start, 0, endpoint_at(side_port.quote(), addr, quoted), true)
         }
-        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start, 0, Delta::new(), None),
+        protocol::ICMP => (icmp::field::IDENT.start, icmp::field::CHECKSUM.start, 0, Delta::new(), false),
         _ => return total,
     };
     // The least a quoted header may hold (TCP's first 8 bytes; a whole UDP or ICMP header).
     if l4.len() < 8 {
         return total;
     }
-    let moved = match quote {
-        Some(change) => change,
-        None => {
-            // The words as loaded (see `word`): the new port as its bytes will be.
-            let old_port = word(l4, port_at);
-            let new_port = u16::from_le_bytes(side_port.port().to_be_bytes());
-            set_word(l4, port_at, new_port);
-            let mut moved = Delta::new();
-            moved.word(old_port, new_port);
-            moved
-        }
-    };
-    total.merge(moved);
-    change.merge(moved);
+    if !error {
+        // The words as loaded (see `word`): the new port as its bytes will be.
+        let old_port = word(l4, port_at);
+        let new_port = u16::from_le_bytes(side_port.port().to_be_bytes());
+        set_word(l4, port_at, new_port);
+        let mut moved = Delta::new();
+        moved.word(old_port, new_port);
+        total.merge(moved);
+        change.merge(moved);
+    }
     // A quoted TCP header may stop before its checksum: then only the port changes.
     if l4.len() < checksum_at + 2 {
         return total;
