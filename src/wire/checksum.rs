@@ -175,13 +175,11 @@ impl Delta {
     }
 
     /// As [`apply`](Self::apply), for a UDP checksum: 0 means "no checksum" and stays 0, and a
-    /// computed 0 is transmitted as 0xFFFF (RFC 768).
+    /// computed 0 is transmitted as 0xFFFF (RFC 768). [`apply_either`](Self::apply_either)'s
+    /// formula, not a test of the stored checksum and two of the result.
     #[inline(always)]
     pub fn apply_udp(&self, checksum: u16) -> u16 {
-        if checksum == 0 {
-            return 0;
-        }
-        udp_rule(checksum, self.apply(checksum))
+        self.apply_either(checksum, 1)
     }
 
     /// [`apply`](Self::apply) when `u` is 0, [`apply_udp`](Self::apply_udp) when `u` is 1 (a
@@ -189,8 +187,8 @@ impl Delta {
     /// `!fold(~old + u + change) + u`. With `u` 1 the sum is one more and the result one more
     /// than its complement: the same value, except that a sum whose residue is 0 folds to 1
     /// rather than 0xFFFF, so a computed 0 comes out 0xFFFF (RFC 768). An `old` below `u` is
-    /// a UDP checksum of 0 ("none"), which stays 0. `u` is 0 or 1 (pinned by a test against
-    /// both, for every `old`).
+    /// a UDP checksum of 0 ("none"), which stays 0. `u` is 0 or 1 (a test pins both against
+    /// the rules, for every `old`).
     #[inline(always)]
     pub fn apply_either(&self, checksum: u16, u: u32) -> u16 {
         let new = (!fold(add_around(u32::from(!checksum) + u, self.0))).wrapping_add(u as u16);
@@ -202,20 +200,19 @@ impl Delta {
     }
 }
 
-/// What a UDP checksum `old` becomes when the update gives `applied`: 0 ("no checksum") stays
-/// 0, and a computed 0 is transmitted as 0xFFFF (RFC 768).
-#[inline(always)]
-pub fn udp_rule(old: u16, applied: u16) -> u16 {
-    match (old, applied) {
-        (0, _) => 0,
-        (_, 0) => 0xFFFF,
-        (_, c) => c,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a UDP checksum `old` becomes when the update gives `applied`, as RFC 768 puts it:
+    /// 0 ("no checksum") stays 0, and a computed 0 is transmitted as 0xFFFF.
+    fn udp_rule(old: u16, applied: u16) -> u16 {
+        match (old, applied) {
+            (0, _) => 0,
+            (_, 0) => 0xFFFF,
+            (_, c) => c,
+        }
+    }
 
     #[test]
     fn rfc1071_example() {
@@ -352,8 +349,9 @@ mod tests {
         assert_eq!(d.apply_udp(0x0001), 0xFFFF);
     }
 
-    /// `apply_either` gives `apply`'s result with `u` 0 and `apply_udp`'s with `u` 1: for every
-    /// stored checksum, with changes that fold to 0, to 0xFFFF, that are 0 and that are not.
+    /// `apply_either` gives `apply`'s result with `u` 0, and with `u` 1 (as `apply_udp`) that
+    /// result under RFC 768's zero rules: for every stored checksum, with changes that fold to
+    /// 0, to 0xFFFF, that are 0 and that are not.
     #[test]
     fn apply_either_is_apply_or_apply_udp() {
         let mut x = 0x2545_F491u32;
@@ -368,7 +366,8 @@ mod tests {
             let d = Delta(change);
             for old in 0..=u16::MAX {
                 assert_eq!(d.apply_either(old, 0), d.apply(old), "{old:#x} + {change:#x}");
-                assert_eq!(d.apply_either(old, 1), d.apply_udp(old), "{old:#x} + {change:#x}, UDP");
+                assert_eq!(d.apply_either(old, 1), udp_rule(old, d.apply(old)), "{old:#x} + {change:#x}, UDP");
+                assert_eq!(d.apply_udp(old), d.apply_either(old, 1));
             }
         }
     }
