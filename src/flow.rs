@@ -3,6 +3,7 @@
 //!
 //! Uses `wire`, `tables` (the protocol) and `verdict`; `rewrite` and `nat` use it.
 
+use crate::tables::table::both_ports;
 use crate::tables::Protocol;
 use crate::verdict::DropReason;
 use crate::wire::checksum;
@@ -268,12 +269,13 @@ fn is_error_type(icmp_type: u8) -> bool {
     )
 }
 
-/// A pair of ports as one word, the source's in the low half, as a flow's two ports lie in
-/// memory on a little-endian machine: the parsers build it and store it as one word (their
-/// two halfword reads and stores took more code).
+/// A pair of ports (as [`ident_ports`] gives them) as one word, the source's in the low half
+/// ([`both_ports`]), as a flow's two ports lie in memory on a little-endian machine: the
+/// parsers build it and store it as one word (their two halfword reads and stores took more
+/// code).
 #[inline(always)]
 fn ports_word((src, dst): (u16, u16)) -> u32 {
-    u32::from(src) | u32::from(dst) << 16
+    both_ports(src, dst)
 }
 
 /// The two ports a TCP or UDP header starts with, as [`ports_word`] holds them: the four

@@ -74,7 +74,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Option<(Slot, u16)> {
         // The two ports as one word, the inside port low: fewer arguments on the stack.
-        let ports = u32::from(inside.1) | u32::from(remote.1) << 16;
+        let ports = crate::tables::table::both_ports(inside.1, remote.1);
         let both = self.live_outbound_word(protocol, netif, (inside.0, remote.0), ports, now)?;
         Some(((both >> 16) as Slot, both as u16))
     }
