@@ -432,19 +432,24 @@ mod tests {
         }
     }
 
+    /// An ICMP error from 8.8.8.8 to 203.0.113.7, destination unreachable, port unreachable,
+    /// quoting a UDP datagram 203.0.113.7:40000 -> 8.8.8.8:53 of 28 bytes; no checksum filled.
+    fn port_unreachable_quoting_udp() -> [u8; 56] {
+        let mut p = [0u8; 56];
+        p[..20].copy_from_slice(&[0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
+        p[20..22].copy_from_slice(&[3, 3]);
+        p[28..48].copy_from_slice(&[0x45, 0, 0, 28, 0, 2, 0, 0, 64, 17, 0, 0, 203, 0, 113, 7, 8, 8, 8, 8]);
+        p[48..56].copy_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+        p
+    }
+
     /// An ICMP error is refused as malformed unless its message holds the 8-byte ICMP header,
     /// a whole quoted IPv4 header and the 8 bytes after it (which `parse_icmp_error` tests in
     /// one place or another): every message length from 0 to a whole one, against the whole
     /// one taken (and trusted, both checksums right).
     #[test]
     fn an_icmp_error_cut_short_of_its_quoted_ports_is_malformed() {
-        let mut p = [0u8; 56];
-        p[..20].copy_from_slice(&[0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
-        // Destination unreachable, port unreachable; quoting a UDP datagram 203.0.113.7:40000 ->
-        // 8.8.8.8:53 of 28 bytes.
-        p[20..22].copy_from_slice(&[3, 3]);
-        p[28..48].copy_from_slice(&[0x45, 0, 0, 28, 0, 2, 0, 0, 64, 17, 0, 0, 203, 0, 113, 7, 8, 8, 8, 8]);
-        p[48..56].copy_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+        let mut p = port_unreachable_quoting_udp();
         ipv4::Packet::new_checked(&mut p[..]).unwrap().fill_checksum();
         ipv4::Packet::new_checked(&mut p[28..]).unwrap().fill_checksum();
         let sum = checksum::checksum(&p[20..]);
@@ -461,11 +466,7 @@ mod tests {
     /// every IP protocol number (`rewrite::icmp_error` takes its packet as an ICMP message).
     #[test]
     fn only_an_icmp_message_is_an_icmp_error() {
-        let mut p = [0u8; 56];
-        p[..20].copy_from_slice(&[0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0, 8, 8, 8, 8, 203, 0, 113, 7]);
-        p[20..22].copy_from_slice(&[3, 3]);
-        p[28..48].copy_from_slice(&[0x45, 0, 0, 28, 0, 2, 0, 0, 64, 17, 0, 0, 203, 0, 113, 7, 8, 8, 8, 8]);
-        p[48..56].copy_from_slice(&[0x9c, 0x40, 0, 53, 0, 8, 0, 0]);
+        let mut p = port_unreachable_quoting_udp();
         for number in 0..=u8::MAX {
             p[9] = number;
             let error = matches!(parse(&p, Side::Destination), Ok(Message::IcmpError));

@@ -168,10 +168,11 @@ impl Delta {
         fold(self.0) == 0 || fold(self.0) == 0xFFFF
     }
 
-    /// RFC 1624 equation 3 applied to a stored checksum.
+    /// RFC 1624 equation 3 applied to a stored checksum: `!fold(~old + change)`, which is
+    /// [`apply_either`](Self::apply_either)'s formula with `u` 0 (the formula written once).
     #[inline(always)]
     pub fn apply(&self, checksum: u16) -> u16 {
-        !fold(add_around(u32::from(!checksum), self.0))
+        self.apply_either(checksum, 0)
     }
 
     /// As [`apply`](Self::apply), for a UDP checksum: 0 means "no checksum" and stays 0, and a
