@@ -108,12 +108,15 @@ pub enum Inbound {
 }
 
 /// Where a scan of [`Table::next_picked`] stands: the mapping whose chain it walks (its
-/// [`mapping_key`]; 0: every slot ever used), the chain's next link, and the steps taken (the
-/// next slot of a scan of every slot).
+/// [`mapping_key`]; 0: every slot ever used), the chain's next link, the steps taken (the
+/// next slot of a scan of every slot) and their bound, the slots ever used when the scan
+/// began (removals between steps never change it: a register or the stack, not the table's
+/// field read again after each removal). Words, not `u16`s: no zero-extensions in the loop.
 pub struct Scan {
     mapping: u32,
     link: u16,
-    steps: u16,
+    steps: u32,
+    end: u32,
 }
 
 /// A slot with the heads of the buckets of the same number.
@@ -522,7 +525,7 @@ impl Table {
         // The key is the hash's netif and port word (bit 24 aside, which the hash ignores);
         // the chain's head is the low half of the hash's answer.
         let link = if mapping != 0 { self.outside_bucket_of(mapping) as u16 } else { 0 };
-        Scan { mapping, link, steps: 0 }
+        Scan { mapping, link, steps: 0, end: u32::from(self.high) }
     }
 
     /// The slot of the next live session of `scan` that `picked` picks; the scan moves past
@@ -530,15 +533,15 @@ impl Table {
     /// read before). One loop for both kinds of scan, so a caller that does either holds one.
     pub fn next_picked(&self, scan: &mut Scan, mut picked: impl FnMut(&Session) -> bool) -> Option<Slot> {
         // Bounded: a chain holds only slots ever used.
-        while scan.steps < self.high {
-            let slot = if scan.mapping == 0 { scan.steps } else { scan.link.checked_sub(1)? };
+        while scan.steps < scan.end {
+            let slot = if scan.mapping == 0 { scan.steps } else { u32::from(scan.link.checked_sub(1)?) };
             scan.steps += 1;
             // A free slot (a chain holds none: its walk ends at a link of 0 above).
-            let Some(session) = self.get(slot) else { continue };
+            let Some(session) = self.get_at(slot as usize) else { continue };
             scan.link = session.next_out;
             let on_port = scan.mapping == 0 || mapping_key(session.netif, session.ext_port) == scan.mapping;
             if on_port && picked(session) {
-                return Some(slot);
+                return Some(slot as Slot);
             }
         }
         None
