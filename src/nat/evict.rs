@@ -172,10 +172,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // has used, as `least_recent` asks. The next search starts past this one's window,
         // noted before it (which reads neither).
         let mut start = 0;
-        if let Some(from) = self.evict_from.get_mut(protocol.index()) {
-            start = usize::from(*from);
+        if let Some(scan) = self.full_scan.get_mut(protocol.index()) {
+            start = usize::from(scan.evict_from);
             // The capacity is a power of two: a mask, not a division.
-            *from = (start.wrapping_add(count) & capacity.wrapping_sub(1)) as u16;
+            scan.evict_from = (start.wrapping_add(count) & capacity.wrapping_sub(1)) as u16;
         }
         let config = &self.config;
         let admitted = newcomer.opened_by_remote();

@@ -159,11 +159,9 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     port_check: Option<PortCheck>,
     /// Established TCP connections evicted lately, to reset when their ends next send.
     evicted: Evicted,
-    /// Where the next search for a session that may give way starts, per protocol.
-    evict_from: [u16; 3],
-    /// When a full table was last scanned for expired sessions in vain, per protocol: a flood
-    /// against a full table then costs O(1) per packet, not a scan each (see `create`).
-    full_scan: FullScans,
+    /// Per protocol (by [`Protocol::index`]): when its full table was last scanned for expired
+    /// sessions in vain, and where its next eviction search starts (see `create`).
+    full_scan: [FullScan; 3],
     random: Random,
     hosts: Hosts<MAX_HOSTS>,
     link_mtus: LinkMtus,
@@ -174,11 +172,17 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     tables: Tables<TCP, UDP, ICMP>,
 }
 
-/// The last fruitless reclaim scan of each protocol's table (all zero: none yet).
+/// A protocol's table when full: its last fruitless reclaim scan (all zero: none yet), so a
+/// flood against a full table costs O(1) per packet, not a scan each, and where the next
+/// search for a session that may give way starts. One entry per protocol rather than an
+/// array per field: `create` reaches the three fields from one address (in this order, of
+/// the four measured, with the least code; 8 bytes each, the RAM of the two arrays).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct FullScans {
-    pub(crate) done: [bool; 3],
-    pub(crate) at: [u32; 3],
+#[repr(C)]
+pub(crate) struct FullScan {
+    pub(crate) evict_from: u16,
+    pub(crate) done: bool,
+    pub(crate) at: u32,
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Default for Nat<TCP, UDP, ICMP> {
@@ -202,7 +206,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             #[cfg(feature = "reassembly")]
             reass: Reassembly::new(),
             random: Random::new([0, 0]),
-            full_scan: FullScans { done: [false; 3], at: [0; 3] },
+            full_scan: [FullScan { at: 0, evict_from: 0, done: false }; 3],
             udp_timeouts: [0; 8],
             stats: Stats {
                 translated_out: 0,
@@ -224,7 +228,6 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 evicted: [0; 3],
                 resets_requested: 0,
             },
-            evict_from: [0; 3],
             evicted: Evicted::new(),
             port_check: None,
             #[cfg(feature = "fast-path")]

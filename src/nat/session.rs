@@ -146,10 +146,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         if full {
             // `Protocol::index` is below 3 by construction: no bounds check is linked.
-            let whole = !self.full_scan.done[i] || now.wrapping_sub(self.full_scan.at[i]) >= FULL_SCAN_EVERY_MS;
+            let whole = !self.full_scan[i].done || now.wrapping_sub(self.full_scan[i].at) >= FULL_SCAN_EVERY_MS;
             if whole {
                 // Noted before the scan, which does not read it.
-                (self.full_scan.done[i], self.full_scan.at[i]) = (true, now);
+                (self.full_scan[i].done, self.full_scan[i].at) = (true, now);
                 self.reclaim(protocol, now);
             }
             // Room made by the whole scan, else by an eviction: without the scan the table is
