@@ -43,8 +43,22 @@ impl lwip_snat_config {
     ///
     /// # Safety
     /// `cfg` is NULL or points to a readable `lwip_snat_config` (any alignment).
+    ///
+    /// The answer is the code, `LWIP_SNAT_OK` when the settings pass, not a `Result`: its `Ok`
+    /// came back as 1, which each caller compared with 1; the code's 0 is tested by itself and
+    /// a refusal is already where the caller returns it.
     #[inline(never)]
-    pub(super) unsafe fn check_into(cfg: *const Self, config: &mut MaybeUninit<Config>) -> Result<(), lwip_snat_err_t> {
+    pub(super) unsafe fn check_into(cfg: *const Self, config: &mut MaybeUninit<Config>) -> lwip_snat_err_t {
+        // SAFETY: the contract is this function's.
+        super::code(unsafe { Self::check(cfg, config) })
+    }
+
+    /// `check_into`'s checks, as a `Result`.
+    ///
+    /// # Safety
+    /// As `check_into`.
+    #[inline(always)]
+    unsafe fn check(cfg: *const Self, config: &mut MaybeUninit<Config>) -> Result<(), lwip_snat_err_t> {
         if cfg.is_null() {
             return Err(LWIP_SNAT_ERR_NULL);
         }
@@ -500,7 +514,10 @@ mod tests {
     fn to_core(c: &lwip_snat_config) -> Result<Config, lwip_snat_err_t> {
         let mut config = MaybeUninit::uninit();
         // SAFETY: a local, written whole by a check that passes.
-        unsafe { lwip_snat_config::check_into(c, &mut config).map(|()| config.assume_init()) }
+        match unsafe { lwip_snat_config::check_into(c, &mut config) } {
+            LWIP_SNAT_OK => Ok(unsafe { config.assume_init() }),
+            e => Err(e),
+        }
     }
 
     #[test]
