@@ -3,7 +3,7 @@
 use core::mem::MaybeUninit;
 
 use super::types::*;
-use crate::config::{ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP, TIMEOUTS};
+use crate::config::{timeout_offset, ConfigError, FullPolicy, MAX_ICMP, MAX_TCP, MAX_UDP, TIMEOUT_COUNT};
 use crate::{
     Config, Context, Eviction, Filtering, IcmpRequest, Nat, Protocol, Route, Rule, RuleError, Session, Stats, Verdict,
 };
@@ -89,10 +89,9 @@ impl lwip_snat_config {
         };
         // `validate`, the timeouts read where they lie rather than copied into an array first.
         let at = (config as *const Config).cast::<u8>();
-        // SAFETY: each offset is that of a `u32` field of `Config` (see `TIMEOUTS`), so
+        // SAFETY: each offset is that of a `u32` field of `Config` (see `timeout_offset`), so
         // the read is aligned, within `config` and of initialised bytes.
-        let timeouts =
-            TIMEOUTS.offsets.iter().map(|&offset| unsafe { at.add(usize::from(offset)).cast::<u32>().read() });
+        let timeouts = (0..TIMEOUT_COUNT).map(|i| unsafe { at.add(timeout_offset(i)).cast::<u32>().read() });
         config.check(timeouts).map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
