@@ -1572,10 +1572,13 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   struct pbuf *q;
   ip4_addr_t src, dest;
   u32_t word;
-  u16_t quote = (u16_t)(IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA);
+  /* (the datagram's length lowered to its header and 8 bytes: what the quote holds; taken in
+   * this order, only the quote lives across the route lookup, where the header length and the
+   * length did: 6 bytes less) */
+  u16_t quote = len;
 
-  if (quote > len) {
-    quote = len;
+  if (IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA < quote) {
+    quote = (u16_t)(IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA);
   }
   if (lwip_snat_is_icmp_error(bytes, len)) {
     return;
