@@ -1124,7 +1124,6 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 static int
 lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
 {
-  struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
   int answer;
 
   if (lwip_snat_routes.memo_default != netif_default) {
@@ -1133,6 +1132,10 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   }
   answer = lwip_snat_route_unicast(src, dest, route);
   if (answer && LWIP_SNAT_DEST_ROUTABLE(dest)) {
+    /* (its entry found here, after the scan: before it, its address lived across the scan,
+     * 4 bytes more) */
+    struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
+
     memo->dest = ip4_addr_get_u32(dest);
     memo->route = *route;
   }
