@@ -510,15 +510,17 @@ lwip_snat_watch_netif(unsigned slot, const struct netif *netif)
 static void
 lwip_snat_netif_event(struct netif *netif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
 {
-  const struct netif *watched = NULL;
+  unsigned slot = (u8_t)(netif_get_index(netif) - 1u);
 
-  if (((reason & LWIP_NSC_NETIF_REMOVED) == 0) &&
-      (((reason & LWIP_NSC_STATUS_CHANGED) == 0) || (args == NULL) || (args->status_changed.state != 0))) {
-    watched = netif;
-  }
   /* (the remembered routes forgotten there: called before a netif goes down or is removed, no
-   * packet comes in before it is) */
-  lwip_snat_watch_netif((u8_t)(netif_get_index(netif) - 1u), watched);
+   * packet comes in before it is; a call for each case, each a jump: one call with the netif or
+   * NULL chosen first took 4 bytes more, gcc's select of the two) */
+  if (((reason & LWIP_NSC_NETIF_REMOVED) != 0) ||
+      (((reason & LWIP_NSC_STATUS_CHANGED) != 0) && (args != NULL) && (args->status_changed.state == 0))) {
+    lwip_snat_watch_netif(slot, NULL);
+    return;
+  }
+  lwip_snat_watch_netif(slot, netif);
 }
 
 /** Nothing per packet: lwip_snat_netif_event() watched every change (the timer also looks). */
@@ -552,8 +554,10 @@ lwip_snat_watch_all(void)
 
 /**
  * ip4_addr_isbroadcast(): the same tests, in an order that answers an ordinary unicast address
- * first (its host bits are not all ones). The hook asks it of every netif for the source and of
- * several for the destination, mostly through LWIP_SNAT_IS_BROADCAST().
+ * first (its host bits are not all ones), and the netif's broadcast flag last, as the answer
+ * (tested before the addresses, its 0 was kept in a register as the answer "no": 10 bytes
+ * more). The hook asks it of every netif for the source and of several for the destination,
+ * mostly through LWIP_SNAT_IS_BROADCAST().
  */
 static int
 lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
@@ -565,10 +569,10 @@ lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
   if ((a == IPADDR_ANY) || (a == IPADDR_BROADCAST)) {
     return 1;
   }
-  if (((a | mask) != IPADDR_BROADCAST) || ((netif->flags & NETIF_FLAG_BROADCAST) == 0) || (a == own)) {
+  if (((a | mask) != IPADDR_BROADCAST) || (a == own) || ((a & mask) != (own & mask))) {
     return 0;
   }
-  return (a & mask) == (own & mask);
+  return (netif->flags & NETIF_FLAG_BROADCAST) != 0;
 }
 
 /**
@@ -1120,7 +1124,6 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
 static int
 lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct netif **route)
 {
-  struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
   int answer;
 
   if (lwip_snat_routes.memo_default != netif_default) {
@@ -1129,6 +1132,10 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
   }
   answer = lwip_snat_route_unicast(src, dest, route);
   if (answer && LWIP_SNAT_DEST_ROUTABLE(dest)) {
+    /* (its entry found here, after the scan: before it, its address lived across the scan,
+     * 4 bytes more) */
+    struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(dest);
+
     memo->dest = ip4_addr_get_u32(dest);
     memo->route = *route;
   }
@@ -1568,10 +1575,13 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   struct pbuf *q;
   ip4_addr_t src, dest;
   u32_t word;
-  u16_t quote = (u16_t)(IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA);
+  /* (the datagram's length lowered to its header and 8 bytes: what the quote holds; taken in
+   * this order, only the quote lives across the route lookup, where the header length and the
+   * length did: 6 bytes less) */
+  u16_t quote = len;
 
-  if (quote > len) {
-    quote = len;
+  if (IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA < quote) {
+    quote = (u16_t)(IPH_HL_BYTES(iphdr) + LWIP_SNAT_ICMP_QUOTED_DATA);
   }
   if (lwip_snat_is_icmp_error(bytes, len)) {
     return;

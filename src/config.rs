@@ -167,7 +167,7 @@ impl Config {
         self.check(self.timeouts())
     }
 
-    /// `validate` with the timeouts handed in, in the order of [`TIMEOUTS`]' offsets: the C
+    /// `validate` with the timeouts handed in, in the order of [`TIMEOUT_OFFSETS`]: the C
     /// API reads them where they lie in its checked copy, by their offsets, instead of copying
     /// them into an array first (8 loads and stores).
     #[inline(always)]
@@ -181,7 +181,7 @@ impl Config {
             let lowest = if self.allow_short_timeouts {
                 1
             } else {
-                TIMEOUTS.floor_minutes.get(i).map_or(1, |&minutes| u32::from(minutes) * MINUTE_MS)
+                FLOOR_MINUTES.get(i).map_or(1, |&minutes| u32::from(minutes) * MINUTE_MS)
             };
             if (value as i32) < lowest as i32 {
                 return Err(ConfigError::Timeout);
@@ -201,19 +201,18 @@ impl Config {
 }
 
 /// The timeouts `validate` checks, named once: `Config::timeouts` reads them (each a `u32`
-/// field, or it does not compile) and [`TIMEOUTS`] holds where they lie, in one order.
+/// field, or it does not compile) and [`TIMEOUT_OFFSETS`] holds where they lie, in one order.
 macro_rules! timeouts {
     ($($field:ident),+) => {
         impl Config {
-            /// The timeouts in the order of [`TIMEOUTS`]' offsets.
+            /// The timeouts in the order of [`TIMEOUT_OFFSETS`].
             fn timeouts(&self) -> [u32; TIMEOUT_COUNT] {
                 [$(self.$field),+]
             }
         }
 
-        /// The floors and where the timeouts lie.
-        pub(crate) static TIMEOUTS: Timeouts =
-            Timeouts { floor_minutes: FLOOR_MINUTES, offsets: [$(core::mem::offset_of!(Config, $field) as u8),+] };
+        /// Where the timeouts lie in a `Config`, in `validate`'s order.
+        const TIMEOUT_OFFSETS: [usize; TIMEOUT_COUNT] = [$(core::mem::offset_of!(Config, $field)),+];
     };
 }
 
@@ -228,21 +227,30 @@ timeouts!(
     evict_idle_ms
 );
 
-/// What `Config::check` reads besides the settings, side by side so that one address reaches
-/// both: the first timeouts' floors, and where each timeout lies in a `Config`, in `validate`'s
-/// order (each a `u32` field: `Config::timeouts` reads the same list as `u32`s), by which the C
-/// API reads them.
-#[repr(C)]
-pub(crate) struct Timeouts {
-    floor_minutes: [u8; FLOORS.len()],
-    pub(crate) offsets: [u8; TIMEOUT_COUNT],
+/// Where timeout `i` (in [`TIMEOUT_OFFSETS`]' order) lies in a `Config`, worked out rather
+/// than read from a table: the timeouts are two runs of words, those before C's seed from
+/// offset 0 and the rest [`TAIL_GAP`] bytes further (checked at build time against every
+/// offset). The C API reads them by it where they lie; the table took 8 bytes of flash, the
+/// arithmetic 4 of code.
+#[inline(always)]
+pub(crate) const fn timeout_offset(i: usize) -> usize {
+    4 * i + if i >= TAIL_FROM { TAIL_GAP } else { 0 }
 }
 
-/// How many timeouts `validate` checks.
-const TIMEOUT_COUNT: usize = 8;
+/// The first timeout of the second run, and the bytes between the runs.
+const TAIL_FROM: usize = 5;
+const TAIL_GAP: usize = TIMEOUT_OFFSETS[TAIL_FROM] - 4 * TAIL_FROM;
 
-// Every offset fits the table's bytes.
-const _: () = assert!(core::mem::size_of::<Config>() <= u8::MAX as usize);
+const _: () = {
+    let mut i = 0;
+    while i < TIMEOUT_COUNT {
+        assert!(TIMEOUT_OFFSETS[i] == timeout_offset(i), "the timeouts lie in two runs of words");
+        i += 1;
+    }
+};
+
+/// How many timeouts `validate` checks.
+pub(crate) const TIMEOUT_COUNT: usize = 8;
 
 /// The RFC floors of `tcp_established_ms`, `tcp_transitory_ms`, `udp_ms` and `icmp_ms`.
 const FLOORS: [u32; 4] = [floor::TCP_ESTABLISHED_MS, floor::TCP_TRANSITORY_MS, floor::UDP_MS, floor::ICMP_MS];
@@ -259,10 +267,10 @@ const _: () = {
 /// A minute in milliseconds: every floor is a whole number of them.
 const MINUTE_MS: u32 = 60_000;
 
-/// `FLOORS` in minutes, one byte each (a quarter of the table's bytes), which `check`
+/// `FLOORS` in minutes, one byte each (a quarter of their bytes as words), which `check`
 /// multiplies back; built only if each floor is a whole number of minutes below 256 of them,
-/// so that the product is the floor itself.
-const FLOOR_MINUTES: [u8; FLOORS.len()] = {
+/// so that the product is the floor itself. A `static`: `check` indexes it where it lies.
+static FLOOR_MINUTES: [u8; FLOORS.len()] = {
     let mut minutes = [0; FLOORS.len()];
     let mut i = 0;
     while i < FLOORS.len() {

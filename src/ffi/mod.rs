@@ -139,8 +139,12 @@ fn claim_state<const SWAP: bool>(need_ready: bool) -> Result<*mut Nat, lwip_snat
     // SAFETY: this call set `busy`, so no reference to `ready` exists (see `enter`).
     let ready = unsafe { *INSTANCE.ready.get() };
     // Needed and not there, both flags read (`&`, not `&&`): one test of the pair, where a
-    // test of each took 8 bytes more in the shared guard.
-    if need_ready & !ready {
+    // test of each took 8 bytes more in the shared guard. There (`SWAP`) as the two flags'
+    // bytes compared, `ready` then tested as the byte it is rather than by its low bit (2 bytes
+    // less); the per-packet guard, whose `need_ready` is `true`, keeps `&` (the compare made
+    // the full build's `lwip_snat_process_head` 22 bytes larger).
+    let refused = if SWAP { u8::from(need_ready) > u8::from(ready) } else { need_ready & !ready };
+    if refused {
         release_in_line();
         return Err(LWIP_SNAT_ERR_NOT_INIT);
     }

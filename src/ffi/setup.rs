@@ -42,8 +42,10 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
         // SAFETY: non-NULL and readable per the contract; `checked` is written whole by a check
         // that passes.
         unsafe {
-            lwip_snat_config::check_into(cfg, &mut checked)
-                .map(|()| (checked.assume_init_ref(), lwip_snat_config::seed(cfg)))
+            match lwip_snat_config::check_into(cfg, &mut checked) {
+                LWIP_SNAT_OK => Ok((checked.assume_init_ref(), lwip_snat_config::seed(cfg))),
+                e => Err(e),
+            }
         }
     };
     match parsed {
@@ -120,12 +122,12 @@ pub unsafe extern "C" fn lwip_snat_set_config(cfg: *const lwip_snat_config) -> l
     let mut checked = MaybeUninit::uninit();
     // SAFETY: NULL or readable per the contract.
     match unsafe { lwip_snat_config::check_into(cfg, &mut checked) } {
-        Ok(()) => enter_ready(|nat| {
+        LWIP_SNAT_OK => enter_ready(|nat| {
             // SAFETY: written whole by the check, which passed.
             nat.set_valid_config(unsafe { checked.assume_init() });
             Ok(())
         }),
-        Err(e) => e,
+        e => e,
     }
 }
 
