@@ -16,6 +16,9 @@ pub(super) struct Arrival {
     pub(super) from_inside: bool,
 }
 
+/// [`Nat::deliver_word`]'s answer for a delivered packet: the number after the last reason's.
+const DELIVERED: u32 = DropReason::COUNT as u32;
+
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
     /// forward, otherwise left to lwIP (the router's own services).
@@ -76,6 +79,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// the admitted session (created if new) sees the packet, whose destination becomes the
     /// session's inside endpoint (a SYN's MSS clamped to the link). Every refusal is a drop, so
     /// the reason alone comes back: in a register, where a `Verdict` went through memory.
+    #[inline(always)]
     pub(super) fn deliver(
         &mut self,
         packet: &mut [u8],
@@ -85,16 +89,40 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         mtu: u16,
         now: u32,
     ) -> Result<(), DropReason> {
+        // Below the reasons' count only a reason's number: the conversion is the compare.
+        let word = self.deliver_word(packet, flow, admission, netif, mtu, now);
+        match DropReason::from_repr(word as u8) {
+            Some(reason) if word < DELIVERED => Err(reason),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`deliver`](Self::deliver)'s body, out of line: its answer a whole word, a refusal's
+    /// number or [`DELIVERED`], zero-extended once here rather than at each of its two callers.
+    #[inline(never)]
+    fn deliver_word(
+        &mut self,
+        packet: &mut [u8],
+        flow: &Flow,
+        admission: &Admission,
+        netif: u8,
+        mtu: u16,
+        now: u32,
+    ) -> u32 {
         // The link's MTU read first: only outbound translation learns link MTUs, so admission
         // and touch leave it as it was, and no register holds the netif and the route's MTU
         // across their calls.
         let mtu = self.local_mtu(netif, mtu);
-        let slot = self.admitted_slot(flow.protocol, admission, now)?;
-        let &Session { inside, in_port, .. } =
-            self.touch(flow, slot, Direction::Inbound, now).ok_or(DropReason::NoMapping)?;
+        let slot = match self.admitted_slot(flow.protocol, admission, now) {
+            Ok(slot) => slot,
+            Err(reason) => return u32::from(reason as u8),
+        };
+        let Some(&Session { inside, in_port, .. }) = self.touch(flow, slot, Direction::Inbound, now) else {
+            return DropReason::NoMapping as u32;
+        };
         self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Destination, inside, in_port);
-        Ok(())
+        DELIVERED
     }
 
     /// Decides whether an inbound flow may use a mapping: `Ok(None)` when no mapping or port
