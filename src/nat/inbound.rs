@@ -128,7 +128,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Decides whether an inbound flow may use a mapping: `Ok(None)` when no mapping or port
     /// forward uses its destination port (the router's own traffic), `Err` when one does and
     /// refuses it.
+    #[inline(always)]
     pub(super) fn admit_inbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Option<Admission>, Verdict> {
+        self.admit_inbound_on(flow, u32::from(netif), now)
+    }
+
+    /// [`admit_inbound`](Self::admit_inbound) with the netif as a word (its byte, loaded
+    /// zero-extended by the callers), not zero-extended again on entry.
+    #[inline(never)]
+    fn admit_inbound_on(&mut self, flow: &Flow, netif_word: u32, now: u32) -> Result<Option<Admission>, Verdict> {
+        let netif = netif_word as u8;
         let filtering = self.filtering(flow.protocol);
         let lookup = |nat: &Self| {
             nat.tables.get(flow.protocol).find_inbound(netif, flow.dst_port, flow.src, flow.src_port, filtering)
