@@ -54,12 +54,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Matched by reference: the admission is lent to `deliver` where it lies, not copied.
         let admitted = self.admit_inbound(flow, netif, now);
         let admission = match &admitted {
-            Ok(Some(admission)) => admission,
-            Ok(None) if self.is_unsolicited_syn(flow, in_netif, netif) => {
+            Some(Ok(admission)) => admission,
+            None if self.is_unsolicited_syn(flow, in_netif, netif) => {
                 return Verdict::Drop(DropReason::UnsolicitedSyn)
             }
-            Ok(None) => return Verdict::Pass,
-            Err(verdict) => return *verdict,
+            None => return Verdict::Pass,
+            Some(Err(verdict)) => return *verdict,
         };
         if is_martian(flow.src) {
             return Verdict::Drop(DropReason::Martian);
@@ -125,18 +125,19 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         DELIVERED
     }
 
-    /// Decides whether an inbound flow may use a mapping: `Ok(None)` when no mapping or port
-    /// forward uses its destination port (the router's own traffic), `Err` when one does and
-    /// refuses it.
+    /// Decides whether an inbound flow may use a mapping: `None` when no mapping or port
+    /// forward uses its destination port (the router's own traffic), `Some(Err)` when one does
+    /// and refuses it. (An `Option` of a `Result`, not a `Result` of an `Option`: its callers'
+    /// tests of the answer took less code, measured.)
     #[inline(always)]
-    pub(super) fn admit_inbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<Option<Admission>, Verdict> {
+    pub(super) fn admit_inbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Option<Result<Admission, Verdict>> {
         self.admit_inbound_on(flow, u32::from(netif), now)
     }
 
     /// [`admit_inbound`](Self::admit_inbound) with the netif as a word (its byte, loaded
     /// zero-extended by the callers), not zero-extended again on entry.
     #[inline(never)]
-    fn admit_inbound_on(&mut self, flow: &Flow, netif_word: u32, now: u32) -> Result<Option<Admission>, Verdict> {
+    fn admit_inbound_on(&mut self, flow: &Flow, netif_word: u32, now: u32) -> Option<Result<Admission, Verdict>> {
         let netif = netif_word as u8;
         let filtering = self.filtering(flow.protocol);
         let lookup = |nat: &Self| {
@@ -158,10 +159,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         };
         // Its own session first: the port forward lookup below is for the other cases only.
         if let Inbound::Session(slot) = found {
-            return Ok(Some(Admission::Session(slot as Slot)));
+            return Some(Ok(Admission::Session(slot as Slot)));
         }
         if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
-            return Err(Verdict::SendTcpReset);
+            return Some(Err(Verdict::SendTcpReset));
         }
         let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
         // The inside endpoint the flow reaches. Its external port and netif are the flow's
@@ -169,20 +170,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // were found by them.
         let (inside, in_port) = match (found, portmap) {
             (_, Some(map)) => (map.inside, map.in_port),
-            (Inbound::Unmapped, None) => return Ok(None),
+            (Inbound::Unmapped, None) => return None,
             // A mapping's port the router has since bound: only the mapping's own sessions
             // use it; new remotes reach the router.
-            _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return Ok(None),
+            _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return None,
             (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get_at(slot as usize) {
                 Some(mapping) => (mapping.inside, mapping.in_port),
-                None => return Err(Verdict::Drop(DropReason::Filtered)),
+                None => return Some(Err(Verdict::Drop(DropReason::Filtered))),
             },
             // Filtered (its own session was taken above).
-            (_, None) => return Err(Verdict::Drop(DropReason::Filtered)),
+            (_, None) => return Some(Err(Verdict::Drop(DropReason::Filtered))),
         };
         // From outside, only a SYN may open a TCP session.
         if flow.protocol == Protocol::Tcp && !flow.creates {
-            return Err(Verdict::Drop(DropReason::Filtered));
+            return Some(Err(Verdict::Drop(DropReason::Filtered)));
         }
         let state = if flow.protocol == Protocol::Udp { UDP_INBOUND_ONLY } else { 0 };
         let mut session = Session {
@@ -197,7 +198,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             ..Session::default()
         };
         session.set_opened_by_remote();
-        Ok(Some(Admission::New(session)))
+        Some(Ok(Admission::New(session)))
     }
 
     fn filtering(&self, protocol: Protocol) -> Filtering {
