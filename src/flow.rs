@@ -295,17 +295,17 @@ fn ports_at(l4: &[u8]) -> Option<u32> {
 fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
     // Each reply numbered one above its request, timestamp's and information's requests odd
     // and echo's request the highest type below them (checked at compile time below): the type
-    // less one (none below 0) with its low bit set is the exchange of the four newer types, and
+    // less one (-1 for 0) with its low bit set is the exchange of the four newer types, and
     // at most 7 for echo's two, which the floor of 8 makes echo's request. One subtraction, an
     // or and a compare where a test of each reply type took more code.
-    let exchange = u16::from(match msg_type {
+    let exchange = match msg_type {
         #[cfg(feature = "icmp-queries")]
         query => exchange_of(query),
         // Without the other queries every request or reply is echo's: its exchange is echo,
         // written as a constant where the type's test took code.
         #[cfg(not(feature = "icmp-queries"))]
-        _ => kind::ECHO_REQUEST,
-    });
+        _ => u16::from(kind::ECHO_REQUEST),
+    };
     match mapped_side {
         Side::Source => (ident, exchange),
         Side::Destination => (exchange, ident),
@@ -313,25 +313,25 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
 }
 
 /// The request type of the exchange an ICMP query of type `msg_type` belongs to, for the types
-/// [`icmp::class`] calls a request or a reply (see [`ident_ports`]).
+/// [`icmp::class`] calls a request or a reply (see [`ident_ports`]). In a signed word: the
+/// type less one is -1 for type 0 (below echo's floor, as 7 is), so no saturation is needed,
+/// nor a narrowing to a byte before the compare (a byte's saturating subtraction took a SIMD
+/// instruction and a zero-extension).
 #[cfg(feature = "icmp-queries")]
-const fn exchange_of(msg_type: u8) -> u8 {
-    let odd = msg_type.saturating_sub(1) | 1;
-    if odd > kind::ECHO_REQUEST {
-        odd
-    } else {
-        kind::ECHO_REQUEST
-    }
+const fn exchange_of(msg_type: u8) -> u16 {
+    let odd = (msg_type as i32 - 1) | 1;
+    let floor = kind::ECHO_REQUEST as i32;
+    (if odd > floor { odd } else { floor }) as u16
 }
 
 #[cfg(feature = "icmp-queries")]
 const _: () = assert!(
-    exchange_of(kind::ECHO_REPLY) == kind::ECHO_REQUEST
-        && exchange_of(kind::ECHO_REQUEST) == kind::ECHO_REQUEST
-        && exchange_of(kind::TIMESTAMP) == kind::TIMESTAMP
-        && exchange_of(kind::TIMESTAMP_REPLY) == kind::TIMESTAMP
-        && exchange_of(kind::INFO_REQUEST) == kind::INFO_REQUEST
-        && exchange_of(kind::INFO_REPLY) == kind::INFO_REQUEST
+    exchange_of(kind::ECHO_REPLY) == kind::ECHO_REQUEST as u16
+        && exchange_of(kind::ECHO_REQUEST) == kind::ECHO_REQUEST as u16
+        && exchange_of(kind::TIMESTAMP) == kind::TIMESTAMP as u16
+        && exchange_of(kind::TIMESTAMP_REPLY) == kind::TIMESTAMP as u16
+        && exchange_of(kind::INFO_REQUEST) == kind::INFO_REQUEST as u16
+        && exchange_of(kind::INFO_REPLY) == kind::INFO_REQUEST as u16
 );
 
 #[cfg(test)]

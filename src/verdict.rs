@@ -32,16 +32,17 @@ pub enum Verdict {
     SendTcpReset,
 }
 
-/// An ICMP error the caller must send in the NAT's name (lwIP's `icmp_*` functions).
+/// An ICMP error the caller must send in the NAT's name (lwIP's `icmp_*` functions). (The
+/// variants' order only numbers them: this one took the least code, measured.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IcmpRequest {
-    /// Time Exceeded in transit (type 11 code 0): TTL ran out on the inbound path.
-    TimeExceeded,
     /// Fragmentation Needed and DF set (type 3 code 4) with the next-hop MTU (RFC 1191).
     FragmentationNeeded {
         /// The MTU of the link the packet could not take.
         mtu: u16,
     },
+    /// Time Exceeded in transit (type 11 code 0): TTL ran out on the inbound path.
+    TimeExceeded,
     /// Communication Administratively Prohibited (type 3 code 13): no room for a new mapping.
     AdminProhibited,
 }

@@ -52,11 +52,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let seen = &*flow;
         let admitted = self.admit_inbound(seen, netif, now);
         let admission = match &admitted {
-            Ok(Some(admission)) => admission,
+            Some(Ok(admission)) => admission,
             // The router's own endpoint on a port an older mapping holds: lwIP serves it.
-            Ok(None) if self.router_holds(seen.protocol, netif, seen.dst_port) => return Verdict::Pass,
-            Ok(None) => return Verdict::Drop(DropReason::NoMapping),
-            Err(verdict) => return *verdict,
+            None if self.router_holds(seen.protocol, netif, seen.dst_port) => return Verdict::Pass,
+            None => return Verdict::Drop(DropReason::NoMapping),
+            Some(Err(verdict)) => return *verdict,
         };
         if let Err(reason) = self.deliver(packet, seen, admission, netif, mtu, now) {
             return Verdict::Drop(reason);

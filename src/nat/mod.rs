@@ -762,13 +762,14 @@ impl Doomed {
     }
 }
 
-/// How an inbound flow may use a mapping.
+/// How an inbound flow may use a mapping. (The variants' order only numbers them: a new
+/// session first took the least code, measured.)
 #[derive(Clone, Copy, Debug)]
 enum Admission {
-    /// Its own session.
-    Session(Slot),
     /// A new session for a remote the filter or a port forward lets in.
     New(Session),
+    /// Its own session.
+    Session(Slot),
 }
 
 /// The IPv4 header fields the pipeline decides on, read once.
