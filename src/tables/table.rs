@@ -236,6 +236,9 @@ impl Table {
         usize::from(self.high_water)
     }
 
+    /// The session in `slot` (tests and the `internals` benches: the NAT itself asks
+    /// [`get_at`](Self::get_at) with the slot as a machine word).
+    #[cfg(any(test, feature = "internals"))]
     pub fn get(&self, slot: Slot) -> Option<&Session> {
         self.get_at(usize::from(slot))
     }
