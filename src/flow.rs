@@ -190,50 +190,51 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 /// checksum and its quoted IP header checksum are both right (RFC 5508 REQ-4: a NAT drops
 /// errors it cannot trust rather than translate them). Read in the same pass over the
 /// headers, not in a second one. `packet` was validated as for [`parse`] (its outer header is
-/// not checked again); the quoted header is checked here.
-pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool), DropReason> {
-    let malformed = DropReason::IcmpMalformed;
-    let outer = ipv4::Packet::new_accepted(packet).map_err(|_| malformed)?;
+/// not checked again); the quoted header is checked here. `None` when the error quotes too
+/// little (or too oddly) to identify the datagram: its one refusal, which its callers name
+/// (`IcmpMalformed`) or pass; no reason byte carried through the answer.
+pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Option<(Flow, bool)> {
+    let outer = ipv4::Packet::new_accepted(packet).ok()?;
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
     // total length. The quote after its 8-byte header, refused here when shorter than an IPv4
     // header: once, where the ICMP header's test and the quoted header's below (which then
     // never fail for want of bytes) refused it the same way. Taken first, from the packet:
     // the message, which starts before it, then needs no test of its own.
     let at = outer.header_len();
-    let quoted = packet.get(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN).ok_or(malformed)?;
-    let msg = packet.get(at..).ok_or(malformed)?;
-    let inner = ipv4::Packet::new_quoted(quoted).map_err(|_| malformed)?;
+    let quoted = packet.get(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN)?;
+    let msg = packet.get(at..)?;
+    let inner = ipv4::Packet::new_quoted(quoted).ok()?;
     // The quoted transport part runs from the quoted header's end to the quoted total length
     // (or the quote's end, if sooner): a non-first fragment carries no ports, and RFC 792
     // guarantees 8 bytes of the first. Those 8 bytes are all that is read, so the part is
     // measured rather than sliced, and read from the quote after the header.
     let (start, end) = (inner.header_len(), inner.total_len().min(quoted.len()));
     if end < start + 8 || inner.frag_offset() != 0 {
-        return Err(malformed);
+        return None;
     }
     // Whether it can be trusted, asked before the quoted ports are read (both answers are
     // pure, so the same whichever comes first: here the two checksums took the least code).
     let trusted = checksum::verifies(msg) && inner.verify_checksum();
     // The quoted addresses read here too, before the ports (the least code, measured).
     let (src, dst) = (inner.src_addr(), inner.dst_addr());
-    let Some(l4) = quoted.get(start..) else { return Err(malformed) };
+    let l4 = quoted.get(start..)?;
     let (protocol, ports) = match inner.protocol() {
         protocol::TCP => {
-            tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Tcp, ports_at(l4).ok_or(malformed)?)
+            tcp::Packet::new_quoted(l4).ok()?;
+            (Protocol::Tcp, ports_at(l4)?)
         }
         protocol::UDP => {
-            udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Udp, ports_at(l4).ok_or(malformed)?)
+            udp::Packet::new_quoted(l4).ok()?;
+            (Protocol::Udp, ports_at(l4)?)
         }
         protocol::ICMP => {
-            let query = icmp::Packet::new_checked(l4).map_err(|_| malformed)?;
+            let query = icmp::Packet::new_checked(l4).ok()?;
             if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
-                return Err(malformed);
+                return None;
             }
             (Protocol::Icmp, ports_word(ident_ports(query.ident(), query.msg_type(), mapped_side)))
         }
-        _ => return Err(malformed),
+        _ => return None,
     };
     let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
     let flow = Flow {
@@ -245,7 +246,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
         tcp_flags: 0,
         creates: false,
     };
-    Ok((flow, trusted))
+    Some((flow, trusted))
 }
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
@@ -458,7 +459,7 @@ mod tests {
         assert!(trusted);
         assert_eq!((flow.protocol, flow.src, flow.src_port, flow.dst, flow.dst_port), (Protocol::Udp, 0xCB00_7107, 40000, 0x0808_0808, 53));
         for cut in 20..p.len() {
-            assert_eq!(parse_icmp_error(&p[..cut], Side::Source), Err(DropReason::IcmpMalformed), "message of {} bytes", cut - 20);
+            assert_eq!(parse_icmp_error(&p[..cut], Side::Source), None, "message of {} bytes", cut - 20);
         }
     }
 

@@ -284,7 +284,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The quoted datagram travelled inside → outside (or inside → external address): its
         // source is our external end.
         let mapped_side = if from_inside { Side::Destination } else { Side::Source };
-        let Ok((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
+        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
             return Verdict::Pass;
         };
         if quoted.src != header.dst {

@@ -166,9 +166,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Verdict {
         // The quoted datagram travelled outside → inside: its destination is the inside end.
-        let (quoted, trusted) = match flow::parse_icmp_error(packet, Side::Destination) {
-            Ok(parsed) => parsed,
-            Err(reason) => return Verdict::Drop(reason),
+        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, Side::Destination) else {
+            return Verdict::Drop(DropReason::IcmpMalformed);
         };
         if quoted.src != header.dst {
             return Verdict::Drop(DropReason::IcmpNoMapping);
@@ -208,8 +207,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(Message::Flow(f)) => key(f, inside != Side::Source),
             // An inside host's error about inbound traffic; one from outside has no session.
             Ok(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
-                Ok((quoted, _)) => key(quoted, true),
-                Err(_) => return None,
+                Some((quoted, _)) => key(quoted, true),
+                None => return None,
             },
             _ => return None,
         };
