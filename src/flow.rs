@@ -1,11 +1,10 @@
 //! Reads what the session tables key on out of a packet: protocol, addresses, ports (or the
 //! ICMP query identifier), TCP flags, and for ICMP errors the same of the quoted datagram.
 //!
-//! Uses `wire`, `tables` (the protocol) and `verdict`; `rewrite` and `nat` use it.
+//! Uses `wire` and `tables` (the protocol); `rewrite` and `nat` use it.
 
 use crate::tables::table::both_ports;
 use crate::tables::Protocol;
-use crate::verdict::DropReason;
 use crate::wire::checksum;
 use crate::wire::icmp::{self, kind, Class};
 use crate::wire::ipv4::{self, protocol};
@@ -50,22 +49,25 @@ pub enum Message {
 
 /// Parses a whole packet (already validated by `ipv4::Packet::new_head`, whose checks are not
 /// made again). `mapped_side` is the side whose endpoint is in a mapping (the source outbound,
-/// the destination inbound); an ICMP query's identifier is put there.
-pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
-    let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
+/// the destination inbound); an ICMP query's identifier is put there. `None` for a transport
+/// header too short or inconsistent, which outbound translation drops as `BadTransport`:
+/// the one refusal the pipeline's packets can meet (a buffer shorter than an IPv4 header,
+/// refused the same way, never gets here), so no reason byte rides in the answer.
+pub fn parse(packet: &[u8], mapped_side: Side) -> Option<Message> {
+    let ip = ipv4::Packet::new_accepted(packet).ok()?;
     let (src, dst) = (ip.src_addr(), ip.dst_addr());
     // The transport bytes to the buffer's end. Never `None` for the pipeline's packet: `new_head`
     // accepted no header longer than the buffer nor a total length below the header's, and
     // the packet is cut to no less than that (the answer there is `after_header`'s empty
     // slice's for TCP, UDP and ICMP, without its made-up pointer).
-    let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
+    let l4 = packet.get(ip.header_len()..)?;
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
     // code than a closure that built it, called from three arms). TCP and UDP keep their ports
     // in the same first 4 bytes: read once, after the match, for both (`None` here). The ports
     // as one word (`ports_word`): read as one load and stored as one.
     let (protocol, ports, tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
-            let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            let seg = tcp::Packet::new_checked(l4).ok()?;
             let flags = seg.flags();
             let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
             (Protocol::Tcp, None, flags, creates)
@@ -74,27 +76,27 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
             // `new_head` accepted no total length below the header's: no saturation needed.
             let l4_len = ip.total_len().wrapping_sub(ip.header_len());
-            udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
+            udp::Packet::new_head(l4, l4_len).ok()?;
             (Protocol::Udp, None, 0, true)
         }
         protocol::ICMP => {
-            let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            let msg = icmp::Packet::new_checked(l4).ok()?;
             match icmp::class(msg.msg_type()) {
-                Class::Error => return Ok(Message::IcmpError),
-                Class::Other => return Ok(Message::Other),
+                Class::Error => return Some(Message::IcmpError),
+                Class::Other => return Some(Message::Other),
                 class => (Protocol::Icmp, Some(ports_word(ident_ports(msg.ident(), msg.msg_type(), mapped_side))), 0, class == Class::Request),
             }
         }
-        _ => return Ok(Message::Other),
+        _ => return Some(Message::Other),
     };
     // Both arms above refused a transport part shorter than their header (20 or 8 bytes): the
     // `None` of `ports_at` only repeats their answer.
     let ports = match ports {
         Some(ports) => ports,
-        None => ports_at(l4).ok_or(DropReason::BadTransport)?,
+        None => ports_at(l4)?,
     };
     let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
-    Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
+    Some(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
 
 /// A TCP segment or UDP datagram in the shape nearly all traffic has: a 20-byte IPv4 header
@@ -470,7 +472,7 @@ mod tests {
         let mut p = port_unreachable_quoting_udp();
         for number in 0..=u8::MAX {
             p[9] = number;
-            let error = matches!(parse(&p, Side::Destination), Ok(Message::IcmpError));
+            let error = matches!(parse(&p, Side::Destination), Some(Message::IcmpError));
             assert_eq!(error, number == protocol::ICMP, "protocol {number}");
         }
     }

@@ -29,12 +29,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         // Matched by reference: the flow is lent where it lies, not copied out first.
         match &mut flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(flow)) if from_inside && self.is_hairpin(flow, netif, now) => {
+            Some(Message::Flow(flow)) if from_inside && self.is_hairpin(flow, netif, now) => {
                 self.hairpin(packet, header, flow, netif, mtu, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, flow, arrival, now),
-            Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
-            Ok(Message::Other) | Err(_) => Verdict::Pass,
+            Some(Message::Flow(flow)) => self.translate_inbound(packet, header, flow, arrival, now),
+            Some(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
+            Some(Message::Other) | None => Verdict::Pass,
         }
     }
 

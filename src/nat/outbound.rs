@@ -31,7 +31,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             1 if header.fragment => return Verdict::Pass,
             1 => {
                 return match message {
-                    Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp => {
+                    Some(Message::Flow(f)) if f.protocol == Protocol::Icmp => {
                         Verdict::SendIcmp(IcmpRequest::TimeExceeded)
                     }
                     _ => Verdict::Pass,
@@ -51,10 +51,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return self.reassemble(packet, header.in_netif, now, Verdict::Drop(DropReason::UnsupportedProtocol));
         }
         match message {
-            Err(reason) => Verdict::Drop(reason),
-            Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
-            Ok(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
-            Ok(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
+            None => Verdict::Drop(DropReason::BadTransport),
+            Some(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
+            Some(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
+            Some(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
         }
     }
 
@@ -204,9 +204,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             (flow.protocol, addrs, if swapped { ports.rotate_left(16) } else { ports })
         };
         let (protocol, addrs, ports) = match flow::parse(packet, inside) {
-            Ok(Message::Flow(f)) => key(f, inside != Side::Source),
+            Some(Message::Flow(f)) => key(f, inside != Side::Source),
             // An inside host's error about inbound traffic; one from outside has no session.
-            Ok(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
+            Some(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
                 Some((quoted, _)) => key(quoted, true),
                 None => return None,
             },
