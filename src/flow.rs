@@ -21,8 +21,10 @@ pub enum Side {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flow {
     pub protocol: Protocol,
-    pub src: u32,
+    /// The destination before the source: the field order that took the least code (measured;
+    /// the two ports stay together, the source's first, as `ports_word` stores them).
     pub dst: u32,
+    pub src: u32,
     /// For ICMP queries the identifier sits on the side facing the NAT's mapping; the other
     /// side's "port" is the request type of the exchange (see `ident_ports`).
     pub src_port: u16,
