@@ -1,11 +1,10 @@
 //! Reads what the session tables key on out of a packet: protocol, addresses, ports (or the
 //! ICMP query identifier), TCP flags, and for ICMP errors the same of the quoted datagram.
 //!
-//! Uses `wire`, `tables` (the protocol) and `verdict`; `rewrite` and `nat` use it.
+//! Uses `wire` and `tables` (the protocol); `rewrite` and `nat` use it.
 
 use crate::tables::table::both_ports;
 use crate::tables::Protocol;
-use crate::verdict::DropReason;
 use crate::wire::checksum;
 use crate::wire::icmp::{self, kind, Class};
 use crate::wire::ipv4::{self, protocol};
@@ -22,8 +21,10 @@ pub enum Side {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flow {
     pub protocol: Protocol,
-    pub src: u32,
+    /// The destination before the source: the field order that took the least code (measured;
+    /// the two ports stay together, the source's first, as `ports_word` stores them).
     pub dst: u32,
+    pub src: u32,
     /// For ICMP queries the identifier sits on the side facing the NAT's mapping; the other
     /// side's "port" is the request type of the exchange (see `ident_ports`).
     pub src_port: u16,
@@ -50,22 +51,25 @@ pub enum Message {
 
 /// Parses a whole packet (already validated by `ipv4::Packet::new_head`, whose checks are not
 /// made again). `mapped_side` is the side whose endpoint is in a mapping (the source outbound,
-/// the destination inbound); an ICMP query's identifier is put there.
-pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
-    let ip = ipv4::Packet::new_accepted(packet).map_err(|_| DropReason::Malformed)?;
+/// the destination inbound); an ICMP query's identifier is put there. `None` for a transport
+/// header too short or inconsistent, which outbound translation drops as `BadTransport`:
+/// the one refusal the pipeline's packets can meet (a buffer shorter than an IPv4 header,
+/// refused the same way, never gets here), so no reason byte rides in the answer.
+pub fn parse(packet: &[u8], mapped_side: Side) -> Option<Message> {
+    let ip = ipv4::Packet::new_accepted(packet).ok()?;
     let (src, dst) = (ip.src_addr(), ip.dst_addr());
     // The transport bytes to the buffer's end. Never `None` for the pipeline's packet: `new_head`
     // accepted no header longer than the buffer nor a total length below the header's, and
     // the packet is cut to no less than that (the answer there is `after_header`'s empty
     // slice's for TCP, UDP and ICMP, without its made-up pointer).
-    let Some(l4) = packet.get(ip.header_len()..) else { return Err(DropReason::BadTransport) };
+    let l4 = packet.get(ip.header_len()..)?;
     // Each arm hands back the flow's fields and the flow is built once, after the match (less
     // code than a closure that built it, called from three arms). TCP and UDP keep their ports
     // in the same first 4 bytes: read once, after the match, for both (`None` here). The ports
     // as one word (`ports_word`): read as one load and stored as one.
     let (protocol, ports, tcp_flags, creates) = match ip.protocol() {
         protocol::TCP => {
-            let seg = tcp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            let seg = tcp::Packet::new_checked(l4).ok()?;
             let flags = seg.flags();
             let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
             (Protocol::Tcp, None, flags, creates)
@@ -74,27 +78,27 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Result<Message, DropReason> {
             // Checked against the datagram's length: `packet` may hold only its first bytes.
             // `new_head` accepted no total length below the header's: no saturation needed.
             let l4_len = ip.total_len().wrapping_sub(ip.header_len());
-            udp::Packet::new_head(l4, l4_len).map_err(|_| DropReason::BadTransport)?;
+            udp::Packet::new_head(l4, l4_len).ok()?;
             (Protocol::Udp, None, 0, true)
         }
         protocol::ICMP => {
-            let msg = icmp::Packet::new_checked(l4).map_err(|_| DropReason::BadTransport)?;
+            let msg = icmp::Packet::new_checked(l4).ok()?;
             match icmp::class(msg.msg_type()) {
-                Class::Error => return Ok(Message::IcmpError),
-                Class::Other => return Ok(Message::Other),
+                Class::Error => return Some(Message::IcmpError),
+                Class::Other => return Some(Message::Other),
                 class => (Protocol::Icmp, Some(ports_word(ident_ports(msg.ident(), msg.msg_type(), mapped_side))), 0, class == Class::Request),
             }
         }
-        _ => return Ok(Message::Other),
+        _ => return Some(Message::Other),
     };
     // Both arms above refused a transport part shorter than their header (20 or 8 bytes): the
     // `None` of `ports_at` only repeats their answer.
     let ports = match ports {
         Some(ports) => ports,
-        None => ports_at(l4).ok_or(DropReason::BadTransport)?,
+        None => ports_at(l4)?,
     };
     let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
-    Ok(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
+    Some(Message::Flow(Flow { protocol, src, dst, src_port, dst_port, tcp_flags, creates }))
 }
 
 /// A TCP segment or UDP datagram in the shape nearly all traffic has: a 20-byte IPv4 header
@@ -190,50 +194,51 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 /// checksum and its quoted IP header checksum are both right (RFC 5508 REQ-4: a NAT drops
 /// errors it cannot trust rather than translate them). Read in the same pass over the
 /// headers, not in a second one. `packet` was validated as for [`parse`] (its outer header is
-/// not checked again); the quoted header is checked here.
-pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool), DropReason> {
-    let malformed = DropReason::IcmpMalformed;
-    let outer = ipv4::Packet::new_accepted(packet).map_err(|_| malformed)?;
+/// not checked again); the quoted header is checked here. `None` when the error quotes too
+/// little (or too oddly) to identify the datagram: its one refusal, which its callers name
+/// (`IcmpMalformed`) or pass; no reason byte carried through the answer.
+pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Option<(Flow, bool)> {
+    let outer = ipv4::Packet::new_accepted(packet).ok()?;
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
     // total length. The quote after its 8-byte header, refused here when shorter than an IPv4
     // header: once, where the ICMP header's test and the quoted header's below (which then
     // never fail for want of bytes) refused it the same way. Taken first, from the packet:
     // the message, which starts before it, then needs no test of its own.
     let at = outer.header_len();
-    let quoted = packet.get(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN).ok_or(malformed)?;
-    let msg = packet.get(at..).ok_or(malformed)?;
-    let inner = ipv4::Packet::new_quoted(quoted).map_err(|_| malformed)?;
+    let quoted = packet.get(at + icmp::field::QUOTED..).filter(|q| q.len() >= ipv4::HEADER_LEN)?;
+    let msg = packet.get(at..)?;
+    let inner = ipv4::Packet::new_quoted(quoted).ok()?;
     // The quoted transport part runs from the quoted header's end to the quoted total length
     // (or the quote's end, if sooner): a non-first fragment carries no ports, and RFC 792
     // guarantees 8 bytes of the first. Those 8 bytes are all that is read, so the part is
     // measured rather than sliced, and read from the quote after the header.
     let (start, end) = (inner.header_len(), inner.total_len().min(quoted.len()));
     if end < start + 8 || inner.frag_offset() != 0 {
-        return Err(malformed);
+        return None;
     }
     // Whether it can be trusted, asked before the quoted ports are read (both answers are
     // pure, so the same whichever comes first: here the two checksums took the least code).
     let trusted = checksum::verifies(msg) && inner.verify_checksum();
     // The quoted addresses read here too, before the ports (the least code, measured).
     let (src, dst) = (inner.src_addr(), inner.dst_addr());
-    let Some(l4) = quoted.get(start..) else { return Err(malformed) };
+    let l4 = quoted.get(start..)?;
     let (protocol, ports) = match inner.protocol() {
         protocol::TCP => {
-            tcp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Tcp, ports_at(l4).ok_or(malformed)?)
+            tcp::Packet::new_quoted(l4).ok()?;
+            (Protocol::Tcp, ports_at(l4)?)
         }
         protocol::UDP => {
-            udp::Packet::new_quoted(l4).map_err(|_| malformed)?;
-            (Protocol::Udp, ports_at(l4).ok_or(malformed)?)
+            udp::Packet::new_quoted(l4).ok()?;
+            (Protocol::Udp, ports_at(l4)?)
         }
         protocol::ICMP => {
-            let query = icmp::Packet::new_checked(l4).map_err(|_| malformed)?;
+            let query = icmp::Packet::new_checked(l4).ok()?;
             if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
-                return Err(malformed);
+                return None;
             }
             (Protocol::Icmp, ports_word(ident_ports(query.ident(), query.msg_type(), mapped_side)))
         }
-        _ => return Err(malformed),
+        _ => return None,
     };
     let (src_port, dst_port) = (ports as u16, (ports >> 16) as u16);
     let flow = Flow {
@@ -245,7 +250,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Result<(Flow, bool)
         tcp_flags: 0,
         creates: false,
     };
-    Ok((flow, trusted))
+    Some((flow, trusted))
 }
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
@@ -458,7 +463,7 @@ mod tests {
         assert!(trusted);
         assert_eq!((flow.protocol, flow.src, flow.src_port, flow.dst, flow.dst_port), (Protocol::Udp, 0xCB00_7107, 40000, 0x0808_0808, 53));
         for cut in 20..p.len() {
-            assert_eq!(parse_icmp_error(&p[..cut], Side::Source), Err(DropReason::IcmpMalformed), "message of {} bytes", cut - 20);
+            assert_eq!(parse_icmp_error(&p[..cut], Side::Source), None, "message of {} bytes", cut - 20);
         }
     }
 
@@ -469,7 +474,7 @@ mod tests {
         let mut p = port_unreachable_quoting_udp();
         for number in 0..=u8::MAX {
             p[9] = number;
-            let error = matches!(parse(&p, Side::Destination), Ok(Message::IcmpError));
+            let error = matches!(parse(&p, Side::Destination), Some(Message::IcmpError));
             assert_eq!(error, number == protocol::ICMP, "protocol {number}");
         }
     }

@@ -29,12 +29,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         // Matched by reference: the flow is lent where it lies, not copied out first.
         match &mut flow::parse(packet, Side::Destination) {
-            Ok(Message::Flow(flow)) if from_inside && self.is_hairpin(flow, netif, now) => {
+            Some(Message::Flow(flow)) if from_inside && self.is_hairpin(flow, netif, now) => {
                 self.hairpin(packet, header, flow, netif, mtu, now)
             }
-            Ok(Message::Flow(flow)) => self.translate_inbound(packet, header, flow, arrival, now),
-            Ok(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
-            Ok(Message::Other) | Err(_) => Verdict::Pass,
+            Some(Message::Flow(flow)) => self.translate_inbound(packet, header, flow, arrival, now),
+            Some(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
+            Some(Message::Other) | None => Verdict::Pass,
         }
     }
 
@@ -284,7 +284,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The quoted datagram travelled inside → outside (or inside → external address): its
         // source is our external end.
         let mapped_side = if from_inside { Side::Destination } else { Side::Source };
-        let Ok((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
+        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
             return Verdict::Pass;
         };
         if quoted.src != header.dst {

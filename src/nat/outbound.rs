@@ -31,7 +31,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             1 if header.fragment => return Verdict::Pass,
             1 => {
                 return match message {
-                    Ok(Message::Flow(f)) if f.protocol == Protocol::Icmp => {
+                    Some(Message::Flow(f)) if f.protocol == Protocol::Icmp => {
                         Verdict::SendIcmp(IcmpRequest::TimeExceeded)
                     }
                     _ => Verdict::Pass,
@@ -51,10 +51,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return self.reassemble(packet, header.in_netif, now, Verdict::Drop(DropReason::UnsupportedProtocol));
         }
         match message {
-            Err(reason) => Verdict::Drop(reason),
-            Ok(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
-            Ok(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
-            Ok(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
+            None => Verdict::Drop(DropReason::BadTransport),
+            Some(Message::Flow(flow)) => self.translate_outbound(packet, &flow, netif, addr, mtu, now),
+            Some(Message::IcmpError) => self.icmp_error_outbound(packet, header, netif, addr, now),
+            Some(Message::Other) => Verdict::Drop(DropReason::UnsupportedProtocol),
         }
     }
 
@@ -166,9 +166,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Verdict {
         // The quoted datagram travelled outside → inside: its destination is the inside end.
-        let (quoted, trusted) = match flow::parse_icmp_error(packet, Side::Destination) {
-            Ok(parsed) => parsed,
-            Err(reason) => return Verdict::Drop(reason),
+        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, Side::Destination) else {
+            return Verdict::Drop(DropReason::IcmpMalformed);
         };
         if quoted.src != header.dst {
             return Verdict::Drop(DropReason::IcmpNoMapping);
@@ -198,21 +197,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// word handed on as it came, in its register, with no test to make a bool of it.
     pub(super) fn live_session_word(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> Option<u32> {
         // The inside end first: the addresses swapped, and the ports as one word (inside port
-        // low) rotated, when the inside end is the destination; worked out in each arm.
+        // low) rotated, when the inside end is the destination; worked out once, after the
+        // parse (one call of it, where one per parser's arm took more code).
         let key = |flow: Flow, swapped: bool| {
             let addrs = if swapped { (flow.dst, flow.src) } else { (flow.src, flow.dst) };
             let ports = both_ports(flow.src_port, flow.dst_port);
             (flow.protocol, addrs, if swapped { ports.rotate_left(16) } else { ports })
         };
-        let (protocol, addrs, ports) = match flow::parse(packet, inside) {
-            Ok(Message::Flow(f)) => key(f, inside != Side::Source),
+        let (flow, swapped) = match flow::parse(packet, inside) {
+            Some(Message::Flow(f)) => (f, inside != Side::Source),
             // An inside host's error about inbound traffic; one from outside has no session.
-            Ok(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
-                Ok((quoted, _)) => key(quoted, true),
-                Err(_) => return None,
-            },
+            Some(Message::IcmpError) if inside == Side::Source => (flow::parse_icmp_error(packet, Side::Destination)?.0, true),
             _ => return None,
         };
+        let (protocol, addrs, ports) = key(flow, swapped);
         self.live_outbound_word(protocol, netif, addrs, ports, now)
     }
 }
