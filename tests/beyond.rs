@@ -172,6 +172,64 @@ fn lan_host_reaching_the_routers_own_wan_service_is_untouched() {
     assert_eq!(nat.sessions_in_use(Protocol::Tcp), 0);
 }
 
+// ---------------------------------------------------------------- built without hairpinning
+
+/// Runs `p` from a LAN host to the router's WAN address in a build without `hairpin`: the
+/// packet is lwIP's (passed, untouched), no session appears and only `passed` moves.
+#[cfg(not(feature = "hairpin"))]
+fn left_to_lwip(nat: &mut TestNat, p: &[u8], now: u32) {
+    let before = *nat.stats();
+    let sessions = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp].map(|proto| nat.sessions_in_use(proto));
+    let (v, after) = run(nat, lan_to_wan_address(), p, now);
+    assert_eq!(v, Verdict::Pass);
+    assert_eq!(after, p, "untouched");
+    assert_eq!([Protocol::Tcp, Protocol::Udp, Protocol::Icmp].map(|proto| nat.sessions_in_use(proto)), sessions);
+    assert_eq!(*nat.stats(), lwip_snat::Stats { passed: before.passed + 1, ..before });
+    assert_eq!(nat.stats().hairpinned, 0);
+}
+
+#[cfg(not(feature = "hairpin"))]
+#[test]
+fn without_hairpin_udp_to_a_mapped_port_of_the_external_address_is_left_to_lwip() {
+    let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let (_, reg) = run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
+    left_to_lwip(&mut nat, &udp(HOST_A, 7000, WAN_ADDR, sport(&reg), b"hello B"), 1);
+    // Again once HOST_A has a mapping of its own: still no hairpin.
+    run(&mut nat, outbound(), &udp(HOST_A, 7000, SERVER, 3478, b"register"), 2);
+    left_to_lwip(&mut nat, &udp(HOST_A, 7000, WAN_ADDR, sport(&reg), b"hello B"), 3);
+}
+
+#[cfg(not(feature = "hairpin"))]
+#[test]
+fn without_hairpin_tcp_to_a_mapped_port_of_the_external_address_is_left_to_lwip() {
+    let mut nat = nat_with(Config { tcp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let (_, syn) = run(&mut nat, outbound(), &tcp(HOST_B, 6000, SERVER, 80, SYN), 0);
+    let ext_b = sport(&syn);
+    left_to_lwip(&mut nat, &tcp(HOST_A, 40000, WAN_ADDR, ext_b, SYN), 1);
+    left_to_lwip(&mut nat, &tcp_data(HOST_A, 40000, WAN_ADDR, ext_b, ACK, b"data"), 2);
+}
+
+#[cfg(not(feature = "hairpin"))]
+#[test]
+fn without_hairpin_an_icmp_error_from_inside_about_a_mapped_port_is_left_to_lwip() {
+    let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let (_, reg_a) = run(&mut nat, outbound(), &udp(HOST_A, 7000, SERVER, 3478, b"register"), 0);
+    run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
+    // What a hairpinned datagram from HOST_A would have looked like at HOST_B.
+    let there = udp(WAN_ADDR, sport(&reg_a), HOST_B, 6000, b"to a closed port");
+    left_to_lwip(&mut nat, &icmp_error(HOST_B, WAN_ADDR, 3, 3, &there, there.len()), 1);
+    // About HOST_A's own mapping as it left (the shape of an error from outside).
+    left_to_lwip(&mut nat, &icmp_error(HOST_B, WAN_ADDR, 3, 3, &reg_a, reg_a.len()), 2);
+}
+
+#[cfg(all(feature = "portmap", not(feature = "hairpin")))]
+#[test]
+fn without_hairpin_a_port_forward_is_not_reached_from_inside() {
+    let mut nat = nat();
+    nat.add_portmap(WEB).unwrap();
+    left_to_lwip(&mut nat, &tcp(HOST_A, 40000, WAN_ADDR, 8080, SYN), 0);
+}
+
 // ---------------------------------------------------------------- run-time settings
 
 #[test]
