@@ -27,7 +27,8 @@ const CAPACITIES: &[(&str, usize, bool, usize, &str)] = &[
 /// header, and the C API functions it brings are declared only under it.
 const FEATURES: &[(&str, &str)] = &[
     ("reassembly", "fragments on a NAT path are reassembled (else dropped and counted)"),
-    ("portmap", "static port forwards and hairpinning, lwip_snat_portmap_add/remove"),
+    ("portmap", "static port forwards, lwip_snat_portmap_add/remove"),
+    ("hairpin", "hairpinning: inside hosts reach each other through the external address"),
     ("mss-clamp", "TCP SYNs get their MSS clamped to the link MTU"),
     ("fast-path", "the established-flow fast path and the quiet tests' per-netif facts; the shim's LWIP_SNAT_QUIET_PATH and LWIP_SNAT_ROUTE_CACHE defaults"),
     ("hook-forward", "the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default)"),

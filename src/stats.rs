@@ -22,7 +22,8 @@ pub struct Stats {
     pub passed: u32,
     /// ICMP errors the core asked the caller to send.
     pub icmp_requested: u32,
-    /// Packets translated on both sides between two inside hosts (hairpinning).
+    /// Packets translated on both sides between two inside hosts (hairpinning); always 0 in a
+    /// build without the `hairpin` feature.
     pub hairpinned: u32,
     /// TCP SYNs whose MSS option was lowered to fit the link.
     pub mss_clamped: u32,

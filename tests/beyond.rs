@@ -90,7 +90,7 @@ fn outbound_flows_of_a_forwarded_server_use_its_forwarded_port() {
 
 // ---------------------------------------------------------------- hairpinning
 
-#[cfg(feature = "portmap")]
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn rfc5382_req8_tcp_hairpin_to_a_forwarded_port_shows_the_external_source() {
     let mut nat = nat();
@@ -108,6 +108,7 @@ fn rfc5382_req8_tcp_hairpin_to_a_forwarded_port_shows_the_external_source() {
     assert_eq!(nat.stats().hairpinned, 2);
 }
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn rfc4787_req9_udp_hairpin_between_two_mappings() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
@@ -123,7 +124,7 @@ fn rfc4787_req9_udp_hairpin_between_two_mappings() {
     assert_eq!((src(&r), sport(&r), dst(&r), dport(&r)), (WAN_ADDR, ext_b, HOST_A, 7000));
 }
 
-#[cfg(feature = "portmap")]
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn rfc5508_req7_hairpinned_icmp_error_reaches_the_original_sender() {
     let mut nat = nat();
@@ -138,6 +139,7 @@ fn rfc5508_req7_hairpinned_icmp_error_reaches_the_original_sender() {
     assert_eq!(quoted(&back), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"to a closed port")[..], "quotes what A sent");
 }
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn rfc5508_req7_icmp_error_hairpinned_between_two_mappings_reaches_the_original_sender() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
@@ -156,6 +158,7 @@ fn rfc5508_req7_icmp_error_hairpinned_between_two_mappings_reaches_the_original_
     assert_eq!(nat.stats().icmp_errors_translated, 1);
 }
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn hairpin_honours_the_receivers_filter() {
     let mut nat = nat();

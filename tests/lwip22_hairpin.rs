@@ -51,6 +51,7 @@ fn forwarded(events: &Events, netif: &str) -> Vec<u8> {
     p
 }
 
+#[cfg(feature = "hairpin")]
 fn payload(p: &[u8]) -> &[u8] {
     let ihl = usize::from(p[0] & 0xF) * 4;
     let total = usize::from(u16::from_be_bytes([p[2], p[3]]));
@@ -62,6 +63,7 @@ fn payload(p: &[u8]) -> &[u8] {
 }
 
 /// A hairpinned packet: in on the LAN, back out of the LAN, nothing on the WAN.
+#[cfg(feature = "hairpin")]
 fn hairpin(r: &mut Router, packet: &[u8]) -> Vec<u8> {
     let sent = r.inject("lan", packet);
     sent.nothing_on("wan");
@@ -70,8 +72,8 @@ fn hairpin(r: &mut Router, packet: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Needs port forwards (`portmap`).
-#[cfg(feature = "portmap")]
+/// Needs hairpinning through port forwards (`hairpin`, `portmap`).
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn rfc5382_req8_tcp_hairpin_through_a_forwarded_port_shows_the_senders_external_endpoint() {
     let mut r = router();
@@ -104,6 +106,8 @@ fn rfc5382_req8_tcp_hairpin_through_a_forwarded_port_shows_the_senders_external_
     assert_eq!(r.stat("hairpinned"), 5);
 }
 
+/// Needs hairpinning (`hairpin`).
+#[cfg(feature = "hairpin")]
 #[test]
 fn rfc4787_req9_req9a_udp_hairpin_between_two_mappings_shows_external_endpoints() {
     let mut r = router();
@@ -129,8 +133,8 @@ fn rfc4787_req9_req9a_udp_hairpin_between_two_mappings_shows_external_endpoints(
     assert_eq!((src(&out), sport(&out)), (WAN_ADDR, ext_a));
 }
 
-/// Needs port forwards (`portmap`).
-#[cfg(feature = "portmap")]
+/// Needs hairpinning through port forwards (`hairpin`, `portmap`).
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn rfc4787_req9_udp_hairpin_through_a_forwarded_port() {
     let mut r = router();
@@ -142,8 +146,8 @@ fn rfc4787_req9_udp_hairpin_through_a_forwarded_port() {
     assert_eq!(payload(&answer), b"answer");
 }
 
-/// Needs port forwards (`portmap`).
-#[cfg(feature = "portmap")]
+/// Needs hairpinning through port forwards (`hairpin`, `portmap`).
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn rfc5508_req7_hairpinned_icmp_error_goes_back_to_the_original_sender() {
     let mut r = router();
@@ -162,6 +166,8 @@ fn rfc5508_req7_hairpinned_icmp_error_goes_back_to_the_original_sender() {
     assert_eq!(r.stat("icmp_errors_translated"), 1);
 }
 
+/// Needs hairpinning (`hairpin`).
+#[cfg(feature = "hairpin")]
 #[test]
 fn hairpin_honours_the_receivers_filter() {
     let mut r = router();
@@ -171,6 +177,38 @@ fn hairpin_honours_the_receivers_filter() {
     sent.nothing_on("lan");
     sent.nothing_on("wan");
     assert_eq!(r.stat("drop_filtered"), 1);
+}
+
+/// Built without `hairpin`: a LAN host's packet to the external address, on a port B's live
+/// mapping uses and endpoint-independent filtering would open, is the router's own. Nothing
+/// is translated back out of the LAN; lwIP answers as for any port it does not serve: a TCP
+/// reset from the external address, and for UDP nothing (lwIP sends port unreachable only for
+/// the address of the netif a datagram came in on), both as for a port no mapping uses.
+#[cfg(not(feature = "hairpin"))]
+#[test]
+fn without_hairpin_a_lan_packet_to_a_mapped_port_of_the_external_address_is_lwips() {
+    let mut r = router();
+    r.ok("setcfg udp_filtering=0 tcp_filtering=0");
+    let ext_b = sport(&forwarded(&r.inject("lan", &udp(HOST_B, 6000, SERVER, 3478, b"register")), "wan"));
+    for port in [ext_b, 9] {
+        let sent = r.inject("lan", &udp(HOST_A, 7000, WAN_ADDR, port, b"hello B"));
+        sent.nothing_on("wan");
+        sent.nothing_on("lan");
+    }
+    assert_eq!(r.stat("passed"), 2, "both left to lwIP");
+
+    let ext_b = sport(&forwarded(&r.inject("lan", &tcp(HOST_B, 6001, SERVER, 80, SYN)), "wan"));
+    for port in [ext_b, 9] {
+        let sent = r.inject("lan", &tcp(HOST_A, 40000, WAN_ADDR, port, SYN));
+        sent.nothing_on("wan");
+        let reset = forwarded(&sent, "lan");
+        assert_eq!((src(&reset), sport(&reset), dst(&reset), dport(&reset)), (WAN_ADDR, port, HOST_A, 40000));
+        assert_ne!(reset[33] & RST, 0, "lwIP's reset (TCP flags)");
+    }
+
+    assert_eq!(r.stat("hairpinned"), 0);
+    assert_eq!(r.stat("translated_in"), 0);
+    assert_eq!(r.session_count(), 2, "B's two mappings, nothing for A");
 }
 
 #[test]
@@ -190,7 +228,7 @@ fn forwarded_checksums_survive_lwip_2_2_and_lwip_still_checksums_its_own_packets
 }
 
 // its one test hairpins through a port forward
-#[cfg(feature = "portmap")]
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[path = "lwip22_hairpin/bytes.rs"]
 mod bytes;
 #[path = "lwip22_hairpin/forward.rs"]

@@ -702,7 +702,7 @@ fn port_forward_conflicts_get_error_codes_and_forwards_survive_flush() {
 }
 
 /// Needs hairpinning through a port forward.
-#[cfg(feature = "portmap")]
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn hairpin_is_translated_but_debians_lwip_never_sends_it_back_out_of_the_lan() {
     // Debian's liblwip is built without IP_FORWARD_ALLOW_TX_ON_RX_NETIF, so ip4_forward()

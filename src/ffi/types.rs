@@ -261,7 +261,8 @@ pub struct lwip_snat_stats {
     pub passed: u32,
     /// ICMP errors the NAT asked the caller to send.
     pub icmp_requested: u32,
-    /// Packets between two inside hosts translated on both sides (hairpinning).
+    /// Packets between two inside hosts translated on both sides (hairpinning); always 0 in a
+    /// build without the `hairpin` feature.
     pub hairpinned: u32,
     /// TCP SYNs whose MSS option was lowered to fit the output link.
     pub mss_clamped: u32,

@@ -13,6 +13,7 @@ pub(super) struct Arrival {
     /// That netif's MTU (0 = unknown).
     pub(super) mtu: u16,
     /// It came from a netif a rule translates to that netif: a hairpin candidate.
+    #[cfg(feature = "hairpin")]
     pub(super) from_inside: bool,
 }
 
@@ -23,17 +24,24 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// A packet addressed to the router: translated when it belongs to a mapping or a port
     /// forward, otherwise left to lwIP (the router's own services).
     pub(super) fn inbound(&mut self, packet: &mut [u8], header: &Header, arrival: Arrival, now: u32) -> Verdict {
+        #[cfg(feature = "hairpin")]
         let Arrival { in_netif, netif, mtu, from_inside } = arrival;
+        #[cfg(not(feature = "hairpin"))]
+        let Arrival { in_netif, netif, .. } = arrival;
         if header.fragment {
             return self.inbound_fragment(packet, in_netif, netif, now);
         }
         // Matched by reference: the flow is lent where it lies, not copied out first.
         match &mut flow::parse(packet, Side::Destination) {
+            #[cfg(feature = "hairpin")]
             Some(Message::Flow(flow)) if from_inside && self.is_hairpin(flow, netif, now) => {
                 self.hairpin(packet, header, flow, netif, mtu, now)
             }
             Some(Message::Flow(flow)) => self.translate_inbound(packet, header, flow, arrival, now),
+            #[cfg(feature = "hairpin")]
             Some(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, from_inside, now),
+            #[cfg(not(feature = "hairpin"))]
+            Some(Message::IcmpError) => self.icmp_error_inbound(packet, header, netif, now),
             Some(Message::Other) | None => Verdict::Pass,
         }
     }
@@ -270,7 +278,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// An ICMP error to the router's address about a datagram that left through a mapping,
     /// sent back to that datagram's inside source. From outside, it quotes the datagram as it
-    /// left. From an inside host (`from_inside`) it is about a hairpinned datagram it received
+    /// left. From an inside host (`from_inside`, built with `hairpin`) it is about a hairpinned datagram it received
     /// from another inside host (RFC 5508 REQ-7): it quotes `external:ext_a → receiver`, and
     /// goes back to the original sender as if it came through the NAT from outside.
     pub(super) fn icmp_error_inbound(
@@ -278,12 +286,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         packet: &mut [u8],
         header: &Header,
         netif: u8,
-        from_inside: bool,
+        #[cfg(feature = "hairpin")] from_inside: bool,
         now: u32,
     ) -> Verdict {
         // The quoted datagram travelled inside → outside (or inside → external address): its
         // source is our external end.
+        #[cfg(feature = "hairpin")]
         let mapped_side = if from_inside { Side::Destination } else { Side::Source };
+        // Built without hairpinning, every error here came from outside.
+        #[cfg(not(feature = "hairpin"))]
+        let mapped_side = Side::Source;
         let Some((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
             return Verdict::Pass;
         };
@@ -293,7 +305,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The remote end of the sender's session: the quoted destination, or for a hairpinned
         // datagram the receiver's external endpoint, which the receiver's session toward the
         // sender's external endpoint gives.
+        #[cfg_attr(not(feature = "hairpin"), allow(unused_mut))]
         let mut remote = (quoted.dst, quoted.dst_port);
+        #[cfg(feature = "hairpin")]
         if from_inside {
             let (inside, sender) = ((quoted.dst, quoted.dst_port), (quoted.src, quoted.src_port));
             let Some((_, receiver_port)) = self.live_outbound(quoted.protocol, netif, inside, sender, now) else {
@@ -304,7 +318,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let table = self.tables.get(quoted.protocol);
         let filtering = Filtering::AddressAndPortDependent;
         let live = match table.find_inbound(netif, quoted.src_port, remote.0, remote.1, filtering) {
+            #[cfg(feature = "hairpin")]
             Inbound::Unmapped if !from_inside => return Verdict::Pass,
+            #[cfg(not(feature = "hairpin"))]
+            Inbound::Unmapped => return Verdict::Pass,
             Inbound::Session(slot) => self.live_session(quoted.protocol, slot, now),
             _ => None,
         };
@@ -319,12 +336,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Verdict::Drop(DropReason::TtlExpired);
         }
         rewrite::icmp_error(packet, Side::Destination, inside, in_port);
+        #[cfg(feature = "hairpin")]
         if from_inside {
             // From the external address, quoting the receiver's external endpoint: the same
             // rewrite from the other side (source address, quoted destination).
             rewrite::icmp_error(packet, Side::Source, header.dst, remote.1);
             self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         } else {
+            self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        }
+        #[cfg(not(feature = "hairpin"))]
+        {
             self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
         }
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);

@@ -33,6 +33,7 @@ mod chain;
 mod established;
 mod evict;
 mod fragments;
+#[cfg(feature = "hairpin")]
 mod hairpin;
 mod inbound;
 mod outbound;
@@ -573,7 +574,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Route::Local { netif, mtu } => {
                 // From a netif a rule translates to another netif's external address: hairpinning.
                 let from_inside = ctx.in_netif != netif && direction == rule::Direction::Outbound;
-                self.inbound(packet, &header, inbound::Arrival { in_netif: ctx.in_netif, netif, mtu, from_inside }, now)
+                // Built without it, such a packet is the router's own: lwIP's, as for a port no
+                // mapping uses (it is never translated and creates nothing).
+                #[cfg(not(feature = "hairpin"))]
+                if from_inside {
+                    return Verdict::Pass;
+                }
+                let arrival = inbound::Arrival {
+                    in_netif: ctx.in_netif,
+                    netif,
+                    mtu,
+                    #[cfg(feature = "hairpin")]
+                    from_inside,
+                };
+                self.inbound(packet, &header, arrival, now)
             }
             Route::Forward { out_netif, out_addr, out_mtu } => {
                 if is_martian(header.src) {

@@ -7,14 +7,21 @@
 #[cfg(feature = "mss-clamp")]
 use crate::common::nat as common_nat;
 use crate::common::*;
-use lwip_snat::{Config, Context, DropReason, Filtering, IcmpRequest, Portmap, Protocol, Route, Verdict};
+#[cfg(feature = "hairpin")]
+use lwip_snat::{Config, Filtering};
+use lwip_snat::{Context, DropReason, IcmpRequest, Route, Verdict};
+#[cfg(any(feature = "portmap", feature = "hairpin"))]
+use lwip_snat::{Portmap, Protocol};
 
+#[cfg(any(feature = "portmap", feature = "hairpin"))]
 const HOST_B_ADDR: u32 = 0xC0A8_010B;
+#[cfg(any(feature = "portmap", feature = "hairpin"))]
 const WEB: Portmap = Portmap { protocol: Protocol::Tcp, netif: WAN, ext_port: 8080, inside: HOST_B_ADDR, in_port: 80 };
 #[cfg(feature = "portmap")]
 const WEB_AGAIN: Portmap = Portmap { ext_port: 8081, ..WEB };
 
 /// From a LAN host to the router's external address (hairpin), the WAN's MTU given.
+#[cfg(feature = "hairpin")]
 fn lan_to_wan_address(mtu: u16) -> Context {
     Context { in_netif: LAN, route: Route::Local { netif: WAN, mtu } }
 }
@@ -39,6 +46,7 @@ fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, id: u16, seq: u16) -> Vec<u8
 /// address, and that external port: the port forward `WEB` (for `protocol`) where built with
 /// `portmap`; else HOST_B's own mapping, opened by a packet out, with endpoint-independent
 /// filtering so that another inside host may reach it (hairpinning needs no port forward).
+#[cfg(feature = "hairpin")]
 fn hairpin_to_b(protocol: Protocol) -> (Box<TestNat>, u16) {
     if cfg!(feature = "portmap") {
         let mut nat = nat();
@@ -62,6 +70,7 @@ fn ip_ident(p: &[u8]) -> u16 {
 
 // ---------------------------------------------------------------- TTL at the hairpin
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn hairpinned_packet_with_ttl_1_or_0_gets_time_exceeded_to_its_inside_sender() {
     for ttl in [1, 0] {
@@ -83,6 +92,7 @@ fn hairpinned_packet_with_ttl_1_or_0_gets_time_exceeded_to_its_inside_sender() {
     assert_eq!(nat.stats().hairpinned, 1);
 }
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn hairpinned_icmp_error_with_ttl_1_or_0_is_dropped_not_forwarded() {
     for ttl in [1, 0] {
@@ -335,7 +345,7 @@ fn port_forwarded_syn_is_clamped_to_the_wan_mtu_from_the_first_packet_after_boot
     assert_eq!(mss_options(&syn), [1452]);
 }
 
-#[cfg(feature = "mss-clamp")]
+#[cfg(all(feature = "hairpin", feature = "mss-clamp"))]
 #[test]
 fn hairpinned_syn_is_clamped_like_any_translated_syn() {
     let (mut nat, port) = hairpin_to_b(Protocol::Tcp);

@@ -99,7 +99,8 @@ fn conversation() -> Vec<Step> {
         // ICMP echo out and its reply
         step(outbound(), |_| echo_request(HOST_A, SERVER, 0x1234, 1)),
         step(inbound(), |e| echo_reply(SERVER, WAN_ADDR, ext(e, 0x1234), 1)),
-        // hairpin to a port forward (without portmap: to the TCP mapping above): SYN and data
+        // hairpin to a port forward (without portmap: to the TCP mapping above; without hairpin:
+        // the router's own, passed): SYN and data
         step(lan_to_wan_address(), |e| syn_with_mss(HOST_A, 41000, WAN_ADDR, hairpin_port(e), false, 1460)),
         step(lan_to_wan_address(), |e| tcp_data(HOST_A, 41000, WAN_ADDR, hairpin_port(e), ACK, &big())),
         // no rule concerns it: passed untouched

@@ -5,7 +5,11 @@
 //! on an outside netif are still guarded, and no martian source is forwarded.
 
 use crate::common::*;
-use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, Protocol, Route, Rule, Verdict};
+#[cfg(feature = "hairpin")]
+use lwip_snat::Filtering;
+#[cfg(any(feature = "portmap", feature = "hairpin"))]
+use lwip_snat::Portmap;
+use lwip_snat::{Config, Context, DropReason, Protocol, Route, Rule, Verdict};
 
 const LAN2: u8 = 4;
 
@@ -95,6 +99,7 @@ fn router_services_on_an_outside_netif_stay_guarded_and_quiet_netifs_reach_them(
     assert_eq!(run(&mut nat, local(DMZ, DMZ), &syn, 1).0, Verdict::Pass);
 }
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn hairpin_through_the_external_address_still_works() {
     let mut nat = Box::new(TestNat::new());

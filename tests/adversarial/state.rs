@@ -3,9 +3,11 @@
 //! outside, rules, filters and port forwards changed while sessions live.
 
 use crate::common::*;
+#[cfg(any(feature = "portmap", feature = "hairpin"))]
+use lwip_snat::Portmap;
 #[cfg(feature = "portmap")]
 use lwip_snat::PortmapError;
-use lwip_snat::{Config, Context, DropReason, Filtering, Portmap, Protocol, Route, Rule, Verdict};
+use lwip_snat::{Config, Context, DropReason, Filtering, Protocol, Route, Rule, Verdict};
 
 const T0: u32 = 10_000;
 const STRANGER: [u8; 4] = [198, 51, 100, 99];
@@ -285,6 +287,7 @@ fn port_forward_for_an_endpoint_with_a_dynamic_mapping_on_another_port_is_refuse
     assert_eq!(sport(&send(&mut nat, udp(HOST_A, 5000, SERVER, 53, b"q"), &outbound(), T0 + 400_000).1), other);
 }
 
+#[cfg(feature = "hairpin")]
 #[test]
 fn icmp_error_about_a_hairpinned_datagram_needs_the_receivers_live_session() {
     // HOST_B:80 is reached through a port forward; without `portmap`, through the mapping of its
@@ -326,7 +329,10 @@ fn a_lan_packet_to_the_port_of_an_expired_mapping_goes_to_the_router_not_into_a_
     let after_expiry = T0 + 301_000;
     let (verdict, _) = send(&mut nat, udp(HOST_B, 6000, WAN_ADDR, ext, b"x"), &lan_to_wan_address, after_expiry);
     assert_eq!(verdict, Verdict::Pass, "no live mapping uses the port: it is the router's");
-    assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "nothing created for the sender, the expired one gone");
+    // The hairpin test removes the port's expired session; built without hairpinning, no
+    // packet from inside to the external address is looked at, and the next tick removes it.
+    let expired = usize::from(cfg!(not(feature = "hairpin")));
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), expired, "nothing created for the sender");
 }
 
 #[test]

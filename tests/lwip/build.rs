@@ -14,6 +14,7 @@ const FEATURES: &[(&str, bool)] = &[
     ("full", cfg!(feature = "full")),
     ("reassembly", cfg!(feature = "reassembly")),
     ("portmap", cfg!(feature = "portmap")),
+    ("hairpin", cfg!(feature = "hairpin")),
     ("mss-clamp", cfg!(feature = "mss-clamp")),
     ("fast-path", cfg!(feature = "fast-path")),
     ("hook-forward", cfg!(feature = "hook-forward")),

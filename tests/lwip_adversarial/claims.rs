@@ -53,8 +53,9 @@ fn packets_from_a_broadcast_address_of_the_router_are_dropped_not_translated() {
     assert_eq!(src(&out), WAN_ADDR);
 }
 
-/// Needs hairpinning through a port forward (tests/lwip/router.c answers err -110 without).
-#[cfg(feature = "portmap")]
+/// Needs hairpinning through a port forward (tests/lwip/router.c answers err -110 without
+/// `portmap`).
+#[cfg(all(feature = "portmap", feature = "hairpin"))]
 #[test]
 fn a_lan_packet_to_the_wan_broadcast_address_is_not_hairpinned_from_the_broadcast_address() {
     let mut r = lwip22_router();
