@@ -107,7 +107,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// [`deliver`](Self::deliver)'s body, out of line: its answer a whole word, a refusal's
     /// number or [`DELIVERED`], zero-extended once here rather than at each of its two callers.
-    #[inline(never)]
+    /// Without `hairpin` it has one caller, and in line it takes less flash.
+    #[cfg_attr(feature = "hairpin", inline(never))]
     fn deliver_word(
         &mut self,
         packet: &mut [u8],

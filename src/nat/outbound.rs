@@ -230,8 +230,9 @@ pub(super) enum NoSession {
 }
 
 impl NoSession {
-    /// The verdict for the flow. Out of line: translation and hairpinning share one copy.
-    #[inline(never)]
+    /// The verdict for the flow. Out of line: translation and hairpinning share one copy;
+    /// without `hairpin` translation is its one caller, and in line it takes less flash.
+    #[cfg_attr(feature = "hairpin", inline(never))]
     pub(super) fn verdict(self) -> Verdict {
         match self {
             NoSession::Reset => Verdict::SendTcpReset,
