@@ -42,6 +42,7 @@
 #define LWIP_SNAT_FEATURE_REASSEMBLY 1 /* fragments on a NAT path are reassembled (else dropped and counted) */
 #define LWIP_SNAT_FEATURE_PORTMAP 1 /* static port forwards, lwip_snat_portmap_add/remove */
 #define LWIP_SNAT_FEATURE_HAIRPIN 1 /* hairpinning: inside hosts reach each other through the external address */
+#define LWIP_SNAT_FEATURE_FILTERING 1 /* endpoint-independent and address-dependent filtering (else a config asking for them is refused) */
 #define LWIP_SNAT_FEATURE_MSS_CLAMP 1 /* TCP SYNs get their MSS clamped to the link MTU */
 #define LWIP_SNAT_FEATURE_FAST_PATH 1 /* the established-flow fast path and the quiet tests' per-netif facts; the shim's LWIP_SNAT_QUIET_PATH and LWIP_SNAT_ROUTE_CACHE defaults */
 #define LWIP_SNAT_FEATURE_HOOK_FORWARD 1 /* the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default) */

@@ -261,6 +261,57 @@ fn filtering_timeouts_and_quota_change_at_run_time() {
     );
 }
 
+// ---------------------------------------------------------------- built without `filtering`
+
+/// Every configuration a build without `filtering` refuses: EIF or ADF for TCP or UDP.
+#[cfg(not(feature = "filtering"))]
+fn other_filters() -> impl Iterator<Item = Config> {
+    [Filtering::EndpointIndependent, Filtering::AddressDependent].into_iter().flat_map(|mode| {
+        [Config { tcp_filtering: mode, ..Config::DEFAULT }, Config { udp_filtering: mode, ..Config::DEFAULT }]
+    })
+}
+
+#[cfg(not(feature = "filtering"))]
+#[test]
+fn without_filtering_a_config_asking_for_another_filter_is_refused_and_the_old_one_stays() {
+    let seed = [1, 2];
+    for config in other_filters() {
+        assert!(config.validate().is_err(), "{config:?}");
+        let mut nat = nat();
+        let before = *nat.config();
+        assert!(nat.set_config(config).is_err(), "set_config {config:?}");
+        assert_eq!(*nat.config(), before);
+        assert!(nat.reset(config, seed).is_err(), "reset {config:?}");
+        assert_eq!(*nat.config(), before);
+        let mut fresh = Box::new(TestNat::new());
+        assert!(fresh.reset(config, seed).is_err(), "a new NAT's reset {config:?}");
+    }
+}
+
+/// A new remote sending to a live mapping's external port is filtered (address and port
+/// dependent), whatever configuration was asked for: no translation, no session.
+#[cfg(not(feature = "filtering"))]
+#[test]
+fn without_filtering_a_new_remote_never_reaches_a_live_mapping() {
+    for config in other_filters() {
+        let mut nat = nat();
+        let _ = nat.set_config(config);
+        let (_, p) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+        let port = sport(&p);
+        let (_, syn) = run(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER, 80, SYN), 0);
+        let tcp_port = sport(&syn);
+        let before = *nat.stats();
+        let sent = udp(SERVER2, 1, WAN_ADDR, port, b"x");
+        let (v, after) = run(&mut nat, inbound(), &sent, 1);
+        assert_eq!(v, Verdict::Drop(DropReason::Filtered), "{config:?}");
+        assert_eq!(after, sent, "untouched");
+        let (v, _) = run(&mut nat, inbound(), &tcp(SERVER, 81, WAN_ADDR, tcp_port, SYN), 2);
+        assert_eq!(v, Verdict::Drop(DropReason::Filtered), "{config:?}");
+        assert_eq!((nat.sessions_in_use(Protocol::Udp), nat.sessions_in_use(Protocol::Tcp)), (1, 1));
+        assert_eq!(nat.stats().translated_in, before.translated_in);
+    }
+}
+
 /// `reset` leaves a NAT that was used every way it keeps state (rules, a port forward,
 /// sessions of each protocol, host counts, counters, learnt uplinks) as a new NAT given the
 /// same settings and seed: nothing kept, the same tables' secrets and port choices after.

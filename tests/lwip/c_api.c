@@ -514,6 +514,52 @@ test_set_config(void)
   CHECK(lwip_snat_set_config(&c) == LWIP_SNAT_OK);
 }
 
+#if !defined(LWIP_SNAT_FEATURE_FILTERING)
+/*
+ * Built without `filtering`: every protocol filters address and port dependently. A config
+ * asking for another mode is refused by lwip_snat_init and lwip_snat_set_config with
+ * LWIP_SNAT_ERR_ARG, nothing changed, and a new remote still never reaches a live mapping.
+ */
+static void
+test_without_filtering(void)
+{
+  static const struct lwip_snat_ctx inbound_ctx = { WAN_ADDR, 1500, WAN, LWIP_SNAT_ROUTE_LOCAL, WAN };
+  const uint32_t host = 0xC0A8010Au, server = 0xCB007105u, stranger = 0xC6336407u;
+  static const uint8_t modes[] = { LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT, LWIP_SNAT_FILTER_ADDRESS_DEPENDENT };
+  struct lwip_snat_config c, got, bad;
+  struct lwip_snat_verdict v;
+  struct lwip_snat_stats st;
+  uint8_t pkt[64];
+  uint16_t ext;
+  size_t i;
+
+  CHECK(lwip_snat_flush() == LWIP_SNAT_OK);
+  CHECK(lwip_snat_get_config(&c) == LWIP_SNAT_OK);
+  CHECK(c.tcp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
+  CHECK(c.udp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
+  make_udp_between(pkt, host, 5000, server, 53);
+  CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10000, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
+  ext = get16(pkt + 20);
+  for (i = 0; i < sizeof(modes); i++) {
+    bad = c; bad.udp_filtering = modes[i];
+    CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+    CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
+    bad = c; bad.tcp_filtering = modes[i];
+    CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+    CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
+    memset(&got, 0x5A, sizeof(got));
+    CHECK(lwip_snat_get_config(&got) == LWIP_SNAT_OK && config_eq(&got, &c));
+    CHECK(got.udp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
+    /* the mapping (kept: nothing was reset) still filters a new remote */
+    make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
+    CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10001, &v) == LWIP_SNAT_OK);
+    CHECK(v.action == LWIP_SNAT_DROP && v.drop_reason == LWIP_SNAT_DROP_FILTERED);
+    CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 1);
+  }
+  CHECK(lwip_snat_flush() == LWIP_SNAT_OK);
+}
+#endif
+
 /* xorshift32: a fixed sequence, so a failure can be replayed */
 static uint32_t rng = 0x12345678u;
 
@@ -663,6 +709,9 @@ main(void)
   test_reassembled();
 #endif
   test_set_config();
+#if !defined(LWIP_SNAT_FEATURE_FILTERING)
+  test_without_filtering();
+#endif
   test_hostile_packets();
   test_port_check();
   test_shim_start();
