@@ -103,7 +103,7 @@ enum
   LWIP_SNAT_ERR_NULL = -1,
   /**
    * An argument is out of range: netif index 0, unknown kind, protocol, route or filtering
-   * mode, a flag other than 0 or 1, a length the platform cannot address.
+   * mode (or one the build leaves out), a flag other than 0 or 1, a length the platform cannot address.
    */
   LWIP_SNAT_ERR_ARG = -2,
   /**
@@ -558,11 +558,15 @@ struct lwip_snat_config {
    */
   uint16_t host_quota;
   /**
-   * TCP filtering, an `lwip_snat_filtering` value.
+   * TCP filtering, an `lwip_snat_filtering` value. A build without the `filtering` feature
+   * has only `LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT` and refuses any other
+   * (`LWIP_SNAT_ERR_ARG`).
    */
   uint8_t tcp_filtering;
   /**
-   * UDP filtering, an `lwip_snat_filtering` value.
+   * UDP filtering, an `lwip_snat_filtering` value. A build without the `filtering` feature
+   * has only `LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT` and refuses any other
+   * (`LWIP_SNAT_ERR_ARG`).
    */
   uint8_t udp_filtering;
   /**
