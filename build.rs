@@ -29,6 +29,7 @@ const FEATURES: &[(&str, &str)] = &[
     ("reassembly", "fragments on a NAT path are reassembled (else dropped and counted)"),
     ("portmap", "static port forwards, lwip_snat_portmap_add/remove"),
     ("hairpin", "hairpinning: inside hosts reach each other through the external address"),
+    ("filtering", "endpoint-independent and address-dependent filtering (else a config asking for them is refused)"),
     ("mss-clamp", "TCP SYNs get their MSS clamped to the link MTU"),
     ("fast-path", "the established-flow fast path and the quiet tests' per-netif facts; the shim's LWIP_SNAT_QUIET_PATH and LWIP_SNAT_ROUTE_CACHE defaults"),
     ("hook-forward", "the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default)"),

@@ -42,6 +42,7 @@
 #define LWIP_SNAT_FEATURE_REASSEMBLY 1 /* fragments on a NAT path are reassembled (else dropped and counted) */
 #define LWIP_SNAT_FEATURE_PORTMAP 1 /* static port forwards, lwip_snat_portmap_add/remove */
 #define LWIP_SNAT_FEATURE_HAIRPIN 1 /* hairpinning: inside hosts reach each other through the external address */
+#define LWIP_SNAT_FEATURE_FILTERING 1 /* endpoint-independent and address-dependent filtering (else a config asking for them is refused) */
 #define LWIP_SNAT_FEATURE_MSS_CLAMP 1 /* TCP SYNs get their MSS clamped to the link MTU */
 #define LWIP_SNAT_FEATURE_FAST_PATH 1 /* the established-flow fast path and the quiet tests' per-netif facts; the shim's LWIP_SNAT_QUIET_PATH and LWIP_SNAT_ROUTE_CACHE defaults */
 #define LWIP_SNAT_FEATURE_HOOK_FORWARD 1 /* the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default) */
@@ -102,7 +103,7 @@ enum
   LWIP_SNAT_ERR_NULL = -1,
   /**
    * An argument is out of range: netif index 0, unknown kind, protocol, route or filtering
-   * mode, a flag other than 0 or 1, a length the platform cannot address.
+   * mode (or one the build leaves out), a flag other than 0 or 1, a length the platform cannot address.
    */
   LWIP_SNAT_ERR_ARG = -2,
   /**
@@ -557,11 +558,15 @@ struct lwip_snat_config {
    */
   uint16_t host_quota;
   /**
-   * TCP filtering, an `lwip_snat_filtering` value.
+   * TCP filtering, an `lwip_snat_filtering` value. A build without the `filtering` feature
+   * has only `LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT` and refuses any other
+   * (`LWIP_SNAT_ERR_ARG`).
    */
   uint8_t tcp_filtering;
   /**
-   * UDP filtering, an `lwip_snat_filtering` value.
+   * UDP filtering, an `lwip_snat_filtering` value. A build without the `filtering` feature
+   * has only `LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT` and refuses any other
+   * (`LWIP_SNAT_ERR_ARG`).
    */
   uint8_t udp_filtering;
   /**

@@ -57,8 +57,12 @@ pub struct Config {
     /// (`Stats::hosts_untracked`).
     pub host_quota: u16,
     /// Which inbound TCP segments may use a mapping (default address and port dependent).
+    /// A build without the `filtering` feature has only that mode and refuses any other
+    /// ([`ConfigError::Filtering`]).
     pub tcp_filtering: Filtering,
     /// Which inbound UDP datagrams may use a mapping (default address and port dependent).
+    /// A build without the `filtering` feature has only that mode and refuses any other
+    /// ([`ConfigError::Filtering`]).
     pub udp_filtering: Filtering,
     /// Answer a flow refused for lack of room with ICMP 3/13 instead of silence.
     pub reject_when_full: bool,
@@ -103,6 +107,9 @@ pub enum ConfigError {
     Timeout,
     /// The port range is empty, below 1024 or reaches into 0xC000–0xFFFF.
     PortRange,
+    /// A filtering mode other than address and port dependent, in a build without the
+    /// `filtering` feature.
+    Filtering,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -110,6 +117,7 @@ impl core::fmt::Display for ConfigError {
         f.write_str(match self {
             ConfigError::Timeout => "a timeout is zero, too long, or below its RFC floor",
             ConfigError::PortRange => "the port range is empty, starts below 1024 or reaches 0xC000",
+            ConfigError::Filtering => "a filtering mode this build (without `filtering`) does not have",
         })
     }
 }
@@ -162,9 +170,21 @@ impl Config {
         evict_idle_ms: 0,
     };
 
-    /// Checks the timeouts against their RFC floors and the port range against lwIP's ports.
+    /// Checks the timeouts against their RFC floors and the port range against lwIP's ports;
+    /// built without `filtering`, also that both filters are address and port dependent.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        #[cfg(not(feature = "filtering"))]
+        if !self.has_the_only_filter() {
+            return Err(ConfigError::Filtering);
+        }
         self.check(self.timeouts())
+    }
+
+    /// Built without `filtering`: true when both filters are the one mode the build has.
+    #[cfg(not(feature = "filtering"))]
+    fn has_the_only_filter(&self) -> bool {
+        self.tcp_filtering == Filtering::AddressAndPortDependent
+            && self.udp_filtering == Filtering::AddressAndPortDependent
     }
 
     /// `validate` with the timeouts handed in, in the order of [`TIMEOUT_OFFSETS`]: the C
@@ -422,6 +442,20 @@ mod tests {
         assert_eq!(Config { reass_timeout_ms: 1, ..Config::DEFAULT }.validate(), Ok(()));
         for bad in [0, 0x8000_0000] {
             assert_eq!(Config { reass_timeout_ms: bad, ..Config::DEFAULT }.validate(), Err(ConfigError::Timeout));
+        }
+    }
+
+    /// Every filter combination: valid with `filtering`; without it, only both address and
+    /// port dependent.
+    #[test]
+    fn filters_are_refused_exactly_where_the_build_lacks_them() {
+        for tcp_filtering in Filtering::ALL {
+            for udp_filtering in Filtering::ALL {
+                let config = Config { tcp_filtering, udp_filtering, ..Config::DEFAULT };
+                let only = [tcp_filtering, udp_filtering] == [Filtering::AddressAndPortDependent; 2];
+                let expected = if cfg!(feature = "filtering") || only { Ok(()) } else { Err(ConfigError::Filtering) };
+                assert_eq!(config.validate(), expected, "{config:?}");
+            }
         }
     }
 

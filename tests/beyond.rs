@@ -108,7 +108,7 @@ fn rfc5382_req8_tcp_hairpin_to_a_forwarded_port_shows_the_external_source() {
     assert_eq!(nat.stats().hairpinned, 2);
 }
 
-#[cfg(feature = "hairpin")]
+#[cfg(all(feature = "hairpin", feature = "filtering"))]
 #[test]
 fn rfc4787_req9_udp_hairpin_between_two_mappings() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
@@ -139,7 +139,7 @@ fn rfc5508_req7_hairpinned_icmp_error_reaches_the_original_sender() {
     assert_eq!(quoted(&back), &udp(HOST_A, 7000, WAN_ADDR, 8080, b"to a closed port")[..], "quotes what A sent");
 }
 
-#[cfg(feature = "hairpin")]
+#[cfg(all(feature = "hairpin", feature = "filtering"))]
 #[test]
 fn rfc5508_req7_icmp_error_hairpinned_between_two_mappings_reaches_the_original_sender() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
@@ -177,6 +177,16 @@ fn lan_host_reaching_the_routers_own_wan_service_is_untouched() {
 
 // ---------------------------------------------------------------- built without hairpinning
 
+/// The most permissive filter the build has: endpoint independent, or without `filtering`
+/// the one mode.
+fn most_open() -> Filtering {
+    if cfg!(feature = "filtering") {
+        Filtering::EndpointIndependent
+    } else {
+        Filtering::AddressAndPortDependent
+    }
+}
+
 /// Runs `p` from a LAN host to the router's WAN address in a build without `hairpin`: the
 /// packet is lwIP's (passed, untouched), no session appears and only `passed` moves.
 #[cfg(not(feature = "hairpin"))]
@@ -194,7 +204,7 @@ fn left_to_lwip(nat: &mut TestNat, p: &[u8], now: u32) {
 #[cfg(not(feature = "hairpin"))]
 #[test]
 fn without_hairpin_udp_to_a_mapped_port_of_the_external_address_is_left_to_lwip() {
-    let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let mut nat = nat_with(Config { udp_filtering: most_open(), ..Config::DEFAULT });
     let (_, reg) = run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
     left_to_lwip(&mut nat, &udp(HOST_A, 7000, WAN_ADDR, sport(&reg), b"hello B"), 1);
     // Again once HOST_A has a mapping of its own: still no hairpin.
@@ -205,7 +215,7 @@ fn without_hairpin_udp_to_a_mapped_port_of_the_external_address_is_left_to_lwip(
 #[cfg(not(feature = "hairpin"))]
 #[test]
 fn without_hairpin_tcp_to_a_mapped_port_of_the_external_address_is_left_to_lwip() {
-    let mut nat = nat_with(Config { tcp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let mut nat = nat_with(Config { tcp_filtering: most_open(), ..Config::DEFAULT });
     let (_, syn) = run(&mut nat, outbound(), &tcp(HOST_B, 6000, SERVER, 80, SYN), 0);
     let ext_b = sport(&syn);
     left_to_lwip(&mut nat, &tcp(HOST_A, 40000, WAN_ADDR, ext_b, SYN), 1);
@@ -215,7 +225,7 @@ fn without_hairpin_tcp_to_a_mapped_port_of_the_external_address_is_left_to_lwip(
 #[cfg(not(feature = "hairpin"))]
 #[test]
 fn without_hairpin_an_icmp_error_from_inside_about_a_mapped_port_is_left_to_lwip() {
-    let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
+    let mut nat = nat_with(Config { udp_filtering: most_open(), ..Config::DEFAULT });
     let (_, reg_a) = run(&mut nat, outbound(), &udp(HOST_A, 7000, SERVER, 3478, b"register"), 0);
     run(&mut nat, outbound(), &udp(HOST_B, 6000, SERVER, 3478, b"register"), 0);
     // What a hairpinned datagram from HOST_A would have looked like at HOST_B.
@@ -244,10 +254,11 @@ fn filtering_timeouts_and_quota_change_at_run_time() {
         run(&mut nat, inbound(), &udp(SERVER2, 1, WAN_ADDR, port, b"x"), 1).0,
         Verdict::Drop(DropReason::Filtered)
     );
-    let open =
-        Config { udp_filtering: Filtering::EndpointIndependent, udp_ms: 120_000, host_quota: 2, ..Config::DEFAULT };
+    let open = Config { udp_filtering: most_open(), udp_ms: 120_000, host_quota: 2, ..Config::DEFAULT };
     nat.set_config(open).unwrap();
-    assert_eq!(run(&mut nat, inbound(), &udp(SERVER2, 1, WAN_ADDR, port, b"x"), 2).0, Verdict::Translated);
+    // The filter opens where the build has another (without `filtering`: still filtered).
+    let expected = if cfg!(feature = "filtering") { Verdict::Translated } else { Verdict::Drop(DropReason::Filtered) };
+    assert_eq!(run(&mut nat, inbound(), &udp(SERVER2, 1, WAN_ADDR, port, b"x"), 2).0, expected);
     nat.tick(120_003);
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0, "the shorter timeout applies to live sessions");
     run(&mut nat, outbound(), &udp(HOST_A, 1, SERVER, 53, b"q"), 200_000);
@@ -261,13 +272,64 @@ fn filtering_timeouts_and_quota_change_at_run_time() {
     );
 }
 
+// ---------------------------------------------------------------- built without `filtering`
+
+/// Every configuration a build without `filtering` refuses: EIF or ADF for TCP or UDP.
+#[cfg(not(feature = "filtering"))]
+fn other_filters() -> impl Iterator<Item = Config> {
+    [Filtering::EndpointIndependent, Filtering::AddressDependent].into_iter().flat_map(|mode| {
+        [Config { tcp_filtering: mode, ..Config::DEFAULT }, Config { udp_filtering: mode, ..Config::DEFAULT }]
+    })
+}
+
+#[cfg(not(feature = "filtering"))]
+#[test]
+fn without_filtering_a_config_asking_for_another_filter_is_refused_and_the_old_one_stays() {
+    let seed = [1, 2];
+    for config in other_filters() {
+        assert_eq!(config.validate(), Err(lwip_snat::ConfigError::Filtering), "{config:?}");
+        let mut nat = nat();
+        let before = *nat.config();
+        assert_eq!(nat.set_config(config), Err(lwip_snat::ConfigError::Filtering), "set_config {config:?}");
+        assert_eq!(*nat.config(), before);
+        assert!(nat.reset(config, seed).is_err(), "reset {config:?}");
+        assert_eq!(*nat.config(), before);
+        let mut fresh = Box::new(TestNat::new());
+        assert!(fresh.reset(config, seed).is_err(), "a new NAT's reset {config:?}");
+    }
+}
+
+/// A new remote sending to a live mapping's external port is filtered (address and port
+/// dependent), whatever configuration was asked for: no translation, no session.
+#[cfg(not(feature = "filtering"))]
+#[test]
+fn without_filtering_a_new_remote_never_reaches_a_live_mapping() {
+    for config in other_filters() {
+        let mut nat = nat();
+        let _ = nat.set_config(config);
+        let (_, p) = run(&mut nat, outbound(), &udp(HOST_A, 5000, SERVER, 53, b"q"), 0);
+        let port = sport(&p);
+        let (_, syn) = run(&mut nat, outbound(), &tcp(HOST_A, 40000, SERVER, 80, SYN), 0);
+        let tcp_port = sport(&syn);
+        let before = *nat.stats();
+        let sent = udp(SERVER2, 1, WAN_ADDR, port, b"x");
+        let (v, after) = run(&mut nat, inbound(), &sent, 1);
+        assert_eq!(v, Verdict::Drop(DropReason::Filtered), "{config:?}");
+        assert_eq!(after, sent, "untouched");
+        let (v, _) = run(&mut nat, inbound(), &tcp(SERVER, 81, WAN_ADDR, tcp_port, SYN), 2);
+        assert_eq!(v, Verdict::Drop(DropReason::Filtered), "{config:?}");
+        assert_eq!((nat.sessions_in_use(Protocol::Udp), nat.sessions_in_use(Protocol::Tcp)), (1, 1));
+        assert_eq!(nat.stats().translated_in, before.translated_in);
+    }
+}
+
 /// `reset` leaves a NAT that was used every way it keeps state (rules, a port forward,
 /// sessions of each protocol, host counts, counters, learnt uplinks) as a new NAT given the
 /// same settings and seed: nothing kept, the same tables' secrets and port choices after.
 #[test]
 fn reset_leaves_a_used_nat_as_a_new_one() {
     let seed = [0x0bad_5eed_0000_0001, 0x0000_0002_0bad_5eed];
-    let config = Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT };
+    let config = Config { udp_filtering: most_open(), ..Config::DEFAULT };
     let traffic = |nat: &mut TestNat, now: u32| {
         let packets = [
             (outbound(), tcp(HOST_A, 40000, SERVER, 80, SYN)),

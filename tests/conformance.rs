@@ -7,7 +7,9 @@ mod common;
 
 use common::*;
 use lwip_snat::tables::Protocol;
-use lwip_snat::{Config, Context, DropReason, Filtering, IcmpRequest, Route, Rule, Verdict};
+#[cfg(feature = "filtering")]
+use lwip_snat::Filtering;
+use lwip_snat::{Config, Context, DropReason, IcmpRequest, Route, Rule, Verdict};
 
 const MIN: u32 = 60_000;
 
@@ -119,6 +121,7 @@ fn rfc4787_req8_address_and_port_dependent_filtering_by_default() {
     assert_eq!(nat.stats().dropped(DropReason::Filtered), 2);
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn rfc4787_req8_address_dependent_filtering_selectable() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::AddressDependent, ..Config::DEFAULT });
@@ -131,6 +134,7 @@ fn rfc4787_req8_address_dependent_filtering_selectable() {
     );
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn rfc4787_req8_endpoint_independent_filtering_selectable() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
@@ -142,6 +146,7 @@ fn rfc4787_req8_endpoint_independent_filtering_selectable() {
     assert_eq!(sport(&back), port);
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn rfc5382_req3_tcp_filtering_selectable_and_only_syn_opens() {
     let mut nat = nat_with(Config { tcp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });

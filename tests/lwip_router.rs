@@ -503,6 +503,7 @@ const ERR_PORTMAP_CONFLICT: i32 = -11;
 #[cfg(feature = "portmap")]
 const ERR_PORTMAP_NOT_FOUND: i32 = -12;
 
+#[cfg(feature = "filtering")]
 #[test]
 fn rfc4787_req8_filtering_changed_at_run_time_opens_a_live_udp_mapping_and_not_tcp() {
     let mut r = Router::new();
@@ -533,6 +534,20 @@ fn rfc4787_req8_filtering_changed_at_run_time_opens_a_live_udp_mapping_and_not_t
     assert_eq!(dst(&other_port), HOST_A);
     r.inject("wan", &udp([198, 51, 100, 99], 4000, WAN_ADDR, ext, b"x")).nothing_on("lan");
     r.err("setcfg udp_filtering=3", ERR_ARG);
+}
+
+/// Built without `filtering`: another mode is refused through lwip_snat_set_config and a new
+/// remote stays filtered.
+#[cfg(not(feature = "filtering"))]
+#[test]
+fn without_filtering_another_mode_is_refused_and_a_new_remote_stays_filtered() {
+    let mut r = Router::new();
+    let ext = sport(&udp_out(&mut r, b"q"));
+    for setting in ["udp_filtering=0", "udp_filtering=1", "tcp_filtering=0", "tcp_filtering=1"] {
+        r.err(&format!("setcfg {setting}"), ERR_ARG);
+    }
+    r.inject("wan", &udp(SERVER2, 4000, WAN_ADDR, ext, b"from a stranger")).nothing_on("lan");
+    assert_eq!(r.stat("drop_filtered"), 1);
 }
 
 #[test]

@@ -14,7 +14,9 @@
 mod common;
 
 use common::*;
-use lwip_snat::{Config, ConfigError, Eviction, Filtering, FullPolicy, Protocol, Verdict};
+#[cfg(feature = "filtering")]
+use lwip_snat::Filtering;
+use lwip_snat::{Config, ConfigError, Eviction, FullPolicy, Protocol, Verdict};
 
 /// Table sizes of [`TestNat`].
 const TCP_SLOTS: u16 = 64;
@@ -120,6 +122,7 @@ fn rfc4787_req5_other_ports_keep_the_floor_and_inbound_does_not_refresh_them() {
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn a_session_admitted_from_remote_port_53_is_not_a_dns_query() {
     // An endpoint-independent mapping lets a remote in from its port 53: that session is the
@@ -334,8 +337,9 @@ fn outside_hosts_cannot_evict_inside_sessions_by_opening_their_own() {
     assert_eq!(nat.stats().evicted, [1, 1, 0]);
 }
 
-/// The same without a port forward (every build, the minimal one included): remotes open
-/// sessions at inside hosts' own mappings through endpoint-independent filtering.
+/// The same without a port forward (built with `filtering`): remotes open sessions at inside
+/// hosts' own mappings through endpoint-independent filtering.
+#[cfg(feature = "filtering")]
 #[test]
 fn outside_hosts_cannot_evict_inside_sessions_through_endpoint_independent_filtering() {
     let mut nat = nat_with(Config {

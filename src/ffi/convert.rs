@@ -11,6 +11,17 @@ use crate::{
 use crate::{Portmap, PortmapError};
 use lwip_snat_err_t::*;
 
+/// True when C's filtering byte is no mode the build has: none of `lwip_snat_filtering`'s,
+/// or without the `filtering` feature any but address and port dependent.
+#[inline(always)]
+fn filter_refused(mode: u8) -> bool {
+    if cfg!(feature = "filtering") {
+        mode >= Filtering::COUNT as u8
+    } else {
+        mode != Filtering::AddressAndPortDependent as u8
+    }
+}
+
 impl lwip_snat_config {
     /// Writes the settings as C holds them into `out`, seed all zero: the core's bytes in two
     /// runs (a flag or a mode is the same byte in both). Never inlined:
@@ -66,8 +77,8 @@ impl lwip_snat_config {
         // SAFETY: readable per the contract; a byte field needs no alignment.
         let byte = |offset: usize| unsafe { from.add(offset).read() };
         use core::mem::offset_of;
-        if byte(offset_of!(Self, tcp_filtering)) >= Filtering::COUNT as u8
-            || byte(offset_of!(Self, udp_filtering)) >= Filtering::COUNT as u8
+        if filter_refused(byte(offset_of!(Self, tcp_filtering)))
+            || filter_refused(byte(offset_of!(Self, udp_filtering)))
             || (byte(offset_of!(Self, reject_when_full))
                 | byte(offset_of!(Self, allow_short_timeouts))
                 | byte(offset_of!(Self, mss_clamp))
@@ -95,6 +106,8 @@ impl lwip_snat_config {
         config.check(timeouts).map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
+            // Refused above (`check` leaves the filters to this function).
+            ConfigError::Filtering => LWIP_SNAT_ERR_ARG,
         })
     }
 
@@ -551,6 +564,8 @@ mod tests {
 
     #[test]
     fn every_field_reaches_its_core_field_and_back() {
+        // Built without `filtering`, only address and port dependent passes.
+        let (tcp, udp) = if cfg!(feature = "filtering") { (1, 0) } else { (2, 2) };
         let c = lwip_snat_config {
             tcp_established_ms: 7_500_001,
             tcp_transitory_ms: 250_002,
@@ -560,8 +575,8 @@ mod tests {
             port_range_start: 2006,
             port_range_end: 3007,
             host_quota: 8,
-            tcp_filtering: 1,
-            udp_filtering: 0,
+            tcp_filtering: tcp,
+            udp_filtering: udp,
             reject_when_full: 0,
             allow_short_timeouts: 1,
             mss_clamp: 0,
@@ -580,8 +595,8 @@ mod tests {
             reass_timeout_ms: 5,
             port_range: (2006, 3007),
             host_quota: 8,
-            tcp_filtering: Filtering::AddressDependent,
-            udp_filtering: Filtering::EndpointIndependent,
+            tcp_filtering: Filtering::from_repr(tcp).unwrap(),
+            udp_filtering: Filtering::from_repr(udp).unwrap(),
             reject_when_full: false,
             allow_short_timeouts: true,
             mss_clamp: false,
@@ -623,13 +638,16 @@ mod tests {
             |c| &mut c.mss_clamp,
             |c| &mut c.full_policy,
         ];
-        for (field, count) in fields.into_iter().zip([3, 3, 2, 2, 2, 2]) {
+        // The values each accepts: built without `filtering`, a filter only 2 (address and
+        // port dependent).
+        let filters = if cfg!(feature = "filtering") { 0..3 } else { 2..3 };
+        for (field, valid) in fields.into_iter().zip([filters.clone(), filters, 0..2, 0..2, 0..2, 0..2]) {
             for value in 0..=u8::MAX {
                 let mut c = ok;
                 *field(&mut c) = value;
                 // Short timeouts allowed or not, the defaults meet the floors.
-                assert_eq!(to_core(&c).is_ok(), value < count, "{value}");
-                if value >= count {
+                assert_eq!(to_core(&c).is_ok(), valid.contains(&value), "{value}");
+                if !valid.contains(&value) {
                     assert_eq!(to_core(&c), Err(LWIP_SNAT_ERR_ARG));
                 }
             }

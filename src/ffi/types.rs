@@ -22,7 +22,7 @@ c_enum! {
         /// A required pointer argument was NULL.
         LWIP_SNAT_ERR_NULL = -1;
         /// An argument is out of range: netif index 0, unknown kind, protocol, route or filtering
-        /// mode, a flag other than 0 or 1, a length the platform cannot address.
+        /// mode (or one the build leaves out), a flag other than 0 or 1, a length the platform cannot address.
         LWIP_SNAT_ERR_ARG = -2;
         /// Another lwip_snat call is running (re-entry from a callback or an interrupt, or a call
         /// from another thread). Nothing was changed. Every call is refused this way while another
@@ -138,9 +138,13 @@ pub struct lwip_snat_config {
     /// quarter of that table; remote senders (port forwards, permissive filters) may open half
     /// as many more to it. 0 = no limit. Default: a quarter of the largest table.
     pub host_quota: u16,
-    /// TCP filtering, an `lwip_snat_filtering` value.
+    /// TCP filtering, an `lwip_snat_filtering` value. A build without the `filtering` feature
+    /// has only `LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT` and refuses any other
+    /// (`LWIP_SNAT_ERR_ARG`).
     pub tcp_filtering: u8,
-    /// UDP filtering, an `lwip_snat_filtering` value.
+    /// UDP filtering, an `lwip_snat_filtering` value. A build without the `filtering` feature
+    /// has only `LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT` and refuses any other
+    /// (`LWIP_SNAT_ERR_ARG`).
     pub udp_filtering: u8,
     /// 1: answer a new flow refused for lack of room with ICMP 3/13; 0: drop silently.
     pub reject_when_full: u8,

@@ -173,43 +173,59 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
             return Some(Err(Verdict::SendTcpReset));
         }
-        let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
-        // The inside endpoint the flow reaches. Its external port and netif are the flow's
-        // destination port and `netif` either way: the port forward and the admitting session
-        // were found by them.
-        let (inside, in_port) = match (found, portmap) {
-            (_, Some(map)) => (map.inside, map.in_port),
-            (Inbound::Unmapped, None) => return None,
-            // A mapping's port the router has since bound: only the mapping's own sessions
-            // use it; new remotes reach the router.
-            _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return None,
-            (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get_at(slot as usize) {
-                Some(mapping) => (mapping.inside, mapping.in_port),
-                None => return Some(Err(Verdict::Drop(DropReason::Filtered))),
-            },
-            // Filtered (its own session was taken above).
-            (_, None) => return Some(Err(Verdict::Drop(DropReason::Filtered))),
+        // Built without `filtering` and `portmap`, nothing but its own session lets a remote
+        // in: a mapping refuses it, unless the router has since bound the port (see below).
+        #[cfg(not(any(feature = "filtering", feature = "portmap")))]
+        return match found {
+            Inbound::Unmapped => None,
+            _ if self.router_holds(flow.protocol, netif, flow.dst_port) => None,
+            _ => Some(Err(Verdict::Drop(DropReason::Filtered))),
         };
-        // From outside, only a SYN may open a TCP session.
-        if flow.protocol == Protocol::Tcp && !flow.creates {
-            return Some(Err(Verdict::Drop(DropReason::Filtered)));
+        // Otherwise a port forward or the filter (`found`) may let it open a session.
+        #[cfg(any(feature = "filtering", feature = "portmap"))]
+        {
+            let portmap = self.portmaps.by_external(flow.protocol, netif, flow.dst_port);
+            // The inside endpoint the flow reaches. Its external port and netif are the flow's
+            // destination port and `netif` either way: the port forward and the admitting session
+            // were found by them.
+            let (inside, in_port) = match (found, portmap) {
+                (_, Some(map)) => (map.inside, map.in_port),
+                (Inbound::Unmapped, None) => return None,
+                // A mapping's port the router has since bound: only the mapping's own sessions
+                // use it; new remotes reach the router.
+                _ if self.router_holds(flow.protocol, netif, flow.dst_port) => return None,
+                #[cfg(feature = "filtering")]
+                (Inbound::Admitted(slot), None) => match self.tables.get(flow.protocol).get_at(slot as usize) {
+                    Some(mapping) => (mapping.inside, mapping.in_port),
+                    None => return Some(Err(Verdict::Drop(DropReason::Filtered))),
+                },
+                // Filtered (its own session was taken above).
+                (_, None) => return Some(Err(Verdict::Drop(DropReason::Filtered))),
+            };
+            // From outside, only a SYN may open a TCP session.
+            if flow.protocol == Protocol::Tcp && !flow.creates {
+                return Some(Err(Verdict::Drop(DropReason::Filtered)));
+            }
+            let state = if flow.protocol == Protocol::Udp { UDP_INBOUND_ONLY } else { 0 };
+            let mut session = Session {
+                inside,
+                in_port,
+                ext_port: flow.dst_port,
+                netif,
+                remote: flow.src,
+                remote_port: flow.src_port,
+                last_used: now,
+                state,
+                ..Session::default()
+            };
+            session.set_opened_by_remote();
+            Some(Ok(Admission::New(session)))
         }
-        let state = if flow.protocol == Protocol::Udp { UDP_INBOUND_ONLY } else { 0 };
-        let mut session = Session {
-            inside,
-            in_port,
-            ext_port: flow.dst_port,
-            netif,
-            remote: flow.src,
-            remote_port: flow.src_port,
-            last_used: now,
-            state,
-            ..Session::default()
-        };
-        session.set_opened_by_remote();
-        Some(Ok(Admission::New(session)))
     }
 
+    /// The filter of `protocol`'s inbound packets: the config's, ICMP's always address and
+    /// port dependent (as every protocol's in a build without `filtering`).
+    #[cfg(feature = "filtering")]
     fn filtering(&self, protocol: Protocol) -> Filtering {
         match protocol {
             Protocol::Tcp => self.config.tcp_filtering,
@@ -218,10 +234,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
     }
 
+    /// Built without `filtering`: the one mode.
+    #[cfg(not(feature = "filtering"))]
+    fn filtering(&self, _: Protocol) -> Filtering {
+        Filtering::AddressAndPortDependent
+    }
+
     /// Removes the sessions the current filter would not let in: those a remote opened that
     /// the inside endpoint has not answered, unless a port forward or a sibling session of the
     /// same mapping admits them. For a filter changed at run time: nothing to do when it is
-    /// still `old` (the test made here, not before each of the two calls).
+    /// still `old` (the test made here, not before each of the two calls). Not built without
+    /// `filtering`: the filter never changes there.
+    #[cfg(feature = "filtering")]
     #[inline(always)]
     pub(super) fn refilter(&mut self, protocol: Protocol, old: Filtering) {
         self.refilter_from(protocol, u32::from(old as u8));
@@ -229,6 +253,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// [`refilter`](Self::refilter) with the old mode as a word (`u32::from` of its number,
     /// the byte its callers load): out of line, a `Filtering` was zero-extended on entry.
+    #[cfg(feature = "filtering")]
     #[inline(never)]
     fn refilter_from(&mut self, protocol: Protocol, old: u32) {
         let filtering = self.filtering(protocol);
@@ -247,6 +272,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// True when `filtering` lets the remote of `session` reach its inside endpoint.
+    #[cfg(feature = "filtering")]
     fn admits(&self, protocol: Protocol, session: &Session, filtering: Filtering) -> bool {
         // The port forward is looked up only for a session whose inside end has not sent.
         if inside_has_sent(protocol, session)
@@ -264,6 +290,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         })
     }
 
+    /// The slot of an admitted flow's session, created if new (built without `filtering` and
+    /// `portmap`, only its own session is ever admitted).
+    #[cfg_attr(not(any(feature = "filtering", feature = "portmap")), allow(unused_variables))]
     pub(super) fn admitted_slot(
         &mut self,
         protocol: Protocol,
@@ -272,7 +301,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> Result<Slot, DropReason> {
         match *admission {
             Admission::Session(slot) => Ok(slot),
+            #[cfg(any(feature = "filtering", feature = "portmap"))]
             Admission::New(ref session) if self.inside_flow_taken(protocol, session, now) => Err(DropReason::Filtered),
+            #[cfg(any(feature = "filtering", feature = "portmap"))]
             Admission::New(session) => self.create(protocol, session, now),
         }
     }

@@ -19,7 +19,9 @@ use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
 use crate::tables::host::{Acquired, Hosts, Opener, Refused};
 use crate::tables::tcp::{self, Direction};
-use crate::tables::{inside_has_sent, is_expired, port, udp, UDP_INBOUND_ONLY};
+#[cfg(feature = "filtering")]
+use crate::tables::inside_has_sent;
+use crate::tables::{is_expired, port, udp, UDP_INBOUND_ONLY};
 use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4::{self, is_martian, is_martian_net};
@@ -273,17 +275,26 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// `set_config` with settings already validated (see `reset_valid`).
     pub(crate) fn set_valid_config(&mut self, config: Config) {
-        let old = self.apply(config);
-        self.refilter(Protocol::Tcp, old.tcp_filtering);
-        self.refilter(Protocol::Udp, old.udp_filtering);
+        #[cfg(feature = "filtering")]
+        {
+            let old = self.apply(config);
+            self.refilter(Protocol::Tcp, old.tcp_filtering);
+            self.refilter(Protocol::Udp, old.udp_filtering);
+        }
+        // The one filter never changes: no session to remove.
+        #[cfg(not(feature = "filtering"))]
+        self.apply(config);
     }
 
     /// Puts validated settings in force (with the timeouts derived from them); returns the
-    /// settings they replaced. Out of line: `reset` and `set_config` share it.
+    /// settings they replaced (built with `filtering`). Out of line: `reset` and `set_config` share it.
     #[inline(never)]
     fn apply(&mut self, config: Config) -> Filters {
         debug_assert_eq!(config.validate(), Ok(()));
+        #[cfg(feature = "filtering")]
         let old = Filters { tcp_filtering: self.config.tcp_filtering, udp_filtering: self.config.udp_filtering };
+        #[cfg(not(feature = "filtering"))]
+        let old = Filters;
         self.config = config;
         // Written in place: an array built and then copied in took a stack copy more; by
         // `for_each`, 2 bytes less than a `for` loop.
@@ -730,10 +741,15 @@ fn udp_timeout(config: &Config, state: u8) -> u32 {
 }
 
 /// The filtering modes a configuration change replaced.
+#[cfg(feature = "filtering")]
 struct Filters {
     tcp_filtering: Filtering,
     udp_filtering: Filtering,
 }
+
+/// Built without `filtering` there is one mode, nothing to remember.
+#[cfg(not(feature = "filtering"))]
+struct Filters;
 
 /// The sessions a removal concerns: those that match every field given (`None`: any).
 ///
@@ -780,7 +796,9 @@ impl Doomed {
 /// session first took the least code, measured.)
 #[derive(Clone, Copy, Debug)]
 enum Admission {
-    /// A new session for a remote the filter or a port forward lets in.
+    /// A new session for a remote the filter or a port forward lets in (neither is built
+    /// without `filtering` and `portmap`).
+    #[cfg(any(feature = "filtering", feature = "portmap"))]
     New(Session),
     /// Its own session.
     Session(Slot),

@@ -37,6 +37,7 @@ pub const UDP_INBOUND_ONLY: u8 = 0x08;
 /// One test for every protocol, `(state & mask) ^ flip != 0`, from per-protocol bits: TCP's
 /// `SYN_OUT` set, UDP's `UDP_INBOUND_ONLY` clear, ICMP always (no bit, flipped). A loop over
 /// sessions (`refilter`) picks the bits once, not a protocol branch per session.
+#[cfg_attr(not(feature = "filtering"), allow(dead_code))]
 pub fn inside_has_sent(protocol: Protocol, session: &Session) -> bool {
     let (mask, flip) = match protocol {
         Protocol::Tcp => (tcp::SYN_OUT, 0),
@@ -66,6 +67,7 @@ impl Filtering {
     /// number plus the flag with 1, where a `match` branched on the mode (pinned against it
     /// by `filter_passes_is_the_match_over_the_modes`).
     #[inline(always)]
+    #[cfg(feature = "filtering")]
     pub(crate) fn passes(self, other_address: bool) -> bool {
         u32::from(self as u8) + u32::from(other_address) <= 1
     }
@@ -104,6 +106,7 @@ pub fn is_expired(last_used: u32, now: u32, timeout_ms: u32) -> bool {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "filtering")]
     #[test]
     fn filter_passes_is_the_match_over_the_modes() {
         for filtering in [Filtering::EndpointIndependent, Filtering::AddressDependent, Filtering::AddressAndPortDependent] {

@@ -69,8 +69,10 @@ impl Session {
     }
 
     /// True when a remote sender opened the session (a port forward, a permissive filter).
+    /// Never in a build with neither (`portmap`, `filtering`): what a remote's session costs
+    /// (its own quota, eviction rules) is then not compiled.
     pub fn opened_by_remote(&self) -> bool {
-        self.state & OPENED_BY_REMOTE != 0
+        cfg!(any(feature = "filtering", feature = "portmap")) && self.state & OPENED_BY_REMOTE != 0
     }
 
     pub(crate) fn set_opened_by_remote(&mut self) {
@@ -99,7 +101,9 @@ impl Session {
 pub enum Inbound {
     /// The session with exactly this remote endpoint (its slot).
     Session(u32),
-    /// No session for this remote, but the filtering mode lets it reach this mapping.
+    /// No session for this remote, but the filtering mode lets it reach this mapping (never
+    /// without the `filtering` feature, whose only mode admits no other remote).
+    #[cfg(feature = "filtering")]
     Admitted(u32),
     /// A mapping exists and the filtering mode refuses this remote.
     Filtered,
@@ -349,7 +353,8 @@ impl Table {
         (word >> 16 != 0).then_some(word as u16)
     }
 
-    /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`.
+    /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`. Built
+    /// without `filtering`, `filtering` is address and port dependent whatever it says.
     pub fn find_inbound(
         &self,
         netif: u8,
@@ -376,13 +381,23 @@ impl Table {
             if s.remote == remote && s.remote_port == remote_port {
                 return Inbound::Session(slot);
             }
-            if matches!(found, Inbound::Admitted(_)) {
-                continue;
+            #[cfg(feature = "filtering")]
+            {
+                if matches!(found, Inbound::Admitted(_)) {
+                    continue;
+                }
+                // The filter as one comparison (see `Filtering::passes`).
+                let passes = filtering.passes(s.remote != remote);
+                found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
             }
-            // The filter as one comparison (see `Filtering::passes`).
-            let passes = filtering.passes(s.remote != remote);
-            found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
+            // The one mode: any other remote is filtered.
+            #[cfg(not(feature = "filtering"))]
+            {
+                found = Inbound::Filtered;
+            }
         }
+        #[cfg(not(feature = "filtering"))]
+        let _ = filtering;
         found
     }
 
@@ -829,9 +844,18 @@ mod tests {
         assert_eq!(t.find_mapping(2, 1, 100), Some(5000));
         assert_eq!(t.find_inbound(2, 5000, 9, 80, Filtering::AddressAndPortDependent), Inbound::Session(u32::from(a)));
         assert_eq!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressAndPortDependent), Inbound::Filtered);
-        assert!(matches!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressDependent), Inbound::Admitted(_)));
-        assert_eq!(t.find_inbound(2, 5000, 11, 81, Filtering::AddressDependent), Inbound::Filtered);
-        assert!(matches!(t.find_inbound(2, 5000, 11, 81, Filtering::EndpointIndependent), Inbound::Admitted(_)));
+        #[cfg(feature = "filtering")]
+        {
+            assert!(matches!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressDependent), Inbound::Admitted(_)));
+            assert_eq!(t.find_inbound(2, 5000, 11, 81, Filtering::AddressDependent), Inbound::Filtered);
+            assert!(matches!(t.find_inbound(2, 5000, 11, 81, Filtering::EndpointIndependent), Inbound::Admitted(_)));
+        }
+        // Built without `filtering`, every mode is address and port dependent.
+        #[cfg(not(feature = "filtering"))]
+        for filtering in [Filtering::AddressDependent, Filtering::EndpointIndependent] {
+            assert_eq!(t.find_inbound(2, 5000, 9, 81, filtering), Inbound::Filtered);
+            assert_eq!(t.find_inbound(2, 5000, 9, 80, filtering), Inbound::Session(u32::from(a)));
+        }
         assert_eq!(t.find_inbound(2, 5001, 9, 80, Filtering::EndpointIndependent), Inbound::Unmapped);
     }
 

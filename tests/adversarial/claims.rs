@@ -3,7 +3,9 @@
 //! refuses every inside address its error documents.
 
 use crate::common::*;
-use lwip_snat::{Config, Context, DropReason, Filtering, Protocol, Route, Verdict};
+#[cfg(feature = "filtering")]
+use lwip_snat::{Config, Filtering};
+use lwip_snat::{Context, DropReason, Protocol, Route, Verdict};
 #[cfg(feature = "portmap")]
 use lwip_snat::{Portmap, PortmapError};
 
@@ -41,6 +43,7 @@ fn class_e_sources_from_the_wan_never_reach_a_port_forward() {
     assert_eq!(nat.sessions_in_use(Protocol::Udp), 0);
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn class_e_sources_from_the_wan_never_reach_an_endpoint_independent_mapping() {
     let open = Filtering::EndpointIndependent;

@@ -6,9 +6,11 @@
 
 use crate::common::*;
 use lwip_snat::config::MAX_HOSTS;
+#[cfg(feature = "filtering")]
+use lwip_snat::Filtering;
 #[cfg(feature = "portmap")]
 use lwip_snat::Portmap;
-use lwip_snat::{Config, DropReason, Filtering, IcmpRequest, Nat, Protocol, Verdict};
+use lwip_snat::{Config, DropReason, IcmpRequest, Nat, Protocol, Verdict};
 
 /// The default quota of one host in a `TestNat` table of `capacity` sessions: a quarter.
 fn fair_share(capacity: usize) -> usize {
@@ -21,6 +23,7 @@ fn spoofed(i: usize) -> [u8; 4] {
 }
 
 /// A remote sender number `i` in 198.18.0.0/15.
+#[cfg(any(feature = "portmap", feature = "filtering"))]
 fn remote(i: usize) -> [u8; 4] {
     [198, 18, (i >> 8) as u8, i as u8]
 }
@@ -198,6 +201,7 @@ fn half_open_sessions_opened_from_outside_expire_after_the_transitory_timeout() 
     assert_eq!(nat.sessions_in_use(Protocol::Tcp), admitted);
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn half_open_sessions_remotes_open_at_an_endpoint_independent_mapping_expire_after_the_transitory_timeout() {
     // The same bounds as at a port forward, for the mapping a filter opens (no port forward
@@ -232,6 +236,7 @@ fn half_open_sessions_remotes_open_at_an_endpoint_independent_mapping_expire_aft
 }
 
 /// HOST_A:5000 opens a UDP mapping, then `remotes` senders write to it: how many got in.
+#[cfg(feature = "filtering")]
 fn remotes_at_a_mapping<const T: usize, const U: usize, const I: usize>(
     nat: &mut Nat<T, U, I>,
     remotes: usize,
@@ -244,6 +249,7 @@ fn remotes_at_a_mapping<const T: usize, const U: usize, const I: usize>(
         .count()
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn two_hundred_remotes_at_one_endpoint_independent_mapping_are_bounded() {
     let mut nat = nat_with(Config { udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT });
@@ -258,6 +264,7 @@ fn two_hundred_remotes_at_one_endpoint_independent_mapping_are_bounded() {
     }
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn sessions_per_mapping_are_capped_whoever_opens_them() {
     let cap = 8;
@@ -282,6 +289,7 @@ fn sessions_per_mapping_are_capped_whoever_opens_them() {
     assert_eq!(dns(&mut nat, HOST_B, 5000, 0), Verdict::Translated);
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn the_default_mapping_cap_bounds_a_mapping_without_host_quota() {
     let config = Config { host_quota: 0, udp_filtering: Filtering::EndpointIndependent, ..Config::DEFAULT };

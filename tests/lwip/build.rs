@@ -15,6 +15,7 @@ const FEATURES: &[(&str, bool)] = &[
     ("reassembly", cfg!(feature = "reassembly")),
     ("portmap", cfg!(feature = "portmap")),
     ("hairpin", cfg!(feature = "hairpin")),
+    ("filtering", cfg!(feature = "filtering")),
     ("mss-clamp", cfg!(feature = "mss-clamp")),
     ("fast-path", cfg!(feature = "fast-path")),
     ("hook-forward", cfg!(feature = "hook-forward")),

@@ -478,27 +478,36 @@ test_set_config(void)
   make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
   CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10002, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_DROP);
 
-  /* endpoint-independent, a short UDP timeout allowed by the flag, another seed (ignored) */
+  /* endpoint-independent (built with `filtering`), a short UDP timeout allowed by the flag,
+   * another seed (ignored) */
+#if defined(LWIP_SNAT_FEATURE_FILTERING)
   c.udp_filtering = LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT;
+#endif
   c.udp_ms = 30000;
   c.allow_short_timeouts = 1;
   c.host_quota = 3;
   memset(c.seed, 0xEE, sizeof(c.seed));
   CHECK(lwip_snat_set_config(&c) == LWIP_SNAT_OK);
   CHECK(lwip_snat_get_config(&got) == LWIP_SNAT_OK);
-  CHECK(got.udp_filtering == LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT && got.udp_ms == 30000u);
+  CHECK(got.udp_filtering == c.udp_filtering && got.udp_ms == 30000u);
   CHECK(got.allow_short_timeouts == 1 && got.host_quota == 3 && got.seed[0] == 0);
   CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 1);
-  /* the same mapping now admits the stranger, delivered to the inside endpoint */
+  /* the same mapping now admits the stranger, delivered to the inside endpoint (without
+   * `filtering`, still filtered) */
   make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
+#if defined(LWIP_SNAT_FEATURE_FILTERING)
   CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10003, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
   CHECK(get32(pkt + 16) == host && get16(pkt + 22) == 5000 && udp_checksum_ok(pkt));
+#else
+  CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10003, &v) == LWIP_SNAT_OK);
+  CHECK(v.action == LWIP_SNAT_DROP && v.drop_reason == LWIP_SNAT_DROP_FILTERED);
+#endif
   /* the rule is kept: a new flow is still translated */
   make_udp_between(pkt, host, 5001, server, 53);
   CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10004, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
   CHECK(get32(pkt + 12) == WAN_ADDR);
-  /* the new quota (3 sessions the host opens itself; it opened 2, the stranger 1): a third
-   * is its last, a fourth is refused */
+  /* the new quota (3 sessions the host opens itself; it opened 2, the stranger 1 where let
+   * in): a third is its last, a fourth is refused */
   make_udp_between(pkt, host, 5002, server, 53);
   CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10004, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
   make_udp_between(pkt, host, 5003, server, 53);
@@ -506,13 +515,63 @@ test_set_config(void)
   CHECK(v.action == LWIP_SNAT_SEND_ICMP && v.icmp_type == 3 && v.icmp_code == 13);
   /* the 30 s timeout applies to the live sessions: idle 30 s after 10004 they are gone */
   CHECK(lwip_snat_tick(10004 + 29000) == LWIP_SNAT_OK);
+#if defined(LWIP_SNAT_FEATURE_FILTERING)
   CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 4);
+#else
+  CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 3);
+#endif
   CHECK(lwip_snat_tick(10004 + 30001) == LWIP_SNAT_OK);
   CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 0);
 
   lwip_snat_config_default(&c);
   CHECK(lwip_snat_set_config(&c) == LWIP_SNAT_OK);
 }
+
+#if !defined(LWIP_SNAT_FEATURE_FILTERING)
+/*
+ * Built without `filtering`: every protocol filters address and port dependently. A config
+ * asking for another mode is refused by lwip_snat_init and lwip_snat_set_config with
+ * LWIP_SNAT_ERR_ARG, nothing changed, and a new remote still never reaches a live mapping.
+ */
+static void
+test_without_filtering(void)
+{
+  static const struct lwip_snat_ctx inbound_ctx = { WAN_ADDR, 1500, WAN, LWIP_SNAT_ROUTE_LOCAL, WAN };
+  const uint32_t host = 0xC0A8010Au, server = 0xCB007105u, stranger = 0xC6336407u;
+  static const uint8_t modes[] = { LWIP_SNAT_FILTER_ENDPOINT_INDEPENDENT, LWIP_SNAT_FILTER_ADDRESS_DEPENDENT };
+  struct lwip_snat_config c, got, bad;
+  struct lwip_snat_verdict v;
+  struct lwip_snat_stats st;
+  uint8_t pkt[64];
+  uint16_t ext;
+  size_t i;
+
+  CHECK(lwip_snat_flush() == LWIP_SNAT_OK);
+  CHECK(lwip_snat_get_config(&c) == LWIP_SNAT_OK);
+  CHECK(c.tcp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
+  CHECK(c.udp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
+  make_udp_between(pkt, host, 5000, server, 53);
+  CHECK(lwip_snat_process(pkt, 32, &forward_ctx, 10000, &v) == LWIP_SNAT_OK && v.action == LWIP_SNAT_TRANSLATED);
+  ext = get16(pkt + 20);
+  for (i = 0; i < sizeof(modes); i++) {
+    bad = c; bad.udp_filtering = modes[i];
+    CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+    CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
+    bad = c; bad.tcp_filtering = modes[i];
+    CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+    CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
+    memset(&got, 0x5A, sizeof(got));
+    CHECK(lwip_snat_get_config(&got) == LWIP_SNAT_OK && config_eq(&got, &c));
+    CHECK(got.udp_filtering == LWIP_SNAT_FILTER_ADDRESS_AND_PORT_DEPENDENT);
+    /* the mapping (kept: nothing was reset) still filters a new remote */
+    make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
+    CHECK(lwip_snat_process(pkt, 32, &inbound_ctx, 10001, &v) == LWIP_SNAT_OK);
+    CHECK(v.action == LWIP_SNAT_DROP && v.drop_reason == LWIP_SNAT_DROP_FILTERED);
+    CHECK(lwip_snat_stats(&st) == LWIP_SNAT_OK && st.udp.in_use == 1);
+  }
+  CHECK(lwip_snat_flush() == LWIP_SNAT_OK);
+}
+#endif
 
 /* xorshift32: a fixed sequence, so a failure can be replayed */
 static uint32_t rng = 0x12345678u;
@@ -663,6 +722,9 @@ main(void)
   test_reassembled();
 #endif
   test_set_config();
+#if !defined(LWIP_SNAT_FEATURE_FILTERING)
+  test_without_filtering();
+#endif
   test_hostile_packets();
   test_port_check();
   test_shim_start();

@@ -59,6 +59,7 @@ fn port_forward_without_a_rule_never_answers_with_the_inside_address() {
     assert_eq!((src(&synack), sport(&synack)), (WAN_ADDR, 8080));
 }
 
+#[cfg(feature = "filtering")]
 #[test]
 fn filter_tightened_through_the_c_api_shuts_out_a_remote_the_old_filter_let_in() {
     let mut r = router();
