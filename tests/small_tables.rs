@@ -469,3 +469,52 @@ fn an_evicted_connection_is_forgotten_with_the_sessions_of_its_netif() {
     assert_eq!(verdict(&mut nat, outbound(), &from_inside, 171_000), Verdict::Drop(lwip_snat::DropReason::NoMapping));
     assert_eq!(nat.stats().resets_requested, 0);
 }
+
+// ---------------------------------------------------------------- a build without `evict`
+
+/// Without the `evict` feature the policy is refused wherever settings come in, and the
+/// settings in force stay as they were.
+#[cfg(not(feature = "evict"))]
+#[test]
+fn without_evict_the_evict_policy_is_refused() {
+    assert!(evicting().validate().is_err());
+    let mut nat = nat_with(Config { udp_dns_ms: 30_000, ..config() });
+    assert!(nat.set_config(evicting()).is_err());
+    assert_eq!(*nat.config(), Config { udp_dns_ms: 30_000, ..config() }, "the old settings stay");
+    let mut fresh = TestNat::new();
+    assert!(fresh.reset(evicting(), [1, 2]).is_err());
+}
+
+/// Without `evict` a full table of live sessions, established, half-open and idle long, and
+/// answered DNS queries, refuses a new flow and evicts none; a closed connection still gives
+/// way (RFC 7857 section 2.2) and no reset is ever asked for.
+#[cfg(not(feature = "evict"))]
+#[test]
+fn without_evict_only_closed_connections_give_way() {
+    let mut nat = nat_with(Config { reject_when_full: false, udp_dns_ms: 300_000, ..config() });
+    for i in 0..TCP_SLOTS - 2 {
+        connect(&mut nat, 40000 + i, 0);
+    }
+    out(&mut nat, tcp(HOST_A, 60000, SERVER, 443, SYN), 0);
+    out(&mut nat, tcp(HOST_A, 60001, SERVER, 443, SYN), 0);
+    for i in 0..UDP_SLOTS {
+        dns_exchange(&mut nat, 5000 + i, 0, 0);
+    }
+    let refused = Verdict::Drop(lwip_snat::DropReason::TableFull);
+    // Idle for 200 s (past any `evict_idle_ms`), the half-open ones within their timeout.
+    assert_eq!(verdict(&mut nat, outbound(), &tcp(HOST_A, 50000, SERVER, 443, SYN), 200_000), refused);
+    assert_eq!(verdict(&mut nat, outbound(), &udp(HOST_A, 7000, SERVER, 3478, b"new"), 200_000), refused);
+    assert_eq!(nat.stats().evicted, [0, 0, 0]);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), usize::from(TCP_SLOTS));
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), usize::from(UDP_SLOTS));
+    // A connection closed by both FINs gives way.
+    let ext = sport(&out(&mut nat, tcp(HOST_A, 40007, SERVER, 443, FIN | ACK), 200_001));
+    inb(&mut nat, tcp(SERVER, 443, WAN_ADDR, ext, FIN | ACK), 200_001);
+    out(&mut nat, tcp(HOST_A, 50000, SERVER, 443, SYN), 200_002);
+    assert!(!has_session(&nat, Protocol::Tcp, 40007) && has_session(&nat, Protocol::Tcp, 50000));
+    assert_eq!(nat.stats().evicted, [1, 0, 0]);
+    // Segments of the connections that lost their slot find none: dropped, never reset.
+    let late = tcp_data(HOST_A, 40007, SERVER, 443, ACK, b"late");
+    assert_eq!(verdict(&mut nat, outbound(), &late, 200_003), Verdict::Drop(lwip_snat::DropReason::NoMapping));
+    assert_eq!(nat.stats().resets_requested, 0);
+}
