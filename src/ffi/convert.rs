@@ -95,6 +95,7 @@ impl lwip_snat_config {
         config.check(timeouts).map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
+            ConfigError::Policy => LWIP_SNAT_ERR_ARG,
         })
     }
 
@@ -570,7 +571,8 @@ mod tests {
             udp_dns_ms: 10,
             udp_ntp_ms: 11,
             evict_idle_ms: 12,
-            full_policy: 1,
+            // (the one policy a build without `evict` takes is the other one)
+            full_policy: u8::from(cfg!(feature = "evict")),
         };
         let core = Config {
             tcp_established_ms: 7_500_001,
@@ -589,10 +591,18 @@ mod tests {
             udp_dns_ms: 10,
             udp_ntp_ms: 11,
             evict_idle_ms: 12,
-            full_policy: FullPolicy::Evict,
+            full_policy: if cfg!(feature = "evict") { FullPolicy::Evict } else { FullPolicy::Reject },
         };
         assert_eq!(to_core(&c), Ok(core));
         assert_eq!(from_core(&core), c);
+    }
+
+    /// A build without `evict` refuses the evict policy, as an argument error.
+    #[cfg(not(feature = "evict"))]
+    #[test]
+    fn without_evict_the_evict_policy_is_an_argument_error() {
+        let evict = lwip_snat_config { full_policy: FullPolicy::Evict as u8, ..from_core(&Config::DEFAULT) };
+        assert_eq!(to_core(&evict), Err(LWIP_SNAT_ERR_ARG));
     }
 
     #[test]
@@ -623,7 +633,9 @@ mod tests {
             |c| &mut c.mss_clamp,
             |c| &mut c.full_policy,
         ];
-        for (field, count) in fields.into_iter().zip([3, 3, 2, 2, 2, 2]) {
+        // (one policy only without `evict`)
+        let policies = if cfg!(feature = "evict") { 2 } else { 1 };
+        for (field, count) in fields.into_iter().zip([3, 3, 2, 2, 2, policies]) {
             for value in 0..=u8::MAX {
                 let mut c = ok;
                 *field(&mut c) = value;

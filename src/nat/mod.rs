@@ -24,6 +24,7 @@ use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Tab
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4::{self, is_martian, is_martian_net};
 use crate::wire::tcp::flags as tcp_flags;
+#[cfg(feature = "evict")]
 use evict::Evicted;
 pub use evict::Eviction;
 use outbound::NoSession;
@@ -158,7 +159,9 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     pub(crate) concerns: quiet::Concerns,
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
-    /// Established TCP connections evicted lately, to reset when their ends next send.
+    /// Established TCP connections evicted lately, to reset when their ends next send
+    /// (`evict` only: without it none is evicted).
+    #[cfg(feature = "evict")]
     evicted: Evicted,
     /// Per protocol (by [`Protocol::index`]): when its full table was last scanned for expired
     /// sessions in vain, and where its next eviction search starts (see `create`).
@@ -229,6 +232,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 evicted: [0; 3],
                 resets_requested: 0,
             },
+            #[cfg(feature = "evict")]
             evicted: Evicted::new(),
             port_check: None,
             #[cfg(feature = "fast-path")]
@@ -450,6 +454,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Evicted connections go with the sessions they would have been: no RST in their name.
         // Not when sessions merely expire: the removals of sessions by netif, host or port
         // forward never set `expired_at`, and only `tick` does, which forgets none.
+        #[cfg(feature = "evict")]
         if doomed.expired_at.is_none() {
             self.evicted.forget(|s| doomed.matches(s));
         }
