@@ -208,8 +208,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.evicted.remember(session);
         }
         self.discard(protocol, slot, false);
-        // The rank is 3 - the reason (see above).
-        if let Some(count) = self.stats.evicted.get_mut(3usize.wrapping_sub(usize::from(rank))) {
+        // The rank is 3 - the reason (see above); without `evict` the reason is `Closed`.
+        let reason = if cfg!(feature = "evict") { 3usize.wrapping_sub(usize::from(rank)) } else { Eviction::Closed as usize };
+        if let Some(count) = self.stats.evicted.get_mut(reason) {
             *count = count.wrapping_add(1);
         }
         true

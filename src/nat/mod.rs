@@ -536,7 +536,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Verdict::Pass | Verdict::Release => &mut stats.passed,
             Verdict::Drop(reason) => stats.drop_counter(reason),
             Verdict::SendIcmp(_) => &mut stats.icmp_requested,
+            #[cfg(feature = "evict")]
             Verdict::SendTcpReset => &mut stats.resets_requested,
+            // (without `evict` no reset is asked for: its counter is not compiled)
+            #[cfg(not(feature = "evict"))]
+            Verdict::SendTcpReset => return verdict,
             Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => return verdict,
         };
         *counter = counter.wrapping_add(1);
