@@ -35,6 +35,7 @@ const FEATURES: &[(&str, &str)] = &[
     ("hook-forward", "the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default)"),
     ("dump", "lwip_snat_foreach, lwip_snat_*_name, lwip_snat_strerror"),
     ("icmp-queries", "ICMP timestamp and information queries translated like echo"),
+    ("evict", "LWIP_SNAT_FULL_EVICT and the RSTs it owes (else only LWIP_SNAT_FULL_REJECT)"),
 ];
 
 /// `LWIP_SNAT_FEATURE_REASSEMBLY` for `reassembly`.

@@ -1757,7 +1757,7 @@ lwip_snat_send_icmp(struct pbuf *p, const u8_t *bytes, u16_t len, const struct l
 }
 #endif /* LWIP_ICMP */
 
-#if LWIP_TCP
+#if LWIP_TCP && defined(LWIP_SNAT_FEATURE_EVICT)
 /**
  * Answers a TCP segment of a connection the NAT evicted with an RST to its sender, in the name
  * of its destination, as tcp_input() answers a segment for no connection (RFC 793): sequence
@@ -1800,7 +1800,7 @@ lwip_snat_send_rst(const u8_t *bytes)
   tcp_rst(NULL, seqno, LWIP_SNAT_SWAP(tcphdr->seqno) + seglen, &dest, &src, PP_NTOHS(tcphdr->dest),
           PP_NTOHS(tcphdr->src));
 }
-#endif /* LWIP_TCP */
+#endif /* LWIP_TCP && LWIP_SNAT_FEATURE_EVICT */
 
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
 /* (only a core with reassembly hands back datagrams and held fragments to feed to lwIP) */
@@ -2219,12 +2219,15 @@ process:
       lwip_snat_send_icmp((flat != NULL) ? flat : p, bytes, head_len, &verdict);
 #endif
       goto consumed;
+#if defined(LWIP_SNAT_FEATURE_EVICT)
+    /* (a core without `evict` evicts no live connection and asks for no RST) */
     case LWIP_SNAT_SEND_RST:
 #if LWIP_TCP
       /* reads the TCP header, which a first pbuf taken in place holds */
       lwip_snat_send_rst(bytes);
 #endif
       goto consumed;
+#endif
 #if defined(LWIP_SNAT_FEATURE_REASSEMBLY)
     case LWIP_SNAT_REASSEMBLED:
       if (flat != NULL) {
@@ -2235,7 +2238,8 @@ process:
       return 1;
 #endif
     default: /* LWIP_SNAT_DROP, LWIP_SNAT_HELD: counted (or kept) by the core (a core without
-              * reassembly holds nothing and hands nothing back) */
+              * reassembly holds nothing and hands nothing back, one without evict asks for no
+              * LWIP_SNAT_SEND_RST) */
       goto consumed;
   }
 

@@ -184,7 +184,7 @@ foreach(capacity MAX_TCP MAX_UDP MAX_ICMP MAX_RULES MAX_HOSTS REASS_SLOTS REASS_
   endif()
 endforeach()
 # A feature the build leaves out loses its LWIP_SNAT_FEATURE_* #define (docs/footprint.md).
-foreach(feature reassembly portmap hairpin filtering mss-clamp fast-path hook-forward dump icmp-queries)
+foreach(feature reassembly portmap hairpin filtering mss-clamp fast-path hook-forward dump icmp-queries evict)
   if(NOT (LWIP_SNAT_DEFAULT_FEATURES OR "full" IN_LIST LWIP_SNAT_CARGO_FEATURES OR feature IN_LIST LWIP_SNAT_CARGO_FEATURES))
     string(TOUPPER "${feature}" _macro)
     string(REPLACE "-" "_" _macro "${_macro}")

@@ -48,6 +48,7 @@
 #define LWIP_SNAT_FEATURE_HOOK_FORWARD 1 /* the shim's hook forwards what it routed (lwIP 2.2, LWIP_SNAT_FORWARD's default) */
 #define LWIP_SNAT_FEATURE_DUMP 1 /* lwip_snat_foreach, lwip_snat_*_name, lwip_snat_strerror */
 #define LWIP_SNAT_FEATURE_ICMP_QUERIES 1 /* ICMP timestamp and information queries translated like echo */
+#define LWIP_SNAT_FEATURE_EVICT 1 /* LWIP_SNAT_FULL_EVICT and the RSTs it owes (else only LWIP_SNAT_FULL_REJECT) */
 
 
 /**
@@ -337,6 +338,7 @@ enum
    * A TCP segment of a connection evicted from a full table: answer its sender with an RST
    * in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
    * acknowledgment number, acknowledging its sequence number plus its length), then free it.
+   * Never given by a build without the `evict` feature.
    */
   LWIP_SNAT_SEND_RST = 7
 };
@@ -506,7 +508,7 @@ enum
   /**
    * The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
    * longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
-   * reset at both ends when they next send.
+   * reset at both ends when they next send. Needs the `evict` feature.
    */
   LWIP_SNAT_FULL_EVICT = 1
 };
@@ -603,11 +605,12 @@ struct lwip_snat_config {
   uint32_t udp_ntp_ms;
   /**
    * `LWIP_SNAT_FULL_EVICT`: a session idle longer than this may give way to a new one
-   * (default 120000).
+   * (default 120000; checked, but unused, without the `evict` feature).
    */
   uint32_t evict_idle_ms;
   /**
-   * What a new flow finding its table full does, an `lwip_snat_full_policy` value.
+   * What a new flow finding its table full does, an `lwip_snat_full_policy` value. A build
+   * without the `evict` feature refuses `LWIP_SNAT_FULL_EVICT` (`LWIP_SNAT_ERR_ARG`).
    */
   uint8_t full_policy;
 };
@@ -854,15 +857,18 @@ struct lwip_snat_stats {
    */
   uint32_t evicted_closed;
   /**
-   * ... half-open TCP connections and answered DNS or NTP queries (`LWIP_SNAT_FULL_EVICT`).
+   * ... half-open TCP connections and answered DNS or NTP queries (`LWIP_SNAT_FULL_EVICT`;
+   * always 0 in a build without the `evict` feature).
    */
   uint32_t evicted_transitory;
   /**
-   * ... sessions idle longer than `evict_idle_ms` (`LWIP_SNAT_FULL_EVICT`).
+   * ... sessions idle longer than `evict_idle_ms` (`LWIP_SNAT_FULL_EVICT`; always 0
+   * without `evict`).
    */
   uint32_t evicted_idle;
   /**
-   * RSTs the NAT asked for (`LWIP_SNAT_SEND_RST`) to the ends of evicted connections.
+   * RSTs the NAT asked for (`LWIP_SNAT_SEND_RST`) to the ends of evicted connections
+   * (always 0 without `evict`).
    */
   uint32_t resets_requested;
 };

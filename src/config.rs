@@ -80,8 +80,10 @@ pub struct Config {
     /// The same for port 123 (NTP).
     pub udp_ntp_ms: u32,
     /// [`FullPolicy::Evict`]: a session idle longer than this may give way to a new one.
+    /// Checked in every build; read only with the `evict` feature.
     pub evict_idle_ms: u32,
-    /// What a new flow that finds its table full of live sessions does.
+    /// What a new flow that finds its table full of live sessions does. A build without the
+    /// `evict` feature carries out `Reject` only and refuses `Evict` ([`ConfigError::Policy`]).
     pub full_policy: FullPolicy,
 }
 
@@ -95,7 +97,7 @@ c_enum! {
         Reject = 0 => LWIP_SNAT_FULL_REJECT, "reject";
         /// The least recently used session that is half-open (TCP), answered (DNS, NTP) or idle
         /// longer than `evict_idle_ms` gives way; an established TCP connection so evicted is
-        /// reset at both ends when they next send.
+        /// reset at both ends when they next send. Needs the `evict` feature.
         Evict = 1 => LWIP_SNAT_FULL_EVICT, "evict";
     }
 }
@@ -110,6 +112,8 @@ pub enum ConfigError {
     /// A filtering mode other than address and port dependent, in a build without the
     /// `filtering` feature.
     Filtering,
+    /// [`FullPolicy::Evict`] in a build without the `evict` feature.
+    Policy,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -118,6 +122,7 @@ impl core::fmt::Display for ConfigError {
             ConfigError::Timeout => "a timeout is zero, too long, or below its RFC floor",
             ConfigError::PortRange => "the port range is empty, starts below 1024 or reaches 0xC000",
             ConfigError::Filtering => "a filtering mode this build (without `filtering`) does not have",
+            ConfigError::Policy => "the evict policy, which this build (without `evict`) does not have",
         })
     }
 }
@@ -215,6 +220,10 @@ impl Config {
         let (start, end) = (u32::from(start).wrapping_sub(1024), u32::from(end).wrapping_sub(1024));
         if start > end || end >= ABOVE {
             return Err(ConfigError::PortRange);
+        }
+        // Without `evict` only `Reject` is carried out: asking for `Evict` is an error.
+        if !cfg!(feature = "evict") && self.full_policy != FullPolicy::Reject {
+            return Err(ConfigError::Policy);
         }
         Ok(())
     }

@@ -47,12 +47,13 @@ pub struct Stats {
     /// lwIP's own reassembly (their fragments are counted in `passed`).
     pub reass_released: u32,
     /// Sessions that gave way to a new one in a full table, by [`Eviction`] number: TCP
-    /// connections closed by both FINs or an RST, half-open or answered sessions, idle ones.
+    /// connections closed by both FINs or an RST, half-open or answered sessions, idle ones
+    /// (the last two always 0 in a build without the `evict` feature).
     ///
     /// [`Eviction`]: crate::Eviction
     pub evicted: [u32; 3],
     /// TCP RSTs the core asked the caller to send ([`Verdict::SendTcpReset`]) to an end of an
-    /// evicted connection.
+    /// evicted connection (always 0 without `evict`).
     ///
     /// [`Verdict::SendTcpReset`]: crate::Verdict::SendTcpReset
     pub resets_requested: u32,

@@ -28,7 +28,7 @@ pub enum Verdict {
     /// The packet is a TCP segment of a connection evicted from a full table: answer its
     /// sender with an RST in the name of its destination, built from the segment as RFC 793
     /// says for a connection that does not exist (so its sequence number is one the sender
-    /// accepts), then free the packet.
+    /// accepts), then free the packet. Never given by a build without the `evict` feature.
     SendTcpReset,
 }
 

@@ -379,6 +379,7 @@ fn fill_tcp_table(r: &mut Router) {
     }
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn esp_full_table_makes_room_for_a_new_flow_and_counts_the_forced_eviction() {
     let mut r = esp();
@@ -388,6 +389,18 @@ fn esp_full_table_makes_room_for_a_new_flow_and_counts_the_forced_eviction() {
     let syn = r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).only("wan");
     assert_eq!(src(&syn), WAN_ADDR);
     assert_eq!(answer(&mut r, "napt_stats", "napt"), "256 0 0 1");
+}
+
+/// Without `evict` the drop-in keeps the reject policy: a full table of live (half-open)
+/// connections refuses a new flow, evicting none.
+#[cfg(not(feature = "evict"))]
+#[test]
+fn esp_full_table_refuses_a_new_flow_without_evict() {
+    let mut r = esp();
+    r.ok("napt_enable 192.168.1.1 1");
+    fill_tcp_table(&mut r);
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 80, SYN)).nothing_on("wan");
+    assert_eq!(answer(&mut r, "napt_stats", "napt"), "256 0 0 0");
 }
 
 #[test]

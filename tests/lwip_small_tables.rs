@@ -11,6 +11,7 @@ mod lwip_build;
 
 use common::*;
 use driver::Router;
+#[cfg(feature = "evict")]
 use etherparse::{Ipv4Header, TcpHeader};
 
 const RULE_OUTBOUND: u8 = 1;
@@ -24,6 +25,7 @@ fn router() -> Router {
     r
 }
 
+#[cfg(feature = "evict")]
 fn tcp_header(p: &[u8]) -> TcpHeader {
     let (_, rest) = Ipv4Header::from_slice(p).unwrap();
     TcpHeader::from_slice(rest).unwrap().0
@@ -38,6 +40,7 @@ fn connect(r: &mut Router, host: [u8; 4], port: u16) -> u16 {
     ext
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn evicted_established_connection_gets_an_rst_at_each_end_that_it_accepts() {
     let mut r = router();
@@ -90,6 +93,38 @@ fn evicted_established_connection_gets_an_rst_at_each_end_that_it_accepts() {
     assert_eq!(r.stat("resets_requested"), 3);
 }
 
+/// Without `evict` the policy is refused, and a full table of connections idle past any age
+/// refuses a new one (ICMP 3/13 to its sender, nothing on the uplink) and resets none; a
+/// connection closed by both FINs still gives way.
+#[cfg(not(feature = "evict"))]
+#[test]
+fn without_evict_a_full_table_refuses_and_only_a_closed_connection_gives_way() {
+    let mut r = router();
+    r.err("setcfg full_policy=1", ERR_ARG);
+    r.ok("setcfg host_quota=0");
+    let ext = connect(&mut r, HOST_A, 40000);
+    r.ok("timers 61000");
+    let capacity = r.stat("tcp_capacity") as u16;
+    for i in 1..capacity {
+        connect(&mut r, HOST_B, 41000 + i);
+    }
+    assert_eq!(r.stat("tcp_in_use"), u64::from(capacity));
+    let sent = r.inject("lan", &tcp(HOST_B, 50000, SERVER, 443, SYN));
+    sent.nothing_on("wan");
+    let icmp = sent.only("lan");
+    assert_eq!((icmp[20], icmp[21]), (3, 13), "administratively prohibited");
+    assert_eq!((r.stat("evicted_transitory"), r.stat("evicted_idle"), r.stat("resets_requested")), (0, 0, 0));
+    // Closed by both FINs, HOST_A's connection gives way to the next new one.
+    r.inject("lan", &tcp(HOST_A, 40000, SERVER, 443, FIN | ACK)).only("wan");
+    r.inject("wan", &tcp(SERVER, 443, WAN_ADDR, ext, FIN | ACK)).only("lan");
+    r.inject("lan", &tcp(HOST_B, 50000, SERVER, 443, SYN)).only("wan");
+    assert_eq!((r.stat("evicted_closed"), r.stat("tcp_in_use")), (1, u64::from(capacity)));
+    // Its late segments find no session: never answered with a reset.
+    let sent = r.inject("lan", &tcp_data(HOST_A, 40000, SERVER, 443, ACK, b"late"));
+    assert!(sent.out.is_empty(), "{:?}", sent.out);
+    assert_eq!(r.stat("resets_requested"), 0);
+}
+
 /// Needs `dump`: the session walk is what shows states and timeouts.
 #[cfg(feature = "dump")]
 #[test]
@@ -101,8 +136,13 @@ fn dns_session_shows_its_state_and_goes_seconds_after_the_answer() {
     r.inject("wan", &udp(SERVER, 53, WAN_ADDR, sport(&query), b"answer")).only("lan");
     let sessions = r.sessions();
     assert!(sessions[0].contains(" DNS_ANSWERED outbound kept ") && sessions[0].ends_with(" 5000"), "{sessions:?}");
-    r.ok("setcfg full_policy=1");
-    assert!(r.sessions()[0].contains(" DNS_ANSWERED outbound evictable "), "{:?}", r.sessions());
+    if cfg!(feature = "evict") {
+        r.ok("setcfg full_policy=1");
+        assert!(r.sessions()[0].contains(" DNS_ANSWERED outbound evictable "), "{:?}", r.sessions());
+    } else {
+        r.err("setcfg full_policy=1", ERR_ARG);
+        assert!(r.sessions()[0].contains(" DNS_ANSWERED outbound kept "), "{:?}", r.sessions());
+    }
     r.ok("timers 4000");
     assert_eq!(r.sessions().len(), 1);
     r.ok("timers 2000");

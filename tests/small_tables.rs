@@ -31,6 +31,7 @@ fn config() -> Config {
     Config { host_quota: 0, ..Config::DEFAULT }
 }
 
+/// The evict policy, which a build without `evict` refuses.
 fn evicting() -> Config {
     Config { full_policy: FullPolicy::Evict, evict_idle_ms: 60_000, ..config() }
 }
@@ -212,6 +213,7 @@ fn reject_policy_never_evicts_a_live_session() {
 
 // ---------------------------------------------------------------- the evict policy
 
+#[cfg(feature = "evict")]
 #[test]
 fn evict_policy_reclaims_the_oldest_half_open_connection_before_any_established_one() {
     let mut nat = nat_with(evicting());
@@ -227,6 +229,7 @@ fn evict_policy_reclaims_the_oldest_half_open_connection_before_any_established_
     assert_eq!(nat.stats().resets_requested, 0);
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn evict_policy_reclaims_an_answered_dns_query_before_a_live_udp_flow() {
     let mut nat = nat_with(Config { udp_dns_ms: 60_000, ..evicting() });
@@ -239,6 +242,7 @@ fn evict_policy_reclaims_an_answered_dns_query_before_a_live_udp_flow() {
     assert_eq!(nat.stats().evicted, [0, 1, 0]);
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn evict_policy_reclaims_a_session_idle_past_the_age_and_refuses_when_none_is() {
     let mut nat = nat_with(Config { reject_when_full: false, ..evicting() });
@@ -254,6 +258,7 @@ fn evict_policy_reclaims_a_session_idle_past_the_age_and_refuses_when_none_is() 
     assert_eq!(v, Verdict::Drop(lwip_snat::DropReason::TableFull), "the others are live");
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn evicted_established_connection_is_reset_at_both_ends_when_they_next_send() {
     let mut nat = nat_with(evicting());
@@ -282,6 +287,7 @@ fn evicted_established_connection_is_reset_at_both_ends_when_they_next_send() {
 
 /// Expiry (`tick`) forgets no evicted connection: its segments are still reset after it.
 /// A removal of the host's sessions forgets them: then they are dropped as any stranger.
+#[cfg(feature = "evict")]
 #[test]
 fn tick_keeps_evicted_connections_and_a_host_removal_forgets_them() {
     let mut nat = nat_with(evicting());
@@ -303,7 +309,7 @@ fn tick_keeps_evicted_connections_and_a_host_removal_forgets_them() {
 }
 
 /// The sessions from outside come through a port forward.
-#[cfg(feature = "portmap")]
+#[cfg(all(feature = "portmap", feature = "evict"))]
 #[test]
 fn outside_hosts_cannot_evict_inside_sessions_by_opening_their_own() {
     // No per-mapping cap: one forward's mapping fills the whole table below.
@@ -346,7 +352,8 @@ fn outside_hosts_cannot_evict_inside_sessions_through_endpoint_independent_filte
         reject_when_full: false,
         mapping_sessions: 0,
         tcp_filtering: Filtering::EndpointIndependent,
-        ..evicting()
+        // (either policy: a closed connection gives way under both)
+        ..if cfg!(feature = "evict") { evicting() } else { config() }
     });
     // Inside connections, all closed: any outbound SYN could take their slots.
     let ext = full_of_connections(&mut nat, 0);
@@ -387,6 +394,7 @@ fn eviction_searches_the_whole_table_once_a_second_and_a_window_per_flow_in_betw
     assert_eq!(nat.stats().evicted, [2, 0, 0]);
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn dumps_show_the_origin_and_whether_a_session_may_give_way() {
     let mut nat = nat_with(evicting());
@@ -400,6 +408,7 @@ fn dumps_show_the_origin_and_whether_a_session_may_give_way() {
     assert!(nat.evictable(Protocol::Tcp, &tcp, 60_001), "idle past the age it may give way");
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn a_host_at_its_quota_cannot_make_others_give_way_for_nothing() {
     // Eviction happens for a flow that will get the slot: a host at its quota is refused
@@ -457,6 +466,7 @@ fn a_flow_its_mapping_cap_refuses_makes_no_session_give_way() {
     assert!(has_session(&nat, Protocol::Tcp, 40007), "the closed connection keeps its slot for a flow that may use it");
 }
 
+#[cfg(feature = "evict")]
 #[test]
 fn an_evicted_connection_is_forgotten_with_the_sessions_of_its_netif() {
     // A flush (or an uplink's new address) ends every mapping: no RST is asked for afterwards
@@ -471,5 +481,54 @@ fn an_evicted_connection_is_forgotten_with_the_sessions_of_its_netif() {
     nat.netif_changed(WAN);
     let from_inside = tcp_data(HOST_A, 40005, SERVER, 443, ACK, b"anyone?");
     assert_eq!(verdict(&mut nat, outbound(), &from_inside, 171_000), Verdict::Drop(lwip_snat::DropReason::NoMapping));
+    assert_eq!(nat.stats().resets_requested, 0);
+}
+
+// ---------------------------------------------------------------- a build without `evict`
+
+/// Without the `evict` feature the policy is refused wherever settings come in, and the
+/// settings in force stay as they were.
+#[cfg(not(feature = "evict"))]
+#[test]
+fn without_evict_the_evict_policy_is_refused() {
+    assert_eq!(evicting().validate(), Err(ConfigError::Policy));
+    let mut nat = nat_with(Config { udp_dns_ms: 30_000, ..config() });
+    assert_eq!(nat.set_config(evicting()), Err(ConfigError::Policy));
+    assert_eq!(*nat.config(), Config { udp_dns_ms: 30_000, ..config() }, "the old settings stay");
+    let mut fresh = TestNat::new();
+    assert_eq!(fresh.reset(evicting(), [1, 2]), Err(ConfigError::Policy));
+}
+
+/// Without `evict` a full table of live sessions, established, half-open and idle long, and
+/// answered DNS queries, refuses a new flow and evicts none; a closed connection still gives
+/// way (RFC 7857 section 2.2) and no reset is ever asked for.
+#[cfg(not(feature = "evict"))]
+#[test]
+fn without_evict_only_closed_connections_give_way() {
+    let mut nat = nat_with(Config { reject_when_full: false, udp_dns_ms: 300_000, ..config() });
+    for i in 0..TCP_SLOTS - 2 {
+        connect(&mut nat, 40000 + i, 0);
+    }
+    out(&mut nat, tcp(HOST_A, 60000, SERVER, 443, SYN), 0);
+    out(&mut nat, tcp(HOST_A, 60001, SERVER, 443, SYN), 0);
+    for i in 0..UDP_SLOTS {
+        dns_exchange(&mut nat, 5000 + i, 0, 0);
+    }
+    let refused = Verdict::Drop(lwip_snat::DropReason::TableFull);
+    // Idle for 200 s (past any `evict_idle_ms`), the half-open ones within their timeout.
+    assert_eq!(verdict(&mut nat, outbound(), &tcp(HOST_A, 50000, SERVER, 443, SYN), 200_000), refused);
+    assert_eq!(verdict(&mut nat, outbound(), &udp(HOST_A, 7000, SERVER, 3478, b"new"), 200_000), refused);
+    assert_eq!(nat.stats().evicted, [0, 0, 0]);
+    assert_eq!(nat.sessions_in_use(Protocol::Tcp), usize::from(TCP_SLOTS));
+    assert_eq!(nat.sessions_in_use(Protocol::Udp), usize::from(UDP_SLOTS));
+    // A connection closed by both FINs gives way.
+    let ext = sport(&out(&mut nat, tcp(HOST_A, 40007, SERVER, 443, FIN | ACK), 200_001));
+    inb(&mut nat, tcp(SERVER, 443, WAN_ADDR, ext, FIN | ACK), 200_001);
+    out(&mut nat, tcp(HOST_A, 50000, SERVER, 443, SYN), 200_002);
+    assert!(!has_session(&nat, Protocol::Tcp, 40007) && has_session(&nat, Protocol::Tcp, 50000));
+    assert_eq!(nat.stats().evicted, [1, 0, 0]);
+    // Segments of the connections that lost their slot find none: dropped, never reset.
+    let late = tcp_data(HOST_A, 40007, SERVER, 443, ACK, b"late");
+    assert_eq!(verdict(&mut nat, outbound(), &late, 200_003), Verdict::Drop(lwip_snat::DropReason::NoMapping));
     assert_eq!(nat.stats().resets_requested, 0);
 }

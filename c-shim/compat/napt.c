@@ -82,8 +82,12 @@ napt_start(void)
   cfg.udp_ms = napt_timeout(IP_NAPT_TIMEOUT_MS_UDP, 120000);
   cfg.icmp_ms = napt_timeout(IP_NAPT_TIMEOUT_MS_ICMP, cfg.icmp_ms);
   cfg.allow_short_timeouts = LWIP_SNAT_COMPAT_ALLOW_SHORT_TIMEOUTS ? 1 : 0;
+#if defined(LWIP_SNAT_FEATURE_EVICT)
   /* esp-lwip makes room for a new flow in a full table; lwip-snat's closest safe policy */
   cfg.full_policy = LWIP_SNAT_FULL_EVICT;
+#endif
+  /* (a build without `evict` keeps LWIP_SNAT_FULL_REJECT, the one policy it carries out:
+   * it refuses the other; closed connections and expired sessions still make room) */
   if (lwip_snat_start(&cfg) != LWIP_SNAT_OK) {
     return 0;
   }

@@ -108,6 +108,7 @@ impl lwip_snat_config {
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
             // Refused above (`check` leaves the filters to this function).
             ConfigError::Filtering => LWIP_SNAT_ERR_ARG,
+            ConfigError::Policy => LWIP_SNAT_ERR_ARG,
         })
     }
 
@@ -585,7 +586,8 @@ mod tests {
             udp_dns_ms: 10,
             udp_ntp_ms: 11,
             evict_idle_ms: 12,
-            full_policy: 1,
+            // (the one policy a build without `evict` takes is the other one)
+            full_policy: u8::from(cfg!(feature = "evict")),
         };
         let core = Config {
             tcp_established_ms: 7_500_001,
@@ -604,10 +606,18 @@ mod tests {
             udp_dns_ms: 10,
             udp_ntp_ms: 11,
             evict_idle_ms: 12,
-            full_policy: FullPolicy::Evict,
+            full_policy: if cfg!(feature = "evict") { FullPolicy::Evict } else { FullPolicy::Reject },
         };
         assert_eq!(to_core(&c), Ok(core));
         assert_eq!(from_core(&core), c);
+    }
+
+    /// A build without `evict` refuses the evict policy, as an argument error.
+    #[cfg(not(feature = "evict"))]
+    #[test]
+    fn without_evict_the_evict_policy_is_an_argument_error() {
+        let evict = lwip_snat_config { full_policy: FullPolicy::Evict as u8, ..from_core(&Config::DEFAULT) };
+        assert_eq!(to_core(&evict), Err(LWIP_SNAT_ERR_ARG));
     }
 
     #[test]
@@ -639,9 +649,10 @@ mod tests {
             |c| &mut c.full_policy,
         ];
         // The values each accepts: built without `filtering`, a filter only 2 (address and
-        // port dependent).
+        // port dependent); without `evict`, a policy only 0 (reject).
         let filters = if cfg!(feature = "filtering") { 0..3 } else { 2..3 };
-        for (field, valid) in fields.into_iter().zip([filters.clone(), filters, 0..2, 0..2, 0..2, 0..2]) {
+        let policies = if cfg!(feature = "evict") { 0..2 } else { 0..1 };
+        for (field, valid) in fields.into_iter().zip([filters.clone(), filters, 0..2, 0..2, 0..2, policies]) {
             for value in 0..=u8::MAX {
                 let mut c = ok;
                 *field(&mut c) = value;

@@ -111,6 +111,7 @@ c_enum! {
         /// A TCP segment of a connection evicted from a full table: answer its sender with an RST
         /// in the name of its destination (lwIP's `tcp_rst()`: sequence number = the segment's
         /// acknowledgment number, acknowledging its sequence number plus its length), then free it.
+        /// Never given by a build without the `evict` feature.
         LWIP_SNAT_SEND_RST = 7;
     }
 }
@@ -165,9 +166,10 @@ pub struct lwip_snat_config {
     /// The same for port 123 (NTP) (default 5000).
     pub udp_ntp_ms: u32,
     /// `LWIP_SNAT_FULL_EVICT`: a session idle longer than this may give way to a new one
-    /// (default 120000).
+    /// (default 120000; checked, but unused, without the `evict` feature).
     pub evict_idle_ms: u32,
-    /// What a new flow finding its table full does, an `lwip_snat_full_policy` value.
+    /// What a new flow finding its table full does, an `lwip_snat_full_policy` value. A build
+    /// without the `evict` feature refuses `LWIP_SNAT_FULL_EVICT` (`LWIP_SNAT_ERR_ARG`).
     pub full_policy: u8,
 }
 
@@ -298,11 +300,14 @@ pub struct lwip_snat_stats {
     /// Sessions that gave way to a new one in a full table: TCP connections closed by both
     /// FINs or an RST (RFC 7857 section 2.2).
     pub evicted_closed: u32,
-    /// ... half-open TCP connections and answered DNS or NTP queries (`LWIP_SNAT_FULL_EVICT`).
+    /// ... half-open TCP connections and answered DNS or NTP queries (`LWIP_SNAT_FULL_EVICT`;
+    /// always 0 in a build without the `evict` feature).
     pub evicted_transitory: u32,
-    /// ... sessions idle longer than `evict_idle_ms` (`LWIP_SNAT_FULL_EVICT`).
+    /// ... sessions idle longer than `evict_idle_ms` (`LWIP_SNAT_FULL_EVICT`; always 0
+    /// without `evict`).
     pub evicted_idle: u32,
-    /// RSTs the NAT asked for (`LWIP_SNAT_SEND_RST`) to the ends of evicted connections.
+    /// RSTs the NAT asked for (`LWIP_SNAT_SEND_RST`) to the ends of evicted connections
+    /// (always 0 without `evict`).
     pub resets_requested: u32,
 }
 

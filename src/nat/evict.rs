@@ -8,18 +8,24 @@
 //! recently used first. A session an inbound packet created never displaces one an inside host
 //! created, so no outside host can push the inside's sessions out by opening its own.
 //!
+//! `Evict` is the `evict` feature's: a build without it has only `Reject` (the settings say no
+//! other), so neither the transitory and idle classes nor the memory of evicted connections
+//! and their resets are compiled (a closed connection holds no one who awaits a reset).
+//!
 //! The search covers the whole table at most once a second (with the scan for expired
 //! sessions), and otherwise a window of slots per new flow, the next window the next time, so
 //! a flood of new flows against a full table costs bounded work per packet.
 
 use super::*;
 use crate::config::FullPolicy;
+#[cfg(feature = "evict")]
 use crate::tables::table::both_ports;
 
 /// Slots looked at per search.
 const WINDOW: usize = 32;
 
 /// Established connections remembered for their resets (a new eviction overwrites the oldest).
+#[cfg(feature = "evict")]
 const REMEMBERED: usize = 4;
 
 /// Why a session gave way (index into `Stats::evicted`).
@@ -53,7 +59,8 @@ pub(super) fn eviction(
     if closed & state != 0 {
         return Some(Eviction::Closed);
     }
-    if config.full_policy == FullPolicy::Reject {
+    // (without `evict` the settings hold `Reject`: said as a constant, the rest is not compiled)
+    if !cfg!(feature = "evict") || config.full_policy == FullPolicy::Reject {
         return None;
     }
     if transitory & state != 0 {
@@ -101,12 +108,14 @@ const fn udp_answered(state: u8) -> bool {
 }
 
 /// Established TCP connections evicted lately: their inside and remote endpoints.
+#[cfg(feature = "evict")]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Evicted {
     sessions: [Session; REMEMBERED],
     next: usize,
 }
 
+#[cfg(feature = "evict")]
 impl Evicted {
     pub(crate) const fn new() -> Self {
         Evicted { sessions: [crate::tables::table::EMPTY_SESSION; REMEMBERED], next: 0 }
@@ -191,12 +200,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         });
         let Some((slot, rank, session)) = victim else { return false };
         // Remembered straight from its slot, before it goes (no copy of it kept meanwhile).
+        // Without `evict` only closed connections give way: none is owed a reset.
+        #[cfg(not(feature = "evict"))]
+        let _ = session;
+        #[cfg(feature = "evict")]
         if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
             self.evicted.remember(session);
         }
         self.discard(protocol, slot, false);
-        // The rank is 3 - the reason (see above).
-        if let Some(count) = self.stats.evicted.get_mut(3usize.wrapping_sub(usize::from(rank))) {
+        // The rank is 3 - the reason (see above); without `evict` the reason is `Closed`.
+        let reason = if cfg!(feature = "evict") { 3usize.wrapping_sub(usize::from(rank)) } else { Eviction::Closed as usize };
+        if let Some(count) = self.stats.evicted.get_mut(reason) {
             *count = count.wrapping_add(1);
         }
         true
@@ -204,6 +218,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// For a TCP segment that found no session: true when its sender is owed an RST, for it
     /// belongs to a connection evicted while established (never in answer to an RST).
+    #[cfg(feature = "evict")]
     pub(super) fn reset_evicted(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
         let is_candidate = flow.protocol == Protocol::Tcp && flow.tcp_flags & tcp_flags::RST == 0;
         is_candidate && self.evicted.holds(flow, direction, netif)

@@ -170,6 +170,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Inbound::Session(slot) = found {
             return Some(Ok(Admission::Session(slot as Slot)));
         }
+        #[cfg(feature = "evict")]
         if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
             return Some(Err(Verdict::SendTcpReset));
         }

@@ -26,6 +26,7 @@ use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Tab
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
 use crate::wire::ipv4::{self, is_martian, is_martian_net};
 use crate::wire::tcp::flags as tcp_flags;
+#[cfg(feature = "evict")]
 use evict::Evicted;
 pub use evict::Eviction;
 use outbound::NoSession;
@@ -160,7 +161,9 @@ pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICM
     pub(crate) concerns: quiet::Concerns,
     /// Which ports the router's own endpoints hold (see [`PortCheck`]); `None`: unknown.
     port_check: Option<PortCheck>,
-    /// Established TCP connections evicted lately, to reset when their ends next send.
+    /// Established TCP connections evicted lately, to reset when their ends next send
+    /// (`evict` only: without it none is evicted).
+    #[cfg(feature = "evict")]
     evicted: Evicted,
     /// Per protocol (by [`Protocol::index`]): when its full table was last scanned for expired
     /// sessions in vain, and where its next eviction search starts (see `create`).
@@ -231,6 +234,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                 evicted: [0; 3],
                 resets_requested: 0,
             },
+            #[cfg(feature = "evict")]
             evicted: Evicted::new(),
             port_check: None,
             #[cfg(feature = "fast-path")]
@@ -461,6 +465,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Evicted connections go with the sessions they would have been: no RST in their name.
         // Not when sessions merely expire: the removals of sessions by netif, host or port
         // forward never set `expired_at`, and only `tick` does, which forgets none.
+        #[cfg(feature = "evict")]
         if doomed.expired_at.is_none() {
             self.evicted.forget(|s| doomed.matches(s));
         }
@@ -542,7 +547,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Verdict::Pass | Verdict::Release => &mut stats.passed,
             Verdict::Drop(reason) => stats.drop_counter(reason),
             Verdict::SendIcmp(_) => &mut stats.icmp_requested,
+            #[cfg(feature = "evict")]
             Verdict::SendTcpReset => &mut stats.resets_requested,
+            // (without `evict` no reset is asked for: its counter is not compiled)
+            #[cfg(not(feature = "evict"))]
+            Verdict::SendTcpReset => return verdict,
             Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => return verdict,
         };
         *counter = counter.wrapping_add(1);

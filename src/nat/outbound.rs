@@ -109,8 +109,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Ok((slot, false));
         }
         if !flow.creates {
-            let reset = self.reset_evicted(flow, Direction::Outbound, netif);
-            return Err(if reset { NoSession::Reset } else { NoSession::Drop(DropReason::NoMapping) });
+            // A segment of a connection evicted while established is owed a reset (`evict`).
+            #[cfg(feature = "evict")]
+            if self.reset_evicted(flow, Direction::Outbound, netif) {
+                return Err(NoSession::Reset);
+            }
+            return Err(NoSession::Drop(DropReason::NoMapping));
         }
         // No port, or no room for the session: one refusal for both.
         let created = match self.external_port(flow, netif) {
@@ -225,7 +229,8 @@ pub(super) enum NoSession {
     Prohibited,
     /// Dropped for this reason.
     Drop(DropReason),
-    /// A segment of an evicted connection: answered with a reset.
+    /// A segment of an evicted connection: answered with a reset (`evict` only).
+    #[cfg(feature = "evict")]
     Reset,
 }
 
@@ -235,6 +240,7 @@ impl NoSession {
     #[cfg_attr(feature = "hairpin", inline(never))]
     pub(super) fn verdict(self) -> Verdict {
         match self {
+            #[cfg(feature = "evict")]
             NoSession::Reset => Verdict::SendTcpReset,
             NoSession::Drop(reason) => Verdict::Drop(reason),
             NoSession::Prohibited => Verdict::SendIcmp(IcmpRequest::AdminProhibited),

@@ -21,6 +21,7 @@ const FEATURES: &[(&str, bool)] = &[
     ("hook-forward", cfg!(feature = "hook-forward")),
     ("dump", cfg!(feature = "dump")),
     ("icmp-queries", cfg!(feature = "icmp-queries")),
+    ("evict", cfg!(feature = "evict")),
 ];
 
 /// The features of this test run, comma-separated, as `cargo build --features` takes them.

@@ -183,6 +183,10 @@ test_config(void)
   CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_PORT_RANGE);
   bad = c; bad.tcp_filtering = 3;
   CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
+#if !defined(LWIP_SNAT_FEATURE_EVICT)
+  bad = c; bad.full_policy = LWIP_SNAT_FULL_EVICT; /* not built in */
+  CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
+#endif
   bad = c; bad.udp_filtering = 0xFF;
   CHECK(lwip_snat_init(&bad) == LWIP_SNAT_ERR_ARG);
   bad = c; bad.reject_when_full = 2;
@@ -473,6 +477,13 @@ test_set_config(void)
   CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
   bad = c; bad.port_range_end = 0xC000;
   CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_PORT_RANGE);
+  bad = c; bad.full_policy = 2;
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+#if !defined(LWIP_SNAT_FEATURE_EVICT)
+  /* a build without `evict` refuses the policy it cannot carry out */
+  bad = c; bad.full_policy = LWIP_SNAT_FULL_EVICT;
+  CHECK(lwip_snat_set_config(&bad) == LWIP_SNAT_ERR_ARG);
+#endif
   memset(&got, 0x5A, sizeof(got));
   CHECK(lwip_snat_get_config(&got) == LWIP_SNAT_OK && config_eq(&got, &c));
   make_udp_between(pkt, stranger, 1234, WAN_ADDR, ext);
