@@ -51,7 +51,7 @@ fn forwarded(events: &Events, netif: &str) -> Vec<u8> {
     p
 }
 
-#[cfg(feature = "hairpin")]
+#[cfg(all(feature = "hairpin", any(feature = "portmap", feature = "filtering")))]
 fn payload(p: &[u8]) -> &[u8] {
     let ihl = usize::from(p[0] & 0xF) * 4;
     let total = usize::from(u16::from_be_bytes([p[2], p[3]]));
@@ -63,7 +63,7 @@ fn payload(p: &[u8]) -> &[u8] {
 }
 
 /// A hairpinned packet: in on the LAN, back out of the LAN, nothing on the WAN.
-#[cfg(feature = "hairpin")]
+#[cfg(all(feature = "hairpin", any(feature = "portmap", feature = "filtering")))]
 fn hairpin(r: &mut Router, packet: &[u8]) -> Vec<u8> {
     let sent = r.inject("lan", packet);
     sent.nothing_on("wan");

@@ -42,10 +42,14 @@ fn icmp_query(src: [u8; 4], dst: [u8; 4], kind: u8, id: u16, seq: u16) -> Vec<u8
     packet(src, dst, 1, 64, &icmp_message(kind, 0, ident_seq(id, seq), &[0; 12]))
 }
 
-/// A NAT in which an inside host reaches HOST_B's `protocol` port 80 through the external
-/// address, and that external port: the port forward `WEB` (for `protocol`) where built with
-/// `portmap`; else HOST_B's own mapping, opened by a packet out, with endpoint-independent
-/// filtering so that another inside host may reach it (hairpinning needs no port forward).
+/// A NAT in which HOST_A (TCP port 40000, UDP port 7000) reaches HOST_B's `protocol` port 80
+/// through the external address, and that external port: the port forward `WEB` (for
+/// `protocol`) where built with `portmap`; else HOST_B's own mapping, opened by a packet out,
+/// with endpoint-independent filtering where built with `filtering`, so that another inside host
+/// may reach it (hairpinning needs no port forward); else, with the one filter (address and port
+/// dependent), by hole punching through the external address: HOST_B first sends to HOST_A's
+/// external endpoint (refused by HOST_A's mapping, which never sent to B, but B's own session
+/// toward A stays), so that A's packet to B's external endpoint is one B's filter lets in.
 #[cfg(feature = "hairpin")]
 fn hairpin_to_b(protocol: Protocol) -> (Box<TestNat>, u16) {
     if cfg!(feature = "portmap") {
@@ -53,15 +57,26 @@ fn hairpin_to_b(protocol: Protocol) -> (Box<TestNat>, u16) {
         nat.add_portmap(Portmap { protocol, ..WEB }).unwrap();
         return (nat, WEB.ext_port);
     }
-    let open = Filtering::EndpointIndependent;
+    let open =
+        if cfg!(feature = "filtering") { Filtering::EndpointIndependent } else { Filtering::AddressAndPortDependent };
     let mut nat = nat_with(Config { tcp_filtering: open, udp_filtering: open, ..Config::DEFAULT });
-    let register = match protocol {
-        Protocol::Tcp => tcp(HOST_B, 80, SERVER, 443, SYN),
-        _ => udp(HOST_B, 80, SERVER, 3478, b"register"),
+    let (register_b, register_a) = match protocol {
+        Protocol::Tcp => (tcp(HOST_B, 80, SERVER, 443, SYN), tcp(HOST_A, 40000, SERVER, 443, SYN)),
+        _ => (udp(HOST_B, 80, SERVER, 3478, b"register"), udp(HOST_A, 7000, SERVER, 3478, b"register")),
     };
-    let (v, register) = run(&mut nat, lan_to_wan(1500), &register, 0);
+    let (v, register_b) = run(&mut nat, lan_to_wan(1500), &register_b, 0);
     assert_eq!(v, Verdict::Translated);
-    (nat, sport(&register))
+    if !cfg!(feature = "filtering") {
+        let (v, register_a) = run(&mut nat, lan_to_wan(1500), &register_a, 0);
+        assert_eq!(v, Verdict::Translated);
+        let punch = match protocol {
+            Protocol::Tcp => tcp(HOST_B, 80, WAN_ADDR, sport(&register_a), SYN),
+            _ => udp(HOST_B, 80, WAN_ADDR, sport(&register_a), b"punch"),
+        };
+        let (v, _) = run(&mut nat, lan_to_wan_address(1500), &punch, 0);
+        assert_eq!(v, Verdict::Drop(DropReason::Filtered), "A's mapping never sent to B");
+    }
+    (nat, sport(&register_b))
 }
 
 fn ip_ident(p: &[u8]) -> u16 {

@@ -104,8 +104,10 @@ fn router_services_on_an_outside_netif_stay_guarded_and_quiet_netifs_reach_them(
 fn hairpin_through_the_external_address_still_works() {
     let mut nat = Box::new(TestNat::new());
     // HOST_B:80 is reached through a port forward; without `portmap`, through its own mapping,
-    // which endpoint-independent filtering opens to another inside host.
-    let open = Filtering::EndpointIndependent;
+    // which endpoint-independent filtering opens to another inside host, or, with the one filter
+    // (address and port dependent), which B opens to A's external endpoint by sending to it first.
+    let open =
+        if cfg!(feature = "filtering") { Filtering::EndpointIndependent } else { Filtering::AddressAndPortDependent };
     let config =
         if cfg!(feature = "portmap") { Config::DEFAULT } else { Config { tcp_filtering: open, ..Config::DEFAULT } };
     nat.reset(config, [7, 9]).unwrap();
@@ -115,7 +117,13 @@ fn hairpin_through_the_external_address_still_works() {
         nat.add_portmap(web).unwrap();
         8080
     } else {
-        sport(&out(&mut nat, tcp(HOST_B, 80, SERVER, 443, SYN), 0))
+        let port = sport(&out(&mut nat, tcp(HOST_B, 80, SERVER, 443, SYN), 0));
+        if !cfg!(feature = "filtering") {
+            let ext_a = sport(&out(&mut nat, tcp(HOST_A, 41000, SERVER, 443, SYN), 0));
+            let punch = tcp(HOST_B, 80, WAN_ADDR, ext_a, SYN);
+            assert_eq!(run(&mut nat, local(LAN, WAN), &punch, 0).0, Verdict::Drop(DropReason::Filtered));
+        }
+        port
     };
     let (v, p) = run(&mut nat, local(LAN, WAN), &tcp(HOST_A, 41000, WAN_ADDR, port, SYN), 1);
     assert_eq!(v, Verdict::Translated);

@@ -3,7 +3,7 @@
 //! outside, rules, filters and port forwards changed while sessions live.
 
 use crate::common::*;
-#[cfg(any(feature = "portmap", feature = "hairpin"))]
+#[cfg(any(feature = "portmap", all(feature = "hairpin", feature = "filtering")))]
 use lwip_snat::Portmap;
 #[cfg(feature = "portmap")]
 use lwip_snat::PortmapError;
