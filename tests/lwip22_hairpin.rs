@@ -51,7 +51,7 @@ fn forwarded(events: &Events, netif: &str) -> Vec<u8> {
     p
 }
 
-#[cfg(all(feature = "hairpin", any(feature = "portmap", feature = "filtering")))]
+#[cfg(feature = "hairpin")]
 fn payload(p: &[u8]) -> &[u8] {
     let ihl = usize::from(p[0] & 0xF) * 4;
     let total = usize::from(u16::from_be_bytes([p[2], p[3]]));
@@ -63,7 +63,7 @@ fn payload(p: &[u8]) -> &[u8] {
 }
 
 /// A hairpinned packet: in on the LAN, back out of the LAN, nothing on the WAN.
-#[cfg(all(feature = "hairpin", any(feature = "portmap", feature = "filtering")))]
+#[cfg(feature = "hairpin")]
 fn hairpin(r: &mut Router, packet: &[u8]) -> Vec<u8> {
     let sent = r.inject("lan", packet);
     sent.nothing_on("wan");
@@ -164,6 +164,35 @@ fn rfc5508_req7_hairpinned_icmp_error_goes_back_to_the_original_sender() {
     assert_eq!((src(q), sport(q), dst(q), dport(q)), (HOST_A, 7000, WAN_ADDR, 8080));
     assert_eq!(payload(q), b"to a closed port");
     assert_eq!(r.stat("icmp_errors_translated"), 1);
+}
+
+/// Hairpinning between two mappings under the default filter (address and port dependent),
+/// as peer-to-peer applications punch holes (RFC 4787 REQ-9, REQ-9a): each host learnt the
+/// other's external endpoint from a rendezvous server. B's first packet to A's is refused (A's
+/// mapping never sent to B), but B's own session toward it stays, so A's packet to B's external
+/// endpoint is let in, and then B's to A's. Needs only `hairpin`.
+#[cfg(feature = "hairpin")]
+#[test]
+fn rfc4787_req9_udp_hairpin_by_hole_punching_under_the_default_filter() {
+    let mut r = router();
+    let ext_a = sport(&forwarded(&r.inject("lan", &udp(HOST_A, 7000, SERVER, 3478, b"register")), "wan"));
+    let ext_b = sport(&forwarded(&r.inject("lan", &udp(HOST_B, 6000, SERVER, 3478, b"register")), "wan"));
+
+    let punch = r.inject("lan", &udp(HOST_B, 6000, WAN_ADDR, ext_a, b"punch"));
+    punch.nothing_on("lan");
+    punch.nothing_on("wan");
+    assert_eq!(r.stat("drop_filtered"), 1, "A's mapping never sent to B");
+
+    let to_b = hairpin(&mut r, &udp(HOST_A, 7000, WAN_ADDR, ext_b, b"hello B"));
+    assert_eq!((src(&to_b), sport(&to_b)), (WAN_ADDR, ext_a), "REQ-9a: A's external endpoint");
+    assert_eq!((dst(&to_b), dport(&to_b)), (HOST_B, 6000));
+    assert_eq!(payload(&to_b), b"hello B");
+
+    let to_a = hairpin(&mut r, &udp(HOST_B, 6000, WAN_ADDR, ext_a, b"hello A"));
+    assert_eq!((src(&to_a), sport(&to_a)), (WAN_ADDR, ext_b), "REQ-9a: B's external endpoint");
+    assert_eq!((dst(&to_a), dport(&to_a)), (HOST_A, 7000));
+    assert_eq!(payload(&to_a), b"hello A");
+    assert_eq!(r.stat("hairpinned"), 2);
 }
 
 /// Needs hairpinning (`hairpin`).
