@@ -40,18 +40,26 @@ fn connect(r: &mut Router, host: [u8; 4], port: u16) -> u16 {
     ext
 }
 
+/// Fills the TCP table: HOST_A's connection from port 40000 first, left idle 61 s (past the
+/// 60 s eviction age the evict test sets), then HOST_B's up to the capacity. Returns the
+/// external port of HOST_A's connection.
+fn fill_with_one_idle_connection(r: &mut Router) -> u16 {
+    let ext = connect(r, HOST_A, 40000);
+    r.ok("timers 61000");
+    let capacity = r.stat("tcp_capacity") as u16;
+    for i in 1..capacity {
+        connect(r, HOST_B, 41000 + i);
+    }
+    assert_eq!(r.stat("tcp_in_use"), u64::from(capacity));
+    ext
+}
+
 #[cfg(feature = "evict")]
 #[test]
 fn evicted_established_connection_gets_an_rst_at_each_end_that_it_accepts() {
     let mut r = router();
     r.ok("setcfg full_policy=1 evict_idle_ms=60000 host_quota=0");
-    let ext = connect(&mut r, HOST_A, 40000);
-    r.ok("timers 61000");
-    let capacity = r.stat("tcp_capacity") as u16;
-    for i in 1..capacity {
-        connect(&mut r, HOST_B, 41000 + i);
-    }
-    assert_eq!(r.stat("tcp_in_use"), u64::from(capacity));
+    let ext = fill_with_one_idle_connection(&mut r);
     // A new connection takes the slot of the one idle past the age.
     r.inject("lan", &tcp(HOST_B, 50000, SERVER, 443, SYN)).only("wan");
     assert_eq!(r.stat("evicted_idle"), 1);
@@ -102,13 +110,7 @@ fn without_evict_a_full_table_refuses_and_only_a_closed_connection_gives_way() {
     let mut r = router();
     r.err("setcfg full_policy=1", ERR_ARG);
     r.ok("setcfg host_quota=0");
-    let ext = connect(&mut r, HOST_A, 40000);
-    r.ok("timers 61000");
-    let capacity = r.stat("tcp_capacity") as u16;
-    for i in 1..capacity {
-        connect(&mut r, HOST_B, 41000 + i);
-    }
-    assert_eq!(r.stat("tcp_in_use"), u64::from(capacity));
+    let ext = fill_with_one_idle_connection(&mut r);
     let sent = r.inject("lan", &tcp(HOST_B, 50000, SERVER, 443, SYN));
     sent.nothing_on("wan");
     let icmp = sent.only("lan");
@@ -118,7 +120,7 @@ fn without_evict_a_full_table_refuses_and_only_a_closed_connection_gives_way() {
     r.inject("lan", &tcp(HOST_A, 40000, SERVER, 443, FIN | ACK)).only("wan");
     r.inject("wan", &tcp(SERVER, 443, WAN_ADDR, ext, FIN | ACK)).only("lan");
     r.inject("lan", &tcp(HOST_B, 50000, SERVER, 443, SYN)).only("wan");
-    assert_eq!((r.stat("evicted_closed"), r.stat("tcp_in_use")), (1, u64::from(capacity)));
+    assert_eq!((r.stat("evicted_closed"), r.stat("tcp_in_use")), (1, r.stat("tcp_capacity")));
     // Its late segments find no session: never answered with a reset.
     let sent = r.inject("lan", &tcp_data(HOST_A, 40000, SERVER, 443, ACK, b"late"));
     assert!(sent.out.is_empty(), "{:?}", sent.out);
