@@ -175,21 +175,10 @@ impl Config {
         evict_idle_ms: 0,
     };
 
-    /// Checks the timeouts against their RFC floors and the port range against lwIP's ports;
-    /// built without `filtering`, also that both filters are address and port dependent.
+    /// Checks the timeouts against their RFC floors and the port range against lwIP's ports,
+    /// and that the build carries out the filters and the full-table policy asked for.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        #[cfg(not(feature = "filtering"))]
-        if !self.has_the_only_filter() {
-            return Err(ConfigError::Filtering);
-        }
         self.check(self.timeouts())
-    }
-
-    /// Built without `filtering`: true when both filters are the one mode the build has.
-    #[cfg(not(feature = "filtering"))]
-    fn has_the_only_filter(&self) -> bool {
-        self.tcp_filtering == Filtering::AddressAndPortDependent
-            && self.udp_filtering == Filtering::AddressAndPortDependent
     }
 
     /// `validate` with the timeouts handed in, in the order of [`TIMEOUT_OFFSETS`]: the C
@@ -221,7 +210,22 @@ impl Config {
         if start > end || end >= ABOVE {
             return Err(ConfigError::PortRange);
         }
-        // Without `evict` only `Reject` is carried out: asking for `Evict` is an error.
+        // Without `filtering` only address and port dependent filtering is carried out, and
+        // without `evict` only `Reject`: asking for another is an error, never ignored.
+        // Both filters are that mode exactly when their numbers' AND is its number: no other
+        // mode has a bit of it (checked at build time).
+        const ONLY: u8 = Filtering::AddressAndPortDependent as u8;
+        const _: () = {
+            let mut i = 0;
+            while i < Filtering::ALL.len() {
+                let mode = Filtering::ALL[i] as u8;
+                assert!(mode == ONLY || mode & ONLY == 0);
+                i += 1;
+            }
+        };
+        if !cfg!(feature = "filtering") && (self.tcp_filtering as u8 & self.udp_filtering as u8) != ONLY {
+            return Err(ConfigError::Filtering);
+        }
         if !cfg!(feature = "evict") && self.full_policy != FullPolicy::Reject {
             return Err(ConfigError::Policy);
         }

@@ -11,17 +11,6 @@ use crate::{
 use crate::{Portmap, PortmapError};
 use lwip_snat_err_t::*;
 
-/// True when C's filtering byte is no mode the build has: none of `lwip_snat_filtering`'s,
-/// or without the `filtering` feature any but address and port dependent.
-#[inline(always)]
-fn filter_refused(mode: u8) -> bool {
-    if cfg!(feature = "filtering") {
-        mode >= Filtering::COUNT as u8
-    } else {
-        mode != Filtering::AddressAndPortDependent as u8
-    }
-}
-
 impl lwip_snat_config {
     /// Writes the settings as C holds them into `out`, seed all zero: the core's bytes in two
     /// runs (a flag or a mode is the same byte in both). Never inlined:
@@ -77,8 +66,10 @@ impl lwip_snat_config {
         // SAFETY: readable per the contract; a byte field needs no alignment.
         let byte = |offset: usize| unsafe { from.add(offset).read() };
         use core::mem::offset_of;
-        if filter_refused(byte(offset_of!(Self, tcp_filtering)))
-            || filter_refused(byte(offset_of!(Self, udp_filtering)))
+        // An unknown mode is no `Filtering` at all; a mode the build lacks is the core's
+        // check's (`ConfigError::Filtering`).
+        if byte(offset_of!(Self, tcp_filtering)) >= Filtering::COUNT as u8
+            || byte(offset_of!(Self, udp_filtering)) >= Filtering::COUNT as u8
             || (byte(offset_of!(Self, reject_when_full))
                 | byte(offset_of!(Self, allow_short_timeouts))
                 | byte(offset_of!(Self, mss_clamp))
@@ -106,9 +97,7 @@ impl lwip_snat_config {
         config.check(timeouts).map_err(|e| match e {
             ConfigError::Timeout => LWIP_SNAT_ERR_TIMEOUT,
             ConfigError::PortRange => LWIP_SNAT_ERR_PORT_RANGE,
-            // Refused above (`check` leaves the filters to this function).
-            ConfigError::Filtering => LWIP_SNAT_ERR_ARG,
-            ConfigError::Policy => LWIP_SNAT_ERR_ARG,
+            ConfigError::Filtering | ConfigError::Policy => LWIP_SNAT_ERR_ARG,
         })
     }
 
