@@ -5,7 +5,7 @@ use core::mem::MaybeUninit;
 #[cfg(feature = "portmap")]
 use super::convert::portmap_error;
 use super::convert::rule_error;
-use super::{enter, enter_ready, read_and_enter, set_ready};
+use super::{enter, enter_ready, read_and_enter};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
@@ -49,10 +49,10 @@ pub unsafe extern "C" fn lwip_snat_init(cfg: *const lwip_snat_config) -> lwip_sn
         }
     };
     match parsed {
-        Ok((config, seed)) => enter(|nat| {
+        Ok((config, seed)) => enter(|instance, nat| {
             nat.reset_valid(*config, seed);
-            // SAFETY: inside `enter`.
-            unsafe { set_ready() };
+            // SAFETY: inside the guard.
+            unsafe { instance.set_ready() };
             Ok(())
         }),
         Err(e) => e,
