@@ -349,11 +349,13 @@ unsafe fn write_entered<const IN_LINE: bool, T>(
     })
 }
 
-/// The shape of every call that takes a struct in: read it (NULL refused), check it into a
-/// core value, then let `f` apply it to the initialised NAT.
+/// The shape of a call that takes a struct in: read it (NULL refused), check it into a core
+/// value, then let `f` apply it to the initialised NAT. The port forwards' (a rule, three
+/// bytes, is read field by field: see `change_rule`).
 ///
 /// # Safety
 /// `ptr` is NULL or points to a readable `C`.
+#[cfg(feature = "portmap")]
 unsafe fn read_and_enter<C: Copy, T>(
     ptr: *const C,
     check: impl FnOnce(C) -> Result<T, lwip_snat_err_t>,
