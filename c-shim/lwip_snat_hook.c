@@ -201,8 +201,9 @@ struct lwip_snat_arrived {
  * (smaller code; the same bytes, as translation leaves the rest of them as they were).
  */
 struct lwip_snat_arrived {
-  /** bytes in quote; 0 when nothing was kept */
-  u16_t len;
+  /** bytes in quote; 0 when nothing was kept (a word: the hook's stack slot is then loaded and
+   * stored with the short forms, which have none for halfwords) */
+  u32_t len;
   u8_t quote[IP_HLEN_MAX + LWIP_SNAT_ICMP_QUOTED_DATA];
 };
 

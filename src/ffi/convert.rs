@@ -351,11 +351,14 @@ impl lwip_snat_stats {
             addr_of_mut!((*out).reass_in_flight)
                 .cast::<u32>()
                 .write_unaligned(halves(u16::try_from(held).unwrap_or(u16::MAX), 0));
-            // One loop over the three blocks, in the core's protocol order (`Protocol::index`).
-            let blocks = addr_of_mut!((*out).tcp);
+            // One loop over the three blocks, in the core's protocol order (`Protocol::index`),
+            // each block's address stepped on: its four stores then take the short form (from
+            // the struct's start with the index scaled, 8 bytes more).
+            let mut block = addr_of_mut!((*out).tcp);
             // The NAT's `static` protocol order, read where it lies in flash.
             for (i, &p) in crate::nat::PROTOCOLS.iter().enumerate() {
-                lwip_snat_proto_stats::write_from_core(nat, p, i, blocks.add(i));
+                lwip_snat_proto_stats::write_from_core(nat, p, i, block);
+                block = block.add(1);
             }
         }
     }
@@ -373,12 +376,11 @@ impl lwip_snat_proto_stats {
         let s = nat.stats();
         let half = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
         let count = |counts: &[u32; 3]| counts.get(index).copied().unwrap_or(0);
-        let words = [
-            count(&s.created),
-            count(&s.expired),
-            halves(half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p))),
-            halves(half(nat.capacity(p)), 0),
-        ];
+        // The table's use first, then the counters: read after the table's lookup, they are
+        // not kept across its call.
+        let in_use = halves(half(nat.sessions_in_use(p)), half(nat.sessions_high_water(p)));
+        let capacity = halves(half(nat.capacity(p)), 0);
+        let words = [count(&s.created), count(&s.expired), in_use, capacity];
         // SAFETY: writable per the contract, for the whole struct (its layout is checked below).
         unsafe { out.cast::<[u32; 4]>().write_unaligned(words) };
     }

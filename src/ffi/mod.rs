@@ -116,7 +116,7 @@ fn claim<const SWAP: bool>(busy: &AtomicBool) -> bool {
 fn acquire(need_ready: bool) -> (lwip_snat_err_t, *mut Nat) {
     // The NAT's address hidden (see `hide`): the same in both arms, it would otherwise be a
     // constant that the optimiser carries into every function of the NAT the callers call.
-    let nat = hide(INSTANCE.nat.get());
+    let nat = hide(instance_nat(core::ptr::from_ref(&INSTANCE)));
     match claim_state::<true>(need_ready) {
         Ok(_) => (LWIP_SNAT_OK, nat),
         Err(refused) => (refused, nat),
@@ -148,7 +148,7 @@ fn claim_state<const SWAP: bool>(need_ready: bool) -> Result<*mut Nat, lwip_snat
         release_in_line();
         return Err(LWIP_SNAT_ERR_NOT_INIT);
     }
-    Ok(INSTANCE.nat.get())
+    Ok(instance_nat(core::ptr::from_ref(&INSTANCE)))
 }
 
 /// `p` as it is, its value hidden from the optimiser by an empty `asm!` that hands the register
@@ -204,6 +204,36 @@ fn enter_with<const IN_LINE: bool>(
     need_ready: bool,
     f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
+    enter_instance::<IN_LINE>(need_ready, |_, nat| f(nat))
+}
+
+/// The NAT's place in the instance at `instance`, with the instance's provenance (no reference
+/// to the field made): `instance_of` goes back from it.
+#[inline(always)]
+fn instance_nat(instance: *const Instance) -> *mut Nat {
+    // SAFETY: only the place is computed (`addr_of!`), within the instance.
+    unsafe { core::ptr::addr_of!((*instance).nat) }.cast::<Nat>().cast_mut()
+}
+
+/// The instance whose NAT is at `nat` (from `instance_nat`, as the guard hands it over): the
+/// calls that write `ready` or `port_check` reach them at small offsets back from the NAT's
+/// address, already in a register, rather than forming the static's address again.
+///
+/// # Safety
+/// `nat` came from `instance_nat` (so it has the instance's provenance).
+#[inline(always)]
+unsafe fn instance_of(nat: *mut Nat) -> *const Instance {
+    // SAFETY: `nat` lies `offset_of!(Instance, nat)` bytes into the instance per the contract.
+    unsafe { nat.byte_sub(core::mem::offset_of!(Instance, nat)) }.cast::<Instance>().cast_const()
+}
+
+/// `enter_with`, `f` given the instance too (for `ready` and `port_check`, each written only
+/// inside the guard).
+#[inline(always)]
+fn enter_instance<const IN_LINE: bool>(
+    need_ready: bool,
+    f: impl FnOnce(&Instance, &mut Nat) -> Result<(), lwip_snat_err_t>,
+) -> lwip_snat_err_t {
     // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
     // `Ok` is a number each caller would have to map back to `LWIP_SNAT_OK`).
     let nat = if IN_LINE {
@@ -219,10 +249,12 @@ fn enter_with<const IN_LINE: bool>(
             (refused, _) => return refused,
         }
     };
+    // SAFETY: both guards hand over `instance_nat`'s pointer (hidden or not).
+    let instance = unsafe { &*instance_of(nat) };
     // SAFETY: `acquire` set `busy` for this call, so no other reference to the NAT exists:
     // with compare-and-swap in any thread, without it in this one (the contract for such cores
     // excludes calls from other threads). The reference does not outlive `f`.
-    let result = f(unsafe { &mut *nat });
+    let result = f(instance, unsafe { &mut *nat });
     if IN_LINE {
         release_in_line();
         code(result)
@@ -231,9 +263,11 @@ fn enter_with<const IN_LINE: bool>(
     }
 }
 
-/// Runs `f` with exclusive access to the NAT, or refuses with `LWIP_SNAT_ERR_BUSY`.
-fn enter(f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
-    enter_with::<false>(false, f)
+/// Runs `f` with exclusive access to the NAT, or refuses with `LWIP_SNAT_ERR_BUSY`. `f` gets
+/// the instance too: the two calls that need no `lwip_snat_init` first are the two that write
+/// `ready` or `port_check`.
+fn enter(f: impl FnOnce(&Instance, &mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
+    enter_instance::<false>(false, f)
 }
 
 /// Like `enter`, for calls that need a successful `lwip_snat_init`.
@@ -241,14 +275,16 @@ fn enter_ready(f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_
     enter_with::<false>(true, f)
 }
 
-/// Records that `lwip_snat_init` succeeded.
-///
-/// # Safety
-/// Called inside `enter` (which makes no reference to `ready`).
-unsafe fn set_ready() {
-    // SAFETY: inside `enter` per the contract, so no other call runs and no reference to
-    // `ready` exists.
-    unsafe { *INSTANCE.ready.get() = true };
+impl Instance {
+    /// Records that `lwip_snat_init` succeeded.
+    ///
+    /// # Safety
+    /// Called inside `enter` (which makes no reference to `ready`).
+    unsafe fn set_ready(&self) {
+        // SAFETY: inside `enter` per the contract, so no other call runs and no reference to
+        // `ready` exists.
+        unsafe { *self.ready.get() = true };
+    }
 }
 
 fn code(result: Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
@@ -313,11 +349,13 @@ unsafe fn write_entered<const IN_LINE: bool, T>(
     })
 }
 
-/// The shape of every call that takes a struct in: read it (NULL refused), check it into a
-/// core value, then let `f` apply it to the initialised NAT.
+/// The shape of a call that takes a struct in: read it (NULL refused), check it into a core
+/// value, then let `f` apply it to the initialised NAT. The port forwards' (a rule, three
+/// bytes, is read field by field: see `change_rule`).
 ///
 /// # Safety
 /// `ptr` is NULL or points to a readable `C`.
+#[cfg(feature = "portmap")]
 unsafe fn read_and_enter<C: Copy, T>(
     ptr: *const C,
     check: impl FnOnce(C) -> Result<T, lwip_snat_err_t>,

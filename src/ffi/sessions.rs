@@ -111,9 +111,9 @@ pub extern "C" fn lwip_snat_remove_host(addr: u32) -> lwip_snat_err_t {
 /// runs, until it is replaced.
 #[no_mangle]
 pub unsafe extern "C" fn lwip_snat_set_port_check(check: lwip_snat_port_check_fn) -> lwip_snat_err_t {
-    enter(|nat| {
-        // SAFETY: inside `enter`, so no NAT call (the only reader, `c_port_check`) is running.
-        unsafe { *INSTANCE.port_check.get() = check };
+    enter(|instance, nat| {
+        // SAFETY: inside the guard, so no NAT call (the only reader, `c_port_check`) is running.
+        unsafe { *instance.port_check.get() = check };
         nat.set_port_check(check.map(|_| c_port_check as PortCheck));
         Ok(())
     })
