@@ -139,8 +139,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// The external port for the inside endpoint of an outbound flow: its port forward's, its
     /// existing mapping's (endpoint-independent mapping), or a newly allocated one. Out of
-    /// line: in line, `outbound_session` around it took more flash than the call costs.
-    #[inline(never)]
+    /// line with `hairpin`: in line, `outbound_session` around it (out of line itself there,
+    /// with two callers) took more flash than the call costs. Without it the pipeline holds
+    /// `outbound_session`, and this in line there takes less (minimal 28 B).
+    #[cfg_attr(feature = "hairpin", inline(never))]
+    #[cfg_attr(not(feature = "hairpin"), inline(always))]
     pub(super) fn external_port(&mut self, flow: &Flow, netif: u8) -> Option<u16> {
         if let Some(map) = self.portmaps.by_inside(flow.protocol, netif, flow.src, flow.src_port) {
             return Some(map.ext_port);
