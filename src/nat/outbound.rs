@@ -116,6 +116,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             }
             return Err(NoSession::Drop(DropReason::NoMapping));
         }
+        // Built without `filtering` and `portmap`, every session is an outbound flow's: its
+        // mapping's cap is asked here, not in `create`, by the walk `external_port` makes
+        // again to find its port (in line in the pipeline there: the optimiser makes the two
+        // one, as nothing is written between them).
+        #[cfg(not(any(feature = "filtering", feature = "portmap")))]
+        if self.mapping_full_at(self.tables.get(flow.protocol).mapping_of(netif, flow.src, flow.src_port)) {
+            return Err(self.refuse(DropReason::MappingFull));
+        }
         // No port, or no room for the session: one refusal for both.
         let created = match self.external_port(flow, netif) {
             None => Err(DropReason::PortsExhausted),
