@@ -119,27 +119,31 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Built without `filtering` and `portmap`, every session is an outbound flow's: its
         // mapping's cap is asked here, not in `create`, by the walk `external_port` makes
         // again to find its port (in line in the pipeline there: the optimiser makes the two
-        // one, as nothing is written between them).
+        // one, as nothing is written between them). With either feature `create` asks it.
         #[cfg(not(any(feature = "filtering", feature = "portmap")))]
-        if self.mapping_full_at(self.tables.get(flow.protocol).mapping_of(netif, flow.src, flow.src_port)) {
-            return Err(self.refuse(DropReason::MappingFull));
-        }
-        // No port, or no room for the session: one refusal for both.
-        let created = match self.external_port(flow, netif) {
-            None => Err(DropReason::PortsExhausted),
-            Some(ext_port) => {
-                let session = Session {
-                    inside: flow.src,
-                    in_port: flow.src_port,
-                    ext_port,
-                    remote: flow.dst,
-                    remote_port: flow.dst_port,
-                    netif,
-                    last_used: now,
-                    state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
-                    ..Session::default()
-                };
-                self.create(flow.protocol, session, now)
+        let capped = self.mapping_full_at(self.tables.get(flow.protocol).mapping_of(netif, flow.src, flow.src_port));
+        #[cfg(any(feature = "filtering", feature = "portmap"))]
+        let capped = false;
+        // A full mapping, no port, or no room for the session: one refusal for all.
+        let created = if capped {
+            Err(DropReason::MappingFull)
+        } else {
+            match self.external_port(flow, netif) {
+                None => Err(DropReason::PortsExhausted),
+                Some(ext_port) => {
+                    let session = Session {
+                        inside: flow.src,
+                        in_port: flow.src_port,
+                        ext_port,
+                        remote: flow.dst,
+                        remote_port: flow.dst_port,
+                        netif,
+                        last_used: now,
+                        state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
+                        ..Session::default()
+                    };
+                    self.create(flow.protocol, session, now)
+                }
             }
         };
         created.map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
