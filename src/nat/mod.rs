@@ -369,6 +369,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.remove_sessions(Doomed {
             netif: Some(map.netif),
             inside: Some(map.inside),
+            // (Without `portmap` there are no slots: the removal above fails, and this is never
+            // reached.)
+            #[cfg(feature = "portmap")]
             ports: Some((map.in_port, map.ext_port)),
             expired_at: None,
         });
@@ -447,6 +450,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Told which as data: the C API's upkeep builds one call for all four calls above
     /// (`crate::ffi`), and no all-`None` constant is kept.
     pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>, expired_at: Option<u32>) {
+        // (The rest is the ports, a field only `portmap` builds.)
+        #[cfg_attr(not(feature = "portmap"), allow(clippy::needless_update))]
         self.remove_sessions(Doomed { netif, inside, expired_at, ..Doomed::ALL });
         match (netif, inside, expired_at) {
             (_, _, Some(now)) => self.expire_fragments(now),
@@ -773,7 +778,8 @@ struct Filters;
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Doomed {
-    /// Inside and external port.
+    /// Inside and external port (asked only by `remove_portmap`: not built without `portmap`).
+    #[cfg(feature = "portmap")]
     ports: Option<(u16, u16)>,
     netif: Option<u8>,
     inside: Option<u32>,
@@ -782,15 +788,21 @@ struct Doomed {
 }
 
 impl Doomed {
-    const ALL: Doomed = Doomed { netif: None, inside: None, ports: None, expired_at: None };
+    const ALL: Doomed = Doomed {
+        netif: None,
+        inside: None,
+        #[cfg(feature = "portmap")]
+        ports: None,
+        expired_at: None,
+    };
 
     /// Out of line with `evict`: the removal loop and the evicted connections' share one
     /// copy. Without it the removal loop is its one caller, and in line it takes less flash
     /// (minimal 22 B).
     ///
     /// Ports are asked only by `remove_portmap`, after a port forward was removed: a build
-    /// without port forward slots (no `portmap` feature) never gets that far, so there the test
-    /// is left out (it would always pass).
+    /// without port forward slots (no `portmap` feature) never gets that far, so there the
+    /// field and its test are left out (the removals build the rest with fewer stores).
     #[inline(always)]
     fn matches(&self, s: &Session) -> bool {
         self.matches_on(s, u32::from(s.netif))
@@ -803,10 +815,23 @@ impl Doomed {
     fn matches_on(&self, s: &Session, s_netif: u32) -> bool {
         self.netif.is_none_or(|netif| s_netif == u32::from(netif))
             && self.inside.is_none_or(|inside| s.inside == inside)
-            && (PORTMAP_SLOTS == 0
-                || self.ports.is_none_or(|(in_port, ext_port)| {
-                    (u32::from(s.in_port) ^ u32::from(in_port)) | (u32::from(s.ext_port) ^ u32::from(ext_port)) == 0
-                }))
+            && self.ports_match(s)
+    }
+
+    /// The ports' part of [`matches_on`](Self::matches_on).
+    #[cfg(feature = "portmap")]
+    #[inline(always)]
+    fn ports_match(&self, s: &Session) -> bool {
+        self.ports.is_none_or(|(in_port, ext_port)| {
+            (u32::from(s.in_port) ^ u32::from(in_port)) | (u32::from(s.ext_port) ^ u32::from(ext_port)) == 0
+        })
+    }
+
+    /// Built without `portmap`: no removal names ports.
+    #[cfg(not(feature = "portmap"))]
+    #[inline(always)]
+    fn ports_match(&self, _: &Session) -> bool {
+        true
     }
 }
 
