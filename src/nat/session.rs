@@ -141,7 +141,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Taken once, before the branches: every later use (the scan times, the eviction
         // window, the host counts, the counter) shares this one computation.
         let i = protocol.index();
-        if self.mapping_full(table, &session) {
+        // (Built without `filtering` and `portmap`, `external_port` asked the cap already.)
+        #[cfg(any(feature = "filtering", feature = "portmap"))]
+        if self.mapping_full_at(table.mapping_of(session.netif, session.inside, session.in_port)) {
             return Err(DropReason::MappingFull);
         }
         if full {
@@ -175,10 +177,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Ok(slot)
     }
 
-    /// True when the mapping of `session` holds `mapping_sessions` sessions already.
-    fn mapping_full(&self, table: &Table, session: &Session) -> bool {
-        let cap = usize::from(self.config.mapping_sessions);
-        cap != 0 && table.mapping_sessions(session.netif, session.inside, session.in_port) >= cap
+    /// True when a mapping (its word from [`Table::mapping_of`]: the session count in the high
+    /// half) holds `mapping_sessions` sessions already.
+    #[inline(always)]
+    pub(super) fn mapping_full_at(&self, mapping: u32) -> bool {
+        let cap = u32::from(self.config.mapping_sessions);
+        cap != 0 && mapping >> 16 >= cap
     }
 
     /// Who opens `session` (the inside host, or a remote sender) and how many sessions that

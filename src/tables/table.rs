@@ -406,9 +406,11 @@ impl Table {
         self.outside_chain(netif, ext_port)
     }
 
-    /// Sessions of the mapping of `inside:in_port` on `netif`: one chain walk.
-    pub fn mapping_sessions(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        (self.mapping_word(inside, netif_port(netif, in_port)) >> 16) as usize
+    /// The mapping of `inside:in_port` on `netif` as one word, both answers of one walk: its
+    /// session count in the high half, the external port of its first session in the low (see
+    /// [`mapping_word`](Self::mapping_word)).
+    pub fn mapping_of(&self, netif: u8, inside: u32, in_port: u16) -> u32 {
+        self.mapping_word(inside, netif_port(netif, in_port))
     }
 
     /// The mapping of `inside` and `netif_port` (the netif above the inside port) as one
@@ -1049,7 +1051,7 @@ mod tests {
             assert_eq!(plain.get(slot), linked.get(slot), "slot {slot}");
         }
         assert_eq!(linked.sessions_on_port(2, 5000).count(), 4);
-        assert_eq!(linked.mapping_sessions(2, 1, 100), 4);
+        assert_eq!(linked.mapping_of(2, 1, 100) >> 16, 4);
     }
 
     #[test]
