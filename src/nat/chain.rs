@@ -99,10 +99,10 @@ fn fit(head: &[u8], datagram_len: usize) -> Fit {
     }
     let l4 = head.get(header_len..).unwrap_or(&[]);
     let needed = match protocol {
-        // The data offset in bytes, at least a header's 20: the same as the offset's words at
-        // least 5, times 4, in fewer instructions (the offset's shift not made twice).
-        ipv4::protocol::TCP => match l4.get(12) {
-            Some(&offset) => (usize::from(offset >> 4) * 4).max(crate::wire::tcp::HEADER_LEN),
+        // The data offset in bytes, once the header's fixed 20 are there (which an offset
+        // below 5 words then needs no test of its own to ask for).
+        ipv4::protocol::TCP => match l4.get(..crate::wire::tcp::HEADER_LEN) {
+            Some(fixed) => usize::from(fixed[12] >> 4) * 4,
             None => return Fit::NeedsAll,
         },
         ipv4::protocol::UDP => 8,
