@@ -75,16 +75,20 @@ fn fit(head: &[u8], datagram_len: usize) -> Fit {
     let header_len = usize::from(ver_ihl & 0x0F) * 4;
     let total_len = usize::from(u16::from_be_bytes([len_hi, len_lo]));
     // Version 4 with a header of at least 20 bytes (IHL 5 or more), whole in `head`, within
-    // the total length; the pipeline drops it whole or not, so it sees all there is. Without
-    // the fast path the version and IHL as one range test, 0x45 to 0x4F (4 bytes less); with
-    // it as two: the range test moved a spill onto the fast path there (1 more M4
-    // instruction per established packet).
+    // the total length; the pipeline drops it whole or not, so it sees all there is. With the
+    // fast path the version and IHL as two tests: a range test moved a spill onto the fast
+    // path there (1 more M4 instruction per established packet). Without it, whole in `head`
+    // alone: the pipeline's first step is the header's own tests (`ipv4::head_len`), so a
+    // header they refuse (another version, IHL below 5, total length below the header's) is
+    // dropped as malformed from `head`, whatever else `fit` answers, as from the whole
+    // datagram. (With the fast path the quiet test comes first, which a shorter `head` may
+    // answer otherwise.)
     #[cfg(feature = "fast-path")]
     if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN || header_len > head.len() || total_len < header_len {
         return Fit::NeedsAll;
     }
     #[cfg(not(feature = "fast-path"))]
-    if u32::from(ver_ihl).wrapping_sub(0x45) > 0x4F - 0x45 || header_len > head.len() || total_len < header_len {
+    if header_len > head.len() {
         return Fit::NeedsAll;
     }
     if total_len > datagram_len {
