@@ -110,6 +110,14 @@ impl Slot {
         }
     }
 
+    /// The same slot, read as one word: the scans out of the fast path take fewer bytes so
+    /// (minimal `direction_of` 90 -> 84, the pipeline's `is_outside` scan 10 less) than
+    /// reading its bytes one by one, which the fast path's takes fewer instructions with.
+    #[inline(always)]
+    fn loaded(&self) -> Slot {
+        Slot(u32::from_ne_bytes(self.0).to_ne_bytes())
+    }
+
     /// [`Rule::matches`] for the rule it holds, netifs as words; never for a free slot. Its
     /// bytes read one by one, as the fields they were: read as one word, the fast path's rule
     /// scan took another register, and every established packet of the full build one more
@@ -231,9 +239,7 @@ impl<const R: usize> Rules<R> {
     /// and this is what its tests check that bit against.
     #[cfg(any(test, not(feature = "fast-path")))]
     pub fn is_outside(&self, netif: u8) -> bool {
-        // Read as one word (the same bytes): 10 bytes less in the minimal pipeline than byte
-        // by byte.
-        self.slots.iter().any(|s| match u32::from_ne_bytes(s.0).to_ne_bytes() {
+        self.slots.iter().any(|s| match s.loaded().0 {
             [0, ..] => false,
             [_, SOURCE, src, _] => netif != src,
             [_, OUTBOUND, out, _] | [_, _, _, out] => netif == out,
@@ -257,6 +263,7 @@ impl<const R: usize> Rules<R> {
     fn direction_of(&self, input: u32, output: u32) -> Direction {
         let mut direction = Direction::Unrelated;
         for slot in &self.slots {
+            let slot = &slot.loaded();
             if slot.matches(input, output) {
                 return Direction::Outbound;
             }
