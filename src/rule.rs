@@ -67,18 +67,72 @@ impl core::fmt::Display for RuleError {
 
 impl core::error::Error for RuleError {}
 
-/// A rule slot; `used: false` marks a free one. (Not `Option<Rule>`: its `None` is a non-zero
-/// niche, which would move a `static` NAT from `.bss` to `.data`.)
+/// A rule slot, four bytes: [`USED`] (0 in a free slot), the rule's kind ([`SOURCE`],
+/// [`OUTBOUND`], [`PAIR`]), its first netif and a pair's second netif (0 for the other kinds).
+/// Every byte is defined, so a slot is found by one compare of aligned words (the enum beside a
+/// flag had a byte of no value and was compared field by field: `slot_holding` 70 -> 30 bytes
+/// on thumbv7em). Not `Option<Rule>`: its `None` is a non-zero niche, which would move a
+/// `static` NAT from `.bss` to `.data`; a free slot here is all zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Slot {
-    used: bool,
-    rule: Rule,
-}
+#[repr(C, align(4))]
+struct Slot([u8; 4]);
+
+/// The kinds of rule, as a [`Slot`]'s second byte (the enum's order).
+const SOURCE: u8 = 0;
+const OUTBOUND: u8 = 1;
+const PAIR: u8 = 2;
+/// A [`Slot`]'s first byte when it holds a rule.
+const USED: u8 = 1;
 
 /// A slot not in use: every one is exactly this (`new` fills the slots with it, `remove`
 /// writes it, and a slot is otherwise only written in use), so `add` finds a free slot by
 /// equality, with the search that finds a rule (test `a_slot_not_in_use_is_free`).
-const FREE: Slot = Slot { used: false, rule: Rule::Source(0) };
+const FREE: Slot = Slot([0; 4]);
+
+impl Slot {
+    /// The slot holding `rule`.
+    fn of(rule: Rule) -> Slot {
+        let (kind, first, second) = match rule {
+            Rule::Source(src) => (SOURCE, src, 0),
+            Rule::Outbound(out) => (OUTBOUND, out, 0),
+            Rule::Pair(src, out) => (PAIR, src, out),
+        };
+        Slot([USED, kind, first, second])
+    }
+
+    /// The rule it holds, `None` when it is free.
+    fn rule(self) -> Option<Rule> {
+        match self.0 {
+            [0, ..] => None,
+            [_, SOURCE, src, _] => Some(Rule::Source(src)),
+            [_, OUTBOUND, out, _] => Some(Rule::Outbound(out)),
+            [_, _, src, out] => Some(Rule::Pair(src, out)),
+        }
+    }
+
+    /// The same slot, read as one word: the scans out of the fast path take fewer bytes so
+    /// (minimal `direction_of` 90 -> 84, the pipeline's `is_outside` scan 10 less) than
+    /// reading its bytes one by one, which the fast path's takes fewer instructions with.
+    #[inline(always)]
+    fn loaded(&self) -> Slot {
+        Slot(u32::from_ne_bytes(self.0).to_ne_bytes())
+    }
+
+    /// [`Rule::matches`] for the rule it holds, netifs as words; never for a free slot. Its
+    /// bytes read one by one, as the fields they were: read as one word, the fast path's rule
+    /// scan took another register, and every established packet of the full build one more
+    /// M4 instruction.
+    #[inline(always)]
+    fn matches(&self, input: u32, output: u32) -> bool {
+        let first = u32::from(self.0[2]);
+        self.0[0] == USED
+            && match self.0[1] {
+                SOURCE => input == first,
+                OUTBOUND => output == first,
+                _ => input == first && output == u32::from(self.0[3]),
+            }
+    }
+}
 
 /// Up to `R` rules.
 #[derive(Debug)]
@@ -118,7 +172,7 @@ impl<const R: usize> Rules<R> {
         }
         // A slot not in use holds exactly `FREE` (see `FREE`): the same search finds one.
         let slot = self.slot_holding(FREE).ok_or(RuleError::Full)?;
-        *slot = Slot { used: true, rule };
+        *slot = Slot::of(rule);
         self.forget();
         Ok(())
     }
@@ -145,7 +199,7 @@ impl<const R: usize> Rules<R> {
     /// The slot holding `rule`. The slot itself, not its index: removing then frees it
     /// without another bounds check.
     fn slot_of(&mut self, rule: Rule) -> Option<&mut Slot> {
-        self.slot_holding(Slot { used: true, rule })
+        self.slot_holding(Slot::of(rule))
     }
 
     /// The first slot equal to `slot`: one in use holding a rule, or a free one (`FREE`). Out
@@ -155,14 +209,15 @@ impl<const R: usize> Rules<R> {
         self.slots.iter_mut().find(|s| **s == slot)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Rule> {
-        self.slots.iter().filter(|s| s.used).map(|s| &s.rule)
+    pub fn iter(&self) -> impl Iterator<Item = Rule> + '_ {
+        self.slots.iter().filter_map(|s| s.rule())
     }
 
     /// True when a rule translates packets forwarded from `input` to `output`.
     #[inline(always)]
     pub fn translates(&self, input: u8, output: u8) -> bool {
-        self.slots.iter().any(|s| s.used && s.rule.matches(input, output))
+        let (input, output) = (u32::from(input), u32::from(output));
+        self.slots.iter().any(|s| s.matches(input, output))
     }
 
     /// [`translates`](Self::translates), remembering its answer for the last pair asked about:
@@ -184,9 +239,10 @@ impl<const R: usize> Rules<R> {
     /// and this is what its tests check that bit against.
     #[cfg(any(test, not(feature = "fast-path")))]
     pub fn is_outside(&self, netif: u8) -> bool {
-        self.iter().any(|&rule| match rule {
-            Rule::Source(src) => netif != src,
-            Rule::Outbound(out) | Rule::Pair(_, out) => netif == out,
+        self.slots.iter().any(|s| match s.loaded().0 {
+            [0, ..] => false,
+            [_, SOURCE, src, _] => netif != src,
+            [_, OUTBOUND, out, _] | [_, _, _, out] => netif == out,
         })
     }
 
@@ -206,11 +262,12 @@ impl<const R: usize> Rules<R> {
     #[inline(never)]
     fn direction_of(&self, input: u32, output: u32) -> Direction {
         let mut direction = Direction::Unrelated;
-        for rule in self.iter() {
-            if rule.matches_words(input, output) {
+        for slot in &self.slots {
+            let slot = &slot.loaded();
+            if slot.matches(input, output) {
                 return Direction::Outbound;
             }
-            if rule.matches_words(output, input) {
+            if slot.matches(output, input) {
                 direction = Direction::Reverse;
             }
         }
@@ -357,7 +414,7 @@ mod tests {
             }
             for (slot, held) in rules.slots.iter().zip(&model) {
                 match held {
-                    Some(rule) => assert_eq!(*slot, Slot { used: true, rule: *rule }, "step {step}"),
+                    Some(rule) => assert_eq!((*slot, slot.rule()), (Slot::of(*rule), Some(*rule)), "step {step}"),
                     None => assert_eq!(*slot, FREE, "step {step}"),
                 }
             }

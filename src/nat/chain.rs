@@ -75,20 +75,25 @@ fn fit(head: &[u8], datagram_len: usize) -> Fit {
     let header_len = usize::from(ver_ihl & 0x0F) * 4;
     let total_len = usize::from(u16::from_be_bytes([len_hi, len_lo]));
     // Version 4 with a header of at least 20 bytes (IHL 5 or more), whole in `head`, within
-    // the total length; the pipeline drops it whole or not, so it sees all there is. Without
-    // the fast path the version and IHL as one range test, 0x45 to 0x4F (4 bytes less); with
-    // it as two: the range test moved a spill onto the fast path there (1 more M4
-    // instruction per established packet).
+    // the total length; the pipeline drops it whole or not, so it sees all there is. With the
+    // fast path the version and IHL as two tests: a range test moved a spill onto the fast
+    // path there (1 more M4 instruction per established packet). Without it, whole in `head`
+    // alone: the pipeline's first step is the header's own tests (`ipv4::head_len`), so a
+    // header they refuse (another version, IHL below 5, total length below the header's) is
+    // dropped as malformed from `head`, whatever else `fit` answers, as from the whole
+    // datagram. (With the fast path the quiet test comes first, which a shorter `head` may
+    // answer otherwise.)
     #[cfg(feature = "fast-path")]
     if ver_ihl >> 4 != 4 || header_len < ipv4::HEADER_LEN || header_len > head.len() || total_len < header_len {
         return Fit::NeedsAll;
     }
     #[cfg(not(feature = "fast-path"))]
-    if u32::from(ver_ihl).wrapping_sub(0x45) > 0x4F - 0x45 || header_len > head.len() || total_len < header_len {
+    if header_len > head.len() {
         return Fit::NeedsAll;
     }
-    if total_len > datagram_len {
-        // Longer than the datagram: malformed, which the IP header alone shows.
+    // Longer than the datagram: malformed, which the IP header alone shows. (Without the fast
+    // path its own test in the pipeline drops it, whatever `fit` answers: see above.)
+    if cfg!(feature = "fast-path") && total_len > datagram_len {
         return Fit::Headers;
     }
     if total_len <= head.len() {
@@ -99,10 +104,10 @@ fn fit(head: &[u8], datagram_len: usize) -> Fit {
     }
     let l4 = head.get(header_len..).unwrap_or(&[]);
     let needed = match protocol {
-        // The data offset in bytes, at least a header's 20: the same as the offset's words at
-        // least 5, times 4, in fewer instructions (the offset's shift not made twice).
-        ipv4::protocol::TCP => match l4.get(12) {
-            Some(&offset) => (usize::from(offset >> 4) * 4).max(crate::wire::tcp::HEADER_LEN),
+        // The data offset in bytes, once the header's fixed 20 are there (which an offset
+        // below 5 words then needs no test of its own to ask for).
+        ipv4::protocol::TCP => match l4.get(..crate::wire::tcp::HEADER_LEN) {
+            Some(fixed) => usize::from(fixed[12] >> 4) * 4,
             None => return Fit::NeedsAll,
         },
         ipv4::protocol::UDP => 8,

@@ -95,7 +95,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // pass, not a scan of the rules for each of the 256 netifs.
         for rule in self.rules.iter() {
             // The outside netif of an outbound or pair rule, marked in one place for both.
-            let outside = match *rule {
+            let outside = match rule {
                 // Every other netif is the outside of a source rule.
                 // (Every netif marked, then the inside's byte put back with NAMED only: a
                 // plain fill of the 256 bytes takes less flash than a test per netif.)
