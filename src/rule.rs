@@ -17,16 +17,10 @@ impl Rule {
     /// True when a packet forwarded from `input` to `output` is to be translated.
     #[inline(always)]
     pub fn matches(&self, input: u8, output: u8) -> bool {
-        self.matches_words(u32::from(input), u32::from(output))
-    }
-
-    /// [`matches`](Self::matches) for netifs held as words.
-    #[inline(always)]
-    fn matches_words(&self, input: u32, output: u32) -> bool {
         match *self {
-            Rule::Source(src) => input == u32::from(src),
-            Rule::Outbound(out) => output == u32::from(out),
-            Rule::Pair(src, out) => input == u32::from(src) && output == u32::from(out),
+            Rule::Source(src) => input == src,
+            Rule::Outbound(out) => output == out,
+            Rule::Pair(src, out) => input == src && output == out,
         }
     }
 }
