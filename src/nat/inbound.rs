@@ -305,7 +305,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             #[cfg(any(feature = "filtering", feature = "portmap"))]
             Admission::New(ref session) if self.inside_flow_taken(protocol, session, now) => Err(DropReason::Filtered),
             #[cfg(any(feature = "filtering", feature = "portmap"))]
-            Admission::New(session) => self.create(protocol, session, now),
+            Admission::New(session) => self.create(protocol, session, now, ()),
         }
     }
 

@@ -117,18 +117,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Err(NoSession::Drop(DropReason::NoMapping));
         }
         // Built without `filtering` and `portmap`, every session is an outbound flow's: its
-        // mapping's cap is asked here, not in `create`, by the walk `external_port` makes
-        // again to find its port (in line in the pipeline there: the optimiser makes the two
-        // one, as nothing is written between them). With either feature `create` asks it.
+        // mapping's cap is asked here, not in `create` (which takes the proof), by the walk
+        // `external_port` makes again to find its port (in line in the pipeline there: the
+        // optimiser makes the two one, as nothing is written between them). With either
+        // feature `create` asks it.
         #[cfg(not(any(feature = "filtering", feature = "portmap")))]
-        let capped = self.mapping_full_at(self.tables.get(flow.protocol).mapping_of(netif, flow.src, flow.src_port));
+        let checked = self.cap_checked(flow.protocol, netif, inside);
         #[cfg(any(feature = "filtering", feature = "portmap"))]
-        let capped = false;
+        let checked = Some(());
         // A full mapping, no port, or no room for the session: one refusal for all.
-        let created = if capped {
-            Err(DropReason::MappingFull)
-        } else {
-            match self.external_port(flow, netif) {
+        let created = match checked {
+            None => Err(DropReason::MappingFull),
+            Some(cap) => match self.external_port(flow, netif) {
                 None => Err(DropReason::PortsExhausted),
                 Some(ext_port) => {
                     let session = Session {
@@ -142,9 +142,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                         state: if flow.protocol == Protocol::Udp { udp::classify(flow.dst_port) } else { 0 },
                         ..Session::default()
                     };
-                    self.create(flow.protocol, session, now)
+                    self.create(flow.protocol, session, now, cap)
                 }
-            }
+            },
         };
         created.map(|slot| (slot, true)).map_err(|reason| self.refuse(reason))
     }

@@ -209,7 +209,12 @@ mod tests {
                 netif,
                 ..Session::default()
             };
-            nat.create(protocol, session, 0).unwrap();
+            // The cap is asked where the build asks it (see `CapChecked`).
+            #[cfg(not(any(feature = "filtering", feature = "portmap")))]
+            let cap = nat.cap_checked(protocol, netif, (session.inside, session.in_port)).unwrap();
+            #[cfg(any(feature = "filtering", feature = "portmap"))]
+            let cap = ();
+            nat.create(protocol, session, 0, cap).unwrap();
         }
         for byte in nat.concerns.netif.iter_mut() {
             *byte |= SESSIONS;

@@ -6,6 +6,17 @@ use super::*;
 /// How often a full table may be scanned for expired sessions when new flows keep coming.
 const FULL_SCAN_EVERY_MS: u32 = 1_000;
 
+/// Proof, for [`Nat::create`], that a new session's mapping is below its cap. Built without
+/// `filtering` and `portmap` the caller asks the cap ([`Nat::cap_checked`], the one place that
+/// makes this token: its field is private here), so a caller that skipped it does not compile;
+/// zero-sized, it costs no code. With either feature `create` asks the cap itself and takes `()`.
+#[cfg(not(any(feature = "filtering", feature = "portmap")))]
+pub(super) struct CapChecked(());
+
+/// With `filtering` or `portmap`, [`Nat::create`] asks the mapping's cap itself.
+#[cfg(any(feature = "filtering", feature = "portmap"))]
+pub(super) type CapChecked = ();
+
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> {
     /// Updates a session for a packet going `direction` and returns it: TCP state, and the idle
     /// timer (TCP either way; UDP and ICMP outbound only, RFC 4787 REQ-6).
@@ -130,7 +141,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// between, a flow that finds it full again only searches a window of it for a session
     /// to evict, and is refused when there is none there (sessions expire at most a second
     /// late for it; `tick` reclaims them anyway).
-    pub(super) fn create(&mut self, protocol: Protocol, session: Session, now: u32) -> Result<Slot, DropReason> {
+    pub(super) fn create(
+        &mut self,
+        protocol: Protocol,
+        session: Session,
+        now: u32,
+        _cap: CapChecked,
+    ) -> Result<Slot, DropReason> {
         // Before any session gives way for it: a flow its mapping refuses gets no slot.
         // One choice of the table for the mapping cap, the quota and the full test. The pure
         // reads come before the mapping cap's call (which changes nothing): fewer values are
@@ -141,7 +158,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Taken once, before the branches: every later use (the scan times, the eviction
         // window, the host counts, the counter) shares this one computation.
         let i = protocol.index();
-        // (Built without `filtering` and `portmap`, `external_port` asked the cap already.)
+        // (Built without `filtering` and `portmap`, the caller asked it: `_cap`.)
         #[cfg(any(feature = "filtering", feature = "portmap"))]
         if self.mapping_full_at(table.mapping_of(session.netif, session.inside, session.in_port)) {
             return Err(DropReason::MappingFull);
@@ -175,6 +192,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         #[cfg(feature = "fast-path")]
         self.session_created(session.netif);
         Ok(slot)
+    }
+
+    /// The proof [`create`](Self::create) takes, when the mapping of `inside` on `netif` in
+    /// `protocol`'s table holds fewer than `mapping_sessions` sessions; `None` when it is full.
+    #[cfg(not(any(feature = "filtering", feature = "portmap")))]
+    #[inline(always)]
+    pub(super) fn cap_checked(&self, protocol: Protocol, netif: u8, inside: (u32, u16)) -> Option<CapChecked> {
+        let mapping = self.tables.get(protocol).mapping_of(netif, inside.0, inside.1);
+        (!self.mapping_full_at(mapping)).then_some(CapChecked(()))
     }
 
     /// True when a mapping (its word from [`Table::mapping_of`]: the session count in the high
