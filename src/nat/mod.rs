@@ -481,7 +481,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             self.evicted.forget(|s| doomed.matches(s));
         }
         for &protocol in PROTOCOLS.iter() {
-            self.remove_from(protocol, 0, doomed);
+            self.remove_from(protocol, 0, &doomed);
         }
         #[cfg(feature = "fast-path")]
         self.recount_sessions();
@@ -490,9 +490,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Removes the sessions of one table that `doomed` picks: of the whole table (`mapping`
     /// 0), or of one mapping (its [`mapping_key`](crate::tables::table::mapping_key), a word
     /// in a register). Out of line with the choice as data: expiry and every other removal
-    /// share one copy of the table's removal loop.
+    /// share one copy of the table's removal loop. `doomed` by reference: a copy handed by
+    /// value is the callee's to write, so the upkeep's loop built it again for each table
+    /// (minimal 8 B more).
     #[inline(never)]
-    fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: Doomed) {
+    fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: &Doomed) {
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
             let picked = |s: &Session| {
