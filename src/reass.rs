@@ -397,13 +397,17 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             // blocks), but tells the optimiser it is in bounds: no bounds test of it below.
             .min(BLOCKS - 1);
             // The header block's mask stays 0: no unit of the payload lies in it.
-            let (from, to, units, bytes) = if logical == 0 {
+            let (from, _, units, bytes) = if logical == 0 {
                 (BLOCK - header.len(), BLOCK, 0, Some(header))
             } else {
                 piece(logical, offset, payload)
             };
-            if let (Some(room), Some(bytes)) = (self.data.get_mut(index).and_then(|b| b.get_mut(from..to)), bytes) {
-                copy(room, bytes);
+            // The room cut from `from` to the bytes' own length (not `from..to`): one length with
+            // them by construction, so `copy`'s length test folds away (8 bytes less).
+            if let Some(bytes) = bytes {
+                if let Some(room) = self.data.get_mut(index).and_then(|b| b.get_mut(from..)?.get_mut(..bytes.len())) {
+                    copy(room, bytes);
+                }
             }
             if let Some(block) = self.blocks.get_mut(index) {
                 // The units the block gains, counted one bit at a time: `count_ones` of a byte
