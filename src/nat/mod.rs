@@ -694,15 +694,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Stale datagrams go first, so a late `tick` never keeps a new one out.
         self.expire_fragments(now);
         let outcome = self.reass.accept(packet, in_netif, now);
-        self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
         // A fragment kept is counted held, and a datagram completed by it reassembled too (its
         // flag added as 0 or 1): each count written once.
-        let (verdict, complete) = match outcome {
-            Outcome::Held => (Verdict::Held, 0),
-            Outcome::Complete(len) => (Verdict::Reassembled(len), 1),
-            Outcome::Dropped(reason) => return Verdict::Drop(reason),
+        let (verdict, held, complete) = match outcome {
+            Outcome::Held => (Verdict::Held, 1, 0),
+            Outcome::Complete(len) => (Verdict::Reassembled(len), 1, 1),
+            Outcome::Dropped(reason) => (Verdict::Drop(reason), 0, 0),
         };
-        self.stats.fragments_held = self.stats.fragments_held.wrapping_add(1);
+        self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
+        self.stats.fragments_held = self.stats.fragments_held.wrapping_add(held);
         self.stats.reassembled = self.stats.reassembled.wrapping_add(complete);
         verdict
     }
