@@ -1808,14 +1808,15 @@ lwip_snat_send_rst(const u8_t *bytes)
 /**
  * Feeds lwIP (LWIP_SNAT_REINJECT, which frees nothing it does not take) a pbuf of @p size
  * bytes that @p copy_out, lwip_snat_reassembled() or lwip_snat_released() (one contract),
- * filled; returns 1 when it fed one, 0 when the core gave an error or no bytes (any bytes
+ * filled; returns the bytes it fed (not 0: it fed one; the count itself, which the paths hold,
+ * is smaller code than a 1 of its own), 0 when the core gave an error or no bytes (any bytes
  * will do: lwip_snat_reassembled() copies the whole datagram or nothing, and a pbuf of the
  * announced length holds exactly it). Out of memory, @p copy_out is told so by a call without
  * a buffer: lwip_snat_released() then discards the rest, lwip_snat_reassembled() refuses it
  * (no change).
  * (One copy-out for both callers: smaller.)
  */
-static int
+static size_t
 lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t *len), u16_t size,
                     struct netif *inp)
 {
@@ -1830,16 +1831,16 @@ lwip_snat_feed_copy(lwip_snat_err_t (*copy_out)(uint8_t *buf, size_t cap, size_t
    * nor is its answer: the C API writes *len only when it answers LWIP_SNAT_OK, so copied is
    * still 0 after an error, tests/lwip/c_api.c checks it) */
   (void)copy_out((uint8_t *)q->payload, q->len, &copied);
-  if (copied == 0) {
-    pbuf_free(q);
-    return 0;
+  if (copied != 0) {
+    pbuf_realloc(q, (u16_t)copied);
+    if (LWIP_SNAT_REINJECT(q, inp) == ERR_OK) {
+      return copied;
+    }
+    /* not taken (netif->input's contract): ours to free, and fed all the same */
   }
-  pbuf_realloc(q, (u16_t)copied);
-  if (LWIP_SNAT_REINJECT(q, inp) != ERR_OK) {
-    /* not taken (netif->input's contract): ours to free */
-    pbuf_free(q);
-  }
-  return 1;
+  /* (one free for both: smaller) */
+  pbuf_free(q);
+  return copied;
 }
 
 /**
