@@ -651,8 +651,10 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
 
 /** True for an address's first byte @p b (a u8_t) that starts none of the nets 0/8, loopback
  * (127/8) and 224/3 (multicast, class E): the source test of what the core may translate, and
- * part of the destination test of what the hook routes. */
-#define LWIP_SNAT_ORDINARY_NET(b) (((b) != 0) && ((b) != IP_LOOPBACKNET) && ((b) < 224))
+ * part of the destination test of what the hook routes. (0 and 224 up in one compare of b - 1
+ * as a word: gcc's own form of the two tests narrowed the difference to a byte first, and kept
+ * three compares where b was loaded; full build 20 bytes less, the quiet path 2 instructions.) */
+#define LWIP_SNAT_ORDINARY_NET(b) (((u32_t)(b) - 1u < 223u) && ((b) != IP_LOOPBACKNET))
 
 /** True for a destination (an ip4_addr_t *) the hook routes: none of 0/8, loopback, multicast,
  * class E or link-local. A route is remembered only for such a destination, so a remembered
