@@ -1498,10 +1498,12 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
     pbuf_free(p);
     return 1;
   }
-  if (IPH_CHKSUM(iphdr) >= PP_HTONS(0xffffU - 0x100)) {
-    IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100) + 1));
-  } else {
-    IPH_CHKSUM_SET(iphdr, (u16_t)(IPH_CHKSUM(iphdr) + PP_HTONS(0x100)));
+  {
+    /* (ip4_forward()'s update for the TTL, without its branch: the 1 it adds when the checksum
+     * is PP_HTONS(0xffff - 0x100) or more is the carry out of 16 bits of checksum + that + 1) */
+    u32_t chksum = IPH_CHKSUM(iphdr);
+    chksum += PP_HTONS(0x100) + ((chksum + PP_HTONS(0x100) + 1u) >> 16);
+    IPH_CHKSUM_SET(iphdr, (u16_t)chksum);
   }
   if ((netif->mtu != 0) && (iplen > netif->mtu)) {
 #if LWIP_ICMP
