@@ -600,7 +600,10 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
   if (ip4_addr_cmp(dest, netif_ip4_addr(netif))) {
     return 1;
   }
-  if (LWIP_SNAT_IS_BROADCAST(dest, netif)) {
+  /* (LWIP_SNAT_IS_BROADCAST() without its 0.0.0.0 test: lwip_snat_find_route(), the one
+   * caller, returned for that destination before, whose broadcast test answers it) */
+  if (((ip4_addr_get_u32(dest) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST) &&
+      lwip_snat_is_broadcast(dest, netif)) {
     return LWIP_SNAT_ACCEPTS_BROADCAST;
   }
 #if LWIP_AUTOIP
