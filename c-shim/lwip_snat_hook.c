@@ -576,13 +576,17 @@ lwip_snat_is_broadcast(const ip4_addr_t *addr, const struct netif *netif)
   return (netif->flags & NETIF_FLAG_BROADCAST) != 0;
 }
 
+/** True when every host bit of @p addr under @p netif's mask is set: what a broadcast of the
+ * netif other than 0.0.0.0 needs, tested in line before lwip_snat_is_broadcast() is called. */
+#define LWIP_SNAT_HOST_BITS_SET(addr, netif) \
+  ((ip4_addr_get_u32(addr) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST)
+
 /**
  * lwip_snat_is_broadcast(), answered without a call for what is no broadcast of @p netif by its
  * host bits alone (an ordinary unicast address): the scans of the netifs ask it of each.
  */
 #define LWIP_SNAT_IS_BROADCAST(addr, netif) \
-  (((ip4_addr_get_u32(addr) == IPADDR_ANY) || \
-    ((ip4_addr_get_u32(addr) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST)) && \
+  (((ip4_addr_get_u32(addr) == IPADDR_ANY) || LWIP_SNAT_HOST_BITS_SET(addr, netif)) && \
    lwip_snat_is_broadcast((addr), (netif)))
 
 /** lwip_snat_netif_accepts()'s answer for a broadcast address of the netif. */
@@ -602,8 +606,7 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
   }
   /* (LWIP_SNAT_IS_BROADCAST() without its 0.0.0.0 test: lwip_snat_find_route(), the one
    * caller, returned for that destination before, whose broadcast test answers it) */
-  if (((ip4_addr_get_u32(dest) | ip4_addr_get_u32(netif_ip4_netmask(netif))) == IPADDR_BROADCAST) &&
-      lwip_snat_is_broadcast(dest, netif)) {
+  if (LWIP_SNAT_HOST_BITS_SET(dest, netif) && lwip_snat_is_broadcast(dest, netif)) {
     return LWIP_SNAT_ACCEPTS_BROADCAST;
   }
 #if LWIP_AUTOIP
