@@ -914,6 +914,15 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
       goto fill;
     }
 #endif
+#if !LWIP_SNAT_FORWARD && !defined(LWIP_HOOK_IP4_CANFORWARD)
+    /* (a multicast destination answered 0 whether inp takes the group or not: without the
+     * hook's forwarding a refusal is answered 0 too, and ip4_canforward() refuses multicast
+     * when no canforward hook says otherwise; asked before the broadcast call, minimal build
+     * 4 bytes less) */
+    if (ip4_addr_ismulticast(&dest)) {
+      return 0;
+    }
+#endif
     if (lwip_snat_is_broadcast(&dest, inp)) {
       return 0;
     }
