@@ -657,14 +657,13 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
   if (p->flags & (PBUF_FLAG_LLBCAST | PBUF_FLAG_LLMCAST)) {
     return 0;
   }
-  if (IP_MULTICAST(addr) || IP_EXPERIMENTAL(addr)) {
+  /* multicast and class E (224/3), and net 0, in one compare: addr - 1.0.0.0 wraps net 0 up
+   * past 223.255.255.255 (net 0's own compare gone: full build 4 bytes less) */
+  if ((addr - 0x01000000u) >= 0xDF000000u) {
     return 0;
   }
-  if (IP_CLASSA(addr)) {
-    u32_t net = addr & IP_CLASSA_NET;
-    if ((net == 0) || (net == ((u32_t)IP_LOOPBACKNET << IP_CLASSA_NSHIFT))) {
-      return 0;
-    }
+  if (IP_CLASSA(addr) && ((addr & IP_CLASSA_NET) == ((u32_t)IP_LOOPBACKNET << IP_CLASSA_NSHIFT))) {
+    return 0;
   }
   return 1;
 }
