@@ -488,18 +488,21 @@ lwip_snat_forget_routes(void)
 #endif
 
 /**
- * Forgets the remembered routes, then lwip_snat_watch() of watch slot @p slot with the address
- * of @p netif (0 for NULL). The one place that does both for the netif callback and
+ * lwip_snat_watch() of watch slot @p slot with the address of @p netif (0 for NULL), then
+ * forgets the remembered routes. The one place that does both for the netif callback and
  * lwip_snat_watch_all(), out of line: smaller than a copy of the address test and a call to
  * forget in each (lwip_snat_watch_all() then forgets the routes once per netif index, the same
  * empty table as once before the loop; neither runs per packet). @p slot is a word, here and
  * in lwip_snat_watch(): lwip_snat_watch_all() hands on its loop's counter without narrowing it.
+ * (Forgotten last, the order being free, as the NAT's drop of the netif's mappings reads no
+ * route: the forgetting is then a tail call and nothing lives across the watch's call, full
+ * build 8 bytes less.)
  */
 static LWIP_SNAT_NOINLINE void
 lwip_snat_watch_netif(unsigned slot, const struct netif *netif)
 {
-  LWIP_SNAT_FORGET_ROUTES();
   lwip_snat_watch(slot, lwip_snat_netif_addr(netif));
+  LWIP_SNAT_FORGET_ROUTES();
 }
 
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
