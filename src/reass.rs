@@ -359,7 +359,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner |= logical != first && logical != last;
-            let (from, _, units, new) = piece(logical, offset, payload);
+            let (from, units, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units;
             full += usize::from(held_mask == units);
             let Some(new) = new else { continue };
@@ -404,8 +404,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             // blocks), but tells the optimiser it is in bounds: no bounds test of it below.
             .min(BLOCKS - 1);
             // The header block's mask stays 0: no unit of the payload lies in it.
-            let (from, _, units, bytes) = if logical == 0 {
-                (BLOCK - header.len(), BLOCK, 0, Some(header))
+            let (from, units, bytes) = if logical == 0 {
+                (BLOCK - header.len(), 0, Some(header))
             } else {
                 piece(logical, offset, payload)
             };
@@ -807,10 +807,11 @@ fn unit_bit(unit: usize) -> u8 {
     1 << (unit % (BLOCK / UNIT))
 }
 
-/// The mask bits of the units that block bytes `from..to` touch (never empty: `to` is above
-/// `from`), those from `from`'s unit up to `to - 1`'s.
+/// The mask bits of the units that bytes `from..to` of one block touch (never empty: `to` is
+/// above `from`), those from `from`'s unit up to `to - 1`'s. Offsets in the block or in the
+/// payload alike (a block starts at a multiple of 64): only a unit's place in its block counts.
 fn units_mask(from: usize, to: usize) -> u8 {
-    ((2u32 << ((to - 1) / UNIT)) - (1u32 << (from / UNIT))) as u8
+    ((2u32 << ((to - 1) / UNIT % (BLOCK / UNIT))) - (1u32 << (from / UNIT % (BLOCK / UNIT)))) as u8
 }
 
 /// Copies `from` into `to` (same length by construction: each caller cuts both to the same
@@ -847,15 +848,16 @@ fn logical_of(offset: usize) -> usize {
 }
 
 /// Where the bytes of `payload` (at payload offset `offset`) that fall in datagram block
-/// `logical`, one the payload reaches, go within the block (`from..to`), the mask of the units
-/// they touch, and those bytes. Out of line: both passes of `merge` use it (the mask computed
+/// `logical`, one the payload reaches, start within the block, the mask of the units they
+/// touch, and those bytes: what both passes of `merge` need (their end is the bytes' length).
+/// Worked out on the payload offsets `low..high` they span, the mask too (10 bytes less than
+/// on offsets in the block). Out of line: both passes of `merge` use it (the mask computed
 /// here once, for both).
 #[inline(never)]
-fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, u8, Option<&[u8]>) {
+fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, u8, Option<&[u8]>) {
     let base = (logical - 1) * BLOCK;
-    let (from, to) = (offset.max(base) - base, (offset + payload.len()).min(base + BLOCK) - base);
-    let at = base + from - offset;
-    (from, to, units_mask(from, to), payload.get(at..at + to - from))
+    let (low, high) = (offset.max(base), (offset + payload.len()).min(base + BLOCK));
+    (low - base, units_mask(low, high), payload.get(low - offset..high - offset))
 }
 
 #[cfg(test)]
@@ -1430,6 +1432,8 @@ mod tests {
             for from in 0..to {
                 let expected = (from..to).fold(0u8, |mask, byte| mask | 1 << (byte / UNIT));
                 assert_eq!(units_mask(from, to), expected, "{from}..{to}");
+                // The same span as payload offsets of a later block.
+                assert_eq!(units_mask(3 * BLOCK + from, 3 * BLOCK + to), expected, "{from}..{to} in block 4");
             }
         }
     }
