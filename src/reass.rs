@@ -341,7 +341,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // length exactly then (no count of units here; the commit pass counts them).
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
-        let needs_header = offset == 0 && datagram.header_len == 0;
+        // The held header's length asked first: 2 bytes less.
+        let needs_header = datagram.header_len == 0 && offset == 0;
         let (mut full, mut inner) = (0, false);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
@@ -447,13 +448,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.release(slot);
         let start = BLOCK - header_len;
         let len = header_len + end;
+        // Its place noted before its header is sealed (2 bytes less than after).
+        self.ready_start = start;
+        self.ready_end = start + len;
         // Always within the pool (`check` keeps `end` within `MAX_PAYLOAD`, and a header is at
         // most one block): the test only spares the slice its bounds check.
         if let Some(datagram) = self.data.as_flattened_mut().get_mut(start..start + len) {
             seal(datagram, 0);
         }
-        self.ready_start = start;
-        self.ready_end = start + len;
         // A datagram's length fits 16 bits (`check`), and is never 0 (it has a header).
         debug_assert!(len != 0 && len <= MAX_DATAGRAM, "a datagram's length");
         Ok(len as u16)
@@ -493,6 +495,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// returns how many.
     pub fn expire(&mut self, now: u32, timeout_ms: u32) -> usize {
         self.ready_end = 0;
+        // The remembered released datagrams first (the two passes touch nothing in common: this
+        // order took 2 bytes less). Only the flag is cleared: a key out of use is never read.
+        // `for_each`, as in `release`: 2 bytes less than a `for` loop.
+        self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)).for_each(|r| r.in_use = false);
         let mut expired = 0;
         for slot in 0..SLOTS {
             let stale = self.slots.get(slot).is_some_and(|d| d.in_use && is_expired(d.first_seen, now, timeout_ms));
@@ -501,9 +507,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 expired += 1;
             }
         }
-        // Only the flag is cleared: a key out of use is never read.
-        // `for_each`, as in `release`: 2 bytes less than a `for` loop.
-        self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)).for_each(|r| r.in_use = false);
         expired
     }
 
