@@ -581,8 +581,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
             // The last of equally old ones, as `max_by_key` would pick. Four pure tests, the age
-            // first: the order that took the least code.
-            if age >= oldest_age && d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) {
+            // first: the order that took the least code; the source's as an `if let` (4 bytes
+            // less than `is_none_or`).
+            if age >= oldest_age && d.in_use && index != skip && if let Some(src) = src { d.key.src() == src } else { true } {
                 (oldest, oldest_age) = (index, age);
             }
         });
