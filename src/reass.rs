@@ -821,8 +821,11 @@ fn unit_bit(unit: usize) -> u8 {
 /// The mask bits of the units that bytes `from..to` of one block touch (never empty: `to` is
 /// above `from`), those from `from`'s unit up to `to - 1`'s. Offsets in the block or in the
 /// payload alike (a block starts at a multiple of 64): only a unit's place in its block counts.
+/// The bits up to the last unit's, and from the first's, as two shifts of all ones (2 bytes less
+/// than the difference of two powers of two).
 fn units_mask(from: usize, to: usize) -> u8 {
-    ((2u32 << ((to - 1) / UNIT % (BLOCK / UNIT))) - (1u32 << (from / UNIT % (BLOCK / UNIT)))) as u8
+    let (first, last) = (from / UNIT % (BLOCK / UNIT), (to - 1) / UNIT % (BLOCK / UNIT));
+    (u8::MAX >> (BLOCK / UNIT - 1 - last)) & (u8::MAX << first)
 }
 
 /// Copies `from` into `to` (same length by construction: each caller cuts both to the same
