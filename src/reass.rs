@@ -67,19 +67,13 @@ pub enum ToRouter {
     Leave { held: bool },
 }
 
-/// What became of one fragment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Kept; the caller may free its buffer.
-    Held,
-    /// That fragment completed its datagram, this many bytes long: read it with
-    /// [`Reassembly::datagram`] before the next `&mut` call.
-    Complete(usize),
-    /// Not kept, for this reason. [`DropReason::FragmentDuplicate`] and
-    /// [`DropReason::Fragment`] drop the fragment alone; every other reason also discards the
-    /// datagram the fragment belongs to.
-    Dropped(DropReason),
-}
+/// What became of one fragment: `Ok(0)`, kept (the caller may free its buffer); `Ok(len)`,
+/// it completed its datagram, `len` bytes long (read it with [`Reassembly::datagram`] before
+/// the next `&mut` call); `Err(reason)`, not kept. [`DropReason::FragmentDuplicate`] and
+/// [`DropReason::Fragment`] drop the fragment alone; every other reason also discards the
+/// datagram the fragment belongs to. `merge`'s own answer, handed on as it is: 2 bytes less
+/// than an enum of the three cases.
+pub type Outcome = Result<u16, DropReason>;
 
 /// Bookkeeping of one pool block.
 ///
@@ -241,41 +235,37 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // The key read first, then the piece and its RFC 791 test: pure reads whose refusals
         // are all the same drop, so the order changes no outcome (this one took the least code).
         let Some(key) = Key::of_bytes(fragment, netif) else {
-            return Outcome::Dropped(DropReason::Fragment);
+            return Err(DropReason::Fragment);
         };
         let Some(Piece { header, payload, offset, more }) = Piece::of(fragment) else {
-            return Outcome::Dropped(DropReason::Fragment);
+            return Err(DropReason::Fragment);
         };
         let end = offset + payload.len();
         // RFC 791: every fragment but the last carries a multiple of 8 bytes, none is empty.
         // (Asked as the two cases of MF: the empty test then made once, not once in each.)
         if payload.is_empty() || if more { payload.len() % UNIT != 0 } else { offset == 0 } {
-            return Outcome::Dropped(DropReason::Fragment);
+            return Err(DropReason::Fragment);
         }
         let found = self.find(&key);
-        // Copied once, straight from its slot (not into an `Option` first).
-        let mut datagram = match found.and_then(|slot| self.slots.get(slot)) {
-            Some(&held) => held,
-            None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
+        // Copied once, straight from its slot (not into an `Option` first); the two options
+        // matched as they nest (4 bytes less than flattened by `and_then`).
+        let mut datagram = match found.map(|slot| self.slots.get(slot)) {
+            Some(Some(&held)) => held,
+            _ => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
         };
         // A datagram that fails its check or its merge is discarded in one place: the slot it
         // holds by then (none for a new one that failed its check). One `Outcome` for both, so
         // a refusal is one value from the check or the merge alike.
         let (slot, outcome) = match self.check(&datagram, header.len(), offset, end, more) {
-            Err(reason) => (found, Outcome::Dropped(reason)),
+            Err(reason) => (found, Err(reason)),
             Ok(()) => {
                 let slot = found.unwrap_or_else(|| self.free_slot(key.src(), now));
-                let outcome = match self.merge(slot, &mut datagram, header, payload, offset, more, now) {
-                    Ok(0) => Outcome::Held,
-                    Ok(len) => Outcome::Complete(usize::from(len)),
-                    Err(reason) => Outcome::Dropped(reason),
-                };
-                (Some(slot), outcome)
+                (Some(slot), self.merge(slot, &mut datagram, header, payload, offset, more, now))
             }
         };
         // A refusal discards the datagram, but for a duplicate, which leaves it be (`Outcome`'s
         // `Fragment` comes only before a slot is known, or after `finish` freed it).
-        if let (Some(slot), Outcome::Dropped(reason)) = (slot, outcome) {
+        if let (Some(slot), Err(reason)) = (slot, outcome) {
             if reason != DropReason::FragmentDuplicate {
                 self.release(slot);
             }
@@ -290,8 +280,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // A last fragment fixes the end: nothing may reach past it, and it may not move. Once it
         // is known, the highest end is it (a last fragment short of `max_end` never joins), so
         // both read as comparisons with `max_end`: past it, or (a last fragment) short of it.
+        // Asked as which side of `max_end` the end lies (8 bytes less than the two tests joined).
         debug_assert!(known_end == 0 || known_end == max_end, "a known end is the highest end");
-        let ends_conflict = (known_end != 0 && end > max_end) || (!more && max_end > end);
+        let ends_conflict = if end > max_end { known_end != 0 } else { !more && max_end > end };
         // The header comes with the first fragment; until then assume the shortest. In a pool
         // whose largest payload fits 16 bits with any header, a held `max_end` (never past the
         // pool: it passed this check) never makes a datagram too big; only an `end` past the
@@ -329,7 +320,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Adds a checked fragment to the datagram in `slot` (`datagram` is its state, possibly
     /// new and not yet stored). On a refusal other than a duplicate the caller discards the
     /// datagram. Answers the completed datagram's length, or 0 while it is held: as 16 bits in
-    /// a `Result` of one word, returned in a register (an `Outcome` went through memory).
+    /// a `Result` of one word, returned in a register (an enum of the three cases went through
+    /// memory).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn merge(
@@ -341,7 +333,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         offset: usize,
         more: bool,
         now: u32,
-    ) -> Result<u16, DropReason> {
+    ) -> Outcome {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
         // changes, counts the blocks of its span held with every unit it touches in them, and
@@ -351,7 +343,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // length exactly then (no count of units here; the commit pass counts them).
         let owner = slot as u8 + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
-        let needs_header = offset == 0 && datagram.header_len == 0;
+        // The held header's length asked first: 2 bytes less.
+        let needs_header = datagram.header_len == 0 && offset == 0;
         let (mut full, mut inner) = (0, false);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
@@ -359,7 +352,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 continue;
             }
             inner |= logical != first && logical != last;
-            let (from, _, units, new) = piece(logical, offset, payload);
+            let (from, units, new) = piece(logical, offset, payload);
             let held_mask = block.mask & units;
             full += usize::from(held_mask == units);
             let Some(new) = new else { continue };
@@ -370,7 +363,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 }
             }
         }
-        let nothing_new = full == last - first + 1;
+        // The count is at most the span's length, so reaching it reads as passing one less
+        // (2 bytes less than the equality).
+        let nothing_new = full > last - first;
         if nothing_new && !needs_header && (more || datagram.end != 0) {
             return Err(DropReason::FragmentDuplicate);
         }
@@ -404,8 +399,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             // blocks), but tells the optimiser it is in bounds: no bounds test of it below.
             .min(BLOCKS - 1);
             // The header block's mask stays 0: no unit of the payload lies in it.
-            let (from, _, units, bytes) = if logical == 0 {
-                (BLOCK - header.len(), BLOCK, 0, Some(header))
+            let (from, units, bytes) = if logical == 0 {
+                (BLOCK - header.len(), 0, Some(header))
             } else {
                 piece(logical, offset, payload)
             };
@@ -457,13 +452,14 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.release(slot);
         let start = BLOCK - header_len;
         let len = header_len + end;
+        // Its place noted before its header is sealed (2 bytes less than after).
+        self.ready_start = start;
+        self.ready_end = start + len;
         // Always within the pool (`check` keeps `end` within `MAX_PAYLOAD`, and a header is at
         // most one block): the test only spares the slice its bounds check.
         if let Some(datagram) = self.data.as_flattened_mut().get_mut(start..start + len) {
             seal(datagram, 0);
         }
-        self.ready_start = start;
-        self.ready_end = start + len;
         // A datagram's length fits 16 bits (`check`), and is never 0 (it has a header).
         debug_assert!(len != 0 && len <= MAX_DATAGRAM, "a datagram's length");
         Ok(len as u16)
@@ -503,17 +499,21 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// returns how many.
     pub fn expire(&mut self, now: u32, timeout_ms: u32) -> usize {
         self.ready_end = 0;
+        // The remembered released datagrams first (the two passes touch nothing in common: this
+        // order took 2 bytes less). Only the flag is cleared: a key out of use is never read.
+        // `for_each`, as in `release`: 2 bytes less than a `for` loop.
+        self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)).for_each(|r| r.in_use = false);
+        // The slots walked by index, each read where the walk tests its end (2 bytes less than a
+        // range and a read apart).
         let mut expired = 0;
-        for slot in 0..SLOTS {
-            let stale = self.slots.get(slot).is_some_and(|d| d.in_use && is_expired(d.first_seen, now, timeout_ms));
-            if stale {
+        let mut slot = 0;
+        while let Some(d) = self.slots.get(slot) {
+            if d.in_use && is_expired(d.first_seen, now, timeout_ms) {
                 self.release(slot);
                 expired += 1;
             }
+            slot += 1;
         }
-        // Only the flag is cleared: a key out of use is never read.
-        // `for_each`, as in `release`: 2 bytes less than a `for` loop.
-        self.released.iter_mut().filter(|r| is_expired(r.since, now, timeout_ms)).for_each(|r| r.in_use = false);
         expired
     }
 
@@ -555,13 +555,15 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
     /// (the source's own oldest once it holds its share, else the oldest of all).
     fn free_slot(&mut self, src: u32, now: u32) -> usize {
-        // One pass: the first free slot, else (every slot in use) how many hold `src`'s.
-        let mut own = 0;
-        for (index, d) in self.slots.iter().enumerate() {
+        // One pass: the first free slot, else (every slot in use) how many hold `src`'s. Walked
+        // by index (6 bytes less than `enumerate`).
+        let (mut own, mut index) = (0, 0);
+        while let Some(d) = self.slots.get(index) {
             if !d.in_use {
                 return index;
             }
             own += usize::from(d.key.src() == src);
+            index += 1;
         }
         let own_share = own >= Self::SHARE;
         // Always found: every slot is in use, and when only `src`'s count, it holds its share
@@ -585,8 +587,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.slots.iter().enumerate().for_each(|(index, d)| {
             let age = now.wrapping_sub(d.first_seen);
             // The last of equally old ones, as `max_by_key` would pick. Four pure tests, the age
-            // first: the order that took the least code.
-            if age >= oldest_age && d.in_use && index != skip && src.is_none_or(|src| d.key.src() == src) {
+            // first: the order that took the least code; the source's as an `if let` (4 bytes
+            // less than `is_none_or`).
+            if age >= oldest_age && d.in_use && index != skip && if let Some(src) = src { d.key.src() == src } else { true } {
                 (oldest, oldest_age) = (index, age);
             }
         });
@@ -612,8 +615,13 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// later fragments of a datagram left so follow it.
     pub fn decide_for_router(&mut self, fragment: &[u8], netif: u8, now: u32, own: bool) -> ToRouter {
         let Some(key) = Key::of_bytes(fragment, netif) else { return ToRouter::Reassemble };
-        if self.released.iter().any(|r| r.in_use && r.key == key) {
-            return ToRouter::Pass;
+        // Remembered already? Walked by index, as the scans below (2 bytes less than `any`).
+        let mut index = 0;
+        while let Some(r) = self.released.get(index) {
+            if r.in_use && r.key == key {
+                return ToRouter::Pass;
+            }
+            index += 1;
         }
         let held = self.find(&key);
         // Too large for the pool, and no first fragment (held or this one) shows it belongs to
@@ -630,9 +638,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // Remembered in the first free entry, else in place of the oldest remembered (the last
         // of equally old ones).
         // By index, not through the entry the scan picked: that reference made LLVM copy the
-        // key with `memmove`, which the firmware must not link (`.ci/cortex-m size`).
+        // key with `memmove`, which the firmware must not link (`.ci/cortex-m size`). Walked by
+        // index (12 bytes less than `enumerate`).
         let (mut place, mut oldest) = (0, 0);
-        for (index, entry) in self.released.iter().enumerate() {
+        let mut index = 0;
+        while let Some(entry) = self.released.get(index) {
             let age = now.wrapping_sub(entry.since);
             if !entry.in_use {
                 place = index;
@@ -641,6 +651,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             if age >= oldest {
                 (place, oldest) = (index, age);
             }
+            index += 1;
         }
         if let Some(entry) = self.released.get_mut(place) {
             *entry = Released { in_use: true, key, since: now };
@@ -807,10 +818,14 @@ fn unit_bit(unit: usize) -> u8 {
     1 << (unit % (BLOCK / UNIT))
 }
 
-/// The mask bits of the units that block bytes `from..to` touch (never empty: `to` is above
-/// `from`), those from `from`'s unit up to `to - 1`'s.
+/// The mask bits of the units that bytes `from..to` of one block touch (never empty: `to` is
+/// above `from`), those from `from`'s unit up to `to - 1`'s. Offsets in the block or in the
+/// payload alike (a block starts at a multiple of 64): only a unit's place in its block counts.
+/// The bits up to the last unit's, and from the first's, as two shifts of all ones (2 bytes less
+/// than the difference of two powers of two).
 fn units_mask(from: usize, to: usize) -> u8 {
-    ((2u32 << ((to - 1) / UNIT)) - (1u32 << (from / UNIT))) as u8
+    let (first, last) = (from / UNIT % (BLOCK / UNIT), (to - 1) / UNIT % (BLOCK / UNIT));
+    (u8::MAX >> (BLOCK / UNIT - 1 - last)) & (u8::MAX << first)
 }
 
 /// Copies `from` into `to` (same length by construction: each caller cuts both to the same
@@ -847,15 +862,16 @@ fn logical_of(offset: usize) -> usize {
 }
 
 /// Where the bytes of `payload` (at payload offset `offset`) that fall in datagram block
-/// `logical`, one the payload reaches, go within the block (`from..to`), the mask of the units
-/// they touch, and those bytes. Out of line: both passes of `merge` use it (the mask computed
+/// `logical`, one the payload reaches, start within the block, the mask of the units they
+/// touch, and those bytes: what both passes of `merge` need (their end is the bytes' length).
+/// Worked out on the payload offsets `low..high` they span, the mask too (10 bytes less than
+/// on offsets in the block). Out of line: both passes of `merge` use it (the mask computed
 /// here once, for both).
 #[inline(never)]
-fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, usize, u8, Option<&[u8]>) {
+fn piece(logical: usize, offset: usize, payload: &[u8]) -> (usize, u8, Option<&[u8]>) {
     let base = (logical - 1) * BLOCK;
-    let (from, to) = (offset.max(base) - base, (offset + payload.len()).min(base + BLOCK) - base);
-    let at = base + from - offset;
-    (from, to, units_mask(from, to), payload.get(at..at + to - from))
+    let (low, high) = (offset.max(base), (offset + payload.len()).min(base + BLOCK));
+    (low - base, units_mask(low, high), payload.get(low - offset..high - offset))
 }
 
 #[cfg(test)]
@@ -919,7 +935,7 @@ mod tests {
     }
 
     fn complete(pool: &Pool, whole: &[u8], outcome: Outcome) {
-        assert_eq!(outcome, Outcome::Complete(whole.len()));
+        assert_eq!(outcome, Ok(whole.len() as u16));
         assert_eq!(pool.datagram(), whole);
         assert!(ipv4::Packet::new_checked(pool.datagram()).unwrap().verify_checksum());
     }
@@ -929,7 +945,7 @@ mod tests {
         let whole = datagram(20, protocol::UDP, 11, 64, 2);
         for (buf_len, first_len) in [(27, 0), (28, 28), (51, 44)] {
             let mut pool = Pool::new();
-            assert_eq!(pool.accept(&fragment(&whole, 16, 64), 0, 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&whole, 16, 64), 0, 0), Ok(0));
             assert_eq!(pool.decide_for_router(&fragment(&whole, 0, 16), 0, 0, true), ToRouter::Leave { held: true });
             let mut buf = [0u8; 64];
             assert_eq!(pool.next_released(&mut buf[..buf_len]), first_len, "buffer of {buf_len}");
@@ -1000,8 +1016,8 @@ mod tests {
             if reversed {
                 cuts.reverse();
             }
-            assert_eq!(pool.accept(&fragment(&whole, cuts[0].0, cuts[0].1), 0, 0), Outcome::Held);
-            assert_eq!(pool.accept(&fragment(&whole, cuts[1].0, cuts[1].1), 0, 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&whole, cuts[0].0, cuts[0].1), 0, 0), Ok(0));
+            assert_eq!(pool.accept(&fragment(&whole, cuts[1].0, cuts[1].1), 0, 0), Ok(0));
             assert_eq!(pool.datagram(), &[] as &[u8]);
             let last = pool.accept(&fragment(&whole, cuts[2].0, cuts[2].1), 0, 0);
             complete(&pool, &whole, last);
@@ -1036,22 +1052,22 @@ mod tests {
         let calls: [fn(&mut Pool, &[u8]); 5] = [
             |pool, whole| {
                 let other = datagram(60, protocol::UDP, 8, 64, 4);
-                assert_eq!(pool.accept(&fragment(&other, 0, 16), 0, 0), Outcome::Held);
-                assert_eq!(pool.accept(&fragment(whole, 0, 16), 0, 0), Outcome::Held);
+                assert_eq!(pool.accept(&fragment(&other, 0, 16), 0, 0), Ok(0));
+                assert_eq!(pool.accept(&fragment(whole, 0, 16), 0, 0), Ok(0));
             },
             |pool, _| assert_eq!(pool.expire(0, 1000), 0),
             |pool, _| assert_eq!(pool.next_released(&mut [0u8; 64]), 0),
             |pool, _| pool.clear(),
             |pool, whole| {
                 let bad = [&whole[..20], &[0; 4]].concat();
-                assert_eq!(pool.accept(&bad, 0, 0), Outcome::Dropped(DropReason::Fragment));
+                assert_eq!(pool.accept(&bad, 0, 0), Err(DropReason::Fragment));
             },
         ];
         for header_len in [20, 60] {
             let whole = datagram(header_len, protocol::UDP, 7, 100, 3);
             for (i, call) in calls.iter().enumerate() {
                 let mut pool = Pool::new();
-                assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Outcome::Held);
+                assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Ok(0));
                 let last = pool.accept(&fragment(&whole, 48, 100), 0, 0);
                 complete(&pool, &whole, last);
                 call(&mut pool, &whole);
@@ -1064,7 +1080,7 @@ mod tests {
     fn header_with_options_is_taken_from_the_first_fragment() {
         let whole = datagram(28, protocol::UDP, 9, 300, 1);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 104, 300), 0, 5), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 104, 300), 0, 5), Ok(0));
         let last = pool.accept(&fragment(&whole, 0, 104), 0, 6);
         complete(&pool, &whole, last);
     }
@@ -1074,8 +1090,8 @@ mod tests {
         let whole = datagram(20, protocol::ICMP, 1, 100, 0);
         let mut pool = Pool::new();
         let first = fragment(&whole, 0, 48);
-        assert_eq!(pool.accept(&first, 0, 0), Outcome::Held);
-        assert_eq!(pool.accept(&first, 0, 0), Outcome::Dropped(DropReason::FragmentDuplicate));
+        assert_eq!(pool.accept(&first, 0, 0), Ok(0));
+        assert_eq!(pool.accept(&first, 0, 0), Err(DropReason::FragmentDuplicate));
         let last = pool.accept(&fragment(&whole, 48, 100), 0, 0);
         complete(&pool, &whole, last);
     }
@@ -1084,8 +1100,8 @@ mod tests {
     fn identical_partial_overlap_is_harmless() {
         let whole = datagram(20, protocol::UDP, 1, 200, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0, 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&whole, 64, 160), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0, 0), Ok(0));
+        assert_eq!(pool.accept(&fragment(&whole, 64, 160), 0, 0), Ok(0));
         let last = pool.accept(&fragment(&whole, 152, 200), 0, 0);
         complete(&pool, &whole, last);
     }
@@ -1094,11 +1110,11 @@ mod tests {
     fn overlap_with_different_bytes_drops_the_datagram() {
         let whole = datagram(20, protocol::UDP, 1, 200, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 96), 0, 0), Ok(0));
         let mut forged = fragment(&whole, 88, 200);
         forged[20] ^= 0x55; // payload byte 88, already held
         ipv4::Packet::new_checked(&mut forged[..]).unwrap().fill_checksum();
-        assert_eq!(pool.accept(&forged, 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.accept(&forged, 0, 0), Err(DropReason::FragmentOverlap));
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
     }
 
@@ -1107,12 +1123,12 @@ mod tests {
         let whole = datagram(20, protocol::UDP, 1, 200, 0);
         let shorter = datagram(20, protocol::UDP, 1, 150, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&whole, 96, 200), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 96, 200), 0, 0), Ok(0));
         // A second last fragment that ends elsewhere.
-        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0, 0), Err(DropReason::FragmentOverlap));
         // A middle fragment reaching past a known end.
-        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0, 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&whole, 48, 192), 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!(pool.accept(&fragment(&shorter, 96, 150), 0, 0), Ok(0));
+        assert_eq!(pool.accept(&fragment(&whole, 48, 192), 0, 0), Err(DropReason::FragmentOverlap));
         assert_eq!(pool.in_flight(), 0);
     }
 
@@ -1120,12 +1136,12 @@ mod tests {
     fn tiny_first_fragment_is_refused() {
         let tcp = datagram(20, protocol::TCP, 1, 100, 0);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&fragment(&tcp, 16, 100), 0, 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&tcp, 0, 16), 0, 0), Outcome::Dropped(DropReason::FragmentTooShort));
+        assert_eq!(pool.accept(&fragment(&tcp, 16, 100), 0, 0), Ok(0));
+        assert_eq!(pool.accept(&fragment(&tcp, 0, 16), 0, 0), Err(DropReason::FragmentTooShort));
         assert_eq!(pool.in_flight(), 0);
         // 8 bytes hold a whole UDP header.
         let udp = datagram(20, protocol::UDP, 1, 100, 0);
-        assert_eq!(pool.accept(&fragment(&udp, 0, 8), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&udp, 0, 8), 0, 0), Ok(0));
     }
 
     #[test]
@@ -1136,15 +1152,15 @@ mod tests {
         let mut ip = ipv4::Packet::new_checked(&mut frag[..]).unwrap();
         ip.set_flags_offset(8191);
         ip.fill_checksum();
-        assert_eq!(pool.accept(&frag, 0, 0), Outcome::Dropped(DropReason::FragmentTooBig));
+        assert_eq!(pool.accept(&frag, 0, 0), Err(DropReason::FragmentTooBig));
         // Fits with a 20-byte header, not with the 60-byte one the first fragment brings.
         let mut last = datagram(20, protocol::UDP, 4, 8, 0);
         let mut ip = ipv4::Packet::new_checked(&mut last[..]).unwrap();
         ip.set_flags_offset(65_472 / 8);
         ip.fill_checksum();
-        assert_eq!(pool.accept(&last, 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&last, 0, 0), Ok(0));
         let whole = datagram(60, protocol::UDP, 4, 64, 0);
-        assert_eq!(pool.accept(&fragment(&whole, 0, 56), 0, 0), Outcome::Dropped(DropReason::FragmentTooBig));
+        assert_eq!(pool.accept(&fragment(&whole, 0, 56), 0, 0), Err(DropReason::FragmentTooBig));
         assert_eq!(pool.in_flight(), 0);
     }
 
@@ -1156,13 +1172,13 @@ mod tests {
             let mut pool = Reassembly::<1, 1100>::new();
             let whole = datagram(header_len, protocol::UDP, 5, 65_535 - header_len, 3);
             let payload = whole.len() - header_len;
-            let mut outcome = Outcome::Held;
+            let mut outcome = Ok(0);
             // Last fragment first, then the rest from the start, 8,000 bytes each.
             for (offset, end) in [(64_000, payload)].into_iter().chain((0..64_000).step_by(8_000).map(|o| (o, o + 8_000))) {
-                assert_eq!(outcome, Outcome::Held);
+                assert_eq!(outcome, Ok(0));
                 outcome = pool.accept(&fragment(&whole, offset, end), 0, 0);
             }
-            assert_eq!(outcome, Outcome::Complete(65_535));
+            assert_eq!(outcome, Ok(65_535));
             assert_eq!(pool.datagram(), &whole[..]);
             assert!(ipv4::Packet::new_checked(pool.datagram()).unwrap().verify_checksum());
         }
@@ -1173,15 +1189,15 @@ mod tests {
         let mut pool = Pool::new();
         assert_eq!(Pool::MAX_PAYLOAD, 39 * 64);
         let whole = datagram(20, protocol::UDP, 1, Pool::MAX_PAYLOAD + 8, 0);
-        assert_eq!(pool.accept(&fragment(&whole, 0, 1000), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 1000), 0, 0), Ok(0));
         let beyond = fragment(&whole, 1000, Pool::MAX_PAYLOAD + 8);
-        assert_eq!(pool.accept(&beyond, 0, 0), Outcome::Dropped(DropReason::FragmentBeyondLimit));
+        assert_eq!(pool.accept(&beyond, 0, 0), Err(DropReason::FragmentBeyondLimit));
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
         // The largest that fits does complete.
         let fits = datagram(20, protocol::UDP, 2, Pool::MAX_PAYLOAD, 0);
-        assert_eq!(pool.accept(&fragment(&fits, 1000, Pool::MAX_PAYLOAD), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&fits, 1000, Pool::MAX_PAYLOAD), 0, 0), Ok(0));
         let last = pool.accept(&fragment(&fits, 0, 1000), 0, 0);
-        assert_eq!(last, Outcome::Complete(fits.len()));
+        assert_eq!(last, Ok(fits.len() as u16));
         assert_eq!(pool.datagram(), &fits[..]);
     }
 
@@ -1199,15 +1215,15 @@ mod tests {
         let b = from(2, datagram(20, protocol::UDP, 2, 100, 2));
         let c = from(3, datagram(20, protocol::UDP, 3, 100, 3));
         // `a` arrived first, though at a clock value that wrapped: it is still the oldest.
-        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, u32::MAX - 10), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 5), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&c, 0, 48), 0, 6), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, u32::MAX - 10), Ok(0));
+        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 5), Ok(0));
+        assert_eq!(pool.accept(&fragment(&c, 0, 48), 0, 6), Ok(0));
         assert_eq!((pool.in_flight(), pool.take_evicted(), pool.take_evicted()), (2, 1, 0));
         // `a` is gone: its last piece starts over.
-        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 7), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 7), Ok(0));
         assert_eq!(pool.take_evicted(), 1, "`b` was the oldest then");
         let done = pool.accept(&fragment(&c, 48, 100), 0, 8);
-        assert_eq!(done, Outcome::Complete(c.len()));
+        assert_eq!(done, Ok(c.len() as u16));
         assert_eq!(pool.datagram(), &c[..]);
     }
 
@@ -1217,17 +1233,17 @@ mod tests {
         let mut pool = Reassembly::<2, 40>::new();
         let [a, b, c] = [1u8, 2, 3].map(|n| from(n.into(), datagram(20, protocol::UDP, n.into(), 100, n)));
         for (now, whole) in [&a, &b, &c].into_iter().enumerate() {
-            assert_eq!(pool.accept(&fragment(whole, 0, 48), 0, now as u32), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(whole, 0, 48), 0, now as u32), Ok(0));
         }
-        assert_eq!(pool.accept(&fragment(&c, 48, 100), 0, 3), Outcome::Complete(c.len()));
+        assert_eq!(pool.accept(&fragment(&c, 48, 100), 0, 3), Ok(c.len() as u16));
         pool.clear();
         // One eviction (of `a`) not yet taken: the count survives the clear.
         assert_eq!((pool.in_flight(), pool.bytes_in_use(), pool.datagram()), (0, 0, &[][..]));
         assert_eq!((pool.take_evicted(), pool.take_evicted()), (1, 0));
         // `b` is gone: its last piece starts over, and a whole datagram still goes through.
-        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 4), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 5), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, 6), Outcome::Complete(a.len()));
+        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 4), Ok(0));
+        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 5), Ok(0));
+        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, 6), Ok(a.len() as u16));
         assert_eq!(pool.datagram(), &a[..]);
     }
 
@@ -1235,13 +1251,13 @@ mod tests {
     fn a_source_beyond_its_share_of_a_full_pool_replaces_its_own_oldest() {
         let mut pool = Reassembly::<4, 40>::new();
         let legit = from(1, datagram(20, protocol::UDP, 1, 100, 1));
-        assert_eq!(pool.accept(&fragment(&legit, 0, 48), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&legit, 0, 48), 0, 0), Ok(0));
         for ident in 0..50 {
             let stray = from(2, datagram(20, protocol::UDP, 100 + ident, 100, 2));
-            assert_eq!(pool.accept(&fragment(&stray, 48, 100), 0, 1 + u32::from(ident)), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&stray, 48, 100), 0, 1 + u32::from(ident)), Ok(0));
         }
         assert_eq!((pool.in_flight(), pool.take_evicted()), (4, 47));
-        assert_eq!(pool.accept(&fragment(&legit, 48, 100), 0, 60), Outcome::Complete(legit.len()));
+        assert_eq!(pool.accept(&fragment(&legit, 48, 100), 0, 60), Ok(legit.len() as u16));
     }
 
     /// `free_slot`'s victim is always found (`oldest` never answers `SLOTS` to it): a full table
@@ -1255,10 +1271,10 @@ mod tests {
                 for slot in 0..SLOTS {
                     let source = 1 + (mix >> slot & 1);
                     let held = from(source, datagram(20, protocol::UDP, slot as u16, 100, 1));
-                    assert_eq!(pool.accept(&fragment(&held, 48, 100), 0, slot as u32), Outcome::Held);
+                    assert_eq!(pool.accept(&fragment(&held, 48, 100), 0, slot as u32), Ok(0));
                 }
                 let new = from(newcomer, datagram(20, protocol::UDP, 1000, 100, 2));
-                assert_eq!(pool.accept(&fragment(&new, 48, 100), 0, 100), Outcome::Held, "{mix:b} {newcomer}");
+                assert_eq!(pool.accept(&fragment(&new, 48, 100), 0, 100), Ok(0), "{mix:b} {newcomer}");
                 assert_eq!((pool.in_flight(), pool.take_evicted()), (SLOTS, 1), "{mix:b} {newcomer}");
             }
         }
@@ -1277,10 +1293,10 @@ mod tests {
     fn fragments_arriving_on_different_netifs_belong_to_different_datagrams() {
         let mut pool = Pool::new();
         let whole = datagram(20, protocol::UDP, 1, 100, 1);
-        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 1, 0), Outcome::Held);
-        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 2, 0), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 1, 0), Ok(0));
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 2, 0), Ok(0));
         assert_eq!(pool.in_flight(), 2);
-        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 1, 0), Outcome::Complete(whole.len()));
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 1, 0), Ok(whole.len() as u16));
         assert_eq!(pool.datagram(), &whole[..]);
     }
 
@@ -1290,12 +1306,12 @@ mod tests {
         let mut pool = Reassembly::<4, 6>::new();
         let a = from(1, datagram(20, protocol::UDP, 1, 256, 1));
         let b = from(2, datagram(20, protocol::UDP, 2, 256, 2));
-        assert_eq!(pool.accept(&fragment(&a, 0, 192), 0, 0), Outcome::Held); // 4 blocks
-        assert_eq!(pool.accept(&fragment(&b, 0, 8), 0, 1), Outcome::Held); // 2 blocks: pool full
-        assert_eq!(pool.accept(&fragment(&b, 192, 256), 0, 2), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&a, 0, 192), 0, 0), Ok(0)); // 4 blocks
+        assert_eq!(pool.accept(&fragment(&b, 0, 8), 0, 1), Ok(0)); // 2 blocks: pool full
+        assert_eq!(pool.accept(&fragment(&b, 192, 256), 0, 2), Ok(0));
         assert_eq!((pool.in_flight(), pool.take_evicted()), (1, 1));
         let done = pool.accept(&fragment(&b, 8, 192), 0, 3);
-        assert_eq!(done, Outcome::Complete(b.len()));
+        assert_eq!(done, Ok(b.len() as u16));
         assert_eq!(pool.datagram(), &b[..]);
     }
 
@@ -1304,7 +1320,7 @@ mod tests {
         let mut pool = Pool::new();
         let whole = datagram(24, protocol::UDP, 9, 300, 4);
         for (offset, end) in [(48, 96), (0, 48), (160, 300)] {
-            assert_eq!(pool.accept(&fragment(&whole, offset, end), 0, 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&whole, offset, end), 0, 0), Ok(0));
         }
         let mut buf = [0u8; 1500];
         assert_eq!(pool.next_released(&mut buf), 0, "nothing released yet");
@@ -1363,12 +1379,12 @@ mod tests {
         let b = datagram(20, protocol::TCP, 2, 600, 2);
         // Interleave so that each datagram's blocks are scattered through the pool.
         for (offset, end) in [(512, 600), (0, 128), (384, 512), (128, 256)] {
-            assert_eq!(pool.accept(&fragment(&b, offset, end), 0, 0), Outcome::Held);
-            assert_eq!(pool.accept(&fragment(&a, offset, end), 0, 0), Outcome::Held);
+            assert_eq!(pool.accept(&fragment(&b, offset, end), 0, 0), Ok(0));
+            assert_eq!(pool.accept(&fragment(&a, offset, end), 0, 0), Ok(0));
         }
-        assert_eq!(pool.accept(&fragment(&a, 256, 384), 0, 0), Outcome::Complete(a.len()));
+        assert_eq!(pool.accept(&fragment(&a, 256, 384), 0, 0), Ok(a.len() as u16));
         assert_eq!(pool.datagram(), &a[..]);
-        assert_eq!(pool.accept(&fragment(&b, 256, 384), 0, 0), Outcome::Complete(b.len()));
+        assert_eq!(pool.accept(&fragment(&b, 256, 384), 0, 0), Ok(b.len() as u16));
         assert_eq!(pool.datagram(), &b[..]);
     }
 
@@ -1377,12 +1393,12 @@ mod tests {
         let mut pool = Pool::new();
         let whole = datagram(20, protocol::UDP, 1, 100, 1);
         let start = u32::MAX - 5_000;
-        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, start), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, start), Ok(0));
         assert_eq!(pool.expire(start.wrapping_add(15_000), 15_000), 0);
         assert_eq!(pool.expire(start.wrapping_add(15_001), 15_000), 1);
         assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
         // The rest alone cannot complete any more.
-        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 0, 20_000), Outcome::Held);
+        assert_eq!(pool.accept(&fragment(&whole, 48, 100), 0, 20_000), Ok(0));
         pool.clear();
         assert_eq!(pool.in_flight(), 0);
     }
@@ -1391,9 +1407,9 @@ mod tests {
     fn malformed_fragments_are_dropped_alone() {
         let whole = datagram(20, protocol::UDP, 1, 100, 1);
         let mut pool = Pool::new();
-        assert_eq!(pool.accept(&whole, 0, 0), Outcome::Dropped(DropReason::Fragment)); // not a fragment
-        assert_eq!(pool.accept(&whole[..19], 0, 0), Outcome::Dropped(DropReason::Fragment));
-        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Outcome::Held);
+        assert_eq!(pool.accept(&whole, 0, 0), Err(DropReason::Fragment)); // not a fragment
+        assert_eq!(pool.accept(&whole[..19], 0, 0), Err(DropReason::Fragment));
+        assert_eq!(pool.accept(&fragment(&whole, 0, 48), 0, 0), Ok(0));
         // A middle fragment whose length is not a multiple of 8.
         let odd = fragment(&whole, 48, 100);
         let mut odd = odd[..64].to_vec(); // 44 bytes of payload
@@ -1401,7 +1417,7 @@ mod tests {
         ip.set_total_len(64);
         ip.set_flags_offset(0x2000 | 6);
         ip.fill_checksum();
-        assert_eq!(pool.accept(&odd, 0, 0), Outcome::Dropped(DropReason::Fragment));
+        assert_eq!(pool.accept(&odd, 0, 0), Err(DropReason::Fragment));
         assert_eq!(pool.in_flight(), 1);
     }
 
@@ -1418,7 +1434,7 @@ mod tests {
                     ip.fill_checksum();
                     let refused = (!more && offset_units == 0) || len == 0 || (more && len % 8 != 0);
                     let outcome = Pool::new().accept(&bytes, 0, 0);
-                    assert_eq!(outcome == Outcome::Dropped(DropReason::Fragment), refused, "MF {more} offset {offset_units} {len} B");
+                    assert_eq!(outcome == Err(DropReason::Fragment), refused, "MF {more} offset {offset_units} {len} B");
                 }
             }
         }
@@ -1430,6 +1446,8 @@ mod tests {
             for from in 0..to {
                 let expected = (from..to).fold(0u8, |mask, byte| mask | 1 << (byte / UNIT));
                 assert_eq!(units_mask(from, to), expected, "{from}..{to}");
+                // The same span as payload offsets of a later block.
+                assert_eq!(units_mask(3 * BLOCK + from, 3 * BLOCK + to), expected, "{from}..{to} in block 4");
             }
         }
     }
@@ -1557,13 +1575,13 @@ mod tests {
                     let new = model(covered, offset, end, first, last);
                     let outcome = pool.accept(&fragment(&wholes[n], offset, end), 0, 7);
                     if covered.iter().all(|&c| c) {
-                        prop_assert_eq!(outcome, Outcome::Complete(wholes[n].len()));
+                        prop_assert_eq!(outcome, Ok(wholes[n].len() as u16));
                         prop_assert_eq!(pool.datagram(), &wholes[n][..]);
                         *done = true;
                     } else if new {
-                        prop_assert_eq!(outcome, Outcome::Held);
+                        prop_assert_eq!(outcome, Ok(0));
                     } else {
-                        prop_assert_eq!(outcome, Outcome::Dropped(DropReason::FragmentDuplicate));
+                        prop_assert_eq!(outcome, Err(DropReason::FragmentDuplicate));
                     }
                 }
                 prop_assert!(state.iter().all(|s| s.3));
@@ -1600,12 +1618,12 @@ mod tests {
                 ipv4::Packet::new_checked(&mut forged[..]).unwrap().fill_checksum();
 
                 let mut pool = Reassembly::<4, 40>::new();
-                prop_assert_eq!(pool.accept(&fragment(&whole, victim.0, victim.1), 0, 0), Outcome::Held);
-                prop_assert_eq!(pool.accept(&forged, 0, 0), Outcome::Dropped(DropReason::FragmentOverlap));
+                prop_assert_eq!(pool.accept(&fragment(&whole, victim.0, victim.1), 0, 0), Ok(0));
+                prop_assert_eq!(pool.accept(&forged, 0, 0), Err(DropReason::FragmentOverlap));
                 prop_assert_eq!((pool.in_flight(), pool.bytes_in_use()), (0, 0));
                 shuffle(&mut pieces, seed | 1);
                 for (a, b) in pieces {
-                    prop_assert_ne!(pool.accept(&fragment(&whole, a, b), 0, 0), Outcome::Complete(whole.len()));
+                    prop_assert_ne!(pool.accept(&fragment(&whole, a, b), 0, 0), Ok(whole.len() as u16));
                 }
             }
         }

@@ -13,7 +13,7 @@ use crate::mss::LinkMtus;
 use crate::portmap::{Portmap, PortmapError, Portmaps};
 use crate::random::Random;
 #[cfg(feature = "reassembly")]
-use crate::reass::{Outcome, Reassembly};
+use crate::reass::Reassembly;
 use crate::rewrite;
 use crate::rule::{self, Rule, RuleError, Rules};
 use crate::stats::Stats;
@@ -694,12 +694,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Stale datagrams go first, so a late `tick` never keeps a new one out.
         self.expire_fragments(now);
         let outcome = self.reass.accept(packet, in_netif, now);
-        // A fragment kept is counted held, and a datagram completed by it reassembled too (its
-        // flag added as 0 or 1): each count written once.
+        // A fragment kept is counted held, and a datagram completed by it (a length, not 0)
+        // reassembled too (its flag added as 0 or 1): each count written once.
         let (verdict, held, complete) = match outcome {
-            Outcome::Held => (Verdict::Held, 1, 0),
-            Outcome::Complete(len) => (Verdict::Reassembled(len), 1, 1),
-            Outcome::Dropped(reason) => (Verdict::Drop(reason), 0, 0),
+            Ok(0) => (Verdict::Held, 1, 0),
+            Ok(len) => (Verdict::Reassembled(usize::from(len)), 1, 1),
+            Err(reason) => (Verdict::Drop(reason), 0, 0),
         };
         self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
         self.stats.fragments_held = self.stats.fragments_held.wrapping_add(held);
