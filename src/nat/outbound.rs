@@ -214,6 +214,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// translated even when no rule concerns it (the rule removed since, or the session opened
     /// from outside through a port forward). Its one caller asks only `is_some`: the lookup's
     /// word handed on as it came, in its register, with no test to make a bool of it.
+    ///
+    /// In line without `fast-path`: the optimiser writes the call once per direction, and in
+    /// line each copy folds its side (minimal 48 B less); in the full build that took 14 B more.
+    #[cfg_attr(not(feature = "fast-path"), inline(always))]
     pub(super) fn live_session_word(&mut self, packet: &[u8], inside: Side, netif: u8, now: u32) -> Option<u32> {
         // The inside end first: the addresses swapped, and the ports as one word (inside port
         // low) rotated, when the inside end is the destination; worked out once, after the
