@@ -287,7 +287,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         {
             return true;
         }
-        self.tables.get(protocol).sessions_on_port(session.netif, session.ext_port).any(|(_, sibling)| {
+        self.tables.get(protocol).any_on_port(session.netif, session.ext_port, |sibling| {
             // The filter as one comparison (`Filtering::passes`), where a `match` on the mode
             // branched per sibling.
             inside_has_sent(protocol, sibling) && filtering.passes(sibling.remote != session.remote)

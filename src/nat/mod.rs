@@ -357,9 +357,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let table = self.tables.get(map.protocol);
         let conflict = map.protocol != Protocol::Icmp
             && (table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port)
-                || table
-                    .sessions_on_port(map.netif, map.ext_port)
-                    .any(|(_, s)| (s.inside, s.in_port) != (map.inside, map.in_port))
+                || table.any_on_port(map.netif, map.ext_port, |s| (s.inside, s.in_port) != (map.inside, map.in_port))
                 || self.router_holds(map.protocol, map.netif, map.ext_port));
         if conflict {
             return Err(PortmapError::Conflict);

@@ -401,7 +401,23 @@ impl Table {
         found
     }
 
+    /// True when a session on `netif:ext_port` (of the mapping that holds that port) is one
+    /// `f` accepts. A plain loop over the outside chain, as `chain_index`: a link of 0 wraps
+    /// past the table and ends the walk (less code than `any` over an iterator's `filter`).
+    pub fn any_on_port(&self, netif: u8, ext_port: u16, f: impl Fn(&Session) -> bool) -> bool {
+        let mut link = self.outside_head(netif, ext_port);
+        while let Some(entry) = self.entries.get(usize::from(link).wrapping_sub(1)) {
+            let s = &entry.session;
+            if s.netif == netif && s.ext_port == ext_port && f(s) {
+                return true;
+            }
+            link = s.next_out;
+        }
+        false
+    }
+
     /// The sessions on `netif:ext_port` (those of the mapping that holds that port).
+    #[cfg(test)]
     pub fn sessions_on_port(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
         self.outside_chain(netif, ext_port)
     }
@@ -625,11 +641,13 @@ impl Table {
             .map(|(i, e)| (i as Slot, &e.session))
     }
 
+    #[cfg(test)]
     fn outside_chain(&self, netif: u8, ext_port: u16) -> impl Iterator<Item = (Slot, &Session)> {
         self.walk(self.outside_head(netif, ext_port), Chain::Outside)
             .filter(move |(_, s)| s.netif == netif && s.ext_port == ext_port)
     }
 
+    #[cfg(test)]
     fn walk(&self, head: u16, chain: Chain) -> impl Iterator<Item = (Slot, &Session)> {
         let mut link = head;
         core::iter::from_fn(move || {
