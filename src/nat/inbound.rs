@@ -79,7 +79,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Err(reason) = self.deliver(packet, flow, admission, netif, mtu, now) {
             return Verdict::Drop(reason);
         }
-        self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+        count_translation(&mut self.stats.translated_in);
         Verdict::Translated
     }
 
@@ -381,10 +381,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         } else {
             self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
         }
-        #[cfg(not(feature = "hairpin"))]
-        {
-            self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
-        }
+        // (Without `hairpin`, `translated_in` is counted by the pipeline: `count_translation`.)
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated
     }

@@ -570,7 +570,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // (without `evict` no reset is asked for: its counter is not compiled)
             #[cfg(not(feature = "evict"))]
             Verdict::SendTcpReset => return verdict,
-            Verdict::Translated | Verdict::Held | Verdict::Reassembled(_) => return verdict,
+            // Without `hairpin`, a translation's own counter by its route: forwarded, it went
+            // out; to the router, it came in (see `count_translation`).
+            #[cfg(not(feature = "hairpin"))]
+            Verdict::Translated => match ctx.route {
+                Route::Forward { .. } => &mut stats.translated_out,
+                Route::Local { .. } => &mut stats.translated_in,
+            },
+            #[cfg(feature = "hairpin")]
+            Verdict::Translated => return verdict,
+            Verdict::Held | Verdict::Reassembled(_) => return verdict,
         };
         *counter = counter.wrapping_add(1);
         verdict
@@ -752,6 +761,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     fn expire_fragments(&mut self, _now: u32) {}
+}
+
+/// Counts a translation of the general path in `translated_out` or `translated_in` where it
+/// is made, with `hairpin` only: a packet to the router may be turned round there (counted
+/// `hairpinned`). Without it the route tells the direction, and the pipeline counts it with
+/// the verdict's other counters, one increment for all (minimal 18 B less).
+#[inline(always)]
+fn count_translation(counter: &mut u32) {
+    if cfg!(feature = "hairpin") {
+        *counter = counter.wrapping_add(1);
+    }
 }
 
 /// A UDP session's timeout: the short one of its service once a DNS or NTP query was

@@ -81,7 +81,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         self.clamp_mss(packet, flow, mtu);
         rewrite::endpoint(packet, Side::Source, addr, ext_port);
         self.renumber_non_atomic(packet);
-        self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
+        count_translation(&mut self.stats.translated_out);
         Verdict::Translated
     }
 
@@ -200,7 +200,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         rewrite::icmp_error(packet, Side::Source, addr, ext_port);
         self.renumber_non_atomic(packet);
-        self.stats.translated_out = self.stats.translated_out.wrapping_add(1);
+        count_translation(&mut self.stats.translated_out);
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
         Verdict::Translated
     }
