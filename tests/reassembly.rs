@@ -382,6 +382,26 @@ fn pool_bytes_exhausted_the_oldest_datagram_gives_way() {
     assert_eq!(nat.fragments_in_flight().0, 1);
 }
 
+/// The pool's eviction count is taken after every fragment, so a flush (which clears the pool,
+/// count and all) neither loses an eviction counted nor counts one again.
+#[cfg(feature = "reassembly")]
+#[test]
+fn a_flush_keeps_the_evictions_counted() {
+    let mut nat = nat();
+    for i in 0..=REASS_SLOTS {
+        let d = big_udp(HOST_A, 6000 + i as u16, SERVER, 53, 1000);
+        assert_eq!(process(&mut nat, out_ctx(), &fragment(&d, 0, 512), i as u32), Verdict::Held);
+    }
+    assert_eq!(nat.stats().reass_evicted, 1);
+    nat.flush();
+    assert_eq!((nat.stats().reass_evicted, nat.fragments_in_flight()), (1, (0, 0)));
+    for i in 0..=REASS_SLOTS {
+        let d = big_udp(HOST_B, 7000 + i as u16, SERVER, 53, 1000);
+        assert_eq!(process(&mut nat, out_ctx(), &fragment(&d, 0, 512), 10 + i as u32), Verdict::Held);
+    }
+    assert_eq!(nat.stats().reass_evicted, 2);
+}
+
 #[cfg(feature = "reassembly")]
 #[test]
 fn fragments_time_out_through_tick_across_the_clock_wrap() {
