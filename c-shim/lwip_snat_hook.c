@@ -1176,19 +1176,25 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
    * the entry then take it from a register, and no pointer to it lives across the scan (16 B
    * less here, and the callers hand it over by value: 12 B less in the hook). */
   ip4_addr_t d = *dest;
+  /* (the route in a local of its own, handed back whatever the answer: lwip_snat_route_unicast()
+   * leaves it as it was when it answers 0, and the entry takes it from a register, not again
+   * through @p route: 4 bytes less) */
+  struct netif *found;
 
   if (lwip_snat_routes.memo_default != netif_default) {
     lwip_snat_forget_routes();
     lwip_snat_routes.memo_default = netif_default;
   }
-  answer = lwip_snat_route_unicast(src, &d, route);
+  found = *route;
+  answer = lwip_snat_route_unicast(src, &d, &found);
+  *route = found;
   if (answer && LWIP_SNAT_DEST_ROUTABLE(&d)) {
     /* (its entry found here, after the scan: before it, its address lived across the scan,
      * 4 bytes more) */
     struct lwip_snat_route_memo *memo = LWIP_SNAT_MEMO_OF(&d);
 
     memo->dest = ip4_addr_get_u32(&d);
-    memo->route = *route;
+    memo->route = found;
   }
   return answer;
 }
