@@ -351,6 +351,9 @@ fn rfc5508_req3_inbound_port_unreachable_reaches_the_inside_host_with_every_chec
     assert_eq!((src(q), sport(q)), (HOST_A, 5000), "the quoted datagram is what the host sent");
     assert_eq!(q, &udp(HOST_A, 5000, SERVER, 9, b"to a closed port")[..]);
     assert_eq!(nat.stats().icmp_errors_translated, 1);
+    // Counted in its own direction, in every build (without `hairpin` the pipeline counts a
+    // translation by its route): the datagram out, the error in.
+    assert_eq!((nat.stats().translated_out, nat.stats().translated_in), (1, 1));
 }
 
 #[test]
@@ -389,6 +392,8 @@ fn rfc5508_req4_outbound_error_from_an_inside_host_is_translated() {
     let q = quoted(&got);
     assert_eq!((dst(q), dport(q)), (WAN_ADDR, port));
     assert_eq!(q, &udp(SERVER, 53, WAN_ADDR, port, b"answer")[..], "quoted exactly as the server sent it");
+    // The query and the error out, the reply in.
+    assert_eq!((nat.stats().translated_out, nat.stats().translated_in, nat.stats().icmp_errors_translated), (2, 1, 1));
 }
 
 #[test]

@@ -379,7 +379,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             rewrite::icmp_error(packet, Side::Source, header.dst, remote.1);
             self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         } else {
-            self.stats.translated_in = self.stats.translated_in.wrapping_add(1);
+            count_translation(&mut self.stats.translated_in);
         }
         // (Without `hairpin`, `translated_in` is counted by the pipeline: `count_translation`.)
         self.stats.icmp_errors_translated = self.stats.icmp_errors_translated.wrapping_add(1);
