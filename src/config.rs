@@ -213,7 +213,9 @@ impl Config {
         // Without `filtering` only address and port dependent filtering is carried out, and
         // without `evict` only `Reject`: asking for another is an error, never ignored.
         // Both filters are that mode exactly when their numbers' AND is its number: no other
-        // mode has a bit of it (checked at build time).
+        // mode has a bit of it (checked at build time). Each wrong choice is a non-zero number
+        // and the two are tested at once: the C API, which answers both with one code, then
+        // tests them with one compare (minimal −8 B).
         const ONLY: u8 = Filtering::AddressAndPortDependent as u8;
         const _: () = {
             let mut i = 0;
@@ -223,11 +225,11 @@ impl Config {
                 i += 1;
             }
         };
-        if !cfg!(feature = "filtering") && (self.tcp_filtering as u8 & self.udp_filtering as u8) != ONLY {
-            return Err(ConfigError::Filtering);
-        }
-        if !cfg!(feature = "evict") && self.full_policy != FullPolicy::Reject {
-            return Err(ConfigError::Policy);
+        let filtering =
+            if cfg!(feature = "filtering") { 0 } else { (self.tcp_filtering as u8 & self.udp_filtering as u8) ^ ONLY };
+        let policy = if cfg!(feature = "evict") { 0 } else { self.full_policy as u8 ^ FullPolicy::Reject as u8 };
+        if filtering | policy != 0 {
+            return Err(if filtering != 0 { ConfigError::Filtering } else { ConfigError::Policy });
         }
         Ok(())
     }
