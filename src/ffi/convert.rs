@@ -211,15 +211,17 @@ impl lwip_snat_rule {
         // for the three kinds; then with the second netif the kind names (the first again for
         // the kinds with one): one test of the pair for every kind, as a product of two bytes,
         // which is 0 exactly when one of them is (it cannot overflow 32 bits; the lower of the
-        // two compared with 0 took 6 bytes more).
-        let first = if kind == 1 { out } else { self.src_netif_idx };
-        let (rule, second) = match kind {
-            0 => (Rule::Source(first), first),
-            1 => (Rule::Outbound(first), first),
-            2 => (Rule::Pair(first, out), out),
+        // two compared with 0 took 6 bytes more). The second picked by one test of the kind,
+        // not as the match's second value, and both as words (2 bytes less).
+        let first = u32::from(if kind == 1 { out } else { self.src_netif_idx });
+        let second = if kind == 2 { u32::from(out) } else { first };
+        let rule = match kind {
+            0 => Rule::Source(first as u8),
+            1 => Rule::Outbound(first as u8),
+            2 => Rule::Pair(first as u8, out),
             _ => return Err(LWIP_SNAT_ERR_ARG),
         };
-        if u32::from(first) * u32::from(second) == 0 {
+        if first * second == 0 {
             Err(LWIP_SNAT_ERR_ARG)
         } else {
             Ok(rule)
