@@ -164,11 +164,25 @@ pub unsafe extern "C" fn lwip_snat_foreach(cb: lwip_snat_foreach_fn, arg: *mut c
     enter_ready(|nat| {
         // `for_each`, not a `for` loop: the walk then compiles to nested loops (`Nat::sessions`).
         nat.sessions().for_each(|(protocol, session)| {
-            let info = lwip_snat_session::from_core(nat, protocol, session, now_ms);
-            // SAFETY: `cb` is callable per the contract; `info` outlives the call. Calls it
-            // makes back into this API find `busy` set and are refused.
-            unsafe { cb(&info, arg) };
+            let info = lwip_snat_session::words_from_core(nat, protocol, session, now_ms);
+            // SAFETY: `cb` is callable per the contract; `info` outlives the call and holds a
+            // `lwip_snat_session`'s bytes, aligned for it (the layout is checked below). Calls
+            // it makes back into this API find `busy` set and are refused.
+            unsafe { cb(info.as_ptr().cast(), arg) };
         });
         Ok(())
     })
 }
+
+/// The layout `lwip_snat_session::words_from_core` builds (checked at build time).
+#[cfg(feature = "dump")]
+const _: () = {
+    use core::mem::{align_of, offset_of, size_of};
+    type S = lwip_snat_session;
+    assert!(size_of::<S>() == size_of::<[u32; 7]>() && align_of::<S>() <= align_of::<[u32; 7]>());
+    assert!(offset_of!(S, inside_addr) == 0 && offset_of!(S, remote_addr) == 4);
+    assert!(offset_of!(S, idle_ms) == 8 && offset_of!(S, timeout_ms) == 12);
+    assert!(offset_of!(S, inside_port) == 16 && offset_of!(S, ext_port) == 18);
+    assert!(offset_of!(S, remote_port) == 20 && offset_of!(S, proto) == 22 && offset_of!(S, ext_netif_idx) == 23);
+    assert!(offset_of!(S, state) == 24 && offset_of!(S, admitted) == 25 && offset_of!(S, evictable) == 26);
+};
