@@ -61,9 +61,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if let Err(reason) = self.deliver(packet, seen, admission, netif, mtu, now) {
             return Verdict::Drop(reason);
         }
+        // Counted before the rewrite: see `translate_outbound`.
+        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         rewrite::endpoint(packet, Side::Source, header.dst, sender_port);
         self.renumber_non_atomic(packet);
-        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
         Verdict::Translated
     }
 
