@@ -383,12 +383,11 @@ impl Table {
             }
             #[cfg(feature = "filtering")]
             {
-                if matches!(found, Inbound::Admitted(_)) {
-                    continue;
+                // The filter as one comparison (see `Filtering::passes`). An `if` around the
+                // choice, not a `continue` past it: the loop keeps one tail (full 10 B less).
+                if !matches!(found, Inbound::Admitted(_)) {
+                    found = if filtering.passes(s.remote != remote) { Inbound::Admitted(slot) } else { Inbound::Filtered };
                 }
-                // The filter as one comparison (see `Filtering::passes`).
-                let passes = filtering.passes(s.remote != remote);
-                found = if passes { Inbound::Admitted(slot) } else { Inbound::Filtered };
             }
             // The one mode: any other remote is filtered.
             #[cfg(not(feature = "filtering"))]
@@ -613,12 +612,16 @@ impl Table {
             if index == used {
                 index = 0;
             }
-            let Some(session) = self.get_at(slot) else { continue };
-            let Some(rank) = rank(session) else { continue };
-            debug_assert!(rank != 0, "ranks start at 1");
-            let key = (rank, now.wrapping_sub(session.last_used));
-            if key > best.1 {
-                best = (slot as u32, key, Some(session));
+            // Nested `if let`s, not `let ... else { continue }`: the loop keeps one tail
+            // (minimal 34 B less, full 2 B).
+            if let Some(session) = self.get_at(slot) {
+                if let Some(rank) = rank(session) {
+                    debug_assert!(rank != 0, "ranks start at 1");
+                    let key = (rank, now.wrapping_sub(session.last_used));
+                    if key > best.1 {
+                        best = (slot as u32, key, Some(session));
+                    }
+                }
             }
         }
         // Set by a ranked session only (ranks start at 1, so its key beats the start's).
