@@ -370,9 +370,11 @@ impl Table {
         let key = netif_port(netif, ext_port);
         // The links as words, as `Inbound` hands the slot back: no zero-extension per step.
         let mut link = u32::from(self.outside_bucket_of(key) as u16);
-        // A plain loop over the outside chain (see `find_outbound`).
-        while let Some(slot) = link.checked_sub(1) {
-            let Some(entry) = self.entries.get(slot as usize) else { break };
+        // A plain loop over the outside chain (see `find_outbound`). A link of 0 wraps past
+        // the table: one test ends the chain and bounds the slot (4 B less than a
+        // `checked_sub` and then the bounds test).
+        while let Some(entry) = self.entries.get(link.wrapping_sub(1) as usize) {
+            let slot = link.wrapping_sub(1);
             let s = &entry.session;
             link = u32::from(s.next_out);
             if netif_port(s.netif, s.ext_port) != key {
