@@ -86,7 +86,12 @@ pub fn parse(packet: &[u8], mapped_side: Side) -> Option<Message> {
             match icmp::class(msg.msg_type()) {
                 Class::Error => return Some(Message::IcmpError),
                 Class::Other => return Some(Message::Other),
-                class => (Protocol::Icmp, Some(ports_word(ident_ports(msg.ident(), msg.msg_type(), mapped_side))), 0, class == Class::Request),
+                // A request or a reply: a request is its exchange's own type.
+                _ => {
+                    let msg_type = msg.msg_type();
+                    let creates = query_exchange(msg_type) == u16::from(msg_type);
+                    (Protocol::Icmp, Some(ports_word(ident_ports(msg.ident(), msg_type, mapped_side))), 0, creates)
+                }
             }
         }
         _ => return Some(Message::Other),
@@ -303,17 +308,25 @@ fn ident_ports(ident: u16, msg_type: u8, mapped_side: Side) -> (u16, u16) {
     // less one (-1 for 0) with its low bit set is the exchange of the four newer types, and
     // at most 7 for echo's two, which the floor of 8 makes echo's request. One subtraction, an
     // or and a compare where a test of each reply type took more code.
-    let exchange = match msg_type {
+    let exchange = query_exchange(msg_type);
+    match mapped_side {
+        Side::Source => (ident, exchange),
+        Side::Destination => (exchange, ident),
+    }
+}
+
+/// The request type of the exchange of an ICMP query of type `msg_type` (see [`ident_ports`]):
+/// the type itself exactly for a request (a test over every type), which is how [`parse`]
+/// tells a request, one compare where the class's test took a bit mask.
+#[inline(always)]
+fn query_exchange(msg_type: u8) -> u16 {
+    match msg_type {
         #[cfg(feature = "icmp-queries")]
         query => exchange_of(query),
         // Without the other queries every request or reply is echo's: its exchange is echo,
         // written as a constant where the type's test took code.
         #[cfg(not(feature = "icmp-queries"))]
         _ => u16::from(kind::ECHO_REQUEST),
-    };
-    match mapped_side {
-        Side::Source => (ident, exchange),
-        Side::Destination => (exchange, ident),
     }
 }
 
@@ -420,7 +433,7 @@ mod tests {
 
     /// `ident_ports` puts the identifier on the mapped side and, on the other, the request type
     /// of the exchange, for every type `icmp::class` calls a request or a reply (the only ones
-    /// its callers hand it).
+    /// its callers hand it); that exchange is the type itself for requests alone.
     #[test]
     fn ident_ports_name_the_exchange_of_every_query_type() {
         for t in 0..=u8::MAX {
@@ -434,6 +447,8 @@ mod tests {
             };
             assert_eq!(ident_ports(0x1234, t, Side::Source), (0x1234, u16::from(exchange)), "type {t}");
             assert_eq!(ident_ports(0x1234, t, Side::Destination), (u16::from(exchange), 0x1234), "type {t}");
+            // `parse` tells a request by its exchange being its own type.
+            assert_eq!(query_exchange(t) == u16::from(t), icmp::class(t) == Class::Request, "type {t}");
         }
     }
 
