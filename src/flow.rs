@@ -238,7 +238,7 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Option<(Flow, bool)
         }
         protocol::ICMP => {
             let query = icmp::Packet::new_checked(l4).ok()?;
-            if matches!(icmp::class(query.msg_type()), Class::Error | Class::Other) {
+            if !icmp::is_query(query.msg_type()) {
                 return None;
             }
             (Protocol::Icmp, ports_word(ident_ports(query.ident(), query.msg_type(), mapped_side)))
