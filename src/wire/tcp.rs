@@ -35,8 +35,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if bytes.len() < HEADER_LEN {
             return Err(Error::Truncated);
         }
-        let header_len = usize::from(byte(bytes, field::DATA_OFFSET) >> 4) * 4;
-        if header_len < HEADER_LEN || header_len > bytes.len() {
+        // In 32-bit words, as the data offset counts: a header of `words` words fits in the
+        // segment exactly when `words` is at most its whole words.
+        let words = usize::from(byte(bytes, field::DATA_OFFSET) >> 4);
+        if words < HEADER_LEN / 4 || words > bytes.len() / 4 {
             return Err(Error::Malformed);
         }
         Ok(Packet { buffer })
@@ -113,6 +115,27 @@ mod tests {
         assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
         bytes[12] = 0x40; // 16-byte header
         assert_eq!(Packet::new_checked(&bytes[..]).unwrap_err(), Error::Malformed);
+    }
+
+    /// The data offset tested in words answers as the byte length did: every offset in every
+    /// segment length from 0 to 64 bytes.
+    #[test]
+    fn data_offset_in_words_is_the_header_length_in_bytes() {
+        let mut bytes = [0u8; 64];
+        for offset in 0..=15u8 {
+            bytes[12] = offset << 4 | 0x0F;
+            for len in 0..=bytes.len() {
+                let header_len = usize::from(offset) * 4;
+                let expected = if len < HEADER_LEN {
+                    Err(Error::Truncated)
+                } else if header_len < HEADER_LEN || header_len > len {
+                    Err(Error::Malformed)
+                } else {
+                    Ok(())
+                };
+                assert_eq!(Packet::new_checked(&bytes[..len]).map(|_| ()), expected, "offset {offset}, {len} bytes");
+            }
+        }
     }
 
     #[test]
