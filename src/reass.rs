@@ -262,7 +262,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             Err(reason) => (found, Err(reason)),
             Ok(()) => {
                 let slot = found.unwrap_or_else(|| self.free_slot(key.src(), now));
-                (Some(slot), self.merge(slot, &mut datagram, header, payload, offset, more, now))
+                (Some(slot), self.merge(header, offset, payload, slot, &mut datagram, more, now))
             }
         };
         // A refusal discards the datagram, but for a duplicate, which leaves it be (`Outcome`'s
@@ -323,16 +323,18 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// new and not yet stored). On a refusal other than a duplicate the caller discards the
     /// datagram. Answers the completed datagram's length, or 0 while it is held: as 16 bits in
     /// a `Result` of one word, returned in a register (an enum of the three cases went through
-    /// memory).
+    /// memory). The fragment's header, offset and payload first, its datagram's slot and state
+    /// after: 26 bytes less than the slot and state first (the best of about 70 orders
+    /// measured; the commit has them).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn merge(
         &mut self,
+        header: &[u8],
+        offset: usize,
+        payload: &[u8],
         slot: usize,
         datagram: &mut Datagram,
-        header: &[u8],
-        payload: &[u8],
-        offset: usize,
         more: bool,
         now: u32,
     ) -> Outcome {
