@@ -58,14 +58,18 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             None => return Verdict::Drop(DropReason::NoMapping),
             Some(Err(verdict)) => return *verdict,
         };
-        if let Err(reason) = self.deliver(packet, seen, admission, netif, mtu, now) {
-            return Verdict::Drop(reason);
+        // A match with the translation last, as `translate_inbound` ends (full 6 B less than
+        // an early return of the drop).
+        match self.deliver(packet, seen, admission, netif, mtu, now) {
+            Err(reason) => Verdict::Drop(reason),
+            Ok(()) => {
+                // Counted before the rewrite: see `translate_outbound`.
+                self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
+                rewrite::endpoint(packet, Side::Source, header.dst, sender_port);
+                self.renumber_non_atomic(packet);
+                Verdict::Translated
+            }
         }
-        // Counted before the rewrite: see `translate_outbound`.
-        self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
-        rewrite::endpoint(packet, Side::Source, header.dst, sender_port);
-        self.renumber_non_atomic(packet);
-        Verdict::Translated
     }
 
 }
