@@ -86,8 +86,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     ) -> Option<(Slot, u16)> {
         // The two ports as one word, the inside port low: fewer arguments on the stack.
         let ports = crate::tables::table::both_ports(inside.1, remote.1);
-        let both = self.live_outbound_word(protocol, netif, (inside.0, remote.0), ports, now)?;
-        Some(((both >> 16) as Slot, both as u16))
+        // Mapped, not taken apart after a `?`: full 2 B less.
+        self.live_outbound_word(protocol, netif, (inside.0, remote.0), ports, now).map(|both| ((both >> 16) as Slot, both as u16))
     }
 
     /// [`live_outbound`](Self::live_outbound) out of line, its answer as one word (the slot in
