@@ -355,6 +355,7 @@ impl Table {
 
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`. Built
     /// without `filtering`, `filtering` is address and port dependent whatever it says.
+    #[inline(always)]
     pub fn find_inbound(
         &self,
         netif: u8,
@@ -363,6 +364,13 @@ impl Table {
         remote_port: u16,
         filtering: Filtering,
     ) -> Inbound {
+        self.find_inbound_in(netif, ext_port, filtering, remote_port, remote)
+    }
+
+    /// [`find_inbound`](Self::find_inbound)'s body, the filter before the remote's port and
+    /// address: the order that takes least code (full 4 B less).
+    #[inline(never)]
+    fn find_inbound_in(&self, netif: u8, ext_port: u16, filtering: Filtering, remote_port: u16, remote: u32) -> Inbound {
         // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
         // first one the filter passes (which stays).
         let mut found = Inbound::Unmapped;

@@ -38,9 +38,16 @@ pub enum Direction {
 /// `touch_at` (full 64 B). The call costs an established flow nothing: `update` makes it only
 /// for a segment with SYN, FIN or RST, or after an RST. Without `fast-path`, `touch_at` is the
 /// one place, and in line there it takes less (minimal 28 B).
+#[inline(always)]
+pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
+    advance_in(direction, state, tcp_flags)
+}
+
+/// [`advance`]'s body, the direction first: the order that takes least code (full 4 B
+/// less).
 #[cfg_attr(feature = "fast-path", inline(never))]
 #[cfg_attr(not(feature = "fast-path"), inline)]
-pub fn advance(state: u8, tcp_flags: u8, direction: Direction) -> u8 {
+fn advance_in(direction: Direction, state: u8, tcp_flags: u8) -> u8 {
     // Each inbound bit is the outbound one shifted by one (Outbound is 0, Inbound 1).
     let (syn, fin) = (SYN_OUT << direction as u8, FIN_OUT << direction as u8);
     let mut state = state;
