@@ -320,7 +320,7 @@ fn translate<const TAIL: usize>(
     let mut tail = node.tail;
     if let Some(state) = tail.get_mut(TCP_STATE) {
         let direction = if side == Side::Source { Direction::Outbound } else { Direction::Inbound };
-        *state = tcp_state::advance(*state, f.tcp_flags, direction);
+        *state = tcp_state::advance(direction, *state, f.tcp_flags);
         node.tail = tail;
     }
     let (addr, port) = match side {

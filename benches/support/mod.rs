@@ -387,7 +387,7 @@ impl Linear {
         let e = &mut self.entries[i];
         if f.protocol == Protocol::Tcp {
             let direction = if side == Side::Source { Direction::Outbound } else { Direction::Inbound };
-            e.state = tcp_state::advance(e.state, f.tcp_flags, direction);
+            e.state = tcp_state::advance(direction, e.state, f.tcp_flags);
             e.last_used = now;
         } else if side == Side::Source {
             e.last_used = now;

@@ -345,7 +345,7 @@ pub(super) fn update(session: &mut Session, flow: &Flow, direction: Direction, n
     if flow.protocol == Protocol::Tcp {
         // A segment without SYN, FIN or RST changes no state, unless it follows an RST.
         if flow.tcp_flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0 || session.state & tcp::RST != 0 {
-            session.set_protocol_state(tcp::advance(session.protocol_state(), flow.tcp_flags, direction));
+            session.set_protocol_state(tcp::advance(direction, session.protocol_state(), flow.tcp_flags));
         }
         session.last_used = now;
     } else if direction == Direction::Outbound {

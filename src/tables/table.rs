@@ -356,23 +356,11 @@ impl Table {
     }
 
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`. Built
-    /// without `filtering`, `filtering` is address and port dependent whatever it says.
-    #[inline(always)]
-    pub fn find_inbound(
-        &self,
-        netif: u8,
-        ext_port: u16,
-        remote: u32,
-        remote_port: u16,
-        filtering: Filtering,
-    ) -> Inbound {
-        self.find_inbound_in(netif, ext_port, filtering, remote_port, remote)
-    }
-
-    /// [`find_inbound`](Self::find_inbound)'s body, the filter before the remote's port and
-    /// address: the order that takes least code (full 4 B less).
+    /// without `filtering`, `filtering` is address and port dependent whatever it says. The
+    /// filter before the remote's port and address: the argument order that takes least code
+    /// (full 4 B less).
     #[inline(never)]
-    fn find_inbound_in(&self, netif: u8, ext_port: u16, filtering: Filtering, remote_port: u16, remote: u32) -> Inbound {
+    pub fn find_inbound(&self, netif: u8, ext_port: u16, filtering: Filtering, remote_port: u16, remote: u32) -> Inbound {
         // Unmapped until a session of the mapping turns up; then Filtered, or Admitted by the
         // first one the filter passes (which stays).
         let mut found = Inbound::Unmapped;
@@ -468,7 +456,7 @@ impl Table {
     /// there whatever remote it is asked about (one walk of the outside chain, written once).
     #[inline(always)]
     pub fn ext_port_in_use(&self, netif: u8, ext_port: u16) -> bool {
-        self.find_inbound(netif, ext_port, 0, 0, Filtering::AddressAndPortDependent) != Inbound::Unmapped
+        self.find_inbound(netif, ext_port, Filtering::AddressAndPortDependent, 0, 0) != Inbound::Unmapped
     }
 
     /// Stores a session; a full table hands it back, it never evicts. (Tests and the
@@ -877,21 +865,21 @@ mod tests {
         assert_eq!(t.find_outbound(2, 1, 100, 10, 80), Some(b));
         assert_eq!(t.find_outbound(3, 1, 100, 9, 80), None);
         assert_eq!(t.find_mapping(2, 1, 100), Some(5000));
-        assert_eq!(t.find_inbound(2, 5000, 9, 80, Filtering::AddressAndPortDependent), Inbound::Session(u32::from(a)));
-        assert_eq!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressAndPortDependent), Inbound::Filtered);
+        assert_eq!(t.find_inbound(2, 5000, Filtering::AddressAndPortDependent, 80, 9), Inbound::Session(u32::from(a)));
+        assert_eq!(t.find_inbound(2, 5000, Filtering::AddressAndPortDependent, 81, 9), Inbound::Filtered);
         #[cfg(feature = "filtering")]
         {
-            assert!(matches!(t.find_inbound(2, 5000, 9, 81, Filtering::AddressDependent), Inbound::Admitted(_)));
-            assert_eq!(t.find_inbound(2, 5000, 11, 81, Filtering::AddressDependent), Inbound::Filtered);
-            assert!(matches!(t.find_inbound(2, 5000, 11, 81, Filtering::EndpointIndependent), Inbound::Admitted(_)));
+            assert!(matches!(t.find_inbound(2, 5000, Filtering::AddressDependent, 81, 9), Inbound::Admitted(_)));
+            assert_eq!(t.find_inbound(2, 5000, Filtering::AddressDependent, 81, 11), Inbound::Filtered);
+            assert!(matches!(t.find_inbound(2, 5000, Filtering::EndpointIndependent, 81, 11), Inbound::Admitted(_)));
         }
         // Built without `filtering`, every mode is address and port dependent.
         #[cfg(not(feature = "filtering"))]
         for filtering in [Filtering::AddressDependent, Filtering::EndpointIndependent] {
-            assert_eq!(t.find_inbound(2, 5000, 9, 81, filtering), Inbound::Filtered);
-            assert_eq!(t.find_inbound(2, 5000, 9, 80, filtering), Inbound::Session(u32::from(a)));
+            assert_eq!(t.find_inbound(2, 5000, filtering, 81, 9), Inbound::Filtered);
+            assert_eq!(t.find_inbound(2, 5000, filtering, 80, 9), Inbound::Session(u32::from(a)));
         }
-        assert_eq!(t.find_inbound(2, 5001, 9, 80, Filtering::EndpointIndependent), Inbound::Unmapped);
+        assert_eq!(t.find_inbound(2, 5001, Filtering::EndpointIndependent, 80, 9), Inbound::Unmapped);
     }
 
     #[test]
@@ -1109,7 +1097,7 @@ mod tests {
         for (i, &slot) in slots.iter().enumerate().filter(|&(i, _)| i != 1) {
             assert_eq!(t.find_outbound(2, 1, 100, i as u32, 80), Some(slot));
             assert_eq!(
-                t.find_inbound(2, 5000, i as u32, 80, Filtering::AddressAndPortDependent),
+                t.find_inbound(2, 5000, Filtering::AddressAndPortDependent, 80, i as u32),
                 Inbound::Session(u32::from(slot))
             );
         }
