@@ -2239,10 +2239,10 @@ process:
     /* (what nearly every packet of a mapping gets: asked first, without the switch) */
     goto translated_verdict;
   }
-  if (err == LWIP_SNAT_ERR_NOT_INIT) {
-    goto pass;
-  }
   if (err != LWIP_SNAT_OK) {
+    if (err == LWIP_SNAT_ERR_NOT_INIT) {
+      goto pass;
+    }
     /* e.g. LWIP_SNAT_ERR_BUSY: the NAT could not decide, so the packet must not pass */
     goto consumed;
   }
