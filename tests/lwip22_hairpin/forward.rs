@@ -182,6 +182,31 @@ fn no_rule_concerns(build: Build) {
     assert_eq!(r[0].shim_passed(), by_shim, "{build:?}: passed by the shim");
 }
 
+/// A header with options goes through the hook's own checksum test too (summed in words up to
+/// its length, in halfwords or by lwIP): forwarded by the hook when its checksum holds, dropped
+/// and counted as lwIP drops it when it does not.
+#[test]
+fn headers_with_options_are_checked_and_forwarded_as_lwip_forwards_them() {
+    // NOPs and an end of options (4 bytes); a 12-byte timestamp option; 40 bytes of NOPs
+    let nops = [1u8; 40];
+    let options: [&[u8]; 3] = [&[1, 1, 1, 0], &[68, 12, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0], &nops];
+    for build in BUILDS {
+        let mut r = routers_built(false, build);
+        for opts in options {
+            let good = datagram(HOST_A, SERVER, UDP, Ipv4Fields::DF, opts, &udp_segment(5000, 53, b"options"));
+            let out = forwarded_by_the_hook(&mut r, "lan", &good, "wan");
+            assert_eq!(out.len(), good.len(), "{build:?}: the whole datagram, options and all");
+            for flip in [10, 19 + opts.len()] {
+                // (a bit of the checksum, then one of the last option word: summed too)
+                let mut bad = good.clone();
+                bad[flip] ^= 0x01;
+                let (sent, reached, _) = both(&mut r, "lan", &bad);
+                assert!(sent.out.is_empty() && reached == 0, "{build:?}: dropped, {bad:02x?}");
+            }
+        }
+    }
+}
+
 /// Needs port forwards (`portmap`).
 #[cfg(feature = "portmap")]
 #[test]
