@@ -102,14 +102,16 @@ impl lwip_snat_config {
     }
 
     /// The seed at `cfg` as the core takes it: two big-endian words, the first eight bytes,
-    /// then the last eight.
+    /// then the last eight. Read as two arrays of eight bytes, not one `u128`: its four words
+    /// are then loaded at small offsets from the seed's address (2-byte loads), not at the
+    /// struct's odd offsets (4-byte loads; `lwip_snat_init` 4 B less).
     ///
     /// # Safety
     /// `cfg` points to a readable `lwip_snat_config` (any alignment).
     pub(super) unsafe fn seed(cfg: *const Self) -> [u64; 2] {
         // SAFETY: readable per the contract; read unaligned.
-        let seed = u128::from_be_bytes(unsafe { core::ptr::addr_of!((*cfg).seed).read_unaligned() });
-        [(seed >> 64) as u64, seed as u64]
+        let [first, second] = unsafe { core::ptr::addr_of!((*cfg).seed).cast::<[[u8; 8]; 2]>().read_unaligned() };
+        [u64::from_be_bytes(first), u64::from_be_bytes(second)]
     }
 }
 
