@@ -574,7 +574,8 @@ impl Table {
             // A free slot (a chain holds none: its walk ends at a link of 0 above).
             let Some(session) = self.get_at(slot as usize) else { continue };
             scan.link = session.next_out;
-            let on_port = scan.mapping == 0 || mapping_key(session.netif, session.ext_port) == scan.mapping;
+            // Both tests as values, joined without a branch (minimal 2 B less than `||`).
+            let on_port = (scan.mapping == 0) | (mapping_key(session.netif, session.ext_port) == scan.mapping);
             if on_port && picked(session) {
                 return Some(slot as Slot);
             }
