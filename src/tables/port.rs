@@ -38,7 +38,8 @@ pub fn allocate(
         _ => (range.0, range.1, 1),
     };
     let other_parity = |port: u16| (port ^ in_port) & parity != 0;
-    let preservable = protocol == Protocol::Icmp || in_port < LWIP_EPHEMERAL_START;
+    // Both tests as values, joined without a branch (full 4 B, minimal 2 B less than `||`).
+    let preservable = (protocol == Protocol::Icmp) | (in_port < LWIP_EPHEMERAL_START);
     // Non-zero by type, so `%` below has no division-by-zero panic path.
     let span = NonZeroU32::MIN.saturating_add(u32::from(high.wrapping_sub(low)));
     // Every candidate in one loop, so the caller's test and the random draw are compiled once:
