@@ -193,7 +193,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let own_only = quota != 0 && self.hosts.sessions(newcomer.inside, protocol, opener) >= usize::from(quota);
         let table = self.tables.get(protocol);
         let victim = table.least_recent(start, count, now, |s| {
-            if s.inside != newcomer.inside && own_only {
+            // Both tests as values, joined without a branch (full 4 B less than `&&`).
+            if (s.inside != newcomer.inside) & own_only {
                 return None;
             }
             // Closed first, then transitory, then idle: the smallest reason wins (ranks 3 to 1).

@@ -59,7 +59,8 @@ impl Host {
 
     fn is_free(&self) -> bool {
         let [tcp, udp, icmp] = self.counts;
-        tcp == [0; 2] && udp == [0; 2] && icmp == [0; 2]
+        // The three tests as values, joined without a branch (2 B less than `&&`).
+        (tcp == [0; 2]) & (udp == [0; 2]) & (icmp == [0; 2])
     }
 
     /// Where `opener`'s count in the table of [`Protocol::index`] `table` sits in `counts`: the
