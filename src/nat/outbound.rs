@@ -27,11 +27,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // Left for lwIP, which answers the true (inside) sender with Time Exceeded --
             // except about ICMP: lwIP's ip4_forward() sends none about any ICMP message (RFC
             // 1812 4.3.2.7 only exempts errors), so the NAT asks for it or an ICMP traceroute
-            // never sees the hop. A fragment is always left to lwIP.
-            1 if header.fragment => return Verdict::Pass,
+            // never sees the hop. A fragment is always left to lwIP (tested in the ICMP arm's
+            // guard: less flash than an arm of its own).
             1 => {
                 return match message {
-                    Some(Message::Flow(f)) if f.protocol == Protocol::Icmp => {
+                    Some(Message::Flow(f)) if f.protocol == Protocol::Icmp && !header.fragment => {
                         Verdict::SendIcmp(IcmpRequest::TimeExceeded)
                     }
                     _ => Verdict::Pass,
