@@ -55,8 +55,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Verdict {
         let Arrival { in_netif, netif, mtu, .. } = arrival;
-        // An echo request to the router's address: lwIP answers it.
-        if flow.creates && flow.protocol == Protocol::Icmp {
+        // An echo request to the router's address: lwIP answers it. Its two tests in the order
+        // that took less flash in each build (the protocol first: minimal 2 B less, full 2 B
+        // more).
+        let echo_request = match cfg!(feature = "hairpin") {
+            true => flow.creates && flow.protocol == Protocol::Icmp,
+            false => flow.protocol == Protocol::Icmp && flow.creates,
+        };
+        if echo_request {
             return Verdict::Pass;
         }
         // Matched by reference: the admission is lent to `deliver` where it lies, not copied.
