@@ -39,7 +39,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             }
             2.. => {}
         }
-        if header.dont_frag && mtu != 0 && header.total_len > usize::from(mtu) {
+        // Longer than the link's MTU (0: unknown), tested first: of the six orders of the three
+        // tests, this one took the least flash (both builds 4 B less than DF first).
+        if header.total_len > usize::from(mtu) && mtu != 0 && header.dont_frag {
             // Never an ICMP error about an ICMP error (RFC 1812 4.3.2.7), nor lwIP's after
             // translation, which would quote the router's own address back to itself.
             if flow::may_be_icmp_error(packet) {
