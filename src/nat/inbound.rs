@@ -391,9 +391,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         #[cfg(feature = "hairpin")]
         if from_inside {
             // From the external address, quoting the receiver's external endpoint: the same
-            // rewrite from the other side (source address, quoted destination).
-            rewrite::icmp_error(packet, Side::Source, header.dst, remote.1);
+            // rewrite from the other side (source address, quoted destination). Counted before
+            // it (full 6 B less than after).
             self.stats.hairpinned = self.stats.hairpinned.wrapping_add(1);
+            rewrite::icmp_error(packet, Side::Source, header.dst, remote.1);
         } else {
             count_translation(&mut self.stats.translated_in);
         }
