@@ -377,7 +377,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // (Without `portmap` there are no slots: the removal above fails, and this is never
             // reached.)
             #[cfg(feature = "portmap")]
-            ports: Some((map.in_port, map.ext_port)),
+            ports: u32::from(map.in_port) | u32::from(map.ext_port) << 16,
             expired_at: None,
         });
         #[cfg(feature = "fast-path")]
@@ -801,6 +801,11 @@ struct Filters;
 /// [`Doomed::netif`] when any netif's sessions go.
 const ANY_NETIF: u32 = u32::MAX;
 
+/// [`Doomed::ports`] when any ports' sessions go: a port forward's two ports are never 0
+/// (`Portmaps::add` refuses port 0, and only a forward it holds is removed).
+#[cfg(feature = "portmap")]
+const ANY_PORTS: u32 = 0;
+
 /// The sessions a removal concerns: those that match every field given (`None`, or
 /// [`ANY_NETIF`] for the netif: any). The netif as a word with a value no netif has, not an
 /// `Option<u8>`: the removal loop keeps one register for it, not a tag and a byte (minimal 4 B).
@@ -810,9 +815,11 @@ const ANY_NETIF: u32 = u32::MAX;
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Doomed {
-    /// Inside and external port (asked only by `remove_portmap`: not built without `portmap`).
+    /// Inside port in the low half, external port in the high, or [`ANY_PORTS`] (asked only
+    /// by `remove_portmap`: not built without `portmap`). One word, not an `Option` of two
+    /// halves: one load and one compare against the session's two ports as a word.
     #[cfg(feature = "portmap")]
-    ports: Option<(u16, u16)>,
+    ports: u32,
     /// The netif's number, or [`ANY_NETIF`] (no netif is numbered above 255).
     netif: u32,
     inside: Option<u32>,
@@ -825,7 +832,7 @@ impl Doomed {
         netif: ANY_NETIF,
         inside: None,
         #[cfg(feature = "portmap")]
-        ports: None,
+        ports: ANY_PORTS,
         expired_at: None,
     };
 
@@ -855,9 +862,7 @@ impl Doomed {
     #[cfg(feature = "portmap")]
     #[inline(always)]
     fn ports_match(&self, s: &Session) -> bool {
-        self.ports.is_none_or(|(in_port, ext_port)| {
-            (u32::from(s.in_port) ^ u32::from(in_port)) | (u32::from(s.ext_port) ^ u32::from(ext_port)) == 0
-        })
+        self.ports == ANY_PORTS || u32::from(s.in_port) | u32::from(s.ext_port) << 16 == self.ports
     }
 
     /// Built without `portmap`: no removal names ports.
