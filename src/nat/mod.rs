@@ -377,7 +377,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             // (Without `portmap` there are no slots: the removal above fails, and this is never
             // reached.)
             #[cfg(feature = "portmap")]
-            ports: u32::from(map.in_port) | u32::from(map.ext_port) << 16,
+            ports: crate::tables::table::both_ports(map.in_port, map.ext_port),
             expired_at: None,
         });
         #[cfg(feature = "fast-path")]
@@ -862,7 +862,7 @@ impl Doomed {
     #[cfg(feature = "portmap")]
     #[inline(always)]
     fn ports_match(&self, s: &Session) -> bool {
-        self.ports == ANY_PORTS || u32::from(s.in_port) | u32::from(s.ext_port) << 16 == self.ports
+        self.ports == ANY_PORTS || crate::tables::table::both_ports(s.in_port, s.ext_port) == self.ports
     }
 
     /// Built without `portmap`: no removal names ports.
