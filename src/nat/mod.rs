@@ -450,8 +450,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Drops the sessions of `netif`, of the inside host `inside`, of both, or (nothing named:
-    /// the flush) every session and every fragment waiting for reassembly; with `expired_at`,
-    /// only those idle past their timeout then, and the fragments that expired (the tick).
+    /// the flush) every session and every fragment waiting for reassembly; with `expired_at`
+    /// (and nothing else named: the tick), those idle past their timeout then, and the
+    /// fragments that expired.
     /// Told which as data: the C API's upkeep builds one call for all four calls above
     /// (`crate::ffi`), and no all-`None` constant is kept.
     pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>, expired_at: Option<u32>) {
@@ -502,6 +503,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: &Doomed) {
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
+            // With `evict` the match is a call (`Doomed::matches_on`), which an expiry (naming
+            // no netif, host or ports: see `Doomed::expired_at`) need not make: one test or the
+            // other (full 18 B less). In line without it, both tests together took less flash
+            // (minimal 32 B).
+            #[cfg(feature = "evict")]
+            let picked = |s: &Session| match doomed.expired_at {
+                Some(now) => is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())),
+                None => doomed.matches(s),
+            };
+            #[cfg(not(feature = "evict"))]
             let picked = |s: &Session| {
                 doomed.matches(s)
                     && doomed
@@ -823,7 +834,9 @@ struct Doomed {
     /// The netif's number, or [`ANY_NETIF`] (no netif is numbered above 255).
     netif: u32,
     inside: Option<u32>,
-    /// Only sessions expired at this time (counted in `Stats::expired`).
+    /// Only sessions expired at this time (counted in `Stats::expired`). Set only by the
+    /// expiry, which names nothing else (netif, inside and ports as [`Doomed::ALL`]'s): the
+    /// removal loop may ask it alone.
     expired_at: Option<u32>,
 }
 
