@@ -103,9 +103,13 @@ fn claim<const SWAP: bool>(busy: &AtomicBool) -> bool {
 }
 
 /// Claims the state for one call: `LWIP_SNAT_ERR_BUSY` while another call holds it, and
-/// `LWIP_SNAT_ERR_NOT_INIT` (released again) when `need_ready` and `lwip_snat_init` has not
-/// succeeded; `LWIP_SNAT_OK` when the call holds it. Never inlined: every C function shares
-/// the guard's atomic sequence.
+/// `LWIP_SNAT_ERR_NOT_INIT` (released again) when `need_ready` is not 0 and `lwip_snat_init`
+/// has not succeeded; `LWIP_SNAT_OK` when the call holds it. Never inlined: every C function
+/// shares the guard's atomic sequence.
+///
+/// `need_ready` is a word, not a `bool`: a caller that needs `lwip_snat_init` and holds a
+/// pointer it has tested for NULL passes that pointer's address (see `enter_ready_by`), which
+/// is already in the register, rather than setting it to 1.
 ///
 /// The answer is the code with the NAT beside it (the NAT's address whatever the code, to be
 /// used only after `LWIP_SNAT_OK`), not a `Result`: a `Result` came back as a tag register
@@ -113,7 +117,7 @@ fn claim<const SWAP: bool>(busy: &AtomicBool) -> bool {
 /// NAT or the code into the first register; the code in the first register is its own test
 /// and already where a refused call returns it.
 #[inline(never)]
-fn acquire(need_ready: bool) -> (lwip_snat_err_t, *mut Nat) {
+fn acquire(need_ready: usize) -> (lwip_snat_err_t, *mut Nat) {
     // The NAT's address hidden (see `hide`): the same in both arms, it would otherwise be a
     // constant that the optimiser carries into every function of the NAT the callers call.
     let nat = hide(instance_nat(core::ptr::from_ref(&INSTANCE)));
@@ -127,12 +131,13 @@ fn acquire(need_ready: bool) -> (lwip_snat_err_t, *mut Nat) {
 /// the shared guard cost more instructions than its dozen bytes of code.
 #[inline(always)]
 fn acquire_in_line(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
-    claim_state::<false>(need_ready)
+    claim_state::<false>(usize::from(need_ready))
 }
 
 /// The guard's work, for `acquire` (`SWAP`, see `claim`) and `acquire_in_line`.
 #[inline(always)]
-fn claim_state<const SWAP: bool>(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
+fn claim_state<const SWAP: bool>(need_ready: usize) -> Result<*mut Nat, lwip_snat_err_t> {
+    let need_ready = need_ready != 0;
     if !claim::<SWAP>(&INSTANCE.busy) {
         return Err(LWIP_SNAT_ERR_BUSY);
     }
@@ -201,7 +206,7 @@ fn release_in_line() {
 /// guard in the caller (`acquire_in_line`) instead of calling the shared one.
 #[inline(always)]
 fn enter_with<const IN_LINE: bool>(
-    need_ready: bool,
+    need_ready: usize,
     f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
     enter_instance::<IN_LINE>(need_ready, |_, nat| f(nat))
@@ -231,7 +236,7 @@ unsafe fn instance_of(nat: *mut Nat) -> *const Instance {
 /// inside the guard).
 #[inline(always)]
 fn enter_instance<const IN_LINE: bool>(
-    need_ready: bool,
+    need_ready: usize,
     f: impl FnOnce(&Instance, &mut Nat) -> Result<(), lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
     // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
@@ -239,7 +244,7 @@ fn enter_instance<const IN_LINE: bool>(
     let nat = if IN_LINE {
         // Hidden from the optimiser: a NAT address known at build time would be propagated
         // into every function of the NAT, each access then costing an absolute address.
-        match acquire_in_line(need_ready).map(hide) {
+        match acquire_in_line(need_ready != 0).map(hide) {
             Ok(nat) => nat,
             Err(refused) => return refused,
         }
@@ -267,12 +272,20 @@ fn enter_instance<const IN_LINE: bool>(
 /// the instance too: the two calls that need no `lwip_snat_init` first are the two that write
 /// `ready` or `port_check`.
 fn enter(f: impl FnOnce(&Instance, &mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
-    enter_instance::<false>(false, f)
+    enter_instance::<false>(0, f)
 }
 
 /// Like `enter`, for calls that need a successful `lwip_snat_init`.
 fn enter_ready(f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
-    enter_with::<false>(true, f)
+    enter_with::<false>(1, f)
+}
+
+/// `enter_ready` for a caller that holds `token`, a pointer argument it has found not NULL:
+/// the guard is handed its address as the non-zero word that asks for `lwip_snat_init` (see
+/// `acquire`), already in its register.
+fn enter_ready_by<T>(token: *const T, f: impl FnOnce(&mut Nat) -> Result<(), lwip_snat_err_t>) -> lwip_snat_err_t {
+    debug_assert!(!token.is_null());
+    enter_with::<false>(token.addr(), f)
 }
 
 impl Instance {
@@ -341,7 +354,7 @@ unsafe fn write_entered<const IN_LINE: bool, T>(
     }
     // Written while the call holds the state: the value goes straight from the NAT into `out`,
     // not through a copy kept across the guard's release.
-    enter_with::<IN_LINE>(true, |nat| {
+    enter_with::<IN_LINE>(1, |nat| {
         let value = f(nat)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write_unaligned(value) };
@@ -363,7 +376,7 @@ unsafe fn read_and_enter<C: Copy, T>(
 ) -> lwip_snat_err_t {
     // SAFETY: NULL or readable per the contract.
     match unsafe { read(ptr) }.and_then(check) {
-        Ok(value) => enter_ready(|nat| f(nat, value)),
+        Ok(value) => enter_ready_by(ptr, |nat| f(nat, value)),
         Err(e) => e,
     }
 }

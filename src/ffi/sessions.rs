@@ -10,7 +10,7 @@ use super::types::{
 use super::types::{
     lwip_snat_err_t, lwip_snat_foreach_fn, lwip_snat_port_check_fn, lwip_snat_session, lwip_snat_stats,
 };
-use super::{enter, enter_ready, INSTANCE};
+use super::{enter, enter_ready, enter_ready_by, INSTANCE};
 use crate::{PortCheck, Protocol};
 use lwip_snat_err_t::*;
 
@@ -143,7 +143,7 @@ pub unsafe extern "C" fn lwip_snat_stats(out: *mut lwip_snat_stats) -> lwip_snat
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
-    enter_ready(|nat| {
+    enter_ready_by(out, |nat| {
         // SAFETY: non-NULL and writable per the contract.
         unsafe { lwip_snat_stats::write_from_core(nat, out) };
         Ok(())

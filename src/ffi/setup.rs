@@ -7,7 +7,7 @@ use super::convert::portmap_error;
 use super::convert::rule_error;
 #[cfg(feature = "portmap")]
 use super::read_and_enter;
-use super::{enter, enter_ready};
+use super::{enter, enter_ready, enter_ready_by};
 use super::{lwip_snat_config, lwip_snat_err_t, lwip_snat_portmap, lwip_snat_rule};
 use crate::config::{MAX_HOSTS, MAX_ICMP, MAX_PORTMAPS, MAX_RULES, MAX_TCP, MAX_UDP, REASS_BYTES, REASS_SLOTS};
 use crate::Config;
@@ -143,7 +143,7 @@ pub unsafe extern "C" fn lwip_snat_get_config(out: *mut lwip_snat_config) -> lwi
     if out.is_null() {
         return LWIP_SNAT_ERR_NULL;
     }
-    enter_ready(|nat| {
+    enter_ready_by(out, |nat| {
         // SAFETY: non-NULL and writable per the contract.
         unsafe { lwip_snat_config::write_from_core(out, nat.config()) };
         Ok(())
@@ -182,15 +182,18 @@ unsafe fn change_rule(rule: *const lwip_snat_rule, add: bool) -> lwip_snat_err_t
     // Field by field (bytes: any alignment), not the struct as one value (two loads and a
     // merge, then each byte taken out again: 2 bytes more in the full build).
     // SAFETY: non-NULL and readable per the contract.
-    let rule = unsafe {
+    let fields = unsafe {
         lwip_snat_rule {
             kind: (*rule).kind,
             src_netif_idx: (*rule).src_netif_idx,
             out_netif_idx: (*rule).out_netif_idx,
         }
     };
-    match rule.to_core() {
-        Ok(rule) => enter_ready(|nat| if add { nat.add_rule(rule) } else { nat.remove_rule(rule) }.map_err(rule_error)),
+    match fields.to_core() {
+        // `rule`, not NULL, asks the guard for `lwip_snat_init` (see `enter_ready_by`).
+        Ok(checked) => enter_ready_by(rule, |nat| {
+            if add { nat.add_rule(checked) } else { nat.remove_rule(checked) }.map_err(rule_error)
+        }),
         Err(e) => e,
     }
 }
