@@ -24,12 +24,17 @@ impl lwip_snat_config {
     pub(super) unsafe fn write_from_core(out: *mut lwip_snat_config, config: &Config) {
         let to = out.cast::<u8>();
         let from = (config as *const Config).cast::<u8>();
+        // The head run first, then every byte after it zeroed (the seed, padding), then the tail
+        // run over its part of them: the first call takes `out` and `config` where they came
+        // (2 bytes less than zeroing first, which moved them aside and back).
         // SAFETY: `out` is writable per the contract; the runs lie within both structs at
-        // fields laid out alike (checked at build time by `config_run`), and every C field is
-        // an integer, so any byte is valid there.
+        // fields laid out alike (checked at build time by `config_run`), the zeroed bytes from
+        // the head run's end to `out`'s, and every C field is an integer, so any byte is valid
+        // there.
         unsafe {
-            to.write_bytes(0, core::mem::size_of::<lwip_snat_config>());
             CONFIG_HEAD.copy(from, to, false);
+            let head_end = CONFIG_HEAD.c + CONFIG_HEAD.len;
+            to.add(head_end).write_bytes(0, core::mem::size_of::<lwip_snat_config>() - head_end);
             CONFIG_TAIL.copy(from, to, false);
         }
     }
