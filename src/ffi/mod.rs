@@ -323,9 +323,26 @@ unsafe fn read<T: Copy>(ptr: *const T) -> Result<T, lwip_snat_err_t> {
 ///
 /// # Safety
 /// `out` is NULL or points to writable memory for one `T` (any alignment).
+#[cfg(feature = "reassembly")]
 unsafe fn enter_and_write<T>(out: *mut T, f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>) -> lwip_snat_err_t {
     // SAFETY: the contract is this function's.
-    unsafe { write_entered::<false, T>(out, f) }
+    unsafe { write_entered::<false, T>(1, out, f) }
+}
+
+/// `enter_and_write` for a caller that holds `token`, a pointer argument it has found not
+/// NULL, handed to the guard as its request for `lwip_snat_init` (see `enter_ready_by`).
+///
+/// # Safety
+/// As `enter_and_write`.
+#[cfg(feature = "reassembly")]
+unsafe fn enter_and_write_by<U, T>(
+    token: *const U,
+    out: *mut T,
+    f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>,
+) -> lwip_snat_err_t {
+    debug_assert!(!token.is_null());
+    // SAFETY: the contract is this function's.
+    unsafe { write_entered::<false, T>(token.addr(), out, f) }
 }
 
 /// `enter_and_write` with the guard in line (see `acquire_in_line`): the per-packet call.
@@ -337,7 +354,7 @@ unsafe fn enter_and_write_in_line<T>(
     f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
     // SAFETY: the contract is this function's.
-    unsafe { write_entered::<true, T>(out, f) }
+    unsafe { write_entered::<true, T>(1, out, f) }
 }
 
 /// `enter_and_write`, the guard in line or not (see `enter_with`).
@@ -346,6 +363,7 @@ unsafe fn enter_and_write_in_line<T>(
 /// As `enter_and_write`.
 #[inline(always)]
 unsafe fn write_entered<const IN_LINE: bool, T>(
+    need_ready: usize,
     out: *mut T,
     f: impl FnOnce(&mut Nat) -> Result<T, lwip_snat_err_t>,
 ) -> lwip_snat_err_t {
@@ -354,7 +372,7 @@ unsafe fn write_entered<const IN_LINE: bool, T>(
     }
     // Written while the call holds the state: the value goes straight from the NAT into `out`,
     // not through a copy kept across the guard's release.
-    enter_with::<IN_LINE>(1, |nat| {
+    enter_with::<IN_LINE>(need_ready, |nat| {
         let value = f(nat)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write_unaligned(value) };

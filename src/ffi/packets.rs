@@ -1,7 +1,7 @@
 //! Packets: processing one, and handing back held fragments and reassembled datagrams.
 
 #[cfg(feature = "reassembly")]
-use super::enter_and_write;
+use super::{enter_and_write, enter_and_write_by};
 use super::{enter_and_write_in_line, read};
 use super::{lwip_snat_ctx, lwip_snat_err_t, lwip_snat_verdict};
 use crate::Nat;
@@ -152,6 +152,7 @@ pub unsafe extern "C" fn lwip_snat_reassembled(buf: *mut u8, cap: usize, len: *m
         unsafe { core::ptr::copy_nonoverlapping(datagram.as_ptr(), buf, datagram.len()) };
         Ok(datagram.len())
     };
-    // SAFETY: non-NULL and writable per the contract.
-    unsafe { enter_and_write(len, copy) }
+    // SAFETY: non-NULL and writable per the contract; `buf`, not NULL, asks the guard for
+    // `lwip_snat_init` (see `enter_ready_by`).
+    unsafe { enter_and_write_by(buf, len, copy) }
 }
