@@ -691,17 +691,16 @@ impl Table {
         let next_of_slot = chain.next(session);
         // The link that points at `slot`, from the bucket's head on: the head and the links of
         // the chain are one case.
-        let steps = self.entries.len();
+        let mut left = self.entries.len();
         let Some(entry) = self.entries.get_mut(bucket) else { return };
         let mut at = match chain {
             Chain::Inside => &mut entry.inside_head,
             Chain::Outside => &mut entry.outside_head,
         };
-        // Bounded: a chain cannot hold more sessions than the table.
         // Compared as words: `slot` is below the capacity (the lookup above), at most 32,768,
         // so `slot + 1` is the same link, from the slot already widened for that lookup.
         let wanted = u32::from(slot) + 1;
-        for _ in 0..steps + 1 {
+        loop {
             let link = *at;
             if u32::from(link) == wanted {
                 *at = next_of_slot;
@@ -710,6 +709,12 @@ impl Table {
             // A link of 0 wraps past the table: the end of the chain.
             let Some(entry) = self.entries.get_mut(usize::from(link).wrapping_sub(1)) else { return };
             at = chain.next_mut(&mut entry.session);
+            // Bounded: a chain cannot hold more sessions than the table, so the link to the
+            // last of them is at most the capacity's read (the head's the first).
+            left -= 1;
+            if left == 0 {
+                return;
+            }
         }
     }
 
