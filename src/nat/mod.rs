@@ -371,15 +371,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Removes a port forward and the sessions that came in through it.
     pub fn remove_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         self.portmaps.remove(map)?;
-        self.remove_sessions(Doomed {
+        let doomed = Doomed {
             netif: u32::from(map.netif),
             inside: Some(map.inside),
             // (Without `portmap` there are no slots: the removal above fails, and this is never
             // reached.)
             #[cfg(feature = "portmap")]
             ports: crate::tables::table::both_ports(map.in_port, map.ext_port),
-            expired_at: None,
-        });
+        };
+        self.remove_sessions(Some(&doomed), 0);
         #[cfg(feature = "fast-path")]
         self.recount_rules();
         Ok(())
@@ -458,7 +458,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     pub(crate) fn remove_of(&mut self, netif: Option<u8>, inside: Option<u32>, expired_at: Option<u32>) {
         // (The rest is the ports, a field only `portmap` builds.)
         #[cfg_attr(not(feature = "portmap"), allow(clippy::needless_update))]
-        self.remove_sessions(Doomed { netif: netif.map_or(ANY_NETIF, u32::from), inside, expired_at, ..Doomed::ALL });
+        let doomed = Doomed { netif: netif.map_or(ANY_NETIF, u32::from), inside, ..Doomed::ALL };
+        // The tick names nothing else: its removal asks the clock alone (no `Doomed`). One
+        // call with both arguments chosen: a call in each arm of a `match` took the upkeep's
+        // loop over the tables twice (minimal 28 B more).
+        self.remove_sessions(expired_at.is_none().then_some(&doomed), expired_at.unwrap_or_default());
         match (netif, inside, expired_at) {
             (_, _, Some(now)) => self.expire_fragments(now),
             (None, None, None) => self.clear_fragments(),
@@ -473,55 +477,46 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Told which sessions by data rather than a closure: one copy of the removal loop serves
-    /// every caller, expiry (`tick`, `expired_at` set) among them. Out of line with `portmap`,
-    /// whose port forward removal calls it beside the C API's upkeep; without it the upkeep is
-    /// its one caller, and in line there it takes less flash (minimal 16 B).
+    /// every caller, expiry (`tick`: `doomed` `None`, the sessions expired at `now`) among
+    /// them. Out of line with `portmap`, whose port forward removal calls it beside the C API's
+    /// upkeep; without it the upkeep is its one caller, and in line there it takes less flash
+    /// (minimal 16 B).
     #[cfg_attr(feature = "portmap", inline(never))]
     #[cfg_attr(not(feature = "portmap"), inline(always))]
-    fn remove_sessions(&mut self, doomed: Doomed) {
+    fn remove_sessions(&mut self, doomed: Option<&Doomed>, now: u32) {
         // Evicted connections go with the sessions they would have been: no RST in their name.
-        // Not when sessions merely expire: the removals of sessions by netif, host or port
-        // forward never set `expired_at`, and only `tick` does, which forgets none.
+        // Not when sessions merely expire: only `tick` removes by expiry, which forgets none.
         #[cfg(feature = "evict")]
-        if doomed.expired_at.is_none() {
+        if let Some(doomed) = doomed {
             self.evicted.forget(|s| doomed.matches(s));
         }
         for &protocol in PROTOCOLS.iter() {
-            self.remove_from(protocol, 0, &doomed);
+            self.remove_from(protocol, 0, now, doomed);
         }
         #[cfg(feature = "fast-path")]
         self.recount_sessions();
     }
 
-    /// Removes the sessions of one table that `doomed` picks: of the whole table (`mapping`
-    /// 0), or of one mapping (its [`mapping_key`](crate::tables::table::mapping_key), a word
-    /// in a register). Out of line with the choice as data: expiry and every other removal
-    /// share one copy of the table's removal loop. `doomed` by reference: a copy handed by
-    /// value is the callee's to write, so the upkeep's loop built it again for each table
-    /// (minimal 8 B more).
+    /// Removes the sessions of one table that `doomed` picks, or with `doomed` `None` those
+    /// expired at `now` (counted in `Stats::expired`): of the whole table (`mapping` 0), or of
+    /// one mapping (its [`mapping_key`](crate::tables::table::mapping_key), a word in a
+    /// register). Out of line with the choice as data: expiry and every other removal share
+    /// one copy of the table's removal loop. The expiry as its own argument: an expiry names no
+    /// netif, host or ports, so it builds no `Doomed` on the stack, and the loop asks it the
+    /// clock alone. `doomed` by reference: a copy handed by value is the callee's to write, so
+    /// the upkeep's loop built it again for each table (minimal 8 B more).
     #[inline(never)]
-    fn remove_from(&mut self, protocol: Protocol, mapping: u32, doomed: &Doomed) {
+    fn remove_from(&mut self, protocol: Protocol, mapping: u32, now: u32, doomed: Option<&Doomed>) {
         let mut scan = self.tables.get(protocol).scan(mapping);
         loop {
-            // With `evict` the match is a call (`Doomed::matches_on`), which an expiry (naming
-            // no netif, host or ports: see `Doomed::expired_at`) need not make: one test or the
-            // other (full 18 B less). In line without it, both tests together took less flash
-            // (minimal 32 B).
-            #[cfg(feature = "evict")]
-            let picked = |s: &Session| match doomed.expired_at {
-                Some(now) => is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())),
-                None => doomed.matches(s),
-            };
-            #[cfg(not(feature = "evict"))]
-            let picked = |s: &Session| {
-                doomed.matches(s)
-                    && doomed
-                        .expired_at
-                        .is_none_or(|now| is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())))
+            // One test or the other: the clock for an expiry, else the sessions named.
+            let picked = |s: &Session| match doomed {
+                None => is_expired(s.last_used, now, self.timeout(protocol, s.protocol_state())),
+                Some(doomed) => doomed.matches(s),
             };
             let Some(slot) = self.tables.get(protocol).next_picked(&mut scan, picked) else { return };
             // Removed, given back to its host and counted by the one out-of-line call.
-            self.discard(protocol, u32::from(slot), doomed.expired_at.is_some());
+            self.discard(protocol, u32::from(slot), doomed.is_none());
         }
     }
 
@@ -817,12 +812,14 @@ const ANY_NETIF: u32 = u32::MAX;
 #[cfg(feature = "portmap")]
 const ANY_PORTS: u32 = 0;
 
-/// The sessions a removal concerns: those that match every field given (`None`, or
-/// [`ANY_NETIF`] for the netif: any). The netif as a word with a value no netif has, not an
-/// `Option<u8>`: the removal loop keeps one register for it, not a tag and a byte (minimal 4 B).
+/// The sessions a removal concerns: those that match every field given ([`ANY_NETIF`] for
+/// the netif, `None` for the inside host: any). The netif as a word with a value no netif has,
+/// not an `Option<u8>`: the removal loop keeps one register for it, not a tag and a byte
+/// (minimal 4 B). An expiry is no `Doomed`: it names none of these, and
+/// [`Nat::remove_from`] takes its clock apart.
 ///
-/// In C order, the two small fields first: the removals build it on the stack with fewer
-/// stores (the expiry's `remove_expired` 42 -> 38 bytes on thumbv7em) than in Rust's order.
+/// In C order, the ports first (the order that, with the expiry's field still in it, built it
+/// on the stack with fewer stores than Rust's order).
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Doomed {
@@ -834,10 +831,6 @@ struct Doomed {
     /// The netif's number, or [`ANY_NETIF`] (no netif is numbered above 255).
     netif: u32,
     inside: Option<u32>,
-    /// Only sessions expired at this time (counted in `Stats::expired`). Set only by the
-    /// expiry, which names nothing else (netif, inside and ports as [`Doomed::ALL`]'s): the
-    /// removal loop may ask it alone.
-    expired_at: Option<u32>,
 }
 
 impl Doomed {
@@ -846,7 +839,6 @@ impl Doomed {
         inside: None,
         #[cfg(feature = "portmap")]
         ports: ANY_PORTS,
-        expired_at: None,
     };
 
     /// Out of line with `evict`: the removal loop and the evicted connections' share one

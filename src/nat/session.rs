@@ -268,7 +268,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// Removes expired sessions: all of them (`mapping` 0), or those of one mapping.
     #[inline(never)]
     fn remove_expired(&mut self, protocol: Protocol, mapping: u32, now: u32) {
-        self.remove_from(protocol, mapping, &Doomed { expired_at: Some(now), ..Doomed::ALL });
+        self.remove_from(protocol, mapping, now, None);
     }
 
     /// True when the session in `slot` (a word, as `Inbound` holds it) is still alive; an
