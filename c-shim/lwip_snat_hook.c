@@ -1347,8 +1347,8 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
  * one's complement sum does not depend on the word size or byte order): where words load from
  * any address, the header options and all (@p hlen is 20 or more, a multiple of 4, within the
  * first pbuf: lwip_snat_input_ok() checked it; the options by the same loop rather than by
- * inet_chksum(): thumbv7em full build 24 bytes and 3 instructions less); elsewhere a header
- * without options at an even address, any other by lwIP (there the loop to @p hlen was larger).
+ * inet_chksum(): thumbv7em full build 24 bytes and 3 instructions less); elsewhere a header at
+ * an even address as 16-bit halfwords, one at an odd address by lwIP.
  */
 static int
 lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
@@ -1370,16 +1370,20 @@ lwip_snat_header_sum_ok(const u8_t *bytes, u16_t hlen)
     i -= 4u;
   } while (i != 0);
 #else
-  const u16_t *h = (const u16_t *)(const void *)bytes;
-  int i;
+  /* (halfword by halfword, options and all: at most 30 of them, no carry out of the 32-bit sum;
+   * the first halfword, then the offset of the next from the last down to the second, the test
+   * for 0 as in the loop above: thumbv6m full build 16 bytes less than a header without options
+   * summed up from the first halfword and any other left to inet_chksum()) */
+  unsigned i = hlen - 2u;
 
-  if ((hlen != IP_HLEN) || (((mem_ptr_t)bytes & 1) != 0)) {
+  if (((mem_ptr_t)bytes & 1) != 0) {
     return inet_chksum(bytes, hlen) == 0;
   }
-  sum = 0;
-  for (i = 0; i < IP_HLEN / 2; i++) {
-    sum += h[i];
-  }
+  sum = *(const u16_t *)(const void *)bytes;
+  do {
+    sum += *(const u16_t *)(const void *)(bytes + i);
+    i -= 2u;
+  } while (i != 0);
 #endif
   /* (the 16-bit fold and its test in one add: the upper half of sum plus sum turned by 16 bits
    * is the folded sum, end-around carry included, so the fold is 0xFFFF exactly when that
