@@ -164,6 +164,15 @@
 #define LWIP_SNAT_NOINLINE
 #endif
 
+/** @p p (the address of a pointer, as a byte pointer), with gcc (or clang) told that it is
+ * aligned as one: a memcpy() from it is then one load where words may not load from any
+ * address (thumbv6m: a call to memcpy() otherwise; lwip_snat_pcbs_hold(), 12 bytes less). */
+#if defined(__GNUC__)
+#define LWIP_SNAT_PTR_ALIGNED(p) __builtin_assume_aligned((p), sizeof(void *))
+#else
+#define LWIP_SNAT_PTR_ALIGNED(p) (p)
+#endif
+
 /** True when @p x is, with gcc (or clang) told that it nearly always is: gcc -Os then lays the
  * hook's blocks out in fewer bytes (measured at each use); other compilers take @p x as it is. */
 #if defined(__GNUC__)
@@ -1972,8 +1981,8 @@ lwip_snat_pcbs_hold(const void *lists, size_t count, size_t port_at, u16_t port,
     const unsigned char *head;
     const unsigned char *pcb;
     memcpy(&head, at, sizeof head);
-    memcpy(&pcb, head, sizeof pcb);
-    for (; pcb != NULL; memcpy(&pcb, pcb + LWIP_SNAT_PCB_AT(next), sizeof pcb)) {
+    memcpy(&pcb, LWIP_SNAT_PTR_ALIGNED(head), sizeof pcb);
+    for (; pcb != NULL; memcpy(&pcb, LWIP_SNAT_PTR_ALIGNED(pcb + LWIP_SNAT_PCB_AT(next)), sizeof pcb)) {
       const ip_addr_t *local_ip = (const ip_addr_t *)(const void *)(pcb + LWIP_SNAT_PCB_AT(local_ip));
       u16_t local_port = *(const u16_t *)(const void *)(pcb + port_at);
       u8_t pcb_idx = pcb[LWIP_SNAT_PCB_AT(netif_idx)];
@@ -2424,6 +2433,7 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   } else {
     lwip_snat_config_default(&config);
   }
+#if LWIP_SNAT_UNALIGNED_LOADS
   /* (word by word: four loads, where gcc -Os made a loop of sixteen byte loads; the first
    * word that is not zero ends the test) */
   for (i = 0; i < sizeof(config.seed); i += 4) {
@@ -2433,6 +2443,14 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
       break;
     }
   }
+#else
+  /* (byte by byte where a word at any address is a call to memcpy(): thumbv6m 12 bytes less) */
+  for (i = 0; i < sizeof(config.seed); i++) {
+    if (config.seed[i] != 0) {
+      break;
+    }
+  }
+#endif
   if (i == sizeof(config.seed)) {
     /* all zero */
     for (i = 0; i < sizeof(config.seed); i += 4) {
