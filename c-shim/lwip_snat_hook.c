@@ -173,6 +173,13 @@
 #define LWIP_SNAT_PTR_ALIGNED(p) (p)
 #endif
 
+/** @p p, with gcc (or clang) told that it is 4-byte aligned (lwip_snat_send_frag_needed()). */
+#if defined(__GNUC__)
+#define LWIP_SNAT_ALIGNED_4(p) __builtin_assume_aligned((p), 4)
+#else
+#define LWIP_SNAT_ALIGNED_4(p) (p)
+#endif
+
 /** True when @p x is, with gcc (or clang) told that it nearly always is: gcc -Os then lays the
  * hook's blocks out in fewer bytes (measured at each use); other compilers take @p x as it is. */
 #if defined(__GNUC__)
@@ -1695,7 +1702,14 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   if (q == NULL) {
     return;
   }
+#if (MEM_ALIGNMENT >= 4) && !LWIP_SNAT_UNALIGNED_LOADS
+  /* (a PBUF_RAM payload is aligned to MEM_ALIGNMENT, lwIP's pbuf_alloc(): gcc told so stores
+   * the two words one instruction each where words may not go to any address, not by calls
+   * to memcpy(); thumbv6m 24 bytes less) */
+  icmphdr = (struct icmp_echo_hdr *)LWIP_SNAT_ALIGNED_4(q->payload);
+#else
   icmphdr = (struct icmp_echo_hdr *)q->payload;
+#endif
   /* type, code, checksum 0, then the unused 16 bits and the next-hop MTU: two words (the
    * packed header's fields one by one are byte stores) */
   word = PP_HTONL(((u32_t)ICMP_DUR << 24) | ((u32_t)ICMP_DUR_FRAG << 16));
