@@ -847,7 +847,8 @@ fn netif_port(netif: u8, port: u16) -> u32 {
     u32::from(port) | u32::from(netif) << 16
 }
 
-/// The multiplier an inside address is spread with, once it has met the key, before the port.
+/// The multiplier an inside address is spread with, once it has met the key, before the port,
+/// and the last round's (one constant: the inside hash loads it once).
 const MIX: u32 = 0x9E37_79B1;
 
 /// The last round of the keyed hash (xorshift, multiply, xorshift): every bit of the key mixed
@@ -855,7 +856,7 @@ const MIX: u32 = 0x9E37_79B1;
 /// its ports at one bucket (a chain is bounded by the per-host quota anyway).
 #[inline(always)]
 fn finish(key: u32) -> u32 {
-    let h = (key ^ key >> 15).wrapping_mul(0x85EB_CA6B);
+    let h = (key ^ key >> 15).wrapping_mul(MIX);
     h ^ (h >> 16)
 }
 
