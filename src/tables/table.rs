@@ -568,8 +568,10 @@ impl Table {
     /// mapping's [`mapping_key`] for its sessions, for [`next_picked`](Self::next_picked).
     pub fn scan(&self, mapping: u32) -> Scan {
         // The key is the hash's netif and port word (bit 24 aside, which the hash ignores);
-        // the chain's head is the low half of the hash's answer.
-        let link = if mapping != 0 { self.outside_bucket_of(mapping) as u16 } else { 0 };
+        // the chain's head is the low half of the hash's answer. Hashed for a scan of every
+        // slot (0) too, whose steps never read the link: no branch around the call (full 12 B
+        // less, minimal 4 B).
+        let link = self.outside_bucket_of(mapping) as u16;
         Scan { mapping, link, steps: 0, end: u32::from(self.high) }
     }
 
