@@ -178,6 +178,10 @@ const fn config_run(fields: &[(usize, usize)]) -> Run {
     Run::of(fields, 1, core::mem::size_of::<Config>(), core::mem::size_of::<lwip_snat_config>())
 }
 
+// The head run starts C's struct: `write_from_core` zeroes only the bytes after it, so none
+// before it may be left unwritten.
+const _: () = assert!(CONFIG_HEAD.c == 0);
+
 // The last run reaches `Config`'s end: no field of it is left out of the copies.
 const _: () = {
     let last = CONFIG_TAIL;
