@@ -164,20 +164,14 @@
 #define LWIP_SNAT_NOINLINE
 #endif
 
-/** @p p (the address of a pointer, as a byte pointer), with gcc (or clang) told that it is
- * aligned as one: a memcpy() from it is then one load where words may not load from any
- * address (thumbv6m: a call to memcpy() otherwise; lwip_snat_pcbs_hold(), 12 bytes less). */
+/** @p p, with gcc (or clang) told that it is aligned to @p n bytes, where the caller knows it:
+ * a memcpy() from or store to it is then one instruction where words may not load from any
+ * address (thumbv6m: a call to memcpy() otherwise; a pcb's pointers in lwip_snat_pcbs_hold(),
+ * a pbuf's payload in lwip_snat_send_frag_needed()); other compilers take @p p as it is. */
 #if defined(__GNUC__)
-#define LWIP_SNAT_PTR_ALIGNED(p) __builtin_assume_aligned((p), sizeof(void *))
+#define LWIP_SNAT_ALIGNED(p, n) __builtin_assume_aligned((p), (n))
 #else
-#define LWIP_SNAT_PTR_ALIGNED(p) (p)
-#endif
-
-/** @p p, with gcc (or clang) told that it is 4-byte aligned (lwip_snat_send_frag_needed()). */
-#if defined(__GNUC__)
-#define LWIP_SNAT_ALIGNED_4(p) __builtin_assume_aligned((p), 4)
-#else
-#define LWIP_SNAT_ALIGNED_4(p) (p)
+#define LWIP_SNAT_ALIGNED(p, n) (p)
 #endif
 
 /** True when @p x is, with gcc (or clang) told that it nearly always is: gcc -Os then lays the
@@ -1706,7 +1700,7 @@ lwip_snat_send_frag_needed(const u8_t *bytes, u16_t len, u16_t mtu)
   /* (a PBUF_RAM payload is aligned to MEM_ALIGNMENT, lwIP's pbuf_alloc(): gcc told so stores
    * the two words one instruction each where words may not go to any address, not by calls
    * to memcpy(); thumbv6m 24 bytes less) */
-  icmphdr = (struct icmp_echo_hdr *)LWIP_SNAT_ALIGNED_4(q->payload);
+  icmphdr = (struct icmp_echo_hdr *)LWIP_SNAT_ALIGNED(q->payload, 4);
 #else
   icmphdr = (struct icmp_echo_hdr *)q->payload;
 #endif
@@ -1995,8 +1989,8 @@ lwip_snat_pcbs_hold(const void *lists, size_t count, size_t port_at, u16_t port,
     const unsigned char *head;
     const unsigned char *pcb;
     memcpy(&head, at, sizeof head);
-    memcpy(&pcb, LWIP_SNAT_PTR_ALIGNED(head), sizeof pcb);
-    for (; pcb != NULL; memcpy(&pcb, LWIP_SNAT_PTR_ALIGNED(pcb + LWIP_SNAT_PCB_AT(next)), sizeof pcb)) {
+    memcpy(&pcb, LWIP_SNAT_ALIGNED(head, sizeof(void *)), sizeof pcb);
+    for (; pcb != NULL; memcpy(&pcb, LWIP_SNAT_ALIGNED(pcb + LWIP_SNAT_PCB_AT(next), sizeof(void *)), sizeof pcb)) {
       const ip_addr_t *local_ip = (const ip_addr_t *)(const void *)(pcb + LWIP_SNAT_PCB_AT(local_ip));
       u16_t local_port = *(const u16_t *)(const void *)(pcb + port_at);
       u8_t pcb_idx = pcb[LWIP_SNAT_PCB_AT(netif_idx)];
