@@ -510,9 +510,11 @@ impl Table {
         let inside = self.inside_bucket(session.netif, session.inside, session.in_port);
         let outside = self.outside_bucket_of(netif_port(session.netif, session.ext_port));
         // The new slot heads both chains; each old head becomes its next link (the outside
-        // one known already: the low half of the hash's answer).
-        let next_in = self.replace_head(inside, Chain::Inside, link);
-        if let Some(e) = self.entries.get_mut((outside >> 16) as usize) {
+        // one known already: the low half of the hash's answer). Both buckets masked again
+        // (the hashes mask them already): no bounds test at either head (full 14 B less,
+        // minimal 18 B; the inside one alone cost the full build 24 B).
+        let next_in = self.replace_head(inside & self.mask(), Chain::Inside, link);
+        if let Some(e) = self.entries.get_mut((outside >> 16) as usize & self.mask()) {
             e.outside_head = link;
         }
         // One access to the slot: a free slot's next link, the free list's (0 past the table:
