@@ -151,6 +151,14 @@ impl Delta {
         self.0 = add_around(self.0, u32::from(!old) + u32::from(new));
     }
 
+    /// [`word`](Self::word) for a change that adds to the checksum rotated right by `bits`
+    /// (a 16-bit word's change `~old + new` is below 2^17: rotated, its residue modulo 0xFFFF
+    /// is multiplied by 2^(32 - bits), and it is 0 only when unrotated it was).
+    #[inline(always)]
+    pub fn rotated_word(&mut self, old: u16, new: u16, bits: u32) {
+        self.0 = add_around(self.0, (u32::from(!old) + u32::from(new)).rotate_right(bits));
+    }
+
     /// Records that the 32-bit value `old` (e.g. an address) became `new`: both of its 16-bit
     /// words at once (the complement of a 32-bit value complements both halves).
     #[inline(always)]
