@@ -55,12 +55,11 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
             // offset: by 8 or 24 bits at an odd offset (times 2^24 or 2^8, each 2^8 modulo
             // 0xFFFF, a divisor of 2^32 - 1) and by 0 or 16 at an even one (times 1): one
             // rotation by a register rather than a choice of swapped words.
-            delta.rotated_word(old, limit, (value_at as u32) << 3);
+            delta.lowered_word(old, limit, (value_at as u32) << 3);
         }
     }
     // An option was rewritten exactly when the delta is not the empty one's 0: each rewrite
-    // adds `!old + limit` (rotated or not), at least `limit` (88 or more: `max_mss`) and below
-    // 0xFFFF before its rotation (which leaves a value that is not 0 not 0), and a
+    // adds a change that is not 0 (`Delta::lowered_word`: `limit` is below `old`), and a
     // one's-complement sum of values that are not 0 is not 0.
     let clamped = delta != Delta::new();
     if let (true, Some([hi, lo])) = (clamped, segment.get_mut(tcp::field::CHECKSUM)) {
