@@ -99,11 +99,12 @@ fn mss_value_offset(header: &[u8], from: usize) -> Option<usize> {
 /// many other uplinks opened connections between its SYN and its SYN-ACK.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkMtus {
-    /// Per uplink a word: the netif in the low half, its MTU in the high half (0: free). With
+    /// Per uplink a word: the netif in the high half, its MTU in the low half (0: free); the
+    /// netif compared as the word shifted down, one compare with a shifted operand. With
     /// no padding byte a reset is a plain zero fill (a padded (u8, u16) pair was built on the
     /// stack and copied, 36 bytes of code). Slots in use come first, most recent first: the
     /// free ones (all zero) only ever follow them, so a search may stop at the first slot whose
-    /// low half is the netif, free or not.
+    /// high half is the netif, free or not.
     links: [u32; Self::SLOTS],
 }
 
@@ -134,10 +135,10 @@ impl LinkMtus {
         // one first), until the entry given up is `netif`'s old one or the oldest, past the end.
         // A free slot (0) taken for netif 0's old entry stops the pass early, harmlessly: the
         // slots after it are free too (see `links`).
-        let mut carry = netif | mtu << 16;
+        let mut carry = netif << 16 | mtu;
         for slot in &mut self.links {
             let older = core::mem::replace(slot, carry);
-            if older & 0xFFFF == netif {
+            if older >> 16 == netif {
                 break;
             }
             carry = older;
@@ -147,7 +148,7 @@ impl LinkMtus {
     /// `netif`'s MTU, 0 when none is remembered. A free slot found for netif 0 answers 0 as
     /// well: no slot after it is in use (see `links`).
     pub fn get(&self, netif: u8) -> u16 {
-        self.links.iter().find(|&&link| link as u16 == u16::from(netif)).map_or(0, |&link| (link >> 16) as u16)
+        self.links.iter().find(|&&link| link >> 16 == u32::from(netif)).map_or(0, |&link| link as u16)
     }
 }
 
