@@ -41,7 +41,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if header.ttl <= 1 {
             return Verdict::SendIcmp(IcmpRequest::TimeExceeded);
         }
-        let sender_port = match self.outbound_session(flow, netif, now) {
+        let sender_port = match self.outbound_session(flow, u32::from(netif), now) {
             Ok((port, _)) => port,
             Err(refused) => return refused.verdict(),
         };

@@ -664,7 +664,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     // traffic of a live session on the way in may pass, untranslated. No rule
                     // concerns it: translated only as part of a live session, so this creates
                     // none. One call asks either.
-                    let (inside, netif) = if reverse { (Side::Destination, ctx.in_netif) } else { (Side::Source, out_netif) };
+                    let (inside, netif) =
+                        if reverse { (Side::Destination, u32::from(ctx.in_netif)) } else { (Side::Source, u32::from(out_netif)) };
                     let live = self.live_session_word(packet, inside, netif, now).is_some();
                     if reverse {
                         return if live { Verdict::Pass } else { Verdict::Drop(DropReason::ReverseDirection) };
