@@ -106,11 +106,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// first. The netif as a word, as [`live_outbound_word`](Self::live_outbound_word) takes
     /// it: not zero-extended again on entry.
     pub(super) fn outbound_session(&mut self, flow: &Flow, netif_word: u32, now: u32) -> Result<(u16, bool), NoSession> {
-        let netif = netif_word as u8;
         #[cfg(feature = "hairpin")]
-        let found = Ok(self.find_or_create_outbound(flow, netif, now)?);
+        let found = Ok(self.find_or_create_outbound(flow, netif_word, now)?);
         #[cfg(not(feature = "hairpin"))]
-        let found = self.find_or_create_outbound(flow, netif, now);
+        let found = self.find_or_create_outbound(flow, netif_word, now);
         match found {
             Err(refused) => Err(refused),
             Ok((slot, created)) => match self.touch(flow, slot, Direction::Outbound, now) {
@@ -124,7 +123,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// The session of an outbound flow and whether it was created (see
     /// [`outbound_session`](Self::outbound_session)).
     #[inline(always)]
-    fn find_or_create_outbound(&mut self, flow: &Flow, netif: u8, now: u32) -> Result<(Slot, bool), NoSession> {
+    fn find_or_create_outbound(&mut self, flow: &Flow, netif_word: u32, now: u32) -> Result<(Slot, bool), NoSession> {
+        let netif = netif_word as u8;
         let (inside, remote) = ((flow.src, flow.src_port), (flow.dst, flow.dst_port));
         if let Some((slot, _)) = self.live_outbound(flow.protocol, netif, inside, remote, now) {
             return Ok((slot, false));
@@ -149,7 +149,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // A full mapping, no port, or no room for the session: one refusal for all.
         let created = match checked {
             None => Err(DropReason::MappingFull),
-            Some(cap) => match self.external_port(flow, netif) {
+            Some(cap) => match self.external_port(flow, netif_word) {
                 None => Err(DropReason::PortsExhausted),
                 Some(ext_port) => {
                     let session = Session {
@@ -174,10 +174,12 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// existing mapping's (endpoint-independent mapping), or a newly allocated one. Out of
     /// line with `hairpin`: in line, `outbound_session` around it (out of line itself there,
     /// with two callers) took more flash than the call costs. Without it the pipeline holds
-    /// `outbound_session`, and this in line there takes less (minimal 28 B).
+    /// `outbound_session`, and this in line there takes less (minimal 28 B). The netif as the
+    /// word `outbound_session` was handed, not zero-extended again on entry (full 4 B).
     #[cfg_attr(feature = "hairpin", inline(never))]
     #[cfg_attr(not(feature = "hairpin"), inline(always))]
-    pub(super) fn external_port(&mut self, flow: &Flow, netif: u8) -> Option<u16> {
+    pub(super) fn external_port(&mut self, flow: &Flow, netif_word: u32) -> Option<u16> {
+        let netif = netif_word as u8;
         if let Some(map) = self.portmaps.by_inside(flow.protocol, netif, flow.src, flow.src_port) {
             return Some(map.ext_port);
         }
