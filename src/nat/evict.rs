@@ -219,9 +219,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// For a TCP segment that found no session: true when its sender is owed an RST, for it
-    /// belongs to a connection evicted while established (never in answer to an RST).
+    /// belongs to a connection evicted while established (never in answer to an RST). The
+    /// netif as the word its callers hold, not zero-extended again on entry (full 2 B).
     #[cfg(feature = "evict")]
-    pub(super) fn reset_evicted(&self, flow: &Flow, direction: Direction, netif: u8) -> bool {
+    pub(super) fn reset_evicted(&self, flow: &Flow, direction: Direction, netif_word: u32) -> bool {
+        let netif = netif_word as u8;
         let is_candidate = flow.protocol == Protocol::Tcp && flow.tcp_flags & tcp_flags::RST == 0;
         is_candidate && self.evicted.holds(flow, direction, netif)
     }

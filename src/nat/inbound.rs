@@ -178,7 +178,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Some(Ok(Admission::Session(slot as Slot)));
         }
         #[cfg(feature = "evict")]
-        if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif) {
+        if !flow.creates && self.reset_evicted(flow, Direction::Inbound, netif_word) {
             return Some(Err(Verdict::SendTcpReset));
         }
         // Built without `filtering` and `portmap`, nothing but its own session lets a remote

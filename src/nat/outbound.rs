@@ -132,7 +132,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         if !flow.creates {
             // A segment of a connection evicted while established is owed a reset (`evict`).
             #[cfg(feature = "evict")]
-            if self.reset_evicted(flow, Direction::Outbound, netif) {
+            if self.reset_evicted(flow, Direction::Outbound, netif_word) {
                 return Err(NoSession::Reset);
             }
             return Err(NoSession::Drop(DropReason::NoMapping));
