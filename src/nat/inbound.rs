@@ -109,7 +109,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Result<(), DropReason> {
         // Below the reasons' count only a reason's number: the conversion is the compare.
-        let word = self.deliver_word(flow, packet, admission, netif, mtu, now);
+        let word = self.deliver_word(flow, packet, admission, netif, u32::from(mtu), now);
         match DropReason::from_repr(word as u8) {
             Some(reason) if word < DELIVERED => Err(reason),
             _ => Ok(()),
@@ -119,9 +119,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// [`deliver`](Self::deliver)'s body, out of line: its answer a whole word, a refusal's
     /// number or [`DELIVERED`], zero-extended once here rather than at each of its two callers.
     /// Without `hairpin` it has one caller, and in line it takes less flash.
-    /// The flow before the packet: that argument order took less flash (full 12 B).
+    /// The flow before the packet: that argument order took less flash (full 12 B). The MTU as a
+    /// word, widened by `deliver`, as `local_mtu` and `clamp_mss` take it (full 2 B).
     #[cfg_attr(feature = "hairpin", inline(never))]
-    fn deliver_word(&mut self, flow: &Flow, packet: &mut [u8], admission: &Admission, netif: u8, mtu: u16, now: u32) -> u32 {
+    fn deliver_word(&mut self, flow: &Flow, packet: &mut [u8], admission: &Admission, netif: u8, mtu: u32, now: u32) -> u32 {
         // The link's MTU read first: only outbound translation learns link MTUs, so admission
         // and touch leave it as it was, and no register holds the netif and the route's MTU
         // across their calls.

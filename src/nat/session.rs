@@ -34,14 +34,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Some(session)
     }
 
-    /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured.
+    /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured. The MTU
+    /// (16 bits) as a word, widened by the callers: not zero-extended again on entry (full 2 B).
     #[cfg(feature = "mss-clamp")]
-    pub(super) fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u16) {
+    pub(super) fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u32) {
         // Three pure tests, in the order that took the least code.
         if flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 || !self.config.mss_clamp {
             return;
         }
-        if let Some(limit) = mss::max_mss(mtu) {
+        if let Some(limit) = mss::max_mss(mtu as u16) {
             if mss::clamp(packet, limit) {
                 self.stats.mss_clamped = self.stats.mss_clamped.wrapping_add(1);
             }
@@ -50,17 +51,17 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Built without MSS clamping: SYNs keep the MSS their sender chose.
     #[cfg(not(feature = "mss-clamp"))]
-    pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _flow: &Flow, _mtu: u16) {}
+    pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _flow: &Flow, _mtu: u32) {}
 
     /// The MTU inbound SYNs on `netif` are clamped to: the route's (`mtu`) when known, else
     /// one learned from outbound traffic. Only MSS clamping reads it, and a build without it
     /// learns none: there the route's is handed back without a search of the learned ones
-    /// (which the compiler would keep, unread).
-    pub(super) fn local_mtu(&self, netif: u8, mtu: u16) -> u16 {
+    /// (which the compiler would keep, unread). As words (16-bit MTUs), as `clamp_mss` takes it.
+    pub(super) fn local_mtu(&self, netif: u8, mtu: u32) -> u32 {
         if mtu != 0 || !cfg!(feature = "mss-clamp") {
             mtu
         } else {
-            self.link_mtus.get(netif)
+            u32::from(self.link_mtus.get(netif))
         }
     }
 
