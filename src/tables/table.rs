@@ -477,9 +477,11 @@ impl Table {
 
     /// True when any session uses `ext_port` on `netif`: the inbound lookup finds a mapping
     /// there whatever remote it is asked about (one walk of the outside chain, written once).
+    /// Any filter gives the same answer (it only tells `Filtered` from `Admitted`); the one
+    /// numbered 0 makes all three constant arguments zeros, one register stored at each call.
     #[inline(always)]
     pub fn ext_port_in_use(&self, netif: u8, ext_port: u16) -> bool {
-        self.find_inbound(netif, ext_port, Filtering::AddressAndPortDependent, 0, 0) != Inbound::Unmapped
+        self.find_inbound(netif, ext_port, Filtering::EndpointIndependent, 0, 0) != Inbound::Unmapped
     }
 
     /// Stores a session; a full table hands it back, it never evicts. (Tests and the
