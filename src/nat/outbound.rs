@@ -184,8 +184,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             return Some(map.ext_port);
         }
         let table = self.tables.get(flow.protocol);
-        if let Some(port) = table.find_mapping(netif, flow.src, flow.src_port) {
-            return Some(port);
+        // The mapping's word tested here, not an `Option` made of it: the answer's tag is then
+        // a constant on this exit.
+        let mapping = table.mapping_of(netif, flow.src, flow.src_port);
+        if mapping >= 1 << 16 {
+            return Some(mapping as u16);
         }
         let portmaps = &self.portmaps;
         let port_check = self.port_check;
