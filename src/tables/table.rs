@@ -372,7 +372,8 @@ impl Table {
     /// first session of its mapping; see [`mapping_word`](Self::mapping_word)).
     pub fn find_mapping(&self, netif: u8, inside: u32, in_port: u16) -> Option<u16> {
         let word = self.mapping_word(inside, netif_port(netif, in_port));
-        (word >> 16 != 0).then_some(word as u16)
+        // The whole word is 0 exactly when there is no session (each counts in the high half).
+        (word != 0).then_some(word as u16)
     }
 
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`. Built
