@@ -192,9 +192,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         let portmaps = &self.portmaps;
         let port_check = self.port_check;
+        // The port forwards asked first, then the sessions (both pure lookups, so the same
+        // answer): full 8 B less than the other order.
         port::allocate(flow.protocol, flow.src_port, self.config.port_range, &mut self.random, |port| {
-            table.ext_port_in_use(netif, port)
-                || portmaps.by_external(flow.protocol, netif, port).is_some()
+            portmaps.by_external(flow.protocol, netif, port).is_some()
+                || table.ext_port_in_use(netif, port)
                 || port_check.is_some_and(|check| check(flow.protocol, netif, port))
         })
     }
