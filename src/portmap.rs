@@ -118,9 +118,16 @@ impl<const P: usize> Portmaps<P> {
         if self.by_external(map.protocol, map.netif, map.ext_port).is_some() {
             return Err(PortmapError::Conflict);
         }
-        let slot = self.slots.iter_mut().find(|s| s.protocol() == 0).ok_or(PortmapError::Full)?;
-        *slot = Slot::of(map);
-        Ok(())
+        // An index walk, not `iter_mut().find`: less code (full 4 B, as in the searches).
+        let mut i = 0;
+        loop {
+            let slot = self.slots.get_mut(i).ok_or(PortmapError::Full)?;
+            if slot.protocol() == 0 {
+                *slot = Slot::of(map);
+                return Ok(());
+            }
+            i += 1;
+        }
     }
 
     pub fn remove(&mut self, map: Portmap) -> Result<(), PortmapError> {
