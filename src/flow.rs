@@ -31,7 +31,19 @@ pub struct Flow {
     pub dst_port: u16,
     pub tcp_flags: u8,
     /// May start a session: a TCP SYN without ACK, any UDP datagram, an ICMP query request.
+    /// For the datagram an ICMP error quotes (which starts none), whether the error can be
+    /// trusted instead: see [`Flow::trusted`].
     pub creates: bool,
+}
+
+impl Flow {
+    /// For a flow [`parse_icmp_error`] read: whether the error can be trusted. Carried in
+    /// `creates`, which a quoted datagram has no use for, rather than beside the flow: its
+    /// callers then take a 16-byte answer, not a 20-byte pair (less code, measured).
+    #[inline(always)]
+    pub fn trusted(&self) -> bool {
+        self.creates
+    }
 }
 
 /// What a packet is to the NAT. Its variant is a word of its own (`repr(u32)`), not kept in
@@ -195,14 +207,14 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
 
 /// Parses the datagram an ICMP error quotes. `mapped_side` is the side of the *quoted*
 /// datagram whose endpoint is in a mapping (its source for an error coming in, since it
-/// quotes a datagram that went out). With it, whether the error can be trusted: its own
-/// checksum and its quoted IP header checksum are both right (RFC 5508 REQ-4: a NAT drops
-/// errors it cannot trust rather than translate them). Read in the same pass over the
+/// quotes a datagram that went out). In it ([`Flow::trusted`]), whether the error can be
+/// trusted: its own checksum and its quoted IP header checksum are both right (RFC 5508
+/// REQ-4: a NAT drops errors it cannot trust rather than translate them). Read in the same pass over the
 /// headers, not in a second one. `packet` was validated as for [`parse`] (its outer header is
 /// not checked again); the quoted header is checked here. `None` when the error quotes too
 /// little (or too oddly) to identify the datagram: its one refusal, which its callers name
 /// (`IcmpMalformed`) or pass; no reason byte carried through the answer.
-pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Option<(Flow, bool)> {
+pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Option<Flow> {
     let outer = ipv4::Packet::new_accepted(packet).ok()?;
     // The ICMP message to the buffer's end: the pipeline cut the packet to no more than its
     // total length. The quote after its 8-byte header, refused here when shorter than an IPv4
@@ -253,9 +265,9 @@ pub fn parse_icmp_error(packet: &[u8], mapped_side: Side) -> Option<(Flow, bool)
         src_port,
         dst_port,
         tcp_flags: 0,
-        creates: false,
+        creates: trusted,
     };
-    Some((flow, trusted))
+    Some(flow)
 }
 
 /// True when `packet` is an ICMP error (those the NAT translates, source quench or redirect),
@@ -474,8 +486,8 @@ mod tests {
         ipv4::Packet::new_checked(&mut p[28..]).unwrap().fill_checksum();
         let sum = checksum::checksum(&p[20..]);
         p[22..24].copy_from_slice(&sum.to_be_bytes());
-        let (flow, trusted) = parse_icmp_error(&p, Side::Source).unwrap();
-        assert!(trusted);
+        let flow = parse_icmp_error(&p, Side::Source).unwrap();
+        assert!(flow.trusted());
         assert_eq!((flow.protocol, flow.src, flow.src_port, flow.dst, flow.dst_port), (Protocol::Udp, 0xCB00_7107, 40000, 0x0808_0808, 53));
         for cut in 20..p.len() {
             assert_eq!(parse_icmp_error(&p[..cut], Side::Source), None, "message of {} bytes", cut - 20);

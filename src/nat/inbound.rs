@@ -337,18 +337,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // Built without hairpinning, every error here came from outside.
         #[cfg(not(feature = "hairpin"))]
         let mapped_side = Side::Source;
-        // Malformed, or about a datagram from another address than this one: lwIP's. Without
-        // `hairpin` one refusal for both (minimal 4 B less); with it, two took less (full 14 B).
-        #[cfg(not(feature = "hairpin"))]
-        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side).filter(|(q, _)| q.src == header.dst)
-        else {
+        // Malformed, or about a datagram from another address than this one: lwIP's. Two
+        // refusals in either build, the trust (`Flow::trusted`) read between them: one refusal
+        // by a filter took as much code with the trust read before it, and 16 B more (minimal)
+        // with it read after (measured).
+        let Some(quoted) = flow::parse_icmp_error(packet, mapped_side) else {
             return Verdict::Pass;
         };
-        #[cfg(feature = "hairpin")]
-        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, mapped_side) else {
-            return Verdict::Pass;
-        };
-        #[cfg(feature = "hairpin")]
+        let trusted = quoted.trusted();
         if quoted.src != header.dst {
             return Verdict::Pass;
         }

@@ -213,7 +213,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         now: u32,
     ) -> Verdict {
         // The quoted datagram travelled outside → inside: its destination is the inside end.
-        let Some((quoted, trusted)) = flow::parse_icmp_error(packet, Side::Destination) else {
+        let Some(quoted) = flow::parse_icmp_error(packet, Side::Destination) else {
             return Verdict::Drop(DropReason::IcmpMalformed);
         };
         if quoted.src != header.dst {
@@ -223,7 +223,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let Some((_, ext_port)) = self.live_outbound(quoted.protocol, netif, inside, remote, now) else {
             return Verdict::Drop(DropReason::IcmpNoMapping);
         };
-        if !trusted {
+        if !quoted.trusted() {
             return Verdict::Drop(DropReason::IcmpBadChecksum);
         }
         // Counted before the rewrite: see `translate_outbound`.
@@ -261,7 +261,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let (flow, swapped) = match flow::parse(packet, inside) {
             Some(Message::Flow(f)) => (f, inside != Side::Source),
             // An inside host's error about inbound traffic; one from outside has no session.
-            Some(Message::IcmpError) if inside == Side::Source => (flow::parse_icmp_error(packet, Side::Destination)?.0, true),
+            Some(Message::IcmpError) if inside == Side::Source => (flow::parse_icmp_error(packet, Side::Destination)?, true),
             _ => return None,
         };
         let (protocol, addrs, ports) = key(flow, swapped);
