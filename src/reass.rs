@@ -387,6 +387,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // pass in all; a block is looked up only where it may exist (the header block never
         // does here, inner blocks only if the pass found some).
         let mut cursor = 0;
+        // The units held, counted in a word of its own and stored once the blocks are done: the
+        // completion test then compares the count with no truncation to 16 bits first (it
+        // stays below 8192: a checked end is below 65536).
+        let mut held_units = usize::from(datagram.units);
         // From the header block or `first` to `last`, as a loop ended by the equality: the span
         // is never empty (`first <= last`, the payload is not), and a `..=` range's exhaustion
         // flag took 28 bytes more.
@@ -427,10 +431,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             if let Some(block) = self.blocks.get_mut(index) {
                 // The units the block gains, counted one bit at a time: `count_ones` of a byte
                 // is a dozen instructions of bit arithmetic in line on the M4, the loop three.
-                let mut gained = units & !block.mask;
+                // As a word: the clearing `and` sets the flags the loop tests (as a byte, its
+                // low 8 bits were tested apart).
+                let mut gained = u32::from(units) & !u32::from(block.mask);
                 while gained != 0 {
                     gained &= gained - 1;
-                    datagram.units += 1;
+                    held_units += 1;
                 }
                 block.mask |= units;
             }
@@ -444,6 +450,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // both fit 16 bits, with no zero-extension of the truncated end to compare it.
         debug_assert!(end <= MAX_DATAGRAM, "a checked end fits 16 bits");
         datagram.max_end = usize::from(datagram.max_end).max(end) as u16;
+        datagram.units = held_units as u16;
         if !more {
             datagram.end = end as u16;
         }
@@ -453,7 +460,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // No test that the end is known: an unknown end (0) has no units, and a merged fragment
         // leaves at least one held.
         let complete =
-            datagram.header_len != 0 && usize::from(datagram.units) == usize::from(datagram.end).div_ceil(UNIT);
+            datagram.header_len != 0 && held_units == usize::from(datagram.end).div_ceil(UNIT);
         if complete {
             self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end))
         } else {
