@@ -454,16 +454,17 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if !more {
             datagram.end = end as u16;
         }
-        if let Some(stored) = self.slots.get_mut(slot) {
-            *stored = *datagram;
-        }
         // No test that the end is known: an unknown end (0) has no units, and a merged fragment
         // leaves at least one held.
         let complete =
             datagram.header_len != 0 && held_units == usize::from(datagram.end).div_ceil(UNIT);
         if complete {
+            // Not stored: `finish` frees the slot, and a slot out of use is never read.
             self.finish(slot, usize::from(datagram.header_len), usize::from(datagram.end))
         } else {
+            if let Some(stored) = self.slots.get_mut(slot) {
+                *stored = *datagram;
+            }
             Ok(0)
         }
     }
