@@ -31,10 +31,9 @@ pub fn allocate(
 ) -> Option<u16> {
     // Port 0 is never handed out. Every candidate but the inside port lies in a class from
     // `low` up, at least 1 (the configured range starts at 1024 or above: `Config::validate`),
-    // so with `portmap` the preservation test below keeps an inside port of 0 out (full 8 B
-    // less than testing each candidate). Without it, each candidate is tested here (thumbv6m
-    // minimal 8 B less than that test, thumbv7em 2 B more).
-    let free = |port: u16| (cfg!(feature = "portmap") || port != 0) && !taken(port);
+    // so the preservation test below keeps an inside port of 0 out, with no zero test of each
+    // candidate (one shape for every build: full 8 B and thumbv7em minimal 2 B less than that
+    // test, thumbv6m minimal 8 B more).
     // The parity bit to keep as a mask (ICMP: none), so a port of the other parity is one
     // test on any protocol, with no `Option` to match.
     let (low, high, parity) = match protocol {
@@ -44,19 +43,14 @@ pub fn allocate(
     };
     let other_parity = |port: u16| (port ^ in_port) & parity != 0;
     // The inside port is kept when (but for an ICMP identifier) it is below lwIP's ephemeral
-    // ports. With `portmap`, also only when it is not 0 (see `free`): the port less 1,
-    // wrapping (0 becomes the largest), below the protocol's limit, one compare (the limit
-    // from a match: full 34 B less than an `if` in the compare). Without it, a match on the
-    // protocol, then `||` (thumbv6m minimal 40 B less than a branch-free join; see `free`
-    // for port 0).
+    // ports, and when it is not 0 (see above): the port less 1, wrapping (0 becomes the
+    // largest), below the protocol's limit, one compare (the limit from a match: full 34 B
+    // less than an `if` in the compare).
     let limit = match protocol {
         Protocol::Icmp => u16::MAX,
         _ => LWIP_EPHEMERAL_START - 1,
     };
-    let preservable = match cfg!(feature = "portmap") {
-        true => in_port.wrapping_sub(1) < limit,
-        false => matches!(protocol, Protocol::Icmp) || in_port < LWIP_EPHEMERAL_START,
-    };
+    let preservable = in_port.wrapping_sub(1) < limit;
     // Non-zero by type, so `%` below has no division-by-zero panic path.
     let span = NonZeroU32::MIN.saturating_add(u32::from(high.wrapping_sub(low)));
     // Every candidate in one loop, so the caller's test and the random draw are compiled once:
@@ -89,7 +83,7 @@ pub fn allocate(
                 }
             }
         };
-        if free(port) {
+        if !taken(port) {
             return Some(port);
         }
     }
@@ -164,6 +158,39 @@ mod tests {
         let t = table_with(&[2000, 2002]);
         // Only 2001 is free: odd, while the inside port is even; any parity beats failing.
         assert_eq!(allocate(Protocol::Udp, 2000, (2000, 2002), &mut r, |p| t.ext_port_in_use(1, p)), Some(2001));
+    }
+
+    /// Port 0 is never handed out: not as a kept inside port of 0 (TCP and UDP, whose 0 is a
+    /// low port, and an ICMP identifier of 0), nor as a candidate of any class, and with every
+    /// candidate but 0 taken the answer is `None`. The caller is never even asked about 0.
+    #[test]
+    fn port_zero_is_never_handed_out() {
+        let mut r = Random::new([5, 6]);
+        let asked_zero = core::cell::Cell::new(false);
+        let only_zero_free = |p: u16| {
+            asked_zero.set(asked_zero.get() | (p == 0));
+            p != 0
+        };
+        let none_taken = |p: u16| {
+            asked_zero.set(asked_zero.get() | (p == 0));
+            false
+        };
+        for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+            // Low ports (an inside port of 0, and another low one), ephemeral ones (the
+            // configured range, from an inside port in lwIP's range and below it).
+            for in_port in [0, 1, 1023, 1024, 5000, 0xC000, 0xFFFF] {
+                for range in [RANGE, (1024, u16::MAX)] {
+                    assert_eq!(allocate(protocol, in_port, range, &mut r, only_zero_free), None, "{protocol:?} {in_port}");
+                    let got = allocate(protocol, in_port, range, &mut r, none_taken);
+                    assert!(got.is_some_and(|p| p != 0), "{protocol:?} {in_port} {got:?}");
+                }
+            }
+            // A free inside port of 0 is not kept; every other candidate is.
+            for _ in 0..50 {
+                assert_ne!(allocate(protocol, 0, RANGE, &mut r, |_| false), Some(0), "{protocol:?}");
+            }
+        }
+        assert!(!asked_zero.get());
     }
 
     /// The choices for one key, pinned: random tries, the sweep in both rounds, ICMP, an
