@@ -21,6 +21,7 @@ use crate::tables::host::{Acquired, Hosts, Opener, Refused};
 use crate::tables::tcp::{self, Direction};
 #[cfg(feature = "filtering")]
 use crate::tables::inside_has_sent;
+use crate::tables::table::is_mapped;
 use crate::tables::{is_expired, port, udp, UDP_INBOUND_ONLY};
 use crate::tables::{Filtering, FixedTable, Inbound, Protocol, Session, Slot, Table};
 use crate::verdict::{DropReason, IcmpRequest, Verdict};
@@ -355,8 +356,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// RFC 4787 REQ-1); never a silent duplicate.
     pub fn add_portmap(&mut self, map: Portmap) -> Result<(), PortmapError> {
         let table = self.tables.get(map.protocol);
+        // The inside endpoint's mapping word (see `Table::mapping_of`): mapped, to another port.
+        let mapped_elsewhere = |mapping: u32| is_mapped(mapping) && mapping as u16 != map.ext_port;
         let conflict = map.protocol != Protocol::Icmp
-            && (table.find_mapping(map.netif, map.inside, map.in_port).is_some_and(|port| port != map.ext_port)
+            && (mapped_elsewhere(table.mapping_of(map.netif, map.inside, map.in_port))
                 || table.any_on_port(map.netif, map.ext_port, |s| (s.inside, s.in_port) != (map.inside, map.in_port))
                 || self.router_holds(map.protocol, map.netif, map.ext_port));
         if conflict {

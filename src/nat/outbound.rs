@@ -187,7 +187,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The mapping's word tested here, not an `Option` made of it: the answer's tag is then
         // a constant on this exit.
         let mapping = table.mapping_of(netif, flow.src, flow.src_port);
-        if mapping >= 1 << 16 {
+        if is_mapped(mapping) {
             return Some(mapping as u16);
         }
         let portmaps = &self.portmaps;

@@ -368,14 +368,6 @@ impl Table {
         self.entries.get_mut(index).map(|e| &mut e.session)
     }
 
-    /// The external port this inside endpoint is already mapped to on `netif`, if any (the
-    /// first session of its mapping; see [`mapping_word`](Self::mapping_word)).
-    pub fn find_mapping(&self, netif: u8, inside: u32, in_port: u16) -> Option<u16> {
-        let word = self.mapping_word(inside, netif_port(netif, in_port));
-        // The whole word is 0 exactly when there is no session (each counts in the high half).
-        (word != 0).then_some(word as u16)
-    }
-
     /// Looks up an inbound packet to `netif:ext_port` from `remote:remote_port`. Built
     /// without `filtering`, `filtering` is address and port dependent whatever it says. The
     /// filter before the remote's port and address: the argument order that takes least code
@@ -847,6 +839,16 @@ impl Chain {
     }
 }
 
+/// True when a mapping word (from [`Table::mapping_of`]: the session count in the high half,
+/// the first session's external port in the low) has a session. The one test of "is this
+/// endpoint mapped?" for every caller. With no session the whole word is 0, so `word != 0`
+/// answers the same, but takes more flash on the whole (full 4 B less in `add_portmap`, 8 B
+/// more in `external_port`, and minimal 130 B more: `port::allocate` goes out of line).
+#[inline(always)]
+pub fn is_mapped(word: u32) -> bool {
+    word >= 1 << 16
+}
+
 /// Two ports as one word, the first in the low half: compared in one go (one load where they
 /// are two neighbouring ports of a [`Session`], which lie in one word of memory).
 #[inline(always)]
@@ -902,7 +904,9 @@ mod tests {
         assert_eq!(t.find_outbound(2, 1, 100, 9, 80), Some(a));
         assert_eq!(t.find_outbound(2, 1, 100, 10, 80), Some(b));
         assert_eq!(t.find_outbound(3, 1, 100, 9, 80), None);
-        assert_eq!(t.find_mapping(2, 1, 100), Some(5000));
+        assert!(is_mapped(t.mapping_of(2, 1, 100)));
+        assert_eq!(t.mapping_of(2, 1, 100) as u16, 5000);
+        assert!(!is_mapped(t.mapping_of(2, 1, 101)));
         assert_eq!(t.find_inbound(2, 5000, Filtering::AddressAndPortDependent, 80, 9), Inbound::Session(u32::from(a)));
         assert_eq!(t.find_inbound(2, 5000, Filtering::AddressAndPortDependent, 81, 9), Inbound::Filtered);
         #[cfg(feature = "filtering")]
