@@ -76,7 +76,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             ipv4::protocol::TCP => (Protocol::Tcp, 2),
             ipv4::protocol::UDP => (Protocol::Udp, 2),
             ipv4::protocol::ICMP if class == Some(Class::Reply) => (Protocol::Icmp, 4),
-            ipv4::protocol::ICMP if matches!(class, Some(Class::Request | Class::Other)) => return l4.len() >= 8,
+            // A request or other: not an error, and a class at all (an empty `l4` has none),
+            // which 8 bytes of it imply.
+            ipv4::protocol::ICMP => return class != Some(Class::Error) && l4.len() >= 8,
             _ => return false,
         };
         // Both pure lookups: the port forwards' first took less code.
