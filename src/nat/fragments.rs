@@ -71,14 +71,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // mapping's external port (one read of it after the choice). The ICMP class asked by
         // guards on the protocol's arm, the reply first: less code in both builds than a match
         // on the pair (every ICMP class but an error still answers by its length).
-        let class = l4.first().map(|&t| icmp::class(t));
+        // An empty `l4` is classed as type 255, other: neither a reply nor an error, and
+        // shorter than 8 bytes, it answers as no class did (no `Option` to test).
+        let class = icmp::class(l4.first().copied().unwrap_or(u8::MAX));
         let (protocol, at) = match ip.protocol() {
             ipv4::protocol::TCP => (Protocol::Tcp, 2),
             ipv4::protocol::UDP => (Protocol::Udp, 2),
-            ipv4::protocol::ICMP if class == Some(Class::Reply) => (Protocol::Icmp, 4),
-            // A request or other: not an error, and a class at all (an empty `l4` has none),
-            // which 8 bytes of it imply.
-            ipv4::protocol::ICMP => return class != Some(Class::Error) && l4.len() >= 8,
+            ipv4::protocol::ICMP if class == Class::Reply => (Protocol::Icmp, 4),
+            // A request or other: not an error, and 8 bytes or more.
+            ipv4::protocol::ICMP => return class != Class::Error && l4.len() >= 8,
             _ => return false,
         };
         // Both pure lookups: the port forwards' first took less code.
