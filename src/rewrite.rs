@@ -204,8 +204,13 @@ fn endpoint_at(side_port: SidePort, addr: u32, datagram: &mut [u8]) -> Delta {
     // is not compiled twice (0 and 0xFFFF read the same in either byte order).
     let new = change.apply_either(old, u);
     set_word(l4, checksum_at, new);
-    total.word(old, new);
-    total
+    // The checksum's word first, then the rest merged into it (the same sum, one's-complement
+    // addition commutes): so LLVM adds with the carry into the register the other returns
+    // hold, where `total.word` compared for the carry into another and moved it (4 B).
+    let mut last = Delta::new();
+    last.word(old, new);
+    last.merge(total);
+    last
 }
 
 /// [`endpoint`] for a [`Plain`] packet (20-byte IPv4 header, whole TCP/UDP header): the same
