@@ -669,7 +669,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
                     // none. One call asks either.
                     let (inside, netif) =
                         if reverse { (Side::Destination, u32::from(ctx.in_netif)) } else { (Side::Source, u32::from(out_netif)) };
-                    let live = self.live_session_word(packet, inside, netif, now).is_some();
+                    let live = self.live_session_word(packet, inside, netif, now) != 0;
                     if reverse {
                         return if live { Verdict::Pass } else { Verdict::Drop(DropReason::ReverseDirection) };
                     }

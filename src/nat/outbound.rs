@@ -234,14 +234,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         Verdict::Translated
     }
 
-    /// `Some` (the session's slot and external port as one word, as
-    /// [`live_outbound_word`](Self::live_outbound_word) answers) when a packet belongs to a
+    /// Not 0 (the session's slot and external port as one word, as
+    /// [`live_outbound_word`](Self::live_outbound_word) answers, 0 for none) when a packet belongs to a
     /// live session on `netif` whose inside endpoint is the packet's `inside` side: the source
     /// of an inside → outside packet (or the inside end of the datagram an inside host's ICMP
     /// error quotes), the destination of one from outside.
     /// A session translates both directions or none, so an inside → outside packet of one is
     /// translated even when no rule concerns it (the rule removed since, or the session opened
-    /// from outside through a port forward). Its one caller asks only `is_some`: the lookup's
+    /// from outside through a port forward). Its one caller asks only whether it is 0: the lookup's
     /// word handed on as it came, in its register, with no test to make a bool of it.
     ///
     /// In line without `fast-path`: the optimiser writes the call once per direction, and in
@@ -249,7 +249,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// The netif as a word, each caller's byte widened where it is chosen (widened after the
     /// choice, the pipeline took more: full 26 B, minimal 54 B).
     #[cfg_attr(not(feature = "fast-path"), inline(always))]
-    pub(super) fn live_session_word(&mut self, packet: &[u8], inside: Side, netif: u32, now: u32) -> Option<u32> {
+    pub(super) fn live_session_word(&mut self, packet: &[u8], inside: Side, netif: u32, now: u32) -> u32 {
         // The inside end first: the addresses swapped, and the ports as one word (inside port
         // low) rotated, when the inside end is the destination; worked out once, after the
         // parse (one call of it, where one per parser's arm took more code).
@@ -261,8 +261,11 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let (flow, swapped) = match flow::parse(packet, inside) {
             Some(Message::Flow(f)) => (f, inside != Side::Source),
             // An inside host's error about inbound traffic; one from outside has no session.
-            Some(Message::IcmpError) if inside == Side::Source => (flow::parse_icmp_error(packet, Side::Destination)?, true),
-            _ => return None,
+            Some(Message::IcmpError) if inside == Side::Source => match flow::parse_icmp_error(packet, Side::Destination) {
+                Some(f) => (f, true),
+                None => return 0,
+            },
+            _ => return 0,
         };
         let (protocol, addrs, ports) = key(flow, swapped);
         self.live_outbound_word(protocol, netif, addrs, ports, now)

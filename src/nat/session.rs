@@ -90,12 +90,16 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // The two ports as one word, the inside port low: fewer arguments on the stack.
         let ports = crate::tables::table::both_ports(inside.1, remote.1);
         // Mapped, not taken apart after a `?`: full 2 B less.
-        self.live_outbound_word(protocol, u32::from(netif), (inside.0, remote.0), ports, now).map(|both| ((both >> 16) as Slot, both as u16))
+        let both = self.live_outbound_word(protocol, u32::from(netif), (inside.0, remote.0), ports, now);
+        (both != 0).then_some(((both >> 16) as Slot, both as u16))
     }
 
     /// [`live_outbound`](Self::live_outbound) out of line, its answer as one word (the slot in
-    /// the high half, the external port in the low), handed back in registers rather than
-    /// through memory. Six callers share one copy (`live_session_word` calls it itself, with
+    /// the high half, the external port in the low), handed back in one register rather than
+    /// through memory, 0 for none: a live session's external port is never 0 (`port::allocate`
+    /// never hands out 0, its test `port_zero_is_never_handed_out`; `Portmaps::add` refuses an
+    /// external port of 0; a session opened from outside takes the port of a forward or of a
+    /// mapping), so the word of a session is never 0, and each caller tests it by one `cbz`. Six callers share one copy (`live_session_word` calls it itself, with
     /// the ports word it builds by a rotation). The netif as a word (its byte, zero-extended
     /// by the callers), not zero-extended again on entry (minimal and full 2 B).
     #[inline(never)]
@@ -106,11 +110,13 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         (inside, remote): (u32, u32),
         ports: u32,
         now: u32,
-    ) -> Option<u32> {
+    ) -> u32 {
         let (in_port, remote_port) = (ports as u16, (ports >> 16) as u16);
-        let slot = self.tables.get(protocol).find_outbound(netif as u8, inside, in_port, remote, remote_port)?;
-        let ext_port = self.live_port(protocol, u32::from(slot), now)?;
-        Some(u32::from(slot) << 16 | u32::from(ext_port))
+        let Some(slot) = self.tables.get(protocol).find_outbound(netif as u8, inside, in_port, remote, remote_port) else {
+            return 0;
+        };
+        let Some(ext_port) = self.live_port(protocol, u32::from(slot), now) else { return 0 };
+        u32::from(slot) << 16 | u32::from(ext_port)
     }
 
     /// Gives a translated non-atomic datagram a random IP ID: once several inside hosts share
