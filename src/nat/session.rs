@@ -304,7 +304,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[inline(never)]
     pub(super) fn live_session(&mut self, protocol: Protocol, slot: u32, now: u32) -> Option<&Session> {
         let session = self.tables.get(protocol).get_at(slot as usize)?;
-        if is_expired(session.last_used, now, self.timeout(protocol, session.protocol_state())) {
+        if is_expired(session.last_used, now, self.timeout(protocol, session.state)) {
             self.discard(protocol, slot, true);
             return None;
         }
@@ -327,27 +327,46 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         *count = count.wrapping_add(u32::from(expired));
     }
 
-    /// The idle timeout of a session in `protocol`'s table with state bits `state`: in line,
+    /// The idle timeout of a session in `protocol`'s table with state bits `state` (its protocol
+    /// bits, or its whole state byte: the same answer, see [`Nat::timeout_of`]): in line,
     /// [`Nat::timeout_of`] with the state as a word.
     #[inline(always)]
     pub(super) fn timeout(&self, protocol: Protocol, state: u8) -> u32 {
         self.timeout_of(protocol, u32::from(state))
     }
 
-    /// [`Nat::timeout`] with the state as a word (every caller's is a byte it loaded and masked,
-    /// zero-extended already; out of line, a `u8` argument was zero-extended again on entry).
+    /// [`Nat::timeout`] with the state as a word (every caller's is a byte it loaded, zero-extended
+    /// already; out of line, a `u8` argument was zero-extended again on entry).
     /// UDP's from `udp_timeouts` (the `Nat`'s table of them), one load instead of a
     /// choice. Out of line, the one copy that expiry checks, the removal loop and dumps share.
+    /// The state's bookkeeping bits need no mask: TCP's test rotates the table of established
+    /// states by the state (a rotation counts modulo 32, so by its five protocol bits alone),
+    /// and UDP's index takes its low three bits. `live_session` hands the state byte as loaded,
+    /// unmasked (minimal and full 4 B less); the removal loop its protocol bits (the byte as
+    /// loaded there, minimal 10 B more: more of its values went through the stack).
     #[inline(never)]
     fn timeout_of(&self, protocol: Protocol, state: u32) -> u32 {
         match protocol {
-            Protocol::Tcp if tcp::is_established(state as u8) => self.config.tcp_established_ms,
+            Protocol::Tcp if ESTABLISHED.rotate_right(state) & 1 != 0 => self.config.tcp_established_ms,
             Protocol::Tcp => self.config.tcp_transitory_ms,
             Protocol::Udp => self.udp_timeouts[(state & 7) as usize],
             Protocol::Icmp => self.config.icmp_ms,
         }
     }
 }
+
+/// One bit per value of a TCP session's five protocol state bits, set for those
+/// [`tcp::is_established`] calls established: `Nat::timeout_of` tests a state by rotating it.
+const ESTABLISHED: u32 = {
+    let (mut bits, mut state) = (0, 0);
+    while state < 32 {
+        if tcp::is_established(state) {
+            bits |= 1 << state;
+        }
+        state += 1;
+    }
+    bits
+};
 
 /// A packet going `direction` through `session`: TCP state, and the idle timer (TCP either
 /// way; UDP and ICMP outbound only, RFC 4787 REQ-6, except that the answer to a DNS or NTP
@@ -373,5 +392,20 @@ fn update_by(session: &mut Session, is_tcp: bool, flags: u8, direction: Directio
     } else if session.state & udp::QUERY != 0 {
         session.state |= udp::ANSWERED;
         session.last_used = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rotation test agrees with `tcp::is_established` on every state byte, whatever its
+    /// bookkeeping bits.
+    #[test]
+    fn rotated_established_bits_agree_with_is_established() {
+        for byte in 0..=u8::MAX {
+            let established = tcp::is_established(byte & 0x1F);
+            assert_eq!(ESTABLISHED.rotate_right(u32::from(byte)) & 1 != 0, established, "{byte:#x}");
+        }
     }
 }
