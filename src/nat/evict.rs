@@ -100,7 +100,7 @@ macro_rules! states {
 }
 
 const TCP_CLOSED: u32 = states!(tcp::is_closed);
-const TCP_ESTABLISHED: u32 = states!(tcp::is_established);
+pub(super) const TCP_ESTABLISHED: u32 = states!(tcp::is_established);
 const UDP_ANSWERED: u32 = states!(udp_answered);
 
 const fn udp_answered(state: u8) -> bool {
@@ -206,7 +206,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         #[cfg(not(feature = "evict"))]
         let _ = session;
         #[cfg(feature = "evict")]
-        if protocol == Protocol::Tcp && tcp::is_established(session.protocol_state()) {
+        if protocol == Protocol::Tcp && session::established(u32::from(session.state)) {
             self.evicted.remember(session);
         }
         self.discard(protocol, slot, false);
