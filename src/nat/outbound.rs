@@ -235,14 +235,14 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     /// Not 0 (the session's slot and external port as one word, as
-    /// [`live_outbound_word`](Self::live_outbound_word) answers, 0 for none) when a packet belongs to a
-    /// live session on `netif` whose inside endpoint is the packet's `inside` side: the source
-    /// of an inside → outside packet (or the inside end of the datagram an inside host's ICMP
-    /// error quotes), the destination of one from outside.
+    /// [`live_outbound_word`](Self::live_outbound_word) answers, 0 for none) when a packet
+    /// belongs to a live session on `netif` whose inside endpoint is the packet's `inside`
+    /// side: the source of an inside → outside packet (or the inside end of the datagram an
+    /// inside host's ICMP error quotes), the destination of one from outside.
     /// A session translates both directions or none, so an inside → outside packet of one is
     /// translated even when no rule concerns it (the rule removed since, or the session opened
-    /// from outside through a port forward). Its one caller asks only whether it is 0: the lookup's
-    /// word handed on as it came, in its register, with no test to make a bool of it.
+    /// from outside through a port forward). Its one caller asks only whether it is 0: the
+    /// lookup's word handed on as it came, in its register, with no test to make a bool of it.
     ///
     /// In line without `fast-path`: the optimiser writes the call once per direction, and in
     /// line each copy folds its side (minimal 48 B less); in the full build that took 14 B more.

@@ -99,9 +99,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// through memory, 0 for none: a live session's external port is never 0 (`port::allocate`
     /// never hands out 0, its test `port_zero_is_never_handed_out`; `Portmaps::add` refuses an
     /// external port of 0; a session opened from outside takes the port of a forward or of a
-    /// mapping), so the word of a session is never 0, and each caller tests it by one `cbz`. Six callers share one copy (`live_session_word` calls it itself, with
-    /// the ports word it builds by a rotation). The netif as a word (its byte, zero-extended
-    /// by the callers), not zero-extended again on entry (minimal and full 2 B).
+    /// mapping), so the word of a session is never 0, and each caller tests it by one `cbz`.
+    /// Six callers share one copy (`live_session_word` calls it itself, with the ports word it
+    /// builds by a rotation). The netif as a word (its byte, zero-extended by the callers), not
+    /// zero-extended again on entry (minimal and full 2 B).
     #[inline(never)]
     pub(super) fn live_outbound_word(
         &mut self,
