@@ -100,8 +100,17 @@ macro_rules! states {
 }
 
 const TCP_CLOSED: u32 = states!(tcp::is_closed);
-pub(super) const TCP_ESTABLISHED: u32 = states!(tcp::is_established);
+const TCP_ESTABLISHED: u32 = states!(tcp::is_established);
 const UDP_ANSWERED: u32 = states!(udp_answered);
+
+/// True when a TCP session's state byte `state` (its protocol bits, or the whole byte: the same
+/// answer) is established ([`tcp::is_established`]): `TCP_ESTABLISHED` rotated by the state. A
+/// rotation counts modulo 32, so by the five protocol bits alone, and no mask of the byte is
+/// needed. Beside its set, which nothing else reads; `timeout_of` asks it too.
+#[inline(always)]
+pub(super) fn established(state: u32) -> bool {
+    TCP_ESTABLISHED.rotate_right(state) & 1 != 0
+}
 
 const fn udp_answered(state: u8) -> bool {
     state & udp::ANSWERED != 0
@@ -206,7 +215,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         #[cfg(not(feature = "evict"))]
         let _ = session;
         #[cfg(feature = "evict")]
-        if protocol == Protocol::Tcp && session::established(u32::from(session.state)) {
+        if protocol == Protocol::Tcp && established(u32::from(session.state)) {
             self.evicted.remember(session);
         }
         self.discard(protocol, slot, false);
@@ -237,6 +246,15 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rotation test agrees with `tcp::is_established` on every state byte, whatever its
+    /// bookkeeping bits.
+    #[test]
+    fn rotated_established_bits_agree_with_is_established() {
+        for byte in 0..=u8::MAX {
+            assert_eq!(established(u32::from(byte)), tcp::is_established(byte & 0x1F), "{byte:#x}");
+        }
+    }
 
     #[test]
     fn state_sets_are_the_state_tests() {

@@ -340,30 +340,20 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// already; out of line, a `u8` argument was zero-extended again on entry).
     /// UDP's from `udp_timeouts` (the `Nat`'s table of them), one load instead of a
     /// choice. Out of line, the one copy that expiry checks, the removal loop and dumps share.
-    /// The state's bookkeeping bits need no mask: TCP's test is [`established`], and UDP's
-    /// index takes its low three bits. `live_session` hands the state byte as loaded,
+    /// The state's bookkeeping bits need no mask: TCP's test is [`evict::established`], and
+    /// UDP's index takes its low three bits. `live_session` hands the state byte as loaded,
     /// unmasked (minimal and full 4 B less); the removal loop too with `fast-path` (full 18 B
     /// less), its protocol bits without (the byte as loaded there, minimal 10 B more: more of
     /// its values went through the stack).
     #[inline(never)]
     fn timeout_of(&self, protocol: Protocol, state: u32) -> u32 {
         match protocol {
-            Protocol::Tcp if established(state) => self.config.tcp_established_ms,
+            Protocol::Tcp if evict::established(state) => self.config.tcp_established_ms,
             Protocol::Tcp => self.config.tcp_transitory_ms,
             Protocol::Udp => self.udp_timeouts[(state & 7) as usize],
             Protocol::Icmp => self.config.icmp_ms,
         }
     }
-}
-
-/// True when a TCP session's state byte `state` (its protocol bits, or the whole byte: the same
-/// answer) is established ([`tcp::is_established`]). The set of established states rotated by
-/// the state: a rotation counts modulo 32, so by its five protocol bits alone, and no mask of
-/// the byte is needed. One bit per value of the five state bits in
-/// [`evict::TCP_ESTABLISHED`](super::evict).
-#[inline(always)]
-pub(super) fn established(state: u32) -> bool {
-    super::evict::TCP_ESTABLISHED.rotate_right(state) & 1 != 0
 }
 
 /// A packet going `direction` through `session`: TCP state, and the idle timer (TCP either
@@ -390,19 +380,5 @@ fn update_by(session: &mut Session, is_tcp: bool, flags: u8, direction: Directio
     } else if session.state & udp::QUERY != 0 {
         session.state |= udp::ANSWERED;
         session.last_used = now;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The rotation test agrees with `tcp::is_established` on every state byte, whatever its
-    /// bookkeeping bits.
-    #[test]
-    fn rotated_established_bits_agree_with_is_established() {
-        for byte in 0..=u8::MAX {
-            assert_eq!(established(u32::from(byte)), tcp::is_established(byte & 0x1F), "{byte:#x}");
-        }
     }
 }

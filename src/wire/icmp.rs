@@ -220,6 +220,8 @@ mod tests {
         assert_eq!(class(kind::TIME_EXCEEDED), Class::Error);
         assert_eq!(class(kind::PARAMETER_PROBLEM), Class::Error);
         assert_eq!(class(5), Class::Other);
+        // The router's own fragments class an empty transport part as type 255 (`fragments`).
+        assert_eq!(class(u8::MAX), Class::Other);
         let query = |expected| if cfg!(feature = "icmp-queries") { expected } else { Class::Other };
         assert_eq!(class(kind::TIMESTAMP), query(Class::Request));
         assert_eq!(class(kind::TIMESTAMP_REPLY), query(Class::Reply));
