@@ -249,25 +249,26 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             return Err(DropReason::Fragment);
         }
         let found = self.find(&key);
-        // Copied once, straight from its slot (not into an `Option` first); the two options
-        // matched as they nest (4 bytes less than flattened by `and_then`).
-        let mut datagram = match found.map(|slot| self.slots.get(slot)) {
-            Some(Some(&held)) => held,
-            _ => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
+        // Copied once, straight from its slot (not into an `Option` first); `SLOTS`, none,
+        // reads as no slot.
+        let mut datagram = match self.slots.get(found) {
+            Some(&held) => held,
+            None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
         };
         // A datagram that fails its check or its merge is discarded in one place: the slot it
-        // holds by then (none for a new one that failed its check). One `Outcome` for both, so
-        // a refusal is one value from the check or the merge alike.
+        // holds by then (`SLOTS`, none, for a new one that failed its check: `release` finds
+        // nothing of it). One `Outcome` for both, so a refusal is one value from the check or
+        // the merge alike.
         let (slot, outcome) = match self.check(&datagram, header.len(), offset, end, more) {
             Err(reason) => (found, Err(reason)),
             Ok(()) => {
-                let slot = found.unwrap_or_else(|| self.free_slot(key.src(), now));
-                (Some(slot), self.merge(offset, payload, header, slot, &mut datagram, more, now))
+                let slot = if found < SLOTS { found } else { self.free_slot(key.src(), now) };
+                (slot, self.merge(offset, payload, header, slot, &mut datagram, more, now))
             }
         };
         // A refusal discards the datagram, but for a duplicate, which leaves it be (`Outcome`'s
         // `Fragment` comes only before a slot is known, or after `finish` freed it).
-        if let (Some(slot), Err(reason)) = (slot, outcome) {
+        if let Err(reason) = outcome {
             if reason != DropReason::FragmentDuplicate {
                 self.release(slot);
             }
@@ -501,7 +502,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // The owner byte widened and compared with `slot + 1` as a word (no truncation of the
         // owner to a byte first): the same blocks, as every slot is below `SLOTS` (at most 255),
         // so `slot + 1` fits the byte.
-        debug_assert!(slot < SLOTS, "a datagram slot");
+        debug_assert!(slot <= SLOTS, "a datagram slot, or none");
         (0..BLOCKS).for_each(|index| {
             while let Some(&block) = self.blocks.get(index) {
                 let logical = usize::from(block.logical);
@@ -575,13 +576,27 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
     }
 
-    /// The slot of the datagram in progress with `key`.
-    fn find(&self, key: &Key) -> Option<usize> {
-        self.slots.iter().position(|d| d.in_use && d.key == *key)
+    /// The slot of the datagram in progress with `key`; `SLOTS` when there is none (a slot
+    /// word, as `oldest` answers: `slots.get` reads it as no slot, and `release` of it frees
+    /// nothing, so the callers need no flag apart). Out of line: three callers (in line, as
+    /// the compiler chose for the slot word, 92 bytes more).
+    #[inline(never)]
+    fn find(&self, key: &Key) -> usize {
+        let mut index = 0;
+        while let Some(d) = self.slots.get(index) {
+            if d.in_use && d.key == *key {
+                break;
+            }
+            index += 1;
+        }
+        index
     }
 
     /// A slot for a new datagram from `src`: a free one, else the one whose datagram gives way
-    /// (the source's own oldest once it holds its share, else the oldest of all).
+    /// (the source's own oldest once it holds its share, else the oldest of all). In line in
+    /// `accept`, its one caller (out of line, as the compiler chose beside `find`'s slot word,
+    /// 28 bytes more).
+    #[inline(always)]
     fn free_slot(&mut self, src: u32, now: u32) -> usize {
         // One pass: the first free slot, else (every slot in use) how many hold `src`'s. Walked
         // by index (6 bytes less than `enumerate`).
@@ -658,7 +673,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             Piece::of(fragment).is_some_and(|piece| {
                 let end = piece.offset + piece.payload.len();
                 piece.offset != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
-            }) && held.and_then(|slot| self.slots.get(slot)).is_none_or(|d| d.header_len == 0)
+            }) && self.slots.get(held).is_none_or(|d| d.header_len == 0)
         };
         if !own && !unholdable() {
             return ToRouter::Reassemble;
@@ -684,10 +699,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(entry) = self.released.get_mut(place) {
             *entry = Released { in_use: true, key, since: now };
         }
-        if held.is_some() {
+        let held = held < SLOTS;
+        if held {
             (self.releasing, self.release_cursor) = (Some(key), 0);
         }
-        ToRouter::Leave { held: held.is_some() }
+        ToRouter::Leave { held }
     }
 
     /// Writes the next run of held bytes of the datagram [`release_held`](Self::release_held)
@@ -703,14 +719,13 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.ready_end = 0;
         let Some(key) = &self.releasing else { return 0 };
         let (slot, from) = (self.find(key), usize::from(self.release_cursor));
-        if let Some((len, end)) = slot.and_then(|slot| self.write_run(slot, from, buf)) {
+        // `SLOTS` (none) owns no block and has no slot: no run, and nothing to free.
+        if let Some((len, end)) = self.write_run(slot, from, buf) {
             self.release_cursor = end as u16;
             return len;
         }
         self.releasing = None;
-        if let Some(slot) = slot {
-            self.release(slot);
-        }
+        self.release(slot);
         0
     }
 
@@ -769,8 +784,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// Out of line: it has five callers.
     #[inline(never)]
     fn release(&mut self, slot: usize) {
-        // As in `gather`: `slot + 1` fits the owner byte.
-        debug_assert!(slot < SLOTS, "a datagram slot");
+        // As in `gather`: `slot + 1` fits the owner byte; `SLOTS` (none) owns no block.
+        debug_assert!(slot <= SLOTS, "a datagram slot, or none");
         // `for_each` rather than a `for` loop: 2 bytes less.
         self.blocks.iter_mut().filter(|b| usize::from(b.owner) == slot + 1).for_each(|block| *block = Block::FREE);
         // Only the flag: a slot out of use is never read until a new datagram is written whole.
