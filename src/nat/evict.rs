@@ -28,6 +28,10 @@ const WINDOW: usize = 32;
 #[cfg(feature = "evict")]
 const REMEMBERED: usize = 4;
 
+// `Evicted::remember` counts on past it, wrapping: a power of two keeps the order.
+#[cfg(feature = "evict")]
+const _: () = assert!(REMEMBERED.is_power_of_two());
+
 /// Why a session gave way (index into `Stats::evicted`).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,7 +141,10 @@ impl Evicted {
         if let Some(entry) = self.sessions.get_mut(self.next % REMEMBERED) {
             *entry = *session;
         }
-        self.next = self.next.wrapping_add(1) % REMEMBERED;
+        // Counted on, wrapping, and taken modulo the count only where it picks an entry: the
+        // same entries in the same order (the count, a power of two, divides the counter's
+        // range), with no mask of the stored count (full 4 B less).
+        self.next = self.next.wrapping_add(1);
     }
 
     /// Forgets the connections `doomed` picks (their netif's mappings were removed).
