@@ -281,7 +281,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// own took (full 10 B, minimal 14 B).
     #[inline(always)]
     fn remove_expired(&mut self, protocol: Protocol, mapping: u32, now: u32) {
-        self.remove_from(protocol, mapping, now, None);
+        self.remove_from(protocol, None, mapping, now);
     }
 
     /// True when the session in `slot` (a word, as `Inbound` holds it) is still alive; an
@@ -341,10 +341,9 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     /// UDP's from `udp_timeouts` (the `Nat`'s table of them), one load instead of a
     /// choice. Out of line, the one copy that expiry checks, the removal loop and dumps share.
     /// The state's bookkeeping bits need no mask: TCP's test is [`evict::established`], and
-    /// UDP's index takes its low three bits. `live_session` hands the state byte as loaded,
-    /// unmasked (minimal and full 4 B less); the removal loop too with `fast-path` (full 18 B
-    /// less), its protocol bits without (the byte as loaded there, minimal 10 B more: more of
-    /// its values went through the stack).
+    /// UDP's index takes its low three bits. `live_session` and the removal loop hand the state
+    /// byte as loaded, unmasked (minimal and full 4 B less; the removal loop full 18 B less,
+    /// and in the minimal build with the clock as its last argument 2 B less).
     #[inline(never)]
     fn timeout_of(&self, protocol: Protocol, state: u32) -> u32 {
         match protocol {
