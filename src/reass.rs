@@ -19,7 +19,7 @@
 //! do a first fragment too short for its transport header (RFC 1858), a datagram over 65535
 //! bytes, and one larger than the pool. A new datagram that finds no free slot, or a fragment
 //! that finds too few free blocks, makes room the way lwIP's `ip_reass` does: the oldest other
-//! datagram in progress is discarded (counted in [`evicted`](Reassembly::take_evicted)), so
+//! datagram in progress is discarded (counted in [`evicted`](Reassembly::evicted)), so
 //! stray fragments that never complete cannot keep everyone else's datagrams out. A source
 //! already holding half the slots gives up its own oldest instead: one flooding source never
 //! evicts anyone else's datagram once the pool is full. The clock is the caller's; nothing here reads time.
@@ -192,7 +192,7 @@ pub struct Reassembly<const SLOTS: usize, const BLOCKS: usize> {
     /// The datagram whose held fragments [`next_released`](Self::next_released) hands out.
     releasing: Option<Key>,
     released: [Released; SLOTS],
-    /// Datagrams discarded to make room since the last [`take_evicted`](Self::take_evicted).
+    /// Datagrams discarded to make room, ever ([`evicted`](Self::evicted)).
     evicted: u32,
     /// The payload offset [`next_released`](Self::next_released) has reached in `releasing`'s
     /// datagram (read only while that is set; apart from it, a write of it needs no test of it).
@@ -546,11 +546,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         expired
     }
 
-    /// Discards every datagram in progress, and the evictions not yet taken: the NAT takes them
-    /// after every [`accept`](Self::accept), the only call that evicts, so its flush finds none
-    /// (12 bytes less than the count kept across the reset).
+    /// Discards every datagram in progress; the eviction count stays (the NAT's counter is a
+    /// copy of it).
     pub fn clear(&mut self) {
+        let evicted = self.evicted;
         *self = const { Self::new() };
+        self.evicted = evicted;
     }
 
     /// Datagrams in progress.
@@ -646,9 +647,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.release(slot);
     }
 
-    /// Datagrams discarded to make room since the last call.
-    pub fn take_evicted(&mut self) -> u32 {
-        core::mem::take(&mut self.evicted)
+    /// Datagrams discarded to make room, ever (wrapping; [`clear`](Self::clear) keeps it). The
+    /// NAT copies it into its `reass_evicted` after every [`accept`](Self::accept), the only
+    /// call that evicts: one load and store, where adding the evictions since the last call
+    /// and zeroing them took 12 bytes more (the count kept across `clear` costs 8 of them).
+    pub fn evicted(&self) -> u32 {
+        self.evicted
     }
 
     /// Decides the fate of a fragment addressed to the router that arrived on `netif`: `own`
@@ -1262,17 +1266,17 @@ mod tests {
         assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, u32::MAX - 10), Ok(0));
         assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 5), Ok(0));
         assert_eq!(pool.accept(&fragment(&c, 0, 48), 0, 6), Ok(0));
-        assert_eq!((pool.in_flight(), pool.take_evicted(), pool.take_evicted()), (2, 1, 0));
+        assert_eq!((pool.in_flight(), pool.evicted()), (2, 1));
         // `a` is gone: its last piece starts over.
         assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 7), Ok(0));
-        assert_eq!(pool.take_evicted(), 1, "`b` was the oldest then");
+        assert_eq!(pool.evicted(), 2, "`b` was the oldest then");
         let done = pool.accept(&fragment(&c, 48, 100), 0, 8);
         assert_eq!(done, Ok(c.len() as u16));
         assert_eq!(pool.datagram(), &c[..]);
     }
 
     #[test]
-    fn clear_discards_every_datagram_and_the_eviction_count() {
+    fn clear_discards_every_datagram_but_keeps_the_eviction_count() {
         // Two slots: the third datagram's first half evicts the first's.
         let mut pool = Reassembly::<2, 40>::new();
         let [a, b, c] = [1u8, 2, 3].map(|n| from(n.into(), datagram(20, protocol::UDP, n.into(), 100, n)));
@@ -1281,9 +1285,9 @@ mod tests {
         }
         assert_eq!(pool.accept(&fragment(&c, 48, 100), 0, 3), Ok(c.len() as u16));
         pool.clear();
-        // One eviction (of `a`) not yet taken: cleared with the rest (the NAT never leaves one).
+        // The eviction (of `a`) stays counted: the NAT's counter is a copy of the count.
         assert_eq!((pool.in_flight(), pool.bytes_in_use(), pool.datagram()), (0, 0, &[][..]));
-        assert_eq!(pool.take_evicted(), 0);
+        assert_eq!(pool.evicted(), 1);
         // `b` is gone: its last piece starts over, and a whole datagram still goes through.
         assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 4), Ok(0));
         assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 5), Ok(0));
@@ -1300,7 +1304,7 @@ mod tests {
             let stray = from(2, datagram(20, protocol::UDP, 100 + ident, 100, 2));
             assert_eq!(pool.accept(&fragment(&stray, 48, 100), 0, 1 + u32::from(ident)), Ok(0));
         }
-        assert_eq!((pool.in_flight(), pool.take_evicted()), (4, 47));
+        assert_eq!((pool.in_flight(), pool.evicted()), (4, 47));
         assert_eq!(pool.accept(&fragment(&legit, 48, 100), 0, 60), Ok(legit.len() as u16));
     }
 
@@ -1319,7 +1323,7 @@ mod tests {
                 }
                 let new = from(newcomer, datagram(20, protocol::UDP, 1000, 100, 2));
                 assert_eq!(pool.accept(&fragment(&new, 48, 100), 0, 100), Ok(0), "{mix:b} {newcomer}");
-                assert_eq!((pool.in_flight(), pool.take_evicted()), (SLOTS, 1), "{mix:b} {newcomer}");
+                assert_eq!((pool.in_flight(), pool.evicted()), (SLOTS, 1), "{mix:b} {newcomer}");
             }
         }
     }
@@ -1353,7 +1357,7 @@ mod tests {
         assert_eq!(pool.accept(&fragment(&a, 0, 192), 0, 0), Ok(0)); // 4 blocks
         assert_eq!(pool.accept(&fragment(&b, 0, 8), 0, 1), Ok(0)); // 2 blocks: pool full
         assert_eq!(pool.accept(&fragment(&b, 192, 256), 0, 2), Ok(0));
-        assert_eq!((pool.in_flight(), pool.take_evicted()), (1, 1));
+        assert_eq!((pool.in_flight(), pool.evicted()), (1, 1));
         let done = pool.accept(&fragment(&b, 8, 192), 0, 3);
         assert_eq!(done, Ok(b.len() as u16));
         assert_eq!(pool.datagram(), &b[..]);

@@ -730,7 +730,8 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             Ok(len) => (Verdict::Reassembled(usize::from(len)), 1, 1),
             Err(reason) => (Verdict::Drop(reason), 0, 0),
         };
-        self.stats.reass_evicted = self.stats.reass_evicted.wrapping_add(self.reass.take_evicted());
+        // A copy of the pool's own count (evictions happen only in `accept`).
+        self.stats.reass_evicted = self.reass.evicted();
         self.stats.fragments_held = self.stats.fragments_held.wrapping_add(held);
         self.stats.reassembled = self.stats.reassembled.wrapping_add(complete);
         verdict
