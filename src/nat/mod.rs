@@ -738,8 +738,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     }
 
     fn expire_fragments(&mut self, now: u32) {
-        let expired = self.reass.expire(now, self.config.reass_timeout_ms) as u32;
-        self.stats.reass_expired = self.stats.reass_expired.wrapping_add(expired);
+        self.reass.expire(now, self.config.reass_timeout_ms, &mut self.stats.reass_expired);
     }
 }
 
