@@ -305,7 +305,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
     #[inline(never)]
     pub(super) fn live_session(&mut self, protocol: Protocol, slot: u32, now: u32) -> Option<&Session> {
         let session = self.tables.get(protocol).get_at(slot as usize)?;
-        if is_expired(session.last_used, now, self.timeout(protocol, session.state)) {
+        // The timeout asked first: the last use is then read after the call, not held across it
+        // in a register saved for it (full and minimal 2 B less).
+        let timeout = self.timeout(protocol, session.state);
+        if is_expired(session.last_used, now, timeout) {
             self.discard(protocol, slot, true);
             return None;
         }
