@@ -34,14 +34,21 @@ fn accumulate<const AS_LOADED: bool>(data: &[u8]) -> u32 {
         acc = add_around(acc, word);
         rest = tail;
     }
-    // The last 1 to 3 bytes, each in its place of a zero-padded word: rotated right by 8, 16,
-    // 24 (big-endian: shifted left by 24, 16, 8) or by 0, 24, 16 (little-endian: shifted left
-    // by 0, 8, 16; steps of 24 modulo 32 from 32), where a shift by a register would be masked
-    // first: one loop, not a loop of pairs and a last byte.
-    let (mut shift, step) = if little { (32, 24) } else { (8, 8) };
+    // The last 1 to 3 bytes, as the zero-padded word they start. Little-endian (the words as
+    // loaded): built from the last byte back, each shifted in below the ones after it, then
+    // added once (not at all for no bytes, the usual whole words); no rotation count kept, where each byte rotated into its place and added
+    // (steps of 24 from 32) took more code. Big-endian: each byte rotated right by 8, 16, 24
+    // (shifted left by 24, 16, 8), where a shift by a register would be masked first.
+    if little {
+        if !rest.is_empty() {
+            acc = add_around(acc, rest.iter().rev().fold(0, |tail, &byte| tail << 8 | u32::from(byte)));
+        }
+        return acc;
+    }
+    let mut shift = 8;
     for &byte in rest {
         acc = add_around(acc, u32::from(byte).rotate_right(shift));
-        shift += step;
+        shift += 8;
     }
     acc
 }
