@@ -799,10 +799,12 @@ impl Table {
         let mask = self.mask();
         // Inside: the address spread after it meets the secret, so how two hosts' keys differ
         // hangs on the secret too. Outside: no address; the block's number in the high bits,
-        // its low bits all ones, and the port added to the block's offset.
+        // its low bits all ones, and the port added to the block's offset. The whole word
+        // added, not its port alone: the mask (below 2^15, `VALID`) keeps only bits the port's
+        // low half decides, so the bucket is the same with no port cut out of it (full 4 B less).
         let (spread, low_bits, added) = match chain {
             Chain::Inside => ((self.key ^ addr).wrapping_mul(MIX), 0, 0),
-            Chain::Outside => (self.key, mask as u32, usize::from(netif_port as u16)),
+            Chain::Outside => (self.key, mask as u32, netif_port as usize),
         };
         // The netif and port as `netif_port` lays them out (bits above 24, as a
         // `mapping_key`'s, are not hashed).
