@@ -158,7 +158,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         let netif = netif_word as u8;
         let filtering = self.filtering(flow.protocol);
         let lookup = |nat: &Self| {
-            nat.tables.get(flow.protocol).find_inbound(netif, flow.dst_port, filtering, flow.src_port, flow.src)
+            nat.tables.get(flow.protocol).find_inbound(u32::from(netif), flow.dst_port, filtering, flow.src_port, flow.src)
         };
         // Judged against live sessions only: expired ones neither admit nor filter. Unless the
         // first lookup finds its own live session or no mapping, the port's expired sessions
@@ -363,7 +363,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         }
         let table = self.tables.get(quoted.protocol);
         let filtering = Filtering::AddressAndPortDependent;
-        let live = match table.find_inbound(netif, quoted.src_port, filtering, remote.1, remote.0) {
+        let live = match table.find_inbound(u32::from(netif), quoted.src_port, filtering, remote.1, remote.0) {
             #[cfg(feature = "hairpin")]
             Inbound::Unmapped if !from_inside => return Verdict::Pass,
             #[cfg(not(feature = "hairpin"))]
