@@ -965,8 +965,6 @@ mod tests {
         bytes
     }
 
-    /// True when `f` (from `netif`) belongs to a datagram left to the stack: it just follows.
-    /// (`own` false: a fragment no one left is merely told to be reassembled; nothing changes.)
     /// How many datagrams `expire` discards.
     fn expire<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, now: u32, timeout_ms: u32) -> u32 {
         let mut expired = 0;
@@ -974,6 +972,8 @@ mod tests {
         expired
     }
 
+    /// True when `f` (from `netif`) belongs to a datagram left to the stack: it just follows.
+    /// (`own` false: a fragment no one left is merely told to be reassembled; nothing changes.)
     fn is_released<const S: usize, const B: usize>(pool: &mut Reassembly<S, B>, f: &[u8], netif: u8) -> bool {
         pool.decide_for_router(f, netif, 0, false) == ToRouter::Pass
     }

@@ -36,9 +36,10 @@ fn accumulate<const AS_LOADED: bool>(data: &[u8]) -> u32 {
     }
     // The last 1 to 3 bytes, as the zero-padded word they start. Little-endian (the words as
     // loaded): built from the last byte back, each shifted in below the ones after it, then
-    // added once (not at all for no bytes, the usual whole words); no rotation count kept, where each byte rotated into its place and added
-    // (steps of 24 from 32) took more code. Big-endian: each byte rotated right by 8, 16, 24
-    // (shifted left by 24, 16, 8), where a shift by a register would be masked first.
+    // added once (not at all for no bytes, the usual whole words); no rotation count is kept,
+    // where each byte rotated into its place and added (steps of 24 from 32) took more code.
+    // Big-endian: each byte rotated right by 8, 16, 24 (shifted left by 24, 16, 8), where a
+    // shift by a register would be masked first.
     if little {
         if !rest.is_empty() {
             acc = add_around(acc, rest.iter().rev().fold(0, |tail, &byte| tail << 8 | u32::from(byte)));
