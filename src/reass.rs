@@ -1281,6 +1281,28 @@ mod tests {
         assert_eq!(pool.datagram(), &c[..]);
     }
 
+    /// A new datagram whose first fragment the check refuses holds no slot (`find`'s `SLOTS`,
+    /// none): its release frees nothing, and a full pool evicts no one for it.
+    #[test]
+    fn a_refused_new_datagram_takes_nothing_from_the_others() {
+        let mut pool = Reassembly::<2, 40>::new();
+        let a = from(1, datagram(20, protocol::UDP, 1, 100, 1));
+        let b = from(2, datagram(20, protocol::UDP, 2, 100, 2));
+        assert_eq!(pool.accept(&fragment(&a, 0, 48), 0, 0), Ok(0));
+        assert_eq!(pool.accept(&fragment(&b, 48, 100), 0, 1), Ok(0));
+        let held = (pool.in_flight(), pool.bytes_in_use(), pool.evicted());
+        assert_eq!(held.0, 2, "every slot in use");
+        // A third source's TCP first fragment too short for its header (RFC 1858).
+        let tcp = from(3, datagram(20, protocol::TCP, 3, 100, 3));
+        assert_eq!(pool.accept(&fragment(&tcp, 0, 16), 0, 2), Err(DropReason::FragmentTooShort));
+        assert_eq!((pool.in_flight(), pool.bytes_in_use(), pool.evicted()), held);
+        // Both complete with their own bytes.
+        assert_eq!(pool.accept(&fragment(&a, 48, 100), 0, 3), Ok(a.len() as u16));
+        assert_eq!(pool.datagram(), &a[..]);
+        assert_eq!(pool.accept(&fragment(&b, 0, 48), 0, 4), Ok(b.len() as u16));
+        assert_eq!(pool.datagram(), &b[..]);
+    }
+
     #[test]
     fn clear_discards_every_datagram_but_keeps_the_eviction_count() {
         // Two slots: the third datagram's first half evicts the first's.
