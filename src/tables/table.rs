@@ -380,7 +380,7 @@ impl Table {
         // first one the filter passes (which stays).
         let mut found = Inbound::Unmapped;
         // The netif and port as one word, for the hash and for each session's two fields.
-        let key = u32::from(ext_port) | netif << 16;
+        let key = netif_port(netif, ext_port);
         // The links as words, as `Inbound` hands the slot back: no zero-extension per step.
         let mut link = u32::from(self.outside_bucket_of(key) as u16);
         // A plain loop over the outside chain (see `find_outbound`). A link of 0 wraps past
@@ -866,10 +866,11 @@ pub fn mapping_key(netif: u8, ext_port: u16) -> u32 {
     1 << 24 | netif_port(netif, ext_port)
 }
 
-/// A netif and a port as one word (the netif in bits 16..24), as the hash mixes them.
+/// A netif and a port as one word (the netif in bits 16..24), as the hash mixes them. The netif
+/// as a byte or as a word its caller holds already (an lwIP index, below 256).
 #[inline(always)]
-fn netif_port(netif: u8, port: u16) -> u32 {
-    u32::from(port) | u32::from(netif) << 16
+fn netif_port(netif: impl Into<u32>, port: u16) -> u32 {
+    u32::from(port) | netif.into() << 16
 }
 
 /// The multiplier an inside address is spread with, once it has met the key, before the port,
