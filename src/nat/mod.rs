@@ -974,6 +974,86 @@ mod tests {
         }
     }
 
+    /// The inbound translation rewrites the destination before it clamps the MSS
+    /// (`deliver_word`): the bytes out are those of clamping first, the TCP checksum
+    /// included, whatever it held (every value for some segments, 0 and 0xFFFF among them;
+    /// random ones for many more), with the MSS option at even and odd offsets, clamped or
+    /// not, once or twice, on either side of the rewrite.
+    #[cfg(feature = "mss-clamp")]
+    #[test]
+    fn rewrite_and_clamp_commute() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut clamped = 0;
+        for round in 0..3000 {
+            let r = next();
+            // Options: 0 to 3 NOPs, an MSS, sometimes a second after one NOP, NOPs to a
+            // multiple of 4 bytes.
+            let mut options = [1u8; 16];
+            let mut len = (r % 4) as usize;
+            let mss_count = 1 + (r >> 2 & 1) as usize;
+            for _ in 0..mss_count {
+                let value = (next() as u16).to_be_bytes();
+                options[len..len + 4].copy_from_slice(&[2, 4, value[0], value[1]]);
+                len += 5;
+            }
+            let options_len = len.div_ceil(4) * 4;
+            let tcp_len = 20 + options_len;
+            let total = 20 + tcp_len;
+            let mut packet = [0u8; 60];
+            let r = next();
+            packet[..20].copy_from_slice(&[
+                0x45,
+                0,
+                0,
+                total as u8,
+                r as u8,
+                (r >> 8) as u8,
+                0x40,
+                0,
+                64,
+                6,
+                (r >> 16) as u8,
+                (r >> 24) as u8,
+                10,
+                0,
+                0,
+                (r >> 32) as u8,
+                203,
+                0,
+                113,
+                (r >> 40) as u8,
+            ]);
+            let r = next();
+            let tcp = &mut packet[20..total];
+            tcp[..4].copy_from_slice(&(r as u32).to_be_bytes());
+            tcp[12] = ((tcp_len / 4) as u8) << 4;
+            tcp[13] = tcp_flags::SYN;
+            tcp[20..].copy_from_slice(&options[..options_len]);
+            let limit = mss::max_mss(128 + (r >> 32) as u16 % 1400).unwrap_or(88);
+            let (addr, port) = (next() as u32, (r >> 48) as u16);
+            let side = if round % 2 == 0 { Side::Destination } else { Side::Source };
+            let checksums: &mut dyn Iterator<Item = u16> =
+                if round < 12 { &mut (0..=u16::MAX) } else { &mut [0, 0xFFFF, next() as u16, next() as u16].into_iter() };
+            for checksum in checksums {
+                packet[36..38].copy_from_slice(&checksum.to_be_bytes());
+                let (mut first, mut second) = (packet, packet);
+                let clamp_first = mss::clamp(&mut first[..total], limit);
+                rewrite::endpoint(&mut first[..total], side, addr, port);
+                rewrite::endpoint(&mut second[..total], side, addr, port);
+                assert_eq!(mss::clamp(&mut second[..total], limit), clamp_first);
+                assert_eq!(first, second, "{round} {checksum:#06x}");
+                clamped += usize::from(clamp_first);
+            }
+        }
+        assert!(clamped > 100_000, "{clamped}");
+    }
+
     /// `recount_sessions` walks the tables by the numbers 1, 6 and 11 (steps of 5 from 1, below
     /// 16): they are ICMP's, TCP's and UDP's tables, each once, so every table is walked.
     #[test]
