@@ -451,7 +451,7 @@ impl Table {
     fn mapping_word(&self, inside: u32, netif_port: u32) -> u32 {
         let mut word = 0u32;
         // A plain loop, as `chain_index`: a link of 0 wraps past the table and ends the walk.
-        // The bucket masked again (the hash's answer is masked already): the head's bounds
+        // The bucket masked here (the call hands back the hash unmasked): the head's bounds
         // test falls away, a mask for a compare and a branch, and the walk's exit is shared
         // (6 B less).
         let mut link = self.head(self.inside_bucket_of(inside, netif_port) & self.mask(), Chain::Inside);
@@ -755,12 +755,15 @@ impl Table {
     /// the call takes its arguments in registers).
     #[inline(always)]
     fn inside_bucket(&self, netif: u8, inside: u32, in_port: u16) -> usize {
-        self.inside_bucket_of(inside, netif_port(netif, in_port))
+        self.inside_bucket_of(inside, netif_port(netif, in_port)) & self.mask()
     }
 
+    /// The inside hash before its mask: every caller masks the answer itself (`mapping_word`,
+    /// and `inside_bucket` for the rest, whose callers mask it again for their heads' bounds
+    /// tests), so the call does not.
     #[inline(never)]
     fn inside_bucket_of(&self, inside: u32, netif_port: u32) -> usize {
-        self.key_bucket(Chain::Inside, inside, netif_port)
+        self.key_hash(Chain::Inside, inside, netif_port)
     }
 
     /// The outside chain's bucket of `netif:ext_port`, by a call (see `inside_bucket`): the
@@ -798,6 +801,12 @@ impl Table {
     /// inside host still cannot aim its ports at one chain.
     #[inline(always)]
     fn key_bucket(&self, chain: Chain, addr: u32, netif_port: u32) -> usize {
+        self.key_hash(chain, addr, netif_port) & self.mask()
+    }
+
+    /// [`key_bucket`](Self::key_bucket) before its mask.
+    #[inline(always)]
+    fn key_hash(&self, chain: Chain, addr: u32, netif_port: u32) -> usize {
         let mask = self.mask();
         // Inside: the address spread after it meets the secret, so how two hosts' keys differ
         // hangs on the secret too. Outside: no address; the block's number in the high bits,
@@ -811,7 +820,7 @@ impl Table {
         // The netif and port as `netif_port` lays them out (bits above 24, as a
         // `mapping_key`'s, are not hashed).
         let key = spread ^ (netif_port & 0xFF_FFFF | low_bits);
-        (finish(key) as usize).wrapping_add(added) & mask
+        (finish(key) as usize).wrapping_add(added)
     }
 
     #[inline(always)]
