@@ -1481,13 +1481,18 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
   const u8_t *bytes = (const u8_t *)p->payload;
   struct netif *netif = lwip_snat_in_flight.netif;
   u16_t iplen;
-  u8_t checked = lwip_snat_in_flight.checked;
+  u8_t checked;
   ip4_addr_t src, dest;
 
   iplen = lwip_snat_input_ok(p, inp, translated);
   if (iplen == 0) {
     return 0;
   }
+  /* (read after the checks, not where the route is: gcc takes the function's start apart
+   * once per value of translated, and a load there is written out in each copy; full build
+   * 12 bytes less, 2 instructions more for a quietly routed packet, whose remembered value it
+   * no longer knows) */
+  checked = lwip_snat_in_flight.checked;
   /* (never for a translated packet: lwip_snat_find_route() remembers a refusal only when it
    * answers 0, and the hook then passes the packet to lwIP without the core) */
   if (!translated && (netif != NULL) && (checked == LWIP_SNAT_ROUTE_REFUSED)) {
