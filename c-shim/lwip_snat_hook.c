@@ -1567,6 +1567,11 @@ lwip_snat_forward(struct pbuf *p, struct netif *inp, int translated, const struc
       return 0;
     }
 #endif
+  } else if (translated) {
+    /* (the route remembered for a translated packet is one lwip_snat_find_route() answered, and
+     * it remembers such a route only as LWIP_SNAT_ROUTE_CHECKED: known here, not read again;
+     * full build 4 bytes less, and 3 instructions per outbound translated packet, 1 per inbound) */
+    checked = LWIP_SNAT_ROUTE_CHECKED;
   }
   /* ip4_input(): DHCP whatever the destination (lwip_snat_find_route() ruled it out for the
    * routes it checked; lwip_snat_route_unicast() the netifs' broadcasts) */
