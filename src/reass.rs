@@ -248,13 +248,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if payload.is_empty() || if more { payload.len() % UNIT != 0 } else { offset == 0 } {
             return Err(DropReason::Fragment);
         }
-        let found = self.find(&key);
-        // Copied once, straight from its slot (not into an `Option` first); `SLOTS`, none,
-        // reads as no slot.
-        let mut datagram = match self.slots.get(found) {
-            Some(&held) => held,
-            None => Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY },
-        };
+        // A new datagram, which `find` overwrites with the state it holds, if any (copied
+        // there, not here, where every register was taken).
+        let mut datagram = Datagram { in_use: true, key, first_seen: now, ..Datagram::EMPTY };
+        let found = self.find(&mut datagram);
         // A datagram that fails its check or its merge is discarded in one place: the slot it
         // holds by then (`SLOTS`, none, for a new one that failed its check: `release` finds
         // nothing of it). One `Outcome` for both, so a refusal is one value from the check or
@@ -576,15 +573,20 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
     }
 
-    /// The slot of the datagram in progress with `key`; `SLOTS` when there is none (a slot
-    /// word, as `oldest` answers: `slots.get` reads it as no slot, and `release` of it frees
-    /// nothing, so the callers need no flag apart). Out of line: three callers (in line, as
-    /// the compiler chose for the slot word, 92 bytes more).
+    /// The slot of the datagram in progress with `datagram`'s key, whose state it copies over
+    /// `datagram`; `SLOTS` when there is none, `datagram` left as it was (a slot word, as
+    /// `oldest` answers: `release` of it frees nothing, so the callers need no flag apart). The
+    /// caller's datagram is a new one, or the key alone (nothing held: no header, no payload
+    /// end): each caller then reads its copy, found or not, with no lookup of the slot (full 4
+    /// bytes less than copying the held state in `accept` and reading the slot in the other
+    /// two). Out of line: three callers (in line, as the compiler chose for the slot word, 92
+    /// bytes more).
     #[inline(never)]
-    fn find(&self, key: &Key) -> usize {
+    fn find(&self, datagram: &mut Datagram) -> usize {
         let mut index = 0;
         while let Some(d) = self.slots.get(index) {
-            if d.in_use && d.key == *key {
+            if d.in_use && d.key == datagram.key {
+                *datagram = *d;
                 break;
             }
             index += 1;
@@ -669,14 +671,16 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             }
             index += 1;
         }
-        let held = self.find(&key);
+        // The key alone (no header held), or the held state of the datagram.
+        let mut datagram = Datagram { key, ..Datagram::EMPTY };
+        let held = self.find(&mut datagram);
         // Too large for the pool, and no first fragment (held or this one) shows it belongs to
         // a mapping: asked only for a datagram not the router's own.
         let unholdable = || {
             Piece::of(fragment).is_some_and(|piece| {
                 let end = piece.offset + piece.payload.len();
                 piece.offset != 0 && end > Self::MAX_PAYLOAD && ipv4::HEADER_LEN + end <= MAX_DATAGRAM
-            }) && self.slots.get(held).is_none_or(|d| d.header_len == 0)
+            }) && datagram.header_len == 0
         };
         if !own && !unholdable() {
             return ToRouter::Reassemble;
@@ -700,11 +704,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             index += 1;
         }
         if let Some(entry) = self.released.get_mut(place) {
-            *entry = Released { in_use: true, key, since: now };
+            *entry = Released { in_use: true, key: datagram.key, since: now };
         }
         let held = held < SLOTS;
         if held {
-            (self.releasing, self.release_cursor) = (Some(key), 0);
+            (self.releasing, self.release_cursor) = (Some(datagram.key), 0);
         }
         ToRouter::Leave { held }
     }
@@ -720,10 +724,12 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     #[inline(never)]
     pub fn next_released(&mut self, buf: &mut [u8]) -> usize {
         self.ready_end = 0;
-        let Some(key) = &self.releasing else { return 0 };
-        let (slot, from) = (self.find(key), usize::from(self.release_cursor));
-        // `SLOTS` (none) owns no block and has no slot: no run, and nothing to free.
-        if let Some((len, end)) = self.write_run(slot, from, buf) {
+        let Some(key) = self.releasing else { return 0 };
+        let mut datagram = Datagram { key, ..Datagram::EMPTY };
+        let (slot, from) = (self.find(&mut datagram), usize::from(self.release_cursor));
+        // `SLOTS` (none) owns no block and leaves the key alone, whose highest end is 0: no run,
+        // and nothing to free.
+        if let Some((len, end)) = self.write_run(slot, &datagram, from, buf) {
             self.release_cursor = end as u16;
             return len;
         }
@@ -734,10 +740,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// Writes the first run of received units at or after payload offset `from` as a fragment
     /// into `buf`: its length and the payload end it reached, or `None` when there is none.
-    /// Gathers the datagram's blocks first, so a run is one slice of the pool.
-    fn write_run(&mut self, slot: usize, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+    /// `datagram` is the state of the one in `slot` (`find`'s copy; a highest end of 0, no run,
+    /// for a slot of none). Gathers the datagram's blocks first, so a run is one slice of
+    /// the pool.
+    fn write_run(&mut self, slot: usize, datagram: &Datagram, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
         self.gather(slot);
-        let datagram = self.slots.get(slot)?;
         let owner = slot as u8 + 1;
         let has_unit = |unit: usize| {
             self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| b.owner == owner && b.mask & unit_bit(unit) != 0)
