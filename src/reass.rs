@@ -343,14 +343,17 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // neighbouring fragments may share) is held. It brings nothing new if every block of
         // its span is held so: a datagram has one block per number, so the count is the span's
         // length exactly then (no count of units here; the commit pass counts them).
-        let owner = slot as u8 + 1;
+        // The owner as a word, as in `gather`, compared with each block's byte widened (no
+        // truncation of `slot + 1` to a byte: the slot is below `SLOTS`, at most 255, so it
+        // fits one; 2 bytes less), and truncated only where `allocate` stores it.
+        let owner = slot + 1;
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         // The held header's length asked first: 2 bytes less.
         let needs_header = datagram.header_len == 0 && offset == 0;
         let (mut full, mut inner) = (0, false);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
-            if block.owner != owner || logical < first || logical > last {
+            if usize::from(block.owner) != owner || logical < first || logical > last {
                 continue;
             }
             inner |= logical != first && logical != last;
@@ -561,16 +564,16 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     }
 
     /// Takes the first free block at or after `*cursor` for datagram block `logical` of `owner`.
-    fn allocate(&mut self, cursor: &mut usize, owner: u8, logical: usize) -> Option<usize> {
+    fn allocate(&mut self, cursor: &mut usize, owner: usize, logical: usize) -> Option<usize> {
         let index = *cursor + self.blocks.get(*cursor..)?.iter().position(|b| b.owner == 0)?;
         *cursor = index + 1;
-        *self.blocks.get_mut(index)? = Block { owner, mask: 0, logical: logical as u16 };
+        *self.blocks.get_mut(index)? = Block { owner: owner as u8, mask: 0, logical: logical as u16 };
         Some(index)
     }
 
     /// The pool index of block `logical` of the datagram `owner` (slot + 1).
-    fn index_of(&self, owner: u8, logical: usize) -> Option<usize> {
-        self.blocks.iter().position(|b| b.owner == owner && usize::from(b.logical) == logical)
+    fn index_of(&self, owner: usize, logical: usize) -> Option<usize> {
+        self.blocks.iter().position(|b| usize::from(b.owner) == owner && usize::from(b.logical) == logical)
     }
 
     /// The slot of the datagram in progress with `datagram`'s key, whose state it copies over
@@ -745,9 +748,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     /// the pool.
     fn write_run(&mut self, slot: usize, datagram: &Datagram, from: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
         self.gather(slot);
-        let owner = slot as u8 + 1;
+        // The owner compared as a word, as in `gather`: no truncation to a byte in each scan
+        // (4 bytes less; `SLOTS`, none, has no run to scan).
+        let owner = slot + 1;
         let has_unit = |unit: usize| {
-            self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| b.owner == owner && b.mask & unit_bit(unit) != 0)
+            self.blocks.get(logical_of(unit * UNIT)).is_some_and(|b| usize::from(b.owner) == owner && b.mask & unit_bit(unit) != 0)
         };
         let max_end = usize::from(datagram.max_end);
         let units = max_end.div_ceil(UNIT);
