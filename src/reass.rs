@@ -676,7 +676,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         }
         // The key alone (no header held), or the held state of the datagram.
         let mut datagram = Datagram { key, ..Datagram::EMPTY };
-        let held = self.find(&mut datagram);
+        self.find(&mut datagram);
         // Too large for the pool, and no first fragment (held or this one) shows it belongs to
         // a mapping: asked only for a datagram not the router's own.
         let unholdable = || {
@@ -709,7 +709,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         if let Some(entry) = self.released.get_mut(place) {
             *entry = Released { in_use: true, key: datagram.key, since: now };
         }
-        let held = held < SLOTS;
+        // Held: `find` copied a datagram in use over the key alone (not in use), so its slot
+        // word is not kept across the scan above (full 8 bytes less).
+        let held = datagram.in_use;
         if held {
             (self.releasing, self.release_cursor) = (Some(datagram.key), 0);
         }
