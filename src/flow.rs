@@ -182,8 +182,11 @@ pub fn parse_plain_head(packet: &[u8], datagram_len: usize) -> Option<Plain> {
         let creates = flags & tcp::flags::SYN != 0 && flags & tcp::flags::ACK == 0;
         (Protocol::Tcp, flags, creates)
     } else {
-        let length = usize::from(u16::from_be_bytes([head[24], head[25]]));
-        if length < udp::HEADER_LEN || ipv4::HEADER_LEN + length > total {
+        // Signed words: `length + 20 > total` as `length > total - 20`, which is negative (so
+        // refuses every length) for a total below 20, as the sum did; the constant then sits
+        // in the subtraction, where the sum took it into a register of its own (2 B less).
+        let length = i32::from(u16::from_be_bytes([head[24], head[25]]));
+        if length < udp::HEADER_LEN as i32 || length > total as i32 - ipv4::HEADER_LEN as i32 {
             return None;
         }
         (Protocol::Udp, 0, true)
