@@ -269,7 +269,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
             _ => return 0,
         };
         let (protocol, addrs, ports) = key(flow, swapped);
-        self.live_outbound_word(protocol, netif, addrs, ports, now)
+        self.live_outbound_word(protocol, netif, addrs.0, ports, addrs.1, now)
     }
 }
 
