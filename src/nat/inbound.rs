@@ -145,7 +145,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // only when every term is 0, whatever the order). A test pins it for both orders
         // (`nat::tests::rewrite_and_clamp_commute`).
         rewrite::endpoint(packet, Side::Destination, inside, in_port);
-        self.clamp_mss(packet, flow, mtu);
+        self.clamp_mss(packet, mtu, flow);
         DELIVERED
     }
 

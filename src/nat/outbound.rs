@@ -87,7 +87,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
         // all three then end in the same two calls (rewrite, renumbering), one tail the
         // pipeline shares (minimal 24 B, full 50 B less than counted after them).
         count_translation(&mut self.stats.translated_out);
-        self.clamp_mss(packet, flow, u32::from(mtu));
+        self.clamp_mss(packet, u32::from(mtu), flow);
         rewrite::endpoint(packet, Side::Source, addr, ext_port);
         self.renumber_non_atomic(packet);
         Verdict::Translated

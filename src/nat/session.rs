@@ -38,8 +38,10 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Clamps the MSS of a TCP SYN to what a link of `mtu` carries, when configured. The MTU
     /// (16 bits) as a word, widened by the callers: not zero-extended again on entry (full 2 B).
+    /// The MTU before the flow: of the six orders, the least flash (full 4 B less than the flow
+    /// before the MTU).
     #[cfg(feature = "mss-clamp")]
-    pub(super) fn clamp_mss(&mut self, packet: &mut [u8], flow: &Flow, mtu: u32) {
+    pub(super) fn clamp_mss(&mut self, packet: &mut [u8], mtu: u32, flow: &Flow) {
         // Three pure tests, in the order that took the least code.
         if flow.protocol != Protocol::Tcp || flow.tcp_flags & tcp_flags::SYN == 0 || !self.config.mss_clamp {
             return;
@@ -53,7 +55,7 @@ impl<const TCP: usize, const UDP: usize, const ICMP: usize> Nat<TCP, UDP, ICMP> 
 
     /// Built without MSS clamping: SYNs keep the MSS their sender chose.
     #[cfg(not(feature = "mss-clamp"))]
-    pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _flow: &Flow, _mtu: u32) {}
+    pub(super) fn clamp_mss(&mut self, _packet: &mut [u8], _mtu: u32, _flow: &Flow) {}
 
     /// The MTU inbound SYNs on `netif` are clamped to: the route's (`mtu`) when known, else
     /// one learned from outbound traffic. Only MSS clamping reads it, and a build without it
