@@ -1042,6 +1042,13 @@ refused:
   return lwip_snat_not_forwarded(inp, &dest);
 }
 
+#if LWIP_SNAT_QUIET_PATH
+/** netif_get_index() of @p netif as a table index: lwIP numbers netifs 0 to 254 (netif_add()),
+ * so num + 1 never wraps, and the u8_t netif_get_index() answers needs no narrowing (an
+ * instruction less per use). */
+#define LWIP_SNAT_INDEX_OF(netif) ((unsigned)(netif)->num + 1u)
+#endif
+
 #if LWIP_SNAT_FACTS
 /**
  * True (and counted in the NAT's `passed`) for a packet on the route @p ctx (from @p inp, its
@@ -1092,11 +1099,10 @@ lwip_snat_unconcerned(const u8_t *bytes, const struct netif *inp, const struct l
     out_bits = LWIP_SNAT_CONCERN_NAMED | LWIP_SNAT_CONCERN_SESSIONS | LWIP_SNAT_CONCERN_PORTMAPPED;
   }
 #if LWIP_SNAT_QUIET_PATH
-  /* (the input netif's index as its number plus one, which lwIP keeps at 254 or less: not
-   * narrowed to a byte on the way, as ctx's copy of it is, held in a register once no call
-   * makes it read again; an instruction less for every packet routed through
-   * lwip_snat_find_route()) */
-  if (((facts->netif[(unsigned)inp->num + 1u] & in_bits) != 0) ||
+  /* (the input netif's index from inp, not narrowed to a byte on the way as ctx's copy of it
+   * is, held in a register once no call makes it read again; an instruction less for every
+   * packet routed through lwip_snat_find_route()) */
+  if (((facts->netif[LWIP_SNAT_INDEX_OF(inp)] & in_bits) != 0) ||
       ((facts->netif[ctx->out_netif_idx] & out_bits) != 0)) {
 #else
   LWIP_UNUSED_ARG(inp);
@@ -1252,11 +1258,6 @@ lwip_snat_route_remembered(const ip4_addr_t *src, const ip4_addr_t *dest, struct
 #define LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED 3
 
 #if LWIP_SNAT_QUIET_PATH
-/** netif_get_index() of @p netif as a table index: lwIP numbers netifs 0 to 254 (netif_add()),
- * so num + 1 never wraps, and the u8_t netif_get_index() answers needs no narrowing (an
- * instruction less per use). */
-#define LWIP_SNAT_INDEX_OF(netif) ((unsigned)(netif)->num + 1u)
-
 /**
  * The short way for a packet forwarded between netifs the NAT has nothing to do with, before
  * the route work of lwip_snat_find_route(): no rule names the input netif, the packet is no
