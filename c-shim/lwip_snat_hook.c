@@ -238,9 +238,20 @@ static struct lwip_snat_started {
 #endif
   /** Chained datagrams copied into one contiguous pbuf since lwip_snat_start(). */
   u32_t copies;
+#if !LWIP_NETIF_EXT_STATUS_CALLBACK
   /** Set once lwip_snat_start() registered the timer. */
   u8_t running;
+#endif
 } lwip_snat_started;
+#if LWIP_NETIF_EXT_STATUS_CALLBACK
+/** True once lwip_snat_start() registered the timer, with the netif callback, whose function
+ * netif_add_ext_callback() sets: no flag of its own to set (full and minimal builds 4 bytes
+ * less). */
+#define LWIP_SNAT_RUNNING() (lwip_snat_started.netif_callback.callback_fn != NULL)
+#else
+/** True once lwip_snat_start() registered the timer. */
+#define LWIP_SNAT_RUNNING() (lwip_snat_started.running != 0)
+#endif
 #if defined(LWIP_DEBUG) && ((LWIP_SNAT_DEBUG) & LWIP_DBG_ON)
 /** 1 when LWIP_SNAT_DEBUG logs: only then is any of the logging code below compiled. */
 #define LWIP_SNAT_DEBUGGING 1
@@ -2518,12 +2529,14 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   lwip_snat_started.copies = 0;
   /* (the remembered routes forgotten too) */
   lwip_snat_watch_all();
-  if (!lwip_snat_started.running) {
+  if (!LWIP_SNAT_RUNNING()) {
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
     netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);
 #endif
     lwip_snat_tmr_again();
+#if !LWIP_NETIF_EXT_STATUS_CALLBACK
     lwip_snat_started.running = 1;
+#endif
   }
   return LWIP_SNAT_OK;
 }
