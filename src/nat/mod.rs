@@ -80,11 +80,14 @@ pub struct Context {
     pub route: Route,
 }
 
-/// The three session tables.
+/// The three session tables, in C order with TCP's, the largest, last: the table choice
+/// then reaches UDP's at the tables' address and ICMP's within an add's 12-bit immediate,
+/// where TCP's first put both beyond it (a `movw` and an add each).
+#[repr(C)]
 struct Tables<const TCP: usize, const UDP: usize, const ICMP: usize> {
-    tcp: FixedTable<TCP>,
     udp: FixedTable<UDP>,
     icmp: FixedTable<ICMP>,
+    tcp: FixedTable<TCP>,
 }
 
 impl<const TCP: usize, const UDP: usize, const ICMP: usize> Tables<TCP, UDP, ICMP> {
