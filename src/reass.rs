@@ -338,11 +338,9 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
     ) -> Outcome {
         let end = offset + payload.len();
         // One pass over the pool compares the fragment with the bytes held, before anything
-        // changes, counts the blocks of its span held with every unit it touches in them, and
-        // notes the range of numbers its span's held blocks lie in, `held_from..held_end`
-        // (empty, `usize::MAX..0`, when none is). It brings nothing new if every block of
-        // its span is held so: a datagram has one block per number, so the count is the span's
-        // length exactly then (no count of units here; the commit pass counts them).
+        // changes, and notes the range of numbers its span's held blocks lie in,
+        // `held_from..held_end` (empty, `usize::MAX..0`, when none is). Whether it brings
+        // anything new is asked after the commit pass, which counts the units it gains.
         // The owner as a word, as in `gather`, compared with each block's byte widened (no
         // truncation of `slot + 1` to a byte: the slot is below `SLOTS`, at most 255, so it
         // fits one; 2 bytes less), and truncated only where `allocate` stores it.
@@ -350,7 +348,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         let (first, last) = (logical_of(offset), logical_of(end - 1));
         // The held header's length asked first: 2 bytes less.
         let needs_header = datagram.header_len == 0 && offset == 0;
-        let (mut full, mut held_from, mut held_end) = (0, usize::MAX, 0);
+        let (mut held_from, mut held_end) = (usize::MAX, 0);
         for (block, held) in self.blocks.iter().zip(&self.data) {
             let logical = usize::from(block.logical);
             if usize::from(block.owner) != owner || logical < first || logical > last {
@@ -359,7 +357,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
             (held_from, held_end) = (held_from.min(logical), held_end.max(logical + 1));
             let (from, units, new) = piece(offset, payload, logical);
             let held_mask = block.mask & units;
-            full += usize::from(held_mask == units);
             let Some(new) = new else { continue };
             // Each held byte read at its place in the block, taken modulo the block: the same
             // place (`piece`'s bytes lie within their block), with no bounds test of a slice of
@@ -372,13 +369,6 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 }
             }
         }
-        // The count is at most the span's length, so reaching it reads as passing one less
-        // (2 bytes less than the equality).
-        let nothing_new = full > last - first;
-        if nothing_new && !needs_header && (more || datagram.end != 0) {
-            return Err(DropReason::FragmentDuplicate);
-        }
-
         // Commit: the header into block 0 (right-aligned), the payload into blocks held or
         // taken free.
         if needs_header {
@@ -448,6 +438,15 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 break;
             }
             logical += 1;
+        }
+        // Nothing new: no unit gained, no header wanted, and no end fixed that was unknown. Asked
+        // here, not before the commit (where a count of the span's blocks held whole took 14
+        // bytes more): such a fragment changed nothing there either. Every unit it touches was
+        // held, so its blocks were all found (none taken, so no datagram evicted), each byte it
+        // wrote was a held byte the first pass found equal, and no mask gained a bit; the
+        // datagram's state, a copy, is not stored.
+        if held_units == usize::from(datagram.units) && !needs_header && (more || datagram.end != 0) {
+            return Err(DropReason::FragmentDuplicate);
         }
         // Bounds checked in `check`: a payload end is below 65536 (its units, counted above,
         // below 8192). The higher end taken as words and then truncated: the same value, as
