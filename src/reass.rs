@@ -444,8 +444,10 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // bytes more): such a fragment changed nothing there either. Every unit it touches was
         // held, so its blocks were all found (none taken, so no datagram evicted), each byte it
         // wrote was a held byte the first pass found equal, and no mask gained a bit; the
-        // datagram's state, a copy, is not stored.
-        if held_units == usize::from(datagram.units) && !needs_header && (more || datagram.end != 0) {
+        // datagram's state, a copy, is not stored. The three tests as values, joined without a
+        // branch (22 bytes less than `&&` and `||`, after which LLVM wrote the state's update
+        // out twice).
+        if (held_units == usize::from(datagram.units)) & !needs_header & (more | (datagram.end != 0)) {
             return Err(DropReason::FragmentDuplicate);
         }
         // Bounds checked in `check`: a payload end is below 65536 (its units, counted above,
