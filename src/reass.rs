@@ -399,11 +399,11 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 if let Some(index) = held.or_else(|| self.allocate(&mut cursor, owner, logical)) {
                     break index;
                 }
-                let victim = self.oldest(now, slot, None);
+                let victim = self.victim(now, slot, None);
                 if victim >= SLOTS {
                     return Err(DropReason::ReassemblyNoRoom);
                 }
-                self.evict(victim);
+                self.release(victim);
                 cursor = 0;
             }
             // Never lowers it (`index_of` and `allocate` answer only indices of the pool's
@@ -582,7 +582,7 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
 
     /// The slot of the datagram in progress with `datagram`'s key, whose state it copies over
     /// `datagram`; `SLOTS` when there is none, `datagram` left as it was (a slot word, as
-    /// `oldest` answers: `release` of it frees nothing, so the callers need no flag apart). The
+    /// `victim` answers: `release` of it frees nothing, so the callers need no flag apart). The
     /// caller's datagram is a new one, or the key alone (nothing held: no header, no payload
     /// end): each caller then reads its copy, found or not, with no lookup of the slot (full 4
     /// bytes less than copying the held state in `accept` and reading the slot in the other
@@ -621,17 +621,21 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
         // Always found: every slot is in use, and when only `src`'s count, it holds its share
         // of them (at least one). So no default is needed (the `unwrap_or(0)` this replaced
         // was never taken).
-        let victim = self.oldest(now, SLOTS, own_share.then_some(src));
+        let victim = self.victim(now, SLOTS, own_share.then_some(src));
         debug_assert!(victim < SLOTS, "a full table has an oldest datagram");
-        self.evict(victim);
+        self.release(victim);
         victim
     }
 
     /// The slot of the datagram in progress that arrived first, but for the one in slot `skip`,
-    /// and only among those from `src` if given; `SLOTS` when there is none. A slot word, not
-    /// an `Option`: the callers test it (or, `free_slot`, know it found) without a flag apart.
+    /// and only among those from `src` if given, counted as evicted (both callers discard it
+    /// to make room; `evicted` is counted here once, not beside each caller's `release`: 4
+    /// bytes less); `SLOTS` when there is none, and nothing counted. A slot word, not an
+    /// `Option`: the callers test it (or, `free_slot`, know it found) without a flag apart.
+    /// Both callers pick one in use: the search finds only those, and `free_slot` asks only
+    /// of a full table.
     #[inline(never)]
-    fn oldest(&self, now: u32, skip: usize, src: Option<u32>) -> usize {
+    fn victim(&mut self, now: u32, skip: usize, src: Option<u32>) -> usize {
         // The age to beat starts at 0, which every age is at least: the first candidate is taken
         // whatever its age, with no test that one was found.
         let (mut oldest, mut oldest_age) = (SLOTS, 0);
@@ -645,14 +649,8 @@ impl<const SLOTS: usize, const BLOCKS: usize> Reassembly<SLOTS, BLOCKS> {
                 (oldest, oldest_age) = (index, age);
             }
         });
+        self.evicted = self.evicted.wrapping_add(u32::from(oldest < SLOTS));
         oldest
-    }
-
-    /// Discards a datagram in progress to make room (both callers pick one in use: `oldest`
-    /// finds only those, and `free_slot` evicts only from a full table).
-    fn evict(&mut self, slot: usize) {
-        self.evicted = self.evicted.wrapping_add(1);
-        self.release(slot);
     }
 
     /// Datagrams discarded to make room, ever (wrapping; [`clear`](Self::clear) keeps it). The
@@ -1354,7 +1352,7 @@ mod tests {
         assert_eq!(pool.accept(&fragment(&legit, 48, 100), 0, 60), Ok(legit.len() as u16));
     }
 
-    /// `free_slot`'s victim is always found (`oldest` never answers `SLOTS` to it): a full table
+    /// `free_slot`'s victim is always found (`victim` never answers `SLOTS` to it): a full table
     /// of any mix of two sources, at any size, takes a new datagram from either source or a
     /// third by evicting exactly one (the debug assertions in `free_slot` and `release` check
     /// the slot).
