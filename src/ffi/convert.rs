@@ -217,19 +217,22 @@ const fn config_runs_hold_every_field(config: Config) {
 impl lwip_snat_rule {
     /// The rule, or `LWIP_SNAT_ERR_ARG` for an unknown kind or a netif it names that is 0.
     pub(super) fn to_core(self) -> Result<Rule, lwip_snat_err_t> {
-        let (kind, out) = (self.kind, self.out_netif_idx);
+        let (kind, out, src) = (self.kind, u32::from(self.out_netif_idx), u32::from(self.src_netif_idx));
         // The rule's first netif (an outbound rule's only one is C's second field), taken once
         // for the three kinds; then with the second netif the kind names (the first again for
         // the kinds with one): one test of the pair for every kind, as a product of two bytes,
         // which is 0 exactly when one of them is (it cannot overflow 32 bits; the lower of the
         // two compared with 0 took 6 bytes more). The second picked by one test of the kind,
-        // not as the match's second value, and both as words (2 bytes less).
-        let first = u32::from(if kind == 1 { out } else { self.src_netif_idx });
-        let second = if kind == 2 { u32::from(out) } else { first };
+        // not as the match's second value, and both as words (2 bytes less). The first picked
+        // by a mask of the kind's test over the two netifs' difference, both already words:
+        // picked as bytes, its byte was zero-extended again after the choice; as a choice of
+        // words, the match branched on each kind (full 2 B, minimal 4 B more than the mask).
+        let first = src ^ ((src ^ out) & 0u32.wrapping_sub(u32::from(kind == 1)));
+        let second = if kind == 2 { out } else { first };
         let rule = match kind {
             0 => Rule::Source(first as u8),
             1 => Rule::Outbound(first as u8),
-            2 => Rule::Pair(first as u8, out),
+            2 => Rule::Pair(first as u8, out as u8),
             _ => return Err(LWIP_SNAT_ERR_ARG),
         };
         if first * second == 0 {
