@@ -62,8 +62,13 @@ pub fn clamp(packet: &mut [u8], limit: u16) -> bool {
     // adds a change that is not 0 (`Delta::lowered_word`: `limit` is below `old`), and a
     // one's-complement sum of values that are not 0 is not 0.
     let clamped = delta != Delta::new();
-    if let (true, Some([hi, lo])) = (clamped, segment.get_mut(tcp::field::CHECKSUM)) {
-        [*hi, *lo] = delta.apply(u16::from_be_bytes([*hi, *lo])).to_be_bytes();
+    // The checksum taken with its bytes swapped (little-endian: as a halfword is loaded and
+    // stored, with no byte swap of its own either way) and the change swapped to match (a
+    // rotation, which joins the addition); applied as a change that is not 0 (see above).
+    // The same bytes: a one's-complement sum of byte-swapped words is the byte-swapped sum
+    // (RFC 1071 2(B)).
+    if let (true, Some([lo, hi])) = (clamped, segment.get_mut(tcp::field::CHECKSUM)) {
+        [*lo, *hi] = delta.swapped().apply_changed(u16::from_le_bytes([*lo, *hi])).to_le_bytes();
     }
     clamped
 }

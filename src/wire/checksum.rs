@@ -196,6 +196,26 @@ impl Delta {
         self.apply_either(checksum, 0)
     }
 
+    /// The same change over the words with their bytes swapped, to apply to a checksum read
+    /// so: a byte swap of a 16-bit value is its product by 2^8 modulo 0xFFFF, and so is the
+    /// rotation of the 32-bit sum by 8 bits (0xFFFF divides 2^32 - 1).
+    #[inline(always)]
+    pub fn swapped(self) -> Delta {
+        Delta(self.0.rotate_right(8))
+    }
+
+    /// [`apply`](Self::apply) for a delta that is not the empty one's 0 (the MSS clamp's, which
+    /// applies only a change it made), the checksum complemented as a 32-bit value (one
+    /// instruction, where the 16-bit complement took a constant): 0xFFFF0000 more, a multiple
+    /// of 0xFFFF, so the same residue. `apply`'s sum is 0, folding to 0 rather than 0xFFFF,
+    /// only when the delta is 0 too; with a delta that is not 0, neither sum is 0, and the two
+    /// fold to the same value.
+    #[inline(always)]
+    pub fn apply_changed(&self, checksum: u16) -> u16 {
+        debug_assert_ne!(self.0, 0);
+        !fold(add_around(!u32::from(checksum), self.0))
+    }
+
     /// As [`apply`](Self::apply), for a UDP checksum: 0 means "no checksum" and stays 0, and a
     /// computed 0 is transmitted as 0xFFFF (RFC 768). [`apply_either`](Self::apply_either)'s
     /// formula, not a test of the stored checksum and two of the result.
@@ -233,6 +253,33 @@ mod tests {
             (0, _) => 0,
             (_, 0) => 0xFFFF,
             (_, c) => c,
+        }
+    }
+
+    /// For every change that is not 0, `apply_changed` gives what `apply` gives, and the
+    /// change `swapped` applied to a checksum's swapped bytes gives its answer's bytes swapped.
+    #[test]
+    fn a_change_applies_the_same_as_changed_and_over_swapped_bytes() {
+        let words = (0..=u16::MAX).step_by(811).chain([0, 1, 0xFF, 0xFF00, 0xFFFE, 0xFFFF]);
+        for old in words.clone() {
+            for new in words.clone().step_by(7) {
+                for before in [None, Some((0xFFFF, 0)), Some((0x1234, 0xFEDC))] {
+                    let mut delta = Delta::new();
+                    if let Some((a, b)) = before {
+                        delta.word(a, b);
+                    }
+                    delta.word(old, new);
+                    if delta == Delta::new() {
+                        continue;
+                    }
+                    for checksum in words.clone().step_by(3) {
+                        let applied = delta.apply(checksum);
+                        assert_eq!(delta.apply_changed(checksum), applied, "{old} {new} {before:?} {checksum}");
+                        let swapped = delta.swapped().apply_changed(checksum.swap_bytes());
+                        assert_eq!(swapped, applied.swap_bytes(), "{old} {new} {before:?} {checksum}");
+                    }
+                }
+            }
         }
     }
 
