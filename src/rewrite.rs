@@ -227,11 +227,17 @@ pub fn plain_endpoint(packet: &mut [u8], plain: &Plain, side: Side, addr: u32, p
     // this one.
     let checksum_at = plain.checksum_at;
     let Some(bytes) = packet.get_mut(..checksum_at + 2) else { return };
-    // Over the words as loaded (see `word`): the old and new endpoint as their bytes are.
+    // Over the words as loaded (see `word`): the old and new address as their bytes are. The
+    // ports' change over their values as the flow and the caller hold them, swapped to match
+    // (`Delta::swapped`: a rotation, which the addition takes in; the same residue, and 0
+    // exactly when the swapped words' change is, so the same checksums), where each port's
+    // bytes were swapped first (full 6 B less, and 4 to 7 fewer host instructions per packet).
     let mut change = Delta::new();
     change.dword(old_addr.swap_bytes(), addr.swap_bytes());
     let ip_checksum = change.apply(word(bytes, CHECKSUM_AT));
-    change.word(old_port.swap_bytes(), port.swap_bytes());
+    let mut moved = Delta::new();
+    moved.word(old_port, port);
+    change.merge(moved.swapped());
     let old_checksum = word(bytes, checksum_at);
     let l4_checksum = match flow.protocol {
         Protocol::Udp => change.apply_udp(old_checksum),

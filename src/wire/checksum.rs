@@ -198,7 +198,10 @@ impl Delta {
 
     /// The same change over the words with their bytes swapped, to apply to a checksum read
     /// so: a byte swap of a 16-bit value is its product by 2^8 modulo 0xFFFF, and so is the
-    /// rotation of the 32-bit sum by 8 bits (0xFFFF divides 2^32 - 1).
+    /// rotation of the 32-bit sum by 8 bits (0xFFFF divides 2^32 - 1). Rotated, a change is 0
+    /// exactly when it was, as the change over the swapped words is (0 only when each word
+    /// went from 0xFFFF to 0, which swapped are the same words): so joined to any other change
+    /// it applies as that one would.
     #[inline(always)]
     pub fn swapped(self) -> Delta {
         Delta(self.0.rotate_right(8))
@@ -277,6 +280,33 @@ mod tests {
                         assert_eq!(delta.apply_changed(checksum), applied, "{old} {new} {before:?} {checksum}");
                         let swapped = delta.swapped().apply_changed(checksum.swap_bytes());
                         assert_eq!(swapped, applied.swap_bytes(), "{old} {new} {before:?} {checksum}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A word's change over its values, swapped, joins another change as the change over its
+    /// swapped words does: every checksum, plain or UDP's, comes out the same.
+    #[test]
+    fn a_swapped_word_joins_as_the_word_over_swapped_bytes() {
+        let words = (0..=u16::MAX).step_by(1009).chain([0, 1, 0xFF, 0xFF00, 0xFFFE, 0xFFFF]);
+        for old in words.clone() {
+            for new in words.clone() {
+                for before in [None, Some((0xFFFF, 0)), Some((0x1234, 0xFEDC)), Some((0, 0xFFFF))] {
+                    let mut base = Delta::new();
+                    if let Some((a, b)) = before {
+                        base.word(a, b);
+                    }
+                    let (mut moved, mut swapped) = (Delta::new(), base);
+                    moved.word(old, new);
+                    swapped.word(old.swap_bytes(), new.swap_bytes());
+                    let mut joined = base;
+                    joined.merge(moved.swapped());
+                    assert_eq!(joined.is_empty(), swapped.is_empty());
+                    for checksum in words.clone().step_by(5).chain([0xFFFF]) {
+                        assert_eq!(joined.apply(checksum), swapped.apply(checksum), "{old} {new} {before:?} {checksum}");
+                        assert_eq!(joined.apply_udp(checksum), swapped.apply_udp(checksum), "{old} {new} {before:?}");
                     }
                 }
             }
