@@ -2530,13 +2530,13 @@ lwip_snat_start_checked(const struct lwip_snat_config *cfg, lwip_snat_err_t capa
   /* (the remembered routes forgotten too) */
   lwip_snat_watch_all();
   if (!LWIP_SNAT_RUNNING()) {
+    /* (either marks the shim running: the callback's function, or the flag) */
 #if LWIP_NETIF_EXT_STATUS_CALLBACK
     netif_add_ext_callback(&lwip_snat_started.netif_callback, lwip_snat_netif_event);
-#endif
-    lwip_snat_tmr_again();
-#if !LWIP_NETIF_EXT_STATUS_CALLBACK
+#else
     lwip_snat_started.running = 1;
 #endif
+    lwip_snat_tmr_again();
   }
   return LWIP_SNAT_OK;
 }

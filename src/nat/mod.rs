@@ -153,10 +153,11 @@ pub(crate) static PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Prot
 /// config) the fast path, which reads the rules' memo first and the tables next, measured 4 to
 /// 5 more M4 instructions per established outbound packet; here it measured 6 fewer than in
 /// the order rustc chose. Measured orders are in the commit that set this one. With
-/// `reassembly` and `evict` (full build, thumbv7em) the rules start at 8 KiB and the tables
-/// 64 bytes later, both offsets an add's modified immediate (one 4-byte `add.w`, where any
-/// other took a `movw` and an add): `full_scan` and `port_check`, 28 bytes, fill the gap, and
-/// the memory of evicted connections, rarely reached, goes after the tables.
+/// `reassembly` and `evict` (full build, thumbv7em, default capacities) the rules start at
+/// 8 KiB and the tables 64 bytes later, both offsets an add's modified immediate (one 4-byte
+/// `add.w`, where any other took a `movw` and an add): `full_scan` and `port_check`, 28
+/// bytes, fill the gap, and the memory of evicted connections, rarely reached, goes after the
+/// tables.
 #[repr(C)]
 pub struct Nat<const TCP: usize = MAX_TCP, const UDP: usize = MAX_UDP, const ICMP: usize = MAX_ICMP> {
     config: Config,
