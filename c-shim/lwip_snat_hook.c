@@ -852,13 +852,6 @@ lwip_snat_ip4_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
   return netif;
 }
 
-/** Fills the lwip_snat_ctx @p ctx for a packet ip4_input() delivers to the router on @p netif
- * (in line where every reply to a mapping goes: a call costs as much as the stores). */
-#define LWIP_SNAT_ROUTE_LOCAL(netif, ctx) \
-  do { \
-    (ctx)->route = LWIP_SNAT_ROUTE_LOCAL; \
-    LWIP_SNAT_ROUTE_OUT(netif, ctx); \
-  } while (0)
 /** Fills the output netif's part of the lwip_snat_ctx @p ctx for a route out of @p netif. */
 #define LWIP_SNAT_ROUTE_OUT(netif, ctx) \
   do { \
@@ -1053,12 +1046,16 @@ refused:
   return lwip_snat_not_forwarded(inp, &dest);
 }
 
-#if LWIP_SNAT_QUIET_PATH
+/* (a build error, a negative array size, unless the hook may write lwip_snat_ctx's
+ * in_netif_idx and route as one halfword: the index first, LWIP_SNAT_ROUTE_LOCAL 0) */
+typedef char lwip_snat_ctx_in_route_adjacent[
+  ((offsetof(struct lwip_snat_ctx, route) == offsetof(struct lwip_snat_ctx, in_netif_idx) + 1)
+   && ((offsetof(struct lwip_snat_ctx, in_netif_idx) % 2) == 0) && (LWIP_SNAT_ROUTE_LOCAL == 0)) ? 1 : -1];
+
 /** netif_get_index() of @p netif as a table index: lwIP numbers netifs 0 to 254 (netif_add()),
  * so num + 1 never wraps, and the u8_t netif_get_index() answers needs no narrowing (an
  * instruction less per use). */
 #define LWIP_SNAT_INDEX_OF(netif) ((unsigned)(netif)->num + 1u)
-#endif
 
 #if LWIP_SNAT_FACTS
 /**
@@ -1305,7 +1302,8 @@ lwip_snat_forward_quietly(const u8_t *bytes, struct netif *inp, struct netif **r
     facts = lwip_snat_netif_concerns();
     lwip_snat_in_flight.facts = facts;
   }
-  in_facts = facts->netif[netif_get_index(inp)];
+  /* (indexed by a word, not netif_get_index()'s byte: no narrowing) */
+  in_facts = facts->netif[LWIP_SNAT_INDEX_OF(inp)];
   ip4_addr_copy(dest, iphdr->dest);
   /* (0.0.0.0, inp's address while unconfigured, goes on to the tests below, which refuse it
    * too: no route is remembered for it, and every netif's broadcast test takes it) */
@@ -2224,8 +2222,17 @@ lwip_snat_ip4_input_hook(struct pbuf *p, struct netif *inp)
     goto pass_unrouted;
   }
   if (quiet == LWIP_SNAT_QUIET_TO_ROUTER_CONCERNED) {
-    LWIP_SNAT_ROUTE_LOCAL(inp, &ctx);
-    ctx.in_netif_idx = ctx.out_netif_idx;
+    /* To the router on inp (every reply to a mapping comes this way: the stores in line).
+     * in_netif_idx and route are adjacent bytes (lwip_snat_ctx_in_route_adjacent), written as
+     * one halfword: inp's index (num + 1, at most 255, from a word that needs no narrowing to
+     * a byte) and LWIP_SNAT_ROUTE_LOCAL (0) in the byte order's places (full build 8 bytes
+     * less than the route's byte and the index narrowed for two byte stores). */
+    u16_t in_local = (u16_t)LWIP_SNAT_INDEX_OF(inp);
+#if BYTE_ORDER == BIG_ENDIAN
+    in_local = (u16_t)(in_local << 8);
+#endif
+    MEMCPY((u8_t *)&ctx + offsetof(struct lwip_snat_ctx, in_netif_idx), &in_local, sizeof(in_local));
+    LWIP_SNAT_ROUTE_OUT(inp, &ctx);
     to_router = 1;
   } else {
     if (quiet != 0) {
