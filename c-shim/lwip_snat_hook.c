@@ -727,8 +727,16 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
  * build 16 bytes less. With the quiet path gcc's jump threading on @p route copied the route's
  * stores after such a test: full build 52 bytes more; or as one expression for both, 20 less
  * but 1 to 4 instructions more on the M4's forwarding rows.) */
+#if !LWIP_SNAT_FORWARD && (!LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF)
+/* (without the hook's forwarding lwip_snat_find_route() answered a loopback destination before
+ * it asks: LWIP_SNAT_DEST_ROUTABLE() without its test of net 127, which gcc did not see was
+ * made; minimal build 4 bytes less) */
+#define LWIP_SNAT_CAN_FORWARD(p, dest, route) \
+  ((((u32_t)((const u8_t *)(dest))[0] - 1u) < 223u) && !ip4_addr_islinklocal(dest) && LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest))
+#else
 #define LWIP_SNAT_CAN_FORWARD(p, dest, route) \
   (LWIP_SNAT_DEST_ROUTABLE(dest) && LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest))
+#endif
 #endif
 
 /**
@@ -947,6 +955,14 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     if (ip4_addr_ismulticast(&dest)) {
       return 0;
     }
+#if !LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF
+    /* (so is a loopback destination other than inp's own address, above: no netif but inp
+     * takes it, inp's broadcast is answered 0 below, and ip4_canforward() refuses it; asked
+     * here once, LWIP_SNAT_CAN_FORWARD() leaves it out) */
+    if (ip4_addr_isloopback(&dest)) {
+      return 0;
+    }
+#endif
 #endif
     if (lwip_snat_is_broadcast(&dest, inp)) {
       return 0;
