@@ -257,7 +257,7 @@ fn enter_instance<const IN_LINE: bool>(
         // 18 bytes less). Without the fast path the instance's address stays in a register,
         // and a second value had the release written out at each exit (minimal 16 bytes more).
         let acquired = acquire_in_line(need_ready != 0);
-        #[cfg(feature = "fast-path")]
+        #[cfg(all(feature = "fast-path", target_feature = "thumb2"))]
         let acquired = acquired.map(hide);
         match acquired {
             Ok(nat) => nat,
