@@ -131,12 +131,17 @@ fn acquire(need_ready: usize) -> (lwip_snat_err_t, *mut Nat) {
 /// the shared guard cost more instructions than its dozen bytes of code.
 #[inline(always)]
 fn acquire_in_line(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
-    // The instance's address hidden (see `hide`), not the NAT's after the guard: the NAT's
-    // (the instance's + 8) is then formed only on the way into the NAT, not before the
-    // packet's checks (minimal 4 bytes less); `enter_instance` releases through the instance.
-    // SAFETY: `hide` hands the static's address back unchanged; a shared reference to it, as
-    // `&INSTANCE` is (its fields written only through their cells or atomically).
-    let instance = unsafe { &*hide(core::ptr::from_ref(&INSTANCE).cast_mut()) };
+    // On Arm the instance's address hidden (see `hide`), not the NAT's after the guard: the
+    // NAT's (the instance's + 8) is then formed only on the way into the NAT, not before the
+    // packet's checks (thumbv7em minimal 4 bytes less, thumbv6m full 24). Elsewhere the NAT's
+    // pointer is hidden after the guard (`enter_instance`): on rv32imc this form cost 40 bytes.
+    let instance = if cfg!(target_arch = "arm") {
+        // SAFETY: `hide` hands the static's address back unchanged; a shared reference to it,
+        // as `&INSTANCE` is (its fields written only through their cells or atomically).
+        unsafe { &*hide(core::ptr::from_ref(&INSTANCE).cast_mut()) }
+    } else {
+        &INSTANCE
+    };
     claim_state::<false>(instance, usize::from(need_ready))
 }
 
@@ -248,17 +253,19 @@ fn enter_instance<const IN_LINE: bool>(
     // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
     // `Ok` is a number each caller would have to map back to `LWIP_SNAT_OK`).
     let nat = if IN_LINE {
-        // Hidden from the optimiser (`acquire_in_line` hides the instance's address): a NAT
-        // address known at build time would be propagated into every function of the NAT, each
-        // access then costing an absolute address. With the fast path, the NAT's pointer hidden
-        // again, a value of its own: the release below goes through it, and the function,
-        // which keeps it on the stack, reloads it in one instruction at its two exits after
-        // the NAT's calls, where the instance's address was formed again (`movw`, `movt`; full
-        // 18 bytes less). Without the fast path the instance's address stays in a register,
-        // and a second value had the release written out at each exit (minimal 16 bytes more).
+        // Hidden from the optimiser (on Arm `acquire_in_line` hides the instance's address;
+        // elsewhere the NAT's pointer is hidden here): a NAT address known at build time would
+        // be propagated into every function of the NAT, each access then costing an absolute
+        // address. On Thumb-2 with the fast path, the NAT's pointer hidden again, a value of its
+        // own: the release below goes through it, and the function, which keeps it on the
+        // stack, reloads it in one instruction at its two exits after the NAT's calls, where
+        // the instance's address was formed again (`movw`, `movt`; full 18 bytes less). Without
+        // the fast path the instance's address stays in a register, and a second value had the
+        // release written out at each exit (minimal 16 bytes more); on thumbv6m, which loads the
+        // address from a literal, the second value cost the full build 76 bytes.
         let acquired = acquire_in_line(need_ready != 0);
-        #[cfg(all(feature = "fast-path", target_feature = "thumb2"))]
-        let acquired = acquired.map(hide);
+        let hide_nat = !cfg!(target_arch = "arm") || cfg!(all(feature = "fast-path", target_feature = "thumb2"));
+        let acquired = if hide_nat { acquired.map(hide) } else { acquired };
         match acquired {
             Ok(nat) => nat,
             Err(refused) => return refused,
@@ -276,7 +283,13 @@ fn enter_instance<const IN_LINE: bool>(
     // excludes calls from other threads). The reference does not outlive `f`.
     let result = f(instance, unsafe { &mut *nat });
     if IN_LINE {
-        instance.busy.store(false, Ordering::Release);
+        // Released through the instance the guard claimed: on Arm its hidden address, elsewhere
+        // the static's (the same flag).
+        if cfg!(target_arch = "arm") {
+            instance.busy.store(false, Ordering::Release);
+        } else {
+            release_in_line();
+        }
         code(result)
     } else {
         release(code(result))
