@@ -654,7 +654,21 @@ lwip_snat_netif_accepts(struct netif *netif, const ip4_addr_t *dest)
  * part of the destination test of what the hook routes. (0 and 224 up in one compare of b - 1
  * as a word: gcc's own form of the two tests narrowed the difference to a byte first, and kept
  * three compares where b was loaded; full build 20 bytes less, the quiet path 2 instructions.) */
-#define LWIP_SNAT_ORDINARY_NET(b) (((u32_t)(b) - 1u < 223u) && ((b) != IP_LOOPBACKNET))
+#define LWIP_SNAT_ORDINARY_NET(b) (LWIP_SNAT_UNICAST_NET(b) && ((b) != IP_LOOPBACKNET))
+/** True for an address's first byte @p b that starts none of 0/8 and 224/3: 1 to 223, one compare
+ * of b - 1 as a word. */
+#define LWIP_SNAT_UNICAST_NET(b) ((u32_t)(b) - 1u < 223u)
+
+/** 1 where lwip_snat_find_route() answers a loopback destination 0 before it asks whether the
+ * packet can be forwarded, which then need not test net 127 again (LWIP_SNAT_CAN_FORWARD()):
+ * without the hook's forwarding and a canforward hook (a refusal is answered 0 then too), and
+ * where no loopback netif takes such an address. One condition for both places, so that the
+ * shorter test is never compiled without the answer before it. */
+#if !LWIP_SNAT_FORWARD && !defined(LWIP_HOOK_IP4_CANFORWARD) && (!LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF)
+#define LWIP_SNAT_LOOPBACK_ANSWERED 1
+#else
+#define LWIP_SNAT_LOOPBACK_ANSWERED 0
+#endif
 
 /** True for a destination (an ip4_addr_t *) the hook routes: none of 0/8, loopback, multicast,
  * class E or link-local. A route is remembered only for such a destination, so a remembered
@@ -727,12 +741,12 @@ lwip_snat_can_forward(struct pbuf *p, const ip4_addr_t *dest)
  * build 16 bytes less. With the quiet path gcc's jump threading on @p route copied the route's
  * stores after such a test: full build 52 bytes more; or as one expression for both, 20 less
  * but 1 to 4 instructions more on the M4's forwarding rows.) */
-#if !LWIP_SNAT_FORWARD && (!LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF)
-/* (without the hook's forwarding lwip_snat_find_route() answered a loopback destination before
- * it asks: LWIP_SNAT_DEST_ROUTABLE() without its test of net 127, which gcc did not see was
- * made; minimal build 4 bytes less) */
+#if LWIP_SNAT_LOOPBACK_ANSWERED
+/* (lwip_snat_find_route() answered a loopback destination before it asks:
+ * LWIP_SNAT_DEST_ROUTABLE() without its test of net 127, which gcc did not see was made;
+ * minimal build 4 bytes less) */
 #define LWIP_SNAT_CAN_FORWARD(p, dest, route) \
-  ((((u32_t)((const u8_t *)(dest))[0] - 1u) < 223u) && !ip4_addr_islinklocal(dest) && LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest))
+  (LWIP_SNAT_UNICAST_NET(((const u8_t *)(dest))[0]) && !ip4_addr_islinklocal(dest) && LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest))
 #else
 #define LWIP_SNAT_CAN_FORWARD(p, dest, route) \
   (LWIP_SNAT_DEST_ROUTABLE(dest) && LWIP_SNAT_CAN_FORWARD_ROUTED(p, dest))
@@ -955,7 +969,7 @@ lwip_snat_find_route(struct pbuf *p, const u8_t *bytes, u16_t len, struct netif 
     if (ip4_addr_ismulticast(&dest)) {
       return 0;
     }
-#if !LWIP_NETIF_LOOPBACK || LWIP_HAVE_LOOPIF
+#if LWIP_SNAT_LOOPBACK_ANSWERED
     /* (so is a loopback destination other than inp's own address, above: no netif but inp
      * takes it, inp's broadcast is answered 0 below, and ip4_canforward() refuses it; asked
      * here once, LWIP_SNAT_CAN_FORWARD() leaves it out) */
