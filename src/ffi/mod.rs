@@ -131,11 +131,7 @@ fn acquire(need_ready: usize) -> (lwip_snat_err_t, *mut Nat) {
 /// the shared guard cost more instructions than its dozen bytes of code.
 #[inline(always)]
 fn acquire_in_line(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
-    // On Arm the instance's address hidden (see `hide`), not the NAT's after the guard: the
-    // NAT's (the instance's + 8) is then formed only on the way into the NAT, not before the
-    // packet's checks (thumbv7em minimal 4 bytes less, thumbv6m full 24). Elsewhere the NAT's
-    // pointer is hidden after the guard (`enter_instance`): on rv32imc this form cost 40 bytes.
-    let instance = if cfg!(target_arch = "arm") {
+    let instance = if HIDE_INSTANCE {
         // SAFETY: `hide` hands the static's address back unchanged; a shared reference to it,
         // as `&INSTANCE` is (its fields written only through their cells or atomically).
         unsafe { &*hide(core::ptr::from_ref(&INSTANCE).cast_mut()) }
@@ -144,6 +140,13 @@ fn acquire_in_line(need_ready: bool) -> Result<*mut Nat, lwip_snat_err_t> {
     };
     claim_state::<false>(instance, usize::from(need_ready))
 }
+
+/// Where the in-line guard hides an address from the optimiser (see `hide`), chosen per target
+/// by flash measured. On Arm the instance's: the NAT's (the instance's + 8) is then formed only
+/// on the way into the NAT, not before the packet's checks (thumbv7em minimal 4 bytes less,
+/// thumbv6m full 24), and the release goes through it. Elsewhere the NAT's pointer after the
+/// guard, released through the static (on rv32imc the instance's form cost 40 bytes).
+const HIDE_INSTANCE: bool = cfg!(target_arch = "arm");
 
 /// The guard's work, for `acquire` (`SWAP`, see `claim`) and `acquire_in_line`.
 #[inline(always)]
@@ -253,8 +256,8 @@ fn enter_instance<const IN_LINE: bool>(
     // A refusal is returned as the guard gave it, not passed through a `Result<(), _>` (whose
     // `Ok` is a number each caller would have to map back to `LWIP_SNAT_OK`).
     let nat = if IN_LINE {
-        // Hidden from the optimiser (on Arm `acquire_in_line` hides the instance's address;
-        // elsewhere the NAT's pointer is hidden here): a NAT address known at build time would
+        // Hidden from the optimiser (`HIDE_INSTANCE`: the instance's address in
+        // `acquire_in_line`, or the NAT's pointer here): a NAT address known at build time would
         // be propagated into every function of the NAT, each access then costing an absolute
         // address. On Thumb-2 with the fast path, the NAT's pointer hidden again, a value of its
         // own: the release below goes through it, and the function, which keeps it on the
@@ -264,7 +267,7 @@ fn enter_instance<const IN_LINE: bool>(
         // release written out at each exit (minimal 16 bytes more); on thumbv6m, which loads the
         // address from a literal, the second value cost the full build 76 bytes.
         let acquired = acquire_in_line(need_ready != 0);
-        let hide_nat = !cfg!(target_arch = "arm") || cfg!(all(feature = "fast-path", target_feature = "thumb2"));
+        let hide_nat = !HIDE_INSTANCE || cfg!(all(feature = "fast-path", target_feature = "thumb2"));
         let acquired = if hide_nat { acquired.map(hide) } else { acquired };
         match acquired {
             Ok(nat) => nat,
@@ -283,9 +286,9 @@ fn enter_instance<const IN_LINE: bool>(
     // excludes calls from other threads). The reference does not outlive `f`.
     let result = f(instance, unsafe { &mut *nat });
     if IN_LINE {
-        // Released through the instance the guard claimed: on Arm its hidden address, elsewhere
-        // the static's (the same flag).
-        if cfg!(target_arch = "arm") {
+        // Released through the instance the guard claimed (`HIDE_INSTANCE`: its hidden address,
+        // or the static's; the same flag).
+        if HIDE_INSTANCE {
             instance.busy.store(false, Ordering::Release);
         } else {
             release_in_line();
