@@ -88,8 +88,9 @@ fn header_ok_wide(header: &[u8; 20]) -> bool {
 /// optimiser, which would otherwise keep the five words for the parse that follows (and spill
 /// them): by `ffi::hide_ref`'s empty `asm!`, not `black_box` (a store, an add and a load per
 /// packet). Thumb-2 adds a carry in with each word (`sum_carrying`: one `adcs` a word, thumbv7em
-/// full 8 bytes and 2 instructions a packet less); ARMv6-M keeps an end-around carry per word
-/// (`sum_around`): the chain took it 44 bytes more.
+/// full 8 bytes and 2 instructions a packet less); other targets (ARMv6-M, RISC-V, which has no
+/// carry flag) keep an end-around carry per word (`sum_around`): on thumbv6m the chain took 44
+/// bytes more.
 #[inline(always)]
 fn header_ok_narrow(header: &[u8; 20]) -> bool {
     let [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, e0, e1, e2, e3] = *crate::ffi::hide_ref(header);
